@@ -1,0 +1,87 @@
+/**
+ * Test plumbing: Debian's Chromium with WebGPU (SwiftShader on machines
+ * without a GPU), driven by playwright-core, on pages served by Vite.
+ * Any WebGPU validation or WGSL message in the page's or its workers'
+ * console is collected so the tests can fail on it.
+ */
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { createServer, type ViteDevServer } from 'vite';
+import { fileURLToPath } from 'node:url';
+import { createServer as createNetServer } from 'node:net';
+
+export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+
+/** Flags that work on these machines (see ../shared/webgpu/README.md). */
+export const CHROMIUM_ARGS = [
+  '--no-sandbox',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+  '--disable-quic',
+  '--enable-unsafe-webgpu',
+];
+
+const GPU_PROBLEM = /webgpu|wgsl|validation|\[invalid|shader|gpu ?error|device.*lost/i;
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createNetServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as { port: number };
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+export async function launchChromium(): Promise<Browser> {
+  return chromium.launch({ executablePath: CHROMIUM_PATH, headless: true, args: CHROMIUM_ARGS });
+}
+
+export interface HarnessPage {
+  page: Page;
+  baseUrl: string;
+  /** Console errors, GPU warnings and uncaught exceptions seen so far. */
+  problems: string[];
+  /** Console messages that are expected (e.g. a deliberate device loss) and must not count as problems. */
+  allow(pattern: RegExp): void;
+  close(): Promise<void>;
+}
+
+/** Starts Vite on the project root and opens `path` in a fresh Chromium. */
+export async function openHarness(path: string): Promise<HarnessPage> {
+  const root = fileURLToPath(new URL('..', import.meta.url));
+  const port = await freePort();
+  const server: ViteDevServer = await createServer({
+    root,
+    configFile: `${root}/vite.config.ts`,
+    logLevel: 'error',
+    server: { host: '127.0.0.1', port, strictPort: true, hmr: false },
+  });
+  await server.listen();
+  const baseUrl = `http://127.0.0.1:${port}`;
+  const browser = await launchChromium();
+  const page = await browser.newPage();
+  const problems: string[] = [];
+  const allowed: RegExp[] = [];
+  page.on('console', (msg) => {
+    const text = msg.text();
+    const where = msg.worker() ? 'worker' : 'page';
+    if (allowed.some((a) => a.test(text))) return;
+    if (msg.type() === 'error' || (msg.type() === 'warning' && GPU_PROBLEM.test(text))) problems.push(`${where} ${msg.type()}: ${text} (${msg.location().url})`);
+  });
+  page.on('pageerror', (error) => problems.push(`page exception: ${error.message}`));
+  await page.goto(`${baseUrl}/${path}`);
+  await page.waitForSelector('body[data-ready="true"]', { state: 'attached', timeout: 60_000 });
+  return {
+    page,
+    baseUrl,
+    problems,
+    allow: (pattern) => allowed.push(pattern),
+    close: async () => {
+      await browser.close();
+      await server.close();
+    },
+  };
+}

@@ -1,0 +1,68 @@
+/**
+ * Per-item means of memory rows: the CPU twin of src/gpu/kernels/centroids.wgsl
+ * (L2D-G's item representations) and of the group means in local-groups.wgsl
+ * (L2D-L's local representations).
+ *
+ * Sums are float32, taken over an item's rows in ascending row order, then
+ * divided by the row count. Because L2D-L uses the same rule over the rows
+ * it selected, L2D-L with M = all rows equals L2D-G bit for bit.
+ */
+import { float16Table } from './float16.ts';
+import { rowStride, type L2DMemory } from './memory.ts';
+
+const fround = Math.fround;
+
+/** Rows grouped by item label (a CSR index): rows of item v are rowIds[offsets[v] .. offsets[v+1]), ascending. */
+export interface RowsByItem {
+  offsets: Uint32Array;
+  rowIds: Uint32Array;
+}
+
+/** Counting sort of row ids by label; stable, so each item's rows stay ascending. */
+export function groupRowsByItem(labels: Uint32Array, itemCount: number): RowsByItem {
+  const offsets = new Uint32Array(itemCount + 1);
+  for (let r = 0; r < labels.length; r++) offsets[labels[r] + 1]++;
+  for (let v = 0; v < itemCount; v++) offsets[v + 1] += offsets[v];
+  const next = offsets.slice(0, itemCount);
+  const rowIds = new Uint32Array(labels.length);
+  for (let r = 0; r < labels.length; r++) rowIds[next[labels[r]]++] = r;
+  return { offsets, rowIds };
+}
+
+/**
+ * Mean of the given rows (ascending row ids) written as float32 into
+ * out[outOffset .. outOffset + stride).
+ */
+export function meanOfRows(memory: L2DMemory, rowIds: ArrayLike<number>, out: Float32Array, outOffset: number): void {
+  const stride = rowStride(memory.dim);
+  const halves = float16Table();
+  const v = memory.vectors;
+  for (let c = 0; c < stride; c++) out[outOffset + c] = 0;
+  for (let j = 0; j < rowIds.length; j++) {
+    const base = rowIds[j] * stride;
+    for (let c = 0; c < stride; c++) out[outOffset + c] = fround(out[outOffset + c] + halves[v[base + c]]);
+  }
+  const count = rowIds.length;
+  if (count > 0) for (let c = 0; c < stride; c++) out[outOffset + c] = fround(out[outOffset + c] / count);
+}
+
+export interface Centroids {
+  /** itemCount x rowStride(dim) float32; all zeros for items without rows. */
+  vectors: Float32Array;
+  /** Rows per item; 0 means the item has no representation. */
+  counts: Uint32Array;
+}
+
+/** L2D-G's item representations: hbar_v = mean of the rows labelled v. */
+export function computeCentroids(memory: L2DMemory, byItem = groupRowsByItem(memory.labels, memory.itemCount)): Centroids {
+  const stride = rowStride(memory.dim);
+  const vectors = new Float32Array(memory.itemCount * stride);
+  const counts = new Uint32Array(memory.itemCount);
+  for (let item = 0; item < memory.itemCount; item++) {
+    const start = byItem.offsets[item];
+    const end = byItem.offsets[item + 1];
+    counts[item] = end - start;
+    meanOfRows(memory, byItem.rowIds.subarray(start, end), vectors, item * stride);
+  }
+  return { vectors, counts };
+}

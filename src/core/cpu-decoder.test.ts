@@ -1,0 +1,127 @@
+import { describe, expect, it } from 'vitest';
+import { CpuDecoder } from './cpu-decoder.ts';
+import { computeCentroids } from './centroids.ts';
+import { createMemory, type L2DMemory } from './memory.ts';
+import { padQuery, squaredL2F16 } from './l2-scan.ts';
+import { toFloat16Bits } from './float16.ts';
+import { generateSyntheticMemory, syntheticQuery } from './synthetic-memory.ts';
+
+/**
+ * Hand-computed memory, d = 2:
+ *   r0 (0,0) item 0, r1 (2,0) item 0      -> centroid 0 = (1, 0)
+ *   r2 (0,3) item 1                       -> centroid 1 = (0, 3)
+ *   r3 (5,5) item 2, r4 (4,4) item 2      -> centroid 2 = (4.5, 4.5)
+ *   item 3 has no rows.
+ */
+function handMemory(): L2DMemory {
+  return createMemory({
+    dim: 2,
+    itemCount: 4,
+    vectors: new Float32Array([0, 0, 2, 0, 0, 3, 5, 5, 4, 4]),
+    labels: [0, 0, 1, 2, 2],
+  });
+}
+const view = (items: { item: number; distance: number; source: string }[]) => items.map((x) => [x.item, x.distance, x.source]);
+
+describe('squared L2 scan', () => {
+  it('computes hand-checked distances with zero padding', () => {
+    const memory = createMemory({ dim: 3, itemCount: 1, vectors: new Float32Array([0, 0, 0, 1, 1, 1]), labels: [0, 0] });
+    const q = padQuery([1, 2, 3], 3);
+    expect(q.length).toBe(8);
+    expect(squaredL2F16(q, memory.vectors, 0)).toBe(14);
+    expect(squaredL2F16(q, memory.vectors, 1)).toBe(0 + 1 + 4);
+  });
+});
+
+describe('centroids', () => {
+  it('are per-item means, zero with count 0 for items without rows', () => {
+    const c = computeCentroids(handMemory());
+    expect(Array.from(c.counts)).toEqual([2, 1, 2, 0]);
+    expect(Array.from(c.vectors.subarray(0, 2))).toEqual([1, 0]);
+    expect(Array.from(c.vectors.subarray(8, 10))).toEqual([0, 3]);
+    expect(Array.from(c.vectors.subarray(16, 18))).toEqual([4.5, 4.5]);
+    expect(Array.from(c.vectors.subarray(24, 26))).toEqual([0, 0]);
+  });
+});
+
+describe('CpuDecoder', () => {
+  const decoder = new CpuDecoder(handMemory());
+  const q = [0, 0.5];
+
+  it('L2D-G ranks items by centroid distance and skips items without rows', () => {
+    expect(view(decoder.decode(q, { k: 10, strategy: 'global' }))).toEqual([
+      [0, Math.sqrt(1.25), 'global'],
+      [1, 2.5, 'global'],
+      [2, Math.sqrt(36.25), 'global'],
+    ]);
+  });
+
+  it('L2D-L groups the top-M rows and fills up from the global ranking', () => {
+    // m = 2: rows r0 (0.25) and r1 (4.25), both item 0: local mean (1,0).
+    expect(view(decoder.decode(q, { k: 3, strategy: 'local', m: 2 }))).toEqual([
+      [0, Math.sqrt(1.25), 'local'],
+      [1, 2.5, 'global'],
+      [2, Math.sqrt(36.25), 'global'],
+    ]);
+    // m = 1 near (4.2, 4.2): only r4 (4,4) is taken, so item 2's local mean is (4,4), not (4.5,4.5).
+    const near = decoder.decode([4.25, 4.25], { k: 2, strategy: 'local', m: 1 });
+    expect(view(near)).toEqual([
+      [2, Math.sqrt(0.125), 'local'],
+      [1, Math.sqrt(4.25 ** 2 + 1.25 ** 2), 'global'],
+    ]);
+  });
+
+  it('excludes items (before taking the top-M rows in L2D-L)', () => {
+    expect(decoder.decode(q, { k: 3, strategy: 'global', exclude: [0] }).map((x) => x.item)).toEqual([1, 2]);
+    // With item 0 excluded, the 2 nearest eligible rows are r2 (item 1) and r4 (item 2).
+    expect(view(decoder.decode(q, { k: 3, strategy: 'local', m: 2, exclude: [0] }))).toEqual([
+      [1, 2.5, 'local'],
+      [2, Math.sqrt(16 + 3.5 ** 2), 'local'],
+    ]);
+  });
+
+  it('gives score = 1 / distance', () => {
+    const [first] = decoder.decode([0, 0], { k: 1, strategy: 'local', m: 1 });
+    expect(first).toEqual({ item: 0, distance: 0, score: Infinity, source: 'local' });
+  });
+
+  it('L2D-L with M = all rows equals L2D-G exactly', () => {
+    const memory = generateSyntheticMemory({ rows: 3000, dim: 37, items: 150, seed: 3 });
+    const big = new CpuDecoder(memory);
+    for (let s = 0; s < 3; s++) {
+      const query = syntheticQuery(memory, 100 + s);
+      const g = big.decode(query, { k: 40, strategy: 'global' });
+      const l = big.decode(query, { k: 40, strategy: 'local', m: memory.rows });
+      expect(l.map((x) => [x.item, x.distance])).toEqual(g.map((x) => [x.item, x.distance]));
+    }
+  });
+});
+
+describe('bad input', () => {
+  const decoder = new CpuDecoder(handMemory());
+  it('rejects an empty memory', () => {
+    expect(() => createMemory({ dim: 2, itemCount: 1, vectors: new Float32Array(0), labels: [] })).toThrow(/memory is empty/);
+  });
+  it('rejects a query of the wrong dimension', () => {
+    expect(() => decoder.decode([1, 2, 3], { k: 1 })).toThrow(/query has 3 dimensions but the memory's hidden size is 2/);
+  });
+  it('rejects k <= 0, a bad strategy, m <= 0 and unknown excluded items', () => {
+    expect(() => decoder.decode([0, 0], { k: 0 })).toThrow(/k must be a positive integer, got 0/);
+    expect(() => decoder.decode([0, 0], { k: 1.5 })).toThrow(/k must be a positive integer/);
+    expect(() => decoder.decode([0, 0], { k: 1, strategy: 'nearest' as 'global' })).toThrow(/strategy must be 'global'/);
+    expect(() => decoder.decode([0, 0], { k: 1, strategy: 'local', m: 0 })).toThrow(/m must be a positive integer/);
+    expect(() => decoder.decode([0, 0], { k: 1, exclude: [9] })).toThrow(/exclude holds 9, which is not an item/);
+  });
+  it('rejects NaN and Infinity in queries and memory rows', () => {
+    expect(() => decoder.decode([NaN, 0], { k: 1 })).toThrow(/query \(dimension 0\) holds NaN or Infinity/);
+    expect(() => decoder.decode([0, Infinity], { k: 1 })).toThrow(/dimension 1\) holds NaN or Infinity/);
+    expect(() => createMemory({ dim: 2, itemCount: 1, vectors: new Float32Array([0, 0, 1, NaN]), labels: [0, 0] })).toThrow(
+      /Memory row 1 \(dimension 1\) holds NaN/,
+    );
+    const bits = new Uint16Array([0, toFloat16Bits(Infinity)]);
+    expect(() => createMemory({ dim: 2, itemCount: 1, vectors: bits, labels: [0] })).toThrow(/Memory row 0/);
+  });
+  it('rejects labels outside the item table', () => {
+    expect(() => createMemory({ dim: 1, itemCount: 2, vectors: new Float32Array([0]), labels: [2] })).toThrow(/label 2, outside 0..1/);
+  });
+});

@@ -1,0 +1,92 @@
+/**
+ * The CPU reference decoder: L2D-G and L2D-L exactly as the GPU decoder
+ * computes them (same float32 order, same tie rule). It is the oracle of
+ * the GPU tests and the fallback when WebGPU is missing or lost.
+ *
+ * L2D-L rule: take the top-M memory rows nearest to h_t (rows of excluded
+ * items are skipped), group them by item, average each group (float32,
+ * ascending row order), rank the groups by the L2 distance from h_t to
+ * their local mean. If fewer than K items have a group, the remaining
+ * places go to the other items ranked by their global (centroid) distance,
+ * after all local items. Ties: smaller distance, then smaller item id.
+ */
+import { computeCentroids, groupRowsByItem, meanOfRows, type Centroids } from './centroids.ts';
+import {
+  decodedItem,
+  resolveDecodeOptions,
+  resolveQueries,
+  type DecodeOptions,
+  type DecodedItem,
+  type ResolvedDecodeOptions,
+} from './decode-options.ts';
+import { scanMemory, squaredL2F32 } from './l2-scan.ts';
+import { rowStride, validateMemory, type L2DMemory } from './memory.ts';
+import { topK } from './top-k.ts';
+
+export class CpuDecoder {
+  readonly memory: L2DMemory;
+  private centroidCache: Centroids | undefined;
+
+  constructor(memory: L2DMemory) {
+    validateMemory(memory);
+    this.memory = memory;
+  }
+
+  get centroids(): Centroids {
+    this.centroidCache ??= computeCentroids(this.memory);
+    return this.centroidCache;
+  }
+
+  decode(query: ArrayLike<number>, options: DecodeOptions): DecodedItem[] {
+    return this.decodeBatch([query], options)[0];
+  }
+
+  decodeBatch(queries: ArrayLike<number>[], options: DecodeOptions): DecodedItem[][] {
+    const resolved = resolveDecodeOptions(options, this.memory);
+    return resolveQueries(queries, this.memory).map((q) =>
+      resolved.strategy === 'global' ? this.global(q, resolved, resolved.excluded) : this.local(q, resolved),
+    );
+  }
+
+  /** Squared distances from a padded query to every centroid (NaN for items without rows). */
+  centroidDistances(query: Float32Array): Float32Array {
+    const { vectors, counts } = this.centroids;
+    const out = new Float32Array(this.memory.itemCount);
+    for (let v = 0; v < out.length; v++) out[v] = counts[v] > 0 ? squaredL2F32(query, vectors, v) : NaN;
+    return out;
+  }
+
+  private global(query: Float32Array, options: ResolvedDecodeOptions, skip: Set<number>, k = options.k): DecodedItem[] {
+    const { counts } = this.centroids;
+    const distances = this.centroidDistances(query);
+    const top = topK(distances, k, (v) => counts[v] > 0 && !skip.has(v));
+    return Array.from(top.indices, (v, j) => decodedItem(v, top.distances[j], 'global'));
+  }
+
+  private local(query: Float32Array, options: ResolvedDecodeOptions): DecodedItem[] {
+    const { labels, itemCount } = this.memory;
+    const rowDistances = scanMemory(query, this.memory);
+    const nearest = topK(rowDistances, options.m, (r) => !options.excluded.has(labels[r]));
+    // Group the selected rows by item, rows ascending within each group.
+    const selectedLabels = Uint32Array.from(nearest.indices, (r) => labels[r]);
+    const byItem = groupRowsByItem(selectedLabels, itemCount);
+    const groupItems: number[] = [];
+    const stride = rowStride(this.memory.dim);
+    for (let v = 0; v < itemCount; v++) if (byItem.offsets[v + 1] > byItem.offsets[v]) groupItems.push(v);
+    const means = new Float32Array(groupItems.length * stride);
+    groupItems.forEach((v, g) => {
+      const rows = Array.from(byItem.rowIds.subarray(byItem.offsets[v], byItem.offsets[v + 1]), (j) => nearest.indices[j]);
+      rows.sort((a, b) => a - b);
+      meanOfRows(this.memory, rows, means, g * stride);
+    });
+    const groupDistances = Float32Array.from(groupItems, (_, g) => squaredL2F32(query, means, g));
+    // groupItems is ascending, so the tie rule on group index is the tie rule on item id.
+    const top = topK(groupDistances, options.k);
+    const result = Array.from(top.indices, (g, j) => decodedItem(groupItems[g], top.distances[j], 'local'));
+    if (result.length < options.k) {
+      const skip = new Set([...options.excluded, ...groupItems]);
+      result.push(...this.global(query, options, skip, options.k - result.length));
+    }
+    return result;
+  }
+}

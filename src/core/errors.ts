@@ -1,0 +1,79 @@
+/**
+ * Typed errors of the L2D recommender. Every error carries a stable `code`
+ * (it survives structured cloning across a worker boundary, where the class
+ * does not) and a message that says what was wrong and what to do.
+ */
+export type L2DErrorCode =
+  | 'invalid-argument'
+  | 'empty-memory'
+  | 'dimension-mismatch'
+  | 'non-finite-value'
+  | 'webgpu-unavailable'
+  | 'device-lost'
+  | 'memory-too-large'
+  | 'gpu-error';
+
+export class L2DError extends Error {
+  readonly code: L2DErrorCode;
+  constructor(code: L2DErrorCode, message: string) {
+    super(message);
+    this.code = code;
+    this.name = new.target.name;
+  }
+}
+
+/** A request argument is outside its valid range (k <= 0, unknown strategy, ...). */
+export class InvalidArgumentError extends L2DError {
+  constructor(message: string) {
+    super('invalid-argument', message);
+  }
+}
+
+/** The memory holds no rows, so nothing can be ranked. */
+export class EmptyMemoryError extends L2DError {
+  constructor(message = 'The memory is empty: it holds no (hidden state, item) rows. Build or load a memory with at least one row.') {
+    super('empty-memory', message);
+  }
+}
+
+/** A query's length differs from the memory's hidden size. */
+export class DimensionMismatchError extends L2DError {
+  constructor(expected: number, actual: number, what = 'query') {
+    super('dimension-mismatch', `The ${what} has ${actual} dimensions but the memory's hidden size is ${expected}. Use hidden states from the same model that built the memory.`);
+  }
+}
+
+/** NaN or Infinity in a query or in memory rows. */
+export class NonFiniteValueError extends L2DError {
+  constructor(where: string) {
+    super('non-finite-value', `${where} holds NaN or Infinity; hidden states must be finite numbers.`);
+  }
+}
+
+/** No WebGPU adapter or device could be obtained. */
+export class WebGpuUnavailableError extends L2DError {
+  constructor(reason: string) {
+    super('webgpu-unavailable', `WebGPU is unavailable: ${reason}. Use the CPU decoder (device: 'cpu') or a browser with WebGPU enabled.`);
+  }
+}
+
+/** The GPU device was lost (driver reset, device.destroy(), tab in background on some systems). */
+export class DeviceLostError extends L2DError {
+  constructor(reason: string) {
+    super('device-lost', `The WebGPU device was lost (${reason}). Rebuild the decoder on a new device, or use the CPU decoder.`);
+  }
+}
+
+/** The memory does not fit the device's limits even when split. */
+export class MemoryTooLargeError extends L2DError {
+  constructor(message: string) {
+    super('memory-too-large', message);
+  }
+}
+
+/** A WebGPU validation or out-of-memory error raised while decoding. */
+export class GpuError extends L2DError {
+  constructor(message: string) {
+    super('gpu-error', message);
+  }
+}

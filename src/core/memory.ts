@@ -1,0 +1,88 @@
+/**
+ * The L2D memory: N rows of (hidden state h_j as float16, item label v_j).
+ *
+ * Rows are stored padded to a stride that is a multiple of 8 halves (16
+ * bytes), the layout the GPU kernels read as vec4<u32>. Padding halves are
+ * zero and queries are padded with zeros, so padding adds nothing to a
+ * distance.
+ */
+import { EmptyMemoryError, InvalidArgumentError, NonFiniteValueError } from './errors.ts';
+import { isNonFiniteFloat16, toFloat16Bits } from './float16.ts';
+
+export interface L2DMemory {
+  /** Hidden size d. */
+  readonly dim: number;
+  /** Number of rows N. */
+  readonly rows: number;
+  /** Number of items; every label is < itemCount. */
+  readonly itemCount: number;
+  /** float16 bits, row-major, rows x rowStride(dim). */
+  readonly vectors: Uint16Array;
+  /** Item label of each row. */
+  readonly labels: Uint32Array;
+}
+
+/** Halves per stored row: d rounded up to a multiple of 8. */
+export function rowStride(dim: number): number {
+  return Math.ceil(dim / 8) * 8;
+}
+
+export interface MemoryInput {
+  dim: number;
+  itemCount: number;
+  /** Unpadded rows x dim values: float32 numbers, or float16 bits. */
+  vectors: Float32Array | Uint16Array;
+  labels: Uint32Array | number[];
+}
+
+/** Validates and lays out a memory. Throws typed errors on bad input. */
+export function createMemory(input: MemoryInput): L2DMemory {
+  const { dim, itemCount } = input;
+  if (!Number.isInteger(dim) || dim <= 0) throw new InvalidArgumentError(`dim must be a positive integer, got ${dim}.`);
+  if (!Number.isInteger(itemCount) || itemCount <= 0) throw new InvalidArgumentError(`itemCount must be a positive integer, got ${itemCount}.`);
+  const labels = input.labels instanceof Uint32Array ? input.labels : Uint32Array.from(input.labels);
+  const rows = labels.length;
+  if (rows === 0) throw new EmptyMemoryError();
+  if (input.vectors.length !== rows * dim) {
+    throw new InvalidArgumentError(`vectors has ${input.vectors.length} values but ${rows} labels x ${dim} dims = ${rows * dim} were expected.`);
+  }
+  for (let r = 0; r < rows; r++) {
+    if (labels[r] >= itemCount) throw new InvalidArgumentError(`Row ${r} has label ${labels[r]}, outside 0..${itemCount - 1}.`);
+  }
+  const stride = rowStride(dim);
+  const vectors = new Uint16Array(rows * stride);
+  const source = input.vectors;
+  const isBits = source instanceof Uint16Array;
+  for (let r = 0; r < rows; r++) {
+    for (let c = 0; c < dim; c++) {
+      const bits = isBits ? source[r * dim + c] : toFloat16Bits(source[r * dim + c]);
+      if (isNonFiniteFloat16(bits)) throw new NonFiniteValueError(`Memory row ${r} (dimension ${c})`);
+      vectors[r * stride + c] = bits;
+    }
+  }
+  return { dim, rows, itemCount, vectors, labels };
+}
+
+/** Checks an already laid-out memory (e.g. generated or loaded from a shard). */
+export function validateMemory(memory: L2DMemory): void {
+  if (memory.rows === 0) throw new EmptyMemoryError();
+  const stride = rowStride(memory.dim);
+  if (memory.vectors.length !== memory.rows * stride) {
+    throw new InvalidArgumentError(`Memory vectors hold ${memory.vectors.length} halves; ${memory.rows} rows x stride ${stride} were expected.`);
+  }
+  if (memory.labels.length !== memory.rows) {
+    throw new InvalidArgumentError(`Memory has ${memory.labels.length} labels for ${memory.rows} rows.`);
+  }
+  const v = memory.vectors;
+  for (let i = 0; i < v.length; i++) {
+    if (isNonFiniteFloat16(v[i])) {
+      const row = Math.floor(i / stride);
+      throw new NonFiniteValueError(`Memory row ${row} (dimension ${i - row * stride})`);
+    }
+  }
+  for (let r = 0; r < memory.rows; r++) {
+    if (memory.labels[r] >= memory.itemCount) {
+      throw new InvalidArgumentError(`Memory row ${r} has label ${memory.labels[r]}, outside 0..${memory.itemCount - 1}.`);
+    }
+  }
+}

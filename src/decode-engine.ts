@@ -1,0 +1,110 @@
+/**
+ * The decode engine: the GPU decoder when WebGPU is there, the CPU
+ * reference when it is not, and a switch to the CPU (reported in
+ * `backend`) when the GPU device is lost in the middle of the work.
+ */
+import { CpuDecoder } from './core/cpu-decoder.ts';
+import type { DecodeOptions, DecodedItem } from './core/decode-options.ts';
+import { L2DError } from './core/errors.ts';
+import type { L2DMemory } from './core/memory.ts';
+import { adapterLabel, GpuDecoder, requestDecoderDevice, type AdapterDescription, type GpuDecoderOptions } from './gpu/index.ts';
+
+export interface DecodeEngineOptions extends GpuDecoderOptions {
+  /**
+   * 'auto' (default): WebGPU if available, else the CPU. 'webgpu': WebGPU or an
+   * error. 'cpu': the CPU reference. A GPUDevice: decode on that device (e.g.
+   * onnxruntime-web's, so hidden states can stay on the GPU).
+   */
+  device?: 'auto' | 'webgpu' | 'cpu' | GPUDevice;
+  /** On device loss, continue on the CPU (default true) instead of throwing DeviceLostError. */
+  fallbackToCpu?: boolean;
+}
+
+export interface DecoderBackend {
+  decoder: 'webgpu' | 'cpu';
+  /** The adapter's name when on WebGPU. */
+  adapter?: string;
+  /** Why the engine is on the CPU although WebGPU was asked for or had been used. */
+  fallbackReason?: string;
+}
+
+export class DecodeEngine {
+  private gpu: GpuDecoder | undefined;
+  private cpu: CpuDecoder | undefined;
+  private reason: string | undefined;
+  private adapter: AdapterDescription | undefined;
+
+  private constructor(
+    readonly memory: L2DMemory,
+    private readonly options: DecodeEngineOptions,
+  ) {}
+
+  static async create(memory: L2DMemory, options: DecodeEngineOptions = {}): Promise<DecodeEngine> {
+    const engine = new DecodeEngine(memory, options);
+    await engine.rebuild(options.device);
+    return engine;
+  }
+
+  get backend(): DecoderBackend {
+    if (this.gpu) return { decoder: 'webgpu', adapter: this.adapter ? adapterLabel(this.adapter) : 'external GPUDevice' };
+    return { decoder: 'cpu', ...(this.reason ? { fallbackReason: this.reason } : {}) };
+  }
+
+  /** (Re)builds the GPU decoder, e.g. on a new device after a loss. */
+  async rebuild(device: DecodeEngineOptions['device'] = 'auto'): Promise<void> {
+    this.gpu?.destroy();
+    this.gpu = undefined;
+    if (device === 'cpu') {
+      this.useCpu(undefined);
+      return;
+    }
+    try {
+      let gpuDevice: GPUDevice;
+      if (device === 'auto' || device === 'webgpu') {
+        const requested = await requestDecoderDevice();
+        gpuDevice = requested.device;
+        this.adapter = requested.adapter;
+      } else {
+        gpuDevice = device;
+        this.adapter = undefined;
+      }
+      this.gpu = await GpuDecoder.create(gpuDevice, this.memory, this.options);
+      this.reason = undefined;
+    } catch (error) {
+      if (device !== 'auto' || !(error instanceof L2DError)) throw error;
+      this.useCpu(error.message);
+    }
+  }
+
+  async decode(query: ArrayLike<number>, options: DecodeOptions): Promise<DecodedItem[]> {
+    return (await this.decodeBatch([query], options))[0];
+  }
+
+  async decodeBatch(queries: ArrayLike<number>[], options: DecodeOptions): Promise<DecodedItem[][]> {
+    if (!this.gpu) return this.cpuDecoder().decodeBatch(queries, options);
+    try {
+      return await this.gpu.decodeBatch(queries, options);
+    } catch (error) {
+      if (!(error instanceof L2DError) || error.code !== 'device-lost' || this.options.fallbackToCpu === false) throw error;
+      this.gpu.destroy();
+      this.gpu = undefined;
+      this.useCpu(error.message);
+      return this.cpuDecoder().decodeBatch(queries, options);
+    }
+  }
+
+  dispose(): void {
+    this.gpu?.destroy();
+    this.gpu = undefined;
+  }
+
+  private useCpu(reason: string | undefined): void {
+    this.reason = reason;
+    this.cpuDecoder();
+  }
+
+  private cpuDecoder(): CpuDecoder {
+    this.cpu ??= new CpuDecoder(this.memory);
+    return this.cpu;
+  }
+}

@@ -1,0 +1,64 @@
+/**
+ * Getting a WebGPU device fit for the decoder: the largest storage-buffer
+ * limits the adapter offers (the defaults, 128 MiB a binding, would split
+ * even small memories) and shader-f16 where the adapter has it.
+ */
+import { WebGpuUnavailableError } from '../core/errors.ts';
+
+export interface AdapterDescription {
+  vendor: string;
+  architecture: string;
+  device: string;
+  description: string;
+  isFallbackAdapter: boolean;
+  shaderF16: boolean;
+  maxStorageBufferBindingSize: number;
+  maxBufferSize: number;
+}
+
+export interface DecoderDevice {
+  device: GPUDevice;
+  adapter: AdapterDescription;
+}
+
+/** The navigator.gpu of a page or worker, if any. */
+export function defaultGpu(): GPU | undefined {
+  return typeof navigator !== 'undefined' && 'gpu' in navigator ? navigator.gpu : undefined;
+}
+
+export function describeAdapter(adapter: GPUAdapter): AdapterDescription {
+  const info = adapter.info;
+  const legacyFallback = (adapter as GPUAdapter & { isFallbackAdapter?: boolean }).isFallbackAdapter;
+  return {
+    vendor: info?.vendor ?? '',
+    architecture: info?.architecture ?? '',
+    device: info?.device ?? '',
+    description: info?.description ?? '',
+    isFallbackAdapter: (info as GPUAdapterInfo & { isFallbackAdapter?: boolean })?.isFallbackAdapter ?? legacyFallback ?? false,
+    shaderF16: adapter.features.has('shader-f16'),
+    maxStorageBufferBindingSize: adapter.limits.maxStorageBufferBindingSize,
+    maxBufferSize: adapter.limits.maxBufferSize,
+  };
+}
+
+/** A one-line name of the adapter for logs and the UI. */
+export function adapterLabel(a: AdapterDescription): string {
+  const name = [a.vendor, a.architecture, a.device || a.description].filter(Boolean).join(' ');
+  return `${name || 'unknown adapter'}${a.isFallbackAdapter ? ' (fallback/software)' : ''}`;
+}
+
+export async function requestDecoderDevice(gpu: GPU | undefined = defaultGpu()): Promise<DecoderDevice> {
+  if (!gpu) throw new WebGpuUnavailableError('navigator.gpu does not exist in this browser or context');
+  const adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' });
+  if (!adapter) throw new WebGpuUnavailableError('no WebGPU adapter was found (on Chromium without a GPU, start it with --enable-unsafe-webgpu)');
+  const description = describeAdapter(adapter);
+  const requiredFeatures: GPUFeatureName[] = description.shaderF16 ? ['shader-f16'] : [];
+  const device = await adapter.requestDevice({
+    requiredFeatures,
+    requiredLimits: {
+      maxStorageBufferBindingSize: adapter.limits.maxStorageBufferBindingSize,
+      maxBufferSize: adapter.limits.maxBufferSize,
+    },
+  });
+  return { device, adapter: description };
+}

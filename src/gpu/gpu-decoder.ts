@@ -1,0 +1,527 @@
+/**
+ * The GPU decoder: owns the memory's GPU buffers and the WGSL pipelines,
+ * and answers L2D-G / L2D-L requests with the same results as the CPU
+ * reference (src/core/cpu-decoder.ts).
+ *
+ * The GPUDevice comes from outside, so the decoder can share the device of
+ * onnxruntime-web's WebGPU backend. The memory is split into parts of at
+ * most maxStorageBufferBindingSize bytes; every kernel that reads rows runs
+ * once per part, parts in row order, so sums keep the CPU's order.
+ */
+import { groupRowsByItem } from '../core/centroids.ts';
+import {
+  decodedItem,
+  resolveDecodeOptions,
+  resolveQueries,
+  type DecodeOptions,
+  type DecodedItem,
+  type ResolvedDecodeOptions,
+} from '../core/decode-options.ts';
+import { DeviceLostError, GpuError, MemoryTooLargeError } from '../core/errors.ts';
+import { rowStride, validateMemory, type L2DMemory } from '../core/memory.ts';
+import { kernelSources } from './kernels.ts';
+
+const WORKGROUP = 256;
+const MAX_WORKGROUPS = 4096;
+const SENTINEL = 0xffffffff;
+const INVALID = 0xffffffff;
+const SELECT_STATE_WORDS = 264;
+const UPLOAD_CHUNK_BYTES = 64 << 20;
+
+type BindingKind = 'uniform' | 'read-only-storage' | 'storage';
+
+interface MemoryPart {
+  buffer: GPUBuffer;
+  firstRow: number;
+  rowCount: number;
+}
+
+export interface GpuDecoderOptions {
+  /** Largest bytes of one memory part; defaults to the device's maxStorageBufferBindingSize. Tests force small values to exercise splitting. */
+  maxBindingSize?: number;
+  /** Use the native-f16 scan when the device has 'shader-f16' (default true). */
+  nativeF16?: boolean;
+}
+
+export interface GpuDecoderInfo {
+  /** Memory parts (GPU buffers the rows are split across). */
+  parts: number;
+  rowsPerPart: number;
+  /** Whether the scan reads rows as native f16 (shader-f16) or packed u32 pairs. */
+  nativeF16: boolean;
+}
+
+/** Stage timings of the last decode, in milliseconds. */
+export interface GpuDecodeTimings {
+  /** Validation, uploads and command encoding on the CPU. */
+  encode: number;
+  /** From submit until the results were mapped back. */
+  gpu: number;
+  total: number;
+}
+
+interface Pipelines {
+  scanF16: GPUComputePipeline;
+  scanF32: GPUComputePipeline;
+  select: Record<'init' | 'histogram' | 'pick' | 'compact' | 'rankSort', GPUComputePipeline>;
+  centroids: Record<'accumulate' | 'finalize', GPUComputePipeline>;
+  local: Record<'order' | 'accumulate' | 'finalize', GPUComputePipeline>;
+  layouts: Record<'scan' | 'select' | 'centroids' | 'local', GPUBindGroupLayout>;
+}
+
+const f32Bits = new Float32Array(1);
+const u32Bits = new Uint32Array(f32Bits.buffer);
+function bitsToFloat(bits: number): number {
+  u32Bits[0] = bits;
+  return f32Bits[0];
+}
+
+/** Buffers made for one decode, destroyed together afterwards. */
+class Scratch {
+  private readonly buffers: GPUBuffer[] = [];
+  constructor(private readonly device: GPUDevice) {}
+  buffer(bytes: number, usage: GPUBufferUsageFlags, label: string): GPUBuffer {
+    const b = this.device.createBuffer({ size: Math.max(16, Math.ceil(bytes / 16) * 16), usage, label });
+    this.buffers.push(b);
+    return b;
+  }
+  storage(bytes: number, label: string): GPUBuffer {
+    return this.buffer(bytes, GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST, label);
+  }
+  data(array: Uint32Array | Float32Array, label: string, usage = GPUBufferUsage.STORAGE): GPUBuffer {
+    const b = this.buffer(array.byteLength, usage | GPUBufferUsage.COPY_DST, label);
+    this.device.queue.writeBuffer(b, 0, array.buffer, array.byteOffset, array.byteLength);
+    return b;
+  }
+  uniform(words: number[], label: string): GPUBuffer {
+    const padded = new Uint32Array(Math.ceil(words.length / 4) * 4);
+    padded.set(words);
+    return this.data(padded, label, GPUBufferUsage.UNIFORM);
+  }
+  destroy(): void {
+    for (const b of this.buffers) b.destroy();
+    this.buffers.length = 0;
+  }
+}
+
+function workgroupsFor(count: number): number {
+  return Math.max(1, Math.min(MAX_WORKGROUPS, Math.ceil(count / WORKGROUP)));
+}
+
+export class GpuDecoder {
+  readonly memory: L2DMemory;
+  readonly info: GpuDecoderInfo;
+  lastTimings: GpuDecodeTimings = { encode: 0, gpu: 0, total: 0 };
+
+  private lostReason: string | undefined;
+  private queue: Promise<unknown> = Promise.resolve();
+  private destroyed = false;
+
+  private constructor(
+    readonly device: GPUDevice,
+    memory: L2DMemory,
+    private readonly pipelines: Pipelines,
+    private readonly parts: MemoryPart[],
+    private readonly labels: GPUBuffer,
+    private readonly centroids: GPUBuffer,
+    private readonly centroidLabels: GPUBuffer,
+    private readonly emptyBuffer: GPUBuffer,
+    info: GpuDecoderInfo,
+  ) {
+    this.memory = memory;
+    this.info = info;
+    device.lost.then((lost) => {
+      this.lostReason = lost.message || lost.reason || 'unknown reason';
+    });
+  }
+
+  /** Uploads the memory, computes the item centroids on the GPU and compiles the kernels. */
+  static async create(device: GPUDevice, memory: L2DMemory, options: GpuDecoderOptions = {}): Promise<GpuDecoder> {
+    validateMemory(memory);
+    const limits = device.limits;
+    const bindingLimit = Math.min(limits.maxStorageBufferBindingSize, limits.maxBufferSize);
+    const stride = rowStride(memory.dim);
+    const rowBytes = stride * 2;
+    const partLimit = Math.min(bindingLimit, options.maxBindingSize ?? Infinity);
+    const rowsPerPart = Math.floor(partLimit / rowBytes);
+    if (rowsPerPart === 0) {
+      throw new MemoryTooLargeError(`One memory row takes ${rowBytes} bytes, more than a storage binding allows (${partLimit} bytes).`);
+    }
+    const checkFits = (bytes: number, what: string) => {
+      if (bytes > bindingLimit) {
+        throw new MemoryTooLargeError(`${what} needs ${bytes} bytes, more than this device's largest storage binding (${bindingLimit} bytes).`);
+      }
+    };
+    checkFits(memory.rows * 4, `The label array of ${memory.rows} rows`);
+    checkFits(memory.itemCount * stride * 4, `The centroids of ${memory.itemCount} items x ${memory.dim} dims`);
+
+    const nativeF16 = (options.nativeF16 ?? true) && device.features.has('shader-f16');
+    device.pushErrorScope('out-of-memory');
+    device.pushErrorScope('validation');
+    const pipelines = await createPipelines(device, nativeF16);
+
+    const parts: MemoryPart[] = [];
+    for (let firstRow = 0; firstRow < memory.rows; firstRow += rowsPerPart) {
+      const rowCount = Math.min(rowsPerPart, memory.rows - firstRow);
+      const bytes = rowCount * rowBytes;
+      const buffer = device.createBuffer({ size: bytes, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST, label: `memory part ${parts.length}` });
+      const view = memory.vectors.subarray(firstRow * stride, (firstRow + rowCount) * stride);
+      for (let offset = 0; offset < bytes; offset += UPLOAD_CHUNK_BYTES) {
+        const size = Math.min(UPLOAD_CHUNK_BYTES, bytes - offset);
+        device.queue.writeBuffer(buffer, offset, view.buffer, view.byteOffset + offset, size);
+      }
+      parts.push({ buffer, firstRow, rowCount });
+    }
+    const persistent = (array: Uint32Array, label: string) => {
+      const b = device.createBuffer({ size: Math.max(16, Math.ceil(array.byteLength / 16) * 16), usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST, label });
+      device.queue.writeBuffer(b, 0, array.buffer, array.byteOffset, array.byteLength);
+      return b;
+    };
+    const labels = persistent(memory.labels, 'memory labels');
+    const emptyBuffer = persistent(new Uint32Array(4), 'empty');
+
+    // Centroids: CSR index of rows by item (host, O(N)), sums and means on the GPU.
+    const byItem = groupRowsByItem(memory.labels, memory.itemCount);
+    const centroidLabels = persistent(
+      Uint32Array.from({ length: memory.itemCount }, (_, v) => (byItem.offsets[v + 1] > byItem.offsets[v] ? v : INVALID)),
+      'centroid labels',
+    );
+    const centroids = device.createBuffer({
+      size: memory.itemCount * stride * 4,
+      usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC,
+      label: 'centroids',
+    });
+    const scratch = new Scratch(device);
+    const offsets = scratch.data(byItem.offsets, 'centroid offsets');
+    const rowIds = scratch.data(byItem.rowIds, 'centroid row ids');
+    const encoder = device.createCommandEncoder({ label: 'centroids' });
+    const pass = encoder.beginComputePass();
+    const strideVec4 = stride / 8;
+    const work = workgroupsFor(memory.itemCount * strideVec4 * 2);
+    for (const part of parts) {
+      const params = scratch.uniform([memory.itemCount, strideVec4, part.firstRow, part.rowCount], 'centroid params');
+      pass.setPipeline(pipelines.centroids.accumulate);
+      pass.setBindGroup(0, bind(device, pipelines.layouts.centroids, [params, part.buffer, offsets, rowIds, centroids]));
+      pass.dispatchWorkgroups(work);
+    }
+    const params = scratch.uniform([memory.itemCount, strideVec4, 0, 0], 'centroid params');
+    pass.setPipeline(pipelines.centroids.finalize);
+    pass.setBindGroup(0, bind(device, pipelines.layouts.centroids, [params, parts[0].buffer, offsets, rowIds, centroids]));
+    pass.dispatchWorkgroups(work);
+    pass.end();
+    device.queue.submit([encoder.finish()]);
+    await device.queue.onSubmittedWorkDone();
+    scratch.destroy();
+    const validation = await device.popErrorScope();
+    const oom = await device.popErrorScope();
+    if (oom) throw new MemoryTooLargeError(`The GPU ran out of memory while uploading the memory: ${oom.message}`);
+    if (validation) throw new GpuError(`WebGPU rejected the decoder's setup: ${validation.message}`);
+
+    return new GpuDecoder(device, memory, pipelines, parts, labels, centroids, centroidLabels, emptyBuffer, {
+      parts: parts.length,
+      rowsPerPart,
+      nativeF16,
+    });
+  }
+
+  /** True once the device is lost; every later decode throws DeviceLostError. */
+  get lost(): boolean {
+    return this.lostReason !== undefined;
+  }
+
+  async decode(query: ArrayLike<number>, options: DecodeOptions): Promise<DecodedItem[]> {
+    return (await this.decodeBatch([query], options))[0];
+  }
+
+  /** Several queries in one scan; calls are answered in the order they were made. */
+  decodeBatch(queries: ArrayLike<number>[], options: DecodeOptions): Promise<DecodedItem[][]> {
+    const run = this.queue.then(() => this.runBatch(queries, options));
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  /** The item centroids (itemCount x rowStride(dim) float32), read back from the GPU. */
+  readCentroids(): Promise<Float32Array> {
+    const run = this.queue.then(async () => {
+      this.assertUsable();
+      const bytes = this.centroids.size;
+      const staging = this.device.createBuffer({ size: bytes, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+      const encoder = this.device.createCommandEncoder();
+      encoder.copyBufferToBuffer(this.centroids, 0, staging, 0, bytes);
+      this.device.queue.submit([encoder.finish()]);
+      try {
+        await staging.mapAsync(GPUMapMode.READ);
+      } catch (error) {
+        throw await this.explain(error);
+      }
+      const out = new Float32Array(staging.getMappedRange().slice(0));
+      staging.destroy();
+      return out;
+    });
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  destroy(): void {
+    if (this.destroyed) return;
+    this.destroyed = true;
+    for (const part of this.parts) part.buffer.destroy();
+    for (const b of [this.labels, this.centroids, this.centroidLabels, this.emptyBuffer]) b.destroy();
+  }
+
+  private assertUsable(): void {
+    if (this.lostReason !== undefined) throw new DeviceLostError(this.lostReason);
+    if (this.destroyed) throw new GpuError('This GPU decoder was destroyed; create a new one.');
+  }
+
+  /** Turns a failure during GPU work into DeviceLostError when the device went away meanwhile. */
+  private async explain(error: unknown): Promise<unknown> {
+    if (this.lostReason === undefined) {
+      await Promise.race([this.device.lost, new Promise((resolve) => setTimeout(resolve, 200))]);
+    }
+    if (this.lostReason !== undefined) return new DeviceLostError(this.lostReason);
+    return error instanceof Error ? new GpuError(`GPU work failed: ${error.message}`) : error;
+  }
+
+  private async runBatch(queries: ArrayLike<number>[], options: DecodeOptions): Promise<DecodedItem[][]> {
+    this.assertUsable();
+    const resolved = resolveDecodeOptions(options, this.memory);
+    const padded = resolveQueries(queries, this.memory);
+    const limit = Math.min(this.device.limits.maxStorageBufferBindingSize, this.device.limits.maxBufferSize);
+    // Keys of a batch: queries x N u32 must fit one binding.
+    const perPass = Math.max(1, Math.floor(limit / (4 * Math.max(this.memory.rows, this.memory.itemCount))));
+    const results: DecodedItem[][] = [];
+    const timings: GpuDecodeTimings = { encode: 0, gpu: 0, total: 0 };
+    for (let start = 0; start < padded.length; start += perPass) {
+      const chunk = padded.slice(start, start + perPass);
+      results.push(...(await this.runChunk(chunk, resolved, timings)));
+    }
+    timings.total = timings.encode + timings.gpu;
+    this.lastTimings = timings;
+    return results;
+  }
+
+  private async runChunk(queries: Float32Array[], options: ResolvedDecodeOptions, timings: GpuDecodeTimings): Promise<DecodedItem[][]> {
+    const t0 = performance.now();
+    const { device, memory, pipelines } = this;
+    const Q = queries.length;
+    const stride = rowStride(memory.dim);
+    const strideVec4 = stride / 8;
+    const scratch = new Scratch(device);
+    device.pushErrorScope('out-of-memory');
+    device.pushErrorScope('validation');
+    const queryData = new Float32Array(Q * stride);
+    queries.forEach((q, i) => queryData.set(q, i * stride));
+    const queryBuffer = scratch.data(queryData, 'queries');
+    const excludeWords = options.excluded.size > 0 ? Math.ceil(memory.itemCount / 32) : 0;
+    let excluded = this.emptyBuffer;
+    if (excludeWords > 0) {
+      const bits = new Uint32Array(Q * excludeWords);
+      for (let q = 0; q < Q; q++) for (const item of options.excluded) bits[q * excludeWords + (item >>> 5)] |= 1 << (item & 31);
+      excluded = scratch.data(bits, 'excluded items');
+    }
+
+    const encoder = device.createCommandEncoder({ label: 'l2d decode' });
+    const pass = encoder.beginComputePass();
+    const readbacks: { source: GPUBuffer; words: number }[] = [];
+
+    let local: { sorted: GPUBuffer; want: number; orderedLabels: GPUBuffer; slots: number } | undefined;
+    if (options.strategy === 'local') {
+      const N = memory.rows;
+      const rowKeys = scratch.storage(Q * N * 4, 'row keys');
+      for (const part of this.parts) {
+        const params = scratch.uniform([part.rowCount, part.firstRow, strideVec4, N, excludeWords], 'scan params');
+        pass.setPipeline(pipelines.scanF16);
+        pass.setBindGroup(0, bind(device, pipelines.layouts.scan, [params, part.buffer, this.labels, excluded, queryBuffer, rowKeys]));
+        pass.dispatchWorkgroups(workgroupsFor(part.rowCount), Q);
+      }
+      const nearest = this.encodeSelect(pass, scratch, rowKeys, N, options.m, Q);
+      const slots = nearest.want;
+      const orderedLabels = scratch.storage(Q * slots * 4, 'ordered labels');
+      const orderedRows = scratch.storage(Q * slots * 4, 'ordered rows');
+      const groupSums = scratch.storage(Q * slots * stride * 4, 'group sums');
+      const groupLabels = scratch.storage(Q * slots * 4, 'group labels');
+      const localBind = (params: GPUBuffer, rows: GPUBuffer) =>
+        bind(device, pipelines.layouts.local, [params, nearest.sorted, this.labels, orderedLabels, orderedRows, rows, groupSums, groupLabels]);
+      const baseParams = scratch.uniform([slots, strideVec4, 0, 0], 'local params');
+      pass.setPipeline(pipelines.local.order);
+      pass.setBindGroup(0, localBind(baseParams, this.parts[0].buffer));
+      pass.dispatchWorkgroups(Math.ceil(slots / WORKGROUP), Q);
+      for (const part of this.parts) {
+        const params = scratch.uniform([slots, strideVec4, part.firstRow, part.rowCount], 'local params');
+        pass.setPipeline(pipelines.local.accumulate);
+        pass.setBindGroup(0, localBind(params, part.buffer));
+        pass.dispatchWorkgroups(workgroupsFor(slots * strideVec4), Q);
+      }
+      pass.setPipeline(pipelines.local.finalize);
+      pass.setBindGroup(0, localBind(baseParams, this.parts[0].buffer));
+      pass.dispatchWorkgroups(workgroupsFor(slots * strideVec4 * 2), Q);
+      const groupKeys = scratch.storage(Q * slots * 4, 'group keys');
+      const groupParams = scratch.uniform([slots, strideVec4 * 2, 0, 1], 'group scan params');
+      pass.setPipeline(pipelines.scanF32);
+      pass.setBindGroup(0, bind(device, pipelines.layouts.scan, [groupParams, groupSums, groupLabels, this.emptyBuffer, queryBuffer, groupKeys]));
+      pass.dispatchWorkgroups(workgroupsFor(slots), Q);
+      const groups = this.encodeSelect(pass, scratch, groupKeys, slots, options.k, Q);
+      local = { sorted: groups.sorted, want: groups.want, orderedLabels, slots };
+      readbacks.push({ source: groups.sorted, words: Q * groups.want * 2 }, { source: orderedLabels, words: Q * slots });
+    }
+    // Global ranking: L2D-G itself, and L2D-L's fill-up when fewer than k items have a local group.
+    const items = memory.itemCount;
+    const itemKeys = scratch.storage(Q * items * 4, 'item keys');
+    const itemParams = scratch.uniform([items, strideVec4 * 2, excludeWords, 0], 'centroid scan params');
+    pass.setPipeline(pipelines.scanF32);
+    pass.setBindGroup(0, bind(device, pipelines.layouts.scan, [itemParams, this.centroids, this.centroidLabels, excluded, queryBuffer, itemKeys]));
+    pass.dispatchWorkgroups(workgroupsFor(items), Q);
+    const global = this.encodeSelect(pass, scratch, itemKeys, items, options.k, Q);
+    readbacks.push({ source: global.sorted, words: Q * global.want * 2 });
+    pass.end();
+
+    const totalWords = readbacks.reduce((s, r) => s + r.words, 0);
+    const staging = scratch.buffer(totalWords * 4, GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST, 'readback');
+    let offset = 0;
+    const offsets = readbacks.map((r) => {
+      encoder.copyBufferToBuffer(r.source, 0, staging, offset * 4, r.words * 4);
+      const at = offset;
+      offset += r.words;
+      return at;
+    });
+    device.queue.submit([encoder.finish()]);
+    const validation = await device.popErrorScope();
+    const oom = await device.popErrorScope();
+    const t1 = performance.now();
+    let words: Uint32Array;
+    try {
+      if (validation) throw new GpuError(`WebGPU rejected a decode command: ${validation.message}`);
+      if (oom) throw new GpuError(`The GPU ran out of memory while decoding: ${oom.message}`);
+      await staging.mapAsync(GPUMapMode.READ);
+      words = new Uint32Array(staging.getMappedRange().slice(0, totalWords * 4));
+      staging.unmap();
+    } catch (error) {
+      throw error instanceof GpuError ? error : await this.explain(error);
+    } finally {
+      scratch.destroy();
+    }
+    const t2 = performance.now();
+    timings.encode += t1 - t0;
+    timings.gpu += t2 - t1;
+
+    const globalAt = offsets[offsets.length - 1];
+    return queries.map((_, q) => {
+      const out: DecodedItem[] = [];
+      const taken = new Set<number>();
+      if (local) {
+        const sortedAt = offsets[0] + q * local.want * 2;
+        const labelsAt = offsets[1] + q * local.slots;
+        for (let j = 0; j < local.want && out.length < options.k; j++) {
+          const key = words[sortedAt + 2 * j];
+          if (key === SENTINEL) break;
+          const item = words[labelsAt + words[sortedAt + 2 * j + 1]];
+          taken.add(item);
+          out.push(decodedItem(item, bitsToFloat(key), 'local'));
+        }
+      }
+      const want = global.want;
+      for (let j = 0; j < want && out.length < options.k; j++) {
+        const key = words[globalAt + q * want * 2 + 2 * j];
+        if (key === SENTINEL) break;
+        const item = words[globalAt + q * want * 2 + 2 * j + 1];
+        if (taken.has(item)) continue;
+        out.push(decodedItem(item, bitsToFloat(key), 'global'));
+      }
+      return out;
+    });
+  }
+
+  /** Encodes a radix select of the k smallest keys of each query's `count` keys. */
+  private encodeSelect(pass: GPUComputePassEncoder, scratch: Scratch, keys: GPUBuffer, count: number, k: number, queries: number) {
+    const { device, pipelines } = this;
+    const want = Math.min(k, count);
+    const params = scratch.uniform([count, k, want, 0], 'select params');
+    const state = scratch.storage(queries * SELECT_STATE_WORDS * 4, 'select state');
+    const selected = scratch.storage(queries * want * 8, 'selected');
+    const sorted = scratch.storage(queries * want * 8, 'sorted');
+    const group = bind(device, pipelines.layouts.select, [params, keys, state, selected, sorted]);
+    const s = pipelines.select;
+    pass.setBindGroup(0, group);
+    pass.setPipeline(s.init);
+    pass.dispatchWorkgroups(1, queries);
+    const work = workgroupsFor(count);
+    for (let p = 0; p < 8; p++) {
+      pass.setPipeline(s.histogram);
+      pass.dispatchWorkgroups(work, queries);
+      pass.setPipeline(s.pick);
+      pass.dispatchWorkgroups(1, queries);
+    }
+    pass.setPipeline(s.compact);
+    pass.dispatchWorkgroups(work, queries);
+    pass.setPipeline(s.rankSort);
+    pass.dispatchWorkgroups(Math.ceil(want / WORKGROUP), queries);
+    return { sorted, want };
+  }
+}
+
+function bind(device: GPUDevice, layout: GPUBindGroupLayout, buffers: GPUBuffer[]): GPUBindGroup {
+  return device.createBindGroup({ layout, entries: buffers.map((buffer, binding) => ({ binding, resource: { buffer } })) });
+}
+
+function layout(device: GPUDevice, kinds: BindingKind[], label: string): GPUBindGroupLayout {
+  return device.createBindGroupLayout({
+    label,
+    entries: kinds.map((type, binding) => ({ binding, visibility: GPUShaderStage.COMPUTE, buffer: { type } })),
+  });
+}
+
+async function compile(device: GPUDevice, code: string, label: string): Promise<GPUShaderModule> {
+  const module = device.createShaderModule({ code, label });
+  const info = await module.getCompilationInfo();
+  const errors = info.messages.filter((m) => m.type === 'error');
+  if (errors.length > 0) {
+    throw new GpuError(`WGSL compilation of ${label} failed: ${errors.map((m) => `${m.lineNum}:${m.linePos} ${m.message}`).join('; ')}`);
+  }
+  return module;
+}
+
+async function createPipelines(device: GPUDevice, nativeF16: boolean): Promise<Pipelines> {
+  const ro: BindingKind = 'read-only-storage';
+  const layouts = {
+    scan: layout(device, ['uniform', ro, ro, ro, ro, 'storage'], 'scan'),
+    select: layout(device, ['uniform', ro, 'storage', 'storage', 'storage'], 'select'),
+    centroids: layout(device, ['uniform', ro, ro, ro, 'storage'], 'centroids'),
+    local: layout(device, ['uniform', ro, ro, 'storage', 'storage', ro, 'storage', 'storage'], 'local'),
+  };
+  const [scanF16, scanF32, select, centroids, local] = await Promise.all([
+    compile(device, nativeF16 ? kernelSources.l2ScanF16Native : kernelSources.l2ScanF16, 'l2-scan-f16'),
+    compile(device, kernelSources.l2ScanF32, 'l2-scan-f32'),
+    compile(device, kernelSources.radixSelect, 'radix-select'),
+    compile(device, kernelSources.centroids, 'centroids'),
+    compile(device, kernelSources.localGroups, 'local-groups'),
+  ]);
+  const make = (module: GPUShaderModule, entryPoint: string, group: GPUBindGroupLayout) =>
+    device.createComputePipelineAsync({
+      layout: device.createPipelineLayout({ bindGroupLayouts: [group] }),
+      compute: { module, entryPoint },
+      label: entryPoint,
+    });
+  const [f16, f32, init, histogram, pick, compact, rankSort, cAcc, cFin, order, lAcc, lFin] = await Promise.all([
+    make(scanF16, 'main', layouts.scan),
+    make(scanF32, 'main', layouts.scan),
+    make(select, 'init', layouts.select),
+    make(select, 'histogram', layouts.select),
+    make(select, 'pick', layouts.select),
+    make(select, 'compact', layouts.select),
+    make(select, 'rankSort', layouts.select),
+    make(centroids, 'accumulate', layouts.centroids),
+    make(centroids, 'finalize', layouts.centroids),
+    make(local, 'order', layouts.local),
+    make(local, 'accumulate', layouts.local),
+    make(local, 'finalize', layouts.local),
+  ]);
+  return {
+    scanF16: f16,
+    scanF32: f32,
+    select: { init, histogram, pick, compact, rankSort },
+    centroids: { accumulate: cAcc, finalize: cFin },
+    local: { order, accumulate: lAcc, finalize: lFin },
+    layouts,
+  };
+}

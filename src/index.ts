@@ -1,0 +1,17 @@
+/**
+ * The public API of the L2D recommender. Everything a page, worker or tool
+ * may use is exported here and only here.
+ */
+export { DecodeEngine, type DecodeEngineOptions, type DecoderBackend } from './decode-engine.ts';
+export { CpuDecoder } from './core/cpu-decoder.ts';
+export { createMemory, rowStride, type L2DMemory, type MemoryInput } from './core/memory.ts';
+export {
+  DEFAULT_LOCAL_M,
+  MAX_SELECTION,
+  type DecodeOptions,
+  type DecodedItem,
+  type Strategy,
+} from './core/decode-options.ts';
+export * from './core/errors.ts';
+export { GpuDecoder, requestDecoderDevice, adapterLabel, type AdapterDescription, type GpuDecoderOptions } from './gpu/index.ts';
+export { generateSyntheticMemory, syntheticQuery } from './core/synthetic-memory.ts';
