@@ -52,7 +52,8 @@ export async function requestDecoderDevice(gpu: GPU | undefined = defaultGpu()):
   const adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' });
   if (!adapter) throw new WebGpuUnavailableError('no WebGPU adapter was found (on Chromium without a GPU, start it with --enable-unsafe-webgpu)');
   const description = describeAdapter(adapter);
-  const requiredFeatures: GPUFeatureName[] = description.shaderF16 ? ['shader-f16'] : [];
+  // shader-f16 for the native scan; timestamp-query for per-stage GPU timings.
+  const requiredFeatures = (['shader-f16', 'timestamp-query'] as GPUFeatureName[]).filter((f) => adapter.features.has(f));
   const device = await adapter.requestDevice({
     requiredFeatures,
     requiredLimits: {

@@ -55,10 +55,19 @@ export interface GpuDecoderInfo {
 export interface GpuDecodeTimings {
   /** Validation, uploads and command encoding on the CPU. */
   encode: number;
-  /** From submit until the results were mapped back. */
+  /** From submit until the results were mapped back (GPU work plus readback). */
   gpu: number;
   total: number;
+  /** GPU time of the L2 scans (rows and centroids), from timestamp queries; undefined without 'timestamp-query'. */
+  scan?: number;
+  /** GPU time of the top-M / top-K selections. */
+  select?: number;
+  /** GPU time of L2D-L's grouping and group means. */
+  aggregate?: number;
 }
+
+type Stage = 'scan' | 'select' | 'aggregate';
+const MAX_TIMED_PASSES = 8;
 
 interface Pipelines {
   scanF16: GPUComputePipeline;
@@ -104,9 +113,16 @@ class Scratch {
   }
 }
 
-function workgroupsFor(count: number): number {
-  return Math.max(1, Math.min(MAX_WORKGROUPS, Math.ceil(count / WORKGROUP)));
+function workgroupsFor(count: number, itemsPerThread = 1): number {
+  return Math.max(1, Math.min(MAX_WORKGROUPS, Math.ceil(count / (WORKGROUP * itemsPerThread))));
 }
+
+/**
+ * Keys each selection thread handles: fewer workgroups mean fewer
+ * workgroup-histogram clears and global atomic merges, which dominate a
+ * radix pass (measured on SwiftShader: see bench/README.md).
+ */
+const SELECT_ITEMS_PER_THREAD = 64;
 
 export class GpuDecoder {
   readonly memory: L2DMemory;
@@ -292,6 +308,7 @@ export class GpuDecoder {
     const perPass = Math.max(1, Math.floor(limit / (4 * Math.max(this.memory.rows, this.memory.itemCount))));
     const results: DecodedItem[][] = [];
     const timings: GpuDecodeTimings = { encode: 0, gpu: 0, total: 0 };
+    if (this.device.features.has('timestamp-query')) Object.assign(timings, { scan: 0, select: 0, aggregate: 0 });
     for (let start = 0; start < padded.length; start += perPass) {
       const chunk = padded.slice(start, start + perPass);
       results.push(...(await this.runChunk(chunk, resolved, timings)));
@@ -322,20 +339,34 @@ export class GpuDecoder {
     }
 
     const encoder = device.createCommandEncoder({ label: 'l2d decode' });
-    const pass = encoder.beginComputePass();
+    const timed = device.features.has('timestamp-query');
+    const querySet = timed ? device.createQuerySet({ type: 'timestamp', count: 2 * MAX_TIMED_PASSES }) : undefined;
+    const stages: Stage[] = [];
+    const beginPass = (stage: Stage): GPUComputePassEncoder => {
+      const at = stages.length;
+      stages.push(stage);
+      return encoder.beginComputePass({
+        label: stage,
+        ...(querySet ? { timestampWrites: { querySet, beginningOfPassWriteIndex: 2 * at, endOfPassWriteIndex: 2 * at + 1 } } : {}),
+      });
+    };
     const readbacks: { source: GPUBuffer; words: number }[] = [];
 
     let local: { sorted: GPUBuffer; want: number; orderedLabels: GPUBuffer; slots: number } | undefined;
     if (options.strategy === 'local') {
       const N = memory.rows;
       const rowKeys = scratch.storage(Q * N * 4, 'row keys');
+      let pass = beginPass('scan');
       for (const part of this.parts) {
         const params = scratch.uniform([part.rowCount, part.firstRow, strideVec4, N, excludeWords], 'scan params');
         pass.setPipeline(pipelines.scanF16);
         pass.setBindGroup(0, bind(device, pipelines.layouts.scan, [params, part.buffer, this.labels, excluded, queryBuffer, rowKeys]));
         pass.dispatchWorkgroups(workgroupsFor(part.rowCount), Q);
       }
+      pass.end();
+      pass = beginPass('select');
       const nearest = this.encodeSelect(pass, scratch, rowKeys, N, options.m, Q);
+      pass.end();
       const slots = nearest.want;
       const orderedLabels = scratch.storage(Q * slots * 4, 'ordered labels');
       const orderedRows = scratch.storage(Q * slots * 4, 'ordered rows');
@@ -344,6 +375,7 @@ export class GpuDecoder {
       const localBind = (params: GPUBuffer, rows: GPUBuffer) =>
         bind(device, pipelines.layouts.local, [params, nearest.sorted, this.labels, orderedLabels, orderedRows, rows, groupSums, groupLabels]);
       const baseParams = scratch.uniform([slots, strideVec4, 0, 0], 'local params');
+      pass = beginPass('aggregate');
       pass.setPipeline(pipelines.local.order);
       pass.setBindGroup(0, localBind(baseParams, this.parts[0].buffer));
       pass.dispatchWorkgroups(Math.ceil(slots / WORKGROUP), Q);
@@ -361,7 +393,10 @@ export class GpuDecoder {
       pass.setPipeline(pipelines.scanF32);
       pass.setBindGroup(0, bind(device, pipelines.layouts.scan, [groupParams, groupSums, groupLabels, this.emptyBuffer, queryBuffer, groupKeys]));
       pass.dispatchWorkgroups(workgroupsFor(slots), Q);
+      pass.end();
+      pass = beginPass('select');
       const groups = this.encodeSelect(pass, scratch, groupKeys, slots, options.k, Q);
+      pass.end();
       local = { sorted: groups.sorted, want: groups.want, orderedLabels, slots };
       readbacks.push({ source: groups.sorted, words: Q * groups.want * 2 }, { source: orderedLabels, words: Q * slots });
     }
@@ -369,22 +404,30 @@ export class GpuDecoder {
     const items = memory.itemCount;
     const itemKeys = scratch.storage(Q * items * 4, 'item keys');
     const itemParams = scratch.uniform([items, strideVec4 * 2, excludeWords, 0], 'centroid scan params');
+    let pass = beginPass('scan');
     pass.setPipeline(pipelines.scanF32);
     pass.setBindGroup(0, bind(device, pipelines.layouts.scan, [itemParams, this.centroids, this.centroidLabels, excluded, queryBuffer, itemKeys]));
     pass.dispatchWorkgroups(workgroupsFor(items), Q);
-    const global = this.encodeSelect(pass, scratch, itemKeys, items, options.k, Q);
-    readbacks.push({ source: global.sorted, words: Q * global.want * 2 });
     pass.end();
+    pass = beginPass('select');
+    const global = this.encodeSelect(pass, scratch, itemKeys, items, options.k, Q);
+    pass.end();
+    readbacks.push({ source: global.sorted, words: Q * global.want * 2 });
+    if (querySet) {
+      const resolved = scratch.buffer(stages.length * 16, GPUBufferUsage.QUERY_RESOLVE | GPUBufferUsage.COPY_SRC, 'timestamps');
+      encoder.resolveQuerySet(querySet, 0, stages.length * 2, resolved, 0);
+      readbacks.push({ source: resolved, words: stages.length * 4 });
+    }
 
-    const totalWords = readbacks.reduce((s, r) => s + r.words, 0);
+    // One staging buffer for every readback; each starts 8-byte aligned (the timestamps are u64).
+    const offsets: number[] = [];
+    let totalWords = 0;
+    for (const r of readbacks) {
+      offsets.push(totalWords);
+      totalWords += r.words + (r.words % 2);
+    }
     const staging = scratch.buffer(totalWords * 4, GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST, 'readback');
-    let offset = 0;
-    const offsets = readbacks.map((r) => {
-      encoder.copyBufferToBuffer(r.source, 0, staging, offset * 4, r.words * 4);
-      const at = offset;
-      offset += r.words;
-      return at;
-    });
+    readbacks.forEach((r, i) => encoder.copyBufferToBuffer(r.source, 0, staging, offsets[i] * 4, r.words * 4));
     device.queue.submit([encoder.finish()]);
     const validation = await device.popErrorScope();
     const oom = await device.popErrorScope();
@@ -400,12 +443,20 @@ export class GpuDecoder {
       throw error instanceof GpuError ? error : await this.explain(error);
     } finally {
       scratch.destroy();
+      querySet?.destroy();
     }
     const t2 = performance.now();
     timings.encode += t1 - t0;
     timings.gpu += t2 - t1;
+    if (querySet) {
+      const stamps = new BigUint64Array(words.buffer, offsets[offsets.length - 1] * 4, stages.length * 2);
+      stages.forEach((stage, i) => {
+        const ms = Number(stamps[2 * i + 1] - stamps[2 * i]) / 1e6;
+        timings[stage] = (timings[stage] ?? 0) + Math.max(0, ms);
+      });
+    }
 
-    const globalAt = offsets[offsets.length - 1];
+    const globalAt = offsets[local ? 2 : 0];
     return queries.map((_, q) => {
       const out: DecodedItem[] = [];
       const taken = new Set<number>();
@@ -432,7 +483,7 @@ export class GpuDecoder {
     });
   }
 
-  /** Encodes a radix select of the k smallest keys of each query's `count` keys. */
+  /** Encodes a radix select of the k smallest keys of each query's `count` keys into `pass`. */
   private encodeSelect(pass: GPUComputePassEncoder, scratch: Scratch, keys: GPUBuffer, count: number, k: number, queries: number) {
     const { device, pipelines } = this;
     const want = Math.min(k, count);
@@ -445,7 +496,7 @@ export class GpuDecoder {
     pass.setBindGroup(0, group);
     pass.setPipeline(s.init);
     pass.dispatchWorkgroups(1, queries);
-    const work = workgroupsFor(count);
+    const work = workgroupsFor(count, SELECT_ITEMS_PER_THREAD);
     for (let p = 0; p < 8; p++) {
       pass.setPipeline(s.histogram);
       pass.dispatchWorkgroups(work, queries);

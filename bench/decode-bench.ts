@@ -1,0 +1,89 @@
+/**
+ * The decode engine's benchmark page: for each (N, d) it builds a synthetic
+ * memory, then times L2D-G and L2D-L decodes on the GPU decoder (wall clock
+ * and per-stage GPU timestamps) and on the CPU reference, side by side in
+ * the same page. Reports JSON; bench/run-decode-bench.ts drives it.
+ */
+import { CpuDecoder } from '../src/core/cpu-decoder.ts';
+import { rowStride } from '../src/core/memory.ts';
+import { generateSyntheticMemory, syntheticQuery } from '../src/core/synthetic-memory.ts';
+import { GpuDecoder, requestDecoderDevice, type GpuDecodeTimings } from '../src/gpu/index.ts';
+
+export interface BenchConfig {
+  rows: number;
+  dim: number;
+}
+
+export interface BenchRow {
+  rows: number;
+  dim: number;
+  items: number;
+  memoryMB: number;
+  parts: number;
+  setupMs: number;
+  global: StrategyTimes;
+  local: StrategyTimes;
+  cpuGlobalMs: number;
+  cpuLocalMs: number;
+}
+
+export interface StrategyTimes {
+  /** Median wall-clock ms of decode() (submit to results in JS). */
+  totalMs: number;
+  scanMs?: number;
+  selectMs?: number;
+  aggregateMs?: number;
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+async function timeStrategy(decoder: GpuDecoder, queries: Float32Array[], options: Parameters<GpuDecoder['decode']>[1]): Promise<StrategyTimes> {
+  await decoder.decode(queries[0], options); // warm-up: pipelines, caches
+  const runs: GpuDecodeTimings[] = [];
+  const wall: number[] = [];
+  for (const q of queries) {
+    const t0 = performance.now();
+    await decoder.decode(q, options);
+    wall.push(performance.now() - t0);
+    runs.push(decoder.lastTimings);
+  }
+  const stage = (key: 'scan' | 'select' | 'aggregate') => (runs[0][key] === undefined ? undefined : median(runs.map((r) => r[key] ?? 0)));
+  return { totalMs: median(wall), scanMs: stage('scan'), selectMs: stage('select'), aggregateMs: stage('aggregate') };
+}
+
+async function run(configs: BenchConfig[], repeats = 3, log: (s: string) => void = () => {}) {
+  const { device, adapter } = await requestDecoderDevice();
+  const rows: BenchRow[] = [];
+  for (const { rows: n, dim } of configs) {
+    const items = Math.min(10_000, Math.max(100, Math.round(n / 20)));
+    log(`N=${n} d=${dim}: generating memory`);
+    const memory = generateSyntheticMemory({ rows: n, dim, items, seed: 42 });
+    const queries = Array.from({ length: repeats }, (_, i) => syntheticQuery(memory, i + 1));
+    const t0 = performance.now();
+    const decoder = await GpuDecoder.create(device, memory);
+    const setupMs = performance.now() - t0;
+    log(`N=${n} d=${dim}: timing GPU decoder`);
+    const global = await timeStrategy(decoder, queries, { k: 50, strategy: 'global' });
+    const local = await timeStrategy(decoder, queries, { k: 50, strategy: 'local', m: 1000 });
+    const parts = decoder.info.parts;
+    decoder.destroy();
+    log(`N=${n} d=${dim}: timing CPU reference`);
+    const cpu = new CpuDecoder(memory);
+    void cpu.centroids; // built once, like the GPU decoder's setup
+    let c0 = performance.now();
+    cpu.decode(queries[0], { k: 50, strategy: 'global' });
+    const cpuGlobalMs = performance.now() - c0;
+    c0 = performance.now();
+    cpu.decode(queries[0], { k: 50, strategy: 'local', m: 1000 });
+    const cpuLocalMs = performance.now() - c0;
+    rows.push({ rows: n, dim, items, memoryMB: (n * rowStride(dim) * 2) / 2 ** 20, parts, setupMs, global, local, cpuGlobalMs, cpuLocalMs });
+  }
+  device.destroy();
+  return { adapter, userAgent: navigator.userAgent, hardwareConcurrency: navigator.hardwareConcurrency, rows };
+}
+
+const logElement = document.getElementById('log')!;
+(globalThis as unknown as { l2dBench: unknown }).l2dBench = {
+  run: (configs: BenchConfig[], repeats?: number) => run(configs, repeats, (s) => (logElement.textContent += `\n${s}`)),
+};
+document.body.dataset.ready = 'true';
