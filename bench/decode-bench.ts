@@ -15,6 +15,8 @@ export interface BenchConfig {
 }
 
 export interface BenchRow {
+  /** Set when this configuration could not run (e.g. the adapter ran out of memory). */
+  error?: string;
   rows: number;
   dim: number;
   items: number;
@@ -60,7 +62,14 @@ async function run(configs: BenchConfig[], repeats = 3, log: (s: string) => void
     const memory = generateSyntheticMemory({ rows: n, dim, items, seed: 42 });
     const queries = Array.from({ length: repeats }, (_, i) => syntheticQuery(memory, i + 1));
     const t0 = performance.now();
-    const decoder = await GpuDecoder.create(device, memory);
+    let decoder: GpuDecoder;
+    try {
+      decoder = await GpuDecoder.create(device, memory);
+    } catch (error) {
+      log(`N=${n} d=${dim}: ${(error as Error).message}`);
+      rows.push({ error: (error as Error).message.split('\n')[0], rows: n, dim, items } as BenchRow);
+      continue;
+    }
     const setupMs = performance.now() - t0;
     log(`N=${n} d=${dim}: timing GPU decoder`);
     const global = await timeStrategy(decoder, queries, { k: 50, strategy: 'global' });
@@ -84,6 +93,10 @@ async function run(configs: BenchConfig[], repeats = 3, log: (s: string) => void
 
 const logElement = document.getElementById('log')!;
 (globalThis as unknown as { l2dBench: unknown }).l2dBench = {
-  run: (configs: BenchConfig[], repeats?: number) => run(configs, repeats, (s) => (logElement.textContent += `\n${s}`)),
+  run: (configs: BenchConfig[], repeats?: number) =>
+    run(configs, repeats, (s) => {
+      logElement.textContent += `\n${s}`;
+      console.info(s);
+    }),
 };
 document.body.dataset.ready = 'true';

@@ -30,6 +30,10 @@ try {
   console.log('| N | d | memory MB | parts | L2D-G ms | L2D-L ms (M=1000) | scan ms | scan rows/s | scan GB/s | select ms | aggregate ms | CPU ref L2D-G ms | CPU ref L2D-L ms | L2D-L CPU/GPU |');
   console.log('|---|---|---|---|---|---|---|---|---|---|---|---|---|---|');
   for (const r of result.rows) {
+    if (r.error) {
+      console.log(`| ${r.rows} | ${r.dim} | ${f((r.rows * Math.ceil(r.dim / 8) * 16) / 2 ** 20, 0)} | - | not run: ${r.error} |||||||||`);
+      continue;
+    }
     const scan = r.local.scanMs;
     const bytes = r.rows * Math.ceil(r.dim / 8) * 16 + r.items * Math.ceil(r.dim / 8) * 32;
     console.log(

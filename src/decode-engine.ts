@@ -7,7 +7,7 @@ import { CpuDecoder } from './core/cpu-decoder.ts';
 import type { DecodeOptions, DecodedItem } from './core/decode-options.ts';
 import { L2DError } from './core/errors.ts';
 import type { L2DMemory } from './core/memory.ts';
-import { adapterLabel, GpuDecoder, requestDecoderDevice, type AdapterDescription, type GpuDecoderOptions } from './gpu/index.ts';
+import { adapterLabel, GpuDecoder, requestDecoderDevice, type AdapterDescription, type GpuDecodeTimings, type GpuDecoderOptions } from './gpu/index.ts';
 
 export interface DecodeEngineOptions extends GpuDecoderOptions {
   /**
@@ -91,6 +91,11 @@ export class DecodeEngine {
       this.useCpu(error.message);
       return this.cpuDecoder().decodeBatch(queries, options);
     }
+  }
+
+  /** Stage timings of the last GPU decode (empty on the CPU). */
+  get lastTimings(): Partial<GpuDecodeTimings> {
+    return this.gpu?.lastTimings ?? {};
   }
 
   dispose(): void {

@@ -11,7 +11,8 @@ export type L2DErrorCode =
   | 'webgpu-unavailable'
   | 'device-lost'
   | 'memory-too-large'
-  | 'gpu-error';
+  | 'gpu-error'
+  | 'data-format';
 
 export class L2DError extends Error {
   readonly code: L2DErrorCode;
@@ -75,5 +76,12 @@ export class MemoryTooLargeError extends L2DError {
 export class GpuError extends L2DError {
   constructor(message: string) {
     super('gpu-error', message);
+  }
+}
+
+/** A data file is missing or malformed; the message names the file and line. */
+export class DataFormatError extends L2DError {
+  constructor(message: string) {
+    super('data-format', message);
   }
 }

@@ -1,1 +1,140 @@
+/**
+ * The researchers' demo page. Until a trained model ships it builds a
+ * synthetic memory, runs the decode engine (WebGPU, else the CPU
+ * reference), shows L2D-G and L2D-L side by side with distances, and the
+ * latency of each stage next to the CPU reference.
+ */
+import { DecodeEngine, type DecodedItem } from '../index.ts';
+import { CpuDecoder } from '../core/cpu-decoder.ts';
+import { generateSyntheticMemory, syntheticQuery } from '../core/synthetic-memory.ts';
+import { defaultGpu, describeAdapter, adapterLabel } from '../gpu/index.ts';
+import type { L2DMemory } from '../core/memory.ts';
 
+const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
+const status = $('status');
+let engine: DecodeEngine | undefined;
+let cpu: CpuDecoder | undefined;
+let memory: L2DMemory | undefined;
+
+function setStatus(text: string, isError = false): void {
+  status.textContent = text;
+  status.classList.toggle('error', isError);
+}
+
+async function showAdapter(): Promise<void> {
+  const gpu = defaultGpu();
+  const adapter = gpu ? await gpu.requestAdapter() : null;
+  $('adapter').textContent = adapter
+    ? `${adapterLabel(describeAdapter(adapter))}; shader-f16: ${adapter.features.has('shader-f16') ? 'yes' : 'no'}; max binding ${(adapter.limits.maxStorageBufferBindingSize / 2 ** 20).toFixed(0)} MiB`
+    : 'none (WebGPU unavailable: the CPU decoder is used)';
+}
+
+function renderList(list: HTMLOListElement, items: DecodedItem[]): void {
+  list.replaceChildren(
+    ...items.map((x) => {
+      const li = document.createElement('li');
+      li.textContent = `item ${x.item}`;
+      const d = document.createElement('span');
+      d.className = 'distance';
+      d.textContent = `d = ${x.distance.toFixed(4)}${x.source === 'global' && list.id === 'local-list' ? ' (global fill-up)' : ''}`;
+      li.append(d);
+      if (x.source === 'global' && list.id === 'local-list') li.className = 'global-fill';
+      return li;
+    }),
+  );
+}
+
+const sameRanking = (a: DecodedItem[], b: DecodedItem[]) => a.length === b.length && a.every((x, i) => x.item === b[i].item);
+
+function latencyRow(name: string, total: number, t: { scan?: number; select?: number; aggregate?: number }, cpuMs: number, same: boolean): HTMLTableRowElement {
+  const tr = document.createElement('tr');
+  const cells = [name, total, t.scan, t.select, t.aggregate, cpuMs].map((v) => (typeof v === 'number' ? v.toFixed(2) : (v ?? '—')));
+  cells.push(same ? 'yes' : 'NO');
+  for (const c of cells) {
+    const td = document.createElement('td');
+    td.textContent = String(c);
+    tr.append(td);
+  }
+  return tr;
+}
+
+function latencyBar(name: string, total: number, t: { scan?: number; select?: number; aggregate?: number }): HTMLDivElement {
+  const row = document.createElement('div');
+  const label = document.createElement('span');
+  label.textContent = `${name} `;
+  row.append(label);
+  const scale = 300 / Math.max(total, 1e-3);
+  const known = (t.scan ?? 0) + (t.select ?? 0) + (t.aggregate ?? 0);
+  for (const [cls, ms] of [['scan', t.scan], ['select', t.select], ['aggregate', t.aggregate], ['other', Math.max(0, total - known)]] as const) {
+    if (!ms) continue;
+    const bar = document.createElement('span');
+    bar.className = `bar ${cls}`;
+    bar.style.width = `${Math.max(1, ms * scale)}px`;
+    bar.title = `${cls}: ${ms.toFixed(2)} ms`;
+    row.append(bar);
+  }
+  return row;
+}
+
+async function buildMemory(form: HTMLFormElement): Promise<void> {
+  const data = new FormData(form);
+  const rows = Number(data.get('rows'));
+  const dim = Number(data.get('dim'));
+  const items = Number(data.get('items'));
+  const device = String(data.get('device')) as 'auto' | 'webgpu' | 'cpu';
+  setStatus(`Generating ${rows} x ${dim} memory…`);
+  engine?.dispose();
+  memory = generateSyntheticMemory({ rows, dim, items, seed: 42 });
+  cpu = new CpuDecoder(memory);
+  const t0 = performance.now();
+  engine = await DecodeEngine.create(memory, { device });
+  const b = engine.backend;
+  $('decoder').textContent = b.decoder === 'webgpu' ? `WebGPU (${b.adapter})` : `CPU reference${b.fallbackReason ? ` — ${b.fallbackReason}` : ''}`;
+  setStatus(`Memory ready: ${rows} rows, d = ${dim}, ${items} items; decoder set up in ${(performance.now() - t0).toFixed(0)} ms.`);
+}
+
+async function recommend(form: HTMLFormElement): Promise<void> {
+  if (!engine || !memory || !cpu) throw new Error('Build a memory first.');
+  const data = new FormData(form);
+  const k = Number(data.get('k'));
+  const m = Number(data.get('m'));
+  const query = syntheticQuery(memory, Number(data.get('seed')));
+  const tbody = $('latency-rows');
+  const chart = $('latency-chart');
+  tbody.replaceChildren();
+  chart.replaceChildren();
+  for (const strategy of ['global', 'local'] as const) {
+    const options = { k, strategy, m };
+    const t0 = performance.now();
+    const items = await engine.decode(query, options);
+    const total = performance.now() - t0;
+    const gpuTimes = engine.backend.decoder === 'webgpu' ? engine.lastTimings : {};
+    const c0 = performance.now();
+    const reference = cpu.decode(query, options);
+    const cpuMs = performance.now() - c0;
+    renderList($(strategy === 'global' ? 'global-list' : 'local-list'), items);
+    const name = strategy === 'global' ? 'L2D-G' : `L2D-L (M=${m})`;
+    tbody.append(latencyRow(name, total, gpuTimes, cpuMs, sameRanking(items, reference)));
+    chart.append(latencyBar(name, total, gpuTimes));
+  }
+  setStatus(`Recommended K = ${k} for query seed ${String(data.get('seed'))}.`);
+}
+
+function guard(action: (form: HTMLFormElement) => Promise<void>) {
+  return (event: Event) => {
+    event.preventDefault();
+    action(event.target as HTMLFormElement).catch((error: Error) => setStatus(`${error.name}: ${error.message}`, true));
+  };
+}
+
+const requestForm = $<HTMLFormElement>('request-form');
+for (const name of ['k', 'm'] as const) {
+  const input = requestForm.elements.namedItem(name) as HTMLInputElement;
+  const out = requestForm.elements.namedItem(`${name}Out`) as HTMLOutputElement;
+  input.addEventListener('input', () => (out.value = input.value));
+}
+$('memory-form').addEventListener('submit', guard(buildMemory));
+requestForm.addEventListener('submit', guard(recommend));
+
+await showAdapter();
+document.body.dataset.ready = 'true';

@@ -1,0 +1,53 @@
+/** File helpers of the command-line tools: strict UTF-8 reading with line numbers, atomic folder output. */
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import { DataFormatError } from '../../src/core/errors.ts';
+
+const strict = new TextDecoder('utf-8', { fatal: true });
+
+/** Reads a UTF-8 text file; a missing file or invalid UTF-8 is a DataFormatError naming the file (and line). */
+export function readText(path: string): string {
+  if (!existsSync(path)) throw new DataFormatError(`${path}: file not found.`);
+  const bytes = readFileSync(path);
+  try {
+    return strict.decode(bytes).replace(/\r\n/g, '\n');
+  } catch {
+    let line = 1;
+    let start = 0;
+    for (let i = 0; i <= bytes.length; i++) {
+      if (i === bytes.length || bytes[i] === 0x0a) {
+        try {
+          strict.decode(bytes.subarray(start, i));
+        } catch {
+          throw new DataFormatError(`${path}:${line}: invalid UTF-8.`);
+        }
+        line++;
+        start = i + 1;
+      }
+    }
+    throw new DataFormatError(`${path}: invalid UTF-8.`);
+  }
+}
+
+/**
+ * Writes a whole folder or nothing: files go to a temporary sibling folder,
+ * which replaces `target` only once every file is written.
+ */
+export function writeFolderAtomically(target: string, files: Record<string, string>): void {
+  const parent = dirname(target);
+  mkdirSync(parent, { recursive: true });
+  const temp = join(parent, `.${basename(target)}.tmp-${process.pid}`);
+  const old = join(parent, `.${basename(target)}.old-${process.pid}`);
+  rmSync(temp, { recursive: true, force: true });
+  try {
+    mkdirSync(temp);
+    for (const [name, content] of Object.entries(files)) writeFileSync(join(temp, name), content);
+    if (existsSync(target)) renameSync(target, old);
+    renameSync(temp, target);
+    rmSync(old, { recursive: true, force: true });
+  } catch (error) {
+    rmSync(temp, { recursive: true, force: true });
+    if (!existsSync(target) && existsSync(old)) renameSync(old, target);
+    throw error;
+  }
+}
