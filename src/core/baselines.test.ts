@@ -1,0 +1,32 @@
+import { describe, expect, it } from 'vitest';
+import { CoOccurrence, MostPopular } from './baselines.ts';
+import type { Sample } from './data/prepare.ts';
+
+const s = (history: number[], target: number): Sample => ({ user: 0, history, target, time: 0, split: 'train' });
+// Item 3 is the most frequent target (3x), then 1 (2x), then 0 and 2 (1x each, tie -> smaller id first).
+const train = [s([0], 3), s([0, 1], 3), s([2], 3), s([0], 1), s([2, 1], 1), s([1], 0), s([3], 2)];
+
+describe('MostPopular', () => {
+  it('ranks by training-target count, ties by smaller id', () => {
+    expect(new MostPopular(train, 5).recommend([4], 5)).toEqual([3, 1, 0, 2, 4]);
+  });
+});
+
+describe('CoOccurrence', () => {
+  const model = new CoOccurrence(train, 5);
+  it('scores items that followed the history items, recency-discounted', () => {
+    // weights from 0: ->3: 1 (s1) + 1/2 (s2, distance 2) = 1.5; ->1: 1 (s4)
+    expect(model.recommend([0], 2)).toEqual([3, 1]);
+    // weights from 1: ->3: 1 (s2), ->1: 1 (s5, last), ->0: 1 (s6). Ties broken by popularity: 3 (3x), 1 (2x), 0 (1x).
+    expect(model.recommend([1], 3)).toEqual([3, 1, 0]);
+    // History [2, 1]: item 2 (distance 2, discount 1/2) adds 3: 0.5, 1: 0.5 (2->1 weight 1/2 * 1/2 = 0.25)...
+    // 2 -> 3: 1, 2 -> 1: 0.5; 1 -> 3: 1, 1 -> 1: 1, 1 -> 0: 1.
+    // scores: 3 = 1*0.5 + 1 = 1.5; 1 = 0.5*0.5 + 1 = 1.25; 0 = 1.
+    expect(model.recommend([2, 1], 3)).toEqual([3, 1, 0]);
+  });
+  it('fills up with popular items and leaves no state behind', () => {
+    expect(model.recommend([4], 3)).toEqual([3, 1, 0]);
+    expect(model.recommend([3], 5)).toEqual([2, 3, 1, 0, 4]);
+    expect(model.recommend([3], 5)).toEqual([2, 3, 1, 0, 4]);
+  });
+});

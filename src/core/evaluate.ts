@@ -1,0 +1,23 @@
+/** Scores any ranking function on a split with the paper's metrics. */
+import type { Sample } from './data/prepare.ts';
+import { MetricAccumulator, METRIC_KS, type MetricValues } from './metrics.ts';
+
+export type RankingFunction = (sample: Sample, index: number) => ArrayLike<number>;
+
+export interface EvaluateOptions {
+  ks?: readonly number[];
+  /** Called every `every` samples with (done, total). */
+  onProgress?: (done: number, total: number) => void;
+  every?: number;
+}
+
+export function evaluateRankings(samples: readonly Sample[], rank: RankingFunction, options: EvaluateOptions = {}): MetricValues {
+  const metrics = new MetricAccumulator(options.ks ?? METRIC_KS);
+  const every = options.every ?? 1000;
+  samples.forEach((sample, i) => {
+    metrics.add(rank(sample, i), sample.target);
+    if (options.onProgress && (i + 1) % every === 0) options.onProgress(i + 1, samples.length);
+  });
+  options.onProgress?.(samples.length, samples.length);
+  return metrics.values();
+}

@@ -1,0 +1,58 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { evaluateRankings } from '../../src/core/evaluate.ts';
+import { prepareFolder } from '../prepare-data/main.ts';
+import { loadPrepared, type LoadedDataset } from '../lib/prepared.ts';
+import { evaluateBaselines, readRankings } from './main.ts';
+
+let dir: string;
+let data: LoadedDataset;
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'l2d-eval-'));
+  const src = join(dir, 'src');
+  mkdirSync(src);
+  // Two users; every item occurs >= 2 times so a 2-core keeps everything.
+  writeFileSync(join(src, 'items.tsv'), 'seq_id\tasin\ttitle\n1\ta\tOne\n2\tb\tTwo\n3\tc\tThree\n');
+  writeFileSync(join(src, 'sequential_train.txt'), '1 1 2 3 1\n2 2 3 1 2\n');
+  writeFileSync(join(src, 'sequential_valid.txt'), '1\n2\n');
+  writeFileSync(join(src, 'sequential_test.txt'), '1 2\n2 3\n');
+  prepareFolder(src, join(dir, 'prepared'), { kCore: 2 });
+  data = loadPrepared(join(dir, 'prepared'));
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('evaluate', () => {
+  it('scores a rankings file with known answers', () => {
+    const test = data.split('test');
+    expect(test.map((s) => s.target)).toEqual([1, 2]); // items "Two" and "Three" as dense ids 1, 2
+    const file = join(dir, 'rankings.tsv');
+    writeFileSync(file, '0\t1 0 2\n1\t0 1 2\n');
+    const rankings = readRankings(file, test, data.items.length);
+    const v = evaluateRankings(test, (_, i) => rankings[i], { ks: [1, 3] });
+    expect(v.recall).toEqual({ 1: 0.5, 3: 1 });
+    expect(v.ndcg[3]).toBeCloseTo((1 + 1 / Math.log2(4)) / 2, 12);
+  });
+
+  it('runs the baselines on a prepared folder', () => {
+    const rows = evaluateBaselines(data, 'test', ['popular', 'cooccurrence']);
+    expect(rows.map((r) => r.method)).toEqual(['most-popular', 'item co-occurrence']);
+    // 3 items, K >= 20: every target is ranked, recall is 1.
+    expect(rows.every((r) => r.values.recall[20] === 1)).toBe(true);
+  });
+
+  it('rejects bad rankings files with file and line', () => {
+    const test = data.split('test');
+    const write = (text: string) => {
+      const f = join(dir, 'bad.tsv');
+      writeFileSync(f, text);
+      return f;
+    };
+    expect(() => readRankings(write('0\t1 9\n1\t0\n'), test, 3)).toThrow(/bad.tsv:1: "9" is not an item id \(0..2\)/);
+    expect(() => readRankings(write('0\t1\n0\t1\n'), test, 3)).toThrow(/bad.tsv:2: sample 0 is ranked twice/);
+    expect(() => readRankings(write('5\t1\n'), test, 3)).toThrow(/bad.tsv:1: sample index "5" is outside 0..1/);
+    expect(() => readRankings(write('0\t1\n'), test, 3)).toThrow(/no ranking for sample 1/);
+    expect(() => loadPrepared(join(dir, 'nowhere'))).toThrow(/manifest.json: file not found/);
+  });
+});

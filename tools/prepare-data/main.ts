@@ -1,0 +1,107 @@
+/**
+ * prepare-data: source data set folder(s) -> prepared data set folder(s).
+ *
+ *   npm run prepare-data -- ../shared/data/movielens-latest-small [--out data/prepared/movielens-latest-small]
+ *   npm run prepare-data -- --all        # both data sets in ../shared/data
+ *
+ * Options: --k-core N (5), --max-history N (10). Prints the statistics table;
+ * writes it into the folder as stats.md. The output folder appears whole or
+ * not at all.
+ */
+import { basename, join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { fileURLToPath } from 'node:url';
+import { L2DError } from '../../src/core/errors.ts';
+import { datasetStats, prepareDataset, statsTable, SPLITS, type PreparedDataset } from '../../src/core/data/prepare.ts';
+import { PREPARED_FORMAT, PREPARED_VERSION, serializeItems, serializeSamples, type PreparedManifest } from '../../src/core/data/prepared-format.ts';
+import { writeFolderAtomically } from '../lib/files.ts';
+import { detectFormat, readAmazon, readMovielens } from './readers.ts';
+
+const projectRoot = fileURLToPath(new URL('../..', import.meta.url));
+export const SHARED_DATA = resolve(projectRoot, '../shared/data');
+export const DEFAULT_SOURCES = ['amazon-games', 'movielens-latest-small'].map((d) => join(SHARED_DATA, d));
+export const DEFAULT_OUT = join(projectRoot, 'data/prepared');
+
+export const SPLIT_RULES = {
+  amazon:
+    'Shipped split: each user\'s sequence is sequential_train ++ sequential_valid ++ sequential_test (the files hold the user\'s interactions in time order); a sample takes the split of the file its target comes from; 5-core is applied to the whole sequence first.',
+  movielens: 'Global 8:1:1 by time: all samples sorted by target timestamp (ties: user, then position); the first floor(0.8 n) train, the next floor(0.9 n) - floor(0.8 n) valid, the rest test.',
+};
+
+export interface PrepareResult {
+  out: string;
+  data: PreparedDataset;
+  manifest: PreparedManifest;
+}
+
+export function prepareFolder(source: string, out: string, options: { kCore?: number; maxHistory?: number } = {}): PrepareResult {
+  const format = detectFormat(source);
+  const name = basename(resolve(source));
+  const raw = format === 'amazon' ? readAmazon(source, name) : readMovielens(source, name);
+  const kCore = options.kCore ?? 5;
+  const maxHistory = options.maxHistory ?? 10;
+  const data = prepareDataset(raw, { kCore, maxHistory, splitBy: format === 'amazon' ? 'events' : 'time' });
+  const stats = datasetStats(data);
+  const files = ['items.tsv', ...SPLITS.map((s) => `${s}.tsv`), 'stats.md', 'manifest.json'];
+  const manifest: PreparedManifest = {
+    format: PREPARED_FORMAT,
+    version: PREPARED_VERSION,
+    name,
+    source: format,
+    kCore,
+    maxHistory,
+    splitRule: SPLIT_RULES[format],
+    stats,
+    files,
+  };
+  writeFolderAtomically(out, {
+    'items.tsv': serializeItems(data.items),
+    'train.tsv': serializeSamples(data.samples.train),
+    'valid.tsv': serializeSamples(data.samples.valid),
+    'test.tsv': serializeSamples(data.samples.test),
+    'stats.md': `${statsTable(name, stats)}\n`,
+    'manifest.json': `${JSON.stringify(manifest, null, 2)}\n`,
+  });
+  return { out, data, manifest };
+}
+
+function main(): void {
+  const { values, positionals } = parseArgs({
+    allowPositionals: true,
+    options: {
+      out: { type: 'string' },
+      all: { type: 'boolean', default: false },
+      'k-core': { type: 'string' },
+      'max-history': { type: 'string' },
+    },
+  });
+  const sources = values.all ? DEFAULT_SOURCES : positionals;
+  if (sources.length === 0) {
+    console.error('usage: npm run prepare-data -- <source-folder> [--out <folder>] [--k-core 5] [--max-history 10]\n       npm run prepare-data -- --all');
+    process.exit(2);
+  }
+  if (values.out && sources.length > 1) {
+    console.error('--out names one output folder; give one source folder with it.');
+    process.exit(2);
+  }
+  const kCore = values['k-core'] === undefined ? undefined : Number(values['k-core']);
+  const maxHistory = values['max-history'] === undefined ? undefined : Number(values['max-history']);
+  for (const source of sources) {
+    const out = values.out ?? join(DEFAULT_OUT, basename(resolve(source)));
+    const t0 = performance.now();
+    const { manifest } = prepareFolder(source, out, { kCore, maxHistory });
+    console.log(`${statsTable(manifest.name, manifest.stats)}\n-> ${out} (${((performance.now() - t0) / 1000).toFixed(1)} s)\n`);
+  }
+}
+
+if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  try {
+    main();
+  } catch (error) {
+    if (error instanceof L2DError) {
+      console.error(`prepare-data: ${error.message}`);
+      process.exit(1);
+    }
+    throw error;
+  }
+}
