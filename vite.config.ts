@@ -13,6 +13,8 @@ export default defineConfig({
   optimizeDeps: {
     // Pre-bundle up front so the dev server never reloads a page mid-test.
     include: ['comlink'],
+    // onnxruntime-web loads its .wasm from ort.env.wasm.wasmPaths; pre-bundling would move it.
+    exclude: ['onnxruntime-web'],
   },
   test: {
     include: ['src/**/*.test.ts', 'tools/**/*.test.ts', 'e2e/**/*.test.ts'],

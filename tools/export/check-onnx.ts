@@ -1,0 +1,120 @@
+/**
+ * The export's numeric check: for every onnx/model*.onnx of a model folder,
+ * onnxruntime-node's last-token hidden states vs the torch fixture
+ * (fixtures/hidden-states.json), and the tokenizer of @huggingface/transformers
+ * vs the Python tokenizer's ids. Prints a table; exits non-zero when fp32
+ * falls below cosine 0.99999 or any tokenization differs.
+ *
+ *   npx tsx tools/export/check-onnx.ts models/movielens-demo
+ */
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import * as ort from 'onnxruntime-node';
+import { AutoTokenizer, env } from '@huggingface/transformers';
+import { cosine, encoderFeeds, modelShape, type ModelShape } from '../../src/core/encoder-feeds.ts';
+
+export interface HiddenStateFixture {
+  source: string;
+  hidden_size: number;
+  /** hidden[dtype]: the reference last-token hidden state for that dtype's weights. */
+  cases: { prompt: string; input_ids: number[]; hidden: Record<string, number[]> }[];
+}
+
+export interface DtypeCheck {
+  file: string;
+  dtype: string;
+  bytes: number;
+  /** Against the torch reference of the same dtype. */
+  minCosine: number;
+  meanCosine: number;
+  /** Against torch fp32: what quantization costs. */
+  minCosineVsFp32: number;
+  msPerPrompt: number;
+}
+
+/** onnx/model.onnx -> fp32, onnx/model_q4.onnx -> q4 (the names @huggingface/transformers uses). */
+export function dtypeOf(file: string): string {
+  return file === 'model.onnx' ? 'fp32' : file.replace(/^model_/, '').replace(/\.onnx$/, '');
+}
+
+export function readFixture(folder: string): HiddenStateFixture {
+  return JSON.parse(readFileSync(join(folder, 'fixtures', 'hidden-states.json'), 'utf8')) as HiddenStateFixture;
+}
+
+/** Last real token's final-norm hidden state of each row (one forward pass, left padding). */
+export async function lastHiddenStates(session: ort.InferenceSession, rows: number[][], shape: ModelShape): Promise<Float32Array[]> {
+  const f = encoderFeeds(rows, shape.padTokenId);
+  const feeds: Record<string, ort.Tensor> = {
+    input_ids: new ort.Tensor('int64', f.inputIds, [f.batch, f.width]),
+    attention_mask: new ort.Tensor('int64', f.attentionMask, [f.batch, f.width]),
+    position_ids: new ort.Tensor('int64', f.positionIds, [f.batch, f.width]),
+  };
+  for (let i = 0; i < shape.layers; i++) {
+    for (const kind of ['key', 'value']) feeds[`past_key_values.${i}.${kind}`] = new ort.Tensor('float32', new Float32Array(0), [f.batch, shape.kvHeads, 0, shape.headDim]);
+  }
+  const out = await session.run(feeds, ['last_hidden_state']);
+  const hidden = out.last_hidden_state;
+  const d = hidden.dims[2];
+  const data = hidden.data as Float32Array;
+  return rows.map((_, r) => data.slice((r * f.width + f.width - 1) * d, (r * f.width + f.width) * d));
+}
+
+export async function tokenizerIds(folder: string, prompts: string[]): Promise<number[][]> {
+  env.allowRemoteModels = false;
+  env.allowLocalModels = true;
+  env.localModelPath = resolve(folder, '..') + '/';
+  const tokenizer = await AutoTokenizer.from_pretrained(resolve(folder).split('/').pop()!);
+  return prompts.map((p) => Array.from(tokenizer.encode(p, { add_special_tokens: false }) as number[]));
+}
+
+export async function checkModel(folder: string): Promise<{ tokenizerMatches: boolean; checks: DtypeCheck[] }> {
+  const fixture = readFixture(folder);
+  const shape = modelShape(JSON.parse(readFileSync(join(folder, 'config.json'), 'utf8')) as Record<string, unknown>);
+  const ids = await tokenizerIds(folder, fixture.cases.map((c) => c.prompt));
+  const tokenizerMatches = ids.every((row, i) => JSON.stringify(row) === JSON.stringify(fixture.cases[i].input_ids));
+  const checks: DtypeCheck[] = [];
+  for (const file of readdirSync(join(folder, 'onnx')).filter((f) => /^model.*\.onnx$/.test(f)).sort()) {
+    const path = join(folder, 'onnx', file);
+    const session = await ort.InferenceSession.create(path);
+    const t0 = performance.now();
+    const hidden = [];
+    for (const c of fixture.cases) hidden.push((await lastHiddenStates(session, [c.input_ids], shape))[0]);
+    const ms = (performance.now() - t0) / fixture.cases.length;
+    const dtype = dtypeOf(file);
+    const reference = fixture.cases.map((c) => c.hidden[dtype]);
+    if (reference.some((r) => !r)) throw new Error(`${folder}/fixtures/hidden-states.json has no ${dtype} reference for ${file}; export again.`);
+    const cos = hidden.map((h, i) => cosine(h, reference[i]));
+    const vsFp32 = hidden.map((h, i) => cosine(h, fixture.cases[i].hidden.fp32));
+    checks.push({
+      file,
+      dtype,
+      bytes: statSync(path).size,
+      minCosine: Math.min(...cos),
+      meanCosine: cos.reduce((s, x) => s + x, 0) / cos.length,
+      minCosineVsFp32: Math.min(...vsFp32),
+      msPerPrompt: ms,
+    });
+    await session.release();
+  }
+  return { tokenizerMatches, checks };
+}
+
+if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  const folder = process.argv[2];
+  if (!folder) {
+    console.error('usage: npx tsx tools/export/check-onnx.ts <model folder>');
+    process.exit(2);
+  }
+  const { tokenizerMatches, checks } = await checkModel(folder);
+  console.log(`tokenizer (@huggingface/transformers vs Python): ${tokenizerMatches ? 'identical ids' : 'MISMATCH'}`);
+  console.log('| file | MB | min cosine vs torch (same weights) | mean | min cosine vs torch fp32 | ms / prompt (onnxruntime-node, CPU) |\n|---|---|---|---|---|---|');
+  for (const c of checks) {
+    console.log(`| ${c.file} | ${(c.bytes / 2 ** 20).toFixed(2)} | ${c.minCosine.toFixed(6)} | ${c.meanCosine.toFixed(6)} | ${c.minCosineVsFp32.toFixed(6)} | ${c.msPerPrompt.toFixed(1)} |`);
+  }
+  const failed = checks.filter((c) => c.minCosine < (c.dtype === 'fp32' ? 0.99999 : 0.999));
+  if (!tokenizerMatches || failed.length > 0 || !checks.some((c) => c.dtype === 'fp32')) {
+    console.error(`check failed: ${tokenizerMatches ? '' : 'tokenizer mismatch; '}${failed.map((c) => `${c.file} cosine ${c.minCosine}`).join(', ')}`);
+    process.exit(1);
+  }
+}
