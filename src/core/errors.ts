@@ -12,7 +12,8 @@ export type L2DErrorCode =
   | 'device-lost'
   | 'memory-too-large'
   | 'gpu-error'
-  | 'data-format';
+  | 'data-format'
+  | 'shard-invalid';
 
 export class L2DError extends Error {
   readonly code: L2DErrorCode;
@@ -83,5 +84,12 @@ export class GpuError extends L2DError {
 export class DataFormatError extends L2DError {
   constructor(message: string) {
     super('data-format', message);
+  }
+}
+
+/** A memory shard failed verification: unknown format, wrong size, bad checksum, or built for another model. */
+export class ShardError extends L2DError {
+  constructor(message: string) {
+    super('shard-invalid', message);
   }
 }

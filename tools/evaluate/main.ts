@@ -6,6 +6,7 @@
  *   npm run evaluate -- --data data/prepared/movielens-latest-small --split test
  *   npm run evaluate -- --data DIR --method popular              (popular | cooccurrence | all)
  *   npm run evaluate -- --data DIR --rankings my-rankings.tsv    (line: sample index <TAB> item ids, best first)
+ *   npm run evaluate -- --data DIR --model MODEL --memory SHARD [--dtype q4] [--m 100,1000] [--limit N]   (L2D-G and L2D-L)
  */
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -15,7 +16,11 @@ import type { Sample, Split } from '../../src/core/data/prepare.ts';
 import { DataFormatError, L2DError } from '../../src/core/errors.ts';
 import { evaluateRankings } from '../../src/core/evaluate.ts';
 import { METRIC_KS, metricsTable, type MetricValues } from '../../src/core/metrics.ts';
+import { CpuDecoder } from '../../src/core/cpu-decoder.ts';
 import { readText } from '../lib/files.ts';
+import { loadNodeEncoder } from '../lib/onnx-encoder.ts';
+import { ProgressBar } from '../lib/progress.ts';
+import { loadShard } from '../lib/shard-files.ts';
 import { loadPrepared, type LoadedDataset } from '../lib/prepared.ts';
 
 const MAX_K = Math.max(...METRIC_KS);
@@ -59,13 +64,63 @@ export function evaluateBaselines(data: LoadedDataset, split: Split, methods: st
   });
 }
 
-function main(): void {
+export interface L2DEvaluation {
+  rows: { method: string; values: MetricValues }[];
+  /** Top-MAX_K lists per method, per sample (for overlap studies). */
+  rankings: Map<string, Uint32Array[]>;
+  encodeMs: number;
+}
+
+/**
+ * L2D on a split: every sample's prompt is encoded once with the model's ONNX
+ * file (onnxruntime-node), then ranked by L2D-G and by L2D-L for each M
+ * against the memory shard (which must come from the same model file).
+ */
+export async function evaluateL2D(
+  data: LoadedDataset,
+  split: Split,
+  modelFolder: string,
+  memoryFolder: string,
+  options: { dtype?: string; ms?: number[]; limit?: number; quiet?: boolean } = {},
+): Promise<L2DEvaluation> {
+  const encoder = await loadNodeEncoder(modelFolder, options.dtype ?? 'q4');
+  const { memory } = await loadShard(memoryFolder, { sha256: encoder.sha256, hiddenSize: encoder.hiddenSize });
+  const samples = data.split(split).slice(0, options.limit ?? Infinity);
+  const t0 = performance.now();
+  const queries: Float32Array[] = [];
+  const bar = new ProgressBar(samples.length, 'prompts');
+  for (let b = 0; b < samples.length; b += 32) {
+    const part = samples.slice(b, b + 32);
+    queries.push(...(await encoder.encode(part.map((s) => s.history.map((i) => data.items[i].title)))).hidden);
+    if (!options.quiet) bar.update(queries.length);
+  }
+  if (!options.quiet) bar.finish(queries.length);
+  const encodeMs = performance.now() - t0;
+  await encoder.release();
+  const decoder = new CpuDecoder(memory);
+  const methods: [string, Parameters<CpuDecoder['decode']>[1]][] = [['L2D-G', { k: MAX_K, strategy: 'global' }]];
+  for (const m of options.ms ?? [1000]) methods.push([`L2D-L (M=${m})`, { k: MAX_K, strategy: 'local', m }]);
+  const rankings = new Map<string, Uint32Array[]>();
+  const rows = methods.map(([method, request]) => {
+    const lists = queries.map((q) => Uint32Array.from(decoder.decode(q, request), (x) => x.item));
+    rankings.set(method, lists);
+    return { method, values: evaluateRankings(samples, (_, i) => lists[i]) };
+  });
+  return { rows, rankings, encodeMs };
+}
+
+async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
       data: { type: 'string' },
       split: { type: 'string', default: 'test' },
       method: { type: 'string' },
       rankings: { type: 'string', multiple: true },
+      model: { type: 'string' },
+      memory: { type: 'string' },
+      dtype: { type: 'string', default: 'q4' },
+      m: { type: 'string', default: '1000' },
+      limit: { type: 'string' },
     },
   });
   if (!values.data) {
@@ -77,24 +132,31 @@ function main(): void {
   const data = loadPrepared(values.data);
   const samples = data.split(split);
   const rows: { method: string; values: MetricValues }[] = [];
-  const method = values.method ?? (values.rankings ? undefined : 'all');
+  const method = values.method ?? (values.rankings || values.model ? undefined : 'all');
   if (method) rows.push(...evaluateBaselines(data, split, method === 'all' ? ['popular', 'cooccurrence'] : method.split(',')));
   for (const file of values.rankings ?? []) {
     const rankings = readRankings(file, samples, data.items.length);
     rows.push({ method: file, values: evaluateRankings(samples, (_, i) => rankings[i]) });
+  }
+  if (values.model || values.memory) {
+    if (!values.model || !values.memory) throw new L2DError('invalid-argument', 'L2D needs both --model <folder> and --memory <shard folder>.');
+    const l2d = await evaluateL2D(data, split, values.model, values.memory, {
+      dtype: values.dtype,
+      ms: values.m.split(',').map(Number),
+      limit: values.limit ? Number(values.limit) : undefined,
+    });
+    rows.push(...l2d.rows);
   }
   console.log(`${data.manifest.name}, ${split} split (${samples.length} samples, ${data.items.length} items, full ranking)\n`);
   console.log(metricsTable(rows));
 }
 
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  try {
-    main();
-  } catch (error) {
+  main().catch((error: unknown) => {
     if (error instanceof L2DError) {
       console.error(`evaluate: ${error.message}`);
       process.exit(1);
     }
     throw error;
-  }
+  });
 }

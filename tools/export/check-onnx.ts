@@ -11,8 +11,8 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as ort from 'onnxruntime-node';
-import { AutoTokenizer, env } from '@huggingface/transformers';
-import { cosine, encoderFeeds, modelShape, type ModelShape } from '../../src/core/encoder-feeds.ts';
+import { cosine, modelShape } from '../../src/core/encoder-feeds.ts';
+import { lastHiddenStates, loadTokenizer } from '../lib/onnx-encoder.ts';
 
 export interface HiddenStateFixture {
   source: string;
@@ -42,36 +42,11 @@ export function readFixture(folder: string): HiddenStateFixture {
   return JSON.parse(readFileSync(join(folder, 'fixtures', 'hidden-states.json'), 'utf8')) as HiddenStateFixture;
 }
 
-/** Last real token's final-norm hidden state of each row (one forward pass, left padding). */
-export async function lastHiddenStates(session: ort.InferenceSession, rows: number[][], shape: ModelShape): Promise<Float32Array[]> {
-  const f = encoderFeeds(rows, shape.padTokenId);
-  const feeds: Record<string, ort.Tensor> = {
-    input_ids: new ort.Tensor('int64', f.inputIds, [f.batch, f.width]),
-    attention_mask: new ort.Tensor('int64', f.attentionMask, [f.batch, f.width]),
-    position_ids: new ort.Tensor('int64', f.positionIds, [f.batch, f.width]),
-  };
-  for (let i = 0; i < shape.layers; i++) {
-    for (const kind of ['key', 'value']) feeds[`past_key_values.${i}.${kind}`] = new ort.Tensor('float32', new Float32Array(0), [f.batch, shape.kvHeads, 0, shape.headDim]);
-  }
-  const out = await session.run(feeds, ['last_hidden_state']);
-  const hidden = out.last_hidden_state;
-  const d = hidden.dims[2];
-  const data = hidden.data as Float32Array;
-  return rows.map((_, r) => data.slice((r * f.width + f.width - 1) * d, (r * f.width + f.width) * d));
-}
-
-export async function tokenizerIds(folder: string, prompts: string[]): Promise<number[][]> {
-  env.allowRemoteModels = false;
-  env.allowLocalModels = true;
-  env.localModelPath = resolve(folder, '..') + '/';
-  const tokenizer = await AutoTokenizer.from_pretrained(resolve(folder).split('/').pop()!);
-  return prompts.map((p) => Array.from(tokenizer.encode(p, { add_special_tokens: false }) as number[]));
-}
-
 export async function checkModel(folder: string): Promise<{ tokenizerMatches: boolean; checks: DtypeCheck[] }> {
   const fixture = readFixture(folder);
   const shape = modelShape(JSON.parse(readFileSync(join(folder, 'config.json'), 'utf8')) as Record<string, unknown>);
-  const ids = await tokenizerIds(folder, fixture.cases.map((c) => c.prompt));
+  const tokenizer = await loadTokenizer(folder);
+  const ids = fixture.cases.map((c) => Array.from(tokenizer.encode(c.prompt, { add_special_tokens: false }) as number[]));
   const tokenizerMatches = ids.every((row, i) => JSON.stringify(row) === JSON.stringify(fixture.cases[i].input_ids));
   const checks: DtypeCheck[] = [];
   for (const file of readdirSync(join(folder, 'onnx')).filter((f) => /^model.*\.onnx$/.test(f)).sort()) {

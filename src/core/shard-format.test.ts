@@ -1,0 +1,61 @@
+import { describe, expect, it } from 'vitest';
+import { toFloat16Bits } from './float16.ts';
+import { rowStride } from './memory.ts';
+import { assembleMemory, checkShardModel, encodeChunk, parseShardManifest, sha256Hex, type ShardManifest } from './shard-format.ts';
+
+async function shard(rowsPerChunk: number[], dim: number) {
+  const chunks: Uint8Array[] = [];
+  const meta: ShardManifest['chunks'] = [];
+  let row = 0;
+  for (const rows of rowsPerChunk) {
+    const vectors = Uint16Array.from({ length: rows * dim }, (_, i) => toFloat16Bits(((row * dim + i) % 17) / 4 - 2));
+    const labels = Uint32Array.from({ length: rows }, (_, r) => (row + r) % 5);
+    const bytes = encodeChunk(vectors, labels, dim);
+    chunks.push(bytes);
+    meta.push({ file: `chunk-${meta.length}.bin`, rows, bytes: bytes.byteLength, sha256: await sha256Hex(bytes) });
+    row += rows;
+  }
+  const manifest: ShardManifest = {
+    format: 'l2d-memory-shard', version: 1,
+    model: { id: 'm', file: 'onnx/model_q4.onnx', sha256: 'a'.repeat(64), dtype: 'q4' },
+    dataset: { name: 'd', split: 'train', fraction: 1, seed: 0, samples: row },
+    hiddenSize: dim, dtype: 'float16', rows: row, itemCount: 5, chunkRows: rowsPerChunk[0], chunks: meta,
+  };
+  return { manifest, chunks };
+}
+
+describe('memory shards', () => {
+  it('round-trip rows and labels exactly (d = 3: padding inside chunks and rows)', async () => {
+    const { manifest, chunks } = await shard([4, 4, 3], 3);
+    const parsed = parseShardManifest(JSON.stringify(manifest));
+    const memory = await assembleMemory(parsed, chunks);
+    expect(memory.rows).toBe(11);
+    expect(Array.from(memory.labels)).toEqual([0, 1, 2, 3, 4, 0, 1, 2, 3, 4, 0]);
+    const stride = rowStride(3);
+    expect(memory.vectors[7 * stride + 2]).toBe(toFloat16Bits(((7 * 3 + 2) % 17) / 4 - 2));
+    expect(memory.vectors[7 * stride + 3]).toBe(0);
+  });
+
+  it('rejects a truncated chunk and a flipped bit', async () => {
+    const { manifest, chunks } = await shard([4, 2], 8);
+    await expect(assembleMemory(manifest, [chunks[0], chunks[1].subarray(0, 10)])).rejects.toThrow(/Chunk 1 \(chunk-1.bin\) has 10 bytes; the manifest says \d+ \(truncated/);
+    const flipped = chunks[0].slice();
+    flipped[5] ^= 0x10;
+    await expect(assembleMemory(manifest, [flipped, chunks[1]])).rejects.toThrow(/Chunk 0 \(chunk-0.bin\) fails its SHA-256 checksum/);
+  });
+
+  it('refuses a shard built with another model, or another hidden size', async () => {
+    const { manifest } = await shard([2], 8);
+    expect(() => checkShardModel(manifest, { sha256: 'b'.repeat(64) })).toThrow(/built with model "m" .* not with the model in use/);
+    expect(() => checkShardModel(manifest, { sha256: 'a'.repeat(64), hiddenSize: 16 })).toThrow(/hidden size 8; the model's is 16/);
+    expect(() => checkShardModel(manifest, { sha256: 'a'.repeat(64), hiddenSize: 8 })).not.toThrow();
+  });
+
+  it('rejects unknown formats and versions and inconsistent manifests', async () => {
+    const { manifest } = await shard([4, 2], 8);
+    expect(() => parseShardManifest(JSON.stringify({ ...manifest, version: 9 }))).toThrow(/shard format version 9 is not supported/);
+    expect(() => parseShardManifest(JSON.stringify({ ...manifest, format: 'x' }))).toThrow(/not an L2D memory shard/);
+    expect(() => parseShardManifest(JSON.stringify({ ...manifest, rows: 7 }))).toThrow(/chunks hold 6 rows but the manifest says 7/);
+    expect(() => parseShardManifest('{')).toThrow(/not valid JSON/);
+  });
+});

@@ -1,0 +1,132 @@
+/**
+ * The memory shard: a JSON manifest plus fixed-size binary chunks.
+ *
+ *   manifest.json  format "l2d-memory-shard", version, model (id, ONNX file,
+ *                  its SHA-256, dtype), data set, hidden size, row count,
+ *                  item count, chunk list with per-chunk SHA-256
+ *   chunk-NNNNN.bin  rows x hiddenSize float16 (row-major, little-endian),
+ *                  zero-padded to 4 bytes, then rows uint32 item labels
+ *
+ * Every chunk holds `chunkRows` rows except the last. Item titles live in
+ * the prepared data set's items.tsv (label = item id there).
+ */
+import { ShardError } from './errors.ts';
+import { isNonFiniteFloat16 } from './float16.ts';
+import { rowStride, type L2DMemory } from './memory.ts';
+
+export const SHARD_FORMAT = 'l2d-memory-shard';
+export const SHARD_VERSION = 1;
+
+export interface ShardModel {
+  /** A readable id, e.g. the model folder's name. */
+  id: string;
+  /** The ONNX file the hidden states came from, e.g. "onnx/model_q4.onnx". */
+  file: string;
+  /** SHA-256 (hex) of that file: a shard is refused by any other model. */
+  sha256: string;
+  dtype: string;
+}
+
+export interface ShardChunk {
+  file: string;
+  rows: number;
+  bytes: number;
+  sha256: string;
+}
+
+export interface ShardManifest {
+  format: typeof SHARD_FORMAT;
+  version: number;
+  model: ShardModel;
+  dataset: { name: string; split: string; fraction: number; seed: number; samples: number };
+  hiddenSize: number;
+  dtype: 'float16';
+  rows: number;
+  itemCount: number;
+  chunkRows: number;
+  chunks: ShardChunk[];
+}
+
+export function chunkBytes(rows: number, dim: number): number {
+  return Math.ceil((rows * dim * 2) / 4) * 4 + rows * 4;
+}
+
+/** One chunk's bytes from unpadded float16 rows and their labels. */
+export function encodeChunk(vectors: Uint16Array, labels: Uint32Array, dim: number): Uint8Array {
+  const rows = labels.length;
+  if (vectors.length !== rows * dim) throw new ShardError(`A chunk of ${rows} rows needs ${rows * dim} halves, got ${vectors.length}.`);
+  const out = new Uint8Array(chunkBytes(rows, dim));
+  const view = new DataView(out.buffer);
+  for (let i = 0; i < vectors.length; i++) view.setUint16(2 * i, vectors[i], true);
+  const labelsAt = Math.ceil((rows * dim * 2) / 4) * 4;
+  for (let r = 0; r < rows; r++) view.setUint32(labelsAt + 4 * r, labels[r], true);
+  return out;
+}
+
+export async function sha256Hex(bytes: Uint8Array | ArrayBuffer): Promise<string> {
+  const digest = await crypto.subtle.digest('SHA-256', bytes instanceof Uint8Array ? (bytes as Uint8Array<ArrayBuffer>) : bytes);
+  return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, '0')).join('');
+}
+
+export function parseShardManifest(text: string, where = 'manifest.json'): ShardManifest {
+  let m: ShardManifest;
+  try {
+    m = JSON.parse(text) as ShardManifest;
+  } catch (error) {
+    throw new ShardError(`${where}: not valid JSON (${(error as Error).message}).`);
+  }
+  if (m.format !== SHARD_FORMAT) throw new ShardError(`${where}: not an L2D memory shard (format "${String(m.format)}", expected "${SHARD_FORMAT}").`);
+  if (m.version !== SHARD_VERSION) throw new ShardError(`${where}: shard format version ${String(m.version)} is not supported (this code reads version ${SHARD_VERSION}); build the memory again.`);
+  const total = m.chunks.reduce((s, c) => s + c.rows, 0);
+  if (total !== m.rows) throw new ShardError(`${where}: the chunks hold ${total} rows but the manifest says ${m.rows}.`);
+  m.chunks.forEach((c, i) => {
+    const expected = chunkBytes(c.rows, m.hiddenSize);
+    if (c.bytes !== expected) throw new ShardError(`${where}: chunk ${i} is listed with ${c.bytes} bytes; ${c.rows} rows of ${m.hiddenSize} dims take ${expected}.`);
+    if (i < m.chunks.length - 1 && c.rows !== m.chunkRows) throw new ShardError(`${where}: chunk ${i} has ${c.rows} rows; every chunk but the last has ${m.chunkRows}.`);
+  });
+  return m;
+}
+
+/** Refuses a shard whose hidden states came from another model file. */
+export function checkShardModel(manifest: ShardManifest, model: { sha256: string; hiddenSize?: number }): void {
+  if (manifest.model.sha256 !== model.sha256) {
+    throw new ShardError(
+      `This memory was built with model "${manifest.model.id}" (${manifest.model.file}, sha256 ${manifest.model.sha256.slice(0, 12)}…), not with the model in use (sha256 ${model.sha256.slice(0, 12)}…). Build the memory with the same model file.`,
+    );
+  }
+  if (model.hiddenSize !== undefined && model.hiddenSize !== manifest.hiddenSize) {
+    throw new ShardError(`This memory has hidden size ${manifest.hiddenSize}; the model's is ${model.hiddenSize}.`);
+  }
+}
+
+/**
+ * Assembles a memory from verified chunks: every chunk's size and SHA-256
+ * must match the manifest, every row must be finite and every label an item.
+ */
+export async function assembleMemory(manifest: ShardManifest, chunks: (Uint8Array | ArrayBuffer)[]): Promise<L2DMemory> {
+  if (chunks.length !== manifest.chunks.length) throw new ShardError(`The shard has ${manifest.chunks.length} chunks; ${chunks.length} were given.`);
+  const dim = manifest.hiddenSize;
+  const stride = rowStride(dim);
+  const vectors = new Uint16Array(manifest.rows * stride);
+  const labels = new Uint32Array(manifest.rows);
+  let row = 0;
+  for (let i = 0; i < chunks.length; i++) {
+    const meta = manifest.chunks[i];
+    const bytes = chunks[i] instanceof Uint8Array ? (chunks[i] as Uint8Array) : new Uint8Array(chunks[i] as ArrayBuffer);
+    if (bytes.byteLength !== meta.bytes) throw new ShardError(`Chunk ${i} (${meta.file}) has ${bytes.byteLength} bytes; the manifest says ${meta.bytes} (truncated or wrong file).`);
+    if ((await sha256Hex(bytes)) !== meta.sha256) throw new ShardError(`Chunk ${i} (${meta.file}) fails its SHA-256 checksum: the file is corrupted.`);
+    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    const labelsAt = Math.ceil((meta.rows * dim * 2) / 4) * 4;
+    for (let r = 0; r < meta.rows; r++, row++) {
+      for (let c = 0; c < dim; c++) {
+        const h = view.getUint16(2 * (r * dim + c), true);
+        if (isNonFiniteFloat16(h)) throw new ShardError(`Chunk ${i}, row ${r} (memory row ${row}) holds NaN or Infinity in dimension ${c}.`);
+        vectors[row * stride + c] = h;
+      }
+      const label = view.getUint32(labelsAt + 4 * r, true);
+      if (label >= manifest.itemCount) throw new ShardError(`Chunk ${i}, row ${r} has label ${label}, outside the ${manifest.itemCount} items.`);
+      labels[row] = label;
+    }
+  }
+  return { dim, rows: manifest.rows, itemCount: manifest.itemCount, vectors, labels };
+}

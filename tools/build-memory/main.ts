@@ -1,0 +1,171 @@
+/**
+ * build-memory: encodes every sample of a prepared split with a model's ONNX
+ * file in onnxruntime-node and writes an L2D memory shard (src/core/shard-format.ts).
+ *
+ *   npm run build-memory -- --model models/movielens-demo --data data/prepared/movielens-latest-small [--out DIR]
+ *       [--dtype q4|fp32] [--split train] [--fraction 1] [--seed 0] [--batch 32] [--chunk-rows 16384]
+ *
+ * Deterministic (the same inputs give the same bytes), resumable (a restarted
+ * build keeps the chunks already written under OUT.partial and continues),
+ * and the finished shard appears whole: OUT.partial is renamed to OUT last.
+ * --fraction keeps that share of the samples by seeded reservoir sampling
+ * (the paper's 30%-memory study).
+ */
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { toFloat16Bits } from '../../src/core/float16.ts';
+import { L2DError } from '../../src/core/errors.ts';
+import type { Sample } from '../../src/core/data/prepare.ts';
+import { chunkBytes, encodeChunk, sha256Hex, SHARD_FORMAT, SHARD_VERSION, type ShardManifest } from '../../src/core/shard-format.ts';
+import { xorshift32 } from '../../src/core/synthetic-memory.ts';
+import { loadNodeEncoder } from '../lib/onnx-encoder.ts';
+import { loadPrepared } from '../lib/prepared.ts';
+import { ProgressBar } from '../lib/progress.ts';
+
+export interface BuildOptions {
+  model: string;
+  data: string;
+  out: string;
+  dtype?: string;
+  split?: 'train' | 'valid' | 'test';
+  fraction?: number;
+  seed?: number;
+  batch?: number;
+  chunkRows?: number;
+  quiet?: boolean;
+  /** Stop after this many chunks (tests of resumption). */
+  stopAfterChunks?: number;
+}
+
+/** Indices of a seeded reservoir sample of k out of n, in ascending order (Algorithm R). */
+export function reservoirSample(n: number, k: number, seed: number): number[] {
+  const next = xorshift32(seed + 1);
+  const reservoir = Array.from({ length: Math.min(k, n) }, (_, i) => i);
+  for (let i = reservoir.length; i < n; i++) {
+    const j = next() % (i + 1);
+    if (j < reservoir.length) reservoir[j] = i;
+  }
+  return reservoir.sort((a, b) => a - b);
+}
+
+export async function buildMemory(options: BuildOptions): Promise<ShardManifest> {
+  const split = options.split ?? 'train';
+  const fraction = options.fraction ?? 1;
+  const seed = options.seed ?? 0;
+  const batch = options.batch ?? 32;
+  const chunkRows = options.chunkRows ?? 16384;
+  if (!(fraction > 0 && fraction <= 1)) throw new L2DError('invalid-argument', `--fraction must be in (0, 1], got ${fraction}.`);
+  const data = loadPrepared(options.data);
+  const encoder = await loadNodeEncoder(options.model, options.dtype ?? 'q4');
+  const all = data.split(split);
+  const picked: Sample[] = fraction === 1 ? all : reservoirSample(all.length, Math.round(fraction * all.length), seed).map((i) => all[i]);
+  const dim = encoder.hiddenSize;
+  const partial = `${options.out}.partial`;
+  const settings = { model: encoder.sha256, data: data.manifest.name, split, fraction, seed, chunkRows, dim, rows: picked.length };
+  const statePath = join(partial, 'state.json');
+  let done: ShardManifest['chunks'] = [];
+  if (existsSync(statePath)) {
+    const state = JSON.parse(readFileSync(statePath, 'utf8')) as { settings: typeof settings; chunks: ShardManifest['chunks'] };
+    if (JSON.stringify(state.settings) === JSON.stringify(settings)) {
+      // Keep only chunks whose bytes still match their recorded checksum.
+      for (const c of state.chunks) {
+        const path = join(partial, c.file);
+        if (!existsSync(path) || (await sha256Hex(readFileSync(path))) !== c.sha256) break;
+        done.push(c);
+      }
+    } else done = [];
+    if (done.length === 0) rmSync(partial, { recursive: true, force: true });
+  }
+  mkdirSync(partial, { recursive: true });
+  const chunkCount = Math.ceil(picked.length / chunkRows);
+  const bar = new ProgressBar(picked.length, 'rows', done.length * chunkRows);
+  let dropped = 0;
+  for (let c = done.length; c < chunkCount; c++) {
+    if (options.stopAfterChunks !== undefined && c >= options.stopAfterChunks) break;
+    const rows = picked.slice(c * chunkRows, (c + 1) * chunkRows);
+    const vectors = new Uint16Array(rows.length * dim);
+    const labels = Uint32Array.from(rows, (s) => s.target);
+    for (let b = 0; b < rows.length; b += batch) {
+      const part = rows.slice(b, b + batch);
+      const out = await encoder.encode(part.map((s) => s.history.map((i) => data.items[i].title)));
+      out.hidden.forEach((h, j) => {
+        for (let k = 0; k < dim; k++) vectors[(b + j) * dim + k] = toFloat16Bits(h[k]);
+      });
+      dropped += out.dropped.reduce((s, x) => s + (x > 0 ? 1 : 0), 0);
+      if (!options.quiet) bar.update(c * chunkRows + b + part.length);
+    }
+    const bytes = encodeChunk(vectors, labels, dim);
+    const file = `chunk-${String(c).padStart(5, '0')}.bin`;
+    writeFileSync(join(partial, file), bytes);
+    done.push({ file, rows: rows.length, bytes: chunkBytes(rows.length, dim), sha256: await sha256Hex(bytes) });
+    writeFileSync(statePath, JSON.stringify({ settings, chunks: done }));
+  }
+  await encoder.release();
+  const manifest: ShardManifest = {
+    format: SHARD_FORMAT,
+    version: SHARD_VERSION,
+    model: { id: encoder.id, file: encoder.file, sha256: encoder.sha256, dtype: encoder.dtype },
+    dataset: { name: data.manifest.name, split, fraction, seed, samples: all.length },
+    hiddenSize: dim,
+    dtype: 'float16',
+    rows: picked.length,
+    itemCount: data.items.length,
+    chunkRows,
+    chunks: done,
+  };
+  if (done.length < chunkCount) return manifest; // stopped early on purpose: the partial build stays resumable
+  if (!options.quiet) bar.finish(picked.length);
+  if (dropped > 0 && !options.quiet) console.error(`${dropped} histories were longer than the model's context; their oldest titles were dropped.`);
+  writeFileSync(join(partial, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
+  rmSync(statePath);
+  rmSync(options.out, { recursive: true, force: true });
+  renameSync(partial, options.out);
+  return manifest;
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      model: { type: 'string' },
+      data: { type: 'string' },
+      out: { type: 'string' },
+      dtype: { type: 'string', default: 'q4' },
+      split: { type: 'string', default: 'train' },
+      fraction: { type: 'string', default: '1' },
+      seed: { type: 'string', default: '0' },
+      batch: { type: 'string', default: '32' },
+      'chunk-rows': { type: 'string', default: '16384' },
+    },
+  });
+  if (!values.model || !values.data) {
+    console.error('usage: npm run build-memory -- --model <model folder> --data <prepared folder> [--out DIR] [--dtype q4|fp32] [--fraction 0.3]');
+    process.exit(2);
+  }
+  const out = values.out ?? join(values.model, 'memory', `${values.split}-${values.dtype}${values.fraction === '1' ? '' : `-f${values.fraction}`}`);
+  const t0 = performance.now();
+  const manifest = await buildMemory({
+    model: values.model,
+    data: values.data,
+    out,
+    dtype: values.dtype,
+    split: values.split as BuildOptions['split'],
+    fraction: Number(values.fraction),
+    seed: Number(values.seed),
+    batch: Number(values.batch),
+    chunkRows: Number(values['chunk-rows']),
+  });
+  const bytes = manifest.chunks.reduce((s, c) => s + c.bytes, 0);
+  console.log(`${out}: ${manifest.rows} rows x ${manifest.hiddenSize} dims, ${(bytes / 2 ** 20).toFixed(1)} MB in ${manifest.chunks.length} chunks, ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+}
+
+if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  main().catch((error: unknown) => {
+    if (error instanceof L2DError) {
+      console.error(`build-memory: ${error.message}`);
+      process.exit(1);
+    }
+    throw error;
+  });
+}

@@ -1,0 +1,89 @@
+/**
+ * The L2D encoder in Node: a model folder's tokenizer (@huggingface/transformers,
+ * local files only), prompt template and ONNX file in onnxruntime-node.
+ * encode(histories of titles) -> the last prompt token's final-norm hidden state of each.
+ */
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import { basename, join, resolve } from 'node:path';
+import * as ort from 'onnxruntime-node';
+import { AutoTokenizer, env, type PreTrainedTokenizer } from '@huggingface/transformers';
+import { encoderFeeds, modelShape, type ModelShape } from '../../src/core/encoder-feeds.ts';
+import { DataFormatError } from '../../src/core/errors.ts';
+import { fitPrompt } from '../../src/core/fit-prompt.ts';
+import { parsePromptTemplate, type PromptTemplate } from '../../src/core/prompt.ts';
+
+export const MODEL_FILES: Record<string, string> = { fp32: 'onnx/model.onnx', q4: 'onnx/model_q4.onnx' };
+
+export interface NodeEncoder {
+  id: string;
+  file: string;
+  dtype: string;
+  sha256: string;
+  hiddenSize: number;
+  maxPromptTokens: number;
+  template: PromptTemplate;
+  /** Hidden states of a batch of histories (titles, oldest first), and how many titles were dropped to fit. */
+  encode(histories: string[][]): Promise<{ hidden: Float32Array[]; dropped: number[] }>;
+  tokenize(text: string): number[];
+  release(): Promise<void>;
+}
+
+export async function loadTokenizer(folder: string): Promise<PreTrainedTokenizer> {
+  env.allowRemoteModels = false; // never a model hub: the model folder is local
+  env.allowLocalModels = true;
+  env.localModelPath = resolve(folder, '..') + '/';
+  return AutoTokenizer.from_pretrained(basename(resolve(folder)));
+}
+
+/** Last real token's final-norm hidden state of each row (one forward pass, left padding). */
+export async function lastHiddenStates(session: ort.InferenceSession, rows: number[][], shape: ModelShape): Promise<Float32Array[]> {
+  const f = encoderFeeds(rows, shape.padTokenId);
+  const feeds: Record<string, ort.Tensor> = {
+    input_ids: new ort.Tensor('int64', f.inputIds, [f.batch, f.width]),
+    attention_mask: new ort.Tensor('int64', f.attentionMask, [f.batch, f.width]),
+    position_ids: new ort.Tensor('int64', f.positionIds, [f.batch, f.width]),
+  };
+  for (let i = 0; i < shape.layers; i++) {
+    for (const kind of ['key', 'value']) feeds[`past_key_values.${i}.${kind}`] = new ort.Tensor('float32', new Float32Array(0), [f.batch, shape.kvHeads, 0, shape.headDim]);
+  }
+  const out = await session.run(feeds, ['last_hidden_state']);
+  const hidden = out.last_hidden_state;
+  const d = hidden.dims[2];
+  const data = hidden.data as Float32Array;
+  return rows.map((_, r) => data.slice((r * f.width + f.width - 1) * d, (r * f.width + f.width) * d));
+}
+
+export async function loadNodeEncoder(folder: string, dtype = 'q4'): Promise<NodeEncoder> {
+  const file = MODEL_FILES[dtype];
+  if (!file) throw new DataFormatError(`Unknown dtype "${dtype}": use ${Object.keys(MODEL_FILES).join(' or ')}.`);
+  for (const needed of ['config.json', 'tokenizer.json', 'tokenizer_config.json', 'prompt-template.json', file]) {
+    if (!existsSync(join(folder, needed))) throw new DataFormatError(`${folder}: ${needed} is missing (export the model with tools/export/export.py).`);
+  }
+  const config = JSON.parse(readFileSync(join(folder, 'config.json'), 'utf8')) as Record<string, unknown>;
+  const shape = modelShape(config);
+  const template = parsePromptTemplate(JSON.parse(readFileSync(join(folder, 'prompt-template.json'), 'utf8')), join(folder, 'prompt-template.json'));
+  const tokenizerConfig = JSON.parse(readFileSync(join(folder, 'tokenizer_config.json'), 'utf8')) as { model_max_length?: number };
+  const maxPromptTokens = Math.min(Number(tokenizerConfig.model_max_length ?? Infinity), Number(config.max_position_embeddings ?? Infinity));
+  const tokenizer = await loadTokenizer(folder);
+  const bytes = readFileSync(join(folder, file));
+  const sha256 = createHash('sha256').update(bytes).digest('hex');
+  const session = await ort.InferenceSession.create(join(folder, file), { intraOpNumThreads: 0 });
+  const tokenize = (text: string) => Array.from(tokenizer.encode(text, { add_special_tokens: false }) as number[]);
+  return {
+    id: basename(resolve(folder)),
+    file,
+    dtype,
+    sha256,
+    hiddenSize: Number(config.hidden_size),
+    maxPromptTokens,
+    template,
+    tokenize,
+    async encode(histories) {
+      const fitted = histories.map((titles) => fitPrompt(titles, tokenize, maxPromptTokens, template));
+      const hidden = await lastHiddenStates(session, fitted.map((f) => f.ids), shape);
+      return { hidden, dropped: fitted.map((f) => f.dropped) };
+    },
+    release: () => session.release(),
+  };
+}
