@@ -30,6 +30,9 @@ ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 TEMPLATE = os.path.join(ROOT, "src", "core", "prompt-template.json")
 
 PRESETS = {
+    # For tests of the pipeline: trains in seconds, learns little.
+    "tiny": dict(hidden_size=64, intermediate_size=128, num_hidden_layers=1, num_attention_heads=2, num_key_value_heads=1, vocab_size=320,
+                 batch_size=16, lr=3e-3, epochs=1),
     # Fits a 2-core CPU in minutes: ~0.7M parameters.
     "cpu": dict(hidden_size=128, intermediate_size=384, num_hidden_layers=2, num_attention_heads=4, num_key_value_heads=2, vocab_size=2048,
                 batch_size=64, lr=3e-3, epochs=2),
@@ -179,6 +182,7 @@ def main():
     ap.add_argument("--preset", choices=sorted(PRESETS), default="gpu" if torch.cuda.is_available() else "cpu")
     ap.add_argument("--epochs", type=int)
     ap.add_argument("--max-minutes", type=float, default=None, help="stop training after this long (the best checkpoint is kept)")
+    ap.add_argument("--max-steps", type=int, default=None, help="stop training after this many optimizer steps")
     ap.add_argument("--max-prompt-tokens", type=int, default=384)
     ap.add_argument("--valid-samples", type=int, default=2000, help="validation samples for the loss (and 500 for the greedy hit rate)")
     ap.add_argument("--seed", type=int, default=0)
@@ -192,6 +196,8 @@ def main():
     torch.set_num_threads(os.cpu_count() or 1)
     started = time.time()
 
+    if not os.path.exists(os.path.join(args.data, "manifest.json")):
+        raise SystemExit(f"train: {args.data} has no manifest.json; prepare it first (npm run prepare-data)")
     manifest, titles, split = load_prepared(args.data)
     template = load_template(TEMPLATE)
     # The tokenizer learns from the catalog's titles and the template's own text.
@@ -237,6 +243,9 @@ def main():
             if args.max_minutes and time.time() - started > args.max_minutes * 60:
                 stopped = f"time limit of {args.max_minutes} minutes in epoch {epoch}, step {step}"
                 break
+            if args.max_steps and epoch * steps_per_epoch + step + 1 >= args.max_steps:
+                stopped = f"step limit of {args.max_steps} steps"
+                break
         valid_loss = evaluate(model, valid, preset["batch_size"], tokenizer.pad_id, device)
         history.append({"epoch": epoch, "train_loss": running / max(n, 1), "valid_loss": valid_loss, "seconds": time.time() - started})
         print(f"epoch {epoch}: train {running / max(n, 1):.4f} valid {valid_loss:.4f}", flush=True)
@@ -248,7 +257,7 @@ def main():
             break
     model.load_state_dict(best_state)
     train_seconds = time.time() - started
-    hit_rate = greedy_hit_rate(model, encoder, valid_pick[:500], titles, device)
+    hit_rate = greedy_hit_rate(model, encoder, valid_pick[: min(500, args.valid_samples)], titles, device)
     print(f"best validation loss {best:.4f}; greedy exact-title hit rate on 500 validation samples {hit_rate:.4f}", flush=True)
 
     os.makedirs(args.out, exist_ok=True)

@@ -1,0 +1,92 @@
+/**
+ * The model pipeline end to end on a tiny data set (Debian's torch, CPU):
+ * train (a few steps) -> export fp32 + q4 -> onnxruntime-node reproduces the
+ * torch references; and the tools' clear errors on bad model folders.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { spawnSync } from 'node:child_process';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { prepareFolder } from '../prepare-data/main.ts';
+import { checkModel } from '../export/check-onnx.ts';
+
+const PYTHON = process.env.L2D_PYTHON ?? '/usr/bin/python3';
+let dir: string;
+let data: string;
+let model: string;
+
+function python(args: string[]) {
+  const r = spawnSync(PYTHON, args, { encoding: 'utf8', timeout: 300_000 });
+  return { status: r.status, out: `${r.stdout}${r.stderr}` };
+}
+
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'l2d-model-'));
+  const src = join(dir, 'src');
+  mkdirSync(src);
+  const titles = ['Halo 3 - Xbox 360', 'Portal 2', 'Mario Kart 8', 'Zelda: Breath of the Wild', 'Tetris &amp; Dr. Mario', 'Léon (1994)'];
+  writeFileSync(join(src, 'items.tsv'), `seq_id\tasin\ttitle\n${titles.map((t, i) => `${i + 1}\tA${i}\t${t}`).join('\n')}\n`);
+  const users = Array.from({ length: 12 }, (_, u) => `${u + 1} ${Array.from({ length: 6 }, (_, j) => ((u + j * 5) % 6) + 1).join(' ')}`);
+  writeFileSync(join(src, 'sequential_train.txt'), `${users.join('\n')}\n`);
+  writeFileSync(join(src, 'sequential_valid.txt'), users.map((_, u) => `${u + 1} ${(u % 6) + 1}`).join('\n') + '\n');
+  writeFileSync(join(src, 'sequential_test.txt'), '1 2\n');
+  data = join(dir, 'prepared');
+  prepareFolder(src, data, { kCore: 2 });
+  model = join(dir, 'tiny-model');
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('train -> export -> onnxruntime', () => {
+  it('trains a tiny model and writes a complete model folder', () => {
+    const r = python(['tools/train/train.py', '--data', data, '--out', model, '--preset', 'tiny', '--max-steps', '3', '--valid-samples', '8']);
+    expect(r.status, r.out).toBe(0);
+    for (const f of ['config.json', 'generation_config.json', 'pytorch_model.bin', 'tokenizer.json', 'tokenizer_config.json', 'prompt-template.json', 'training.json']) {
+      expect(existsSync(join(model, f)), f).toBe(true);
+    }
+    const config = JSON.parse(readFileSync(join(model, 'config.json'), 'utf8'));
+    expect(config).toMatchObject({ architectures: ['LlamaForCausalLM'], model_type: 'llama', hidden_size: 64, num_key_value_heads: 1 });
+    expect(readFileSync(join(model, 'prompt-template.json'), 'utf8')).toBe(readFileSync('src/core/prompt-template.json', 'utf8'));
+  });
+
+  it('exports fp32 and q4 ONNX that onnxruntime-node runs like torch', async () => {
+    const r = python(['tools/export/export.py', model, '--data', data, '--fixtures', '4']);
+    expect(r.status, r.out).toBe(0);
+    expect(r.out).toMatch(/tokenizer \(@huggingface\/transformers vs Python\): identical ids/);
+    const { tokenizerMatches, checks } = await checkModel(model);
+    expect(tokenizerMatches).toBe(true);
+    expect(checks.map((c) => c.file)).toEqual(['model.onnx', 'model_q4.onnx']);
+    expect(checks[0].minCosine).toBeGreaterThanOrEqual(0.99999);
+    expect(checks[1].minCosine).toBeGreaterThanOrEqual(0.999);
+  });
+});
+
+describe('clear errors on bad model folders', () => {
+  const broken = (name: string, edit: (folder: string) => void) => {
+    const folder = join(dir, name);
+    cpSync(model, folder, { recursive: true });
+    edit(folder);
+    return python(['tools/export/export.py', folder, '--skip-check']);
+  };
+  it('an unsupported architecture', () => {
+    const r = broken('gpt2', (f) => {
+      const c = JSON.parse(readFileSync(join(f, 'config.json'), 'utf8'));
+      writeFileSync(join(f, 'config.json'), JSON.stringify({ ...c, model_type: 'gpt2', architectures: ['GPT2LMHeadModel'] }));
+    });
+    expect(r.status).not.toBe(0);
+    expect(r.out).toMatch(/unsupported architecture 'GPT2LMHeadModel' \(model_type 'gpt2'\)/);
+  });
+  it('a tokenizer that does not match the config', () => {
+    const r = broken('small-vocab', (f) => {
+      const c = JSON.parse(readFileSync(join(f, 'config.json'), 'utf8'));
+      writeFileSync(join(f, 'config.json'), JSON.stringify({ ...c, vocab_size: 100 }));
+    });
+    expect(r.out).toMatch(/tokenizer.json has \d+ tokens but config.json's vocab_size is 100: the tokenizer does not match the model/);
+  });
+  it('a missing file', () => {
+    const r = broken('no-tokenizer', (f) => rmSync(join(f, 'tokenizer.json')));
+    expect(r.out).toMatch(/tokenizer.json is missing/);
+    const t = python(['tools/train/train.py', '--data', join(dir, 'nowhere'), '--out', join(dir, 'x')]);
+    expect(t.out).toMatch(/has no manifest.json; prepare it first/);
+  });
+});
