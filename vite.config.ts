@@ -20,6 +20,7 @@ export default defineConfig({
     include: ['src/**/*.test.ts', 'tools/**/*.test.ts', 'e2e/**/*.test.ts'],
     // Browser tests launch Chromium; on 2 cores one file at a time is faster and steadier.
     fileParallelism: false,
+    reporters: ['default', './tools/vitest-summary-reporter.ts'],
     testTimeout: 120_000,
     hookTimeout: 120_000,
   },

@@ -61,7 +61,10 @@ def load_model(folder):
     for required in ("config.json", "tokenizer.json"):
         if not os.path.exists(os.path.join(folder, required)):
             fail(f"{folder}: {required} is missing; a model folder needs config.json, tokenizer.json and weights")
-    config = Config.from_hf(json.load(open(os.path.join(folder, "config.json"))), os.path.join(folder, "config.json"))
+    try:
+        config = Config.from_hf(json.load(open(os.path.join(folder, "config.json"))), os.path.join(folder, "config.json"))
+    except ValueError as error:
+        fail(str(error))
     tok = json.load(open(os.path.join(folder, "tokenizer.json"), encoding="utf-8"))
     tok_size = max(list(tok["model"]["vocab"].values()) + [t["id"] for t in tok.get("added_tokens", [])]) + 1
     if tok_size > config.vocab_size:
@@ -180,16 +183,25 @@ def main():
         quantize_matmuls_4bit(fp32_path, os.path.join(args.model, "onnx", "model_q4.onnx"), block_size=32)
         timings["q4_seconds"] = round(time.time() - t0, 1)
 
-    # Fixture: prompts, their ids and torch's final-norm hidden state of the last prompt token.
-    tokenizer = Tokenizer.load(args.model)
+    # Fixture: prompts, their ids (from @huggingface/transformers, the runtime's tokenizer, so any
+    # Hugging Face tokenizer.json works) and torch's final-norm hidden state of the last prompt token.
     prompts = fixture_prompts(args.model, args.data, args.fixtures)
+    node = subprocess.run(["npx", "tsx", os.path.join(HERE, "tokenize.ts"), args.model], input=json.dumps(prompts), capture_output=True, text=True, cwd=ROOT)
+    if node.returncode != 0:
+        fail(f"tokenizing the fixture prompts with @huggingface/transformers failed: {node.stderr.strip()[-500:]}")
+    token_ids = json.loads(node.stdout)
+    try:
+        python_ids = [Tokenizer.load(args.model).encode(p) for p in prompts]
+    except ValueError:
+        python_ids = None  # not a tokenizer of tools/train: nothing to compare
+    if python_ids is not None and python_ids != token_ids:
+        fail("the Python tokenizer (tools/train/tokenizer.py) and @huggingface/transformers give different ids for the same prompt")
     references = {"fp32": model}
     if "q4" in dtypes:
         references["q4"] = fake_quantized(model, 32)
     cases = []
     with torch.no_grad():
-        for p in prompts:
-            ids = tokenizer.encode(p)
+        for p, ids in zip(prompts, token_ids):
             if len(ids) > config.max_position_embeddings:
                 fail(f"a fixture prompt has {len(ids)} tokens, more than the model's context ({config.max_position_embeddings})")
             case = {"prompt": p, "input_ids": ids, "hidden": {d: last_hidden(m, ids) for d, m in references.items()}}

@@ -16,7 +16,7 @@ class Config:
     FIELDS = (
         "vocab_size", "hidden_size", "intermediate_size", "num_hidden_layers", "num_attention_heads",
         "num_key_value_heads", "max_position_embeddings", "rms_norm_eps", "rope_theta", "tie_word_embeddings",
-        "pad_token_id", "eos_token_id", "bos_token_id", "attention_bias",
+        "pad_token_id", "eos_token_id", "bos_token_id", "attention_bias", "rope_scaling",
     )
 
     def __init__(self, **kw):
@@ -35,6 +35,11 @@ class Config:
         self.bos_token_id = kw.get("bos_token_id", None)
         # Qwen2 has biases on q/k/v; Llama has none.
         self.attention_bias = kw.get("attention_bias", False)
+        # Llama 3.x checkpoints rescale rotary frequencies ("llama3"); nothing else is supported.
+        self.rope_scaling = kw.get("rope_scaling")
+        kind = (self.rope_scaling or {}).get("rope_type", (self.rope_scaling or {}).get("type"))
+        if self.rope_scaling and kind not in ("llama3", "default"):
+            raise ValueError(f"rope_scaling of type {kind!r} is not supported (llama3 or none)")
         if self.hidden_size % self.num_attention_heads:
             raise ValueError("hidden_size must be a multiple of num_attention_heads")
         if self.num_attention_heads % self.num_key_value_heads:
@@ -46,7 +51,7 @@ class Config:
         d.update({
             "architectures": ["LlamaForCausalLM"], "model_type": "llama", "hidden_act": "silu",
             "mlp_bias": False, "head_dim": self.head_dim, "torch_dtype": "float32",
-            "initializer_range": 0.02, "use_cache": True, "rope_scaling": None, "attention_dropout": 0.0,
+            "initializer_range": 0.02, "use_cache": True, "attention_dropout": 0.0,
         })
         return d
 
@@ -72,6 +77,19 @@ class RMSNorm(nn.Module):
     def forward(self, x):
         variance = x.pow(2).mean(-1, keepdim=True)
         return self.weight * (x * torch.rsqrt(variance + self.eps))
+
+
+def llama3_inv_freq(inv_freq, scaling):
+    """Hugging Face's llama3 rotary rescaling (Llama 3.1 / 3.2 checkpoints)."""
+    factor, low, high = scaling["factor"], scaling["low_freq_factor"], scaling["high_freq_factor"]
+    old = scaling["original_max_position_embeddings"]
+    low_wavelen, high_wavelen = old / low, old / high
+    wavelen = 2 * math.pi / inv_freq
+    scaled = torch.where(wavelen > low_wavelen, inv_freq / factor, inv_freq)
+    smooth = (old / wavelen - low) / (high - low)
+    smoothed = (1 - smooth) * scaled / factor + smooth * scaled
+    medium = ~(wavelen < high_wavelen) & ~(wavelen > low_wavelen)
+    return torch.where(medium, smoothed, scaled)
 
 
 def rotate_half(x):
@@ -152,6 +170,8 @@ class LlamaForCausalLM(nn.Module):
         if c.tie_word_embeddings:
             self.lm_head.weight = self.model.embed_tokens.weight
         inv_freq = 1.0 / (c.rope_theta ** (torch.arange(0, c.head_dim, 2, dtype=torch.float32) / c.head_dim))
+        if c.rope_scaling and c.rope_scaling.get("rope_type", c.rope_scaling.get("type")) == "llama3":
+            inv_freq = llama3_inv_freq(inv_freq, c.rope_scaling)
         self.register_buffer("inv_freq", inv_freq, persistent=False)
         self.apply(self._init)
 
