@@ -20,6 +20,7 @@ async function shard(rowsPerChunk: number[], dim: number) {
     model: { id: 'm', file: 'onnx/model_q4.onnx', sha256: 'a'.repeat(64), dtype: 'q4' },
     dataset: { name: 'd', split: 'train', fraction: 1, seed: 0, samples: row },
     hiddenSize: dim, dtype: 'float16', rows: row, itemCount: 5, chunkRows: rowsPerChunk[0], chunks: meta,
+    catalog: { file: 'items.tsv', sha256: '0'.repeat(64) },
   };
   return { manifest, chunks };
 }

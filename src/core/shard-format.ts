@@ -7,8 +7,10 @@
  *   chunk-NNNNN.bin  rows x hiddenSize float16 (row-major, little-endian),
  *                  zero-padded to 4 bytes, then rows uint32 item labels
  *
- * Every chunk holds `chunkRows` rows except the last. Item titles live in
- * the prepared data set's items.tsv (label = item id there).
+ *   items.tsv      the catalog (prepared-data format: id, source id, title;
+ *                  label = id), so a shard alone is enough to render prompts
+ *
+ * Every chunk holds `chunkRows` rows except the last.
  */
 import { ShardError } from './errors.ts';
 import { isNonFiniteFloat16 } from './float16.ts';
@@ -45,6 +47,8 @@ export interface ShardManifest {
   itemCount: number;
   chunkRows: number;
   chunks: ShardChunk[];
+  /** The item table: file name and SHA-256. */
+  catalog: { file: string; sha256: string };
 }
 
 export function chunkBytes(rows: number, dim: number): number {

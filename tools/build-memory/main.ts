@@ -20,6 +20,7 @@ import { L2DError } from '../../src/core/errors.ts';
 import type { Sample } from '../../src/core/data/prepare.ts';
 import { chunkBytes, encodeChunk, sha256Hex, SHARD_FORMAT, SHARD_VERSION, type ShardManifest } from '../../src/core/shard-format.ts';
 import { xorshift32 } from '../../src/core/synthetic-memory.ts';
+import { serializeItems } from '../../src/core/data/prepared-format.ts';
 import { loadNodeEncoder } from '../lib/onnx-encoder.ts';
 import { loadPrepared } from '../lib/prepared.ts';
 import { ProgressBar } from '../lib/progress.ts';
@@ -114,10 +115,14 @@ export async function buildMemory(options: BuildOptions): Promise<ShardManifest>
     itemCount: data.items.length,
     chunkRows,
     chunks: done,
+    catalog: { file: 'items.tsv', sha256: '' },
   };
   if (done.length < chunkCount) return manifest; // stopped early on purpose: the partial build stays resumable
   if (!options.quiet) bar.finish(picked.length);
   if (dropped > 0 && !options.quiet) console.error(`${dropped} histories were longer than the model's context; their oldest titles were dropped.`);
+  const catalog = new TextEncoder().encode(serializeItems(data.items));
+  writeFileSync(join(partial, 'items.tsv'), catalog);
+  manifest.catalog = { file: 'items.tsv', sha256: await sha256Hex(catalog) };
   writeFileSync(join(partial, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
   rmSync(statePath);
   rmSync(options.out, { recursive: true, force: true });

@@ -1,0 +1,23 @@
+/** Test page of the whole flow: history -> worker (encoder + decode engine) -> recommendations, over Comlink. */
+import * as Comlink from 'comlink';
+import type { LoadOptions, RecommendRequest, WorkerApi } from '../../src/worker-protocol.ts';
+
+const worker = Comlink.wrap<WorkerApi>(new Worker(new URL('../../workers/l2d.worker.ts', import.meta.url), { type: 'module' }));
+
+async function report<T>(action: () => Promise<T>): Promise<{ ok: true; value: T } | { ok: false; name: string; message: string }> {
+  try {
+    return { ok: true, value: await action() };
+  } catch (error) {
+    return { ok: false, name: (error as Error).name, message: (error as Error).message };
+  }
+}
+
+(globalThis as unknown as { l2dFlow: unknown }).l2dFlow = {
+  load: (options: LoadOptions) => report(() => worker.load(options)),
+  recommend: (request: RecommendRequest) =>
+    report(async () => {
+      const r = await worker.recommend(request);
+      return { ...r, hidden: r.hidden ? Array.from(r.hidden) : undefined };
+    }),
+};
+document.body.dataset.ready = 'true';

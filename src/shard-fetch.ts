@@ -1,0 +1,43 @@
+/**
+ * Loads a memory shard over HTTP (a folder URL with manifest.json, chunks and
+ * items.tsv), verifying every chunk's size and SHA-256 and that the shard
+ * belongs to the model in use. Streams with byte progress.
+ */
+import { parseItems } from './core/data/prepared-format.ts';
+import type { PreparedItem } from './core/data/prepare.ts';
+import { ShardError } from './core/errors.ts';
+import type { L2DMemory } from './core/memory.ts';
+import { assembleMemory, checkShardModel, parseShardManifest, sha256Hex, type ShardManifest } from './core/shard-format.ts';
+
+export interface LoadedShard {
+  manifest: ShardManifest;
+  memory: L2DMemory;
+  items: PreparedItem[];
+}
+
+export type ByteProgress = (loaded: number, total: number) => void;
+
+async function get(url: string): Promise<Response> {
+  const response = await fetch(url);
+  if (!response.ok) throw new ShardError(`${url}: HTTP ${response.status}; is the memory URL right?`);
+  return response;
+}
+
+export async function fetchShard(url: string, model?: { sha256: string; hiddenSize: number }, onProgress?: ByteProgress): Promise<LoadedShard> {
+  const base = url.replace(/\/$/, '');
+  const manifest = parseShardManifest(await (await get(`${base}/manifest.json`)).text(), `${base}/manifest.json`);
+  if (model) checkShardModel(manifest, model);
+  const total = manifest.chunks.reduce((s, c) => s + c.bytes, 0);
+  let loaded = 0;
+  const chunks: Uint8Array[] = [];
+  for (const c of manifest.chunks) {
+    chunks.push(new Uint8Array(await (await get(`${base}/${c.file}`)).arrayBuffer()));
+    loaded += c.bytes;
+    onProgress?.(loaded, total);
+  }
+  const catalogBytes = new Uint8Array(await (await get(`${base}/${manifest.catalog.file}`)).arrayBuffer());
+  if ((await sha256Hex(catalogBytes)) !== manifest.catalog.sha256) throw new ShardError(`${base}/${manifest.catalog.file} fails its SHA-256 checksum.`);
+  const items = parseItems(new TextDecoder().decode(catalogBytes), `${base}/${manifest.catalog.file}`);
+  if (items.length !== manifest.itemCount) throw new ShardError(`${base}: the catalog has ${items.length} items; the manifest says ${manifest.itemCount}.`);
+  return { manifest, memory: await assembleMemory(manifest, chunks), items };
+}
