@@ -32,6 +32,28 @@ it('shows the adapter, recommends with L2D-G and L2D-L, and agrees with the CPU 
   expect(harness.problems).toEqual([]);
 });
 
+it('recommends from a history built by searching the catalog, with the demo model', async () => {
+  const { page } = harness;
+  await page.reload();
+  await page.waitForSelector('body[data-model-ready="true"]', { state: 'attached', timeout: 90_000 });
+  expect(await page.textContent('#model-status')).toMatch(/^Ready: 3496 items, memory of 71520 rows/);
+  for (const query of ['toy story', 'jumanji', 'heat (1995)']) {
+    await page.fill('#catalog-search', query);
+    await page.click('#catalog-matches li:first-child button');
+  }
+  expect(await page.locator('#history li').count()).toBe(3);
+  await page.click('#model-form button');
+  await page.waitForFunction(() => document.querySelectorAll('#model-local li').length === 10, undefined, { timeout: 60_000 });
+  expect(await page.locator('#model-global li').count()).toBe(10);
+  const history = await page.locator('#history li').allTextContents();
+  const recommended = await page.locator('#model-global li').allTextContents();
+  // "exclude history items" is on by default: none of the history's titles comes back.
+  for (const h of history) expect(recommended.some((r) => r.startsWith(h.replace(/remove$/, '')))).toBe(false);
+  expect(await page.textContent('#model-timings')).toMatch(/L2D-G: tokenize .* ms, forward .* ms, decode .* ms/);
+  await page.screenshot({ path: 'test-results/demo-model.png', fullPage: true });
+  expect(harness.problems).toEqual([]);
+});
+
 it('refuses out-of-range inputs in the form and explains a request made too early', async () => {
   const { page } = harness;
   await page.fill('#memory-form input[name=rows]', '0');

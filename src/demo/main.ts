@@ -9,6 +9,7 @@ import { CpuDecoder } from '../core/cpu-decoder.ts';
 import { generateSyntheticMemory, syntheticQuery } from '../core/synthetic-memory.ts';
 import { defaultGpu, describeAdapter, adapterLabel } from '../gpu/index.ts';
 import type { L2DMemory } from '../core/memory.ts';
+import { startModelPanel } from './model-panel.ts';
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 const status = $('status');
@@ -138,3 +139,4 @@ requestForm.addEventListener('submit', guard(recommend));
 
 await showAdapter();
 document.body.dataset.ready = 'true';
+void startModelPanel();

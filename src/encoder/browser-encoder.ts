@@ -7,12 +7,12 @@
  * prompt's last token.
  */
 import * as ort from 'onnxruntime-web/webgpu';
-import { AutoTokenizer, env, type PreTrainedTokenizer } from '@huggingface/transformers';
 import { encoderFeeds, modelShape, type ModelShape } from '../core/encoder-feeds.ts';
 import { InvalidArgumentError, L2DError } from '../core/errors.ts';
 import { fitPrompt } from '../core/fit-prompt.ts';
 import { parsePromptTemplate, type PromptTemplate } from '../core/prompt.ts';
 import { sha256Hex } from '../core/shard-format.ts';
+import { createTokenizer, tokenIds, type Tokenizer } from './tokenizer.ts';
 
 export type EncoderDevice = 'webgpu' | 'wasm' | 'auto';
 export type EncoderDtype = 'q4' | 'q4f16' | 'fp32';
@@ -45,7 +45,7 @@ async function fetchJson(url: string): Promise<Record<string, unknown>> {
 export class BrowserEncoder {
   private constructor(
     private readonly session: ort.InferenceSession,
-    private readonly tokenizer: PreTrainedTokenizer,
+    private readonly tokenizer: Tokenizer,
     private readonly template: PromptTemplate,
     private readonly shape: ModelShape,
     readonly hiddenSize: number,
@@ -61,12 +61,7 @@ export class BrowserEncoder {
     const config = await fetchJson(`${base}/config.json`);
     const template = parsePromptTemplate(await fetchJson(`${base}/prompt-template.json`), `${base}/prompt-template.json`);
     const tokenizerConfig = await fetchJson(`${base}/tokenizer_config.json`);
-    env.allowRemoteModels = false;
-    env.allowLocalModels = true;
-    env.useBrowserCache = false;
-    const slash = base.lastIndexOf('/');
-    env.localModelPath = `${base.slice(0, slash + 1)}`;
-    const tokenizer = await AutoTokenizer.from_pretrained(base.slice(slash + 1));
+    const tokenizer = createTokenizer(await fetchJson(`${base}/tokenizer.json`), tokenizerConfig);
     if (options.wasmPaths) ort.env.wasm.wasmPaths = options.wasmPaths;
     ort.env.wasm.numThreads = typeof crossOriginIsolated !== 'undefined' && crossOriginIsolated ? Math.min(4, navigator.hardwareConcurrency) : 1;
     ort.env.logLevel = 'error';
@@ -96,7 +91,11 @@ export class BrowserEncoder {
       if (device !== 'webgpu' || want === 'webgpu') throw new L2DError('invalid-argument', `Could not load ${base}/${file}: ${(error as Error).message}`);
       fallbackReason = `WebGPU session failed (${(error as Error).message}); using wasm`;
       used = 'wasm';
-      session = await ort.InferenceSession.create(bytes, { executionProviders: ['wasm'], logSeverityLevel: 3 });
+      try {
+        session = await ort.InferenceSession.create(bytes, { executionProviders: ['wasm'], logSeverityLevel: 3 });
+      } catch (wasmError) {
+        throw new L2DError('invalid-argument', `Could not load ${base}/${file}: ${fallbackReason}, and wasm failed too (${(wasmError as Error).message}).`);
+      }
     }
     const maxPromptTokens = Math.min(Number(tokenizerConfig.model_max_length ?? Infinity), Number(config.max_position_embeddings ?? Infinity));
     return new BrowserEncoder(session, tokenizer, template, modelShape(config), Number(config.hidden_size), maxPromptTokens, {
@@ -108,7 +107,7 @@ export class BrowserEncoder {
   }
 
   tokenize(text: string): number[] {
-    return Array.from(this.tokenizer.encode(text, { add_special_tokens: false }) as number[]);
+    return tokenIds(this.tokenizer, text);
   }
 
   async encode(histories: string[][]): Promise<EncodeResult> {

@@ -6,7 +6,7 @@
  *   npm run evaluate -- --data data/prepared/movielens-latest-small --split test
  *   npm run evaluate -- --data DIR --method popular              (popular | cooccurrence | all)
  *   npm run evaluate -- --data DIR --rankings my-rankings.tsv    (line: sample index <TAB> item ids, best first)
- *   npm run evaluate -- --data DIR --model MODEL --memory SHARD [--dtype q4] [--m 100,1000] [--limit N]   (L2D-G and L2D-L)
+ *   npm run evaluate -- --data DIR --model MODEL --memory SHARD [--dtype q4] [--m 100,1000 | none] [--limit N]   (L2D-G and L2D-L)
  */
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -142,7 +142,7 @@ async function main(): Promise<void> {
     if (!values.model || !values.memory) throw new L2DError('invalid-argument', 'L2D needs both --model <folder> and --memory <shard folder>.');
     const l2d = await evaluateL2D(data, split, values.model, values.memory, {
       dtype: values.dtype,
-      ms: values.m.split(',').map(Number),
+      ms: values.m === 'none' ? [] : values.m.split(',').map(Number),
       limit: values.limit ? Number(values.limit) : undefined,
     });
     rows.push(...l2d.rows);

@@ -11,8 +11,10 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as ort from 'onnxruntime-node';
+import { AutoTokenizer, env } from '@huggingface/transformers';
 import { cosine, modelShape } from '../../src/core/encoder-feeds.ts';
 import { lastHiddenStates, loadTokenizer } from '../lib/onnx-encoder.ts';
+import { tokenIds } from '../../src/encoder/tokenizer.ts';
 
 export interface HiddenStateFixture {
   source: string;
@@ -46,8 +48,16 @@ export async function checkModel(folder: string): Promise<{ tokenizerMatches: bo
   const fixture = readFixture(folder);
   const shape = modelShape(JSON.parse(readFileSync(join(folder, 'config.json'), 'utf8')) as Record<string, unknown>);
   const tokenizer = await loadTokenizer(folder);
-  const ids = fixture.cases.map((c) => Array.from(tokenizer.encode(c.prompt, { add_special_tokens: false }) as number[]));
-  const tokenizerMatches = ids.every((row, i) => JSON.stringify(row) === JSON.stringify(fixture.cases[i].input_ids));
+  const ids = fixture.cases.map((c) => tokenIds(tokenizer, c.prompt));
+  // The runtime tokenizer (@huggingface/tokenizers) against the Python tokenizer's ids in the fixture,
+  // and against @huggingface/transformers' AutoTokenizer on the same folder.
+  env.allowRemoteModels = false;
+  env.localModelPath = `${resolve(folder, '..')}/`;
+  const auto = await AutoTokenizer.from_pretrained(resolve(folder).split('/').pop()!);
+  const autoIds = fixture.cases.map((c) => Array.from(auto.encode(c.prompt, { add_special_tokens: false }) as number[]));
+  const tokenizerMatches = ids.every(
+    (row, i) => JSON.stringify(row) === JSON.stringify(fixture.cases[i].input_ids) && JSON.stringify(row) === JSON.stringify(autoIds[i]),
+  );
   const checks: DtypeCheck[] = [];
   for (const file of readdirSync(join(folder, 'onnx')).filter((f) => /^model.*\.onnx$/.test(f)).sort()) {
     const path = join(folder, 'onnx', file);
@@ -82,7 +92,7 @@ if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.ur
     process.exit(2);
   }
   const { tokenizerMatches, checks } = await checkModel(folder);
-  console.log(`tokenizer (@huggingface/transformers vs Python): ${tokenizerMatches ? 'identical ids' : 'MISMATCH'}`);
+  console.log(`tokenizer (@huggingface/tokenizers, @huggingface/transformers and Python): ${tokenizerMatches ? 'identical ids' : 'MISMATCH'}`);
   console.log('| file | MB | min cosine vs torch (same weights) | mean | min cosine vs torch fp32 | ms / prompt (onnxruntime-node, CPU) |\n|---|---|---|---|---|---|');
   for (const c of checks) {
     console.log(`| ${c.file} | ${(c.bytes / 2 ** 20).toFixed(2)} | ${c.minCosine.toFixed(6)} | ${c.meanCosine.toFixed(6)} | ${c.minCosineVsFp32.toFixed(6)} | ${c.msPerPrompt.toFixed(1)} |`);

@@ -7,11 +7,11 @@ import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import * as ort from 'onnxruntime-node';
-import { AutoTokenizer, env, type PreTrainedTokenizer } from '@huggingface/transformers';
 import { encoderFeeds, modelShape, type ModelShape } from '../../src/core/encoder-feeds.ts';
 import { DataFormatError } from '../../src/core/errors.ts';
 import { fitPrompt } from '../../src/core/fit-prompt.ts';
 import { parsePromptTemplate, type PromptTemplate } from '../../src/core/prompt.ts';
+import { createTokenizer, tokenIds, type Tokenizer } from '../../src/encoder/tokenizer.ts';
 
 export const MODEL_FILES: Record<string, string> = { fp32: 'onnx/model.onnx', q4: 'onnx/model_q4.onnx' };
 
@@ -29,11 +29,9 @@ export interface NodeEncoder {
   release(): Promise<void>;
 }
 
-export async function loadTokenizer(folder: string): Promise<PreTrainedTokenizer> {
-  env.allowRemoteModels = false; // never a model hub: the model folder is local
-  env.allowLocalModels = true;
-  env.localModelPath = resolve(folder, '..') + '/';
-  return AutoTokenizer.from_pretrained(basename(resolve(folder)));
+export async function loadTokenizer(folder: string): Promise<Tokenizer> {
+  const read = (file: string) => JSON.parse(readFileSync(join(folder, file), 'utf8')) as unknown;
+  return createTokenizer(read('tokenizer.json'), read('tokenizer_config.json'));
 }
 
 /** Last real token's final-norm hidden state of each row (one forward pass, left padding). */
@@ -69,7 +67,7 @@ export async function loadNodeEncoder(folder: string, dtype = 'q4'): Promise<Nod
   const bytes = readFileSync(join(folder, file));
   const sha256 = createHash('sha256').update(bytes).digest('hex');
   const session = await ort.InferenceSession.create(join(folder, file), { intraOpNumThreads: 0 });
-  const tokenize = (text: string) => Array.from(tokenizer.encode(text, { add_special_tokens: false }) as number[]);
+  const tokenize = (text: string) => tokenIds(tokenizer, text);
   return {
     id: basename(resolve(folder)),
     file,

@@ -52,7 +52,7 @@ describe('train -> export -> onnxruntime', () => {
   it('exports fp32 and q4 ONNX that onnxruntime-node runs like torch', async () => {
     const r = python(['tools/export/export.py', model, '--data', data, '--fixtures', '4']);
     expect(r.status, r.out).toBe(0);
-    expect(r.out).toMatch(/tokenizer \(@huggingface\/transformers vs Python\): identical ids/);
+    expect(r.out).toMatch(/tokenizer \(@huggingface\/tokenizers, @huggingface\/transformers and Python\): identical ids/);
     const { tokenizerMatches, checks } = await checkModel(model);
     expect(tokenizerMatches).toBe(true);
     expect(checks.map((c) => c.file)).toEqual(['model.onnx', 'model_q4.onnx']);

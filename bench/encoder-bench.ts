@@ -1,0 +1,50 @@
+/**
+ * Encoder benchmark page: per-query encode time (tokenize + forward, one
+ * history at a time) and batched throughput (memory building), for the
+ * WebGPU and wasm execution providers, side by side in one page.
+ */
+import { BrowserEncoder, type EncoderDevice } from '../src/encoder/browser-encoder.ts';
+
+export interface EncoderBenchRow {
+  device: string;
+  dtype: string;
+  firstMs: number;
+  perQueryMs: number;
+  tokenizeMs: number;
+  forwardMs: number;
+  batch: number;
+  batchRowsPerSecond: number;
+}
+
+async function run(modelUrl: string, wasmPaths: string, histories: string[][], batch: number): Promise<EncoderBenchRow[]> {
+  const rows: EncoderBenchRow[] = [];
+  for (const device of ['webgpu', 'wasm'] as EncoderDevice[]) {
+    const encoder = await BrowserEncoder.create({ modelUrl, device, dtype: 'q4', wasmPaths });
+    let t = performance.now();
+    await encoder.encode([histories[0]]);
+    const firstMs = performance.now() - t;
+    let tokenize = 0;
+    let forward = 0;
+    t = performance.now();
+    for (const h of histories) {
+      const r = await encoder.encode([h]);
+      tokenize += r.tokenizeMs;
+      forward += r.forwardMs;
+    }
+    const perQueryMs = (performance.now() - t) / histories.length;
+    t = performance.now();
+    let done = 0;
+    for (let b = 0; b < histories.length; b += batch) {
+      const part = histories.slice(b, b + batch);
+      await encoder.encode(part);
+      done += part.length;
+    }
+    const batchRowsPerSecond = done / ((performance.now() - t) / 1000);
+    rows.push({ device: encoder.backend.device, dtype: encoder.backend.dtype, firstMs, perQueryMs, tokenizeMs: tokenize / histories.length, forwardMs: forward / histories.length, batch, batchRowsPerSecond });
+    await encoder.release();
+  }
+  return rows;
+}
+
+(globalThis as unknown as { l2dEncoderBench: unknown }).l2dEncoderBench = { run };
+document.body.dataset.ready = 'true';

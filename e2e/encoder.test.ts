@@ -1,0 +1,47 @@
+/**
+ * The committed model in onnxruntime-web inside Chromium: the WebGPU EP with
+ * q4 (float32 activations: runs on every adapter, SwiftShader included) and
+ * the wasm EP reproduce the export's reference hidden states (cosine >= 0.999).
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readdirSync } from 'node:fs';
+import { cosine } from '../src/core/encoder-feeds.ts';
+import { readFixture, dtypeOf } from '../tools/export/check-onnx.ts';
+import { openHarness, type HarnessPage } from './browser.ts';
+
+const MODEL = process.env.L2D_TEST_MODEL ?? 'models/movielens-demo';
+const fixture = readFixture(MODEL);
+const files = readdirSync(`${MODEL}/onnx`).filter((f) => /^model.*\.onnx$/.test(f));
+
+let harness: HarnessPage;
+beforeAll(async () => {
+  harness = await openHarness('e2e/harness/encoder.html');
+});
+afterAll(async () => {
+  await harness?.close();
+});
+
+describe(`onnxruntime-web on ${MODEL}`, () => {
+  const runs: [string, 'webgpu' | 'wasm'][] = [
+    ['model_q4.onnx', 'webgpu'],
+    ['model_q4.onnx', 'wasm'],
+    ['model.onnx', 'wasm'],
+  ];
+  it('has the files the runs need', () => {
+    for (const [file] of runs) expect(files).toContain(file);
+  });
+  for (const [file, ep] of runs) {
+    it(`${file} on the ${ep} execution provider matches the reference`, async () => {
+      const { hidden, ms } = await harness.page.evaluate(
+        ([url, f, e, rows]) =>
+          (globalThis as unknown as { l2dEncoder: { lastHidden: (...a: unknown[]) => Promise<{ hidden: number[][]; ms: number }> } }).l2dEncoder.lastHidden(url, f, e, rows),
+        [`/${MODEL}`, file, ep, fixture.cases.map((c) => c.input_ids)] as const,
+      );
+      const dtype = dtypeOf(file);
+      const cosines = hidden.map((h, i) => cosine(h, fixture.cases[i].hidden[dtype]));
+      console.log(`${file} ${ep}: min cosine ${Math.min(...cosines).toFixed(6)}, ${ms.toFixed(1)} ms / prompt`);
+      expect(Math.min(...cosines)).toBeGreaterThanOrEqual(0.999);
+      expect(harness.problems).toEqual([]);
+    });
+  }
+});
