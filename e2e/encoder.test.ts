@@ -4,14 +4,17 @@
  * the wasm EP reproduce the export's reference hidden states (cosine >= 0.999).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readdirSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { cosine } from '../src/core/encoder-feeds.ts';
 import { readFixture, dtypeOf } from '../tools/export/check-onnx.ts';
 import { openHarness, type HarnessPage } from './browser.ts';
 
-const MODEL = process.env.L2D_TEST_MODEL ?? 'models/movielens-demo';
-const fixture = readFixture(MODEL);
-const files = readdirSync(`${MODEL}/onnx`).filter((f) => /^model.*\.onnx$/.test(f));
+// Every committed model (models/dev is a local scratch folder, never committed).
+const MODELS = process.env.L2D_TEST_MODEL
+  ? [process.env.L2D_TEST_MODEL]
+  : readdirSync('models', { withFileTypes: true })
+      .filter((d) => d.isDirectory() && d.name !== 'dev' && existsSync(`models/${d.name}/fixtures/hidden-states.json`))
+      .map((d) => `models/${d.name}`);
 
 let harness: HarnessPage;
 beforeAll(async () => {
@@ -21,7 +24,9 @@ afterAll(async () => {
   await harness?.close();
 });
 
-describe(`onnxruntime-web on ${MODEL}`, () => {
+for (const MODEL of MODELS) describe(`onnxruntime-web on ${MODEL}`, () => {
+  const fixture = readFixture(MODEL);
+  const files = readdirSync(`${MODEL}/onnx`).filter((f) => /^model.*\.onnx$/.test(f));
   const runs: [string, 'webgpu' | 'wasm'][] = [
     ['model_q4.onnx', 'webgpu'],
     ['model_q4.onnx', 'wasm'],
@@ -45,3 +50,4 @@ describe(`onnxruntime-web on ${MODEL}`, () => {
     });
   }
 });
+

@@ -1,13 +1,23 @@
-/** The committed model in onnxruntime-node: tokenizer ids equal Python's; fp32 and q4 reproduce their torch references. */
+/** Each committed model in onnxruntime-node: tokenizer ids equal Python's; fp32 and q4 reproduce their torch references. */
 import { describe, expect, it } from 'vitest';
+import { existsSync, readdirSync } from 'node:fs';
 import { checkModel } from './check-onnx.ts';
 
-describe('models/movielens-demo in onnxruntime-node', () => {
-  it('reproduces the export fixture', async () => {
-    const { tokenizerMatches, checks } = await checkModel('models/movielens-demo');
-    expect(tokenizerMatches).toBe(true);
-    const byDtype = Object.fromEntries(checks.map((c) => [c.dtype, c]));
-    expect(byDtype.fp32.minCosine).toBeGreaterThanOrEqual(0.99999);
-    expect(byDtype.q4.minCosine).toBeGreaterThanOrEqual(0.999);
+const models = readdirSync('models', { withFileTypes: true })
+  .filter((d) => d.isDirectory() && existsSync(`models/${d.name}/fixtures/hidden-states.json`) && d.name !== 'dev')
+  .map((d) => `models/${d.name}`);
+
+describe('committed models in onnxruntime-node', () => {
+  it('include the demo model', () => {
+    expect(models).toContain('models/movielens-demo');
   });
+  for (const model of models) {
+    it(`${model} reproduces its export fixture`, async () => {
+      const { tokenizerMatches, checks } = await checkModel(model);
+      expect(tokenizerMatches).toBe(true);
+      const byDtype = Object.fromEntries(checks.map((c) => [c.dtype, c]));
+      expect(byDtype.fp32.minCosine).toBeGreaterThanOrEqual(0.99999);
+      expect(byDtype.q4.minCosine).toBeGreaterThanOrEqual(0.999);
+    });
+  }
 });

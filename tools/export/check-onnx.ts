@@ -7,7 +7,7 @@
  *
  *   npx tsx tools/export/check-onnx.ts models/movielens-demo
  */
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as ort from 'onnxruntime-node';
@@ -74,7 +74,7 @@ export async function checkModel(folder: string): Promise<{ tokenizerMatches: bo
     checks.push({
       file,
       dtype,
-      bytes: statSync(path).size,
+      bytes: statSync(path).size + (existsSync(`${path}_data`) ? statSync(`${path}_data`).size : 0),
       minCosine: Math.min(...cos),
       meanCosine: cos.reduce((s, x) => s + x, 0) / cos.length,
       minCosineVsFp32: Math.min(...vsFp32),
@@ -93,7 +93,7 @@ if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.ur
   }
   const { tokenizerMatches, checks } = await checkModel(folder);
   console.log(`tokenizer (@huggingface/tokenizers, @huggingface/transformers and Python): ${tokenizerMatches ? 'identical ids' : 'MISMATCH'}`);
-  console.log('| file | MB | min cosine vs torch (same weights) | mean | min cosine vs torch fp32 | ms / prompt (onnxruntime-node, CPU) |\n|---|---|---|---|---|---|');
+  console.log('| file | MB (with external data) | min cosine vs torch (same weights) | mean | min cosine vs torch fp32 | ms / prompt (onnxruntime-node, CPU) |\n|---|---|---|---|---|---|');
   for (const c of checks) {
     console.log(`| ${c.file} | ${(c.bytes / 2 ** 20).toFixed(2)} | ${c.minCosine.toFixed(6)} | ${c.meanCosine.toFixed(6)} | ${c.minCosineVsFp32.toFixed(6)} | ${c.msPerPrompt.toFixed(1)} |`);
   }

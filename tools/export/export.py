@@ -23,6 +23,7 @@ import sys
 import time
 
 import numpy as np
+import onnx
 import torch
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -120,9 +121,20 @@ def export_fp32(config, model, path):
             outputs.append(f"present.{i}.{kind}")
             axes[f"past_key_values.{i}.{kind}"] = {0: "batch_size", 2: "past_sequence_length"}
             axes[f"present.{i}.{kind}"] = {0: "batch_size", 2: "total_sequence_length"}
-    os.makedirs(os.path.dirname(path), exist_ok=True)
+    folder = os.path.dirname(path)
+    os.makedirs(folder, exist_ok=True)
+    before = set(os.listdir(folder))
     torch.onnx.export(ExportWrapper(model), (ids, mask, pos, *past_kv), path, input_names=inputs, output_names=outputs,
                       dynamic_axes=axes, opset_version=17, do_constant_folding=True)
+    stray = set(os.listdir(folder)) - before - {os.path.basename(path)}
+    if stray:
+        # Over 2 GB torch writes one file per tensor; gather them into model.onnx_data, the layout
+        # @huggingface/transformers and onnxruntime-web expect.
+        graph = onnx.load(path)
+        onnx.save_model(graph, path, save_as_external_data=True, all_tensors_to_one_file=True,
+                        location=os.path.basename(path) + "_data", size_threshold=1024)
+        for name in stray:
+            os.remove(os.path.join(folder, name))
 
 
 def fake_quantized(model, block_size):
@@ -209,7 +221,7 @@ def main():
     os.makedirs(os.path.join(args.model, "fixtures"), exist_ok=True)
     with open(os.path.join(args.model, "fixtures", "hidden-states.json"), "w", encoding="utf-8") as f:
         json.dump({"source": "torch: fp32 weights, and for q4 the weights MatMulNBits dequantizes to (tools/export/export.py)", "hidden_size": config.hidden_size, "cases": cases}, f, ensure_ascii=False)
-    sizes = {f: os.path.getsize(os.path.join(args.model, "onnx", f)) for f in os.listdir(os.path.join(args.model, "onnx")) if f.endswith(".onnx")}
+    sizes = {f: os.path.getsize(os.path.join(args.model, "onnx", f)) for f in os.listdir(os.path.join(args.model, "onnx")) if f.endswith((".onnx", ".onnx_data"))}
     with open(os.path.join(args.model, "onnx", "export.json"), "w") as f:
         json.dump({"sizes_bytes": sizes, **timings, "torch": torch.__version__, "opset": 17}, f, indent=2)
     print(json.dumps({"sizes_bytes": sizes, **timings}))

@@ -8,7 +8,7 @@
  *   top-50 lists of q4 vs fp32,
  * - the training record (training.json) and the export record (onnx/export.json).
  *
- *   npx tsx tools/export/model-card.ts models/movielens-demo --data data/prepared/movielens-latest-small [--local-limit 1000]
+ *   npx tsx tools/export/model-card.ts models/movielens-demo --data data/prepared/movielens-latest-small [--local-limit 1000] [--dtypes fp32,q4]
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -22,7 +22,7 @@ import { checkModel } from './check-onnx.ts';
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
-  options: { data: { type: 'string' }, 'local-limit': { type: 'string', default: '1000' } },
+  options: { data: { type: 'string' }, 'local-limit': { type: 'string', default: '1000' }, dtypes: { type: 'string', default: 'fp32,q4' } },
 });
 const folder = positionals[0];
 if (!folder || !values.data) {
@@ -37,7 +37,8 @@ const config = JSON.parse(readFileSync(join(folder, 'config.json'), 'utf8'));
 
 const check = await checkModel(folder);
 const results: Record<string, { global: Awaited<ReturnType<typeof evaluateL2D>>; local: Awaited<ReturnType<typeof evaluateL2D>>; memoryMs: number }> = {};
-for (const dtype of ['fp32', 'q4']) {
+const dtypes = values.dtypes.split(',');
+for (const dtype of dtypes) {
   const memory = join(folder, 'memory', `train-${dtype}`);
   const t0 = performance.now();
   if (!existsSync(join(memory, 'manifest.json'))) await buildMemory({ model: folder, data: values.data, out: memory, dtype });
@@ -46,17 +47,21 @@ for (const dtype of ['fp32', 'q4']) {
   const local = await evaluateL2D(data, 'valid', folder, memory, { dtype, ms: [1000], limit: localLimit });
   results[dtype] = { global, local, memoryMs };
 }
-const g32 = results.fp32.global.rankings.get('L2D-G')!;
-const g4 = results.q4.global.rankings.get('L2D-G')!;
-let overlap = 0;
-g32.forEach((list, i) => {
-  const a = new Set(list.subarray(0, 50));
-  overlap += g4[i].subarray(0, 50).filter((x) => a.has(x)).length / 50;
-});
-overlap /= g32.length;
-
-const r50 = (dtype: string) => results[dtype].global.rows[0].values.recall[50];
-const relative = (r50('q4') - r50('fp32')) / r50('fp32');
+const both = results.fp32 && results.q4;
+let overlap = NaN;
+let relative = NaN;
+if (both) {
+  const g32 = results.fp32.global.rankings.get('L2D-G')!;
+  const g4 = results.q4.global.rankings.get('L2D-G')!;
+  overlap = 0;
+  g32.forEach((list, i) => {
+    const a = new Set(list.subarray(0, 50));
+    overlap += g4[i].subarray(0, 50).filter((x) => a.has(x)).length / 50;
+  });
+  overlap /= g32.length;
+  const r50 = (dtype: string) => results[dtype].global.rows[0].values.recall[50];
+  relative = (r50('q4') - r50('fp32')) / r50('fp32');
+}
 const params = training.parameters as number;
 const card = `# ${resolve(folder).split('/').pop()}
 
@@ -96,16 +101,21 @@ Tokenizer: @huggingface/transformers gives ${check.tokenizerMatches ? 'the same 
 Memory: every training sample encoded with that dtype's ONNX file (\`npm run build-memory\`).
 L2D-G over all ${data.split('valid').length} validation samples; L2D-L (M = 1000) over the first ${Math.min(localLimit, data.split('valid').length)}.
 
-${['fp32', 'q4'].map((d) => `**${d}**\n\n${metricsTable([...results[d].global.rows, ...results[d].local.rows.filter((r) => r.method !== 'L2D-G')])}`).join('\n\n')}
+${dtypes.map((d) => `**${d}**\n\n${metricsTable([...results[d].global.rows, ...results[d].local.rows.filter((r) => r.method !== 'L2D-G')])}`).join('\n\n')}
 
-q4 vs fp32: L2D-G top-50 overlap ${(100 * overlap).toFixed(1)}%; Recall@50 (L2D-G) ${(100 * relative).toFixed(1)}% relative
-(goal: within 3%). ${Math.abs(relative) <= 0.03 ? 'q4 meets the goal and is the default.' : 'q4 misses the 3% goal on this model.'}
+${
+  both
+    ? `q4 vs fp32: L2D-G top-50 overlap ${(100 * overlap).toFixed(1)}%; Recall@50 (L2D-G) ${(100 * relative).toFixed(1)}% relative
+(goal: within 3%). ${Math.abs(relative) <= 0.03 ? 'q4 meets the goal and is the default.' : 'q4 misses the 3% goal on this model.'}`
+    : `Measured for ${dtypes.join(', ')} only (\`--dtypes\`); the q4-vs-fp32 comparison needs both.`
+}
 
 ## Reproduce
     npm run prepare-data -- --all
     ${training.command.replace('/usr/bin/python3 ', 'npm run train -- ').replace(/tools\/train\/train.py /, '')}
     npm run export-model -- ${folder} --data ${values.data}
-    npx tsx tools/export/model-card.ts ${folder} --data ${values.data}
+    npm run build-memory -- --model ${folder} --data ${values.data}
+    npx tsx tools/export/model-card.ts ${folder} --data ${values.data} --dtypes ${values.dtypes}
 `;
 writeFileSync(join(folder, 'README.md'), card);
 writeFileSync(join(folder, 'evaluation.json'), JSON.stringify({ check, overlapTop50: overlap, recall50RelativeQ4: relative, rows: Object.fromEntries(Object.entries(results).map(([d, r]) => [d, [...r.global.rows, ...r.local.rows]])) }, null, 2));

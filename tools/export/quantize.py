@@ -67,5 +67,10 @@ def quantize_matmuls_4bit(src, dst, block_size=32):
     graph.initializer.extend(kept)
     if not any(o.domain == "com.microsoft" for o in model.opset_import):
         model.opset_import.append(helper.make_opsetid("com.microsoft", 1))
-    onnx.save(model, dst)
+    if sum(len(i.raw_data) for i in graph.initializer) > 1_800_000_000:
+        # Protobuf files stop at 2 GB: keep the weights in one external file beside the graph.
+        onnx.save_model(model, dst, save_as_external_data=True, all_tensors_to_one_file=True,
+                        location=dst.split("/")[-1] + "_data", size_threshold=1024)
+    else:
+        onnx.save(model, dst)
     return len(replaced)
