@@ -17,6 +17,8 @@ it('shows the adapter, recommends with L2D-G and L2D-L, and agrees with the CPU 
   await page.fill('#memory-form input[name=rows]', '20000');
   await page.fill('#memory-form input[name=dim]', '64');
   await page.fill('#memory-form input[name=items]', '500');
+  // 'auto' would pick the CPU on a software adapter; this test is about the GPU path.
+  await page.selectOption('#memory-form select[name=device]', 'webgpu');
   await page.click('#memory-form button');
   await page.waitForFunction(() => document.getElementById('status')?.textContent?.startsWith('Memory ready'), undefined, { timeout: 60_000 });
   expect(await page.textContent('#decoder')).toMatch(/^WebGPU \(/);
@@ -36,7 +38,7 @@ it('recommends from a history built by searching the catalog, with the demo mode
   const { page } = harness;
   await page.reload();
   await page.waitForSelector('body[data-model-ready="true"]', { state: 'attached', timeout: 90_000 });
-  expect(await page.textContent('#model-status')).toMatch(/^Ready: 3496 items, memory of 71520 rows/);
+  expect(await page.textContent('#model-status')).toMatch(/^Ready: 3496 items, memory of 71520 rows \(d = 128\); encoder (webgpu|wasm) \(q4\), decoder (webgpu|cpu)/);
   for (const query of ['toy story', 'jumanji', 'heat (1995)']) {
     await page.fill('#catalog-search', query);
     await page.click('#catalog-matches li:first-child button');

@@ -50,7 +50,10 @@ const call = <T>(fn: string, arg: unknown) =>
 for (const device of ['webgpu', 'wasm'] as const) {
   describe(`encoder on ${device}`, () => {
     it('loads the model and its memory', async () => {
-      const r = await call<{ encoder: { device: string }; rows: number }>('load', { modelUrl: `/${MODEL}`, memoryUrl: `/${MEMORY}`, device, wasmPaths: WASM });
+      // The GPU decoder with the WebGPU encoder, the CPU decoder with wasm: both paths are held against Node.
+      const decoder = device === 'webgpu' ? 'webgpu' : 'cpu';
+      const r = await call<{ encoder: { device: string }; decoder: { decoder: string }; rows: number }>('load', { modelUrl: `/${MODEL}`, memoryUrl: `/${MEMORY}`, device, decoder, wasmPaths: WASM });
+      expect(r.ok && r.value.decoder.decoder).toBe(decoder);
       expect(r.ok ? r.value.encoder.device : r).toBe(device);
       expect(r.ok && r.value.rows).toBe(memory.rows);
     });

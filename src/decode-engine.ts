@@ -11,7 +11,8 @@ import { adapterLabel, GpuDecoder, requestDecoderDevice, type AdapterDescription
 
 export interface DecodeEngineOptions extends GpuDecoderOptions {
   /**
-   * 'auto' (default): WebGPU if available, else the CPU. 'webgpu': WebGPU or an
+   * 'auto' (default): WebGPU on a hardware adapter, else the CPU (a software
+   * adapter such as SwiftShader is slower than the CPU reference, bench/README.md). 'webgpu': WebGPU or an
    * error. 'cpu': the CPU reference. A GPUDevice: decode on that device (e.g.
    * onnxruntime-web's, so hidden states can stay on the GPU).
    */
@@ -62,6 +63,11 @@ export class DecodeEngine {
       let gpuDevice: GPUDevice;
       if (device === 'auto' || device === 'webgpu') {
         const requested = await requestDecoderDevice();
+        if (device === 'auto' && requested.adapter.isFallbackAdapter) {
+          requested.device.destroy();
+          this.useCpu(`the WebGPU adapter (${adapterLabel(requested.adapter)}) is a software fallback; the CPU decoder is faster`);
+          return;
+        }
         gpuDevice = requested.device;
         this.adapter = requested.adapter;
       } else {

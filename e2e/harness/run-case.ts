@@ -107,7 +107,7 @@ export async function runDeviceLoss(): Promise<DeviceLossReport> {
   const lostError = await report(() => pending);
   const laterCall = await report(() => decoder.decode(query, request));
 
-  const engine = await DecodeEngine.create(memory, { device: 'auto' });
+  const engine = await DecodeEngine.create(memory, { device: 'webgpu' });
   const engineDevice = (engine as unknown as { gpu: GpuDecoder }).gpu.device;
   const first = engine.decode(query, request);
   engineDevice.destroy();

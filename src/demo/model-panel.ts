@@ -115,7 +115,9 @@ export async function startModelPanel(): Promise<void> {
     );
     const catalog = await (await fetch(`${MEMORY_URL}/items.tsv`)).text();
     titles = catalog.trim().split('\n').slice(1).map((line) => line.split('\t')[2]);
-    status.textContent = `Ready: ${loaded.items} items, memory of ${loaded.rows} rows (d = ${loaded.hiddenSize}); encoder ${loaded.encoder.device} (${loaded.encoder.dtype}), decoder ${loaded.decoder.decoder}; loaded in ${(loaded.loadMs / 1000).toFixed(1)} s.`;
+    status.textContent = `Ready: ${loaded.items} items, memory of ${loaded.rows} rows (d = ${loaded.hiddenSize}); encoder ${loaded.encoder.device} (${loaded.encoder.dtype}), decoder ${loaded.decoder.decoder}; loaded in ${(loaded.loadMs / 1000).toFixed(1)} s.${
+      loaded.encoder.fallbackReason ? ` (Encoder: ${loaded.encoder.fallbackReason}.)` : ''
+    }`;
     progress.value = progress.max;
     search.disabled = false;
     document.body.dataset.modelReady = 'true';

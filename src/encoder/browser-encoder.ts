@@ -13,6 +13,7 @@ import { fitPrompt } from '../core/fit-prompt.ts';
 import { parsePromptTemplate, type PromptTemplate } from '../core/prompt.ts';
 import { sha256Hex } from '../core/shard-format.ts';
 import { createTokenizer, tokenIds, type Tokenizer } from './tokenizer.ts';
+import { isSoftwareAdapter } from '../gpu/device.ts';
 
 export type EncoderDevice = 'webgpu' | 'wasm' | 'auto';
 export type EncoderDtype = 'q4' | 'q4f16' | 'fp32';
@@ -71,7 +72,10 @@ export class BrowserEncoder {
     let fallbackReason: string | undefined;
     if (want === 'webgpu' && !gpu) throw new L2DError('webgpu-unavailable', 'WebGPU is unavailable: no adapter. Use device "wasm" or "auto".');
     if (want === 'auto' && !gpu) fallbackReason = 'no WebGPU adapter';
-    const device: 'webgpu' | 'wasm' = want === 'wasm' || !gpu ? 'wasm' : 'webgpu';
+    // A software adapter (SwiftShader) runs this encoder ~25x slower than wasm (bench/README.md): 'auto' skips it.
+    const software = isSoftwareAdapter(gpu);
+    if (want === 'auto' && software) fallbackReason = 'the WebGPU adapter is a software fallback; wasm is faster';
+    const device: 'webgpu' | 'wasm' = want === 'wasm' || !gpu || (want === 'auto' && software) ? 'wasm' : 'webgpu';
     let dtype: EncoderDtype = options.dtype ?? 'q4';
     if (dtype === 'q4f16' && !(device === 'webgpu' && gpu?.features.has('shader-f16'))) {
       // float16 activations need shader-f16 (../shared/webgpu/README.md): use the float32-activation file.

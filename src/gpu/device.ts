@@ -63,3 +63,8 @@ export async function requestDecoderDevice(gpu: GPU | undefined = defaultGpu()):
   });
   return { device, adapter: description };
 }
+
+/** True for a fallback (software) adapter such as SwiftShader: slower than the CPU paths for this work. */
+export function isSoftwareAdapter(adapter: GPUAdapter | null | undefined): boolean {
+  return adapter ? describeAdapter(adapter).isFallbackAdapter : false;
+}
