@@ -5,7 +5,7 @@
  * final-norm hidden state of each fixture prompt.
  */
 import * as ort from 'onnxruntime-web/webgpu';
-import { encoderFeeds, modelShape } from '../../src/core/encoder-feeds.ts';
+import { lastTokenRows, modelShape, onnxFeeds } from '../../src/core/encoder-feeds.ts';
 
 ort.env.wasm.wasmPaths = new URL('/node_modules/onnxruntime-web/dist/', location.href).href;
 ort.env.wasm.numThreads = 1; // no cross-origin isolation here, so no wasm threads
@@ -19,20 +19,10 @@ async function lastHidden(modelFolderUrl: string, file: string, ep: 'webgpu' | '
   const hidden: number[][] = [];
   const t0 = performance.now();
   for (const ids of rows) {
-    const f = encoderFeeds([ids], shape.padTokenId);
-    const feeds: Record<string, ort.Tensor> = {
-      input_ids: new ort.Tensor('int64', f.inputIds, [f.batch, f.width]),
-      attention_mask: new ort.Tensor('int64', f.attentionMask, [f.batch, f.width]),
-      position_ids: new ort.Tensor('int64', f.positionIds, [f.batch, f.width]),
-    };
-    for (let i = 0; i < shape.layers; i++) {
-      for (const kind of ['key', 'value']) feeds[`past_key_values.${i}.${kind}`] = new ort.Tensor('float32', new Float32Array(0), [1, shape.kvHeads, 0, shape.headDim]);
-    }
+    const { feeds, width } = onnxFeeds(ort.Tensor, [ids], shape);
     const out = await session.run(feeds);
     const t = out.last_hidden_state;
-    const d = t.dims[2];
-    const data = (await t.getData()) as Float32Array;
-    hidden.push(Array.from(data.subarray((f.width - 1) * d, f.width * d)));
+    hidden.push(Array.from(lastTokenRows((await t.getData()) as Float32Array, 1, width, t.dims[2])[0]));
   }
   const ms = (performance.now() - t0) / rows.length;
   await session.release();

@@ -36,6 +36,31 @@ export function encoderFeeds(rows: readonly (readonly number[])[], padTokenId: n
   return { batch, width, inputIds, attentionMask, positionIds };
 }
 
+/** The Tensor constructor of onnxruntime-web or onnxruntime-node (both share onnxruntime-common's API). */
+export type TensorConstructor<T> = new (type: 'int64' | 'float32', data: BigInt64Array | Float32Array, dims: readonly number[]) => T;
+
+/**
+ * The named inputs of one forward pass for either onnxruntime: ids, mask and
+ * positions from `encoderFeeds`, and an empty past key/value per layer.
+ */
+export function onnxFeeds<T>(Tensor: TensorConstructor<T>, rows: readonly (readonly number[])[], shape: ModelShape): { feeds: Record<string, T>; width: number } {
+  const f = encoderFeeds(rows, shape.padTokenId);
+  const feeds: Record<string, T> = {
+    input_ids: new Tensor('int64', f.inputIds, [f.batch, f.width]),
+    attention_mask: new Tensor('int64', f.attentionMask, [f.batch, f.width]),
+    position_ids: new Tensor('int64', f.positionIds, [f.batch, f.width]),
+  };
+  for (let i = 0; i < shape.layers; i++) {
+    for (const kind of ['key', 'value']) feeds[`past_key_values.${i}.${kind}`] = new Tensor('float32', new Float32Array(0), [f.batch, shape.kvHeads, 0, shape.headDim]);
+  }
+  return { feeds, width: f.width };
+}
+
+/** The last real token's hidden state of each row, from a [batch, width, d] last_hidden_state (left padding). */
+export function lastTokenRows(data: Float32Array, rows: number, width: number, d: number): Float32Array[] {
+  return Array.from({ length: rows }, (_, r) => data.slice((r * width + width - 1) * d, (r * width + width) * d));
+}
+
 /** Reads the model shape from a Hugging Face config.json object. */
 export function modelShape(config: Record<string, unknown>): ModelShape {
   const hidden = Number(config.hidden_size);

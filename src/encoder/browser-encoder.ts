@@ -7,7 +7,7 @@
  * prompt's last token.
  */
 import * as ort from 'onnxruntime-web/webgpu';
-import { encoderFeeds, modelShape, type ModelShape } from '../core/encoder-feeds.ts';
+import { lastTokenRows, modelShape, onnxFeeds, type ModelShape } from '../core/encoder-feeds.ts';
 import { InvalidArgumentError, L2DError } from '../core/errors.ts';
 import { fitPrompt } from '../core/fit-prompt.ts';
 import { parsePromptTemplate, type PromptTemplate } from '../core/prompt.ts';
@@ -119,19 +119,10 @@ export class BrowserEncoder {
     const t0 = performance.now();
     const fitted = histories.map((titles) => fitPrompt(titles, (t) => this.tokenize(t), this.maxPromptTokens, this.template));
     const t1 = performance.now();
-    const f = encoderFeeds(fitted.map((x) => x.ids), this.shape.padTokenId);
-    const feeds: Record<string, ort.Tensor> = {
-      input_ids: new ort.Tensor('int64', f.inputIds, [f.batch, f.width]),
-      attention_mask: new ort.Tensor('int64', f.attentionMask, [f.batch, f.width]),
-      position_ids: new ort.Tensor('int64', f.positionIds, [f.batch, f.width]),
-    };
-    for (let i = 0; i < this.shape.layers; i++) {
-      for (const kind of ['key', 'value']) feeds[`past_key_values.${i}.${kind}`] = new ort.Tensor('float32', new Float32Array(0), [f.batch, this.shape.kvHeads, 0, this.shape.headDim]);
-    }
+    const { feeds, width } = onnxFeeds(ort.Tensor, fitted.map((x) => x.ids), this.shape);
     const out = await this.session.run(feeds, ['last_hidden_state']);
     const data = (await out.last_hidden_state.getData()) as Float32Array;
-    const d = this.hiddenSize;
-    const hidden = fitted.map((_, r) => data.slice((r * f.width + f.width - 1) * d, (r * f.width + f.width) * d));
+    const hidden = lastTokenRows(data, fitted.length, width, this.hiddenSize);
     return { hidden, dropped: fitted.map((x) => x.dropped), tokenizeMs: t1 - t0, forwardMs: performance.now() - t1 };
   }
 

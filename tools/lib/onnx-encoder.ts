@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import * as ort from 'onnxruntime-node';
-import { encoderFeeds, modelShape, type ModelShape } from '../../src/core/encoder-feeds.ts';
+import { lastTokenRows, modelShape, onnxFeeds, type ModelShape } from '../../src/core/encoder-feeds.ts';
 import { DataFormatError } from '../../src/core/errors.ts';
 import { fitPrompt } from '../../src/core/fit-prompt.ts';
 import { parsePromptTemplate, type PromptTemplate } from '../../src/core/prompt.ts';
@@ -36,20 +36,9 @@ export async function loadTokenizer(folder: string): Promise<Tokenizer> {
 
 /** Last real token's final-norm hidden state of each row (one forward pass, left padding). */
 export async function lastHiddenStates(session: ort.InferenceSession, rows: number[][], shape: ModelShape): Promise<Float32Array[]> {
-  const f = encoderFeeds(rows, shape.padTokenId);
-  const feeds: Record<string, ort.Tensor> = {
-    input_ids: new ort.Tensor('int64', f.inputIds, [f.batch, f.width]),
-    attention_mask: new ort.Tensor('int64', f.attentionMask, [f.batch, f.width]),
-    position_ids: new ort.Tensor('int64', f.positionIds, [f.batch, f.width]),
-  };
-  for (let i = 0; i < shape.layers; i++) {
-    for (const kind of ['key', 'value']) feeds[`past_key_values.${i}.${kind}`] = new ort.Tensor('float32', new Float32Array(0), [f.batch, shape.kvHeads, 0, shape.headDim]);
-  }
+  const { feeds, width } = onnxFeeds(ort.Tensor, rows, shape);
   const out = await session.run(feeds, ['last_hidden_state']);
-  const hidden = out.last_hidden_state;
-  const d = hidden.dims[2];
-  const data = hidden.data as Float32Array;
-  return rows.map((_, r) => data.slice((r * f.width + f.width - 1) * d, (r * f.width + f.width) * d));
+  return lastTokenRows(out.last_hidden_state.data as Float32Array, rows.length, width, out.last_hidden_state.dims[2]);
 }
 
 export async function loadNodeEncoder(folder: string, dtype = 'q4'): Promise<NodeEncoder> {
