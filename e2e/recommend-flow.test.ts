@@ -17,7 +17,7 @@ const MODEL = process.env.L2D_TEST_MODEL ?? 'models/movielens-demo';
 const MEMORY = `${MODEL}/memory/train-q4`;
 const WASM = '/node_modules/onnxruntime-web/dist/';
 
-type Outcome<T> = { ok: true; value: T } | { ok: false; name: string; message: string };
+type Outcome<T> = { ok: true; value: T } | { ok: false; name: string; message: string; code?: string; isL2DError: boolean };
 interface FlowResult {
   items: { id: number; title: string; distance: number; source: string }[];
   hidden: number[];
@@ -82,6 +82,8 @@ describe('bad input through the worker', () => {
     expect(skipped.ok && skipped.value.unknownItems).toEqual([999999]);
     const empty = await call('recommend', { history: [], k: 5 });
     expect(!empty.ok && empty.message).toMatch(/The history is empty/);
+    // The typed error survives the worker boundary: class, name and code.
+    expect(!empty.ok && [empty.name, empty.code, empty.isL2DError]).toEqual(['InvalidArgumentError', 'invalid-argument', true]);
     const unknown = await call('recommend', { history: [-1, 1e9], k: 5 });
     expect(!unknown.ok && unknown.message).toMatch(/None of the history's items is in the catalog/);
     const badK = await call('recommend', { history: [3], k: 0 });
@@ -105,6 +107,7 @@ describe('bad input through the worker', () => {
     });
     const other = await call('load', { modelUrl: `/${MODEL}`, memoryUrl: `/tampered/other-model/${MEMORY}`, device: 'wasm', wasmPaths: WASM });
     expect(!other.ok && other.message).toMatch(/This memory was built with model .* not with the model in use/);
+    expect(!other.ok && [other.name, other.code]).toEqual(['ShardError', 'shard-invalid']);
     const flipped = await call('load', { modelUrl: `/${MODEL}`, memoryUrl: `/tampered/flip/${MEMORY}`, device: 'wasm', wasmPaths: WASM });
     expect(!flipped.ok && flipped.message).toMatch(/fails its SHA-256 checksum/);
   });

@@ -4,11 +4,14 @@
  * Calls are answered in order; nothing leaves the device.
  */
 import * as Comlink from 'comlink';
+import { installErrorTransfer } from '../src/comlink-errors.ts';
 import { InvalidArgumentError, L2DError } from '../src/core/errors.ts';
 import { DecodeEngine } from '../src/decode-engine.ts';
 import { BrowserEncoder } from '../src/encoder/browser-encoder.ts';
 import { fetchShard, type LoadedShard } from '../src/shard-fetch.ts';
 import type { LoadOptions, LoadProgress, LoadStatus, RecommendRequest, RecommendResult, WorkerApi } from '../src/worker-protocol.ts';
+
+installErrorTransfer();
 
 let encoder: BrowserEncoder | undefined;
 let engine: DecodeEngine | undefined;

@@ -1,14 +1,21 @@
 /** Test page of the whole flow: history -> worker (encoder + decode engine) -> recommendations, over Comlink. */
 import * as Comlink from 'comlink';
+import { installErrorTransfer } from '../../src/comlink-errors.ts';
 import type { LoadOptions, RecommendRequest, WorkerApi } from '../../src/worker-protocol.ts';
+import { L2DError } from '../../src/core/errors.ts';
+
+installErrorTransfer();
 
 const worker = Comlink.wrap<WorkerApi>(new Worker(new URL('../../workers/l2d.worker.ts', import.meta.url), { type: 'module' }));
 
-async function report<T>(action: () => Promise<T>): Promise<{ ok: true; value: T } | { ok: false; name: string; message: string }> {
+async function report<T>(
+  action: () => Promise<T>,
+): Promise<{ ok: true; value: T } | { ok: false; name: string; message: string; code?: string; isL2DError: boolean }> {
   try {
     return { ok: true, value: await action() };
   } catch (error) {
-    return { ok: false, name: (error as Error).name, message: (error as Error).message };
+    const e = error as L2DError;
+    return { ok: false, name: e.name, message: e.message, code: e.code, isL2DError: e instanceof L2DError };
   }
 }
 

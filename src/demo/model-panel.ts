@@ -5,7 +5,10 @@
  * Titles are always set as text, never as HTML.
  */
 import * as Comlink from 'comlink';
+import { installErrorTransfer } from '../comlink-errors.ts';
 import type { LoadProgress, RecommendResult, WorkerApi } from '../worker-protocol.ts';
+
+installErrorTransfer();
 
 // Relative to the page (index.html at the project root). Not `new URL(..., import.meta.url)`:
 // Vite rewrites that pattern as an asset reference and dropped the folder's last segment.
