@@ -7,6 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { CpuDecoder } from '../src/core/cpu-decoder.ts';
+import { parseItems } from '../src/core/data/prepared-format.ts';
 import { cosine } from '../src/core/encoder-feeds.ts';
 import type { L2DMemory } from '../src/core/memory.ts';
 import { loadNodeEncoder, type NodeEncoder } from '../tools/lib/onnx-encoder.ts';
@@ -37,7 +38,7 @@ beforeAll(async () => {
   harness.allow(/skipped history items not in the catalog/);
   node = await loadNodeEncoder(MODEL, 'q4');
   ({ memory } = await loadShard(MEMORY, { sha256: node.sha256, hiddenSize: node.hiddenSize }));
-  titles = readFileSync(`${MEMORY}/items.tsv`, 'utf8').trim().split('\n').slice(1).map((l) => l.split('\t')[2]);
+  titles = parseItems(readFileSync(`${MEMORY}/items.tsv`, 'utf8')).map((item) => item.title);
 });
 afterAll(async () => {
   await node?.release();

@@ -9,7 +9,6 @@ import * as Comlink from 'comlink';
 import * as errors from './core/errors.ts';
 import { L2DError, type L2DErrorCode } from './core/errors.ts';
 
-const CLASS_BY_CODE = new Map<string, { prototype: L2DError }>();
 // Every code has its class; a new code fails to compile until it is added here.
 const CODES: Record<L2DErrorCode, { prototype: L2DError }> = {
   'invalid-argument': errors.InvalidArgumentError,
@@ -23,8 +22,6 @@ const CODES: Record<L2DErrorCode, { prototype: L2DError }> = {
   'data-format': errors.DataFormatError,
   'shard-invalid': errors.ShardError,
 };
-for (const [code, cls] of Object.entries(CODES)) CLASS_BY_CODE.set(code, cls);
-
 interface SerializedThrow {
   isError: boolean;
   value: unknown;
@@ -44,7 +41,7 @@ export function installErrorTransfer(): void {
     },
     deserialize(serialized: SerializedThrow) {
       const value = serialized.value as { code?: string; message?: string; name?: string; stack?: string } | undefined;
-      const cls = value?.code ? CLASS_BY_CODE.get(value.code) : undefined;
+      const cls = value?.code && Object.hasOwn(CODES, value.code) ? CODES[value.code as L2DErrorCode] : undefined;
       if (serialized.isError && cls && value) {
         const error = new L2DError(value.code as L2DErrorCode, value.message ?? '');
         Object.setPrototypeOf(error, cls.prototype);

@@ -6,6 +6,7 @@
  */
 import * as Comlink from 'comlink';
 import { installErrorTransfer } from '../comlink-errors.ts';
+import { parseItems } from '../core/data/prepared-format.ts';
 import type { LoadProgress, RecommendResult, WorkerApi } from '../worker-protocol.ts';
 
 installErrorTransfer();
@@ -117,7 +118,7 @@ export async function startModelPanel(): Promise<void> {
       }),
     );
     const catalog = await (await fetch(`${MEMORY_URL}/items.tsv`)).text();
-    titles = catalog.trim().split('\n').slice(1).map((line) => line.split('\t')[2]);
+    titles = parseItems(catalog, `${MEMORY_URL}/items.tsv`).map((item) => item.title);
     status.textContent = `Ready: ${loaded.items} items, memory of ${loaded.rows} rows (d = ${loaded.hiddenSize}); encoder ${loaded.encoder.device} (${loaded.encoder.dtype}), decoder ${loaded.decoder.decoder}; loaded in ${(loaded.loadMs / 1000).toFixed(1)} s.${
       loaded.encoder.fallbackReason ? ` (Encoder: ${loaded.encoder.fallbackReason}.)` : ''
     }`;

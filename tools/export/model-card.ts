@@ -12,7 +12,6 @@
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { metricsTable } from '../../src/core/metrics.ts';
 import { buildMemory } from '../build-memory/main.ts';
