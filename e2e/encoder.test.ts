@@ -1,12 +1,13 @@
 /**
- * The committed model in onnxruntime-web inside Chromium: the WebGPU EP with
+ * The committed models in onnxruntime-web inside Chromium: the WebGPU EP with
  * q4 (float32 activations: runs on every adapter, SwiftShader included) and
- * the wasm EP reproduce the export's reference hidden states (cosine >= 0.999).
+ * the wasm EP with q4 and q4f16 reproduce the export's reference hidden states
+ * (cosine >= 0.999). q4f16 on WebGPU needs shader-f16, which SwiftShader lacks.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { existsSync, readdirSync } from 'node:fs';
 import { cosine } from '../src/core/encoder-feeds.ts';
-import { readFixture, dtypeOf } from '../tools/export/check-onnx.ts';
+import { readFixture, dtypeOf, referenceHidden } from '../tools/export/check-onnx.ts';
 import { openHarness, type HarnessPage } from './browser.ts';
 
 // Every committed model (models/dev is a local scratch folder, never committed).
@@ -30,7 +31,7 @@ for (const MODEL of MODELS) describe(`onnxruntime-web on ${MODEL}`, () => {
   const runs: [string, 'webgpu' | 'wasm'][] = [
     ['model_q4.onnx', 'webgpu'],
     ['model_q4.onnx', 'wasm'],
-    ['model.onnx', 'wasm'],
+    ['model_q4f16.onnx', 'wasm'],
   ];
   it('has the files the runs need', () => {
     for (const [file] of runs) expect(files).toContain(file);
@@ -43,7 +44,7 @@ for (const MODEL of MODELS) describe(`onnxruntime-web on ${MODEL}`, () => {
         [`/${MODEL}`, file, ep, fixture.cases.map((c) => c.input_ids)] as const,
       );
       const dtype = dtypeOf(file);
-      const cosines = hidden.map((h, i) => cosine(h, fixture.cases[i].hidden[dtype]));
+      const cosines = hidden.map((h, i) => cosine(h, referenceHidden(fixture.cases[i], dtype)!));
       console.log(`${file} ${ep}: min cosine ${Math.min(...cosines).toFixed(6)}, ${ms.toFixed(1)} ms / prompt`);
       expect(Math.min(...cosines)).toBeGreaterThanOrEqual(0.999);
       expect(harness.problems).toEqual([]);

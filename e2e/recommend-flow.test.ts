@@ -3,19 +3,24 @@
  * WebGPU and wasm) -> h_t -> decode engine -> top-K, held against Node:
  * h_t against onnxruntime-node on the same prompt (cosine >= 0.999) and the
  * top-K against the CPU reference decoder run on the page's own h_t (equal).
+ * On WebGPU both paths run: h_t kept in onnxruntime-web's GPU buffer and fed
+ * to the decoder on the same device, and h_t read back to JavaScript first.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { CpuDecoder } from '../src/core/cpu-decoder.ts';
 import { parseItems } from '../src/core/data/prepared-format.ts';
 import { cosine } from '../src/core/encoder-feeds.ts';
+import { fromFloat16Bits } from '../src/core/float16.ts';
+import { encodeShardChunk } from '../src/core/shard-builder.ts';
+import { assembleMemory, type ShardManifest } from '../src/core/shard-format.ts';
 import type { L2DMemory } from '../src/core/memory.ts';
 import { loadNodeEncoder, type NodeEncoder } from '../tools/lib/onnx-encoder.ts';
 import { loadShard } from '../tools/lib/shard-files.ts';
 import { openHarness, type HarnessPage } from './browser.ts';
 
 const MODEL = process.env.L2D_TEST_MODEL ?? 'models/movielens-demo';
-const MEMORY = `${MODEL}/memory/train-q4`;
+const MEMORY = `${MODEL}/memory/train-q4-f0.3`;
 const WASM = '/node_modules/onnxruntime-web/dist/';
 
 type Outcome<T> = { ok: true; value: T } | { ok: false; name: string; message: string; code?: string; isL2DError: boolean };
@@ -23,7 +28,7 @@ interface FlowResult {
   items: { id: number; title: string; distance: number; source: string }[];
   hidden: number[];
   unknownItems: number[];
-  backend: { encoder: string; decoder: string };
+  backend: { encoder: string; decoder: string; hiddenOnGpu: boolean };
   timings: Record<string, number>;
 }
 
@@ -48,15 +53,25 @@ afterAll(async () => {
 const call = <T>(fn: string, arg: unknown) =>
   harness.page.evaluate(([f, a]) => (globalThis as unknown as Record<string, Record<string, (x: unknown) => Promise<unknown>>>).l2dFlow[f as string](a), [fn, arg] as const) as Promise<Outcome<T>>;
 
-for (const device of ['webgpu', 'wasm'] as const) {
-  describe(`encoder on ${device}`, () => {
+const configs = [
+  { name: 'WebGPU encoder and decoder on one device, h_t kept on the GPU', device: 'webgpu', decoder: 'webgpu', keepHiddenOnGpu: true },
+  { name: 'WebGPU encoder and decoder, h_t read back to JavaScript', device: 'webgpu', decoder: 'webgpu', keepHiddenOnGpu: false },
+  { name: 'wasm encoder, CPU decoder', device: 'wasm', decoder: 'cpu', keepHiddenOnGpu: true },
+] as const;
+
+for (const config of configs) {
+  describe(config.name, () => {
+    const { device, decoder, keepHiddenOnGpu } = config;
+    const onGpu = device === 'webgpu' && keepHiddenOnGpu;
     it('loads the model and its memory', async () => {
-      // The GPU decoder with the WebGPU encoder, the CPU decoder with wasm: both paths are held against Node.
-      const decoder = device === 'webgpu' ? 'webgpu' : 'cpu';
-      const r = await call<{ encoder: { device: string }; decoder: { decoder: string }; rows: number }>('load', { modelUrl: `/${MODEL}`, memoryUrl: `/${MEMORY}`, device, decoder, wasmPaths: WASM });
-      expect(r.ok && r.value.decoder.decoder).toBe(decoder);
-      expect(r.ok ? r.value.encoder.device : r).toBe(device);
-      expect(r.ok && r.value.rows).toBe(memory.rows);
+      const r = await call<{ encoder: { device: string }; decoder: { decoder: string }; rows: number; hiddenOnGpu: boolean }>('load', {
+        modelUrl: `/${MODEL}`, memoryUrl: `/${MEMORY}`, device, decoder, keepHiddenOnGpu, wasmPaths: WASM,
+      });
+      if (!r.ok) throw new Error(r.message);
+      expect(r.value.decoder.decoder).toBe(decoder);
+      expect(r.value.encoder.device).toBe(device);
+      expect(r.value.hiddenOnGpu).toBe(onGpu);
+      expect(r.value.rows).toBe(memory.rows);
     });
 
     for (const strategy of ['global', 'local'] as const) {
@@ -65,17 +80,72 @@ for (const device of ['webgpu', 'wasm'] as const) {
         for (const history of histories) {
           const r = await call<FlowResult>('recommend', { history, k: 20, strategy, m: 200, returnHidden: true });
           if (!r.ok) throw new Error(r.message);
+          expect(r.value.backend.hiddenOnGpu).toBe(onGpu);
           const [expectedHidden] = (await node.encode([history.map((id) => titles[id])])).hidden;
           expect(cosine(r.value.hidden, expectedHidden)).toBeGreaterThanOrEqual(0.999);
           const reference = cpu.decode(r.value.hidden, { k: 20, strategy, m: 200 });
           expect(r.value.items.map((x) => x.id)).toEqual(reference.map((x) => x.item));
           expect(r.value.items.map((x) => x.title)).toEqual(reference.map((x) => titles[x.item]));
+          expect(r.value.items.map((x) => x.distance)).toEqual(reference.map((x) => x.distance));
         }
         expect(harness.problems).toEqual([]);
       });
     }
   });
 }
+
+describe('a memory built in the page', () => {
+  // (history -> next item) samples over the demo catalog: every prefix of a few sequences.
+  const sequences = [[0, 5, 9, 14, 20, 33], [12, 40, 41, 42, 100, 7, 3, 2, 1, 99], [300, 301, 302, 303], [7, 8, 9, 10, 11, 12, 13]];
+  const allSamples = sequences.flatMap((seq) => seq.slice(1).map((target, i) => ({ history: seq.slice(0, i + 1), target })));
+
+  for (const device of ['wasm', 'webgpu'] as const) {
+    it(`on ${device}: the same shard format as tools/build-memory, h_t equal to onnxruntime-node's, and recommendations from it`, async () => {
+      // SwiftShader encodes slowly: fewer samples there.
+      const samples = device === 'webgpu' ? allSamples.slice(0, 8) : allSamples;
+      const loaded = await call<{ rows: number; decoder?: unknown }>('load', { modelUrl: `/${MODEL}`, device, decoder: 'cpu', wasmPaths: WASM });
+      if (!loaded.ok) throw new Error(loaded.message);
+      expect(loaded.value.rows).toBe(0);
+      expect(loaded.value.decoder).toBeUndefined();
+      const none = await call('recommend', { history: [1, 2], k: 5 });
+      expect(!none.ok && none.message).toMatch(/No memory is loaded: give load\(\) a memoryUrl, or build one/);
+
+      const items = titles.map((title, id) => ({ id, sourceId: String(id), title }));
+      const noItems = await call('buildMemory', { samples });
+      expect(!noItems.ok && noItems.message).toMatch(/needs the catalog/);
+      const badSample = await call('buildMemory', { samples: [{ history: [1, 999999], target: 2 }], items });
+      expect(!badSample.ok && badSample.message).toMatch(/Sample 0 names item 999999, which is not in the catalog/);
+
+      const r = await call<{ manifest: ShardManifest; chunks: number[][]; catalog: string; progressCalls: number }>('buildMemory', {
+        samples, items, chunkRows: 8, batch: 3, name: 'e2e', activate: true,
+      });
+      if (!r.ok) throw new Error(r.message);
+      const { manifest } = r.value;
+      expect(manifest).toMatchObject({ format: 'l2d-memory-shard', rows: samples.length, hiddenSize: node.hiddenSize, chunkRows: 8, itemCount: titles.length });
+      expect(manifest.model).toMatchObject({ id: 'movielens-demo', file: 'onnx/model_q4.onnx', sha256: node.sha256 });
+      expect(manifest.chunks.map((c) => c.file)).toEqual(Array.from({ length: Math.ceil(samples.length / 8) }, (_, i) => `chunk-0000${i}.bin`));
+      expect(r.value.progressCalls).toBeGreaterThanOrEqual(manifest.chunks.length);
+      // The chunks pass their checksums and assemble into a memory; rows match Node's encoder, labels are the targets.
+      const built = await assembleMemory(manifest, r.value.chunks.map((c) => Uint8Array.from(c)));
+      expect(Array.from(built.labels)).toEqual(samples.map((s) => s.target));
+      const reference = await encodeShardChunk(node, samples, (id) => titles[id], 4);
+      const referenceMemory = await assembleMemory({ ...manifest, chunkRows: samples.length, chunks: [{ file: 'x', ...reference.chunk }] }, [reference.bytes]);
+      const d = node.hiddenSize;
+      const stride = built.vectors.length / built.rows;
+      for (let row = 0; row < samples.length; row++) {
+        const a = Array.from(built.vectors.subarray(row * stride, row * stride + d), fromFloat16Bits);
+        const b = Array.from(referenceMemory.vectors.subarray(row * stride, row * stride + d), fromFloat16Bits);
+        expect(cosine(a, b)).toBeGreaterThanOrEqual(0.999);
+      }
+      // activate: the new shard is the worker's memory now.
+      const rec = await call<FlowResult>('recommend', { history: [0, 5], k: 5, returnHidden: true });
+      if (!rec.ok) throw new Error(rec.message);
+      const expected = new CpuDecoder(built).decode(rec.value.hidden, { k: 5, strategy: 'global' });
+      expect(rec.value.items.map((x) => x.id)).toEqual(expected.map((x) => x.item));
+      expect(harness.problems).toEqual([]);
+    });
+  }
+});
 
 describe('bad input through the worker', () => {
   it('skips unknown items with a warning, and rejects empty or all-unknown histories and bad k', async () => {

@@ -5,9 +5,9 @@
  */
 import { CpuDecoder } from './core/cpu-decoder.ts';
 import type { DecodeOptions, DecodedItem } from './core/decode-options.ts';
-import { L2DError } from './core/errors.ts';
+import { InvalidArgumentError, L2DError } from './core/errors.ts';
 import type { L2DMemory } from './core/memory.ts';
-import { adapterLabel, GpuDecoder, requestDecoderDevice, type AdapterDescription, type GpuDecodeTimings, type GpuDecoderOptions } from './gpu/index.ts';
+import { adapterLabel, GpuDecoder, isGpuQuery, requestDecoderDevice, type AdapterDescription, type GpuDecodeTimings, type GpuDecoderOptions, type GpuQuery } from './gpu/index.ts';
 
 export interface DecodeEngineOptions extends GpuDecoderOptions {
   /**
@@ -82,20 +82,30 @@ export class DecodeEngine {
     }
   }
 
-  async decode(query: ArrayLike<number>, options: DecodeOptions): Promise<DecodedItem[]> {
+  /** The GPUDevice the decoder runs on (undefined on the CPU): a GpuQuery must live on it. */
+  get gpuDevice(): GPUDevice | undefined {
+    return this.gpu?.device;
+  }
+
+  async decode(query: ArrayLike<number> | GpuQuery, options: DecodeOptions): Promise<DecodedItem[]> {
     return (await this.decodeBatch([query], options))[0];
   }
 
-  async decodeBatch(queries: ArrayLike<number>[], options: DecodeOptions): Promise<DecodedItem[][]> {
-    if (!this.gpu) return this.cpuDecoder().decodeBatch(queries, options);
+  async decodeBatch(queries: (ArrayLike<number> | GpuQuery)[], options: DecodeOptions): Promise<DecodedItem[][]> {
+    const onGpu = queries.some(isGpuQuery);
+    if (!this.gpu) {
+      if (onGpu) throw new InvalidArgumentError('A query in a GPU buffer needs the WebGPU decoder, but this engine decodes on the CPU; pass the hidden state as numbers.');
+      return this.cpuDecoder().decodeBatch(queries as ArrayLike<number>[], options);
+    }
     try {
       return await this.gpu.decodeBatch(queries, options);
     } catch (error) {
-      if (!(error instanceof L2DError) || error.code !== 'device-lost' || this.options.fallbackToCpu === false) throw error;
+      // A query in a GPU buffer went with the lost device: nothing to fall back on.
+      if (onGpu || !(error instanceof L2DError) || error.code !== 'device-lost' || this.options.fallbackToCpu === false) throw error;
       this.gpu.destroy();
       this.gpu = undefined;
       this.useCpu(error.message);
-      return this.cpuDecoder().decodeBatch(queries, options);
+      return this.cpuDecoder().decodeBatch(queries as ArrayLike<number>[], options);
     }
   }
 

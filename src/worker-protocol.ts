@@ -6,8 +6,11 @@ import type { EncoderDevice, EncoderDtype } from './encoder/browser-encoder.ts';
 export interface LoadOptions {
   /** Model folder URL (config.json, tokenizer.json, onnx/...). */
   modelUrl: string;
-  /** Memory shard folder URL (manifest.json, chunks, items.tsv); built with the same model file. */
-  memoryUrl: string;
+  /**
+   * Memory shard folder URL (manifest.json, chunks, items.tsv); built with the same model file.
+   * Leave it out to load the model alone and build a memory in the page (buildMemory with activate).
+   */
+  memoryUrl?: string;
   /** Encoder device: 'auto' (default) = WebGPU, else wasm. */
   device?: EncoderDevice;
   dtype?: EncoderDtype;
@@ -15,6 +18,11 @@ export interface LoadOptions {
   decoder?: 'auto' | 'webgpu' | 'cpu';
   /** URL of the folder serving onnxruntime-web's .wasm files. */
   wasmPaths?: string;
+  /**
+   * When encoder and decoder both run on WebGPU, share one device and keep h_t
+   * on the GPU (default true); false reads h_t back to JavaScript first (for comparisons).
+   */
+  keepHiddenOnGpu?: boolean;
 }
 
 export interface LoadProgress {
@@ -23,9 +31,37 @@ export interface LoadProgress {
   total: number;
 }
 
+export interface BuildMemoryRequest {
+  /** (history -> next item) samples: item ids into `items`. */
+  samples: { history: number[]; target: number }[];
+  /** The catalog (id = index); defaults to the loaded memory's. */
+  items?: { id: number; sourceId: string; title: string }[];
+  /** A name for the manifest's data set entry (default "browser"). */
+  name?: string;
+  chunkRows?: number;
+  /** Histories per forward pass (default 16). */
+  batch?: number;
+  /** Make the new shard the worker's memory (default false). */
+  activate?: boolean;
+}
+
+/** A shard built in the page: the same manifest and chunk bytes tools/build-memory writes. */
+export interface BuiltMemory {
+  manifest: import('./core/shard-format.ts').ShardManifest;
+  chunks: ArrayBuffer[];
+  /** items.tsv */
+  catalog: ArrayBuffer;
+  /** Histories whose oldest titles were dropped to fit the model's context. */
+  truncated: number;
+  ms: number;
+}
+
 export interface LoadStatus {
   encoder: { device: 'webgpu' | 'wasm'; dtype: EncoderDtype; file: string; fallbackReason?: string };
-  decoder: DecoderBackend;
+  /** Undefined while no memory is loaded. */
+  decoder?: DecoderBackend;
+  /** Encoder and decoder share a GPUDevice and h_t stays on the GPU. */
+  hiddenOnGpu: boolean;
   rows: number;
   items: number;
   hiddenSize: number;
@@ -57,7 +93,8 @@ export interface RecommendedItem {
 export interface RecommendResult {
   items: RecommendedItem[];
   timings: { tokenize: number; forward: number; decode: number; total: number };
-  backend: { encoder: string; decoder: string };
+  /** hiddenOnGpu: h_t went from the encoder's GPU buffer to the decoder without a readback. */
+  backend: { encoder: string; decoder: string; hiddenOnGpu: boolean };
   /** History items dropped because they are not in the catalog. */
   unknownItems: number[];
   /** Oldest history items dropped to fit the model's context. */
@@ -68,5 +105,7 @@ export interface RecommendResult {
 export interface WorkerApi {
   load(options: LoadOptions, onProgress?: (p: LoadProgress) => void): Promise<LoadStatus>;
   recommend(request: RecommendRequest): Promise<RecommendResult>;
+  /** Encodes samples with the loaded model into a memory shard (progress in rows). */
+  buildMemory(request: BuildMemoryRequest, onProgress?: (rows: number, total: number) => void): Promise<BuiltMemory>;
   dispose(): Promise<void>;
 }

@@ -8,8 +8,11 @@ import { installErrorTransfer } from '../src/comlink-errors.ts';
 import { InvalidArgumentError, L2DError } from '../src/core/errors.ts';
 import { DecodeEngine } from '../src/decode-engine.ts';
 import { BrowserEncoder } from '../src/encoder/browser-encoder.ts';
+import { readFloats, requestDecoderDevice, type DecoderDevice } from '../src/gpu/index.ts';
 import { fetchShard, type LoadedShard } from '../src/shard-fetch.ts';
-import type { LoadOptions, LoadProgress, LoadStatus, RecommendRequest, RecommendResult, WorkerApi } from '../src/worker-protocol.ts';
+import type { BuildMemoryRequest, BuiltMemory, LoadOptions, LoadProgress, LoadStatus, RecommendRequest, RecommendResult, WorkerApi } from '../src/worker-protocol.ts';
+import { buildShard } from '../src/core/shard-builder.ts';
+import { assembleMemory } from '../src/core/shard-format.ts';
 
 installErrorTransfer();
 
@@ -17,6 +20,13 @@ let encoder: BrowserEncoder | undefined;
 let engine: DecodeEngine | undefined;
 let shard: LoadedShard | undefined;
 let queue: Promise<unknown> = Promise.resolve();
+// One GPUDevice for the worker's lifetime, shared by onnxruntime-web's sessions and the decoder.
+let workerGpu: Promise<DecoderDevice | undefined> | undefined;
+
+function workerDevice(): Promise<DecoderDevice | undefined> {
+  workerGpu ??= requestDecoderDevice().catch(() => undefined);
+  return workerGpu;
+}
 
 /** Runs calls one after another, in the order they arrived. */
 function serial<T>(work: () => Promise<T>): Promise<T> {
@@ -29,26 +39,76 @@ async function load(options: LoadOptions, onProgress?: (p: LoadProgress) => void
   const t0 = performance.now();
   await dispose();
   onProgress?.({ stage: 'model', loaded: 0, total: 1 });
-  encoder = await BrowserEncoder.create(options);
+  const share = options.keepHiddenOnGpu !== false && options.device !== 'wasm' && (options.decoder ?? 'auto') !== 'cpu';
+  const gpu = share ? await workerDevice() : undefined;
+  encoder = await BrowserEncoder.create({ ...options, gpuDevice: gpu?.device });
   onProgress?.({ stage: 'model', loaded: 1, total: 1 });
-  shard = await fetchShard(options.memoryUrl, { sha256: encoder.sha256, hiddenSize: encoder.hiddenSize }, (loaded, total) =>
-    onProgress?.({ stage: 'memory', loaded, total }),
-  );
-  onProgress?.({ stage: 'decoder', loaded: 0, total: 1 });
-  engine = await DecodeEngine.create(shard.memory, { device: options.decoder ?? 'auto' });
-  onProgress?.({ stage: 'decoder', loaded: 1, total: 1 });
+  decoderChoice = { decoder: options.decoder ?? 'auto', software: gpu?.adapter.isFallbackAdapter ?? false };
+  if (options.memoryUrl) {
+    const loaded = await fetchShard(options.memoryUrl, { sha256: encoder.sha256, hiddenSize: encoder.hiddenSize }, (loaded, total) =>
+      onProgress?.({ stage: 'memory', loaded, total }),
+    );
+    onProgress?.({ stage: 'decoder', loaded: 0, total: 1 });
+    await useShard(loaded);
+    onProgress?.({ stage: 'decoder', loaded: 1, total: 1 });
+  }
+  return status(performance.now() - t0);
+}
+
+let decoderChoice: { decoder: 'auto' | 'webgpu' | 'cpu'; software: boolean } = { decoder: 'auto', software: false };
+
+/** Makes a shard the worker's memory, with a decode engine on the encoder's device when it shares ours. */
+async function useShard(loaded: LoadedShard): Promise<void> {
+  const { decoder, software } = decoderChoice;
+  // 'auto' would rather use the CPU than a software adapter.
+  const onShared = encoder?.outputDevice && decoder !== 'cpu' && !(decoder !== 'webgpu' && software);
+  const next = await DecodeEngine.create(loaded.memory, { device: onShared ? encoder!.outputDevice : decoder });
+  engine?.dispose();
+  engine = next;
+  shard = loaded;
+}
+
+function status(loadMs: number): LoadStatus {
   return {
-    encoder: encoder.backend,
-    decoder: engine.backend,
-    rows: shard.memory.rows,
-    items: shard.items.length,
-    hiddenSize: encoder.hiddenSize,
-    loadMs: performance.now() - t0,
+    encoder: encoder!.backend,
+    ...(engine ? { decoder: engine.backend } : {}),
+    hiddenOnGpu: hiddenOnGpu(),
+    rows: shard?.memory.rows ?? 0,
+    items: shard?.items.length ?? 0,
+    hiddenSize: encoder!.hiddenSize,
+    loadMs,
   };
 }
 
+async function buildMemory(request: BuildMemoryRequest, onProgress?: (rows: number, total: number) => void): Promise<BuiltMemory> {
+  if (!encoder) throw new L2DError('invalid-argument', 'No model is loaded: call load() first.');
+  const t0 = performance.now();
+  const items = request.items ?? shard?.items;
+  if (!items) throw new InvalidArgumentError('buildMemory needs the catalog (items) when no memory is loaded.');
+  const built = await buildShard(
+    encoder,
+    request.samples,
+    items,
+    {
+      model: { id: encoder.id, file: encoder.backend.file, sha256: encoder.sha256, dtype: encoder.backend.dtype },
+      dataset: { name: request.name ?? 'browser', split: 'custom', fraction: 1, seed: 0, samples: request.samples.length },
+      chunkRows: request.chunkRows ?? 16384,
+    },
+    { batch: request.batch, onProgress },
+  );
+  if (request.activate) {
+    await useShard({ manifest: built.manifest, memory: await assembleMemory(built.manifest, built.chunks), items });
+  }
+  // Own, transferable buffers: the chunks are handed over, not copied.
+  const chunks = built.chunks.map((c) => (c.byteOffset === 0 && c.byteLength === c.buffer.byteLength ? c.buffer : c.slice().buffer) as ArrayBuffer);
+  const catalog = built.catalog.slice().buffer as ArrayBuffer;
+  const result: BuiltMemory = { manifest: built.manifest, chunks, catalog, truncated: built.truncated, ms: performance.now() - t0 };
+  return Comlink.transfer(result, [...chunks, catalog]);
+}
+
 async function recommend(request: RecommendRequest): Promise<RecommendResult> {
-  if (!encoder || !engine || !shard) throw new L2DError('invalid-argument', 'The recommender is not loaded: call load() first.');
+  if (!encoder) throw new L2DError('invalid-argument', 'The recommender is not loaded: call load() first.');
+  if (!engine || !shard) throw new L2DError('invalid-argument', 'No memory is loaded: give load() a memoryUrl, or build one with buildMemory({ activate: true }).');
   const t0 = performance.now();
   const { items } = shard;
   if (!Array.isArray(request.history) || request.history.length === 0) throw new InvalidArgumentError('The history is empty: give at least one item id.');
@@ -59,10 +119,29 @@ async function recommend(request: RecommendRequest): Promise<RecommendResult> {
   if (!Number.isInteger(request.k) || request.k < 1 || request.k > items.length) {
     throw new InvalidArgumentError(`k must be an integer in 1..${items.length} (the catalog's size), got ${String(request.k)}.`);
   }
-  const encoded = await encoder.encode([history.map((id) => items[id].title)]);
-  const t1 = performance.now();
+  const titles = history.map((id) => items[id].title);
   const exclude = [...(request.exclude ?? []), ...(request.excludeHistory ? history : [])];
-  const decoded = await engine.decode(encoded.hidden[0], { k: request.k, strategy: request.strategy ?? 'global', m: request.m, exclude });
+  const options = { k: request.k, strategy: request.strategy ?? 'global', m: request.m, exclude } as const;
+  const onGpu = hiddenOnGpu();
+  let encoded: { hidden?: Float32Array; dropped: number; tokenizeMs: number; forwardMs: number };
+  let decoded;
+  let t1: number;
+  if (onGpu) {
+    const resident = await encoder.encodeOnGpu(titles);
+    t1 = performance.now();
+    try {
+      decoded = await engine.decode(resident.query, options);
+      const hidden = request.returnHidden ? await readFloats(encoder.outputDevice!, resident.query.buffer, resident.query.byteOffset, encoder.hiddenSize) : undefined;
+      encoded = { ...resident, hidden };
+    } finally {
+      resident.release();
+    }
+  } else {
+    const batch = await encoder.encode([titles]);
+    t1 = performance.now();
+    encoded = { hidden: batch.hidden[0], dropped: batch.dropped[0], tokenizeMs: batch.tokenizeMs, forwardMs: batch.forwardMs };
+    decoded = await engine.decode(encoded.hidden!, options);
+  }
   const t2 = performance.now();
   const result: RecommendResult = {
     items: decoded.map((x) => ({ id: x.item, title: items[x.item].title, distance: x.distance, score: x.score, source: x.source })),
@@ -70,15 +149,21 @@ async function recommend(request: RecommendRequest): Promise<RecommendResult> {
     backend: {
       encoder: `${encoder.backend.device} (${encoder.backend.dtype})`,
       decoder: engine.backend.decoder === 'webgpu' ? `webgpu (${engine.backend.adapter})` : 'cpu',
+      hiddenOnGpu: onGpu,
     },
     unknownItems,
-    droppedOldest: encoded.dropped[0],
+    droppedOldest: encoded.dropped,
   };
-  if (request.returnHidden) {
-    result.hidden = encoded.hidden[0];
+  if (request.returnHidden && encoded.hidden) {
+    result.hidden = encoded.hidden;
     return Comlink.transfer(result, [result.hidden.buffer]);
   }
   return result;
+}
+
+/** Encoder and decoder on one GPUDevice: h_t can go from one to the other without a readback. */
+function hiddenOnGpu(): boolean {
+  return encoder?.outputDevice !== undefined && engine?.gpuDevice === encoder.outputDevice;
 }
 
 async function dispose(): Promise<void> {
@@ -92,6 +177,7 @@ async function dispose(): Promise<void> {
 const api: WorkerApi = {
   load: (options, onProgress) => serial(() => load(options, onProgress)),
   recommend: (request) => serial(() => recommend(request)),
+  buildMemory: (request, onProgress) => serial(() => buildMemory(request, onProgress)),
   dispose: () => serial(dispose),
 };
 Comlink.expose(api);

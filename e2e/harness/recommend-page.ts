@@ -1,7 +1,7 @@
 /** Test page of the whole flow: history -> worker (encoder + decode engine) -> recommendations, over Comlink. */
 import * as Comlink from 'comlink';
 import { installErrorTransfer } from '../../src/comlink-errors.ts';
-import type { LoadOptions, RecommendRequest, WorkerApi } from '../../src/worker-protocol.ts';
+import type { BuildMemoryRequest, LoadOptions, RecommendRequest, WorkerApi } from '../../src/worker-protocol.ts';
 import { L2DError } from '../../src/core/errors.ts';
 
 installErrorTransfer();
@@ -25,6 +25,13 @@ async function report<T>(
     report(async () => {
       const r = await worker.recommend(request);
       return { ...r, hidden: r.hidden ? Array.from(r.hidden) : undefined };
+    }),
+  buildMemory: (request: BuildMemoryRequest) =>
+    report(async () => {
+      let progressCalls = 0;
+      const built = await worker.buildMemory(request, Comlink.proxy(() => void progressCalls++));
+      // Plain arrays cross into the test process.
+      return { ...built, chunks: built.chunks.map((c) => Array.from(new Uint8Array(c))), catalog: new TextDecoder().decode(built.catalog), progressCalls };
     }),
 };
 document.body.dataset.ready = 'true';

@@ -14,7 +14,7 @@ installErrorTransfer();
 // Relative to the page (index.html at the project root). Not `new URL(..., import.meta.url)`:
 // Vite rewrites that pattern as an asset reference and dropped the folder's last segment.
 const MODEL_URL = new URL('models/movielens-demo', document.baseURI).href;
-const MEMORY_URL = `${MODEL_URL}/memory/train-q4`;
+const MEMORY_URL = `${MODEL_URL}/memory/train-q4-f0.3`;
 const WASM_PATHS = new URL('node_modules/onnxruntime-web/dist/', document.baseURI).href;
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
@@ -119,7 +119,7 @@ export async function startModelPanel(): Promise<void> {
     );
     const catalog = await (await fetch(`${MEMORY_URL}/items.tsv`)).text();
     titles = parseItems(catalog, `${MEMORY_URL}/items.tsv`).map((item) => item.title);
-    status.textContent = `Ready: ${loaded.items} items, memory of ${loaded.rows} rows (d = ${loaded.hiddenSize}); encoder ${loaded.encoder.device} (${loaded.encoder.dtype}), decoder ${loaded.decoder.decoder}; loaded in ${(loaded.loadMs / 1000).toFixed(1)} s.${
+    status.textContent = `Ready: ${loaded.items} items, memory of ${loaded.rows} rows (d = ${loaded.hiddenSize}); encoder ${loaded.encoder.device} (${loaded.encoder.dtype}), decoder ${loaded.decoder?.decoder ?? "none"}${loaded.hiddenOnGpu ? " (h_t stays on the GPU)" : ""}; loaded in ${(loaded.loadMs / 1000).toFixed(1)} s.${
       loaded.encoder.fallbackReason ? ` (Encoder: ${loaded.encoder.fallbackReason}.)` : ''
     }`;
     progress.value = progress.max;

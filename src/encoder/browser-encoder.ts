@@ -25,6 +25,20 @@ export interface BrowserEncoderOptions {
   dtype?: EncoderDtype;
   /** URL of the folder serving onnxruntime-web's .wasm files. */
   wasmPaths?: string;
+  /**
+   * Run onnxruntime-web's WebGPU execution provider on this device (the decode
+   * engine's), so h_t can stay on the GPU (encodeOnGpu).
+   */
+  gpuDevice?: GPUDevice;
+}
+
+/** h_t of one history, left on the GPU: a GpuQuery for the decoder, valid until release(). */
+export interface GpuEncodeResult {
+  query: { buffer: GPUBuffer; byteOffset: number };
+  dropped: number;
+  tokenizeMs: number;
+  forwardMs: number;
+  release(): void;
 }
 
 export interface EncodeResult {
@@ -45,6 +59,8 @@ async function fetchJson(url: string): Promise<Record<string, unknown>> {
 
 export class BrowserEncoder {
   private constructor(
+    /** The model folder's name, from its URL. */
+    readonly id: string,
     private readonly session: ort.InferenceSession,
     private readonly tokenizer: Tokenizer,
     private readonly template: PromptTemplate,
@@ -55,6 +71,8 @@ export class BrowserEncoder {
     readonly backend: { device: 'webgpu' | 'wasm'; dtype: EncoderDtype; file: string; fallbackReason?: string },
     /** SHA-256 of the ONNX file: a memory shard must have been built with the same file. */
     readonly sha256: string,
+    /** The GPUDevice h_t lives on when encodeOnGpu can be used (WebGPU on the device given as gpuDevice). */
+    readonly outputDevice: GPUDevice | undefined,
   ) {}
 
   static async create(options: BrowserEncoderOptions): Promise<BrowserEncoder> {
@@ -89,8 +107,16 @@ export class BrowserEncoder {
     const sha256 = await sha256Hex(bytes);
     let session: ort.InferenceSession;
     let used = device;
+    let outputDevice: GPUDevice | undefined;
     try {
-      session = await ort.InferenceSession.create(bytes, { executionProviders: [device], logSeverityLevel: 3 });
+      // onnxruntime-web 1.30's WebGPU EP takes the device per session: h_t then lives on the decoder's device.
+      const shared = device === 'webgpu' && options.gpuDevice !== undefined;
+      session = await ort.InferenceSession.create(bytes, {
+        executionProviders: [shared ? { name: 'webgpu', device: options.gpuDevice } : device],
+        logSeverityLevel: 3,
+        ...(shared ? { preferredOutputLocation: { last_hidden_state: 'gpu-buffer' } } : {}),
+      });
+      if (shared) outputDevice = options.gpuDevice;
     } catch (error) {
       if (device !== 'webgpu' || want === 'webgpu') throw new L2DError('invalid-argument', `Could not load ${base}/${file}: ${(error as Error).message}`);
       fallbackReason = `WebGPU session failed (${(error as Error).message}); using wasm`;
@@ -102,12 +128,13 @@ export class BrowserEncoder {
       }
     }
     const maxPromptTokens = Math.min(Number(tokenizerConfig.model_max_length ?? Infinity), Number(config.max_position_embeddings ?? Infinity));
-    return new BrowserEncoder(session, tokenizer, template, modelShape(config), Number(config.hidden_size), maxPromptTokens, {
+    const id = base.split('/').filter(Boolean).pop() ?? base;
+    return new BrowserEncoder(id, session, tokenizer, template, modelShape(config), Number(config.hidden_size), maxPromptTokens, {
       device: used,
       dtype,
       file,
       ...(fallbackReason ? { fallbackReason } : {}),
-    }, sha256);
+    }, sha256, outputDevice);
   }
 
   tokenize(text: string): number[] {
@@ -121,9 +148,32 @@ export class BrowserEncoder {
     const t1 = performance.now();
     const { feeds, width } = onnxFeeds(ort.Tensor, fitted.map((x) => x.ids), this.shape);
     const out = await this.session.run(feeds, ['last_hidden_state']);
-    const data = (await out.last_hidden_state.getData()) as Float32Array;
+    // getData(true) also frees the GPU buffer when the output was kept on the GPU.
+    const data = (await out.last_hidden_state.getData(true)) as Float32Array;
     const hidden = lastTokenRows(data, fitted.length, width, this.hiddenSize);
     return { hidden, dropped: fitted.map((x) => x.dropped), tokenizeMs: t1 - t0, forwardMs: performance.now() - t1 };
+  }
+
+  /**
+   * h_t of one history without a readback: the last token's row of
+   * last_hidden_state stays in onnxruntime-web's GPU buffer for the decoder.
+   * Needs outputDevice (WebGPU on a shared device); release() frees the buffer.
+   */
+  async encodeOnGpu(titles: string[]): Promise<GpuEncodeResult> {
+    if (!this.outputDevice) throw new L2DError('invalid-argument', 'encodeOnGpu needs the WebGPU encoder on a shared device (BrowserEncoderOptions.gpuDevice).');
+    const t0 = performance.now();
+    const fitted = fitPrompt(titles, (t) => this.tokenize(t), this.maxPromptTokens, this.template);
+    const t1 = performance.now();
+    const { feeds, width } = onnxFeeds(ort.Tensor, [fitted.ids], this.shape);
+    const out = await this.session.run(feeds, ['last_hidden_state']);
+    const tensor = out.last_hidden_state;
+    // One row, no padding: the last token is row width - 1.
+    if (tensor.location !== 'gpu-buffer') {
+      tensor.dispose();
+      throw new L2DError('gpu-error', `onnxruntime-web returned last_hidden_state in "${tensor.location}", not in a GPU buffer.`);
+    }
+    const query = { buffer: tensor.gpuBuffer as GPUBuffer, byteOffset: (width - 1) * this.hiddenSize * 4 };
+    return { query, dropped: fitted.dropped, tokenizeMs: t1 - t0, forwardMs: performance.now() - t1, release: () => tensor.dispose() };
   }
 
   async release(): Promise<void> {

@@ -68,3 +68,18 @@ export async function requestDecoderDevice(gpu: GPU | undefined = defaultGpu()):
 export function isSoftwareAdapter(adapter: GPUAdapter | null | undefined): boolean {
   return adapter ? describeAdapter(adapter).isFallbackAdapter : false;
 }
+
+/** Reads `count` float32 values at `byteOffset` of a GPU buffer (COPY_SRC) back to the CPU. */
+export async function readFloats(device: GPUDevice, buffer: GPUBuffer, byteOffset: number, count: number): Promise<Float32Array> {
+  const bytes = count * 4;
+  const staging = device.createBuffer({ size: Math.ceil(bytes / 4) * 4, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+  const encoder = device.createCommandEncoder();
+  encoder.copyBufferToBuffer(buffer, byteOffset, staging, 0, bytes);
+  device.queue.submit([encoder.finish()]);
+  try {
+    await staging.mapAsync(GPUMapMode.READ);
+    return new Float32Array(staging.getMappedRange().slice(0));
+  } finally {
+    staging.destroy();
+  }
+}

@@ -17,7 +17,7 @@ import {
   type DecodedItem,
   type ResolvedDecodeOptions,
 } from '../core/decode-options.ts';
-import { DeviceLostError, GpuError, MemoryTooLargeError } from '../core/errors.ts';
+import { DeviceLostError, GpuError, InvalidArgumentError, MemoryTooLargeError } from '../core/errors.ts';
 import { rowStride, validateMemory, type L2DMemory } from '../core/memory.ts';
 import { kernelSources } from './kernels.ts';
 
@@ -49,6 +49,22 @@ export interface GpuDecoderInfo {
   rowsPerPart: number;
   /** Whether the scan reads rows as native f16 (shader-f16) or packed u32 pairs. */
   nativeF16: boolean;
+}
+
+/**
+ * A query that is already on the GPU, on the decoder's device: `dim` float32
+ * values at `byteOffset` of `buffer` (e.g. a row of onnxruntime-web's
+ * last_hidden_state output kept as a 'gpu-buffer'). It is copied on the GPU,
+ * never read back; the buffer needs COPY_SRC usage.
+ */
+export interface GpuQuery {
+  buffer: GPUBuffer;
+  byteOffset: number;
+}
+
+/** A typed array has .buffer and .byteOffset too: only a plain object holding a GPUBuffer is a GpuQuery. */
+export function isGpuQuery(q: ArrayLike<number> | GpuQuery): q is GpuQuery {
+  return !ArrayBuffer.isView(q) && !Array.isArray(q) && typeof GPUBuffer !== 'undefined' && (q as GpuQuery).buffer instanceof GPUBuffer;
 }
 
 /** Stage timings of the last decode, in milliseconds. */
@@ -245,12 +261,16 @@ export class GpuDecoder {
     return this.lostReason !== undefined;
   }
 
-  async decode(query: ArrayLike<number>, options: DecodeOptions): Promise<DecodedItem[]> {
+  async decode(query: ArrayLike<number> | GpuQuery, options: DecodeOptions): Promise<DecodedItem[]> {
     return (await this.decodeBatch([query], options))[0];
   }
 
-  /** Several queries in one scan; calls are answered in the order they were made. */
-  decodeBatch(queries: ArrayLike<number>[], options: DecodeOptions): Promise<DecodedItem[][]> {
+  /**
+   * Several queries in one scan; calls are answered in the order they were made.
+   * A query may be a GpuQuery (no readback of the hidden state); such a query is not
+   * checked for NaN/Infinity, which only a readback could do.
+   */
+  decodeBatch(queries: (ArrayLike<number> | GpuQuery)[], options: DecodeOptions): Promise<DecodedItem[][]> {
     const run = this.queue.then(() => this.runBatch(queries, options));
     this.queue = run.catch(() => undefined);
     return run;
@@ -299,10 +319,20 @@ export class GpuDecoder {
     return error instanceof Error ? new GpuError(`GPU work failed: ${error.message}`) : error;
   }
 
-  private async runBatch(queries: ArrayLike<number>[], options: DecodeOptions): Promise<DecodedItem[][]> {
+  private async runBatch(queries: (ArrayLike<number> | GpuQuery)[], options: DecodeOptions): Promise<DecodedItem[][]> {
     this.assertUsable();
     const resolved = resolveDecodeOptions(options, this.memory);
-    const padded = resolveQueries(queries, this.memory);
+    const onCpu = queries.filter((q) => !isGpuQuery(q)) as ArrayLike<number>[];
+    const checked = onCpu.length ? resolveQueries(onCpu, this.memory) : [];
+    if (queries.length === 0) resolveQueries([], this.memory); // throws the usual "no query" error
+    let next = 0;
+    const padded: (Float32Array | GpuQuery)[] = queries.map((q) => {
+      if (!isGpuQuery(q)) return checked[next++];
+      if (q.byteOffset % 4 !== 0 || q.byteOffset + this.memory.dim * 4 > q.buffer.size) {
+        throw new InvalidArgumentError(`A GPU query needs ${this.memory.dim} float32 values at a 4-byte aligned offset inside its buffer (offset ${q.byteOffset}, buffer ${q.buffer.size} bytes).`);
+      }
+      return q;
+    });
     const limit = Math.min(this.device.limits.maxStorageBufferBindingSize, this.device.limits.maxBufferSize);
     // Keys of a batch: queries x N u32 must fit one binding.
     const perPass = Math.max(1, Math.floor(limit / (4 * Math.max(this.memory.rows, this.memory.itemCount))));
@@ -318,7 +348,7 @@ export class GpuDecoder {
     return results;
   }
 
-  private async runChunk(queries: Float32Array[], options: ResolvedDecodeOptions, timings: GpuDecodeTimings): Promise<DecodedItem[][]> {
+  private async runChunk(queries: (Float32Array | GpuQuery)[], options: ResolvedDecodeOptions, timings: GpuDecodeTimings): Promise<DecodedItem[][]> {
     const t0 = performance.now();
     const { device, memory, pipelines } = this;
     const Q = queries.length;
@@ -328,7 +358,9 @@ export class GpuDecoder {
     device.pushErrorScope('out-of-memory');
     device.pushErrorScope('validation');
     const queryData = new Float32Array(Q * stride);
-    queries.forEach((q, i) => queryData.set(q, i * stride));
+    queries.forEach((q, i) => {
+      if (!isGpuQuery(q)) queryData.set(q, i * stride);
+    });
     const queryBuffer = scratch.data(queryData, 'queries');
     const excludeWords = options.excluded.size > 0 ? Math.ceil(memory.itemCount / 32) : 0;
     let excluded = this.emptyBuffer;
@@ -339,6 +371,10 @@ export class GpuDecoder {
     }
 
     const encoder = device.createCommandEncoder({ label: 'l2d decode' });
+    queries.forEach((q, i) => {
+      // Padding lanes stay zero from queryData; only the dim values are copied.
+      if (isGpuQuery(q)) encoder.copyBufferToBuffer(q.buffer, q.byteOffset, queryBuffer, i * stride * 4, memory.dim * 4);
+    });
     const timed = device.features.has('timestamp-query');
     const querySet = timed ? device.createQuerySet({ type: 'timestamp', count: 2 * MAX_TIMED_PASSES }) : undefined;
     const stages: Stage[] = [];

@@ -15,10 +15,10 @@ import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync 
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { toFloat16Bits } from '../../src/core/float16.ts';
 import { L2DError } from '../../src/core/errors.ts';
 import type { Sample } from '../../src/core/data/prepare.ts';
-import { chunkBytes, encodeChunk, sha256Hex, SHARD_FORMAT, SHARD_VERSION, type ShardManifest } from '../../src/core/shard-format.ts';
+import { sha256Hex, type ShardManifest } from '../../src/core/shard-format.ts';
+import { chunkFileName, encodeShardChunk, shardManifest } from '../../src/core/shard-builder.ts';
 import { xorshift32 } from '../../src/core/synthetic-memory.ts';
 import { serializeItems } from '../../src/core/data/prepared-format.ts';
 import { loadNodeEncoder } from '../lib/onnx-encoder.ts';
@@ -82,47 +82,34 @@ export async function buildMemory(options: BuildOptions): Promise<ShardManifest>
   mkdirSync(partial, { recursive: true });
   const chunkCount = Math.ceil(picked.length / chunkRows);
   const bar = new ProgressBar(picked.length, 'rows', done.length * chunkRows);
-  let dropped = 0;
+  let truncated = 0;
+  const titleOf = (id: number) => data.items[id].title;
   for (let c = done.length; c < chunkCount; c++) {
     if (options.stopAfterChunks !== undefined && c >= options.stopAfterChunks) break;
     const rows = picked.slice(c * chunkRows, (c + 1) * chunkRows);
-    const vectors = new Uint16Array(rows.length * dim);
-    const labels = Uint32Array.from(rows, (s) => s.target);
-    for (let b = 0; b < rows.length; b += batch) {
-      const part = rows.slice(b, b + batch);
-      const out = await encoder.encode(part.map((s) => s.history.map((i) => data.items[i].title)));
-      out.hidden.forEach((h, j) => {
-        for (let k = 0; k < dim; k++) vectors[(b + j) * dim + k] = toFloat16Bits(h[k]);
-      });
-      dropped += out.dropped.reduce((s, x) => s + (x > 0 ? 1 : 0), 0);
-      if (!options.quiet) bar.update(c * chunkRows + b + part.length);
-    }
-    const bytes = encodeChunk(vectors, labels, dim);
-    const file = `chunk-${String(c).padStart(5, '0')}.bin`;
-    writeFileSync(join(partial, file), bytes);
-    done.push({ file, rows: rows.length, bytes: chunkBytes(rows.length, dim), sha256: await sha256Hex(bytes) });
+    const result = await encodeShardChunk(encoder, rows, titleOf, batch, (n) => {
+      if (!options.quiet) bar.update(c * chunkRows + n);
+    });
+    const file = chunkFileName(c);
+    writeFileSync(join(partial, file), result.bytes);
+    done.push({ file, ...result.chunk });
+    truncated += result.truncated;
     writeFileSync(statePath, JSON.stringify({ settings, chunks: done }));
   }
   await encoder.release();
-  const manifest: ShardManifest = {
-    format: SHARD_FORMAT,
-    version: SHARD_VERSION,
+  const description = {
     model: { id: encoder.id, file: encoder.file, sha256: encoder.sha256, dtype: encoder.dtype },
     dataset: { name: data.manifest.name, split, fraction, seed, samples: all.length },
     hiddenSize: dim,
-    dtype: 'float16',
-    rows: picked.length,
     itemCount: data.items.length,
     chunkRows,
-    chunks: done,
-    catalog: { file: 'items.tsv', sha256: '' },
   };
-  if (done.length < chunkCount) return manifest; // stopped early on purpose: the partial build stays resumable
+  if (done.length < chunkCount) return shardManifest(description, done, ''); // stopped early on purpose: the partial build stays resumable
   if (!options.quiet) bar.finish(picked.length);
-  if (dropped > 0 && !options.quiet) console.error(`${dropped} histories were longer than the model's context; their oldest titles were dropped.`);
+  if (truncated > 0 && !options.quiet) console.error(`${truncated} histories were longer than the model's context; their oldest titles were dropped.`);
   const catalog = new TextEncoder().encode(serializeItems(data.items));
   writeFileSync(join(partial, 'items.tsv'), catalog);
-  manifest.catalog = { file: 'items.tsv', sha256: await sha256Hex(catalog) };
+  const manifest = shardManifest(description, done, await sha256Hex(catalog));
   writeFileSync(join(partial, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
   rmSync(statePath);
   rmSync(options.out, { recursive: true, force: true });

@@ -5,7 +5,7 @@
  * vs the Python tokenizer's ids. Prints a table; exits non-zero when fp32
  * falls below cosine 0.99999 or any tokenization differs.
  *
- *   npx tsx tools/export/check-onnx.ts models/movielens-demo
+ *   npx tsx tools/export/check-onnx.ts models/movielens-demo [fixture file name, default hidden-states.json]
  */
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -40,12 +40,17 @@ export function dtypeOf(file: string): string {
   return file === 'model.onnx' ? 'fp32' : file.replace(/^model_/, '').replace(/\.onnx$/, '');
 }
 
-export function readFixture(folder: string): HiddenStateFixture {
-  return JSON.parse(readFileSync(join(folder, 'fixtures', 'hidden-states.json'), 'utf8')) as HiddenStateFixture;
+/** The torch reference for a dtype: q4f16 has q4's weights (only its activations are float16), so q4's reference serves both. */
+export function referenceHidden(fixtureCase: HiddenStateFixture['cases'][number], dtype: string): number[] | undefined {
+  return fixtureCase.hidden[dtype] ?? (dtype === 'q4f16' ? fixtureCase.hidden.q4 : undefined);
 }
 
-export async function checkModel(folder: string): Promise<{ tokenizerMatches: boolean; checks: DtypeCheck[] }> {
-  const fixture = readFixture(folder);
+export function readFixture(folder: string, name = 'hidden-states.json'): HiddenStateFixture {
+  return JSON.parse(readFileSync(join(folder, 'fixtures', name), 'utf8')) as HiddenStateFixture;
+}
+
+export async function checkModel(folder: string, fixtureName?: string): Promise<{ tokenizerMatches: boolean; checks: DtypeCheck[] }> {
+  const fixture = readFixture(folder, fixtureName);
   const shape = modelShape(JSON.parse(readFileSync(join(folder, 'config.json'), 'utf8')) as Record<string, unknown>);
   const tokenizer = await loadTokenizer(folder);
   const ids = fixture.cases.map((c) => tokenIds(tokenizer, c.prompt));
@@ -67,9 +72,9 @@ export async function checkModel(folder: string): Promise<{ tokenizerMatches: bo
     for (const c of fixture.cases) hidden.push((await lastHiddenStates(session, [c.input_ids], shape))[0]);
     const ms = (performance.now() - t0) / fixture.cases.length;
     const dtype = dtypeOf(file);
-    const reference = fixture.cases.map((c) => c.hidden[dtype]);
+    const reference = fixture.cases.map((c) => referenceHidden(c, dtype));
     if (reference.some((r) => !r)) throw new Error(`${folder}/fixtures/hidden-states.json has no ${dtype} reference for ${file}; export again.`);
-    const cos = hidden.map((h, i) => cosine(h, reference[i]));
+    const cos = hidden.map((h, i) => cosine(h, reference[i]!));
     const vsFp32 = hidden.map((h, i) => cosine(h, fixture.cases[i].hidden.fp32));
     checks.push({
       file,
@@ -91,14 +96,14 @@ if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.ur
     console.error('usage: npx tsx tools/export/check-onnx.ts <model folder>');
     process.exit(2);
   }
-  const { tokenizerMatches, checks } = await checkModel(folder);
-  console.log(`tokenizer (@huggingface/tokenizers, @huggingface/transformers and Python): ${tokenizerMatches ? 'identical ids' : 'MISMATCH'}`);
+  const { tokenizerMatches, checks } = await checkModel(folder, process.argv[3]);
+  console.log(`${readFixture(folder, process.argv[3]).cases.length} prompts; tokenizer (@huggingface/tokenizers, @huggingface/transformers and Python): ${tokenizerMatches ? 'identical ids' : 'MISMATCH'}`);
   console.log('| file | MB (with external data) | min cosine vs torch (same weights) | mean | min cosine vs torch fp32 | ms / prompt (onnxruntime-node, CPU) |\n|---|---|---|---|---|---|');
   for (const c of checks) {
     console.log(`| ${c.file} | ${(c.bytes / 2 ** 20).toFixed(2)} | ${c.minCosine.toFixed(6)} | ${c.meanCosine.toFixed(6)} | ${c.minCosineVsFp32.toFixed(6)} | ${c.msPerPrompt.toFixed(1)} |`);
   }
   const failed = checks.filter((c) => c.minCosine < (c.dtype === 'fp32' ? 0.99999 : 0.999));
-  if (!tokenizerMatches || failed.length > 0 || !checks.some((c) => c.dtype === 'fp32')) {
+  if (!tokenizerMatches || failed.length > 0 || !checks.some((c) => c.dtype === 'fp32' || c.dtype === 'q4')) {
     console.error(`check failed: ${tokenizerMatches ? '' : 'tokenizer mismatch; '}${failed.map((c) => `${c.file} cosine ${c.minCosine}`).join(', ')}`);
     process.exit(1);
   }

@@ -4,20 +4,25 @@ reads, with L2D's output:
 
     onnx/model.onnx      fp32, the reference
     onnx/model_q4.onnx   4-bit MatMulNBits weights (block 32), float32 activations: runs on every WebGPU adapter
+    onnx/model_q4f16.onnx the same with float16 activations, for adapters with shader-f16 (--dtypes fp32,q4,q4f16;
+                          needs onnxruntime's Python float16 converter, which the GPU machine has and Debian lacks)
 
 Inputs input_ids, attention_mask, position_ids, past_key_values.{i}.key/value;
 outputs logits, last_hidden_state (final-norm hidden states, the LM head's
 input), present.{i}.key/value. It also writes fixtures/hidden-states.json:
-validation prompts with their token ids and torch's last-token hidden
-states, which tools/export/check-onnx.ts (run at the end) and the tests
-hold onnxruntime-node and onnxruntime-web against.
+a few validation prompts with their token ids and torch's last-token hidden
+states, which the tests hold onnxruntime-node and onnxruntime-web against,
+and fixtures/check-prompts.json (100 prompts, not committed) on which the
+numeric check at the end runs: tools/export/check-onnx.ts in onnxruntime-node,
+and onnxruntime's Python package where installed (the GPU machine).
 
     /usr/bin/python3 tools/export/export.py models/movielens-demo [--data data/prepared/movielens-latest-small] [--dtypes fp32,q4]
 """
 import argparse
+import inspect
 import json
 import os
-import struct
+import shutil
 import subprocess
 import sys
 import time
@@ -28,34 +33,22 @@ import torch
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.abspath(os.path.join(HERE, "..", ".."))
+sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(ROOT, "tools", "train"))
 from model import Config, LlamaForCausalLM  # noqa: E402
 from prompt import load_template, render_prompt  # noqa: E402
+from safetensors_io import read_safetensors  # noqa: E402
 from quantize import dequantize, quantize_matmuls_4bit, quantize_weight  # noqa: E402
-
-SAFETENSORS_DTYPES = {"F32": torch.float32, "F16": torch.float16, "BF16": torch.bfloat16}
-
 
 def fail(message):
     raise SystemExit(f"export: {message}")
 
 
-def read_safetensors(path):
-    """Minimal safetensors reader (no `safetensors` package on these machines)."""
-    with open(path, "rb") as f:
-        (size,) = struct.unpack("<Q", f.read(8))
-        header = json.loads(f.read(size))
-        data = f.read()
-    out = {}
-    for name, meta in header.items():
-        if name == "__metadata__":
-            continue
-        if meta["dtype"] not in SAFETENSORS_DTYPES:
-            fail(f"{path}: tensor {name} has dtype {meta['dtype']}, not one of {sorted(SAFETENSORS_DTYPES)}")
-        start, end = meta["data_offsets"]
-        t = torch.frombuffer(bytearray(data[start:end]), dtype=SAFETENSORS_DTYPES[meta["dtype"]]).reshape(meta["shape"])
-        out[name] = t.to(torch.float32)
-    return out
+def remove_onnx(path):
+    """onnx appends external data to an existing file: a re-export must start from no file at all."""
+    for f in (path, path + "_data"):
+        if os.path.exists(f):
+            os.remove(f)
 
 
 def load_model(folder):
@@ -74,7 +67,7 @@ def load_model(folder):
     files = sorted(f for f in os.listdir(folder) if f.endswith(".safetensors"))
     if files:
         for f in files:
-            weights.update(read_safetensors(os.path.join(folder, f)))
+            weights.update(read_safetensors(os.path.join(folder, f), fail))
     elif os.path.exists(os.path.join(folder, "pytorch_model.bin")):
         weights = torch.load(os.path.join(folder, "pytorch_model.bin"), map_location="cpu")
     else:
@@ -123,9 +116,12 @@ def export_fp32(config, model, path):
             axes[f"present.{i}.{kind}"] = {0: "batch_size", 2: "total_sequence_length"}
     folder = os.path.dirname(path)
     os.makedirs(folder, exist_ok=True)
+    remove_onnx(path)
     before = set(os.listdir(folder))
+    # The TorchScript exporter: newer torch defaults to dynamo, whose graphs onnxruntime-web runs less well.
+    legacy = {"dynamo": False} if "dynamo" in inspect.signature(torch.onnx.export).parameters else {}
     torch.onnx.export(ExportWrapper(model), (ids, mask, pos, *past_kv), path, input_names=inputs, output_names=outputs,
-                      dynamic_axes=axes, opset_version=17, do_constant_folding=True)
+                      dynamic_axes=axes, opset_version=17, do_constant_folding=True, **legacy)
     stray = set(os.listdir(folder)) - before - {os.path.basename(path)}
     if stray:
         # Over 2 GB torch writes one file per tensor; gather them into model.onnx_data, the layout
@@ -135,6 +131,62 @@ def export_fp32(config, model, path):
                         location=os.path.basename(path) + "_data", size_threshold=1024)
         for name in stray:
             os.remove(os.path.join(folder, name))
+
+
+def export_q4f16(fp32_path, dst):
+    """fp32 graph -> float16 activations and weights (inputs and outputs stay float32) -> 4-bit MatMulNBits."""
+    try:
+        from onnxruntime.transformers.float16 import convert_float_to_float16
+    except ImportError:
+        fail("q4f16 needs onnxruntime's Python package (its float16 converter), which these CPU machines lack; "
+             "export q4f16 on the GPU machine (docs/MODELS.md) or leave it out of --dtypes")
+    tmp = dst + ".fp16-tmp.onnx"
+    remove_onnx(tmp)
+    if os.path.exists(fp32_path + "_data"):
+        # Over 2 GB a graph cannot be serialized in memory for shape inference: infer from the files instead.
+        inferred = dst + ".shapes-tmp.onnx"
+        onnx.shape_inference.infer_shapes_path(fp32_path, inferred)
+        model = onnx.load(inferred)
+        os.remove(inferred)
+        half = convert_float_to_float16(model, keep_io_types=True, disable_shape_infer=True)
+    else:
+        half = convert_float_to_float16(onnx.load(fp32_path), keep_io_types=True)
+    big = sum(len(i.raw_data) for i in half.graph.initializer) > 1_800_000_000
+    onnx.save_model(half, tmp, save_as_external_data=big, all_tensors_to_one_file=True, location=os.path.basename(tmp) + "_data")
+    try:
+        quantize_matmuls_4bit(tmp, dst, block_size=32)
+    finally:
+        for f in (tmp, tmp + "_data"):
+            if os.path.exists(f):
+                os.remove(f)
+
+
+def python_ort_check(folder, dtypes, cases, config):
+    """Where onnxruntime's Python package is installed: each dtype's file against the torch references."""
+    try:
+        import onnxruntime as ort
+    except ImportError:
+        return None
+    providers = [p for p in ("CUDAExecutionProvider", "CPUExecutionProvider") if p in ort.get_available_providers()]
+    rows = []
+    for dtype in dtypes:
+        path = os.path.join(folder, "onnx", "model.onnx" if dtype == "fp32" else f"model_{dtype}.onnx")
+        session = ort.InferenceSession(path, providers=providers)
+        past = {i.name: np.zeros((1, config.num_key_value_heads, 0, config.head_dim), dtype=np.float16 if "16" in i.type else np.float32)
+                for i in session.get_inputs() if i.name.startswith("past_key_values")}
+        cosines, times = [], []
+        for case in cases:
+            ids = np.array([case["input_ids"]], dtype=np.int64)
+            feeds = {"input_ids": ids, "attention_mask": np.ones_like(ids), "position_ids": np.arange(ids.shape[1], dtype=np.int64)[None], **past}
+            t0 = time.time()
+            hidden = session.run(["last_hidden_state"], feeds)[0][0, -1].astype(np.float64)
+            times.append(time.time() - t0)
+            ref = np.array(case["hidden"][dtype], dtype=np.float64)
+            cosines.append(float(hidden @ ref / (np.linalg.norm(hidden) * np.linalg.norm(ref))))
+        rows.append({"dtype": dtype, "provider": session.get_providers()[0], "min_cosine": min(cosines),
+                     "first_run_ms": round(times[0] * 1000, 1), "median_ms": round(float(np.median(times)) * 1000, 2)})
+        del session
+    return rows
 
 
 def fake_quantized(model, block_size):
@@ -164,7 +216,7 @@ def fixture_prompts(folder, data, count):
         titles = [line.split("\t")[2] for line in open(os.path.join(data, "items.tsv"), encoding="utf-8").read().split("\n")[1:] if line]
         rows = [line.split("\t") for line in open(os.path.join(data, "valid.tsv"), encoding="utf-8").read().split("\n")[1:] if line]
         step = max(1, len(rows) // count)
-        return [render_prompt([titles[int(i)] for i in rows[j][3].split(" ")], template) for j in range(0, step * count, step)][:count]
+        return [render_prompt([titles[int(i)] for i in rows[j][3].split(" ")], template) for j in range(0, min(len(rows), step * count), step)][:count]
     return [render_prompt(["An item"] * (n + 1), template) for n in range(count)]
 
 
@@ -173,13 +225,14 @@ def main():
     ap.add_argument("model", help="model folder")
     ap.add_argument("--data", help="prepared data set: fixture prompts come from its validation split")
     ap.add_argument("--dtypes", default="fp32,q4")
-    ap.add_argument("--fixtures", type=int, default=8)
+    ap.add_argument("--fixtures", type=int, default=8, help="prompts in the committed fixture (fixtures/hidden-states.json)")
+    ap.add_argument("--check-prompts", type=int, default=100, help="validation prompts of the numeric check (fixtures/check-prompts.json)")
     ap.add_argument("--skip-check", action="store_true", help="do not run tools/export/check-onnx.ts afterwards")
     args = ap.parse_args()
     dtypes = args.dtypes.split(",")
     for d in dtypes:
-        if d not in ("fp32", "q4"):
-            fail(f"unknown dtype {d!r}: fp32 and q4 are supported")
+        if d not in ("fp32", "q4", "q4f16"):
+            fail(f"unknown dtype {d!r}: fp32, q4 and q4f16 are supported")
     torch.set_num_threads(os.cpu_count() or 1)
     config, model = load_model(args.model)
     sys.path.insert(0, os.path.join(ROOT, "tools", "train"))
@@ -194,23 +247,34 @@ def main():
         t0 = time.time()
         quantize_matmuls_4bit(fp32_path, os.path.join(args.model, "onnx", "model_q4.onnx"), block_size=32)
         timings["q4_seconds"] = round(time.time() - t0, 1)
+    if "q4f16" in dtypes:
+        t0 = time.time()
+        export_q4f16(fp32_path, os.path.join(args.model, "onnx", "model_q4f16.onnx"))
+        timings["q4f16_seconds"] = round(time.time() - t0, 1)
 
     # Fixture: prompts, their ids (from @huggingface/transformers, the runtime's tokenizer, so any
     # Hugging Face tokenizer.json works) and torch's final-norm hidden state of the last prompt token.
-    prompts = fixture_prompts(args.model, args.data, args.fixtures)
-    node = subprocess.run(["npx", "tsx", os.path.join(HERE, "tokenize.ts"), args.model], input=json.dumps(prompts), capture_output=True, text=True, cwd=ROOT)
-    if node.returncode != 0:
-        fail(f"tokenizing the fixture prompts with @huggingface/transformers failed: {node.stderr.strip()[-500:]}")
-    token_ids = json.loads(node.stdout)
+    prompts = fixture_prompts(args.model, args.data, max(args.fixtures, args.check_prompts))
     try:
         python_ids = [Tokenizer.load(args.model).encode(p) for p in prompts]
     except ValueError:
         python_ids = None  # not a tokenizer of tools/train: nothing to compare
-    if python_ids is not None and python_ids != token_ids:
-        fail("the Python tokenizer (tools/train/tokenizer.py) and @huggingface/transformers give different ids for the same prompt")
+    if shutil.which("npx"):
+        node = subprocess.run(["npx", "tsx", os.path.join(HERE, "tokenize.ts"), args.model], input=json.dumps(prompts), capture_output=True, text=True, cwd=ROOT)
+        if node.returncode != 0:
+            fail(f"tokenizing the fixture prompts with @huggingface/transformers failed: {node.stderr.strip()[-500:]}")
+        token_ids = json.loads(node.stdout)
+        if python_ids is not None and python_ids != token_ids:
+            fail("the Python tokenizer (tools/train/tokenizer.py) and @huggingface/transformers give different ids for the same prompt")
+    elif python_ids is not None:
+        print("export: no Node.js here; fixture ids come from the Python tokenizer (the Node check compares them later)", flush=True)
+        token_ids = python_ids
+    else:
+        fail("tokenizing the fixture prompts needs Node.js (npx tsx tools/export/tokenize.ts) for a tokenizer not made by tools/train")
     references = {"fp32": model}
-    if "q4" in dtypes:
-        references["q4"] = fake_quantized(model, 32)
+    if "q4" in dtypes or "q4f16" in dtypes:
+        quantized = fake_quantized(model, 32)
+        references.update({d: quantized for d in ("q4", "q4f16") if d in dtypes})
     cases = []
     with torch.no_grad():
         for p, ids in zip(prompts, token_ids):
@@ -219,14 +283,25 @@ def main():
             case = {"prompt": p, "input_ids": ids, "hidden": {d: last_hidden(m, ids) for d, m in references.items()}}
             cases.append(case)
     os.makedirs(os.path.join(args.model, "fixtures"), exist_ok=True)
-    with open(os.path.join(args.model, "fixtures", "hidden-states.json"), "w", encoding="utf-8") as f:
-        json.dump({"source": "torch: fp32 weights, and for q4 the weights MatMulNBits dequantizes to (tools/export/export.py)", "hidden_size": config.hidden_size, "cases": cases}, f, ensure_ascii=False)
+    source = "torch: fp32 weights, and for q4/q4f16 the weights MatMulNBits dequantizes to (tools/export/export.py)"
+    for name, chosen in (("hidden-states.json", cases[: args.fixtures]), ("check-prompts.json", cases[: args.check_prompts])):
+        with open(os.path.join(args.model, "fixtures", name), "w", encoding="utf-8") as f:
+            json.dump({"source": source, "hidden_size": config.hidden_size, "cases": chosen}, f, ensure_ascii=False)
     sizes = {f: os.path.getsize(os.path.join(args.model, "onnx", f)) for f in os.listdir(os.path.join(args.model, "onnx")) if f.endswith((".onnx", ".onnx_data"))}
     with open(os.path.join(args.model, "onnx", "export.json"), "w") as f:
         json.dump({"sizes_bytes": sizes, **timings, "torch": torch.__version__, "opset": 17}, f, indent=2)
     print(json.dumps({"sizes_bytes": sizes, **timings}))
-    if not args.skip_check:
-        subprocess.run(["npx", "tsx", os.path.join(ROOT, "tools", "export", "check-onnx.ts"), args.model], check=True, cwd=ROOT)
+    if args.skip_check:
+        return
+    python_rows = python_ort_check(args.model, dtypes, cases[: args.check_prompts], config)
+    if python_rows is not None:
+        print(f"onnxruntime (Python) on {len(cases[: args.check_prompts])} validation prompts vs torch:")
+        for row in python_rows:
+            print(f"  {row['dtype']}: min cosine {row['min_cosine']:.6f} ({row['provider']}; first run {row['first_run_ms']} ms, median {row['median_ms']} ms)")
+        with open(os.path.join(args.model, "onnx", "check-python.json"), "w") as f:
+            json.dump(python_rows, f, indent=2)
+    if shutil.which("npx"):
+        subprocess.run(["npx", "tsx", os.path.join(ROOT, "tools", "export", "check-onnx.ts"), args.model, "check-prompts.json"], check=True, cwd=ROOT)
 
 
 if __name__ == "__main__":

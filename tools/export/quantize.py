@@ -1,11 +1,15 @@
 """4-bit weight quantization of an ONNX graph: every MatMul whose weight is a
 2-D float initializer becomes com.microsoft MatMulNBits (bits 4, symmetric,
-one float scale per block of `block_size` input rows, no zero-point input so
-the kernel's default zero point 8 applies). Activations stay float32.
+one scale per block of `block_size` input rows, no zero-point input so
+the kernel's default zero point 8 applies). Scales take the weight's type:
+float32 weights give q4 (float32 activations), float16 weights (a graph
+already converted to float16) give q4f16.
 
 Written with the `onnx` package alone (Debian's python3-onnx), since
 onnxruntime's quantization tools are not on these machines.
 """
+import os
+
 import numpy as np
 import onnx
 from onnx import helper, numpy_helper
@@ -47,13 +51,14 @@ def quantize_matmuls_4bit(src, dst, block_size=32):
     nodes, replaced = [], []
     for node in graph.node:
         weight = inits.get(node.input[1]) if node.op_type == "MatMul" and len(node.input) == 2 else None
-        if weight is None or len(weight.dims) != 2 or weight.data_type != onnx.TensorProto.FLOAT:
+        if weight is None or len(weight.dims) != 2 or weight.data_type not in (onnx.TensorProto.FLOAT, onnx.TensorProto.FLOAT16):
             nodes.append(node)
             continue
-        w = numpy_helper.to_array(weight)
+        w = numpy_helper.to_array(weight).astype(np.float32)
         k, n = w.shape
         packed, scales = quantize_weight(w, block_size)
         q_name, s_name = f"{weight.name}_q4", f"{weight.name}_scales"
+        scales = scales.astype(np.float16 if weight.data_type == onnx.TensorProto.FLOAT16 else np.float32)
         graph.initializer.extend([numpy_helper.from_array(packed, q_name), numpy_helper.from_array(scales, s_name)])
         nodes.append(helper.make_node("MatMulNBits", [node.input[0], q_name, s_name], list(node.output), name=f"{node.name}_q4",
                                       domain="com.microsoft", K=k, N=n, bits=4, block_size=block_size))
@@ -67,6 +72,9 @@ def quantize_matmuls_4bit(src, dst, block_size=32):
     graph.initializer.extend(kept)
     if not any(o.domain == "com.microsoft" for o in model.opset_import):
         model.opset_import.append(helper.make_opsetid("com.microsoft", 1))
+    for stale in (dst, dst + "_data"):  # onnx appends external data to an existing file
+        if os.path.exists(stale):
+            os.remove(stale)
     if sum(len(i.raw_data) for i in graph.initializer) > 1_800_000_000:
         # Protobuf files stop at 2 GB: keep the weights in one external file beside the graph.
         onnx.save_model(model, dst, save_as_external_data=True, all_tensors_to_one_file=True,

@@ -12,9 +12,12 @@ import argparse
 import json
 import os
 import shutil
-import struct
+import sys
 
 import torch
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "train"))
+from safetensors_io import write_safetensors  # noqa: E402
 
 LLAMA_3_2_1B = {
     "architectures": ["LlamaForCausalLM"], "model_type": "llama", "hidden_act": "silu",
@@ -24,21 +27,6 @@ LLAMA_3_2_1B = {
     "rope_scaling": {"factor": 32.0, "high_freq_factor": 4.0, "low_freq_factor": 1.0, "original_max_position_embeddings": 8192, "rope_type": "llama3"},
     "bos_token_id": 128000, "eos_token_id": 128001, "pad_token_id": 0, "attention_bias": False, "mlp_bias": False,
 }
-
-
-def write_safetensors(path, tensors):
-    header, offset = {}, 0
-    for name, t in tensors.items():
-        size = t.numel() * 2
-        header[name] = {"dtype": "BF16", "shape": list(t.shape), "data_offsets": [offset, offset + size]}
-        offset += size
-    blob = json.dumps(header).encode()
-    blob += b" " * ((8 - len(blob) % 8) % 8)
-    with open(path, "wb") as f:
-        f.write(struct.pack("<Q", len(blob)))
-        f.write(blob)
-        for t in tensors.values():
-            f.write(t.contiguous().view(torch.int16).numpy().tobytes())
 
 
 def main():
@@ -60,7 +48,7 @@ def main():
             p + "mlp.gate_proj.weight": rand(i, h), p + "mlp.up_proj.weight": rand(i, h), p + "mlp.down_proj.weight": rand(h, i),
             p + "input_layernorm.weight": torch.ones(h, dtype=torch.bfloat16), p + "post_attention_layernorm.weight": torch.ones(h, dtype=torch.bfloat16),
         })
-    write_safetensors(os.path.join(args.out, "model.safetensors"), tensors)
+    write_safetensors(os.path.join(args.out, "model.safetensors"), tensors, torch.bfloat16)
     with open(os.path.join(args.out, "config.json"), "w") as f:
         json.dump(c, f, indent=2)
     for name in ("tokenizer.json", "tokenizer_config.json", "prompt-template.json"):

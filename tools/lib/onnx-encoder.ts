@@ -13,7 +13,7 @@ import { fitPrompt } from '../../src/core/fit-prompt.ts';
 import { parsePromptTemplate, type PromptTemplate } from '../../src/core/prompt.ts';
 import { createTokenizer, tokenIds, type Tokenizer } from '../../src/encoder/tokenizer.ts';
 
-export const MODEL_FILES: Record<string, string> = { fp32: 'onnx/model.onnx', q4: 'onnx/model_q4.onnx' };
+export const MODEL_FILES: Record<string, string> = { fp32: 'onnx/model.onnx', q4: 'onnx/model_q4.onnx', q4f16: 'onnx/model_q4f16.onnx' };
 
 export interface NodeEncoder {
   id: string;

@@ -2,6 +2,7 @@
 export class ProgressBar {
   private readonly start = performance.now();
   private last = 0;
+  private lastLogged = 0;
   constructor(
     private readonly total: number,
     private readonly unit: string,
@@ -19,7 +20,11 @@ export class ProgressBar {
     const filled = Math.round((width * done) / Math.max(this.total, 1));
     const line = `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${done}/${this.total} ${this.unit}  ${rate.toFixed(0)} ${this.unit}/s  ETA ${formatSeconds(eta)}`;
     if (process.stderr.isTTY) process.stderr.write(`\r${line}`);
-    else if (force) process.stderr.write(`${line}\n`);
+    else if (force || now - this.lastLogged >= 15_000) {
+      // Logs and CI get a plain line every 15 s instead of a redrawn bar.
+      this.lastLogged = now;
+      process.stderr.write(`${line}\n`);
+    }
   }
 
   finish(done: number): void {

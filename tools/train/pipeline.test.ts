@@ -41,7 +41,7 @@ describe('train -> export -> onnxruntime', () => {
   it('trains a tiny model and writes a complete model folder', () => {
     const r = python(['tools/train/train.py', '--data', data, '--out', model, '--preset', 'tiny', '--max-steps', '3', '--valid-samples', '8']);
     expect(r.status, r.out).toBe(0);
-    for (const f of ['config.json', 'generation_config.json', 'pytorch_model.bin', 'tokenizer.json', 'tokenizer_config.json', 'prompt-template.json', 'training.json']) {
+    for (const f of ['config.json', 'generation_config.json', 'model.safetensors', 'tokenizer.json', 'tokenizer_config.json', 'prompt-template.json', 'training.json']) {
       expect(existsSync(join(model, f)), f).toBe(true);
     }
     const config = JSON.parse(readFileSync(join(model, 'config.json'), 'utf8'));

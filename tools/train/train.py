@@ -5,7 +5,7 @@ generative tuning), early stopping on validation loss.
 
     /usr/bin/python3 tools/train/train.py --data data/prepared/movielens-latest-small --out models/movielens-demo --preset cpu
 
-Writes a model folder: config.json, generation_config.json, pytorch_model.bin
+Writes a model folder: config.json, generation_config.json, model.safetensors
 (LlamaForCausalLM names), tokenizer.json, tokenizer_config.json,
 prompt-template.json and training.json (settings, losses, timings). Runs on
 CUDA when available (preset gpu), else on the CPU (Debian's python3-torch).
@@ -24,10 +24,13 @@ import torch
 sys.path.insert(0, os.path.dirname(__file__))
 from model import Config, LlamaForCausalLM  # noqa: E402
 from prompt import load_template, render_prompt, render_response  # noqa: E402
+from safetensors_io import write_safetensors  # noqa: E402
 from tokenizer import Tokenizer, train_bpe  # noqa: E402
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 TEMPLATE = os.path.join(ROOT, "src", "core", "prompt-template.json")
+
+SAVE_DTYPES = {"float32": torch.float32, "float16": torch.float16, "bfloat16": torch.bfloat16}
 
 PRESETS = {
     # For tests of the pipeline: trains in seconds, learns little.
@@ -181,6 +184,9 @@ def main():
     ap.add_argument("--out", required=True, help="model folder to write")
     ap.add_argument("--preset", choices=sorted(PRESETS), default="gpu" if torch.cuda.is_available() else "cpu")
     ap.add_argument("--epochs", type=int)
+    ap.add_argument("--vocab-size", type=int, help="the tokenizer's vocabulary (default: the preset's)")
+    ap.add_argument("--save-dtype", choices=sorted(SAVE_DTYPES), default="float32",
+                    help="dtype of model.safetensors (float16 halves the file; the exporter reads it back as float32)")
     ap.add_argument("--max-minutes", type=float, default=None, help="stop training after this long (the best checkpoint is kept)")
     ap.add_argument("--max-steps", type=int, default=None, help="stop training after this many optimizer steps")
     ap.add_argument("--max-prompt-tokens", type=int, default=384)
@@ -190,6 +196,8 @@ def main():
     preset = dict(PRESETS[args.preset])
     if args.epochs:
         preset["epochs"] = args.epochs
+    if args.vocab_size:
+        preset["vocab_size"] = args.vocab_size
     device = "cuda" if torch.cuda.is_available() else "cpu"
     torch.manual_seed(args.seed)
     rng = random.Random(args.seed)
@@ -261,8 +269,11 @@ def main():
     print(f"best validation loss {best:.4f}; greedy exact-title hit rate on 500 validation samples {hit_rate:.4f}", flush=True)
 
     os.makedirs(args.out, exist_ok=True)
-    state = {k: v.cpu() for k, v in model.state_dict().items()}
-    torch.save(state, os.path.join(args.out, "pytorch_model.bin"))
+    state = {k: v for k, v in model.state_dict().items() if not (k == "lm_head.weight" and config.tie_word_embeddings)}
+    write_safetensors(os.path.join(args.out, "model.safetensors"), state, SAVE_DTYPES[args.save_dtype])
+    stale = os.path.join(args.out, "pytorch_model.bin")  # an older save format would shadow nothing but confuse readers
+    if os.path.exists(stale):
+        os.remove(stale)
     with open(os.path.join(args.out, "config.json"), "w") as f:
         json.dump(config.to_hf(), f, indent=2)
     with open(os.path.join(args.out, "generation_config.json"), "w") as f:

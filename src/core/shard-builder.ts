@@ -1,0 +1,131 @@
+/**
+ * Building a memory shard from samples: encode each sample's history with an
+ * L2D encoder (onnxruntime-node in tools/build-memory, onnxruntime-web in the
+ * worker), store h_t as float16 rows with the target as label, in the chunk
+ * layout of shard-format.ts. One implementation for Node and the browser.
+ */
+import { toFloat16Bits } from './float16.ts';
+import { InvalidArgumentError } from './errors.ts';
+import { chunkBytes, encodeChunk, sha256Hex, SHARD_FORMAT, SHARD_VERSION, type ShardChunk, type ShardManifest, type ShardModel } from './shard-format.ts';
+import { serializeItems } from './data/prepared-format.ts';
+import type { PreparedItem } from './data/prepare.ts';
+
+/** What a shard needs from an encoder: h_t for a batch of histories (titles, oldest first). */
+export interface HistoryEncoder {
+  hiddenSize: number;
+  encode(histories: string[][]): Promise<{ hidden: Float32Array[]; dropped: number[] }>;
+}
+
+export interface ShardSample {
+  /** Item ids, oldest first. */
+  history: number[];
+  /** The next item: the row's label. */
+  target: number;
+}
+
+export interface ChunkResult {
+  bytes: Uint8Array;
+  chunk: Omit<ShardChunk, 'file'>;
+  /** Histories whose oldest titles were dropped to fit the model's context. */
+  truncated: number;
+}
+
+/** Encodes one chunk's samples in batches of `batch`; onRows reports rows done within the chunk. */
+export async function encodeShardChunk(
+  encoder: HistoryEncoder,
+  samples: ShardSample[],
+  titleOf: (item: number) => string,
+  batch: number,
+  onRows?: (rows: number) => void,
+): Promise<ChunkResult> {
+  if (!(Number.isInteger(batch) && batch >= 1)) throw new InvalidArgumentError(`The batch size must be a positive integer, got ${batch}.`);
+  const dim = encoder.hiddenSize;
+  const vectors = new Uint16Array(samples.length * dim);
+  const labels = Uint32Array.from(samples, (s) => s.target);
+  let truncated = 0;
+  for (let b = 0; b < samples.length; b += batch) {
+    const part = samples.slice(b, b + batch);
+    const out = await encoder.encode(part.map((s) => s.history.map(titleOf)));
+    out.hidden.forEach((h, j) => {
+      for (let k = 0; k < dim; k++) vectors[(b + j) * dim + k] = toFloat16Bits(h[k]);
+    });
+    truncated += out.dropped.filter((x) => x > 0).length;
+    onRows?.(b + part.length);
+  }
+  const bytes = encodeChunk(vectors, labels, dim);
+  return { bytes, chunk: { rows: samples.length, bytes: chunkBytes(samples.length, dim), sha256: await sha256Hex(bytes) }, truncated };
+}
+
+export function chunkFileName(index: number): string {
+  return `chunk-${String(index).padStart(5, '0')}.bin`;
+}
+
+export interface ShardDescription {
+  model: ShardModel;
+  dataset: ShardManifest['dataset'];
+  hiddenSize: number;
+  itemCount: number;
+  chunkRows: number;
+}
+
+/** The manifest of finished chunks plus the catalog's checksum. */
+export function shardManifest(description: ShardDescription, chunks: ShardChunk[], catalogSha256: string): ShardManifest {
+  return {
+    format: SHARD_FORMAT,
+    version: SHARD_VERSION,
+    model: description.model,
+    dataset: description.dataset,
+    hiddenSize: description.hiddenSize,
+    dtype: 'float16',
+    rows: chunks.reduce((s, c) => s + c.rows, 0),
+    itemCount: description.itemCount,
+    chunkRows: description.chunkRows,
+    chunks,
+    catalog: { file: 'items.tsv', sha256: catalogSha256 },
+  };
+}
+
+export interface BuiltShard {
+  manifest: ShardManifest;
+  /** Chunk bytes in manifest order. */
+  chunks: Uint8Array[];
+  /** items.tsv. */
+  catalog: Uint8Array;
+  truncated: number;
+}
+
+function checkSamples(samples: ShardSample[], itemCount: number): void {
+  if (samples.length === 0) throw new InvalidArgumentError('No samples to build a memory from.');
+  samples.forEach((s, i) => {
+    const bad = [...s.history, s.target].find((id) => !(Number.isInteger(id) && id >= 0 && id < itemCount));
+    if (s.history.length === 0) throw new InvalidArgumentError(`Sample ${i} has an empty history.`);
+    if (bad !== undefined) throw new InvalidArgumentError(`Sample ${i} names item ${bad}, which is not in the catalog (0..${itemCount - 1}).`);
+  });
+}
+
+/** A whole shard in memory (small catalogs, memory updates in the page); progress counts rows. */
+export async function buildShard(
+  encoder: HistoryEncoder,
+  samples: ShardSample[],
+  items: PreparedItem[],
+  description: Omit<ShardDescription, 'hiddenSize' | 'itemCount'>,
+  options: { batch?: number; onProgress?: (rows: number, total: number) => void } = {},
+): Promise<BuiltShard> {
+  checkSamples(samples, items.length);
+  const { chunkRows } = description;
+  if (!(Number.isInteger(chunkRows) && chunkRows >= 1)) throw new InvalidArgumentError(`chunkRows must be a positive integer, got ${chunkRows}.`);
+  const chunks: Uint8Array[] = [];
+  const listed: ShardChunk[] = [];
+  let truncated = 0;
+  for (let start = 0, index = 0; start < samples.length; start += chunkRows, index++) {
+    const result = await encodeShardChunk(encoder, samples.slice(start, start + chunkRows), (id) => items[id].title, options.batch ?? 16, (rows) =>
+      options.onProgress?.(start + rows, samples.length),
+    );
+    chunks.push(result.bytes);
+    listed.push({ file: chunkFileName(index), ...result.chunk });
+    truncated += result.truncated;
+  }
+  const catalog = new TextEncoder().encode(serializeItems(items));
+  const manifest = shardManifest({ ...description, hiddenSize: encoder.hiddenSize, itemCount: items.length }, listed, await sha256Hex(catalog));
+  return { manifest, chunks, catalog, truncated };
+}
