@@ -119,7 +119,7 @@ export async function startModelPanel(): Promise<void> {
     );
     const catalog = await (await fetch(`${MEMORY_URL}/items.tsv`)).text();
     titles = parseItems(catalog, `${MEMORY_URL}/items.tsv`).map((item) => item.title);
-    status.textContent = `Ready: ${loaded.items} items, memory of ${loaded.rows} rows (d = ${loaded.hiddenSize}); encoder ${loaded.encoder.device} (${loaded.encoder.dtype}), decoder ${loaded.decoder?.decoder ?? "none"}${loaded.hiddenOnGpu ? " (h_t stays on the GPU)" : ""}; loaded in ${(loaded.loadMs / 1000).toFixed(1)} s.${
+    status.textContent = `Ready: ${loaded.items} items, memory of ${loaded.rows} rows (d = ${loaded.hiddenSize}); encoder ${loaded.encoder.device} (${loaded.encoder.dtype}), decoder ${loaded.decoder?.decoder ?? 'none'}${loaded.hiddenOnGpu ? ' (h_t stays on the GPU)' : ''}; loaded in ${(loaded.loadMs / 1000).toFixed(1)} s.${
       loaded.encoder.fallbackReason ? ` (Encoder: ${loaded.encoder.fallbackReason}.)` : ''
     }`;
     progress.value = progress.max;

@@ -13,7 +13,7 @@ import { fitPrompt } from '../core/fit-prompt.ts';
 import { parsePromptTemplate, type PromptTemplate } from '../core/prompt.ts';
 import { sha256Hex } from '../core/shard-format.ts';
 import { createTokenizer, tokenIds, type Tokenizer } from './tokenizer.ts';
-import { isSoftwareAdapter } from '../gpu/device.ts';
+import { isSoftwareAdapter, type GpuQuery } from '../gpu/index.ts';
 
 export type EncoderDevice = 'webgpu' | 'wasm' | 'auto';
 export type EncoderDtype = 'q4' | 'q4f16' | 'fp32';
@@ -34,7 +34,7 @@ export interface BrowserEncoderOptions {
 
 /** h_t of one history, left on the GPU: a GpuQuery for the decoder, valid until release(). */
 export interface GpuEncodeResult {
-  query: { buffer: GPUBuffer; byteOffset: number };
+  query: GpuQuery;
   dropped: number;
   tokenizeMs: number;
   forwardMs: number;
@@ -143,15 +143,21 @@ export class BrowserEncoder {
 
   async encode(histories: string[][]): Promise<EncodeResult> {
     if (histories.length === 0) throw new InvalidArgumentError('No history was given.');
+    const { tensor, width, dropped, tokenizeMs, t1 } = await this.forward(histories);
+    // getData(true) also frees the GPU buffer when the output was kept on the GPU.
+    const data = (await tensor.getData(true)) as Float32Array;
+    const hidden = lastTokenRows(data, histories.length, width, this.hiddenSize);
+    return { hidden, dropped, tokenizeMs, forwardMs: performance.now() - t1 };
+  }
+
+  /** Tokenize (fitting each prompt to the context) and run the graph: last_hidden_state of the left-padded batch. */
+  private async forward(histories: string[][]): Promise<{ tensor: ort.Tensor; width: number; dropped: number[]; tokenizeMs: number; t1: number }> {
     const t0 = performance.now();
     const fitted = histories.map((titles) => fitPrompt(titles, (t) => this.tokenize(t), this.maxPromptTokens, this.template));
     const t1 = performance.now();
     const { feeds, width } = onnxFeeds(ort.Tensor, fitted.map((x) => x.ids), this.shape);
     const out = await this.session.run(feeds, ['last_hidden_state']);
-    // getData(true) also frees the GPU buffer when the output was kept on the GPU.
-    const data = (await out.last_hidden_state.getData(true)) as Float32Array;
-    const hidden = lastTokenRows(data, fitted.length, width, this.hiddenSize);
-    return { hidden, dropped: fitted.map((x) => x.dropped), tokenizeMs: t1 - t0, forwardMs: performance.now() - t1 };
+    return { tensor: out.last_hidden_state, width, dropped: fitted.map((x) => x.dropped), tokenizeMs: t1 - t0, t1 };
   }
 
   /**
@@ -161,19 +167,14 @@ export class BrowserEncoder {
    */
   async encodeOnGpu(titles: string[]): Promise<GpuEncodeResult> {
     if (!this.outputDevice) throw new L2DError('invalid-argument', 'encodeOnGpu needs the WebGPU encoder on a shared device (BrowserEncoderOptions.gpuDevice).');
-    const t0 = performance.now();
-    const fitted = fitPrompt(titles, (t) => this.tokenize(t), this.maxPromptTokens, this.template);
-    const t1 = performance.now();
-    const { feeds, width } = onnxFeeds(ort.Tensor, [fitted.ids], this.shape);
-    const out = await this.session.run(feeds, ['last_hidden_state']);
-    const tensor = out.last_hidden_state;
+    const { tensor, width, dropped, tokenizeMs, t1 } = await this.forward([titles]);
     // One row, no padding: the last token is row width - 1.
     if (tensor.location !== 'gpu-buffer') {
       tensor.dispose();
       throw new L2DError('gpu-error', `onnxruntime-web returned last_hidden_state in "${tensor.location}", not in a GPU buffer.`);
     }
     const query = { buffer: tensor.gpuBuffer as GPUBuffer, byteOffset: (width - 1) * this.hiddenSize * 4 };
-    return { query, dropped: fitted.dropped, tokenizeMs: t1 - t0, forwardMs: performance.now() - t1, release: () => tensor.dispose() };
+    return { query, dropped: dropped[0], tokenizeMs, forwardMs: performance.now() - t1, release: () => tensor.dispose() };
   }
 
   async release(): Promise<void> {

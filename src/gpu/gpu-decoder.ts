@@ -19,6 +19,7 @@ import {
 } from '../core/decode-options.ts';
 import { DeviceLostError, GpuError, InvalidArgumentError, MemoryTooLargeError } from '../core/errors.ts';
 import { rowStride, validateMemory, type L2DMemory } from '../core/memory.ts';
+import { readFloats } from './device.ts';
 import { kernelSources } from './kernels.ts';
 
 const WORKGROUP = 256;
@@ -280,19 +281,11 @@ export class GpuDecoder {
   readCentroids(): Promise<Float32Array> {
     const run = this.queue.then(async () => {
       this.assertUsable();
-      const bytes = this.centroids.size;
-      const staging = this.device.createBuffer({ size: bytes, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
-      const encoder = this.device.createCommandEncoder();
-      encoder.copyBufferToBuffer(this.centroids, 0, staging, 0, bytes);
-      this.device.queue.submit([encoder.finish()]);
       try {
-        await staging.mapAsync(GPUMapMode.READ);
+        return await readFloats(this.device, this.centroids, 0, this.centroids.size / 4);
       } catch (error) {
         throw await this.explain(error);
       }
-      const out = new Float32Array(staging.getMappedRange().slice(0));
-      staging.destroy();
-      return out;
     });
     this.queue = run.catch(() => undefined);
     return run;

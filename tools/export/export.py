@@ -156,9 +156,12 @@ def export_q4f16(fp32_path, dst):
     try:
         quantize_matmuls_4bit(tmp, dst, block_size=32)
     finally:
-        for f in (tmp, tmp + "_data"):
-            if os.path.exists(f):
-                os.remove(f)
+        remove_onnx(tmp)
+
+
+def reference_dtype(dtype):
+    """q4f16 has q4's weights (only its activations are float16): q4's torch reference serves both."""
+    return "q4" if dtype == "q4f16" else dtype
 
 
 def python_ort_check(folder, dtypes, cases, config):
@@ -181,7 +184,7 @@ def python_ort_check(folder, dtypes, cases, config):
             t0 = time.time()
             hidden = session.run(["last_hidden_state"], feeds)[0][0, -1].astype(np.float64)
             times.append(time.time() - t0)
-            ref = np.array(case["hidden"][dtype], dtype=np.float64)
+            ref = np.array(case["hidden"][reference_dtype(dtype)], dtype=np.float64)
             cosines.append(float(hidden @ ref / (np.linalg.norm(hidden) * np.linalg.norm(ref))))
         rows.append({"dtype": dtype, "provider": session.get_providers()[0], "min_cosine": min(cosines),
                      "first_run_ms": round(times[0] * 1000, 1), "median_ms": round(float(np.median(times)) * 1000, 2)})
@@ -273,8 +276,7 @@ def main():
         fail("tokenizing the fixture prompts needs Node.js (npx tsx tools/export/tokenize.ts) for a tokenizer not made by tools/train")
     references = {"fp32": model}
     if "q4" in dtypes or "q4f16" in dtypes:
-        quantized = fake_quantized(model, 32)
-        references.update({d: quantized for d in ("q4", "q4f16") if d in dtypes})
+        references["q4"] = fake_quantized(model, 32)
     cases = []
     with torch.no_grad():
         for p, ids in zip(prompts, token_ids):
@@ -283,7 +285,7 @@ def main():
             case = {"prompt": p, "input_ids": ids, "hidden": {d: last_hidden(m, ids) for d, m in references.items()}}
             cases.append(case)
     os.makedirs(os.path.join(args.model, "fixtures"), exist_ok=True)
-    source = "torch: fp32 weights, and for q4/q4f16 the weights MatMulNBits dequantizes to (tools/export/export.py)"
+    source = "torch: fp32 weights, and for q4 (which q4f16 shares) the weights MatMulNBits dequantizes to (tools/export/export.py)"
     for name, chosen in (("hidden-states.json", cases[: args.fixtures]), ("check-prompts.json", cases[: args.check_prompts])):
         with open(os.path.join(args.model, "fixtures", name), "w", encoding="utf-8") as f:
             json.dump({"source": source, "hidden_size": config.hidden_size, "cases": chosen}, f, ensure_ascii=False)
