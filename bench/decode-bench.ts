@@ -53,7 +53,7 @@ async function timeStrategy(decoder: GpuDecoder, queries: Float32Array[], option
   return { totalMs: median(wall), scanMs: stage('scan'), selectMs: stage('select'), aggregateMs: stage('aggregate') };
 }
 
-async function run(configs: BenchConfig[], repeats = 3, log: (s: string) => void = () => {}) {
+export async function runDecodeBench(configs: BenchConfig[], repeats = 3, log: (s: string) => void = () => {}) {
   const { device, adapter } = await requestDecoderDevice();
   const rows: BenchRow[] = [];
   for (const { rows: n, dim } of configs) {
@@ -91,10 +91,10 @@ async function run(configs: BenchConfig[], repeats = 3, log: (s: string) => void
   return { adapter, userAgent: navigator.userAgent, hardwareConcurrency: navigator.hardwareConcurrency, rows };
 }
 
-const logElement = document.getElementById('log')!;
+const logElement = document.getElementById('log') ?? document.body;
 (globalThis as unknown as { l2dBench: unknown }).l2dBench = {
   run: (configs: BenchConfig[], repeats?: number) =>
-    run(configs, repeats, (s) => {
+    runDecodeBench(configs, repeats, (s) => {
       logElement.textContent += `\n${s}`;
       console.info(s);
     }),

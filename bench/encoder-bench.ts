@@ -16,7 +16,7 @@ export interface EncoderBenchRow {
   batchRowsPerSecond: number;
 }
 
-async function run(modelUrl: string, wasmPaths: string, histories: string[][], batch: number): Promise<EncoderBenchRow[]> {
+export async function runEncoderBench(modelUrl: string, wasmPaths: string | undefined, histories: string[][], batch: number): Promise<EncoderBenchRow[]> {
   const rows: EncoderBenchRow[] = [];
   for (const device of ['webgpu', 'wasm'] as EncoderDevice[]) {
     const encoder = await BrowserEncoder.create({ modelUrl, device, dtype: 'q4', wasmPaths });
@@ -46,5 +46,5 @@ async function run(modelUrl: string, wasmPaths: string, histories: string[][], b
   return rows;
 }
 
-(globalThis as unknown as { l2dEncoderBench: unknown }).l2dEncoderBench = { run };
+(globalThis as unknown as { l2dEncoderBench: unknown }).l2dEncoderBench = { run: runEncoderBench };
 document.body.dataset.ready = 'true';

@@ -8,6 +8,7 @@
 import { writeFileSync } from 'node:fs';
 import { openHarness } from '../e2e/browser.ts';
 import type { BenchConfig, BenchRow } from './decode-bench.ts';
+import { decodeTable } from './report-tables.ts';
 
 const quick = process.argv.includes('--quick');
 const sizes = quick ? [10_000, 100_000] : [10_000, 100_000, 300_000];
@@ -25,21 +26,8 @@ try {
   const name = `${result.adapter.vendor}-${result.adapter.architecture}`.replace(/[^a-z0-9-]/gi, '') || 'unknown';
   const file = `bench/results/decode-${name}.json`;
   writeFileSync(file, JSON.stringify({ date: new Date().toISOString(), ...result }, null, 2));
-  const f = (x: number | undefined, digits = 1) => (x === undefined ? '-' : x.toFixed(digits));
   console.log(`adapter: ${JSON.stringify(result.adapter)}\nbrowser: ${result.userAgent}\n`);
-  console.log('| N | d | memory MB | parts | L2D-G ms | L2D-L ms (M=1000) | scan ms | scan rows/s | scan GB/s | select ms | aggregate ms | CPU ref L2D-G ms | CPU ref L2D-L ms | L2D-L CPU/GPU |');
-  console.log('|---|---|---|---|---|---|---|---|---|---|---|---|---|---|');
-  for (const r of result.rows) {
-    if (r.error) {
-      console.log(`| ${r.rows} | ${r.dim} | ${f((r.rows * Math.ceil(r.dim / 8) * 16) / 2 ** 20, 0)} | - | not run: ${r.error} |||||||||`);
-      continue;
-    }
-    const scan = r.local.scanMs;
-    const bytes = r.rows * Math.ceil(r.dim / 8) * 16 + r.items * Math.ceil(r.dim / 8) * 32;
-    console.log(
-      `| ${r.rows} | ${r.dim} | ${f(r.memoryMB, 0)} | ${r.parts} | ${f(r.global.totalMs)} | ${f(r.local.totalMs)} | ${f(scan)} | ${scan ? (r.rows / (scan / 1000)).toExponential(2) : '-'} | ${scan ? f(bytes / (scan / 1000) / 1e9, 2) : '-'} | ${f(r.local.selectMs)} | ${f(r.local.aggregateMs)} | ${f(r.cpuGlobalMs)} | ${f(r.cpuLocalMs)} | ${f(r.cpuLocalMs / r.local.totalMs, 2)} |`,
-    );
-  }
+  console.log(decodeTable(result.rows));
   console.log(`\nraw results: ${file}`);
 } finally {
   await harness.close();

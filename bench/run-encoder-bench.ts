@@ -9,6 +9,7 @@ import { loadNodeEncoder } from '../tools/lib/onnx-encoder.ts';
 import { loadPrepared } from '../tools/lib/prepared.ts';
 import { openHarness } from '../e2e/browser.ts';
 import type { EncoderBenchRow } from './encoder-bench.ts';
+import { encoderTable } from './report-tables.ts';
 
 const MODEL = 'models/movielens-demo';
 const data = loadPrepared('data/prepared/movielens-latest-small');
@@ -32,12 +33,8 @@ try {
   )) as EncoderBenchRow[];
   if (harness.problems.length) throw new Error(harness.problems.join('\n'));
   console.log(`model ${MODEL} (q4), ${histories.length} validation histories of movielens-latest-small\n`);
-  console.log('| runtime | first call ms | per query ms (1 history) | tokenize ms | forward ms | batch 32: histories/s |');
-  console.log('|---|---|---|---|---|---|');
-  for (const r of rows) {
-    console.log(`| Chromium, onnxruntime-web ${r.device} | ${r.firstMs.toFixed(0)} | ${r.perQueryMs.toFixed(1)} | ${r.tokenizeMs.toFixed(2)} | ${r.forwardMs.toFixed(1)} | ${r.batchRowsPerSecond.toFixed(0)} |`);
-  }
-  console.log(`| Node, onnxruntime-node (CPU) | - | ${nodePerQuery.toFixed(1)} | - | - | ${nodeRate.toFixed(0)} |`);
+  console.log(encoderTable(rows));
+  console.log(`| Node, onnxruntime-node (CPU) | - | ${nodePerQuery.toFixed(1)} | - | - | 32 | ${nodeRate.toFixed(0)} |`);
 } finally {
   await harness.close();
 }

@@ -1,0 +1,40 @@
+/**
+ * Prepares the GPU benchmark for the NVIDIA machine (no Node there): builds
+ * bench/gpu-bench.html with Vite into OUT/dist and writes OUT/dist/inputs.json
+ * (64 movielens validation histories, 1024 training samples, decode sizes).
+ * Serve the repository root so that /models/... resolves, and open
+ * /OUT/dist/bench/gpu-bench.html (bench/README.md, "On an NVIDIA GPU").
+ *
+ *   npx tsx bench/gpu-bench-inputs.ts [OUT=.gpu-bench]
+ */
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { build } from 'vite';
+import { loadPrepared } from '../tools/lib/prepared.ts';
+import type { GpuBenchInputs } from './gpu-bench.ts';
+
+const out = process.argv[2] ?? '.gpu-bench';
+const data = loadPrepared('data/prepared/movielens-latest-small');
+const histories = data.split('valid').slice(0, 64).map((s) => ({ ids: s.history, titles: s.history.map((i) => data.items[i].title) }));
+const samples = data.split('train').slice(0, 1024).map((s) => ({ history: s.history, target: s.target }));
+const inputs: GpuBenchInputs = {
+  modelUrl: '/models/movielens-demo',
+  memoryUrl: '/models/movielens-demo/memory/train-q4-f0.3',
+  histories,
+  samples,
+  decodeConfigs: [
+    { rows: 100_000, dim: 256 },
+    { rows: 1_000_000, dim: 256 },
+    { rows: 150_000, dim: 896 },
+    { rows: 300_000, dim: 896 },
+    { rows: 100_000, dim: 2048 },
+    { rows: 300_000, dim: 2048 },
+  ],
+};
+await build({
+  configFile: 'vite.config.ts',
+  logLevel: 'warn',
+  build: { outDir: join(out, 'dist'), emptyOutDir: true, rollupOptions: { input: { gpuBench: 'bench/gpu-bench.html' } } },
+});
+writeFileSync(join(out, 'dist', 'bench', 'inputs.json'), JSON.stringify(inputs));
+console.log(`wrote ${out}/dist (open /${out}/dist/bench/gpu-bench.html from a server at the repository root)`);

@@ -1,0 +1,48 @@
+/**
+ * Prints the markdown tables of a whole-page GPU benchmark result
+ * (the JSON bench/gpu-bench.html POSTs; see bench/README.md).
+ *
+ *   npx tsx bench/gpu-bench-report.ts bench/results/gpu-bench-h100-2026-11-22.json
+ */
+import { readFileSync } from 'node:fs';
+import type { BenchRow } from './decode-bench.ts';
+import type { EncoderBenchRow } from './encoder-bench.ts';
+import { decodeTable, encoderTable } from './report-tables.ts';
+
+interface FlowRow {
+  strategy: string;
+  m?: number;
+  keepHiddenOnGpu?: boolean;
+  encoder?: string;
+  backend: { encoder: string; decoder: string; hiddenOnGpu: boolean };
+  queries: number;
+  wallMs: number;
+  tokenizeMs: number;
+  forwardMs: number;
+  decodeMs: number;
+  firstIds: number[];
+  status: { loadMs: number };
+}
+
+const file = process.argv[2];
+if (!file) throw new Error('usage: gpu-bench-report.ts RESULT.json');
+const r = JSON.parse(readFileSync(file, 'utf8'));
+console.log(`adapter: ${JSON.stringify(r.adapter)}\nbrowser: ${r.userAgent}\n`);
+console.log('Encoder alone (movielens-demo q4, 64 validation histories):\n');
+console.log(encoderTable([...(r.encoder as EncoderBenchRow[]), ...(r.encoderBatch64 as EncoderBenchRow[])]));
+console.log('\nrecommend() through the worker (median of 64 queries after 3 warm-ups; k = 50):\n');
+console.log('| strategy | encoder | h_t | wall ms | tokenize ms | forward ms | decode ms | load ms |');
+console.log('|---|---|---|---|---|---|---|---|');
+for (const f of r.flow as FlowRow[]) {
+  const strategy = f.strategy === 'local' ? `L2D-L (M=${f.m})` : 'L2D-G';
+  const hidden = f.backend.hiddenOnGpu ? 'stays on the GPU' : 'read back to JS';
+  console.log(`| ${strategy} | ${f.backend.encoder} | ${hidden} | ${f.wallMs.toFixed(1)} | ${f.tokenizeMs.toFixed(1)} | ${f.forwardMs.toFixed(1)} | ${f.decodeMs.toFixed(1)} | ${f.status.loadMs.toFixed(0)} |`);
+}
+console.log('\nbuildMemory() in the worker, WebGPU encoder:\n');
+console.log('| batch | samples | ms | rows/s |');
+console.log('|---|---|---|---|');
+for (const b of r.buildMemory as { batch: number; samples: number; ms: number; rowsPerSecond: number }[]) {
+  console.log(`| ${b.batch} | ${b.samples} | ${b.ms.toFixed(0)} | ${b.rowsPerSecond.toFixed(0)} |`);
+}
+console.log('\nDecode engine on synthetic memories (median of 5):\n');
+console.log(decodeTable(r.decode.rows as BenchRow[]));

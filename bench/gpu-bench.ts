@@ -1,0 +1,152 @@
+/**
+ * The whole-page GPU benchmark, for a real GPU (the NVIDIA machine's Chromium,
+ * ../shared/device/README.md): it needs no Node driver. It reads its inputs
+ * (real histories and training samples, written by bench/gpu-bench-inputs.ts)
+ * from `inputs.json` beside the page, runs every stage in one page load, and
+ * POSTs the results as JSON to /result after each stage:
+ *   1. the encoder alone: WebGPU vs wasm, per query and in batches;
+ *   2. recommend() through the worker, h_t kept on the GPU vs read back;
+ *   3. buildMemory() in the worker on WebGPU (memory building rate);
+ *   4. the decode engine on synthetic memories of real-GPU sizes.
+ */
+import * as Comlink from 'comlink';
+import { installErrorTransfer } from '../src/comlink-errors.ts';
+import type { WorkerApi, LoadOptions, RecommendRequest } from '../src/worker-protocol.ts';
+import { describeAdapter, defaultGpu } from '../src/gpu/index.ts';
+import { runEncoderBench } from './encoder-bench.ts';
+import { runDecodeBench, type BenchConfig } from './decode-bench.ts';
+
+export interface GpuBenchInputs {
+  modelUrl: string;
+  memoryUrl: string;
+  /** Validation histories: item ids and their titles. */
+  histories: { ids: number[]; titles: string[] }[];
+  /** Training samples for buildMemory. */
+  samples: { history: number[]; target: number }[];
+  decodeConfigs: BenchConfig[];
+}
+
+installErrorTransfer();
+const results: Record<string, unknown> = { userAgent: navigator.userAgent, started: new Date().toISOString() };
+const logElement = document.getElementById('log')!;
+const log = (s: string) => {
+  logElement.textContent += `\n${s}`;
+  console.info(s);
+};
+const post = () => fetch('/result', { method: 'POST', body: JSON.stringify(results) }).catch(() => undefined);
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+async function stage(name: string, body: () => Promise<unknown>) {
+  log(`stage ${name}`);
+  const t0 = performance.now();
+  try {
+    results[name] = await body();
+  } catch (error) {
+    results[name] = { error: String((error as Error).stack ?? error) };
+  }
+  log(`stage ${name} done in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+  await post();
+}
+
+function newWorker() {
+  const worker = new Worker(new URL('../workers/l2d.worker.ts', import.meta.url), { type: 'module' });
+  return { worker, api: Comlink.wrap<WorkerApi>(worker) };
+}
+
+/** recommend() over every history after a warm-up; medians of wall clock and the worker's own timings. */
+async function timeFlow(inputs: GpuBenchInputs, load: LoadOptions, request: Omit<RecommendRequest, 'history'>) {
+  const { worker, api } = newWorker();
+  try {
+    const status = await api.load(load);
+    for (const h of inputs.histories.slice(0, 3)) await api.recommend({ ...request, history: h.ids });
+    const wall: number[] = [];
+    const forward: number[] = [];
+    const decode: number[] = [];
+    const tokenize: number[] = [];
+    let backend: unknown;
+    let firstIds: number[] = [];
+    for (const h of inputs.histories) {
+      const t0 = performance.now();
+      const r = await api.recommend({ ...request, history: h.ids });
+      wall.push(performance.now() - t0);
+      forward.push(r.timings.forward);
+      decode.push(r.timings.decode);
+      tokenize.push(r.timings.tokenize);
+      backend = r.backend;
+      if (!firstIds.length) firstIds = r.items.slice(0, 10).map((i) => i.id);
+    }
+    return {
+      status,
+      backend,
+      queries: wall.length,
+      wallMs: median(wall),
+      tokenizeMs: median(tokenize),
+      forwardMs: median(forward),
+      decodeMs: median(decode),
+      firstIds,
+    };
+  } finally {
+    await api.dispose().catch(() => undefined);
+    worker.terminate();
+  }
+}
+
+async function main() {
+  const inputs = (await (await fetch(new URL('inputs.json', document.baseURI))).json()) as GpuBenchInputs;
+  // ?quick: a smoke run of every stage on a few inputs (to check the page on a machine without a GPU).
+  if (new URLSearchParams(location.search).has('quick')) {
+    inputs.histories = inputs.histories.slice(0, 4);
+    inputs.samples = inputs.samples.slice(0, 32);
+    inputs.decodeConfigs = [{ rows: 10_000, dim: 256 }];
+  }
+  const gpu = defaultGpu();
+  const adapter = gpu ? await gpu.requestAdapter({ powerPreference: 'high-performance' }) : null;
+  results.adapter = adapter ? describeAdapter(adapter) : null;
+  await post();
+  const titles = inputs.histories.map((h) => h.titles);
+
+  await stage('encoder', () => runEncoderBench(inputs.modelUrl, undefined, titles, 32));
+  await stage('encoderBatch64', () => runEncoderBench(inputs.modelUrl, undefined, titles, 64));
+
+  await stage('flow', async () => {
+    const rows = [];
+    for (const strategy of [
+      { strategy: 'global' as const, k: 50 },
+      { strategy: 'local' as const, k: 50, m: 1000 },
+    ]) {
+      for (const keepHiddenOnGpu of [true, false]) {
+        const load: LoadOptions = { modelUrl: inputs.modelUrl, memoryUrl: inputs.memoryUrl, device: 'webgpu', decoder: 'webgpu', dtype: 'q4', keepHiddenOnGpu };
+        rows.push({ ...strategy, keepHiddenOnGpu, ...(await timeFlow(inputs, load, strategy)) });
+      }
+      rows.push({ ...strategy, encoder: 'wasm', ...(await timeFlow(inputs, { modelUrl: inputs.modelUrl, memoryUrl: inputs.memoryUrl, device: 'wasm', decoder: 'webgpu', dtype: 'q4' }, strategy)) });
+    }
+    return rows;
+  });
+
+  await stage('buildMemory', async () => {
+    const rows = [];
+    for (const batch of [16, 64]) {
+      const { worker, api } = newWorker();
+      try {
+        // The loaded memory supplies the catalog the samples' ids refer to.
+        await api.load({ modelUrl: inputs.modelUrl, memoryUrl: inputs.memoryUrl, device: 'webgpu', dtype: 'q4' });
+        await api.buildMemory({ samples: inputs.samples.slice(0, batch), batch }); // warm-up
+        const t0 = performance.now();
+        const built = await api.buildMemory({ samples: inputs.samples, batch });
+        const ms = performance.now() - t0;
+        rows.push({ batch, samples: inputs.samples.length, ms, rowsPerSecond: inputs.samples.length / (ms / 1000), rows: built.manifest.rows });
+      } finally {
+        await api.dispose().catch(() => undefined);
+        worker.terminate();
+      }
+    }
+    return rows;
+  });
+
+  await stage('decode', () => runDecodeBench(inputs.decodeConfigs, 5, log));
+  results.finished = new Date().toISOString();
+  await post();
+  log('done');
+}
+
+void main();
