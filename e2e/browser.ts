@@ -46,6 +46,8 @@ export interface HarnessPage {
   problems: string[];
   /** Console messages that are expected (e.g. a deliberate device loss) and must not count as problems. */
   allow(pattern: RegExp): void;
+  /** Opens `path` in another tab of the same browser context (same origin, same IndexedDB). */
+  openTab(path: string): Promise<Page>;
   close(): Promise<void>;
 }
 
@@ -62,7 +64,8 @@ export async function openHarness(path: string): Promise<HarnessPage> {
   await server.listen();
   const baseUrl = `http://127.0.0.1:${port}`;
   const browser = await launchChromium();
-  const page = await browser.newPage();
+  // One context: tabs opened with openTab share its origin storage.
+  const page = await (await browser.newContext()).newPage();
   const problems: string[] = [];
   const allowed: RegExp[] = [];
   page.on('console', (msg) => {
@@ -79,6 +82,13 @@ export async function openHarness(path: string): Promise<HarnessPage> {
     baseUrl,
     problems,
     allow: (pattern) => allowed.push(pattern),
+    openTab: async (tabPath) => {
+      const tab = await page.context().newPage();
+      tab.on('pageerror', (error) => problems.push(`tab exception: ${error.message}`));
+      await tab.goto(`${baseUrl}/${tabPath}`);
+      await tab.waitForSelector('body[data-ready="true"]', { state: 'attached', timeout: 60_000 });
+      return tab;
+    },
     close: async () => {
       await browser.close();
       await server.close();

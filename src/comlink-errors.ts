@@ -21,6 +21,8 @@ const CODES: Record<L2DErrorCode, { prototype: L2DError }> = {
   'gpu-error': errors.GpuError,
   'data-format': errors.DataFormatError,
   'shard-invalid': errors.ShardError,
+  'storage-quota': errors.StorageQuotaError,
+  'network-unavailable': errors.NetworkUnavailableError,
 };
 interface SerializedThrow {
   isError: boolean;

@@ -7,7 +7,7 @@ import { parseItems } from './core/data/prepared-format.ts';
 import type { PreparedItem } from './core/data/prepare.ts';
 import { ShardError } from './core/errors.ts';
 import type { L2DMemory } from './core/memory.ts';
-import { assembleMemory, checkShardModel, parseShardManifest, sha256Hex, type ShardManifest } from './core/shard-format.ts';
+import { MemoryAssembler, checkShardModel, parseShardManifest, sha256Hex, type ShardManifest } from './core/shard-format.ts';
 
 export interface LoadedShard {
   manifest: ShardManifest;
@@ -29,9 +29,10 @@ export async function fetchShard(url: string, model?: { sha256: string; hiddenSi
   if (model) checkShardModel(manifest, model);
   const total = manifest.chunks.reduce((s, c) => s + c.bytes, 0);
   let loaded = 0;
-  const chunks: Uint8Array[] = [];
-  for (const c of manifest.chunks) {
-    chunks.push(new Uint8Array(await (await get(`${base}/${c.file}`)).arrayBuffer()));
+  // Each chunk is copied into the memory as it arrives: the shard is never held twice.
+  const assembler = new MemoryAssembler(manifest);
+  for (const [i, c] of manifest.chunks.entries()) {
+    await assembler.add(i, await (await get(`${base}/${c.file}`)).arrayBuffer());
     loaded += c.bytes;
     onProgress?.(loaded, total);
   }
@@ -39,5 +40,5 @@ export async function fetchShard(url: string, model?: { sha256: string; hiddenSi
   if ((await sha256Hex(catalogBytes)) !== manifest.catalog.sha256) throw new ShardError(`${base}/${manifest.catalog.file} fails its SHA-256 checksum.`);
   const items = parseItems(new TextDecoder().decode(catalogBytes), `${base}/${manifest.catalog.file}`);
   if (items.length !== manifest.itemCount) throw new ShardError(`${base}: the catalog has ${items.length} items; the manifest says ${manifest.itemCount}.`);
-  return { manifest, memory: await assembleMemory(manifest, chunks), items };
+  return { manifest, memory: assembler.finish(), items };
 }

@@ -23,12 +23,20 @@ export interface LoadOptions {
    * on the GPU (default true); false reads h_t back to JavaScript first (for comparisons).
    */
   keepHiddenOnGpu?: boolean;
+  /**
+   * 'indexeddb' (default where the browser has it): keep the memory shard in
+   * IndexedDB and the model files in the Cache API, so later visits load
+   * offline and a cut download resumes. 'none': always from the network.
+   */
+  cache?: 'indexeddb' | 'none';
 }
 
 export interface LoadProgress {
   stage: 'model' | 'memory' | 'decoder';
   loaded: number;
   total: number;
+  /** Memory stage: of `loaded`, bytes read from IndexedDB. */
+  fromStore?: number;
 }
 
 export interface BuildMemoryRequest {
@@ -66,6 +74,10 @@ export interface LoadStatus {
   items: number;
   hiddenSize: number;
   loadMs: number;
+  /** Where the memory's chunks came from. */
+  memorySource?: 'network' | 'indexeddb' | 'mixed';
+  /** The origin's storage: persisted flag, usage and quota in bytes. */
+  storage?: import('./store/shard-store.ts').StorageReport;
 }
 
 export interface RecommendRequest {

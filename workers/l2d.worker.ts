@@ -10,6 +10,8 @@ import { DecodeEngine } from '../src/decode-engine.ts';
 import { BrowserEncoder } from '../src/encoder/browser-encoder.ts';
 import { readFloats, requestDecoderDevice, type DecoderDevice } from '../src/gpu/index.ts';
 import { fetchShard, type LoadedShard } from '../src/shard-fetch.ts';
+import { ShardStore, storageReport, type StorageReport } from '../src/store/shard-store.ts';
+import { cachedFetch } from '../src/store/model-cache.ts';
 import type { BuildMemoryRequest, BuiltMemory, LoadOptions, LoadProgress, LoadStatus, RecommendRequest, RecommendResult, WorkerApi } from '../src/worker-protocol.ts';
 import { buildShard } from '../src/core/shard-builder.ts';
 import { assembleMemory } from '../src/core/shard-format.ts';
@@ -41,13 +43,29 @@ async function load(options: LoadOptions, onProgress?: (p: LoadProgress) => void
   onProgress?.({ stage: 'model', loaded: 0, total: 1 });
   const share = options.keepHiddenOnGpu !== false && options.device !== 'wasm' && (options.decoder ?? 'auto') !== 'cpu';
   const gpu = share ? await workerDevice() : undefined;
-  encoder = await BrowserEncoder.create({ ...options, gpuDevice: gpu?.device });
+  const stored = (options.cache ?? 'indexeddb') === 'indexeddb' && typeof indexedDB !== 'undefined';
+  encoder = await BrowserEncoder.create({ ...options, gpuDevice: gpu?.device, fetch: stored ? cachedFetch : undefined });
   onProgress?.({ stage: 'model', loaded: 1, total: 1 });
   decoderChoice = { decoder: options.decoder ?? 'auto', software: gpu?.adapter.isFallbackAdapter ?? false };
+  memorySource = undefined;
+  storage = undefined;
   if (options.memoryUrl) {
-    const loaded = await fetchShard(options.memoryUrl, { sha256: encoder.sha256, hiddenSize: encoder.hiddenSize }, (loaded, total) =>
-      onProgress?.({ stage: 'memory', loaded, total }),
-    );
+    const model = { sha256: encoder.sha256, hiddenSize: encoder.hiddenSize };
+    let loaded: LoadedShard;
+    if (stored) {
+      const store = await ShardStore.open();
+      try {
+        const fromStore = await store.load(options.memoryUrl, { model, onProgress: (p) => onProgress?.({ stage: 'memory', ...p }) });
+        memorySource = fromStore.source;
+        loaded = fromStore;
+      } finally {
+        store.close();
+      }
+      storage = await storageReport();
+    } else {
+      loaded = await fetchShard(options.memoryUrl, model, (loaded, total) => onProgress?.({ stage: 'memory', loaded, total }));
+      memorySource = 'network';
+    }
     onProgress?.({ stage: 'decoder', loaded: 0, total: 1 });
     await useShard(loaded);
     onProgress?.({ stage: 'decoder', loaded: 1, total: 1 });
@@ -55,6 +73,8 @@ async function load(options: LoadOptions, onProgress?: (p: LoadProgress) => void
   return status(performance.now() - t0);
 }
 
+let memorySource: LoadStatus['memorySource'];
+let storage: StorageReport | undefined;
 let decoderChoice: { decoder: 'auto' | 'webgpu' | 'cpu'; software: boolean } = { decoder: 'auto', software: false };
 
 /** Makes a shard the worker's memory, with a decode engine on the encoder's device when it shares ours. */
@@ -77,6 +97,8 @@ function status(loadMs: number): LoadStatus {
     items: shard?.items.length ?? 0,
     hiddenSize: encoder!.hiddenSize,
     loadMs,
+    ...(memorySource ? { memorySource } : {}),
+    ...(storage ? { storage } : {}),
   };
 }
 

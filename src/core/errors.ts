@@ -13,7 +13,9 @@ export type L2DErrorCode =
   | 'memory-too-large'
   | 'gpu-error'
   | 'data-format'
-  | 'shard-invalid';
+  | 'shard-invalid'
+  | 'storage-quota'
+  | 'network-unavailable';
 
 export class L2DError extends Error {
   readonly code: L2DErrorCode;
@@ -91,5 +93,19 @@ export class DataFormatError extends L2DError {
 export class ShardError extends L2DError {
   constructor(message: string) {
     super('shard-invalid', message);
+  }
+}
+
+/** The browser refused to store more (IndexedDB quota): nothing half-written is left visible. */
+export class StorageQuotaError extends L2DError {
+  constructor(message: string) {
+    super('storage-quota', message);
+  }
+}
+
+/** A download failed and no complete stored copy can stand in for it. */
+export class NetworkUnavailableError extends L2DError {
+  constructor(message: string) {
+    super('network-unavailable', message);
   }
 }

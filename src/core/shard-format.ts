@@ -104,33 +104,74 @@ export function checkShardModel(manifest: ShardManifest, model: { sha256: string
 }
 
 /**
- * Assembles a memory from verified chunks: every chunk's size and SHA-256
- * must match the manifest, every row must be finite and every label an item.
+ * Assembles a memory chunk by chunk: each chunk's size and SHA-256 must match
+ * the manifest, every row must be finite and every label an item. A chunk is
+ * copied into the memory's arrays as it arrives, so a caller streaming chunks
+ * (from the network or IndexedDB) never holds the shard twice.
+ * `spareRows` reserves room after the shard's rows (memory updates append there).
  */
-export async function assembleMemory(manifest: ShardManifest, chunks: (Uint8Array | ArrayBuffer)[]): Promise<L2DMemory> {
-  if (chunks.length !== manifest.chunks.length) throw new ShardError(`The shard has ${manifest.chunks.length} chunks; ${chunks.length} were given.`);
-  const dim = manifest.hiddenSize;
-  const stride = rowStride(dim);
-  const vectors = new Uint16Array(manifest.rows * stride);
-  const labels = new Uint32Array(manifest.rows);
-  let row = 0;
-  for (let i = 0; i < chunks.length; i++) {
-    const meta = manifest.chunks[i];
-    const bytes = chunks[i] instanceof Uint8Array ? (chunks[i] as Uint8Array) : new Uint8Array(chunks[i] as ArrayBuffer);
-    if (bytes.byteLength !== meta.bytes) throw new ShardError(`Chunk ${i} (${meta.file}) has ${bytes.byteLength} bytes; the manifest says ${meta.bytes} (truncated or wrong file).`);
-    if ((await sha256Hex(bytes)) !== meta.sha256) throw new ShardError(`Chunk ${i} (${meta.file}) fails its SHA-256 checksum: the file is corrupted.`);
+export class MemoryAssembler {
+  readonly vectors: Uint16Array;
+  readonly labels: Uint32Array;
+  private readonly done: boolean[];
+  private readonly firstRows: number[];
+
+  constructor(
+    readonly manifest: ShardManifest,
+    readonly spareRows = 0,
+  ) {
+    const stride = rowStride(manifest.hiddenSize);
+    this.vectors = new Uint16Array((manifest.rows + spareRows) * stride);
+    this.labels = new Uint32Array(manifest.rows + spareRows);
+    this.done = manifest.chunks.map(() => false);
+    let row = 0;
+    this.firstRows = manifest.chunks.map((c) => ((row += c.rows), row - c.rows));
+  }
+
+  /** Checks chunk i's size and checksum (throws ShardError) without copying it. */
+  async verify(index: number, bytes: Uint8Array): Promise<void> {
+    const meta = this.manifest.chunks[index];
+    if (!meta) throw new ShardError(`The shard has ${this.manifest.chunks.length} chunks; there is no chunk ${index}.`);
+    if (bytes.byteLength !== meta.bytes) throw new ShardError(`Chunk ${index} (${meta.file}) has ${bytes.byteLength} bytes; the manifest says ${meta.bytes} (truncated or wrong file).`);
+    if ((await sha256Hex(bytes)) !== meta.sha256) throw new ShardError(`Chunk ${index} (${meta.file}) fails its SHA-256 checksum: the data is corrupted.`);
+  }
+
+  /** Verifies chunk i and copies its rows into place. */
+  async add(index: number, chunk: Uint8Array | ArrayBuffer): Promise<void> {
+    const bytes = chunk instanceof Uint8Array ? chunk : new Uint8Array(chunk);
+    await this.verify(index, bytes);
+    const meta = this.manifest.chunks[index];
+    const dim = this.manifest.hiddenSize;
+    const stride = rowStride(dim);
     const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     const labelsAt = Math.ceil((meta.rows * dim * 2) / 4) * 4;
+    let row = this.firstRows[index];
     for (let r = 0; r < meta.rows; r++, row++) {
       for (let c = 0; c < dim; c++) {
         const h = view.getUint16(2 * (r * dim + c), true);
-        if (isNonFiniteFloat16(h)) throw new ShardError(`Chunk ${i}, row ${r} (memory row ${row}) holds NaN or Infinity in dimension ${c}.`);
-        vectors[row * stride + c] = h;
+        if (isNonFiniteFloat16(h)) throw new ShardError(`Chunk ${index}, row ${r} (memory row ${row}) holds NaN or Infinity in dimension ${c}.`);
+        this.vectors[row * stride + c] = h;
       }
       const label = view.getUint32(labelsAt + 4 * r, true);
-      if (label >= manifest.itemCount) throw new ShardError(`Chunk ${i}, row ${r} has label ${label}, outside the ${manifest.itemCount} items.`);
-      labels[row] = label;
+      if (label >= this.manifest.itemCount) throw new ShardError(`Chunk ${index}, row ${r} has label ${label}, outside the ${this.manifest.itemCount} items.`);
+      this.labels[row] = label;
     }
+    this.done[index] = true;
   }
-  return { dim, rows: manifest.rows, itemCount: manifest.itemCount, vectors, labels };
+
+  /** The memory of the shard's rows (views into arrays that have `spareRows` more). */
+  finish(): L2DMemory {
+    const missing = this.done.indexOf(false);
+    if (missing >= 0) throw new ShardError(`Chunk ${missing} (${this.manifest.chunks[missing].file}) of the shard is missing.`);
+    const { hiddenSize: dim, rows, itemCount } = this.manifest;
+    return { dim, rows, itemCount, vectors: this.vectors.subarray(0, rows * rowStride(dim)), labels: this.labels.subarray(0, rows) };
+  }
+}
+
+/** Assembles a memory from all its chunks at once (see MemoryAssembler). */
+export async function assembleMemory(manifest: ShardManifest, chunks: (Uint8Array | ArrayBuffer)[]): Promise<L2DMemory> {
+  if (chunks.length !== manifest.chunks.length) throw new ShardError(`The shard has ${manifest.chunks.length} chunks; ${chunks.length} were given.`);
+  const assembler = new MemoryAssembler(manifest);
+  for (let i = 0; i < chunks.length; i++) await assembler.add(i, chunks[i]);
+  return assembler.finish();
 }

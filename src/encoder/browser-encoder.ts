@@ -8,7 +8,7 @@
  */
 import * as ort from 'onnxruntime-web/webgpu';
 import { lastTokenRows, modelShape, onnxFeeds, type ModelShape } from '../core/encoder-feeds.ts';
-import { InvalidArgumentError, L2DError } from '../core/errors.ts';
+import { InvalidArgumentError, L2DError, NetworkUnavailableError } from '../core/errors.ts';
 import { fitPrompt } from '../core/fit-prompt.ts';
 import { parsePromptTemplate, type PromptTemplate } from '../core/prompt.ts';
 import { sha256Hex } from '../core/shard-format.ts';
@@ -30,6 +30,8 @@ export interface BrowserEncoderOptions {
    * engine's), so h_t can stay on the GPU (encodeOnGpu).
    */
   gpuDevice?: GPUDevice;
+  /** Fetches the model's files (default: fetch); the worker passes a cache-backed one for offline visits. */
+  fetch?: (url: string) => Promise<Response>;
 }
 
 /** h_t of one history, left on the GPU: a GpuQuery for the decoder, valid until release(). */
@@ -51,8 +53,13 @@ export interface EncodeResult {
 
 const FILES: Record<EncoderDtype, string> = { fp32: 'onnx/model.onnx', q4: 'onnx/model_q4.onnx', q4f16: 'onnx/model_q4f16.onnx' };
 
-async function fetchJson(url: string): Promise<Record<string, unknown>> {
-  const response = await fetch(url);
+async function fetchJson(url: string, fetchFn: (url: string) => Promise<Response>): Promise<Record<string, unknown>> {
+  let response: Response;
+  try {
+    response = await fetchFn(url);
+  } catch (error) {
+    throw new NetworkUnavailableError(`${url} could not be fetched (${(error as Error).message}) and no cached copy is stored on this device.`);
+  }
   if (!response.ok) throw new L2DError('invalid-argument', `${url}: HTTP ${response.status}; is the model URL right?`);
   return (await response.json()) as Record<string, unknown>;
 }
@@ -77,10 +84,11 @@ export class BrowserEncoder {
 
   static async create(options: BrowserEncoderOptions): Promise<BrowserEncoder> {
     const base = options.modelUrl.replace(/\/$/, '');
-    const config = await fetchJson(`${base}/config.json`);
-    const template = parsePromptTemplate(await fetchJson(`${base}/prompt-template.json`), `${base}/prompt-template.json`);
-    const tokenizerConfig = await fetchJson(`${base}/tokenizer_config.json`);
-    const tokenizer = createTokenizer(await fetchJson(`${base}/tokenizer.json`), tokenizerConfig);
+    const fetchFn = options.fetch ?? ((url: string) => fetch(url));
+    const config = await fetchJson(`${base}/config.json`, fetchFn);
+    const template = parsePromptTemplate(await fetchJson(`${base}/prompt-template.json`, fetchFn), `${base}/prompt-template.json`);
+    const tokenizerConfig = await fetchJson(`${base}/tokenizer_config.json`, fetchFn);
+    const tokenizer = createTokenizer(await fetchJson(`${base}/tokenizer.json`, fetchFn), tokenizerConfig);
     if (options.wasmPaths) ort.env.wasm.wasmPaths = options.wasmPaths;
     ort.env.wasm.numThreads = typeof crossOriginIsolated !== 'undefined' && crossOriginIsolated ? Math.min(4, navigator.hardwareConcurrency) : 1;
     ort.env.logLevel = 'error';
@@ -101,7 +109,9 @@ export class BrowserEncoder {
       dtype = 'q4';
     }
     const file = FILES[dtype];
-    const response = await fetch(`${base}/${file}`);
+    const response = await fetchFn(`${base}/${file}`).catch((error: Error) => {
+      throw new NetworkUnavailableError(`${base}/${file} could not be fetched (${error.message}) and no cached copy is stored on this device.`);
+    });
     if (!response.ok) throw new L2DError('invalid-argument', `${base}/${file}: HTTP ${response.status}; the model folder has no ${dtype} file.`);
     const bytes = new Uint8Array(await response.arrayBuffer());
     const sha256 = await sha256Hex(bytes);

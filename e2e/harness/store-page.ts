@@ -1,0 +1,94 @@
+/** Test page of the IndexedDB shard store (src/store), with a fetch that can fail on cue. */
+import { deleteDB } from 'idb';
+import { L2DError } from '../../src/core/errors.ts';
+import { rowStride } from '../../src/core/memory.ts';
+import { sha256Hex } from '../../src/core/shard-format.ts';
+import { ShardStore, storageReport } from '../../src/store/shard-store.ts';
+
+interface LoadCase {
+  db: string;
+  url: string;
+  model: { sha256: string; hiddenSize: number };
+  /** Chunk files fetched before the network "drops" (a cut download). */
+  failAfterChunks?: number;
+  /** Every request fails, as with no network. */
+  offline?: boolean;
+  /** Appended to the manifest's text: the same shard as a new version. */
+  manifestSuffix?: string;
+}
+
+async function memoryDigest(vectors: Uint16Array, labels: Uint32Array): Promise<string> {
+  const bytes = new Uint8Array(vectors.byteLength + labels.byteLength);
+  bytes.set(new Uint8Array(vectors.buffer, vectors.byteOffset, vectors.byteLength));
+  bytes.set(new Uint8Array(labels.buffer, labels.byteOffset, labels.byteLength), vectors.byteLength);
+  return sha256Hex(bytes);
+}
+
+async function load(c: LoadCase) {
+  const requests: string[] = [];
+  let chunkFetches = 0;
+  const fakeFetch = (async (input: RequestInfo | URL, init?: RequestInit) => {
+    const url = String(input);
+    if (c.offline) throw new TypeError('Failed to fetch');
+    if (/chunk-\d+\.bin$/.test(url) && c.failAfterChunks !== undefined && chunkFetches++ >= c.failAfterChunks) throw new TypeError('Failed to fetch');
+    requests.push(url.split('/').pop()!);
+    const response = await fetch(input, init);
+    if (c.manifestSuffix && url.endsWith('manifest.json')) return new Response((await response.text()) + c.manifestSuffix);
+    return response;
+  }) as typeof fetch;
+  const store = await ShardStore.open(c.db);
+  try {
+    const progress: number[] = [];
+    const shard = await store.load(c.url, { model: c.model, fetch: fakeFetch, onProgress: (p) => progress.push(p.loaded) });
+    const { memory } = shard;
+    return {
+      ok: true as const,
+      source: shard.source,
+      refetched: shard.refetched,
+      rows: memory.rows,
+      stride: rowStride(memory.dim),
+      items: shard.items.length,
+      digest: await memoryDigest(memory.vectors, memory.labels),
+      requests,
+      progress,
+    };
+  } catch (error) {
+    const e = error as L2DError;
+    return { ok: false as const, name: e.name, code: e.code, message: e.message, isL2DError: e instanceof L2DError, requests };
+  } finally {
+    store.close();
+  }
+}
+
+async function inspect(db: string) {
+  const store = await ShardStore.open(db);
+  try {
+    const records = await store.list();
+    return Promise.all(records.map(async (r) => ({ ...r, chunks: await store.storedChunks(r.model, r.shard, r.version) })));
+  } finally {
+    store.close();
+  }
+}
+
+/** Flips one byte of a stored chunk, as a disk error would. */
+async function corruptChunk(db: string, index: number) {
+  const store = await ShardStore.open(db);
+  try {
+    const [record] = await store.list();
+    const key: [string, string, string, number] = [record.model, record.shard, record.version, index];
+    const bytes = new Uint8Array((await store.db.get('chunks', key))!);
+    bytes[1234] ^= 0xff;
+    await store.db.put('chunks', bytes.buffer, key);
+  } finally {
+    store.close();
+  }
+}
+
+(globalThis as unknown as { l2dStore: unknown }).l2dStore = {
+  load,
+  inspect,
+  corruptChunk,
+  reset: (db: string) => deleteDB(db),
+  storage: storageReport,
+};
+document.body.dataset.ready = 'true';

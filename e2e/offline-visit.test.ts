@@ -1,0 +1,66 @@
+/**
+ * A second visit with the network blocked: the worker loads the model from
+ * the Cache API and the memory from IndexedDB and recommends exactly what
+ * the first, online visit did. (The app's own code and onnxruntime-web's
+ * wasm come from the dev server here; offline app code is the page's
+ * HTTP cache or service worker, not the store's job.)
+ */
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { openHarness, type HarnessPage } from './browser.ts';
+
+const MODEL = '/models/movielens-demo';
+const MEMORY = `${MODEL}/memory/train-q4-f0.3`;
+const WASM = '/node_modules/onnxruntime-web/dist/';
+
+type Outcome<T> = { ok: true; value: T } | { ok: false; name: string; message: string; code?: string };
+interface Status {
+  memorySource: string;
+  rows: number;
+  storage: { usage: number; quota: number };
+}
+interface Result {
+  items: { id: number; distance: number }[];
+}
+
+let harness: HarnessPage;
+beforeAll(async () => {
+  harness = await openHarness('e2e/harness/recommend.html');
+});
+afterAll(async () => {
+  await harness?.close();
+});
+
+const call = <T>(fn: string, arg: unknown) =>
+  harness.page.evaluate(([f, a]) => (globalThis as unknown as Record<string, Record<string, (x: unknown) => Promise<unknown>>>).l2dFlow[f as string](a), [fn, arg] as const) as Promise<Outcome<T>>;
+const value = <T>(o: Outcome<T>): T => {
+  if (!o.ok) throw new Error(`${o.name}: ${o.message}`);
+  return o.value;
+};
+const options = { modelUrl: MODEL, memoryUrl: MEMORY, device: 'wasm', decoder: 'cpu', wasmPaths: WASM };
+const request = { history: [12, 40, 41, 42, 100], k: 20, strategy: 'local', m: 200 };
+
+it('a second visit with the model and memory blocked on the network recommends exactly what the first did', async () => {
+  const first = value(await call<Status>('load', options));
+  expect(first.memorySource).toBe('network');
+  expect(first.storage.usage).toBeGreaterThan(10e6);
+  const online = value(await call<Result>('recommend', request));
+
+  const blocked: string[] = [];
+  await harness.page.context().route('**/models/**', (route) => {
+    blocked.push(route.request().url());
+    return route.abort('internetdisconnected');
+  });
+  await harness.page.reload();
+  await harness.page.waitForSelector('body[data-ready="true"]', { state: 'attached' });
+
+  // Without the store the blocked network is fatal: proof that nothing below came from it.
+  const noStore = await call<Status>('load', { ...options, cache: 'none' });
+  expect(!noStore.ok && noStore.code).toBe('network-unavailable');
+
+  const second = value(await call<Status>('load', options));
+  expect([second.memorySource, second.rows]).toEqual(['indexeddb', first.rows]);
+  const offline = value(await call<Result>('recommend', request));
+  expect(offline.items).toEqual(online.items);
+  expect(blocked.some((u) => u.endsWith('model_q4.onnx'))).toBe(true);
+  expect(blocked.some((u) => u.endsWith('manifest.json'))).toBe(true);
+});

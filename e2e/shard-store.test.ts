@@ -1,0 +1,178 @@
+/**
+ * The IndexedDB shard store in Chromium (src/store/shard-store.ts), on the
+ * demo memory (2 chunks): first load from the network, second load with no
+ * network from IndexedDB, a cut download resumed, a corrupted stored chunk
+ * fetched again, a quota error with nothing half-written, two tabs at once,
+ * and a new version replacing the old only once complete. Every successful
+ * load must give the bytes Node reads from the shard's files.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createHash } from 'node:crypto';
+import type { Page } from 'playwright-core';
+import { loadShard } from '../tools/lib/shard-files.ts';
+import { openHarness, type HarnessPage } from './browser.ts';
+
+const MEMORY = 'models/movielens-demo/memory/train-q4-f0.3';
+
+interface Loaded {
+  ok: true;
+  source: 'network' | 'indexeddb' | 'mixed';
+  refetched: number[];
+  rows: number;
+  items: number;
+  digest: string;
+  requests: string[];
+  progress: number[];
+}
+type Failed = { ok: false; name: string; code: string; message: string; isL2DError: boolean; requests: string[] };
+interface Stored {
+  version: string;
+  state: string;
+  chunks: number[];
+}
+
+let harness: HarnessPage;
+let model: { sha256: string; hiddenSize: number };
+let digest: string;
+let rows: number;
+let url: string;
+
+beforeAll(async () => {
+  harness = await openHarness('e2e/harness/store.html');
+  const manifest = JSON.parse((await import('node:fs')).readFileSync(`${MEMORY}/manifest.json`, 'utf8'));
+  model = { sha256: manifest.model.sha256, hiddenSize: manifest.hiddenSize };
+  const { memory } = await loadShard(MEMORY, model);
+  rows = memory.rows;
+  digest = createHash('sha256')
+    .update(new Uint8Array(memory.vectors.buffer, memory.vectors.byteOffset, memory.vectors.byteLength))
+    .update(new Uint8Array(memory.labels.buffer, memory.labels.byteOffset, memory.labels.byteLength))
+    .digest('hex');
+  url = `${harness.baseUrl}/${MEMORY}`;
+});
+afterAll(async () => {
+  await harness?.close();
+});
+
+const storeCall = <T>(page: Page, fn: string, ...args: unknown[]) =>
+  page.evaluate(([f, a]) => (globalThis as unknown as Record<string, Record<string, (...x: unknown[]) => Promise<unknown>>>).l2dStore[f as string](...(a as unknown[])), [fn, args] as const) as Promise<T>;
+const call = <T>(fn: string, ...args: unknown[]) => storeCall<T>(harness.page, fn, ...args);
+const load = (db: string, extra: Record<string, unknown> = {}) => call<Loaded | Failed>('load', { db, url, model, ...extra });
+const loaded = (r: Loaded | Failed): Loaded => {
+  if (!r.ok) throw new Error(`load failed: ${r.name}: ${r.message}`);
+  return r;
+};
+const failed = (r: Loaded | Failed): Failed => {
+  if (r.ok) throw new Error(`load succeeded (${r.source}) where it should fail`);
+  return r;
+};
+
+describe('the IndexedDB shard store', () => {
+  it('reports a quota error as StorageQuotaError with the space needed, leaving nothing stored', async () => {
+    await call('reset', 'quota');
+    const cdp = await harness.page.context().newCDPSession(harness.page);
+    // Room for 4 MB more than is in use; the shard needs 10.6 MB. This test runs first: Chromium
+    // did not apply the override once earlier tests had stored shards in the origin.
+    const { usage } = await call<{ usage: number }>('storage');
+    await cdp.send('Storage.overrideQuotaForOrigin', { origin: harness.baseUrl, quotaSize: usage + 4_000_000 });
+    try {
+      const full = failed(await load('quota'));
+      expect([full.name, full.code, full.isL2DError]).toEqual(['StorageQuotaError', 'storage-quota', true]);
+      expect(full.message).toMatch(/needs 10\.\d MB.*nothing partial was kept/);
+      expect(await call<Stored[]>('inspect', 'quota')).toEqual([]);
+    } finally {
+      await cdp.send('Storage.overrideQuotaForOrigin', { origin: harness.baseUrl });
+    }
+    expect(loaded(await load('quota')).digest).toBe(digest);
+  });
+
+  it('loads from the network first, then from IndexedDB with no network at all, with identical bytes', async () => {
+    await call('reset', 'visits');
+    const first = loaded(await load('visits'));
+    expect(first.source).toBe('network');
+    expect([first.rows, first.digest]).toEqual([rows, digest]);
+    expect(first.requests).toEqual(['manifest.json', 'chunk-00000.bin', 'chunk-00001.bin', 'items.tsv']);
+    expect(first.progress.at(-1)).toBeGreaterThan(first.progress[0]);
+    expect(await call<Stored[]>('inspect', 'visits')).toMatchObject([{ state: 'complete', chunks: [0, 1] }]);
+
+    const second = loaded(await load('visits', { offline: true }));
+    expect(second.source).toBe('indexeddb');
+    expect(second.requests).toEqual([]);
+    expect(second.digest).toBe(digest);
+
+    // Online again: only the manifest is fetched.
+    const third = loaded(await load('visits'));
+    expect([third.source, third.requests]).toEqual(['indexeddb', ['manifest.json']]);
+  });
+
+  it('resumes a cut download from the last good chunk, and keeps the partial shard invisible meanwhile', async () => {
+    await call('reset', 'resume');
+    const cut = failed(await load('resume', { failAfterChunks: 1 }));
+    expect([cut.name, cut.code]).toEqual(['NetworkUnavailableError', 'network-unavailable']);
+    expect(cut.message).toMatch(/chunk-00001\.bin could not be fetched.*next load resumes/);
+    expect(await call<Stored[]>('inspect', 'resume')).toMatchObject([{ state: 'partial', chunks: [0] }]);
+
+    const offline = failed(await load('resume', { offline: true }));
+    expect(offline.code).toBe('network-unavailable');
+    expect(offline.message).toMatch(/no complete copy of this memory is stored/);
+
+    const resumed = loaded(await load('resume'));
+    expect(resumed.source).toBe('mixed');
+    expect(resumed.requests).toEqual(['manifest.json', 'chunk-00001.bin', 'items.tsv']);
+    expect(resumed.digest).toBe(digest);
+    expect(await call<Stored[]>('inspect', 'resume')).toMatchObject([{ state: 'complete', chunks: [0, 1] }]);
+  });
+
+  it('detects a corrupted chunk in IndexedDB and fetches it again (and refuses it offline)', async () => {
+    await call('reset', 'corrupt');
+    loaded(await load('corrupt'));
+    await call('corruptChunk', 'corrupt', 1);
+    const offline = failed(await load('corrupt', { offline: true }));
+    expect([offline.name, offline.message]).toEqual(['ShardError', expect.stringMatching(/Chunk 1 of the stored memory is corrupted.*SHA-256/)]);
+
+    const repaired = loaded(await load('corrupt'));
+    expect(repaired.refetched).toEqual([1]);
+    expect(repaired.requests).toEqual(['manifest.json', 'chunk-00001.bin']);
+    expect(repaired.digest).toBe(digest);
+    const again = loaded(await load('corrupt', { offline: true }));
+    expect([again.source, again.refetched, again.digest]).toEqual(['indexeddb', [], digest]);
+  });
+
+  it('refuses a shard built for another model and stores nothing', async () => {
+    await call('reset', 'other-model');
+    const refused = failed(await call<Loaded | Failed>('load', { db: 'other-model', url, model: { ...model, sha256: '0'.repeat(64) } }));
+    expect([refused.name, refused.message]).toEqual(['ShardError', expect.stringMatching(/not with the model in use/)]);
+    expect(await call<Stored[]>('inspect', 'other-model')).toEqual([]);
+  });
+
+  it('keeps the old version until a new version of the shard is complete', async () => {
+    await call('reset', 'versions');
+    loaded(await load('versions'));
+    const [v1] = await call<Stored[]>('inspect', 'versions');
+    failed(await load('versions', { manifestSuffix: '\n', failAfterChunks: 1 }));
+    const both = await call<Stored[]>('inspect', 'versions');
+    expect(both.map((r) => [r.version === v1.version ? 'v1' : 'v2', r.state]).sort()).toEqual([['v1', 'complete'], ['v2', 'partial']]);
+    // Offline meanwhile, the complete old version serves.
+    expect(loaded(await load('versions', { offline: true })).digest).toBe(digest);
+
+    loaded(await load('versions', { manifestSuffix: '\n' }));
+    const after = await call<Stored[]>('inspect', 'versions');
+    expect(after).toHaveLength(1);
+    expect(after[0].version).not.toBe(v1.version);
+    expect(after[0].state).toBe('complete');
+  });
+
+  it('ends with one correct shard when two tabs load it at the same time', async () => {
+    await call('reset', 'tabs');
+    const tab = await harness.openTab('e2e/harness/store.html');
+    try {
+      const [a, b] = await Promise.all([load('tabs'), storeCall<Loaded | Failed>(tab, 'load', { db: 'tabs', url, model })]);
+      expect([loaded(a).digest, loaded(b).digest]).toEqual([digest, digest]);
+      // The Web Lock makes the second tab wait and read what the first stored.
+      const chunkFetches = [...loaded(a).requests, ...loaded(b).requests].filter((r) => r.startsWith('chunk-'));
+      expect(chunkFetches.sort()).toEqual(['chunk-00000.bin', 'chunk-00001.bin']);
+      expect(await call<Stored[]>('inspect', 'tabs')).toMatchObject([{ state: 'complete', chunks: [0, 1] }]);
+    } finally {
+      await tab.close();
+    }
+  });
+});

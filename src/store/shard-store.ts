@@ -1,0 +1,288 @@
+/**
+ * Memory shards on the device, in IndexedDB (through idb): a second visit
+ * loads with no network at all, a cut download resumes from the last good
+ * chunk, and a stored chunk that fails its checksum is fetched again.
+ *
+ * Records: `shards` holds one record per (model, shard, version) with the
+ * manifest, catalog and a state; `chunks` holds each shard chunk as an
+ * ArrayBuffer keyed by (model, shard, version, chunk index). A version
+ * becomes 'complete' only once every chunk is stored and verified; an older
+ * version of the same shard is deleted only after that. Concurrent loads of
+ * one shard (two tabs) take turns through a Web Lock.
+ */
+import { openDB, type DBSchema, type IDBPDatabase } from 'idb';
+import { parseItems } from '../core/data/prepared-format.ts';
+import { NetworkUnavailableError, ShardError, StorageQuotaError } from '../core/errors.ts';
+import { MemoryAssembler, checkShardModel, parseShardManifest, sha256Hex, type ShardManifest } from '../core/shard-format.ts';
+import type { LoadedShard } from '../shard-fetch.ts';
+
+export const STORE_DB_NAME = 'l2d-memory';
+const DB_VERSION = 1;
+
+type ShardKey = [model: string, shard: string, version: string];
+type ChunkKey = [model: string, shard: string, version: string, index: number];
+
+export interface ShardRecord {
+  /** SHA-256 of the model file the shard was built with. */
+  model: string;
+  /** Which shard: its URL unless the caller names it. */
+  shard: string;
+  /** First 16 hex digits of the manifest's SHA-256: a rebuilt shard is a new version. */
+  version: string;
+  state: 'partial' | 'complete';
+  manifest: ShardManifest;
+  /** items.tsv, once fetched and verified. */
+  catalog?: ArrayBuffer;
+  bytes: number;
+  savedAt: number;
+}
+
+export interface OverlayRecord {
+  model: string;
+  shard: string;
+  /** The user's own samples, oldest first, encoded (float16 bits, unpadded). */
+  rows: { item: number; history: number[]; hidden: Uint16Array; at: number }[];
+  /** Samples seen, for the reservoir policy once the cap is reached. */
+  seen: number;
+}
+
+interface StoreSchema extends DBSchema {
+  shards: { key: ShardKey; value: ShardRecord; indexes: { byShard: [string, string] } };
+  chunks: { key: ChunkKey; value: ArrayBuffer };
+  overlays: { key: [string, string]; value: OverlayRecord };
+}
+
+export interface StorageReport {
+  /** navigator.storage.persisted(): the browser will not evict this origin's data under pressure. */
+  persisted?: boolean;
+  usage?: number;
+  quota?: number;
+}
+
+export interface StoreLoadProgress {
+  loaded: number;
+  total: number;
+  /** Of `loaded`, bytes read from IndexedDB instead of the network. */
+  fromStore: number;
+}
+
+export interface StoreLoadOptions {
+  /** The model in use: a shard built with another is refused. */
+  model: { sha256: string; hiddenSize: number };
+  /** Names the shard (default: its URL), e.g. to keep one copy across mirrors. */
+  shardId?: string;
+  /** Rows to reserve after the shard's (memory updates append there). */
+  spareRows?: number;
+  onProgress?: (p: StoreLoadProgress) => void;
+  /** For tests: the fetch to use. */
+  fetch?: typeof fetch;
+}
+
+export interface StoredShard extends LoadedShard {
+  /** Where the chunks came from. */
+  source: 'network' | 'indexeddb' | 'mixed';
+  version: string;
+  /** Chunks found corrupted in IndexedDB and fetched again. */
+  refetched: number[];
+}
+
+const mb = (bytes: number | undefined) => (bytes === undefined ? '?' : (bytes / 2 ** 20).toFixed(1));
+
+function isQuotaError(error: unknown): boolean {
+  const e = error as { name?: string; inner?: { name?: string } } | undefined;
+  return e?.name === 'QuotaExceededError' || (e?.name === 'AbortError' && e.inner?.name === 'QuotaExceededError');
+}
+
+export async function storageReport(): Promise<StorageReport> {
+  const storage = typeof navigator !== 'undefined' ? navigator.storage : undefined;
+  if (!storage) return {};
+  const [estimate, persisted] = await Promise.all([storage.estimate?.().catch(() => undefined), storage.persisted?.().catch(() => undefined)]);
+  return { persisted, usage: estimate?.usage, quota: estimate?.quota };
+}
+
+/** Asks the browser to keep this origin's data under storage pressure (pages only: workers lack persist()). */
+export async function requestPersistence(): Promise<boolean | undefined> {
+  const storage = typeof navigator !== 'undefined' ? navigator.storage : undefined;
+  return typeof storage?.persist === 'function' ? storage.persist().catch(() => undefined) : undefined;
+}
+
+/** Runs `work` holding a Web Lock by that name (one holder across tabs and workers), or at once where locks are missing. */
+async function withLock<T>(name: string, work: () => Promise<T>): Promise<T> {
+  const locks = typeof navigator !== 'undefined' ? navigator.locks : undefined;
+  return locks ? (locks.request(name, work) as Promise<T>) : work();
+}
+
+export class ShardStore {
+  private constructor(readonly db: IDBPDatabase<StoreSchema>) {}
+
+  static async open(name = STORE_DB_NAME): Promise<ShardStore> {
+    const db = await openDB<StoreSchema>(name, DB_VERSION, {
+      upgrade(db) {
+        db.createObjectStore('shards', { keyPath: ['model', 'shard', 'version'] }).createIndex('byShard', ['model', 'shard']);
+        db.createObjectStore('chunks');
+        db.createObjectStore('overlays', { keyPath: ['model', 'shard'] });
+      },
+    });
+    return new ShardStore(db);
+  }
+
+  close(): void {
+    this.db.close();
+  }
+
+  /** Every stored shard version, complete or not. */
+  async list(): Promise<Omit<ShardRecord, 'catalog' | 'manifest'>[]> {
+    return (await this.db.getAll('shards')).map(({ catalog: _c, manifest: _m, ...rest }) => rest);
+  }
+
+  async storedChunks(model: string, shard: string, version: string): Promise<number[]> {
+    const keys = await this.db.getAllKeys('chunks', IDBKeyRange.bound([model, shard, version, 0], [model, shard, version, Infinity]));
+    return keys.map((k) => k[3]);
+  }
+
+  /**
+   * Loads a shard: chunks already stored (and verified) come from IndexedDB,
+   * the rest from the network, each stored as it arrives. When the manifest
+   * cannot be fetched (offline), the newest complete stored version is used.
+   */
+  async load(url: string, options: StoreLoadOptions): Promise<StoredShard> {
+    const base = url.replace(/\/$/, '');
+    const shard = options.shardId ?? base;
+    const fetchFn = options.fetch ?? fetch.bind(globalThis);
+    let manifestText: string;
+    try {
+      const response = await fetchFn(`${base}/manifest.json`, { cache: 'no-cache' });
+      if (!response.ok) throw new Error(`HTTP ${response.status}`);
+      manifestText = await response.text();
+    } catch (error) {
+      const stored = await this.newestComplete(options.model.sha256, shard);
+      if (!stored) {
+        throw new NetworkUnavailableError(
+          `${base}/manifest.json could not be fetched (${(error as Error).message}) and no complete copy of this memory is stored on this device yet.`,
+        );
+      }
+      return withLock(lockName(stored.model, shard), () => this.fill(base, stored, options, fetchFn, false));
+    }
+    const manifest = parseShardManifest(manifestText, `${base}/manifest.json`);
+    checkShardModel(manifest, options.model);
+    const version = (await sha256Hex(new TextEncoder().encode(manifestText))).slice(0, 16);
+    return withLock(lockName(options.model.sha256, shard), async () => {
+      let record = await this.db.get('shards', [options.model.sha256, shard, version]);
+      if (!record) {
+        const bytes = manifest.chunks.reduce((s, c) => s + c.bytes, 0);
+        record = { model: options.model.sha256, shard, version, state: 'partial', manifest, bytes, savedAt: Date.now() };
+        await this.write(record, () => this.db.put('shards', record!));
+      }
+      const loaded = await this.fill(base, record, options, fetchFn, true);
+      await this.deleteOtherVersions(record);
+      return loaded;
+    });
+  }
+
+  /** Deletes every stored version of a shard (and its chunks). */
+  async deleteShard(model: string, shard: string): Promise<void> {
+    for (const record of await this.db.getAllFromIndex('shards', 'byShard', [model, shard])) await this.deleteVersion(record);
+  }
+
+  private async newestComplete(model: string, shard: string): Promise<ShardRecord | undefined> {
+    const records = (await this.db.getAllFromIndex('shards', 'byShard', [model, shard])).filter((r) => r.state === 'complete');
+    return records.sort((a, b) => b.savedAt - a.savedAt)[0];
+  }
+
+  /** Reads every chunk from the store, fetching what is missing or corrupted (when online), and completes the record. */
+  private async fill(base: string, record: ShardRecord, options: StoreLoadOptions, fetchFn: typeof fetch, online: boolean): Promise<StoredShard> {
+    const { manifest } = record;
+    const key = [record.model, record.shard, record.version] as const;
+    const assembler = new MemoryAssembler(manifest, options.spareRows ?? 0);
+    const total = record.bytes;
+    let loaded = 0;
+    let fromStore = 0;
+    const refetched: number[] = [];
+    const fetchBytes = async (file: string): Promise<ArrayBuffer> => {
+      let response: Response;
+      try {
+        response = await fetchFn(`${base}/${file}`);
+      } catch (error) {
+        throw new NetworkUnavailableError(`${base}/${file} could not be fetched (${(error as Error).message}); the chunks stored so far are kept and the next load resumes from them.`);
+      }
+      if (!response.ok) throw new NetworkUnavailableError(`${base}/${file}: HTTP ${response.status}; the chunks stored so far are kept and the next load resumes from them.`);
+      return response.arrayBuffer();
+    };
+    for (const [index, meta] of manifest.chunks.entries()) {
+      const stored = await this.db.get('chunks', [...key, index]);
+      if (stored) {
+        try {
+          await assembler.add(index, stored);
+          loaded += meta.bytes;
+          fromStore += meta.bytes;
+          options.onProgress?.({ loaded, total, fromStore });
+          continue;
+        } catch (error) {
+          if (!(error instanceof ShardError)) throw error;
+          if (!online) throw new ShardError(`Chunk ${index} of the stored memory is corrupted and cannot be fetched again while offline: ${error.message}`);
+          refetched.push(index);
+          await this.db.delete('chunks', [...key, index]);
+        }
+      } else if (!online) {
+        throw new ShardError(`Chunk ${index} of the stored memory is missing and cannot be fetched while offline.`);
+      }
+      const bytes = await fetchBytes(meta.file);
+      await assembler.add(index, bytes); // verified before it is stored
+      await this.write(record, () => this.db.put('chunks', bytes, [...key, index]));
+      loaded += meta.bytes;
+      options.onProgress?.({ loaded, total, fromStore });
+    }
+    let catalog = record.catalog;
+    if (!catalog || (await sha256Hex(catalog)) !== manifest.catalog.sha256) {
+      if (!online) throw new ShardError('The stored catalog of this memory is corrupted and cannot be fetched again while offline.');
+      catalog = await fetchBytes(manifest.catalog.file);
+      if ((await sha256Hex(catalog)) !== manifest.catalog.sha256) throw new ShardError(`${base}/${manifest.catalog.file} fails its SHA-256 checksum.`);
+    }
+    const items = parseItems(new TextDecoder().decode(catalog), `${base}/${manifest.catalog.file}`);
+    if (items.length !== manifest.itemCount) throw new ShardError(`${base}: the catalog has ${items.length} items; the manifest says ${manifest.itemCount}.`);
+    if (record.state !== 'complete' || record.catalog !== catalog) {
+      const complete: ShardRecord = { ...record, catalog, state: 'complete', savedAt: Date.now() };
+      await this.write(record, () => this.db.put('shards', complete));
+    }
+    const source = fromStore === total ? 'indexeddb' : fromStore === 0 ? 'network' : 'mixed';
+    return { manifest, memory: assembler.finish(), items, source, version: record.version, refetched };
+  }
+
+  /**
+   * One write; on a quota error the unfinished version is deleted (nothing
+   * half-written stays, older complete versions are kept) and a
+   * StorageQuotaError says how much space the shard needs.
+   */
+  private async write(record: ShardRecord, put: () => Promise<unknown>): Promise<void> {
+    try {
+      await put();
+    } catch (error) {
+      if (!isQuotaError(error)) throw error;
+      const current = await this.db.get('shards', [record.model, record.shard, record.version]);
+      if (current?.state !== 'complete') await this.deleteVersion(record).catch(() => undefined);
+      const { usage, quota } = await storageReport();
+      throw new StorageQuotaError(
+        `The browser has no room to store this memory: it needs ${mb(record.bytes)} MB, this site may use ${mb(quota)} MB and ${mb(usage)} MB are in use. Free some space (or allow more storage for this site) and load again; nothing partial was kept.`,
+      );
+    }
+  }
+
+  private async deleteVersion(record: Pick<ShardRecord, 'model' | 'shard' | 'version'>): Promise<void> {
+    const tx = this.db.transaction(['shards', 'chunks'], 'readwrite');
+    await Promise.all([
+      tx.objectStore('chunks').delete(IDBKeyRange.bound([record.model, record.shard, record.version, 0], [record.model, record.shard, record.version, Infinity])),
+      tx.objectStore('shards').delete([record.model, record.shard, record.version]),
+      tx.done,
+    ]);
+  }
+
+  private async deleteOtherVersions(keep: ShardRecord): Promise<void> {
+    for (const record of await this.db.getAllFromIndex('shards', 'byShard', [keep.model, keep.shard])) {
+      if (record.version !== keep.version) await this.deleteVersion(record);
+    }
+  }
+}
+
+function lockName(model: string, shard: string): string {
+  return `l2d-shard ${model} ${shard}`;
+}
