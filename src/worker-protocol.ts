@@ -74,6 +74,8 @@ export interface LoadStatus {
   items: number;
   hiddenSize: number;
   loadMs: number;
+  /** load()'s stages: the model (files + session), the memory (download or IndexedDB, verified), the decoder (upload, centroids). */
+  stageMs: { model: number; memory?: number; decoder?: number };
   /** Where the memory's chunks came from. */
   memorySource?: 'network' | 'indexeddb' | 'mixed';
   /** The origin's storage: persisted flag, usage and quota in bytes. */

@@ -46,6 +46,7 @@ async function load(options: LoadOptions, onProgress?: (p: LoadProgress) => void
   const stored = (options.cache ?? 'indexeddb') === 'indexeddb' && typeof indexedDB !== 'undefined';
   encoder = await BrowserEncoder.create({ ...options, gpuDevice: gpu?.device, fetch: stored ? cachedFetch : undefined });
   onProgress?.({ stage: 'model', loaded: 1, total: 1 });
+  stageMs = { model: performance.now() - t0 };
   decoderChoice = { decoder: options.decoder ?? 'auto', software: gpu?.adapter.isFallbackAdapter ?? false };
   memorySource = undefined;
   storage = undefined;
@@ -66,14 +67,18 @@ async function load(options: LoadOptions, onProgress?: (p: LoadProgress) => void
       loaded = await fetchShard(options.memoryUrl, model, (loaded, total) => onProgress?.({ stage: 'memory', loaded, total }));
       memorySource = 'network';
     }
+    const t1 = performance.now();
+    stageMs.memory = t1 - t0 - stageMs.model;
     onProgress?.({ stage: 'decoder', loaded: 0, total: 1 });
     await useShard(loaded);
     onProgress?.({ stage: 'decoder', loaded: 1, total: 1 });
+    stageMs.decoder = performance.now() - t1;
   }
   return status(performance.now() - t0);
 }
 
 let memorySource: LoadStatus['memorySource'];
+let stageMs: LoadStatus['stageMs'] = { model: 0 };
 let storage: StorageReport | undefined;
 let decoderChoice: { decoder: 'auto' | 'webgpu' | 'cpu'; software: boolean } = { decoder: 'auto', software: false };
 
@@ -97,6 +102,7 @@ function status(loadMs: number): LoadStatus {
     items: shard?.items.length ?? 0,
     hiddenSize: encoder!.hiddenSize,
     loadMs,
+    stageMs,
     ...(memorySource ? { memorySource } : {}),
     ...(storage ? { storage } : {}),
   };
