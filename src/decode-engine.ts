@@ -7,6 +7,8 @@ import { CpuDecoder } from './core/cpu-decoder.ts';
 import type { DecodeOptions, DecodedItem } from './core/decode-options.ts';
 import { InvalidArgumentError, L2DError } from './core/errors.ts';
 import type { L2DMemory } from './core/memory.ts';
+import { computeCentroids } from './core/centroids.ts';
+import { CentroidOverlay, EMPTY_OVERLAY, withOverlay, type OverlayRows } from './core/overlay.ts';
 import { adapterLabel, GpuDecoder, isGpuQuery, requestDecoderDevice, type AdapterDescription, type GpuDecodeTimings, type GpuDecoderOptions, type GpuQuery } from './gpu/index.ts';
 
 export interface DecodeEngineOptions extends GpuDecoderOptions {
@@ -34,6 +36,8 @@ export class DecodeEngine {
   private cpu: CpuDecoder | undefined;
   private reason: string | undefined;
   private adapter: AdapterDescription | undefined;
+  private overlayRows: OverlayRows = EMPTY_OVERLAY;
+  private gpuOverlay: CentroidOverlay | undefined;
 
   private constructor(
     readonly memory: L2DMemory,
@@ -76,6 +80,7 @@ export class DecodeEngine {
       }
       this.gpu = await GpuDecoder.create(gpuDevice, this.memory, this.options);
       this.reason = undefined;
+      if (this.overlayRows.labels.length > 0) await this.applyOverlayOnGpu();
     } catch (error) {
       if (device !== 'auto' || !(error instanceof L2DError)) throw error;
       this.useCpu(error.message);
@@ -109,6 +114,32 @@ export class DecodeEngine {
     }
   }
 
+  /**
+   * A user's own rows after the memory's (memory updates): the decoders
+   * recompute only the touched items' centroids; an empty overlay restores
+   * the memory's own results exactly. Needs `spareRows` >= the overlay's rows.
+   */
+  async setOverlay(rows: OverlayRows): Promise<void> {
+    const spare = this.options.spareRows ?? 0;
+    if (rows.labels.length > spare) throw new InvalidArgumentError(`The overlay has ${rows.labels.length} rows; this engine was made with room for ${spare} (spareRows).`);
+    withOverlay(this.memory, rows); // validates before anything changes
+    this.overlayRows = rows;
+    this.cpu?.setOverlay(rows);
+    if (this.gpu) await this.applyOverlayOnGpu();
+  }
+
+  /** Rows in the overlay now. */
+  get overlaySize(): number {
+    return this.overlayRows.labels.length;
+  }
+
+  private async applyOverlayOnGpu(): Promise<void> {
+    // The shard's own centroids, from the CPU rule the GPU kernels match bit for bit.
+    this.gpuOverlay ??= new CentroidOverlay(this.memory, computeCentroids(this.memory));
+    const merged = withOverlay(this.memory, this.overlayRows);
+    await this.gpu!.setOverlay(merged, this.gpuOverlay.changes(merged));
+  }
+
   /** Stage timings of the last GPU decode (empty on the CPU). */
   get lastTimings(): Partial<GpuDecodeTimings> {
     return this.gpu?.lastTimings ?? {};
@@ -125,7 +156,10 @@ export class DecodeEngine {
   }
 
   private cpuDecoder(): CpuDecoder {
-    this.cpu ??= new CpuDecoder(this.memory);
+    if (!this.cpu) {
+      this.cpu = new CpuDecoder(this.memory);
+      if (this.overlayRows.labels.length > 0) this.cpu.setOverlay(this.overlayRows);
+    }
     return this.cpu;
   }
 }

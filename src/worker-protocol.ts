@@ -29,6 +29,8 @@ export interface LoadOptions {
    * offline and a cut download resumes. 'none': always from the network.
    */
   cache?: 'indexeddb' | 'none';
+  /** Most of the user's own samples kept (memory updates, recordInteraction); default 1024; 0 turns updates off. */
+  overlayCap?: number;
 }
 
 export interface LoadProgress {
@@ -76,6 +78,8 @@ export interface LoadStatus {
   loadMs: number;
   /** load()'s stages: the model (files + session), the memory (download or IndexedDB, verified), the decoder (upload, centroids). */
   stageMs: { model: number; memory?: number; decoder?: number };
+  /** The user's own samples in the memory (memory updates). */
+  overlay?: OverlayStatus;
   /** Where the memory's chunks came from. */
   memorySource?: 'network' | 'indexeddb' | 'mixed';
   /** The origin's storage: persisted flag, usage and quota in bytes. */
@@ -116,10 +120,30 @@ export interface RecommendResult {
   hidden?: Float32Array;
 }
 
+/** A user's interaction: after this history, they chose this item. Ids are catalog ids. */
+export interface InteractionEvent {
+  history: number[];
+  item: number;
+}
+
+export interface OverlayStatus {
+  /** The user's samples in the memory now. */
+  rows: number;
+  cap: number;
+  /** Samples recorded in all (beyond `cap`, a reservoir sample of them is kept). */
+  seen: number;
+  /** Kept in IndexedDB for later visits. */
+  persisted: boolean;
+}
+
 export interface WorkerApi {
   load(options: LoadOptions, onProgress?: (p: LoadProgress) => void): Promise<LoadStatus>;
   recommend(request: RecommendRequest): Promise<RecommendResult>;
   /** Encodes samples with the loaded model into a memory shard (progress in rows). */
   buildMemory(request: BuildMemoryRequest, onProgress?: (rows: number, total: number) => void): Promise<BuiltMemory>;
+  /** Memory updates: encodes the user's (history -> item) sample and adds it to the memory, on this device only. */
+  recordInteraction(event: InteractionEvent): Promise<OverlayStatus>;
+  /** Deletes the user's samples: the recommendations are the memory's own again, exactly. */
+  clearInteractions(): Promise<OverlayStatus>;
   dispose(): Promise<void>;
 }

@@ -5,14 +5,16 @@
  */
 import * as Comlink from 'comlink';
 import { installErrorTransfer } from '../src/comlink-errors.ts';
-import { InvalidArgumentError, L2DError } from '../src/core/errors.ts';
+import { InvalidArgumentError, L2DError, NonFiniteValueError } from '../src/core/errors.ts';
 import { DecodeEngine } from '../src/decode-engine.ts';
 import { BrowserEncoder } from '../src/encoder/browser-encoder.ts';
 import { readFloats, requestDecoderDevice, type DecoderDevice } from '../src/gpu/index.ts';
 import { fetchShard, type LoadedShard } from '../src/shard-fetch.ts';
-import { ShardStore, storageReport, type StorageReport } from '../src/store/shard-store.ts';
+import { ShardStore, storageReport, type OverlayRecord, type StorageReport } from '../src/store/shard-store.ts';
+import type { OverlayRows } from '../src/core/overlay.ts';
+import { isNonFiniteFloat16, toFloat16Bits } from '../src/core/float16.ts';
 import { cachedFetch } from '../src/store/model-cache.ts';
-import type { BuildMemoryRequest, BuiltMemory, LoadOptions, LoadProgress, LoadStatus, RecommendRequest, RecommendResult, WorkerApi } from '../src/worker-protocol.ts';
+import type { BuildMemoryRequest, BuiltMemory, InteractionEvent, OverlayStatus, LoadOptions, LoadProgress, LoadStatus, RecommendRequest, RecommendResult, WorkerApi } from '../src/worker-protocol.ts';
 import { buildShard } from '../src/core/shard-builder.ts';
 import { assembleMemory } from '../src/core/shard-format.ts';
 
@@ -50,15 +52,20 @@ async function load(options: LoadOptions, onProgress?: (p: LoadProgress) => void
   decoderChoice = { decoder: options.decoder ?? 'auto', software: gpu?.adapter.isFallbackAdapter ?? false };
   memorySource = undefined;
   storage = undefined;
+  overlayCap = Math.max(0, Math.floor(options.overlayCap ?? DEFAULT_OVERLAY_CAP));
+  overlay = { model: encoder.sha256, shard: options.memoryUrl ?? 'page-built', rows: [], seen: 0 };
+  overlayPersisted = false;
   if (options.memoryUrl) {
     const model = { sha256: encoder.sha256, hiddenSize: encoder.hiddenSize };
     let loaded: LoadedShard;
     if (stored) {
       const store = await ShardStore.open();
       try {
-        const fromStore = await store.load(options.memoryUrl, { model, onProgress: (p) => onProgress?.({ stage: 'memory', ...p }) });
+        const fromStore = await store.load(options.memoryUrl, { model, spareRows: overlayCap, onProgress: (p) => onProgress?.({ stage: 'memory', ...p }) });
         memorySource = fromStore.source;
         loaded = fromStore;
+        overlay = (await store.getOverlay(model.sha256, options.memoryUrl)) ?? overlay;
+        overlayPersisted = true;
       } finally {
         store.close();
       }
@@ -71,12 +78,17 @@ async function load(options: LoadOptions, onProgress?: (p: LoadProgress) => void
     stageMs.memory = t1 - t0 - stageMs.model;
     onProgress?.({ stage: 'decoder', loaded: 0, total: 1 });
     await useShard(loaded);
+    if (overlay.rows.length > 0) await engine!.setOverlay(overlayRows());
     onProgress?.({ stage: 'decoder', loaded: 1, total: 1 });
     stageMs.decoder = performance.now() - t1;
   }
   return status(performance.now() - t0);
 }
 
+const DEFAULT_OVERLAY_CAP = 1024;
+let overlayCap = DEFAULT_OVERLAY_CAP;
+let overlay: OverlayRecord = { model: '', shard: '', rows: [], seen: 0 };
+let overlayPersisted = false;
 let memorySource: LoadStatus['memorySource'];
 let stageMs: LoadStatus['stageMs'] = { model: 0 };
 let storage: StorageReport | undefined;
@@ -87,7 +99,7 @@ async function useShard(loaded: LoadedShard): Promise<void> {
   const { decoder, software } = decoderChoice;
   // 'auto' would rather use the CPU than a software adapter.
   const onShared = encoder?.outputDevice && decoder !== 'cpu' && !(decoder !== 'webgpu' && software);
-  const next = await DecodeEngine.create(loaded.memory, { device: onShared ? encoder!.outputDevice : decoder });
+  const next = await DecodeEngine.create(loaded.memory, { device: onShared ? encoder!.outputDevice : decoder, spareRows: overlayCap });
   engine?.dispose();
   engine = next;
   shard = loaded;
@@ -103,6 +115,7 @@ function status(loadMs: number): LoadStatus {
     hiddenSize: encoder!.hiddenSize,
     loadMs,
     stageMs,
+    ...(engine ? { overlay: overlayStatus() } : {}),
     ...(memorySource ? { memorySource } : {}),
     ...(storage ? { storage } : {}),
   };
@@ -125,6 +138,9 @@ async function buildMemory(request: BuildMemoryRequest, onProgress?: (rows: numb
     { batch: request.batch, onProgress },
   );
   if (request.activate) {
+    // A new memory, maybe another catalog: the user's overlay of the old one does not apply.
+    overlay = { model: encoder.sha256, shard: 'page-built', rows: [], seen: 0 };
+    overlayPersisted = false;
     await useShard({ manifest: built.manifest, memory: await assembleMemory(built.manifest, built.chunks), items });
   }
   // Own, transferable buffers: the chunks are handed over, not copied.
@@ -139,11 +155,7 @@ async function recommend(request: RecommendRequest): Promise<RecommendResult> {
   if (!engine || !shard) throw new L2DError('invalid-argument', 'No memory is loaded: give load() a memoryUrl, or build one with buildMemory({ activate: true }).');
   const t0 = performance.now();
   const { items } = shard;
-  if (!Array.isArray(request.history) || request.history.length === 0) throw new InvalidArgumentError('The history is empty: give at least one item id.');
-  const unknownItems = request.history.filter((id) => !(Number.isInteger(id) && id >= 0 && id < items.length));
-  const history = request.history.filter((id) => !unknownItems.includes(id));
-  if (history.length === 0) throw new InvalidArgumentError(`None of the history's items is in the catalog (unknown: ${unknownItems.slice(0, 10).join(', ')}).`);
-  if (unknownItems.length > 0) console.warn(`l2d: skipped history items not in the catalog: ${unknownItems.join(', ')}`);
+  const { history, unknownItems } = knownHistory(request.history, items);
   if (!Number.isInteger(request.k) || request.k < 1 || request.k > items.length) {
     throw new InvalidArgumentError(`k must be an integer in 1..${items.length} (the catalog's size), got ${String(request.k)}.`);
   }
@@ -189,6 +201,71 @@ async function recommend(request: RecommendRequest): Promise<RecommendResult> {
   return result;
 }
 
+function overlayRows(): OverlayRows {
+  const dim = encoder!.hiddenSize;
+  const vectors = new Uint16Array(overlay.rows.length * dim);
+  overlay.rows.forEach((r, i) => vectors.set(r.hidden, i * dim));
+  return { vectors, labels: Uint32Array.from(overlay.rows, (r) => r.item) };
+}
+
+function overlayStatus(): OverlayStatus {
+  return { rows: overlay.rows.length, cap: overlayCap, seen: overlay.seen, persisted: overlayPersisted };
+}
+
+/** Checks a history of catalog ids: unknown ids are dropped with a warning, none left is an error. */
+function knownHistory(history: unknown, items: LoadedShard['items']): { history: number[]; unknownItems: number[] } {
+  if (!Array.isArray(history) || history.length === 0) throw new InvalidArgumentError('The history is empty: give at least one item id.');
+  const unknownItems = history.filter((id) => !(Number.isInteger(id) && id >= 0 && id < items.length));
+  const known = history.filter((id) => !unknownItems.includes(id)) as number[];
+  if (known.length === 0) throw new InvalidArgumentError(`None of the history's items is in the catalog (unknown: ${unknownItems.slice(0, 10).join(', ')}).`);
+  if (unknownItems.length > 0) console.warn(`l2d: skipped history items not in the catalog: ${unknownItems.join(', ')}`);
+  return { history: known, unknownItems };
+}
+
+async function recordInteraction(event: InteractionEvent): Promise<OverlayStatus> {
+  if (!encoder || !engine || !shard) throw new L2DError('invalid-argument', 'No memory is loaded: call load() with a memoryUrl first.');
+  const { items } = shard;
+  if (!(Number.isInteger(event?.item) && event.item >= 0 && event.item < items.length)) {
+    throw new InvalidArgumentError(`Unknown item ${String(event?.item)}: the catalog's ids are 0..${items.length - 1}. Nothing was recorded.`);
+  }
+  if (overlayCap === 0) throw new InvalidArgumentError('Memory updates are off (overlayCap 0).');
+  const { history } = knownHistory(event.history, items);
+  const encoded = await encoder.encode([history.map((id) => items[id].title)]);
+  const hidden = Uint16Array.from(encoded.hidden[0], toFloat16Bits);
+  if (hidden.some(isNonFiniteFloat16)) throw new NonFiniteValueError('The encoded interaction');
+  const row = { item: event.item, history, hidden, at: Date.now() };
+  // Reservoir sampling once full: every interaction seen has the same chance to stay.
+  const rows = [...overlay.rows];
+  const seen = overlay.seen + 1;
+  if (rows.length < overlayCap) rows.push(row);
+  else {
+    const j = Math.floor(Math.random() * seen);
+    if (j < overlayCap) rows[j] = row;
+  }
+  const next: OverlayRecord = { ...overlay, rows, seen };
+  // Stored first: if the browser refuses, the memory in use and the stored one stay as they were.
+  if (overlayPersisted) await withStore((store) => store.putOverlay(next));
+  overlay = next;
+  await engine.setOverlay(overlayRows());
+  return overlayStatus();
+}
+
+async function clearInteractions(): Promise<OverlayStatus> {
+  if (overlayPersisted) await withStore((store) => store.deleteOverlay(overlay.model, overlay.shard));
+  overlay = { ...overlay, rows: [], seen: 0 };
+  await engine?.setOverlay(overlayRows());
+  return overlayStatus();
+}
+
+async function withStore<T>(work: (store: ShardStore) => Promise<T>): Promise<T> {
+  const store = await ShardStore.open();
+  try {
+    return await work(store);
+  } finally {
+    store.close();
+  }
+}
+
 /** Encoder and decoder on one GPUDevice: h_t can go from one to the other without a readback. */
 function hiddenOnGpu(): boolean {
   return encoder?.outputDevice !== undefined && engine?.gpuDevice === encoder.outputDevice;
@@ -206,6 +283,8 @@ const api: WorkerApi = {
   load: (options, onProgress) => serial(() => load(options, onProgress)),
   recommend: (request) => serial(() => recommend(request)),
   buildMemory: (request, onProgress) => serial(() => buildMemory(request, onProgress)),
+  recordInteraction: (event) => serial(() => recordInteraction(event)),
+  clearInteractions: () => serial(clearInteractions),
   dispose: () => serial(dispose),
 };
 Comlink.expose(api);

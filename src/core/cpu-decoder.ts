@@ -22,14 +22,41 @@ import {
 import { scanMemory, squaredL2F32 } from './l2-scan.ts';
 import { rowStride, validateMemory, type L2DMemory } from './memory.ts';
 import { topK } from './top-k.ts';
+import { CentroidOverlay, withOverlay, type OverlayRows } from './overlay.ts';
 
 export class CpuDecoder {
-  readonly memory: L2DMemory;
+  /** The shard's rows, then the overlay's (setOverlay). */
+  memory: L2DMemory;
+  private readonly base: L2DMemory;
   private centroidCache: Centroids | undefined;
+  private overlay: CentroidOverlay | undefined;
 
   constructor(memory: L2DMemory) {
     validateMemory(memory);
     this.memory = memory;
+    this.base = memory;
+  }
+
+  /**
+   * Replaces the rows appended after the shard's (a user's own samples):
+   * only the touched items' centroids are recomputed, and an empty overlay
+   * restores the shard's centroids exactly.
+   */
+  setOverlay(rows: OverlayRows): void {
+    const merged = withOverlay(this.base, rows);
+    if (!this.overlay) {
+      this.overlay = new CentroidOverlay(this.base, computeCentroids(this.base));
+      // The cache is updated in place from here on; the tracker keeps the shard's own copy.
+      const { vectors, counts } = this.centroids;
+      this.centroidCache = { vectors: vectors.slice(), counts: counts.slice() };
+    }
+    const cache = this.centroids;
+    const stride = rowStride(this.base.dim);
+    for (const change of this.overlay.changes(merged)) {
+      cache.vectors.set(change.vector, change.item * stride);
+      cache.counts[change.item] = change.count;
+    }
+    this.memory = merged;
   }
 
   get centroids(): Centroids {

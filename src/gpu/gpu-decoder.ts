@@ -19,6 +19,7 @@ import {
 } from '../core/decode-options.ts';
 import { DeviceLostError, GpuError, InvalidArgumentError, MemoryTooLargeError } from '../core/errors.ts';
 import { rowStride, validateMemory, type L2DMemory } from '../core/memory.ts';
+import type { CentroidChange } from '../core/overlay.ts';
 import { readFloats } from './device.ts';
 import { kernelSources } from './kernels.ts';
 
@@ -42,6 +43,8 @@ export interface GpuDecoderOptions {
   maxBindingSize?: number;
   /** Use the native-f16 scan when the device has 'shader-f16' (default true). */
   nativeF16?: boolean;
+  /** Room for this many overlay rows (memory updates, setOverlay) after the memory's own. */
+  spareRows?: number;
 }
 
 export interface GpuDecoderInfo {
@@ -142,12 +145,14 @@ function workgroupsFor(count: number, itemsPerThread = 1): number {
 const SELECT_ITEMS_PER_THREAD = 64;
 
 export class GpuDecoder {
-  readonly memory: L2DMemory;
+  /** The memory's rows, then the overlay's (setOverlay). */
+  memory: L2DMemory;
   readonly info: GpuDecoderInfo;
   lastTimings: GpuDecodeTimings = { encode: 0, gpu: 0, total: 0 };
 
   private lostReason: string | undefined;
   private queue: Promise<unknown> = Promise.resolve();
+  private readonly baseRows: number;
   private destroyed = false;
 
   private constructor(
@@ -159,9 +164,11 @@ export class GpuDecoder {
     private readonly centroids: GPUBuffer,
     private readonly centroidLabels: GPUBuffer,
     private readonly emptyBuffer: GPUBuffer,
+    private readonly spareRows: number,
     info: GpuDecoderInfo,
   ) {
     this.memory = memory;
+    this.baseRows = memory.rows;
     this.info = info;
     device.lost.then((lost) => {
       this.lostReason = lost.message || lost.reason || 'unknown reason';
@@ -185,7 +192,9 @@ export class GpuDecoder {
         throw new MemoryTooLargeError(`${what} needs ${bytes} bytes, more than this device's largest storage binding (${bindingLimit} bytes).`);
       }
     };
-    checkFits(memory.rows * 4, `The label array of ${memory.rows} rows`);
+    const spareRows = options.spareRows ?? 0;
+    checkFits((memory.rows + spareRows) * 4, `The label array of ${memory.rows} rows (+ ${spareRows} spare)`);
+    if (spareRows * rowBytes > partLimit) throw new MemoryTooLargeError(`${spareRows} spare rows take ${spareRows * rowBytes} bytes, more than one storage binding (${partLimit} bytes).`);
     checkFits(memory.itemCount * stride * 4, `The centroids of ${memory.itemCount} items x ${memory.dim} dims`);
 
     const nativeF16 = (options.nativeF16 ?? true) && device.features.has('shader-f16');
@@ -205,12 +214,12 @@ export class GpuDecoder {
       }
       parts.push({ buffer, firstRow, rowCount });
     }
-    const persistent = (array: Uint32Array, label: string) => {
-      const b = device.createBuffer({ size: Math.max(16, Math.ceil(array.byteLength / 16) * 16), usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST, label });
+    const persistent = (array: Uint32Array, label: string, capacity = array.byteLength) => {
+      const b = device.createBuffer({ size: Math.max(16, Math.ceil(capacity / 16) * 16), usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST, label });
       device.queue.writeBuffer(b, 0, array.buffer, array.byteOffset, array.byteLength);
       return b;
     };
-    const labels = persistent(memory.labels, 'memory labels');
+    const labels = persistent(memory.labels, 'memory labels', (memory.rows + spareRows) * 4);
     const emptyBuffer = persistent(new Uint32Array(4), 'empty');
 
     // Centroids: CSR index of rows by item (host, O(N)), sums and means on the GPU.
@@ -221,7 +230,7 @@ export class GpuDecoder {
     );
     const centroids = device.createBuffer({
       size: memory.itemCount * stride * 4,
-      usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC,
+      usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST,
       label: 'centroids',
     });
     const scratch = new Scratch(device);
@@ -250,8 +259,13 @@ export class GpuDecoder {
     if (oom) throw new MemoryTooLargeError(`The GPU ran out of memory while uploading the memory: ${oom.message}`);
     if (validation) throw new GpuError(`WebGPU rejected the decoder's setup: ${validation.message}`);
 
-    return new GpuDecoder(device, memory, pipelines, parts, labels, centroids, centroidLabels, emptyBuffer, {
-      parts: parts.length,
+    if (spareRows > 0) {
+      // The overlay's own part, empty until setOverlay; scans skip empty parts.
+      const buffer = device.createBuffer({ size: Math.max(16, spareRows * rowBytes), usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST, label: 'overlay rows' });
+      parts.push({ buffer, firstRow: memory.rows, rowCount: 0 });
+    }
+    return new GpuDecoder(device, memory, pipelines, parts, labels, centroids, centroidLabels, emptyBuffer, spareRows, {
+      parts: parts.length - (spareRows > 0 ? 1 : 0),
       rowsPerPart,
       nativeF16,
     });
@@ -283,6 +297,42 @@ export class GpuDecoder {
       this.assertUsable();
       try {
         return await readFloats(this.device, this.centroids, 0, this.centroids.size / 4);
+      } catch (error) {
+        throw await this.explain(error);
+      }
+    });
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  /**
+   * Puts a user's overlay rows after the memory's (merged = withOverlay(memory, rows))
+   * and writes the changed items' centroids (CentroidOverlay.changes): an
+   * update costs the overlay's rows and the touched items, not a re-upload.
+   */
+  setOverlay(merged: L2DMemory, changes: CentroidChange[]): Promise<void> {
+    const run = this.queue.then(async () => {
+      this.assertUsable();
+      const n = merged.rows - this.baseRows;
+      if (merged.dim !== this.memory.dim || merged.itemCount !== this.memory.itemCount || n < 0) throw new InvalidArgumentError('The overlay memory does not extend this decoder\'s memory.');
+      if (n > this.spareRows) throw new InvalidArgumentError(`The overlay has ${n} rows; this decoder was made with room for ${this.spareRows} (spareRows).`);
+      const stride = rowStride(merged.dim);
+      const part = this.parts[this.parts.length - 1];
+      const queue = this.device.queue;
+      if (n > 0) {
+        const rows = merged.vectors.subarray(this.baseRows * stride, merged.rows * stride);
+        queue.writeBuffer(part.buffer, 0, rows.buffer, rows.byteOffset, rows.byteLength);
+        const labels = merged.labels.subarray(this.baseRows, merged.rows);
+        queue.writeBuffer(this.labels, this.baseRows * 4, labels.buffer, labels.byteOffset, labels.byteLength);
+      }
+      for (const c of changes) {
+        queue.writeBuffer(this.centroids, c.item * stride * 4, c.vector.buffer, c.vector.byteOffset, stride * 4);
+        queue.writeBuffer(this.centroidLabels, c.item * 4, new Uint32Array([c.count > 0 ? c.item : INVALID]));
+      }
+      if (this.spareRows > 0) part.rowCount = n;
+      this.memory = merged;
+      try {
+        await queue.onSubmittedWorkDone();
       } catch (error) {
         throw await this.explain(error);
       }
@@ -387,6 +437,7 @@ export class GpuDecoder {
       const rowKeys = scratch.storage(Q * N * 4, 'row keys');
       let pass = beginPass('scan');
       for (const part of this.parts) {
+        if (part.rowCount === 0) continue;
         const params = scratch.uniform([part.rowCount, part.firstRow, strideVec4, N, excludeWords], 'scan params');
         pass.setPipeline(pipelines.scanF16);
         pass.setBindGroup(0, bind(device, pipelines.layouts.scan, [params, part.buffer, this.labels, excluded, queryBuffer, rowKeys]));
@@ -409,6 +460,7 @@ export class GpuDecoder {
       pass.setBindGroup(0, localBind(baseParams, this.parts[0].buffer));
       pass.dispatchWorkgroups(Math.ceil(slots / WORKGROUP), Q);
       for (const part of this.parts) {
+        if (part.rowCount === 0) continue;
         const params = scratch.uniform([slots, strideVec4, part.firstRow, part.rowCount], 'local params');
         pass.setPipeline(pipelines.local.accumulate);
         pass.setBindGroup(0, localBind(params, part.buffer));

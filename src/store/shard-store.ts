@@ -179,6 +179,25 @@ export class ShardStore {
     });
   }
 
+  async getOverlay(model: string, shard: string): Promise<OverlayRecord | undefined> {
+    return this.db.get('overlays', [model, shard]);
+  }
+
+  /** Stores a user's overlay whole (one record, so a failed write leaves the previous one). */
+  async putOverlay(record: OverlayRecord): Promise<void> {
+    try {
+      await this.db.put('overlays', record);
+    } catch (error) {
+      if (!isQuotaError(error)) throw error;
+      const { usage, quota } = await storageReport();
+      throw new StorageQuotaError(`The browser has no room to store your interactions (this site may use ${mb(quota)} MB, ${mb(usage)} MB are in use); the previous ones are kept.`);
+    }
+  }
+
+  async deleteOverlay(model: string, shard: string): Promise<void> {
+    await this.db.delete('overlays', [model, shard]);
+  }
+
   /** Deletes every stored version of a shard (and its chunks). */
   async deleteShard(model: string, shard: string): Promise<void> {
     for (const record of await this.db.getAllFromIndex('shards', 'byShard', [model, shard])) await this.deleteVersion(record);

@@ -1,0 +1,106 @@
+/**
+ * Memory updates in Chromium: a user's interactions are encoded in the
+ * worker, stored in IndexedDB and added to the decoder; the GPU decoder's
+ * incremental update gives exactly what the CPU reference gives on the
+ * stored overlay, a later visit gets them back, and deleting them restores
+ * the original top-K exactly.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openHarness, type HarnessPage } from './browser.ts';
+
+const MODEL = '/models/movielens-demo';
+const MEMORY = `${MODEL}/memory/train-q4-f0.3`;
+const WASM = '/node_modules/onnxruntime-web/dist/';
+
+type Outcome<T> = { ok: true; value: T } | { ok: false; name: string; message: string; code?: string };
+interface Item {
+  id: number;
+  distance: number;
+  source: string;
+}
+interface Overlay {
+  rows: number;
+  cap: number;
+  seen: number;
+  persisted: boolean;
+}
+
+let harness: HarnessPage;
+beforeAll(async () => {
+  harness = await openHarness('e2e/harness/recommend.html');
+});
+afterAll(async () => {
+  await harness?.close();
+});
+
+const call = <T>(fn: string, arg?: unknown) =>
+  harness.page.evaluate(([f, a]) => (globalThis as unknown as Record<string, Record<string, (x: unknown) => Promise<unknown>>>).l2dFlow[f as string](a), [fn, arg] as const) as Promise<Outcome<T>>;
+const value = <T>(o: Outcome<T>): T => {
+  if (!o.ok) throw new Error(`${o.name}: ${o.message}`);
+  return o.value;
+};
+const load = async (decoder: 'webgpu' | 'cpu', extra: Record<string, unknown> = {}) =>
+  value(await call<{ overlay: Overlay; decoder: { decoder: string } }>('load', { modelUrl: MODEL, memoryUrl: MEMORY, device: 'wasm', decoder, wasmPaths: WASM, ...extra }));
+const history = [12, 40, 41, 42, 100];
+const both = async () => ({
+  global: value(await call<{ items: Item[] }>('recommend', { history, k: 30 })).items,
+  local: value(await call<{ items: Item[] }>('recommend', { history, k: 30, strategy: 'local', m: 200 })).items,
+});
+
+describe('memory updates', () => {
+  it('adds the user\'s samples incrementally on the GPU, equal to the CPU reference, kept across visits, and removed exactly', async () => {
+    const gpuLoad = await load('webgpu');
+    expect(gpuLoad.decoder.decoder).toBe('webgpu');
+    expect(gpuLoad.overlay).toEqual({ rows: 0, cap: 1024, seen: 0, persisted: true });
+    const before = await both();
+    // An item far down the list: after the user chose it (after this very history) three times, it must rise.
+    const { id: chosen, distance: before250 } = value(await call<{ items: Item[] }>('recommend', { history, k: 300 })).items[250];
+    expect(before.global.map((i) => i.id)).not.toContain(chosen);
+    let overlay: Overlay | undefined;
+    for (let i = 0; i < 3; i++) overlay = value(await call<Overlay>('recordInteraction', { history, item: chosen }));
+    expect(overlay).toEqual({ rows: 3, cap: 1024, seen: 3, persisted: true });
+    const afterGpu = await both();
+    // The three new rows are this very prompt's h_t: the nearest rows, so the item leads L2D-L.
+    expect(afterGpu.local[0]).toMatchObject({ id: chosen, source: 'local' });
+    // Its centroid moved towards this h_t.
+    const distanceOf = async () => value(await call<{ items: Item[] }>('recommend', { history, k: 300 })).items.find((i) => i.id === chosen)?.distance ?? Infinity;
+    expect(await distanceOf()).toBeLessThan(before250);
+
+    // A later visit (CPU decoder this time) reads the overlay back from IndexedDB: the same numbers.
+    const cpuLoad = await load('cpu');
+    expect(cpuLoad.overlay).toEqual({ rows: 3, cap: 1024, seen: 3, persisted: true });
+    expect(await both()).toEqual(afterGpu);
+
+    // Bad input changes nothing.
+    const unknown = await call('recordInteraction', { history, item: 1e9 });
+    expect(!unknown.ok && [unknown.name, unknown.message]).toEqual(['InvalidArgumentError', expect.stringMatching(/Unknown item 1000000000.*Nothing was recorded/)]);
+    const empty = await call('recordInteraction', { history: [], item: chosen });
+    expect(!empty.ok && empty.message).toMatch(/history is empty/);
+    expect(await both()).toEqual(afterGpu);
+
+    // Deleting restores the original top-K exactly, on the CPU now and on the GPU after a reload.
+    expect(value(await call<Overlay>('clearInteractions'))).toEqual({ rows: 0, cap: 1024, seen: 0, persisted: true });
+    expect(await both()).toEqual(before);
+    expect((await load('webgpu')).overlay.rows).toBe(0);
+    expect(await both()).toEqual(before);
+  });
+
+  it('the GPU decoder restores exactly after an update and a delete without a reload', async () => {
+    await load('webgpu');
+    value(await call('clearInteractions')); // whatever an earlier test left
+    const before = await both();
+    value(await call('recordInteraction', { history: [7, 8, 9], item: 3 }));
+    expect(await both()).not.toEqual(before);
+    value(await call('clearInteractions'));
+    expect(await both()).toEqual(before);
+  });
+
+  it('keeps at most overlayCap samples (a reservoir of all recorded)', async () => {
+    await load('cpu', { overlayCap: 2 });
+    value(await call('clearInteractions'));
+    let overlay: Overlay | undefined;
+    for (const item of [1, 2, 3, 4]) overlay = value(await call<Overlay>('recordInteraction', { history, item }));
+    expect(overlay).toEqual({ rows: 2, cap: 2, seen: 4, persisted: true });
+    value(await call('clearInteractions'));
+  });
+});

@@ -1,0 +1,108 @@
+/**
+ * Memory updates: a user's own (history -> item) rows appended after the
+ * shard's rows. Because they come after every shard row, an item's centroid
+ * with the overlay is its float32 sum continued over its overlay rows: the
+ * decoders recompute only the touched items' centroids (the same numbers a
+ * rebuild from scratch gives), and dropping the overlay writes the shard's
+ * own centroids back, exactly.
+ */
+import { groupRowsByItem, meanOfRows, type Centroids, type RowsByItem } from './centroids.ts';
+import { InvalidArgumentError } from './errors.ts';
+import { isNonFiniteFloat16 } from './float16.ts';
+import { rowStride, type L2DMemory } from './memory.ts';
+
+export interface OverlayRows {
+  /** Unpadded rows x dim float16 bits. */
+  vectors: Uint16Array;
+  labels: Uint32Array;
+}
+
+export const EMPTY_OVERLAY: OverlayRows = { vectors: new Uint16Array(0), labels: new Uint32Array(0) };
+
+/** One item's centroid to write: its mean (rowStride floats) and row count (0: no representation). */
+export interface CentroidChange {
+  item: number;
+  vector: Float32Array;
+  count: number;
+}
+
+/**
+ * The shard's memory with the overlay rows after it. Where the shard's
+ * arrays were allocated with spare room (MemoryAssembler's spareRows) the
+ * result is a view over them (no copy); otherwise a copy.
+ */
+export function withOverlay(base: L2DMemory, overlay: OverlayRows): L2DMemory {
+  const { dim, itemCount } = base;
+  const n = overlay.labels.length;
+  if (overlay.vectors.length !== n * dim) throw new InvalidArgumentError(`The overlay has ${overlay.vectors.length} values for ${n} rows of ${dim} dims.`);
+  for (let r = 0; r < n; r++) {
+    if (overlay.labels[r] >= itemCount) throw new InvalidArgumentError(`Overlay row ${r} has item ${overlay.labels[r]}, outside the ${itemCount} items.`);
+  }
+  if (n === 0) return base;
+  const stride = rowStride(dim);
+  const rows = base.rows + n;
+  const vectorRoom = (base.vectors.buffer.byteLength - base.vectors.byteOffset) / 2;
+  const labelRoom = (base.labels.buffer.byteLength - base.labels.byteOffset) / 4;
+  let vectors: Uint16Array;
+  let labels: Uint32Array;
+  if (vectorRoom >= rows * stride && labelRoom >= rows) {
+    vectors = new Uint16Array(base.vectors.buffer, base.vectors.byteOffset, rows * stride);
+    labels = new Uint32Array(base.labels.buffer, base.labels.byteOffset, rows);
+  } else {
+    vectors = new Uint16Array(rows * stride);
+    vectors.set(base.vectors);
+    labels = new Uint32Array(rows);
+    labels.set(base.labels);
+  }
+  for (let r = 0; r < n; r++) {
+    const at = (base.rows + r) * stride;
+    for (let c = 0; c < dim; c++) {
+      const h = overlay.vectors[r * dim + c];
+      if (isNonFiniteFloat16(h)) throw new InvalidArgumentError(`Overlay row ${r} holds NaN or Infinity in dimension ${c}.`);
+      vectors[at + c] = h;
+    }
+    vectors.fill(0, at + dim, at + stride);
+    labels[base.rows + r] = overlay.labels[r];
+  }
+  return { dim, rows, itemCount, vectors, labels };
+}
+
+/** Tracks which items an overlay touched, to recompute them and to restore the shard's centroids. */
+export class CentroidOverlay {
+  private readonly byItem: RowsByItem;
+  private touched = new Set<number>();
+
+  constructor(
+    private readonly base: L2DMemory,
+    private readonly baseCentroids: Centroids,
+  ) {
+    this.byItem = groupRowsByItem(base.labels, base.itemCount);
+  }
+
+  /** Centroid values for every item touched by the previous or the new overlay (merged = withOverlay(base, overlay)). */
+  changes(merged: L2DMemory): CentroidChange[] {
+    const stride = rowStride(this.base.dim);
+    const overlayRows = new Map<number, number[]>();
+    for (let r = this.base.rows; r < merged.rows; r++) {
+      const v = merged.labels[r];
+      if (!overlayRows.has(v)) overlayRows.set(v, []);
+      overlayRows.get(v)!.push(r);
+    }
+    const out: CentroidChange[] = [];
+    for (const item of new Set([...this.touched, ...overlayRows.keys()])) {
+      const extra = overlayRows.get(item);
+      if (!extra) {
+        // Back to the shard's own centroid, bit for bit.
+        const vector = this.baseCentroids.vectors.slice(item * stride, (item + 1) * stride);
+        out.push({ item, vector, count: this.baseCentroids.counts[item] });
+        continue;
+      }
+      const rows = [...this.byItem.rowIds.subarray(this.byItem.offsets[item], this.byItem.offsets[item + 1]), ...extra];
+      const vector = new Float32Array(stride);
+      meanOfRows(merged, rows, vector, 0);
+      out.push({ item, vector, count: rows.length });
+    }
+    this.touched = new Set(overlayRows.keys());
+    return out.sort((a, b) => a.item - b.item);
+  }
+}
