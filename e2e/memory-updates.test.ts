@@ -95,6 +95,25 @@ describe('memory updates', () => {
     expect(await both()).toEqual(before);
   });
 
+  it('cold-start centroids: the same ranking on the GPU and the CPU, with items no row carries', async () => {
+    const gpu = await load('webgpu', { coldStart: 'similar-titles' });
+    value(await call('clearInteractions'));
+    const coldItems = (gpu as unknown as { coldStartItems: number }).coldStartItems;
+    expect(coldItems).toBeGreaterThan(100);
+    const onGpu = await both();
+    // The full L2D-G ranking: items without a centroid are missing from it unless the rule gave them one.
+    const ranked = async () => value(await call<{ items: Item[] }>('recommend', { history, k: 3496 })).items.length;
+    const rankedWithRule = await ranked();
+    const cpu = await load('cpu', { coldStart: 'similar-titles' });
+    expect((cpu as unknown as { coldStartItems: number }).coldStartItems).toBe(coldItems);
+    expect(await both()).toEqual(onGpu);
+    const off = await load('cpu');
+    expect((off as unknown as { coldStartItems?: number }).coldStartItems).toBeUndefined();
+    expect(rankedWithRule - (await ranked())).toBe(coldItems);
+    const bad = await call('load', { modelUrl: MODEL, memoryUrl: MEMORY, device: 'wasm', wasmPaths: WASM, coldStart: 'magic' });
+    expect(!bad.ok && bad.message).toBe('coldStart must be one of none, similar-titles, got "magic".');
+  });
+
   it('keeps at most overlayCap samples (a reservoir of all recorded)', async () => {
     await load('cpu', { overlayCap: 2 });
     value(await call('clearInteractions'));

@@ -6,9 +6,9 @@
 import { CpuDecoder } from './core/cpu-decoder.ts';
 import type { DecodeOptions, DecodedItem } from './core/decode-options.ts';
 import { InvalidArgumentError, L2DError } from './core/errors.ts';
-import type { L2DMemory } from './core/memory.ts';
+import { rowStride, type L2DMemory } from './core/memory.ts';
 import { computeCentroids } from './core/centroids.ts';
-import { CentroidOverlay, EMPTY_OVERLAY, withOverlay, type OverlayRows } from './core/overlay.ts';
+import { applyCentroidChanges, CentroidOverlay, EMPTY_OVERLAY, withOverlay, type OverlayRows } from './core/overlay.ts';
 import { adapterLabel, GpuDecoder, isGpuQuery, requestDecoderDevice, type AdapterDescription, type GpuDecodeTimings, type GpuDecoderOptions, type GpuQuery } from './gpu/index.ts';
 
 export interface DecodeEngineOptions extends GpuDecoderOptions {
@@ -135,7 +135,8 @@ export class DecodeEngine {
 
   private async applyOverlayOnGpu(): Promise<void> {
     // The shard's own centroids, from the CPU rule the GPU kernels match bit for bit.
-    this.gpuOverlay ??= new CentroidOverlay(this.memory, computeCentroids(this.memory));
+    const stride = rowStride(this.memory.dim);
+    this.gpuOverlay ??= new CentroidOverlay(this.memory, applyCentroidChanges(computeCentroids(this.memory), this.options.extraCentroids ?? [], stride));
     const merged = withOverlay(this.memory, this.overlayRows);
     await this.gpu!.setOverlay(merged, this.gpuOverlay.changes(merged));
   }
@@ -157,7 +158,7 @@ export class DecodeEngine {
 
   private cpuDecoder(): CpuDecoder {
     if (!this.cpu) {
-      this.cpu = new CpuDecoder(this.memory);
+      this.cpu = new CpuDecoder(this.memory, { extraCentroids: this.options.extraCentroids });
       if (this.overlayRows.labels.length > 0) this.cpu.setOverlay(this.overlayRows);
     }
     return this.cpu;

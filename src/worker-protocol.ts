@@ -29,6 +29,12 @@ export interface LoadOptions {
    * offline and a cut download resumes. 'none': always from the network.
    */
   cache?: 'indexeddb' | 'none';
+  /**
+   * Cold-start items (never a training target, so without memory rows):
+   * 'similar-titles' gives them the centroid of the items with the most
+   * similar titles (src/core/cold-start.ts; measured in docs/MEMORY.md). Default 'none'.
+   */
+  coldStart?: import('./core/cold-start.ts').ColdStartRule;
   /** Most of the user's own samples kept (memory updates, recordInteraction); default 1024; 0 turns updates off. */
   overlayCap?: number;
 }
@@ -78,6 +84,8 @@ export interface LoadStatus {
   loadMs: number;
   /** load()'s stages: the model (files + session), the memory (download or IndexedDB, verified), the decoder (upload, centroids). */
   stageMs: { model: number; memory?: number; decoder?: number };
+  /** Items the cold-start rule gave a centroid. */
+  coldStartItems?: number;
   /** The user's own samples in the memory (memory updates). */
   overlay?: OverlayStatus;
   /** Where the memory's chunks came from. */

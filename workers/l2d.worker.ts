@@ -12,6 +12,9 @@ import { readFloats, requestDecoderDevice, type DecoderDevice } from '../src/gpu
 import { fetchShard, type LoadedShard } from '../src/shard-fetch.ts';
 import { ShardStore, storageReport, type OverlayRecord, type StorageReport } from '../src/store/shard-store.ts';
 import type { OverlayRows } from '../src/core/overlay.ts';
+import { coldStartCentroids, COLD_START_RULES, type ColdStartRule } from '../src/core/cold-start.ts';
+import { computeCentroids } from '../src/core/centroids.ts';
+import { rowStride } from '../src/core/memory.ts';
 import { isNonFiniteFloat16, toFloat16Bits } from '../src/core/float16.ts';
 import { cachedFetch } from '../src/store/model-cache.ts';
 import type { BuildMemoryRequest, BuiltMemory, InteractionEvent, OverlayStatus, LoadOptions, LoadProgress, LoadStatus, RecommendRequest, RecommendResult, WorkerApi } from '../src/worker-protocol.ts';
@@ -49,7 +52,8 @@ async function load(options: LoadOptions, onProgress?: (p: LoadProgress) => void
   encoder = await BrowserEncoder.create({ ...options, gpuDevice: gpu?.device, fetch: stored ? cachedFetch : undefined });
   onProgress?.({ stage: 'model', loaded: 1, total: 1 });
   stageMs = { model: performance.now() - t0 };
-  decoderChoice = { decoder: options.decoder ?? 'auto', software: gpu?.adapter.isFallbackAdapter ?? false };
+  decoderChoice = { decoder: options.decoder ?? 'auto', software: gpu?.adapter.isFallbackAdapter ?? false, coldStart: options.coldStart ?? 'none' };
+  if (!COLD_START_RULES.includes(decoderChoice.coldStart)) throw new InvalidArgumentError(`coldStart must be one of ${COLD_START_RULES.join(', ')}, got "${String(options.coldStart)}".`);
   memorySource = undefined;
   storage = undefined;
   overlayCap = Math.max(0, Math.floor(options.overlayCap ?? DEFAULT_OVERLAY_CAP));
@@ -92,14 +96,20 @@ let overlayPersisted = false;
 let memorySource: LoadStatus['memorySource'];
 let stageMs: LoadStatus['stageMs'] = { model: 0 };
 let storage: StorageReport | undefined;
-let decoderChoice: { decoder: 'auto' | 'webgpu' | 'cpu'; software: boolean } = { decoder: 'auto', software: false };
+let decoderChoice: { decoder: 'auto' | 'webgpu' | 'cpu'; software: boolean; coldStart: ColdStartRule } = { decoder: 'auto', software: false, coldStart: 'none' };
+let coldStartItems: number | undefined;
 
 /** Makes a shard the worker's memory, with a decode engine on the encoder's device when it shares ours. */
 async function useShard(loaded: LoadedShard): Promise<void> {
   const { decoder, software } = decoderChoice;
   // 'auto' would rather use the CPU than a software adapter.
   const onShared = encoder?.outputDevice && decoder !== 'cpu' && !(decoder !== 'webgpu' && software);
-  const next = await DecodeEngine.create(loaded.memory, { device: onShared ? encoder!.outputDevice : decoder, spareRows: overlayCap });
+  const extraCentroids =
+    decoderChoice.coldStart === 'similar-titles'
+      ? coldStartCentroids(loaded.items.map((item) => item.title), computeCentroids(loaded.memory), rowStride(loaded.memory.dim))
+      : undefined;
+  coldStartItems = extraCentroids?.length;
+  const next = await DecodeEngine.create(loaded.memory, { device: onShared ? encoder!.outputDevice : decoder, spareRows: overlayCap, extraCentroids });
   engine?.dispose();
   engine = next;
   shard = loaded;
@@ -116,6 +126,7 @@ function status(loadMs: number): LoadStatus {
     loadMs,
     stageMs,
     ...(engine ? { overlay: overlayStatus() } : {}),
+    ...(coldStartItems !== undefined ? { coldStartItems } : {}),
     ...(memorySource ? { memorySource } : {}),
     ...(storage ? { storage } : {}),
   };

@@ -22,7 +22,12 @@ import {
 import { scanMemory, squaredL2F32 } from './l2-scan.ts';
 import { rowStride, validateMemory, type L2DMemory } from './memory.ts';
 import { topK } from './top-k.ts';
-import { CentroidOverlay, withOverlay, type OverlayRows } from './overlay.ts';
+import { applyCentroidChanges, CentroidOverlay, withOverlay, type CentroidChange, type OverlayRows } from './overlay.ts';
+
+export interface CpuDecoderOptions {
+  /** Centroids for items without rows (cold-start rule, src/core/cold-start.ts). */
+  extraCentroids?: readonly CentroidChange[];
+}
 
 export class CpuDecoder {
   /** The shard's rows, then the overlay's (setOverlay). */
@@ -31,10 +36,18 @@ export class CpuDecoder {
   private centroidCache: Centroids | undefined;
   private overlay: CentroidOverlay | undefined;
 
-  constructor(memory: L2DMemory) {
+  constructor(
+    memory: L2DMemory,
+    private readonly options: CpuDecoderOptions = {},
+  ) {
     validateMemory(memory);
     this.memory = memory;
     this.base = memory;
+  }
+
+  /** The shard's own centroids (with the cold-start ones), before any overlay. */
+  private baseCentroids(): Centroids {
+    return applyCentroidChanges(computeCentroids(this.base), this.options.extraCentroids ?? [], rowStride(this.base.dim));
   }
 
   /**
@@ -45,22 +58,17 @@ export class CpuDecoder {
   setOverlay(rows: OverlayRows): void {
     const merged = withOverlay(this.base, rows);
     if (!this.overlay) {
-      this.overlay = new CentroidOverlay(this.base, computeCentroids(this.base));
+      this.overlay = new CentroidOverlay(this.base, this.baseCentroids());
       // The cache is updated in place from here on; the tracker keeps the shard's own copy.
       const { vectors, counts } = this.centroids;
       this.centroidCache = { vectors: vectors.slice(), counts: counts.slice() };
     }
-    const cache = this.centroids;
-    const stride = rowStride(this.base.dim);
-    for (const change of this.overlay.changes(merged)) {
-      cache.vectors.set(change.vector, change.item * stride);
-      cache.counts[change.item] = change.count;
-    }
+    applyCentroidChanges(this.centroids, this.overlay.changes(merged), rowStride(this.base.dim));
     this.memory = merged;
   }
 
   get centroids(): Centroids {
-    this.centroidCache ??= computeCentroids(this.memory);
+    this.centroidCache ??= this.baseCentroids();
     return this.centroidCache;
   }
 

@@ -26,6 +26,15 @@ export interface CentroidChange {
   count: number;
 }
 
+/** Writes centroid changes into centroids (in place). */
+export function applyCentroidChanges(centroids: Centroids, changes: readonly CentroidChange[], stride: number): Centroids {
+  for (const change of changes) {
+    centroids.vectors.set(change.vector, change.item * stride);
+    centroids.counts[change.item] = change.count;
+  }
+  return centroids;
+}
+
 /**
  * The shard's memory with the overlay rows after it. Where the shard's
  * arrays were allocated with spare room (MemoryAssembler's spareRows) the

@@ -45,6 +45,8 @@ export interface GpuDecoderOptions {
   nativeF16?: boolean;
   /** Room for this many overlay rows (memory updates, setOverlay) after the memory's own. */
   spareRows?: number;
+  /** Centroids for items without rows (cold-start rule, src/core/cold-start.ts). */
+  extraCentroids?: readonly CentroidChange[];
 }
 
 export interface GpuDecoderInfo {
@@ -103,6 +105,14 @@ const u32Bits = new Uint32Array(f32Bits.buffer);
 function bitsToFloat(bits: number): number {
   u32Bits[0] = bits;
   return f32Bits[0];
+}
+
+/** Overwrites some items' centroids (and whether they have one) in place. */
+function writeCentroids(device: GPUDevice, centroids: GPUBuffer, centroidLabels: GPUBuffer, changes: readonly CentroidChange[], stride: number): void {
+  for (const c of changes) {
+    device.queue.writeBuffer(centroids, c.item * stride * 4, c.vector.buffer, c.vector.byteOffset, stride * 4);
+    device.queue.writeBuffer(centroidLabels, c.item * 4, new Uint32Array([c.count > 0 ? c.item : INVALID]));
+  }
 }
 
 /** Buffers made for one decode, destroyed together afterwards. */
@@ -259,6 +269,10 @@ export class GpuDecoder {
     if (oom) throw new MemoryTooLargeError(`The GPU ran out of memory while uploading the memory: ${oom.message}`);
     if (validation) throw new GpuError(`WebGPU rejected the decoder's setup: ${validation.message}`);
 
+    if (options.extraCentroids?.length) {
+      writeCentroids(device, centroids, centroidLabels, options.extraCentroids, stride);
+      await device.queue.onSubmittedWorkDone();
+    }
     if (spareRows > 0) {
       // The overlay's own part, empty until setOverlay; scans skip empty parts.
       const buffer = device.createBuffer({ size: Math.max(16, spareRows * rowBytes), usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST, label: 'overlay rows' });
@@ -325,10 +339,7 @@ export class GpuDecoder {
         const labels = merged.labels.subarray(this.baseRows, merged.rows);
         queue.writeBuffer(this.labels, this.baseRows * 4, labels.buffer, labels.byteOffset, labels.byteLength);
       }
-      for (const c of changes) {
-        queue.writeBuffer(this.centroids, c.item * stride * 4, c.vector.buffer, c.vector.byteOffset, stride * 4);
-        queue.writeBuffer(this.centroidLabels, c.item * 4, new Uint32Array([c.count > 0 ? c.item : INVALID]));
-      }
+      writeCentroids(this.device, this.centroids, this.centroidLabels, changes, stride);
       if (this.spareRows > 0) part.rowCount = n;
       this.memory = merged;
       try {

@@ -7,6 +7,8 @@
  *   npm run evaluate -- --data DIR --method popular              (popular | cooccurrence | all)
  *   npm run evaluate -- --data DIR --rankings my-rankings.tsv    (line: sample index <TAB> item ids, best first)
  *   npm run evaluate -- --data DIR --model MODEL --memory SHARD [--dtype q4] [--m 100,1000 | none] [--limit N]   (L2D-G and L2D-L)
+ *        [--cold-start similar-titles]   also with the cold-start rule (src/core/cold-start.ts); a second table scores
+ *                                         the samples whose target has no memory row
  */
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -17,6 +19,8 @@ import { DataFormatError, L2DError } from '../../src/core/errors.ts';
 import { evaluateRankings } from '../../src/core/evaluate.ts';
 import { METRIC_KS, metricsTable, type MetricValues } from '../../src/core/metrics.ts';
 import { CpuDecoder } from '../../src/core/cpu-decoder.ts';
+import { coldStartCentroids, COLD_START_RULES, type ColdStartRule } from '../../src/core/cold-start.ts';
+import { rowStride } from '../../src/core/memory.ts';
 import { readText } from '../lib/files.ts';
 import { loadNodeEncoder } from '../lib/onnx-encoder.ts';
 import { ProgressBar } from '../lib/progress.ts';
@@ -69,6 +73,11 @@ export interface L2DEvaluation {
   /** Top-MAX_K lists per method, per sample (for overlap studies). */
   rankings: Map<string, Uint32Array[]>;
   encodeMs: number;
+  /** The same methods on the samples whose target has no memory row (cold-start targets). */
+  coldRows: { method: string; values: MetricValues }[];
+  coldSamples: number;
+  /** Cold items given a centroid by the cold-start rule (with coldStart). */
+  coldStartItems?: number;
 }
 
 /**
@@ -81,7 +90,7 @@ export async function evaluateL2D(
   split: Split,
   modelFolder: string,
   memoryFolder: string,
-  options: { dtype?: string; ms?: number[]; limit?: number; quiet?: boolean } = {},
+  options: { dtype?: string; ms?: number[]; limit?: number; quiet?: boolean; coldStart?: ColdStartRule } = {},
 ): Promise<L2DEvaluation> {
   const encoder = await loadNodeEncoder(modelFolder, options.dtype ?? 'q4');
   const { memory } = await loadShard(memoryFolder, { sha256: encoder.sha256, hiddenSize: encoder.hiddenSize });
@@ -97,16 +106,33 @@ export async function evaluateL2D(
   if (!options.quiet) bar.finish(queries.length);
   const encodeMs = performance.now() - t0;
   await encoder.release();
-  const decoder = new CpuDecoder(memory);
+  const decoders: [string, CpuDecoder][] = [['', new CpuDecoder(memory)]];
+  let coldStartItems: number | undefined;
+  if (options.coldStart && options.coldStart !== 'none') {
+    const extraCentroids = coldStartCentroids(
+      data.items.map((item) => item.title),
+      decoders[0][1].centroids,
+      rowStride(memory.dim),
+    );
+    coldStartItems = extraCentroids.length;
+    decoders.push([` + cold start (${options.coldStart})`, new CpuDecoder(memory, { extraCentroids })]);
+  }
   const methods: [string, Parameters<CpuDecoder['decode']>[1]][] = [['L2D-G', { k: MAX_K, strategy: 'global' }]];
   for (const m of options.ms ?? [1000]) methods.push([`L2D-L (M=${m})`, { k: MAX_K, strategy: 'local', m }]);
+  const counts = decoders[0][1].centroids.counts;
+  const cold = samples.flatMap((s, i) => (counts[s.target] === 0 ? [i] : []));
   const rankings = new Map<string, Uint32Array[]>();
-  const rows = methods.map(([method, request]) => {
-    const lists = queries.map((q) => Uint32Array.from(decoder.decode(q, request), (x) => x.item));
-    rankings.set(method, lists);
-    return { method, values: evaluateRankings(samples, (_, i) => lists[i]) };
-  });
-  return { rows, rankings, encodeMs };
+  const rows: L2DEvaluation['rows'] = [];
+  const coldRows: L2DEvaluation['coldRows'] = [];
+  for (const [suffix, decoder] of decoders) {
+    for (const [method, request] of methods) {
+      const lists = queries.map((q) => Uint32Array.from(decoder.decode(q, request), (x) => x.item));
+      rankings.set(method + suffix, lists);
+      rows.push({ method: method + suffix, values: evaluateRankings(samples, (_, i) => lists[i]) });
+      coldRows.push({ method: method + suffix, values: evaluateRankings(cold.map((i) => samples[i]), (_, j) => lists[cold[j]]) });
+    }
+  }
+  return { rows, rankings, encodeMs, coldRows, coldSamples: cold.length, coldStartItems };
 }
 
 async function main(): Promise<void> {
@@ -121,6 +147,7 @@ async function main(): Promise<void> {
       dtype: { type: 'string', default: 'q4' },
       m: { type: 'string', default: '1000' },
       limit: { type: 'string' },
+      'cold-start': { type: 'string', default: 'none' },
     },
   });
   if (!values.data) {
@@ -132,6 +159,7 @@ async function main(): Promise<void> {
   const data = loadPrepared(values.data);
   const samples = data.split(split);
   const rows: { method: string; values: MetricValues }[] = [];
+  let coldTable = '';
   const method = values.method ?? (values.rankings || values.model ? undefined : 'all');
   if (method) rows.push(...evaluateBaselines(data, split, method === 'all' ? ['popular', 'cooccurrence'] : method.split(',')));
   for (const file of values.rankings ?? []) {
@@ -144,11 +172,19 @@ async function main(): Promise<void> {
       dtype: values.dtype,
       ms: values.m === 'none' ? [] : values.m.split(',').map(Number),
       limit: values.limit ? Number(values.limit) : undefined,
+      coldStart: parseColdStart(values['cold-start']),
     });
     rows.push(...l2d.rows);
+    coldTable = `\nThe ${l2d.coldSamples} samples whose target has no memory row${l2d.coldStartItems === undefined ? '' : ` (the cold-start rule gave ${l2d.coldStartItems} such items a centroid)`}:\n\n${metricsTable(l2d.coldRows)}`;
   }
   console.log(`${data.manifest.name}, ${split} split (${samples.length} samples, ${data.items.length} items, full ranking)\n`);
   console.log(metricsTable(rows));
+  if (coldTable) console.log(coldTable);
+}
+
+function parseColdStart(value: string | undefined): ColdStartRule {
+  if (!COLD_START_RULES.includes(value as ColdStartRule)) throw new L2DError('invalid-argument', `--cold-start must be one of ${COLD_START_RULES.join(', ')}, got "${value}".`);
+  return value as ColdStartRule;
 }
 
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
