@@ -35,6 +35,7 @@ export class ProgressBar {
 
 export function formatSeconds(s: number): string {
   if (!Number.isFinite(s)) return '--:--';
-  const m = Math.floor(s / 60);
-  return `${String(m).padStart(2, '0')}:${String(Math.round(s % 60)).padStart(2, '0')}`;
+  // Round once, then split: 359.6 s is 06:00, not 05:60.
+  const whole = Math.round(s);
+  return `${String(Math.floor(whole / 60)).padStart(2, '0')}:${String(whole % 60).padStart(2, '0')}`;
 }
