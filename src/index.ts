@@ -15,3 +15,17 @@ export {
 export * from './core/errors.ts';
 export { GpuDecoder, requestDecoderDevice, adapterLabel, type AdapterDescription, type GpuDecoderOptions } from './gpu/index.ts';
 export { generateSyntheticMemory, syntheticQuery } from './core/synthetic-memory.ts';
+export { createRecommender, type Recommender, type RecommenderOptions } from './recommender.ts';
+export type {
+  BuildMemoryRequest,
+  BuiltMemory,
+  InteractionEvent,
+  LoadProgress,
+  LoadStatus,
+  OverlayStatus,
+  RecommendRequest,
+  RecommendResult,
+  RecommendedItem,
+} from './worker-protocol.ts';
+export type { ColdStartRule } from './core/cold-start.ts';
+export type { EncoderDevice, EncoderDtype } from './encoder/browser-encoder.ts';

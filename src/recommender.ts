@@ -1,0 +1,104 @@
+/**
+ * createRecommender(): the typed, page-side handle on the recommender
+ * worker. Everything runs on the user's device: the worker holds the model
+ * (onnxruntime-web) and the memory (IndexedDB, WebGPU or the CPU).
+ *
+ *   const recommender = await createRecommender({ model: '/models/movielens-demo', memory: '/models/movielens-demo/memory/train-q4-f0.3' });
+ *   const { items } = await recommender.recommend({ history: [12, 40, 41], k: 10 });
+ */
+import * as Comlink from 'comlink';
+import { installErrorTransfer } from './comlink-errors.ts';
+import { InvalidArgumentError, L2DError } from './core/errors.ts';
+import type {
+  BuildMemoryRequest,
+  BuiltMemory,
+  InteractionEvent,
+  LoadOptions,
+  LoadProgress,
+  LoadStatus,
+  OverlayStatus,
+  RecommendRequest,
+  RecommendResult,
+  WorkerApi,
+} from './worker-protocol.ts';
+
+export interface RecommenderOptions extends Omit<LoadOptions, 'modelUrl' | 'memoryUrl'> {
+  /** Model folder URL (config.json, tokenizer.json, onnx/model_q4.onnx, ...). */
+  model: string;
+  /** Memory shard folder URL (manifest.json, chunks, items.tsv), built with the same model file. */
+  memory?: string;
+  /** Load progress: stage 'model' | 'memory' (bytes) | 'decoder'. */
+  onProgress?: (progress: LoadProgress) => void;
+  /** A worker running workers/l2d.worker.ts (the embed passes one made from a Blob); by default one is created. */
+  worker?: Worker;
+}
+
+export interface Recommender {
+  /** Top-K items for a history of catalog ids (oldest first). */
+  recommend(request: RecommendRequest): Promise<RecommendResult>;
+  /** What was loaded and where it runs. */
+  status(): LoadStatus;
+  /** Loads another model and/or memory into the same worker. */
+  load(options: RecommenderOptions): Promise<LoadStatus>;
+  /** Memory updates: the user chose `item` after `history`; kept on this device only. */
+  recordInteraction(event: InteractionEvent): Promise<OverlayStatus>;
+  /** Forgets the user's interactions: recommendations are the memory's own again. */
+  clearInteractions(): Promise<OverlayStatus>;
+  /** Builds a memory shard in the page from (history -> item) samples. */
+  buildMemory(request: BuildMemoryRequest, onProgress?: (rows: number, total: number) => void): Promise<BuiltMemory>;
+  /** Frees the model, the GPU buffers and the worker; later calls throw. */
+  dispose(): Promise<void>;
+}
+
+function defaultWorker(): Worker {
+  return new Worker(new URL('../workers/l2d.worker.ts', import.meta.url), { type: 'module', name: 'l2d-recommender' });
+}
+
+function loadOptions(options: RecommenderOptions): LoadOptions {
+  if (typeof options?.model !== 'string' || options.model === '') throw new InvalidArgumentError('createRecommender needs `model`: the URL of a model folder.');
+  const { model, memory, onProgress: _p, worker: _w, ...rest } = options;
+  // Absolute URLs: the worker may live at another base (a Blob worker has none).
+  const absolute = (url: string) => new URL(url, globalThis.location?.href).href;
+  return { ...rest, modelUrl: absolute(model), ...(memory ? { memoryUrl: absolute(memory) } : {}), ...(rest.wasmPaths ? { wasmPaths: absolute(rest.wasmPaths) } : {}) };
+}
+
+export async function createRecommender(options: RecommenderOptions): Promise<Recommender> {
+  installErrorTransfer();
+  const first = loadOptions(options);
+  const worker = options.worker ?? defaultWorker();
+  const api = Comlink.wrap<WorkerApi>(worker);
+  let disposed = false;
+  let current: LoadStatus;
+  const live = () => {
+    if (disposed) throw new L2DError('invalid-argument', 'This recommender was disposed; create a new one with createRecommender().');
+    return api;
+  };
+  const load = async (o: LoadOptions, onProgress?: (p: LoadProgress) => void) => {
+    current = await live().load(o, onProgress ? Comlink.proxy(onProgress) : undefined);
+    return current;
+  };
+  try {
+    await load(first, options.onProgress);
+  } catch (error) {
+    worker.terminate();
+    throw error;
+  }
+  return {
+    recommend: async (request) => live().recommend(request),
+    status: () => current,
+    load: async (next) => load(loadOptions(next), next.onProgress),
+    recordInteraction: async (event) => live().recordInteraction(event),
+    clearInteractions: async () => live().clearInteractions(),
+    buildMemory: async (request, onProgress) => live().buildMemory(request, onProgress ? Comlink.proxy(onProgress) : undefined),
+    dispose: async () => {
+      if (disposed) return;
+      disposed = true;
+      try {
+        await api.dispose();
+      } finally {
+        api[Comlink.releaseProxy]();
+        worker.terminate();
+      }
+    },
+  };
+}
