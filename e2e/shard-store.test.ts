@@ -99,9 +99,11 @@ describe('the IndexedDB shard store', () => {
     expect(second.requests).toEqual([]);
     expect(second.digest).toBe(digest);
 
-    // Online again: only the manifest is fetched.
+    // Online again: only the manifest is fetched, or nothing at all when the store is preferred.
     const third = loaded(await load('visits'));
     expect([third.source, third.requests]).toEqual(['indexeddb', ['manifest.json']]);
+    const fourth = loaded(await load('visits', { prefer: 'store' }));
+    expect([fourth.source, fourth.requests, fourth.digest]).toEqual(['indexeddb', [], digest]);
   });
 
   it('resumes a cut download from the last good chunk, and keeps the partial shard invisible meanwhile', async () => {

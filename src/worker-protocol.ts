@@ -30,6 +30,13 @@ export interface LoadOptions {
    */
   cache?: 'indexeddb' | 'none';
   /**
+   * With the cache: ask the network first for the model files and the
+   * memory's manifest (picks up a model or memory rebuilt at the same URL).
+   * Default false: stored copies are used as they are and a later visit makes
+   * no request at all.
+   */
+  revalidate?: boolean;
+  /**
    * Cold-start items (never a training target, so without memory rows):
    * 'similar-titles' gives them the centroid of the items with the most
    * similar titles (src/core/cold-start.ts; measured in docs/MEMORY.md). Default 'none'.

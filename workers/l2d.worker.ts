@@ -49,7 +49,8 @@ async function load(options: LoadOptions, onProgress?: (p: LoadProgress) => void
   const share = options.keepHiddenOnGpu !== false && options.device !== 'wasm' && (options.decoder ?? 'auto') !== 'cpu';
   const gpu = share ? await workerDevice() : undefined;
   const stored = (options.cache ?? 'indexeddb') === 'indexeddb' && typeof indexedDB !== 'undefined';
-  encoder = await BrowserEncoder.create({ ...options, gpuDevice: gpu?.device, fetch: stored ? cachedFetch : undefined });
+  const revalidate = options.revalidate ?? false;
+  encoder = await BrowserEncoder.create({ ...options, gpuDevice: gpu?.device, fetch: stored ? (url) => cachedFetch(url, { revalidate }) : undefined });
   onProgress?.({ stage: 'model', loaded: 1, total: 1 });
   stageMs = { model: performance.now() - t0 };
   decoderChoice = { decoder: options.decoder ?? 'auto', software: gpu?.adapter.isFallbackAdapter ?? false, coldStart: options.coldStart ?? 'none' };
@@ -65,7 +66,7 @@ async function load(options: LoadOptions, onProgress?: (p: LoadProgress) => void
     if (stored) {
       const store = await ShardStore.open();
       try {
-        const fromStore = await store.load(options.memoryUrl, { model, spareRows: overlayCap, onProgress: (p) => onProgress?.({ stage: 'memory', ...p }) });
+        const fromStore = await store.load(options.memoryUrl, { model, spareRows: overlayCap, prefer: revalidate ? 'network' : 'store', onProgress: (p) => onProgress?.({ stage: 'memory', ...p }) });
         memorySource = fromStore.source;
         loaded = fromStore;
         overlay = (await store.getOverlay(model.sha256, options.memoryUrl)) ?? overlay;

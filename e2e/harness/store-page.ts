@@ -15,6 +15,7 @@ interface LoadCase {
   offline?: boolean;
   /** Appended to the manifest's text: the same shard as a new version. */
   manifestSuffix?: string;
+  prefer?: 'network' | 'store';
 }
 
 async function memoryDigest(vectors: Uint16Array, labels: Uint32Array): Promise<string> {
@@ -39,7 +40,7 @@ async function load(c: LoadCase) {
   const store = await ShardStore.open(c.db);
   try {
     const progress: number[] = [];
-    const shard = await store.load(c.url, { model: c.model, fetch: fakeFetch, onProgress: (p) => progress.push(p.loaded) });
+    const shard = await store.load(c.url, { model: c.model, fetch: fakeFetch, prefer: c.prefer, onProgress: (p) => progress.push(p.loaded) });
     const { memory } = shard;
     return {
       ok: true as const,

@@ -74,6 +74,13 @@ export interface StoreLoadOptions {
   /** Rows to reserve after the shard's (memory updates append there). */
   spareRows?: number;
   onProgress?: (p: StoreLoadProgress) => void;
+  /**
+   * 'network' (default): fetch the manifest first, so a rebuilt shard is
+   * picked up; 'store': use the newest complete stored version without
+   * asking the network (a second visit makes no request), the network only
+   * for what is missing or corrupted.
+   */
+  prefer?: 'network' | 'store';
   /** For tests: the fetch to use. */
   fetch?: typeof fetch;
 }
@@ -149,6 +156,10 @@ export class ShardStore {
     const base = url.replace(/\/$/, '');
     const shard = options.shardId ?? base;
     const fetchFn = options.fetch ?? fetch.bind(globalThis);
+    if (options.prefer === 'store') {
+      const stored = await this.newestComplete(options.model.sha256, shard);
+      if (stored) return withLock(lockName(stored.model, shard), () => this.fill(base, stored, options, fetchFn, true));
+    }
     let manifestText: string;
     try {
       const response = await fetchFn(`${base}/manifest.json`, { cache: 'no-cache' });

@@ -1,0 +1,119 @@
+/**
+ * The storefront embed, BUILT (vite.embed.config.ts -> dist-embed/), served
+ * from a second origin (the "CDN", with the model and memory) to the example
+ * storefront (examples/storefront) on a first origin under a strict
+ * Content-Security-Policy. The element's list must equal the CPU reference
+ * on the worker's own h_t; no request may leave for any other origin, and a
+ * second visit requests nothing from the model or memory.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { build } from 'vite';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { CpuDecoder } from '../src/core/cpu-decoder.ts';
+import { loadShard } from '../tools/lib/shard-files.ts';
+import { launchChromium } from './browser.ts';
+import { startStaticServer, type StaticServer } from './static-server.ts';
+
+const MEMORY = 'models/movielens-demo/memory/train-q4-f0.3';
+
+let cdn: StaticServer;
+let store: StaticServer;
+let browser: Browser;
+let context: BrowserContext;
+let page: Page;
+const requests: string[] = [];
+const problems: string[] = [];
+
+beforeAll(async () => {
+  await build({ configFile: 'vite.embed.config.ts', logLevel: 'warn' });
+  cdn = await startStaticServer({
+    routes: { '/l2d/': 'dist-embed', '/models/': 'models' },
+    headers: { 'access-control-allow-origin': '*', 'cache-control': 'max-age=3600' },
+  });
+  store = await startStaticServer({
+    routes: { '/': 'examples/storefront' },
+    rewriteHtml: (html) => html.replaceAll('EMBED_ORIGIN', cdn.origin),
+    headers: {
+      // Strict: scripts from the page and the embed's origin only, the worker from a Blob, wasm compiled.
+      'content-security-policy': `default-src 'self'; script-src 'self' ${cdn.origin} 'wasm-unsafe-eval'; worker-src blob:; connect-src 'self' ${cdn.origin}; style-src 'self'; img-src 'self' data:`,
+    },
+  });
+  browser = await launchChromium();
+  context = await browser.newContext();
+  context.on('request', (r) => requests.push(r.url()));
+  page = await context.newPage();
+  page.on('console', (m) => {
+    if (m.type() === 'error') problems.push(m.text());
+  });
+  page.on('pageerror', (e) => problems.push(e.message));
+}, 180_000);
+afterAll(async () => {
+  await browser?.close();
+  await cdn?.close();
+  await store?.close();
+});
+
+const listIds = (selector: string) =>
+  page.evaluate((s) => Array.from(document.querySelector(s)!.shadowRoot!.querySelectorAll('li'), (li) => Number((li as HTMLElement).dataset.id)), selector);
+const waitForList = (selector: string, length: number) =>
+  page.waitForFunction(([s, n]) => document.querySelector(s as string)?.shadowRoot?.querySelectorAll('li').length === n, [selector, length] as const, { timeout: 120_000 });
+const messageOf = (selector: string) => page.evaluate((s) => document.querySelector(s)!.shadowRoot!.querySelector('p')?.textContent ?? '', selector);
+
+describe('the storefront embed from another origin', () => {
+  it('renders recommendations equal to the CPU reference, under a strict CSP', async () => {
+    await page.goto(`${store.origin}/index.html`);
+    await waitForList('#similar', 3);
+    // The same request through the page API, with h_t, decoded in Node by the CPU reference.
+    const api = await page.evaluate(async () => {
+      const r = await (globalThis as unknown as { L2D: { recommender(): Promise<{ recommend(q: unknown): Promise<{ items: { id: number }[]; hidden: Float32Array }> }> } }).L2D.recommender();
+      const out = await r.recommend({ history: [100], k: 3, strategy: 'local', m: 200, returnHidden: true });
+      return { ids: out.items.map((i) => i.id), hidden: Array.from(out.hidden) };
+    });
+    const manifest = JSON.parse((await import('node:fs')).readFileSync(`${MEMORY}/manifest.json`, 'utf8'));
+    const { memory } = await loadShard(MEMORY, { sha256: manifest.model.sha256, hiddenSize: manifest.hiddenSize });
+    const reference = new CpuDecoder(memory).decode(api.hidden, { k: 3, strategy: 'local', m: 200 }).map((x) => x.item);
+    expect(api.ids).toEqual(reference);
+    expect(await listIds('#similar')).toEqual(reference);
+    expect(problems).toEqual([]);
+  });
+
+  it('follows the on-device history: views refresh the list, a click emits l2d-select, a purchase updates the memory', async () => {
+    expect(await messageOf('#for-you')).toMatch(/Browse a few items/);
+    await page.click('button[data-id="12"][data-action="view"]');
+    await page.click('button[data-id="40"][data-action="view"]');
+    await waitForList('#for-you', 5);
+    const ids = await listIds('#for-you');
+    expect(ids).not.toContain(12);
+    expect(ids).not.toContain(40);
+    expect(await page.evaluate(() => JSON.parse(localStorage.getItem('l2d-embed-history')!))).toEqual([12, 40]);
+    await page.evaluate(() => (document.querySelector('#for-you')!.shadowRoot!.querySelector('li button') as HTMLButtonElement).click());
+    await expect.poll(() => page.textContent('#chosen')).toMatch(/^Chosen: .+ \(item \d+\)$/);
+    const overlay = await page.evaluate(() => (globalThis as unknown as { L2D: { track(k: string, id: number): Promise<unknown> } }).L2D.track('purchase', 41));
+    expect(overlay).toEqual({ rows: 1, cap: 1024, seen: 1, persisted: true });
+    await waitForList('#for-you', 5);
+    expect(problems).toEqual([]);
+  });
+
+  it('shows a readable message, never a blank widget, for a history of unknown items', async () => {
+    await page.evaluate(() => {
+      const element = document.createElement('l2d-recommendations');
+      element.id = 'broken';
+      element.setAttribute('history', '999999');
+      document.body.append(element);
+    });
+    await expect.poll(() => messageOf('#broken'), { timeout: 60_000 }).toMatch(/^Recommendations are unavailable: None of the history's items is in the catalog/);
+    problems.length = 0; // the worker's warning about the unknown id is expected
+  });
+
+  it('sends nothing to any other origin, and a second visit fetches no model or memory', async () => {
+    const origins = new Set(requests.map((u) => new URL(u).origin));
+    origins.delete('null'); // blob: URLs
+    expect([...origins].sort()).toEqual([cdn.origin, store.origin].sort());
+    requests.length = 0;
+    await page.reload();
+    await waitForList('#similar', 3);
+    await waitForList('#for-you', 5);
+    expect(requests.filter((u) => u.includes('/models/'))).toEqual([]);
+    expect(problems).toEqual([]);
+  });
+});

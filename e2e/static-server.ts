@@ -1,0 +1,52 @@
+/** A tiny static file server for tests against built outputs: URL prefixes mapped to folders, fixed headers. */
+import { createReadStream, existsSync, readFileSync, statSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import { extname, join, normalize, resolve } from 'node:path';
+import { freePort } from './browser.ts';
+
+const TYPES: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript',
+  '.mjs': 'text/javascript',
+  '.json': 'application/json',
+  '.wasm': 'application/wasm',
+  '.css': 'text/css',
+  '.tsv': 'text/tab-separated-values; charset=utf-8',
+};
+
+export interface StaticServer {
+  origin: string;
+  close(): Promise<void>;
+}
+
+export interface StaticServerOptions {
+  /** URL prefix ("/l2d/") -> folder. */
+  routes: Record<string, string>;
+  headers?: Record<string, string>;
+  /** Rewrites the text of .html files (placeholders). */
+  rewriteHtml?: (text: string) => string;
+}
+
+export async function startStaticServer(options: StaticServerOptions): Promise<StaticServer> {
+  const port = await freePort();
+  const routes = Object.entries(options.routes).sort((a, b) => b[0].length - a[0].length);
+  const server: Server = createServer((request, response) => {
+    const path = decodeURIComponent(new URL(request.url ?? '/', 'http://x').pathname);
+    const route = routes.find(([prefix]) => path.startsWith(prefix));
+    const root = route ? resolve(route[1]) : undefined;
+    const file = root ? normalize(join(root, path.slice(route![0].length) || 'index.html')) : undefined;
+    if (!file || !root || !file.startsWith(root) || !existsSync(file) || !statSync(file).isFile()) {
+      response.writeHead(404, options.headers).end('not found');
+      return;
+    }
+    const headers = { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream', ...options.headers };
+    if (extname(file) === '.html' && options.rewriteHtml) {
+      response.writeHead(200, headers).end(options.rewriteHtml(readFileSync(file, 'utf8')));
+      return;
+    }
+    response.writeHead(200, { ...headers, 'content-length': statSync(file).size });
+    createReadStream(file).pipe(response);
+  });
+  await new Promise<void>((done) => server.listen(port, '127.0.0.1', done));
+  return { origin: `http://127.0.0.1:${port}`, close: () => new Promise((done) => server.close(() => done())) };
+}

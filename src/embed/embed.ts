@@ -1,0 +1,81 @@
+/**
+ * The storefront embed: one script tag, built as one IIFE file
+ * (`npm run build:embed` -> dist-embed/l2d-embed.js) that works from another
+ * origin (a CDN). The worker is inlined as a Blob, onnxruntime-web's wasm is
+ * fetched from the script's own folder, and the model and memory URLs are
+ * absolute or relative to the page.
+ *
+ *   <script src="https://cdn.example/l2d/l2d-embed.js"
+ *           data-model="https://cdn.example/models/movielens-demo"
+ *           data-memory="https://cdn.example/models/movielens-demo/memory/train-q4-f0.3"
+ *           data-k="5" data-strategy="global"></script>
+ *   <l2d-recommendations></l2d-recommendations>
+ *   <script> L2D.track('view', 42); </script>
+ *
+ * Views and purchases stay in this browser (localStorage, IndexedDB);
+ * nothing is sent anywhere.
+ */
+import L2DWorker from '../../workers/l2d.worker.ts?worker&inline';
+import { InvalidArgumentError } from '../core/errors.ts';
+import { createRecommender, type Recommender } from '../recommender.ts';
+import type { OverlayStatus } from '../worker-protocol.ts';
+import { LocalHistory, type HistoryEventKind } from './local-history.ts';
+import { defineRecommendationsElement } from './recommendations-element.ts';
+
+const script = document.currentScript as HTMLScriptElement | null;
+const data = script?.dataset ?? {};
+// The folder the embed was served from: onnxruntime-web's .wasm sits beside it.
+const embedBase = script?.src ? new URL('.', script.src).href : new URL('.', location.href).href;
+const history = new LocalHistory();
+let pending: Promise<Recommender> | undefined;
+
+const config = {
+  model: data.model,
+  memory: data.memory,
+  k: data.k ? Number(data.k) : 5,
+  strategy: (data.strategy ?? 'global') as 'global' | 'local',
+  m: data.m ? Number(data.m) : undefined,
+  device: (data.device ?? 'auto') as 'auto' | 'webgpu' | 'wasm',
+};
+
+function recommender(): Promise<Recommender> {
+  pending ??= (async () => {
+    if (!config.model || !config.memory) {
+      throw new InvalidArgumentError('The L2D embed needs data-model and data-memory on its script tag (URLs of the model folder and its memory).');
+    }
+    return createRecommender({ model: config.model, memory: config.memory, device: config.device, wasmPaths: embedBase, worker: new L2DWorker() });
+  })();
+  // A failed start may be retried (e.g. after the network came back).
+  pending.catch(() => (pending = undefined));
+  return pending;
+}
+
+function refreshElements(): void {
+  for (const element of document.querySelectorAll('l2d-recommendations')) void (element as HTMLElement & { refresh(): Promise<unknown> }).refresh();
+}
+
+/** The page's API: window.L2D. */
+const api = {
+  config,
+  recommender,
+  /**
+   * Reports a view or a purchase of a catalog item; a purchase after some
+   * history also updates the on-device memory (its overlay status is returned).
+   */
+  async track(kind: HistoryEventKind, item: number): Promise<OverlayStatus | undefined> {
+    const before = history.items();
+    history.add(kind, item);
+    const overlay = kind === 'purchase' && before.length > 0 ? await (await recommender()).recordInteraction({ history: before, item }) : undefined;
+    refreshElements();
+    return overlay;
+  },
+  history: () => history.items(),
+  /** Forgets this browser's history and memory updates. */
+  async forget(): Promise<void> {
+    history.clear();
+    if (pending) await (await recommender()).clearInteractions();
+    refreshElements();
+  },
+};
+(globalThis as unknown as { L2D: typeof api }).L2D = api;
+defineRecommendationsElement({ recommender, localHistory: () => history.items(), defaults: config });

@@ -1,0 +1,38 @@
+import { describe, expect, it } from 'vitest';
+import { HISTORY_LIMIT, LocalHistory } from './local-history.ts';
+
+function memoryStorage() {
+  const map = new Map<string, string>();
+  return { getItem: (k: string) => map.get(k) ?? null, setItem: (k: string, v: string) => void map.set(k, v), removeItem: (k: string) => void map.delete(k), map };
+}
+
+describe('the embed\'s on-device history', () => {
+  it('keeps item ids oldest first, moves a repeated item to the end, and keeps the newest HISTORY_LIMIT', () => {
+    const history = new LocalHistory(memoryStorage());
+    history.add('view', 3);
+    history.add('purchase', 5);
+    expect(history.add('view', 3)).toEqual([5, 3]);
+    for (let i = 100; i < 100 + HISTORY_LIMIT; i++) history.add('view', i);
+    expect(history.items()).toHaveLength(HISTORY_LIMIT);
+    expect(history.items()[0]).toBe(100);
+    history.clear();
+    expect(history.items()).toEqual([]);
+  });
+
+  it('refuses unknown events and bad ids without touching what is stored', () => {
+    const storage = memoryStorage();
+    const history = new LocalHistory(storage);
+    history.add('view', 1);
+    expect(() => history.add('click' as 'view', 2)).toThrow('Unknown event "click": use "view" or "purchase".');
+    expect(() => history.add('view', -1)).toThrow('An item id is a non-negative integer, got -1.');
+    expect(history.items()).toEqual([1]);
+  });
+
+  it('reads corrupted storage as an empty history', () => {
+    const storage = memoryStorage();
+    storage.setItem('l2d-embed-history', '{not json');
+    expect(new LocalHistory(storage).items()).toEqual([]);
+    storage.setItem('l2d-embed-history', '[1, "x", -2, 4]');
+    expect(new LocalHistory(storage).items()).toEqual([1, 4]);
+  });
+});

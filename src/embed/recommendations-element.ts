@@ -1,0 +1,146 @@
+/**
+ * <l2d-recommendations>: renders a recommendation list for a history.
+ *
+ * Attributes: k (default 5), strategy ("global" | "local"), m (L2D-L's M),
+ * history (comma-separated catalog ids; without it, the embed's on-device
+ * history), exclude-history (leave the history's own items out).
+ * Property: history (number[]), taking precedence over the attribute.
+ * Events: "l2d-select" (detail { id, title, rank }) when an item is chosen,
+ * "l2d-render" (detail { items }) after each list, "l2d-error" (detail { name, message }).
+ * Titles are set as text, never as HTML. Style it through ::part(list),
+ * ::part(item), ::part(message).
+ */
+import type { Recommender } from '../recommender.ts';
+import type { RecommendedItem } from '../worker-protocol.ts';
+
+export interface ElementHost {
+  recommender(): Promise<Recommender>;
+  /** The embed's on-device history (oldest first). */
+  localHistory(): number[];
+  defaults: { k: number; strategy: 'global' | 'local'; m?: number };
+}
+
+const STYLE = `
+:host { display: block; font: inherit; }
+ol { list-style: none; margin: 0; padding: 0; display: grid; gap: .25rem; }
+button { all: unset; cursor: pointer; display: block; padding: .25rem .5rem; border-radius: .25rem; }
+button:hover, button:focus-visible { background: rgba(127,127,127,.15); outline: 2px solid transparent; }
+.message { opacity: .8; }
+.message.error { color: #b00020; opacity: 1; }
+`;
+
+let shared: CSSStyleSheet | undefined;
+function sheet(): CSSStyleSheet {
+  if (!shared) {
+    shared = new CSSStyleSheet();
+    shared.replaceSync(STYLE);
+  }
+  return shared;
+}
+
+export function defineRecommendationsElement(host: ElementHost, name = 'l2d-recommendations'): void {
+  if (customElements.get(name)) return;
+  class RecommendationsElement extends HTMLElement {
+    static observedAttributes = ['k', 'strategy', 'm', 'history', 'exclude-history'];
+    private historyValue: number[] | undefined;
+    private readonly root: ShadowRoot;
+    private generation = 0;
+
+    constructor() {
+      super();
+      this.root = this.attachShadow({ mode: 'open' });
+      // A constructed stylesheet: a storefront's CSP need not allow inline <style>.
+      this.root.adoptedStyleSheets = [sheet()];
+      this.root.append(this.message('Loading recommendations…'));
+    }
+
+    /** The history to recommend for; set it from the page's JavaScript. */
+    get history(): number[] {
+      return this.historyValue ?? parseIds(this.getAttribute('history')) ?? host.localHistory();
+    }
+    set history(ids: number[]) {
+      this.historyValue = [...ids];
+      void this.refresh();
+    }
+
+    connectedCallback(): void {
+      void this.refresh();
+    }
+
+    attributeChangedCallback(): void {
+      if (this.isConnected) void this.refresh();
+    }
+
+    /** Runs recommend() again (e.g. after the history changed). */
+    async refresh(): Promise<RecommendedItem[]> {
+      const generation = ++this.generation;
+      const history = this.history;
+      if (history.length === 0) {
+        this.show(this.message('Browse a few items to see recommendations here.'));
+        return [];
+      }
+      try {
+        const recommender = await host.recommender();
+        const strategy = (this.getAttribute('strategy') ?? host.defaults.strategy) as 'global' | 'local';
+        const k = Number(this.getAttribute('k') ?? host.defaults.k);
+        const mAttribute = this.getAttribute('m');
+        const m = mAttribute === null ? host.defaults.m : Number(mAttribute);
+        const { items } = await recommender.recommend({ history, k, strategy, ...(m !== undefined ? { m } : {}), excludeHistory: this.hasAttribute('exclude-history') });
+        if (generation !== this.generation) return items; // a newer refresh is under way
+        this.show(this.list(items));
+        this.dispatchEvent(new CustomEvent('l2d-render', { detail: { items }, bubbles: true, composed: true }));
+        return items;
+      } catch (error) {
+        const e = error as Error;
+        if (generation === this.generation) {
+          this.show(this.message(`Recommendations are unavailable: ${e.message}`, true));
+          this.dispatchEvent(new CustomEvent('l2d-error', { detail: { name: e.name, message: e.message }, bubbles: true, composed: true }));
+        }
+        return [];
+      }
+    }
+
+    private list(items: RecommendedItem[]): HTMLElement {
+      const ol = document.createElement('ol');
+      ol.setAttribute('part', 'list');
+      items.forEach((item, rank) => {
+        const li = document.createElement('li');
+        li.setAttribute('part', 'item');
+        li.dataset.id = String(item.id);
+        const button = document.createElement('button');
+        button.type = 'button';
+        button.textContent = item.title;
+        button.addEventListener('click', () =>
+          this.dispatchEvent(new CustomEvent('l2d-select', { detail: { id: item.id, title: item.title, rank }, bubbles: true, composed: true })),
+        );
+        li.append(button);
+        ol.append(li);
+      });
+      return ol;
+    }
+
+    private message(text: string, isError = false): HTMLElement {
+      const p = document.createElement('p');
+      p.className = isError ? 'message error' : 'message';
+      p.setAttribute('part', 'message');
+      if (isError) p.setAttribute('role', 'alert');
+      p.textContent = text;
+      return p;
+    }
+
+    private show(content: HTMLElement): void {
+      this.root.querySelector('ol, p')?.remove();
+      this.root.append(content);
+    }
+  }
+  customElements.define(name, RecommendationsElement);
+}
+
+function parseIds(text: string | null): number[] | undefined {
+  if (text === null) return undefined;
+  return text
+    .split(',')
+    .map((t) => t.trim())
+    .filter((t) => t !== '')
+    .map(Number);
+}

@@ -1,0 +1,4 @@
+declare module '*?worker&inline' {
+  const WorkerConstructor: { new (options?: { name?: string }): Worker };
+  export default WorkerConstructor;
+}

@@ -1,0 +1,34 @@
+/**
+ * The storefront embed: one IIFE file with the worker inlined as a Blob
+ * (dist-embed/l2d-embed.js), plus onnxruntime-web's glue and wasm under
+ * their own names beside it (the embed points onnxruntime-web at its own folder).
+ *
+ *   npm run build:embed
+ */
+import { readFileSync } from 'node:fs';
+import { defineConfig } from 'vite';
+
+// onnxruntime-web's "extern wasm" build: it imports its glue (.mjs) and wasm from
+// env.wasm.wasmPaths at run time, instead of a bundled asset a Blob worker would inline (70 MB).
+const ORT_FILES = ['ort-wasm-simd-threaded.asyncify.mjs', 'ort-wasm-simd-threaded.asyncify.wasm'];
+
+export default defineConfig({
+  base: './',
+  publicDir: false,
+  worker: { format: 'es' },
+  resolve: { conditions: ['onnxruntime-web-use-extern-wasm', 'module', 'browser', 'production'] },
+  build: {
+    target: 'es2022',
+    outDir: 'dist-embed',
+    emptyOutDir: true,
+    lib: { entry: 'src/embed/embed.ts', formats: ['iife'], name: 'L2DEmbed', fileName: () => 'l2d-embed.js' },
+  },
+  plugins: [
+    {
+      name: 'l2d-ort-wasm',
+      generateBundle() {
+        for (const file of ORT_FILES) this.emitFile({ type: 'asset', fileName: file, source: readFileSync(`node_modules/onnxruntime-web/dist/${file}`) });
+      },
+    },
+  ],
+});
