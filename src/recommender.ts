@@ -40,6 +40,8 @@ export interface Recommender {
   status(): LoadStatus;
   /** Loads another model and/or memory into the same worker. */
   load(options: RecommenderOptions): Promise<LoadStatus>;
+  /** The memory's catalog: titles by item id. */
+  catalog(): Promise<string[]>;
   /** Memory updates: the user chose `item` after `history`; kept on this device only. */
   recordInteraction(event: InteractionEvent): Promise<OverlayStatus>;
   /** Forgets the user's interactions: recommendations are the memory's own again. */
@@ -87,6 +89,7 @@ export async function createRecommender(options: RecommenderOptions): Promise<Re
     recommend: async (request) => live().recommend(request),
     status: () => current,
     load: async (next) => load(loadOptions(next), next.onProgress),
+    catalog: async () => live().catalog(),
     recordInteraction: async (event) => live().recordInteraction(event),
     clearInteractions: async () => live().clearInteractions(),
     buildMemory: async (request, onProgress) => live().buildMemory(request, onProgress ? Comlink.proxy(onProgress) : undefined),

@@ -156,6 +156,8 @@ export interface WorkerApi {
   recommend(request: RecommendRequest): Promise<RecommendResult>;
   /** Encodes samples with the loaded model into a memory shard (progress in rows). */
   buildMemory(request: BuildMemoryRequest, onProgress?: (rows: number, total: number) => void): Promise<BuiltMemory>;
+  /** The loaded memory's catalog: titles by item id. */
+  catalog(): Promise<string[]>;
   /** Memory updates: encodes the user's (history -> item) sample and adds it to the memory, on this device only. */
   recordInteraction(event: InteractionEvent): Promise<OverlayStatus>;
   /** Deletes the user's samples: the recommendations are the memory's own again, exactly. */

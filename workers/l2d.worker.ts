@@ -295,6 +295,11 @@ const api: WorkerApi = {
   load: (options, onProgress) => serial(() => load(options, onProgress)),
   recommend: (request) => serial(() => recommend(request)),
   buildMemory: (request, onProgress) => serial(() => buildMemory(request, onProgress)),
+  catalog: () =>
+    serial(async () => {
+      if (!shard) throw new InvalidArgumentError('No memory is loaded: call load() with a memoryUrl first.');
+      return shard.items.map((item) => item.title);
+    }),
   recordInteraction: (event) => serial(() => recordInteraction(event)),
   clearInteractions: () => serial(clearInteractions),
   dispose: () => serial(dispose),

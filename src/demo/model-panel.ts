@@ -1,23 +1,22 @@
 /**
- * The demo's model panel: loads models/movielens-demo and its memory in the
- * recommender worker, lets a researcher build a history from the catalog,
- * and shows L2D-G and L2D-L side by side with distances and stage timings.
- * Titles are always set as text, never as HTML.
+ * The demo's model panel, on the public API (createRecommender): choose a
+ * data set and its model, build a history by searching the catalog, and see
+ * L2D-G and L2D-L side by side with distances and per-stage latency;
+ * evaluate on the test split with Recall@K / NDCG@K. Titles are always set as
+ * text, never as HTML. `window.l2dDemo.recommender()` hands researchers (and
+ * the tests) the live recommender.
  */
-import * as Comlink from 'comlink';
-import { installErrorTransfer } from '../comlink-errors.ts';
-import { parseItems } from '../core/data/prepared-format.ts';
-import type { LoadProgress, RecommendResult, WorkerApi } from '../worker-protocol.ts';
-
-installErrorTransfer();
-
-// Relative to the page (index.html at the project root). Not `new URL(..., import.meta.url)`:
-// Vite rewrites that pattern as an asset reference and dropped the folder's last segment.
-const MODEL_URL = new URL('models/movielens-demo', document.baseURI).href;
-const MEMORY_URL = `${MODEL_URL}/memory/train-q4-f0.3`;
-const WASM_PATHS = new URL('node_modules/onnxruntime-web/dist/', document.baseURI).href;
+import { createRecommender, type Recommender } from '../recommender.ts';
+import { parseSamples } from '../core/data/prepared-format.ts';
+import { MetricAccumulator, METRIC_KS, type MetricValues } from '../core/metrics.ts';
+import type { LoadProgress, LoadStatus, RecommendResult } from '../worker-protocol.ts';
+import { barRow } from './charts.ts';
+import { DATASETS, type DemoDataset } from './datasets.ts';
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
+const absolute = (path: string) => new URL(path, document.baseURI).href;
+// The dev server serves onnxruntime-web's files from node_modules; a build bundles them.
+const WASM_PATHS = import.meta.env.DEV ? absolute('node_modules/onnxruntime-web/dist/') : undefined;
 
 export async function startModelPanel(): Promise<void> {
   const status = $('model-status');
@@ -26,13 +25,24 @@ export async function startModelPanel(): Promise<void> {
   const matches = $<HTMLUListElement>('catalog-matches');
   const historyList = $<HTMLOListElement>('history');
   const form = $<HTMLFormElement>('model-form');
+  const evalForm = $<HTMLFormElement>('eval-form');
+  const select = $<HTMLSelectElement>('dataset');
   const history: number[] = [];
   let titles: string[] = [];
+  let recommender: Recommender | undefined;
+  let dataset: DemoDataset = DATASETS[0];
+  (globalThis as unknown as { l2dDemo: unknown }).l2dDemo = { recommender: () => recommender, dataset: () => dataset };
 
-  const worker = Comlink.wrap<WorkerApi>(new Worker(new URL('../../workers/l2d.worker.ts', import.meta.url), { type: 'module' }));
-  const fail = (error: Error) => {
-    status.textContent = `${error.name}: ${error.message}`;
-    status.classList.add('error');
+  const setStatus = (element: HTMLElement, text: string, isError = false) => {
+    element.textContent = text;
+    element.classList.toggle('error', isError);
+  };
+  const fail = (error: Error) => setStatus(status, `${error.name}: ${error.message}`, true);
+  const ready = (on: boolean) => {
+    search.disabled = !on;
+    (form.querySelector('button') as HTMLButtonElement).disabled = !on || history.length === 0;
+    (evalForm.querySelector('button') as HTMLButtonElement).disabled = !on;
+    document.body.dataset.modelReady = String(on);
   };
 
   const renderHistory = () => {
@@ -51,7 +61,7 @@ export async function startModelPanel(): Promise<void> {
         return li;
       }),
     );
-    (form.querySelector('button') as HTMLButtonElement).disabled = history.length === 0;
+    (form.querySelector('button') as HTMLButtonElement).disabled = history.length === 0 || !recommender;
   };
 
   search.addEventListener('input', () => {
@@ -84,6 +94,7 @@ export async function startModelPanel(): Promise<void> {
     list.replaceChildren(
       ...result.items.map((x) => {
         const li = document.createElement('li');
+        li.dataset.id = String(x.id);
         li.textContent = x.title;
         const d = document.createElement('span');
         d.className = 'distance';
@@ -93,39 +104,151 @@ export async function startModelPanel(): Promise<void> {
       }),
     );
 
+  const renderStages = (results: [string, RecommendResult][]) => {
+    const longest = Math.max(...results.map(([, r]) => r.timings.total), 1e-3);
+    $('model-chart').replaceChildren(
+      ...results.map(([name, r]) =>
+        barRow(
+          name,
+          (['tokenize', 'forward', 'decode'] as const).map((stage) => ({ className: stage, value: r.timings[stage], title: `${stage}: ${r.timings[stage].toFixed(1)} ms` })),
+          400 / longest,
+        ),
+      ),
+    );
+  };
+
   form.addEventListener('submit', (event) => {
     event.preventDefault();
     const data = new FormData(form);
     const request = { history: [...history], k: Number(data.get('k')), m: Number(data.get('m')), excludeHistory: data.get('excludeHistory') === 'on' };
     (async () => {
-      const g = await worker.recommend({ ...request, strategy: 'global' });
-      const l = await worker.recommend({ ...request, strategy: 'local' });
+      if (!recommender) throw new Error('The model is not loaded.');
+      const g = await recommender.recommend({ ...request, strategy: 'global' });
+      const l = await recommender.recommend({ ...request, strategy: 'local' });
       renderList($('model-global'), g);
       renderList($('model-local'), l);
       const t = (r: RecommendResult) => `tokenize ${r.timings.tokenize.toFixed(1)} ms, forward ${r.timings.forward.toFixed(1)} ms, decode ${r.timings.decode.toFixed(1)} ms, total ${r.timings.total.toFixed(1)} ms`;
       $('model-timings').textContent = `L2D-G: ${t(g)}. L2D-L: ${t(l)}. Encoder ${g.backend.encoder}; decoder ${g.backend.decoder}.`;
+      renderStages([
+        ['L2D-G', g],
+        [`L2D-L (M=${request.m})`, l],
+      ]);
       status.classList.remove('error');
     })().catch(fail);
   });
 
-  try {
-    const loaded = await worker.load(
-      { modelUrl: MODEL_URL, memoryUrl: MEMORY_URL, wasmPaths: WASM_PATHS },
-      Comlink.proxy((p: LoadProgress) => {
-        progress.max = p.total;
-        progress.value = p.loaded;
-        status.textContent = `Loading ${p.stage}…`;
+  evalForm.addEventListener('submit', (event) => {
+    event.preventDefault();
+    void evaluate(Number(new FormData(evalForm).get('samples')), Number(new FormData(form).get('m')));
+  });
+
+  async function evaluate(count: number, m: number): Promise<void> {
+    const evalStatus = $('eval-status');
+    const bar = $<HTMLProgressElement>('eval-progress');
+    const button = evalForm.querySelector('button') as HTMLButtonElement;
+    button.disabled = true;
+    try {
+      if (!recommender) throw new Error('The model is not loaded.');
+      if (!(Number.isInteger(count) && count >= 1)) throw new Error(`Samples must be a whole number of at least 1, got ${count}.`);
+      const response = await fetch(absolute(dataset.test));
+      if (!response.ok) throw new Error(`${dataset.test}: HTTP ${response.status}; this data set's test split is not here.`);
+      const samples = parseSamples(await response.text(), 'test', titles.length, dataset.test).slice(0, count);
+      const k = Math.min(Math.max(...METRIC_KS), titles.length);
+      const methods = [
+        ['L2D-G', { strategy: 'global' as const }],
+        [`L2D-L (M=${m})`, { strategy: 'local' as const, m }],
+      ] as const;
+      const metrics = methods.map(() => new MetricAccumulator(METRIC_KS));
+      bar.max = samples.length;
+      const t0 = performance.now();
+      for (const [i, sample] of samples.entries()) {
+        for (const [j, [, options]] of methods.entries()) {
+          const { items } = await recommender.recommend({ history: sample.history, k, ...options });
+          metrics[j].add(items.map((x) => x.id), sample.target);
+        }
+        bar.value = i + 1;
+        if (i % 10 === 9 || i === samples.length - 1) {
+          const perSample = (performance.now() - t0) / (i + 1);
+          setStatus(evalStatus, `${i + 1} / ${samples.length} samples, ${perSample.toFixed(0)} ms per sample (both strategies).`);
+        }
+      }
+      renderEvaluation(methods.map(([name], j) => [name, metrics[j].values()]));
+    } catch (error) {
+      setStatus(evalStatus, `${(error as Error).name}: ${(error as Error).message}`, true);
+    } finally {
+      button.disabled = !recommender;
+    }
+  }
+
+  function renderEvaluation(rows: [string, MetricValues][]): void {
+    $('eval-rows').replaceChildren(
+      ...rows.map(([name, v]) => {
+        const tr = document.createElement('tr');
+        for (const cell of [name, ...METRIC_KS.map((k) => v.recall[k].toFixed(4)), ...METRIC_KS.map((k) => v.ndcg[k].toFixed(4)), String(v.samples)]) {
+          const td = document.createElement('td');
+          td.textContent = cell;
+          tr.append(td);
+        }
+        return tr;
       }),
     );
-    const catalog = await (await fetch(`${MEMORY_URL}/items.tsv`)).text();
-    titles = parseItems(catalog, `${MEMORY_URL}/items.tsv`).map((item) => item.title);
-    status.textContent = `Ready: ${loaded.items} items, memory of ${loaded.rows} rows (d = ${loaded.hiddenSize}); encoder ${loaded.encoder.device} (${loaded.encoder.dtype}), decoder ${loaded.decoder?.decoder ?? 'none'}${loaded.hiddenOnGpu ? ' (h_t stays on the GPU)' : ''}; loaded in ${(loaded.loadMs / 1000).toFixed(1)} s.${
-      loaded.encoder.fallbackReason ? ` (Encoder: ${loaded.encoder.fallbackReason}.)` : ''
-    }`;
-    progress.value = progress.max;
-    search.disabled = false;
-    document.body.dataset.modelReady = 'true';
-  } catch (error) {
-    fail(error as Error);
+    const largest = Math.max(...rows.flatMap(([, v]) => METRIC_KS.map((k) => v.recall[k])), 1e-6);
+    $('eval-chart').replaceChildren(
+      ...(['recall', 'ndcg'] as const).flatMap((metric) =>
+        METRIC_KS.map((k) =>
+          barRow(
+            `${metric === 'recall' ? 'Recall' : 'NDCG'}@${k}`,
+            rows.map(([name, v], j) => ({ className: j === 0 ? 'global' : 'local', value: v[metric][k], title: `${name}: ${v[metric][k].toFixed(4)}` })),
+            300 / largest,
+          ),
+        ),
+      ),
+    );
   }
+
+  async function load(next: DemoDataset): Promise<void> {
+    dataset = next;
+    ready(false);
+    history.length = 0;
+    renderHistory();
+    setStatus(status, `Loading ${next.model}…`);
+    const options = {
+      model: absolute(next.model),
+      memory: absolute(next.memory),
+      wasmPaths: WASM_PATHS,
+      onProgress: (p: LoadProgress) => {
+        progress.max = p.total;
+        progress.value = p.loaded;
+        status.textContent = `Loading ${p.stage}${p.stage === 'memory' ? ` (${(p.loaded / 2 ** 20).toFixed(1)} / ${(p.total / 2 ** 20).toFixed(1)} MB${p.fromStore ? ', from this device' : ''})` : ''}…`;
+      },
+    };
+    try {
+      const loaded: LoadStatus = recommender ? await recommender.load(options) : (recommender = await createRecommender(options)).status();
+      titles = await recommender.catalog();
+      setStatus(
+        status,
+        `Ready: ${loaded.items} items, memory of ${loaded.rows} rows (d = ${loaded.hiddenSize}) from ${loaded.memorySource ?? 'the network'}; encoder ${loaded.encoder.device} (${loaded.encoder.dtype}), decoder ${loaded.decoder?.decoder ?? 'none'}${loaded.hiddenOnGpu ? ' (h_t stays on the GPU)' : ''}; loaded in ${(loaded.loadMs / 1000).toFixed(1)} s.${
+          loaded.encoder.fallbackReason ? ` (Encoder: ${loaded.encoder.fallbackReason}.)` : ''
+        }`,
+      );
+      $('decoder').textContent = loaded.decoder?.decoder === 'webgpu' ? `WebGPU (${loaded.decoder.adapter})` : `CPU reference${loaded.decoder?.fallbackReason ? ` — ${loaded.decoder.fallbackReason}` : ''}`;
+      progress.value = progress.max;
+      ready(true);
+    } catch (error) {
+      const e = error as Error;
+      const hint = next.buildCommand && /manifest\.json|HTTP 404|could not be fetched/.test(e.message) ? ` This memory is not built here; build it with: ${next.buildCommand}` : '';
+      fail(Object.assign(new Error(`${e.message}${hint}`), { name: e.name }));
+    }
+  }
+
+  select.replaceChildren(
+    ...DATASETS.map((d) => {
+      const option = document.createElement('option');
+      option.value = d.id;
+      option.textContent = d.label;
+      return option;
+    }),
+  );
+  select.addEventListener('change', () => void load(DATASETS.find((d) => d.id === select.value) ?? DATASETS[0]));
+  await load(DATASETS[0]);
 }

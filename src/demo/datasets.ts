@@ -1,0 +1,28 @@
+/** The demo's data sets: each a model folder, its memory shard and its test split (paths relative to the page). */
+export interface DemoDataset {
+  id: string;
+  label: string;
+  model: string;
+  memory: string;
+  test: string;
+  /** How to build the memory where it is not shipped. */
+  buildCommand?: string;
+}
+
+export const DATASETS: readonly DemoDataset[] = [
+  {
+    id: 'movielens',
+    label: 'MovieLens latest-small (models/movielens-demo, 30% memory, shipped)',
+    model: 'models/movielens-demo',
+    memory: 'models/movielens-demo/memory/train-q4-f0.3',
+    test: 'models/movielens-demo/eval/test.tsv',
+  },
+  {
+    id: 'amazon-games',
+    label: 'Amazon video games (models/amazon-games, full memory, built by command)',
+    model: 'models/amazon-games',
+    memory: 'models/amazon-games/memory/train-q4',
+    test: 'models/amazon-games/eval/test.tsv',
+    buildCommand: 'npm run build-memory -- --model models/amazon-games --data data/prepared/amazon-games',
+  },
+];
