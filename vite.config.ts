@@ -1,9 +1,47 @@
-import { defineConfig } from 'vitest/config';
+import { cpSync, existsSync, mkdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { defineConfig, type Plugin } from 'vitest/config';
+
+// The built demo is self-contained: the demo model's q4/q4f16 files, its memory and test split.
+const DEMO_FILES = [
+  'config.json',
+  'prompt-template.json',
+  'tokenizer.json',
+  'tokenizer_config.json',
+  'onnx/model_q4.onnx',
+  'onnx/model_q4f16.onnx',
+  'memory/train-q4-f0.3',
+  'eval/test.tsv',
+].map((f) => `models/movielens-demo/${f}`);
+
+function demoFiles(): Plugin {
+  let outDir = 'dist';
+  return {
+    name: 'l2d-demo-files',
+    apply: 'build',
+    configResolved(config) {
+      outDir = config.build.outDir;
+    },
+    generateBundle(_options, bundle) {
+      // The service worker precaches the app itself (not the model: the recommender stores that).
+      const files = [...Object.keys(bundle), 'index.html', 'sw.js'].filter((f) => !f.endsWith('.map'));
+      this.emitFile({ type: 'asset', fileName: 'precache.json', source: JSON.stringify(files) });
+    },
+    closeBundle() {
+      for (const file of DEMO_FILES) {
+        if (!existsSync(file)) continue;
+        mkdirSync(dirname(join(outDir, file)), { recursive: true });
+        cpSync(file, join(outDir, file), { recursive: true });
+      }
+    },
+  };
+}
 
 export default defineConfig({
   // Relative asset URLs so the built demo works from any folder or origin.
   base: './',
   worker: { format: 'es' },
+  plugins: [demoFiles()],
   build: {
     target: 'es2022',
     rollupOptions: {

@@ -62,7 +62,11 @@ export async function openHarness(path: string): Promise<HarnessPage> {
     server: { host: '127.0.0.1', port, strictPort: true, hmr: false },
   });
   await server.listen();
-  const baseUrl = `http://127.0.0.1:${port}`;
+  return openPage(`http://127.0.0.1:${port}`, path, () => server.close());
+}
+
+/** Opens `baseUrl/path` in a fresh Chromium (one context), collecting problems; `onClose` stops the server. */
+export async function openPage(baseUrl: string, path: string, onClose: () => Promise<void> = async () => {}): Promise<HarnessPage> {
   const browser = await launchChromium();
   // One context: tabs opened with openTab share its origin storage.
   const page = await (await browser.newContext()).newPage();
@@ -91,7 +95,7 @@ export async function openHarness(path: string): Promise<HarnessPage> {
     },
     close: async () => {
       await browser.close();
-      await server.close();
+      await onClose();
     },
   };
 }

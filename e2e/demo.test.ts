@@ -1,12 +1,28 @@
-/** The demo page as `npm start` serves it: adapter shown, decode engine on a generated memory, same ranking as the CPU reference. */
+/**
+ * The demo page BUILT (`npm run build` -> dist/, served as static files):
+ * adapter shown, decode engine on a generated memory, the model panel with
+ * its catalog search, lists equal to the CPU reference on the page's own
+ * h_t, evaluation, the public API's ordering, errors and dispose, privacy,
+ * and a second visit offline (service worker + Cache API + IndexedDB).
+ */
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { mkdirSync } from 'node:fs';
-import { openHarness, type HarnessPage } from './browser.ts';
+import { mkdirSync, readFileSync } from 'node:fs';
+import { buildForTest } from './build-output.ts';
+import { CpuDecoder } from '../src/core/cpu-decoder.ts';
+import { loadShard } from '../tools/lib/shard-files.ts';
+import { openPage, type HarnessPage } from './browser.ts';
+import { startStaticServer, type StaticServer } from './static-server.ts';
 
+const MEMORY = 'models/movielens-demo/memory/train-q4-f0.3';
 let harness: HarnessPage;
+let server: StaticServer;
+const requests: string[] = [];
 beforeAll(async () => {
-  harness = await openHarness('index.html');
-});
+  await buildForTest('vite.config.ts');
+  server = await startStaticServer({ routes: { '/': 'dist' } });
+  harness = await openPage(server.origin, 'index.html', () => server.close());
+  harness.page.context().on('request', (r) => requests.push(r.url()));
+}, 180_000);
 afterAll(async () => {
   await harness?.close();
 });
@@ -65,4 +81,100 @@ it('refuses out-of-range inputs in the form and explains a request made too earl
   await page.click('#request-form button');
   await page.waitForFunction(() => document.getElementById('status')?.classList.contains('error'));
   expect(await page.textContent('#status')).toBe('Error: Build a memory first.');
+});
+
+type DemoWindow = {
+  l2dDemo: {
+    recommender(): {
+      recommend(r: unknown): Promise<{ items: { id: number; distance: number }[]; hidden?: Float32Array }>;
+      catalog(): Promise<string[]>;
+      dispose(): Promise<void>;
+    };
+  };
+};
+
+it('lists exactly what the CPU reference ranks on the page\'s own h_t, and evaluates on the test split', async () => {
+  const { page } = harness;
+  await page.reload();
+  await page.waitForSelector('body[data-model-ready="true"]', { state: 'attached', timeout: 90_000 });
+  for (const query of ['toy story', 'jumanji']) {
+    await page.fill('#catalog-search', query);
+    await page.click('#catalog-matches li:first-child button');
+  }
+  await page.fill('#model-form input[name=m]', '200');
+  await page.click('#model-form button');
+  await page.waitForFunction(() => document.querySelectorAll('#model-local li').length === 10, undefined, { timeout: 60_000 });
+  const shown = {
+    global: await page.locator('#model-global li').evaluateAll((lis) => lis.map((li) => Number((li as HTMLElement).dataset.id))),
+    local: await page.locator('#model-local li').evaluateAll((lis) => lis.map((li) => Number((li as HTMLElement).dataset.id))),
+  };
+  const { hidden, ids } = await page.evaluate(async () => {
+    const titles = Array.from(document.querySelectorAll('#history li'), (li) => li.firstChild!.textContent!);
+    const r = (globalThis as unknown as DemoWindow).l2dDemo.recommender();
+    const catalog = await r.catalog();
+    const ids = titles.map((t) => catalog.indexOf(t));
+    const out = await r.recommend({ history: ids, k: 10, strategy: 'global', excludeHistory: true, returnHidden: true });
+    return { hidden: Array.from(out.hidden!), ids };
+  });
+  const manifest = JSON.parse(readFileSync(`${MEMORY}/manifest.json`, 'utf8'));
+  const { memory } = await loadShard(MEMORY, { sha256: manifest.model.sha256, hiddenSize: manifest.hiddenSize });
+  const cpu = new CpuDecoder(memory);
+  expect(shown.global).toEqual(cpu.decode(hidden, { k: 10, strategy: 'global', exclude: ids }).map((x) => x.item));
+  expect(shown.local).toEqual(cpu.decode(hidden, { k: 10, strategy: 'local', m: 200, exclude: ids }).map((x) => x.item));
+  expect(await page.locator('#model-chart > div').count()).toBe(2);
+
+  await page.fill('#eval-form input[name=samples]', '5');
+  await page.click('#eval-form button');
+  await page.waitForFunction(() => document.querySelectorAll('#eval-rows tr').length === 2, undefined, { timeout: 120_000 });
+  expect(await page.locator('#eval-rows tr td:last-child').allTextContents()).toEqual(['5', '5']);
+  expect(await page.locator('#eval-chart > div').count()).toBe(6);
+  for (const region of ['#backend', '#model', '#evaluate', '#controls', '#results', '#latency']) expect(await page.locator(region).isVisible(), region).toBe(true);
+  mkdirSync('test-results', { recursive: true });
+  await page.screenshot({ path: 'test-results/demo-built.png', fullPage: true });
+  expect(harness.problems).toEqual([]);
+});
+
+it('answers concurrent calls in order, keeps typed errors across the worker, and refuses calls after dispose', async () => {
+  const { page } = harness;
+  const outcome = await page.evaluate(async () => {
+    const r = (globalThis as unknown as DemoWindow).l2dDemo.recommender();
+    const histories = [[1], [2, 3], [4, 5, 6], [7], [8, 9]];
+    const sequential = [];
+    for (const h of histories) sequential.push((await r.recommend({ history: h, k: 5 })).items.map((i) => i.id));
+    const concurrent = (await Promise.all(histories.map((h) => r.recommend({ history: h, k: 5 })))).map((x) => x.items.map((i) => i.id));
+    const error = await r.recommend({ history: [1], k: 0 }).then(
+      () => null,
+      (e: Error & { code?: string }) => ({ name: e.name, code: e.code, message: e.message }),
+    );
+    await r.dispose();
+    const afterDispose = await r.recommend({ history: [1], k: 5 }).then(
+      () => null,
+      (e: Error) => e.message,
+    );
+    return { same: JSON.stringify(sequential) === JSON.stringify(concurrent), error, afterDispose };
+  });
+  expect(outcome.same).toBe(true);
+  expect(outcome.error).toEqual({ name: 'InvalidArgumentError', code: 'invalid-argument', message: 'k must be an integer in 1..3496 (the catalog\'s size), got 0.' });
+  expect(outcome.afterDispose).toBe('This recommender was disposed; create a new one with createRecommender().');
+});
+
+it('sends nothing off its origin, and works offline on a second visit', async () => {
+  const { page } = harness;
+  expect(requests.length).toBeGreaterThan(0);
+  expect([...new Set(requests.map((u) => new URL(u).origin))].filter((o) => o !== 'null')).toEqual([server.origin]);
+  await page.reload();
+  await page.waitForSelector('body[data-model-ready="true"]', { state: 'attached', timeout: 90_000 });
+  await page.waitForFunction(() => navigator.serviceWorker.controller !== null, undefined, { timeout: 30_000 });
+  await page.context().setOffline(true);
+  try {
+    await page.reload();
+    await page.waitForSelector('body[data-model-ready="true"]', { state: 'attached', timeout: 90_000 });
+    expect(await page.textContent('#model-status')).toMatch(/from indexeddb/);
+    await page.fill('#catalog-search', 'heat');
+    await page.click('#catalog-matches li:first-child button');
+    await page.click('#model-form button');
+    await page.waitForFunction(() => document.querySelectorAll('#model-global li').length === 10, undefined, { timeout: 60_000 });
+  } finally {
+    await page.context().setOffline(false);
+  }
 });

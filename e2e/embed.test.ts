@@ -7,7 +7,7 @@
  * second visit requests nothing from the model or memory.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { build } from 'vite';
+import { buildForTest } from './build-output.ts';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { CpuDecoder } from '../src/core/cpu-decoder.ts';
 import { loadShard } from '../tools/lib/shard-files.ts';
@@ -25,7 +25,7 @@ const requests: string[] = [];
 const problems: string[] = [];
 
 beforeAll(async () => {
-  await build({ configFile: 'vite.embed.config.ts', logLevel: 'warn' });
+  await buildForTest('vite.embed.config.ts');
   cdn = await startStaticServer({
     routes: { '/l2d/': 'dist-embed', '/models/': 'models' },
     headers: { 'access-control-allow-origin': '*', 'cache-control': 'max-age=3600' },

@@ -17,12 +17,29 @@ export type L2DErrorCode =
   | 'storage-quota'
   | 'network-unavailable';
 
+/** Each code's class name: written out, since a minified build renames classes. */
+export const ERROR_NAMES: Record<L2DErrorCode, string> = {
+  'invalid-argument': 'InvalidArgumentError',
+  'empty-memory': 'EmptyMemoryError',
+  'dimension-mismatch': 'DimensionMismatchError',
+  'non-finite-value': 'NonFiniteValueError',
+  'webgpu-unavailable': 'WebGpuUnavailableError',
+  'device-lost': 'DeviceLostError',
+  'memory-too-large': 'MemoryTooLargeError',
+  'gpu-error': 'GpuError',
+  'data-format': 'DataFormatError',
+  'shard-invalid': 'ShardError',
+  'storage-quota': 'StorageQuotaError',
+  'network-unavailable': 'NetworkUnavailableError',
+};
+
 export class L2DError extends Error {
   readonly code: L2DErrorCode;
   constructor(code: L2DErrorCode, message: string) {
     super(message);
     this.code = code;
-    this.name = new.target.name;
+    // The name of the code's class (an L2DError thrown directly takes its code's name too).
+    this.name = ERROR_NAMES[code];
   }
 }
 

@@ -137,6 +137,8 @@ for (const name of ['k', 'm'] as const) {
 $('memory-form').addEventListener('submit', guard(buildMemory));
 requestForm.addEventListener('submit', guard(recommend));
 
+// Offline after the first visit (the built demo only: the dev server's modules change under it).
+if (import.meta.env.PROD && 'serviceWorker' in navigator) void navigator.serviceWorker.register('./sw.js').catch(() => undefined);
 await showAdapter();
 document.body.dataset.ready = 'true';
 void startModelPanel();

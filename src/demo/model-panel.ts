@@ -15,8 +15,6 @@ import { DATASETS, type DemoDataset } from './datasets.ts';
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 const absolute = (path: string) => new URL(path, document.baseURI).href;
-// The dev server serves onnxruntime-web's files from node_modules; a build bundles them.
-const WASM_PATHS = import.meta.env.DEV ? absolute('node_modules/onnxruntime-web/dist/') : undefined;
 
 export async function startModelPanel(): Promise<void> {
   const status = $('model-status');
@@ -215,7 +213,6 @@ export async function startModelPanel(): Promise<void> {
     const options = {
       model: absolute(next.model),
       memory: absolute(next.memory),
-      wasmPaths: WASM_PATHS,
       onProgress: (p: LoadProgress) => {
         progress.max = p.total;
         progress.value = p.loaded;
