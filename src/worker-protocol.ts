@@ -125,9 +125,13 @@ export interface RecommendedItem {
 
 export interface RecommendResult {
   items: RecommendedItem[];
-  timings: { tokenize: number; forward: number; decode: number; total: number };
+  /**
+   * Milliseconds. decode = wall clock of the decoder; scan/select/aggregate =
+   * its GPU stages from timestamp queries (WebGPU with 'timestamp-query' only).
+   */
+  timings: { tokenize: number; forward: number; decode: number; total: number; scan?: number; select?: number; aggregate?: number };
   /** hiddenOnGpu: h_t went from the encoder's GPU buffer to the decoder without a readback. */
-  backend: { encoder: string; decoder: string; hiddenOnGpu: boolean };
+  backend: { encoder: string; decoder: string; hiddenOnGpu: boolean; adapter?: string };
   /** History items dropped because they are not in the catalog. */
   unknownItems: number[];
   /** Oldest history items dropped to fit the model's context. */

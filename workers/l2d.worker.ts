@@ -197,11 +197,12 @@ async function recommend(request: RecommendRequest): Promise<RecommendResult> {
   const t2 = performance.now();
   const result: RecommendResult = {
     items: decoded.map((x) => ({ id: x.item, title: items[x.item].title, distance: x.distance, score: x.score, source: x.source })),
-    timings: { tokenize: encoded.tokenizeMs, forward: encoded.forwardMs, decode: t2 - t1, total: t2 - t0 },
+    timings: { tokenize: encoded.tokenizeMs, forward: encoded.forwardMs, decode: t2 - t1, total: t2 - t0, ...gpuStages(engine.lastTimings) },
     backend: {
       encoder: `${encoder.backend.device} (${encoder.backend.dtype})`,
       decoder: engine.backend.decoder === 'webgpu' ? `webgpu (${engine.backend.adapter})` : 'cpu',
       hiddenOnGpu: onGpu,
+      ...(engine.backend.adapter ? { adapter: engine.backend.adapter } : {}),
     },
     unknownItems,
     droppedOldest: encoded.dropped,
@@ -211,6 +212,11 @@ async function recommend(request: RecommendRequest): Promise<RecommendResult> {
     return Comlink.transfer(result, [result.hidden.buffer]);
   }
   return result;
+}
+
+/** The GPU decoder's stage times, where timestamp queries gave them. */
+function gpuStages(t: { scan?: number; select?: number; aggregate?: number }): { scan?: number; select?: number; aggregate?: number } {
+  return Object.fromEntries((['scan', 'select', 'aggregate'] as const).filter((k) => t[k] !== undefined).map((k) => [k, t[k]]));
 }
 
 function overlayRows(): OverlayRows {
