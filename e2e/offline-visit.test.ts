@@ -57,10 +57,20 @@ it('a second visit with the model and memory blocked on the network recommends e
   const noStore = await call<Status>('load', { ...options, cache: 'none' });
   expect(!noStore.ok && noStore.code).toBe('network-unavailable');
 
+  expect(blocked.some((u) => u.endsWith('config.json'))).toBe(true);
+
+  // With the store, stored copies come first: nothing is even asked of the network.
+  const tried = blocked.length;
   const second = value(await call<Status>('load', options));
   expect([second.memorySource, second.rows]).toEqual(['indexeddb', first.rows]);
   const offline = value(await call<Result>('recommend', request));
   expect(offline.items).toEqual(online.items);
-  expect(blocked.some((u) => u.endsWith('model_q4.onnx'))).toBe(true);
-  expect(blocked.some((u) => u.endsWith('manifest.json'))).toBe(true);
+  expect(blocked.slice(tried)).toEqual([]);
+
+  // revalidate asks the network first and falls back to the stored copies when it does not answer.
+  const revalidated = value(await call<Status>('load', { ...options, revalidate: true }));
+  expect(revalidated.memorySource).toBe('indexeddb');
+  expect(blocked.slice(tried).some((u) => u.endsWith('model_q4.onnx'))).toBe(true);
+  expect(blocked.slice(tried).some((u) => u.endsWith('manifest.json'))).toBe(true);
+  expect(value(await call<Result>('recommend', request)).items).toEqual(online.items);
 });
