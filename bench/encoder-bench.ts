@@ -7,6 +7,8 @@ import { BrowserEncoder, type EncoderDevice } from '../src/encoder/browser-encod
 
 export interface EncoderBenchRow {
   device: string;
+  /** 'encoder' (the L2D encoder graph) or 'full' (the generation graph). */
+  graph?: string;
   dtype: string;
   firstMs: number;
   perQueryMs: number;
@@ -16,10 +18,16 @@ export interface EncoderBenchRow {
   batchRowsPerSecond: number;
 }
 
-export async function runEncoderBench(modelUrl: string, wasmPaths: string | undefined, histories: string[][], batch: number): Promise<EncoderBenchRow[]> {
+export async function runEncoderBench(
+  modelUrl: string,
+  wasmPaths: string | undefined,
+  histories: string[][],
+  batch: number,
+  graphs: ('auto' | 'encoder' | 'full')[] = ['auto'],
+): Promise<EncoderBenchRow[]> {
   const rows: EncoderBenchRow[] = [];
-  for (const device of ['webgpu', 'wasm'] as EncoderDevice[]) {
-    const encoder = await BrowserEncoder.create({ modelUrl, device, dtype: 'q4', wasmPaths });
+  for (const device of ['webgpu', 'wasm'] as EncoderDevice[]) for (const graph of graphs) {
+    const encoder = await BrowserEncoder.create({ modelUrl, device, dtype: 'q4', wasmPaths, graph });
     let t = performance.now();
     await encoder.encode([histories[0]]);
     const firstMs = performance.now() - t;
@@ -40,7 +48,7 @@ export async function runEncoderBench(modelUrl: string, wasmPaths: string | unde
       done += part.length;
     }
     const batchRowsPerSecond = done / ((performance.now() - t) / 1000);
-    rows.push({ device: encoder.backend.device, dtype: encoder.backend.dtype, firstMs, perQueryMs, tokenizeMs: tokenize / histories.length, forwardMs: forward / histories.length, batch, batchRowsPerSecond });
+    rows.push({ device: encoder.backend.device, graph: encoder.backend.graph, dtype: encoder.backend.dtype, firstMs, perQueryMs, tokenizeMs: tokenize / histories.length, forwardMs: forward / histories.length, batch, batchRowsPerSecond });
     await encoder.release();
   }
   return rows;

@@ -7,13 +7,15 @@
  *
  *   npx tsx bench/gpu-bench-inputs.ts [OUT=.gpu-bench]
  */
-import { writeFileSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { build } from 'vite';
 import { loadPrepared } from '../tools/lib/prepared.ts';
 import type { GpuBenchInputs } from './gpu-bench.ts';
 
 const out = process.argv[2] ?? '.gpu-bench';
+// --no-decode: skip the decode-engine stage (its synthetic memories take minutes to generate in the page).
+const withDecode = !process.argv.includes('--no-decode');
 const data = loadPrepared('data/prepared/movielens-latest-small');
 const histories = data.split('valid').slice(0, 64).map((s) => ({ ids: s.history, titles: s.history.map((i) => data.items[i].title) }));
 const samples = data.split('train').slice(0, 1024).map((s) => ({ history: s.history, target: s.target }));
@@ -22,14 +24,14 @@ const inputs: GpuBenchInputs = {
   memoryUrl: '/models/movielens-demo/memory/train-q4-f0.3',
   histories,
   samples,
-  decodeConfigs: [
+  decodeConfigs: withDecode ? [
     { rows: 100_000, dim: 256 },
     { rows: 1_000_000, dim: 256 },
     { rows: 150_000, dim: 896 },
     { rows: 300_000, dim: 896 },
     { rows: 100_000, dim: 2048 },
     { rows: 300_000, dim: 2048 },
-  ],
+  ] : [],
 };
 await build({
   configFile: 'vite.config.ts',
@@ -37,4 +39,6 @@ await build({
   build: { outDir: join(out, 'dist'), emptyOutDir: true, rollupOptions: { input: { gpuBench: 'bench/gpu-bench.html' } } },
 });
 writeFileSync(join(out, 'dist', 'bench', 'inputs.json'), JSON.stringify(inputs));
+// The page reads the model from the repository root; the demo's copy would only weigh on the trip to the GPU machine.
+rmSync(join(out, 'dist', 'models'), { recursive: true, force: true });
 console.log(`wrote ${out}/dist (open /${out}/dist/bench/gpu-bench.html from a server at the repository root)`);

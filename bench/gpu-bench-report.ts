@@ -44,5 +44,7 @@ console.log('|---|---|---|---|');
 for (const b of r.buildMemory as { batch: number; samples: number; ms: number; rowsPerSecond: number }[]) {
   console.log(`| ${b.batch} | ${b.samples} | ${b.ms.toFixed(0)} | ${b.rowsPerSecond.toFixed(0)} |`);
 }
-console.log('\nDecode engine on synthetic memories (median of 5):\n');
-console.log(decodeTable(r.decode.rows as BenchRow[]));
+if (r.decode) {
+  console.log('\nDecode engine on synthetic memories (median of 5):\n');
+  console.log(decodeTable(r.decode.rows as BenchRow[]));
+}

@@ -105,8 +105,9 @@ async function main() {
   await post();
   const titles = inputs.histories.map((h) => h.titles);
 
-  await stage('encoder', () => runEncoderBench(inputs.modelUrl, undefined, titles, 32));
-  await stage('encoderBatch64', () => runEncoderBench(inputs.modelUrl, undefined, titles, 64));
+  // The L2D encoder graph (no LM head, last token only) against the generation graph, side by side.
+  await stage('encoder', () => runEncoderBench(inputs.modelUrl, undefined, titles, 32, ['encoder', 'full']));
+  await stage('encoderBatch64', () => runEncoderBench(inputs.modelUrl, undefined, titles, 64, ['encoder', 'full']));
 
   await stage('flow', async () => {
     const rows = [];
@@ -143,7 +144,7 @@ async function main() {
     return rows;
   });
 
-  await stage('decode', () => runDecodeBench(inputs.decodeConfigs, 5, log));
+  if (inputs.decodeConfigs.length) await stage('decode', () => runDecodeBench(inputs.decodeConfigs, 5, log));
   results.finished = new Date().toISOString();
   await post();
   log('done');

@@ -28,13 +28,13 @@ await node.release();
 const harness = await openHarness('bench/encoder-bench.html');
 try {
   const rows = (await harness.page.evaluate(
-    ([m, w, h]) => (globalThis as unknown as { l2dEncoderBench: { run: (...a: unknown[]) => Promise<unknown> } }).l2dEncoderBench.run(m, w, h, 32),
+    ([m, w, h]) => (globalThis as unknown as { l2dEncoderBench: { run: (...a: unknown[]) => Promise<unknown> } }).l2dEncoderBench.run(m, w, h, 32, ['encoder', 'full']),
     [`/${MODEL}`, '/node_modules/onnxruntime-web/dist/', histories] as const,
   )) as EncoderBenchRow[];
   if (harness.problems.length) throw new Error(harness.problems.join('\n'));
   console.log(`model ${MODEL} (q4), ${histories.length} validation histories of movielens-latest-small\n`);
   console.log(encoderTable(rows));
-  console.log(`| Node, onnxruntime-node (CPU) | - | ${nodePerQuery.toFixed(1)} | - | - | 32 | ${nodeRate.toFixed(0)} |`);
+  console.log(`| Node, onnxruntime-node (CPU) | full | - | ${nodePerQuery.toFixed(1)} | - | - | 32 | ${nodeRate.toFixed(0)} |`);
 } finally {
   await harness.close();
 }

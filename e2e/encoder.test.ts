@@ -27,11 +27,13 @@ afterAll(async () => {
 
 for (const MODEL of MODELS) describe(`onnxruntime-web on ${MODEL}`, () => {
   const fixture = readFixture(MODEL);
-  const files = readdirSync(`${MODEL}/onnx`).filter((f) => /^model.*\.onnx$/.test(f));
+  const files = readdirSync(`${MODEL}/onnx`).filter((f) => /^(model|encoder).*\.onnx$/.test(f));
   const runs: [string, 'webgpu' | 'wasm'][] = [
     ['model_q4.onnx', 'webgpu'],
     ['model_q4.onnx', 'wasm'],
     ['model_q4f16.onnx', 'wasm'],
+    // The L2D encoder graph (no LM head, last token only), where the model folder has one.
+    ...(existsSync(`${MODEL}/onnx/encoder_q4.onnx`) ? ([['encoder_q4.onnx', 'webgpu'], ['encoder_q4.onnx', 'wasm']] as [string, 'webgpu' | 'wasm'][]) : []),
   ];
   it('has the files the runs need', () => {
     for (const [file] of runs) expect(files).toContain(file);

@@ -96,6 +96,23 @@ for (const config of configs) {
   });
 }
 
+describe('the L2D encoder graph', () => {
+  it('is used where the model folder lists it, and recommends what the generation graph does', async () => {
+    const results: Record<string, { ids: number[]; file: string }> = {};
+    for (const graph of ['auto', 'full'] as const) {
+      const loaded = await call<{ encoder: { file: string; graph: string; memoryFile: string } }>('load', { modelUrl: `/${MODEL}`, memoryUrl: `/${MEMORY}`, device: 'wasm', decoder: 'cpu', wasmPaths: WASM, graph });
+      if (!loaded.ok) throw new Error(loaded.message);
+      expect(loaded.value.encoder.memoryFile).toBe('onnx/model_q4.onnx');
+      const r = await call<FlowResult>('recommend', { history: histories[1], k: 20, strategy: 'local', m: 200 });
+      if (!r.ok) throw new Error(r.message);
+      results[graph] = { ids: r.value.items.map((x) => x.id), file: loaded.value.encoder.file };
+    }
+    expect(results.auto.file).toBe('onnx/encoder_q4.onnx');
+    expect(results.full.file).toBe('onnx/model_q4.onnx');
+    expect(results.auto.ids).toEqual(results.full.ids);
+  });
+});
+
 describe('a memory built in the page', () => {
   // (history -> next item) samples over the demo catalog: every prefix of a few sequences.
   const sequences = [[0, 5, 9, 14, 20, 33], [12, 40, 41, 42, 100, 7, 3, 2, 1, 99], [300, 301, 302, 303], [7, 8, 9, 10, 11, 12, 13]];

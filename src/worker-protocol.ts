@@ -14,6 +14,8 @@ export interface LoadOptions {
   /** Encoder device: 'auto' (default) = WebGPU, else wasm. */
   device?: EncoderDevice;
   dtype?: EncoderDtype;
+  /** 'auto' (default): the L2D encoder graph where the model folder has one (onnx/encoder.json), else the generation graph. */
+  graph?: 'auto' | 'encoder' | 'full';
   /** Decoder: 'auto' (default) = WebGPU, else the CPU reference. */
   decoder?: 'auto' | 'webgpu' | 'cpu';
   /** URL of the folder serving onnxruntime-web's .wasm files. */
@@ -80,7 +82,7 @@ export interface BuiltMemory {
 }
 
 export interface LoadStatus {
-  encoder: { device: 'webgpu' | 'wasm'; dtype: EncoderDtype; file: string; fallbackReason?: string };
+  encoder: { device: 'webgpu' | 'wasm'; dtype: EncoderDtype; file: string; graph: 'encoder' | 'full'; memoryFile: string; fallbackReason?: string };
   /** Undefined while no memory is loaded. */
   decoder?: DecoderBackend;
   /** Encoder and decoder share a GPUDevice and h_t stays on the GPU. */

@@ -143,7 +143,7 @@ async function buildMemory(request: BuildMemoryRequest, onProgress?: (rows: numb
     request.samples,
     items,
     {
-      model: { id: encoder.id, file: encoder.backend.file, sha256: encoder.sha256, dtype: encoder.backend.dtype },
+      model: { id: encoder.id, file: encoder.backend.memoryFile, sha256: encoder.sha256, dtype: encoder.backend.dtype },
       dataset: { name: request.name ?? 'browser', split: 'custom', fraction: 1, seed: 0, samples: request.samples.length },
       chunkRows: request.chunkRows ?? 16384,
     },

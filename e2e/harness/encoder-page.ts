@@ -18,11 +18,14 @@ async function lastHidden(modelFolderUrl: string, file: string, ep: 'webgpu' | '
   const session = await ort.InferenceSession.create(`${modelFolderUrl}/onnx/${file}`, { executionProviders: [ep], logSeverityLevel: 3 });
   const hidden: number[][] = [];
   const t0 = performance.now();
+  // The L2D encoder graph (encoder_*.onnx) has no cache inputs and outputs the last token's row only.
+  const encoderGraph = file.startsWith('encoder');
   for (const ids of rows) {
-    const { feeds, width } = onnxFeeds(ort.Tensor, [ids], shape);
+    const { feeds, width } = onnxFeeds(ort.Tensor, [ids], shape, !encoderGraph);
     const out = await session.run(feeds);
-    const t = out.last_hidden_state;
-    hidden.push(Array.from(lastTokenRows((await t.getData()) as Float32Array, 1, width, t.dims[2])[0]));
+    const t = encoderGraph ? out.last_token_hidden_state : out.last_hidden_state;
+    const data = (await t.getData()) as Float32Array;
+    hidden.push(Array.from(encoderGraph ? data : lastTokenRows(data, 1, width, t.dims[2])[0]));
   }
   const ms = (performance.now() - t0) / rows.length;
   await session.release();

@@ -43,14 +43,20 @@ export type TensorConstructor<T> = new (type: 'int64' | 'float32', data: BigInt6
  * The named inputs of one forward pass for either onnxruntime: ids, mask and
  * positions from `encoderFeeds`, and an empty past key/value per layer.
  */
-export function onnxFeeds<T>(Tensor: TensorConstructor<T>, rows: readonly (readonly number[])[], shape: ModelShape): { feeds: Record<string, T>; width: number } {
+export function onnxFeeds<T>(
+  Tensor: TensorConstructor<T>,
+  rows: readonly (readonly number[])[],
+  shape: ModelShape,
+  /** The generation graph takes (empty) past key/values; the encoder graph has no cache inputs. */
+  withPast = true,
+): { feeds: Record<string, T>; width: number } {
   const f = encoderFeeds(rows, shape.padTokenId);
   const feeds: Record<string, T> = {
     input_ids: new Tensor('int64', f.inputIds, [f.batch, f.width]),
     attention_mask: new Tensor('int64', f.attentionMask, [f.batch, f.width]),
     position_ids: new Tensor('int64', f.positionIds, [f.batch, f.width]),
   };
-  for (let i = 0; i < shape.layers; i++) {
+  for (let i = 0; withPast && i < shape.layers; i++) {
     for (const kind of ['key', 'value']) feeds[`past_key_values.${i}.${kind}`] = new Tensor('float32', new Float32Array(0), [f.batch, shape.kvHeads, 0, shape.headDim]);
   }
   return { feeds, width: f.width };

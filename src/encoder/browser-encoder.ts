@@ -30,6 +30,12 @@ export interface BrowserEncoderOptions {
    * engine's), so h_t can stay on the GPU (encodeOnGpu).
    */
   gpuDevice?: GPUDevice;
+  /**
+   * 'auto' (default): the L2D encoder graph (onnx/encoder_<dtype>.onnx: no LM
+   * head, only the last token's hidden state) where onnx/encoder.json lists
+   * it, else the generation graph; 'encoder' or 'full' to choose.
+   */
+  graph?: 'auto' | 'encoder' | 'full';
   /** Fetches the model's files (default: fetch); the worker passes a cache-backed one for offline visits. */
   fetch?: (url: string) => Promise<Response>;
 }
@@ -52,6 +58,22 @@ export interface EncodeResult {
 }
 
 const FILES: Record<EncoderDtype, string> = { fp32: 'onnx/model.onnx', q4: 'onnx/model_q4.onnx', q4f16: 'onnx/model_q4f16.onnx' };
+const ENCODER_FILES: Record<EncoderDtype, string> = { fp32: 'encoder.onnx', q4: 'encoder_q4.onnx', q4f16: 'encoder_q4f16.onnx' };
+const OUTPUTS = { encoder: 'last_token_hidden_state', full: 'last_hidden_state' } as const;
+
+interface EncoderGraphEntry {
+  sha256: string;
+  memoriesOf: string;
+  memoriesOfSha256: string;
+}
+
+/** The encoder graph for a dtype from onnx/encoder.json (written by tools/export/export.py), if the folder has one. */
+async function encoderGraph(base: string, dtype: EncoderDtype, fetchFn: (url: string) => Promise<Response>): Promise<EncoderGraphEntry | undefined> {
+  const response = await fetchFn(`${base}/onnx/encoder.json`).catch(() => undefined);
+  if (!response?.ok) return undefined;
+  const manifest = (await response.json().catch(() => undefined)) as { graphs?: Record<string, EncoderGraphEntry> } | undefined;
+  return manifest?.graphs?.[ENCODER_FILES[dtype]];
+}
 
 async function fetchJson(url: string, fetchFn: (url: string) => Promise<Response>): Promise<Record<string, unknown>> {
   let response: Response;
@@ -75,7 +97,15 @@ export class BrowserEncoder {
     readonly hiddenSize: number,
     readonly maxPromptTokens: number,
     /** The execution provider and dtype actually in use. */
-    readonly backend: { device: 'webgpu' | 'wasm'; dtype: EncoderDtype; file: string; fallbackReason?: string },
+    readonly backend: {
+      device: 'webgpu' | 'wasm';
+      dtype: EncoderDtype;
+      file: string;
+      graph: 'encoder' | 'full';
+      /** The generation graph whose memories this encoder reads (the file itself for graph 'full'). */
+      memoryFile: string;
+      fallbackReason?: string;
+    },
     /** SHA-256 of the ONNX file: a memory shard must have been built with the same file. */
     readonly sha256: string,
     /** The GPUDevice h_t lives on when encodeOnGpu can be used (WebGPU on the device given as gpuDevice). */
@@ -108,13 +138,20 @@ export class BrowserEncoder {
       fallbackReason = 'q4f16 needs WebGPU with shader-f16; using q4';
       dtype = 'q4';
     }
-    const file = FILES[dtype];
+    const wantGraph = options.graph ?? 'auto';
+    const entry = wantGraph === 'full' ? undefined : await encoderGraph(base, dtype, fetchFn);
+    if (wantGraph === 'encoder' && !entry) throw new InvalidArgumentError(`${base}/onnx/encoder.json lists no ${dtype} encoder graph; export it (tools/export/export.py --encoder-only) or use graph 'full'.`);
+    const graph: 'encoder' | 'full' = entry ? 'encoder' : 'full';
+    const file = entry ? `onnx/${ENCODER_FILES[dtype]}` : FILES[dtype];
     const response = await fetchFn(`${base}/${file}`).catch((error: Error) => {
       throw new NetworkUnavailableError(`${base}/${file} could not be fetched (${error.message}) and no cached copy is stored on this device.`);
     });
     if (!response.ok) throw new L2DError('invalid-argument', `${base}/${file}: HTTP ${response.status}; the model folder has no ${dtype} file.`);
     const bytes = new Uint8Array(await response.arrayBuffer());
-    const sha256 = await sha256Hex(bytes);
+    const fileSha256 = await sha256Hex(bytes);
+    if (entry && fileSha256 !== entry.sha256) throw new InvalidArgumentError(`${base}/${file} is not the file onnx/encoder.json describes (SHA-256 ${fileSha256.slice(0, 12)}…, expected ${entry.sha256.slice(0, 12)}…): export the encoder again.`);
+    // A memory is bound to the generation graph it was built with; the encoder graph reads the same memories.
+    const sha256 = entry ? entry.memoriesOfSha256 : fileSha256;
     let session: ort.InferenceSession;
     let used = device;
     let outputDevice: GPUDevice | undefined;
@@ -124,7 +161,7 @@ export class BrowserEncoder {
       session = await ort.InferenceSession.create(bytes, {
         executionProviders: [shared ? { name: 'webgpu', device: options.gpuDevice } : device],
         logSeverityLevel: 3,
-        ...(shared ? { preferredOutputLocation: { last_hidden_state: 'gpu-buffer' } } : {}),
+        ...(shared ? { preferredOutputLocation: { [OUTPUTS[graph]]: 'gpu-buffer' } } : {}),
       });
       if (shared) outputDevice = options.gpuDevice;
     } catch (error) {
@@ -143,6 +180,8 @@ export class BrowserEncoder {
       device: used,
       dtype,
       file,
+      graph,
+      memoryFile: entry ? `onnx/${entry.memoriesOf}` : file,
       ...(fallbackReason ? { fallbackReason } : {}),
     }, sha256, outputDevice);
   }
@@ -156,7 +195,8 @@ export class BrowserEncoder {
     const { tensor, width, dropped, tokenizeMs, t1 } = await this.forward(histories);
     // getData(true) also frees the GPU buffer when the output was kept on the GPU.
     const data = (await tensor.getData(true)) as Float32Array;
-    const hidden = lastTokenRows(data, histories.length, width, this.hiddenSize);
+    // The encoder graph already gives one row per history.
+    const hidden = lastTokenRows(data, histories.length, this.backend.graph === 'encoder' ? 1 : width, this.hiddenSize);
     return { hidden, dropped, tokenizeMs, forwardMs: performance.now() - t1 };
   }
 
@@ -165,9 +205,10 @@ export class BrowserEncoder {
     const t0 = performance.now();
     const fitted = histories.map((titles) => fitPrompt(titles, (t) => this.tokenize(t), this.maxPromptTokens, this.template));
     const t1 = performance.now();
-    const { feeds, width } = onnxFeeds(ort.Tensor, fitted.map((x) => x.ids), this.shape);
-    const out = await this.session.run(feeds, ['last_hidden_state']);
-    return { tensor: out.last_hidden_state, width, dropped: fitted.map((x) => x.dropped), tokenizeMs: t1 - t0, t1 };
+    const output = OUTPUTS[this.backend.graph];
+    const { feeds, width } = onnxFeeds(ort.Tensor, fitted.map((x) => x.ids), this.shape, this.backend.graph === 'full');
+    const out = await this.session.run(feeds, [output]);
+    return { tensor: out[output], width, dropped: fitted.map((x) => x.dropped), tokenizeMs: t1 - t0, t1 };
   }
 
   /**
@@ -181,9 +222,10 @@ export class BrowserEncoder {
     // One row, no padding: the last token is row width - 1.
     if (tensor.location !== 'gpu-buffer') {
       tensor.dispose();
-      throw new L2DError('gpu-error', `onnxruntime-web returned last_hidden_state in "${tensor.location}", not in a GPU buffer.`);
+      throw new L2DError('gpu-error', `onnxruntime-web returned ${OUTPUTS[this.backend.graph]} in "${tensor.location}", not in a GPU buffer.`);
     }
-    const query = { buffer: tensor.gpuBuffer as GPUBuffer, byteOffset: (width - 1) * this.hiddenSize * 4 };
+    const row = this.backend.graph === 'encoder' ? 0 : width - 1;
+    const query = { buffer: tensor.gpuBuffer as GPUBuffer, byteOffset: row * this.hiddenSize * 4 };
     return { query, dropped: dropped[0], tokenizeMs, forwardMs: performance.now() - t1, release: () => tensor.dispose() };
   }
 

@@ -37,7 +37,8 @@ export interface DtypeCheck {
 
 /** onnx/model.onnx -> fp32, onnx/model_q4.onnx -> q4 (the names @huggingface/transformers uses). */
 export function dtypeOf(file: string): string {
-  return file === 'model.onnx' ? 'fp32' : file.replace(/^model_/, '').replace(/\.onnx$/, '');
+  // encoder_<dtype>.onnx (the L2D encoder graph) shares its generation graph's dtype and reference.
+  return file === 'model.onnx' || file === 'encoder.onnx' ? 'fp32' : file.replace(/^(model|encoder)_/, '').replace(/\.onnx$/, '');
 }
 
 /** The torch reference for a dtype: q4f16 has q4's weights (only its activations are float16), so q4's reference serves both. */

@@ -19,6 +19,7 @@ and onnxruntime's Python package where installed (the GPU machine).
     /usr/bin/python3 tools/export/export.py models/movielens-demo [--data data/prepared/movielens-latest-small] [--dtypes fp32,q4]
 """
 import argparse
+import hashlib
 import inspect
 import json
 import os
@@ -96,6 +97,32 @@ class ExportWrapper(torch.nn.Module):
         return (logits, hidden, *flat)
 
 
+class EncoderWrapper(torch.nn.Module):
+    """L2D's encoder graph: no LM head, no logits, no cache; only the last token's final-norm hidden state (batch x d)."""
+
+    def __init__(self, model):
+        super().__init__()
+        self.model = model
+
+    def forward(self, input_ids, attention_mask, position_ids):
+        hidden, _ = self.model.hidden_states(input_ids, attention_mask, position_ids, None, last_only=True)
+        return hidden
+
+
+def export_encoder(model, path):
+    b, t = 2, 3
+    ids = torch.randint(0, model.config.vocab_size, (b, t))
+    mask = torch.ones((b, t), dtype=torch.long)
+    pos = torch.arange(t)[None].expand(b, t).contiguous()
+    axes = {"input_ids": {0: "batch_size", 1: "sequence_length"}, "attention_mask": {0: "batch_size", 1: "sequence_length"},
+            "position_ids": {0: "batch_size", 1: "sequence_length"}, "last_token_hidden_state": {0: "batch_size"}}
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    remove_onnx(path)
+    legacy = {"dynamo": False} if "dynamo" in inspect.signature(torch.onnx.export).parameters else {}
+    torch.onnx.export(EncoderWrapper(model), (ids, mask, pos), path, input_names=["input_ids", "attention_mask", "position_ids"],
+                      output_names=["last_token_hidden_state"], dynamic_axes=axes, opset_version=17, do_constant_folding=True, **legacy)
+
+
 def export_fp32(config, model, path):
     layers = config.num_hidden_layers
     b, t, past = 2, 3, 2  # trace with a non-empty past so no dimension is specialised to 0
@@ -157,6 +184,41 @@ def export_q4f16(fp32_path, dst):
         quantize_matmuls_4bit(tmp, dst, block_size=32)
     finally:
         remove_onnx(tmp)
+
+
+def export_encoder_graphs(folder, model, dtypes, timings):
+    """The encoder graph beside each generation graph; encoder.json binds each to the file a memory is built with."""
+    t0 = time.time()
+    onnx_dir = os.path.join(folder, "onnx")
+    encoder_fp32 = os.path.join(onnx_dir, "encoder.onnx")
+    export_encoder(model, encoder_fp32)
+    pairs = {"encoder.onnx": "model.onnx"}
+    if "q4" in dtypes:
+        quantize_matmuls_4bit(encoder_fp32, os.path.join(onnx_dir, "encoder_q4.onnx"), block_size=32)
+        pairs["encoder_q4.onnx"] = "model_q4.onnx"
+    if "q4f16" in dtypes:
+        export_q4f16(encoder_fp32, os.path.join(onnx_dir, "encoder_q4f16.onnx"))
+        pairs["encoder_q4f16.onnx"] = "model_q4f16.onnx"
+    write_encoder_manifest(onnx_dir, pairs)
+    timings["encoder_seconds"] = round(time.time() - t0, 1)
+
+
+def sha256_file(path):
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def write_encoder_manifest(onnx_dir, pairs):
+    """onnx/encoder.json: each encoder graph's SHA-256 and the generation graph (and its SHA-256) whose memories it reads."""
+    entries = {}
+    for encoder, full in pairs.items():
+        if os.path.exists(os.path.join(onnx_dir, full)):
+            entries[encoder] = {"sha256": sha256_file(os.path.join(onnx_dir, encoder)), "memoriesOf": full, "memoriesOfSha256": sha256_file(os.path.join(onnx_dir, full))}
+    with open(os.path.join(onnx_dir, "encoder.json"), "w") as f:
+        json.dump({"note": "L2D encoder graphs (no LM head, last token only); a memory built with memoriesOf is read with the encoder", "graphs": entries}, f, indent=2)
 
 
 def reference_dtype(dtype):
@@ -231,6 +293,8 @@ def main():
     ap.add_argument("--fixtures", type=int, default=8, help="prompts in the committed fixture (fixtures/hidden-states.json)")
     ap.add_argument("--check-prompts", type=int, default=100, help="validation prompts of the numeric check (fixtures/check-prompts.json)")
     ap.add_argument("--skip-check", action="store_true", help="do not run tools/export/check-onnx.ts afterwards")
+    ap.add_argument("--no-encoder", dest="encoder", action="store_false", help="skip the encoder graphs (onnx/encoder_<dtype>.onnx)")
+    ap.add_argument("--encoder-only", action="store_true", help="export only the encoder graphs, next to existing generation graphs")
     args = ap.parse_args()
     dtypes = args.dtypes.split(",")
     for d in dtypes:
@@ -242,6 +306,10 @@ def main():
     from tokenizer import Tokenizer  # noqa: E402
 
     timings = {}
+    if args.encoder_only:
+        export_encoder_graphs(args.model, model, dtypes, timings)
+        print(json.dumps(timings))
+        return
     t0 = time.time()
     fp32_path = os.path.join(args.model, "onnx", "model.onnx")
     export_fp32(config, model, fp32_path)
@@ -254,6 +322,8 @@ def main():
         t0 = time.time()
         export_q4f16(fp32_path, os.path.join(args.model, "onnx", "model_q4f16.onnx"))
         timings["q4f16_seconds"] = round(time.time() - t0, 1)
+    if args.encoder:
+        export_encoder_graphs(args.model, model, dtypes, timings)
 
     # Fixture: prompts, their ids (from @huggingface/transformers, the runtime's tokenizer, so any
     # Hugging Face tokenizer.json works) and torch's final-norm hidden state of the last prompt token.

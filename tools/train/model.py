@@ -180,8 +180,8 @@ class LlamaForCausalLM(nn.Module):
         if isinstance(m, (nn.Linear, nn.Embedding)):
             nn.init.normal_(m.weight, std=0.02)
 
-    def hidden_states(self, input_ids, attention_mask, position_ids, past=None):
-        """Final-norm hidden states for every input position, and the present key/values."""
+    def hidden_states(self, input_ids, attention_mask, position_ids, past=None, last_only=False):
+        """Final-norm hidden states for every input position (with last_only: of the last one, batch x d), and the present key/values."""
         x = self.model.embed_tokens(input_ids)
         freqs = position_ids.to(torch.float32)[:, :, None] * self.inv_freq[None, None, :]
         emb = torch.cat([freqs, freqs], dim=-1)
@@ -199,6 +199,8 @@ class LlamaForCausalLM(nn.Module):
             pk, pv = (past[i] if past is not None else (None, None))
             x, present = layer(x, cos, sin, mask, pk, pv)
             presents.append(present)
+        if last_only:
+            x = x[:, -1]  # left padding: the last column is every row's last real token
         return self.model.norm(x), presents
 
     def forward(self, input_ids, attention_mask, position_ids, past=None):

@@ -1,0 +1,74 @@
+"""PyTorch eager reference for the encoder benchmark, on the same GPU as the page:
+the same model (model.safetensors), the same 64 histories (the GPU bench's inputs.json),
+the same work as the encoder graph (final-norm hidden state of the last token, no LM head).
+
+    python3 bench/torch-encoder.py models/movielens-demo .gpu-bench/dist/bench/inputs.json > torch.json
+"""
+import json
+import os
+import statistics
+import sys
+import time
+
+import torch
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(ROOT, "tools", "export"))
+sys.path.insert(0, os.path.join(ROOT, "tools", "train"))
+from export import load_model  # noqa: E402
+from prompt import load_template, render_prompt  # noqa: E402
+from tokenizer import Tokenizer  # noqa: E402
+
+
+def batch_feeds(rows, pad, device):
+    width = max(len(r) for r in rows)
+    ids = torch.full((len(rows), width), pad, dtype=torch.long)
+    mask = torch.zeros((len(rows), width), dtype=torch.long)
+    pos = torch.zeros((len(rows), width), dtype=torch.long)
+    for i, r in enumerate(rows):  # left padding, as the browser encoder does
+        ids[i, width - len(r):] = torch.tensor(r)
+        mask[i, width - len(r):] = 1
+        pos[i, width - len(r):] = torch.arange(len(r))
+    return ids.to(device), mask.to(device), pos.to(device)
+
+
+def timed(model, feeds, repeats):
+    times = []
+    with torch.no_grad():
+        for _ in range(repeats):
+            torch.cuda.synchronize()
+            t0 = time.perf_counter()
+            model.hidden_states(*feeds, None, last_only=True)
+            torch.cuda.synchronize()
+            times.append((time.perf_counter() - t0) * 1000)
+    return times
+
+
+def main():
+    folder, inputs_path = sys.argv[1], sys.argv[2]
+    config, model = load_model(folder)
+    device = "cuda"
+    model = model.to(device).eval()
+    template = load_template(os.path.join(folder, "prompt-template.json"))
+    tok = Tokenizer.load(folder)
+    histories = [h["titles"] for h in json.load(open(inputs_path))["histories"]]
+    rows = [tok.encode(render_prompt(t, template)) for t in histories]
+    pad = config.pad_token_id if getattr(config, "pad_token_id", None) is not None else 0
+    singles = [batch_feeds([r], pad, device) for r in rows]
+    for f in singles[:3]:
+        timed(model, f, 3)  # warm-up
+    per_query = [timed(model, f, 1)[0] for f in singles]
+    batch64 = batch_feeds(rows, pad, device)
+    timed(model, batch64, 3)
+    b64 = timed(model, batch64, 10)
+    print(json.dumps({
+        "device": torch.cuda.get_device_name(0), "torch": torch.__version__, "dtype": "float32 eager",
+        "tokens_per_prompt_mean": statistics.mean(len(r) for r in rows),
+        "per_query_ms_median": statistics.median(per_query),
+        "batch64_ms_median": statistics.median(b64),
+        "batch64_rows_per_second": 64 / (statistics.median(b64) / 1000),
+    }))
+
+
+if __name__ == "__main__":
+    main()
