@@ -10,6 +10,8 @@ const DEMO_FILES = [
   'tokenizer_config.json',
   'onnx/model_q4.onnx',
   'onnx/model_q4f16.onnx',
+  'onnx/encoder.json',
+  'onnx/encoder_q4.onnx',
   'memory/train-q4-f0.3',
   'eval/test.tsv',
 ].map((f) => `models/movielens-demo/${f}`);
