@@ -3,11 +3,10 @@
  * items.tsv), verifying every chunk's size and SHA-256 and that the shard
  * belongs to the model in use. Streams with byte progress.
  */
-import { parseItems } from './core/data/prepared-format.ts';
 import type { PreparedItem } from './core/data/prepare.ts';
 import { ShardError } from './core/errors.ts';
 import type { L2DMemory } from './core/memory.ts';
-import { MemoryAssembler, checkShardModel, parseShardManifest, sha256Hex, type ShardManifest } from './core/shard-format.ts';
+import { MemoryAssembler, checkShardModel, parseShardManifest, verifiedCatalog, type ShardManifest } from './core/shard-format.ts';
 
 export interface LoadedShard {
   manifest: ShardManifest;
@@ -36,9 +35,7 @@ export async function fetchShard(url: string, model?: { sha256: string; hiddenSi
     loaded += c.bytes;
     onProgress?.(loaded, total);
   }
-  const catalogBytes = new Uint8Array(await (await get(`${base}/${manifest.catalog.file}`)).arrayBuffer());
-  if ((await sha256Hex(catalogBytes)) !== manifest.catalog.sha256) throw new ShardError(`${base}/${manifest.catalog.file} fails its SHA-256 checksum.`);
-  const items = parseItems(new TextDecoder().decode(catalogBytes), `${base}/${manifest.catalog.file}`);
-  if (items.length !== manifest.itemCount) throw new ShardError(`${base}: the catalog has ${items.length} items; the manifest says ${manifest.itemCount}.`);
+  const catalogUrl = `${base}/${manifest.catalog.file}`;
+  const items = await verifiedCatalog(manifest, await (await get(catalogUrl)).arrayBuffer(), catalogUrl);
   return { manifest, memory: assembler.finish(), items };
 }

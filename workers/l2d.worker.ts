@@ -64,16 +64,14 @@ async function load(options: LoadOptions, onProgress?: (p: LoadProgress) => void
     const model = { sha256: encoder.sha256, hiddenSize: encoder.hiddenSize };
     let loaded: LoadedShard;
     if (stored) {
-      const store = await ShardStore.open();
-      try {
-        const fromStore = await store.load(options.memoryUrl, { model, spareRows: overlayCap, prefer: revalidate ? 'network' : 'store', onProgress: (p) => onProgress?.({ stage: 'memory', ...p }) });
+      const memoryUrl = options.memoryUrl;
+      loaded = await withStore(async (store) => {
+        const fromStore = await store.load(memoryUrl, { model, spareRows: overlayCap, prefer: revalidate ? 'network' : 'store', onProgress: (p) => onProgress?.({ stage: 'memory', ...p }) });
         memorySource = fromStore.source;
-        loaded = fromStore;
-        overlay = (await store.getOverlay(model.sha256, options.memoryUrl)) ?? overlay;
+        overlay = (await store.getOverlay(model.sha256, memoryUrl)) ?? overlay;
         overlayPersisted = true;
-      } finally {
-        store.close();
-      }
+        return fromStore;
+      });
       storage = await storageReport();
     } else {
       loaded = await fetchShard(options.memoryUrl, model, (loaded, total) => onProgress?.({ stage: 'memory', loaded, total }));

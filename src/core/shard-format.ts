@@ -12,6 +12,8 @@
  *
  * Every chunk holds `chunkRows` rows except the last.
  */
+import { parseItems } from './data/prepared-format.ts';
+import type { PreparedItem } from './data/prepare.ts';
 import { ShardError } from './errors.ts';
 import { isNonFiniteFloat16 } from './float16.ts';
 import { rowStride, type L2DMemory } from './memory.ts';
@@ -174,4 +176,12 @@ export async function assembleMemory(manifest: ShardManifest, chunks: (Uint8Arra
   const assembler = new MemoryAssembler(manifest);
   for (let i = 0; i < chunks.length; i++) await assembler.add(i, chunks[i]);
   return assembler.finish();
+}
+
+/** The shard's catalog (items.tsv) after its SHA-256 and item count are checked against the manifest. */
+export async function verifiedCatalog(manifest: ShardManifest, bytes: Uint8Array | ArrayBuffer, where: string): Promise<PreparedItem[]> {
+  if ((await sha256Hex(bytes)) !== manifest.catalog.sha256) throw new ShardError(`${where} fails its SHA-256 checksum.`);
+  const items = parseItems(new TextDecoder().decode(bytes), where);
+  if (items.length !== manifest.itemCount) throw new ShardError(`${where}: the catalog has ${items.length} items; the manifest says ${manifest.itemCount}.`);
+  return items;
 }

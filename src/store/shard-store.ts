@@ -11,9 +11,8 @@
  * one shard (two tabs) take turns through a Web Lock.
  */
 import { openDB, type DBSchema, type IDBPDatabase } from 'idb';
-import { parseItems } from '../core/data/prepared-format.ts';
 import { NetworkUnavailableError, ShardError, StorageQuotaError } from '../core/errors.ts';
-import { MemoryAssembler, checkShardModel, parseShardManifest, sha256Hex, type ShardManifest } from '../core/shard-format.ts';
+import { MemoryAssembler, checkShardModel, parseShardManifest, sha256Hex, verifiedCatalog, type ShardManifest } from '../core/shard-format.ts';
 import type { LoadedShard } from '../shard-fetch.ts';
 
 export const STORE_DB_NAME = 'l2d-memory';
@@ -266,10 +265,8 @@ export class ShardStore {
     if (!catalog || (await sha256Hex(catalog)) !== manifest.catalog.sha256) {
       if (!online) throw new ShardError('The stored catalog of this memory is corrupted and cannot be fetched again while offline.');
       catalog = await fetchBytes(manifest.catalog.file);
-      if ((await sha256Hex(catalog)) !== manifest.catalog.sha256) throw new ShardError(`${base}/${manifest.catalog.file} fails its SHA-256 checksum.`);
     }
-    const items = parseItems(new TextDecoder().decode(catalog), `${base}/${manifest.catalog.file}`);
-    if (items.length !== manifest.itemCount) throw new ShardError(`${base}: the catalog has ${items.length} items; the manifest says ${manifest.itemCount}.`);
+    const items = await verifiedCatalog(manifest, catalog, `${base}/${manifest.catalog.file}`);
     if (record.state !== 'complete' || record.catalog !== catalog) {
       const complete: ShardRecord = { ...record, catalog, state: 'complete', savedAt: Date.now() };
       await this.write(record, () => this.db.put('shards', complete));
