@@ -122,6 +122,10 @@ it('lists exactly what the CPU reference ranks on the page\'s own h_t, and evalu
   expect(shown.global).toEqual(cpu.decode(hidden, { k: 10, strategy: 'global', exclude: ids }).map((x) => x.item));
   expect(shown.local).toEqual(cpu.decode(hidden, { k: 10, strategy: 'local', m: 200, exclude: ids }).map((x) => x.item));
   expect(await page.locator('#model-chart > div').count()).toBe(2);
+  // createRecommender asked for persistent storage and load() reports the origin's quota and usage.
+  const storage = await page.evaluate(() => (globalThis as unknown as { l2dDemo: { recommender(): { status(): { storage: { quota: number; usage: number; persisted?: boolean } } } } }).l2dDemo.recommender().status().storage);
+  expect(storage.quota).toBeGreaterThan(storage.usage);
+  expect(typeof storage.persisted).toBe('boolean');
 
   await page.fill('#eval-form input[name=samples]', '5');
   await page.click('#eval-form button');

@@ -9,6 +9,7 @@
 import * as Comlink from 'comlink';
 import { installErrorTransfer } from './comlink-errors.ts';
 import { InvalidArgumentError, L2DError } from './core/errors.ts';
+import { requestPersistence } from './store/shard-store.ts';
 import type {
   BuildMemoryRequest,
   BuiltMemory,
@@ -67,6 +68,8 @@ function loadOptions(options: RecommenderOptions): LoadOptions {
 export async function createRecommender(options: RecommenderOptions): Promise<Recommender> {
   installErrorTransfer();
   const first = loadOptions(options);
+  // The memory is worth keeping under storage pressure; only a page may ask (workers lack persist()).
+  if ((options.cache ?? 'indexeddb') === 'indexeddb') void requestPersistence();
   const worker = options.worker ?? defaultWorker();
   const api = Comlink.wrap<WorkerApi>(worker);
   let disposed = false;
