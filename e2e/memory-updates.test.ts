@@ -120,6 +120,9 @@ describe('memory updates', () => {
     let overlay: Overlay | undefined;
     for (const item of [1, 2, 3, 4]) overlay = value(await call<Overlay>('recordInteraction', { history, item }));
     expect(overlay).toEqual({ rows: 2, cap: 2, seen: 4, persisted: true });
+    // A later visit with a smaller cap keeps the newest stored samples that fit, instead of failing.
+    expect((await load('cpu', { overlayCap: 1 })).overlay).toEqual({ rows: 1, cap: 1, seen: 4, persisted: true });
+    expect((await load('cpu', { overlayCap: 0 })).overlay).toEqual({ rows: 0, cap: 0, seen: 4, persisted: true });
     value(await call('clearInteractions'));
   });
 });

@@ -44,6 +44,7 @@ function serial<T>(work: () => Promise<T>): Promise<T> {
 
 async function load(options: LoadOptions, onProgress?: (p: LoadProgress) => void): Promise<LoadStatus> {
   const t0 = performance.now();
+  if (!COLD_START_RULES.includes(options.coldStart ?? 'none')) throw new InvalidArgumentError(`coldStart must be one of ${COLD_START_RULES.join(', ')}, got "${String(options.coldStart)}".`);
   await dispose();
   onProgress?.({ stage: 'model', loaded: 0, total: 1 });
   const share = options.keepHiddenOnGpu !== false && options.device !== 'wasm' && (options.decoder ?? 'auto') !== 'cpu';
@@ -54,7 +55,6 @@ async function load(options: LoadOptions, onProgress?: (p: LoadProgress) => void
   onProgress?.({ stage: 'model', loaded: 1, total: 1 });
   stageMs = { model: performance.now() - t0 };
   decoderChoice = { decoder: options.decoder ?? 'auto', software: gpu?.adapter.isFallbackAdapter ?? false, coldStart: options.coldStart ?? 'none' };
-  if (!COLD_START_RULES.includes(decoderChoice.coldStart)) throw new InvalidArgumentError(`coldStart must be one of ${COLD_START_RULES.join(', ')}, got "${String(options.coldStart)}".`);
   memorySource = undefined;
   storage = undefined;
   overlayCap = Math.max(0, Math.floor(options.overlayCap ?? DEFAULT_OVERLAY_CAP));
@@ -81,6 +81,9 @@ async function load(options: LoadOptions, onProgress?: (p: LoadProgress) => void
     stageMs.memory = t1 - t0 - stageMs.model;
     onProgress?.({ stage: 'decoder', loaded: 0, total: 1 });
     await useShard(loaded);
+    // A stored overlay may predate a smaller cap or a rebuilt catalog: keep its newest rows that still fit.
+    const usable = overlay.rows.filter((r) => r.item < loaded.items.length);
+    overlay = { ...overlay, rows: overlayCap === 0 ? [] : usable.slice(-overlayCap) };
     if (overlay.rows.length > 0) await engine!.setOverlay(overlayRows());
     onProgress?.({ stage: 'decoder', loaded: 1, total: 1 });
     stageMs.decoder = performance.now() - t1;
