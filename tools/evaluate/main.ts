@@ -7,6 +7,8 @@
  *   npm run evaluate -- --data DIR --method popular              (popular | cooccurrence | all)
  *   npm run evaluate -- --data DIR --rankings my-rankings.tsv    (line: sample index <TAB> item ids, best first)
  *   npm run evaluate -- --data DIR --model MODEL --memory SHARD [--dtype q4] [--m 100,1000 | none] [--limit N]   (L2D-G and L2D-L)
+ *   npm run evaluate -- --data DIR --model MODEL [--memory SHARD] --method greedy,beam5 [--limit N]   (language-space decoding;
+ *        with --memory also L2D, and per-request latencies side by side)
  *        [--cold-start similar-titles]   also with the cold-start rule (src/core/cold-start.ts); a second table scores
  *                                         the samples whose target has no memory row
  */
@@ -21,6 +23,7 @@ import { METRIC_KS, metricsTable, type MetricValues } from '../../src/core/metri
 import { CpuDecoder } from '../../src/core/cpu-decoder.ts';
 import { coldStartCentroids, COLD_START_RULES, type ColdStartRule } from '../../src/core/cold-start.ts';
 import { rowStride } from '../../src/core/memory.ts';
+import { loadGenerator } from '../lib/generate.ts';
 import { readText } from '../lib/files.ts';
 import { loadNodeEncoder } from '../lib/onnx-encoder.ts';
 import { ProgressBar } from '../lib/progress.ts';
@@ -73,6 +76,8 @@ export interface L2DEvaluation {
   /** Top-MAX_K lists per method, per sample (for overlap studies). */
   rankings: Map<string, Uint32Array[]>;
   encodeMs: number;
+  /** Per-request latency (one history: encode + decode), ms, where timeRequests was given. */
+  requestMs: Map<string, number>;
   /** The same methods on the samples whose target has no memory row (cold-start targets). */
   coldRows: { method: string; values: MetricValues }[];
   coldSamples: number;
@@ -90,7 +95,7 @@ export async function evaluateL2D(
   split: Split,
   modelFolder: string,
   memoryFolder: string,
-  options: { dtype?: string; ms?: number[]; limit?: number; quiet?: boolean; coldStart?: ColdStartRule } = {},
+  options: { dtype?: string; ms?: number[]; limit?: number; quiet?: boolean; coldStart?: ColdStartRule; timeRequests?: number } = {},
 ): Promise<L2DEvaluation> {
   const encoder = await loadNodeEncoder(modelFolder, options.dtype ?? 'q4');
   const { memory } = await loadShard(memoryFolder, { sha256: encoder.sha256, hiddenSize: encoder.hiddenSize });
@@ -105,6 +110,14 @@ export async function evaluateL2D(
   }
   if (!options.quiet) bar.finish(queries.length);
   const encodeMs = performance.now() - t0;
+  // One request at a time, as a page makes them: the encoder's share of each request's latency.
+  const timed = samples.slice(0, options.timeRequests ?? 0);
+  let encodeOneMs = 0;
+  for (const s of timed) {
+    const e0 = performance.now();
+    await encoder.encode([s.history.map((i) => data.items[i].title)]);
+    encodeOneMs += (performance.now() - e0) / timed.length;
+  }
   await encoder.release();
   const decoders: [string, CpuDecoder][] = [['', new CpuDecoder(memory)]];
   let coldStartItems: number | undefined;
@@ -122,17 +135,54 @@ export async function evaluateL2D(
   const counts = decoders[0][1].centroids.counts;
   const cold = samples.flatMap((s, i) => (counts[s.target] === 0 ? [i] : []));
   const rankings = new Map<string, Uint32Array[]>();
+  const requestMs = new Map<string, number>();
   const rows: L2DEvaluation['rows'] = [];
   const coldRows: L2DEvaluation['coldRows'] = [];
   for (const [suffix, decoder] of decoders) {
     for (const [method, request] of methods) {
+      const d0 = performance.now();
       const lists = queries.map((q) => Uint32Array.from(decoder.decode(q, request), (x) => x.item));
+      if (timed.length) requestMs.set(method + suffix, encodeOneMs + (performance.now() - d0) / queries.length);
       rankings.set(method + suffix, lists);
       rows.push({ method: method + suffix, values: evaluateRankings(samples, (_, i) => lists[i]) });
       coldRows.push({ method: method + suffix, values: evaluateRankings(cold.map((i) => samples[i]), (_, j) => lists[cold[j]]) });
     }
   }
-  return { rows, rankings, encodeMs, coldRows, coldSamples: cold.length, coldStartItems };
+  return { rows, rankings, encodeMs, requestMs, coldRows, coldSamples: cold.length, coldStartItems };
+}
+
+/**
+ * Language-space decoding on a split: greedy (`greedy`) or beam search
+ * (`beam5`, `beam10`, ...) with the generation graph, titles grounded to the
+ * catalog (tools/lib/generate.ts). Returns the metrics and the mean latency per request.
+ */
+export async function evaluateGeneration(
+  data: LoadedDataset,
+  split: Split,
+  modelFolder: string,
+  method: string,
+  options: { dtype?: string; limit?: number; quiet?: boolean } = {},
+): Promise<{ method: string; values: MetricValues; requestMs: number }> {
+  const numBeams = method === 'greedy' ? 1 : Number(/^beam(\d+)$/.exec(method)?.[1]);
+  if (!(numBeams >= 1)) throw new L2DError('invalid-argument', `Unknown generation method "${method}": use greedy or beamN (e.g. beam5).`);
+  const titles = data.items.map((item) => item.title);
+  const generator = await loadGenerator(modelFolder, titles, { dtype: options.dtype, numBeams });
+  const samples = data.split(split).slice(0, options.limit ?? Infinity);
+  const k = Math.min(MAX_K, titles.length);
+  const lists: number[][] = [];
+  const bar = new ProgressBar(samples.length, 'prompts');
+  const t0 = performance.now();
+  try {
+    for (const s of samples) {
+      lists.push((await generator.recommend(s.history.map((i) => titles[i]), k)).items);
+      if (!options.quiet) bar.update(lists.length);
+    }
+  } finally {
+    await generator.release();
+  }
+  if (!options.quiet) bar.finish(lists.length);
+  const requestMs = (performance.now() - t0) / samples.length;
+  return { method: numBeams === 1 ? 'greedy' : `beam-${numBeams}`, values: evaluateRankings(samples, (_, i) => lists[i]), requestMs };
 }
 
 async function main(): Promise<void> {
@@ -161,25 +211,43 @@ async function main(): Promise<void> {
   const rows: { method: string; values: MetricValues }[] = [];
   let coldTable = '';
   const method = values.method ?? (values.rankings || values.model ? undefined : 'all');
-  if (method) rows.push(...evaluateBaselines(data, split, method === 'all' ? ['popular', 'cooccurrence'] : method.split(',')));
+  const methods = method === 'all' ? ['popular', 'cooccurrence'] : (method?.split(',') ?? []);
+  const generation = methods.filter((m) => m === 'greedy' || m.startsWith('beam'));
+  const baselines = methods.filter((m) => !generation.includes(m));
+  if (baselines.length) rows.push(...evaluateBaselines(data, split, baselines));
+  const latency: [string, number][] = [];
   for (const file of values.rankings ?? []) {
     const rankings = readRankings(file, samples, data.items.length);
     rows.push({ method: file, values: evaluateRankings(samples, (_, i) => rankings[i]) });
   }
-  if (values.model || values.memory) {
-    if (!values.model || !values.memory) throw new L2DError('invalid-argument', 'L2D needs both --model <folder> and --memory <shard folder>.');
+  if (generation.length && !values.model) throw new L2DError('invalid-argument', `${generation.join(', ')} need --model <folder> (the generation graph).`);
+  for (const g of generation) {
+    const r = await evaluateGeneration(data, split, values.model!, g, { dtype: values.dtype, limit: values.limit ? Number(values.limit) : undefined });
+    rows.push({ method: r.method, values: r.values });
+    latency.push([r.method, r.requestMs]);
+  }
+  if (values.memory) {
+    if (!values.model) throw new L2DError('invalid-argument', 'L2D needs both --model <folder> and --memory <shard folder>.');
     const l2d = await evaluateL2D(data, split, values.model, values.memory, {
       dtype: values.dtype,
       ms: values.m === 'none' ? [] : values.m.split(',').map(Number),
       limit: values.limit ? Number(values.limit) : undefined,
       coldStart: parseColdStart(values['cold-start']),
+      timeRequests: generation.length ? 50 : 0,
     });
     rows.push(...l2d.rows);
+    for (const [name, ms] of l2d.requestMs) latency.unshift([name, ms]);
     coldTable = `\nThe ${l2d.coldSamples} samples whose target has no memory row${l2d.coldStartItems === undefined ? '' : ` (the cold-start rule gave ${l2d.coldStartItems} such items a centroid)`}:\n\n${metricsTable(l2d.coldRows)}`;
   }
   console.log(`${data.manifest.name}, ${split} split (${samples.length} samples, ${data.items.length} items, full ranking)\n`);
   console.log(metricsTable(rows));
   if (coldTable) console.log(coldTable);
+  if (latency.length) {
+    // Side by side in this one run: L2D per request = one encode (first 50 samples) + one decode; generation = the whole request.
+    const slowest = Math.max(...latency.map(([, ms]) => ms));
+    console.log('\nPer-request latency, this run (onnxruntime-node, CPU):\n\n| method | ms per request | slowest / this |\n|---|---|---|');
+    for (const [name, ms] of latency) console.log(`| ${name} | ${ms.toFixed(1)} | ${(slowest / ms).toFixed(1)}x |`);
+  }
 }
 
 function parseColdStart(value: string | undefined): ColdStartRule {
