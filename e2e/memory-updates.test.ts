@@ -7,12 +7,12 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openHarness, type HarnessPage } from './browser.ts';
+import { flowCaller, outcomeValue } from './flow-client.ts';
 
 const MODEL = '/models/movielens-demo';
 const MEMORY = `${MODEL}/memory/train-q4-f0.3`;
 const WASM = '/node_modules/onnxruntime-web/dist/';
 
-type Outcome<T> = { ok: true; value: T } | { ok: false; name: string; message: string; code?: string };
 interface Item {
   id: number;
   distance: number;
@@ -33,12 +33,8 @@ afterAll(async () => {
   await harness?.close();
 });
 
-const call = <T>(fn: string, arg?: unknown) =>
-  harness.page.evaluate(([f, a]) => (globalThis as unknown as Record<string, Record<string, (x: unknown) => Promise<unknown>>>).l2dFlow[f as string](a), [fn, arg] as const) as Promise<Outcome<T>>;
-const value = <T>(o: Outcome<T>): T => {
-  if (!o.ok) throw new Error(`${o.name}: ${o.message}`);
-  return o.value;
-};
+const call = flowCaller(() => harness.page);
+const value = outcomeValue;
 const load = async (decoder: 'webgpu' | 'cpu', extra: Record<string, unknown> = {}) =>
   value(await call<{ overlay: Overlay; decoder: { decoder: string } }>('load', { modelUrl: MODEL, memoryUrl: MEMORY, device: 'wasm', decoder, wasmPaths: WASM, ...extra }));
 const history = [12, 40, 41, 42, 100];

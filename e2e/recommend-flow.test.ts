@@ -18,12 +18,12 @@ import type { L2DMemory } from '../src/core/memory.ts';
 import { loadNodeEncoder, type NodeEncoder } from '../tools/lib/onnx-encoder.ts';
 import { loadShard } from '../tools/lib/shard-files.ts';
 import { openHarness, type HarnessPage } from './browser.ts';
+import { flowCaller } from './flow-client.ts';
 
 const MODEL = process.env.L2D_TEST_MODEL ?? 'models/movielens-demo';
 const MEMORY = `${MODEL}/memory/train-q4-f0.3`;
 const WASM = '/node_modules/onnxruntime-web/dist/';
 
-type Outcome<T> = { ok: true; value: T } | { ok: false; name: string; message: string; code?: string; isL2DError: boolean };
 interface FlowResult {
   items: { id: number; title: string; distance: number; source: string }[];
   hidden: number[];
@@ -50,8 +50,7 @@ afterAll(async () => {
   await harness?.close();
 });
 
-const call = <T>(fn: string, arg: unknown) =>
-  harness.page.evaluate(([f, a]) => (globalThis as unknown as Record<string, Record<string, (x: unknown) => Promise<unknown>>>).l2dFlow[f as string](a), [fn, arg] as const) as Promise<Outcome<T>>;
+const call = flowCaller(() => harness.page);
 
 const configs = [
   { name: 'WebGPU encoder and decoder on one device, h_t kept on the GPU', device: 'webgpu', decoder: 'webgpu', keepHiddenOnGpu: true },

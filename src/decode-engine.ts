@@ -6,9 +6,8 @@
 import { CpuDecoder } from './core/cpu-decoder.ts';
 import type { DecodeOptions, DecodedItem } from './core/decode-options.ts';
 import { InvalidArgumentError, L2DError } from './core/errors.ts';
-import { rowStride, type L2DMemory } from './core/memory.ts';
-import { computeCentroids } from './core/centroids.ts';
-import { applyCentroidChanges, CentroidOverlay, EMPTY_OVERLAY, withOverlay, type OverlayRows } from './core/overlay.ts';
+import type { L2DMemory } from './core/memory.ts';
+import { CentroidOverlay, EMPTY_OVERLAY, shardCentroids, withOverlay, type OverlayRows } from './core/overlay.ts';
 import { adapterLabel, GpuDecoder, isGpuQuery, requestDecoderDevice, type AdapterDescription, type GpuDecodeTimings, type GpuDecoderOptions, type GpuQuery } from './gpu/index.ts';
 
 export interface DecodeEngineOptions extends GpuDecoderOptions {
@@ -128,15 +127,9 @@ export class DecodeEngine {
     if (this.gpu) await this.applyOverlayOnGpu();
   }
 
-  /** Rows in the overlay now. */
-  get overlaySize(): number {
-    return this.overlayRows.labels.length;
-  }
-
   private async applyOverlayOnGpu(): Promise<void> {
     // The shard's own centroids, from the CPU rule the GPU kernels match bit for bit.
-    const stride = rowStride(this.memory.dim);
-    this.gpuOverlay ??= new CentroidOverlay(this.memory, applyCentroidChanges(computeCentroids(this.memory), this.options.extraCentroids ?? [], stride));
+    this.gpuOverlay ??= new CentroidOverlay(this.memory, shardCentroids(this.memory, this.options.extraCentroids));
     const merged = withOverlay(this.memory, this.overlayRows);
     await this.gpu!.setOverlay(merged, this.gpuOverlay.changes(merged));
   }

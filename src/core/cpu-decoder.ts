@@ -10,7 +10,7 @@
  * places go to the other items ranked by their global (centroid) distance,
  * after all local items. Ties: smaller distance, then smaller item id.
  */
-import { computeCentroids, groupRowsByItem, meanOfRows, type Centroids } from './centroids.ts';
+import { groupRowsByItem, meanOfRows, type Centroids } from './centroids.ts';
 import {
   decodedItem,
   resolveDecodeOptions,
@@ -22,7 +22,7 @@ import {
 import { scanMemory, squaredL2F32 } from './l2-scan.ts';
 import { rowStride, validateMemory, type L2DMemory } from './memory.ts';
 import { topK } from './top-k.ts';
-import { applyCentroidChanges, CentroidOverlay, withOverlay, type CentroidChange, type OverlayRows } from './overlay.ts';
+import { applyCentroidChanges, CentroidOverlay, shardCentroids, withOverlay, type CentroidChange, type OverlayRows } from './overlay.ts';
 
 export interface CpuDecoderOptions {
   /** Centroids for items without rows (cold-start rule, src/core/cold-start.ts). */
@@ -47,7 +47,7 @@ export class CpuDecoder {
 
   /** The shard's own centroids (with the cold-start ones), before any overlay. */
   private baseCentroids(): Centroids {
-    return applyCentroidChanges(computeCentroids(this.base), this.options.extraCentroids ?? [], rowStride(this.base.dim));
+    return shardCentroids(this.base, this.options.extraCentroids);
   }
 
   /**

@@ -6,7 +6,7 @@
  * rebuild from scratch gives), and dropping the overlay writes the shard's
  * own centroids back, exactly.
  */
-import { groupRowsByItem, meanOfRows, type Centroids, type RowsByItem } from './centroids.ts';
+import { computeCentroids, groupRowsByItem, meanOfRows, type Centroids, type RowsByItem } from './centroids.ts';
 import { InvalidArgumentError } from './errors.ts';
 import { isNonFiniteFloat16 } from './float16.ts';
 import { rowStride, type L2DMemory } from './memory.ts';
@@ -33,6 +33,11 @@ export function applyCentroidChanges(centroids: Centroids, changes: readonly Cen
     centroids.counts[change.item] = change.count;
   }
   return centroids;
+}
+
+/** The shard's own centroids, with the cold-start rule's for items without rows: what an empty overlay restores. */
+export function shardCentroids(memory: L2DMemory, extraCentroids: readonly CentroidChange[] = []): Centroids {
+  return applyCentroidChanges(computeCentroids(memory), extraCentroids, rowStride(memory.dim));
 }
 
 /**
