@@ -14,11 +14,14 @@ export {
 } from './core/decode-options.ts';
 export * from './core/errors.ts';
 export { GpuDecoder, requestDecoderDevice, adapterLabel, type AdapterDescription, type GpuDecoderOptions } from './gpu/index.ts';
+export { MAX_BEAMS } from './core/generative-recommender.ts';
 export { generateSyntheticMemory, syntheticQuery } from './core/synthetic-memory.ts';
 export { createRecommender, type Recommender, type RecommenderOptions } from './recommender.ts';
 export type {
   BuildMemoryRequest,
   BuiltMemory,
+  GenerateRequest,
+  GenerateResult,
   InteractionEvent,
   LoadProgress,
   LoadStatus,

@@ -13,6 +13,8 @@ import { requestPersistence } from './store/shard-store.ts';
 import type {
   BuildMemoryRequest,
   BuiltMemory,
+  GenerateRequest,
+  GenerateResult,
   InteractionEvent,
   LoadOptions,
   LoadProgress,
@@ -37,6 +39,12 @@ export interface RecommenderOptions extends Omit<LoadOptions, 'modelUrl' | 'memo
 export interface Recommender {
   /** Top-K items for a history of catalog ids (oldest first). */
   recommend(request: RecommendRequest): Promise<RecommendResult>;
+  /**
+   * Language-space decoding with the same model (greedy or beam search, titles
+   * grounded to the catalog): the baseline L2D is measured against
+   * (docs/RESULTS.md). Many forward passes per call: for comparisons, not for serving.
+   */
+  generate(request: GenerateRequest): Promise<GenerateResult>;
   /** What was loaded and where it runs. */
   status(): LoadStatus;
   /** Loads another model and/or memory into the same worker. */
@@ -90,6 +98,7 @@ export async function createRecommender(options: RecommenderOptions): Promise<Re
   }
   return {
     recommend: async (request) => live().recommend(request),
+    generate: async (request) => live().generate(request),
     status: () => current,
     load: async (next) => load(loadOptions(next), next.onProgress),
     catalog: async () => live().catalog(),

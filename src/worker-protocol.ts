@@ -141,6 +141,34 @@ export interface RecommendResult {
   hidden?: Float32Array;
 }
 
+/**
+ * Language-space decoding with the same model (the baseline of
+ * docs/RESULTS.md, for comparisons): the history's prompt, greedy
+ * (numBeams 1) or beam search with the key/value cache, the generated
+ * titles grounded to the catalog (exact title, else character-trigram
+ * similarity; a beam's titles interleaved column by column).
+ */
+export interface GenerateRequest {
+  history: number[];
+  k: number;
+  /** 1 (greedy, default) to 10. */
+  numBeams?: number;
+  exclude?: number[];
+  excludeHistory?: boolean;
+}
+
+export interface GenerateResult {
+  /** Grounded catalog items, best first; source 'generated', score = rank-based 1 / (1 + rank). */
+  items: { id: number; title: string; score: number; source: 'generated' }[];
+  /** The generated titles, best hypothesis first, and whether each ended (EOS) before the length cap. */
+  generated: { title: string; finished: boolean }[];
+  /** Milliseconds: generate = the whole beam search (all forward passes). */
+  timings: { tokenize: number; generate: number; ground: number; total: number };
+  backend: { encoder: string; numBeams: number; maxNewTokens: number };
+  unknownItems: number[];
+  droppedOldest: number;
+}
+
 /** A user's interaction: after this history, they chose this item. Ids are catalog ids. */
 export interface InteractionEvent {
   history: number[];
@@ -160,6 +188,8 @@ export interface OverlayStatus {
 export interface WorkerApi {
   load(options: LoadOptions, onProgress?: (p: LoadProgress) => void): Promise<LoadStatus>;
   recommend(request: RecommendRequest): Promise<RecommendResult>;
+  /** Language-space decoding of the same model, for comparison with recommend() (slow by design). */
+  generate(request: GenerateRequest): Promise<GenerateResult>;
   /** Encodes samples with the loaded model into a memory shard (progress in rows). */
   buildMemory(request: BuildMemoryRequest, onProgress?: (rows: number, total: number) => void): Promise<BuiltMemory>;
   /** The loaded memory's catalog: titles by item id. */

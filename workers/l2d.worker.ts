@@ -17,7 +17,7 @@ import { computeCentroids } from '../src/core/centroids.ts';
 import { rowStride } from '../src/core/memory.ts';
 import { isNonFiniteFloat16, toFloat16Bits } from '../src/core/float16.ts';
 import { cachedFetch } from '../src/store/model-cache.ts';
-import type { BuildMemoryRequest, BuiltMemory, InteractionEvent, OverlayStatus, LoadOptions, LoadProgress, LoadStatus, RecommendRequest, RecommendResult, WorkerApi } from '../src/worker-protocol.ts';
+import type { BuildMemoryRequest, BuiltMemory, InteractionEvent, OverlayStatus, LoadOptions, LoadProgress, LoadStatus, RecommendRequest, RecommendResult, WorkerApi, GenerateRequest, GenerateResult } from '../src/worker-protocol.ts';
 import { buildShard } from '../src/core/shard-builder.ts';
 import { assembleMemory } from '../src/core/shard-format.ts';
 
@@ -215,6 +215,30 @@ async function recommend(request: RecommendRequest): Promise<RecommendResult> {
   return result;
 }
 
+async function generate(request: GenerateRequest): Promise<GenerateResult> {
+  if (!encoder) throw new L2DError('invalid-argument', 'The recommender is not loaded: call load() first.');
+  if (!shard) throw new L2DError('invalid-argument', 'No memory is loaded: generation grounds titles to the memory\'s catalog; give load() a memoryUrl.');
+  const t0 = performance.now();
+  const { items } = shard;
+  const { history, unknownItems } = knownHistory(request.history, items);
+  if (!Number.isInteger(request.k) || request.k < 1 || request.k > items.length) {
+    throw new InvalidArgumentError(`k must be an integer in 1..${items.length} (the catalog's size), got ${String(request.k)}.`);
+  }
+  const numBeams = request.numBeams ?? 1;
+  const generator = await encoder.createGenerator(items.map((item) => item.title));
+  const exclude = [...(request.exclude ?? []), ...(request.excludeHistory ? history : [])];
+  const r = await generator.recommend(history.map((id) => items[id].title), { k: request.k, numBeams, exclude });
+  return {
+    items: r.items.map((id, rank) => ({ id, title: items[id].title, score: 1 / (1 + rank), source: 'generated' })),
+    generated: r.generated.map((title, i) => ({ title, finished: r.finished[i] })),
+    // A first call also makes the generation session: total then includes it.
+    timings: { ...r.timings, total: performance.now() - t0 },
+    backend: { encoder: `${encoder.backend.device} (${encoder.backend.dtype})`, numBeams, maxNewTokens: generator.maxNewTokens },
+    unknownItems,
+    droppedOldest: r.dropped,
+  };
+}
+
 /** The GPU decoder's stage times, where timestamp queries gave them. */
 function gpuStages(t: { scan?: number; select?: number; aggregate?: number }): { scan?: number; select?: number; aggregate?: number } {
   return Object.fromEntries((['scan', 'select', 'aggregate'] as const).filter((k) => t[k] !== undefined).map((k) => [k, t[k]]));
@@ -301,6 +325,7 @@ async function dispose(): Promise<void> {
 const api: WorkerApi = {
   load: (options, onProgress) => serial(() => load(options, onProgress)),
   recommend: (request) => serial(() => recommend(request)),
+  generate: (request) => serial(() => generate(request)),
   buildMemory: (request, onProgress) => serial(() => buildMemory(request, onProgress)),
   catalog: () =>
     serial(async () => {

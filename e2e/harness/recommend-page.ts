@@ -1,7 +1,7 @@
 /** Test page of the whole flow: history -> worker (encoder + decode engine) -> recommendations, over Comlink. */
 import * as Comlink from 'comlink';
 import { installErrorTransfer } from '../../src/comlink-errors.ts';
-import type { BuildMemoryRequest, InteractionEvent, LoadOptions, RecommendRequest, WorkerApi } from '../../src/worker-protocol.ts';
+import type { BuildMemoryRequest, GenerateRequest, InteractionEvent, LoadOptions, RecommendRequest, WorkerApi } from '../../src/worker-protocol.ts';
 import { L2DError } from '../../src/core/errors.ts';
 
 installErrorTransfer();
@@ -26,6 +26,7 @@ async function report<T>(
       const r = await worker.recommend(request);
       return { ...r, hidden: r.hidden ? Array.from(r.hidden) : undefined };
     }),
+  generate: (request: GenerateRequest) => report(() => worker.generate(request)),
   recordInteraction: (event: InteractionEvent) => report(() => worker.recordInteraction(event)),
   clearInteractions: () => report(() => worker.clearInteractions()),
   buildMemory: (request: BuildMemoryRequest) =>

@@ -95,6 +95,19 @@ describe('CpuDecoder', () => {
       expect(l.map((x) => [x.item, x.distance])).toEqual(g.map((x) => [x.item, x.distance]));
     }
   });
+
+  it('an M sweep from one scan equals one decode per M (with excluded items)', () => {
+    const memory = generateSyntheticMemory({ rows: 2000, dim: 24, items: 120, seed: 5 });
+    const decoder = new CpuDecoder(memory);
+    const ms = [1, 50, 7, 400, 2000];
+    for (let s = 0; s < 3; s++) {
+      const query = syntheticQuery(memory, 200 + s);
+      const sweep = decoder.decodeLocalSweep(query, ms, { k: 30, exclude: [3, 4] });
+      ms.forEach((m, i) => expect(sweep[i]).toEqual(decoder.decode(query, { k: 30, strategy: 'local', m, exclude: [3, 4] })));
+      // The sweep is not trivially constant: small and large M rank differently.
+      expect(sweep[0].map((x) => x.item)).not.toEqual(sweep[3].map((x) => x.item));
+    }
+  });
 });
 
 describe('bad input', () => {

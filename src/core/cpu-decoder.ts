@@ -98,19 +98,41 @@ export class CpuDecoder {
     return Array.from(top.indices, (v, j) => decodedItem(v, top.distances[j], 'global'));
   }
 
-  private local(query: Float32Array, options: ResolvedDecodeOptions): DecodedItem[] {
-    const { labels, itemCount } = this.memory;
+  /**
+   * L2D-L for several M from one scan (an M sweep): equal to decode() with
+   * strategy 'local' and each M, because under the fixed tie rule the top-M
+   * rows are the first M of the top-max(M) rows.
+   */
+  decodeLocalSweep(query: ArrayLike<number>, ms: readonly number[], options: Omit<DecodeOptions, 'strategy' | 'm'>): DecodedItem[][] {
+    const resolved = ms.map((m) => resolveDecodeOptions({ ...options, strategy: 'local', m }, this.memory));
+    const [q] = resolveQueries([query], this.memory);
+    const widest = resolved.reduce((a, b) => (b.m > a.m ? b : a), resolved[0]);
+    const nearest = this.nearestRows(q, widest);
+    return resolved.map((r) => this.rankLocalGroups(q, nearest.subarray(0, r.m), r));
+  }
+
+  /** Indices of the top-M memory rows nearest to the query (rows of excluded items skipped), nearest first. */
+  private nearestRows(query: Float32Array, options: ResolvedDecodeOptions): Uint32Array {
+    const { labels } = this.memory;
     const rowDistances = scanMemory(query, this.memory);
-    const nearest = topK(rowDistances, options.m, (r) => !options.excluded.has(labels[r]));
+    return topK(rowDistances, options.m, (r) => !options.excluded.has(labels[r])).indices;
+  }
+
+  private local(query: Float32Array, options: ResolvedDecodeOptions): DecodedItem[] {
+    return this.rankLocalGroups(query, this.nearestRows(query, options), options);
+  }
+
+  private rankLocalGroups(query: Float32Array, nearestRows: Uint32Array, options: ResolvedDecodeOptions): DecodedItem[] {
+    const { labels, itemCount } = this.memory;
     // Group the selected rows by item, rows ascending within each group.
-    const selectedLabels = Uint32Array.from(nearest.indices, (r) => labels[r]);
+    const selectedLabels = Uint32Array.from(nearestRows, (r) => labels[r]);
     const byItem = groupRowsByItem(selectedLabels, itemCount);
     const groupItems: number[] = [];
     const stride = rowStride(this.memory.dim);
     for (let v = 0; v < itemCount; v++) if (byItem.offsets[v + 1] > byItem.offsets[v]) groupItems.push(v);
     const means = new Float32Array(groupItems.length * stride);
     groupItems.forEach((v, g) => {
-      const rows = Array.from(byItem.rowIds.subarray(byItem.offsets[v], byItem.offsets[v + 1]), (j) => nearest.indices[j]);
+      const rows = Array.from(byItem.rowIds.subarray(byItem.offsets[v], byItem.offsets[v + 1]), (j) => nearestRows[j]);
       rows.sort((a, b) => a - b);
       meanOfRows(this.memory, rows, means, g * stride);
     });

@@ -86,3 +86,18 @@ export function validateMemory(memory: L2DMemory): void {
     }
   }
 }
+
+/** A memory of the given rows only, in the given order (e.g. a reservoir sample of a full shard). */
+export function selectRows(memory: L2DMemory, rowIds: ArrayLike<number>): L2DMemory {
+  const stride = rowStride(memory.dim);
+  const vectors = new Uint16Array(rowIds.length * stride);
+  const labels = new Uint32Array(rowIds.length);
+  for (let i = 0; i < rowIds.length; i++) {
+    const r = rowIds[i];
+    if (!Number.isInteger(r) || r < 0 || r >= memory.rows) throw new InvalidArgumentError(`Row ${r} is not a row of this memory (0..${memory.rows - 1}).`);
+    vectors.set(memory.vectors.subarray(r * stride, (r + 1) * stride), i * stride);
+    labels[i] = memory.labels[r];
+  }
+  if (labels.length === 0) throw new EmptyMemoryError();
+  return { dim: memory.dim, rows: labels.length, itemCount: memory.itemCount, vectors, labels };
+}

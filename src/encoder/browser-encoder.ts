@@ -13,6 +13,8 @@ import { fitPrompt } from '../core/fit-prompt.ts';
 import { parsePromptTemplate, type PromptTemplate } from '../core/prompt.ts';
 import { sha256Hex } from '../core/shard-format.ts';
 import { createTokenizer, tokenIds, type Tokenizer } from './tokenizer.ts';
+import { GenerativeRecommender } from '../core/generative-recommender.ts';
+import { onnxStepModel, type KvCache } from '../core/onnx-step-model.ts';
 import { isSoftwareAdapter, type GpuQuery } from '../gpu/index.ts';
 
 export type EncoderDevice = 'webgpu' | 'wasm' | 'auto';
@@ -87,6 +89,9 @@ async function fetchJson(url: string, fetchFn: (url: string) => Promise<Response
 }
 
 export class BrowserEncoder {
+  private generator: Promise<GenerativeRecommender<KvCache>> | undefined;
+  private generationSession: ort.InferenceSession | undefined;
+
   private constructor(
     /** The model folder's name, from its URL. */
     readonly id: string,
@@ -96,6 +101,9 @@ export class BrowserEncoder {
     private readonly shape: ModelShape,
     readonly hiddenSize: number,
     readonly maxPromptTokens: number,
+    private readonly eosTokenId: number,
+    /** How the session was made, to make the generation graph's the same way (createGenerator). */
+    private readonly source: { base: string; fetch: (url: string) => Promise<Response>; executionProvider: ort.InferenceSession.ExecutionProviderConfig },
     /** The execution provider and dtype actually in use. */
     readonly backend: {
       device: 'webgpu' | 'wasm';
@@ -155,11 +163,12 @@ export class BrowserEncoder {
     let session: ort.InferenceSession;
     let used = device;
     let outputDevice: GPUDevice | undefined;
+    // onnxruntime-web 1.30's WebGPU EP takes the device per session: h_t then lives on the decoder's device.
+    const shared = device === 'webgpu' && options.gpuDevice !== undefined;
+    let executionProvider: ort.InferenceSession.ExecutionProviderConfig = shared ? ({ name: 'webgpu', device: options.gpuDevice } as ort.InferenceSession.ExecutionProviderConfig) : device;
     try {
-      // onnxruntime-web 1.30's WebGPU EP takes the device per session: h_t then lives on the decoder's device.
-      const shared = device === 'webgpu' && options.gpuDevice !== undefined;
       session = await ort.InferenceSession.create(bytes, {
-        executionProviders: [shared ? { name: 'webgpu', device: options.gpuDevice } : device],
+        executionProviders: [executionProvider],
         logSeverityLevel: 3,
         ...(shared ? { preferredOutputLocation: { [OUTPUTS[graph]]: 'gpu-buffer' } } : {}),
       });
@@ -168,6 +177,7 @@ export class BrowserEncoder {
       if (device !== 'webgpu' || want === 'webgpu') throw new L2DError('invalid-argument', `Could not load ${base}/${file}: ${(error as Error).message}`);
       fallbackReason = `WebGPU session failed (${(error as Error).message}); using wasm`;
       used = 'wasm';
+      executionProvider = 'wasm';
       try {
         session = await ort.InferenceSession.create(bytes, { executionProviders: ['wasm'], logSeverityLevel: 3 });
       } catch (wasmError) {
@@ -176,7 +186,8 @@ export class BrowserEncoder {
     }
     const maxPromptTokens = Math.min(Number(tokenizerConfig.model_max_length ?? Infinity), Number(config.max_position_embeddings ?? Infinity));
     const id = base.split('/').filter(Boolean).pop() ?? base;
-    return new BrowserEncoder(id, session, tokenizer, template, modelShape(config), Number(config.hidden_size), maxPromptTokens, {
+    const source = { base, fetch: fetchFn, executionProvider };
+    return new BrowserEncoder(id, session, tokenizer, template, modelShape(config), Number(config.hidden_size), maxPromptTokens, Number(config.eos_token_id), source, {
       device: used,
       dtype,
       file,
@@ -229,7 +240,43 @@ export class BrowserEncoder {
     return { query, dropped: dropped[0], tokenizeMs, forwardMs: performance.now() - t1, release: () => tensor.dispose() };
   }
 
+  /**
+   * Language-space decoding with this model (the baseline of docs/RESULTS.md):
+   * the generation graph on the same execution provider, reusing this
+   * session when it is the generation graph. Made once, on first use.
+   */
+  createGenerator(catalog: readonly string[]): Promise<GenerativeRecommender<KvCache>> {
+    this.generator ??= (async () => {
+      const file = FILES[this.backend.dtype];
+      let session = this.session;
+      if (this.backend.graph !== 'full') {
+        const url = `${this.source.base}/${file}`;
+        const response = await this.source.fetch(url).catch((error: Error) => {
+          throw new NetworkUnavailableError(`${url} could not be fetched (${error.message}) and no cached copy is stored on this device.`);
+        });
+        if (!response.ok) throw new L2DError('invalid-argument', `${url}: HTTP ${response.status}; generation needs the model's generation graph.`);
+        session = await ort.InferenceSession.create(new Uint8Array(await response.arrayBuffer()), { executionProviders: [this.source.executionProvider], logSeverityLevel: 3 });
+        this.generationSession = session;
+      }
+      return new GenerativeRecommender(
+        {
+          model: onnxStepModel(session, ort.Tensor, this.shape),
+          tokenize: (text) => this.tokenize(text),
+          decode: (ids) => this.tokenizer.decode(ids, { skip_special_tokens: true }),
+          template: this.template,
+          maxPromptTokens: this.maxPromptTokens,
+          eosTokenId: this.eosTokenId,
+        },
+        catalog,
+      );
+    })();
+    // A failed attempt may be retried (e.g. once the network is back).
+    this.generator.catch(() => (this.generator = undefined));
+    return this.generator;
+  }
+
   async release(): Promise<void> {
     await this.session.release();
+    await this.generationSession?.release();
   }
 }

@@ -9,6 +9,8 @@
  *   npm run evaluate -- --data DIR --model MODEL --memory SHARD [--dtype q4] [--m 100,1000 | none] [--limit N]   (L2D-G and L2D-L)
  *   npm run evaluate -- --data DIR --model MODEL [--memory SHARD] --method greedy,beam5 [--limit N]   (language-space decoding;
  *        with --memory also L2D, and per-request latencies side by side)
+ *        [--memory-fraction 0.3 [--seed 0]]   L2D on the rows of a full shard that `build-memory --fraction 0.3` keeps (Table 3)
+ *   [--out DIR]   keep each method's rankings (DIR/<method>.tsv) and metrics (DIR/results.json) for `npm run results`
  *        [--cold-start similar-titles]   also with the cold-start rule (src/core/cold-start.ts); a second table scores
  *                                         the samples whose target has no memory row
  */
@@ -22,13 +24,16 @@ import { evaluateRankings } from '../../src/core/evaluate.ts';
 import { METRIC_KS, metricsTable, type MetricValues } from '../../src/core/metrics.ts';
 import { CpuDecoder } from '../../src/core/cpu-decoder.ts';
 import { coldStartCentroids, COLD_START_RULES, type ColdStartRule } from '../../src/core/cold-start.ts';
-import { rowStride } from '../../src/core/memory.ts';
+import { rowStride, selectRows } from '../../src/core/memory.ts';
+import type { DecodeOptions } from '../../src/core/decode-options.ts';
+import { reservoirSample } from '../build-memory/main.ts';
 import { loadGenerator } from '../lib/generate.ts';
 import { readText } from '../lib/files.ts';
 import { loadNodeEncoder } from '../lib/onnx-encoder.ts';
 import { ProgressBar } from '../lib/progress.ts';
 import { loadShard } from '../lib/shard-files.ts';
 import { loadPrepared, type LoadedDataset } from '../lib/prepared.ts';
+import { saveMethodRun } from '../lib/run-record.ts';
 
 const MAX_K = Math.max(...METRIC_KS);
 
@@ -63,12 +68,21 @@ export function baseline(name: string, data: LoadedDataset): Recommender {
   throw new L2DError('invalid-argument', `Unknown method "${name}": use popular, cooccurrence or all.`);
 }
 
-export function evaluateBaselines(data: LoadedDataset, split: Split, methods: string[]): { method: string; values: MetricValues }[] {
-  const samples = data.split(split);
+export function evaluateBaselines(data: LoadedDataset, split: Split, methods: string[], limit = Infinity): MethodRun[] {
+  const samples = data.split(split).slice(0, limit);
   return methods.map((m) => {
     const recommender = baseline(m, data);
-    return { method: recommender.name, values: evaluateRankings(samples, (s) => recommender.recommend(s.history, MAX_K)) };
+    const lists = samples.map((s) => recommender.recommend(s.history, MAX_K));
+    return { method: recommender.name, values: evaluateRankings(samples, (_, i) => lists[i]), lists };
   });
+}
+
+/** One method's outcome on a split: metrics, the top-MAX_K list of every sample, mean ms per request where timed. */
+export interface MethodRun {
+  method: string;
+  values: MetricValues;
+  lists: ArrayLike<number>[];
+  requestMs?: number;
 }
 
 export interface L2DEvaluation {
@@ -95,10 +109,31 @@ export async function evaluateL2D(
   split: Split,
   modelFolder: string,
   memoryFolder: string,
-  options: { dtype?: string; ms?: number[]; limit?: number; quiet?: boolean; coldStart?: ColdStartRule; timeRequests?: number } = {},
+  options: {
+    dtype?: string;
+    ms?: number[];
+    limit?: number;
+    quiet?: boolean;
+    coldStart?: ColdStartRule;
+    timeRequests?: number;
+    /** Keep only this share of the (full) shard's rows: the rows `build-memory --fraction` would have built. */
+    memoryFraction?: number;
+    seed?: number;
+  } = {},
 ): Promise<L2DEvaluation> {
   const encoder = await loadNodeEncoder(modelFolder, options.dtype ?? 'q4');
-  const { memory } = await loadShard(memoryFolder, { sha256: encoder.sha256, hiddenSize: encoder.hiddenSize });
+  const loaded = await loadShard(memoryFolder, { sha256: encoder.sha256, hiddenSize: encoder.hiddenSize });
+  const fraction = options.memoryFraction ?? 1;
+  let memory = loaded.memory;
+  if (fraction !== 1) {
+    const shardFraction = loaded.manifest.dataset?.fraction ?? 1;
+    if (shardFraction !== 1 || loaded.manifest.rows !== loaded.manifest.dataset?.samples) {
+      throw new L2DError('invalid-argument', `--memory-fraction needs a full shard (one row per training sample); ${memoryFolder} holds ${loaded.manifest.rows} rows at fraction ${shardFraction}.`);
+    }
+    if (!(fraction > 0 && fraction < 1)) throw new L2DError('invalid-argument', `--memory-fraction must be in (0, 1], got ${fraction}.`);
+    // build-memory's sample of the training split, in its order; row i of a full shard is training sample i.
+    memory = selectRows(memory, reservoirSample(memory.rows, Math.round(fraction * memory.rows), options.seed ?? 0));
+  }
   const samples = data.split(split).slice(0, options.limit ?? Infinity);
   const t0 = performance.now();
   const queries: Float32Array[] = [];
@@ -130,23 +165,39 @@ export async function evaluateL2D(
     coldStartItems = extraCentroids.length;
     decoders.push([` + cold start (${options.coldStart})`, new CpuDecoder(memory, { extraCentroids })]);
   }
-  const methods: [string, Parameters<CpuDecoder['decode']>[1]][] = [['L2D-G', { k: MAX_K, strategy: 'global' }]];
-  for (const m of options.ms ?? [1000]) methods.push([`L2D-L (M=${m})`, { k: MAX_K, strategy: 'local', m }]);
+  const ms = options.ms ?? [1000];
+  const memoryLabel = fraction === 1 ? '' : `, ${Math.round(fraction * 100)}% memory`;
+  const names = ['L2D-G' + (memoryLabel ? ` (${memoryLabel.slice(2)})` : ''), ...ms.map((m) => `L2D-L (M=${m}${memoryLabel})`)];
   const counts = decoders[0][1].centroids.counts;
   const cold = samples.flatMap((s, i) => (counts[s.target] === 0 ? [i] : []));
   const rankings = new Map<string, Uint32Array[]>();
   const requestMs = new Map<string, number>();
   const rows: L2DEvaluation['rows'] = [];
   const coldRows: L2DEvaluation['coldRows'] = [];
+  const ids = (items: { item: number }[]) => Uint32Array.from(items, (x) => x.item);
   for (const [suffix, decoder] of decoders) {
-    for (const [method, request] of methods) {
-      const d0 = performance.now();
-      const lists = queries.map((q) => Uint32Array.from(decoder.decode(q, request), (x) => x.item));
-      if (timed.length) requestMs.set(method + suffix, encodeOneMs + (performance.now() - d0) / queries.length);
-      rankings.set(method + suffix, lists);
-      rows.push({ method: method + suffix, values: evaluateRankings(samples, (_, i) => lists[i]) });
-      coldRows.push({ method: method + suffix, values: evaluateRankings(cold.map((i) => samples[i]), (_, j) => lists[cold[j]]) });
-    }
+    // Every M from one scan per query (decodeLocalSweep equals one decode per M).
+    const lists: Uint32Array[][] = names.map(() => []);
+    const dbar = new ProgressBar(queries.length, `L2D decodes${suffix}`);
+    queries.forEach((q, i) => {
+      lists[0].push(ids(decoder.decode(q, { k: MAX_K, strategy: 'global' })));
+      if (ms.length) decoder.decodeLocalSweep(q, ms, { k: MAX_K }).forEach((items, j) => lists[j + 1].push(ids(items)));
+      if (!options.quiet && i % 200 === 0) dbar.update(i);
+    });
+    if (!options.quiet) dbar.finish(queries.length);
+    names.forEach((name, j) => {
+      const method = name + suffix;
+      rankings.set(method, lists[j]);
+      rows.push({ method, values: evaluateRankings(samples, (_, i) => lists[j][i]) });
+      coldRows.push({ method, values: evaluateRankings(cold.map((i) => samples[i]), (_, c) => lists[j][cold[c]]) });
+      if (timed.length) {
+        // A request decodes one M: timed alone, per query.
+        const request: DecodeOptions = j === 0 ? { k: MAX_K, strategy: 'global' } : { k: MAX_K, strategy: 'local', m: ms[j - 1] };
+        const d0 = performance.now();
+        for (const q of queries.slice(0, timed.length)) decoder.decode(q, request);
+        requestMs.set(method, encodeOneMs + (performance.now() - d0) / timed.length);
+      }
+    });
   }
   return { rows, rankings, encodeMs, requestMs, coldRows, coldSamples: cold.length, coldStartItems };
 }
@@ -162,7 +213,7 @@ export async function evaluateGeneration(
   modelFolder: string,
   method: string,
   options: { dtype?: string; limit?: number; quiet?: boolean } = {},
-): Promise<{ method: string; values: MetricValues; requestMs: number }> {
+): Promise<MethodRun & { requestMs: number }> {
   const numBeams = method === 'greedy' ? 1 : Number(/^beam(\d+)$/.exec(method)?.[1]);
   if (!(numBeams >= 1)) throw new L2DError('invalid-argument', `Unknown generation method "${method}": use greedy or beamN (e.g. beam5).`);
   const titles = data.items.map((item) => item.title);
@@ -182,7 +233,7 @@ export async function evaluateGeneration(
   }
   if (!options.quiet) bar.finish(lists.length);
   const requestMs = (performance.now() - t0) / samples.length;
-  return { method: numBeams === 1 ? 'greedy' : `beam-${numBeams}`, values: evaluateRankings(samples, (_, i) => lists[i]), requestMs };
+  return { method: numBeams === 1 ? 'greedy' : `beam-${numBeams}`, values: evaluateRankings(samples, (_, i) => lists[i]), lists, requestMs };
 }
 
 async function main(): Promise<void> {
@@ -196,8 +247,11 @@ async function main(): Promise<void> {
       memory: { type: 'string' },
       dtype: { type: 'string', default: 'q4' },
       m: { type: 'string', default: '1000' },
+      'memory-fraction': { type: 'string', default: '1' },
+      seed: { type: 'string', default: '0' },
       limit: { type: 'string' },
       'cold-start': { type: 'string', default: 'none' },
+      out: { type: 'string' },
     },
   });
   if (!values.data) {
@@ -206,24 +260,32 @@ async function main(): Promise<void> {
   }
   const split = values.split as Split;
   if (!['train', 'valid', 'test'].includes(split)) throw new L2DError('invalid-argument', `--split must be train, valid or test, got "${split}".`);
+  const limit = values.limit === undefined ? Infinity : Number(values.limit);
+  if (!(limit >= 1)) throw new L2DError('invalid-argument', `--limit must be a positive number of samples, got "${values.limit}".`);
   const data = loadPrepared(values.data);
-  const samples = data.split(split);
-  const rows: { method: string; values: MetricValues }[] = [];
+  const samples = data.split(split).slice(0, limit);
+  const header = { dataset: data.manifest.name, split, samples: samples.length, items: data.items.length };
+  const runs: MethodRun[] = [];
+  // Saved as soon as each method finishes: an interrupted long run keeps what it finished.
+  const done = (...finished: MethodRun[]) => {
+    runs.push(...finished);
+    if (values.out) for (const run of finished) saveMethodRun(values.out, header, run);
+  };
   let coldTable = '';
   const method = values.method ?? (values.rankings || values.model ? undefined : 'all');
   const methods = method === 'all' ? ['popular', 'cooccurrence'] : (method?.split(',') ?? []);
   const generation = methods.filter((m) => m === 'greedy' || m.startsWith('beam'));
   const baselines = methods.filter((m) => !generation.includes(m));
-  if (baselines.length) rows.push(...evaluateBaselines(data, split, baselines));
+  if (baselines.length) done(...evaluateBaselines(data, split, baselines, limit));
   const latency: [string, number][] = [];
   for (const file of values.rankings ?? []) {
-    const rankings = readRankings(file, samples, data.items.length);
-    rows.push({ method: file, values: evaluateRankings(samples, (_, i) => rankings[i]) });
+    const rankings = readRankings(file, data.split(split), data.items.length).slice(0, limit);
+    done({ method: file, values: evaluateRankings(samples, (_, i) => rankings[i]), lists: rankings });
   }
   if (generation.length && !values.model) throw new L2DError('invalid-argument', `${generation.join(', ')} need --model <folder> (the generation graph).`);
   for (const g of generation) {
-    const r = await evaluateGeneration(data, split, values.model!, g, { dtype: values.dtype, limit: values.limit ? Number(values.limit) : undefined });
-    rows.push({ method: r.method, values: r.values });
+    const r = await evaluateGeneration(data, split, values.model!, g, { dtype: values.dtype, limit });
+    done(r);
     latency.push([r.method, r.requestMs]);
   }
   if (values.memory) {
@@ -231,16 +293,20 @@ async function main(): Promise<void> {
     const l2d = await evaluateL2D(data, split, values.model, values.memory, {
       dtype: values.dtype,
       ms: values.m === 'none' ? [] : values.m.split(',').map(Number),
-      limit: values.limit ? Number(values.limit) : undefined,
+      limit,
       coldStart: parseColdStart(values['cold-start']),
       timeRequests: generation.length ? 50 : 0,
+      memoryFraction: Number(values['memory-fraction']),
+      seed: Number(values.seed),
     });
-    rows.push(...l2d.rows);
+    done(...l2d.rows.map((row) => ({ ...row, lists: l2d.rankings.get(row.method)!, requestMs: l2d.requestMs.get(row.method) })));
     for (const [name, ms] of l2d.requestMs) latency.unshift([name, ms]);
-    coldTable = `\nThe ${l2d.coldSamples} samples whose target has no memory row${l2d.coldStartItems === undefined ? '' : ` (the cold-start rule gave ${l2d.coldStartItems} such items a centroid)`}:\n\n${metricsTable(l2d.coldRows)}`;
+    if (values['cold-start'] !== 'none') {
+      coldTable = `\nThe ${l2d.coldSamples} samples whose target has no memory row (the cold-start rule gave ${l2d.coldStartItems} such items a centroid):\n\n${metricsTable(l2d.coldRows)}`;
+    }
   }
   console.log(`${data.manifest.name}, ${split} split (${samples.length} samples, ${data.items.length} items, full ranking)\n`);
-  console.log(metricsTable(rows));
+  console.log(metricsTable(runs));
   if (coldTable) console.log(coldTable);
   if (latency.length) {
     // Side by side in this one run: L2D per request = one encode (first 50 samples) + one decode; generation = the whole request.
@@ -248,6 +314,7 @@ async function main(): Promise<void> {
     console.log('\nPer-request latency, this run (onnxruntime-node, CPU):\n\n| method | ms per request | slowest / this |\n|---|---|---|');
     for (const [name, ms] of latency) console.log(`| ${name} | ${ms.toFixed(1)} | ${(slowest / ms).toFixed(1)}x |`);
   }
+  if (values.out) console.log(`\nRankings and metrics saved in ${values.out}/ (npm run results -- ${values.out}).`);
 }
 
 function parseColdStart(value: string | undefined): ColdStartRule {

@@ -25,7 +25,7 @@ afterAll(async () => {
 
 /** No cache: every step runs the whole sequence so far (the reference for the cached model). */
 function recomputingModel(): StepModel<number[][]> {
-  const cached = onnxStepModel(session, shape);
+  const cached = onnxStepModel(session, ort.Tensor, shape);
   return {
     async step(tokens, sequences) {
       const next = sequences ? sequences.map((s, i) => [...s, ...tokens[i]]) : tokens;
@@ -42,7 +42,7 @@ describe('language-space decoding with onnxruntime-node', () => {
   for (const numBeams of [1, 3]) {
     it(`${numBeams === 1 ? 'greedy' : `beam ${numBeams}`}: the KV cache gives the hypotheses of full recomputation`, async () => {
       const options = { numBeams, maxNewTokens: 12, eosTokenId: Number(config.eos_token_id) };
-      const withCache = await beamSearch(onnxStepModel(session, shape), prompt, options);
+      const withCache = await beamSearch(onnxStepModel(session, ort.Tensor, shape), prompt, options);
       const reference = await beamSearch(recomputingModel(), prompt, options);
       expect(withCache.map((h) => h.tokens)).toEqual(reference.map((h) => h.tokens));
       withCache.forEach((h, i) => expect(h.score).toBeCloseTo(reference[i].score, 3));

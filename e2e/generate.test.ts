@@ -1,0 +1,88 @@
+/**
+ * Language-space decoding in the worker (the baseline of docs/RESULTS.md),
+ * held against Node: greedy and beam search over onnxruntime-web's session
+ * of the generation graph give the titles and grounded items that
+ * onnxruntime-node gives for the same histories; bad requests are named.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readFileSync } from 'node:fs';
+import { parseItems } from '../src/core/data/prepared-format.ts';
+import type { GenerateResult } from '../src/worker-protocol.ts';
+import { loadGenerator } from '../tools/lib/generate.ts';
+import { openHarness, type HarnessPage } from './browser.ts';
+import { flowCaller, outcomeValue } from './flow-client.ts';
+
+const MODEL = process.env.L2D_TEST_MODEL ?? 'models/movielens-demo';
+const MEMORY = `${MODEL}/memory/train-q4-f0.3`;
+const WASM = '/node_modules/onnxruntime-web/dist/';
+const histories = [[0, 5, 9], [12, 40, 41, 42, 100, 7, 3, 2, 1, 99]];
+
+let harness: HarnessPage;
+let titles: string[];
+beforeAll(async () => {
+  harness = await openHarness('e2e/harness/recommend.html');
+  titles = parseItems(readFileSync(`${MEMORY}/items.tsv`, 'utf8')).map((item) => item.title);
+});
+afterAll(async () => harness?.close());
+
+const call = flowCaller(() => harness.page);
+
+async function nodeGeneration(numBeams: number, history: number[], k: number) {
+  const generator = await loadGenerator(MODEL, titles, { numBeams });
+  try {
+    return await generator.recommender.recommend(history.map((id) => titles[id]), { k, numBeams });
+  } finally {
+    await generator.release();
+  }
+}
+
+describe('generation in the worker (wasm)', () => {
+  it('loads with the L2D encoder graph, so generation makes its own session of the generation graph', async () => {
+    const loaded = outcomeValue(await call<{ encoder: { graph: string } }>('load', { modelUrl: `/${MODEL}`, memoryUrl: `/${MEMORY}`, device: 'wasm', decoder: 'cpu', wasmPaths: WASM }));
+    expect(loaded.encoder.graph).toBe('encoder');
+  });
+
+  for (const numBeams of [1, 5]) {
+    it(`${numBeams === 1 ? 'greedy' : `beam ${numBeams}`}: the titles and items onnxruntime-node gives`, async () => {
+      for (const history of histories) {
+        const r = outcomeValue(await call<GenerateResult>('generate', { history, k: 20, numBeams }));
+        const expected = await nodeGeneration(numBeams, history, 20);
+        expect(r.generated.map((g) => g.title)).toEqual(expected.generated);
+        expect(r.generated.map((g) => g.finished)).toEqual(expected.finished);
+        expect(r.items.map((x) => x.id)).toEqual(expected.items);
+        expect(r.items.map((x) => x.title)).toEqual(expected.items.map((id) => titles[id]));
+        expect(r.items.every((x) => x.source === 'generated')).toBe(true);
+        expect(r.backend).toMatchObject({ encoder: 'wasm (q4)', numBeams });
+        expect(r.timings.generate).toBeGreaterThan(0);
+      }
+    });
+  }
+
+  it('excludes the history when asked and still returns k items', async () => {
+    const history = histories[1];
+    const r = outcomeValue(await call<GenerateResult>('generate', { history, k: 30, numBeams: 2, excludeHistory: true }));
+    expect(r.items).toHaveLength(30);
+    expect(r.items.filter((x) => history.includes(x.id))).toEqual([]);
+  });
+
+  it('names bad requests', async () => {
+    const beams = await call('generate', { history: [1, 2], k: 5, numBeams: 11 });
+    expect(!beams.ok && beams.message).toMatch(/numBeams must be an integer from 1 to 10, got 11/);
+    const k = await call('generate', { history: [1, 2], k: 0 });
+    expect(!k.ok && k.message).toMatch(/k must be an integer in 1\.\.\d+/);
+    const empty = await call('generate', { history: [], k: 5 });
+    expect(!empty.ok && empty.message).toMatch(/The history is empty/);
+    expect(harness.problems).toEqual([]);
+  });
+});
+
+describe('generation on WebGPU', () => {
+  it('runs the generation graph on the WebGPU execution provider and greedy matches Node', async () => {
+    outcomeValue(await call('load', { modelUrl: `/${MODEL}`, memoryUrl: `/${MEMORY}`, device: 'webgpu', decoder: 'cpu', wasmPaths: WASM }));
+    const r = outcomeValue(await call<GenerateResult>('generate', { history: histories[0], k: 10 }));
+    expect(r.backend.encoder).toBe('webgpu (q4)');
+    const expected = await nodeGeneration(1, histories[0], 10);
+    expect(r.generated.map((g) => g.title)).toEqual(expected.generated);
+    expect(r.items.map((x) => x.id)).toEqual(expected.items);
+  });
+});

@@ -1,0 +1,68 @@
+/**
+ * The generation graph (onnx/model_<dtype>.onnx: logits and a key/value
+ * cache) as a StepModel for beam search, for onnxruntime-node and
+ * onnxruntime-web alike (both share onnxruntime-common's Tensor and session
+ * API). The cache stays in JavaScript memory between steps: beam reordering
+ * is then a plain copy of row blocks. (Keeping it in GPU buffers would save
+ * a readback per step on WebGPU; our models' caches are small, see
+ * docs/RESULTS.md.)
+ */
+import type { StepModel } from './beam-search.ts';
+import type { ModelShape, TensorConstructor } from './encoder-feeds.ts';
+
+/** Per layer: key then value, each rows x kvHeads x length x headDim. */
+export interface KvCache {
+  rows: number;
+  length: number;
+  tensors: Float32Array[];
+}
+
+interface OutputTensor {
+  data: unknown;
+  dims: readonly number[];
+}
+
+/** The part of an onnxruntime InferenceSession this needs. */
+export interface StepSession<T> {
+  run(feeds: Record<string, T>): Promise<Record<string, OutputTensor>>;
+}
+
+export function onnxStepModel<T>(session: StepSession<T>, Tensor: TensorConstructor<T>, shape: ModelShape): StepModel<KvCache> {
+  const block = (length: number) => shape.kvHeads * length * shape.headDim;
+  return {
+    async step(tokens, cache) {
+      const rows = tokens.length;
+      const t = tokens[0].length;
+      const past = cache?.length ?? 0;
+      const feeds: Record<string, T> = {
+        input_ids: new Tensor('int64', BigInt64Array.from(tokens.flat(), BigInt), [rows, t]),
+        attention_mask: new Tensor('int64', new BigInt64Array(rows * (past + t)).fill(1n), [rows, past + t]),
+        position_ids: new Tensor('int64', BigInt64Array.from({ length: rows * t }, (_, i) => BigInt(past + (i % t))), [rows, t]),
+      };
+      for (let i = 0; i < shape.layers; i++) {
+        for (const [j, kind] of ['key', 'value'].entries()) {
+          const data = cache ? cache.tensors[2 * i + j] : new Float32Array(0);
+          feeds[`past_key_values.${i}.${kind}`] = new Tensor('float32', data, [rows, shape.kvHeads, past, shape.headDim]);
+        }
+      }
+      const out = await session.run(feeds);
+      const logits = out.logits.data as Float32Array;
+      const vocab = out.logits.dims[2];
+      const last = Array.from({ length: rows }, (_, r) => logits.slice(((r + 1) * t - 1) * vocab, (r + 1) * t * vocab));
+      const tensors: Float32Array[] = [];
+      for (let i = 0; i < shape.layers; i++) for (const kind of ['key', 'value']) tensors.push(out[`present.${i}.${kind}`].data as Float32Array);
+      return { logits: last, cache: { rows, length: past + t, tensors } };
+    },
+    reorder(cache, order) {
+      // Greedy and settled beams keep their rows: no copy.
+      if (order.length === cache.rows && order.every((r, i) => r === i)) return cache;
+      const size = block(cache.length);
+      const tensors = cache.tensors.map((data) => {
+        const next = new Float32Array(order.length * size);
+        order.forEach((r, i) => next.set(data.subarray(r * size, (r + 1) * size), i * size));
+        return next;
+      });
+      return { rows: order.length, length: cache.length, tensors };
+    },
+  };
+}
