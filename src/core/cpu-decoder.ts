@@ -22,6 +22,7 @@ import {
 import { scanMemory, squaredL2F32 } from './l2-scan.ts';
 import { rowStride, validateMemory, type L2DMemory } from './memory.ts';
 import { topK } from './top-k.ts';
+import { InvalidArgumentError } from './errors.ts';
 import { applyCentroidChanges, CentroidOverlay, shardCentroids, withOverlay, type CentroidChange, type OverlayRows } from './overlay.ts';
 
 export interface CpuDecoderOptions {
@@ -103,11 +104,20 @@ export class CpuDecoder {
    * strategy 'local' and each M, because under the fixed tie rule the top-M
    * rows are the first M of the top-max(M) rows.
    */
-  decodeLocalSweep(query: ArrayLike<number>, ms: readonly number[], options: Omit<DecodeOptions, 'strategy' | 'm'>): DecodedItem[][] {
+  decodeLocalSweep(
+    query: ArrayLike<number>,
+    ms: readonly number[],
+    options: Omit<DecodeOptions, 'strategy' | 'm'>,
+    /** The query's top-max(M) rows, nearest first, as this decoder selects them, when already known (tools/lib/batched-nearest.ts). */
+    nearestRows?: Uint32Array,
+  ): DecodedItem[][] {
     const resolved = ms.map((m) => resolveDecodeOptions({ ...options, strategy: 'local', m }, this.memory));
     const [q] = resolveQueries([query], this.memory);
     const widest = resolved.reduce((a, b) => (b.m > a.m ? b : a), resolved[0]);
-    const nearest = this.nearestRows(q, widest);
+    if (nearestRows && (widest.excluded.size > 0 || nearestRows.length < widest.m)) {
+      throw new InvalidArgumentError(`nearestRows must hold the top ${widest.m} rows, with no excluded items (got ${nearestRows.length} rows, ${widest.excluded.size} excluded).`);
+    }
+    const nearest = nearestRows ?? this.nearestRows(q, widest);
     return resolved.map((r) => this.rankLocalGroups(q, nearest.subarray(0, r.m), r));
   }
 

@@ -28,6 +28,8 @@ import { rowStride, selectRows } from '../../src/core/memory.ts';
 import type { DecodeOptions } from '../../src/core/decode-options.ts';
 import { reservoirSample } from '../build-memory/main.ts';
 import { loadGenerator } from '../lib/generate.ts';
+import { BatchedNearestRows } from '../lib/batched-nearest.ts';
+import { padQuery } from '../../src/core/l2-scan.ts';
 import { readText } from '../lib/files.ts';
 import { loadNodeEncoder } from '../lib/onnx-encoder.ts';
 import { ProgressBar } from '../lib/progress.ts';
@@ -175,16 +177,29 @@ export async function evaluateL2D(
   const rows: L2DEvaluation['rows'] = [];
   const coldRows: L2DEvaluation['coldRows'] = [];
   const ids = (items: { item: number }[]) => Uint32Array.from(items, (x) => x.item);
+  // The top-max(M) rows of every query once, batched (exactly the reference's; tools/lib/batched-nearest.ts).
+  const nearest: Uint32Array[] = [];
+  if (ms.length) {
+    const batched = await BatchedNearestRows.create(memory);
+    const sbar = new ProgressBar(queries.length, 'row scans');
+    try {
+      for (let b = 0; b < queries.length; b += 64) {
+        const padded = queries.slice(b, b + 64).map((q) => padQuery(q, memory.dim));
+        nearest.push(...(await batched.nearestRows(padded, Math.min(Math.max(...ms), memory.rows))));
+        if (!options.quiet) sbar.update(nearest.length);
+      }
+    } finally {
+      await batched.release();
+    }
+    if (!options.quiet) sbar.finish(nearest.length);
+  }
   for (const [suffix, decoder] of decoders) {
-    // Every M from one scan per query (decodeLocalSweep equals one decode per M).
+    // Every M from the same rows (decodeLocalSweep equals one decode per M).
     const lists: Uint32Array[][] = names.map(() => []);
-    const dbar = new ProgressBar(queries.length, `L2D decodes${suffix}`);
     queries.forEach((q, i) => {
       lists[0].push(ids(decoder.decode(q, { k: MAX_K, strategy: 'global' })));
-      if (ms.length) decoder.decodeLocalSweep(q, ms, { k: MAX_K }).forEach((items, j) => lists[j + 1].push(ids(items)));
-      if (!options.quiet && i % 200 === 0) dbar.update(i);
+      if (ms.length) decoder.decodeLocalSweep(q, ms, { k: MAX_K }, nearest[i]).forEach((items, j) => lists[j + 1].push(ids(items)));
     });
-    if (!options.quiet) dbar.finish(queries.length);
     names.forEach((name, j) => {
       const method = name + suffix;
       rankings.set(method, lists[j]);
