@@ -10,6 +10,8 @@
  *   npm run evaluate -- --data DIR --model MODEL [--memory SHARD] --method greedy,beam5 [--limit N]   (language-space decoding;
  *        with --memory also L2D, and per-request latencies side by side)
  *        [--memory-fraction 0.3 [--seed 0]]   L2D on the rows of a full shard that `build-memory --fraction 0.3` keeps (Table 3)
+ *   npm run evaluate -- --data DIR --model MODEL --memory SHARD --latency 100 [--out DIR]   per-request latency of L2D-G, L2D-L,
+ *        greedy and beam-5, interleaved request by request (saved as DIR/latency.json)
  *   [--out DIR]   keep each method's rankings (DIR/<method>.tsv) and metrics (DIR/results.json) for `npm run results`
  *        [--cold-start similar-titles]   also with the cold-start rule (src/core/cold-start.ts); a second table scores
  *                                         the samples whose target has no memory row
@@ -35,7 +37,7 @@ import { loadNodeEncoder } from '../lib/onnx-encoder.ts';
 import { ProgressBar } from '../lib/progress.ts';
 import { loadShard } from '../lib/shard-files.ts';
 import { loadPrepared, type LoadedDataset } from '../lib/prepared.ts';
-import { saveMethodRun } from '../lib/run-record.ts';
+import { saveLatency, saveMethodRun } from '../lib/run-record.ts';
 
 const MAX_K = Math.max(...METRIC_KS);
 
@@ -251,6 +253,58 @@ export async function evaluateGeneration(
   return { method: numBeams === 1 ? 'greedy' : `beam-${numBeams}`, values: evaluateRankings(samples, (_, i) => lists[i]), lists, requestMs };
 }
 
+/**
+ * Per-request latency side by side: for each of the first `n` samples, one
+ * request of every method in turn (L2D-G, L2D-L with M = 1000: one encode +
+ * one decode with the CPU reference; greedy; beam-5), so that all methods
+ * see the same machine load. Mean and median ms per method.
+ */
+export async function measureLatency(
+  data: LoadedDataset,
+  split: Split,
+  modelFolder: string,
+  memoryFolder: string,
+  n: number,
+  options: { dtype?: string; quiet?: boolean } = {},
+): Promise<Record<string, { mean: number; median: number }>> {
+  const titles = data.items.map((item) => item.title);
+  // The L2D encoder graph where the model has one: the path a page takes.
+  const encoder = await loadNodeEncoder(modelFolder, options.dtype ?? 'q4', 'auto');
+  const { memory } = await loadShard(memoryFolder, { sha256: encoder.sha256, hiddenSize: encoder.hiddenSize });
+  const decoder = new CpuDecoder(memory);
+  void decoder.centroids; // computed once at load, as the worker does
+  const greedy = await loadGenerator(modelFolder, titles, { dtype: options.dtype, numBeams: 1 });
+  const beam5 = await loadGenerator(modelFolder, titles, { dtype: options.dtype, numBeams: 5 });
+  const l2d = (request: DecodeOptions) => async (history: string[]) => decoder.decode((await encoder.encode([history])).hidden[0], request);
+  const methods: [string, (history: string[]) => Promise<unknown>][] = [
+    ['L2D-G', l2d({ k: MAX_K, strategy: 'global' })],
+    ['L2D-L (M=1000)', l2d({ k: MAX_K, strategy: 'local', m: 1000 })],
+    ['greedy', (h) => greedy.recommend(h, MAX_K)],
+    ['beam-5', (h) => beam5.recommend(h, MAX_K)],
+  ];
+  const samples = data.split(split).slice(0, n);
+  const times = methods.map(() => [] as number[]);
+  const bar = new ProgressBar(samples.length, 'requests x 4');
+  try {
+    // One warm-up request each.
+    for (const [, run] of methods) await run(samples[0].history.map((i) => titles[i]));
+    for (const [i, s] of samples.entries()) {
+      const history = s.history.map((id) => titles[id]);
+      for (const [j, [, run]] of methods.entries()) {
+        const t0 = performance.now();
+        await run(history);
+        times[j].push(performance.now() - t0);
+      }
+      if (!options.quiet) bar.update(i + 1);
+    }
+  } finally {
+    await Promise.all([encoder.release(), greedy.release(), beam5.release()]);
+  }
+  if (!options.quiet) bar.finish(samples.length);
+  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+  return Object.fromEntries(methods.map(([name], j) => [name, { mean: times[j].reduce((a, b) => a + b, 0) / times[j].length, median: median(times[j]) }]));
+}
+
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
@@ -267,6 +321,7 @@ async function main(): Promise<void> {
       limit: { type: 'string' },
       'cold-start': { type: 'string', default: 'none' },
       out: { type: 'string' },
+      latency: { type: 'string' },
     },
   });
   if (!values.data) {
@@ -280,6 +335,18 @@ async function main(): Promise<void> {
   const data = loadPrepared(values.data);
   const samples = data.split(split).slice(0, limit);
   const header = { dataset: data.manifest.name, split, samples: samples.length, items: data.items.length };
+  if (values.latency !== undefined) {
+    const n = Number(values.latency);
+    if (!(Number.isInteger(n) && n >= 1)) throw new L2DError('invalid-argument', `--latency must be a positive number of requests, got "${values.latency}".`);
+    if (!values.model || !values.memory) throw new L2DError('invalid-argument', '--latency needs --model <folder> and --memory <shard folder>.');
+    const ms = await measureLatency(data, split, values.model, values.memory, n, { dtype: values.dtype });
+    const beam5 = ms['beam-5'].median;
+    console.log(`\nPer-request latency, side by side (${n} ${split} samples, interleaved; onnxruntime-node and the CPU reference decoder):\n`);
+    console.log('| method | median ms | mean ms | beam-5 / this (medians) |\n|---|---|---|---|');
+    for (const [name, t] of Object.entries(ms)) console.log(`| ${name} | ${t.median.toFixed(1)} | ${t.mean.toFixed(1)} | ${(beam5 / t.median).toFixed(1)}x |`);
+    if (values.out) saveLatency(values.out, { dataset: data.manifest.name, split, samples: data.split(split).length, items: data.items.length }, n, ms);
+    return;
+  }
   const runs: MethodRun[] = [];
   // Saved as soon as each method finishes: an interrupted long run keeps what it finished.
   const done = (...finished: MethodRun[]) => {

@@ -41,7 +41,13 @@ export async function lastHiddenStates(session: ort.InferenceSession, rows: numb
   return lastTokenRows(out.last_hidden_state.data as Float32Array, rows.length, width, out.last_hidden_state.dims[2]);
 }
 
-export async function loadNodeEncoder(folder: string, dtype = 'q4'): Promise<NodeEncoder> {
+/**
+ * graph 'full' (default): the generation graph's last_hidden_state. 'auto':
+ * the L2D encoder graph where onnx/encoder.json lists one for the dtype (same
+ * hidden states, no LM head: the fast path the browser takes), reading the
+ * generation graph's memories (sha256 and file are the generation graph's).
+ */
+export async function loadNodeEncoder(folder: string, dtype = 'q4', graph: 'auto' | 'full' = 'full'): Promise<NodeEncoder> {
   const file = MODEL_FILES[dtype];
   if (!file) throw new DataFormatError(`Unknown dtype "${dtype}": use ${Object.keys(MODEL_FILES).join(' or ')}.`);
   for (const needed of ['config.json', 'tokenizer.json', 'tokenizer_config.json', 'prompt-template.json', file]) {
@@ -55,8 +61,15 @@ export async function loadNodeEncoder(folder: string, dtype = 'q4'): Promise<Nod
   const tokenizer = await loadTokenizer(folder);
   const bytes = readFileSync(join(folder, file));
   const sha256 = createHash('sha256').update(bytes).digest('hex');
-  const session = await ort.InferenceSession.create(join(folder, file), { intraOpNumThreads: 0 });
+  const encoderFile = graph === 'auto' ? encoderGraphFile(folder, file, sha256) : undefined;
+  const session = await ort.InferenceSession.create(join(folder, encoderFile ?? file), { intraOpNumThreads: 0 });
   const tokenize = (text: string) => tokenIds(tokenizer, text);
+  const hiddenStates = async (rows: number[][]): Promise<Float32Array[]> => {
+    if (!encoderFile) return lastHiddenStates(session, rows, shape);
+    const { feeds } = onnxFeeds(ort.Tensor, rows, shape, false);
+    const out = await session.run(feeds, ['last_token_hidden_state']);
+    return lastTokenRows(out.last_token_hidden_state.data as Float32Array, rows.length, 1, out.last_token_hidden_state.dims[1]);
+  };
   return {
     id: basename(resolve(folder)),
     file,
@@ -68,9 +81,23 @@ export async function loadNodeEncoder(folder: string, dtype = 'q4'): Promise<Nod
     tokenize,
     async encode(histories) {
       const fitted = histories.map((titles) => fitPrompt(titles, tokenize, maxPromptTokens, template));
-      const hidden = await lastHiddenStates(session, fitted.map((f) => f.ids), shape);
+      const hidden = await hiddenStates(fitted.map((f) => f.ids));
       return { hidden, dropped: fitted.map((f) => f.dropped) };
     },
     release: () => session.release(),
   };
+}
+
+/** The encoder graph listed for `file` in onnx/encoder.json, checked against its hash and the generation graph's; undefined when none. */
+function encoderGraphFile(folder: string, file: string, sha256: string): string | undefined {
+  const manifestPath = join(folder, 'onnx/encoder.json');
+  if (!existsSync(manifestPath)) return undefined;
+  const graphs = (JSON.parse(readFileSync(manifestPath, 'utf8')) as { graphs?: Record<string, { sha256: string; memoriesOf: string; memoriesOfSha256: string }> }).graphs ?? {};
+  const entry = Object.entries(graphs).find(([, g]) => `onnx/${g.memoriesOf}` === file);
+  if (!entry) return undefined;
+  const [name, g] = entry;
+  if (g.memoriesOfSha256 !== sha256) throw new DataFormatError(`${manifestPath}: ${name} was exported from another ${file} (export the encoder again).`);
+  const actual = createHash('sha256').update(readFileSync(join(folder, 'onnx', name))).digest('hex');
+  if (actual !== g.sha256) throw new DataFormatError(`${folder}/onnx/${name} is not the file onnx/encoder.json describes (export the encoder again).`);
+  return `onnx/${name}`;
 }

@@ -42,7 +42,8 @@ export interface RunHeader {
 }
 
 export interface LatencyRecord {
-  samples: number;
+  /** Requests timed per method. */
+  requests: number;
   command: string;
   date: string;
   machine: string;
@@ -86,9 +87,9 @@ export function saveMethodRun(dir: string, header: RunHeader, run: { method: str
   writeJsonAtomic(join(dir, `${stem}.json`), record);
 }
 
-export function saveLatency(dir: string, header: RunHeader, samples: number, ms: LatencyRecord['ms']): void {
+export function saveLatency(dir: string, header: RunHeader, requests: number, ms: LatencyRecord['ms']): void {
   mkdirSync(dir, { recursive: true });
-  writeJsonAtomic(join(dir, 'latency.json'), { ...header, samples, command: commandLine(), date: new Date().toISOString(), machine: machineDescription(), ms });
+  writeJsonAtomic(join(dir, 'latency.json'), { ...header, requests, command: commandLine(), date: new Date().toISOString(), machine: machineDescription(), ms });
 }
 
 /** Everything a run folder holds; every record must be of the same data set, split and sample count. */
