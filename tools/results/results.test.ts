@@ -1,0 +1,76 @@
+/**
+ * The results tool on a tiny prepared data set: saved runs come back as the
+ * tables of docs/RESULTS.md with known values, the sparse/dense split follows
+ * the training frequencies, and mixed run folders are refused.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { evaluateRankings } from '../../src/core/evaluate.ts';
+import { prepareFolder } from '../prepare-data/main.ts';
+import { loadPrepared, type LoadedDataset } from '../lib/prepared.ts';
+import { methodFileStem, readRunRecords, saveLatency, saveMethodRun } from '../lib/run-record.ts';
+import { datasetReport, sparseDenseSplit } from './main.ts';
+
+let dir: string;
+let data: LoadedDataset;
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'l2d-results-'));
+  const src = join(dir, 'src');
+  mkdirSync(src);
+  writeFileSync(join(src, 'items.tsv'), 'seq_id\tasin\ttitle\n1\ta\tOne\n2\tb\tTwo\n3\tc\tThree\n');
+  // Training targets: item "One" (id 0) often, "Three" (id 2) once.
+  writeFileSync(join(src, 'sequential_train.txt'), '1 1 2 3 1\n2 2 3 1 2\n');
+  writeFileSync(join(src, 'sequential_valid.txt'), '1\n2\n');
+  writeFileSync(join(src, 'sequential_test.txt'), '1 2\n2 3\n');
+  prepareFolder(src, join(dir, 'prepared', 'tiny'), { kCore: 2 });
+  data = loadPrepared(join(dir, 'prepared', 'tiny'));
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('results', () => {
+  it('splits test samples into sparse and dense targets at the median training frequency', () => {
+    const test = data.split('test');
+    const counts = new Map<number, number>();
+    for (const s of data.split('train')) counts.set(s.target, (counts.get(s.target) ?? 0) + 1);
+    const { threshold, sparse, dense } = sparseDenseSplit(data, test);
+    expect([...sparse, ...dense].sort()).toEqual(test.map((_, i) => i));
+    for (const i of sparse) expect(counts.get(test[i].target) ?? 0).toBeLessThanOrEqual(threshold);
+    for (const i of dense) expect(counts.get(test[i].target) ?? 0).toBeGreaterThan(threshold);
+  });
+
+  it('prints saved runs as tables with their values, commands and plots', () => {
+    const runs = join(dir, 'runs');
+    const test = data.split('test');
+    const header = { dataset: 'tiny', split: 'test', samples: test.length, items: data.items.length };
+    const save = (method: string, lists: number[][]) => saveMethodRun(runs, header, { method, lists, values: evaluateRankings(test, (_, i) => lists[i], { ks: [20, 50, 100] }) });
+    save('L2D-G', [[1, 0, 2], [0, 1, 2]]);
+    save('L2D-L (M=10)', [[0, 1, 2], [2, 1, 0]]);
+    save('L2D-L (M=100)', [[1, 2, 0], [2, 0, 1]]);
+    save('beam-5', [[2, 1, 0], [1, 0, 2]]);
+    saveLatency(runs, header, 3, { 'L2D-G': { mean: 2, median: 2 }, 'beam-5': { mean: 50, median: 40 } });
+    expect(readFileSync(join(runs, `${methodFileStem('L2D-L (M=10)')}.tsv`), 'utf8')).toBe('0\t0 1 2\n1\t2 1 0\n');
+    const plots = join(dir, 'plots');
+    mkdirSync(plots);
+    const report = datasetReport(runs, join(dir, 'prepared'), plots);
+    expect(report).toContain('### tiny, test split: 2 samples, 3 items');
+    // Targets 1 and 2 at ranks 1 and 2: N@20 = (1/log2(3) + 1/log2(4)) / 2 = 0.5655.
+    expect(report).toContain('| beam-5 | 1.0000 | 1.0000 | 1.0000 | 0.5655 | 0.5655 | 0.5655 | 2 |');
+    expect(report).toMatch(/\| L2D-L \(M=10\) \|/);
+    expect(report).toContain('| L2D-G | 2.0 | 2.0 | **20.0x** |');
+    expect(report).toContain('Sparse vs dense targets');
+    expect(readFileSync(join(plots, 'tiny-recall-vs-m.svg'), 'utf8')).toContain('L2D-L R@50');
+    expect(readFileSync(join(plots, 'tiny-quality-vs-latency.svg'), 'utf8')).toContain('beam-5');
+  });
+
+  it('refuses a folder that mixes evaluations', () => {
+    const runs = join(dir, 'mixed');
+    const lists = [[0], [1]];
+    const values = evaluateRankings(data.split('test'), (_, i) => lists[i]);
+    saveMethodRun(runs, { dataset: 'tiny', split: 'test', samples: 2, items: 3 }, { method: 'a', lists, values });
+    saveMethodRun(runs, { dataset: 'tiny', split: 'valid', samples: 2, items: 3 }, { method: 'b', lists, values });
+    expect(() => readRunRecords(runs)).toThrow(/is of tiny\/valid \(2 samples\), the folder's other runs of tiny\/test/);
+    expect(() => readRunRecords(join(dir, 'prepared'))).toThrow(/no results/);
+  });
+});
