@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import type { BenchRow } from './decode-bench.ts';
 import type { EncoderBenchRow } from './encoder-bench.ts';
 import { decodeTable, encoderTable } from './report-tables.ts';
+import { versusTable, type VersusResult } from './versus-generation.ts';
 
 interface FlowRow {
   strategy: string;
@@ -37,6 +38,12 @@ for (const f of r.flow as FlowRow[]) {
   const strategy = f.strategy === 'local' ? `L2D-L (M=${f.m})` : 'L2D-G';
   const hidden = f.backend.hiddenOnGpu ? 'stays on the GPU' : 'read back to JS';
   console.log(`| ${strategy} | ${f.backend.encoder} | ${hidden} | ${f.wallMs.toFixed(1)} | ${f.tokenizeMs.toFixed(1)} | ${f.forwardMs.toFixed(1)} | ${f.decodeMs.toFixed(1)} | ${f.status.loadMs.toFixed(0)} |`);
+}
+if (r.versusGeneration && !r.versusGeneration.error) {
+  for (const v of r.versusGeneration as (VersusResult & { device: string })[]) {
+    console.log(`\nrecommend() vs language-space decoding, same model, one worker, interleaved (${v.device} encoder, k = ${v.k}):\n`);
+    console.log(versusTable(v));
+  }
 }
 console.log('\nbuildMemory() in the worker, WebGPU encoder:\n');
 console.log('| batch | samples | ms | rows/s |');

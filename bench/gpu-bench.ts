@@ -6,8 +6,9 @@
  * POSTs the results as JSON to /result after each stage:
  *   1. the encoder alone: WebGPU vs wasm, per query and in batches;
  *   2. recommend() through the worker, h_t kept on the GPU vs read back;
- *   3. buildMemory() in the worker on WebGPU (memory building rate);
- *   4. the decode engine on synthetic memories of real-GPU sizes.
+ *   3. recommend() vs generate() (greedy, beam 5) in one worker, interleaved;
+ *   4. buildMemory() in the worker on WebGPU (memory building rate);
+ *   5. the decode engine on synthetic memories of real-GPU sizes.
  */
 import * as Comlink from 'comlink';
 import { installErrorTransfer } from '../src/comlink-errors.ts';
@@ -15,6 +16,7 @@ import type { WorkerApi, LoadOptions, RecommendRequest } from '../src/worker-pro
 import { describeAdapter, defaultGpu } from '../src/gpu/index.ts';
 import { runEncoderBench } from './encoder-bench.ts';
 import { runDecodeBench, type BenchConfig } from './decode-bench.ts';
+import { runVersusGeneration } from './versus-generation.ts';
 
 export interface GpuBenchInputs {
   modelUrl: string;
@@ -120,6 +122,17 @@ async function main() {
         rows.push({ ...strategy, keepHiddenOnGpu, ...(await timeFlow(inputs, load, strategy)) });
       }
       rows.push({ ...strategy, encoder: 'wasm', ...(await timeFlow(inputs, { modelUrl: inputs.modelUrl, memoryUrl: inputs.memoryUrl, device: 'wasm', decoder: 'webgpu', dtype: 'q4' }, strategy)) });
+    }
+    return rows;
+  });
+
+  // recommend() vs language-space decoding of the same model in one worker, interleaved (issue 8/9's ratio).
+  await stage('versusGeneration', async () => {
+    const histories = inputs.histories.slice(0, 32).map((h) => ({ ids: h.ids }));
+    const rows = [];
+    for (const device of ['webgpu', 'wasm'] as const) {
+      const load: LoadOptions = { modelUrl: inputs.modelUrl, memoryUrl: inputs.memoryUrl, device, decoder: 'webgpu', dtype: 'q4', cache: 'none' };
+      rows.push({ device, ...(await runVersusGeneration(load, histories, { log })) });
     }
     return rows;
   });

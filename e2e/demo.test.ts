@@ -68,6 +68,16 @@ it('recommends from a history built by searching the catalog, with the demo mode
   // "exclude history items" is on by default: none of the history's titles comes back.
   for (const h of history) expect(recommended.some((r) => r.startsWith(h.replace(/remove$/, '')))).toBe(false);
   expect(await page.textContent('#model-timings')).toMatch(/L2D-G: tokenize .* ms, forward .* ms, decode .* ms/);
+  expect(await page.isHidden('#model-beam-list')).toBe(true);
+  // The researcher's comparison: beam search of the same model beside L2D, with its time.
+  await page.check('#model-form input[name=compareBeam]');
+  await page.click('#model-form button');
+  await page.waitForFunction(() => document.querySelectorAll('#model-beam li').length === 10, undefined, { timeout: 60_000 });
+  expect(await page.textContent('#model-generated')).toMatch(/^Generated: ".+"/);
+  const beamTitles = await page.locator('#model-beam li').allTextContents();
+  for (const h of history) expect(beamTitles).not.toContain(h.replace(/remove$/, ''));
+  expect(await page.textContent('#model-timings')).toMatch(/Beam search \(B = 5\): [\d.]+ ms \([\d.]+x L2D-G(; its first call also loaded the generation graph, \d+ ms)?\)/);
+  expect(await page.locator('#model-chart > div').count()).toBe(3);
   await page.screenshot({ path: 'test-results/demo-model.png', fullPage: true });
   expect(harness.problems).toEqual([]);
 });

@@ -63,6 +63,8 @@ describe('generation in the worker (wasm)', () => {
     const r = outcomeValue(await call<GenerateResult>('generate', { history, k: 30, numBeams: 2, excludeHistory: true }));
     expect(r.items).toHaveLength(30);
     expect(r.items.filter((x) => history.includes(x.id))).toEqual([]);
+    // The generation session was made by an earlier call: no setup now.
+    expect(r.timings.setup).toBeLessThan(5);
   });
 
   it('names bad requests', async () => {

@@ -162,8 +162,11 @@ export interface GenerateResult {
   items: { id: number; title: string; score: number; source: 'generated' }[];
   /** The generated titles, best hypothesis first, and whether each ended (EOS) before the length cap. */
   generated: { title: string; finished: boolean }[];
-  /** Milliseconds: generate = the whole beam search (all forward passes). */
-  timings: { tokenize: number; generate: number; ground: number; total: number };
+  /**
+   * Milliseconds: generate = the whole beam search (all forward passes);
+   * setup = making the generation graph's session (first call only), not in total.
+   */
+  timings: { tokenize: number; generate: number; ground: number; setup: number; total: number };
   backend: { encoder: string; numBeams: number; maxNewTokens: number };
   unknownItems: number[];
   droppedOldest: number;

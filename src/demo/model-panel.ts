@@ -9,7 +9,7 @@
 import { createRecommender, type Recommender } from '../recommender.ts';
 import { parseSamples } from '../core/data/prepared-format.ts';
 import { MetricAccumulator, METRIC_KS, type MetricValues } from '../core/metrics.ts';
-import type { LoadProgress, LoadStatus, RecommendResult } from '../worker-protocol.ts';
+import type { LoadProgress, LoadStatus, RecommendResult, GenerateResult } from '../worker-protocol.ts';
 import { barRow } from './charts.ts';
 import { DATASETS, type DemoDataset } from './datasets.ts';
 
@@ -102,16 +102,37 @@ export async function startModelPanel(): Promise<void> {
       }),
     );
 
-  const renderStages = (results: [string, RecommendResult][]) => {
-    const longest = Math.max(...results.map(([, r]) => r.timings.total), 1e-3);
-    $('model-chart').replaceChildren(
-      ...results.map(([name, r]) =>
-        barRow(
-          name,
-          (['tokenize', 'forward', 'decode'] as const).map((stage) => ({ className: stage, value: r.timings[stage], title: `${stage}: ${r.timings[stage].toFixed(1)} ms` })),
-          400 / longest,
-        ),
+  const renderStages = (results: [string, RecommendResult][], generated?: GenerateResult) => {
+    const longest = Math.max(...results.map(([, r]) => r.timings.total), generated?.timings.total ?? 0, 1e-3);
+    const rows = results.map(([name, r]) =>
+      barRow(
+        name,
+        (['tokenize', 'forward', 'decode'] as const).map((stage) => ({ className: stage, value: r.timings[stage], title: `${stage}: ${r.timings[stage].toFixed(1)} ms` })),
+        400 / longest,
       ),
+    );
+    if (generated) {
+      const t = generated.timings;
+      rows.push(barRow('beam-5', [
+        { className: 'tokenize', value: t.tokenize, title: `tokenize: ${t.tokenize.toFixed(1)} ms` },
+        { className: 'generate', value: t.generate, title: `generate: ${t.generate.toFixed(1)} ms` },
+        { className: 'decode', value: t.ground, title: `ground titles: ${t.ground.toFixed(1)} ms` },
+      ], 400 / longest));
+    }
+    $('model-chart').replaceChildren(...rows);
+  };
+
+  const renderGenerated = (result: GenerateResult | undefined) => {
+    $('model-beam-list').hidden = !result;
+    if (!result) return;
+    $('model-generated').textContent = `Generated: ${result.generated.map((g) => `"${g.title}"${g.finished ? '' : ' (cut at the length cap)'}`).join(', ')}`;
+    $('model-beam').replaceChildren(
+      ...result.items.map((x) => {
+        const li = document.createElement('li');
+        li.dataset.id = String(x.id);
+        li.textContent = x.title;
+        return li;
+      }),
     );
   };
 
@@ -119,18 +140,26 @@ export async function startModelPanel(): Promise<void> {
     event.preventDefault();
     const data = new FormData(form);
     const request = { history: [...history], k: Number(data.get('k')), m: Number(data.get('m')), excludeHistory: data.get('excludeHistory') === 'on' };
+    const compareBeam = data.get('compareBeam') === 'on';
     (async () => {
       if (!recommender) throw new Error('The model is not loaded.');
       const g = await recommender.recommend({ ...request, strategy: 'global' });
       const l = await recommender.recommend({ ...request, strategy: 'local' });
+      const beam = compareBeam ? await recommender.generate({ history: request.history, k: request.k, numBeams: 5, excludeHistory: request.excludeHistory }) : undefined;
       renderList($('model-global'), g);
       renderList($('model-local'), l);
+      renderGenerated(beam);
       const t = (r: RecommendResult) => `tokenize ${r.timings.tokenize.toFixed(1)} ms, forward ${r.timings.forward.toFixed(1)} ms, decode ${r.timings.decode.toFixed(1)} ms, total ${r.timings.total.toFixed(1)} ms`;
-      $('model-timings').textContent = `L2D-G: ${t(g)}. L2D-L: ${t(l)}. Encoder ${g.backend.encoder}; decoder ${g.backend.decoder}.`;
-      renderStages([
-        ['L2D-G', g],
-        [`L2D-L (M=${request.m})`, l],
-      ]);
+      const setup = beam && beam.timings.setup > 1 ? `; its first call also loaded the generation graph, ${beam.timings.setup.toFixed(0)} ms` : '';
+      const beamText = beam ? ` Beam search (B = 5): ${beam.timings.total.toFixed(1)} ms (${(beam.timings.total / g.timings.total).toFixed(1)}x L2D-G${setup}).` : '';
+      $('model-timings').textContent = `L2D-G: ${t(g)}. L2D-L: ${t(l)}.${beamText} Encoder ${g.backend.encoder}; decoder ${g.backend.decoder}.`;
+      renderStages(
+        [
+          ['L2D-G', g],
+          [`L2D-L (M=${request.m})`, l],
+        ],
+        beam,
+      );
       status.classList.remove('error');
     })().catch(fail);
   });
