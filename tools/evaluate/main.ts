@@ -42,7 +42,7 @@ import { saveLatency, saveMethodRun } from '../lib/run-record.ts';
 const MAX_K = Math.max(...METRIC_KS);
 
 /** Reads a rankings file: one line per sample of the split, "index<TAB>id id id ...". */
-export function readRankings(path: string, samples: readonly Sample[], itemCount: number): Uint32Array[] {
+export function readRankings(path: string, samples: readonly Sample[], itemCount: number, options: { firstOnly?: boolean } = {}): Uint32Array[] {
   const rankings: (Uint32Array | undefined)[] = new Array(samples.length);
   readText(path)
     .split('\n')
@@ -50,6 +50,8 @@ export function readRankings(path: string, samples: readonly Sample[], itemCount
       if (line.trim() === '') return;
       const [indexText, ids = ''] = line.split('\t');
       const index = Number(indexText);
+      // firstOnly: the file may rank more samples than asked for (the first ones are scored).
+      if (options.firstOnly && Number.isInteger(index) && index >= samples.length) return;
       if (!Number.isInteger(index) || index < 0 || index >= samples.length) {
         throw new DataFormatError(`${path}:${i + 1}: sample index "${indexText}" is outside 0..${samples.length - 1}.`);
       }

@@ -92,7 +92,7 @@ export function saveLatency(dir: string, header: RunHeader, requests: number, ms
   writeJsonAtomic(join(dir, 'latency.json'), { ...header, requests, command: commandLine(), date: new Date().toISOString(), machine: machineDescription(), ms });
 }
 
-/** Everything a run folder holds; every record must be of the same data set, split and sample count. */
+/** Everything a run folder holds; every record must be of the same data set and split (runs with --limit score its first samples). */
 export function readRunRecords(dir: string): RunRecords {
   const files = readdirSync(dir).filter((f) => f.endsWith('.json')).sort();
   let records: RunRecords | undefined;
@@ -103,9 +103,11 @@ export function readRunRecords(dir: string): RunRecords {
       records.latency = value as LatencyRecord;
       continue;
     }
-    if (value.dataset !== records.dataset || value.split !== records.split || value.samples !== records.samples) {
-      throw new DataFormatError(`${join(dir, file)} is of ${value.dataset}/${value.split} (${value.samples} samples), the folder's other runs of ${records.dataset}/${records.split} (${records.samples}): keep one evaluation per folder.`);
+    if (value.dataset !== records.dataset || value.split !== records.split) {
+      throw new DataFormatError(`${join(dir, file)} is of ${value.dataset}/${value.split}, the folder's other runs of ${records.dataset}/${records.split}: keep one evaluation per folder.`);
     }
+    // A run with --limit scores the split's first samples: the folder's size is its largest run.
+    records.samples = Math.max(records.samples, value.samples);
     records.methods[value.method!] = value as MethodRecord;
   }
   if (!records) throw new DataFormatError(`${dir}: no results (run npm run evaluate -- ... --out ${dir} first).`);

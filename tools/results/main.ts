@@ -76,17 +76,23 @@ export function datasetReport(dir: string, dataRoot: string, plots: string | und
     // Runs with --limit N score the split's first N samples.
     const all = data.split(records.split as 'test');
     if (all.length < records.samples) throw new L2DError('invalid-argument', `${dataPath} has ${all.length} ${records.split} samples, the runs ${records.samples}: prepare the data again.`);
-    const samples = all.slice(0, records.samples);
-    const { threshold, sparse, dense } = sparseDenseSplit(data, samples);
     const methods = [...TABLE1_ORDER, 'L2D-L (M=50)', 'L2D-L (M=200)'].filter((m) => row(m) && existsSync(join(dir, row(m).rankingsFile)));
+    // Like for like: every method on the samples they all scored (runs with --limit score the first ones).
+    const common = Math.min(...methods.map((m) => row(m).values.samples));
+    const samples = all.slice(0, common);
+    const lists = new Map(methods.map((m) => [m, readRankings(join(dir, row(m).rankingsFile), samples, data.items.length, { firstOnly: true })]));
+    const score = (m: string, ids: number[]): MetricValues => evaluateRankings(ids.map((i) => samples[i]), (_, j) => lists.get(m)![ids[j]]);
+    if (common < records.samples) {
+      out.push(`\nEvery method on the first ${common} samples, the ones all of them scored (like for like):\n`);
+      out.push(metricsTable(methods.map((m) => ({ method: m, values: score(m, samples.map((_, i) => i)) }))));
+    }
+    const { threshold, sparse, dense } = sparseDenseSplit(data, samples);
     if (methods.length) {
-      out.push(`\nSparse vs dense targets (Figure 4): sparse = the target has at most ${threshold} training samples (the median over test targets; ${sparse.length} samples), dense = more (${dense.length}):\n`);
+      out.push(`\nSparse vs dense targets (Figure 4) on ${common === all.length ? `all ${common}` : `the first ${common}`} samples: sparse = the target has at most ${threshold} training samples (the median over these test targets; ${sparse.length} samples), dense = more (${dense.length}):\n`);
       out.push('| method | sparse R@20 | sparse R@50 | sparse N@50 | dense R@20 | dense R@50 | dense N@50 |\n|---|---|---|---|---|---|---|');
       for (const m of methods) {
-        const lists = readRankings(join(dir, row(m).rankingsFile), samples, data.items.length);
-        const part = (ids: number[]): MetricValues => evaluateRankings(ids.map((i) => samples[i]), (_, j) => lists[ids[j]]);
-        const [s, d] = [part(sparse), part(dense)];
-        out.push(`| ${m} | ${fmt(s.recall[20])} | ${fmt(s.recall[50])} | ${fmt(s.ndcg[50])} | ${fmt(d.recall[20])} | ${fmt(d.recall[50])} | ${fmt(d.ndcg[50])} |`);
+        const [sv, dv] = [score(m, sparse), score(m, dense)];
+        out.push(`| ${m} | ${fmt(sv.recall[20])} | ${fmt(sv.recall[50])} | ${fmt(sv.ndcg[50])} | ${fmt(dv.recall[20])} | ${fmt(dv.recall[50])} | ${fmt(dv.ndcg[50])} |`);
       }
     }
   } else {

@@ -64,13 +64,29 @@ describe('results', () => {
     expect(readFileSync(join(plots, 'tiny-quality-vs-latency.svg'), 'utf8')).toContain('beam-5');
   });
 
+  it('scores every method on the common first samples when a run used --limit', () => {
+    const runs = join(dir, 'limited');
+    const test = data.split('test');
+    const header = { dataset: 'tiny', split: 'test', samples: test.length, items: data.items.length };
+    const full = [[1, 0, 2], [0, 2, 1]];
+    saveMethodRun(runs, header, { method: 'L2D-G', lists: full, values: evaluateRankings(test, (_, i) => full[i]) });
+    saveMethodRun(runs, { ...header, samples: 1 }, { method: 'beam-5', lists: [[0, 1, 2]], values: evaluateRankings(test.slice(0, 1), () => [0, 1, 2]) });
+    expect(readRunRecords(runs).samples).toBe(2);
+    const report = datasetReport(runs, join(dir, 'prepared'), undefined);
+    expect(report).toContain('Every method on the first 1 samples');
+    // Target of sample 0 is item 1: L2D-G ranks it first (N = 1), beam-5 second (N = 1/log2(3)).
+    expect(report).toContain('| L2D-G | 1.0000 | 1.0000 | 1.0000 | 1.0000 | 1.0000 | 1.0000 | 1 |');
+    expect(report).toContain('| beam-5 | 1.0000 | 1.0000 | 1.0000 | 0.6309 | 0.6309 | 0.6309 | 1 |');
+    expect(report).toContain('on the first 1 samples: sparse');
+  });
+
   it('refuses a folder that mixes evaluations', () => {
     const runs = join(dir, 'mixed');
     const lists = [[0], [1]];
     const values = evaluateRankings(data.split('test'), (_, i) => lists[i]);
     saveMethodRun(runs, { dataset: 'tiny', split: 'test', samples: 2, items: 3 }, { method: 'a', lists, values });
     saveMethodRun(runs, { dataset: 'tiny', split: 'valid', samples: 2, items: 3 }, { method: 'b', lists, values });
-    expect(() => readRunRecords(runs)).toThrow(/is of tiny\/valid \(2 samples\), the folder's other runs of tiny\/test/);
+    expect(() => readRunRecords(runs)).toThrow(/is of tiny\/valid, the folder's other runs of tiny\/test/);
     expect(() => readRunRecords(join(dir, 'prepared'))).toThrow(/no results/);
   });
 });
