@@ -46,6 +46,14 @@ export interface LoadOptions {
   coldStart?: import('./core/cold-start.ts').ColdStartRule;
   /** Most of the user's own samples kept (memory updates, recordInteraction); default 1024; 0 turns updates off. */
   overlayCap?: number;
+  /**
+   * Reuse work across successive requests (default false): keep the last
+   * prompt's key/value cache and run only the tokens after the prefix it
+   * shares with the next prompt (a history that grows by one item runs that
+   * title and the template's suffix). Uses the generation graph and reads
+   * h_t back; the result equals a full encode (tests: tools/lib/prefix-cache.test.ts, e2e/prefix-reuse.test.ts).
+   */
+  reusePrefix?: boolean;
 }
 
 export interface LoadProgress {
@@ -138,6 +146,8 @@ export interface RecommendResult {
   unknownItems: number[];
   /** Oldest history items dropped to fit the model's context. */
   droppedOldest: number;
+  /** With reusePrefix: prompt tokens taken from the previous request's cache, and tokens run. */
+  prefix?: { reusedTokens: number; ranTokens: number };
   hidden?: Float32Array;
 }
 

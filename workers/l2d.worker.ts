@@ -27,6 +27,7 @@ let encoder: BrowserEncoder | undefined;
 let engine: DecodeEngine | undefined;
 let shard: LoadedShard | undefined;
 let queue: Promise<unknown> = Promise.resolve();
+let reusePrefix = false;
 // One GPUDevice for the worker's lifetime, shared by onnxruntime-web's sessions and the decoder.
 let workerGpu: Promise<DecoderDevice | undefined> | undefined;
 
@@ -58,6 +59,7 @@ async function load(options: LoadOptions, onProgress?: (p: LoadProgress) => void
   memorySource = undefined;
   storage = undefined;
   overlayCap = Math.max(0, Math.floor(options.overlayCap ?? DEFAULT_OVERLAY_CAP));
+  reusePrefix = options.reusePrefix ?? false;
   overlay = { model: encoder.sha256, shard: options.memoryUrl ?? 'page-built', rows: [], seen: 0 };
   overlayPersisted = false;
   if (options.memoryUrl) {
@@ -175,8 +177,9 @@ async function recommend(request: RecommendRequest): Promise<RecommendResult> {
   const titles = history.map((id) => items[id].title);
   const exclude = [...(request.exclude ?? []), ...(request.excludeHistory ? history : [])];
   const options = { k: request.k, strategy: request.strategy ?? 'global', m: request.m, exclude } as const;
-  const onGpu = hiddenOnGpu();
+  const onGpu = hiddenOnGpu() && !reusePrefix;
   let encoded: { hidden?: Float32Array; dropped: number; tokenizeMs: number; forwardMs: number };
+  let prefix: RecommendResult['prefix'];
   let decoded;
   let t1: number;
   if (onGpu) {
@@ -189,6 +192,12 @@ async function recommend(request: RecommendRequest): Promise<RecommendResult> {
     } finally {
       resident.release();
     }
+  } else if (reusePrefix) {
+    const r = await encoder.encodeReusingPrefix(titles);
+    t1 = performance.now();
+    encoded = { hidden: r.hidden[0], dropped: r.dropped[0], tokenizeMs: r.tokenizeMs, forwardMs: r.forwardMs };
+    prefix = { reusedTokens: r.reusedTokens, ranTokens: r.ranTokens };
+    decoded = await engine.decode(encoded.hidden!, options);
   } else {
     const batch = await encoder.encode([titles]);
     t1 = performance.now();
@@ -207,6 +216,7 @@ async function recommend(request: RecommendRequest): Promise<RecommendResult> {
     },
     unknownItems,
     droppedOldest: encoded.dropped,
+    ...(prefix ? { prefix } : {}),
   };
   if (request.returnHidden && encoded.hidden) {
     result.hidden = encoded.hidden;

@@ -14,7 +14,8 @@ import { parsePromptTemplate, type PromptTemplate } from '../core/prompt.ts';
 import { sha256Hex } from '../core/shard-format.ts';
 import { createTokenizer, tokenIds, type Tokenizer } from './tokenizer.ts';
 import { GenerativeRecommender } from '../core/generative-recommender.ts';
-import { onnxStepModel, type KvCache } from '../core/onnx-step-model.ts';
+import { lastHiddenAfter, onnxStepModel, type KvCache } from '../core/onnx-step-model.ts';
+import { PromptPrefixCache } from '../core/prefix-cache.ts';
 import { isSoftwareAdapter, type GpuQuery } from '../gpu/index.ts';
 
 export type EncoderDevice = 'webgpu' | 'wasm' | 'auto';
@@ -90,7 +91,8 @@ async function fetchJson(url: string, fetchFn: (url: string) => Promise<Response
 
 export class BrowserEncoder {
   private generator: Promise<GenerativeRecommender<KvCache>> | undefined;
-  private generationSession: ort.InferenceSession | undefined;
+  private generationSession: Promise<ort.InferenceSession> | undefined;
+  private prefixCache: PromptPrefixCache | undefined;
 
   private constructor(
     /** The model folder's name, from its URL. */
@@ -247,17 +249,7 @@ export class BrowserEncoder {
    */
   createGenerator(catalog: readonly string[]): Promise<GenerativeRecommender<KvCache>> {
     this.generator ??= (async () => {
-      const file = FILES[this.backend.dtype];
-      let session = this.session;
-      if (this.backend.graph !== 'full') {
-        const url = `${this.source.base}/${file}`;
-        const response = await this.source.fetch(url).catch((error: Error) => {
-          throw new NetworkUnavailableError(`${url} could not be fetched (${error.message}) and no cached copy is stored on this device.`);
-        });
-        if (!response.ok) throw new L2DError('invalid-argument', `${url}: HTTP ${response.status}; generation needs the model's generation graph.`);
-        session = await ort.InferenceSession.create(new Uint8Array(await response.arrayBuffer()), { executionProviders: [this.source.executionProvider], logSeverityLevel: 3 });
-        this.generationSession = session;
-      }
+      const session = await this.generationGraph();
       return new GenerativeRecommender(
         {
           model: onnxStepModel(session, ort.Tensor, this.shape),
@@ -275,8 +267,48 @@ export class BrowserEncoder {
     return this.generator;
   }
 
+  /**
+   * h_t of one history, running only the prompt's tokens after the longest
+   * common token prefix with the previous call's prompt (src/core/prefix-cache.ts):
+   * the generation graph with its key/value cache, read back to JavaScript.
+   */
+  async encodeReusingPrefix(titles: string[]): Promise<EncodeResult & { reusedTokens: number; ranTokens: number }> {
+    const session = await this.generationGraph();
+    const t0 = performance.now();
+    const fitted = fitPrompt(titles, (t) => this.tokenize(t), this.maxPromptTokens, this.template);
+    const t1 = performance.now();
+    this.prefixCache ??= new PromptPrefixCache(this.shape.kvHeads, this.shape.headDim);
+    const plan = this.prefixCache.plan(fitted.ids);
+    try {
+      const { hidden, cache } = await lastHiddenAfter(session, ort.Tensor, this.shape, plan.tokens, plan.past);
+      this.prefixCache.store(fitted.ids, cache);
+      return { hidden: [hidden], dropped: [fitted.dropped], tokenizeMs: t1 - t0, forwardMs: performance.now() - t1, reusedTokens: plan.reused, ranTokens: plan.tokens.length };
+    } catch (error) {
+      // Never keep a cache that may not match what was run.
+      this.prefixCache.clear();
+      throw error;
+    }
+  }
+
+  /** The generation graph's session (this one when it is the generation graph), made once. */
+  private generationGraph(): Promise<ort.InferenceSession> {
+    if (this.backend.graph === 'full') return Promise.resolve(this.session);
+    this.generationSession ??= (async () => {
+      const url = `${this.source.base}/${FILES[this.backend.dtype]}`;
+      const response = await this.source.fetch(url).catch((error: Error) => {
+        throw new NetworkUnavailableError(`${url} could not be fetched (${error.message}) and no cached copy is stored on this device.`);
+      });
+      if (!response.ok) throw new L2DError('invalid-argument', `${url}: HTTP ${response.status}; this needs the model's generation graph.`);
+      return ort.InferenceSession.create(new Uint8Array(await response.arrayBuffer()), { executionProviders: [this.source.executionProvider], logSeverityLevel: 3 });
+    })();
+    this.generationSession.catch(() => (this.generationSession = undefined));
+    return this.generationSession;
+  }
+
   async release(): Promise<void> {
     await this.session.release();
-    await this.generationSession?.release();
+    const generation = await this.generationSession?.catch(() => undefined);
+    await generation?.release();
+    this.prefixCache?.clear();
   }
 }

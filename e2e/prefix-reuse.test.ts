@@ -1,0 +1,73 @@
+/**
+ * reusePrefix in the worker: as a user's history grows, each request runs
+ * only the tokens after the previous prompt's prefix, and h_t and the top-K
+ * are those of a full encode (onnxruntime-node; CPU reference on the page's h_t).
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readFileSync } from 'node:fs';
+import { CpuDecoder } from '../src/core/cpu-decoder.ts';
+import { parseItems } from '../src/core/data/prepared-format.ts';
+import { cosine } from '../src/core/encoder-feeds.ts';
+import type { L2DMemory } from '../src/core/memory.ts';
+import type { RecommendResult } from '../src/worker-protocol.ts';
+import { loadNodeEncoder, type NodeEncoder } from '../tools/lib/onnx-encoder.ts';
+import { loadShard } from '../tools/lib/shard-files.ts';
+import { openHarness, type HarnessPage } from './browser.ts';
+import { flowCaller, outcomeValue } from './flow-client.ts';
+
+const MODEL = process.env.L2D_TEST_MODEL ?? 'models/movielens-demo';
+const MEMORY = `${MODEL}/memory/train-q4-f0.3`;
+const WASM = '/node_modules/onnxruntime-web/dist/';
+type Result = Omit<RecommendResult, 'hidden'> & { hidden: number[] };
+
+let harness: HarnessPage;
+let node: NodeEncoder;
+let memory: L2DMemory;
+let titles: string[];
+beforeAll(async () => {
+  harness = await openHarness('e2e/harness/recommend.html');
+  node = await loadNodeEncoder(MODEL, 'q4');
+  ({ memory } = await loadShard(MEMORY, { sha256: node.sha256, hiddenSize: node.hiddenSize }));
+  titles = parseItems(readFileSync(`${MEMORY}/items.tsv`, 'utf8')).map((item) => item.title);
+});
+afterAll(async () => {
+  await node?.release();
+  await harness?.close();
+});
+
+const call = flowCaller(() => harness.page);
+const sequence = [12, 40, 41, 42, 100, 7, 3];
+
+for (const device of ['wasm', 'webgpu'] as const) {
+  describe(`reusePrefix on ${device}`, () => {
+    it('runs only the new tokens of a growing history and recommends what a full encode does', async () => {
+      outcomeValue(await call('load', { modelUrl: `/${MODEL}`, memoryUrl: `/${MEMORY}`, device, decoder: 'cpu', wasmPaths: WASM, reusePrefix: true }));
+      const cpu = new CpuDecoder(memory);
+      // SwiftShader is slow: a shorter sequence there.
+      const steps = device === 'webgpu' ? 3 : sequence.length - 1;
+      for (let n = 2; n <= steps + 1; n++) {
+        const history = sequence.slice(0, n);
+        const r = outcomeValue(await call<Result>('recommend', { history, k: 20, strategy: 'local', m: 200, returnHidden: true }));
+        const [full] = (await node.encode([history.map((id) => titles[id])])).hidden;
+        expect(cosine(r.hidden, full)).toBeGreaterThanOrEqual(0.999);
+        expect(r.items.map((x) => x.id)).toEqual(cpu.decode(r.hidden, { k: 20, strategy: 'local', m: 200 }).map((x) => x.item));
+        if (n === 2) expect(r.prefix?.reusedTokens).toBe(0);
+        else expect(r.prefix!.reusedTokens).toBeGreaterThan(r.prefix!.ranTokens);
+      }
+      // Another user's history: only the template's instruction is shared, and the answer is still exact.
+      const other = [300, 301];
+      const r = outcomeValue(await call<Result>('recommend', { history: other, k: 10, returnHidden: true }));
+      expect(r.prefix!.reusedTokens).toBeLessThan(20);
+      const [full] = (await node.encode([other.map((id) => titles[id])])).hidden;
+      expect(cosine(r.hidden, full)).toBeGreaterThanOrEqual(0.999);
+      expect(harness.problems).toEqual([]);
+    });
+  });
+}
+
+it('without reusePrefix nothing is reused', async () => {
+  outcomeValue(await call('load', { modelUrl: `/${MODEL}`, memoryUrl: `/${MEMORY}`, device: 'wasm', decoder: 'cpu', wasmPaths: WASM }));
+  await call('recommend', { history: sequence.slice(0, 2), k: 5 });
+  const r = outcomeValue(await call<Result>('recommend', { history: sequence.slice(0, 3), k: 5 }));
+  expect(r.prefix).toBeUndefined();
+});
