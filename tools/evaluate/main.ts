@@ -385,9 +385,9 @@ async function main(): Promise<void> {
     });
     done(...l2d.rows.map((row) => ({ ...row, lists: l2d.rankings.get(row.method)!, requestMs: l2d.requestMs.get(row.method) })));
     for (const [name, ms] of l2d.requestMs) latency.unshift([name, ms]);
-    if (values['cold-start'] !== 'none') {
-      coldTable = `\nThe ${l2d.coldSamples} samples whose target has no memory row (the cold-start rule gave ${l2d.coldStartItems} such items a centroid):\n\n${metricsTable(l2d.coldRows)}`;
-    }
+    // Targets the memory has no row for are reported, not skipped: L2D ranks them only through the cold-start rule.
+    const rule = l2d.coldStartItems === undefined ? 'without --cold-start L2D cannot rank them' : `the cold-start rule gave ${l2d.coldStartItems} such items a centroid`;
+    coldTable = `\nThe ${l2d.coldSamples} samples (${((100 * l2d.coldSamples) / samples.length).toFixed(1)}%) whose target has no memory row (${rule}):\n\n${metricsTable(l2d.coldRows)}`;
   }
   console.log(`${data.manifest.name}, ${split} split (${samples.length} samples, ${data.items.length} items, full ranking)\n`);
   console.log(metricsTable(runs));
