@@ -200,6 +200,12 @@ def export_encoder_graphs(folder, model, dtypes, timings):
         export_q4f16(encoder_fp32, os.path.join(onnx_dir, "encoder_q4f16.onnx"))
         pairs["encoder_q4f16.onnx"] = "model_q4f16.onnx"
     write_encoder_manifest(onnx_dir, pairs)
+    # onnxruntime's graph optimizer (fused RMSNorm/SiLU, folded constants), run from Node since these
+    # machines have onnxruntime-node but not onnxruntime's Python package (tools/export/optimize-encoder.ts).
+    try:
+        subprocess.run(["npx", "tsx", os.path.join(ROOT, "tools", "export", "optimize-encoder.ts"), folder], check=True, cwd=ROOT)
+    except FileNotFoundError:
+        print(f"export: no Node.js here; run `npm run optimize-encoder -- {folder}` on a machine with it", flush=True)
     timings["encoder_seconds"] = round(time.time() - t0, 1)
 
 
