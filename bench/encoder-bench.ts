@@ -24,9 +24,10 @@ export async function runEncoderBench(
   histories: string[][],
   batch: number,
   graphs: ('auto' | 'encoder' | 'full')[] = ['auto'],
+  devices: EncoderDevice[] = ['webgpu', 'wasm'],
 ): Promise<EncoderBenchRow[]> {
   const rows: EncoderBenchRow[] = [];
-  for (const device of ['webgpu', 'wasm'] as EncoderDevice[]) for (const graph of graphs) {
+  for (const device of devices) for (const graph of graphs) {
     const encoder = await BrowserEncoder.create({ modelUrl, device, dtype: 'q4', wasmPaths, graph });
     let t = performance.now();
     await encoder.encode([histories[0]]);

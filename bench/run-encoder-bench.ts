@@ -3,8 +3,14 @@
  * validation histories, and Node's onnxruntime-node on the same histories
  * in the same command; prints a markdown table.
  *
- *   npm run bench:encoder
+ *   npm run bench:encoder [-- --variant NAME=FILE] [--device wasm|webgpu] [--histories 64]
+ *
+ * --variant runs another encoder_q4.onnx (e.g. the unoptimized graph from
+ * git history) the same way, from a copy of the model folder in models/dev/.
  */
+import { createHash } from 'node:crypto';
+import { copyFileSync, cpSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
 import { loadNodeEncoder } from '../tools/lib/onnx-encoder.ts';
 import { loadPrepared } from '../tools/lib/prepared.ts';
 import { openHarness } from '../e2e/browser.ts';
@@ -13,7 +19,10 @@ import { encoderTable } from './report-tables.ts';
 
 const MODEL = 'models/movielens-demo';
 const data = loadPrepared('data/prepared/movielens-latest-small');
-const histories = data.split('valid').slice(0, 64).map((s) => s.history.map((i) => data.items[i].title));
+const args = parseArgs({ options: { variant: { type: 'string', multiple: true }, device: { type: 'string', multiple: true }, histories: { type: 'string', default: '64' } } }).values;
+const variants = args.variant ?? [];
+const devices = args.device ?? ['webgpu', 'wasm'];
+const histories = data.split('valid').slice(0, Number(args.histories)).map((s) => s.history.map((i) => data.items[i].title));
 
 const node = await loadNodeEncoder(MODEL, 'q4');
 await node.encode([histories[0]]);
@@ -25,12 +34,30 @@ for (let b = 0; b < histories.length; b += 32) await node.encode(histories.slice
 const nodeRate = histories.length / ((performance.now() - t) / 1000);
 await node.release();
 
+const folders: [string, string, ('encoder' | 'full')[]][] = [[MODEL, '', ['encoder', 'full']]];
+for (const v of variants) {
+  const [name, file] = v.split('=');
+  if (!name || !file || !existsSync(file)) throw new Error(`--variant wants NAME=FILE of an existing encoder graph, got "${v}".`);
+  // A model folder whose encoder.json lists the variant's file (same generation graph, so the same memories).
+  const folder = `models/dev/encoder-variant-${name}`;
+  rmSync(folder, { recursive: true, force: true });
+  cpSync(MODEL, folder, { recursive: true, filter: (src) => !src.includes('/memory') && !src.endsWith('model.onnx') && !src.endsWith('encoder.onnx') });
+  copyFileSync(file, `${folder}/onnx/encoder_q4.onnx`);
+  const manifest = JSON.parse(readFileSync(`${folder}/onnx/encoder.json`, 'utf8'));
+  manifest.graphs['encoder_q4.onnx'].sha256 = createHash('sha256').update(readFileSync(file)).digest('hex');
+  writeFileSync(`${folder}/onnx/encoder.json`, JSON.stringify(manifest));
+  folders.push([folder, ` (${name})`, ['encoder']]);
+}
 const harness = await openHarness('bench/encoder-bench.html');
 try {
-  const rows = (await harness.page.evaluate(
-    ([m, w, h]) => (globalThis as unknown as { l2dEncoderBench: { run: (...a: unknown[]) => Promise<unknown> } }).l2dEncoderBench.run(m, w, h, 32, ['encoder', 'full']),
-    [`/${MODEL}`, '/node_modules/onnxruntime-web/dist/', histories] as const,
-  )) as EncoderBenchRow[];
+  const rows: EncoderBenchRow[] = [];
+  for (const [folder, label, graphs] of folders) {
+    const part = (await harness.page.evaluate(
+      ([m, w, h, g, d]) => (globalThis as unknown as { l2dEncoderBench: { run: (...a: unknown[]) => Promise<unknown> } }).l2dEncoderBench.run(m, w, h, 32, g, d),
+      [`/${folder}`, '/node_modules/onnxruntime-web/dist/', histories, graphs, devices] as const,
+    )) as EncoderBenchRow[];
+    rows.push(...part.map((r) => ({ ...r, graph: `${r.graph}${label}` })));
+  }
   if (harness.problems.length) throw new Error(harness.problems.join('\n'));
   console.log(`model ${MODEL} (q4), ${histories.length} validation histories of movielens-latest-small\n`);
   console.log(encoderTable(rows));
