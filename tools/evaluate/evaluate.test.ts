@@ -3,23 +3,15 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { evaluateRankings } from '../../src/core/evaluate.ts';
-import { prepareFolder } from '../prepare-data/main.ts';
 import { loadPrepared, type LoadedDataset } from '../lib/prepared.ts';
+import { prepareTinyDataset } from '../lib/tiny-dataset.ts';
 import { evaluateBaselines, readRankings } from './main.ts';
 
 let dir: string;
 let data: LoadedDataset;
 beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), 'l2d-eval-'));
-  const src = join(dir, 'src');
-  mkdirSync(src);
-  // Two users; every item occurs >= 2 times so a 2-core keeps everything.
-  writeFileSync(join(src, 'items.tsv'), 'seq_id\tasin\ttitle\n1\ta\tOne\n2\tb\tTwo\n3\tc\tThree\n');
-  writeFileSync(join(src, 'sequential_train.txt'), '1 1 2 3 1\n2 2 3 1 2\n');
-  writeFileSync(join(src, 'sequential_valid.txt'), '1\n2\n');
-  writeFileSync(join(src, 'sequential_test.txt'), '1 2\n2 3\n');
-  prepareFolder(src, join(dir, 'prepared'), { kCore: 2 });
-  data = loadPrepared(join(dir, 'prepared'));
+  data = prepareTinyDataset(dir, join(dir, 'prepared'));
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 

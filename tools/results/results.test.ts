@@ -8,8 +8,8 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { evaluateRankings } from '../../src/core/evaluate.ts';
-import { prepareFolder } from '../prepare-data/main.ts';
 import { loadPrepared, type LoadedDataset } from '../lib/prepared.ts';
+import { prepareTinyDataset } from '../lib/tiny-dataset.ts';
 import { methodFileStem, readRunRecords, saveLatency, saveMethodRun } from '../lib/run-record.ts';
 import { datasetReport, sparseDenseSplit } from './main.ts';
 
@@ -17,15 +17,7 @@ let dir: string;
 let data: LoadedDataset;
 beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), 'l2d-results-'));
-  const src = join(dir, 'src');
-  mkdirSync(src);
-  writeFileSync(join(src, 'items.tsv'), 'seq_id\tasin\ttitle\n1\ta\tOne\n2\tb\tTwo\n3\tc\tThree\n');
-  // Training targets: item "One" (id 0) often, "Three" (id 2) once.
-  writeFileSync(join(src, 'sequential_train.txt'), '1 1 2 3 1\n2 2 3 1 2\n');
-  writeFileSync(join(src, 'sequential_valid.txt'), '1\n2\n');
-  writeFileSync(join(src, 'sequential_test.txt'), '1 2\n2 3\n');
-  prepareFolder(src, join(dir, 'prepared', 'tiny'), { kCore: 2 });
-  data = loadPrepared(join(dir, 'prepared', 'tiny'));
+  data = prepareTinyDataset(dir, join(dir, 'prepared', 'tiny'));
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
