@@ -4,11 +4,11 @@
  * the training frequencies, and mixed run folders are refused.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { evaluateRankings } from '../../src/core/evaluate.ts';
-import { loadPrepared, type LoadedDataset } from '../lib/prepared.ts';
+import type { LoadedDataset } from '../lib/prepared.ts';
 import { prepareTinyDataset } from '../lib/tiny-dataset.ts';
 import { methodFileStem, readRunRecords, saveLatency, saveMethodRun } from '../lib/run-record.ts';
 import { datasetReport, sparseDenseSplit } from './main.ts';
