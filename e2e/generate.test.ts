@@ -67,6 +67,18 @@ describe('generation in the worker (wasm)', () => {
     expect(r.timings.setup).toBeLessThan(5);
   });
 
+  it('grounds to the catalog of a memory built in the page, not the one loaded before', async () => {
+    const items = titles.slice(0, 6).map((title, id) => ({ id, sourceId: String(id), title }));
+    outcomeValue(await call('buildMemory', { samples: [{ history: [0, 1], target: 2 }, { history: [3], target: 4 }], items, activate: true }));
+    const r = outcomeValue(await call<GenerateResult>('generate', { history: [0, 1], k: 6, numBeams: 2 }));
+    expect(r.items.map((x) => x.id).sort()).toEqual([0, 1, 2, 3, 4, 5]);
+    expect(r.items.map((x) => x.title)).toEqual(r.items.map((x) => titles[x.id]));
+    const tooMany = await call('generate', { history: [0, 1], k: 7 });
+    expect(!tooMany.ok && tooMany.message).toMatch(/k must be an integer in 1\.\.6/);
+    // The loaded memory again: its whole catalog.
+    outcomeValue(await call('load', { modelUrl: `/${MODEL}`, memoryUrl: `/${MEMORY}`, device: 'wasm', decoder: 'cpu', wasmPaths: WASM }));
+  });
+
   it('names bad requests', async () => {
     const beams = await call('generate', { history: [1, 2], k: 5, numBeams: 11 });
     expect(!beams.ok && beams.message).toMatch(/numBeams must be an integer from 1 to 10, got 11/);

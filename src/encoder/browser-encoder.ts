@@ -91,6 +91,7 @@ async function fetchJson(url: string, fetchFn: (url: string) => Promise<Response
 
 export class BrowserEncoder {
   private generator: Promise<GenerativeRecommender<KvCache>> | undefined;
+  private generatorCatalog: string[] | undefined;
   private generationSession: Promise<ort.InferenceSession> | undefined;
   private prefixCache: PromptPrefixCache | undefined;
 
@@ -248,6 +249,10 @@ export class BrowserEncoder {
    * session when it is the generation graph. Made once, on first use.
    */
   createGenerator(catalog: readonly string[]): Promise<GenerativeRecommender<KvCache>> {
+    // Another catalog (a memory built in the page with its own items): ground to it, same session.
+    const sameCatalog = this.generatorCatalog?.length === catalog.length && this.generatorCatalog.every((t, i) => t === catalog[i]);
+    if (!sameCatalog) this.generator = undefined;
+    this.generatorCatalog = [...catalog];
     this.generator ??= (async () => {
       const session = await this.generationGraph();
       return new GenerativeRecommender(
