@@ -36,6 +36,8 @@ export class CpuDecoder {
   private readonly base: L2DMemory;
   private centroidCache: Centroids | undefined;
   private overlay: CentroidOverlay | undefined;
+  /** The last query's centroid distances (reset when the centroids change). */
+  private lastCentroidDistances: { query: Float32Array; distances: Float32Array } | undefined;
 
   constructor(
     memory: L2DMemory,
@@ -65,6 +67,7 @@ export class CpuDecoder {
       this.centroidCache = { vectors: vectors.slice(), counts: counts.slice() };
     }
     applyCentroidChanges(this.centroids, this.overlay.changes(merged), rowStride(this.base.dim));
+    this.lastCentroidDistances = undefined;
     this.memory = merged;
   }
 
@@ -86,9 +89,13 @@ export class CpuDecoder {
 
   /** Squared distances from a padded query to every centroid (NaN for items without rows). */
   centroidDistances(query: Float32Array): Float32Array {
+    // An M sweep fills up several rankings from the same query's centroid distances: computed once.
+    const last = this.lastCentroidDistances;
+    if (last && last.query === query) return last.distances;
     const { vectors, counts } = this.centroids;
     const out = new Float32Array(this.memory.itemCount);
     for (let v = 0; v < out.length; v++) out[v] = counts[v] > 0 ? squaredL2F32(query, vectors, v) : NaN;
+    this.lastCentroidDistances = { query, distances: out };
     return out;
   }
 
