@@ -87,6 +87,9 @@ export function datasetReport(dir: string, dataRoot: string, plots: string | und
       out.push(metricsTable(methods.map((m) => ({ method: m, values: score(m, samples.map((_, i) => i)) }))));
     }
     const { threshold, sparse, dense } = sparseDenseSplit(data, samples);
+    const trained = new Set(data.split('train').map((s) => s.target));
+    const cold = all.filter((s) => !trained.has(s.target)).length;
+    out.push(`\n${cold} of the ${all.length} test samples (${((100 * cold) / all.length).toFixed(1)}%) have a target that is never a training target: the memory has no row for it, so L2D cannot rank it (without the cold-start rule, docs/MEMORY.md); generation and co-occurrence can.`);
     if (methods.length) {
       out.push(`\nSparse vs dense targets (Figure 4) on ${common === all.length ? `all ${common}` : `the first ${common}`} samples: sparse = the target has at most ${threshold} training samples (the median over these test targets; ${sparse.length} samples), dense = more (${dense.length}):\n`);
       out.push('| method | sparse R@20 | sparse R@50 | sparse N@50 | dense R@20 | dense R@50 | dense N@50 |\n|---|---|---|---|---|---|---|');
@@ -111,7 +114,7 @@ export function datasetReport(dir: string, dataRoot: string, plots: string | und
     if (plots) {
       const points = Object.entries(latency.ms)
         .filter(([name]) => row(name))
-        .map(([name, t]) => ({ label: name, x: t.median, y: row(name).values.recall[50], group: name.startsWith('L2D') ? 'L2D (one forward pass)' : 'language-space decoding' }));
+        .map(([name, t]) => ({ label: name, x: t.median, y: row(name).values.recall[50], group: name.startsWith('L2D') ? 'L2D' : 'language space' }));
       const file = join(plots, `${records.dataset}-quality-vs-latency.svg`);
       writeFileSync(file, scatterChart(`${records.dataset}: Recall@50 vs ms per request (CPU)`, 'median ms per request (log scale)', 'Recall@50', points));
       out.push(`\n![Quality vs latency, ${records.dataset}](${relativeToDocs(file)})`);
