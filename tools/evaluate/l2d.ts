@@ -1,0 +1,147 @@
+/** L2D on a split, for `npm run evaluate`: L2D-G and an L2D-L M sweep over a memory shard. */
+import type { Split } from '../../src/core/data/prepare.ts';
+import { L2DError } from '../../src/core/errors.ts';
+import { evaluateRankings } from '../../src/core/evaluate.ts';
+import type { MetricValues } from '../../src/core/metrics.ts';
+import { CpuDecoder } from '../../src/core/cpu-decoder.ts';
+import { coldStartCentroids, type ColdStartRule } from '../../src/core/cold-start.ts';
+import { rowStride, selectRows } from '../../src/core/memory.ts';
+import type { DecodeOptions } from '../../src/core/decode-options.ts';
+import { padQuery } from '../../src/core/l2-scan.ts';
+import { reservoirSample } from '../build-memory/main.ts';
+import { BatchedNearestRows } from '../lib/batched-nearest.ts';
+import { loadNodeEncoder } from '../lib/onnx-encoder.ts';
+import { ProgressBar } from '../lib/progress.ts';
+import { loadShard } from '../lib/shard-files.ts';
+import type { LoadedDataset } from '../lib/prepared.ts';
+import { MAX_K } from './method-run.ts';
+
+export interface L2DEvaluation {
+  rows: { method: string; values: MetricValues }[];
+  /** Top-MAX_K lists per method, per sample (for overlap studies). */
+  rankings: Map<string, Uint32Array[]>;
+  encodeMs: number;
+  /** Per-request latency (one history: encode + decode), ms, where timeRequests was given. */
+  requestMs: Map<string, number>;
+  /** The same methods on the samples whose target has no memory row (cold-start targets). */
+  coldRows: { method: string; values: MetricValues }[];
+  coldSamples: number;
+  /** Cold items given a centroid by the cold-start rule (with coldStart). */
+  coldStartItems?: number;
+}
+
+/**
+ * L2D on a split: every sample's prompt is encoded once with the model's ONNX
+ * file (onnxruntime-node), then ranked by L2D-G and by L2D-L for each M
+ * against the memory shard (which must come from the same model file).
+ */
+export async function evaluateL2D(
+  data: LoadedDataset,
+  split: Split,
+  modelFolder: string,
+  memoryFolder: string,
+  options: {
+    dtype?: string;
+    ms?: number[];
+    limit?: number;
+    quiet?: boolean;
+    coldStart?: ColdStartRule;
+    timeRequests?: number;
+    /** Keep only this share of the (full) shard's rows: the rows `build-memory --fraction` would have built. */
+    memoryFraction?: number;
+    seed?: number;
+  } = {},
+): Promise<L2DEvaluation> {
+  const encoder = await loadNodeEncoder(modelFolder, options.dtype ?? 'q4');
+  const loaded = await loadShard(memoryFolder, { sha256: encoder.sha256, hiddenSize: encoder.hiddenSize });
+  const fraction = options.memoryFraction ?? 1;
+  let memory = loaded.memory;
+  if (fraction !== 1) {
+    const shardFraction = loaded.manifest.dataset?.fraction ?? 1;
+    if (shardFraction !== 1 || loaded.manifest.rows !== loaded.manifest.dataset?.samples) {
+      throw new L2DError('invalid-argument', `--memory-fraction needs a full shard (one row per training sample); ${memoryFolder} holds ${loaded.manifest.rows} rows at fraction ${shardFraction}.`);
+    }
+    if (!(fraction > 0 && fraction < 1)) throw new L2DError('invalid-argument', `--memory-fraction must be in (0, 1], got ${fraction}.`);
+    // build-memory's sample of the training split, in its order; row i of a full shard is training sample i.
+    memory = selectRows(memory, reservoirSample(memory.rows, Math.round(fraction * memory.rows), options.seed ?? 0));
+  }
+  const samples = data.split(split).slice(0, options.limit ?? Infinity);
+  const t0 = performance.now();
+  const queries: Float32Array[] = [];
+  const bar = new ProgressBar(samples.length, 'prompts');
+  for (let b = 0; b < samples.length; b += 32) {
+    const part = samples.slice(b, b + 32);
+    queries.push(...(await encoder.encode(part.map((s) => s.history.map((i) => data.items[i].title)))).hidden);
+    if (!options.quiet) bar.update(queries.length);
+  }
+  if (!options.quiet) bar.finish(queries.length);
+  const encodeMs = performance.now() - t0;
+  // One request at a time, as a page makes them: the encoder's share of each request's latency.
+  const timed = samples.slice(0, options.timeRequests ?? 0);
+  let encodeOneMs = 0;
+  for (const s of timed) {
+    const e0 = performance.now();
+    await encoder.encode([s.history.map((i) => data.items[i].title)]);
+    encodeOneMs += (performance.now() - e0) / timed.length;
+  }
+  await encoder.release();
+  const decoders: [string, CpuDecoder][] = [['', new CpuDecoder(memory)]];
+  let coldStartItems: number | undefined;
+  if (options.coldStart && options.coldStart !== 'none') {
+    const extraCentroids = coldStartCentroids(
+      data.items.map((item) => item.title),
+      decoders[0][1].centroids,
+      rowStride(memory.dim),
+    );
+    coldStartItems = extraCentroids.length;
+    decoders.push([` + cold start (${options.coldStart})`, new CpuDecoder(memory, { extraCentroids })]);
+  }
+  const ms = options.ms ?? [1000];
+  const memoryLabel = fraction === 1 ? '' : `, ${Math.round(fraction * 100)}% memory`;
+  const names = ['L2D-G' + (memoryLabel ? ` (${memoryLabel.slice(2)})` : ''), ...ms.map((m) => `L2D-L (M=${m}${memoryLabel})`)];
+  const counts = decoders[0][1].centroids.counts;
+  const cold = samples.flatMap((s, i) => (counts[s.target] === 0 ? [i] : []));
+  const rankings = new Map<string, Uint32Array[]>();
+  const requestMs = new Map<string, number>();
+  const rows: L2DEvaluation['rows'] = [];
+  const coldRows: L2DEvaluation['coldRows'] = [];
+  const ids = (items: { item: number }[]) => Uint32Array.from(items, (x) => x.item);
+  // The top-max(M) rows of every query once, batched (exactly the reference's; tools/lib/batched-nearest.ts).
+  const nearest: Uint32Array[] = [];
+  if (ms.length) {
+    const batched = await BatchedNearestRows.create(memory);
+    const sbar = new ProgressBar(queries.length, 'row scans');
+    try {
+      for (let b = 0; b < queries.length; b += 64) {
+        const padded = queries.slice(b, b + 64).map((q) => padQuery(q, memory.dim));
+        nearest.push(...(await batched.nearestRows(padded, Math.min(Math.max(...ms), memory.rows))));
+        if (!options.quiet) sbar.update(nearest.length);
+      }
+    } finally {
+      await batched.release();
+    }
+    if (!options.quiet) sbar.finish(nearest.length);
+  }
+  for (const [suffix, decoder] of decoders) {
+    // Every M from the same rows (decodeLocalSweep equals one decode per M).
+    const lists: Uint32Array[][] = names.map(() => []);
+    queries.forEach((q, i) => {
+      lists[0].push(ids(decoder.decode(q, { k: MAX_K, strategy: 'global' })));
+      if (ms.length) decoder.decodeLocalSweep(q, ms, { k: MAX_K }, nearest[i]).forEach((items, j) => lists[j + 1].push(ids(items)));
+    });
+    names.forEach((name, j) => {
+      const method = name + suffix;
+      rankings.set(method, lists[j]);
+      rows.push({ method, values: evaluateRankings(samples, (_, i) => lists[j][i]) });
+      coldRows.push({ method, values: evaluateRankings(cold.map((i) => samples[i]), (_, c) => lists[j][cold[c]]) });
+      if (timed.length) {
+        // A request decodes one M: timed alone, per query.
+        const request: DecodeOptions = j === 0 ? { k: MAX_K, strategy: 'global' } : { k: MAX_K, strategy: 'local', m: ms[j - 1] };
+        const d0 = performance.now();
+        for (const q of queries.slice(0, timed.length)) decoder.decode(q, request);
+        requestMs.set(method, encodeOneMs + (performance.now() - d0) / timed.length);
+      }
+    });
+  }
+  return { rows, rankings, encodeMs, requestMs, coldRows, coldSamples: cold.length, coldStartItems };
+}
