@@ -8,6 +8,7 @@ import { CpuDecoder } from '../src/core/cpu-decoder.ts';
 import { rowStride } from '../src/core/memory.ts';
 import { generateSyntheticMemory, syntheticQuery } from '../src/core/synthetic-memory.ts';
 import { GpuDecoder, requestDecoderDevice, type GpuDecodeTimings } from '../src/gpu/index.ts';
+import { median } from '../src/core/stats.ts';
 
 export interface BenchConfig {
   rows: number;
@@ -37,7 +38,6 @@ export interface StrategyTimes {
   aggregateMs?: number;
 }
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 async function timeStrategy(decoder: GpuDecoder, queries: Float32Array[], options: Parameters<GpuDecoder['decode']>[1]): Promise<StrategyTimes> {
   await decoder.decode(queries[0], options); // warm-up: pipelines, caches

@@ -17,6 +17,7 @@ import { describeAdapter, defaultGpu } from '../src/gpu/index.ts';
 import { runEncoderBench } from './encoder-bench.ts';
 import { runDecodeBench, type BenchConfig } from './decode-bench.ts';
 import { runVersusGeneration } from './versus-generation.ts';
+import { median } from '../src/core/stats.ts';
 
 export interface GpuBenchInputs {
   modelUrl: string;
@@ -36,7 +37,6 @@ const log = (s: string) => {
   console.info(s);
 };
 const post = () => fetch('/result', { method: 'POST', body: JSON.stringify(results) }).catch(() => undefined);
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 async function stage(name: string, body: () => Promise<unknown>) {
   log(`stage ${name}`);

@@ -7,6 +7,7 @@
 import * as Comlink from 'comlink';
 import { installErrorTransfer } from '../src/comlink-errors.ts';
 import type { LoadOptions, WorkerApi } from '../src/worker-protocol.ts';
+import { median } from '../src/core/stats.ts';
 
 export interface PrefixBenchRow {
   mode: 'full encode' | 'reusePrefix';
@@ -18,7 +19,6 @@ export interface PrefixBenchRow {
   meanReusedTokens?: number;
 }
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 export async function runPrefixBench(load: LoadOptions, sessions: number[][], startLength: number): Promise<PrefixBenchRow[]> {
   installErrorTransfer();

@@ -8,6 +8,7 @@
 import * as Comlink from 'comlink';
 import { installErrorTransfer } from '../src/comlink-errors.ts';
 import type { LoadOptions, LoadStatus, WorkerApi } from '../src/worker-protocol.ts';
+import { median } from '../src/core/stats.ts';
 
 export interface VersusRow {
   method: string;
@@ -33,7 +34,6 @@ const METHODS = [
   { method: 'beam-5', call: (api: Comlink.Remote<WorkerApi>, history: number[], k: number) => api.generate({ history, k, numBeams: 5 }) },
 ];
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 export async function runVersusGeneration(
   load: LoadOptions,

@@ -10,6 +10,7 @@ import { ProgressBar } from '../lib/progress.ts';
 import { loadShard } from '../lib/shard-files.ts';
 import type { LoadedDataset } from '../lib/prepared.ts';
 import { MAX_K, type MethodRun } from './method-run.ts';
+import { median } from '../../src/core/stats.ts';
 
 /**
  * Language-space decoding on a split: greedy (`greedy`) or beam search
@@ -65,14 +66,15 @@ export async function measureLatency(
   const { memory } = await loadShard(memoryFolder, { sha256: encoder.sha256, hiddenSize: encoder.hiddenSize });
   const decoder = new CpuDecoder(memory);
   void decoder.centroids; // computed once at load, as the worker does
-  const greedy = await loadGenerator(modelFolder, titles, { dtype: options.dtype, numBeams: 1 });
-  const beam5 = await loadGenerator(modelFolder, titles, { dtype: options.dtype, numBeams: 5 });
+  // One generation session serves greedy and beam-5 (numBeams is per request).
+  const generator = await loadGenerator(modelFolder, titles, { dtype: options.dtype, numBeams: 1 });
+  const generate = (numBeams: number) => (history: string[]) => generator.recommender.recommend(history, { k: MAX_K, numBeams });
   const l2d = (request: DecodeOptions) => async (history: string[]) => decoder.decode((await encoder.encode([history])).hidden[0], request);
   const methods: [string, (history: string[]) => Promise<unknown>][] = [
     ['L2D-G', l2d({ k: MAX_K, strategy: 'global' })],
     ['L2D-L (M=1000)', l2d({ k: MAX_K, strategy: 'local', m: 1000 })],
-    ['greedy', (h) => greedy.recommend(h, MAX_K)],
-    ['beam-5', (h) => beam5.recommend(h, MAX_K)],
+    ['greedy', generate(1)],
+    ['beam-5', generate(5)],
   ];
   const samples = data.split(split).slice(0, n);
   const times = methods.map(() => [] as number[]);
@@ -90,9 +92,8 @@ export async function measureLatency(
       if (!options.quiet) bar.update(i + 1);
     }
   } finally {
-    await Promise.all([encoder.release(), greedy.release(), beam5.release()]);
+    await Promise.all([encoder.release(), generator.release()]);
   }
   if (!options.quiet) bar.finish(samples.length);
-  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
   return Object.fromEntries(methods.map(([name], j) => [name, { mean: times[j].reduce((a, b) => a + b, 0) / times[j].length, median: median(times[j]) }]));
 }

@@ -4,15 +4,13 @@
  * (prompt, greedy or beam search, grounding). The baseline L2D is measured
  * against in `npm run evaluate -- --method greedy,beam5`.
  */
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
-import { modelShape } from '../../src/core/encoder-feeds.ts';
+import { DataFormatError } from '../../src/core/errors.ts';
 import { GenerativeRecommender } from '../../src/core/generative-recommender.ts';
 import { onnxStepModel, type KvCache } from '../../src/core/onnx-step-model.ts';
-import { parsePromptTemplate } from '../../src/core/prompt.ts';
 import { tokenIds } from '../../src/encoder/tokenizer.ts';
-import { loadTokenizer, MODEL_FILES } from './onnx-encoder.ts';
+import { loadModelText, MODEL_FILES } from './onnx-encoder.ts';
 
 export { onnxStepModel };
 
@@ -24,16 +22,13 @@ export interface Generator {
 }
 
 export async function loadGenerator(folder: string, catalog: readonly string[], options: { dtype?: string; numBeams: number; maxNewTokens?: number }): Promise<Generator> {
-  const read = (f: string) => JSON.parse(readFileSync(join(folder, f), 'utf8')) as Record<string, unknown>;
-  const config = read('config.json');
-  const template = parsePromptTemplate(read('prompt-template.json'), join(folder, 'prompt-template.json'));
-  const tokenizerConfig = read('tokenizer_config.json');
-  const maxPromptTokens = Math.min(Number(tokenizerConfig.model_max_length ?? Infinity), Number(config.max_position_embeddings ?? Infinity));
-  const tokenizer = await loadTokenizer(folder);
-  const session = await ort.InferenceSession.create(join(folder, MODEL_FILES[options.dtype ?? 'q4']), { intraOpNumThreads: 0 });
+  const file = MODEL_FILES[options.dtype ?? 'q4'];
+  if (!file) throw new DataFormatError(`Unknown dtype "${options.dtype}": use ${Object.keys(MODEL_FILES).join(' or ')}.`);
+  const { config, shape, template, maxPromptTokens, tokenizer } = await loadModelText(folder, file);
+  const session = await ort.InferenceSession.create(join(folder, file), { intraOpNumThreads: 0 });
   const recommender = new GenerativeRecommender(
     {
-      model: onnxStepModel(session, ort.Tensor, modelShape(config)),
+      model: onnxStepModel(session, ort.Tensor, shape),
       tokenize: (text) => tokenIds(tokenizer, text),
       decode: (ids) => tokenizer.decode(ids, { skip_special_tokens: true }),
       template,

@@ -47,18 +47,22 @@ export async function lastHiddenStates(session: ort.InferenceSession, rows: numb
  * hidden states, no LM head: the fast path the browser takes), reading the
  * generation graph's memories (sha256 and file are the generation graph's).
  */
-export async function loadNodeEncoder(folder: string, dtype = 'q4', graph: 'auto' | 'full' = 'full'): Promise<NodeEncoder> {
-  const file = MODEL_FILES[dtype];
-  if (!file) throw new DataFormatError(`Unknown dtype "${dtype}": use ${Object.keys(MODEL_FILES).join(' or ')}.`);
+/** What a model folder's text files give (config, template, tokenizer), checked present; `file` is the ONNX file to be used. */
+export async function loadModelText(folder: string, file: string): Promise<{ config: Record<string, unknown>; shape: ModelShape; template: PromptTemplate; maxPromptTokens: number; tokenizer: Tokenizer }> {
   for (const needed of ['config.json', 'tokenizer.json', 'tokenizer_config.json', 'prompt-template.json', file]) {
     if (!existsSync(join(folder, needed))) throw new DataFormatError(`${folder}: ${needed} is missing (export the model with tools/export/export.py).`);
   }
   const config = JSON.parse(readFileSync(join(folder, 'config.json'), 'utf8')) as Record<string, unknown>;
-  const shape = modelShape(config);
   const template = parsePromptTemplate(JSON.parse(readFileSync(join(folder, 'prompt-template.json'), 'utf8')), join(folder, 'prompt-template.json'));
   const tokenizerConfig = JSON.parse(readFileSync(join(folder, 'tokenizer_config.json'), 'utf8')) as { model_max_length?: number };
   const maxPromptTokens = Math.min(Number(tokenizerConfig.model_max_length ?? Infinity), Number(config.max_position_embeddings ?? Infinity));
-  const tokenizer = await loadTokenizer(folder);
+  return { config, shape: modelShape(config), template, maxPromptTokens, tokenizer: await loadTokenizer(folder) };
+}
+
+export async function loadNodeEncoder(folder: string, dtype = 'q4', graph: 'auto' | 'full' = 'full'): Promise<NodeEncoder> {
+  const file = MODEL_FILES[dtype];
+  if (!file) throw new DataFormatError(`Unknown dtype "${dtype}": use ${Object.keys(MODEL_FILES).join(' or ')}.`);
+  const { config, shape, template, maxPromptTokens, tokenizer } = await loadModelText(folder, file);
   const bytes = readFileSync(join(folder, file));
   const sha256 = createHash('sha256').update(bytes).digest('hex');
   const encoderFile = graph === 'auto' ? encoderGraphFile(folder, file, sha256) : undefined;
