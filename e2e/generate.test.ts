@@ -5,10 +5,9 @@
  * onnxruntime-node gives for the same histories; bad requests are named.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readFileSync } from 'node:fs';
-import { parseItems } from '../src/core/data/prepared-format.ts';
 import type { GenerateResult } from '../src/worker-protocol.ts';
 import { loadGenerator } from '../tools/lib/generate.ts';
+import { catalogTitles } from './node-reference.ts';
 import { openHarness, type HarnessPage } from './browser.ts';
 import { flowCaller, outcomeValue } from './flow-client.ts';
 
@@ -21,7 +20,7 @@ let harness: HarnessPage;
 let titles: string[];
 beforeAll(async () => {
   harness = await openHarness('e2e/harness/recommend.html');
-  titles = parseItems(readFileSync(`${MEMORY}/items.tsv`, 'utf8')).map((item) => item.title);
+  titles = catalogTitles(MEMORY);
 });
 afterAll(async () => harness?.close());
 

@@ -4,14 +4,12 @@
  * are those of a full encode (onnxruntime-node; CPU reference on the page's h_t).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readFileSync } from 'node:fs';
 import { CpuDecoder } from '../src/core/cpu-decoder.ts';
-import { parseItems } from '../src/core/data/prepared-format.ts';
 import { cosine } from '../src/core/encoder-feeds.ts';
 import type { L2DMemory } from '../src/core/memory.ts';
 import type { RecommendResult } from '../src/worker-protocol.ts';
-import { loadNodeEncoder, type NodeEncoder } from '../tools/lib/onnx-encoder.ts';
-import { loadShard } from '../tools/lib/shard-files.ts';
+import type { NodeEncoder } from '../tools/lib/onnx-encoder.ts';
+import { loadNodeReference } from './node-reference.ts';
 import { openHarness, type HarnessPage } from './browser.ts';
 import { flowCaller, outcomeValue } from './flow-client.ts';
 
@@ -26,9 +24,7 @@ let memory: L2DMemory;
 let titles: string[];
 beforeAll(async () => {
   harness = await openHarness('e2e/harness/recommend.html');
-  node = await loadNodeEncoder(MODEL, 'q4');
-  ({ memory } = await loadShard(MEMORY, { sha256: node.sha256, hiddenSize: node.hiddenSize }));
-  titles = parseItems(readFileSync(`${MEMORY}/items.tsv`, 'utf8')).map((item) => item.title);
+  ({ node, memory, titles } = await loadNodeReference(MODEL, MEMORY));
 });
 afterAll(async () => {
   await node?.release();

@@ -7,16 +7,14 @@
  * to the decoder on the same device, and h_t read back to JavaScript first.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readFileSync } from 'node:fs';
 import { CpuDecoder } from '../src/core/cpu-decoder.ts';
-import { parseItems } from '../src/core/data/prepared-format.ts';
 import { cosine } from '../src/core/encoder-feeds.ts';
 import { fromFloat16Bits } from '../src/core/float16.ts';
 import { encodeShardChunk } from '../src/core/shard-builder.ts';
 import { assembleMemory, type ShardManifest } from '../src/core/shard-format.ts';
 import type { L2DMemory } from '../src/core/memory.ts';
-import { loadNodeEncoder, type NodeEncoder } from '../tools/lib/onnx-encoder.ts';
-import { loadShard } from '../tools/lib/shard-files.ts';
+import type { NodeEncoder } from '../tools/lib/onnx-encoder.ts';
+import { loadNodeReference } from './node-reference.ts';
 import { openHarness, type HarnessPage } from './browser.ts';
 import { flowCaller } from './flow-client.ts';
 
@@ -41,9 +39,7 @@ const histories = [[0, 5, 9], [12, 40, 41, 42, 100, 7, 3, 2, 1, 99], [300]];
 beforeAll(async () => {
   harness = await openHarness('e2e/harness/recommend.html');
   harness.allow(/skipped history items not in the catalog/);
-  node = await loadNodeEncoder(MODEL, 'q4');
-  ({ memory } = await loadShard(MEMORY, { sha256: node.sha256, hiddenSize: node.hiddenSize }));
-  titles = parseItems(readFileSync(`${MEMORY}/items.tsv`, 'utf8')).map((item) => item.title);
+  ({ node, memory, titles } = await loadNodeReference(MODEL, MEMORY));
 });
 afterAll(async () => {
   await node?.release();

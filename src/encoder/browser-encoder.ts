@@ -251,8 +251,10 @@ export class BrowserEncoder {
   createGenerator(catalog: readonly string[]): Promise<GenerativeRecommender<KvCache>> {
     // Another catalog (a memory built in the page with its own items): ground to it, same session.
     const sameCatalog = this.generatorCatalog?.length === catalog.length && this.generatorCatalog.every((t, i) => t === catalog[i]);
-    if (!sameCatalog) this.generator = undefined;
-    this.generatorCatalog = [...catalog];
+    if (!sameCatalog) {
+      this.generator = undefined;
+      this.generatorCatalog = [...catalog];
+    }
     this.generator ??= (async () => {
       const session = await this.generationGraph();
       return new GenerativeRecommender(
