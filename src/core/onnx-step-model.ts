@@ -5,7 +5,7 @@
  * API). The cache stays in JavaScript memory between steps: beam reordering
  * is then a plain copy of row blocks. Keeping it in GPU buffers would save
  * a readback and an upload per step on WebGPU (not done: the demo model's
- * cache is ~0.6 MB at 150 tokens x 5 beams).
+ * cache is ~3 MB at 150 tokens x 5 beams: 4 layers x K,V x 4 heads x 32 floats).
  */
 import type { StepModel } from './beam-search.ts';
 import type { ModelShape, TensorConstructor } from './encoder-feeds.ts';
