@@ -3,12 +3,15 @@
  * history at a time) and batched throughput (memory building), for the
  * WebGPU and wasm execution providers, side by side in one page.
  */
-import { BrowserEncoder, type EncoderDevice } from '../src/encoder/browser-encoder.ts';
+import { BrowserEncoder, type EncoderDevice, type EncoderGraph } from '../src/encoder/browser-encoder.ts';
 
 export interface EncoderBenchRow {
   device: string;
-  /** 'encoder' (the L2D encoder graph) or 'full' (the generation graph). */
+  /** 'fused' / 'encoder' (the L2D encoder graphs) or 'full' (the generation graph). */
   graph?: string;
+  /** load()'s warm-up forward pass (kernel compilation), ms. */
+  warmupMs?: number;
+  fallbackReason?: string;
   dtype: string;
   firstMs: number;
   perQueryMs: number;
@@ -23,7 +26,7 @@ export async function runEncoderBench(
   wasmPaths: string | undefined,
   histories: string[][],
   batch: number,
-  graphs: ('auto' | 'encoder' | 'full')[] = ['auto'],
+  graphs: EncoderGraph[] = ['auto'],
   devices: EncoderDevice[] = ['webgpu', 'wasm'],
 ): Promise<EncoderBenchRow[]> {
   const rows: EncoderBenchRow[] = [];
@@ -49,7 +52,7 @@ export async function runEncoderBench(
       done += part.length;
     }
     const batchRowsPerSecond = done / ((performance.now() - t) / 1000);
-    rows.push({ device: encoder.backend.device, graph: encoder.backend.graph, dtype: encoder.backend.dtype, firstMs, perQueryMs, tokenizeMs: tokenize / histories.length, forwardMs: forward / histories.length, batch, batchRowsPerSecond });
+    rows.push({ device: encoder.backend.device, graph: encoder.backend.graph, warmupMs: encoder.backend.warmupMs, ...(encoder.backend.fallbackReason ? { fallbackReason: encoder.backend.fallbackReason } : {}), dtype: encoder.backend.dtype, firstMs, perQueryMs, tokenizeMs: tokenize / histories.length, forwardMs: forward / histories.length, batch, batchRowsPerSecond });
     await encoder.release();
   }
   return rows;

@@ -26,11 +26,11 @@ export function decodeTable(rows: BenchRow[]): string {
 
 export function encoderTable(rows: EncoderBenchRow[]): string {
   const lines = [
-    '| runtime | graph | first call ms | per query ms (1 history) | tokenize ms | forward ms | batch | histories/s in batches |',
-    '|---|---|---|---|---|---|---|---|',
+    '| runtime | graph | load warm-up ms | first call ms | per query ms (1 history) | tokenize ms | forward ms | batch | histories/s in batches |',
+    '|---|---|---|---|---|---|---|---|---|',
   ];
   for (const r of rows) {
-    lines.push(`| Chromium, onnxruntime-web ${r.device} | ${r.graph ?? 'full'} | ${r.firstMs.toFixed(0)} | ${r.perQueryMs.toFixed(1)} | ${r.tokenizeMs.toFixed(2)} | ${r.forwardMs.toFixed(1)} | ${r.batch} | ${r.batchRowsPerSecond.toFixed(0)} |`);
+    lines.push(`| Chromium, onnxruntime-web ${r.device} | ${r.graph ?? 'full'} | ${r.warmupMs?.toFixed(0) ?? '-'} | ${r.firstMs.toFixed(0)} | ${r.perQueryMs.toFixed(1)} | ${r.tokenizeMs.toFixed(2)} | ${r.forwardMs.toFixed(1)} | ${r.batch} | ${r.batchRowsPerSecond.toFixed(0)} |`);
   }
   return lines.join('\n');
 }

@@ -8,7 +8,9 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CpuDecoder } from '../src/core/cpu-decoder.ts';
+import { cpSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cosine } from '../src/core/encoder-feeds.ts';
+import type { EncoderManifest } from '../src/core/encoder-manifest.ts';
 import { fromFloat16Bits } from '../src/core/float16.ts';
 import { encodeShardChunk } from '../src/core/shard-builder.ts';
 import { assembleMemory, type ShardManifest } from '../src/core/shard-format.ts';
@@ -91,20 +93,46 @@ for (const config of configs) {
   });
 }
 
-describe('the L2D encoder graph', () => {
-  it('is used where the model folder lists it, and recommends what the generation graph does', async () => {
-    const results: Record<string, { ids: number[]; file: string }> = {};
-    for (const graph of ['auto', 'full'] as const) {
-      const loaded = await call<{ encoder: { file: string; graph: string; memoryFile: string } }>('load', { modelUrl: `/${MODEL}`, memoryUrl: `/${MEMORY}`, device: 'wasm', decoder: 'cpu', wasmPaths: WASM, graph });
+describe('the L2D encoder graphs', () => {
+  it('on wasm auto takes the traced encoder graph (faster there than the fused one), and every graph recommends what the generation graph does', async () => {
+    const results: Record<string, { ids: number[]; file: string; graph: string }> = {};
+    for (const graph of ['auto', 'fused', 'encoder', 'full'] as const) {
+      const loaded = await call<{ encoder: { file: string; graph: string; memoryFile: string; warmupMs: number } }>('load', { modelUrl: `/${MODEL}`, memoryUrl: `/${MEMORY}`, device: 'wasm', decoder: 'cpu', wasmPaths: WASM, graph });
       if (!loaded.ok) throw new Error(loaded.message);
       expect(loaded.value.encoder.memoryFile).toBe('onnx/model_q4.onnx');
+      expect(loaded.value.encoder.warmupMs).toBeGreaterThan(0);
       const r = await call<FlowResult>('recommend', { history: histories[1], k: 20, strategy: 'local', m: 200 });
       if (!r.ok) throw new Error(r.message);
-      results[graph] = { ids: r.value.items.map((x) => x.id), file: loaded.value.encoder.file };
+      results[graph] = { ids: r.value.items.map((x) => x.id), file: loaded.value.encoder.file, graph: loaded.value.encoder.graph };
     }
-    expect(results.auto.file).toBe('onnx/encoder_q4.onnx');
-    expect(results.full.file).toBe('onnx/model_q4.onnx');
-    expect(results.auto.ids).toEqual(results.full.ids);
+    expect(results.auto).toMatchObject({ file: 'onnx/encoder_q4.onnx', graph: 'encoder' });
+    expect(results.fused.file).toBe('onnx/encoder_q4_fused.onnx');
+    expect(results.encoder).toMatchObject({ file: 'onnx/encoder_q4.onnx', graph: 'encoder' });
+    expect(results.full).toMatchObject({ file: 'onnx/model_q4.onnx', graph: 'full' });
+    for (const graph of ['auto', 'fused', 'encoder']) expect(results[graph].ids).toEqual(results.full.ids);
+  });
+
+  it('a graph whose warm-up misses its probe is not used: auto falls back to the next graph and says why; asked for by name, it is an error', async () => {
+    // A copy of the model folder whose traced encoder graph's probe reference is wrong, as if its kernels computed wrong here.
+    const folder = 'test-results/probe-mismatch-model';
+    rmSync(folder, { recursive: true, force: true });
+    cpSync(MODEL, folder, { recursive: true, filter: (src) => !src.includes('/memory') && !src.includes('/eval') && !/model(_q4f16)?\.onnx$|encoder\.onnx$/.test(src) });
+    const manifest = JSON.parse(readFileSync(`${folder}/onnx/encoder.json`, 'utf8')) as EncoderManifest;
+    const probe = manifest.graphs['encoder_q4.onnx'].probe!;
+    probe.hidden = probe.hidden.map((x) => -x);
+    writeFileSync(`${folder}/onnx/encoder.json`, JSON.stringify(manifest));
+
+    const auto = await call<{ encoder: { file: string; graph: string; fallbackReason?: string } }>('load', { modelUrl: `/${folder}`, memoryUrl: `/${MEMORY}`, device: 'wasm', decoder: 'cpu', wasmPaths: WASM });
+    if (!auto.ok) throw new Error(auto.message);
+    expect(auto.value.encoder).toMatchObject({ file: 'onnx/encoder_q4_fused.onnx', graph: 'fused' });
+    expect(auto.value.encoder.fallbackReason).toMatch(/onnx\/encoder_q4\.onnx failed on wasm \(its hidden state on the export's probe differs from the reference \(cosine -1\.0000 < 0\.999\)/);
+    const r = await call<FlowResult>('recommend', { history: histories[1], k: 5 });
+    expect(r.ok).toBe(true);
+
+    const named = await call('load', { modelUrl: `/${folder}`, device: 'wasm', decoder: 'cpu', wasmPaths: WASM, graph: 'encoder' });
+    expect(named.ok).toBe(false);
+    expect(!named.ok && named.message).toMatch(/^Could not load an encoder from \/test-results\/probe-mismatch-model: onnx\/encoder_q4\.onnx failed on wasm \(its hidden state on the export's probe differs/);
+    expect(harness.problems).toEqual([]);
   });
 });
 

@@ -31,4 +31,4 @@ export type {
   RecommendedItem,
 } from './worker-protocol.ts';
 export type { ColdStartRule } from './core/cold-start.ts';
-export type { EncoderDevice, EncoderDtype } from './encoder/browser-encoder.ts';
+export type { EncoderBackend, EncoderDevice, EncoderDtype, EncoderGraph } from './encoder/browser-encoder.ts';

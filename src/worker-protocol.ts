@@ -1,7 +1,7 @@
 /** The recommender worker's API, shared by the worker (workers/l2d.worker.ts) and its callers. Comlink carries it. */
 import type { Strategy } from './core/decode-options.ts';
 import type { DecoderBackend } from './decode-engine.ts';
-import type { EncoderDevice, EncoderDtype } from './encoder/browser-encoder.ts';
+import type { EncoderBackend, EncoderDevice, EncoderDtype, EncoderGraph } from './encoder/browser-encoder.ts';
 
 export interface LoadOptions {
   /** Model folder URL (config.json, tokenizer.json, onnx/...). */
@@ -14,8 +14,11 @@ export interface LoadOptions {
   /** Encoder device: 'auto' (default) = WebGPU, else wasm. */
   device?: EncoderDevice;
   dtype?: EncoderDtype;
-  /** 'auto' (default): the L2D encoder graph where the model folder has one (onnx/encoder.json), else the generation graph. */
-  graph?: 'auto' | 'encoder' | 'full';
+  /**
+   * 'auto' (default): the fused L2D encoder graph where the model folder has one (onnx/encoder.json)
+   * and it runs here, else the traced encoder graph, else the generation graph; or one of them by name.
+   */
+  graph?: EncoderGraph;
   /** Decoder: 'auto' (default) = WebGPU, else the CPU reference. */
   decoder?: 'auto' | 'webgpu' | 'cpu';
   /** URL of the folder serving onnxruntime-web's .wasm files. */
@@ -90,7 +93,7 @@ export interface BuiltMemory {
 }
 
 export interface LoadStatus {
-  encoder: { device: 'webgpu' | 'wasm'; dtype: EncoderDtype; file: string; graph: 'encoder' | 'full'; memoryFile: string; fallbackReason?: string };
+  encoder: EncoderBackend;
   /** Undefined while no memory is loaded. */
   decoder?: DecoderBackend;
   /** Encoder and decoder share a GPUDevice and h_t stays on the GPU. */

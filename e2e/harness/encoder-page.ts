@@ -5,27 +5,27 @@
  * final-norm hidden state of each fixture prompt.
  */
 import * as ort from 'onnxruntime-web/webgpu';
-import { lastTokenRows, modelShape, onnxFeeds } from '../../src/core/encoder-feeds.ts';
+import { graphFeeds, graphKind, HIDDEN_OUTPUT, lastTokenRows, modelShape } from '../../src/core/encoder-feeds.ts';
 
 ort.env.wasm.wasmPaths = new URL('/node_modules/onnxruntime-web/dist/', location.href).href;
 ort.env.wasm.numThreads = 1; // no cross-origin isolation here, so no wasm threads
 // ORT prints informational warnings (e.g. shape ops placed on the CPU) through console.error; keep real errors only.
 ort.env.logLevel = 'error';
 
-async function lastHidden(modelFolderUrl: string, file: string, ep: 'webgpu' | 'wasm', rows: number[][]): Promise<{ hidden: number[][]; ms: number }> {
+/** Each row's last-token hidden state through one of a model folder's graphs; `batched`: all rows in one forward pass. */
+async function lastHidden(modelFolderUrl: string, file: string, ep: 'webgpu' | 'wasm', rows: number[][], batched = false): Promise<{ hidden: number[][]; ms: number }> {
   const config = (await (await fetch(`${modelFolderUrl}/config.json`)).json()) as Record<string, unknown>;
   const shape = modelShape(config);
   const session = await ort.InferenceSession.create(`${modelFolderUrl}/onnx/${file}`, { executionProviders: [ep], logSeverityLevel: 3 });
+  // Generation, traced encoder or fused encoder graph: each takes its own inputs (src/core/encoder-feeds.ts).
+  const kind = graphKind(session.inputNames);
   const hidden: number[][] = [];
   const t0 = performance.now();
-  // The L2D encoder graph (encoder_*.onnx) has no cache inputs and outputs the last token's row only.
-  const encoderGraph = file.startsWith('encoder');
-  for (const ids of rows) {
-    const { feeds, width } = onnxFeeds(ort.Tensor, [ids], shape, !encoderGraph);
+  for (const part of batched ? [rows] : rows.map((r) => [r])) {
+    const { feeds, width } = graphFeeds(ort.Tensor, part, shape, kind);
     const out = await session.run(feeds);
-    const t = encoderGraph ? out.last_token_hidden_state : out.last_hidden_state;
-    const data = (await t.getData()) as Float32Array;
-    hidden.push(Array.from(encoderGraph ? data : lastTokenRows(data, 1, width, t.dims[2])[0]));
+    const data = (await out[HIDDEN_OUTPUT[kind]].getData()) as Float32Array;
+    hidden.push(...lastTokenRows(data, part.length, width, shape.hiddenSize).map((h) => Array.from(h)));
   }
   const ms = (performance.now() - t0) / rows.length;
   await session.release();

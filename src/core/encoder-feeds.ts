@@ -1,10 +1,14 @@
 /**
  * The inputs of one encoder forward pass, for onnxruntime in Node and in the
- * browser alike: token id rows left-padded to one width (so the last column
- * is every row's last real token), the attention mask, position ids that
- * count real tokens only, and empty past key/values.
+ * browser alike. The traced graphs (generation and encoder) take token id
+ * rows left-padded to one width (so the last column is every row's last real
+ * token), the attention mask, position ids that count real tokens only, and,
+ * for the generation graph, empty past key/values. The fused encoder graph
+ * (tools/export/fused_encoder.py) takes GroupQueryAttention's inputs instead:
+ * right-padded rows, each row's token count - 1 and the width.
  */
 export interface ModelShape {
+  hiddenSize: number;
   layers: number;
   kvHeads: number;
   headDim: number;
@@ -37,7 +41,44 @@ export function encoderFeeds(rows: readonly (readonly number[])[], padTokenId: n
 }
 
 /** The Tensor constructor of onnxruntime-web or onnxruntime-node (both share onnxruntime-common's API). */
-export type TensorConstructor<T> = new (type: 'int64' | 'float32', data: BigInt64Array | Float32Array, dims: readonly number[]) => T;
+export type TensorConstructor<T> = new (type: 'int64' | 'int32' | 'float32', data: BigInt64Array | Int32Array | Float32Array, dims: readonly number[]) => T;
+
+/**
+ * The three kinds of graph a model folder has, told apart by their inputs:
+ * 'generation' (model_<dtype>.onnx, with a key/value cache), 'encoder'
+ * (encoder_<dtype>.onnx, traced, last token only) and 'fused'
+ * (encoder_<dtype>_fused.onnx, GroupQueryAttention's inputs).
+ */
+export type GraphKind = 'generation' | 'encoder' | 'fused';
+
+export function graphKind(inputNames: readonly string[]): GraphKind {
+  if (inputNames.includes('seqlens_k')) return 'fused';
+  return inputNames.some((n) => n.startsWith('past_key_values.')) ? 'generation' : 'encoder';
+}
+
+/** The output holding the hidden states: every position's for the generation graph, the last token's for the encoder graphs. */
+export const HIDDEN_OUTPUT: Record<GraphKind, string> = { generation: 'last_hidden_state', encoder: 'last_token_hidden_state', fused: 'last_token_hidden_state' };
+
+/**
+ * The feeds of one forward pass of a graph of `kind`, and the row width of
+ * its output (1 for the encoder graphs, whose output is one row per input row).
+ */
+export function graphFeeds<T>(Tensor: TensorConstructor<T>, rows: readonly (readonly number[])[], shape: ModelShape, kind: GraphKind): { feeds: Record<string, T>; width: number } {
+  if (rows.length === 0 || rows.some((r) => r.length === 0)) throw new RangeError('graphFeeds: every row needs at least one token.');
+  if (kind !== 'fused') {
+    const { feeds, width } = onnxFeeds(Tensor, rows, shape, kind === 'generation');
+    return { feeds, width: kind === 'generation' ? width : 1 };
+  }
+  const width = Math.max(...rows.map((r) => r.length));
+  const inputIds = new BigInt64Array(rows.length * width).fill(BigInt(shape.padTokenId));
+  rows.forEach((ids, r) => ids.forEach((id, j) => (inputIds[r * width + j] = BigInt(id))));
+  const feeds = {
+    input_ids: new Tensor('int64', inputIds, [rows.length, width]),
+    seqlens_k: new Tensor('int32', Int32Array.from(rows, (r) => r.length - 1), [rows.length]),
+    total_sequence_length: new Tensor('int32', Int32Array.of(width), []),
+  };
+  return { feeds, width: 1 };
+}
 
 /**
  * The named inputs of one forward pass for either onnxruntime: ids, mask and
@@ -62,7 +103,7 @@ export function onnxFeeds<T>(
   return { feeds, width: f.width };
 }
 
-/** The last real token's hidden state of each row, from a [batch, width, d] last_hidden_state (left padding). */
+/** The last real token's hidden state of each row, from a [batch, width, d] output (left padding; width 1: one row each). */
 export function lastTokenRows(data: Float32Array, rows: number, width: number, d: number): Float32Array[] {
   return Array.from({ length: rows }, (_, r) => data.slice((r * width + width - 1) * d, (r * width + width) * d));
 }
@@ -72,6 +113,7 @@ export function modelShape(config: Record<string, unknown>): ModelShape {
   const hidden = Number(config.hidden_size);
   const heads = Number(config.num_attention_heads);
   return {
+    hiddenSize: hidden,
     layers: Number(config.num_hidden_layers),
     kvHeads: Number(config.num_key_value_heads ?? heads),
     headDim: Number(config.head_dim ?? hidden / heads),

@@ -7,7 +7,8 @@
  * prompt's last token.
  */
 import * as ort from 'onnxruntime-web/webgpu';
-import { lastTokenRows, modelShape, onnxFeeds, type ModelShape } from '../core/encoder-feeds.ts';
+import { cosine, graphFeeds, graphKind, HIDDEN_OUTPUT, lastTokenRows, modelShape, type GraphKind, type ModelShape } from '../core/encoder-feeds.ts';
+import { pickEncoderGraph, PROBE_MIN_COSINE, type EncoderManifest, type EncoderManifestEntry } from '../core/encoder-manifest.ts';
 import { InvalidArgumentError, L2DError, NetworkUnavailableError } from '../core/errors.ts';
 import { fitPrompt } from '../core/fit-prompt.ts';
 import { parsePromptTemplate, type PromptTemplate } from '../core/prompt.ts';
@@ -20,6 +21,27 @@ import { isSoftwareAdapter, type GpuQuery } from '../gpu/index.ts';
 
 export type EncoderDevice = 'webgpu' | 'wasm' | 'auto';
 export type EncoderDtype = 'q4' | 'q4f16' | 'fp32';
+/**
+ * Which graph encodes: 'fused' (onnx/encoder_<dtype>_fused.onnx: GroupQueryAttention,
+ * SkipSimplifiedLayerNormalization, MatMulNBits; tools/export/fused_encoder.py),
+ * 'encoder' (the traced L2D encoder graph, onnx/encoder_<dtype>.onnx) or 'full'
+ * (the generation graph). 'auto' tries the encoder graphs onnx/encoder.json lists, in the order
+ * FUSED_FIRST (src/core/encoder-manifest.ts) gives for the execution provider, then the generation graph.
+ */
+export type EncoderGraph = 'auto' | 'fused' | 'encoder' | 'full';
+
+/** The execution provider, dtype and graph actually in use, and why they differ from what was asked. */
+export interface EncoderBackend {
+  device: 'webgpu' | 'wasm';
+  dtype: EncoderDtype;
+  file: string;
+  graph: Exclude<EncoderGraph, 'auto'>;
+  /** The generation graph whose memories this encoder reads (the file itself for graph 'full'). */
+  memoryFile: string;
+  /** The first forward pass, run at load (shader compilation, buffer allocation), in ms. */
+  warmupMs: number;
+  fallbackReason?: string;
+}
 
 export interface BrowserEncoderOptions {
   /** URL of the model folder (config.json, tokenizer.json, onnx/...). */
@@ -33,12 +55,8 @@ export interface BrowserEncoderOptions {
    * engine's), so h_t can stay on the GPU (encodeOnGpu).
    */
   gpuDevice?: GPUDevice;
-  /**
-   * 'auto' (default): the L2D encoder graph (onnx/encoder_<dtype>.onnx: no LM
-   * head, only the last token's hidden state) where onnx/encoder.json lists
-   * it, else the generation graph; 'encoder' or 'full' to choose.
-   */
-  graph?: 'auto' | 'encoder' | 'full';
+  /** Default 'auto': the fastest graph the model folder has that loads and runs here (EncoderGraph). */
+  graph?: EncoderGraph;
   /** Fetches the model's files (default: fetch); the worker passes a cache-backed one for offline visits. */
   fetch?: (url: string) => Promise<Response>;
 }
@@ -61,21 +79,13 @@ export interface EncodeResult {
 }
 
 const FILES: Record<EncoderDtype, string> = { fp32: 'onnx/model.onnx', q4: 'onnx/model_q4.onnx', q4f16: 'onnx/model_q4f16.onnx' };
-const ENCODER_FILES: Record<EncoderDtype, string> = { fp32: 'encoder.onnx', q4: 'encoder_q4.onnx', q4f16: 'encoder_q4f16.onnx' };
-const OUTPUTS = { encoder: 'last_token_hidden_state', full: 'last_hidden_state' } as const;
 
-interface EncoderGraphEntry {
-  sha256: string;
-  memoriesOf: string;
-  memoriesOfSha256: string;
-}
-
-/** The encoder graph for a dtype from onnx/encoder.json (written by tools/export/export.py), if the folder has one. */
-async function encoderGraph(base: string, dtype: EncoderDtype, fetchFn: (url: string) => Promise<Response>): Promise<EncoderGraphEntry | undefined> {
+/** onnx/encoder.json (src/core/encoder-manifest.ts), if the folder has one. */
+async function encoderManifest(base: string, fetchFn: (url: string) => Promise<Response>): Promise<EncoderManifest> {
   const response = await fetchFn(`${base}/onnx/encoder.json`).catch(() => undefined);
-  if (!response?.ok) return undefined;
-  const manifest = (await response.json().catch(() => undefined)) as { graphs?: Record<string, EncoderGraphEntry> } | undefined;
-  return manifest?.graphs?.[ENCODER_FILES[dtype]];
+  if (!response?.ok) return { graphs: {} };
+  const manifest = (await response.json().catch(() => undefined)) as EncoderManifest | undefined;
+  return manifest?.graphs ? manifest : { graphs: {} };
 }
 
 async function fetchJson(url: string, fetchFn: (url: string) => Promise<Response>): Promise<Record<string, unknown>> {
@@ -87,6 +97,51 @@ async function fetchJson(url: string, fetchFn: (url: string) => Promise<Response
   }
   if (!response.ok) throw new L2DError('invalid-argument', `${url}: HTTP ${response.status}; is the model URL right?`);
   return (await response.json()) as Record<string, unknown>;
+}
+
+/** A graph to try: its file in the model folder, its kind, and its encoder.json entry (none for the generation graph). */
+interface GraphCandidate {
+  file: string;
+  graph: Exclude<EncoderGraph, 'auto'>;
+  entry?: EncoderManifestEntry;
+}
+
+/** A graph's bytes, checked against onnx/encoder.json where it is an encoder graph. */
+async function fetchGraph(base: string, candidate: GraphCandidate, dtype: EncoderDtype, fetchFn: (url: string) => Promise<Response>): Promise<{ bytes: Uint8Array; sha256: string }> {
+  const url = `${base}/${candidate.file}`;
+  const response = await fetchFn(url).catch((error: Error) => {
+    throw new NetworkUnavailableError(`${url} could not be fetched (${error.message}) and no cached copy is stored on this device.`);
+  });
+  if (!response.ok) throw new L2DError('invalid-argument', `${url}: HTTP ${response.status}; the model folder has no ${dtype} file ${candidate.file}.`);
+  const bytes = new Uint8Array(await response.arrayBuffer());
+  const sha256 = await sha256Hex(bytes);
+  if (candidate.entry && sha256 !== candidate.entry.sha256) throw new InvalidArgumentError(`${url} is not the file onnx/encoder.json describes (SHA-256 ${sha256.slice(0, 12)}…, expected ${candidate.entry.sha256.slice(0, 12)}…): export the encoder again.`);
+  return { bytes, sha256 };
+}
+
+/**
+ * One forward pass at load: compiles the kernels so the first recommend()
+ * does not pay for it, and proves the graph computes right here. With the
+ * export's probe (encoder.json) its hidden state must match the reference;
+ * without one (the generation graph) it must be finite. An operator the
+ * adapter runs wrong, or float16 overflow, fails now and the caller falls
+ * back to the next graph. Returns its time in ms.
+ */
+async function warmUp(session: ort.InferenceSession, shape: ModelShape, probe: EncoderManifestEntry['probe'], fallbackIds: number[]): Promise<number> {
+  const t0 = performance.now();
+  const kind = graphKind(session.inputNames);
+  const { feeds } = graphFeeds(ort.Tensor, [probe?.input_ids ?? fallbackIds], shape, kind);
+  const out = await session.run(feeds, [HIDDEN_OUTPUT[kind]]);
+  const data = (await out[HIDDEN_OUTPUT[kind]].getData(true)) as Float32Array;
+  if (!data.every(Number.isFinite)) throw new L2DError('gpu-error', 'the warm-up forward pass gave a non-finite hidden state');
+  if (probe) {
+    const last = data.subarray(data.length - shape.hiddenSize);
+    const similarity = cosine(last, probe.hidden);
+    if (!(similarity >= PROBE_MIN_COSINE)) {
+      throw new L2DError('gpu-error', `its hidden state on the export's probe differs from the reference (cosine ${similarity.toFixed(4)} < ${PROBE_MIN_COSINE}): an operator computes wrong on this adapter`);
+    }
+  }
+  return performance.now() - t0;
 }
 
 export class BrowserEncoder {
@@ -102,21 +157,14 @@ export class BrowserEncoder {
     private readonly tokenizer: Tokenizer,
     private readonly template: PromptTemplate,
     private readonly shape: ModelShape,
+    private readonly kind: GraphKind,
     readonly hiddenSize: number,
     readonly maxPromptTokens: number,
     private readonly eosTokenId: number,
     /** How the session was made, to make the generation graph's the same way (createGenerator). */
     private readonly source: { base: string; fetch: (url: string) => Promise<Response>; executionProvider: ort.InferenceSession.ExecutionProviderConfig },
-    /** The execution provider and dtype actually in use. */
-    readonly backend: {
-      device: 'webgpu' | 'wasm';
-      dtype: EncoderDtype;
-      file: string;
-      graph: 'encoder' | 'full';
-      /** The generation graph whose memories this encoder reads (the file itself for graph 'full'). */
-      memoryFile: string;
-      fallbackReason?: string;
-    },
+    /** The execution provider, dtype and graph actually in use. */
+    readonly backend: EncoderBackend,
     /** SHA-256 of the ONNX file: a memory shard must have been built with the same file. */
     readonly sha256: string,
     /** The GPUDevice h_t lives on when encodeOnGpu can be used (WebGPU on the device given as gpuDevice). */
@@ -133,71 +181,81 @@ export class BrowserEncoder {
     if (options.wasmPaths) ort.env.wasm.wasmPaths = options.wasmPaths;
     ort.env.wasm.numThreads = typeof crossOriginIsolated !== 'undefined' && crossOriginIsolated ? Math.min(4, navigator.hardwareConcurrency) : 1;
     ort.env.logLevel = 'error';
+    const shape = modelShape(config);
+    const maxPromptTokens = Math.min(Number(tokenizerConfig.model_max_length ?? Infinity), Number(config.max_position_embeddings ?? Infinity));
 
     const want = options.device ?? 'auto';
     const gpu = typeof navigator !== 'undefined' && 'gpu' in navigator ? await navigator.gpu.requestAdapter() : null;
-    let fallbackReason: string | undefined;
+    const reasons: string[] = [];
     if (want === 'webgpu' && !gpu) throw new L2DError('webgpu-unavailable', 'WebGPU is unavailable: no adapter. Use device "wasm" or "auto".');
-    if (want === 'auto' && !gpu) fallbackReason = 'no WebGPU adapter';
+    if (want === 'auto' && !gpu) reasons.push('no WebGPU adapter');
     // A software adapter (SwiftShader) runs this encoder ~25x slower than wasm (bench/README.md): 'auto' skips it.
     const software = isSoftwareAdapter(gpu);
-    if (want === 'auto' && software) fallbackReason = 'the WebGPU adapter is a software fallback; wasm is faster';
+    if (want === 'auto' && software) reasons.push('the WebGPU adapter is a software fallback; wasm is faster');
     const device: 'webgpu' | 'wasm' = want === 'wasm' || !gpu || (want === 'auto' && software) ? 'wasm' : 'webgpu';
     let dtype: EncoderDtype = options.dtype ?? 'q4';
     if (dtype === 'q4f16' && !(device === 'webgpu' && gpu?.features.has('shader-f16'))) {
       // float16 activations need shader-f16 (../shared/webgpu/README.md): use the float32-activation file.
-      fallbackReason = 'q4f16 needs WebGPU with shader-f16; using q4';
+      reasons.push('q4f16 needs WebGPU with shader-f16; using q4');
       dtype = 'q4';
     }
+
     const wantGraph = options.graph ?? 'auto';
-    const entry = wantGraph === 'full' ? undefined : await encoderGraph(base, dtype, fetchFn);
-    if (wantGraph === 'encoder' && !entry) throw new InvalidArgumentError(`${base}/onnx/encoder.json lists no ${dtype} encoder graph; export it (tools/export/export.py --encoder-only) or use graph 'full'.`);
-    const graph: 'encoder' | 'full' = entry ? 'encoder' : 'full';
-    const file = entry ? `onnx/${ENCODER_FILES[dtype]}` : FILES[dtype];
-    const response = await fetchFn(`${base}/${file}`).catch((error: Error) => {
-      throw new NetworkUnavailableError(`${base}/${file} could not be fetched (${error.message}) and no cached copy is stored on this device.`);
-    });
-    if (!response.ok) throw new L2DError('invalid-argument', `${base}/${file}: HTTP ${response.status}; the model folder has no ${dtype} file.`);
-    const bytes = new Uint8Array(await response.arrayBuffer());
-    const fileSha256 = await sha256Hex(bytes);
-    if (entry && fileSha256 !== entry.sha256) throw new InvalidArgumentError(`${base}/${file} is not the file onnx/encoder.json describes (SHA-256 ${fileSha256.slice(0, 12)}…, expected ${entry.sha256.slice(0, 12)}…): export the encoder again.`);
-    // A memory is bound to the generation graph it was built with; the encoder graph reads the same memories.
-    const sha256 = entry ? entry.memoriesOfSha256 : fileSha256;
-    let session: ort.InferenceSession;
-    let used = device;
-    let outputDevice: GPUDevice | undefined;
-    // onnxruntime-web 1.30's WebGPU EP takes the device per session: h_t then lives on the decoder's device.
-    const shared = device === 'webgpu' && options.gpuDevice !== undefined;
-    let executionProvider: ort.InferenceSession.ExecutionProviderConfig = shared ? ({ name: 'webgpu', device: options.gpuDevice } as ort.InferenceSession.ExecutionProviderConfig) : device;
-    try {
-      session = await ort.InferenceSession.create(bytes, {
-        executionProviders: [executionProvider],
-        logSeverityLevel: 3,
-        ...(shared ? { preferredOutputLocation: { [OUTPUTS[graph]]: 'gpu-buffer' } } : {}),
-      });
-      if (shared) outputDevice = options.gpuDevice;
-    } catch (error) {
-      if (device !== 'webgpu' || want === 'webgpu') throw new L2DError('invalid-argument', `Could not load ${base}/${file}: ${(error as Error).message}`);
-      fallbackReason = `WebGPU session failed (${(error as Error).message}); using wasm`;
-      used = 'wasm';
-      executionProvider = 'wasm';
-      try {
-        session = await ort.InferenceSession.create(bytes, { executionProviders: ['wasm'], logSeverityLevel: 3 });
-      } catch (wasmError) {
-        throw new L2DError('invalid-argument', `Could not load ${base}/${file}: ${fallbackReason}, and wasm failed too (${(wasmError as Error).message}).`);
+    const generationFile = FILES[dtype];
+    const manifest = wantGraph === 'full' ? { graphs: {} } : await encoderManifest(base, fetchFn);
+    /** The graphs to try on a provider, best first; the generation graph last, unless another was asked for by name. */
+    const candidatesOn = (provider: 'webgpu' | 'wasm'): GraphCandidate[] => {
+      const listed = wantGraph === 'full' ? [] : pickEncoderGraph(manifest, generationFile.replace(/^onnx\//, ''), wantGraph, provider);
+      const candidates: GraphCandidate[] = listed.map((entry) => ({ file: `onnx/${entry.file}`, graph: entry.fused ? 'fused' : 'encoder', entry }));
+      return wantGraph === 'auto' || wantGraph === 'full' ? [...candidates, { file: generationFile, graph: 'full' }] : candidates;
+    };
+    if ((wantGraph === 'fused' || wantGraph === 'encoder') && candidatesOn(device).length === 0) {
+      throw new InvalidArgumentError(`${base}/onnx/encoder.json lists no ${wantGraph === 'encoder' ? 'traced' : 'fused'} ${dtype} encoder graph; export it (tools/export/export.py --encoder-only) or use graph 'auto' or 'full'.`);
+    }
+    // WebGPU first (every graph), then wasm where 'auto' allows it: the GPU is the point, the graph second.
+    const providers: ('webgpu' | 'wasm')[] = device === 'webgpu' && want === 'auto' ? ['webgpu', 'wasm'] : [device];
+    const bytesOf = new Map<string, Promise<{ bytes: Uint8Array; sha256: string }>>();
+    const warmupIds = fitPrompt(['A title'], (t) => tokenIds(tokenizer, t), maxPromptTokens, template).ids;
+
+    for (const provider of providers) {
+      // onnxruntime-web 1.30's WebGPU EP takes the device per session: h_t then lives on the decoder's device.
+      const shared = provider === 'webgpu' && options.gpuDevice !== undefined;
+      const executionProvider: ort.InferenceSession.ExecutionProviderConfig = shared ? ({ name: 'webgpu', device: options.gpuDevice } as ort.InferenceSession.ExecutionProviderConfig) : provider;
+      for (const candidate of candidatesOn(provider)) {
+        if (!bytesOf.has(candidate.file)) bytesOf.set(candidate.file, fetchGraph(base, candidate, dtype, fetchFn));
+        const { bytes, sha256: fileSha256 } = await bytesOf.get(candidate.file)!;
+        const output = candidate.graph === 'full' ? 'last_hidden_state' : 'last_token_hidden_state';
+        let session: ort.InferenceSession | undefined;
+        try {
+          session = await ort.InferenceSession.create(bytes, {
+            executionProviders: [executionProvider],
+            logSeverityLevel: 3,
+            ...(shared ? { preferredOutputLocation: { [output]: 'gpu-buffer' } } : {}),
+          });
+          const warmupMs = await warmUp(session, shape, candidate.entry?.probe, warmupIds);
+          // A memory is bound to the generation graph it was built with; the encoder graphs read the same memories.
+          const sha256 = candidate.entry ? candidate.entry.memoriesOfSha256 : fileSha256;
+          const id = base.split('/').filter(Boolean).pop() ?? base;
+          const source = { base, fetch: fetchFn, executionProvider };
+          const backend: EncoderBackend = {
+            device: provider,
+            dtype,
+            file: candidate.file,
+            graph: candidate.graph,
+            memoryFile: candidate.entry ? `onnx/${candidate.entry.memoriesOf}` : candidate.file,
+            warmupMs,
+            ...(reasons.length > 0 ? { fallbackReason: reasons.join('; ') } : {}),
+          };
+          return new BrowserEncoder(id, session, tokenizer, template, shape, graphKind(session.inputNames), Number(config.hidden_size), maxPromptTokens, Number(config.eos_token_id), source, backend, sha256, shared ? options.gpuDevice : undefined);
+        } catch (error) {
+          await session?.release().catch(() => undefined);
+          if (error instanceof L2DError && error.code !== 'gpu-error') throw error;
+          const message = (error as Error).message.split('\n')[0];
+          reasons.push(`${candidate.file} failed on ${provider} (${message})`);
+        }
       }
     }
-    const maxPromptTokens = Math.min(Number(tokenizerConfig.model_max_length ?? Infinity), Number(config.max_position_embeddings ?? Infinity));
-    const id = base.split('/').filter(Boolean).pop() ?? base;
-    const source = { base, fetch: fetchFn, executionProvider };
-    return new BrowserEncoder(id, session, tokenizer, template, modelShape(config), Number(config.hidden_size), maxPromptTokens, Number(config.eos_token_id), source, {
-      device: used,
-      dtype,
-      file,
-      graph,
-      memoryFile: entry ? `onnx/${entry.memoriesOf}` : file,
-      ...(fallbackReason ? { fallbackReason } : {}),
-    }, sha256, outputDevice);
+    throw new L2DError('invalid-argument', `Could not load an encoder from ${base}: ${reasons.join('; ')}.`);
   }
 
   tokenize(text: string): number[] {
@@ -209,18 +267,17 @@ export class BrowserEncoder {
     const { tensor, width, dropped, tokenizeMs, t1 } = await this.forward(histories);
     // getData(true) also frees the GPU buffer when the output was kept on the GPU.
     const data = (await tensor.getData(true)) as Float32Array;
-    // The encoder graph already gives one row per history.
-    const hidden = lastTokenRows(data, histories.length, this.backend.graph === 'encoder' ? 1 : width, this.hiddenSize);
+    const hidden = lastTokenRows(data, histories.length, width, this.hiddenSize);
     return { hidden, dropped, tokenizeMs, forwardMs: performance.now() - t1 };
   }
 
-  /** Tokenize (fitting each prompt to the context) and run the graph: last_hidden_state of the left-padded batch. */
+  /** Tokenize (fitting each prompt to the context) and run the graph: its hidden-state output and that output's row width. */
   private async forward(histories: string[][]): Promise<{ tensor: ort.Tensor; width: number; dropped: number[]; tokenizeMs: number; t1: number }> {
     const t0 = performance.now();
     const fitted = histories.map((titles) => fitPrompt(titles, (t) => this.tokenize(t), this.maxPromptTokens, this.template));
     const t1 = performance.now();
-    const output = OUTPUTS[this.backend.graph];
-    const { feeds, width } = onnxFeeds(ort.Tensor, fitted.map((x) => x.ids), this.shape, this.backend.graph === 'full');
+    const output = HIDDEN_OUTPUT[this.kind];
+    const { feeds, width } = graphFeeds(ort.Tensor, fitted.map((x) => x.ids), this.shape, this.kind);
     const out = await this.session.run(feeds, [output]);
     return { tensor: out[output], width, dropped: fitted.map((x) => x.dropped), tokenizeMs: t1 - t0, t1 };
   }
@@ -233,12 +290,12 @@ export class BrowserEncoder {
   async encodeOnGpu(titles: string[]): Promise<GpuEncodeResult> {
     if (!this.outputDevice) throw new L2DError('invalid-argument', 'encodeOnGpu needs the WebGPU encoder on a shared device (BrowserEncoderOptions.gpuDevice).');
     const { tensor, width, dropped, tokenizeMs, t1 } = await this.forward([titles]);
-    // One row, no padding: the last token is row width - 1.
+    // One row: the last token is row width - 1 (width is 1 for the encoder graphs).
     if (tensor.location !== 'gpu-buffer') {
       tensor.dispose();
-      throw new L2DError('gpu-error', `onnxruntime-web returned ${OUTPUTS[this.backend.graph]} in "${tensor.location}", not in a GPU buffer.`);
+      throw new L2DError('gpu-error', `onnxruntime-web returned ${HIDDEN_OUTPUT[this.kind]} in "${tensor.location}", not in a GPU buffer.`);
     }
-    const row = this.backend.graph === 'encoder' ? 0 : width - 1;
+    const row = width - 1;
     const query = { buffer: tensor.gpuBuffer as GPUBuffer, byteOffset: row * this.hiddenSize * 4 };
     return { query, dropped: dropped[0], tokenizeMs, forwardMs: performance.now() - t1, release: () => tensor.dispose() };
   }

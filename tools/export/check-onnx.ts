@@ -1,9 +1,12 @@
 /**
- * The export's numeric check: for every onnx/model*.onnx of a model folder,
+ * The export's numeric check: for every onnx/model*.onnx and onnx/encoder*.onnx
+ * (traced and fused L2D encoder graphs) of a model folder,
  * onnxruntime-node's last-token hidden states vs the torch fixture
  * (fixtures/hidden-states.json), and the tokenizer of @huggingface/transformers
- * vs the Python tokenizer's ids. Prints a table; exits non-zero when fp32
- * falls below cosine 0.99999 or any tokenization differs.
+ * vs the Python tokenizer's ids, and each encoder graph against the probe
+ * onnx/encoder.json gives it (the one load() checks its warm-up on). Prints a
+ * table; exits non-zero when fp32 falls below cosine 0.99999, another file or
+ * a probe below 0.999, or any tokenization differs.
  *
  *   npx tsx tools/export/check-onnx.ts models/movielens-demo [fixture file name, default hidden-states.json]
  */
@@ -15,6 +18,7 @@ import { AutoTokenizer, env } from '@huggingface/transformers';
 import { cosine, modelShape } from '../../src/core/encoder-feeds.ts';
 import { lastHiddenStates, loadTokenizer } from '../lib/onnx-encoder.ts';
 import { tokenIds } from '../../src/encoder/tokenizer.ts';
+import { PROBE_MIN_COSINE, type EncoderManifest } from '../../src/core/encoder-manifest.ts';
 
 export interface HiddenStateFixture {
   source: string;
@@ -33,12 +37,14 @@ export interface DtypeCheck {
   /** Against torch fp32: what quantization costs. */
   minCosineVsFp32: number;
   msPerPrompt: number;
+  /** Against its probe in onnx/encoder.json, for the encoder graphs listed there. */
+  probeCosine?: number;
 }
 
 /** onnx/model.onnx -> fp32, onnx/model_q4.onnx -> q4 (the names @huggingface/transformers uses). */
 export function dtypeOf(file: string): string {
-  // encoder_<dtype>.onnx (the L2D encoder graph) shares its generation graph's dtype and reference.
-  return file === 'model.onnx' || file === 'encoder.onnx' ? 'fp32' : file.replace(/^(model|encoder)_/, '').replace(/\.onnx$/, '');
+  // encoder_<dtype>.onnx and encoder_<dtype>_fused.onnx (the L2D encoder graphs) share their generation graph's dtype and reference.
+  return file === 'model.onnx' || file === 'encoder.onnx' ? 'fp32' : file.replace(/^(model|encoder)_/, '').replace(/(_fused)?\.onnx$/, '');
 }
 
 /** The torch reference for a dtype: q4f16 has q4's weights (only its activations are float16), so q4's reference serves both. */
@@ -65,13 +71,17 @@ export async function checkModel(folder: string, fixtureName?: string): Promise<
     (row, i) => JSON.stringify(row) === JSON.stringify(fixture.cases[i].input_ids) && JSON.stringify(row) === JSON.stringify(autoIds[i]),
   );
   const checks: DtypeCheck[] = [];
-  for (const file of readdirSync(join(folder, 'onnx')).filter((f) => /^model.*\.onnx$/.test(f)).sort()) {
+  const manifestPath = join(folder, 'onnx', 'encoder.json');
+  const manifest: EncoderManifest = existsSync(manifestPath) ? JSON.parse(readFileSync(manifestPath, 'utf8')) : { graphs: {} };
+  for (const file of readdirSync(join(folder, 'onnx')).filter((f) => /^(model|encoder).*\.onnx$/.test(f)).sort()) {
     const path = join(folder, 'onnx', file);
     const session = await ort.InferenceSession.create(path);
     const t0 = performance.now();
     const hidden = [];
     for (const c of fixture.cases) hidden.push((await lastHiddenStates(session, [c.input_ids], shape))[0]);
     const ms = (performance.now() - t0) / fixture.cases.length;
+    const probe = manifest.graphs[file]?.probe;
+    const probeCosine = probe ? cosine((await lastHiddenStates(session, [probe.input_ids], shape))[0], probe.hidden) : undefined;
     const dtype = dtypeOf(file);
     const reference = fixture.cases.map((c) => referenceHidden(c, dtype));
     if (reference.some((r) => !r)) throw new Error(`${folder}/fixtures/hidden-states.json has no ${dtype} reference for ${file}; export again.`);
@@ -85,6 +95,7 @@ export async function checkModel(folder: string, fixtureName?: string): Promise<
       meanCosine: cos.reduce((s, x) => s + x, 0) / cos.length,
       minCosineVsFp32: Math.min(...vsFp32),
       msPerPrompt: ms,
+      ...(probeCosine !== undefined ? { probeCosine } : {}),
     });
     await session.release();
   }
@@ -99,11 +110,11 @@ if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.ur
   }
   const { tokenizerMatches, checks } = await checkModel(folder, process.argv[3]);
   console.log(`${readFixture(folder, process.argv[3]).cases.length} prompts; tokenizer (@huggingface/tokenizers, @huggingface/transformers and Python): ${tokenizerMatches ? 'identical ids' : 'MISMATCH'}`);
-  console.log('| file | MB (with external data) | min cosine vs torch (same weights) | mean | min cosine vs torch fp32 | ms / prompt (onnxruntime-node, CPU) |\n|---|---|---|---|---|---|');
+  console.log('| file | MB (with external data) | min cosine vs torch (same weights) | mean | min cosine vs torch fp32 | probe cosine | ms / prompt (onnxruntime-node, CPU) |\n|---|---|---|---|---|---|---|');
   for (const c of checks) {
-    console.log(`| ${c.file} | ${(c.bytes / 2 ** 20).toFixed(2)} | ${c.minCosine.toFixed(6)} | ${c.meanCosine.toFixed(6)} | ${c.minCosineVsFp32.toFixed(6)} | ${c.msPerPrompt.toFixed(1)} |`);
+    console.log(`| ${c.file} | ${(c.bytes / 2 ** 20).toFixed(2)} | ${c.minCosine.toFixed(6)} | ${c.meanCosine.toFixed(6)} | ${c.minCosineVsFp32.toFixed(6)} | ${c.probeCosine?.toFixed(6) ?? '-'} | ${c.msPerPrompt.toFixed(1)} |`);
   }
-  const failed = checks.filter((c) => c.minCosine < (c.dtype === 'fp32' ? 0.99999 : 0.999));
+  const failed = checks.filter((c) => c.minCosine < (c.dtype === 'fp32' ? 0.99999 : 0.999) || (c.probeCosine ?? 1) < PROBE_MIN_COSINE);
   if (!tokenizerMatches || failed.length > 0 || !checks.some((c) => c.dtype === 'fp32' || c.dtype === 'q4')) {
     console.error(`check failed: ${tokenizerMatches ? '' : 'tokenizer mismatch; '}${failed.map((c) => `${c.file} cosine ${c.minCosine}`).join(', ')}`);
     process.exit(1);

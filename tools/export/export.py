@@ -40,6 +40,7 @@ from model import Config, LlamaForCausalLM  # noqa: E402
 from prompt import load_template, render_prompt  # noqa: E402
 from safetensors_io import read_safetensors  # noqa: E402
 from quantize import dequantize, quantize_matmuls_4bit, quantize_weight  # noqa: E402
+from fused_encoder import build_fused_encoder, save_graph  # noqa: E402
 
 def fail(message):
     raise SystemExit(f"export: {message}")
@@ -186,27 +187,83 @@ def export_q4f16(fp32_path, dst):
         remove_onnx(tmp)
 
 
-def export_encoder_graphs(folder, model, dtypes, timings):
-    """The encoder graph beside each generation graph; encoder.json binds each to the file a memory is built with."""
+def max_prompt_tokens(folder, config):
+    """The longest prompt the runtime sends: the smaller of the context and the tokenizer's model_max_length."""
+    path = os.path.join(folder, "tokenizer_config.json")
+    limit = json.load(open(path)).get("model_max_length") if os.path.exists(path) else None
+    return min(config.max_position_embeddings, int(limit)) if isinstance(limit, (int, float)) else config.max_position_embeddings
+
+
+def export_encoder_graphs(folder, config, model, dtypes, timings, kinds=("traced", "fused")):
+    """The encoder graphs beside each generation graph: traced (encoder_<dtype>.onnx) and, for the 4-bit
+    dtypes, fused (encoder_<dtype>_fused.onnx, tools/export/fused_encoder.py); encoder.json binds each to
+    the generation graph a memory is built with."""
     t0 = time.time()
     onnx_dir = os.path.join(folder, "onnx")
-    encoder_fp32 = os.path.join(onnx_dir, "encoder.onnx")
-    export_encoder(model, encoder_fp32)
-    pairs = {"encoder.onnx": "model.onnx"}
-    if "q4" in dtypes:
-        quantize_matmuls_4bit(encoder_fp32, os.path.join(onnx_dir, "encoder_q4.onnx"), block_size=32)
-        pairs["encoder_q4.onnx"] = "model_q4.onnx"
-    if "q4f16" in dtypes:
-        export_q4f16(encoder_fp32, os.path.join(onnx_dir, "encoder_q4f16.onnx"))
-        pairs["encoder_q4f16.onnx"] = "model_q4f16.onnx"
-    write_encoder_manifest(onnx_dir, pairs)
-    # onnxruntime's graph optimizer (fused RMSNorm/SiLU, folded constants), run from Node since these
-    # machines have onnxruntime-node but not onnxruntime's Python package (tools/export/optimize-encoder.ts).
+    os.makedirs(onnx_dir, exist_ok=True)
+    pairs = {}
+    if "traced" in kinds:
+        encoder_fp32 = os.path.join(onnx_dir, "encoder.onnx")
+        export_encoder(model, encoder_fp32)
+        pairs["encoder.onnx"] = "model.onnx"
+        if "q4" in dtypes:
+            quantize_matmuls_4bit(encoder_fp32, os.path.join(onnx_dir, "encoder_q4.onnx"), block_size=32)
+            pairs["encoder_q4.onnx"] = "model_q4.onnx"
+        if "q4f16" in dtypes:
+            try:
+                export_q4f16(encoder_fp32, os.path.join(onnx_dir, "encoder_q4f16.onnx"))
+                pairs["encoder_q4f16.onnx"] = "model_q4f16.onnx"
+            except SystemExit as skipped:  # no float16 converter here: the fused q4f16 graph needs none
+                print(f"{skipped}; the traced encoder_q4f16.onnx is left out", flush=True)
+    fused = {}
+    if "fused" in kinds:
+        weights = {k: v.detach().float().numpy() for k, v in model.state_dict().items()}
+        for dtype in ("q4", "q4f16"):
+            if dtype in dtypes:
+                name = f"encoder_{dtype}_fused.onnx"
+                graph = build_fused_encoder(config, weights, model.inv_freq.numpy(), dtype, max_prompt_tokens(folder, config))
+                remove_onnx(os.path.join(onnx_dir, name))
+                save_graph(graph, os.path.join(onnx_dir, name))
+                pairs[name] = f"model_{dtype}.onnx"
+                fused[name] = {"by": "tools/export/fused_encoder.py", "ops": fused_op_counts(graph)}
+    write_encoder_manifest(onnx_dir, pairs, fused, encoder_probes(config, model, dtypes))
+    # onnxruntime's graph optimizer (fused RMSNorm/SiLU, folded constants) over the traced graphs, run from
+    # Node since these machines have onnxruntime-node but not onnxruntime's Python package
+    # (tools/export/optimize-encoder.ts; it leaves the fused graphs alone).
     try:
         subprocess.run(["npx", "tsx", os.path.join(ROOT, "tools", "export", "optimize-encoder.ts"), folder], check=True, cwd=ROOT)
     except FileNotFoundError:
         print(f"export: no Node.js here; run `npm run optimize-encoder -- {folder}` on a machine with it", flush=True)
     timings["encoder_seconds"] = round(time.time() - t0, 1)
+
+
+PROBE_TOKENS = 96
+
+
+def encoder_probes(config, model, dtypes):
+    """One probe per dtype: token ids and torch's last-token hidden state (q4: the weights MatMulNBits computes
+    with). The browser runs it as the warm-up at load and falls back to the next graph when the hidden state
+    differs: a kernel that computes wrong on some adapter is caught before it ranks anything. 96 tokens, so
+    attention runs its long-sequence path (on SwiftShader onnxruntime-web 1.30's GroupQueryAttention goes
+    wrong from 32 tokens on)."""
+    length = min(PROBE_TOKENS, config.max_position_embeddings)
+    ids = [2 + (i * 7919) % (config.vocab_size - 2) for i in range(length)]
+    probes = {}
+    with torch.no_grad():
+        if "fp32" in dtypes:
+            probes["fp32"] = {"input_ids": ids, "hidden": last_hidden(model, ids)}
+        if "q4" in dtypes or "q4f16" in dtypes:
+            probes["q4"] = probes["q4f16"] = {"input_ids": ids, "hidden": last_hidden(fake_quantized(model, 32), ids)}
+    return probes
+
+
+def fused_op_counts(graph):
+    """Node count per domain:op_type, most frequent first (encoder.json's record of what runs)."""
+    counts = {}
+    for node in graph.graph.node:
+        key = f"{node.domain or 'ai.onnx'}:{node.op_type}"
+        counts[key] = counts.get(key, 0) + 1
+    return dict(sorted(counts.items(), key=lambda kv: -kv[1]))
 
 
 def sha256_file(path):
@@ -217,13 +274,22 @@ def sha256_file(path):
     return digest.hexdigest()
 
 
-def write_encoder_manifest(onnx_dir, pairs):
-    """onnx/encoder.json: each encoder graph's SHA-256 and the generation graph (and its SHA-256) whose memories it reads."""
-    entries = {}
+def write_encoder_manifest(onnx_dir, pairs, fused, probes):
+    """onnx/encoder.json: each encoder graph's SHA-256, the generation graph (and its SHA-256) whose memories it
+    reads, the probe its warm-up is checked on, and for fused graphs their op counts (src/core/encoder-manifest.ts)."""
+    path = os.path.join(onnx_dir, "encoder.json")
+    # Graphs of another kind exported earlier (--encoder-kinds) stay listed while their files are there.
+    kept = json.load(open(path)).get("graphs", {}) if os.path.exists(path) else {}
+    entries = {name: entry for name, entry in kept.items() if name not in pairs and os.path.exists(os.path.join(onnx_dir, name))}
     for encoder, full in pairs.items():
         if os.path.exists(os.path.join(onnx_dir, full)):
             entries[encoder] = {"sha256": sha256_file(os.path.join(onnx_dir, encoder)), "memoriesOf": full, "memoriesOfSha256": sha256_file(os.path.join(onnx_dir, full))}
-    with open(os.path.join(onnx_dir, "encoder.json"), "w") as f:
+            dtype = "fp32" if full == "model.onnx" else full[len("model_"):-len(".onnx")]
+            if dtype in probes:
+                entries[encoder]["probe"] = probes[dtype]
+            if encoder in fused:
+                entries[encoder]["fused"] = fused[encoder]
+    with open(path, "w") as f:
         json.dump({"note": "L2D encoder graphs (no LM head, last token only); a memory built with memoriesOf is read with the encoder", "graphs": entries}, f, indent=2)
 
 
@@ -301,8 +367,12 @@ def main():
     ap.add_argument("--skip-check", action="store_true", help="do not run tools/export/check-onnx.ts afterwards")
     ap.add_argument("--no-encoder", dest="encoder", action="store_false", help="skip the encoder graphs (onnx/encoder_<dtype>.onnx)")
     ap.add_argument("--encoder-only", action="store_true", help="export only the encoder graphs, next to existing generation graphs")
+    ap.add_argument("--encoder-kinds", default="traced,fused", help="which encoder graphs: traced (torch.onnx), fused (tools/export/fused_encoder.py), or both")
     args = ap.parse_args()
     dtypes = args.dtypes.split(",")
+    for kind in args.encoder_kinds.split(","):
+        if kind not in ("traced", "fused"):
+            fail(f"unknown encoder kind {kind!r}: traced and fused are supported")
     for d in dtypes:
         if d not in ("fp32", "q4", "q4f16"):
             fail(f"unknown dtype {d!r}: fp32, q4 and q4f16 are supported")
@@ -313,7 +383,7 @@ def main():
 
     timings = {}
     if args.encoder_only:
-        export_encoder_graphs(args.model, model, dtypes, timings)
+        export_encoder_graphs(args.model, config, model, dtypes, timings, args.encoder_kinds.split(","))
         print(json.dumps(timings))
         return
     t0 = time.time()
@@ -329,7 +399,7 @@ def main():
         export_q4f16(fp32_path, os.path.join(args.model, "onnx", "model_q4f16.onnx"))
         timings["q4f16_seconds"] = round(time.time() - t0, 1)
     if args.encoder:
-        export_encoder_graphs(args.model, model, dtypes, timings)
+        export_encoder_graphs(args.model, config, model, dtypes, timings, args.encoder_kinds.split(","))
 
     # Fixture: prompts, their ids (from @huggingface/transformers, the runtime's tokenizer, so any
     # Hugging Face tokenizer.json works) and torch's final-norm hidden state of the last prompt token.

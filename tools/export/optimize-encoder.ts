@@ -7,7 +7,8 @@
  * WebGPU execution provider does not implement (it would run on the CPU).
  * Each optimized graph must give the original's hidden states (cosine >=
  * 0.9999 in onnxruntime-node) before it replaces the file; encoder.json then
- * records its new SHA-256 and the node counts before and after.
+ * records its new SHA-256 and the node counts before and after. The fused
+ * graphs (tools/export/fused_encoder.py) are left as they are.
  *
  *   npm run optimize-encoder -- models/movielens-demo
  */
@@ -19,16 +20,10 @@ import * as ort from 'onnxruntime-node';
 import { cosine, modelShape, onnxFeeds } from '../../src/core/encoder-feeds.ts';
 import { DataFormatError, L2DError } from '../../src/core/errors.ts';
 import { graphOps, kernelCount } from '../lib/onnx-proto.ts';
+import type { EncoderManifest, EncoderManifestEntry } from '../../src/core/encoder-manifest.ts';
 
 /** Fusions whose output op the WebGPU execution provider lacks (com.microsoft FusedMatMul). */
 export const DISABLED_FUSIONS = ['MatMulScaleFusion', 'MatmulTransposeFusion'];
-
-interface EncoderEntry {
-  sha256: string;
-  memoriesOf: string;
-  memoriesOfSha256: string;
-  optimized?: { by: string; disabled: string[]; kernels: { before: number; after: number }; ops: Record<string, number> };
-}
 
 const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
 
@@ -50,10 +45,10 @@ async function hiddenStates(file: string, rows: number[][], config: Record<strin
   }
 }
 
-export async function optimizeEncoders(folder: string, options: { quiet?: boolean } = {}): Promise<Record<string, EncoderEntry>> {
+export async function optimizeEncoders(folder: string, options: { quiet?: boolean } = {}): Promise<Record<string, EncoderManifestEntry>> {
   const manifestPath = join(folder, 'onnx', 'encoder.json');
   if (!existsSync(manifestPath)) throw new DataFormatError(`${manifestPath} not found: export the encoder first (npm run export-model -- ${folder} --encoder-only).`);
-  const manifest = JSON.parse(readFileSync(manifestPath, 'utf8')) as { graphs: Record<string, EncoderEntry> };
+  const manifest = JSON.parse(readFileSync(manifestPath, 'utf8')) as EncoderManifest;
   const config = JSON.parse(readFileSync(join(folder, 'config.json'), 'utf8')) as Record<string, unknown>;
   const vocab = Number(config.vocab_size);
   // Token rows of different lengths (so padding is exercised), ids spread over the vocabulary.
@@ -67,6 +62,10 @@ export async function optimizeEncoders(folder: string, options: { quiet?: boolea
     }
     const bytes = readFileSync(file);
     if (sha256(bytes) !== entry.sha256) throw new DataFormatError(`${file} is not the file encoder.json describes; export the encoder again.`);
+    if (entry.fused) {
+      log(`${name}: written fused by ${entry.fused.by}; nothing to optimize`);
+      continue;
+    }
     if (entry.optimized) {
       log(`${name}: already optimized (${entry.optimized.kernels.before} -> ${entry.optimized.kernels.after} kernels)`);
       continue;

@@ -7,7 +7,8 @@ import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import * as ort from 'onnxruntime-node';
-import { lastTokenRows, modelShape, onnxFeeds, type ModelShape } from '../../src/core/encoder-feeds.ts';
+import { graphFeeds, graphKind, HIDDEN_OUTPUT, lastTokenRows, modelShape, type ModelShape } from '../../src/core/encoder-feeds.ts';
+import { pickEncoderGraph, type EncoderManifest } from '../../src/core/encoder-manifest.ts';
 import { DataFormatError } from '../../src/core/errors.ts';
 import { fitPrompt } from '../../src/core/fit-prompt.ts';
 import { parsePromptTemplate, type PromptTemplate } from '../../src/core/prompt.ts';
@@ -17,7 +18,10 @@ export const MODEL_FILES: Record<string, string> = { fp32: 'onnx/model.onnx', q4
 
 export interface NodeEncoder {
   id: string;
+  /** The generation graph whose memories this encoder reads. */
   file: string;
+  /** The graph that runs: `file`, or an encoder graph listed for it in onnx/encoder.json. */
+  graphFile: string;
   dtype: string;
   sha256: string;
   hiddenSize: number;
@@ -34,19 +38,14 @@ export async function loadTokenizer(folder: string): Promise<Tokenizer> {
   return createTokenizer(read('tokenizer.json'), read('tokenizer_config.json'));
 }
 
-/** Last real token's final-norm hidden state of each row (one forward pass, left padding). */
+/** Last real token's final-norm hidden state of each row, in one forward pass of any of a model folder's graphs. */
 export async function lastHiddenStates(session: ort.InferenceSession, rows: number[][], shape: ModelShape): Promise<Float32Array[]> {
-  const { feeds, width } = onnxFeeds(ort.Tensor, rows, shape);
-  const out = await session.run(feeds, ['last_hidden_state']);
-  return lastTokenRows(out.last_hidden_state.data as Float32Array, rows.length, width, out.last_hidden_state.dims[2]);
+  const kind = graphKind(session.inputNames);
+  const { feeds, width } = graphFeeds(ort.Tensor, rows, shape, kind);
+  const out = (await session.run(feeds, [HIDDEN_OUTPUT[kind]]))[HIDDEN_OUTPUT[kind]];
+  return lastTokenRows(out.data as Float32Array, rows.length, width, shape.hiddenSize);
 }
 
-/**
- * graph 'full' (default): the generation graph's last_hidden_state. 'auto':
- * the L2D encoder graph where onnx/encoder.json lists one for the dtype (same
- * hidden states, no LM head: the fast path the browser takes), reading the
- * generation graph's memories (sha256 and file are the generation graph's).
- */
 /** What a model folder's text files give (config, template, tokenizer), checked present; `file` is the ONNX file to be used. */
 export async function loadModelText(folder: string, file: string): Promise<{ config: Record<string, unknown>; shape: ModelShape; template: PromptTemplate; maxPromptTokens: number; tokenizer: Tokenizer }> {
   for (const needed of ['config.json', 'tokenizer.json', 'tokenizer_config.json', 'prompt-template.json', file]) {
@@ -59,24 +58,30 @@ export async function loadModelText(folder: string, file: string): Promise<{ con
   return { config, shape: modelShape(config), template, maxPromptTokens, tokenizer: await loadTokenizer(folder) };
 }
 
-export async function loadNodeEncoder(folder: string, dtype = 'q4', graph: 'auto' | 'full' = 'full'): Promise<NodeEncoder> {
+/**
+ * graph 'full' (default): the generation graph's last_hidden_state.
+ * 'encoder' / 'fused': the L2D encoder graph (traced, or fused:
+ * tools/export/fused_encoder.py) that onnx/encoder.json lists for the dtype;
+ * 'auto': the fused one, else the traced one, else the generation graph. The
+ * encoder graphs give the same hidden states without the LM head and read
+ * the generation graph's memories (sha256 and file are the generation graph's).
+ */
+export type NodeEncoderGraph = 'auto' | 'fused' | 'encoder' | 'full';
+
+export async function loadNodeEncoder(folder: string, dtype = 'q4', graph: NodeEncoderGraph = 'full'): Promise<NodeEncoder> {
   const file = MODEL_FILES[dtype];
   if (!file) throw new DataFormatError(`Unknown dtype "${dtype}": use ${Object.keys(MODEL_FILES).join(' or ')}.`);
   const { config, shape, template, maxPromptTokens, tokenizer } = await loadModelText(folder, file);
   const bytes = readFileSync(join(folder, file));
   const sha256 = createHash('sha256').update(bytes).digest('hex');
-  const encoderFile = graph === 'auto' ? encoderGraphFile(folder, file, sha256) : undefined;
+  const encoderFile = graph === 'full' ? undefined : encoderGraphFile(folder, file, sha256, graph);
   const session = await ort.InferenceSession.create(join(folder, encoderFile ?? file), { intraOpNumThreads: 0 });
   const tokenize = (text: string) => tokenIds(tokenizer, text);
-  const hiddenStates = async (rows: number[][]): Promise<Float32Array[]> => {
-    if (!encoderFile) return lastHiddenStates(session, rows, shape);
-    const { feeds } = onnxFeeds(ort.Tensor, rows, shape, false);
-    const out = await session.run(feeds, ['last_token_hidden_state']);
-    return lastTokenRows(out.last_token_hidden_state.data as Float32Array, rows.length, 1, out.last_token_hidden_state.dims[1]);
-  };
+  const hiddenStates = (rows: number[][]) => lastHiddenStates(session, rows, shape);
   return {
     id: basename(resolve(folder)),
     file,
+    graphFile: encoderFile ?? file,
     dtype,
     sha256,
     hiddenSize: Number(config.hidden_size),
@@ -92,16 +97,21 @@ export async function loadNodeEncoder(folder: string, dtype = 'q4', graph: 'auto
   };
 }
 
-/** The encoder graph listed for `file` in onnx/encoder.json, checked against its hash and the generation graph's; undefined when none. */
-function encoderGraphFile(folder: string, file: string, sha256: string): string | undefined {
+/**
+ * The encoder graph onnx/encoder.json lists for `file` (src/core/encoder-manifest.ts),
+ * checked against its hash and the generation graph's; undefined when none
+ * (an error when one was asked for by kind).
+ */
+function encoderGraphFile(folder: string, file: string, sha256: string, want: Exclude<NodeEncoderGraph, 'full'>): string | undefined {
   const manifestPath = join(folder, 'onnx/encoder.json');
-  if (!existsSync(manifestPath)) return undefined;
-  const graphs = (JSON.parse(readFileSync(manifestPath, 'utf8')) as { graphs?: Record<string, { sha256: string; memoriesOf: string; memoriesOfSha256: string }> }).graphs ?? {};
-  const entry = Object.entries(graphs).find(([, g]) => `onnx/${g.memoriesOf}` === file);
-  if (!entry) return undefined;
-  const [name, g] = entry;
-  if (g.memoriesOfSha256 !== sha256) throw new DataFormatError(`${manifestPath}: ${name} was exported from another ${file} (export the encoder again).`);
-  const actual = createHash('sha256').update(readFileSync(join(folder, 'onnx', name))).digest('hex');
-  if (actual !== g.sha256) throw new DataFormatError(`${folder}/onnx/${name} is not the file onnx/encoder.json describes (export the encoder again).`);
-  return `onnx/${name}`;
+  const manifest = existsSync(manifestPath) ? (JSON.parse(readFileSync(manifestPath, 'utf8')) as EncoderManifest) : { graphs: {} };
+  const [entry] = pickEncoderGraph(manifest, file.replace(/^onnx\//, ''), want, 'node-cpu');
+  if (!entry) {
+    if (want === 'auto') return undefined;
+    throw new DataFormatError(`${manifestPath} lists no ${want === 'encoder' ? 'traced' : 'fused'} encoder graph for ${file} (export it with tools/export/export.py --encoder-only).`);
+  }
+  if (entry.memoriesOfSha256 !== sha256) throw new DataFormatError(`${manifestPath}: ${entry.file} was exported from another ${file} (export the encoder again).`);
+  const actual = createHash('sha256').update(readFileSync(join(folder, 'onnx', entry.file))).digest('hex');
+  if (actual !== entry.sha256) throw new DataFormatError(`${folder}/onnx/${entry.file} is not the file onnx/encoder.json describes (export the encoder again).`);
+  return `onnx/${entry.file}`;
 }

@@ -49,15 +49,16 @@ describe('train -> export -> onnxruntime', () => {
     expect(readFileSync(join(model, 'prompt-template.json'), 'utf8')).toBe(readFileSync('src/core/prompt-template.json', 'utf8'));
   });
 
-  it('exports fp32 and q4 ONNX that onnxruntime-node runs like torch', async () => {
+  it('exports fp32 and q4 ONNX, and the traced and fused encoder graphs, that onnxruntime-node runs like torch', async () => {
     const r = python(['tools/export/export.py', model, '--data', data, '--fixtures', '4']);
     expect(r.status, r.out).toBe(0);
     expect(r.out).toMatch(/tokenizer \(@huggingface\/tokenizers, @huggingface\/transformers and Python\): identical ids/);
     const { tokenizerMatches, checks } = await checkModel(model);
     expect(tokenizerMatches).toBe(true);
-    expect(checks.map((c) => c.file)).toEqual(['model.onnx', 'model_q4.onnx']);
-    expect(checks[0].minCosine).toBeGreaterThanOrEqual(0.99999);
-    expect(checks[1].minCosine).toBeGreaterThanOrEqual(0.999);
+    expect(checks.map((c) => c.file)).toEqual(['encoder.onnx', 'encoder_q4.onnx', 'encoder_q4_fused.onnx', 'model.onnx', 'model_q4.onnx']);
+    for (const c of checks) expect(c.minCosine, c.file).toBeGreaterThanOrEqual(c.dtype === 'fp32' ? 0.99999 : 0.999);
+    // encoder.json's probes (fp32 is not exported by default, so encoder.onnx has none)
+    for (const file of ['encoder_q4.onnx', 'encoder_q4_fused.onnx']) expect(checks.find((c) => c.file === file)!.probeCosine, file).toBeGreaterThanOrEqual(0.999);
   });
 });
 
