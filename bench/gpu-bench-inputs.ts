@@ -7,11 +7,11 @@
  *
  *   npx tsx bench/gpu-bench-inputs.ts [OUT=.gpu-bench]
  */
-import { rmSync, writeFileSync } from 'node:fs';
+import { existsSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { build } from 'vite';
 import { loadPrepared } from '../tools/lib/prepared.ts';
-import type { GpuBenchInputs } from './gpu-bench.ts';
+import type { GpuBenchInputs, GraphRun } from './gpu-bench.ts';
 
 const out = process.argv[2] ?? '.gpu-bench';
 // --no-decode: skip the decode-engine stage (its synthetic memories take minutes to generate in the page).
@@ -19,11 +19,25 @@ const withDecode = !process.argv.includes('--no-decode');
 const data = loadPrepared('data/prepared/movielens-latest-small');
 const histories = data.split('valid').slice(0, 64).map((s) => ({ ids: s.history, titles: s.history.map((i) => data.items[i].title) }));
 const samples = data.split('train').slice(0, 1024).map((s) => ({ history: s.history, target: s.target }));
+// Issue 9's shapes: each encoder graph at batch 1 and 64 of 128 tokens on WebGPU (batch 1 on wasm), for the
+// committed models and the Llama-3.2-1B-shaped one bench/gpu-speed-model.sh builds on the GPU machine.
+const graphRuns: GraphRun[] = [];
+for (const model of ['models/movielens-demo', 'models/amazon-games']) {
+  for (const file of ['model_q4.onnx', 'encoder_q4.onnx', 'encoder_q4_fused.onnx', 'encoder_q4f16_fused.onnx']) {
+    if (!existsSync(join(model, 'onnx', file))) continue;
+    for (const batch of [1, 64]) graphRuns.push({ modelUrl: `/${model}`, file, ep: 'webgpu', batch, tokens: 128 });
+    if (!file.includes('f16')) graphRuns.push({ modelUrl: `/${model}`, file, ep: 'wasm', batch: 1, tokens: 128 });
+  }
+}
+for (const file of ['encoder_q4_fused.onnx', 'encoder_q4f16_fused.onnx']) {
+  for (const batch of [1, 64]) graphRuns.push({ modelUrl: '/models/dev/llama-1b-shaped', file, ep: 'webgpu', batch, tokens: 128 });
+}
 const inputs: GpuBenchInputs = {
   modelUrl: '/models/movielens-demo',
   memoryUrl: '/models/movielens-demo/memory/train-q4-f0.3',
   histories,
   samples,
+  graphRuns,
   decodeConfigs: withDecode ? [
     { rows: 100_000, dim: 256 },
     { rows: 1_000_000, dim: 256 },

@@ -4,12 +4,18 @@
  * (real histories and training samples, written by bench/gpu-bench-inputs.ts)
  * from `inputs.json` beside the page, runs every stage in one page load, and
  * POSTs the results as JSON to /result after each stage:
+ *   0. the encoder graphs' kernels (onnxruntime-web's profiler) and forward
+ *      time at batch 1 and 64 x 128 tokens, per model (issue 9's goals; PyTorch
+ *      eager on the same ids: bench/torch-encoder.py --synthetic);
  *   1. the encoder alone: WebGPU vs wasm, per query and in batches;
  *   2. recommend() through the worker, h_t kept on the GPU vs read back;
  *   3. recommend() vs generate() (greedy, beam 5) in one worker, interleaved;
  *   4. buildMemory() in the worker on WebGPU (memory building rate);
  *   5. the decode engine on synthetic memories of real-GPU sizes.
  */
+// First: it wraps the console before onnxruntime-web's wasm module binds it (bench/kernel-profile.ts).
+import { profileKernels } from './kernel-profile.ts';
+import { timeForward } from './forward-timing.ts';
 import * as Comlink from 'comlink';
 import { installErrorTransfer } from '../src/comlink-errors.ts';
 import type { WorkerApi, LoadOptions, RecommendRequest } from '../src/worker-protocol.ts';
@@ -26,7 +32,17 @@ export interface GpuBenchInputs {
   histories: { ids: number[]; titles: string[] }[];
   /** Training samples for buildMemory. */
   samples: { history: number[]; target: number }[];
+  /** Encoder graph forward passes to time (stage 'graphs'); a file missing on the server is recorded as an error. */
+  graphRuns?: GraphRun[];
   decodeConfigs: BenchConfig[];
+}
+
+export interface GraphRun {
+  modelUrl: string;
+  file: string;
+  ep: 'webgpu' | 'wasm';
+  batch: number;
+  tokens: number;
 }
 
 installErrorTransfer();
@@ -107,9 +123,33 @@ async function main() {
   await post();
   const titles = inputs.histories.map((h) => h.titles);
 
-  // The L2D encoder graph (no LM head, last token only) against the generation graph, side by side.
-  await stage('encoder', () => runEncoderBench(inputs.modelUrl, undefined, titles, 32, ['encoder', 'full']));
-  await stage('encoderBatch64', () => runEncoderBench(inputs.modelUrl, undefined, titles, 64, ['encoder', 'full']));
+  await stage('graphs', async () => {
+    const rows = [];
+    const profiled = new Set<string>();
+    const f16 = adapter?.features.has('shader-f16') ?? false;
+    for (const run of inputs.graphRuns ?? []) {
+      if (run.file.includes('f16') && run.ep === 'webgpu' && !f16) {
+        rows.push({ ...run, skipped: 'the adapter has no shader-f16' });
+        continue;
+      }
+      try {
+        const key = `${run.modelUrl}/${run.file} ${run.ep}`;
+        const profile = profiled.has(key) ? undefined : await profileKernels(run.modelUrl, run.file, run.ep, run.tokens, 1);
+        profiled.add(key);
+        rows.push({ ...run, ...(profile ? { profile } : {}), timing: await timeForward(run.modelUrl, run.file, run.ep, run.batch, run.tokens, 10) });
+      } catch (error) {
+        rows.push({ ...run, error: String(error) });
+      }
+      log(`graphs: ${run.modelUrl} ${run.file} ${run.ep} batch ${run.batch} done`);
+    }
+    return rows;
+  });
+
+  // The L2D encoder graphs (no LM head, last token only) against the generation graph, side by side,
+  // each twice in the order A B C C B A (the first configuration of a page pays its compilation).
+  const graphs = ['fused', 'encoder', 'full', 'full', 'encoder', 'fused'] as const;
+  await stage('encoder', () => runEncoderBench(inputs.modelUrl, undefined, titles, 32, [...graphs]));
+  await stage('encoderBatch64', () => runEncoderBench(inputs.modelUrl, undefined, titles, 64, [...graphs]));
 
   await stage('flow', async () => {
     const rows = [];
@@ -121,6 +161,8 @@ async function main() {
         const load: LoadOptions = { modelUrl: inputs.modelUrl, memoryUrl: inputs.memoryUrl, device: 'webgpu', decoder: 'webgpu', dtype: 'q4', keepHiddenOnGpu };
         rows.push({ ...strategy, keepHiddenOnGpu, ...(await timeFlow(inputs, load, strategy)) });
       }
+      // The traced encoder graph on WebGPU: what the fused graph (the 'auto' choice above) is held against.
+      rows.push({ ...strategy, keepHiddenOnGpu: true, graph: 'encoder', ...(await timeFlow(inputs, { modelUrl: inputs.modelUrl, memoryUrl: inputs.memoryUrl, device: 'webgpu', decoder: 'webgpu', dtype: 'q4', graph: 'encoder' }, strategy)) });
       rows.push({ ...strategy, encoder: 'wasm', ...(await timeFlow(inputs, { modelUrl: inputs.modelUrl, memoryUrl: inputs.memoryUrl, device: 'wasm', decoder: 'webgpu', dtype: 'q4' }, strategy)) });
     }
     return rows;

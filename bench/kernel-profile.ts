@@ -1,7 +1,7 @@
 /**
  * Which kernels one encoder forward pass runs, and on which execution
  * provider, from onnxruntime-web's own profiler: with `enableProfiling` and
- * verbose logging it prints each node's kernel event ({"cat" : "Node", ...,
+ * the session's log level at verbose it prints each node's kernel event ({"cat" : "Node", ...,
  * "args": {"op_name", "provider"}}) and the session's node placements to the
  * console, which this page function collects while the session lives.
  * Memcpy kernels (MemcpyToHost / MemcpyFromHost) are data moving between the
@@ -50,10 +50,9 @@ for (const method of ['log', 'info', 'warn', 'error', 'debug'] as const) {
 export async function profileKernels(modelUrl: string, file: string, ep: 'webgpu' | 'wasm', tokens: number, runs = 3): Promise<KernelProfile> {
   const config = (await (await fetch(`${modelUrl}/config.json`)).json()) as Record<string, unknown>;
   const shape = modelShape(config);
-  const level = ort.env.logLevel;
   captured.length = 0;
   capturing = true;
-  ort.env.logLevel = 'verbose';
+  // The session's own log level only: onnxruntime-web applies env.logLevel once, at its start, for good.
   try {
     const session = await ort.InferenceSession.create(`${modelUrl}/onnx/${file}`, { executionProviders: [ep], enableProfiling: true, logSeverityLevel: 0 });
     const ids = Array.from({ length: tokens }, (_, i) => 2 + ((i * 7919) % (Number(config.vocab_size) - 2)));
@@ -89,7 +88,6 @@ export async function profileKernels(modelUrl: string, file: string, ep: 'webgpu
   } finally {
     capturing = false;
     captured.length = 0;
-    ort.env.logLevel = level;
   }
 }
 

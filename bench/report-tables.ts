@@ -34,3 +34,19 @@ export function encoderTable(rows: EncoderBenchRow[]): string {
   }
   return lines.join('\n');
 }
+
+/** One row per (device, graph, batch): the mean of its runs. */
+export function averageRuns(rows: EncoderBenchRow[]): EncoderBenchRow[] {
+  const groups = new Map<string, EncoderBenchRow[]>();
+  for (const r of rows) groups.set(`${r.device} ${r.graph} ${r.batch}`, [...(groups.get(`${r.device} ${r.graph} ${r.batch}`) ?? []), r]);
+  const mean = (xs: EncoderBenchRow[], key: 'firstMs' | 'perQueryMs' | 'tokenizeMs' | 'forwardMs' | 'batchRowsPerSecond' | 'warmupMs') => xs.reduce((s, x) => s + (x[key] ?? 0), 0) / xs.length;
+  return [...groups.values()].map((xs) => ({
+    ...xs[0],
+    firstMs: mean(xs, 'firstMs'),
+    perQueryMs: mean(xs, 'perQueryMs'),
+    tokenizeMs: mean(xs, 'tokenizeMs'),
+    forwardMs: mean(xs, 'forwardMs'),
+    batchRowsPerSecond: mean(xs, 'batchRowsPerSecond'),
+    ...(xs.some((x) => x.warmupMs !== undefined) ? { warmupMs: mean(xs, 'warmupMs') } : {}),
+  }));
+}

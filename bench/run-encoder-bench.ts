@@ -16,7 +16,7 @@ import { loadPrepared } from '../tools/lib/prepared.ts';
 import { openHarness } from '../e2e/browser.ts';
 import type { EncoderBenchRow } from './encoder-bench.ts';
 import type { EncoderGraph } from '../src/encoder/browser-encoder.ts';
-import { encoderTable } from './report-tables.ts';
+import { averageRuns, encoderTable } from './report-tables.ts';
 
 const MODEL = 'models/movielens-demo';
 const data = loadPrepared('data/prepared/movielens-latest-small');
@@ -52,22 +52,6 @@ for (const v of variants) {
   writeFileSync(`${folder}/onnx/encoder.json`, JSON.stringify(manifest));
   folders.push([folder, ` (${name})`, ['encoder']]);
 }
-/** One row per (device, graph): the mean of its runs. */
-function averageRuns(rows: EncoderBenchRow[]): EncoderBenchRow[] {
-  const groups = new Map<string, EncoderBenchRow[]>();
-  for (const r of rows) groups.set(`${r.device} ${r.graph}`, [...(groups.get(`${r.device} ${r.graph}`) ?? []), r]);
-  const mean = (xs: EncoderBenchRow[], key: 'firstMs' | 'perQueryMs' | 'tokenizeMs' | 'forwardMs' | 'batchRowsPerSecond' | 'warmupMs') => xs.reduce((s, x) => s + (x[key] ?? 0), 0) / xs.length;
-  return [...groups.values()].map((xs) => ({
-    ...xs[0],
-    firstMs: mean(xs, 'firstMs'),
-    perQueryMs: mean(xs, 'perQueryMs'),
-    tokenizeMs: mean(xs, 'tokenizeMs'),
-    forwardMs: mean(xs, 'forwardMs'),
-    batchRowsPerSecond: mean(xs, 'batchRowsPerSecond'),
-    warmupMs: mean(xs, 'warmupMs'),
-  }));
-}
-
 const harness = await openHarness('bench/encoder-bench.html');
 try {
   const rows: EncoderBenchRow[] = [];

@@ -3,6 +3,11 @@ the same model (model.safetensors), the same 64 histories (the GPU bench's input
 the same work as the encoder graph (final-norm hidden state of the last token, no LM head).
 
     python3 bench/torch-encoder.py models/movielens-demo .gpu-bench/dist/bench/inputs.json > torch.json
+
+With --synthetic TOKENS it times the issue-9 shapes instead: batch 1 and batch 64 of TOKENS
+deterministic token ids (the ids bench/forward-timing.ts sends), the same in the page:
+
+    python3 bench/torch-encoder.py models/movielens-demo --synthetic 128
 """
 import json
 import os
@@ -32,23 +37,47 @@ def batch_feeds(rows, pad, device):
     return ids.to(device), mask.to(device), pos.to(device)
 
 
+def sync():
+    if torch.cuda.is_available():
+        torch.cuda.synchronize()
+
+
 def timed(model, feeds, repeats):
     times = []
     with torch.no_grad():
         for _ in range(repeats):
-            torch.cuda.synchronize()
+            sync()
             t0 = time.perf_counter()
             model.hidden_states(*feeds, None, last_only=True)
-            torch.cuda.synchronize()
+            sync()
             times.append((time.perf_counter() - t0) * 1000)
     return times
 
 
+def synthetic_ids(vocab_size, tokens):
+    """bench/forward-timing.ts's ids: 2 + (i * 7919) mod (vocab - 2)."""
+    return [2 + (i * 7919) % (vocab_size - 2) for i in range(tokens)]
+
+
+def synthetic(folder, tokens, model, config, device):
+    row = synthetic_ids(config.vocab_size, tokens)
+    out = {"model": folder, "device": torch.cuda.get_device_name(0) if device == "cuda" else "cpu", "torch": torch.__version__, "dtype": "float32 eager", "tokens": tokens}
+    for batch in (1, 64):
+        feeds = batch_feeds([row] * batch, 0, device)
+        timed(model, feeds, 3)  # warm-up
+        out[f"batch{batch}_ms_median"] = statistics.median(timed(model, feeds, 10))
+    print(json.dumps(out))
+
+
 def main():
-    folder, inputs_path = sys.argv[1], sys.argv[2]
+    folder = sys.argv[1]
     config, model = load_model(folder)
-    device = "cuda"
+    device = "cuda" if torch.cuda.is_available() else "cpu"
     model = model.to(device).eval()
+    if sys.argv[2] == "--synthetic":
+        synthetic(folder, int(sys.argv[3]), model, config, device)
+        return
+    inputs_path = sys.argv[2]
     template = load_template(os.path.join(folder, "prompt-template.json"))
     tok = Tokenizer.load(folder)
     histories = [h["titles"] for h in json.load(open(inputs_path))["histories"]]

@@ -38,7 +38,7 @@ export type GraphRuntime = 'webgpu' | 'wasm' | 'node-cpu';
 
 /**
  * Whether 'auto' tries the fused graph before the traced one. Measured
- * (bench/README.md, `npm run bench:kernels`, `npm run bench:encoder`): on
+ * (bench/README.md, `npm run bench:graphs`, `npm run bench:encoder`): on
  * WebGPU the fused graph is 31 kernels, all on the GPU, against 308 (102 on
  * the CPU) for the traced one; in onnxruntime-node it is 1.5x faster; but
  * in wasm its GroupQueryAttention kernel alone takes ~29 ms of a 55 ms pass

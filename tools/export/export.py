@@ -226,14 +226,17 @@ def export_encoder_graphs(folder, config, model, dtypes, timings, kinds=("traced
                 save_graph(graph, os.path.join(onnx_dir, name))
                 pairs[name] = f"model_{dtype}.onnx"
                 fused[name] = {"by": "tools/export/fused_encoder.py", "ops": fused_op_counts(graph)}
-    write_encoder_manifest(onnx_dir, pairs, fused, encoder_probes(config, model, dtypes))
+    # Probes only where a generation graph binds the encoder graphs (a speed-only folder has none).
+    bound = any(os.path.exists(os.path.join(onnx_dir, full)) for full in pairs.values())
+    write_encoder_manifest(onnx_dir, pairs, fused, encoder_probes(config, model, dtypes) if bound else {})
     # onnxruntime's graph optimizer (fused RMSNorm/SiLU, folded constants) over the traced graphs, run from
     # Node since these machines have onnxruntime-node but not onnxruntime's Python package
     # (tools/export/optimize-encoder.ts; it leaves the fused graphs alone).
-    try:
-        subprocess.run(["npx", "tsx", os.path.join(ROOT, "tools", "export", "optimize-encoder.ts"), folder], check=True, cwd=ROOT)
-    except FileNotFoundError:
-        print(f"export: no Node.js here; run `npm run optimize-encoder -- {folder}` on a machine with it", flush=True)
+    if "traced" in kinds:
+        try:
+            subprocess.run(["npx", "tsx", os.path.join(ROOT, "tools", "export", "optimize-encoder.ts"), folder], check=True, cwd=ROOT)
+        except (FileNotFoundError, subprocess.CalledProcessError):
+            print(f"export: Node.js or the npm packages are missing here; run `npm run optimize-encoder -- {folder}` on a machine with them", flush=True)
     timings["encoder_seconds"] = round(time.time() - t0, 1)
 
 

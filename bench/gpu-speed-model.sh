@@ -1,0 +1,14 @@
+#!/bin/sh
+# The Llama-3.2-1B-shaped speed model (random weights: fine for speed), built
+# where it is measured: the GPU machine's Python has torch and onnx, and the
+# ~1.5 GB graph would not fit the trip there. Only the fused encoder graphs
+# (q4, q4f16): no generation graph, so no memory and no probe, which the
+# speed stage (bench/forward-timing.ts) does not need.
+#
+#   sh bench/gpu-speed-model.sh [OUT=models/dev/llama-1b-shaped]
+set -e
+OUT=${1:-models/dev/llama-1b-shaped}
+PYTHON=${PYTHON:-python3}
+$PYTHON tools/export/random-checkpoint.py "$OUT" --tokenizer-from models/movielens-demo
+$PYTHON tools/export/export.py "$OUT" --encoder-only --encoder-kinds fused --dtypes q4,q4f16
+ls -la "$OUT/onnx"
