@@ -2,7 +2,7 @@ import { cpSync, existsSync, mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { defineConfig, type Plugin } from 'vitest/config';
 
-// The built demo is self-contained: the demo model's q4/q4f16 files, its memory and test split.
+// The built demo is self-contained: the demo model's q4/q4f16 files and encoder graphs, its memory and test split.
 const DEMO_FILES = [
   'config.json',
   'prompt-template.json',
@@ -12,6 +12,8 @@ const DEMO_FILES = [
   'onnx/model_q4f16.onnx',
   'onnx/encoder.json',
   'onnx/encoder_q4.onnx',
+  'onnx/encoder_q4_fused.onnx',
+  'onnx/encoder_q4f16_fused.onnx',
   'memory/train-q4-f0.3',
   'eval/test.tsv',
 ].map((f) => `models/movielens-demo/${f}`);

@@ -134,6 +134,21 @@ describe('the L2D encoder graphs', () => {
     expect(!named.ok && named.message).toMatch(/^Could not load an encoder from \/test-results\/probe-mismatch-model: onnx\/encoder_q4\.onnx failed on wasm \(its hidden state on the export's probe differs/);
     expect(harness.problems).toEqual([]);
   });
+
+  it('a listed graph the server does not have: auto goes on to the next and says so; asked for by name, the HTTP error', async () => {
+    // The dev server answers unknown paths with its index page, so the 404 is made here, as a static host would.
+    const folder = 'test-results/missing-graph-model';
+    rmSync(folder, { recursive: true, force: true });
+    cpSync(MODEL, folder, { recursive: true, filter: (src) => !src.includes('/memory') && !src.includes('/eval') && !/model(_q4f16)?\.onnx$|encoder\.onnx$/.test(src) });
+    await harness.page.context().route(`**/${folder}/onnx/encoder_q4.onnx`, (route) => route.fulfill({ status: 404, body: 'not found' }));
+    harness.allow(/status of 404/);
+    const auto = await call<{ encoder: { file: string; fallbackReason?: string } }>('load', { modelUrl: `/${folder}`, memoryUrl: `/${MEMORY}`, device: 'wasm', decoder: 'cpu', wasmPaths: WASM, cache: 'none' });
+    if (!auto.ok) throw new Error(auto.message);
+    expect(auto.value.encoder.file).toBe('onnx/encoder_q4_fused.onnx');
+    expect(auto.value.encoder.fallbackReason).toMatch(/onnx\/encoder_q4\.onnx unavailable \(\/test-results\/missing-graph-model\/onnx\/encoder_q4\.onnx: HTTP 404/);
+    const named = await call('load', { modelUrl: `/${folder}`, device: 'wasm', decoder: 'cpu', wasmPaths: WASM, cache: 'none', graph: 'encoder' });
+    expect(!named.ok && named.message).toMatch(/encoder_q4\.onnx: HTTP 404; the model folder has no q4 file onnx\/encoder_q4\.onnx/);
+  });
 });
 
 describe('a memory built in the page', () => {

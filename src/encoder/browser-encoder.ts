@@ -106,13 +106,22 @@ interface GraphCandidate {
   entry?: EncoderManifestEntry;
 }
 
-/** A graph's bytes, checked against onnx/encoder.json where it is an encoder graph. */
-async function fetchGraph(base: string, candidate: GraphCandidate, dtype: EncoderDtype, fetchFn: (url: string) => Promise<Response>): Promise<{ bytes: Uint8Array; sha256: string }> {
+type FetchedGraph = { bytes: Uint8Array; sha256: string } | { unavailable: L2DError };
+
+/**
+ * A graph's bytes, checked against onnx/encoder.json where it is an encoder
+ * graph (a stale file is an error); a file the server or the cache does not
+ * have comes back as `unavailable`, for the caller to fall back.
+ */
+async function fetchGraph(base: string, candidate: GraphCandidate, dtype: EncoderDtype, fetchFn: (url: string) => Promise<Response>): Promise<FetchedGraph> {
   const url = `${base}/${candidate.file}`;
-  const response = await fetchFn(url).catch((error: Error) => {
-    throw new NetworkUnavailableError(`${url} could not be fetched (${error.message}) and no cached copy is stored on this device.`);
-  });
-  if (!response.ok) throw new L2DError('invalid-argument', `${url}: HTTP ${response.status}; the model folder has no ${dtype} file ${candidate.file}.`);
+  let response: Response;
+  try {
+    response = await fetchFn(url);
+  } catch (error) {
+    return { unavailable: new NetworkUnavailableError(`${url} could not be fetched (${(error as Error).message}) and no cached copy is stored on this device.`) };
+  }
+  if (!response.ok) return { unavailable: new L2DError('invalid-argument', `${url}: HTTP ${response.status}; the model folder has no ${dtype} file ${candidate.file}.`) };
   const bytes = new Uint8Array(await response.arrayBuffer());
   const sha256 = await sha256Hex(bytes);
   if (candidate.entry && sha256 !== candidate.entry.sha256) throw new InvalidArgumentError(`${url} is not the file onnx/encoder.json describes (SHA-256 ${sha256.slice(0, 12)}…, expected ${candidate.entry.sha256.slice(0, 12)}…): export the encoder again.`);
@@ -214,7 +223,9 @@ export class BrowserEncoder {
     }
     // WebGPU first (every graph), then wasm where 'auto' allows it: the GPU is the point, the graph second.
     const providers: ('webgpu' | 'wasm')[] = device === 'webgpu' && want === 'auto' ? ['webgpu', 'wasm'] : [device];
-    const bytesOf = new Map<string, Promise<{ bytes: Uint8Array; sha256: string }>>();
+    const bytesOf = new Map<string, Promise<FetchedGraph>>();
+    const unavailable: L2DError[] = [];
+    let sessionFailed = false;
     const warmupIds = fitPrompt(['A title'], (t) => tokenIds(tokenizer, t), maxPromptTokens, template).ids;
 
     for (const provider of providers) {
@@ -223,7 +234,15 @@ export class BrowserEncoder {
       const executionProvider: ort.InferenceSession.ExecutionProviderConfig = shared ? ({ name: 'webgpu', device: options.gpuDevice } as ort.InferenceSession.ExecutionProviderConfig) : provider;
       for (const candidate of candidatesOn(provider)) {
         if (!bytesOf.has(candidate.file)) bytesOf.set(candidate.file, fetchGraph(base, candidate, dtype, fetchFn));
-        const { bytes, sha256: fileSha256 } = await bytesOf.get(candidate.file)!;
+        const fetched = await bytesOf.get(candidate.file)!;
+        if ('unavailable' in fetched) {
+          // A listed graph a deployment left out (or not cached for an offline visit): 'auto' goes on to the next.
+          if (wantGraph !== 'auto') throw fetched.unavailable;
+          unavailable.push(fetched.unavailable);
+          if (!reasons.some((r) => r.startsWith(`${candidate.file} unavailable`))) reasons.push(`${candidate.file} unavailable (${fetched.unavailable.message})`);
+          continue;
+        }
+        const { bytes, sha256: fileSha256 } = fetched;
         const output = candidate.graph === 'full' ? 'last_hidden_state' : 'last_token_hidden_state';
         let session: ort.InferenceSession | undefined;
         try {
@@ -252,9 +271,13 @@ export class BrowserEncoder {
           if (error instanceof L2DError && error.code !== 'gpu-error') throw error;
           const message = (error as Error).message.split('\n')[0];
           reasons.push(`${candidate.file} failed on ${provider} (${message})`);
+          sessionFailed = true;
         }
       }
     }
+    // Offline with nothing stored: say so, as the single-file load always did.
+    const offline = unavailable.find((e) => e instanceof NetworkUnavailableError);
+    if (offline && !sessionFailed) throw offline;
     throw new L2DError('invalid-argument', `Could not load an encoder from ${base}: ${reasons.join('; ')}.`);
   }
 
