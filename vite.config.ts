@@ -18,6 +18,9 @@ const DEMO_FILES = [
   'eval/test.tsv',
 ].map((f) => `models/movielens-demo/${f}`);
 
+const ISOLATION_HEADERS: Record<string, string> =
+  process.env.L2D_CROSS_ORIGIN_ISOLATION === 'off' ? {} : { 'Cross-Origin-Opener-Policy': 'same-origin', 'Cross-Origin-Embedder-Policy': 'require-corp' };
+
 function demoFiles(): Plugin {
   let outDir = 'dist';
   return {
@@ -45,6 +48,10 @@ export default defineConfig({
   // Relative asset URLs so the built demo works from any folder or origin.
   base: './',
   worker: { format: 'es' },
+  // Cross-origin isolation: SharedArrayBuffer, so onnxruntime-web's wasm runs multi-threaded
+  // (L2D_CROSS_ORIGIN_ISOLATION=off serves without it, for side-by-side benchmarks).
+  server: { headers: ISOLATION_HEADERS },
+  preview: { headers: ISOLATION_HEADERS },
   plugins: [demoFiles()],
   build: {
     target: 'es2022',

@@ -8,7 +8,7 @@ import * as ort from 'onnxruntime-web/webgpu';
 import { graphFeeds, graphKind, HIDDEN_OUTPUT, lastTokenRows, modelShape } from '../../src/core/encoder-feeds.ts';
 
 ort.env.wasm.wasmPaths = new URL('/node_modules/onnxruntime-web/dist/', location.href).href;
-ort.env.wasm.numThreads = 1; // no cross-origin isolation here, so no wasm threads
+ort.env.wasm.numThreads = 1; // one thread: these tests compare values, not speed
 // ORT prints informational warnings (e.g. shape ops placed on the CPU) through console.error; keep real errors only.
 ort.env.logLevel = 'error';
 
