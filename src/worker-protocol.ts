@@ -144,7 +144,14 @@ export interface RecommendResult {
    */
   timings: { tokenize: number; forward: number; decode: number; total: number; scan?: number; select?: number; aggregate?: number };
   /** hiddenOnGpu: h_t went from the encoder's GPU buffer to the decoder without a readback. */
-  backend: { encoder: string; decoder: string; hiddenOnGpu: boolean; adapter?: string };
+  backend: {
+    encoder: string;
+    decoder: string;
+    hiddenOnGpu: boolean;
+    adapter?: string;
+    /** Set on the call that found the worker's WebGPU device lost and rebuilt the encoder and decoder first. */
+    recovered?: string;
+  };
   /** History items dropped because they are not in the catalog. */
   unknownItems: number[];
   /** Oldest history items dropped to fit the model's context. */

@@ -32,8 +32,69 @@ let reusePrefix = false;
 let workerGpu: Promise<DecoderDevice | undefined> | undefined;
 
 function workerDevice(): Promise<DecoderDevice | undefined> {
-  workerGpu ??= requestDecoderDevice().catch(() => undefined);
+  workerGpu ??= requestDecoderDevice()
+    .then((gpu) => {
+      // Everything on it goes with it: the encoder's session and buffers, the decoder's memory.
+      void gpu.device.lost.then((info) => {
+        workerGpu = undefined;
+        lostDevice = `${info.reason}${info.message ? `: ${info.message}` : ''}`;
+      });
+      return gpu;
+    })
+    .catch(() => undefined);
   return workerGpu;
+}
+
+/** Set when the worker's GPUDevice was lost; the next call rebuilds what lived on it (recoverFromDeviceLoss). */
+let lostDevice: string | undefined;
+/** The last load()'s options, to rebuild the encoder after a device loss. */
+let loadedWith: LoadOptions | undefined;
+
+/**
+ * After a loss of the worker's GPUDevice: the encoder again (on a new device
+ * where the browser gives one, else as load()'s device choice falls back) and
+ * the decode engine from the memory this worker still holds, with the
+ * user's interactions, so the next call answers as before. Nothing is
+ * fetched again that the model cache has.
+ */
+async function recoverFromDeviceLoss(): Promise<string | undefined> {
+  if (lostDevice === undefined || !encoder || !loadedWith) return undefined;
+  const note = `the WebGPU device was lost (${lostDevice}); the encoder and decoder were rebuilt`;
+  lostDevice = undefined;
+  await encoder.release().catch(() => undefined);
+  encoder = await createEncoder(loadedWith);
+  if (shard) {
+    await useShard(shard);
+    if (overlay.rows.length > 0) await engine!.setOverlay(overlayRows());
+  }
+  return note;
+}
+
+/**
+ * Runs a call that uses the encoder or the decoder; when the worker's device
+ * was lost before or during it, rebuilds (recoverFromDeviceLoss) and runs it
+ * once more. Returns the result and the recovery note, if there was one.
+ */
+async function afterDeviceLoss<T>(work: () => Promise<T>): Promise<{ value: T; recovered?: string }> {
+  const before = await recoverFromDeviceLoss();
+  try {
+    return { value: await work(), ...(before ? { recovered: before } : {}) };
+  } catch (error) {
+    // The lost promise settles a moment after the failure it caused.
+    if (lostDevice === undefined && encoder?.outputDevice) await Promise.race([encoder.outputDevice.lost, new Promise((r) => setTimeout(r, 50))]);
+    const during = await recoverFromDeviceLoss();
+    if (!during) throw error;
+    return { value: await work(), recovered: during };
+  }
+}
+
+function createEncoder(options: LoadOptions): Promise<BrowserEncoder> {
+  const share = options.keepHiddenOnGpu !== false && options.device !== 'wasm' && (options.decoder ?? 'auto') !== 'cpu';
+  const stored = (options.cache ?? 'indexeddb') === 'indexeddb' && typeof indexedDB !== 'undefined';
+  const revalidate = options.revalidate ?? false;
+  return (share ? workerDevice() : Promise.resolve(undefined)).then((gpu) =>
+    BrowserEncoder.create({ ...options, gpuDevice: gpu?.device, fetch: stored ? (url) => cachedFetch(url, { revalidate }) : undefined }),
+  );
 }
 
 /** Runs calls one after another, in the order they arrived. */
@@ -48,11 +109,12 @@ async function load(options: LoadOptions, onProgress?: (p: LoadProgress) => void
   if (!COLD_START_RULES.includes(options.coldStart ?? 'none')) throw new InvalidArgumentError(`coldStart must be one of ${COLD_START_RULES.join(', ')}, got "${String(options.coldStart)}".`);
   await dispose();
   onProgress?.({ stage: 'model', loaded: 0, total: 1 });
-  const share = options.keepHiddenOnGpu !== false && options.device !== 'wasm' && (options.decoder ?? 'auto') !== 'cpu';
-  const gpu = share ? await workerDevice() : undefined;
   const stored = (options.cache ?? 'indexeddb') === 'indexeddb' && typeof indexedDB !== 'undefined';
   const revalidate = options.revalidate ?? false;
-  encoder = await BrowserEncoder.create({ ...options, gpuDevice: gpu?.device, fetch: stored ? (url) => cachedFetch(url, { revalidate }) : undefined });
+  lostDevice = undefined;
+  encoder = await createEncoder(options);
+  loadedWith = options;
+  const gpu = encoder.outputDevice ? await workerDevice() : undefined;
   onProgress?.({ stage: 'model', loaded: 1, total: 1 });
   stageMs = { model: performance.now() - t0 };
   decoderChoice = { decoder: options.decoder ?? 'auto', software: gpu?.adapter.isFallbackAdapter ?? false, coldStart: options.coldStart ?? 'none' };
@@ -327,6 +389,7 @@ function hiddenOnGpu(): boolean {
 }
 
 async function dispose(): Promise<void> {
+  loadedWith = undefined;
   engine?.dispose();
   await encoder?.release();
   engine = undefined;
@@ -336,15 +399,26 @@ async function dispose(): Promise<void> {
 
 const api: WorkerApi = {
   load: (options, onProgress) => serial(() => load(options, onProgress)),
-  recommend: (request) => serial(() => recommend(request)),
-  generate: (request) => serial(() => generate(request)),
-  buildMemory: (request, onProgress) => serial(() => buildMemory(request, onProgress)),
+  recommend: (request) =>
+    serial(async () => {
+      const { value, recovered } = await afterDeviceLoss(() => recommend(request));
+      // Set in place: the result may be registered for transfer (returnHidden).
+      if (recovered) value.backend.recovered = recovered;
+      return value;
+    }),
+  generate: (request) => serial(async () => (await afterDeviceLoss(() => generate(request))).value),
+  buildMemory: (request, onProgress) => serial(async () => (await afterDeviceLoss(() => buildMemory(request, onProgress))).value),
   catalog: () =>
     serial(async () => {
       if (!shard) throw new InvalidArgumentError('No memory is loaded: call load() with a memoryUrl first.');
       return shard.items.map((item) => item.title);
     }),
-  recordInteraction: (event) => serial(() => recordInteraction(event)),
+  // Rebuilt before, never run twice: a recorded interaction is stored before the decoder takes it.
+  recordInteraction: (event) =>
+    serial(async () => {
+      await recoverFromDeviceLoss();
+      return recordInteraction(event);
+    }),
   clearInteractions: () => serial(clearInteractions),
   dispose: () => serial(dispose),
 };

@@ -6,7 +6,12 @@ import { L2DError } from '../../src/core/errors.ts';
 
 installErrorTransfer();
 
-const worker = Comlink.wrap<WorkerApi>(new Worker(new URL('../../workers/l2d.worker.ts', import.meta.url), { type: 'module' }));
+// ?device-loss: the same worker with a handle to destroy its GPUDevices (device-loss.worker.ts).
+const lossy = new URLSearchParams(location.search).has('device-loss');
+const rawWorker = lossy
+  ? new Worker(new URL('./device-loss.worker.ts', import.meta.url), { type: 'module' })
+  : new Worker(new URL('../../workers/l2d.worker.ts', import.meta.url), { type: 'module' });
+const worker = Comlink.wrap<WorkerApi>(rawWorker);
 
 async function report<T>(
   action: () => Promise<T>,
@@ -27,6 +32,7 @@ async function report<T>(
       return { ...r, hidden: r.hidden ? Array.from(r.hidden) : undefined };
     }),
   generate: (request: GenerateRequest) => report(() => worker.generate(request)),
+  loseDevice: async () => rawWorker.postMessage({ l2dTest: 'lose-device' }),
   recordInteraction: (event: InteractionEvent) => report(() => worker.recordInteraction(event)),
   clearInteractions: () => report(() => worker.clearInteractions()),
   buildMemory: (request: BuildMemoryRequest) =>

@@ -1,0 +1,53 @@
+/**
+ * The worker's WebGPU device lost between calls and in the middle of one (a
+ * GPU reset, a driver update): the next call rebuilds the encoder and the
+ * decoder from the memory the worker holds, says so, and answers exactly as
+ * before — the user's recorded interactions included.
+ */
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { openHarness, type HarnessPage } from './browser.ts';
+import { flowCaller, outcomeValue } from './flow-client.ts';
+
+const MODEL = 'models/movielens-demo';
+const MEMORY = `${MODEL}/memory/train-q4-f0.3`;
+let harness: HarnessPage;
+beforeAll(async () => {
+  harness = await openHarness('e2e/harness/recommend.html?device-loss');
+  harness.allow(/destroyed|lost|Device was/i);
+});
+afterAll(async () => {
+  await harness?.close();
+});
+const call = flowCaller(() => harness.page);
+
+interface Result {
+  items: { id: number; distance: number }[];
+  backend: { encoder: string; decoder: string; hiddenOnGpu: boolean; recovered?: string };
+}
+
+it('recommends the same after the device is lost, between calls and just as a call starts, and says it rebuilt', async () => {
+  // WebGPU encoder and decoder on one device, h_t kept on the GPU: everything lives on the device.
+  const loaded = outcomeValue(await call<{ hiddenOnGpu: boolean }>('load', { modelUrl: `/${MODEL}`, memoryUrl: `/${MEMORY}`, device: 'webgpu', decoder: 'webgpu', graph: 'encoder', cache: 'none', wasmPaths: '/node_modules/onnxruntime-web/dist/' }));
+  expect(loaded.hiddenOnGpu).toBe(true);
+  const request = { history: [12, 40, 41, 42], k: 20, strategy: 'local', m: 200 };
+  // The user's own interaction after this very history: its row (distance ~0) leads L2D-L's list.
+  outcomeValue(await call('recordInteraction', { history: request.history, item: 3000 }));
+  const before = outcomeValue(await call<Result>('recommend', request));
+  expect(before.items[0].id).toBe(3000);
+  expect(before.backend.recovered).toBeUndefined();
+
+  // Lost between calls: the worker hears of it, and the next call rebuilds first.
+  await call('loseDevice');
+  await new Promise((r) => setTimeout(r, 500));
+  const after = outcomeValue(await call<Result>('recommend', request));
+  expect(after.backend.recovered).toMatch(/^the WebGPU device was lost \(destroyed.*\); the encoder and decoder were rebuilt$/);
+  expect(after.backend.hiddenOnGpu).toBe(true);
+  expect(after.items).toEqual(before.items);
+  expect(outcomeValue(await call<Result>('recommend', request)).backend.recovered).toBeUndefined();
+
+  // Lost as a call starts, before the worker knows: that call fails on the dead device, rebuilds and runs again.
+  const [, during] = await Promise.all([call('loseDevice'), call<Result>('recommend', request)]);
+  expect(outcomeValue(during).backend.recovered).toMatch(/^the WebGPU device was lost/);
+  expect(outcomeValue(during).items).toEqual(before.items);
+  expect(harness.problems).toEqual([]);
+});
