@@ -145,6 +145,7 @@ export interface RecommendResult {
   timings: { tokenize: number; forward: number; decode: number; total: number; scan?: number; select?: number; aggregate?: number };
   /** hiddenOnGpu: h_t went from the encoder's GPU buffer to the decoder without a readback. */
   backend: {
+    /** e.g. 'webgpu (q4, fused graph)': execution provider, dtype and encoder graph. */
     encoder: string;
     decoder: string;
     hiddenOnGpu: boolean;

@@ -271,7 +271,7 @@ async function recommend(request: RecommendRequest): Promise<RecommendResult> {
     items: decoded.map((x) => ({ id: x.item, title: items[x.item].title, distance: x.distance, score: x.score, source: x.source })),
     timings: { tokenize: encoded.tokenizeMs, forward: encoded.forwardMs, decode: t2 - t1, total: t2 - t0, ...gpuStages(engine.lastTimings) },
     backend: {
-      encoder: `${encoder.backend.device} (${encoder.backend.dtype})`,
+      encoder: `${encoder.backend.device} (${encoder.backend.dtype}, ${encoder.backend.graph} graph)`,
       decoder: engine.backend.decoder === 'webgpu' ? `webgpu (${engine.backend.adapter})` : 'cpu',
       hiddenOnGpu: onGpu,
       ...(engine.backend.adapter ? { adapter: engine.backend.adapter } : {}),
