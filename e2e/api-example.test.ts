@@ -16,6 +16,6 @@ it('examples/api/ recommends ten titles through createRecommender()', async () =
   const titles = await harness.page.locator('#list li').allTextContents();
   expect(titles).toHaveLength(10);
   expect(titles.join('\n')).not.toMatch(/Toy Story \(1995\)|Jumanji \(1995\)/);
-  expect(await harness.page.textContent('#status')).toMatch(/^(webgpu|wasm) \(q4\) \+ (webgpu .*|cpu): \d+ ms$/);
+  expect(await harness.page.textContent('#status')).toMatch(/^(webgpu|wasm) \(q4, (fused|encoder|full) graph\) \+ (webgpu .*|cpu): \d+ ms$/);
   expect(harness.problems).toEqual([]);
 });
