@@ -54,7 +54,7 @@ it('recommends from a history built by searching the catalog, with the demo mode
   const { page } = harness;
   await page.reload();
   await page.waitForSelector('body[data-model-ready="true"]', { state: 'attached', timeout: 90_000 });
-  expect(await page.textContent('#model-status')).toMatch(/^Ready: 3496 items, memory of 21456 rows \(d = 256\) from (network|indexeddb|mixed); encoder (webgpu|wasm) \(q4\), decoder (webgpu|cpu)/);
+  expect(await page.textContent('#model-status')).toMatch(/^Ready: 3496 items, memory of 21456 rows \(d = 256\) from (network|indexeddb|mixed); encoder (webgpu|wasm) \(q4, (fused|encoder|full) graph\), decoder (webgpu|cpu)/);
   for (const query of ['toy story', 'jumanji', 'heat (1995)']) {
     await page.fill('#catalog-search', query);
     await page.click('#catalog-matches li:first-child button');

@@ -9,7 +9,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CpuDecoder } from '../src/core/cpu-decoder.ts';
 import { cpSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { cosine } from '../src/core/encoder-feeds.ts';
+import * as ort from 'onnxruntime-node';
+import { cosine, graphFeeds, modelShape } from '../src/core/encoder-feeds.ts';
 import type { EncoderManifest } from '../src/core/encoder-manifest.ts';
 import { fromFloat16Bits } from '../src/core/float16.ts';
 import { encodeShardChunk } from '../src/core/shard-builder.ts';
@@ -132,6 +133,39 @@ describe('the L2D encoder graphs', () => {
     const named = await call('load', { modelUrl: `/${folder}`, device: 'wasm', decoder: 'cpu', wasmPaths: WASM, graph: 'encoder' });
     expect(named.ok).toBe(false);
     expect(!named.ok && named.message).toMatch(/^Could not load an encoder from \/test-results\/probe-mismatch-model: onnx\/encoder_q4\.onnx failed on wasm \(its hidden state on the export's probe differs/);
+    expect(harness.problems).toEqual([]);
+  });
+
+  it("the fused graph's h_t stays in onnxruntime-web's GPU buffer and feeds the WGSL decoder (row 0 of its batch x d output)", async () => {
+    // SwiftShader computes the fused graph's attention wrong past 31 tokens (docs/MODELS.md), so its long probe
+    // would keep it from loading here: a copy whose probe is 16 tokens, referenced by onnxruntime-node's run of
+    // the same file. What is tested is the plumbing, h_t from the GPU buffer to the decoder: the top-K must equal
+    // the CPU reference decoder run on the h_t the page returns.
+    const folder = 'test-results/short-probe-model';
+    rmSync(folder, { recursive: true, force: true });
+    cpSync(MODEL, folder, { recursive: true, filter: (src) => !src.includes('/memory') && !src.includes('/eval') && !/model(_q4f16)?\.onnx$|encoder\.onnx$/.test(src) });
+    const manifest = JSON.parse(readFileSync(`${folder}/onnx/encoder.json`, 'utf8')) as EncoderManifest;
+    const probe = manifest.graphs['encoder_q4_fused.onnx'].probe!;
+    probe.input_ids = probe.input_ids.slice(0, 16);
+    const nodeSession = await ort.InferenceSession.create(`${folder}/onnx/encoder_q4_fused.onnx`);
+    const { feeds } = graphFeeds(ort.Tensor, [probe.input_ids], modelShape(JSON.parse(readFileSync(`${MODEL}/config.json`, 'utf8'))), 'fused');
+    probe.hidden = Array.from((await nodeSession.run(feeds)).last_token_hidden_state.data as Float32Array);
+    await nodeSession.release();
+    writeFileSync(`${folder}/onnx/encoder.json`, JSON.stringify(manifest));
+
+    const loaded = await call<{ encoder: { graph: string; fallbackReason?: string }; hiddenOnGpu: boolean }>('load', { modelUrl: `/${folder}`, memoryUrl: `/${MEMORY}`, device: 'webgpu', decoder: 'webgpu', graph: 'fused', cache: 'none', wasmPaths: WASM });
+    if (!loaded.ok) throw new Error(loaded.message);
+    expect(loaded.value.encoder.graph).toBe('fused');
+    expect(loaded.value.hiddenOnGpu).toBe(true);
+    const cpu = new CpuDecoder(memory);
+    for (const strategy of ['global', 'local'] as const) {
+      const r = await call<FlowResult>('recommend', { history: histories[1], k: 20, strategy, m: 200, returnHidden: true });
+      if (!r.ok) throw new Error(r.message);
+      expect(r.value.backend).toMatchObject({ encoder: 'webgpu (q4, fused graph)', hiddenOnGpu: true });
+      const reference = cpu.decode(r.value.hidden, { k: 20, strategy, m: 200 });
+      expect(r.value.items.map((x) => x.id)).toEqual(reference.map((x) => x.item));
+      expect(r.value.items.map((x) => x.distance)).toEqual(reference.map((x) => x.distance));
+    }
     expect(harness.problems).toEqual([]);
   });
 

@@ -253,7 +253,7 @@ export async function startModelPanel(): Promise<void> {
       titles = await recommender.catalog();
       setStatus(
         status,
-        `Ready: ${loaded.items} items, memory of ${loaded.rows} rows (d = ${loaded.hiddenSize}) from ${loaded.memorySource ?? 'the network'}; encoder ${loaded.encoder.device} (${loaded.encoder.dtype}), decoder ${loaded.decoder?.decoder ?? 'none'}${loaded.hiddenOnGpu ? ' (h_t stays on the GPU)' : ''}; loaded in ${(loaded.loadMs / 1000).toFixed(1)} s.${
+        `Ready: ${loaded.items} items, memory of ${loaded.rows} rows (d = ${loaded.hiddenSize}) from ${loaded.memorySource ?? 'the network'}; encoder ${loaded.encoder.device} (${loaded.encoder.dtype}, ${loaded.encoder.graph} graph), decoder ${loaded.decoder?.decoder ?? 'none'}${loaded.hiddenOnGpu ? ' (h_t stays on the GPU)' : ''}; loaded in ${(loaded.loadMs / 1000).toFixed(1)} s.${
           loaded.encoder.fallbackReason ? ` (Encoder: ${loaded.encoder.fallbackReason}.)` : ''
         }`,
       );
