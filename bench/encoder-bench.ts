@@ -12,6 +12,8 @@ export interface EncoderBenchRow {
   /** load()'s warm-up forward pass (kernel compilation), ms. */
   warmupMs?: number;
   fallbackReason?: string;
+  /** Set when the graph could not be loaded on this device. */
+  error?: string;
   dtype: string;
   firstMs: number;
   perQueryMs: number;
@@ -31,7 +33,14 @@ export async function runEncoderBench(
 ): Promise<EncoderBenchRow[]> {
   const rows: EncoderBenchRow[] = [];
   for (const device of devices) for (const graph of graphs) {
-    const encoder = await BrowserEncoder.create({ modelUrl, device, dtype: 'q4', wasmPaths, graph });
+    let encoder: BrowserEncoder;
+    try {
+      encoder = await BrowserEncoder.create({ modelUrl, device, dtype: 'q4', wasmPaths, graph });
+    } catch (error) {
+      // A graph this adapter cannot run (or runs wrong: its probe) is a row saying so, not the end of the bench.
+      rows.push({ device, graph, dtype: 'q4', firstMs: NaN, perQueryMs: NaN, tokenizeMs: NaN, forwardMs: NaN, batch, batchRowsPerSecond: NaN, error: (error as Error).message });
+      continue;
+    }
     let t = performance.now();
     await encoder.encode([histories[0]]);
     const firstMs = performance.now() - t;

@@ -47,6 +47,8 @@ export interface GraphRun {
 
 installErrorTransfer();
 const results: Record<string, unknown> = { userAgent: navigator.userAgent, started: new Date().toISOString() };
+// Also readable from a driver (a smoke run without the POST endpoint).
+(globalThis as unknown as { l2dGpuBench: unknown }).l2dGpuBench = results;
 const logElement = document.getElementById('log')!;
 const log = (s: string) => {
   logElement.textContent += `\n${s}`;
@@ -112,10 +114,12 @@ async function timeFlow(inputs: GpuBenchInputs, load: LoadOptions, request: Omit
 async function main() {
   const inputs = (await (await fetch(new URL('inputs.json', document.baseURI))).json()) as GpuBenchInputs;
   // ?quick: a smoke run of every stage on a few inputs (to check the page on a machine without a GPU).
-  if (new URLSearchParams(location.search).has('quick')) {
+  const quick = new URLSearchParams(location.search).has('quick');
+  if (quick) {
     inputs.histories = inputs.histories.slice(0, 4);
     inputs.samples = inputs.samples.slice(0, 32);
     inputs.decodeConfigs = [{ rows: 10_000, dim: 256 }];
+    inputs.graphRuns = (inputs.graphRuns ?? []).filter((r) => r.batch === 1 && r.modelUrl.endsWith('movielens-demo'));
   }
   const gpu = defaultGpu();
   const adapter = gpu ? await gpu.requestAdapter({ powerPreference: 'high-performance' }) : null;
@@ -136,7 +140,7 @@ async function main() {
         const key = `${run.modelUrl}/${run.file} ${run.ep}`;
         const profile = profiled.has(key) ? undefined : await profileKernels(run.modelUrl, run.file, run.ep, run.tokens, 1);
         profiled.add(key);
-        rows.push({ ...run, ...(profile ? { profile } : {}), timing: await timeForward(run.modelUrl, run.file, run.ep, run.batch, run.tokens, 10) });
+        rows.push({ ...run, ...(profile ? { profile } : {}), timing: await timeForward(run.modelUrl, run.file, run.ep, run.batch, run.tokens, quick ? 2 : 10) });
       } catch (error) {
         rows.push({ ...run, error: String(error) });
       }

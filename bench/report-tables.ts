@@ -30,6 +30,10 @@ export function encoderTable(rows: EncoderBenchRow[]): string {
     '|---|---|---|---|---|---|---|---|---|',
   ];
   for (const r of rows) {
+    if (r.error) {
+      lines.push(`| Chromium, onnxruntime-web ${r.device} | ${r.graph ?? 'full'} | not loaded: ${r.error.replace(/\|/g, '/')} | | | | | | |`);
+      continue;
+    }
     lines.push(`| Chromium, onnxruntime-web ${r.device} | ${r.graph ?? 'full'} | ${r.warmupMs?.toFixed(0) ?? '-'} | ${r.firstMs.toFixed(0)} | ${r.perQueryMs.toFixed(1)} | ${r.tokenizeMs.toFixed(2)} | ${r.forwardMs.toFixed(1)} | ${r.batch} | ${r.batchRowsPerSecond.toFixed(0)} |`);
   }
   return lines.join('\n');

@@ -52,7 +52,8 @@ for (const MODEL of MODELS) describe(`onnxruntime-web on ${MODEL}`, () => {
   for (const [file, ep, batched] of runs) {
     const probe = manifest.graphs[file]?.probe;
     // onnxruntime-web 1.30's GroupQueryAttention is wrong on SwiftShader from 32 tokens on (rows 4+ of each
-    // prompt): the fused graph on WebGPU must then fail its probe, so load() never uses it there.
+    // prompt) on a device with 'subgroups', which these sessions' own device has: the fused graph must then
+    // fail its probe, so load() never uses it on such a device.
     const mayBeWrongHere = ep === 'webgpu' && file.includes('_fused');
     it(`${file} on the ${ep} execution provider ${mayBeWrongHere ? 'matches the reference exactly where its probe does' : 'matches the reference'}${batched ? ' (one padded batch)' : ''}`, async () => {
       const rows = [...fixture.cases.map((c) => c.input_ids), ...(probe ? [probe.input_ids] : [])];

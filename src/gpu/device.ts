@@ -52,7 +52,9 @@ export async function requestDecoderDevice(gpu: GPU | undefined = defaultGpu()):
   const adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' });
   if (!adapter) throw new WebGpuUnavailableError('no WebGPU adapter was found (on Chromium without a GPU, start it with --enable-unsafe-webgpu)');
   const description = describeAdapter(adapter);
-  // shader-f16 for the native scan; timestamp-query for per-stage GPU timings.
+  // shader-f16 for the native scan; timestamp-query for per-stage GPU timings. Not 'subgroups': with it,
+  // onnxruntime-web's GroupQueryAttention takes a path SwiftShader computes wrong (docs/MODELS.md); the
+  // encoder's probe would catch that on any adapter, but without it the fused graph stays usable here.
   const requiredFeatures = (['shader-f16', 'timestamp-query'] as GPUFeatureName[]).filter((f) => adapter.features.has(f));
   const device = await adapter.requestDevice({
     requiredFeatures,

@@ -247,8 +247,8 @@ def encoder_probes(config, model, dtypes):
     """One probe per dtype: token ids and torch's last-token hidden state (q4: the weights MatMulNBits computes
     with). The browser runs it as the warm-up at load and falls back to the next graph when the hidden state
     differs: a kernel that computes wrong on some adapter is caught before it ranks anything. 96 tokens, so
-    attention runs its long-sequence path (on SwiftShader onnxruntime-web 1.30's GroupQueryAttention goes
-    wrong from 32 tokens on)."""
+    attention runs its long-sequence path (on SwiftShader with the subgroups feature onnxruntime-web 1.30's
+    GroupQueryAttention goes wrong from 32 tokens on)."""
     length = min(PROBE_TOKENS, config.max_position_embeddings)
     ids = [2 + (i * 7919) % (config.vocab_size - 2) for i in range(length)]
     probes = {}
