@@ -13,6 +13,7 @@
  */
 import * as ort from 'onnxruntime-web/webgpu';
 import { graphFeeds, graphKind, modelShape } from '../src/core/encoder-feeds.ts';
+import { syntheticIds } from './forward-timing.ts';
 
 export interface KernelProfile {
   file: string;
@@ -55,7 +56,7 @@ export async function profileKernels(modelUrl: string, file: string, ep: 'webgpu
   // The session's own log level only: onnxruntime-web applies env.logLevel once, at its start, for good.
   try {
     const session = await ort.InferenceSession.create(`${modelUrl}/onnx/${file}`, { executionProviders: [ep], enableProfiling: true, logSeverityLevel: 0 });
-    const ids = Array.from({ length: tokens }, (_, i) => 2 + ((i * 7919) % (Number(config.vocab_size) - 2)));
+    const ids = syntheticIds(Number(config.vocab_size), tokens);
     const kind = graphKind(session.inputNames);
     const before = captured.length;
     for (let r = 0; r < runs; r++) await session.run(graphFeeds(ort.Tensor, [ids], shape, kind).feeds);

@@ -40,6 +40,7 @@ try {
     const a = await navigator.gpu?.requestAdapter();
     return a ? `${a.info.vendor} ${a.info.architecture || a.info.description}`.trim() : 'none';
   });
+  const software = adapter.includes('swiftshader');
   const report: Record<string, unknown>[] = [];
   for (const model of models) {
     const files = GRAPHS.filter((f) => existsSync(`${model}/onnx/${f}`));
@@ -51,14 +52,14 @@ try {
         profiles.push((await harness.page.evaluate(([m, f, e, t]) => (globalThis as unknown as { l2dGraphBench: Record<string, PageCall> }).l2dGraphBench.profileKernels(m, f, e, t), [`/${model}`, file, ep, tokens] as const)) as KernelProfile);
         for (const batch of batches) {
           // A software adapter takes seconds per pass: fewer runs there.
-          const runs = ep === 'webgpu' && adapter.includes('swiftshader') ? 2 : Number(args.runs);
+          const runs = ep === 'webgpu' && software ? 2 : Number(args.runs);
           timings.push((await harness.page.evaluate(([m, f, e, b, t, r]) => (globalThis as unknown as { l2dGraphBench: Record<string, PageCall> }).l2dGraphBench.timeForward(m, f, e, b, t, r), [`/${model}`, file, ep, batch, tokens, runs] as const)) as ForwardTiming);
         }
       }
     }
     console.log(`\n${model}, adapter: ${adapter}; kernels of one ${tokens}-token forward pass:\n`);
     console.log(kernelTable(profiles));
-    console.log(`\nforward pass (median of ${args.runs} after one first run${torch ? `; PyTorch eager ${torch.device}: batch 1 ${torch.batch1_ms_median.toFixed(1)} ms, batch 64 ${torch.batch64_ms_median.toFixed(1)} ms` : ''}):\n`);
+    console.log(`\nforward pass (median of ${args.runs} runs after one first run${software && devices.includes('webgpu') ? ', 2 on the software adapter' : ''}${torch ? `; PyTorch eager ${torch.device}: batch 1 ${torch.batch1_ms_median.toFixed(1)} ms, batch 64 ${torch.batch64_ms_median.toFixed(1)} ms` : ''}):\n`);
     console.log(forwardTable(timings, torch ? { 1: torch.batch1_ms_median, 64: torch.batch64_ms_median } : undefined));
     report.push({ model, profiles, timings, ...(torch ? { torch } : {}) });
   }

@@ -88,13 +88,17 @@ async function afterDeviceLoss<T>(work: () => Promise<T>): Promise<{ value: T; r
   }
 }
 
-function createEncoder(options: LoadOptions): Promise<BrowserEncoder> {
+/** Whether load() keeps the model and memory on the device (IndexedDB, Cache API), and asks the network first. */
+function cachePolicy(options: LoadOptions): { stored: boolean; revalidate: boolean } {
+  return { stored: (options.cache ?? 'indexeddb') === 'indexeddb' && typeof indexedDB !== 'undefined', revalidate: options.revalidate ?? false };
+}
+
+/** The encoder as load() asks for it, on the worker's shared device where encoder and decoder may share one. */
+async function createEncoder(options: LoadOptions): Promise<BrowserEncoder> {
   const share = options.keepHiddenOnGpu !== false && options.device !== 'wasm' && (options.decoder ?? 'auto') !== 'cpu';
-  const stored = (options.cache ?? 'indexeddb') === 'indexeddb' && typeof indexedDB !== 'undefined';
-  const revalidate = options.revalidate ?? false;
-  return (share ? workerDevice() : Promise.resolve(undefined)).then((gpu) =>
-    BrowserEncoder.create({ ...options, gpuDevice: gpu?.device, fetch: stored ? (url) => cachedFetch(url, { revalidate }) : undefined }),
-  );
+  const gpu = share ? await workerDevice() : undefined;
+  const { stored, revalidate } = cachePolicy(options);
+  return BrowserEncoder.create({ ...options, gpuDevice: gpu?.device, fetch: stored ? (url) => cachedFetch(url, { revalidate }) : undefined });
 }
 
 /** Runs calls one after another, in the order they arrived. */
@@ -109,8 +113,7 @@ async function load(options: LoadOptions, onProgress?: (p: LoadProgress) => void
   if (!COLD_START_RULES.includes(options.coldStart ?? 'none')) throw new InvalidArgumentError(`coldStart must be one of ${COLD_START_RULES.join(', ')}, got "${String(options.coldStart)}".`);
   await dispose();
   onProgress?.({ stage: 'model', loaded: 0, total: 1 });
-  const stored = (options.cache ?? 'indexeddb') === 'indexeddb' && typeof indexedDB !== 'undefined';
-  const revalidate = options.revalidate ?? false;
+  const { stored, revalidate } = cachePolicy(options);
   lostDevice = undefined;
   encoder = await createEncoder(options);
   loadedWith = options;

@@ -243,7 +243,7 @@ export class BrowserEncoder {
           continue;
         }
         const { bytes, sha256: fileSha256 } = fetched;
-        const output = candidate.graph === 'full' ? 'last_hidden_state' : 'last_token_hidden_state';
+        const output = HIDDEN_OUTPUT[candidate.graph === 'full' ? 'generation' : candidate.graph];
         let session: ort.InferenceSession | undefined;
         try {
           session = await ort.InferenceSession.create(bytes, {

@@ -194,10 +194,10 @@ def max_prompt_tokens(folder, config):
     return min(config.max_position_embeddings, int(limit)) if isinstance(limit, (int, float)) else config.max_position_embeddings
 
 
-def export_encoder_graphs(folder, config, model, dtypes, timings, kinds=("traced", "fused")):
+def export_encoder_graphs(folder, config, model, q4_reference, dtypes, timings, kinds=("traced", "fused")):
     """The encoder graphs beside each generation graph: traced (encoder_<dtype>.onnx) and, for the 4-bit
     dtypes, fused (encoder_<dtype>_fused.onnx, tools/export/fused_encoder.py); encoder.json binds each to
-    the generation graph a memory is built with."""
+    the generation graph a memory is built with. q4_reference() gives the q4 torch reference (QuantizedReference)."""
     t0 = time.time()
     onnx_dir = os.path.join(folder, "onnx")
     os.makedirs(onnx_dir, exist_ok=True)
@@ -228,7 +228,7 @@ def export_encoder_graphs(folder, config, model, dtypes, timings, kinds=("traced
                 fused[name] = {"by": "tools/export/fused_encoder.py", "ops": fused_op_counts(graph)}
     # Probes only where a generation graph binds the encoder graphs (a speed-only folder has none).
     bound = any(os.path.exists(os.path.join(onnx_dir, full)) for full in pairs.values())
-    write_encoder_manifest(onnx_dir, pairs, fused, encoder_probes(config, model, dtypes) if bound else {})
+    write_encoder_manifest(onnx_dir, pairs, fused, encoder_probes(config, model, q4_reference, dtypes) if bound else {})
     # onnxruntime's graph optimizer (fused RMSNorm/SiLU, folded constants) over the traced graphs, run from
     # Node since these machines have onnxruntime-node but not onnxruntime's Python package
     # (tools/export/optimize-encoder.ts; it leaves the fused graphs alone).
@@ -243,7 +243,7 @@ def export_encoder_graphs(folder, config, model, dtypes, timings, kinds=("traced
 PROBE_TOKENS = 96
 
 
-def encoder_probes(config, model, dtypes):
+def encoder_probes(config, model, q4_reference, dtypes):
     """One probe per dtype: token ids and torch's last-token hidden state (q4: the weights MatMulNBits computes
     with). The browser runs it as the warm-up at load and falls back to the next graph when the hidden state
     differs: a kernel that computes wrong on some adapter is caught before it ranks anything. 96 tokens, so
@@ -256,7 +256,7 @@ def encoder_probes(config, model, dtypes):
         if "fp32" in dtypes:
             probes["fp32"] = {"input_ids": ids, "hidden": last_hidden(model, ids)}
         if "q4" in dtypes or "q4f16" in dtypes:
-            probes["q4"] = probes["q4f16"] = {"input_ids": ids, "hidden": last_hidden(fake_quantized(model, 32), ids)}
+            probes["q4"] = probes["q4f16"] = {"input_ids": ids, "hidden": last_hidden(q4_reference(), ids)}
     return probes
 
 
@@ -343,6 +343,19 @@ def fake_quantized(model, block_size):
     return q
 
 
+class QuantizedReference:
+    """fake_quantized(model, 32), made on first use and kept: the encoder probes and the fixtures share it
+    (a deep copy of the model with every weight quantized: worth doing once at Llama-1B's size)."""
+
+    def __init__(self, model):
+        self.model, self.quantized = model, None
+
+    def __call__(self):
+        if self.quantized is None:
+            self.quantized = fake_quantized(self.model, 32)
+        return self.quantized
+
+
 def last_hidden(model, ids):
     x = torch.tensor([ids])
     hidden, _ = model.hidden_states(x, torch.ones_like(x), torch.arange(len(ids))[None])
@@ -385,8 +398,9 @@ def main():
     from tokenizer import Tokenizer  # noqa: E402
 
     timings = {}
+    q4_reference = QuantizedReference(model)
     if args.encoder_only:
-        export_encoder_graphs(args.model, config, model, dtypes, timings, args.encoder_kinds.split(","))
+        export_encoder_graphs(args.model, config, model, q4_reference, dtypes, timings, args.encoder_kinds.split(","))
         print(json.dumps(timings))
         return
     t0 = time.time()
@@ -402,7 +416,7 @@ def main():
         export_q4f16(fp32_path, os.path.join(args.model, "onnx", "model_q4f16.onnx"))
         timings["q4f16_seconds"] = round(time.time() - t0, 1)
     if args.encoder:
-        export_encoder_graphs(args.model, config, model, dtypes, timings, args.encoder_kinds.split(","))
+        export_encoder_graphs(args.model, config, model, q4_reference, dtypes, timings, args.encoder_kinds.split(","))
 
     # Fixture: prompts, their ids (from @huggingface/transformers, the runtime's tokenizer, so any
     # Hugging Face tokenizer.json works) and torch's final-norm hidden state of the last prompt token.
@@ -425,7 +439,7 @@ def main():
         fail("tokenizing the fixture prompts needs Node.js (npx tsx tools/export/tokenize.ts) for a tokenizer not made by tools/train")
     references = {"fp32": model}
     if "q4" in dtypes or "q4f16" in dtypes:
-        references["q4"] = fake_quantized(model, 32)
+        references["q4"] = q4_reference()
     cases = []
     with torch.no_grad():
         for p, ids in zip(prompts, token_ids):
