@@ -8,6 +8,10 @@ With --synthetic TOKENS it times the issue-9 shapes instead: batch 1 and batch 6
 deterministic token ids (the ids bench/forward-timing.ts sends), the same in the page:
 
     python3 bench/torch-encoder.py models/movielens-demo --synthetic 128
+
+With --reference TOKENS it prints, for those ids at batch 1, the last-token hidden state of the weights
+MatMulNBits computes with (the q4 reference the graphs are held to) and torch fp32's time per forward on
+this machine (bench/node-graphs.ts reads it).
 """
 import json
 import os
@@ -69,9 +73,24 @@ def synthetic(folder, tokens, model, config, device):
     print(json.dumps(out))
 
 
+def reference(folder, tokens, model, config):
+    from export import QuantizedReference, last_hidden
+
+    row = synthetic_ids(config.vocab_size, tokens)
+    feeds = batch_feeds([row], 0, "cpu")
+    timed(model, feeds, 1)  # warm-up
+    fp32_ms = statistics.median(timed(model, feeds, 5))
+    with torch.no_grad():
+        hidden = last_hidden(QuantizedReference(model)(), row)
+    print(json.dumps({"model": folder, "tokens": tokens, "torch": torch.__version__, "fp32_cpu_ms_median": fp32_ms, "input_ids": row, "hidden_q4": hidden}))
+
+
 def main():
     folder = sys.argv[1]
     config, model = load_model(folder)
+    if sys.argv[2] == "--reference":
+        reference(folder, int(sys.argv[3]), model.eval(), config)
+        return
     device = "cuda" if torch.cuda.is_available() else "cpu"
     model = model.to(device).eval()
     if sys.argv[2] == "--synthetic":

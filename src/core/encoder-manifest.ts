@@ -38,11 +38,12 @@ export type GraphRuntime = 'webgpu' | 'wasm' | 'node-cpu';
 
 /**
  * Whether 'auto' tries the fused graph before the traced one. Measured
- * (bench/README.md, `npm run bench:graphs`, `npm run bench:encoder`): on
- * WebGPU the fused graph is 31 kernels, all on the GPU, against 308 (102 on
- * the CPU) for the traced one; in onnxruntime-node it is 1.5x faster; but
- * in wasm its GroupQueryAttention kernel alone takes ~29 ms of a 55 ms pass
- * (the traced graph's whole attention: ~3 ms), so wasm keeps the traced graph first.
+ * (bench/README.md, docs/MODELS.md: `npm run bench:graphs`, `npm run
+ * bench:node-graphs`, `npm run bench:encoder`): on WebGPU the fused graph is
+ * 31 kernels, all on the GPU, against 308 (102 on the CPU) for the traced
+ * one; in onnxruntime-node it is 1.2x faster; but in wasm its
+ * GroupQueryAttention kernel alone takes 41 of its 64 profiled ms, so wasm
+ * keeps the traced graph first.
  */
 export const FUSED_FIRST: Record<GraphRuntime, boolean> = { webgpu: true, 'node-cpu': true, wasm: false };
 
