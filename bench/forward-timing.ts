@@ -6,7 +6,7 @@
  * back each run, as PyTorch's timing waits for its kernels.
  */
 import * as ort from 'onnxruntime-web/webgpu';
-import { graphFeeds, graphKind, modelShape } from '../src/core/encoder-feeds.ts';
+import { graphFeeds, graphSignature, HIDDEN_OUTPUT, modelShape } from '../src/core/encoder-feeds.ts';
 import { median } from '../src/core/stats.ts';
 
 export interface ForwardTiming {
@@ -33,12 +33,12 @@ export async function timeForward(modelUrl: string, file: string, ep: 'webgpu' |
   const session = await ort.InferenceSession.create(`${modelUrl}/onnx/${file}`, { executionProviders: [ep], logSeverityLevel: 3 });
   const createMs = performance.now() - t0;
   try {
-    const kind = graphKind(session.inputNames);
+    const graph = graphSignature(session);
     const row = syntheticIds(Number(config.vocab_size), tokens);
     const rows = Array.from({ length: batch }, () => row);
     const once = async () => {
       const start = performance.now();
-      const out = await session.run(graphFeeds(ort.Tensor, rows, shape, kind).feeds);
+      const out = await session.run(graphFeeds(ort.Tensor, rows, shape, graph).feeds, [HIDDEN_OUTPUT[graph.kind]]);
       for (const tensor of Object.values(out)) await tensor.getData(true);
       return performance.now() - start;
     };

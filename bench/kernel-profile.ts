@@ -12,7 +12,7 @@
  * session is created in the page.
  */
 import * as ort from 'onnxruntime-web/webgpu';
-import { graphFeeds, graphKind, modelShape } from '../src/core/encoder-feeds.ts';
+import { graphFeeds, graphSignature, HIDDEN_OUTPUT, modelShape } from '../src/core/encoder-feeds.ts';
 import { syntheticIds } from './forward-timing.ts';
 
 export interface KernelProfile {
@@ -57,9 +57,9 @@ export async function profileKernels(modelUrl: string, file: string, ep: 'webgpu
   try {
     const session = await ort.InferenceSession.create(`${modelUrl}/onnx/${file}`, { executionProviders: [ep], enableProfiling: true, logSeverityLevel: 0 });
     const ids = syntheticIds(Number(config.vocab_size), tokens);
-    const kind = graphKind(session.inputNames);
+    const graph = graphSignature(session);
     const before = captured.length;
-    for (let r = 0; r < runs; r++) await session.run(graphFeeds(ort.Tensor, [ids], shape, kind).feeds);
+    for (let r = 0; r < runs; r++) await session.run(graphFeeds(ort.Tensor, [ids], shape, graph).feeds, [HIDDEN_OUTPUT[graph.kind]]);
     session.endProfiling();
     await session.release();
     const events = captured

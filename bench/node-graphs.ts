@@ -13,7 +13,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import * as ort from 'onnxruntime-node';
-import { cosine, graphFeeds, graphKind, HIDDEN_OUTPUT, modelShape } from '../src/core/encoder-feeds.ts';
+import { cosine, graphFeeds, graphSignature, HIDDEN_OUTPUT, modelShape } from '../src/core/encoder-feeds.ts';
 import { median } from '../src/core/stats.ts';
 import { syntheticIds } from './forward-timing.ts';
 
@@ -33,8 +33,9 @@ console.log(`| graph | median ms (5 runs after one) |${torch ? ' cosine vs torch
 for (const file of ['model_q4.onnx', 'encoder_q4.onnx', 'encoder_q4_fused.onnx', 'encoder_q4f16_fused.onnx']) {
   if (!existsSync(`${folder}/onnx/${file}`)) continue;
   const session = await ort.InferenceSession.create(`${folder}/onnx/${file}`, { intraOpNumThreads: 1 });
-  const kind = graphKind(session.inputNames);
-  const run = async () => (await session.run(graphFeeds(ort.Tensor, [ids], shape, kind).feeds))[HIDDEN_OUTPUT[kind]].data as Float32Array;
+  const graph = graphSignature(session);
+  const output = HIDDEN_OUTPUT[graph.kind];
+  const run = async () => (await session.run(graphFeeds(ort.Tensor, [ids], shape, graph).feeds, [output]))[output].data as Float32Array;
   let hidden = await run();
   const times: number[] = [];
   for (let r = 0; r < 5; r++) {

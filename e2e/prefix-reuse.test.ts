@@ -2,6 +2,9 @@
  * reusePrefix in the worker: as a user's history grows, each request runs
  * only the tokens after the previous prompt's prefix, and h_t and the top-K
  * are those of a full encode (onnxruntime-node; CPU reference on the page's h_t).
+ * Through the generation graph (wasm: the traced encoder is in use) and
+ * through the fused graph's own cache (wasm with graph 'fused'; WebGPU on the
+ * decoder's shared device, where the fused graph is the encoder).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CpuDecoder } from '../src/core/cpu-decoder.ts';
@@ -34,10 +37,16 @@ afterAll(async () => {
 const call = flowCaller(() => harness.page);
 const sequence = [12, 40, 41, 42, 100, 7, 3];
 
-for (const device of ['wasm', 'webgpu'] as const) {
-  describe(`reusePrefix on ${device}`, () => {
-    it('runs only the new tokens of a growing history and recommends what a full encode does', async () => {
-      outcomeValue(await call('load', { modelUrl: `/${MODEL}`, memoryUrl: `/${MEMORY}`, device, decoder: 'cpu', wasmPaths: WASM, reusePrefix: true }));
+const CASES = [
+  { device: 'wasm', decoder: 'cpu', graph: 'auto', prefixGraph: 'full', encoder: 'wasm (q4, encoder graph)' },
+  { device: 'wasm', decoder: 'cpu', graph: 'fused', prefixGraph: 'fused', encoder: 'wasm (q4, fused graph)' },
+  { device: 'webgpu', decoder: 'webgpu', graph: 'auto', prefixGraph: 'fused', encoder: 'webgpu (q4, fused graph)' },
+] as const;
+
+for (const { device, decoder, graph, prefixGraph, encoder } of CASES) {
+  describe(`reusePrefix on ${device}, graph ${graph}`, () => {
+    it(`runs only the new tokens of a growing history (${prefixGraph === 'fused' ? 'fused graph\'s cache' : 'generation graph'}) and recommends what a full encode does`, async () => {
+      outcomeValue(await call('load', { modelUrl: `/${MODEL}`, memoryUrl: `/${MEMORY}`, device, decoder, graph, wasmPaths: WASM, reusePrefix: true }));
       const cpu = new CpuDecoder(memory);
       // SwiftShader is slow: a shorter sequence there.
       const steps = device === 'webgpu' ? 3 : sequence.length - 1;
@@ -47,6 +56,7 @@ for (const device of ['wasm', 'webgpu'] as const) {
         const [full] = (await node.encode([history.map((id) => titles[id])])).hidden;
         expect(cosine(r.hidden, full)).toBeGreaterThanOrEqual(0.999);
         expect(r.items.map((x) => x.id)).toEqual(cpu.decode(r.hidden, { k: 20, strategy: 'local', m: 200 }).map((x) => x.item));
+        expect([r.backend.encoder, r.prefix?.graph, r.prefix?.fallbackReason]).toEqual([encoder, prefixGraph, undefined]);
         if (n === 2) expect(r.prefix?.reusedTokens).toBe(0);
         else expect(r.prefix!.reusedTokens).toBeGreaterThan(r.prefix!.ranTokens);
       }

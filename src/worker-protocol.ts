@@ -53,8 +53,11 @@ export interface LoadOptions {
    * Reuse work across successive requests (default false): keep the last
    * prompt's key/value cache and run only the tokens after the prefix it
    * shares with the next prompt (a history that grows by one item runs that
-   * title and the template's suffix). Uses the generation graph and reads
-   * h_t back; the result equals a full encode (tests: tools/lib/prefix-cache.test.ts, e2e/prefix-reuse.test.ts).
+   * title and the template's suffix). The fused encoder graph runs them with
+   * its own cache where it is the encoder in use (and its cache path passes a
+   * check on first use); otherwise the generation graph does (fetched on
+   * first use). h_t is read back; the result equals a full encode (tests:
+   * tools/lib/prefix-cache.test.ts, e2e/prefix-reuse.test.ts).
    */
   reusePrefix?: boolean;
 }
@@ -158,7 +161,14 @@ export interface RecommendResult {
   /** Oldest history items dropped to fit the model's context. */
   droppedOldest: number;
   /** With reusePrefix: prompt tokens taken from the previous request's cache, and tokens run. */
-  prefix?: { reusedTokens: number; ranTokens: number };
+  prefix?: {
+    reusedTokens: number;
+    ranTokens: number;
+    /** What ran the tokens: the fused encoder graph with its key/value cache, or the generation graph. */
+    graph: 'fused' | 'full';
+    /** Why the fused graph did not, when it is the encoder in use but its cache path failed the check here. */
+    fallbackReason?: string;
+  };
   hidden?: Float32Array;
 }
 

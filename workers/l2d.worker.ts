@@ -261,7 +261,7 @@ async function recommend(request: RecommendRequest): Promise<RecommendResult> {
     const r = await encoder.encodeReusingPrefix(titles);
     t1 = performance.now();
     encoded = { hidden: r.hidden[0], dropped: r.dropped[0], tokenizeMs: r.tokenizeMs, forwardMs: r.forwardMs };
-    prefix = { reusedTokens: r.reusedTokens, ranTokens: r.ranTokens };
+    prefix = { reusedTokens: r.reusedTokens, ranTokens: r.ranTokens, graph: r.graph, ...(r.prefixFallbackReason ? { fallbackReason: r.prefixFallbackReason } : {}) };
     decoded = await engine.decode(encoded.hidden!, options);
   } else {
     const batch = await encoder.encode([titles]);

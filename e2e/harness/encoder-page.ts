@@ -5,7 +5,7 @@
  * final-norm hidden state of each fixture prompt.
  */
 import * as ort from 'onnxruntime-web/webgpu';
-import { graphFeeds, graphKind, HIDDEN_OUTPUT, lastTokenRows, modelShape } from '../../src/core/encoder-feeds.ts';
+import { graphFeeds, graphSignature, HIDDEN_OUTPUT, lastTokenRows, modelShape } from '../../src/core/encoder-feeds.ts';
 
 ort.env.wasm.wasmPaths = new URL('/node_modules/onnxruntime-web/dist/', location.href).href;
 ort.env.wasm.numThreads = 1; // one thread: these tests compare values, not speed
@@ -18,13 +18,13 @@ async function lastHidden(modelFolderUrl: string, file: string, ep: 'webgpu' | '
   const shape = modelShape(config);
   const session = await ort.InferenceSession.create(`${modelFolderUrl}/onnx/${file}`, { executionProviders: [ep], logSeverityLevel: 3 });
   // Generation, traced encoder or fused encoder graph: each takes its own inputs (src/core/encoder-feeds.ts).
-  const kind = graphKind(session.inputNames);
+  const graph = graphSignature(session);
   const hidden: number[][] = [];
   const t0 = performance.now();
   for (const part of batched ? [rows] : rows.map((r) => [r])) {
-    const { feeds, width } = graphFeeds(ort.Tensor, part, shape, kind);
-    const out = await session.run(feeds);
-    const data = (await out[HIDDEN_OUTPUT[kind]].getData()) as Float32Array;
+    const { feeds, width } = graphFeeds(ort.Tensor, part, shape, graph);
+    const out = await session.run(feeds, [HIDDEN_OUTPUT[graph.kind]]);
+    const data = (await out[HIDDEN_OUTPUT[graph.kind]].getData()) as Float32Array;
     hidden.push(...lastTokenRows(data, part.length, width, shape.hiddenSize).map((h) => Array.from(h)));
   }
   const ms = (performance.now() - t0) / rows.length;

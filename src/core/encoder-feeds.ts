@@ -40,8 +40,8 @@ export function encoderFeeds(rows: readonly (readonly number[])[], padTokenId: n
   return { batch, width, inputIds, attentionMask, positionIds };
 }
 
-/** The Tensor constructor of onnxruntime-web or onnxruntime-node (both share onnxruntime-common's API). */
-export type TensorConstructor<T> = new (type: 'int64' | 'int32' | 'float32', data: BigInt64Array | Int32Array | Float32Array, dims: readonly number[]) => T;
+/** The Tensor constructor of onnxruntime-web or onnxruntime-node (both share onnxruntime-common's API); float16 data is raw bits. */
+export type TensorConstructor<T> = new (type: 'int64' | 'int32' | 'float32' | 'float16', data: BigInt64Array | Int32Array | Float32Array | Uint16Array, dims: readonly number[]) => T;
 
 /**
  * The three kinds of graph a model folder has, told apart by their inputs:
@@ -56,6 +56,32 @@ export function graphKind(inputNames: readonly string[]): GraphKind {
   return inputNames.some((n) => n.startsWith('past_key_values.')) ? 'generation' : 'encoder';
 }
 
+/** The float type of a fused graph's key/value cache (its activations': float16 for q4f16). */
+export type CacheFloat = 'float32' | 'float16';
+
+/**
+ * A graph's kind and, for a fused graph with key/value cache inputs
+ * (past_key.<i> / past_value.<i>, fused exports since the prefix reuse), their
+ * float type; fused graphs of the first export have none.
+ */
+export interface GraphSignature {
+  kind: GraphKind;
+  cache?: CacheFloat;
+}
+
+/** The part of an onnxruntime session graphSignature reads (inputMetadata: onnxruntime-common >= 1.21). */
+interface SessionInputs {
+  inputNames: readonly string[];
+  inputMetadata?: readonly ({ name: string; isTensor: boolean; type?: string } | { name: string; isTensor: false })[];
+}
+
+export function graphSignature(session: SessionInputs): GraphSignature {
+  const kind = graphKind(session.inputNames);
+  if (kind !== 'fused' || !session.inputNames.includes('past_key.0')) return { kind };
+  const meta = session.inputMetadata?.find((m) => m.name === 'past_key.0');
+  return { kind, cache: meta && 'type' in meta && meta.type === 'float16' ? 'float16' : 'float32' };
+}
+
 /** The output holding the hidden states: every position's for the generation graph, the last token's for the encoder graphs. */
 export const HIDDEN_OUTPUT: Record<GraphKind, string> = { generation: 'last_hidden_state', encoder: 'last_token_hidden_state', fused: 'last_token_hidden_state' };
 
@@ -63,8 +89,9 @@ export const HIDDEN_OUTPUT: Record<GraphKind, string> = { generation: 'last_hidd
  * The feeds of one forward pass of a graph of `kind`, and the row width of
  * its output (1 for the encoder graphs, whose output is one row per input row).
  */
-export function graphFeeds<T>(Tensor: TensorConstructor<T>, rows: readonly (readonly number[])[], shape: ModelShape, kind: GraphKind): { feeds: Record<string, T>; width: number } {
+export function graphFeeds<T>(Tensor: TensorConstructor<T>, rows: readonly (readonly number[])[], shape: ModelShape, graph: GraphKind | GraphSignature): { feeds: Record<string, T>; width: number } {
   if (rows.length === 0 || rows.some((r) => r.length === 0)) throw new RangeError('graphFeeds: every row needs at least one token.');
+  const { kind, cache } = typeof graph === 'string' ? { kind: graph, cache: undefined } : graph;
   if (kind !== 'fused') {
     const { feeds, width } = onnxFeeds(Tensor, rows, shape, kind === 'generation');
     return { feeds, width: kind === 'generation' ? width : 1 };
@@ -76,8 +103,20 @@ export function graphFeeds<T>(Tensor: TensorConstructor<T>, rows: readonly (read
     input_ids: new Tensor('int64', inputIds, [rows.length, width]),
     seqlens_k: new Tensor('int32', Int32Array.from(rows, (r) => r.length - 1), [rows.length]),
     total_sequence_length: new Tensor('int32', Int32Array.of(width), []),
+    ...(cache ? emptyFusedCache(Tensor, shape, rows.length, cache) : {}),
   };
   return { feeds, width: 1 };
+}
+
+/** Whole prompts through a fused graph with cache inputs: no cached tokens, per layer. */
+function emptyFusedCache<T>(Tensor: TensorConstructor<T>, shape: ModelShape, rows: number, float: CacheFloat): Record<string, T> {
+  const feeds: Record<string, T> = {};
+  for (let i = 0; i < shape.layers; i++) {
+    for (const part of ['key', 'value']) {
+      feeds[`past_${part}.${i}`] = new Tensor(float, float === 'float16' ? new Uint16Array(0) : new Float32Array(0), [rows, shape.kvHeads, 0, shape.headDim]);
+    }
+  }
+  return feeds;
 }
 
 /**

@@ -10,11 +10,14 @@
 import type { StepModel } from './beam-search.ts';
 import type { ModelShape, TensorConstructor } from './encoder-feeds.ts';
 
+/** Cached keys or values: float32, or float16 bits (the q4f16 fused graph's cache). */
+export type KvArray = Float32Array | Uint16Array;
+
 /** Per layer: key then value, each rows x kvHeads x length x headDim. */
 export interface KvCache {
   rows: number;
   length: number;
-  tensors: Float32Array[];
+  tensors: KvArray[];
 }
 
 interface OutputTensor {

@@ -28,7 +28,8 @@ export function truncateKv(cache: KvCache, length: number, kvHeads: number, head
   if (cache.rows !== 1) throw new Error('truncateKv takes a cache of one row.');
   if (length >= cache.length) return cache;
   const tensors = cache.tensors.map((data) => {
-    const out = new Float32Array(kvHeads * length * headDim);
+    // Same element type as the cache (float32, or float16 bits).
+    const out = new (data.constructor as new (size: number) => typeof data)(kvHeads * length * headDim);
     for (let h = 0; h < kvHeads; h++) out.set(data.subarray(h * cache.length * headDim, (h * cache.length + length) * headDim), h * length * headDim);
     return out;
   });

@@ -7,7 +7,7 @@
  * prompt's last token.
  */
 import * as ort from 'onnxruntime-web/webgpu';
-import { cosine, graphFeeds, graphKind, HIDDEN_OUTPUT, lastTokenRows, modelShape, type GraphKind, type ModelShape } from '../core/encoder-feeds.ts';
+import { cosine, graphFeeds, graphSignature, HIDDEN_OUTPUT, lastTokenRows, modelShape, type GraphSignature, type ModelShape } from '../core/encoder-feeds.ts';
 import { pickEncoderGraph, PROBE_MIN_COSINE, type EncoderManifest, type EncoderManifestEntry } from '../core/encoder-manifest.ts';
 import { InvalidArgumentError, L2DError, NetworkUnavailableError } from '../core/errors.ts';
 import { fitPrompt } from '../core/fit-prompt.ts';
@@ -15,6 +15,7 @@ import { parsePromptTemplate, type PromptTemplate } from '../core/prompt.ts';
 import { sha256Hex } from '../core/shard-format.ts';
 import { createTokenizer, tokenIds, type Tokenizer } from './tokenizer.ts';
 import { GenerativeRecommender } from '../core/generative-recommender.ts';
+import { fusedLastHiddenAfter } from '../core/fused-prefix.ts';
 import { lastHiddenAfter, onnxStepModel, type KvCache } from '../core/onnx-step-model.ts';
 import { PromptPrefixCache } from '../core/prefix-cache.ts';
 import { isSoftwareAdapter, type GpuQuery } from '../gpu/index.ts';
@@ -138,10 +139,10 @@ async function fetchGraph(base: string, candidate: GraphCandidate, dtype: Encode
  */
 async function warmUp(session: ort.InferenceSession, shape: ModelShape, probe: EncoderManifestEntry['probe'], fallbackIds: number[]): Promise<number> {
   const t0 = performance.now();
-  const kind = graphKind(session.inputNames);
-  const { feeds } = graphFeeds(ort.Tensor, [probe?.input_ids ?? fallbackIds], shape, kind);
-  const out = await session.run(feeds, [HIDDEN_OUTPUT[kind]]);
-  const data = (await out[HIDDEN_OUTPUT[kind]].getData(true)) as Float32Array;
+  const graph = graphSignature(session);
+  const { feeds } = graphFeeds(ort.Tensor, [probe?.input_ids ?? fallbackIds], shape, graph);
+  const out = await session.run(feeds, [HIDDEN_OUTPUT[graph.kind]]);
+  const data = (await out[HIDDEN_OUTPUT[graph.kind]].getData(true)) as Float32Array;
   if (!data.every(Number.isFinite)) throw new L2DError('gpu-error', 'the warm-up forward pass gave a non-finite hidden state');
   if (probe) {
     const last = data.subarray(data.length - shape.hiddenSize);
@@ -158,6 +159,8 @@ export class BrowserEncoder {
   private generatorCatalog: string[] | undefined;
   private generationSession: Promise<ort.InferenceSession> | undefined;
   private prefixCache: PromptPrefixCache | undefined;
+  /** Whether this fused graph's cache path computes right here (checked on first use); else why not. */
+  private fusedPrefixCheck: Promise<{ ok: true } | { ok: false; reason: string }> | undefined;
 
   private constructor(
     /** The model folder's name, from its URL. */
@@ -166,7 +169,7 @@ export class BrowserEncoder {
     private readonly tokenizer: Tokenizer,
     private readonly template: PromptTemplate,
     private readonly shape: ModelShape,
-    private readonly kind: GraphKind,
+    private readonly graph: GraphSignature,
     readonly hiddenSize: number,
     readonly maxPromptTokens: number,
     private readonly eosTokenId: number,
@@ -178,6 +181,8 @@ export class BrowserEncoder {
     readonly sha256: string,
     /** The GPUDevice h_t lives on when encodeOnGpu can be used (WebGPU on the device given as gpuDevice). */
     readonly outputDevice: GPUDevice | undefined,
+    /** The export's probe for this graph (encoder.json); without one, the warm-up's ids and no reference. */
+    private readonly probe: NonNullable<EncoderManifestEntry['probe']>,
   ) {}
 
   static async create(options: BrowserEncoderOptions): Promise<BrowserEncoder> {
@@ -265,7 +270,8 @@ export class BrowserEncoder {
             warmupMs,
             ...(reasons.length > 0 ? { fallbackReason: reasons.join('; ') } : {}),
           };
-          return new BrowserEncoder(id, session, tokenizer, template, shape, graphKind(session.inputNames), Number(config.hidden_size), maxPromptTokens, Number(config.eos_token_id), source, backend, sha256, shared ? options.gpuDevice : undefined);
+          const graph = graphSignature(session);
+          return new BrowserEncoder(id, session, tokenizer, template, shape, graph, Number(config.hidden_size), maxPromptTokens, Number(config.eos_token_id), source, backend, sha256, shared ? options.gpuDevice : undefined, candidate.entry?.probe ?? { input_ids: warmupIds, hidden: [] });
         } catch (error) {
           await session?.release().catch(() => undefined);
           if (error instanceof L2DError && error.code !== 'gpu-error') throw error;
@@ -299,8 +305,8 @@ export class BrowserEncoder {
     const t0 = performance.now();
     const fitted = histories.map((titles) => fitPrompt(titles, (t) => this.tokenize(t), this.maxPromptTokens, this.template));
     const t1 = performance.now();
-    const output = HIDDEN_OUTPUT[this.kind];
-    const { feeds, width } = graphFeeds(ort.Tensor, fitted.map((x) => x.ids), this.shape, this.kind);
+    const output = HIDDEN_OUTPUT[this.graph.kind];
+    const { feeds, width } = graphFeeds(ort.Tensor, fitted.map((x) => x.ids), this.shape, this.graph);
     const out = await this.session.run(feeds, [output]);
     return { tensor: out[output], width, dropped: fitted.map((x) => x.dropped), tokenizeMs: t1 - t0, t1 };
   }
@@ -316,7 +322,7 @@ export class BrowserEncoder {
     // One row: the last token is row width - 1 (width is 1 for the encoder graphs).
     if (tensor.location !== 'gpu-buffer') {
       tensor.dispose();
-      throw new L2DError('gpu-error', `onnxruntime-web returned ${HIDDEN_OUTPUT[this.kind]} in "${tensor.location}", not in a GPU buffer.`);
+      throw new L2DError('gpu-error', `onnxruntime-web returned ${HIDDEN_OUTPUT[this.graph.kind]} in "${tensor.location}", not in a GPU buffer.`);
     }
     const row = width - 1;
     const query = { buffer: tensor.gpuBuffer as GPUBuffer, byteOffset: row * this.hiddenSize * 4 };
@@ -356,25 +362,68 @@ export class BrowserEncoder {
 
   /**
    * h_t of one history, running only the prompt's tokens after the longest
-   * common token prefix with the previous call's prompt (src/core/prefix-cache.ts):
-   * the generation graph with its key/value cache, read back to JavaScript.
+   * common token prefix with the previous call's prompt (src/core/prefix-cache.ts).
+   * The fused graph runs them itself with its key/value cache
+   * (src/core/fused-prefix.ts) once a check shows its cache path right on this
+   * adapter; otherwise (traced or generation graph in use, an older fused
+   * export without cache inputs, or a failed check: `prefixFallbackReason`)
+   * the generation graph does, with its cache read back to JavaScript.
    */
-  async encodeReusingPrefix(titles: string[]): Promise<EncodeResult & { reusedTokens: number; ranTokens: number }> {
-    const session = await this.generationGraph();
+  async encodeReusingPrefix(titles: string[]): Promise<EncodeResult & { reusedTokens: number; ranTokens: number; graph: 'fused' | 'full'; prefixFallbackReason?: string }> {
+    const check = this.graph.kind === 'fused' && this.graph.cache ? await this.checkFusedPrefix() : undefined;
+    const useFused = check?.ok === true;
+    const step = useFused ? undefined : await this.generationGraph();
     const t0 = performance.now();
     const fitted = fitPrompt(titles, (t) => this.tokenize(t), this.maxPromptTokens, this.template);
     const t1 = performance.now();
     this.prefixCache ??= new PromptPrefixCache(this.shape.kvHeads, this.shape.headDim);
     const plan = this.prefixCache.plan(fitted.ids);
     try {
-      const { hidden, cache } = await lastHiddenAfter(session, ort.Tensor, this.shape, plan.tokens, plan.past);
+      const { hidden, cache } = step
+        ? await lastHiddenAfter(step, ort.Tensor, this.shape, plan.tokens, plan.past)
+        : await fusedLastHiddenAfter(this.session, ort.Tensor, this.shape, this.graph.cache!, plan.tokens, plan.past);
       this.prefixCache.store(fitted.ids, cache);
-      return { hidden: [hidden], dropped: [fitted.dropped], tokenizeMs: t1 - t0, forwardMs: performance.now() - t1, reusedTokens: plan.reused, ranTokens: plan.tokens.length };
+      return {
+        hidden: [hidden],
+        dropped: [fitted.dropped],
+        tokenizeMs: t1 - t0,
+        forwardMs: performance.now() - t1,
+        reusedTokens: plan.reused,
+        ranTokens: plan.tokens.length,
+        graph: useFused ? 'fused' : 'full',
+        ...(check && !check.ok ? { prefixFallbackReason: check.reason } : {}),
+      };
     } catch (error) {
       // Never keep a cache that may not match what was run.
       this.prefixCache.clear();
       throw error;
     }
+  }
+
+  /**
+   * The fused graph's cache path, once: the probe's prompt in two calls (its
+   * first two thirds, then the rest after their cache) must give the probe's
+   * reference hidden state (or, without one, the whole prompt's). A kernel
+   * that mishandles the cache falls back to the generation graph instead of
+   * ranking with a wrong h_t.
+   */
+  private checkFusedPrefix(): Promise<{ ok: true } | { ok: false; reason: string }> {
+    this.fusedPrefixCheck ??= (async () => {
+      const ids = this.probe.input_ids;
+      const cut = Math.max(1, Math.floor((ids.length * 2) / 3));
+      try {
+        const float = this.graph.cache!;
+        const reference = this.probe.hidden.length > 0 ? this.probe.hidden : (await fusedLastHiddenAfter(this.session, ort.Tensor, this.shape, float, ids, undefined)).hidden;
+        const first = await fusedLastHiddenAfter(this.session, ort.Tensor, this.shape, float, ids.slice(0, cut), undefined);
+        const { hidden } = await fusedLastHiddenAfter(this.session, ort.Tensor, this.shape, float, ids.slice(cut), first.cache);
+        const similarity = cosine(hidden, reference);
+        if (similarity >= PROBE_MIN_COSINE) return { ok: true as const };
+        return { ok: false as const, reason: `the fused graph's key/value cache path differs from the reference here (cosine ${similarity.toFixed(4)} < ${PROBE_MIN_COSINE}); the generation graph reuses the prefix` };
+      } catch (error) {
+        return { ok: false as const, reason: `the fused graph's key/value cache path failed here (${(error as Error).message.split('\n')[0]}); the generation graph reuses the prefix` };
+      }
+    })();
+    return this.fusedPrefixCheck;
   }
 
   /** The generation graph's session (this one when it is the generation graph), made once. */

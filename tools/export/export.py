@@ -294,6 +294,7 @@ def write_encoder_manifest(onnx_dir, pairs, fused, probes):
                 entries[encoder]["fused"] = fused[encoder]
     with open(path, "w") as f:
         json.dump({"note": "L2D encoder graphs (no LM head, last token only); a memory built with memoriesOf is read with the encoder", "graphs": entries}, f, indent=2)
+        f.write("\n")
 
 
 def reference_dtype(dtype):

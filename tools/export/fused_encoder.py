@@ -14,9 +14,15 @@ only row L2D reads.
 
 Inputs differ from the traced graphs, because GroupQueryAttention takes
 right-padded rows: input_ids [batch, width] (each row's tokens first, pad
-after), seqlens_k [batch] int32 (each row's token count - 1) and
-total_sequence_length (int32 scalar, = width). Output: last_token_hidden_state
-[batch, d], float32 in both dtypes. Weights are quantized exactly as
+after), seqlens_k [batch] int32 (each row's cached + new token count - 1),
+total_sequence_length (int32 scalar, = cached length + width) and per layer
+past_key.<i> / past_value.<i> [batch, kv_heads, cached, head_dim] (the
+activation float type; cached = 0 for whole prompts). Outputs:
+last_token_hidden_state [batch, d], float32 in both dtypes, and per layer
+present_key.<i> / present_value.<i> (past + this call's tokens), which the
+next call of a growing history passes back as its past (issue #9's prefix
+reuse: src/core/fused-prefix.ts); a caller that fetches only the hidden
+state never reads them back. Weights are quantized exactly as
 tools/export/quantize.py does for the traced graphs (same 4-bit blocks of 32),
 so the fused graph reads the memories built with the generation graph.
 
@@ -70,10 +76,11 @@ def rotary_tables(inv_freq, max_positions):
     return np.cos(freqs), np.sin(freqs)
 
 
-def build_fused_encoder(config, weights, inv_freq, dtype="q4", max_positions=None):
+def build_fused_encoder(config, weights, inv_freq, dtype="q4", max_positions=None, with_past=True):
     """weights: the model's state dict as numpy float32 arrays (Hugging Face names); max_positions: the longest
-    prompt the runtime sends (the rotary tables' rows; Llama-3.2-1B's 131,072 would be 32 MB of tables).
-    Returns an onnx.ModelProto."""
+    prompt the runtime sends (the rotary tables' rows; Llama-3.2-1B's 131,072 would be 32 MB of tables);
+    with_past: the key/value cache inputs and outputs (False: the graph of the first fused export, whole
+    prompts only). Returns an onnx.ModelProto."""
     if dtype not in ("q4", "q4f16"):
         raise ValueError(f"fused encoder dtype {dtype!r}: q4 or q4f16")
     float_type = np.float16 if dtype == "q4f16" else np.float32
@@ -86,7 +93,13 @@ def build_fused_encoder(config, weights, inv_freq, dtype="q4", max_positions=Non
     x = g.node("Gather", [g.floats("embed_tokens", weights["model.embed_tokens.weight"]), "input_ids"], axis=0)
     # Each row's last real token, for GatherND (batch_dims 1): [batch, 1, 1] int64.
     # Shaped while int32, then cast: onnxruntime-web's WebGPU EP runs int64 Unsqueeze / Reshape on the CPU.
-    last_index = g.node("Cast", [g.node("Reshape", ["seqlens_k", g.constant("shape_b11", np.array([-1, 1, 1], dtype=np.int64))])], to=TensorProto.INT64)
+    # Within this call's tokens: seqlens_k counts from the first cached token, so subtract the cached length
+    # (past_key.0's third dimension; 0 for whole prompts). Read from a shape: one small upload, no GPU kernel.
+    last_in_call = "seqlens_k"
+    if with_past:
+        cached = g.node("Cast", [g.node("Shape", ["past_key.0"], start=2, end=3)], to=TensorProto.INT32)
+        last_in_call = g.node("Sub", ["seqlens_k", cached])
+    last_index = g.node("Cast", [g.node("Reshape", [last_in_call, g.constant("shape_b11", np.array([-1, 1, 1], dtype=np.int64))])], to=TensorProto.INT64)
 
     def last_rows(t):
         return g.node("GatherND", [t, last_index], batch_dims=1)  # [batch, 1, width of t]
@@ -105,8 +118,10 @@ def build_fused_encoder(config, weights, inv_freq, dtype="q4", max_positions=Non
         if config.attention_bias:
             bias = np.concatenate([weights[f"{p}.self_attn.{n}_proj.bias"] for n in ("q", "k", "v")])
             qkv = g.node("Add", [qkv, g.floats(f"{p}.self_attn.qkv_bias", bias)])
-        attention = g.node("GroupQueryAttention", [qkv, "", "", "", "", "seqlens_k", "total_sequence_length", cos_cache, sin_cache],
-                           outputs=3, domain=DOMAIN, num_heads=heads, kv_num_heads=kv_heads, do_rotary=1, rotary_interleaved=0)[0]
+        past = [f"past_key.{i}", f"past_value.{i}"] if with_past else ["", ""]
+        outputs = [g.name("attention"), f"present_key.{i}", f"present_value.{i}"] if with_past else 3
+        attention = g.node("GroupQueryAttention", [qkv, "", "", *past, "seqlens_k", "total_sequence_length", cos_cache, sin_cache],
+                           outputs=outputs, domain=DOMAIN, num_heads=heads, kv_num_heads=kv_heads, do_rotary=1, rotary_interleaved=0)[0]
         if i == layers - 1:
             # Only the last real token's row goes on: L2D reads nothing else.
             attention, residual = last_rows(attention), last_rows(residual)
@@ -123,13 +138,18 @@ def build_fused_encoder(config, weights, inv_freq, dtype="q4", max_positions=Non
         hidden = g.node("Cast", [hidden], to=TensorProto.FLOAT)
     g.nodes[-1].output[0] = "last_token_hidden_state"
 
+    onnx_float = TensorProto.FLOAT16 if dtype == "q4f16" else TensorProto.FLOAT
+    cache = [(f"{kind}_{part}.{i}", ["batch_size", kv_heads, f"{kind}_sequence_length", head_dim])
+             for i in range(layers) for kind, part in (("past", "key"), ("past", "value"))] if with_past else []
     graph = helper.make_graph(
         g.nodes,
         f"l2d-fused-encoder-{dtype}",
         [helper.make_tensor_value_info("input_ids", TensorProto.INT64, ["batch_size", "sequence_length"]),
          helper.make_tensor_value_info("seqlens_k", TensorProto.INT32, ["batch_size"]),
-         helper.make_tensor_value_info("total_sequence_length", TensorProto.INT32, [])],
-        [helper.make_tensor_value_info("last_token_hidden_state", TensorProto.FLOAT, ["batch_size", config.hidden_size])],
+         helper.make_tensor_value_info("total_sequence_length", TensorProto.INT32, [])]
+        + [helper.make_tensor_value_info(name, onnx_float, dims) for name, dims in cache],
+        [helper.make_tensor_value_info("last_token_hidden_state", TensorProto.FLOAT, ["batch_size", config.hidden_size])]
+        + [helper.make_tensor_value_info(name.replace("past", "present"), onnx_float, [*dims[:2], "total_sequence_length", dims[3]]) for name, dims in cache],
         g.initializers,
     )
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17), helper.make_opsetid(DOMAIN, 1)], producer_name="l2d tools/export/fused_encoder.py")

@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import * as ort from 'onnxruntime-node';
-import { graphFeeds, graphKind, HIDDEN_OUTPUT, lastTokenRows, modelShape, type ModelShape } from '../../src/core/encoder-feeds.ts';
+import { graphFeeds, graphSignature, HIDDEN_OUTPUT, lastTokenRows, modelShape, type ModelShape } from '../../src/core/encoder-feeds.ts';
 import { pickEncoderGraph, type EncoderManifest } from '../../src/core/encoder-manifest.ts';
 import { DataFormatError } from '../../src/core/errors.ts';
 import { fitPrompt } from '../../src/core/fit-prompt.ts';
@@ -40,9 +40,9 @@ export async function loadTokenizer(folder: string): Promise<Tokenizer> {
 
 /** Last real token's final-norm hidden state of each row, in one forward pass of any of a model folder's graphs. */
 export async function lastHiddenStates(session: ort.InferenceSession, rows: number[][], shape: ModelShape): Promise<Float32Array[]> {
-  const kind = graphKind(session.inputNames);
-  const { feeds, width } = graphFeeds(ort.Tensor, rows, shape, kind);
-  const out = (await session.run(feeds, [HIDDEN_OUTPUT[kind]]))[HIDDEN_OUTPUT[kind]];
+  const graph = graphSignature(session);
+  const { feeds, width } = graphFeeds(ort.Tensor, rows, shape, graph);
+  const out = (await session.run(feeds, [HIDDEN_OUTPUT[graph.kind]]))[HIDDEN_OUTPUT[graph.kind]];
   return lastTokenRows(out.data as Float32Array, rows.length, width, shape.hiddenSize);
 }
 

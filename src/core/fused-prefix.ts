@@ -1,0 +1,52 @@
+/**
+ * Prefix reuse (src/core/prefix-cache.ts) through the fused encoder graph
+ * (tools/export/fused_encoder.py): its GroupQueryAttention takes the cached
+ * keys and values of the prompt's first tokens (past_key.<i>, past_value.<i>,
+ * rows x kvHeads x length x headDim: the layout KvCache keeps) and returns
+ * them with this call's tokens appended (present_key.<i>, present_value.<i>).
+ * One graph then serves whole prompts, batches and the tokens after a cached
+ * prefix: no generation graph to fetch, and on WebGPU the fused graph's ~30
+ * kernels instead of the generation graph's ~377.
+ */
+import type { CacheFloat, ModelShape, TensorConstructor } from './encoder-feeds.ts';
+import type { KvArray, KvCache } from './onnx-step-model.ts';
+
+/** The part of an onnxruntime session this needs; getData also reads an output kept in a GPU buffer. */
+export interface FusedSession<T> {
+  run(feeds: Record<string, T>, fetches: readonly string[]): Promise<Record<string, { getData(release?: boolean): Promise<unknown> }>>;
+}
+
+/**
+ * The last token's final-norm hidden state of a batch-of-one prompt whose
+ * first `past.length` tokens are cached in `past`, and the cache of the whole prompt.
+ */
+export async function fusedLastHiddenAfter<T>(
+  session: FusedSession<T>,
+  Tensor: TensorConstructor<T>,
+  shape: ModelShape,
+  float: CacheFloat,
+  tokens: readonly number[],
+  past: KvCache | undefined,
+): Promise<{ hidden: Float32Array; cache: KvCache }> {
+  if (tokens.length === 0) throw new RangeError('fusedLastHiddenAfter: at least one token to run.');
+  if (past && past.rows !== 1) throw new RangeError('fusedLastHiddenAfter: the cache must hold one row.');
+  const cached = past?.length ?? 0;
+  const total = cached + tokens.length;
+  const feeds: Record<string, T> = {
+    input_ids: new Tensor('int64', BigInt64Array.from(tokens, BigInt), [1, tokens.length]),
+    seqlens_k: new Tensor('int32', Int32Array.of(total - 1), [1]),
+    total_sequence_length: new Tensor('int32', Int32Array.of(total), []),
+  };
+  const presents: string[] = [];
+  for (let i = 0; i < shape.layers; i++) {
+    for (const [j, part] of ['key', 'value'].entries()) {
+      const data = past?.tensors[2 * i + j] ?? (float === 'float16' ? new Uint16Array(0) : new Float32Array(0));
+      feeds[`past_${part}.${i}`] = new Tensor(float, data, [1, shape.kvHeads, cached, shape.headDim]);
+      presents.push(`present_${part}.${i}`);
+    }
+  }
+  const out = await session.run(feeds, ['last_token_hidden_state', ...presents]);
+  const hidden = (await out.last_token_hidden_state.getData(true)) as Float32Array;
+  const tensors = await Promise.all(presents.map(async (name) => (await out[name].getData(true)) as KvArray));
+  return { hidden: hidden.slice(0, shape.hiddenSize), cache: { rows: 1, length: total, tensors } };
+}
