@@ -14,6 +14,7 @@ import { averageRuns, decodeTable, encoderTable } from './report-tables.ts';
 import { kernelTable, type KernelProfile } from './kernel-profile.ts';
 import { forwardTable, type ForwardTiming } from './forward-timing.ts';
 import { versusTable, type VersusResult } from './versus-generation.ts';
+import { prefixTable, type PrefixBenchRow } from './prefix-reuse.ts';
 
 interface FlowRow {
   strategy: string;
@@ -63,6 +64,10 @@ for (const f of r.flow as FlowRow[]) {
   const strategy = `${f.strategy === 'local' ? `L2D-L (M=${f.m})` : 'L2D-G'}${f.graph ? ` (${f.graph} graph)` : ''}`;
   const hidden = f.backend.hiddenOnGpu ? 'stays on the GPU' : 'read back to JS';
   console.log(`| ${strategy} | ${f.backend.encoder} | ${hidden} | ${f.wallMs.toFixed(1)} | ${f.tokenizeMs.toFixed(1)} | ${f.forwardMs.toFixed(1)} | ${f.decodeMs.toFixed(1)} | ${f.status.loadMs.toFixed(0)} |`);
+}
+if (Array.isArray(r.prefix)) {
+  console.log('\nreusePrefix on growing histories (5 -> up to 10 items), WebGPU encoder on the decoder\'s device, four workers interleaved:\n');
+  console.log(prefixTable(r.prefix as PrefixBenchRow[]));
 }
 if (r.versusGeneration && !r.versusGeneration.error) {
   for (const v of r.versusGeneration as (VersusResult & { device: string })[]) {

@@ -23,6 +23,7 @@ import { describeAdapter, defaultGpu } from '../src/gpu/index.ts';
 import { runEncoderBench } from './encoder-bench.ts';
 import { runDecodeBench, type BenchConfig } from './decode-bench.ts';
 import { runVersusGeneration } from './versus-generation.ts';
+import { PREFIX_BENCH_MODES, runPrefixBench } from './prefix-reuse.ts';
 import { median } from '../src/core/stats.ts';
 
 export interface GpuBenchInputs {
@@ -170,6 +171,14 @@ async function main() {
       rows.push({ ...strategy, encoder: 'wasm', ...(await timeFlow(inputs, { modelUrl: inputs.modelUrl, memoryUrl: inputs.memoryUrl, device: 'wasm', decoder: 'webgpu', dtype: 'q4' }, strategy)) });
     }
     return rows;
+  });
+
+  // reusePrefix on a growing history: the fused graph's own cache vs the generation graph's, against full encodes.
+  await stage('prefix', async () => {
+    // Histories of 6 to 10 items, grown from 5 one request at a time (as bench:prefix does).
+    const sessions = inputs.histories.filter((h) => h.ids.length >= 6).slice(0, quick ? 1 : 16).map((h) => h.ids.slice(0, 10));
+    const load: LoadOptions = { modelUrl: inputs.modelUrl, memoryUrl: inputs.memoryUrl, device: 'webgpu', decoder: 'webgpu', dtype: 'q4', cache: 'none' };
+    return runPrefixBench(load, sessions, 5, PREFIX_BENCH_MODES);
   });
 
   // recommend() vs language-space decoding of the same model in one worker, interleaved (issue 8/9's ratio).

@@ -75,3 +75,25 @@ export async function runPrefixBench(load: LoadOptions, sessions: number[][], st
     }
   }
 }
+
+/** The markdown table of runPrefixBench's rows, and the ratios side by side. */
+export function prefixTable(rows: PrefixBenchRow[]): string {
+  const lines = ['| encoder | reusePrefix | prefix run by | requests | median wall ms | median forward ms | tokens run (mean) | tokens reused (mean) |', '|---|---|---|---|---|---|---|---|'];
+  for (const r of rows) {
+    const by = r.prefixGraph === 'fused' ? 'fused graph (its cache)' : r.prefixGraph === 'full' ? 'generation graph' : '-';
+    lines.push(`| ${r.encoder} | ${r.reusePrefix ? 'yes' : 'no'} | ${by} | ${r.requests} | ${r.medianWallMs.toFixed(1)} | ${r.medianForwardMs.toFixed(1)} | ${r.meanRanTokens?.toFixed(0) ?? 'all'} | ${r.meanReusedTokens?.toFixed(0) ?? 0} |`);
+  }
+  const row = (graph: string, reuse: boolean) => rows.find((r) => r.graph === graph && r.reusePrefix === reuse);
+  lines.push('');
+  for (const graph of ['encoder', 'fused']) {
+    const full = row(graph, false), reuse = row(graph, true);
+    if (full && reuse) lines.push(`graph ${graph}: full encode / reusePrefix, wall ${(full.medianWallMs / reuse.medianWallMs).toFixed(2)}x (forward ${(full.medianForwardMs / reuse.medianForwardMs).toFixed(2)}x)`);
+  }
+  const generation = row('encoder', true), fused = row('fused', true);
+  if (generation && fused) lines.push(`reusePrefix, generation graph / fused graph's cache: wall ${(generation.medianWallMs / fused.medianWallMs).toFixed(2)}x (forward ${(generation.medianForwardMs / fused.medianForwardMs).toFixed(2)}x)`);
+  lines.push('(forward of an encode whose h_t stays on the GPU is the time to submit it; its GPU time shows in the wall time)');
+  return lines.join('\n');
+}
+
+/** The four workers: traced encoder (its prefix reuse runs the generation graph) and fused, each without and with reusePrefix. */
+export const PREFIX_BENCH_MODES: PrefixBenchMode[] = (['encoder', 'fused'] as const).flatMap((graph) => [false, true].map((reusePrefix) => ({ graph, reusePrefix })));

@@ -38,12 +38,13 @@ const call = flowCaller(() => harness.page);
 const sequence = [12, 40, 41, 42, 100, 7, 3];
 
 const CASES = [
-  { device: 'wasm', decoder: 'cpu', graph: 'auto', prefixGraph: 'full', encoder: 'wasm (q4, encoder graph)' },
-  { device: 'wasm', decoder: 'cpu', graph: 'fused', prefixGraph: 'fused', encoder: 'wasm (q4, fused graph)' },
-  { device: 'webgpu', decoder: 'webgpu', graph: 'auto', prefixGraph: 'fused', encoder: 'webgpu (q4, fused graph)' },
+  { device: 'wasm', decoder: 'cpu', graph: 'auto', prefixGraph: 'full', encoder: 'wasm (q4, encoder graph)', hiddenOnGpu: false },
+  { device: 'wasm', decoder: 'cpu', graph: 'fused', prefixGraph: 'fused', encoder: 'wasm (q4, fused graph)', hiddenOnGpu: false },
+  // The fused graph on the decoder's device: h_t goes to the WGSL decoder without a readback, the cache to JavaScript.
+  { device: 'webgpu', decoder: 'webgpu', graph: 'auto', prefixGraph: 'fused', encoder: 'webgpu (q4, fused graph)', hiddenOnGpu: true },
 ] as const;
 
-for (const { device, decoder, graph, prefixGraph, encoder } of CASES) {
+for (const { device, decoder, graph, prefixGraph, encoder, hiddenOnGpu } of CASES) {
   describe(`reusePrefix on ${device}, graph ${graph}`, () => {
     it(`runs only the new tokens of a growing history (${prefixGraph === 'fused' ? 'fused graph\'s cache' : 'generation graph'}) and recommends what a full encode does`, async () => {
       outcomeValue(await call('load', { modelUrl: `/${MODEL}`, memoryUrl: `/${MEMORY}`, device, decoder, graph, wasmPaths: WASM, reusePrefix: true }));
@@ -56,7 +57,7 @@ for (const { device, decoder, graph, prefixGraph, encoder } of CASES) {
         const [full] = (await node.encode([history.map((id) => titles[id])])).hidden;
         expect(cosine(r.hidden, full)).toBeGreaterThanOrEqual(0.999);
         expect(r.items.map((x) => x.id)).toEqual(cpu.decode(r.hidden, { k: 20, strategy: 'local', m: 200 }).map((x) => x.item));
-        expect([r.backend.encoder, r.prefix?.graph, r.prefix?.fallbackReason]).toEqual([encoder, prefixGraph, undefined]);
+        expect([r.backend.encoder, r.backend.hiddenOnGpu, r.prefix?.graph, r.prefix?.fallbackReason]).toEqual([encoder, hiddenOnGpu, prefixGraph, undefined]);
         if (n === 2) expect(r.prefix?.reusedTokens).toBe(0);
         else expect(r.prefix!.reusedTokens).toBeGreaterThan(r.prefix!.ranTokens);
       }

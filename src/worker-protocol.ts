@@ -56,7 +56,9 @@ export interface LoadOptions {
    * title and the template's suffix). The fused encoder graph runs them with
    * its own cache where it is the encoder in use (and its cache path passes a
    * check on first use); otherwise the generation graph does (fetched on
-   * first use). h_t is read back; the result equals a full encode (tests:
+   * first use). h_t stays on the GPU where the fused graph runs on the
+   * decoder's device (the cache itself is kept in JavaScript), else it is read
+   * back; the result equals a full encode (tests:
    * tools/lib/prefix-cache.test.ts, e2e/prefix-reuse.test.ts).
    */
   reusePrefix?: boolean;

@@ -242,13 +242,21 @@ async function recommend(request: RecommendRequest): Promise<RecommendResult> {
   const titles = history.map((id) => items[id].title);
   const exclude = [...(request.exclude ?? []), ...(request.excludeHistory ? history : [])];
   const options = { k: request.k, strategy: request.strategy ?? 'global', m: request.m, exclude } as const;
-  const onGpu = hiddenOnGpu() && !reusePrefix;
+  // With reusePrefix, h_t stays on the GPU only where the fused graph runs the prefix reuse on the shared device.
+  const onGpu = hiddenOnGpu() && (!reusePrefix || (await encoder.prefixOnGpu()));
   let encoded: { hidden?: Float32Array; dropped: number; tokenizeMs: number; forwardMs: number };
   let prefix: RecommendResult['prefix'];
   let decoded;
   let t1: number;
   if (onGpu) {
-    const resident = await encoder.encodeOnGpu(titles);
+    let resident;
+    if (reusePrefix) {
+      const r = await encoder.encodeReusingPrefixOnGpu(titles);
+      prefix = { reusedTokens: r.reusedTokens, ranTokens: r.ranTokens, graph: 'fused' };
+      resident = r;
+    } else {
+      resident = await encoder.encodeOnGpu(titles);
+    }
     t1 = performance.now();
     try {
       decoded = await engine.decode(resident.query, options);

@@ -15,7 +15,7 @@ import { parsePromptTemplate, type PromptTemplate } from '../core/prompt.ts';
 import { sha256Hex } from '../core/shard-format.ts';
 import { createTokenizer, tokenIds, type Tokenizer } from './tokenizer.ts';
 import { GenerativeRecommender } from '../core/generative-recommender.ts';
-import { fusedLastHiddenAfter } from '../core/fused-prefix.ts';
+import { fusedLastHiddenAfter, fusedPrefixRun, presentCache } from '../core/fused-prefix.ts';
 import { lastHiddenAfter, onnxStepModel, type KvCache } from '../core/onnx-step-model.ts';
 import { PromptPrefixCache } from '../core/prefix-cache.ts';
 import { isSoftwareAdapter, type GpuQuery } from '../gpu/index.ts';
@@ -60,6 +60,12 @@ export interface BrowserEncoderOptions {
   graph?: EncoderGraph;
   /** Fetches the model's files (default: fetch); the worker passes a cache-backed one for offline visits. */
   fetch?: (url: string) => Promise<Response>;
+}
+
+/** Prompt tokens taken from the previous call's cache, and tokens run (encodeReusingPrefix). */
+export interface PrefixRun {
+  reusedTokens: number;
+  ranTokens: number;
 }
 
 /** h_t of one history, left on the GPU: a GpuQuery for the decoder, valid until release(). */
@@ -369,24 +375,20 @@ export class BrowserEncoder {
    * export without cache inputs, or a failed check: `prefixFallbackReason`)
    * the generation graph does, with its cache read back to JavaScript.
    */
-  async encodeReusingPrefix(titles: string[]): Promise<EncodeResult & { reusedTokens: number; ranTokens: number; graph: 'fused' | 'full'; prefixFallbackReason?: string }> {
+  async encodeReusingPrefix(titles: string[]): Promise<EncodeResult & PrefixRun & { graph: 'fused' | 'full'; prefixFallbackReason?: string }> {
     const check = this.graph.kind === 'fused' && this.graph.cache ? await this.checkFusedPrefix() : undefined;
     const useFused = check?.ok === true;
     const step = useFused ? undefined : await this.generationGraph();
-    const t0 = performance.now();
-    const fitted = fitPrompt(titles, (t) => this.tokenize(t), this.maxPromptTokens, this.template);
-    const t1 = performance.now();
-    this.prefixCache ??= new PromptPrefixCache(this.shape.kvHeads, this.shape.headDim);
-    const plan = this.prefixCache.plan(fitted.ids);
+    const { ids, dropped, plan, tokenizeMs, t1 } = this.planPrefix(titles);
     try {
       const { hidden, cache } = step
         ? await lastHiddenAfter(step, ort.Tensor, this.shape, plan.tokens, plan.past)
         : await fusedLastHiddenAfter(this.session, ort.Tensor, this.shape, this.graph.cache!, plan.tokens, plan.past);
-      this.prefixCache.store(fitted.ids, cache);
+      this.prefixCache!.store(ids, cache);
       return {
         hidden: [hidden],
-        dropped: [fitted.dropped],
-        tokenizeMs: t1 - t0,
+        dropped: [dropped],
+        tokenizeMs,
         forwardMs: performance.now() - t1,
         reusedTokens: plan.reused,
         ranTokens: plan.tokens.length,
@@ -395,9 +397,53 @@ export class BrowserEncoder {
       };
     } catch (error) {
       // Never keep a cache that may not match what was run.
-      this.prefixCache.clear();
+      this.prefixCache!.clear();
       throw error;
     }
+  }
+
+  /** Whether encodeReusingPrefixOnGpu can be used: the fused graph with its cache on the shared device, its cache path checked here. */
+  async prefixOnGpu(): Promise<boolean> {
+    if (!this.outputDevice || this.graph.kind !== 'fused' || !this.graph.cache) return false;
+    return (await this.checkFusedPrefix()).ok;
+  }
+
+  /**
+   * encodeReusingPrefix through the fused graph, with h_t left in
+   * onnxruntime-web's GPU buffer for the decoder (as encodeOnGpu); the cache
+   * is read back to JavaScript. Needs prefixOnGpu(); release() frees the buffer.
+   */
+  async encodeReusingPrefixOnGpu(titles: string[]): Promise<GpuEncodeResult & PrefixRun> {
+    if (!(await this.prefixOnGpu())) throw new L2DError('invalid-argument', 'encodeReusingPrefixOnGpu needs the fused encoder graph with its key/value cache on a shared WebGPU device (see prefixOnGpu()).');
+    const { ids, dropped, plan, tokenizeMs, t1 } = this.planPrefix(titles);
+    try {
+      const run = fusedPrefixRun(ort.Tensor, this.shape, this.graph.cache!, plan.tokens, plan.past);
+      const out = await this.session.run(run.feeds, run.fetches);
+      const tensor = out.last_token_hidden_state;
+      if (tensor.location !== 'gpu-buffer') {
+        tensor.dispose();
+        throw new L2DError('gpu-error', `onnxruntime-web returned last_token_hidden_state in "${tensor.location}", not in a GPU buffer.`);
+      }
+      const cache = await presentCache(out, run).catch((error: unknown) => {
+        tensor.dispose();
+        throw error;
+      });
+      this.prefixCache!.store(ids, cache);
+      const query = { buffer: tensor.gpuBuffer as GPUBuffer, byteOffset: 0 };
+      return { query, dropped, tokenizeMs, forwardMs: performance.now() - t1, reusedTokens: plan.reused, ranTokens: plan.tokens.length, release: () => tensor.dispose() };
+    } catch (error) {
+      this.prefixCache!.clear();
+      throw error;
+    }
+  }
+
+  /** The prompt's ids (fitted to the context) and what of them the prefix cache already holds. */
+  private planPrefix(titles: string[]) {
+    const t0 = performance.now();
+    const fitted = fitPrompt(titles, (t) => this.tokenize(t), this.maxPromptTokens, this.template);
+    const t1 = performance.now();
+    this.prefixCache ??= new PromptPrefixCache(this.shape.kvHeads, this.shape.headDim);
+    return { ids: fitted.ids, dropped: fitted.dropped, plan: this.prefixCache.plan(fitted.ids), tokenizeMs: t1 - t0, t1 };
   }
 
   /**
