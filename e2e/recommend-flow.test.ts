@@ -146,6 +146,18 @@ describe('the L2D encoder graphs', () => {
     expect(harness.problems).toEqual([]);
   });
 
+  it('the probe\'s shorter, padded row counts too: a graph right on one prompt but wrong in a padded batch is not used', async () => {
+    const folder = modelCopy('probe-batch-mismatch-model', (manifest) => {
+      const shorter = manifest.graphs['encoder_q4.onnx'].probe!.shorter!;
+      shorter.hidden = shorter.hidden.map((x) => -x);
+    });
+    const auto = await call<{ encoder: { file: string; fallbackReason?: string } }>('load', { modelUrl: `/${folder}`, memoryUrl: `/${MEMORY}`, device: 'wasm', decoder: 'cpu', wasmPaths: WASM });
+    if (!auto.ok) throw new Error(auto.message);
+    expect(auto.value.encoder.file).toBe('onnx/encoder_q4_fused.onnx');
+    expect(auto.value.encoder.fallbackReason).toMatch(/onnx\/encoder_q4\.onnx failed on wasm \(its hidden state on the probe's shorter row \(padded, in a batch of two\) differs from the reference \(cosine -1\.0000 < 0\.999\)/);
+    expect(harness.problems).toEqual([]);
+  });
+
   it("the fused graph on the worker's shared device: h_t equals onnxruntime-node's, stays in onnxruntime-web's GPU buffer and feeds the WGSL decoder", async () => {
     // The shared device is made without the 'subgroups' feature, so onnxruntime-web takes its attention path
     // that SwiftShader computes right (docs/MODELS.md): the fused graph passes its probe here.

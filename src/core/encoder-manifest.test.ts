@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { FUSED_FIRST, pickEncoderGraph, type EncoderManifest } from './encoder-manifest.ts';
+import { FUSED_FIRST, pickEncoderGraph, probeCosine, probeRows, type EncoderManifest } from './encoder-manifest.ts';
 
 const entry = (memoriesOf: string, fused = false) => ({ sha256: 'a', memoriesOf, memoriesOfSha256: 'b', ...(fused ? { fused: { by: 'test', ops: {} } } : {}) });
 const manifest: EncoderManifest = {
@@ -28,5 +28,20 @@ describe('pickEncoderGraph', () => {
   it('nothing for a generation graph the manifest does not bind, or an empty manifest', () => {
     expect(files('auto', 'webgpu', 'model.onnx')).toEqual([]);
     expect(pickEncoderGraph({ graphs: {} }, 'model_q4.onnx', 'auto', 'webgpu')).toEqual([]);
+  });
+});
+
+describe('the probe', () => {
+  const probe = { input_ids: [5, 6, 7, 8], hidden: [1, 0], shorter: { tokens: 2, hidden: [0, 1] } };
+  it('runs the whole probe and its shorter prefix as rows of one batch', () => {
+    expect(probeRows(probe)).toEqual([[5, 6, 7, 8], [5, 6]]);
+    expect(probeRows({ input_ids: [5, 6], hidden: [1, 0] })).toEqual([[5, 6]]);
+  });
+  it('is as good as its worse row, and says which', () => {
+    expect(probeCosine(probe, [[1, 0], [0, 1]])).toEqual({ cosine: 1, row: 'whole' });
+    expect(probeCosine(probe, [[1, 0], [0, -1]])).toEqual({ cosine: -1, row: 'shorter' });
+    expect(probeCosine(probe, [[-1, 0], [0, 1]])).toEqual({ cosine: -1, row: 'whole' });
+    expect(probeCosine(probe, [[1, 0], [0, 0]]).row).toBe('shorter'); // NaN: a zero row is never a match
+    expect(probeCosine({ input_ids: [5], hidden: [1, 1] }, [[2, 2]]).cosine).toBeCloseTo(1, 12);
   });
 });

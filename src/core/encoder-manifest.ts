@@ -7,6 +7,8 @@
  * is faster where the execution provider has its operators and the traced
  * graph is the fallback where it has not.
  */
+import { cosine } from './encoder-feeds.ts';
+
 export interface EncoderManifestEntry {
   sha256: string;
   /** The generation graph (file name in onnx/) whose memories this graph reads. */
@@ -17,10 +19,35 @@ export interface EncoderManifestEntry {
    * weights): the warm-up at load runs it and a graph whose hidden state
    * differs (an operator computing wrong on this adapter) is not used.
    */
-  probe?: { input_ids: number[]; hidden: number[] };
+  probe?: EncoderProbe;
   /** Set on graphs written operator by operator by tools/export/fused_encoder.py. */
   fused?: { by: string; ops: Record<string, number> };
   optimized?: { by: string; disabled: string[]; kernels: { before: number; after: number }; ops: Record<string, number> };
+}
+
+/**
+ * The export's probe: token ids and torch's last-token hidden state; with
+ * `shorter`, also the hidden state of the first `tokens` ids, which the
+ * warm-up runs as a second, padded row of the same forward pass, so a kernel
+ * wrong only for batches or padding is caught too.
+ */
+export interface EncoderProbe {
+  input_ids: number[];
+  hidden: number[];
+  shorter?: { tokens: number; hidden: number[] };
+}
+
+/** The rows of the probe's forward pass: the whole probe, then its shorter prefix where the export gave one. */
+export function probeRows(probe: EncoderProbe): number[][] {
+  return probe.shorter ? [probe.input_ids, probe.input_ids.slice(0, probe.shorter.tokens)] : [probe.input_ids];
+}
+
+/** The least cosine of the probe rows' hidden states (probeRows' order) to the export's references, and which row. */
+export function probeCosine(probe: EncoderProbe, hidden: readonly ArrayLike<number>[]): { cosine: number; row: 'whole' | 'shorter' } {
+  const whole = cosine(hidden[0], probe.hidden);
+  if (!probe.shorter) return { cosine: whole, row: 'whole' };
+  const shorter = cosine(hidden[1], probe.shorter.hidden);
+  return shorter < whole || Number.isNaN(shorter) ? { cosine: shorter, row: 'shorter' } : { cosine: whole, row: 'whole' };
 }
 
 export interface EncoderManifest {

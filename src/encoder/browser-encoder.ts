@@ -8,7 +8,7 @@
  */
 import * as ort from 'onnxruntime-web/webgpu';
 import { cosine, graphFeeds, graphSignature, HIDDEN_OUTPUT, lastTokenRows, modelShape, type GraphSignature, type ModelShape } from '../core/encoder-feeds.ts';
-import { pickEncoderGraph, PROBE_MIN_COSINE, type EncoderManifest, type EncoderManifestEntry } from '../core/encoder-manifest.ts';
+import { pickEncoderGraph, probeCosine, probeRows, PROBE_MIN_COSINE, type EncoderManifest, type EncoderManifestEntry, type EncoderProbe } from '../core/encoder-manifest.ts';
 import { InvalidArgumentError, L2DError, NetworkUnavailableError } from '../core/errors.ts';
 import { fitPrompt } from '../core/fit-prompt.ts';
 import { parsePromptTemplate, type PromptTemplate } from '../core/prompt.ts';
@@ -143,18 +143,20 @@ async function fetchGraph(base: string, candidate: GraphCandidate, dtype: Encode
  * adapter runs wrong, or float16 overflow, fails now and the caller falls
  * back to the next graph. Returns its time in ms.
  */
-async function warmUp(session: ort.InferenceSession, shape: ModelShape, probe: EncoderManifestEntry['probe'], fallbackIds: number[]): Promise<number> {
+async function warmUp(session: ort.InferenceSession, shape: ModelShape, probe: EncoderProbe | undefined, fallbackIds: number[]): Promise<number> {
   const t0 = performance.now();
   const graph = graphSignature(session);
-  const { feeds } = graphFeeds(ort.Tensor, [probe?.input_ids ?? fallbackIds], shape, graph);
+  const rows = probe ? probeRows(probe) : [fallbackIds];
+  const { feeds, width } = graphFeeds(ort.Tensor, rows, shape, graph);
   const out = await session.run(feeds, [HIDDEN_OUTPUT[graph.kind]]);
   const data = (await out[HIDDEN_OUTPUT[graph.kind]].getData(true)) as Float32Array;
-  if (!data.every(Number.isFinite)) throw new L2DError('gpu-error', 'the warm-up forward pass gave a non-finite hidden state');
+  const hidden = lastTokenRows(data, rows.length, width, shape.hiddenSize);
+  if (!hidden.every((row) => row.every(Number.isFinite))) throw new L2DError('gpu-error', 'the warm-up forward pass gave a non-finite hidden state');
   if (probe) {
-    const last = data.subarray(data.length - shape.hiddenSize);
-    const similarity = cosine(last, probe.hidden);
+    const { cosine: similarity, row } = probeCosine(probe, hidden);
     if (!(similarity >= PROBE_MIN_COSINE)) {
-      throw new L2DError('gpu-error', `its hidden state on the export's probe differs from the reference (cosine ${similarity.toFixed(4)} < ${PROBE_MIN_COSINE}): an operator computes wrong on this adapter`);
+      const which = row === 'shorter' ? `on the probe's shorter row (padded, in a batch of two)` : `on the export's probe`;
+      throw new L2DError('gpu-error', `its hidden state ${which} differs from the reference (cosine ${similarity.toFixed(4)} < ${PROBE_MIN_COSINE}): an operator computes wrong on this adapter`);
     }
   }
   return performance.now() - t0;
@@ -188,7 +190,7 @@ export class BrowserEncoder {
     /** The GPUDevice h_t lives on when encodeOnGpu can be used (WebGPU on the device given as gpuDevice). */
     readonly outputDevice: GPUDevice | undefined,
     /** The export's probe for this graph (encoder.json); without one, the warm-up's ids and no reference. */
-    private readonly probe: NonNullable<EncoderManifestEntry['probe']>,
+    private readonly probe: EncoderProbe,
   ) {}
 
   static async create(options: BrowserEncoderOptions): Promise<BrowserEncoder> {
