@@ -80,6 +80,19 @@ describe('GPU decoder in the page', () => {
   });
 });
 
+describe('the WGSL modules', () => {
+  it('every kernel compiles; the native-f16 scan (no shader-f16 here) compiles once f16 reads f32, so only the f16 type itself goes unchecked', async () => {
+    const names = ['l2ScanF16', 'l2ScanF32', 'radixSelect', 'centroids', 'localGroups'] as const;
+    for (const name of names) expect(await harness.page.evaluate((n) => (globalThis as unknown as { l2dHarness: PageHarness }).l2dHarness.compileErrors(n), name), name).toEqual([]);
+    const native = await harness.page.evaluate(() => (globalThis as unknown as { l2dHarness: PageHarness }).l2dHarness.compileErrors('l2ScanF16Native', true));
+    expect(native).toEqual([]);
+    // And the check can fail: as it is, the module needs shader-f16, which this adapter lacks.
+    harness.allow(/extension 'f16' is not allowed/);
+    const asIs = await harness.page.evaluate(() => (globalThis as unknown as { l2dHarness: PageHarness }).l2dHarness.compileErrors('l2ScanF16Native'));
+    expect(asIs.join(' ')).toMatch(/f16/);
+  });
+});
+
 describe('GPU decoder in a dedicated worker', () => {
   for (const spec of CASES.filter((c) => c.rows <= 5000 || c.maxBindingSize)) {
     it(spec.name, async () => {

@@ -1,6 +1,7 @@
 /**
- * Squared-L2 scans, the CPU twin of src/gpu/kernels/l2-scan-f16.wgsl,
- * l2-scan-f16-native.wgsl and l2-scan-f32.wgsl.
+ * Squared-L2 scans, the CPU twin of src/gpu/kernels/l2-scan-f16.wgsl (with
+ * either row reader, l2-scan-f16-rows-packed.wgsl or -rows-native.wgsl) and
+ * l2-scan-f32.wgsl.
  *
  * The arithmetic is float32 in the kernels' exact order: four lane
  * accumulators, lane j taking dimensions j, j+4, j+8, ... in turn, and the

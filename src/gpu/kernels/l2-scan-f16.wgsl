@@ -1,6 +1,8 @@
-// Squared-L2 scan of Q queries against one part of the memory: float16 rows
-// stored as packed u32 pairs, decoded with unpack2x16float, accumulated in
-// f32 in four lanes (lane j takes dims j, j+4, ...), summed (l0+l1)+(l2+l3).
+// Squared-L2 scan of Q queries against one part of the memory: float16 rows,
+// read by rowHalves (binding 1 and the reader come from
+// l2-scan-f16-rows-packed.wgsl or, with shader-f16, l2-scan-f16-rows-native.wgsl;
+// kernels.ts joins them), accumulated in f32 in four lanes (lane j takes
+// dims j, j+4, ...), summed (l0+l1)+(l2+l3).
 // Twin: src/core/l2-scan.ts (squaredL2F16).
 //
 // Output keys are the distances' f32 bits (monotone for non-negative
@@ -17,7 +19,6 @@ struct Params {
 }
 
 @group(0) @binding(0) var<uniform> params: Params;
-@group(0) @binding(1) var<storage, read> rows: array<vec4<u32>>;
 @group(0) @binding(2) var<storage, read> labels: array<u32>;
 @group(0) @binding(3) var<storage, read> excluded: array<u32>;
 @group(0) @binding(4) var<storage, read> queries: array<vec4<f32>>;
@@ -44,9 +45,9 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
     var acc = vec4<f32>(0.0);
     let base = r * stride;
     for (var i = 0u; i < stride; i++) {
-      let w = rows[base + i];
-      let da = queries[queryBase + 2u * i] - vec4<f32>(unpack2x16float(w.x), unpack2x16float(w.y));
-      let db = queries[queryBase + 2u * i + 1u] - vec4<f32>(unpack2x16float(w.z), unpack2x16float(w.w));
+      let halves = rowHalves(base, i);
+      let da = queries[queryBase + 2u * i] - halves[0];
+      let db = queries[queryBase + 2u * i + 1u] - halves[1];
       acc += da * da;
       acc += db * db;
     }
