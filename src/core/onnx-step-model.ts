@@ -10,7 +10,11 @@
 import type { StepModel } from './beam-search.ts';
 import type { ModelShape, TensorConstructor } from './encoder-feeds.ts';
 
-/** Cached keys or values: float32, or float16 bits (the q4f16 fused graph's cache). */
+/**
+ * Cached keys or values: float32, or float16 (the q4f16 fused graph's cache) as
+ * raw bits, or a Float16Array where the JavaScript engine has one (onnxruntime
+ * returns that there); code that copies a cache keeps its element type.
+ */
 export type KvArray = Float32Array | Uint16Array;
 
 /** Per layer: key then value, each rows x kvHeads x length x headDim. */
