@@ -72,6 +72,29 @@ for (const { device, decoder, graph, prefixGraph, encoder, hiddenOnGpu } of CASE
   });
 }
 
+it("reusePrefix 'auto' reuses only through the fused graph's own cache: never with the traced graph (no generation graph fetched), always with the fused one", async () => {
+  const fetched: string[] = [];
+  const watch = (request: { url(): string }) => void fetched.push(request.url());
+  harness.page.on('request', watch);
+  try {
+    outcomeValue(await call('load', { modelUrl: `/${MODEL}`, memoryUrl: `/${MEMORY}`, device: 'wasm', decoder: 'cpu', wasmPaths: WASM, reusePrefix: 'auto', cache: 'none' }));
+    for (const n of [2, 3]) expect(outcomeValue(await call<Result>('recommend', { history: sequence.slice(0, n), k: 5 })).prefix).toBeUndefined();
+    // The worker's fetches are seen here (the traced graph's is), the generation graph's is not among them.
+    expect(fetched.filter((u) => u.endsWith('/onnx/encoder_q4.onnx'))).toHaveLength(1);
+    expect(fetched.filter((u) => u.endsWith('/model_q4.onnx'))).toEqual([]);
+    outcomeValue(await call('load', { modelUrl: `/${MODEL}`, memoryUrl: `/${MEMORY}`, device: 'wasm', decoder: 'cpu', graph: 'fused', wasmPaths: WASM, reusePrefix: 'auto', cache: 'none' }));
+    outcomeValue(await call<Result>('recommend', { history: sequence.slice(0, 2), k: 5 }));
+    const grown = outcomeValue(await call<Result>('recommend', { history: sequence.slice(0, 3), k: 5 }));
+    expect(grown.prefix?.graph).toBe('fused');
+    expect(grown.prefix!.reusedTokens).toBeGreaterThan(grown.prefix!.ranTokens);
+    expect(fetched.filter((u) => u.endsWith('/model_q4.onnx'))).toEqual([]);
+  } finally {
+    harness.page.off('request', watch);
+  }
+  const bad = await call('load', { modelUrl: `/${MODEL}`, device: 'wasm', wasmPaths: WASM, reusePrefix: 'yes' });
+  expect(!bad.ok && bad.message).toBe(`reusePrefix must be true, false or 'auto', got "yes".`);
+});
+
 it('without reusePrefix nothing is reused', async () => {
   outcomeValue(await call('load', { modelUrl: `/${MODEL}`, memoryUrl: `/${MEMORY}`, device: 'wasm', decoder: 'cpu', wasmPaths: WASM }));
   await call('recommend', { history: sequence.slice(0, 2), k: 5 });

@@ -59,9 +59,11 @@ export interface LoadOptions {
    * first use). h_t stays on the GPU where the fused graph runs on the
    * decoder's device (the cache itself is kept in JavaScript), else it is read
    * back; the result equals a full encode (tests:
-   * tools/lib/prefix-cache.test.ts, e2e/prefix-reuse.test.ts).
+   * tools/lib/prefix-cache.test.ts, e2e/prefix-reuse.test.ts). 'auto': only
+   * where the encoder graph in use has its own cache (the fused one), so
+   * nothing else is fetched (the storefront embed's default).
    */
-  reusePrefix?: boolean;
+  reusePrefix?: boolean | 'auto';
 }
 
 export interface LoadProgress {

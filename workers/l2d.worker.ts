@@ -27,7 +27,7 @@ let encoder: BrowserEncoder | undefined;
 let engine: DecodeEngine | undefined;
 let shard: LoadedShard | undefined;
 let queue: Promise<unknown> = Promise.resolve();
-let reusePrefix = false;
+let reusePrefix: NonNullable<LoadOptions['reusePrefix']> = false;
 // One GPUDevice for the worker's lifetime, shared by onnxruntime-web's sessions and the decoder.
 let workerGpu: Promise<DecoderDevice | undefined> | undefined;
 
@@ -111,6 +111,7 @@ function serial<T>(work: () => Promise<T>): Promise<T> {
 async function load(options: LoadOptions, onProgress?: (p: LoadProgress) => void): Promise<LoadStatus> {
   const t0 = performance.now();
   if (!COLD_START_RULES.includes(options.coldStart ?? 'none')) throw new InvalidArgumentError(`coldStart must be one of ${COLD_START_RULES.join(', ')}, got "${String(options.coldStart)}".`);
+  if (![undefined, true, false, 'auto'].includes(options.reusePrefix)) throw new InvalidArgumentError(`reusePrefix must be true, false or 'auto', got ${JSON.stringify(options.reusePrefix)}.`);
   await dispose();
   onProgress?.({ stage: 'model', loaded: 0, total: 1 });
   const { stored, revalidate } = cachePolicy(options);
@@ -242,15 +243,17 @@ async function recommend(request: RecommendRequest): Promise<RecommendResult> {
   const titles = history.map((id) => items[id].title);
   const exclude = [...(request.exclude ?? []), ...(request.excludeHistory ? history : [])];
   const options = { k: request.k, strategy: request.strategy ?? 'global', m: request.m, exclude } as const;
-  // With reusePrefix, h_t stays on the GPU only where the fused graph runs the prefix reuse on the shared device.
-  const onGpu = hiddenOnGpu() && (!reusePrefix || (await encoder.prefixOnGpu()));
+  // 'auto': only where the encoder graph has its own cache (nothing else to fetch).
+  const reuse = reusePrefix === true || (reusePrefix === 'auto' && (await encoder.ownPrefixCache()));
+  // With prefix reuse, h_t stays on the GPU only where the fused graph runs it on the shared device.
+  const onGpu = hiddenOnGpu() && (!reuse || (await encoder.prefixOnGpu()));
   let encoded: { hidden?: Float32Array; dropped: number; tokenizeMs: number; forwardMs: number };
   let prefix: RecommendResult['prefix'];
   let decoded;
   let t1: number;
   if (onGpu) {
     let resident;
-    if (reusePrefix) {
+    if (reuse) {
       const r = await encoder.encodeReusingPrefixOnGpu(titles);
       prefix = { reusedTokens: r.reusedTokens, ranTokens: r.ranTokens, graph: 'fused' };
       resident = r;
@@ -265,7 +268,7 @@ async function recommend(request: RecommendRequest): Promise<RecommendResult> {
     } finally {
       resident.release();
     }
-  } else if (reusePrefix) {
+  } else if (reuse) {
     const r = await encoder.encodeReusingPrefix(titles);
     t1 = performance.now();
     encoded = { hidden: r.hidden[0], dropped: r.dropped[0], tokenizeMs: r.tokenizeMs, forwardMs: r.forwardMs };

@@ -8,7 +8,7 @@
  *   <script src="https://cdn.example/l2d/l2d-embed.js"
  *           data-model="https://cdn.example/models/movielens-demo"
  *           data-memory="https://cdn.example/models/movielens-demo/memory/train-q4-f0.3"
- *           data-k="5" data-strategy="global"></script>
+ *           data-k="5" data-strategy="global"></script>   (also data-m, data-device, data-reuse-prefix)
  *   <l2d-recommendations></l2d-recommendations>
  *   <script> L2D.track('view', 42); </script>
  *
@@ -36,14 +36,24 @@ const config = {
   strategy: (data.strategy ?? 'global') as 'global' | 'local',
   m: data.m ? Number(data.m) : undefined,
   device: (data.device ?? 'auto') as 'auto' | 'webgpu' | 'wasm',
+  // A shopper's history grows one view at a time: reuse the previous prompt's cache where that costs no download.
+  reusePrefix: data.reusePrefix ?? 'auto',
 };
+
+/** data-reuse-prefix: "auto" (default: where the encoder graph has its own cache), "true", "false". */
+function parseReusePrefix(value: string): boolean | 'auto' {
+  if (value === 'auto') return 'auto';
+  if (value === 'true' || value === 'false') return value === 'true';
+  throw new InvalidArgumentError(`data-reuse-prefix must be "auto", "true" or "false", got "${value}".`);
+}
 
 function recommender(): Promise<Recommender> {
   pending ??= (async () => {
     if (!config.model || !config.memory) {
       throw new InvalidArgumentError('The L2D embed needs data-model and data-memory on its script tag (URLs of the model folder and its memory).');
     }
-    return createRecommender({ model: config.model, memory: config.memory, device: config.device, wasmPaths: embedBase, worker: new L2DWorker() });
+    const reusePrefix = parseReusePrefix(config.reusePrefix);
+    return createRecommender({ model: config.model, memory: config.memory, device: config.device, reusePrefix, wasmPaths: embedBase, worker: new L2DWorker() });
   })();
   // A failed start may be retried (e.g. after the network came back).
   pending.catch(() => (pending = undefined));

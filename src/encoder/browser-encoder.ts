@@ -404,10 +404,15 @@ export class BrowserEncoder {
     }
   }
 
-  /** Whether encodeReusingPrefixOnGpu can be used: the fused graph with its cache on the shared device, its cache path checked here. */
-  async prefixOnGpu(): Promise<boolean> {
-    if (!this.outputDevice || this.graph.kind !== 'fused' || !this.graph.cache) return false;
+  /** Whether the graph in use reuses a prefix through its own cache (the fused graph, its cache path checked here): no other graph to fetch. */
+  async ownPrefixCache(): Promise<boolean> {
+    if (this.graph.kind !== 'fused' || !this.graph.cache) return false;
     return (await this.checkFusedPrefix()).ok;
+  }
+
+  /** Whether encodeReusingPrefixOnGpu can be used: ownPrefixCache() on the shared device. */
+  async prefixOnGpu(): Promise<boolean> {
+    return this.outputDevice !== undefined && (await this.ownPrefixCache());
   }
 
   /**
