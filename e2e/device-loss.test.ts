@@ -51,3 +51,25 @@ it('recommends the same after the device is lost, between calls and just as a ca
   expect(outcomeValue(during).items).toEqual(before.items);
   expect(harness.problems).toEqual([]);
 });
+
+it('with reusePrefix on the fused graph (its cache in GPU buffers): the lost cache is dropped with the device, and the rebuilt worker answers the same', async () => {
+  outcomeValue(await call('load', { modelUrl: `/${MODEL}`, memoryUrl: `/${MEMORY}`, device: 'webgpu', decoder: 'webgpu', reusePrefix: true, cache: 'none', wasmPaths: '/node_modules/onnxruntime-web/dist/' }));
+  const history = [12, 40, 41, 42, 100];
+  type Prefixed = Result & { prefix?: { reusedTokens: number; graph: string } };
+  const ask = async (n: number) => outcomeValue(await call<Prefixed>('recommend', { history: history.slice(0, n), k: 20 }));
+  await ask(3);
+  expect((await ask(4)).prefix).toMatchObject({ graph: 'fused' });
+  const before = await ask(5);
+  expect(before.prefix!.reusedTokens).toBeGreaterThan(0);
+  expect(before.backend.hiddenOnGpu).toBe(true);
+
+  await call('loseDevice');
+  await new Promise((r) => setTimeout(r, 500));
+  const after = await ask(5);
+  expect(after.backend.recovered).toMatch(/^the WebGPU device was lost/);
+  expect(after.prefix).toMatchObject({ reusedTokens: 0, graph: 'fused' });
+  expect(after.items.map((x) => x.id)).toEqual(before.items.map((x) => x.id));
+  // And the rebuilt cache is used again.
+  expect((await ask(4)).prefix!.reusedTokens).toBeGreaterThan(0);
+  expect(harness.problems).toEqual([]);
+});

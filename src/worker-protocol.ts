@@ -56,9 +56,9 @@ export interface LoadOptions {
    * title and the template's suffix). The fused encoder graph runs them with
    * its own cache where it is the encoder in use (and its cache path passes a
    * check on first use); otherwise the generation graph does (fetched on
-   * first use). h_t stays on the GPU where the fused graph runs on the
-   * decoder's device (the cache itself is kept in JavaScript), else it is read
-   * back; the result equals a full encode (tests:
+   * first use). Where the fused graph runs on the decoder's device, h_t and
+   * the cache stay in GPU buffers; elsewhere both are read back to JavaScript.
+   * The result equals a full encode (tests:
    * tools/lib/prefix-cache.test.ts, e2e/prefix-reuse.test.ts). 'auto': only
    * where the encoder graph in use has its own cache (the fused one), so
    * nothing else is fetched (the storefront embed's default).

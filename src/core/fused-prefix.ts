@@ -21,6 +21,12 @@ export interface FusedSession<T> {
   run(feeds: Record<string, T>, fetches: readonly string[]): Promise<Record<string, OutputTensor>>;
 }
 
+/** A cache given as ready tensors, in KvCache's order (e.g. GPU buffers: src/encoder/gpu-kv-cache.ts). */
+export interface TensorCache<T> {
+  length: number;
+  tensors: T[];
+}
+
 export interface FusedPrefixRun<T> {
   feeds: Record<string, T>;
   /** The outputs to fetch: the hidden state, then the presents in KvCache order. */
@@ -30,9 +36,10 @@ export interface FusedPrefixRun<T> {
 }
 
 /** The feeds of one batch-of-one call: `tokens` after the `past.length` cached ones. */
-export function fusedPrefixRun<T>(Tensor: TensorConstructor<T>, shape: ModelShape, float: CacheFloat, tokens: readonly number[], past: KvCache | undefined): FusedPrefixRun<T> {
+export function fusedPrefixRun<T>(Tensor: TensorConstructor<T>, shape: ModelShape, float: CacheFloat, tokens: readonly number[], past: KvCache | TensorCache<T> | undefined): FusedPrefixRun<T> {
   if (tokens.length === 0) throw new RangeError('fusedPrefixRun: at least one token to run.');
-  if (past && past.rows !== 1) throw new RangeError('fusedPrefixRun: the cache must hold one row.');
+  const ready = past && !('rows' in past) ? past.tensors : undefined;
+  if (past && 'rows' in past && past.rows !== 1) throw new RangeError('fusedPrefixRun: the cache must hold one row.');
   const cached = past?.length ?? 0;
   const total = cached + tokens.length;
   const feeds: Record<string, T> = {
@@ -43,8 +50,11 @@ export function fusedPrefixRun<T>(Tensor: TensorConstructor<T>, shape: ModelShap
   const fetches = ['last_token_hidden_state'];
   for (let i = 0; i < shape.layers; i++) {
     for (const [j, part] of ['key', 'value'].entries()) {
-      const data = past?.tensors[2 * i + j] ?? (float === 'float16' ? new Uint16Array(0) : new Float32Array(0));
-      feeds[`past_${part}.${i}`] = new Tensor(float, data, [1, shape.kvHeads, cached, shape.headDim]);
+      if (ready) feeds[`past_${part}.${i}`] = ready[2 * i + j];
+      else {
+        const data = (past as KvCache | undefined)?.tensors[2 * i + j] ?? (float === 'float16' ? new Uint16Array(0) : new Float32Array(0));
+        feeds[`past_${part}.${i}`] = new Tensor(float, data, [1, shape.kvHeads, cached, shape.headDim]);
+      }
       fetches.push(`present_${part}.${i}`);
     }
   }

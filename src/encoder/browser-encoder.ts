@@ -15,9 +15,10 @@ import { parsePromptTemplate, type PromptTemplate } from '../core/prompt.ts';
 import { sha256Hex } from '../core/shard-format.ts';
 import { createTokenizer, tokenIds, type Tokenizer } from './tokenizer.ts';
 import { GenerativeRecommender } from '../core/generative-recommender.ts';
-import { fusedLastHiddenAfter, fusedPrefixRun, presentCache } from '../core/fused-prefix.ts';
+import { fusedLastHiddenAfter, fusedPrefixRun } from '../core/fused-prefix.ts';
+import { gpuKvCacheOps, type GpuKvCache } from './gpu-kv-cache.ts';
 import { lastHiddenAfter, onnxStepModel, type KvCache } from '../core/onnx-step-model.ts';
-import { PromptPrefixCache } from '../core/prefix-cache.ts';
+import { kvCacheOps, PromptPrefixCache } from '../core/prefix-cache.ts';
 import { isSoftwareAdapter, type GpuQuery } from '../gpu/index.ts';
 
 export type EncoderDevice = 'webgpu' | 'wasm' | 'auto';
@@ -167,6 +168,8 @@ export class BrowserEncoder {
   private generatorCatalog: string[] | undefined;
   private generationSession: Promise<ort.InferenceSession> | undefined;
   private prefixCache: PromptPrefixCache | undefined;
+  /** The fused graph's cache in GPU buffers (encodeReusingPrefixOnGpu). */
+  private gpuPrefixCache: PromptPrefixCache<GpuKvCache> | undefined;
   /** Whether this fused graph's cache path computes right here (checked on first use); else why not. */
   private fusedPrefixCheck: Promise<{ ok: true } | { ok: false; reason: string }> | undefined;
 
@@ -262,7 +265,9 @@ export class BrowserEncoder {
           session = await ort.InferenceSession.create(bytes, {
             executionProviders: [executionProvider],
             logSeverityLevel: 3,
-            ...(shared ? { preferredOutputLocation: { [output]: 'gpu-buffer' } } : {}),
+            // h_t in a GPU buffer for the decoder; the fused graph's presents too, for the next prompt (unfetched, they cost
+            // nothing). Not the generation graph's logits and presents: beam search reads them in JavaScript.
+            ...(shared ? { preferredOutputLocation: candidate.graph === 'fused' ? ('gpu-buffer' as const) : { [output]: 'gpu-buffer' as const } } : {}),
           });
           const warmupMs = await warmUp(session, shape, candidate.entry?.probe, warmupIds);
           // A memory is bound to the generation graph it was built with; the encoder graphs read the same memories.
@@ -381,7 +386,9 @@ export class BrowserEncoder {
     const check = this.graph.kind === 'fused' && this.graph.cache ? await this.checkFusedPrefix() : undefined;
     const useFused = check?.ok === true;
     const step = useFused ? undefined : await this.generationGraph();
-    const { ids, dropped, plan, tokenizeMs, t1 } = this.planPrefix(titles);
+    const { ids, dropped, tokenizeMs, t1 } = this.fitForPrefix(titles);
+    this.prefixCache ??= new PromptPrefixCache(kvCacheOps(this.shape.kvHeads, this.shape.headDim));
+    const plan = this.prefixCache.plan(ids);
     try {
       const { hidden, cache } = step
         ? await lastHiddenAfter(step, ort.Tensor, this.shape, plan.tokens, plan.past)
@@ -410,47 +417,47 @@ export class BrowserEncoder {
     return (await this.checkFusedPrefix()).ok;
   }
 
-  /** Whether encodeReusingPrefixOnGpu can be used: ownPrefixCache() on the shared device. */
+  /** Whether encodeReusingPrefixOnGpu can be used: ownPrefixCache() on the shared device (rows of whole 4-byte words, for buffer copies). */
   async prefixOnGpu(): Promise<boolean> {
-    return this.outputDevice !== undefined && (await this.ownPrefixCache());
+    const rowBytes = this.shape.headDim * (this.graph.cache === 'float16' ? 2 : 4);
+    return this.outputDevice !== undefined && rowBytes % 4 === 0 && (await this.ownPrefixCache());
   }
 
   /**
-   * encodeReusingPrefix through the fused graph, with h_t left in
-   * onnxruntime-web's GPU buffer for the decoder (as encodeOnGpu); the cache
-   * is read back to JavaScript. Needs prefixOnGpu(); release() frees the buffer.
+   * encodeReusingPrefix through the fused graph with nothing read back: h_t
+   * stays in onnxruntime-web's GPU buffer for the decoder (as encodeOnGpu)
+   * and the cache in GPU buffers for the next call (src/encoder/gpu-kv-cache.ts).
+   * Needs prefixOnGpu(); release() frees h_t's buffer.
    */
   async encodeReusingPrefixOnGpu(titles: string[]): Promise<GpuEncodeResult & PrefixRun> {
     if (!(await this.prefixOnGpu())) throw new L2DError('invalid-argument', 'encodeReusingPrefixOnGpu needs the fused encoder graph with its key/value cache on a shared WebGPU device (see prefixOnGpu()).');
-    const { ids, dropped, plan, tokenizeMs, t1 } = this.planPrefix(titles);
+    const { ids, dropped, tokenizeMs, t1 } = this.fitForPrefix(titles);
+    this.gpuPrefixCache ??= new PromptPrefixCache(gpuKvCacheOps(this.outputDevice!, this.shape.kvHeads, this.shape.headDim, this.graph.cache!));
+    const plan = this.gpuPrefixCache.plan(ids);
     try {
       const run = fusedPrefixRun(ort.Tensor, this.shape, this.graph.cache!, plan.tokens, plan.past);
       const out = await this.session.run(run.feeds, run.fetches);
       const tensor = out.last_token_hidden_state;
-      if (tensor.location !== 'gpu-buffer') {
-        tensor.dispose();
-        throw new L2DError('gpu-error', `onnxruntime-web returned last_token_hidden_state in "${tensor.location}", not in a GPU buffer.`);
+      const presents = run.fetches.slice(1).map((name) => out[name]);
+      if ([tensor, ...presents].some((t) => t.location !== 'gpu-buffer')) {
+        [tensor, ...presents].forEach((t) => t.dispose());
+        throw new L2DError('gpu-error', `onnxruntime-web returned the fused graph's outputs in "${tensor.location}", not in GPU buffers.`);
       }
-      const cache = await presentCache(out, run).catch((error: unknown) => {
-        tensor.dispose();
-        throw error;
-      });
-      this.prefixCache!.store(ids, cache);
+      this.gpuPrefixCache.store(ids, { length: run.total, tensors: presents });
       const query = { buffer: tensor.gpuBuffer as GPUBuffer, byteOffset: 0 };
       return { query, dropped, tokenizeMs, forwardMs: performance.now() - t1, reusedTokens: plan.reused, ranTokens: plan.tokens.length, release: () => tensor.dispose() };
     } catch (error) {
-      this.prefixCache!.clear();
+      this.gpuPrefixCache.clear();
       throw error;
     }
   }
 
-  /** The prompt's ids (fitted to the context) and what of them the prefix cache already holds. */
-  private planPrefix(titles: string[]) {
+  /** The prompt's ids, fitted to the context. */
+  private fitForPrefix(titles: string[]) {
     const t0 = performance.now();
     const fitted = fitPrompt(titles, (t) => this.tokenize(t), this.maxPromptTokens, this.template);
     const t1 = performance.now();
-    this.prefixCache ??= new PromptPrefixCache(this.shape.kvHeads, this.shape.headDim);
-    return { ids: fitted.ids, dropped: fitted.dropped, plan: this.prefixCache.plan(fitted.ids), tokenizeMs: t1 - t0, t1 };
+    return { ids: fitted.ids, dropped: fitted.dropped, tokenizeMs: t1 - t0, t1 };
   }
 
   /**
@@ -495,9 +502,11 @@ export class BrowserEncoder {
   }
 
   async release(): Promise<void> {
+    // The GPU cache's presents belong to onnxruntime-web's buffer manager: give them back before the session goes.
+    this.gpuPrefixCache?.clear();
+    this.prefixCache?.clear();
     await this.session.release();
     const generation = await this.generationSession?.catch(() => undefined);
     await generation?.release();
-    this.prefixCache?.clear();
   }
 }

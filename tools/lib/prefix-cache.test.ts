@@ -14,7 +14,7 @@ import { cosine, graphSignature, modelShape, type CacheFloat } from '../../src/c
 import { fusedLastHiddenAfter } from '../../src/core/fused-prefix.ts';
 import { fitPrompt } from '../../src/core/fit-prompt.ts';
 import { lastHiddenAfter, type KvCache } from '../../src/core/onnx-step-model.ts';
-import { PromptPrefixCache, truncateKv } from '../../src/core/prefix-cache.ts';
+import { kvCacheOps, PromptPrefixCache, truncateKv } from '../../src/core/prefix-cache.ts';
 import { loadNodeEncoder, type NodeEncoder } from './onnx-encoder.ts';
 
 const MODEL = 'models/movielens-demo';
@@ -72,7 +72,7 @@ describe.each(Object.keys(STEPS))('prompt prefix cache, %s', (name) => {
   const encodeWithStep = (cache: PromptPrefixCache, titles: string[]) => encodeWith(step, cache, titles);
 
   it('a growing history runs only the new tokens and equals a full encode', async () => {
-    const cache = new PromptPrefixCache(shape.kvHeads, shape.headDim);
+    const cache = new PromptPrefixCache(kvCacheOps(shape.kvHeads, shape.headDim));
     const history = ['Toy Story (1995)', 'Jumanji (1995)', 'Heat (1995)', 'Casino (1995)', 'Sabrina (1995)'];
     const first = await encodeWithStep(cache, history.slice(0, 2));
     expect(first.reused).toBe(0);
@@ -88,7 +88,7 @@ describe.each(Object.keys(STEPS))('prompt prefix cache, %s', (name) => {
   });
 
   it('a history that changed early reuses only the identical prefix, and is still exact', async () => {
-    const cache = new PromptPrefixCache(shape.kvHeads, shape.headDim);
+    const cache = new PromptPrefixCache(kvCacheOps(shape.kvHeads, shape.headDim));
     await encodeWithStep(cache, ['Toy Story (1995)', 'Jumanji (1995)', 'Heat (1995)']);
     const changed = ['Casino (1995)', 'Jumanji (1995)', 'Heat (1995)'];
     const r = await encodeWithStep(cache, changed);
@@ -115,6 +115,38 @@ describe('the fused graphs\' cache inputs', () => {
   });
 });
 
+describe('the cache store frees what it no longer hands out (GPU buffers)', () => {
+  // A cache is a name and a length; cuts get new names; disposed names are recorded.
+  type Fake = { name: string; length: number };
+  const freed: string[] = [];
+  let cuts = 0;
+  const ops = { length: (c: Fake) => c.length, truncate: (c: Fake, length: number) => ({ name: `cut${++cuts} of ${c.name}`, length }), dispose: (c: Fake) => void freed.push(c.name) };
+
+  it('a cut past lives until the prompt it served is stored; a replaced cache is freed; clear frees the rest', () => {
+    const cache = new PromptPrefixCache(ops);
+    expect(cache.plan([1, 2, 3]).past).toBeUndefined();
+    cache.store([1, 2, 3], { name: 'A', length: 3 });
+    expect(freed).toEqual([]);
+    // Grows: everything but the new last token is reused, from A itself (no cut).
+    const grown = cache.plan([1, 2, 3, 4]);
+    expect([grown.reused, grown.past?.name]).toEqual([3, 'A']);
+    cache.store([1, 2, 3, 4], { name: 'B', length: 4 });
+    expect(freed).toEqual(['A']);
+    // Changed at token 3: a cut of B's first two tokens, freed with B once C is stored.
+    const changed = cache.plan([1, 2, 9, 9]);
+    expect([changed.reused, changed.past?.name]).toEqual([2, 'cut1 of B']);
+    cache.store([1, 2, 9, 9], { name: 'C', length: 4 });
+    expect(freed).toEqual(['A', 'cut1 of B', 'B']);
+    // A plan whose run failed: its cut and the stored cache go with clear().
+    expect(cache.plan([1, 5]).past?.name).toBe('cut2 of C');
+    cache.clear();
+    expect(freed).toEqual(['A', 'cut1 of B', 'B', 'cut2 of C', 'C']);
+    // A cache that does not cover its prompt is refused and freed.
+    expect(() => cache.store([1, 2], { name: 'D', length: 3 })).toThrow(/covers 3 tokens, the prompt 2/);
+    expect(freed.at(-1)).toBe('D');
+  });
+});
+
 describe('truncateKv and the cache store', () => {
   it('truncates each head to its first tokens', () => {
     // 2 heads x 3 tokens x headDim 2, values = head * 100 + token * 10 + dim.
@@ -126,6 +158,6 @@ describe('truncateKv and the cache store', () => {
     const half = truncateKv({ rows: 1, length: 3, tensors: [Uint16Array.from(data)] }, 2, 2, 2);
     expect(half.tensors[0]).toBeInstanceOf(Uint16Array);
     expect(Array.from(half.tensors[0])).toEqual([0, 1, 10, 11, 100, 101, 110, 111]);
-    expect(() => new PromptPrefixCache(2, 2).store([1, 2], { rows: 1, length: 3, tensors: [] })).toThrow(/covers 3 tokens, the prompt 2/);
+    expect(() => new PromptPrefixCache(kvCacheOps(2, 2)).store([1, 2], { rows: 1, length: 3, tensors: [] })).toThrow(/covers 3 tokens, the prompt 2/);
   });
 });
