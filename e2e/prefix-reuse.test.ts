@@ -7,6 +7,9 @@
  * decoder's shared device, where the fused graph is the encoder).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { cpSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { CpuDecoder } from '../src/core/cpu-decoder.ts';
 import { cosine } from '../src/core/encoder-feeds.ts';
 import type { L2DMemory } from '../src/core/memory.ts';
@@ -93,6 +96,36 @@ it("reusePrefix 'auto' reuses only through the fused graph's own cache: never wi
   }
   const bad = await call('load', { modelUrl: `/${MODEL}`, device: 'wasm', wasmPaths: WASM, reusePrefix: 'yes' });
   expect(!bad.ok && bad.message).toBe(`reusePrefix must be true, false or 'auto', got "yes".`);
+});
+
+it("a fused graph whose cache path computes wrong here is not used for the prefix: the generation graph reuses it, and the result says why", async () => {
+  // A copy whose layer-0 GroupQueryAttention returns its keys and values swapped: whole prompts (and so the
+  // load-time probe) are unaffected, only a call that feeds that cache back is wrong.
+  const folder = 'test-results/cache-swap-model';
+  rmSync(folder, { recursive: true, force: true });
+  cpSync(MODEL, folder, { recursive: true, filter: (src) => !src.includes('/memory') && !src.includes('/eval') && !/model(_q4f16)?\.onnx$|encoder\.onnx$/.test(src) });
+  const fused = `${folder}/onnx/encoder_q4_fused.onnx`;
+  const swap = "import sys, onnx\nm = onnx.load(sys.argv[1])\nfor n in m.graph.node:\n    if 'present_key.0' in n.output: n.output[1], n.output[2] = n.output[2], n.output[1]\nonnx.save(m, sys.argv[1])";
+  execFileSync('/usr/bin/python3', ['-c', swap, fused]);
+  const manifestFile = `${folder}/onnx/encoder.json`;
+  const manifest = JSON.parse(readFileSync(manifestFile, 'utf8'));
+  manifest.graphs['encoder_q4_fused.onnx'].sha256 = createHash('sha256').update(readFileSync(fused)).digest('hex');
+  writeFileSync(manifestFile, JSON.stringify(manifest));
+
+  const loaded = outcomeValue(await call<{ encoder: { graph: string } }>('load', { modelUrl: `/${folder}`, memoryUrl: `/${MEMORY}`, device: 'wasm', decoder: 'cpu', graph: 'fused', wasmPaths: WASM, reusePrefix: true, cache: 'none' }));
+  expect(loaded.encoder.graph).toBe('fused');
+  for (const n of [2, 3]) {
+    const history = sequence.slice(0, n);
+    const r = outcomeValue(await call<Result>('recommend', { history, k: 10, returnHidden: true }));
+    expect(r.prefix?.graph).toBe('full');
+    expect(r.prefix?.fallbackReason).toMatch(/^the fused graph's key\/value cache path differs from the reference here \(cosine -?[\d.]+ < 0\.999\); the generation graph reuses the prefix$/);
+    const [full] = (await node.encode([history.map((id) => titles[id])])).hidden;
+    expect(cosine(r.hidden, full)).toBeGreaterThanOrEqual(0.999);
+  }
+  // 'auto' takes no reuse at all then (it would need the generation graph).
+  outcomeValue(await call('load', { modelUrl: `/${folder}`, memoryUrl: `/${MEMORY}`, device: 'wasm', decoder: 'cpu', graph: 'fused', wasmPaths: WASM, reusePrefix: 'auto', cache: 'none' }));
+  expect(outcomeValue(await call<Result>('recommend', { history: sequence.slice(0, 2), k: 10 })).prefix).toBeUndefined();
+  expect(harness.problems).toEqual([]);
 });
 
 it('without reusePrefix nothing is reused', async () => {
