@@ -432,8 +432,19 @@ export class BrowserEncoder {
   async encodeReusingPrefixOnGpu(titles: string[]): Promise<GpuEncodeResult & PrefixRun> {
     if (!(await this.prefixOnGpu())) throw new L2DError('invalid-argument', 'encodeReusingPrefixOnGpu needs the fused encoder graph with its key/value cache on a shared WebGPU device (see prefixOnGpu()).');
     const { ids, dropped, tokenizeMs, t1 } = this.fitForPrefix(titles);
-    this.gpuPrefixCache ??= new PromptPrefixCache(gpuKvCacheOps(this.outputDevice!, this.shape.kvHeads, this.shape.headDim, this.graph.cache!));
-    const plan = this.gpuPrefixCache.plan(ids);
+    this.gpuPrefixCache ??= this.newGpuPrefixCache();
+    const { tensor, plan } = await this.runWithGpuCache(this.gpuPrefixCache, ids);
+    const query = { buffer: tensor.gpuBuffer as GPUBuffer, byteOffset: 0 };
+    return { query, dropped, tokenizeMs, forwardMs: performance.now() - t1, reusedTokens: plan.reused, ranTokens: plan.tokens.length, release: () => tensor.dispose() };
+  }
+
+  private newGpuPrefixCache(): PromptPrefixCache<GpuKvCache> {
+    return new PromptPrefixCache(gpuKvCacheOps(this.outputDevice!, this.shape.kvHeads, this.shape.headDim, this.graph.cache!));
+  }
+
+  /** One fused call after what `cache` holds of `ids`; stores the new cache. h_t comes back in a GPU buffer (the caller disposes it). */
+  private async runWithGpuCache(cache: PromptPrefixCache<GpuKvCache>, ids: number[]) {
+    const plan = cache.plan(ids);
     try {
       const run = fusedPrefixRun(ort.Tensor, this.shape, this.graph.cache!, plan.tokens, plan.past);
       const out = await this.session.run(run.feeds, run.fetches);
@@ -443,11 +454,11 @@ export class BrowserEncoder {
         [tensor, ...presents].forEach((t) => t.dispose());
         throw new L2DError('gpu-error', `onnxruntime-web returned the fused graph's outputs in "${tensor.location}", not in GPU buffers.`);
       }
-      this.gpuPrefixCache.store(ids, { length: run.total, tensors: presents });
-      const query = { buffer: tensor.gpuBuffer as GPUBuffer, byteOffset: 0 };
-      return { query, dropped, tokenizeMs, forwardMs: performance.now() - t1, reusedTokens: plan.reused, ranTokens: plan.tokens.length, release: () => tensor.dispose() };
+      cache.store(ids, { length: run.total, tensors: presents });
+      return { tensor, plan };
     } catch (error) {
-      this.gpuPrefixCache.clear();
+      // Never keep a cache that may not match what was run.
+      cache.clear();
       throw error;
     }
   }
@@ -461,22 +472,42 @@ export class BrowserEncoder {
   }
 
   /**
-   * The fused graph's cache path, once: the probe's prompt in two calls (its
-   * first two thirds, then the rest after their cache) must give the probe's
-   * reference hidden state (or, without one, the whole prompt's). A kernel
-   * that mishandles the cache falls back to the generation graph instead of
-   * ranking with a wrong h_t.
+   * The fused graph's cache path, once, through the same cache code requests
+   * use (GPU buffers on the shared device, JavaScript arrays elsewhere): the
+   * probe's first two thirds followed by other tokens, then the whole probe,
+   * which must reuse the cut-down cache of the common part and give the
+   * probe's reference hidden state (or, without one, the whole prompt's).
+   * A kernel that mishandles the cache, or a cut that copies wrong on this
+   * adapter, falls back to the generation graph instead of ranking with a wrong h_t.
    */
   private checkFusedPrefix(): Promise<{ ok: true } | { ok: false; reason: string }> {
     this.fusedPrefixCheck ??= (async () => {
       const ids = this.probe.input_ids;
       const cut = Math.max(1, Math.floor((ids.length * 2) / 3));
+      // Diverges at `cut` (the probe's own first tokens again), as a grown history's template suffix does.
+      const other = [...ids.slice(0, cut), ...ids.slice(0, Math.min(8, ids.length - cut))];
+      const float = this.graph.cache!;
       try {
-        const float = this.graph.cache!;
         const reference = this.probe.hidden.length > 0 ? this.probe.hidden : (await fusedLastHiddenAfter(this.session, ort.Tensor, this.shape, float, ids, undefined)).hidden;
-        const first = await fusedLastHiddenAfter(this.session, ort.Tensor, this.shape, float, ids.slice(0, cut), undefined);
-        const { hidden } = await fusedLastHiddenAfter(this.session, ort.Tensor, this.shape, float, ids.slice(cut), first.cache);
-        const similarity = cosine(hidden, reference);
+        let hidden: Float32Array;
+        if (this.outputDevice && this.shape.headDim * (float === 'float16' ? 2 : 4) % 4 === 0) {
+          const cache = this.newGpuPrefixCache();
+          try {
+            (await this.runWithGpuCache(cache, other)).tensor.dispose();
+            hidden = (await (await this.runWithGpuCache(cache, ids)).tensor.getData(true)) as Float32Array;
+          } finally {
+            cache.clear();
+          }
+        } else {
+          const cache = new PromptPrefixCache(kvCacheOps(this.shape.kvHeads, this.shape.headDim));
+          for (const prompt of [other, ids]) {
+            const plan = cache.plan(prompt);
+            const result = await fusedLastHiddenAfter(this.session, ort.Tensor, this.shape, float, plan.tokens, plan.past);
+            cache.store(prompt, result.cache);
+            hidden = result.hidden;
+          }
+        }
+        const similarity = cosine(hidden!, reference);
         if (similarity >= PROBE_MIN_COSINE) return { ok: true as const };
         return { ok: false as const, reason: `the fused graph's key/value cache path differs from the reference here (cosine ${similarity.toFixed(4)} < ${PROBE_MIN_COSINE}); the generation graph reuses the prefix` };
       } catch (error) {
