@@ -13,6 +13,7 @@ const DEMO_FILES = [
   'onnx/encoder.json',
   'onnx/encoder_q4.onnx',
   'onnx/encoder_q4_fused.onnx',
+  'onnx/encoder_q4_fused_plain.onnx',
   'onnx/encoder_q4f16_fused.onnx',
   'memory/train-q4-f0.3',
   'eval/test.tsv',

@@ -23,7 +23,7 @@ const samples = data.split('train').slice(0, 1024).map((s) => ({ history: s.hist
 // committed models and the Llama-3.2-1B-shaped one bench/gpu-speed-model.sh builds on the GPU machine.
 const graphRuns: GraphRun[] = [];
 for (const model of ['models/movielens-demo', 'models/amazon-games']) {
-  for (const file of ['model_q4.onnx', 'encoder_q4.onnx', 'encoder_q4_fused.onnx', 'encoder_q4f16_fused.onnx']) {
+  for (const file of ['model_q4.onnx', 'encoder_q4.onnx', 'encoder_q4_fused.onnx', 'encoder_q4_fused_plain.onnx', 'encoder_q4f16_fused.onnx']) {
     if (!existsSync(join(model, 'onnx', file))) continue;
     for (const batch of [1, 64]) graphRuns.push({ modelUrl: `/${model}`, file, ep: 'webgpu', batch, tokens: 128 });
     if (!file.includes('f16')) graphRuns.push({ modelUrl: `/${model}`, file, ep: 'wasm', batch: 1, tokens: 128 });

@@ -30,7 +30,7 @@ const torch = values.reference
 
 console.log(`${folder}, one prompt of ${tokens} tokens, onnxruntime-node ${ort.env.versions.common} (CPU, 1 thread)${torch ? `; torch ${torch.torch} fp32 on the same CPU: ${torch.fp32_cpu_ms_median.toFixed(1)} ms` : ''}\n`);
 console.log(`| graph | median ms (5 runs after one) |${torch ? ' cosine vs torch (q4 weights) |' : ''}\n|---|---|${torch ? '---|' : ''}`);
-for (const file of ['model_q4.onnx', 'encoder_q4.onnx', 'encoder_q4_fused.onnx', 'encoder_q4f16_fused.onnx']) {
+for (const file of ['model_q4.onnx', 'encoder_q4.onnx', 'encoder_q4_fused.onnx', 'encoder_q4_fused_plain.onnx', 'encoder_q4f16_fused.onnx']) {
   if (!existsSync(`${folder}/onnx/${file}`)) continue;
   const session = await ort.InferenceSession.create(`${folder}/onnx/${file}`, { intraOpNumThreads: 1 });
   const graph = graphSignature(session);

@@ -31,7 +31,7 @@ const models = args.model ?? ['models/movielens-demo'];
 const devices = (args.device ?? ['webgpu', 'wasm']) as ('webgpu' | 'wasm')[];
 const batches = args.batches.split(',').map(Number);
 const tokens = Number(args.tokens);
-const GRAPHS = ['model_q4.onnx', 'encoder_q4.onnx', 'encoder_q4_fused.onnx'];
+const GRAPHS = ['model_q4.onnx', 'encoder_q4.onnx', 'encoder_q4_fused.onnx', 'encoder_q4_fused_plain.onnx'];
 
 type PageCall = (...a: unknown[]) => Promise<unknown>;
 const harness = await openHarness('bench/graph-bench.html');

@@ -43,6 +43,8 @@ for (const MODEL of MODELS) describe(`onnxruntime-web on ${MODEL}`, () => {
     ...((has('encoder_q4.onnx') ? [['encoder_q4.onnx', 'webgpu', false], ['encoder_q4.onnx', 'wasm', false]] : []) as [string, 'webgpu' | 'wasm', boolean][]),
     ...((has('encoder_q4_fused.onnx') ? [['encoder_q4_fused.onnx', 'webgpu', true], ['encoder_q4_fused.onnx', 'wasm', false], ['encoder_q4_fused.onnx', 'wasm', true]] : []) as [string, 'webgpu' | 'wasm', boolean][]),
     ...((has('encoder_q4f16_fused.onnx') ? [['encoder_q4f16_fused.onnx', 'wasm', true]] : []) as [string, 'webgpu' | 'wasm', boolean][]),
+    // Plain attention ops (the wasm choice), also right-padded.
+    ...((has('encoder_q4_fused_plain.onnx') ? [['encoder_q4_fused_plain.onnx', 'wasm', true], ['encoder_q4_fused_plain.onnx', 'webgpu', true]] : []) as [string, 'webgpu' | 'wasm', boolean][]),
   ];
   it('has the files the runs need', () => {
     for (const [file] of runs) expect(files).toContain(file);

@@ -66,7 +66,7 @@ it('a second visit with the model and memory blocked on the network recommends e
   // revalidate asks the network first and falls back to the stored copies when it does not answer.
   const revalidated = value(await call<Status>('load', { ...options, revalidate: true }));
   expect(revalidated.memorySource).toBe('indexeddb');
-  expect(blocked.slice(tried).some((u) => u.endsWith('encoder_q4.onnx'))).toBe(true);
+  expect(blocked.slice(tried).some((u) => u.endsWith('encoder_q4_fused_plain.onnx'))).toBe(true);
   expect(blocked.slice(tried).some((u) => u.endsWith('manifest.json'))).toBe(true);
   expect(value(await call<Result>('recommend', request)).items).toEqual(online.items);
 });

@@ -41,8 +41,9 @@ const call = flowCaller(() => harness.page);
 const sequence = [12, 40, 41, 42, 100, 7, 3];
 
 const CASES = [
-  { device: 'wasm', decoder: 'cpu', graph: 'auto', prefixGraph: 'full', encoder: 'wasm (q4, encoder graph)', hiddenOnGpu: false },
-  { device: 'wasm', decoder: 'cpu', graph: 'fused', prefixGraph: 'fused', encoder: 'wasm (q4, fused graph)', hiddenOnGpu: false },
+  { device: 'wasm', decoder: 'cpu', graph: 'encoder', prefixGraph: 'full', encoder: 'wasm (q4, encoder graph)', hiddenOnGpu: false },
+  // wasm 'auto': the fused graph with plain attention.
+  { device: 'wasm', decoder: 'cpu', graph: 'auto', prefixGraph: 'fused', encoder: 'wasm (q4, fused graph)', hiddenOnGpu: false },
   // The fused graph on the decoder's device: h_t goes to the WGSL decoder without a readback, the cache to JavaScript.
   { device: 'webgpu', decoder: 'webgpu', graph: 'auto', prefixGraph: 'fused', encoder: 'webgpu (q4, fused graph)', hiddenOnGpu: true },
 ] as const;
@@ -75,17 +76,17 @@ for (const { device, decoder, graph, prefixGraph, encoder, hiddenOnGpu } of CASE
   });
 }
 
-it("reusePrefix 'auto' reuses only through the fused graph's own cache: never with the traced graph (no generation graph fetched), always with the fused one", async () => {
+it("reusePrefix 'auto' reuses only through the fused graph's own cache: never with the traced graph (no generation graph fetched), always with a fused one", async () => {
   const fetched: string[] = [];
   const watch = (request: { url(): string }) => void fetched.push(request.url());
   harness.page.on('request', watch);
   try {
-    outcomeValue(await call('load', { modelUrl: `/${MODEL}`, memoryUrl: `/${MEMORY}`, device: 'wasm', decoder: 'cpu', wasmPaths: WASM, reusePrefix: 'auto', cache: 'none' }));
+    outcomeValue(await call('load', { modelUrl: `/${MODEL}`, memoryUrl: `/${MEMORY}`, device: 'wasm', decoder: 'cpu', graph: 'encoder', wasmPaths: WASM, reusePrefix: 'auto', cache: 'none' }));
     for (const n of [2, 3]) expect(outcomeValue(await call<Result>('recommend', { history: sequence.slice(0, n), k: 5 })).prefix).toBeUndefined();
     // The worker's fetches are seen here (the traced graph's is), the generation graph's is not among them.
     expect(fetched.filter((u) => u.endsWith('/onnx/encoder_q4.onnx'))).toHaveLength(1);
     expect(fetched.filter((u) => u.endsWith('/model_q4.onnx'))).toEqual([]);
-    outcomeValue(await call('load', { modelUrl: `/${MODEL}`, memoryUrl: `/${MEMORY}`, device: 'wasm', decoder: 'cpu', graph: 'fused', wasmPaths: WASM, reusePrefix: 'auto', cache: 'none' }));
+    outcomeValue(await call('load', { modelUrl: `/${MODEL}`, memoryUrl: `/${MEMORY}`, device: 'wasm', decoder: 'cpu', wasmPaths: WASM, reusePrefix: 'auto', cache: 'none' }));
     outcomeValue(await call<Result>('recommend', { history: sequence.slice(0, 2), k: 5 }));
     const grown = outcomeValue(await call<Result>('recommend', { history: sequence.slice(0, 3), k: 5 }));
     expect(grown.prefix?.graph).toBe('fused');
@@ -100,16 +101,18 @@ it("reusePrefix 'auto' reuses only through the fused graph's own cache: never wi
 
 it("a fused graph whose cache path computes wrong here is not used for the prefix: the generation graph reuses it, and the result says why", async () => {
   // A copy whose layer-0 GroupQueryAttention returns its keys and values swapped: whole prompts (and so the
-  // load-time probe) are unaffected, only a call that feeds that cache back is wrong.
+  // load-time probe) are unaffected, only a call that feeds that cache back is wrong. (Without the plain-attention
+  // graph, so that 'fused' on wasm is this one.)
   const folder = 'test-results/cache-swap-model';
   rmSync(folder, { recursive: true, force: true });
-  cpSync(MODEL, folder, { recursive: true, filter: (src) => !src.includes('/memory') && !src.includes('/eval') && !/model(_q4f16)?\.onnx$|encoder\.onnx$/.test(src) });
+  cpSync(MODEL, folder, { recursive: true, filter: (src) => !src.includes('/memory') && !src.includes('/eval') && !/model(_q4f16)?\.onnx$|encoder\.onnx$|_plain\.onnx$/.test(src) });
   const fused = `${folder}/onnx/encoder_q4_fused.onnx`;
   const swap = "import sys, onnx\nm = onnx.load(sys.argv[1])\nfor n in m.graph.node:\n    if 'present_key.0' in n.output: n.output[1], n.output[2] = n.output[2], n.output[1]\nonnx.save(m, sys.argv[1])";
   execFileSync('/usr/bin/python3', ['-c', swap, fused]);
   const manifestFile = `${folder}/onnx/encoder.json`;
   const manifest = JSON.parse(readFileSync(manifestFile, 'utf8'));
   manifest.graphs['encoder_q4_fused.onnx'].sha256 = createHash('sha256').update(readFileSync(fused)).digest('hex');
+  delete manifest.graphs['encoder_q4_fused_plain.onnx'];
   writeFileSync(manifestFile, JSON.stringify(manifest));
 
   const loaded = outcomeValue(await call<{ encoder: { graph: string } }>('load', { modelUrl: `/${folder}`, memoryUrl: `/${MEMORY}`, device: 'wasm', decoder: 'cpu', graph: 'fused', wasmPaths: WASM, reusePrefix: true, cache: 'none' }));

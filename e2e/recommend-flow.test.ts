@@ -108,7 +108,7 @@ function modelCopy(name: string, edit: (manifest: EncoderManifest) => void = () 
 }
 
 describe('the L2D encoder graphs', () => {
-  it('on wasm auto takes the traced encoder graph (faster there than the fused one), and every graph recommends what the generation graph does', async () => {
+  it('on wasm auto takes the fused graph with plain attention (the fastest there), and every graph recommends what the generation graph does', async () => {
     const results: Record<string, { ids: number[]; file: string; graph: string }> = {};
     for (const graph of ['auto', 'fused', 'encoder', 'full'] as const) {
       const loaded = await call<{ encoder: { file: string; graph: string; memoryFile: string; warmupMs: number } }>('load', { modelUrl: `/${MODEL}`, memoryUrl: `/${MEMORY}`, device: 'wasm', decoder: 'cpu', wasmPaths: WASM, graph });
@@ -119,24 +119,26 @@ describe('the L2D encoder graphs', () => {
       if (!r.ok) throw new Error(r.message);
       results[graph] = { ids: r.value.items.map((x) => x.id), file: loaded.value.encoder.file, graph: loaded.value.encoder.graph };
     }
-    expect(results.auto).toMatchObject({ file: 'onnx/encoder_q4.onnx', graph: 'encoder' });
-    expect(results.fused.file).toBe('onnx/encoder_q4_fused.onnx');
+    expect(results.auto).toMatchObject({ file: 'onnx/encoder_q4_fused_plain.onnx', graph: 'fused' });
+    expect(results.fused.file).toBe('onnx/encoder_q4_fused_plain.onnx');
     expect(results.encoder).toMatchObject({ file: 'onnx/encoder_q4.onnx', graph: 'encoder' });
     expect(results.full).toMatchObject({ file: 'onnx/model_q4.onnx', graph: 'full' });
     for (const graph of ['auto', 'fused', 'encoder']) expect(results[graph].ids).toEqual(results.full.ids);
   });
 
   it('a graph whose warm-up misses its probe is not used: auto falls back to the next graph and says why; asked for by name, it is an error', async () => {
-    // A copy of the model folder whose traced encoder graph's probe reference is wrong, as if its kernels computed wrong here.
+    // A copy of the model folder whose plain-attention and traced graphs' probe references are wrong, as if their kernels computed wrong here.
     const folder = modelCopy('probe-mismatch-model', (manifest) => {
-      const probe = manifest.graphs['encoder_q4.onnx'].probe!;
-      probe.hidden = probe.hidden.map((x) => -x);
+      for (const file of ['encoder_q4_fused_plain.onnx', 'encoder_q4.onnx']) {
+        const probe = manifest.graphs[file].probe!;
+        probe.hidden = probe.hidden.map((x) => -x);
+      }
     });
 
     const auto = await call<{ encoder: { file: string; graph: string; fallbackReason?: string } }>('load', { modelUrl: `/${folder}`, memoryUrl: `/${MEMORY}`, device: 'wasm', decoder: 'cpu', wasmPaths: WASM });
     if (!auto.ok) throw new Error(auto.message);
     expect(auto.value.encoder).toMatchObject({ file: 'onnx/encoder_q4_fused.onnx', graph: 'fused' });
-    expect(auto.value.encoder.fallbackReason).toMatch(/onnx\/encoder_q4\.onnx failed on wasm \(its hidden state on the export's probe differs from the reference \(cosine -1\.0000 < 0\.999\)/);
+    expect(auto.value.encoder.fallbackReason).toMatch(/onnx\/encoder_q4_fused_plain\.onnx failed on wasm \(its hidden state on the export's probe differs from the reference \(cosine -1\.0000 < 0\.999\).*; onnx\/encoder_q4\.onnx failed on wasm \(its hidden state on the export's probe differs/);
     const r = await call<FlowResult>('recommend', { history: histories[1], k: 5 });
     expect(r.ok).toBe(true);
 
@@ -148,13 +150,13 @@ describe('the L2D encoder graphs', () => {
 
   it('the probe\'s shorter, padded row counts too: a graph right on one prompt but wrong in a padded batch is not used', async () => {
     const folder = modelCopy('probe-batch-mismatch-model', (manifest) => {
-      const shorter = manifest.graphs['encoder_q4.onnx'].probe!.shorter!;
+      const shorter = manifest.graphs['encoder_q4_fused_plain.onnx'].probe!.shorter!;
       shorter.hidden = shorter.hidden.map((x) => -x);
     });
     const auto = await call<{ encoder: { file: string; fallbackReason?: string } }>('load', { modelUrl: `/${folder}`, memoryUrl: `/${MEMORY}`, device: 'wasm', decoder: 'cpu', wasmPaths: WASM });
     if (!auto.ok) throw new Error(auto.message);
-    expect(auto.value.encoder.file).toBe('onnx/encoder_q4_fused.onnx');
-    expect(auto.value.encoder.fallbackReason).toMatch(/onnx\/encoder_q4\.onnx failed on wasm \(its hidden state on the probe's shorter row \(padded, in a batch of two\) differs from the reference \(cosine -1\.0000 < 0\.999\)/);
+    expect(auto.value.encoder.file).toBe('onnx/encoder_q4.onnx');
+    expect(auto.value.encoder.fallbackReason).toMatch(/onnx\/encoder_q4_fused_plain\.onnx failed on wasm \(its hidden state on the probe's shorter row \(padded, in a batch of two\) differs from the reference \(cosine -1\.0000 < 0\.999\)/);
     expect(harness.problems).toEqual([]);
   });
 
@@ -184,12 +186,12 @@ describe('the L2D encoder graphs', () => {
   it('a listed graph the server does not have: auto goes on to the next and says so; asked for by name, the HTTP error', async () => {
     // The dev server answers unknown paths with its index page, so the 404 is made here, as a static host would.
     const folder = modelCopy('missing-graph-model');
-    await harness.page.context().route(`**/${folder}/onnx/encoder_q4.onnx`, (route) => route.fulfill({ status: 404, body: 'not found' }));
+    for (const file of ['encoder_q4_fused_plain.onnx', 'encoder_q4.onnx']) await harness.page.context().route(`**/${folder}/onnx/${file}`, (route) => route.fulfill({ status: 404, body: 'not found' }));
     harness.allow(/status of 404/);
     const auto = await call<{ encoder: { file: string; fallbackReason?: string } }>('load', { modelUrl: `/${folder}`, memoryUrl: `/${MEMORY}`, device: 'wasm', decoder: 'cpu', wasmPaths: WASM, cache: 'none' });
     if (!auto.ok) throw new Error(auto.message);
     expect(auto.value.encoder.file).toBe('onnx/encoder_q4_fused.onnx');
-    expect(auto.value.encoder.fallbackReason).toMatch(/onnx\/encoder_q4\.onnx unavailable \(\/test-results\/missing-graph-model\/onnx\/encoder_q4\.onnx: HTTP 404/);
+    expect(auto.value.encoder.fallbackReason).toMatch(/onnx\/encoder_q4_fused_plain\.onnx unavailable \(.*HTTP 404.*; onnx\/encoder_q4\.onnx unavailable \(\/test-results\/missing-graph-model\/onnx\/encoder_q4\.onnx: HTTP 404/);
     const named = await call('load', { modelUrl: `/${folder}`, device: 'wasm', decoder: 'cpu', wasmPaths: WASM, cache: 'none', graph: 'encoder' });
     expect(!named.ok && named.message).toMatch(/encoder_q4\.onnx: HTTP 404; the model folder has no q4 file onnx\/encoder_q4\.onnx/);
   });

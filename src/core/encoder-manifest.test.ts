@@ -1,26 +1,34 @@
 import { describe, expect, it } from 'vitest';
-import { FUSED_FIRST, pickEncoderGraph, probeCosine, probeRows, type EncoderManifest } from './encoder-manifest.ts';
+import { GRAPH_ORDER, pickEncoderGraph, probeCosine, probeRows, type EncoderManifest, type FusedAttention } from './encoder-manifest.ts';
 
-const entry = (memoriesOf: string, fused = false) => ({ sha256: 'a', memoriesOf, memoriesOfSha256: 'b', ...(fused ? { fused: { by: 'test', ops: {} } } : {}) });
+const entry = (memoriesOf: string, attention?: FusedAttention | 'unnamed') => ({
+  sha256: 'a',
+  memoriesOf,
+  memoriesOfSha256: 'b',
+  // 'unnamed': a fused entry from before the attention was recorded (GroupQueryAttention).
+  ...(attention ? { fused: { by: 'test', ops: {}, ...(attention === 'unnamed' ? {} : { attention }) } } : {}),
+});
 const manifest: EncoderManifest = {
   graphs: {
     'encoder_q4.onnx': entry('model_q4.onnx'),
-    'encoder_q4_fused.onnx': entry('model_q4.onnx', true),
-    'encoder_q4f16_fused.onnx': entry('model_q4f16.onnx', true),
+    'encoder_q4_fused.onnx': entry('model_q4.onnx', 'unnamed'),
+    'encoder_q4_fused_plain.onnx': entry('model_q4.onnx', 'plain'),
+    'encoder_q4f16_fused.onnx': entry('model_q4f16.onnx', 'gqa'),
   },
 };
 const files = (want: Parameters<typeof pickEncoderGraph>[2], runtime: Parameters<typeof pickEncoderGraph>[3], generation = 'model_q4.onnx') =>
   pickEncoderGraph(manifest, generation, want, runtime).map((g) => g.file);
 
 describe('pickEncoderGraph', () => {
-  it("'auto' lists both kinds for the generation graph, fused first where it is faster", () => {
-    expect(FUSED_FIRST).toEqual({ webgpu: true, 'node-cpu': true, wasm: false });
-    expect(files('auto', 'webgpu')).toEqual(['encoder_q4_fused.onnx', 'encoder_q4.onnx']);
-    expect(files('auto', 'node-cpu')).toEqual(['encoder_q4_fused.onnx', 'encoder_q4.onnx']);
-    expect(files('auto', 'wasm')).toEqual(['encoder_q4.onnx', 'encoder_q4_fused.onnx']);
+  it("'auto' lists every graph for the generation graph, in the runtime's order: GroupQueryAttention first on WebGPU and in Node, plain attention on wasm", () => {
+    expect(GRAPH_ORDER).toEqual({ webgpu: ['fused-gqa', 'fused-plain', 'traced'], 'node-cpu': ['fused-gqa', 'fused-plain', 'traced'], wasm: ['fused-plain', 'traced', 'fused-gqa'] });
+    expect(files('auto', 'webgpu')).toEqual(['encoder_q4_fused.onnx', 'encoder_q4_fused_plain.onnx', 'encoder_q4.onnx']);
+    expect(files('auto', 'node-cpu')).toEqual(['encoder_q4_fused.onnx', 'encoder_q4_fused_plain.onnx', 'encoder_q4.onnx']);
+    expect(files('auto', 'wasm')).toEqual(['encoder_q4_fused_plain.onnx', 'encoder_q4.onnx', 'encoder_q4_fused.onnx']);
   });
-  it('by name: only that kind, on any runtime', () => {
-    expect(files('fused', 'wasm')).toEqual(['encoder_q4_fused.onnx']);
+  it('by name: only that kind, in the same order', () => {
+    expect(files('fused', 'wasm')).toEqual(['encoder_q4_fused_plain.onnx', 'encoder_q4_fused.onnx']);
+    expect(files('fused', 'webgpu')).toEqual(['encoder_q4_fused.onnx', 'encoder_q4_fused_plain.onnx']);
     expect(files('encoder', 'webgpu')).toEqual(['encoder_q4.onnx']);
     expect(files('encoder', 'webgpu', 'model_q4f16.onnx')).toEqual([]);
     expect(files('auto', 'webgpu', 'model_q4f16.onnx')).toEqual(['encoder_q4f16_fused.onnx']);

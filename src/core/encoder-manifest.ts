@@ -20,8 +20,12 @@ export interface EncoderManifestEntry {
    * differs (an operator computing wrong on this adapter) is not used.
    */
   probe?: EncoderProbe;
-  /** Set on graphs written operator by operator by tools/export/fused_encoder.py. */
-  fused?: { by: string; ops: Record<string, number> };
+  /**
+   * Set on graphs written operator by operator by tools/export/fused_encoder.py; attention 'gqa'
+   * (GroupQueryAttention; absent in manifests from before 'plain' existed) or 'plain' (RotaryEmbedding,
+   * MatMul, Softmax: encoder_q4_fused_plain.onnx, for onnxruntime's wasm build).
+   */
+  fused?: { by: string; attention?: FusedAttention; ops: Record<string, number> };
   optimized?: { by: string; disabled: string[]; kernels: { before: number; after: number }; ops: Record<string, number> };
 }
 
@@ -63,29 +67,42 @@ export type EncoderGraphChoice = 'auto' | 'fused' | 'encoder';
 /** Where a graph runs: onnxruntime-web's WebGPU or wasm execution provider, or onnxruntime-node's CPU one. */
 export type GraphRuntime = 'webgpu' | 'wasm' | 'node-cpu';
 
+export type FusedAttention = 'gqa' | 'plain';
+
+/** An encoder graph's kind for ordering: traced, or fused with either attention. */
+export type EncoderGraphKind = 'traced' | `fused-${FusedAttention}`;
+
+export function encoderGraphKind(entry: EncoderManifestEntry): EncoderGraphKind {
+  return entry.fused ? `fused-${entry.fused.attention ?? 'gqa'}` : 'traced';
+}
+
 /**
- * Whether 'auto' tries the fused graph before the traced one. Measured
+ * The order 'auto' tries the encoder graphs in, per runtime. Measured
  * (bench/README.md, docs/MODELS.md: `npm run bench:graphs`, `npm run
- * bench:node-graphs`, `npm run bench:encoder`): on WebGPU the fused graph is
- * 31 kernels, all on the GPU, against 308 (102 on the CPU) for the traced
- * one; in onnxruntime-node it is 1.2x faster; but in wasm its
- * GroupQueryAttention kernel alone takes 41 of its 64 profiled ms, so wasm
- * keeps the traced graph first.
+ * bench:node-graphs`, `npm run bench:encoder`): on WebGPU the GroupQueryAttention
+ * graph is ~35 kernels, all but one on the GPU, against 308 (102 on the CPU)
+ * for the traced one; in onnxruntime-node it is 1.2x faster than the traced
+ * one; in wasm onnxruntime's GroupQueryAttention kernel is slow, and the same
+ * graph with plain attention ops is the fastest there.
  */
-export const FUSED_FIRST: Record<GraphRuntime, boolean> = { webgpu: true, 'node-cpu': true, wasm: false };
+export const GRAPH_ORDER: Record<GraphRuntime, EncoderGraphKind[]> = {
+  webgpu: ['fused-gqa', 'fused-plain', 'traced'],
+  'node-cpu': ['fused-gqa', 'fused-plain', 'traced'],
+  wasm: ['fused-plain', 'traced', 'fused-gqa'],
+};
 
 /**
  * The encoder graphs to try for a generation graph, best first: 'auto' gives
- * both kinds in the order FUSED_FIRST says for the runtime (the caller falls
- * back along the list), 'fused' / 'encoder' only that kind. Empty when the
- * manifest lists none.
+ * every kind in GRAPH_ORDER's order for the runtime (the caller falls back
+ * along the list), 'fused' the fused ones in that order, 'encoder' the traced
+ * one. Empty when the manifest lists none.
  */
 export function pickEncoderGraph(manifest: EncoderManifest, generationFile: string, want: EncoderGraphChoice, runtime: GraphRuntime): (EncoderManifestEntry & { file: string })[] {
   const listed = Object.entries(manifest.graphs ?? {})
     .filter(([, g]) => g.memoriesOf === generationFile)
     .map(([file, g]) => ({ ...g, file }));
-  const fused = listed.filter((g) => g.fused);
-  const traced = listed.filter((g) => !g.fused);
-  if (want !== 'auto') return want === 'fused' ? fused : traced;
-  return FUSED_FIRST[runtime] ? [...fused, ...traced] : [...traced, ...fused];
+  const rank = (g: EncoderManifestEntry) => GRAPH_ORDER[runtime].indexOf(encoderGraphKind(g));
+  const ordered = listed.sort((a, b) => rank(a) - rank(b));
+  if (want === 'auto') return ordered;
+  return ordered.filter((g) => (want === 'fused') === (g.fused !== undefined));
 }

@@ -28,7 +28,7 @@ export type EncoderDtype = 'q4' | 'q4f16' | 'fp32';
  * SkipSimplifiedLayerNormalization, MatMulNBits; tools/export/fused_encoder.py),
  * 'encoder' (the traced L2D encoder graph, onnx/encoder_<dtype>.onnx) or 'full'
  * (the generation graph). 'auto' tries the encoder graphs onnx/encoder.json lists, in the order
- * FUSED_FIRST (src/core/encoder-manifest.ts) gives for the execution provider, then the generation graph.
+ * GRAPH_ORDER (src/core/encoder-manifest.ts) gives for the execution provider, then the generation graph.
  */
 export type EncoderGraph = 'auto' | 'fused' | 'encoder' | 'full';
 

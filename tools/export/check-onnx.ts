@@ -43,8 +43,8 @@ export interface DtypeCheck {
 
 /** onnx/model.onnx -> fp32, onnx/model_q4.onnx -> q4 (the names @huggingface/transformers uses). */
 export function dtypeOf(file: string): string {
-  // encoder_<dtype>.onnx and encoder_<dtype>_fused.onnx (the L2D encoder graphs) share their generation graph's dtype and reference.
-  return file === 'model.onnx' || file === 'encoder.onnx' ? 'fp32' : file.replace(/^(model|encoder)_/, '').replace(/(_fused)?\.onnx$/, '');
+  // encoder_<dtype>.onnx, encoder_<dtype>_fused.onnx and encoder_q4_fused_plain.onnx (the L2D encoder graphs) share their generation graph's dtype and reference.
+  return file === 'model.onnx' || file === 'encoder.onnx' ? 'fp32' : file.replace(/^(model|encoder)_/, '').replace(/(_fused(_plain)?)?\.onnx$/, '');
 }
 
 /** The torch reference for a dtype: q4f16 has q4's weights (only its activations are float16), so q4's reference serves both. */

@@ -196,7 +196,8 @@ def max_prompt_tokens(folder, config):
 
 def export_encoder_graphs(folder, config, model, q4_reference, dtypes, timings, kinds=("traced", "fused")):
     """The encoder graphs beside each generation graph: traced (encoder_<dtype>.onnx) and, for the 4-bit
-    dtypes, fused (encoder_<dtype>_fused.onnx, tools/export/fused_encoder.py); encoder.json binds each to
+    dtypes, fused (encoder_<dtype>_fused.onnx, and encoder_q4_fused_plain.onnx with plain attention ops for
+    wasm; tools/export/fused_encoder.py); encoder.json binds each to
     the generation graph a memory is built with. q4_reference() gives the q4 torch reference (QuantizedReference)."""
     t0 = time.time()
     onnx_dir = os.path.join(folder, "onnx")
@@ -218,14 +219,15 @@ def export_encoder_graphs(folder, config, model, q4_reference, dtypes, timings, 
     fused = {}
     if "fused" in kinds:
         weights = {k: v.detach().float().numpy() for k, v in model.state_dict().items()}
-        for dtype in ("q4", "q4f16"):
+        # GroupQueryAttention for WebGPU (q4, q4f16); plain attention ops for onnxruntime's wasm build (q4), where
+        # its GroupQueryAttention kernel is slow (docs/MODELS.md).
+        for dtype, attention, name in (("q4", "gqa", "encoder_q4_fused.onnx"), ("q4f16", "gqa", "encoder_q4f16_fused.onnx"), ("q4", "plain", "encoder_q4_fused_plain.onnx")):
             if dtype in dtypes:
-                name = f"encoder_{dtype}_fused.onnx"
-                graph = build_fused_encoder(config, weights, model.inv_freq.numpy(), dtype, max_prompt_tokens(folder, config))
+                graph = build_fused_encoder(config, weights, model.inv_freq.numpy(), dtype, max_prompt_tokens(folder, config), attention=attention)
                 remove_onnx(os.path.join(onnx_dir, name))
                 save_graph(graph, os.path.join(onnx_dir, name))
                 pairs[name] = f"model_{dtype}.onnx"
-                fused[name] = {"by": "tools/export/fused_encoder.py", "ops": fused_op_counts(graph)}
+                fused[name] = {"by": "tools/export/fused_encoder.py", "attention": attention, "ops": fused_op_counts(graph)}
     # Probes only where a generation graph binds the encoder graphs (a speed-only folder has none).
     bound = any(os.path.exists(os.path.join(onnx_dir, full)) for full in pairs.values())
     write_encoder_manifest(onnx_dir, pairs, fused, encoder_probes(config, model, q4_reference, dtypes) if bound else {})

@@ -76,13 +76,17 @@ def rotary_tables(inv_freq, max_positions):
     return np.cos(freqs), np.sin(freqs)
 
 
-def build_fused_encoder(config, weights, inv_freq, dtype="q4", max_positions=None, with_past=True):
+def build_fused_encoder(config, weights, inv_freq, dtype="q4", max_positions=None, with_past=True, attention="gqa"):
     """weights: the model's state dict as numpy float32 arrays (Hugging Face names); max_positions: the longest
     prompt the runtime sends (the rotary tables' rows; Llama-3.2-1B's 131,072 would be 32 MB of tables);
     with_past: the key/value cache inputs and outputs (False: the graph of the first fused export, whole
-    prompts only). Returns an onnx.ModelProto."""
+    prompts only); attention: "gqa" (GroupQueryAttention, one kernel per layer: the WebGPU graph) or "plain"
+    (RotaryEmbedding, MatMul, Softmax: faster than GroupQueryAttention in onnxruntime's wasm build, q4 only).
+    Returns an onnx.ModelProto."""
     if dtype not in ("q4", "q4f16"):
         raise ValueError(f"fused encoder dtype {dtype!r}: q4 or q4f16")
+    if attention not in ("gqa", "plain") or (attention == "plain" and dtype != "q4"):
+        raise ValueError(f"fused encoder attention {attention!r} with {dtype}: gqa (q4, q4f16) or plain (q4)")
     float_type = np.float16 if dtype == "q4f16" else np.float32
     g = GraphBuilder(float_type)
     eps = float(config.rms_norm_eps)
@@ -104,6 +108,8 @@ def build_fused_encoder(config, weights, inv_freq, dtype="q4", max_positions=Non
     def last_rows(t):
         return g.node("GatherND", [t, last_index], batch_dims=1)  # [batch, 1, width of t]
 
+    plain = plain_attention_parts(g, with_past) if attention == "plain" else None
+
     layers = config.num_hidden_layers
     residual, pending = x, None
     for i in range(layers):
@@ -118,14 +124,17 @@ def build_fused_encoder(config, weights, inv_freq, dtype="q4", max_positions=Non
         if config.attention_bias:
             bias = np.concatenate([weights[f"{p}.self_attn.{n}_proj.bias"] for n in ("q", "k", "v")])
             qkv = g.node("Add", [qkv, g.floats(f"{p}.self_attn.qkv_bias", bias)])
-        past = [f"past_key.{i}", f"past_value.{i}"] if with_past else ["", ""]
-        outputs = [g.name("attention"), f"present_key.{i}", f"present_value.{i}"] if with_past else 3
-        attention = g.node("GroupQueryAttention", [qkv, "", "", *past, "seqlens_k", "total_sequence_length", cos_cache, sin_cache],
-                           outputs=outputs, domain=DOMAIN, num_heads=heads, kv_num_heads=kv_heads, do_rotary=1, rotary_interleaved=0)[0]
+        if plain:
+            attended = plain_attention(g, plain, qkv, i, heads, kv_heads, head_dim, cos_cache, sin_cache, with_past)
+        else:
+            past = [f"past_key.{i}", f"past_value.{i}"] if with_past else ["", ""]
+            outputs = [g.name("attention"), f"present_key.{i}", f"present_value.{i}"] if with_past else 3
+            attended = g.node("GroupQueryAttention", [qkv, "", "", *past, "seqlens_k", "total_sequence_length", cos_cache, sin_cache],
+                              outputs=outputs, domain=DOMAIN, num_heads=heads, kv_num_heads=kv_heads, do_rotary=1, rotary_interleaved=0)[0]
         if i == layers - 1:
             # Only the last real token's row goes on: L2D reads nothing else.
-            attention, residual = last_rows(attention), last_rows(residual)
-        out = g.matmul_4bit(attention, weights[f"{p}.self_attn.o_proj.weight"], f"{p}.self_attn.o_proj")
+            attended, residual = last_rows(attended), last_rows(residual)
+        out = g.matmul_4bit(attended, weights[f"{p}.self_attn.o_proj.weight"], f"{p}.self_attn.o_proj")
         gamma_post = g.floats(f"{p}.post_attention_layernorm", weights[f"{p}.post_attention_layernorm.weight"])
         normed, _, _, residual = g.node("SkipSimplifiedLayerNormalization", [out, residual, gamma_post], outputs=4, domain=DOMAIN, epsilon=eps)
         gate = g.matmul_4bit(normed, weights[f"{p}.mlp.gate_proj.weight"], f"{p}.mlp.gate_proj")
@@ -155,6 +164,42 @@ def build_fused_encoder(config, weights, inv_freq, dtype="q4", max_positions=Non
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17), helper.make_opsetid(DOMAIN, 1)], producer_name="l2d tools/export/fused_encoder.py")
     model.ir_version = 8
     return model
+
+
+def plain_attention_parts(g, with_past):
+    """What every layer's plain attention shares: the first position of this call (the cached length, for
+    RotaryEmbedding) and the additive causal mask of this call's rows over all tokens, [width, cached + width].
+    Causal is enough for right-padded rows: a real token's keys all come before the padding."""
+    i64 = lambda name, values: g.constant(name, np.array(values, dtype=np.int64))
+    cached = g.node("Shape", ["past_key.0"], start=2, end=3) if with_past else i64("no_cache", [0])  # [1] int64
+    width = g.node("Shape", ["input_ids"], start=1, end=2)
+    total = g.node("Add", [cached, width])
+    scalar = lambda t: g.node("Squeeze", [t, i64(g.name("axis0"), [0])])
+    rows = g.node("Range", [scalar(cached), scalar(total), i64("one", 1)])  # positions of this call's tokens
+    cols = g.node("Range", [i64("zero", 0), scalar(total), i64("one_", 1)])  # positions of every key
+    allowed = g.node("LessOrEqual", [g.node("Unsqueeze", [cols, i64("axis_0", [0])]), g.node("Unsqueeze", [rows, i64("axis_1", [1])])])
+    mask = g.node("Where", [allowed, g.floats("mask_open", 0.0), g.floats("mask_shut", -1e9)])
+    return {"cached": cached, "mask": mask}
+
+
+def plain_attention(g, parts, qkv, i, heads, kv_heads, head_dim, cos_cache, sin_cache, with_past):
+    """Layer i's attention from packed q/k/v [batch, width, (heads + 2 kv_heads) head_dim] with plain ops, the
+    query heads grouped per key/value head; with_past: the cache in and out in GroupQueryAttention's layout."""
+    i64 = lambda values: g.constant(g.name("shape"), np.array(values, dtype=np.int64))
+    group = heads // kv_heads
+    q, k, v = g.node("Split", [qkv, i64([heads * head_dim, kv_heads * head_dim, kv_heads * head_dim])], outputs=3, axis=-1)
+    q = g.node("RotaryEmbedding", [q, parts["cached"], cos_cache, sin_cache], domain=DOMAIN, num_heads=heads, interleaved=0)
+    k = g.node("RotaryEmbedding", [k, parts["cached"], cos_cache, sin_cache], domain=DOMAIN, num_heads=kv_heads, interleaved=0)
+    q = g.node("Transpose", [g.node("Reshape", [q, i64([0, 0, kv_heads, group, head_dim])])], perm=[0, 2, 3, 1, 4])  # [b, kv, g, s, d]
+    k = g.node("Transpose", [g.node("Reshape", [k, i64([0, 0, kv_heads, head_dim])])], perm=[0, 2, 1, 3])  # [b, kv, s, d]
+    v = g.node("Transpose", [g.node("Reshape", [v, i64([0, 0, kv_heads, head_dim])])], perm=[0, 2, 1, 3])
+    if with_past:
+        k = g.node("Concat", [f"past_key.{i}", k], axis=2, outputs=[f"present_key.{i}"])
+        v = g.node("Concat", [f"past_value.{i}", v], axis=2, outputs=[f"present_value.{i}"])
+    k_t = g.node("Transpose", [g.node("Unsqueeze", [k, i64([2])])], perm=[0, 1, 2, 4, 3])  # [b, kv, 1, d, t]
+    scores = g.node("Add", [g.node("Mul", [g.node("MatMul", [q, k_t]), g.floats(g.name("scale"), 1.0 / np.sqrt(head_dim))]), parts["mask"]])
+    attended = g.node("MatMul", [g.node("Softmax", [scores], axis=-1), g.node("Unsqueeze", [v, i64([2])])])  # [b, kv, g, s, d]
+    return g.node("Reshape", [g.node("Transpose", [attended], perm=[0, 3, 1, 2, 4]), i64([0, 0, heads * head_dim])])
 
 
 def save_graph(model, path):

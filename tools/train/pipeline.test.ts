@@ -55,10 +55,10 @@ describe('train -> export -> onnxruntime', () => {
     expect(r.out).toMatch(/tokenizer \(@huggingface\/tokenizers, @huggingface\/transformers and Python\): identical ids/);
     const { tokenizerMatches, checks } = await checkModel(model);
     expect(tokenizerMatches).toBe(true);
-    expect(checks.map((c) => c.file)).toEqual(['encoder.onnx', 'encoder_q4.onnx', 'encoder_q4_fused.onnx', 'model.onnx', 'model_q4.onnx']);
+    expect(checks.map((c) => c.file)).toEqual(['encoder.onnx', 'encoder_q4.onnx', 'encoder_q4_fused.onnx', 'encoder_q4_fused_plain.onnx', 'model.onnx', 'model_q4.onnx']);
     for (const c of checks) expect(c.minCosine, c.file).toBeGreaterThanOrEqual(c.dtype === 'fp32' ? 0.99999 : 0.999);
     // encoder.json's probes (fp32 is not exported by default, so encoder.onnx has none)
-    for (const file of ['encoder_q4.onnx', 'encoder_q4_fused.onnx']) expect(checks.find((c) => c.file === file)!.probeCosine, file).toBeGreaterThanOrEqual(0.999);
+    for (const file of ['encoder_q4.onnx', 'encoder_q4_fused.onnx', 'encoder_q4_fused_plain.onnx']) expect(checks.find((c) => c.file === file)!.probeCosine, file).toBeGreaterThanOrEqual(0.999);
   });
 });
 
