@@ -1,11 +1,11 @@
 /**
  * onnx/encoder.json, written by tools/export/export.py: the L2D encoder
  * graphs of a model folder (no LM head, last token only), each bound to the
- * generation graph whose memories it reads. A generation graph may have two:
- * the traced graph (encoder_<dtype>.onnx) and the fused one
- * (encoder_<dtype>_fused.onnx, GroupQueryAttention etc.: `fused` set), which
- * is faster where the execution provider has its operators and the traced
- * graph is the fallback where it has not.
+ * generation graph whose memories it reads. A generation graph may have
+ * several: the traced graph (encoder_<dtype>.onnx) and the fused ones
+ * (`fused` set): encoder_<dtype>_fused.onnx with GroupQueryAttention (WebGPU)
+ * and encoder_q4_fused_plain.onnx with plain attention ops (wasm).
+ * GRAPH_ORDER says which a runtime tries first; the others are fallbacks.
  */
 import { cosine } from './encoder-feeds.ts';
 
