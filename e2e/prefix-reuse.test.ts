@@ -9,7 +9,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { cpSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { CpuDecoder } from '../src/core/cpu-decoder.ts';
 import { cosine } from '../src/core/encoder-feeds.ts';
 import type { L2DMemory } from '../src/core/memory.ts';
@@ -18,6 +18,7 @@ import type { NodeEncoder } from '../tools/lib/onnx-encoder.ts';
 import { loadNodeReference } from './node-reference.ts';
 import { openHarness, type HarnessPage } from './browser.ts';
 import { flowCaller, outcomeValue } from './flow-client.ts';
+import { modelCopy } from './model-copy.ts';
 
 const MODEL = process.env.L2D_TEST_MODEL ?? 'models/movielens-demo';
 const MEMORY = `${MODEL}/memory/train-q4-f0.3`;
@@ -103,17 +104,14 @@ it("a fused graph whose cache path computes wrong here is not used for the prefi
   // A copy whose layer-0 GroupQueryAttention returns its keys and values swapped: whole prompts (and so the
   // load-time probe) are unaffected, only a call that feeds that cache back is wrong. (Without the plain-attention
   // graph, so that 'fused' on wasm is this one.)
-  const folder = 'test-results/cache-swap-model';
-  rmSync(folder, { recursive: true, force: true });
-  cpSync(MODEL, folder, { recursive: true, filter: (src) => !src.includes('/memory') && !src.includes('/eval') && !/model(_q4f16)?\.onnx$|encoder\.onnx$|_plain\.onnx$/.test(src) });
-  const fused = `${folder}/onnx/encoder_q4_fused.onnx`;
   const swap = "import sys, onnx\nm = onnx.load(sys.argv[1])\nfor n in m.graph.node:\n    if 'present_key.0' in n.output: n.output[1], n.output[2] = n.output[2], n.output[1]\nonnx.save(m, sys.argv[1])";
-  execFileSync('/usr/bin/python3', ['-c', swap, fused]);
-  const manifestFile = `${folder}/onnx/encoder.json`;
-  const manifest = JSON.parse(readFileSync(manifestFile, 'utf8'));
-  manifest.graphs['encoder_q4_fused.onnx'].sha256 = createHash('sha256').update(readFileSync(fused)).digest('hex');
-  delete manifest.graphs['encoder_q4_fused_plain.onnx'];
-  writeFileSync(manifestFile, JSON.stringify(manifest));
+  const folder = modelCopy(MODEL, 'cache-swap-model', (manifest, copy) => {
+    const fused = `${copy}/onnx/encoder_q4_fused.onnx`;
+    execFileSync('/usr/bin/python3', ['-c', swap, fused]);
+    manifest.graphs['encoder_q4_fused.onnx'].sha256 = createHash('sha256').update(readFileSync(fused)).digest('hex');
+    rmSync(`${copy}/onnx/encoder_q4_fused_plain.onnx`);
+    delete manifest.graphs['encoder_q4_fused_plain.onnx'];
+  });
 
   const loaded = outcomeValue(await call<{ encoder: { graph: string } }>('load', { modelUrl: `/${folder}`, memoryUrl: `/${MEMORY}`, device: 'wasm', decoder: 'cpu', graph: 'fused', wasmPaths: WASM, reusePrefix: true, cache: 'none' }));
   expect(loaded.encoder.graph).toBe('fused');

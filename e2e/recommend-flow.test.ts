@@ -8,7 +8,6 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CpuDecoder } from '../src/core/cpu-decoder.ts';
-import { cpSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cosine } from '../src/core/encoder-feeds.ts';
 import type { EncoderManifest } from '../src/core/encoder-manifest.ts';
 import { fromFloat16Bits } from '../src/core/float16.ts';
@@ -17,6 +16,7 @@ import { assembleMemory, type ShardManifest } from '../src/core/shard-format.ts'
 import type { L2DMemory } from '../src/core/memory.ts';
 import type { NodeEncoder } from '../tools/lib/onnx-encoder.ts';
 import { loadNodeReference } from './node-reference.ts';
+import { modelCopy as copyModel } from './model-copy.ts';
 import { openHarness, type HarnessPage } from './browser.ts';
 import { flowCaller } from './flow-client.ts';
 
@@ -93,19 +93,7 @@ for (const config of configs) {
   });
 }
 
-/**
- * A copy of the demo model folder under test-results/ (without its memory, evaluation data and the graphs
- * these tests never load), its onnx/encoder.json changed by `edit`.
- */
-function modelCopy(name: string, edit: (manifest: EncoderManifest) => void = () => undefined): string {
-  const folder = `test-results/${name}`;
-  rmSync(folder, { recursive: true, force: true });
-  cpSync(MODEL, folder, { recursive: true, filter: (src) => !src.includes('/memory') && !src.includes('/eval') && !/model(_q4f16)?\.onnx$|encoder\.onnx$/.test(src) });
-  const manifest = JSON.parse(readFileSync(`${folder}/onnx/encoder.json`, 'utf8')) as EncoderManifest;
-  edit(manifest);
-  writeFileSync(`${folder}/onnx/encoder.json`, JSON.stringify(manifest));
-  return folder;
-}
+const modelCopy = (name: string, edit?: (manifest: EncoderManifest) => void) => copyModel(MODEL, name, edit);
 
 describe('the L2D encoder graphs', () => {
   it('on wasm auto takes the fused graph with plain attention (the fastest there), and every graph recommends what the generation graph does', async () => {

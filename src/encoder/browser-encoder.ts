@@ -385,28 +385,34 @@ export class BrowserEncoder {
   async encodeReusingPrefix(titles: string[]): Promise<EncodeResult & PrefixRun & { graph: 'fused' | 'full'; prefixFallbackReason?: string }> {
     const check = this.graph.kind === 'fused' && this.graph.cache ? await this.checkFusedPrefix() : undefined;
     const useFused = check?.ok === true;
-    const step = useFused ? undefined : await this.generationGraph();
+    const generation = useFused ? undefined : await this.generationGraph();
     const { ids, dropped, tokenizeMs, t1 } = this.fitForPrefix(titles);
     this.prefixCache ??= new PromptPrefixCache(kvCacheOps(this.shape.kvHeads, this.shape.headDim));
-    const plan = this.prefixCache.plan(ids);
+    const { hidden, plan } = await this.runWithCpuCache(this.prefixCache, ids, generation);
+    return {
+      hidden: [hidden],
+      dropped: [dropped],
+      tokenizeMs,
+      forwardMs: performance.now() - t1,
+      reusedTokens: plan.reused,
+      ranTokens: plan.tokens.length,
+      graph: useFused ? 'fused' : 'full',
+      ...(check && !check.ok ? { prefixFallbackReason: check.reason } : {}),
+    };
+  }
+
+  /** One call after what `cache` holds of `ids` (the fused graph, or `generation` when given); stores the new cache. */
+  private async runWithCpuCache(cache: PromptPrefixCache, ids: number[], generation?: ort.InferenceSession) {
+    const plan = cache.plan(ids);
     try {
-      const { hidden, cache } = step
-        ? await lastHiddenAfter(step, ort.Tensor, this.shape, plan.tokens, plan.past)
+      const { hidden, cache: next } = generation
+        ? await lastHiddenAfter(generation, ort.Tensor, this.shape, plan.tokens, plan.past)
         : await fusedLastHiddenAfter(this.session, ort.Tensor, this.shape, this.graph.cache!, plan.tokens, plan.past);
-      this.prefixCache!.store(ids, cache);
-      return {
-        hidden: [hidden],
-        dropped: [dropped],
-        tokenizeMs,
-        forwardMs: performance.now() - t1,
-        reusedTokens: plan.reused,
-        ranTokens: plan.tokens.length,
-        graph: useFused ? 'fused' : 'full',
-        ...(check && !check.ok ? { prefixFallbackReason: check.reason } : {}),
-      };
+      cache.store(ids, next);
+      return { hidden, plan };
     } catch (error) {
       // Never keep a cache that may not match what was run.
-      this.prefixCache!.clear();
+      cache.clear();
       throw error;
     }
   }
@@ -417,10 +423,14 @@ export class BrowserEncoder {
     return (await this.checkFusedPrefix()).ok;
   }
 
-  /** Whether encodeReusingPrefixOnGpu can be used: ownPrefixCache() on the shared device (rows of whole 4-byte words, for buffer copies). */
+  /** Whether encodeReusingPrefixOnGpu can be used: ownPrefixCache() with the cache in GPU buffers. */
   async prefixOnGpu(): Promise<boolean> {
-    const rowBytes = this.shape.headDim * (this.graph.cache === 'float16' ? 2 : 4);
-    return this.outputDevice !== undefined && rowBytes % 4 === 0 && (await this.ownPrefixCache());
+    return this.gpuCachePossible() && (await this.ownPrefixCache());
+  }
+
+  /** On the shared device, with cached rows of whole 4-byte words (buffer copies need them). */
+  private gpuCachePossible(): boolean {
+    return this.outputDevice !== undefined && (this.shape.headDim * (this.graph.cache === 'float16' ? 2 : 4)) % 4 === 0;
   }
 
   /**
@@ -490,7 +500,7 @@ export class BrowserEncoder {
       try {
         const reference = this.probe.hidden.length > 0 ? this.probe.hidden : (await fusedLastHiddenAfter(this.session, ort.Tensor, this.shape, float, ids, undefined)).hidden;
         let hidden: Float32Array;
-        if (this.outputDevice && this.shape.headDim * (float === 'float16' ? 2 : 4) % 4 === 0) {
+        if (this.gpuCachePossible()) {
           const cache = this.newGpuPrefixCache();
           try {
             (await this.runWithGpuCache(cache, other)).tensor.dispose();
@@ -500,14 +510,10 @@ export class BrowserEncoder {
           }
         } else {
           const cache = new PromptPrefixCache(kvCacheOps(this.shape.kvHeads, this.shape.headDim));
-          for (const prompt of [other, ids]) {
-            const plan = cache.plan(prompt);
-            const result = await fusedLastHiddenAfter(this.session, ort.Tensor, this.shape, float, plan.tokens, plan.past);
-            cache.store(prompt, result.cache);
-            hidden = result.hidden;
-          }
+          await this.runWithCpuCache(cache, other);
+          hidden = (await this.runWithCpuCache(cache, ids)).hidden;
         }
-        const similarity = cosine(hidden!, reference);
+        const similarity = cosine(hidden, reference);
         if (similarity >= PROBE_MIN_COSINE) return { ok: true as const };
         return { ok: false as const, reason: `the fused graph's key/value cache path differs from the reference here (cosine ${similarity.toFixed(4)} < ${PROBE_MIN_COSINE}); the generation graph reuses the prefix` };
       } catch (error) {
