@@ -74,14 +74,15 @@ def synthetic(folder, tokens, model, config, device):
 
 
 def reference(folder, tokens, model, config):
-    from export import QuantizedReference, last_hidden
+    from export import QuantizedReference, folder_embedding, last_hidden
 
     row = synthetic_ids(config.vocab_size, tokens)
     feeds = batch_feeds([row], 0, "cpu")
     timed(model, feeds, 1)  # warm-up
     fp32_ms = statistics.median(timed(model, feeds, 5))
     with torch.no_grad():
-        hidden = last_hidden(QuantizedReference(model)(), row)
+        # The table as the folder's 4-bit graphs hold it (export --embedding).
+        hidden = last_hidden(QuantizedReference(model, folder_embedding(os.path.join(folder, "onnx")) or "float")(), row)
     print(json.dumps({"model": folder, "tokens": tokens, "torch": torch.__version__, "fp32_cpu_ms_median": fp32_ms, "input_ids": row, "hidden_q4": hidden}))
 
 

@@ -1,5 +1,9 @@
-/** Test plumbing: a copy of a model folder under test-results/ to break on purpose (a probe, a graph, a file the server lacks). */
-import { cpSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+/**
+ * Test plumbing: a copy of a model folder under test-results/ (served by Vite, never committed) to break on
+ * purpose (a probe, a graph, a file the server lacks), or exported again with other export options.
+ */
+import { spawnSync } from 'node:child_process';
+import { copyFileSync, cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import type { EncoderManifest } from '../src/core/encoder-manifest.ts';
 
 /**
@@ -13,5 +17,22 @@ export function modelCopy(model: string, name: string, edit: (manifest: EncoderM
   const manifest = JSON.parse(readFileSync(`${folder}/onnx/encoder.json`, 'utf8')) as EncoderManifest;
   edit(manifest, folder);
   writeFileSync(`${folder}/onnx/encoder.json`, JSON.stringify(manifest));
+  return folder;
+}
+
+const MODEL_SOURCES = ['config.json', 'generation_config.json', 'model.safetensors', 'tokenizer.json', 'tokenizer_config.json', 'prompt-template.json'];
+
+/**
+ * `model`'s weights and tokenizer exported again into test-results/<name> by tools/export/export.py with
+ * `exportArgs` (Debian's torch, as the pipeline tests use; ~30 s): its ONNX files, encoder.json and fixtures.
+ */
+export function exportedCopy(model: string, name: string, exportArgs: string[]): string {
+  const folder = `test-results/${name}`;
+  rmSync(folder, { recursive: true, force: true });
+  mkdirSync(folder, { recursive: true });
+  for (const file of MODEL_SOURCES) if (existsSync(`${model}/${file}`)) copyFileSync(`${model}/${file}`, `${folder}/${file}`);
+  const python = process.env.L2D_PYTHON ?? '/usr/bin/python3';
+  const r = spawnSync(python, ['tools/export/export.py', folder, '--skip-check', '--fixtures', '4', '--check-prompts', '4', ...exportArgs], { encoding: 'utf8', timeout: 300_000 });
+  if (r.status !== 0) throw new Error(`exporting ${model} to ${folder} failed: ${r.stdout}${r.stderr}`);
   return folder;
 }

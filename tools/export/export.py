@@ -7,6 +7,10 @@ reads, with L2D's output:
     onnx/model_q4f16.onnx the same with float16 activations, for adapters with shader-f16 (--dtypes fp32,q4,q4f16;
                           needs onnxruntime's Python float16 converter, which the GPU machine has and Debian lacks)
 
+With --embedding q4 the q4 and q4f16 graphs (generation and encoder alike, so
+memories and encoders still agree) hold the token embedding table in 4 bits
+too (GatherBlockQuantized): for a large vocabulary most of the download.
+
 Inputs input_ids, attention_mask, position_ids, past_key_values.{i}.key/value;
 outputs logits, last_hidden_state (final-norm hidden states, the LM head's
 input), present.{i}.key/value. It also writes fixtures/hidden-states.json:
@@ -39,7 +43,7 @@ sys.path.insert(0, os.path.join(ROOT, "tools", "train"))
 from model import Config, LlamaForCausalLM  # noqa: E402
 from prompt import load_template, render_prompt  # noqa: E402
 from safetensors_io import read_safetensors  # noqa: E402
-from quantize import dequantize, quantize_matmuls_4bit, quantize_weight  # noqa: E402
+from quantize import dequantize, dequantize_embedding, quantize_embedding, quantize_matmuls_4bit, quantize_weight  # noqa: E402
 from fused_encoder import build_fused_encoder, save_graph  # noqa: E402
 
 def fail(message):
@@ -161,7 +165,7 @@ def export_fp32(config, model, path):
             os.remove(os.path.join(folder, name))
 
 
-def export_q4f16(fp32_path, dst):
+def export_q4f16(fp32_path, dst, embedding="float"):
     """fp32 graph -> float16 activations and weights (inputs and outputs stay float32) -> 4-bit MatMulNBits."""
     try:
         from onnxruntime.transformers.float16 import convert_float_to_float16
@@ -182,7 +186,7 @@ def export_q4f16(fp32_path, dst):
     big = sum(len(i.raw_data) for i in half.graph.initializer) > 1_800_000_000
     onnx.save_model(half, tmp, save_as_external_data=big, all_tensors_to_one_file=True, location=os.path.basename(tmp) + "_data")
     try:
-        quantize_matmuls_4bit(tmp, dst, block_size=32)
+        quantize_matmuls_4bit(tmp, dst, block_size=32, embedding=embedding == "q4")
     finally:
         remove_onnx(tmp)
 
@@ -194,11 +198,12 @@ def max_prompt_tokens(folder, config):
     return min(config.max_position_embeddings, int(limit)) if isinstance(limit, (int, float)) else config.max_position_embeddings
 
 
-def export_encoder_graphs(folder, config, model, q4_reference, dtypes, timings, kinds=("traced", "fused")):
+def export_encoder_graphs(folder, config, model, q4_reference, dtypes, timings, kinds=("traced", "fused"), embedding="float"):
     """The encoder graphs beside each generation graph: traced (encoder_<dtype>.onnx) and, for the 4-bit
     dtypes, fused (encoder_<dtype>_fused.onnx, and encoder_q4_fused_plain.onnx with plain attention ops for
     wasm; tools/export/fused_encoder.py); encoder.json binds each to
-    the generation graph a memory is built with. q4_reference() gives the q4 torch reference (QuantizedReference)."""
+    the generation graph a memory is built with. q4_reference() gives the q4 torch reference (QuantizedReference);
+    embedding: the 4-bit graphs' table, "float" or "q4" (the generation graphs' own)."""
     t0 = time.time()
     onnx_dir = os.path.join(folder, "onnx")
     os.makedirs(onnx_dir, exist_ok=True)
@@ -208,11 +213,11 @@ def export_encoder_graphs(folder, config, model, q4_reference, dtypes, timings, 
         export_encoder(model, encoder_fp32)
         pairs["encoder.onnx"] = "model.onnx"
         if "q4" in dtypes:
-            quantize_matmuls_4bit(encoder_fp32, os.path.join(onnx_dir, "encoder_q4.onnx"), block_size=32)
+            quantize_matmuls_4bit(encoder_fp32, os.path.join(onnx_dir, "encoder_q4.onnx"), block_size=32, embedding=embedding == "q4")
             pairs["encoder_q4.onnx"] = "model_q4.onnx"
         if "q4f16" in dtypes:
             try:
-                export_q4f16(encoder_fp32, os.path.join(onnx_dir, "encoder_q4f16.onnx"))
+                export_q4f16(encoder_fp32, os.path.join(onnx_dir, "encoder_q4f16.onnx"), embedding)
                 pairs["encoder_q4f16.onnx"] = "model_q4f16.onnx"
             except SystemExit as skipped:  # no float16 converter here: the fused q4f16 graph needs none
                 print(f"{skipped}; the traced encoder_q4f16.onnx is left out", flush=True)
@@ -223,7 +228,7 @@ def export_encoder_graphs(folder, config, model, q4_reference, dtypes, timings, 
         # its GroupQueryAttention kernel is slow (docs/MODELS.md).
         for dtype, attention, name in (("q4", "gqa", "encoder_q4_fused.onnx"), ("q4f16", "gqa", "encoder_q4f16_fused.onnx"), ("q4", "plain", "encoder_q4_fused_plain.onnx")):
             if dtype in dtypes:
-                graph = build_fused_encoder(config, weights, model.inv_freq.numpy(), dtype, max_prompt_tokens(folder, config), attention=attention)
+                graph = build_fused_encoder(config, weights, model.inv_freq.numpy(), dtype, max_prompt_tokens(folder, config), attention=attention, embedding=embedding)
                 remove_onnx(os.path.join(onnx_dir, name))
                 save_graph(graph, os.path.join(onnx_dir, name))
                 pairs[name] = f"model_{dtype}.onnx"
@@ -345,12 +350,18 @@ def python_ort_check(folder, dtypes, cases, config):
     return rows
 
 
-def fake_quantized(model, block_size):
-    """A copy of the model whose Linear weights are what MatMulNBits computes with: the q4 reference."""
+def fake_quantized(model, block_size, embedding="float"):
+    """A copy of the model whose Linear weights (and with embedding "q4" its token embedding table) are what
+    MatMulNBits (GatherBlockQuantized) computes with: the q4 reference. Only hidden states are compared, so a
+    tied LM head changing with the table does not matter."""
     import copy
 
     q = copy.deepcopy(model)
     with torch.no_grad():
+        if embedding == "q4":
+            table = q.model.embed_tokens.weight
+            packed, scales = quantize_embedding(table.detach().numpy(), block_size)
+            table.copy_(torch.from_numpy(np.ascontiguousarray(dequantize_embedding(packed, scales, block_size))))
         for module in q.modules():
             if isinstance(module, torch.nn.Linear) and module is not q.lm_head:
                 w = module.weight.detach().numpy().T.astype(np.float32)  # ONNX MatMul's B: [K, N]
@@ -360,16 +371,35 @@ def fake_quantized(model, block_size):
 
 
 class QuantizedReference:
-    """fake_quantized(model, 32), made on first use and kept: the encoder probes and the fixtures share it
-    (a deep copy of the model with every weight quantized: worth doing once at Llama-1B's size)."""
+    """fake_quantized(model, 32, embedding), made on first use and kept: the encoder probes and the fixtures share
+    it (a deep copy of the model with every weight quantized: worth doing once at Llama-1B's size)."""
 
-    def __init__(self, model):
-        self.model, self.quantized = model, None
+    def __init__(self, model, embedding="float"):
+        self.model, self.embedding, self.quantized = model, embedding, None
 
     def __call__(self):
         if self.quantized is None:
-            self.quantized = fake_quantized(self.model, 32)
+            self.quantized = fake_quantized(self.model, 32, self.embedding)
         return self.quantized
+
+
+def graph_embedding(path):
+    """How a 4-bit graph holds the token embedding table: "q4" (GatherBlockQuantized, or quantize.py's standard
+    ops, which gather from a uint8 table) or "float". Read without external data: only nodes and types matter."""
+    graph = onnx.load(path, load_external_data=False).graph
+    packed = {i.name for i in graph.initializer if i.data_type == onnx.TensorProto.UINT8}
+    quantized = any(n.op_type == "GatherBlockQuantized" or (n.op_type == "Gather" and n.input[0] in packed) for n in graph.node)
+    return "q4" if quantized else "float"
+
+
+def folder_embedding(onnx_dir, prefixes=("model_q4", "encoder_q4")):
+    """The embedding table of a folder's 4-bit graphs (those whose names start with `prefixes`): "q4", "float",
+    or None where there are none; a folder whose graphs disagree is an error (their hidden states would too)."""
+    found = {name: graph_embedding(os.path.join(onnx_dir, name)) for name in sorted(os.listdir(onnx_dir)) if name.endswith(".onnx") and name.startswith(prefixes)} \
+        if os.path.isdir(onnx_dir) else {}
+    if len(set(found.values())) > 1:
+        fail(f"{onnx_dir}: the 4-bit graphs hold the embedding table differently ({', '.join(f'{n}: {e}' for n, e in found.items())}); re-export the model")
+    return next(iter(found.values()), None)
 
 
 def last_hidden(model, ids):
@@ -400,6 +430,8 @@ def main():
     ap.add_argument("--no-encoder", dest="encoder", action="store_false", help="skip the encoder graphs (onnx/encoder_<dtype>.onnx)")
     ap.add_argument("--encoder-only", action="store_true", help="export only the encoder graphs, next to existing generation graphs")
     ap.add_argument("--encoder-kinds", default="traced,fused", help="which encoder graphs: traced (torch.onnx), fused (tools/export/fused_encoder.py), or both")
+    ap.add_argument("--embedding", choices=("float", "q4"), help="the q4/q4f16 graphs' token embedding table: float (default) or q4, "
+                    "4-bit GatherBlockQuantized (most of a large vocabulary's download); with --encoder-only the generation graphs' own")
     args = ap.parse_args()
     dtypes = args.dtypes.split(",")
     for kind in args.encoder_kinds.split(","):
@@ -414,9 +446,17 @@ def main():
     from tokenizer import Tokenizer  # noqa: E402
 
     timings = {}
-    q4_reference = QuantizedReference(model)
+    embedding = args.embedding or "float"
     if args.encoder_only:
-        export_encoder_graphs(args.model, config, model, q4_reference, dtypes, timings, args.encoder_kinds.split(","))
+        # The encoder graphs must hold the table as the generation graphs do, or they would not read their memories.
+        existing = folder_embedding(os.path.join(args.model, "onnx"), prefixes=("model_q4",))
+        if existing and args.embedding and args.embedding != existing:
+            fail(f"--embedding {args.embedding}: the generation graphs in {args.model}/onnx hold the embedding table as {existing}, "
+                 "and encoder graphs must match them to read their memories; re-export the whole model (without --encoder-only) to change it")
+        embedding = existing or embedding
+    q4_reference = QuantizedReference(model, embedding)
+    if args.encoder_only:
+        export_encoder_graphs(args.model, config, model, q4_reference, dtypes, timings, args.encoder_kinds.split(","), embedding)
         print(json.dumps(timings))
         return
     t0 = time.time()
@@ -425,14 +465,14 @@ def main():
     timings["fp32_seconds"] = round(time.time() - t0, 1)
     if "q4" in dtypes:
         t0 = time.time()
-        quantize_matmuls_4bit(fp32_path, os.path.join(args.model, "onnx", "model_q4.onnx"), block_size=32)
+        quantize_matmuls_4bit(fp32_path, os.path.join(args.model, "onnx", "model_q4.onnx"), block_size=32, embedding=embedding == "q4")
         timings["q4_seconds"] = round(time.time() - t0, 1)
     if "q4f16" in dtypes:
         t0 = time.time()
-        export_q4f16(fp32_path, os.path.join(args.model, "onnx", "model_q4f16.onnx"))
+        export_q4f16(fp32_path, os.path.join(args.model, "onnx", "model_q4f16.onnx"), embedding)
         timings["q4f16_seconds"] = round(time.time() - t0, 1)
     if args.encoder:
-        export_encoder_graphs(args.model, config, model, q4_reference, dtypes, timings, args.encoder_kinds.split(","))
+        export_encoder_graphs(args.model, config, model, q4_reference, dtypes, timings, args.encoder_kinds.split(","), embedding)
 
     # Fixture: prompts, their ids (from @huggingface/transformers, the runtime's tokenizer, so any
     # Hugging Face tokenizer.json works) and torch's final-norm hidden state of the last prompt token.
@@ -464,13 +504,13 @@ def main():
             case = {"prompt": p, "input_ids": ids, "hidden": {d: last_hidden(m, ids) for d, m in references.items()}}
             cases.append(case)
     os.makedirs(os.path.join(args.model, "fixtures"), exist_ok=True)
-    source = "torch: fp32 weights, and for q4 (which q4f16 shares) the weights MatMulNBits dequantizes to (tools/export/export.py)"
+    source = "torch: fp32 weights, and for q4 (which q4f16 shares) the weights MatMulNBits dequantizes to" + (" and the embedding table GatherBlockQuantized dequantizes to" if embedding == "q4" else "") + " (tools/export/export.py)"
     for name, chosen in (("hidden-states.json", cases[: args.fixtures]), ("check-prompts.json", cases[: args.check_prompts])):
         with open(os.path.join(args.model, "fixtures", name), "w", encoding="utf-8") as f:
             json.dump({"source": source, "hidden_size": config.hidden_size, "cases": chosen}, f, ensure_ascii=False)
     sizes = {f: os.path.getsize(os.path.join(args.model, "onnx", f)) for f in os.listdir(os.path.join(args.model, "onnx")) if f.endswith((".onnx", ".onnx_data"))}
     with open(os.path.join(args.model, "onnx", "export.json"), "w") as f:
-        json.dump({"sizes_bytes": sizes, **timings, "torch": torch.__version__, "opset": 17}, f, indent=2)
+        json.dump({"sizes_bytes": sizes, **timings, "embedding": embedding, "torch": torch.__version__, "opset": 17}, f, indent=2)
     print(json.dumps({"sizes_bytes": sizes, **timings}))
     if args.skip_check:
         return

@@ -33,7 +33,7 @@ import numpy as np
 import onnx
 from onnx import TensorProto, helper, numpy_helper
 
-from quantize import quantize_weight
+from quantize import embedding_4bit_nodes, quantize_embedding, quantize_weight
 
 DOMAIN = "com.microsoft"
 
@@ -76,15 +76,19 @@ def rotary_tables(inv_freq, max_positions):
     return np.cos(freqs), np.sin(freqs)
 
 
-def build_fused_encoder(config, weights, inv_freq, dtype="q4", max_positions=None, with_past=True, attention="gqa"):
+def build_fused_encoder(config, weights, inv_freq, dtype="q4", max_positions=None, with_past=True, attention="gqa", embedding="float"):
     """weights: the model's state dict as numpy float32 arrays (Hugging Face names); max_positions: the longest
     prompt the runtime sends (the rotary tables' rows; Llama-3.2-1B's 131,072 would be 32 MB of tables);
     with_past: the key/value cache inputs and outputs (False: the graph of the first fused export, whole
     prompts only); attention: "gqa" (GroupQueryAttention, one kernel per layer: the WebGPU graph) or "plain"
-    (RotaryEmbedding, MatMul, Softmax: faster than GroupQueryAttention in onnxruntime's wasm build, q4 only).
-    Returns an onnx.ModelProto."""
+    (RotaryEmbedding, MatMul, Softmax: faster than GroupQueryAttention in onnxruntime's wasm build, q4 only);
+    embedding: "float" (the table in the activations' type) or "q4" (4 bits, quantize.py's blocks: one
+    GatherBlockQuantized kernel with GroupQueryAttention, whose graph is WebGPU's; standard ops with plain
+    attention, whose graph is wasm's, which lacks that kernel). Returns an onnx.ModelProto."""
     if dtype not in ("q4", "q4f16"):
         raise ValueError(f"fused encoder dtype {dtype!r}: q4 or q4f16")
+    if embedding not in ("float", "q4"):
+        raise ValueError(f"fused encoder embedding {embedding!r}: float or q4")
     if attention not in ("gqa", "plain") or (attention == "plain" and dtype != "q4"):
         raise ValueError(f"fused encoder attention {attention!r} with {dtype}: gqa (q4, q4f16) or plain (q4)")
     float_type = np.float16 if dtype == "q4f16" else np.float32
@@ -94,7 +98,16 @@ def build_fused_encoder(config, weights, inv_freq, dtype="q4", max_positions=Non
     cos, sin = rotary_tables(inv_freq, min(config.max_position_embeddings, max_positions or config.max_position_embeddings))
     cos_cache, sin_cache = g.floats("rotary.cos", cos), g.floats("rotary.sin", sin)
 
-    x = g.node("Gather", [g.floats("embed_tokens", weights["model.embed_tokens.weight"]), "input_ids"], axis=0)
+    if embedding == "q4":
+        packed, scales = quantize_embedding(weights["model.embed_tokens.weight"], 32)
+        x = g.name("embedded")
+        onnx_float = TensorProto.FLOAT16 if float_type == np.float16 else TensorProto.FLOAT
+        nodes, inits = embedding_4bit_nodes(g.constant("embed_tokens.q4", packed), g.floats("embed_tokens.scales", scales), "input_ids", x, "embed_tokens",
+                                            packed.shape[1] * 2, 32, onnx_float, "GatherBlockQuantized" if attention == "gqa" else "portable")
+        g.nodes.extend(nodes)
+        g.initializers.extend(inits)
+    else:
+        x = g.node("Gather", [g.floats("embed_tokens", weights["model.embed_tokens.weight"]), "input_ids"], axis=0)
     # Each row's last real token, for GatherND (batch_dims 1): [batch, 1, 1] int64.
     # Shaped while int32, then cast: onnxruntime-web's WebGPU EP runs int64 Unsqueeze / Reshape on the CPU.
     # Within this call's tokens: seqlens_k counts from the first cached token, so subtract the cached length

@@ -5,11 +5,12 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { prepareFolder } from '../prepare-data/main.ts';
 import { checkModel } from '../export/check-onnx.ts';
+import { graphOps } from '../lib/onnx-proto.ts';
 
 const PYTHON = process.env.L2D_PYTHON ?? '/usr/bin/python3';
 let dir: string;
@@ -59,6 +60,45 @@ describe('train -> export -> onnxruntime', () => {
     for (const c of checks) expect(c.minCosine, c.file).toBeGreaterThanOrEqual(c.dtype === 'fp32' ? 0.99999 : 0.999);
     // encoder.json's probes (fp32 is not exported by default, so encoder.onnx has none)
     for (const file of ['encoder_q4.onnx', 'encoder_q4_fused.onnx', 'encoder_q4_fused_plain.onnx']) expect(checks.find((c) => c.file === file)!.probeCosine, file).toBeGreaterThanOrEqual(0.999);
+  });
+});
+
+describe('--embedding q4: the token embedding table in 4 bits', () => {
+  let quantized: string;
+  const ops = (file: string) => graphOps(readFileSync(join(quantized, 'onnx', file)));
+  beforeAll(() => {
+    quantized = join(dir, 'embedding-q4');
+    cpSync(model, quantized, { recursive: true });
+    rmSync(join(quantized, 'onnx'), { recursive: true, force: true });
+  });
+
+  it('every 4-bit graph gathers from the 4-bit table, is smaller, and onnxruntime-node reproduces the matching torch reference', async () => {
+    const r = python(['tools/export/export.py', quantized, '--data', data, '--fixtures', '4', '--dtypes', 'q4', '--embedding', 'q4']);
+    expect(r.status, r.out).toBe(0);
+    for (const file of ['model_q4.onnx', 'encoder_q4.onnx', 'encoder_q4_fused.onnx', 'encoder_q4_fused_plain.onnx']) {
+      // One GatherBlockQuantized kernel in WebGPU's graph; standard ops (nibbles split with Floor) in those wasm runs.
+      const kernel = file === 'encoder_q4_fused.onnx';
+      expect(ops(file).filter((op) => op === 'com.microsoft:GatherBlockQuantized').length, file).toBe(kernel ? 1 : 0);
+      expect(ops(file).includes('ai.onnx:Floor'), file).toBe(!kernel);
+      // Smaller than with the float table: the float table is gone, not kept beside the 4-bit one.
+      expect(statSync(join(quantized, 'onnx', file)).size, file).toBeLessThan(statSync(join(model, 'onnx', file)).size);
+    }
+    expect(JSON.parse(readFileSync(join(quantized, 'onnx', 'export.json'), 'utf8')).embedding).toBe('q4');
+    const { checks } = await checkModel(quantized);
+    for (const c of checks) {
+      expect(c.minCosine, c.file).toBeGreaterThanOrEqual(0.999); // against torch with the same 4-bit table
+      if (c.file.startsWith('encoder_')) expect(c.probeCosine, c.file).toBeGreaterThanOrEqual(0.999);
+    }
+  });
+
+  it('--encoder-only keeps the generation graphs\' table, and refuses another one', () => {
+    const kept = python(['tools/export/export.py', quantized, '--encoder-only', '--encoder-kinds', 'fused', '--dtypes', 'q4']);
+    expect(kept.status, kept.out).toBe(0);
+    expect(ops('encoder_q4_fused.onnx')).toContain('com.microsoft:GatherBlockQuantized');
+    const refused = python(['tools/export/export.py', quantized, '--encoder-only', '--encoder-kinds', 'fused', '--dtypes', 'q4', '--embedding', 'float']);
+    expect(refused.status).not.toBe(0);
+    expect(refused.out).toMatch(/--embedding float: the generation graphs in .* hold the embedding table as q4, and encoder graphs must match them to read their memories/);
+    expect(ops('encoder_q4_fused.onnx')).toContain('com.microsoft:GatherBlockQuantized'); // nothing overwritten
   });
 });
 
