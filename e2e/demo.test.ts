@@ -30,6 +30,8 @@ afterAll(async () => {
 it('shows the adapter, recommends with L2D-G and L2D-L, and agrees with the CPU reference', async () => {
   const { page } = harness;
   await expect.poll(() => page.textContent('#adapter')).toMatch(/swiftshader|nvidia|amd|intel|apple/i);
+  // This static server sends no cross-origin isolation headers, and no service worker controls a first visit.
+  expect(await page.evaluate(() => crossOriginIsolated)).toBe(false);
   await page.fill('#memory-form input[name=rows]', '20000');
   await page.fill('#memory-form input[name=dim]', '64');
   await page.fill('#memory-form input[name=items]', '500');
@@ -54,7 +56,7 @@ it('recommends from a history built by searching the catalog, with the demo mode
   const { page } = harness;
   await page.reload();
   await page.waitForSelector('body[data-model-ready="true"]', { state: 'attached', timeout: 90_000 });
-  expect(await page.textContent('#model-status')).toMatch(/^Ready: 3496 items, memory of 21456 rows \(d = 256\) from (network|indexeddb|mixed); encoder (webgpu|wasm) \(q4, (fused|encoder|full) graph\), decoder (webgpu|cpu)/);
+  expect(await page.textContent('#model-status')).toMatch(/^Ready: 3496 items, memory of 21456 rows \(d = 256\) from (network|indexeddb|mixed); encoder (webgpu|wasm) \(q4, (fused|encoder|full) graph(, \d+ threads?)?\), decoder (webgpu|cpu)/);
   for (const query of ['toy story', 'jumanji', 'heat (1995)']) {
     await page.fill('#catalog-search', query);
     await page.click('#catalog-matches li:first-child button');
@@ -172,13 +174,19 @@ it('answers concurrent calls in order, keeps typed errors across the worker, and
   expect(outcome.afterDispose).toBe('This recommender was disposed; create a new one with createRecommender().');
 });
 
-it('sends nothing off its origin, and works offline on a second visit', async () => {
+it('sends nothing off its origin, is cross-origin isolated by its service worker, and works offline on a second visit', async () => {
   const { page } = harness;
   expect(requests.length).toBeGreaterThan(0);
   expect([...new Set(requests.map((u) => new URL(u).origin))].filter((o) => o !== 'null')).toEqual([server.origin]);
   await page.reload();
   await page.waitForSelector('body[data-model-ready="true"]', { state: 'attached', timeout: 90_000 });
   await page.waitForFunction(() => navigator.serviceWorker.controller !== null, undefined, { timeout: 30_000 });
+  // A visit the service worker controls is cross-origin isolated (its headers): wasm multi-threaded.
+  await page.reload();
+  await page.waitForSelector('body[data-model-ready="true"]', { state: 'attached', timeout: 90_000 });
+  expect(await page.evaluate(() => crossOriginIsolated)).toBe(true);
+  const threads = await page.evaluate(() => Math.min(4, navigator.hardwareConcurrency));
+  expect(await page.textContent('#model-status')).toMatch(new RegExp(`encoder webgpu \\(q4, \\w+ graph\\)|encoder wasm \\(q4, \\w+ graph, ${threads} threads?\\)`));
   await page.context().setOffline(true);
   try {
     await page.reload();

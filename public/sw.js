@@ -2,7 +2,22 @@
 // It precaches the build (precache.json, written by vite.config.ts) and serves
 // same-origin GETs cache first. Model files and memory shards are not its job:
 // the recommender keeps those in the Cache API and IndexedDB itself.
-const CACHE = 'l2d-demo-app-v1';
+//
+// It also makes the page cross-origin isolated on static hosts that cannot
+// send headers (onnxruntime-web's wasm then runs multi-threaded): the page and
+// its workers get Cross-Origin-Opener-Policy / -Embedder-Policy from here, from
+// the first visit this worker controls (the second). Everything the demo loads
+// is same-origin, so require-corp blocks nothing.
+const CACHE = 'l2d-demo-app-v2';
+const ISOLATION = { 'Cross-Origin-Opener-Policy': 'same-origin', 'Cross-Origin-Embedder-Policy': 'require-corp' };
+
+/** The response with the isolation headers added (a host that sends its own keeps them). */
+function isolated(response) {
+  if (response.status === 0) return response; // opaque: nothing to add to
+  const headers = new Headers(response.headers);
+  for (const [name, value] of Object.entries(ISOLATION)) if (!headers.has(name)) headers.set(name, value);
+  return new Response(response.body, { status: response.status, statusText: response.statusText, headers });
+}
 
 self.addEventListener('install', (event) => {
   event.waitUntil(
@@ -27,14 +42,15 @@ self.addEventListener('activate', (event) => {
 self.addEventListener('fetch', (event) => {
   const url = new URL(event.request.url);
   if (event.request.method !== 'GET' || url.origin !== self.location.origin || url.pathname.includes('/models/')) return;
+  // The page itself and its workers (the recommender's, onnxruntime-web's threads) carry the isolation headers.
+  const needsIsolation = event.request.mode === 'navigate' || event.request.destination === 'worker';
   event.respondWith(
     (async () => {
       const cache = await caches.open(CACHE);
       const cached = await cache.match(event.request, { ignoreSearch: true });
-      if (cached) return cached;
-      const response = await fetch(event.request);
-      if (response.ok) await cache.put(event.request, response.clone());
-      return response;
+      const response = cached ?? (await fetch(event.request));
+      if (!cached && response.ok) await cache.put(event.request, response.clone());
+      return needsIsolation ? isolated(response) : response;
     })(),
   );
 });

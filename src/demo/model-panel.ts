@@ -15,6 +15,7 @@ import { DATASETS, type DemoDataset } from './datasets.ts';
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 const absolute = (path: string) => new URL(path, document.baseURI).href;
+const threadsText = (threads: number | undefined) => (threads === undefined ? '' : `, ${threads} thread${threads === 1 ? '' : 's'}`);
 
 export async function startModelPanel(): Promise<void> {
   const status = $('model-status');
@@ -253,9 +254,9 @@ export async function startModelPanel(): Promise<void> {
       titles = await recommender.catalog();
       setStatus(
         status,
-        `Ready: ${loaded.items} items, memory of ${loaded.rows} rows (d = ${loaded.hiddenSize}) from ${loaded.memorySource ?? 'the network'}; encoder ${loaded.encoder.device} (${loaded.encoder.dtype}, ${loaded.encoder.graph} graph), decoder ${loaded.decoder?.decoder ?? 'none'}${loaded.hiddenOnGpu ? ' (h_t stays on the GPU)' : ''}; loaded in ${(loaded.loadMs / 1000).toFixed(1)} s.${
+        `Ready: ${loaded.items} items, memory of ${loaded.rows} rows (d = ${loaded.hiddenSize}) from ${loaded.memorySource ?? 'the network'}; encoder ${loaded.encoder.device} (${loaded.encoder.dtype}, ${loaded.encoder.graph} graph${threadsText(loaded.encoder.wasmThreads)}), decoder ${loaded.decoder?.decoder ?? 'none'}${loaded.hiddenOnGpu ? ' (h_t stays on the GPU)' : ''}; loaded in ${(loaded.loadMs / 1000).toFixed(1)} s.${
           loaded.encoder.fallbackReason ? ` (Encoder: ${loaded.encoder.fallbackReason}.)` : ''
-        }`,
+        }${loaded.encoder.wasmThreads === 1 && !crossOriginIsolated && import.meta.env.PROD ? ' One wasm thread: this host sends no cross-origin isolation headers; the page\'s service worker adds them from the next visit on.' : ''}`,
       );
       $('decoder').textContent = loaded.decoder?.decoder === 'webgpu' ? `WebGPU (${loaded.decoder.adapter})` : `CPU reference${loaded.decoder?.fallbackReason ? ` — ${loaded.decoder.fallbackReason}` : ''}`;
       progress.value = progress.max;

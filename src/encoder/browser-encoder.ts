@@ -42,6 +42,8 @@ export interface EncoderBackend {
   memoryFile: string;
   /** The first forward pass, run at load (shader compilation, buffer allocation), in ms. */
   warmupMs: number;
+  /** On wasm: onnxruntime-web's threads (1 where the page is not cross-origin isolated: no SharedArrayBuffer). */
+  wasmThreads?: number;
   fallbackReason?: string;
 }
 
@@ -281,6 +283,7 @@ export class BrowserEncoder {
             graph: candidate.graph,
             memoryFile: candidate.entry ? `onnx/${candidate.entry.memoriesOf}` : candidate.file,
             warmupMs,
+            ...(provider === 'wasm' ? { wasmThreads: ort.env.wasm.numThreads ?? 1 } : {}),
             ...(reasons.length > 0 ? { fallbackReason: reasons.join('; ') } : {}),
           };
           const graph = graphSignature(session);
