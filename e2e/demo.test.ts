@@ -150,6 +150,46 @@ it('lists exactly what the CPU reference ranks on the page\'s own h_t, and evalu
   expect(harness.problems).toEqual([]);
 });
 
+it('stops calls whose AbortSignal fires (already aborted, queued, between forward passes) with AbortError, changing nothing', async () => {
+  const { page } = harness;
+  const outcome = await page.evaluate(async () => {
+    const r = (globalThis as unknown as { l2dDemo: { recommender(): import('../src/recommender.ts').Recommender } }).l2dDemo.recommender();
+    const failure = (e: Error & { code?: string }) => ({ name: e.name, code: e.code, message: e.message });
+    const before = (await r.recommend({ history: [1, 2], k: 5 })).items.map((i) => i.id);
+    const preAborted = await r.recommend({ history: [1, 2], k: 5, signal: AbortSignal.abort() }).then(() => null, failure);
+    // Queued behind a beam search, aborted while it waits: it never runs; the beam search does.
+    const queuedController = new AbortController();
+    const running = r.generate({ history: [1, 2], k: 5, numBeams: 2 });
+    const queued = r.recommend({ history: [1, 2], k: 5, signal: queuedController.signal }).then(() => null, failure);
+    queuedController.abort();
+    const ran = (await running).items.length;
+    // A beam search aborted once it has started stops between forward passes.
+    const generateController = new AbortController();
+    const generating = r.generate({ history: [3, 4], k: 5, numBeams: 5, signal: generateController.signal }).then(() => null, failure);
+    generateController.abort();
+    // A memory build aborted at its first progress report stops within a batch and activates nothing.
+    const buildController = new AbortController();
+    let reports = 0;
+    const samples = Array.from({ length: 64 }, (_, i) => ({ history: [i, i + 1], target: i + 2 }));
+    const build = await r
+      .buildMemory({ samples, batch: 4, activate: true, signal: buildController.signal }, () => {
+        reports++;
+        buildController.abort();
+      })
+      .then(() => null, failure);
+    const after = (await r.recommend({ history: [1, 2], k: 5 })).items.map((i) => i.id);
+    return { preAborted, queued: await queued, ran, generating: await generating, build, reports, same: JSON.stringify(before) === JSON.stringify(after) };
+  });
+  expect(outcome.preAborted).toEqual({ name: 'AbortError', code: 'aborted', message: 'recommend() was aborted by its signal.' });
+  expect(outcome.queued).toEqual({ name: 'AbortError', code: 'aborted', message: 'recommend() was aborted by its signal.' });
+  expect(outcome.ran).toBe(5);
+  expect(outcome.generating).toEqual({ name: 'AbortError', code: 'aborted', message: 'generate() was aborted by its signal.' });
+  expect(outcome.build).toEqual({ name: 'AbortError', code: 'aborted', message: 'buildMemory() was aborted by its signal.' });
+  expect(outcome.reports).toBeLessThan(64 / 4); // stopped early, not after the last batch
+  expect(outcome.same).toBe(true); // the memory in use is still the shipped one
+  expect(harness.problems).toEqual([]);
+});
+
 it('answers concurrent calls in order, keeps typed errors across the worker, and refuses calls after dispose', async () => {
   const { page } = harness;
   const outcome = await page.evaluate(async () => {

@@ -94,6 +94,30 @@ describe('the storefront embed from another origin', () => {
     expect(problems).toEqual([]);
   });
 
+  it('aborts a refresh that a newer one supersedes: its request is stopped, and no error shows', async () => {
+    const outcome = await page.evaluate(async () => {
+      type Request = { signal?: AbortSignal };
+      const r = await (globalThis as unknown as { L2D: { recommender(): Promise<{ recommend(q: Request): Promise<unknown> }> } }).L2D.recommender();
+      const signals: (AbortSignal | undefined)[] = [];
+      const original = r.recommend;
+      r.recommend = (request) => {
+        signals.push(request.signal);
+        return original.call(r, request);
+      };
+      const element = document.querySelector('#similar') as HTMLElement & { refresh(): Promise<unknown[]> };
+      let errors = 0;
+      element.addEventListener('l2d-error', () => errors++);
+      try {
+        const lists = await Promise.all([element.refresh(), element.refresh(), element.refresh()]);
+        return { lengths: lists.map((l) => l.length), aborted: signals.map((s) => s?.aborted), errors, shown: element.shadowRoot!.querySelectorAll('li').length };
+      } finally {
+        r.recommend = original;
+      }
+    });
+    expect(outcome).toEqual({ lengths: [0, 0, 3], aborted: [true, true, false], errors: 0, shown: 3 });
+    expect(problems).toEqual([]);
+  });
+
   it('shows a readable message, never a blank widget, for a history of unknown items', async () => {
     await page.evaluate(() => {
       const element = document.createElement('l2d-recommendations');

@@ -8,9 +8,10 @@
  */
 import * as Comlink from 'comlink';
 import { installErrorTransfer } from './comlink-errors.ts';
-import { InvalidArgumentError, L2DError } from './core/errors.ts';
+import { AbortError, InvalidArgumentError, L2DError } from './core/errors.ts';
 import { requestPersistence } from './store/shard-store.ts';
 import type {
+  Abortable,
   BuildMemoryRequest,
   BuiltMemory,
   GenerateRequest,
@@ -22,6 +23,7 @@ import type {
   OverlayStatus,
   RecommendRequest,
   RecommendResult,
+  ToWorker,
   WorkerApi,
 } from './worker-protocol.ts';
 
@@ -37,7 +39,11 @@ export interface RecommenderOptions extends Omit<LoadOptions, 'modelUrl' | 'memo
 }
 
 export interface Recommender {
-  /** Top-K items for a history of catalog ids (oldest first). */
+  /**
+   * Top-K items for a history of catalog ids (oldest first). recommend(), generate() and buildMemory() take
+   * `signal` (an AbortSignal): it rejects the call with AbortError, before it starts (a stale request still
+   * queued) or, for generate() and buildMemory(), between forward passes.
+   */
   recommend(request: RecommendRequest): Promise<RecommendResult>;
   /**
    * Language-space decoding with the same model (greedy or beam search, titles
@@ -96,15 +102,33 @@ export async function createRecommender(options: RecommenderOptions): Promise<Re
     worker.terminate();
     throw error;
   }
+  let lastOperation = 0;
+  /** The call with `request`'s signal swapped for an operation number the worker's cancel() knows (a signal cannot cross). */
+  const abortable = async <R extends Abortable, T>(request: R, what: string, call: (sent: ToWorker<R>) => Promise<T>): Promise<T> => {
+    if (typeof request !== 'object' || request === null || request.signal === undefined) return call(request);
+    const { signal, ...rest } = request;
+    if (!(signal instanceof AbortSignal)) throw new InvalidArgumentError(`${what}: signal must be an AbortSignal, got ${Object.prototype.toString.call(signal)}.`);
+    if (signal.aborted) throw new AbortError(what);
+    const operation = ++lastOperation;
+    const cancel = () => {
+      api.cancel(operation).catch(() => undefined); // a disposed worker has nothing left to stop
+    };
+    signal.addEventListener('abort', cancel, { once: true });
+    try {
+      return await call({ ...rest, operation });
+    } finally {
+      signal.removeEventListener('abort', cancel);
+    }
+  };
   return {
-    recommend: async (request) => live().recommend(request),
-    generate: async (request) => live().generate(request),
+    recommend: async (request) => abortable(request, 'recommend()', (sent) => live().recommend(sent)),
+    generate: async (request) => abortable(request, 'generate()', (sent) => live().generate(sent)),
     status: () => current,
     load: async (next) => load(loadOptions(next), next.onProgress),
     catalog: async () => live().catalog(),
     recordInteraction: async (event) => live().recordInteraction(event),
     clearInteractions: async () => live().clearInteractions(),
-    buildMemory: async (request, onProgress) => live().buildMemory(request, onProgress ? Comlink.proxy(onProgress) : undefined),
+    buildMemory: async (request, onProgress) => abortable(request, 'buildMemory()', (sent) => live().buildMemory(sent, onProgress ? Comlink.proxy(onProgress) : undefined)),
     dispose: async () => {
       if (disposed) return;
       disposed = true;

@@ -3,6 +3,18 @@ import type { Strategy } from './core/decode-options.ts';
 import type { DecoderBackend } from './decode-engine.ts';
 import type { EncoderBackend, EncoderDevice, EncoderDtype, EncoderGraph } from './encoder/browser-encoder.ts';
 
+/**
+ * Calls that can take a while take an AbortSignal: it stops the call (AbortError) before it starts, or
+ * between forward passes, with nothing changed. Page-side only: a signal cannot cross to the worker, so the
+ * worker gets an operation number instead (ToWorker) and the page calls cancel(operation) when it fires.
+ */
+export interface Abortable {
+  signal?: AbortSignal;
+}
+
+/** A request as the worker receives it: its signal replaced by the operation number cancel() names. */
+export type ToWorker<T extends Abortable> = Omit<T, 'signal'> & { operation?: number };
+
 export interface LoadOptions {
   /** Model folder URL (config.json, tokenizer.json, onnx/...). */
   modelUrl: string;
@@ -74,7 +86,7 @@ export interface LoadProgress {
   fromStore?: number;
 }
 
-export interface BuildMemoryRequest {
+export interface BuildMemoryRequest extends Abortable {
   /** (history -> next item) samples: item ids into `items`. */
   samples: { history: number[]; target: number }[];
   /** The catalog (id = index); defaults to the loaded memory's. */
@@ -121,7 +133,7 @@ export interface LoadStatus {
   storage?: import('./store/shard-store.ts').StorageReport;
 }
 
-export interface RecommendRequest {
+export interface RecommendRequest extends Abortable {
   /** Item ids of the user's history, oldest first. */
   history: number[];
   k: number;
@@ -183,7 +195,7 @@ export interface RecommendResult {
  * titles grounded to the catalog (exact title, else character-trigram
  * similarity; a beam's titles interleaved column by column).
  */
-export interface GenerateRequest {
+export interface GenerateRequest extends Abortable {
   history: number[];
   k: number;
   /** 1 (greedy, default) to 10. */
@@ -225,11 +237,13 @@ export interface OverlayStatus {
 
 export interface WorkerApi {
   load(options: LoadOptions, onProgress?: (p: LoadProgress) => void): Promise<LoadStatus>;
-  recommend(request: RecommendRequest): Promise<RecommendResult>;
+  recommend(request: ToWorker<RecommendRequest>): Promise<RecommendResult>;
   /** Language-space decoding of the same model, for comparison with recommend() (slow by design). */
-  generate(request: GenerateRequest): Promise<GenerateResult>;
+  generate(request: ToWorker<GenerateRequest>): Promise<GenerateResult>;
   /** Encodes samples with the loaded model into a memory shard (progress in rows). */
-  buildMemory(request: BuildMemoryRequest, onProgress?: (rows: number, total: number) => void): Promise<BuiltMemory>;
+  buildMemory(request: ToWorker<BuildMemoryRequest>, onProgress?: (rows: number, total: number) => void): Promise<BuiltMemory>;
+  /** Aborts the call made with this operation number (queued or running); not queued itself. */
+  cancel(operation: number): void;
   /** The loaded memory's catalog: titles by item id. */
   catalog(): Promise<string[]>;
   /** Memory updates: encodes the user's (history -> item) sample and adds it to the memory, on this device only. */

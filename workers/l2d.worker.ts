@@ -5,7 +5,7 @@
  */
 import * as Comlink from 'comlink';
 import { installErrorTransfer } from '../src/comlink-errors.ts';
-import { InvalidArgumentError, L2DError, NonFiniteValueError } from '../src/core/errors.ts';
+import { AbortError, InvalidArgumentError, L2DError, NonFiniteValueError } from '../src/core/errors.ts';
 import { DecodeEngine } from '../src/decode-engine.ts';
 import { BrowserEncoder } from '../src/encoder/browser-encoder.ts';
 import { readFloats, requestDecoderDevice, type DecoderDevice } from '../src/gpu/index.ts';
@@ -17,7 +17,7 @@ import { computeCentroids } from '../src/core/centroids.ts';
 import { rowStride } from '../src/core/memory.ts';
 import { isNonFiniteFloat16, toFloat16Bits } from '../src/core/float16.ts';
 import { cachedFetch } from '../src/store/model-cache.ts';
-import type { BuildMemoryRequest, BuiltMemory, InteractionEvent, OverlayStatus, LoadOptions, LoadProgress, LoadStatus, RecommendRequest, RecommendResult, WorkerApi, GenerateRequest, GenerateResult } from '../src/worker-protocol.ts';
+import type { BuildMemoryRequest, BuiltMemory, InteractionEvent, OverlayStatus, LoadOptions, LoadProgress, LoadStatus, RecommendRequest, RecommendResult, ToWorker, WorkerApi, GenerateRequest, GenerateResult } from '../src/worker-protocol.ts';
 import { buildShard } from '../src/core/shard-builder.ts';
 import { assembleMemory } from '../src/core/shard-format.ts';
 
@@ -106,6 +106,26 @@ function serial<T>(work: () => Promise<T>): Promise<T> {
   const run = queue.then(work);
   queue = run.catch(() => undefined);
   return run;
+}
+
+/** Queued or running calls a page-side AbortSignal may stop: operation number -> its controller and its name. */
+const operations = new Map<number, { controller: AbortController; what: string }>();
+
+/**
+ * serial(), with the signal of the caller's operation (none without one): made when the call arrives, so a
+ * cancel() while it waits in the queue stops it before it starts; forgotten when it ends.
+ */
+function serialAbortable<T>(operation: number | undefined, what: string, work: (signal?: AbortSignal) => Promise<T>): Promise<T> {
+  const controller = operation === undefined ? undefined : new AbortController();
+  if (controller) operations.set(operation!, { controller, what });
+  return serial(async () => {
+    try {
+      controller?.signal.throwIfAborted();
+      return await work(controller?.signal);
+    } finally {
+      if (controller) operations.delete(operation!);
+    }
+  });
 }
 
 async function load(options: LoadOptions, onProgress?: (p: LoadProgress) => void): Promise<LoadStatus> {
@@ -202,7 +222,7 @@ function status(loadMs: number): LoadStatus {
   };
 }
 
-async function buildMemory(request: BuildMemoryRequest, onProgress?: (rows: number, total: number) => void): Promise<BuiltMemory> {
+async function buildMemory(request: ToWorker<BuildMemoryRequest>, onProgress?: (rows: number, total: number) => void, signal?: AbortSignal): Promise<BuiltMemory> {
   if (!encoder) throw new L2DError('invalid-argument', 'No model is loaded: call load() first.');
   const t0 = performance.now();
   const items = request.items ?? shard?.items;
@@ -216,7 +236,7 @@ async function buildMemory(request: BuildMemoryRequest, onProgress?: (rows: numb
       dataset: { name: request.name ?? 'browser', split: 'custom', fraction: 1, seed: 0, samples: request.samples.length },
       chunkRows: request.chunkRows ?? 16384,
     },
-    { batch: request.batch, onProgress },
+    { batch: request.batch, onProgress, signal },
   );
   if (request.activate) {
     // A new memory, maybe another catalog: the user's overlay of the old one does not apply.
@@ -231,7 +251,7 @@ async function buildMemory(request: BuildMemoryRequest, onProgress?: (rows: numb
   return Comlink.transfer(result, [...chunks, catalog]);
 }
 
-async function recommend(request: RecommendRequest): Promise<RecommendResult> {
+async function recommend(request: ToWorker<RecommendRequest>): Promise<RecommendResult> {
   if (!encoder) throw new L2DError('invalid-argument', 'The recommender is not loaded: call load() first.');
   if (!engine || !shard) throw new L2DError('invalid-argument', 'No memory is loaded: give load() a memoryUrl, or build one with buildMemory({ activate: true }).');
   const t0 = performance.now();
@@ -301,7 +321,7 @@ async function recommend(request: RecommendRequest): Promise<RecommendResult> {
   return result;
 }
 
-async function generate(request: GenerateRequest): Promise<GenerateResult> {
+async function generate(request: ToWorker<GenerateRequest>, signal?: AbortSignal): Promise<GenerateResult> {
   if (!encoder) throw new L2DError('invalid-argument', 'The recommender is not loaded: call load() first.');
   if (!shard) throw new L2DError('invalid-argument', 'No memory is loaded: generation grounds titles to the memory\'s catalog; give load() a memoryUrl.');
   const t0 = performance.now();
@@ -315,7 +335,7 @@ async function generate(request: GenerateRequest): Promise<GenerateResult> {
   const generator = await encoder.createGenerator(items.map((item) => item.title));
   const setup = performance.now() - s0;
   const exclude = [...(request.exclude ?? []), ...(request.excludeHistory ? history : [])];
-  const r = await generator.recommend(history.map((id) => items[id].title), { k: request.k, numBeams, exclude });
+  const r = await generator.recommend(history.map((id) => items[id].title), { k: request.k, numBeams, exclude, signal });
   return {
     items: r.items.map((id, rank) => ({ id, title: items[id].title, score: 1 / (1 + rank), source: 'generated' })),
     generated: r.generated.map((title, i) => ({ title, finished: r.finished[i] })),
@@ -413,15 +433,21 @@ async function dispose(): Promise<void> {
 
 const api: WorkerApi = {
   load: (options, onProgress) => serial(() => load(options, onProgress)),
+  // One forward pass: an aborted recommend() stops only before it starts.
   recommend: (request) =>
-    serial(async () => {
+    serialAbortable(request.operation, 'recommend()', async () => {
       const { value, recovered } = await afterDeviceLoss(() => recommend(request));
       // Set in place: the result may be registered for transfer (returnHidden).
       if (recovered) value.backend.recovered = recovered;
       return value;
     }),
-  generate: (request) => serial(async () => (await afterDeviceLoss(() => generate(request))).value),
-  buildMemory: (request, onProgress) => serial(async () => (await afterDeviceLoss(() => buildMemory(request, onProgress))).value),
+  generate: (request) => serialAbortable(request.operation, 'generate()', async (signal) => (await afterDeviceLoss(() => generate(request, signal))).value),
+  buildMemory: (request, onProgress) =>
+    serialAbortable(request.operation, 'buildMemory()', async (signal) => (await afterDeviceLoss(() => buildMemory(request, onProgress, signal))).value),
+  cancel: (operation) => {
+    const running = operations.get(operation);
+    running?.controller.abort(new AbortError(running.what));
+  },
   catalog: () =>
     serial(async () => {
       if (!shard) throw new InvalidArgumentError('No memory is loaded: call load() with a memoryUrl first.');

@@ -52,6 +52,20 @@ describe('language-space decoding', () => {
     expect(model.steps).toBe(4);
   });
 
+  it('stops between forward passes when its signal is aborted, with the signal\'s reason', async () => {
+    const never = { '': [0, 0.7, 0.3] };
+    const model = toyModel(never, 1);
+    const controller = new AbortController();
+    const step = model.step.bind(model);
+    model.step = async (tokens, cache) => {
+      if (model.steps === 2) controller.abort(new Error('stop here'));
+      return step(tokens, cache);
+    };
+    await expect(beamSearch(model, [5], { numBeams: 2, maxNewTokens: 10, eosTokenId: EOS, signal: controller.signal })).rejects.toThrow('stop here');
+    expect(model.steps).toBe(3); // the pass during which it fired ends; no fourth starts
+    await expect(beamSearch(toyModel(never, 1), [5], { numBeams: 1, maxNewTokens: 10, eosTokenId: EOS, signal: AbortSignal.abort(new Error('never started')) })).rejects.toThrow('never started');
+  });
+
   it('refuses bad settings', async () => {
     const model = toyModel(TABLE, 1);
     await expect(beamSearch(model, [1], { numBeams: 0, maxNewTokens: 5, eosTokenId: EOS })).rejects.toThrow('numBeams must be a positive integer, got 0.');

@@ -13,6 +13,7 @@
  * log-probabilities divided by length ** lengthPenalty (1 by default, as in
  * Hugging Face's generate()).
  */
+import { throwIfAbortedBetweenPasses } from './abort.ts';
 import { InvalidArgumentError } from './errors.ts';
 
 export interface StepModel<Cache> {
@@ -31,6 +32,8 @@ export interface BeamSearchOptions {
   maxNewTokens: number;
   eosTokenId: number;
   lengthPenalty?: number;
+  /** Checked before each forward pass: an aborted signal stops the search with its reason. */
+  signal?: AbortSignal;
 }
 
 export interface Hypothesis {
@@ -72,6 +75,7 @@ export async function beamSearch<Cache>(model: StepModel<Cache>, promptIds: numb
   if (promptIds.length === 0) throw new InvalidArgumentError('The prompt is empty.');
   const normalized = (sum: number, length: number) => sum / Math.max(1, length) ** lengthPenalty;
 
+  await throwIfAbortedBetweenPasses(options.signal);
   let { logits, cache } = await model.step([promptIds], undefined);
   let live: { tokens: number[]; sum: number }[] = [{ tokens: [], sum: 0 }];
   const finished: Hypothesis[] = [];
@@ -100,6 +104,7 @@ export async function beamSearch<Cache>(model: StepModel<Cache>, promptIds: numb
       for (const c of next) finished.push({ tokens: [...live[c.beam].tokens, c.token], score: normalized(c.sum, length), finished: false });
       break;
     }
+    await throwIfAbortedBetweenPasses(options.signal);
     cache = model.reorder(cache, next.map((c) => c.beam));
     live = next.map((c) => ({ tokens: [...live[c.beam].tokens, c.token], sum: c.sum }));
     ({ logits, cache } = await model.step(next.map((c) => [c.token]), cache));

@@ -15,7 +15,8 @@ export type L2DErrorCode =
   | 'data-format'
   | 'shard-invalid'
   | 'storage-quota'
-  | 'network-unavailable';
+  | 'network-unavailable'
+  | 'aborted';
 
 /** Each code's class name: written out, since a minified build renames classes. */
 export const ERROR_NAMES: Record<L2DErrorCode, string> = {
@@ -31,6 +32,7 @@ export const ERROR_NAMES: Record<L2DErrorCode, string> = {
   'shard-invalid': 'ShardError',
   'storage-quota': 'StorageQuotaError',
   'network-unavailable': 'NetworkUnavailableError',
+  aborted: 'AbortError',
 };
 
 export class L2DError extends Error {
@@ -124,5 +126,12 @@ export class StorageQuotaError extends L2DError {
 export class NetworkUnavailableError extends L2DError {
   constructor(message: string) {
     super('network-unavailable', message);
+  }
+}
+
+/** The caller's AbortSignal fired: the call stopped (or never started) and changed nothing. Named like the DOM's. */
+export class AbortError extends L2DError {
+  constructor(what: string) {
+    super('aborted', `${what} was aborted by its signal.`);
   }
 }

@@ -52,14 +52,14 @@ export class GenerativeRecommender<Cache> {
     this.grounder = new TitleGrounder(catalog);
   }
 
-  async recommend(titles: readonly string[], options: { k: number; numBeams: number; exclude?: Iterable<number> }): Promise<GeneratedRecommendation> {
+  async recommend(titles: readonly string[], options: { k: number; numBeams: number; exclude?: Iterable<number>; signal?: AbortSignal }): Promise<GeneratedRecommendation> {
     const { k, numBeams } = options;
     if (!Number.isInteger(numBeams) || numBeams < 1 || numBeams > MAX_BEAMS) throw new InvalidArgumentError(`numBeams must be an integer from 1 to ${MAX_BEAMS}, got ${String(numBeams)}.`);
     if (!Number.isInteger(k) || k < 1) throw new InvalidArgumentError(`k must be a positive integer, got ${String(k)}.`);
     const t0 = performance.now();
     const { ids, dropped } = fitPrompt([...titles], (text) => this.lm.tokenize(text), this.lm.maxPromptTokens - this.maxNewTokens, this.lm.template);
     const t1 = performance.now();
-    const hyps = await beamSearch(this.lm.model, ids, { numBeams, maxNewTokens: this.maxNewTokens, eosTokenId: this.lm.eosTokenId });
+    const hyps = await beamSearch(this.lm.model, ids, { numBeams, maxNewTokens: this.maxNewTokens, eosTokenId: this.lm.eosTokenId, signal: options.signal });
     const t2 = performance.now();
     const generated = hyps.map((h) => responseTitle(this.lm.decode(h.tokens)));
     const excluded = new Set(options.exclude ?? []);

@@ -4,6 +4,7 @@
  * worker), store h_t as float16 rows with the target as label, in the chunk
  * layout of shard-format.ts. One implementation for Node and the browser.
  */
+import { throwIfAbortedBetweenPasses } from './abort.ts';
 import { toFloat16Bits } from './float16.ts';
 import { InvalidArgumentError } from './errors.ts';
 import { chunkBytes, encodeChunk, sha256Hex, SHARD_FORMAT, SHARD_VERSION, type ShardChunk, type ShardManifest, type ShardModel } from './shard-format.ts';
@@ -37,6 +38,7 @@ export async function encodeShardChunk(
   titleOf: (item: number) => string,
   batch: number,
   onRows?: (rows: number) => void,
+  signal?: AbortSignal,
 ): Promise<ChunkResult> {
   if (!(Number.isInteger(batch) && batch >= 1)) throw new InvalidArgumentError(`The batch size must be a positive integer, got ${batch}.`);
   const dim = encoder.hiddenSize;
@@ -44,6 +46,7 @@ export async function encodeShardChunk(
   const labels = Uint32Array.from(samples, (s) => s.target);
   let truncated = 0;
   for (let b = 0; b < samples.length; b += batch) {
+    await throwIfAbortedBetweenPasses(signal); // an aborted build stops within one batch
     const part = samples.slice(b, b + batch);
     const out = await encoder.encode(part.map((s) => s.history.map(titleOf)));
     out.hidden.forEach((h, j) => {
@@ -109,7 +112,7 @@ export async function buildShard(
   samples: ShardSample[],
   items: PreparedItem[],
   description: Omit<ShardDescription, 'hiddenSize' | 'itemCount'>,
-  options: { batch?: number; onProgress?: (rows: number, total: number) => void } = {},
+  options: { batch?: number; onProgress?: (rows: number, total: number) => void; signal?: AbortSignal } = {},
 ): Promise<BuiltShard> {
   checkSamples(samples, items.length);
   const { chunkRows } = description;
@@ -118,8 +121,13 @@ export async function buildShard(
   const listed: ShardChunk[] = [];
   let truncated = 0;
   for (let start = 0, index = 0; start < samples.length; start += chunkRows, index++) {
-    const result = await encodeShardChunk(encoder, samples.slice(start, start + chunkRows), (id) => items[id].title, options.batch ?? 16, (rows) =>
-      options.onProgress?.(start + rows, samples.length),
+    const result = await encodeShardChunk(
+      encoder,
+      samples.slice(start, start + chunkRows),
+      (id) => items[id].title,
+      options.batch ?? 16,
+      (rows) => options.onProgress?.(start + rows, samples.length),
+      options.signal,
     );
     chunks.push(result.bytes);
     listed.push({ file: chunkFileName(index), ...result.chunk });
