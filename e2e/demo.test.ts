@@ -144,6 +144,18 @@ it('lists exactly what the CPU reference ranks on the page\'s own h_t, and evalu
   await page.waitForFunction(() => document.querySelectorAll('#eval-rows tr').length === 2, undefined, { timeout: 120_000 });
   expect(await page.locator('#eval-rows tr td:last-child').allTextContents()).toEqual(['5', '5']);
   expect(await page.locator('#eval-chart > div').count()).toBe(6);
+  // Stop: the run ends at once and scores the samples it finished (both strategies alike).
+  expect(await page.locator('#eval-stop').isVisible()).toBe(false);
+  await page.fill('#eval-form input[name=samples]', '2000');
+  await page.click('#eval-form button[type=submit]');
+  await page.waitForFunction(() => Number((document.getElementById('eval-progress') as HTMLProgressElement).value) >= 3, undefined, { timeout: 60_000 });
+  await page.click('#eval-stop');
+  await page.waitForFunction(() => document.getElementById('eval-status')?.textContent?.startsWith('Stopped'), undefined, { timeout: 30_000 });
+  const stopped = Number(/^Stopped after (\d+) of 2000 samples; the table scores those\.$/.exec((await page.textContent('#eval-status'))!)?.[1]);
+  expect(stopped).toBeGreaterThanOrEqual(3);
+  expect(stopped).toBeLessThan(2000);
+  expect(await page.locator('#eval-rows tr td:last-child').allTextContents()).toEqual([String(stopped), String(stopped)]);
+  expect([await page.locator('#eval-stop').isVisible(), await page.locator('#eval-form button[type=submit]').isEnabled()]).toEqual([false, true]);
   for (const region of ['#backend', '#model', '#evaluate', '#controls', '#results', '#latency']) expect(await page.locator(region).isVisible(), region).toBe(true);
   mkdirSync('test-results', { recursive: true });
   await page.screenshot({ path: 'test-results/demo-built.png', fullPage: true });

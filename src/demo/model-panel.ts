@@ -174,7 +174,18 @@ export async function startModelPanel(): Promise<void> {
     const evalStatus = $('eval-status');
     const bar = $<HTMLProgressElement>('eval-progress');
     const button = evalForm.querySelector('button') as HTMLButtonElement;
+    const stop = $<HTMLButtonElement>('eval-stop');
+    // Stop: the request under way is aborted and the samples finished so far are scored.
+    const controller = new AbortController();
+    const onStop = () => controller.abort();
+    stop.addEventListener('click', onStop);
     button.disabled = true;
+    stop.hidden = false;
+    bar.value = 0; // not the last run's
+    let done = 0;
+    let total = count;
+    const methodNames: string[] = [];
+    let metrics: MetricAccumulator[] = [];
     try {
       if (!recommender) throw new Error('The model is not loaded.');
       if (!(Number.isInteger(count) && count >= 1)) throw new Error(`Samples must be a whole number of at least 1, got ${count}.`);
@@ -186,14 +197,17 @@ export async function startModelPanel(): Promise<void> {
         ['L2D-G', { strategy: 'global' as const }],
         [`L2D-L (M=${m})`, { strategy: 'local' as const, m }],
       ] as const;
-      const metrics = methods.map(() => new MetricAccumulator(METRIC_KS));
+      methodNames.push(...methods.map(([name]) => name));
+      metrics = methods.map(() => new MetricAccumulator(METRIC_KS));
+      total = samples.length;
       bar.max = samples.length;
       const t0 = performance.now();
       for (const [i, sample] of samples.entries()) {
-        for (const [j, [, options]] of methods.entries()) {
-          const { items } = await recommender.recommend({ history: sample.history, k, ...options });
-          metrics[j].add(items.map((x) => x.id), sample.target);
-        }
+        const lists = [];
+        for (const [, options] of methods) lists.push((await recommender.recommend({ history: sample.history, k, ...options, signal: controller.signal })).items.map((x) => x.id));
+        // Both strategies or neither: a stopped run scores the same samples for each.
+        lists.forEach((list, j) => metrics[j].add(list, sample.target));
+        done = i + 1;
         bar.value = i + 1;
         if (i % 10 === 9 || i === samples.length - 1) {
           const perSample = (performance.now() - t0) / (i + 1);
@@ -202,8 +216,15 @@ export async function startModelPanel(): Promise<void> {
       }
       renderEvaluation(methods.map(([name], j) => [name, metrics[j].values()]));
     } catch (error) {
-      setStatus(evalStatus, `${(error as Error).name}: ${(error as Error).message}`, true);
+      if (controller.signal.aborted && (error as Error).name === 'AbortError') {
+        if (done > 0) renderEvaluation(methodNames.map((name, j) => [name, metrics[j].values()]));
+        setStatus(evalStatus, `Stopped after ${done} of ${total} samples${done > 0 ? '; the table scores those' : ''}.`);
+      } else {
+        setStatus(evalStatus, `${(error as Error).name}: ${(error as Error).message}`, true);
+      }
     } finally {
+      stop.removeEventListener('click', onStop);
+      stop.hidden = true;
       button.disabled = !recommender;
     }
   }
