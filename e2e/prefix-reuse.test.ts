@@ -4,7 +4,8 @@
  * are those of a full encode (onnxruntime-node; CPU reference on the page's h_t).
  * Through the generation graph (wasm: the traced encoder is in use) and
  * through the fused graph's own cache (wasm with graph 'fused'; WebGPU on the
- * decoder's shared device, where the fused graph is the encoder).
+ * decoder's shared device, where the fused graph is the encoder). Another
+ * history in between (a storefront's second widget) does not evict the first.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
@@ -72,6 +73,12 @@ for (const { device, decoder, graph, prefixGraph, encoder, hiddenOnGpu } of CASE
       expect(r.prefix!.reusedTokens).toBeLessThan(20);
       const [full] = (await node.encode([other.map((id) => titles[id])])).hidden;
       expect(cosine(r.hidden, full)).toBeGreaterThanOrEqual(0.999);
+      // Back to the first history, grown: its prompt was kept beside the other one (a storefront's two widgets), so it reuses.
+      const back = [...sequence.slice(0, steps + 1), 42];
+      const again = outcomeValue(await call<Result>('recommend', { history: back, k: 10, returnHidden: true }));
+      expect(again.prefix!.reusedTokens).toBeGreaterThan(again.prefix!.ranTokens);
+      const [fullBack] = (await node.encode([back.map((id) => titles[id])])).hidden;
+      expect(cosine(again.hidden, fullBack)).toBeGreaterThanOrEqual(0.999);
       expect(harness.problems).toEqual([]);
     });
   });

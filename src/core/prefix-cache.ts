@@ -1,7 +1,8 @@
 /**
  * Reuse of work across one user's successive requests (issue 9): the
- * key/value cache of the last prompt is kept, and the next prompt runs only
- * its tokens after the longest common token prefix. Since a growing history
+ * key/value caches of the last few prompts are kept (one per history in use:
+ * a storefront's widgets each have theirs), and the next prompt runs only
+ * its tokens after the longest common token prefix with one of them. Since a growing history
  * keeps the template's instruction and the older titles in place, a request
  * that adds one item encodes that title and the template's suffix only.
  *
@@ -54,24 +55,64 @@ export function kvCacheOps(kvHeads: number, headDim: number): CacheOps<KvCache> 
   return { length: (c) => c.length, truncate: (c, length) => truncateKv(c, length, kvHeads, headDim) };
 }
 
+export interface PrefixCacheOptions {
+  /** Prompts kept (least recently used goes first); default 4: a storefront's few widgets, each its own history. */
+  capacity?: number;
+  /**
+   * Tokens every prompt starts with (the template's instruction). A stored prompt that shared more than
+   * these with the one a plan reused from is the same history grown or changed, and replaces it; one that
+   * shared only these (another widget's history) is kept beside it.
+   */
+  sharedPrefix?: number;
+}
+
+interface Entry<C> {
+  ids: number[];
+  cache: C;
+}
+
 export class PromptPrefixCache<C = KvCache> {
-  private ids: number[] = [];
-  private cache: C | undefined;
+  /** Most recently used first. */
+  private entries: Entry<C>[] = [];
+  /** The entry the last plan reused from, and how many tokens. */
+  private planned: { entry: Entry<C>; reused: number } | undefined;
   /** The last plan's cut copy, freed once the prompt it served is stored or the cache cleared. */
   private handedOut: C | undefined;
+  private readonly capacity: number;
+  private readonly sharedPrefix: number;
 
-  constructor(private readonly ops: CacheOps<C>) {}
+  constructor(
+    private readonly ops: CacheOps<C>,
+    options: PrefixCacheOptions = {},
+  ) {
+    this.capacity = options.capacity ?? 4;
+    this.sharedPrefix = options.sharedPrefix ?? 0;
+    if (!(Number.isInteger(this.capacity) && this.capacity >= 1)) throw new Error(`A prefix cache keeps at least one prompt, got capacity ${this.capacity}.`);
+  }
 
-  /** What to run for a prompt: at least its last token (its hidden state is the output). */
+  /** Prompts kept, most recently used first (tests, status). */
+  get prompts(): number {
+    return this.entries.length;
+  }
+
+  /** What to run for a prompt: at least its last token (its hidden state is the output). From the kept prompt sharing the longest prefix. */
   plan(ids: readonly number[]): PrefixPlan<C> {
     this.release(this.handedOut);
     this.handedOut = undefined;
+    this.planned = undefined;
+    let best: Entry<C> | undefined;
     let common = 0;
-    const limit = Math.min(ids.length - 1, this.ids.length, this.cache ? this.ops.length(this.cache) : 0);
-    while (common < limit && ids[common] === this.ids[common]) common++;
-    if (!this.cache || common === 0) return { reused: 0, tokens: [...ids], past: undefined };
-    const past = common < this.ops.length(this.cache) ? this.ops.truncate(this.cache, common) : this.cache;
-    if (past !== this.cache) this.handedOut = past;
+    for (const entry of this.entries) {
+      const limit = Math.min(ids.length - 1, entry.ids.length, this.ops.length(entry.cache));
+      let n = 0;
+      while (n < limit && ids[n] === entry.ids[n]) n++;
+      if (n > common) [best, common] = [entry, n]; // ties: the more recent one
+    }
+    if (!best) return { reused: 0, tokens: [...ids], past: undefined };
+    this.touch(best);
+    this.planned = { entry: best, reused: common };
+    const past = common < this.ops.length(best.cache) ? this.ops.truncate(best.cache, common) : best.cache;
+    if (past !== best.cache) this.handedOut = past;
     return { reused: common, tokens: ids.slice(common), past };
   }
 
@@ -83,17 +124,28 @@ export class PromptPrefixCache<C = KvCache> {
     }
     this.release(this.handedOut);
     this.handedOut = undefined;
-    if (this.cache !== cache) this.release(this.cache);
-    this.ids = [...ids];
-    this.cache = cache;
+    // The same history grown or changed replaces its old prompt; the same prompt again replaces itself.
+    const same = this.entries.find((e) => e.ids.length === ids.length && e.ids.every((id, i) => id === ids[i]));
+    const replaced = same ?? (this.planned && this.planned.reused > this.sharedPrefix ? this.planned.entry : undefined);
+    this.planned = undefined;
+    if (replaced) {
+      if (replaced.cache !== cache) this.release(replaced.cache);
+      this.entries = this.entries.filter((e) => e !== replaced);
+    }
+    this.entries.unshift({ ids: [...ids], cache });
+    for (const evicted of this.entries.splice(this.capacity)) this.release(evicted.cache);
   }
 
   clear(): void {
     this.release(this.handedOut);
-    this.release(this.cache);
+    for (const entry of this.entries) this.release(entry.cache);
     this.handedOut = undefined;
-    this.ids = [];
-    this.cache = undefined;
+    this.planned = undefined;
+    this.entries = [];
+  }
+
+  private touch(entry: Entry<C>): void {
+    this.entries = [entry, ...this.entries.filter((e) => e !== entry)];
   }
 
   private release(cache: C | undefined): void {

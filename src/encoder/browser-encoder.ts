@@ -390,7 +390,7 @@ export class BrowserEncoder {
     const useFused = check?.ok === true;
     const generation = useFused ? undefined : await this.generationGraph();
     const { ids, dropped, tokenizeMs, t1 } = this.fitForPrefix(titles);
-    this.prefixCache ??= new PromptPrefixCache(kvCacheOps(this.shape.kvHeads, this.shape.headDim));
+    this.prefixCache ??= new PromptPrefixCache(kvCacheOps(this.shape.kvHeads, this.shape.headDim), this.prefixCacheOptions());
     const { hidden, plan } = await this.runWithCpuCache(this.prefixCache, ids, generation);
     return {
       hidden: [hidden],
@@ -452,7 +452,16 @@ export class BrowserEncoder {
   }
 
   private newGpuPrefixCache(): PromptPrefixCache<GpuKvCache> {
-    return new PromptPrefixCache(gpuKvCacheOps(this.outputDevice!, this.shape.kvHeads, this.shape.headDim, this.graph.cache!));
+    return new PromptPrefixCache(gpuKvCacheOps(this.outputDevice!, this.shape.kvHeads, this.shape.headDim, this.graph.cache!), this.prefixCacheOptions());
+  }
+
+  /** The template's instruction in tokens (the common start of two one-title prompts): prompts sharing only it are different histories. */
+  private prefixCacheOptions() {
+    const one = (title: string) => fitPrompt([title], (t) => this.tokenize(t), this.maxPromptTokens, this.template).ids;
+    const [a, b] = [one('A'), one('Z')];
+    let sharedPrefix = 0;
+    while (sharedPrefix < a.length && a[sharedPrefix] === b[sharedPrefix]) sharedPrefix++;
+    return { sharedPrefix };
   }
 
   /** One fused call after what `cache` holds of `ids`; stores the new cache. h_t comes back in a GPU buffer (the caller disposes it). */

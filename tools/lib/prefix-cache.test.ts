@@ -147,6 +147,41 @@ describe('the cache store frees what it no longer hands out (GPU buffers)', () =
   });
 });
 
+describe('several histories (a storefront\'s widgets), one kept prompt each', () => {
+  type Fake = { name: string; length: number };
+  const fake = (name: string, length: number): Fake => ({ name, length });
+  const run = (cache: PromptPrefixCache<Fake>, ids: number[], name: string) => {
+    const plan = cache.plan(ids);
+    cache.store(ids, fake(name, ids.length));
+    return [plan.reused, plan.past?.name.split(' ')[0]];
+  };
+
+  it('two histories that share only the instruction are both kept and each reuses its own; a grown one replaces its old prompt', () => {
+    const freed: string[] = [];
+    let cuts = 0;
+    const ops = { length: (c: Fake) => c.length, truncate: (c: Fake, length: number) => fake(`cut${++cuts} of ${c.name}`, length), dispose: (c: Fake) => void freed.push(c.name) };
+    // Every prompt starts with tokens 1, 2 (the instruction) and ends with 8, 9 (the suffix).
+    const cache = new PromptPrefixCache(ops, { capacity: 3, sharedPrefix: 2 });
+    expect(run(cache, [1, 2, 50, 8, 9], 'similar')).toEqual([0, undefined]);
+    expect(run(cache, [1, 2, 12, 8, 9], 'forYou')).toEqual([2, 'cut1']); // only the instruction: both kept
+    expect([cache.prompts, freed]).toEqual([2, ['cut1 of similar']]);
+    expect(run(cache, [1, 2, 12, 40, 8, 9], 'forYou2')).toEqual([3, 'cut2']); // grown: replaces forYou
+    expect(run(cache, [1, 2, 50, 8, 9], 'similar2')).toEqual([4, 'cut3']); // the same prompt: all but its last token
+    expect([cache.prompts, freed]).toEqual([2, ['cut1 of similar', 'cut2 of forYou', 'forYou', 'cut3 of similar', 'similar']]);
+    // Over capacity the least recently used goes.
+    run(cache, [1, 2, 70, 8, 9], 'third');
+    run(cache, [1, 2, 71, 8, 9], 'fourth');
+    expect(cache.prompts).toBe(3);
+    expect(freed.at(-1)).toBe('forYou2');
+    cache.clear();
+    expect([cache.prompts, freed.slice(-3).sort()]).toEqual([0, ['fourth', 'similar2', 'third']]);
+  });
+
+  it('refuses a capacity below one', () => {
+    expect(() => new PromptPrefixCache(kvCacheOps(2, 2), { capacity: 0 })).toThrow('A prefix cache keeps at least one prompt, got capacity 0.');
+  });
+});
+
 describe('truncateKv and the cache store', () => {
   it('truncates each head to its first tokens', () => {
     // 2 heads x 3 tokens x headDim 2, values = head * 100 + token * 10 + dim.
