@@ -36,6 +36,11 @@ export interface RecommenderOptions extends Omit<LoadOptions, 'modelUrl' | 'memo
   onProgress?: (progress: LoadProgress) => void;
   /** A worker running workers/l2d.worker.ts (the embed passes one made from a Blob); by default one is created. */
   worker?: Worker;
+  /**
+   * createRecommender() only: stops the first load (a model of hundreds of MB) when it fires: the worker is
+   * terminated, its downloads with it, and the call rejects with AbortError. What was fully stored stays.
+   */
+  signal?: AbortSignal;
 }
 
 export interface Recommender {
@@ -73,7 +78,7 @@ function defaultWorker(): Worker {
 
 function loadOptions(options: RecommenderOptions): LoadOptions {
   if (typeof options?.model !== 'string' || options.model === '') throw new InvalidArgumentError('createRecommender needs `model`: the URL of a model folder.');
-  const { model, memory, onProgress: _p, worker: _w, ...rest } = options;
+  const { model, memory, onProgress: _p, worker: _w, signal: _s, ...rest } = options;
   // Absolute URLs: the worker may live at another base (a Blob worker has none).
   const absolute = (url: string) => new URL(url, globalThis.location?.href).href;
   return { ...rest, modelUrl: absolute(model), ...(memory ? { memoryUrl: absolute(memory) } : {}), ...(rest.wasmPaths ? { wasmPaths: absolute(rest.wasmPaths) } : {}) };
@@ -82,6 +87,9 @@ function loadOptions(options: RecommenderOptions): LoadOptions {
 export async function createRecommender(options: RecommenderOptions): Promise<Recommender> {
   installErrorTransfer();
   const first = loadOptions(options);
+  const { signal } = options;
+  if (signal !== undefined && !(signal instanceof AbortSignal)) throw new InvalidArgumentError(`createRecommender: signal must be an AbortSignal, got ${Object.prototype.toString.call(signal)}.`);
+  if (signal?.aborted) throw new AbortError('createRecommender()');
   // The memory is worth keeping under storage pressure; only a page may ask (workers lack persist()).
   if ((options.cache ?? 'indexeddb') === 'indexeddb') void requestPersistence();
   const worker = options.worker ?? defaultWorker();
@@ -96,11 +104,22 @@ export async function createRecommender(options: RecommenderOptions): Promise<Re
     current = await live().load(o, onProgress ? Comlink.proxy(onProgress) : undefined);
     return current;
   };
+  // A terminated worker never answers: the abort rejects the wait itself.
+  let onAbort: (() => void) | undefined;
+  const aborted = new Promise<never>((_, reject) => {
+    onAbort = () => {
+      worker.terminate();
+      reject(new AbortError('createRecommender()'));
+    };
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
   try {
-    await load(first, options.onProgress);
+    await Promise.race([load(first, options.onProgress), aborted]);
   } catch (error) {
     worker.terminate();
     throw error;
+  } finally {
+    signal?.removeEventListener('abort', onAbort!);
   }
   let lastOperation = 0;
   /** The call with `request`'s signal swapped for an operation number the worker's cancel() knows (a signal cannot cross). */
@@ -124,7 +143,10 @@ export async function createRecommender(options: RecommenderOptions): Promise<Re
     recommend: async (request) => abortable(request, 'recommend()', (sent) => live().recommend(sent)),
     generate: async (request) => abortable(request, 'generate()', (sent) => live().generate(sent)),
     status: () => current,
-    load: async (next) => load(loadOptions(next), next.onProgress),
+    load: async (next) => {
+      if (next?.signal !== undefined) throw new InvalidArgumentError('load() takes no signal: a load it stopped would leave the worker with nothing loaded; abort createRecommender(), or dispose() and create another.');
+      return load(loadOptions(next), next.onProgress);
+    },
     catalog: async () => live().catalog(),
     recordInteraction: async (event) => live().recordInteraction(event),
     clearInteractions: async () => live().clearInteractions(),
