@@ -4,7 +4,7 @@
 # ~1.5 GB graph would not fit the trip there. Only the fused encoder graphs
 # (q4, q4f16): no generation graph, so no memory and no probe, which the
 # speed stage (bench/forward-timing.ts) does not need. The token table in 4
-# bits (EMBEDDING=q4, the default; EMBEDDING=float for the float table), as a
+# bits (EMBEDDING=q4, the default; q8 or float for the others), as a
 # 1B model is best shipped: it is most of the download otherwise.
 #
 #   sh bench/gpu-speed-model.sh [OUT=models/dev/llama-1b-shaped]

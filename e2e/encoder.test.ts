@@ -6,7 +6,7 @@
  * The L2D encoder graphs also reproduce the probe of onnx/encoder.json that
  * load() checks their warm-up on; where one does not (the fused graph on
  * SwiftShader), the probe must say so. The demo model exported again with
- * `--embedding q4` (the token table in 4 bits) runs the same checks.
+ * `--embedding q4` and `q8` (the token table in 4 or 8 bits) runs the same checks.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
@@ -16,15 +16,15 @@ import { readFixture, dtypeOf, referenceHidden } from '../tools/export/check-onn
 import { openHarness, type HarnessPage } from './browser.ts';
 import { exportedCopy } from './model-copy.ts';
 
-// Every committed model (models/dev is a local scratch folder, never committed), and the demo model with a 4-bit
-// embedding table, exported here: the test ids must exist before the tests are collected.
+// Every committed model (models/dev is a local scratch folder, never committed), and the demo model with a 4-bit and
+// an 8-bit embedding table, exported here: the test ids must exist before the tests are collected.
 const MODELS = process.env.L2D_TEST_MODEL
   ? [process.env.L2D_TEST_MODEL]
   : [
       ...readdirSync('models', { withFileTypes: true })
         .filter((d) => d.isDirectory() && d.name !== 'dev' && existsSync(`models/${d.name}/fixtures/hidden-states.json`))
         .map((d) => `models/${d.name}`),
-      exportedCopy('models/movielens-demo', 'movielens-demo-embedding-q4', ['--dtypes', 'q4', '--embedding', 'q4']),
+      ...(['q4', 'q8'] as const).map((kind) => exportedCopy('models/movielens-demo', `movielens-demo-embedding-${kind}`, ['--dtypes', 'q4', '--embedding', kind])),
     ];
 
 let harness: HarnessPage;

@@ -7,9 +7,9 @@ reads, with L2D's output:
     onnx/model_q4f16.onnx the same with float16 activations, for adapters with shader-f16 (--dtypes fp32,q4,q4f16;
                           needs onnxruntime's Python float16 converter, which the GPU machine has and Debian lacks)
 
-With --embedding q4 the q4 and q4f16 graphs (generation and encoder alike, so
-memories and encoders still agree) hold the token embedding table in 4 bits
-too (GatherBlockQuantized): for a large vocabulary most of the download.
+With --embedding q4 (or q8) the q4 and q4f16 graphs (generation and encoder
+alike, so memories and encoders still agree) hold the token embedding table
+in 4 (8) bits too: for a large vocabulary most of the download.
 
 Inputs input_ids, attention_mask, position_ids, past_key_values.{i}.key/value;
 outputs logits, last_hidden_state (final-norm hidden states, the LM head's
@@ -186,7 +186,7 @@ def export_q4f16(fp32_path, dst, embedding="float"):
     big = sum(len(i.raw_data) for i in half.graph.initializer) > 1_800_000_000
     onnx.save_model(half, tmp, save_as_external_data=big, all_tensors_to_one_file=True, location=os.path.basename(tmp) + "_data")
     try:
-        quantize_matmuls_4bit(tmp, dst, block_size=32, embedding=embedding == "q4")
+        quantize_matmuls_4bit(tmp, dst, block_size=32, embedding=embedding)
     finally:
         remove_onnx(tmp)
 
@@ -203,7 +203,7 @@ def export_encoder_graphs(folder, config, model, q4_reference, dtypes, timings, 
     dtypes, fused (encoder_<dtype>_fused.onnx, and encoder_q4_fused_plain.onnx with plain attention ops for
     wasm; tools/export/fused_encoder.py); encoder.json binds each to
     the generation graph a memory is built with. q4_reference() gives the q4 torch reference (QuantizedReference);
-    embedding: the 4-bit graphs' table, "float" or "q4" (the generation graphs' own)."""
+    embedding: the 4-bit graphs' table, "float", "q4" or "q8" (the generation graphs' own)."""
     t0 = time.time()
     onnx_dir = os.path.join(folder, "onnx")
     os.makedirs(onnx_dir, exist_ok=True)
@@ -213,7 +213,7 @@ def export_encoder_graphs(folder, config, model, q4_reference, dtypes, timings, 
         export_encoder(model, encoder_fp32)
         pairs["encoder.onnx"] = "model.onnx"
         if "q4" in dtypes:
-            quantize_matmuls_4bit(encoder_fp32, os.path.join(onnx_dir, "encoder_q4.onnx"), block_size=32, embedding=embedding == "q4")
+            quantize_matmuls_4bit(encoder_fp32, os.path.join(onnx_dir, "encoder_q4.onnx"), block_size=32, embedding=embedding)
             pairs["encoder_q4.onnx"] = "model_q4.onnx"
         if "q4f16" in dtypes:
             try:
@@ -351,17 +351,17 @@ def python_ort_check(folder, dtypes, cases, config):
 
 
 def fake_quantized(model, block_size, embedding="float"):
-    """A copy of the model whose Linear weights (and with embedding "q4" its token embedding table) are what
-    MatMulNBits (GatherBlockQuantized) computes with: the q4 reference. Only hidden states are compared, so a
+    """A copy of the model whose Linear weights (and with embedding "q4" or "q8" its token embedding table) are
+    what MatMulNBits (and the graphs' gather) computes with: the q4 reference. Only hidden states are compared, so a
     tied LM head changing with the table does not matter."""
     import copy
 
     q = copy.deepcopy(model)
     with torch.no_grad():
-        if embedding == "q4":
+        if embedding != "float":
             table = q.model.embed_tokens.weight
-            packed, scales = quantize_embedding(table.detach().numpy(), block_size)
-            table.copy_(torch.from_numpy(np.ascontiguousarray(dequantize_embedding(packed, scales, block_size))))
+            data, scales = quantize_embedding(table.detach().numpy(), block_size, embedding)
+            table.copy_(torch.from_numpy(np.ascontiguousarray(dequantize_embedding(data, scales, block_size, embedding))))
         for module in q.modules():
             if isinstance(module, torch.nn.Linear) and module is not q.lm_head:
                 w = module.weight.detach().numpy().T.astype(np.float32)  # ONNX MatMul's B: [K, N]
@@ -384,16 +384,20 @@ class QuantizedReference:
 
 
 def graph_embedding(path):
-    """How a 4-bit graph holds the token embedding table: "q4" (GatherBlockQuantized, or quantize.py's standard
-    ops, which gather from a uint8 table) or "float". Read without external data: only nodes and types matter."""
+    """How a 4-bit graph holds the token embedding table: "q4" (GatherBlockQuantized, or a Gather from a uint8
+    table named *q4), "q8" (*q8) or "float". Read without external data: only nodes, names and types matter."""
     graph = onnx.load(path, load_external_data=False).graph
-    packed = {i.name for i in graph.initializer if i.data_type == onnx.TensorProto.UINT8}
-    quantized = any(n.op_type == "GatherBlockQuantized" or (n.op_type == "Gather" and n.input[0] in packed) for n in graph.node)
-    return "q4" if quantized else "float"
+    tables = {i.name for i in graph.initializer if i.data_type == onnx.TensorProto.UINT8}
+    for n in graph.node:
+        if n.op_type == "GatherBlockQuantized" or (n.op_type == "Gather" and n.input[0] in tables and n.input[0].endswith("q4")):
+            return "q4"
+        if n.op_type == "Gather" and n.input[0] in tables and n.input[0].endswith("q8"):
+            return "q8"
+    return "float"
 
 
 def folder_embedding(onnx_dir, prefixes=("model_q4", "encoder_q4")):
-    """The embedding table of a folder's 4-bit graphs (those whose names start with `prefixes`): "q4", "float",
+    """The embedding table of a folder's 4-bit graphs (those whose names start with `prefixes`): "q4", "q8", "float",
     or None where there are none; a folder whose graphs disagree is an error (their hidden states would too)."""
     found = {name: graph_embedding(os.path.join(onnx_dir, name)) for name in sorted(os.listdir(onnx_dir)) if name.endswith(".onnx") and name.startswith(prefixes)} \
         if os.path.isdir(onnx_dir) else {}
@@ -430,8 +434,8 @@ def main():
     ap.add_argument("--no-encoder", dest="encoder", action="store_false", help="skip the encoder graphs (onnx/encoder_<dtype>.onnx)")
     ap.add_argument("--encoder-only", action="store_true", help="export only the encoder graphs, next to existing generation graphs")
     ap.add_argument("--encoder-kinds", default="traced,fused", help="which encoder graphs: traced (torch.onnx), fused (tools/export/fused_encoder.py), or both")
-    ap.add_argument("--embedding", choices=("float", "q4"), help="the q4/q4f16 graphs' token embedding table: float (default) or q4, "
-                    "4-bit GatherBlockQuantized (most of a large vocabulary's download); with --encoder-only the generation graphs' own")
+    ap.add_argument("--embedding", choices=("float", "q4", "q8"), help="the q4/q4f16 graphs' token embedding table: float (default), q4 or q8 "
+                    "(4 or 8 bits: most of a large vocabulary's download); with --encoder-only the generation graphs' own")
     args = ap.parse_args()
     dtypes = args.dtypes.split(",")
     for kind in args.encoder_kinds.split(","):
@@ -465,7 +469,7 @@ def main():
     timings["fp32_seconds"] = round(time.time() - t0, 1)
     if "q4" in dtypes:
         t0 = time.time()
-        quantize_matmuls_4bit(fp32_path, os.path.join(args.model, "onnx", "model_q4.onnx"), block_size=32, embedding=embedding == "q4")
+        quantize_matmuls_4bit(fp32_path, os.path.join(args.model, "onnx", "model_q4.onnx"), block_size=32, embedding=embedding)
         timings["q4_seconds"] = round(time.time() - t0, 1)
     if "q4f16" in dtypes:
         t0 = time.time()
@@ -504,7 +508,7 @@ def main():
             case = {"prompt": p, "input_ids": ids, "hidden": {d: last_hidden(m, ids) for d, m in references.items()}}
             cases.append(case)
     os.makedirs(os.path.join(args.model, "fixtures"), exist_ok=True)
-    source = "torch: fp32 weights, and for q4 (which q4f16 shares) the weights MatMulNBits dequantizes to" + (" and the embedding table GatherBlockQuantized dequantizes to" if embedding == "q4" else "") + " (tools/export/export.py)"
+    source = "torch: fp32 weights, and for q4 (which q4f16 shares) the weights MatMulNBits dequantizes to" + (f" and the {embedding} embedding table" if embedding != "float" else "") + " (tools/export/export.py)"
     for name, chosen in (("hidden-states.json", cases[: args.fixtures]), ("check-prompts.json", cases[: args.check_prompts])):
         with open(os.path.join(args.model, "fixtures", name), "w", encoding="utf-8") as f:
             json.dump({"source": source, "hidden_size": config.hidden_size, "cases": chosen}, f, ensure_ascii=False)

@@ -33,7 +33,7 @@ import numpy as np
 import onnx
 from onnx import TensorProto, helper, numpy_helper
 
-from quantize import embedding_4bit_nodes, quantize_embedding, quantize_weight
+from quantize import embedding_nodes, quantize_embedding, quantize_weight
 
 DOMAIN = "com.microsoft"
 
@@ -82,13 +82,14 @@ def build_fused_encoder(config, weights, inv_freq, dtype="q4", max_positions=Non
     with_past: the key/value cache inputs and outputs (False: the graph of the first fused export, whole
     prompts only); attention: "gqa" (GroupQueryAttention, one kernel per layer: the WebGPU graph) or "plain"
     (RotaryEmbedding, MatMul, Softmax: faster than GroupQueryAttention in onnxruntime's wasm build, q4 only);
-    embedding: "float" (the table in the activations' type) or "q4" (4 bits, quantize.py's blocks: one
+    embedding: "float" (the table in the activations' type), "q4" (4 bits, quantize.py's blocks: one
     GatherBlockQuantized kernel with GroupQueryAttention, whose graph is WebGPU's; standard ops with plain
-    attention, whose graph is wasm's, which lacks that kernel). Returns an onnx.ModelProto."""
+    attention, whose graph is wasm's, which lacks that kernel) or "q8" (8 bits, standard ops). Returns an
+    onnx.ModelProto."""
     if dtype not in ("q4", "q4f16"):
         raise ValueError(f"fused encoder dtype {dtype!r}: q4 or q4f16")
-    if embedding not in ("float", "q4"):
-        raise ValueError(f"fused encoder embedding {embedding!r}: float or q4")
+    if embedding not in ("float", "q4", "q8"):
+        raise ValueError(f"fused encoder embedding {embedding!r}: float, q4 or q8")
     if attention not in ("gqa", "plain") or (attention == "plain" and dtype != "q4"):
         raise ValueError(f"fused encoder attention {attention!r} with {dtype}: gqa (q4, q4f16) or plain (q4)")
     float_type = np.float16 if dtype == "q4f16" else np.float32
@@ -98,12 +99,14 @@ def build_fused_encoder(config, weights, inv_freq, dtype="q4", max_positions=Non
     cos, sin = rotary_tables(inv_freq, min(config.max_position_embeddings, max_positions or config.max_position_embeddings))
     cos_cache, sin_cache = g.floats("rotary.cos", cos), g.floats("rotary.sin", sin)
 
-    if embedding == "q4":
-        packed, scales = quantize_embedding(weights["model.embed_tokens.weight"], 32)
+    if embedding != "float":
+        table = weights["model.embed_tokens.weight"]
+        data, scales = quantize_embedding(table, 32, embedding)
         x = g.name("embedded")
         onnx_float = TensorProto.FLOAT16 if float_type == np.float16 else TensorProto.FLOAT
-        nodes, inits = embedding_4bit_nodes(g.constant("embed_tokens.q4", packed), g.floats("embed_tokens.scales", scales), "input_ids", x, "embed_tokens",
-                                            packed.shape[1] * 2, 32, onnx_float, "GatherBlockQuantized" if attention == "gqa" else "portable")
+        op = "GatherBlockQuantized" if attention == "gqa" and embedding == "q4" else "portable"
+        nodes, inits = embedding_nodes(g.constant(f"embed_tokens.{embedding}", data), g.floats("embed_tokens.scales", scales), "input_ids", x, "embed_tokens",
+                                       table.shape[1], 32, onnx_float, embedding, op)
         g.nodes.extend(nodes)
         g.initializers.extend(inits)
     else:

@@ -5,10 +5,10 @@ the kernel's default zero point 8 applies). Scales take the weight's type:
 float32 weights give q4 (float32 activations), float16 weights (a graph
 already converted to float16) give q4f16.
 
-With embedding=True the token embedding table (a Gather on axis 0 of a 2-D
-float initializer) becomes com.microsoft GatherBlockQuantized the same way:
-4 bits, blocks of `block_size` along each row, default zero point 8, scales
-of the table's type. Most of a large-vocabulary model's file is that table
+With embedding "q4" (or "q8") the token embedding table (a Gather on axis 0
+of a 2-D float initializer) is quantized the same way: 4 (8) bits, blocks of
+`block_size` along each row, symmetric, scales of the table's type, and
+gathered and dequantized with standard ops. Most of a large-vocabulary model's file is that table
 (Llama-3.2-1B: 128,256 x 2048 floats, 1.05 GB of its 1.82 GB q4 file), and
 L2D reads only the rows of the prompt's tokens.
 
@@ -47,52 +47,76 @@ def dequantize(packed, scales, k, block_size):
     return w.reshape(n, blocks * block_size)[:, :k].T
 
 
-def quantize_embedding(table, block_size):
-    """table: [vocab, d] float32 -> (packed uint8 [vocab, d / 2], scales float32 [vocab, d / block_size]): blocks
-    run along each row (GatherBlockQuantized's quantize_axis 1), two values a byte, low nibble first."""
+EMBEDDING_BITS = {"q4": 4, "q8": 8}
+
+
+def quantize_embedding(table, block_size, kind="q4"):
+    """table: [vocab, d] float32 -> (uint8 data, scales float32 [vocab, d / block_size]), blocks along each row
+    (GatherBlockQuantized's quantize_axis 1), symmetric. q4: [vocab, d / 2], two values a byte, low nibble
+    first, zero point 8 (quantize_weight's blocks); q8: [vocab, d], zero point 128."""
     vocab, d = table.shape
     if d % block_size:
         raise ValueError(f"embedding width {d} is not a multiple of the block size {block_size}: the table cannot be quantized in blocks")
-    packed, scales = quantize_weight(np.asarray(table, dtype=np.float32).T, block_size)
+    table = np.asarray(table, dtype=np.float32)
+    if kind == "q8":
+        blocks = table.reshape(vocab, d // block_size, block_size)
+        scale = np.abs(blocks).max(axis=-1) / 127.0
+        scale[scale == 0] = 1.0
+        q = np.clip(np.round(blocks / scale[..., None]), -128, 127).astype(np.int16) + 128
+        return q.astype(np.uint8).reshape(vocab, d), scale.astype(np.float32)
+    if kind != "q4":
+        raise ValueError(f"embedding {kind!r}: q4 or q8")
+    packed, scales = quantize_weight(table.T, block_size)
     return packed.reshape(vocab, d // 2), scales.reshape(vocab, d // block_size)
 
 
-def dequantize_embedding(packed, scales, block_size):
-    """The inverse, as GatherBlockQuantized computes it: [vocab, d] float32."""
-    vocab = packed.shape[0]
-    return dequantize(packed.reshape(vocab, -1, block_size // 2), scales, packed.shape[1] * 2, block_size).T
+def dequantize_embedding(data, scales, block_size, kind="q4"):
+    """The inverse, as the graphs compute it: [vocab, d] float32."""
+    vocab = data.shape[0]
+    if kind == "q8":
+        return ((data.astype(np.float32).reshape(vocab, -1, block_size) - 128) * scales[..., None]).reshape(vocab, -1)
+    return dequantize(data.reshape(vocab, -1, block_size // 2), scales, data.shape[1] * 2, block_size).T
 
 
-def embedding_4bit_nodes(packed_name, scales_name, input_ids, output, stem, d, block_size, float_type, op):
-    """Nodes that gather rows of the 4-bit table (quantize_embedding's layout) and dequantize them to float_type
-    (TensorProto.FLOAT or FLOAT16), for input_ids [batch, sequence]. Returns (nodes, initializers).
+def embedding_nodes(data_name, scales_name, input_ids, output, stem, d, block_size, float_type, kind, op):
+    """Nodes that gather rows of the quantized table (quantize_embedding's layout) and dequantize them to
+    float_type (TensorProto.FLOAT or FLOAT16), for input_ids [batch, sequence]. Returns (nodes, initializers).
 
-    op "GatherBlockQuantized": one com.microsoft kernel, which onnxruntime-web 1.30 has on WebGPU and
+    op "GatherBlockQuantized" (q4 only): one com.microsoft kernel, which onnxruntime-web 1.30 has on WebGPU and
     onnxruntime-node on the CPU, but its wasm build lacks. op "portable": the same values from standard ops
-    every execution provider has (Gather of the packed bytes and of the scales; nibbles split with
+    every execution provider has (Gather of the bytes and of the scales; q4's nibbles split with
     Floor(x / 16), exact for 0..255 in float16 too)."""
     if op == "GatherBlockQuantized":
-        return [helper.make_node("GatherBlockQuantized", [packed_name, input_ids, scales_name], [output], name=f"{stem}_gather_4bit", domain="com.microsoft",
+        if kind != "q4":
+            raise ValueError(f"GatherBlockQuantized is used for q4 tables only, not {kind!r}")
+        return [helper.make_node("GatherBlockQuantized", [data_name, input_ids, scales_name], [output], name=f"{stem}_gather_4bit", domain="com.microsoft",
                                  bits=4, block_size=block_size, gather_axis=0, quantize_axis=1)], []
     if op != "portable":
         raise ValueError(f"embedding op {op!r}: GatherBlockQuantized or portable")
     np_float = np.float16 if float_type == onnx.TensorProto.FLOAT16 else np.float32
+    zero_point = 8 if kind == "q4" else 128
     inits = [numpy_helper.from_array(np.array(v, dtype=t), f"{stem}.{n}") for n, v, t in (
-        ("sixteen", 16, np_float), ("eight", 8, np_float), ("last_axis", [-1], np.int64),
+        ("sixteen", 16, np_float), ("zero_point", zero_point, np_float), ("last_axis", [-1], np.int64),
         ("blocks_shape", [0, 0, d // block_size, block_size], np.int64), ("rows_shape", [0, 0, d], np.int64))]
     c = lambda n: f"{stem}.{n}"
     nodes = [
-        helper.make_node("Gather", [packed_name, input_ids], [c("bytes")], axis=0),  # [b, s, d / 2] uint8
+        helper.make_node("Gather", [data_name, input_ids], [c("bytes")], axis=0),  # [b, s, d / 2 (q4) or d (q8)] uint8
         helper.make_node("Cast", [c("bytes")], [c("bytes_f")], to=float_type),
-        helper.make_node("Div", [c("bytes_f"), c("sixteen")], [c("bytes_over_16")]),
-        helper.make_node("Floor", [c("bytes_over_16")], [c("high")]),
-        helper.make_node("Mul", [c("high"), c("sixteen")], [c("high_16")]),
-        helper.make_node("Sub", [c("bytes_f"), c("high_16")], [c("low")]),
-        helper.make_node("Unsqueeze", [c("low"), c("last_axis")], [c("low_1")]),
-        helper.make_node("Unsqueeze", [c("high"), c("last_axis")], [c("high_1")]),
-        helper.make_node("Concat", [c("low_1"), c("high_1")], [c("pairs")], axis=-1),  # low nibble first: [b, s, d / 2, 2]
-        helper.make_node("Reshape", [c("pairs"), c("blocks_shape")], [c("blocks")]),  # [b, s, d / block, block]
-        helper.make_node("Sub", [c("blocks"), c("eight")], [c("centred")]),
+    ]
+    if kind == "q4":
+        nodes += [
+            helper.make_node("Div", [c("bytes_f"), c("sixteen")], [c("bytes_over_16")]),
+            helper.make_node("Floor", [c("bytes_over_16")], [c("high")]),
+            helper.make_node("Mul", [c("high"), c("sixteen")], [c("high_16")]),
+            helper.make_node("Sub", [c("bytes_f"), c("high_16")], [c("low")]),
+            helper.make_node("Unsqueeze", [c("low"), c("last_axis")], [c("low_1")]),
+            helper.make_node("Unsqueeze", [c("high"), c("last_axis")], [c("high_1")]),
+            helper.make_node("Concat", [c("low_1"), c("high_1")], [c("values")], axis=-1),  # low nibble first: [b, s, d / 2, 2]
+        ]
+    values = c("values") if kind == "q4" else c("bytes_f")
+    nodes += [
+        helper.make_node("Reshape", [values, c("blocks_shape")], [c("blocks")]),  # [b, s, d / block, block]
+        helper.make_node("Sub", [c("blocks"), c("zero_point")], [c("centred")]),
         helper.make_node("Gather", [scales_name, input_ids], [c("row_scales")], axis=0),  # [b, s, d / block]
         helper.make_node("Unsqueeze", [c("row_scales"), c("last_axis")], [c("block_scales")]),
         helper.make_node("Mul", [c("centred"), c("block_scales")], [c("scaled")]),
@@ -107,9 +131,9 @@ def is_embedding_gather(node, inits):
     return table is not None and len(table.dims) == 2 and axis == 0 and table.data_type in (onnx.TensorProto.FLOAT, onnx.TensorProto.FLOAT16)
 
 
-def quantize_matmuls_4bit(src, dst, block_size=32, embedding=False):
-    """embedding=True: the table too, with standard ops ("portable"), so the generation and traced graphs keep
-    running on every execution provider."""
+def quantize_matmuls_4bit(src, dst, block_size=32, embedding="float"):
+    """embedding "q4" or "q8": the table too, with standard ops ("portable"), so the generation and traced graphs
+    keep running on every execution provider."""
     model = onnx.load(src)
     graph = model.graph
     inits = {i.name: i for i in graph.initializer}
@@ -119,16 +143,16 @@ def quantize_matmuls_4bit(src, dst, block_size=32, embedding=False):
             uses[name] = uses.get(name, 0) + 1
     nodes, replaced = [], []
     for node in graph.node:
-        if embedding and is_embedding_gather(node, inits):
+        if embedding != "float" and is_embedding_gather(node, inits):
             table = inits[node.input[0]]
-            packed, scales = quantize_embedding(numpy_helper.to_array(table).astype(np.float32), block_size)
-            q_name, s_name = f"{table.name}_q4", f"{table.name}_scales"
+            packed, scales = quantize_embedding(numpy_helper.to_array(table).astype(np.float32), block_size, embedding)
+            q_name, s_name = f"{table.name}_{embedding}", f"{table.name}_scales"
             scales = scales.astype(np.float16 if table.data_type == onnx.TensorProto.FLOAT16 else np.float32)
             graph.initializer.extend([numpy_helper.from_array(packed, q_name), numpy_helper.from_array(scales, s_name)])
             if node.input[1] not in {i.name for i in graph.input}:
                 raise ValueError(f"the embedding Gather {node.name!r} reads {node.input[1]!r}, not a graph input: only a table indexed by input_ids can be quantized")
-            gather_nodes, gather_inits = embedding_4bit_nodes(q_name, s_name, node.input[1], node.output[0], f"{table.name}_q4", table.dims[1], block_size,
-                                                              table.data_type, "portable")
+            gather_nodes, gather_inits = embedding_nodes(q_name, s_name, node.input[1], node.output[0], f"{table.name}_{embedding}", table.dims[1], block_size,
+                                                         table.data_type, embedding, "portable")
             nodes.extend(gather_nodes)
             graph.initializer.extend(gather_inits)
             uses[table.name] -= 1

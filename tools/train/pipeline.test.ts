@@ -63,42 +63,45 @@ describe('train -> export -> onnxruntime', () => {
   });
 });
 
-describe('--embedding q4: the token embedding table in 4 bits', () => {
+describe.each(['q4', 'q8'] as const)('--embedding %s: the token embedding table quantized', (kind) => {
   let quantized: string;
   const ops = (file: string) => graphOps(readFileSync(join(quantized, 'onnx', file)));
   beforeAll(() => {
-    quantized = join(dir, 'embedding-q4');
+    quantized = join(dir, `embedding-${kind}`);
     cpSync(model, quantized, { recursive: true });
     rmSync(join(quantized, 'onnx'), { recursive: true, force: true });
   });
 
-  it('every 4-bit graph gathers from the 4-bit table, is smaller, and onnxruntime-node reproduces the matching torch reference', async () => {
-    const r = python(['tools/export/export.py', quantized, '--data', data, '--fixtures', '4', '--dtypes', 'q4', '--embedding', 'q4']);
+  it('every 4-bit graph gathers from the quantized table, is smaller, and onnxruntime-node reproduces the matching torch reference', async () => {
+    const r = python(['tools/export/export.py', quantized, '--data', data, '--fixtures', '4', '--dtypes', 'q4', '--embedding', kind]);
     expect(r.status, r.out).toBe(0);
     for (const file of ['model_q4.onnx', 'encoder_q4.onnx', 'encoder_q4_fused.onnx', 'encoder_q4_fused_plain.onnx']) {
-      // One GatherBlockQuantized kernel in WebGPU's graph; standard ops (nibbles split with Floor) in those wasm runs.
-      const kernel = file === 'encoder_q4_fused.onnx';
+      // q4: one GatherBlockQuantized kernel in WebGPU's graph, standard ops (nibbles split with Floor) in those wasm runs;
+      // q8: standard ops everywhere.
+      const kernel = kind === 'q4' && file === 'encoder_q4_fused.onnx';
       expect(ops(file).filter((op) => op === 'com.microsoft:GatherBlockQuantized').length, file).toBe(kernel ? 1 : 0);
-      expect(ops(file).includes('ai.onnx:Floor'), file).toBe(!kernel);
-      // Smaller than with the float table: the float table is gone, not kept beside the 4-bit one.
+      expect(ops(file).includes('ai.onnx:Floor'), file).toBe(kind === 'q4' && !kernel);
+      // Smaller than with the float table: the float table is gone, not kept beside the quantized one.
       expect(statSync(join(quantized, 'onnx', file)).size, file).toBeLessThan(statSync(join(model, 'onnx', file)).size);
     }
-    expect(JSON.parse(readFileSync(join(quantized, 'onnx', 'export.json'), 'utf8')).embedding).toBe('q4');
+    expect(JSON.parse(readFileSync(join(quantized, 'onnx', 'export.json'), 'utf8')).embedding).toBe(kind);
     const { checks } = await checkModel(quantized);
     for (const c of checks) {
-      expect(c.minCosine, c.file).toBeGreaterThanOrEqual(0.999); // against torch with the same 4-bit table
+      expect(c.minCosine, c.file).toBeGreaterThanOrEqual(0.999); // against torch with the same quantized table
       if (c.file.startsWith('encoder_')) expect(c.probeCosine, c.file).toBeGreaterThanOrEqual(0.999);
     }
   });
 
   it('--encoder-only keeps the generation graphs\' table, and refuses another one', () => {
+    const fusedBytes = () => readFileSync(join(quantized, 'onnx', 'encoder_q4_fused.onnx'));
+    const before = fusedBytes();
     const kept = python(['tools/export/export.py', quantized, '--encoder-only', '--encoder-kinds', 'fused', '--dtypes', 'q4']);
     expect(kept.status, kept.out).toBe(0);
-    expect(ops('encoder_q4_fused.onnx')).toContain('com.microsoft:GatherBlockQuantized');
+    expect(fusedBytes().equals(before)).toBe(true); // written again with the same table
     const refused = python(['tools/export/export.py', quantized, '--encoder-only', '--encoder-kinds', 'fused', '--dtypes', 'q4', '--embedding', 'float']);
     expect(refused.status).not.toBe(0);
-    expect(refused.out).toMatch(/--embedding float: the generation graphs in .* hold the embedding table as q4, and encoder graphs must match them to read their memories/);
-    expect(ops('encoder_q4_fused.onnx')).toContain('com.microsoft:GatherBlockQuantized'); // nothing overwritten
+    expect(refused.out).toMatch(new RegExp(`--embedding float: the generation graphs in .* hold the embedding table as ${kind}, and encoder graphs must match them to read their memories`));
+    expect(fusedBytes().equals(before)).toBe(true); // nothing overwritten
   });
 });
 
