@@ -54,6 +54,8 @@ describe('train -> export -> onnxruntime', () => {
     const r = python(['tools/export/export.py', model, '--data', data, '--fixtures', '4']);
     expect(r.status, r.out).toBe(0);
     expect(r.out).toMatch(/tokenizer \(@huggingface\/tokenizers, @huggingface\/transformers and Python\): identical ids/);
+    // The tiny model's table is most of its q4 file: the export says how to shrink it.
+    expect(r.out).toMatch(/export: the float embedding table \(\d+ x 64, [\d.]+ MB\) is \d+% of model_q4.onnx; --embedding q8 holds it in 8 bits/);
     const { tokenizerMatches, checks } = await checkModel(model);
     expect(tokenizerMatches).toBe(true);
     expect(checks.map((c) => c.file)).toEqual(['encoder.onnx', 'encoder_q4.onnx', 'encoder_q4_fused.onnx', 'encoder_q4_fused_plain.onnx', 'model.onnx', 'model_q4.onnx']);
@@ -75,6 +77,7 @@ describe.each(['q4', 'q8'] as const)('--embedding %s: the token embedding table 
   it('every 4-bit graph gathers from the quantized table, is smaller, and onnxruntime-node reproduces the matching torch reference', async () => {
     const r = python(['tools/export/export.py', quantized, '--data', data, '--fixtures', '4', '--dtypes', 'q4', '--embedding', kind]);
     expect(r.status, r.out).toBe(0);
+    expect(r.out).not.toMatch(/the float embedding table/);
     for (const file of ['model_q4.onnx', 'encoder_q4.onnx', 'encoder_q4_fused.onnx', 'encoder_q4_fused_plain.onnx']) {
       // q4: one GatherBlockQuantized kernel in WebGPU's graph, standard ops (nibbles split with Floor) in those wasm runs;
       // q8: standard ops everywhere.
