@@ -191,7 +191,8 @@ it('stops calls whose AbortSignal fires (already aborted, queued, between forwar
       .then(() => null, failure);
     const after = (await r.recommend({ history: [1, 2], k: 5 })).items.map((i) => i.id);
     const loadWithSignal = await r.load({ model: 'models/movielens-demo', signal: new AbortController().signal }).then(() => null, failure);
-    return { loadWithSignal, preAborted, queued: await queued, ran, generating: await generating, build, reports, same: JSON.stringify(before) === JSON.stringify(after) };
+    const notASignal = await r.recommend({ history: [1, 2], k: 5, signal: 'stop' as unknown as AbortSignal }).then(() => null, failure);
+    return { loadWithSignal, notASignal, preAborted, queued: await queued, ran, generating: await generating, build, reports, same: JSON.stringify(before) === JSON.stringify(after) };
   });
   expect(outcome.preAborted).toEqual({ name: 'AbortError', code: 'aborted', message: 'recommend() was aborted by its signal.' });
   expect(outcome.queued).toEqual({ name: 'AbortError', code: 'aborted', message: 'recommend() was aborted by its signal.' });
@@ -200,6 +201,7 @@ it('stops calls whose AbortSignal fires (already aborted, queued, between forwar
   expect(outcome.build).toEqual({ name: 'AbortError', code: 'aborted', message: 'buildMemory() was aborted by its signal.' });
   expect(outcome.reports).toBeLessThan(64 / 4); // stopped early, not after the last batch
   expect(outcome.same).toBe(true); // the memory in use is still the shipped one
+  expect(outcome.notASignal).toEqual({ name: 'InvalidArgumentError', code: 'invalid-argument', message: 'recommend(): signal must be an AbortSignal, got [object String].' });
   expect(outcome.loadWithSignal).toEqual({ name: 'InvalidArgumentError', code: 'invalid-argument', message: 'load() takes no signal: a load it stopped would leave the worker with nothing loaded; abort createRecommender(), or dispose() and create another.' });
   expect(harness.problems).toEqual([]);
 });
