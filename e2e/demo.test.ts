@@ -80,6 +80,15 @@ it('recommends from a history built by searching the catalog, with the demo mode
   for (const h of history) expect(beamTitles).not.toContain(h.replace(/remove$/, ''));
   expect(await page.textContent('#model-timings')).toMatch(/Beam search \(B = 5\): [\d.]+ ms \([\d.]+x L2D-G(; its first call also loaded the generation graph, \d+ ms)?\)/);
   expect(await page.locator('#model-chart > div').count()).toBe(3);
+  // Two requests in a row: the first is superseded (aborted) and never shown; neither shows an error.
+  await page.evaluate(() => {
+    document.getElementById('model-timings')!.textContent = '';
+    const submit = document.querySelector('#model-form button') as HTMLButtonElement;
+    submit.click();
+    submit.click();
+  });
+  await page.waitForFunction(() => document.getElementById('model-timings')?.textContent?.includes('Beam search'), undefined, { timeout: 60_000 });
+  expect(await page.textContent('#model-status')).toMatch(/^Ready: /); // not "AbortError: ..." from the first
   await page.screenshot({ path: 'test-results/demo-model.png', fullPage: true });
   expect(harness.problems).toEqual([]);
 });

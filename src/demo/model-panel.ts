@@ -137,16 +137,21 @@ export async function startModelPanel(): Promise<void> {
     );
   };
 
+  // A new request supersedes one still running (a slow beam search): the old one is aborted, never shown.
+  let running: AbortController | undefined;
   form.addEventListener('submit', (event) => {
     event.preventDefault();
+    running?.abort();
+    const controller = (running = new AbortController());
+    const { signal } = controller;
     const data = new FormData(form);
     const request = { history: [...history], k: Number(data.get('k')), m: Number(data.get('m')), excludeHistory: data.get('excludeHistory') === 'on' };
     const compareBeam = data.get('compareBeam') === 'on';
     (async () => {
       if (!recommender) throw new Error('The model is not loaded.');
-      const g = await recommender.recommend({ ...request, strategy: 'global' });
-      const l = await recommender.recommend({ ...request, strategy: 'local' });
-      const beam = compareBeam ? await recommender.generate({ history: request.history, k: request.k, numBeams: 5, excludeHistory: request.excludeHistory }) : undefined;
+      const g = await recommender.recommend({ ...request, strategy: 'global', signal });
+      const l = await recommender.recommend({ ...request, strategy: 'local', signal });
+      const beam = compareBeam ? await recommender.generate({ history: request.history, k: request.k, numBeams: 5, excludeHistory: request.excludeHistory, signal }) : undefined;
       renderList($('model-global'), g);
       renderList($('model-local'), l);
       renderGenerated(beam);
@@ -162,7 +167,9 @@ export async function startModelPanel(): Promise<void> {
         beam,
       );
       status.classList.remove('error');
-    })().catch(fail);
+    })().catch((error: Error) => {
+      if (!signal.aborted) fail(error);
+    });
   });
 
   evalForm.addEventListener('submit', (event) => {
