@@ -8,9 +8,9 @@ already converted to float16) give q4f16.
 With embedding "q4" (or "q8") the token embedding table (a Gather on axis 0
 of a 2-D float initializer) is quantized the same way: 4 (8) bits, blocks of
 `block_size` along each row, symmetric, scales of the table's type, and
-gathered and dequantized with standard ops. Most of a large-vocabulary model's file is that table
-(Llama-3.2-1B: 128,256 x 2048 floats, 1.05 GB of its 1.82 GB q4 file), and
-L2D reads only the rows of the prompt's tokens.
+gathered and dequantized with standard ops. Most of a large-vocabulary
+model's file is that table (Llama-3.2-1B: 128,256 x 2048 floats, 1.05 GB of
+its 1.82 GB q4 file), and L2D reads only the rows of the prompt's tokens.
 
 Written with the `onnx` package alone (Debian's python3-onnx), since
 onnxruntime's quantization tools are not on these machines.
@@ -45,9 +45,6 @@ def dequantize(packed, scales, k, block_size):
     q[..., 1::2] = packed >> 4
     w = (q - 8) * scales.reshape(n, blocks)[..., None]
     return w.reshape(n, blocks * block_size)[:, :k].T
-
-
-EMBEDDING_BITS = {"q4": 4, "q8": 8}
 
 
 def quantize_embedding(table, block_size, kind="q4"):
@@ -95,9 +92,11 @@ def embedding_nodes(data_name, scales_name, input_ids, output, stem, d, block_si
         raise ValueError(f"embedding op {op!r}: GatherBlockQuantized or portable")
     np_float = np.float16 if float_type == onnx.TensorProto.FLOAT16 else np.float32
     zero_point = 8 if kind == "q4" else 128
-    inits = [numpy_helper.from_array(np.array(v, dtype=t), f"{stem}.{n}") for n, v, t in (
-        ("sixteen", 16, np_float), ("zero_point", zero_point, np_float), ("last_axis", [-1], np.int64),
-        ("blocks_shape", [0, 0, d // block_size, block_size], np.int64), ("rows_shape", [0, 0, d], np.int64))]
+    constants = [("zero_point", zero_point, np_float), ("last_axis", [-1], np.int64),
+                 ("blocks_shape", [0, 0, d // block_size, block_size], np.int64), ("rows_shape", [0, 0, d], np.int64)]
+    if kind == "q4":
+        constants.append(("sixteen", 16, np_float))
+    inits = [numpy_helper.from_array(np.array(v, dtype=t), f"{stem}.{n}") for n, v, t in constants]
     c = lambda n: f"{stem}.{n}"
     nodes = [
         helper.make_node("Gather", [data_name, input_ids], [c("bytes")], axis=0),  # [b, s, d / 2 (q4) or d (q8)] uint8
@@ -145,12 +144,12 @@ def quantize_matmuls_4bit(src, dst, block_size=32, embedding="float"):
     for node in graph.node:
         if embedding != "float" and is_embedding_gather(node, inits):
             table = inits[node.input[0]]
-            packed, scales = quantize_embedding(numpy_helper.to_array(table).astype(np.float32), block_size, embedding)
-            q_name, s_name = f"{table.name}_{embedding}", f"{table.name}_scales"
-            scales = scales.astype(np.float16 if table.data_type == onnx.TensorProto.FLOAT16 else np.float32)
-            graph.initializer.extend([numpy_helper.from_array(packed, q_name), numpy_helper.from_array(scales, s_name)])
             if node.input[1] not in {i.name for i in graph.input}:
                 raise ValueError(f"the embedding Gather {node.name!r} reads {node.input[1]!r}, not a graph input: only a table indexed by input_ids can be quantized")
+            data, scales = quantize_embedding(numpy_helper.to_array(table).astype(np.float32), block_size, embedding)
+            q_name, s_name = f"{table.name}_{embedding}", f"{table.name}_scales"
+            scales = scales.astype(np.float16 if table.data_type == onnx.TensorProto.FLOAT16 else np.float32)
+            graph.initializer.extend([numpy_helper.from_array(data, q_name), numpy_helper.from_array(scales, s_name)])
             gather_nodes, gather_inits = embedding_nodes(q_name, s_name, node.input[1], node.output[0], f"{table.name}_{embedding}", table.dims[1], block_size,
                                                          table.data_type, embedding, "portable")
             nodes.extend(gather_nodes)
