@@ -4,21 +4,12 @@
  * decoder from the memory the worker holds, says so, and answers exactly as
  * before — the user's recorded interactions included.
  */
-import { afterAll, beforeAll, expect, it } from 'vitest';
-import { openHarness, type HarnessPage } from './browser.ts';
-import { flowCaller, outcomeValue } from './flow-client.ts';
+import { expect, it } from 'vitest';
+import { outcomeValue, useFlowPage } from './flow-client.ts';
 
 const MODEL = 'models/movielens-demo';
 const MEMORY = `${MODEL}/memory/train-q4-f0.3`;
-let harness: HarnessPage;
-beforeAll(async () => {
-  harness = await openHarness('e2e/harness/recommend.html?device-loss');
-  harness.allow(/destroyed|lost|Device was/i);
-});
-afterAll(async () => {
-  await harness?.close();
-});
-const call = flowCaller(() => harness.page);
+const { harness, call } = useFlowPage({ query: '?device-loss', allowed: /destroyed|lost|Device was/i });
 
 interface Result {
   items: { id: number; distance: number }[];

@@ -4,27 +4,22 @@
  * of the generation graph give the titles and grounded items that
  * onnxruntime-node gives for the same histories; bad requests are named.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { GenerateResult } from '../src/worker-protocol.ts';
 import { loadGenerator } from '../tools/lib/generate.ts';
 import { catalogTitles } from './node-reference.ts';
-import { openHarness, type HarnessPage } from './browser.ts';
-import { flowCaller, outcomeValue } from './flow-client.ts';
+import { outcomeValue, useFlowPage } from './flow-client.ts';
 
 const MODEL = process.env.L2D_TEST_MODEL ?? 'models/movielens-demo';
 const MEMORY = `${MODEL}/memory/train-q4-f0.3`;
 const WASM = '/node_modules/onnxruntime-web/dist/';
 const histories = [[0, 5, 9], [12, 40, 41, 42, 100, 7, 3, 2, 1, 99]];
 
-let harness: HarnessPage;
+const { harness, call } = useFlowPage();
 let titles: string[];
-beforeAll(async () => {
-  harness = await openHarness('e2e/harness/recommend.html');
+beforeAll(() => {
   titles = catalogTitles(MEMORY);
 });
-afterAll(async () => harness?.close());
-
-const call = flowCaller(() => harness.page);
 
 async function nodeGeneration(numBeams: number, history: number[], k: number) {
   const generator = await loadGenerator(MODEL, titles, { numBeams });

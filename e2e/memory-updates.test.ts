@@ -5,9 +5,8 @@
  * stored overlay, a later visit gets them back, and deleting them restores
  * the original top-K exactly.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openHarness, type HarnessPage } from './browser.ts';
-import { flowCaller, outcomeValue } from './flow-client.ts';
+import { describe, expect, it } from 'vitest';
+import { outcomeValue, useFlowPage } from './flow-client.ts';
 
 const MODEL = '/models/movielens-demo';
 const MEMORY = `${MODEL}/memory/train-q4-f0.3`;
@@ -25,15 +24,7 @@ interface Overlay {
   persisted: boolean;
 }
 
-let harness: HarnessPage;
-beforeAll(async () => {
-  harness = await openHarness('e2e/harness/recommend.html');
-});
-afterAll(async () => {
-  await harness?.close();
-});
-
-const call = flowCaller(() => harness.page);
+const { harness, call } = useFlowPage();
 const value = outcomeValue;
 const load = async (decoder: 'webgpu' | 'cpu', extra: Record<string, unknown> = {}) =>
   value(await call<{ overlay: Overlay; decoder: { decoder: string } }>('load', { modelUrl: MODEL, memoryUrl: MEMORY, device: 'wasm', decoder, wasmPaths: WASM, ...extra }));

@@ -5,9 +5,8 @@
  * wasm come from the dev server here; offline app code is the page's
  * HTTP cache or service worker, not the store's job.)
  */
-import { afterAll, beforeAll, expect, it } from 'vitest';
-import { openHarness, type HarnessPage } from './browser.ts';
-import { flowCaller, outcomeValue } from './flow-client.ts';
+import { expect, it } from 'vitest';
+import { outcomeValue, useFlowPage } from './flow-client.ts';
 
 const MODEL = '/models/movielens-demo';
 const MEMORY = `${MODEL}/memory/train-q4-f0.3`;
@@ -22,15 +21,7 @@ interface Result {
   items: { id: number; distance: number }[];
 }
 
-let harness: HarnessPage;
-beforeAll(async () => {
-  harness = await openHarness('e2e/harness/recommend.html');
-});
-afterAll(async () => {
-  await harness?.close();
-});
-
-const call = flowCaller(() => harness.page);
+const { harness, call } = useFlowPage();
 const value = outcomeValue;
 const options = { modelUrl: MODEL, memoryUrl: MEMORY, device: 'wasm', decoder: 'cpu', wasmPaths: WASM };
 const request = { history: [12, 40, 41, 42, 100], k: 20, strategy: 'local', m: 200 };

@@ -17,8 +17,7 @@ import type { L2DMemory } from '../src/core/memory.ts';
 import type { RecommendResult } from '../src/worker-protocol.ts';
 import type { NodeEncoder } from '../tools/lib/onnx-encoder.ts';
 import { loadNodeReference } from './node-reference.ts';
-import { openHarness, type HarnessPage } from './browser.ts';
-import { flowCaller, outcomeValue } from './flow-client.ts';
+import { outcomeValue, useFlowPage } from './flow-client.ts';
 import { modelCopy } from './model-copy.ts';
 
 const MODEL = process.env.L2D_TEST_MODEL ?? 'models/movielens-demo';
@@ -26,20 +25,16 @@ const MEMORY = `${MODEL}/memory/train-q4-f0.3`;
 const WASM = '/node_modules/onnxruntime-web/dist/';
 type Result = Omit<RecommendResult, 'hidden'> & { hidden: number[] };
 
-let harness: HarnessPage;
+const { harness, call } = useFlowPage();
 let node: NodeEncoder;
 let memory: L2DMemory;
 let titles: string[];
 beforeAll(async () => {
-  harness = await openHarness('e2e/harness/recommend.html');
   ({ node, memory, titles } = await loadNodeReference(MODEL, MEMORY));
 });
 afterAll(async () => {
   await node?.release();
-  await harness?.close();
 });
-
-const call = flowCaller(() => harness.page);
 const sequence = [12, 40, 41, 42, 100, 7, 3];
 
 const CASES = [

@@ -17,8 +17,7 @@ import type { L2DMemory } from '../src/core/memory.ts';
 import type { NodeEncoder } from '../tools/lib/onnx-encoder.ts';
 import { loadNodeReference } from './node-reference.ts';
 import { modelCopy as copyModel } from './model-copy.ts';
-import { openHarness, type HarnessPage } from './browser.ts';
-import { flowCaller } from './flow-client.ts';
+import { useFlowPage } from './flow-client.ts';
 
 const MODEL = process.env.L2D_TEST_MODEL ?? 'models/movielens-demo';
 const MEMORY = `${MODEL}/memory/train-q4-f0.3`;
@@ -32,23 +31,19 @@ interface FlowResult {
   timings: Record<string, number>;
 }
 
-let harness: HarnessPage;
+const { harness, call } = useFlowPage({ allowed: /skipped history items not in the catalog/ });
 let node: NodeEncoder;
 let memory: L2DMemory;
 let titles: string[];
 const histories = [[0, 5, 9], [12, 40, 41, 42, 100, 7, 3, 2, 1, 99], [300]];
 
 beforeAll(async () => {
-  harness = await openHarness('e2e/harness/recommend.html');
-  harness.allow(/skipped history items not in the catalog/);
   ({ node, memory, titles } = await loadNodeReference(MODEL, MEMORY));
 });
 afterAll(async () => {
   await node?.release();
-  await harness?.close();
 });
 
-const call = flowCaller(() => harness.page);
 
 const configs = [
   { name: 'WebGPU encoder and decoder on one device, h_t kept on the GPU', device: 'webgpu', decoder: 'webgpu', keepHiddenOnGpu: true },
