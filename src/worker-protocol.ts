@@ -63,9 +63,9 @@ export interface LoadOptions {
   overlayCap?: number;
   /**
    * Reuse work across successive requests (default false): keep the last
-   * prompt's key/value cache and run only the tokens after the prefix it
-   * shares with the next prompt (a history that grows by one item runs that
-   * title and the template's suffix). The fused encoder graph runs them with
+   * prompts' key/value caches (one per history, up to 4) and run only the
+   * tokens after the longest prefix one shares with the next prompt (a history
+   * that grows by one item runs that title and the template's suffix). The fused encoder graph runs them with
    * its own cache where it is the encoder in use (and its cache path passes a
    * check on first use); otherwise the generation graph does (fetched on
    * first use). Where the fused graph runs on the decoder's device, h_t and
@@ -176,7 +176,7 @@ export interface RecommendResult {
   unknownItems: number[];
   /** Oldest history items dropped to fit the model's context. */
   droppedOldest: number;
-  /** With reusePrefix: prompt tokens taken from the previous request's cache, and tokens run. */
+  /** With reusePrefix: prompt tokens taken from a kept prompt's cache, and tokens run. */
   prefix?: {
     reusedTokens: number;
     ranTokens: number;

@@ -378,7 +378,7 @@ export class BrowserEncoder {
 
   /**
    * h_t of one history, running only the prompt's tokens after the longest
-   * common token prefix with the previous call's prompt (src/core/prefix-cache.ts).
+   * common token prefix with a kept prompt (one per history: src/core/prefix-cache.ts).
    * The fused graph runs them itself with its key/value cache
    * (src/core/fused-prefix.ts) once a check shows its cache path right on this
    * adapter; otherwise (traced or generation graph in use, an older fused
