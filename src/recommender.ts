@@ -72,6 +72,14 @@ export interface Recommender {
   dispose(): Promise<void>;
 }
 
+/** `signal` if it is a live AbortSignal; a clear error for anything else, AbortError if it already fired. */
+function liveSignal(signal: unknown, what: string): AbortSignal | undefined {
+  if (signal === undefined) return undefined;
+  if (!(signal instanceof AbortSignal)) throw new InvalidArgumentError(`${what}: signal must be an AbortSignal, got ${Object.prototype.toString.call(signal)}.`);
+  if (signal.aborted) throw new AbortError(what);
+  return signal;
+}
+
 function defaultWorker(): Worker {
   return new Worker(new URL('../workers/l2d.worker.ts', import.meta.url), { type: 'module', name: 'l2d-recommender' });
 }
@@ -87,9 +95,7 @@ function loadOptions(options: RecommenderOptions): LoadOptions {
 export async function createRecommender(options: RecommenderOptions): Promise<Recommender> {
   installErrorTransfer();
   const first = loadOptions(options);
-  const { signal } = options;
-  if (signal !== undefined && !(signal instanceof AbortSignal)) throw new InvalidArgumentError(`createRecommender: signal must be an AbortSignal, got ${Object.prototype.toString.call(signal)}.`);
-  if (signal?.aborted) throw new AbortError('createRecommender()');
+  const signal = liveSignal(options.signal, 'createRecommender()');
   // The memory is worth keeping under storage pressure; only a page may ask (workers lack persist()).
   if ((options.cache ?? 'indexeddb') === 'indexeddb') void requestPersistence();
   const worker = options.worker ?? defaultWorker();
@@ -125,9 +131,8 @@ export async function createRecommender(options: RecommenderOptions): Promise<Re
   /** The call with `request`'s signal swapped for an operation number the worker's cancel() knows (a signal cannot cross). */
   const abortable = async <R extends Abortable, T>(request: R, what: string, call: (sent: ToWorker<R>) => Promise<T>): Promise<T> => {
     if (typeof request !== 'object' || request === null || request.signal === undefined) return call(request);
-    const { signal, ...rest } = request;
-    if (!(signal instanceof AbortSignal)) throw new InvalidArgumentError(`${what}: signal must be an AbortSignal, got ${Object.prototype.toString.call(signal)}.`);
-    if (signal.aborted) throw new AbortError(what);
+    const { signal: given, ...rest } = request;
+    const signal = liveSignal(given, what)!;
     const operation = ++lastOperation;
     const cancel = () => {
       api.cancel(operation).catch(() => undefined); // a disposed worker has nothing left to stop

@@ -191,8 +191,12 @@ export async function startModelPanel(): Promise<void> {
     bar.value = 0; // not the last run's
     let done = 0;
     let total = count;
-    const methodNames: string[] = [];
-    let metrics: MetricAccumulator[] = [];
+    const methods = [
+      ['L2D-G', { strategy: 'global' as const }],
+      [`L2D-L (M=${m})`, { strategy: 'local' as const, m }],
+    ] as const;
+    const metrics = methods.map(() => new MetricAccumulator(METRIC_KS));
+    const score = () => renderEvaluation(methods.map(([name], j) => [name, metrics[j].values()]));
     try {
       if (!recommender) throw new Error('The model is not loaded.');
       if (!(Number.isInteger(count) && count >= 1)) throw new Error(`Samples must be a whole number of at least 1, got ${count}.`);
@@ -200,12 +204,6 @@ export async function startModelPanel(): Promise<void> {
       if (!response.ok) throw new Error(`${dataset.test}: HTTP ${response.status}; this data set's test split is not here.`);
       const samples = parseSamples(await response.text(), 'test', titles.length, dataset.test).slice(0, count);
       const k = Math.min(Math.max(...METRIC_KS), titles.length);
-      const methods = [
-        ['L2D-G', { strategy: 'global' as const }],
-        [`L2D-L (M=${m})`, { strategy: 'local' as const, m }],
-      ] as const;
-      methodNames.push(...methods.map(([name]) => name));
-      metrics = methods.map(() => new MetricAccumulator(METRIC_KS));
       total = samples.length;
       bar.max = samples.length;
       const t0 = performance.now();
@@ -221,10 +219,10 @@ export async function startModelPanel(): Promise<void> {
           setStatus(evalStatus, `${i + 1} / ${samples.length} samples, ${perSample.toFixed(0)} ms per sample (both strategies).`);
         }
       }
-      renderEvaluation(methods.map(([name], j) => [name, metrics[j].values()]));
+      score();
     } catch (error) {
       if (controller.signal.aborted && (error as Error).name === 'AbortError') {
-        if (done > 0) renderEvaluation(methodNames.map((name, j) => [name, metrics[j].values()]));
+        if (done > 0) score();
         setStatus(evalStatus, `Stopped after ${done} of ${total} samples${done > 0 ? '; the table scores those' : ''}.`);
       } else {
         setStatus(evalStatus, `${(error as Error).name}: ${(error as Error).message}`, true);

@@ -44,7 +44,6 @@ export function defineRecommendationsElement(host: ElementHost, name = 'l2d-reco
     static observedAttributes = ['k', 'strategy', 'm', 'history', 'exclude-history'];
     private historyValue: number[] | undefined;
     private readonly root: ShadowRoot;
-    private generation = 0;
     /** The refresh under way: a newer one (or leaving the page) aborts it, so a stale request still queued never runs. */
     private pending: AbortController | undefined;
 
@@ -79,7 +78,6 @@ export function defineRecommendationsElement(host: ElementHost, name = 'l2d-reco
 
     /** Runs recommend() again (e.g. after the history changed); a refresh still under way is aborted and resolves to []. */
     async refresh(): Promise<RecommendedItem[]> {
-      const generation = ++this.generation;
       this.pending?.abort();
       const controller = (this.pending = new AbortController());
       const history = this.history;
@@ -94,14 +92,14 @@ export function defineRecommendationsElement(host: ElementHost, name = 'l2d-reco
         const mAttribute = this.getAttribute('m');
         const m = mAttribute === null ? host.defaults.m : Number(mAttribute);
         const { items } = await recommender.recommend({ history, k, strategy, ...(m !== undefined ? { m } : {}), excludeHistory: this.hasAttribute('exclude-history'), signal: controller.signal });
-        if (generation !== this.generation) return items; // a newer refresh is under way
+        if (controller.signal.aborted) return items; // a newer refresh is under way, or the element left the page
         this.show(this.list(items));
         this.dispatchEvent(new CustomEvent('l2d-render', { detail: { items }, bubbles: true, composed: true }));
         return items;
       } catch (error) {
         const e = error as Error;
         // Aborted: superseded by a newer refresh (or removed), which shows its own list.
-        if (generation === this.generation && !controller.signal.aborted) {
+        if (!controller.signal.aborted) {
           this.show(this.message(`Recommendations are unavailable: ${e.message}`, true));
           this.dispatchEvent(new CustomEvent('l2d-error', { detail: { name: e.name, message: e.message }, bubbles: true, composed: true }));
         }
