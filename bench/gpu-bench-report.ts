@@ -2,10 +2,14 @@
  * Prints the markdown tables of a whole-page GPU benchmark result
  * (the JSON bench/gpu-bench.html POSTs; see bench/README.md).
  *
- *   npx tsx bench/gpu-bench-report.ts bench/results/gpu-bench-h100-2026-11-22.json [TORCH.jsonl]
+ *   npx tsx bench/gpu-bench-report.ts RESULT.json [MORE.json ...] [TORCH.jsonl]
  *
- * TORCH.jsonl: the lines of `python3 bench/torch-encoder.py MODEL --synthetic 128`
- * run in the same command on the GPU machine; each forward time gets its ratio to them.
+ * Several RESULT files (page loads of one trip that each ran some `?stages=`,
+ * bench/gpu-trip.sh) are read as one result; they must come from the same
+ * adapter. TORCH.jsonl: the lines of `python3 bench/torch-encoder.py MODEL
+ * --synthetic 128` run in the same command on the GPU machine as the graphs
+ * stage; each forward time gets its ratio to them. A stage that failed as a
+ * whole is printed with its error; one not run is left out.
  */
 import { readFileSync } from 'node:fs';
 import type { BenchRow } from './decode-bench.ts';
@@ -32,21 +36,37 @@ interface FlowRow {
   status: { loadMs: number };
 }
 
-const file = process.argv[2];
-if (!file) throw new Error('usage: gpu-bench-report.ts RESULT.json');
-const r = JSON.parse(readFileSync(file, 'utf8'));
+const files = process.argv.slice(2);
+const resultFiles = files.filter((f) => !f.endsWith('.jsonl'));
+if (!resultFiles.length) throw new Error('usage: gpu-bench-report.ts RESULT.json [MORE.json ...] [TORCH.jsonl]');
+const r: Record<string, any> = {}; // the page's JSON, read stage by stage
+for (const file of resultFiles) {
+  const part = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
+  if (r.adapter && JSON.stringify(part.adapter) !== JSON.stringify(r.adapter)) {
+    throw new Error(`${file} was measured on another adapter (${JSON.stringify(part.adapter)}) than ${resultFiles[0]} (${JSON.stringify(r.adapter)}): not one result`);
+  }
+  if (part.error) console.log(`${file}: ${part.error}`);
+  Object.assign(r, part);
+}
 console.log(`adapter: ${JSON.stringify(r.adapter)}\nbrowser: ${r.userAgent}\n`);
 const torch = new Map<string, Record<string, number>>();
-if (process.argv[3]) {
-  for (const line of readFileSync(process.argv[3], 'utf8').split('\n').filter((l) => l.startsWith('{'))) {
+for (const file of files.filter((f) => f.endsWith('.jsonl'))) {
+  for (const line of readFileSync(file, 'utf8').split('\n').filter((l) => l.startsWith('{'))) {
     const t = JSON.parse(line) as Record<string, number> & { model: string };
     torch.set(`/${t.model.replace(/^\/|\/$/g, '')}`, t);
   }
 }
+/** A stage's section: left out when the stage did not run, its error when it failed as a whole. */
+function stage(name: string, print: (value: any) => void) {
+  const value = r[name];
+  if (value === undefined) return;
+  if (value && typeof value === 'object' && !Array.isArray(value) && 'error' in value) console.log(`\nstage ${name} failed: ${value.error}`);
+  else print(value);
+}
 type GraphRow = { modelUrl: string; file: string; ep: string; batch: number; profile?: KernelProfile; timing?: ForwardTiming; error?: string; skipped?: string };
-if (Array.isArray(r.graphs)) {
-  for (const modelUrl of [...new Set((r.graphs as GraphRow[]).map((g) => g.modelUrl))]) {
-    const rows = (r.graphs as GraphRow[]).filter((g) => g.modelUrl === modelUrl);
+stage('graphs', (graphs: GraphRow[]) => {
+  for (const modelUrl of [...new Set(graphs.map((g) => g.modelUrl))]) {
+    const rows = graphs.filter((g) => g.modelUrl === modelUrl);
     const t = torch.get(modelUrl);
     console.log(`\nEncoder graphs of ${modelUrl}: kernels of one 128-token forward pass${t ? `; PyTorch eager (${t.device}) batch 1 ${t.batch1_ms_median.toFixed(2)} ms, batch 64 ${t.batch64_ms_median.toFixed(2)} ms` : ''}\n`);
     console.log(kernelTable(rows.flatMap((g) => (g.profile ? [g.profile] : []))));
@@ -54,34 +74,41 @@ if (Array.isArray(r.graphs)) {
     console.log(forwardTable(rows.flatMap((g) => (g.timing ? [g.timing] : [])), t ? { 1: t.batch1_ms_median, 64: t.batch64_ms_median } : undefined));
     for (const g of rows.filter((x) => x.error || x.skipped)) console.log(`- ${g.file} ${g.ep} batch ${g.batch}: ${g.error ?? g.skipped}`);
   }
+});
+const encoderRows = ['encoder', 'encoderBatch64'].flatMap((name) => (Array.isArray(r[name]) ? (r[name] as EncoderBenchRow[]) : []));
+if (encoderRows.length) {
+  console.log('\nEncoder alone (movielens-demo q4, 64 validation histories):\n');
+  console.log(encoderTable(averageRuns(encoderRows)));
 }
-console.log('\nEncoder alone (movielens-demo q4, 64 validation histories):\n');
-console.log(encoderTable(averageRuns([...(r.encoder as EncoderBenchRow[]), ...(r.encoderBatch64 as EncoderBenchRow[])])));
-console.log('\nrecommend() through the worker (median of 64 queries after 3 warm-ups; k = 50):\n');
-console.log('| strategy | encoder | h_t | wall ms | tokenize ms | forward ms | decode ms | load ms |');
-console.log('|---|---|---|---|---|---|---|---|');
-for (const f of r.flow as FlowRow[]) {
-  const strategy = `${f.strategy === 'local' ? `L2D-L (M=${f.m})` : 'L2D-G'}${f.graph ? ` (${f.graph} graph)` : ''}`;
-  const hidden = f.backend.hiddenOnGpu ? 'stays on the GPU' : 'read back to JS';
-  console.log(`| ${strategy} | ${f.backend.encoder} | ${hidden} | ${f.wallMs.toFixed(1)} | ${f.tokenizeMs.toFixed(1)} | ${f.forwardMs.toFixed(1)} | ${f.decodeMs.toFixed(1)} | ${f.status.loadMs.toFixed(0)} |`);
-}
-if (Array.isArray(r.prefix)) {
+// The encoder stages that ran share the table above; one that failed is named here.
+for (const name of ['encoder', 'encoderBatch64']) stage(name, () => undefined);
+stage('flow', (flow: FlowRow[]) => {
+  console.log('\nrecommend() through the worker (median of 64 queries after 3 warm-ups; k = 50):\n');
+  console.log('| strategy | encoder | h_t | wall ms | tokenize ms | forward ms | decode ms | load ms |');
+  console.log('|---|---|---|---|---|---|---|---|');
+  for (const f of flow) {
+    const strategy = `${f.strategy === 'local' ? `L2D-L (M=${f.m})` : 'L2D-G'}${f.graph ? ` (${f.graph} graph)` : ''}`;
+    const hidden = f.backend.hiddenOnGpu ? 'stays on the GPU' : 'read back to JS';
+    console.log(`| ${strategy} | ${f.backend.encoder} | ${hidden} | ${f.wallMs.toFixed(1)} | ${f.tokenizeMs.toFixed(1)} | ${f.forwardMs.toFixed(1)} | ${f.decodeMs.toFixed(1)} | ${f.status.loadMs.toFixed(0)} |`);
+  }
+});
+stage('prefix', (prefix: PrefixBenchRow[]) => {
   console.log('\nreusePrefix on growing histories (5 -> up to 10 items), WebGPU encoder on the decoder\'s device, four workers interleaved:\n');
-  console.log(prefixTable(r.prefix as PrefixBenchRow[]));
-}
-if (r.versusGeneration && !r.versusGeneration.error) {
-  for (const v of r.versusGeneration as (VersusResult & { device: string })[]) {
+  console.log(prefixTable(prefix));
+});
+stage('versusGeneration', (versus: (VersusResult & { device: string })[]) => {
+  for (const v of versus) {
     console.log(`\nrecommend() vs language-space decoding, same model, one worker, interleaved (${v.device} encoder, k = ${v.k}):\n`);
     console.log(versusTable(v));
   }
-}
-console.log('\nbuildMemory() in the worker, WebGPU encoder:\n');
-console.log('| batch | samples | ms | rows/s |');
-console.log('|---|---|---|---|');
-for (const b of r.buildMemory as { batch: number; samples: number; ms: number; rowsPerSecond: number }[]) {
-  console.log(`| ${b.batch} | ${b.samples} | ${b.ms.toFixed(0)} | ${b.rowsPerSecond.toFixed(0)} |`);
-}
-if (r.decode) {
+});
+stage('buildMemory', (builds: { batch: number; samples: number; ms: number; rowsPerSecond: number }[]) => {
+  console.log('\nbuildMemory() in the worker, WebGPU encoder:\n');
+  console.log('| batch | samples | ms | rows/s |');
+  console.log('|---|---|---|---|');
+  for (const b of builds) console.log(`| ${b.batch} | ${b.samples} | ${b.ms.toFixed(0)} | ${b.rowsPerSecond.toFixed(0)} |`);
+});
+stage('decode', (decode: { rows: BenchRow[] }) => {
   console.log('\nDecode engine on synthetic memories (median of 5):\n');
-  console.log(decodeTable(r.decode.rows as BenchRow[]));
-}
+  console.log(decodeTable(decode.rows));
+});

@@ -12,6 +12,8 @@
  *   3. recommend() vs generate() (greedy, beam 5) in one worker, interleaved;
  *   4. buildMemory() in the worker on WebGPU (memory building rate);
  *   5. the decode engine on synthetic memories of real-GPU sizes.
+ * `?stages=graphs,flow` runs only those stages (so that one page load fits a
+ * device call; bench/gpu-trip.sh), `?quick` every stage on a few inputs.
  */
 // First: it wraps the console before onnxruntime-web's wasm module binds it (bench/kernel-profile.ts).
 import { profileKernels } from './kernel-profile.ts';
@@ -57,7 +59,13 @@ const log = (s: string) => {
 };
 const post = () => fetch('/result', { method: 'POST', body: JSON.stringify(results) }).catch(() => undefined);
 
-async function stage(name: string, body: () => Promise<unknown>) {
+const GPU_BENCH_STAGES = ['graphs', 'encoder', 'encoderBatch64', 'flow', 'prefix', 'versusGeneration', 'buildMemory', 'decode'] as const;
+type StageName = (typeof GPU_BENCH_STAGES)[number];
+const selected = new URLSearchParams(location.search).get('stages')?.split(',').filter(Boolean) ?? [...GPU_BENCH_STAGES];
+const unknownStages = selected.filter((s) => !(GPU_BENCH_STAGES as readonly string[]).includes(s));
+
+async function stage(name: StageName, body: () => Promise<unknown>) {
+  if (!selected.includes(name)) return;
   log(`stage ${name}`);
   const t0 = performance.now();
   try {
@@ -113,6 +121,14 @@ async function timeFlow(inputs: GpuBenchInputs, load: LoadOptions, request: Omit
 }
 
 async function main() {
+  if (unknownStages.length) {
+    results.error = `unknown stage(s) in ?stages=: ${unknownStages.join(', ')} (stages: ${GPU_BENCH_STAGES.join(', ')})`;
+    results.finished = new Date().toISOString();
+    await post();
+    log(results.error as string);
+    return;
+  }
+  results.stages = selected;
   const inputs = (await (await fetch(new URL('inputs.json', document.baseURI))).json()) as GpuBenchInputs;
   // ?quick: a smoke run of every stage on a few inputs (to check the page on a machine without a GPU).
   const quick = new URLSearchParams(location.search).has('quick');
