@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The trip to the NVIDIA GPU machine for issue 9's measurements (bench/README.md,
-# "On the GPU machine"), scripted so that a session spends its device time
+# "For the next GPU session"), scripted so that a session spends its device time
 # measuring. The repository (~105 MB tracked) and Chromium (~75 MB) do not fit
 # one device call (64 MiB), so `pack` cuts them into call folders; each call
 # carries one and `receive`s it into /opt there; the last ones measure.
@@ -10,7 +10,7 @@
 #                                    # files out of the working tree, prints the device calls
 #   bash bench/gpu-trip.sh restore   # puts them back from git (after the trip, or to give up)
 #   bash bench/gpu-trip.sh rehearse  # the device calls' commands, here, in a copy without the big
-#                                    # files, on SwiftShader in ?quick mode (~8 min)
+#                                    # files, on SwiftShader in ?quick mode (~12 min)
 # There (each call carries .gpu-trip/call-N):
 #   bash bench/gpu-trip.sh receive .gpu-trip/call-N
 #   bash bench/gpu-trip.sh models    # the Llama-3.2-1B-shaped speed model, built there (CPU, minutes)
@@ -28,6 +28,8 @@ PIECE=$((4 * 1024 * 1024))
 SPEED_MODEL=models/dev/llama-1b-shaped
 TORCH_MODELS="models/movielens-demo models/amazon-games $SPEED_MODEL"
 PAGE_LIMIT_S=${PAGE_LIMIT_S:-540} # inside the device's 600 s per call, leaving time to copy results
+# The page's stages in two calls, each inside one call's limit; PyTorch eager runs in the graphs call.
+PAGE_CALLS="graphs encoder,encoderBatch64,flow,prefix,versusGeneration,buildMemory"
 
 die() { echo "gpu-trip: $*" >&2; exit 1; }
 
@@ -59,7 +61,7 @@ pack() {
   } > "$TRIP/manifest"
   rm "$TRIP/tree.tgz"
   # What travels with every call: the tree without the big files, and the manifest.
-  local room=$((CALL_LIMIT - $(tree_bytes) - $(stat -c %s "$TRIP/manifest") - 1024 * 1024))
+  local room=$((CALL_LIMIT - $(tree_bytes) - $(stat -c %s "$TRIP/manifest") - 3 * 1024 * 1024)) # 3 MiB to spare
   local call=1 used=0 f size name
   for f in .gpu-chromium/part*/part.* "$TRIP"/pieces/tree.*; do
     size=$(stat -c %s "$f")
@@ -79,8 +81,8 @@ pack() {
   for n in $(seq 1 "$call"); do
     echo "  run carry=[\"$TRIP/call-$n\"] command: bash bench/gpu-trip.sh receive $TRIP/call-$n$([ "$n" = "$call" ] && echo ' && bash bench/gpu-trip.sh models')"
   done
-  echo "  run command: bash bench/gpu-trip.sh page graphs                 (PyTorch eager + the graphs stage, one command)"
-  echo "  run command: bash bench/gpu-trip.sh page encoder,encoderBatch64,flow,prefix,versusGeneration,buildMemory"
+  local stages
+  for stages in $PAGE_CALLS; do echo "  run command: bash bench/gpu-trip.sh page $stages"; done
   echo "Then here: bash bench/gpu-trip.sh restore; npx tsx bench/gpu-bench-report.ts <files_at>/gpu-bench-*.json <files_at>/torch.jsonl"
 }
 
@@ -175,7 +177,7 @@ page() {
 
 # The device calls' commands, here: a copy of the repository as a call would find it (committed
 # tree without the big files), the call folders received one by one into a store outside it, and
-# the page on SwiftShader. The speed model is left out (an hour on 2 cores): the graphs stage
+# the page on SwiftShader, in the same page calls. The speed model is left out (an hour on 2 cores): the graphs stage
 # records its rows as errors.
 rehearse() {
   [ -d "$TRIP/call-1" ] || die "pack first"
@@ -189,7 +191,10 @@ rehearse() {
   done
   cat "$tmp"/chromium-parts/part.* | xz -t || die "the Chromium parts do not make an archive"
   mkdir -p "$tmp/out"
-  (cd "$tmp/repo" && TRIP_STORE="$tmp/store" OUT="$tmp/out" PYTHON=${PYTHON:-/usr/bin/python3} LOCAL_CHROMIUM=${CHROMIUM_PATH:-/usr/bin/chromium} PAGE_LIMIT_S=1200 bash bench/gpu-trip.sh page)
+  local stages
+  for stages in $PAGE_CALLS; do
+    (cd "$tmp/repo" && TRIP_STORE="$tmp/store" OUT="$tmp/out" PYTHON=${PYTHON:-/usr/bin/python3} LOCAL_CHROMIUM=${CHROMIUM_PATH:-/usr/bin/chromium} PAGE_LIMIT_S=1200 bash bench/gpu-trip.sh page "$stages")
+  done
   npx tsx bench/gpu-bench-report.ts "$tmp"/out/gpu-bench*.json "$tmp/out/torch.jsonl"
   echo "rehearsal's files: $tmp/out"
 }
