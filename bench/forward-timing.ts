@@ -21,6 +21,8 @@ export interface ForwardTiming {
   firstMs: number;
   medianMs: number;
   runs: number;
+  /** wasm only: the threads onnxruntime-web runs on (more than 1 only in a cross-origin isolated page). */
+  wasmThreads?: number;
 }
 
 /** The ids bench/torch-encoder.py --synthetic uses: 2 + (i * 7919) mod (vocab - 2). */
@@ -46,7 +48,8 @@ export async function timeForward(modelUrl: string, file: string, ep: 'webgpu' |
     const firstMs = await once();
     const times: number[] = [];
     for (let r = 0; r < runs; r++) times.push(await once());
-    return { model: modelUrl, file, ep, batch, tokens, createMs, firstMs, medianMs: median(times), runs };
+    // onnxruntime-web writes the thread count it settled on back into its env at its first session.
+    return { model: modelUrl, file, ep, batch, tokens, createMs, firstMs, medianMs: median(times), runs, ...(ep === 'wasm' ? { wasmThreads: ort.env.wasm.numThreads } : {}) };
   } finally {
     await session.release();
   }
@@ -57,7 +60,8 @@ export function forwardTable(rows: ForwardTiming[], torchMs?: Record<number, num
   const lines = ['| graph | execution provider | batch x tokens | first run ms | median ms | vs PyTorch eager |', '|---|---|---|---|---|---|'];
   for (const r of rows) {
     const ratio = torchMs?.[r.batch] ? `${(r.medianMs / torchMs[r.batch]).toFixed(2)}x` : '-';
-    lines.push(`| ${r.file} | ${r.ep} | ${r.batch} x ${r.tokens} | ${r.firstMs.toFixed(0)} | ${r.medianMs.toFixed(1)} | ${ratio} |`);
+    const ep = r.wasmThreads ? `${r.ep} (${r.wasmThreads} thread${r.wasmThreads > 1 ? 's' : ''})` : r.ep;
+    lines.push(`| ${r.file} | ${ep} | ${r.batch} x ${r.tokens} | ${r.firstMs.toFixed(0)} | ${r.medianMs.toFixed(1)} | ${ratio} |`);
   }
   return lines.join('\n');
 }

@@ -46,6 +46,8 @@ for (const file of resultFiles) {
     throw new Error(`${file} was measured on another adapter (${JSON.stringify(part.adapter)}) than ${resultFiles[0]} (${JSON.stringify(r.adapter)}): not one result`);
   }
   if (part.error) console.log(`${file}: ${part.error}`);
+  // The page posts after every stage (and every graph row): a file without `finished` was cut off.
+  if (!part.finished) console.log(`${file}: the page was stopped before it finished; its last stage may be partial`);
   Object.assign(r, part);
 }
 console.log(`adapter: ${JSON.stringify(r.adapter)}\nbrowser: ${r.userAgent}\n`);

@@ -162,6 +162,9 @@ async function main() {
         rows.push({ ...run, error: String(error) });
       }
       log(`graphs: ${run.modelUrl} ${run.file} ${run.ep} batch ${run.batch} done`);
+      // The rows so far, posted as they come: a page stopped at the device call's limit keeps them.
+      results.graphs = rows;
+      await post();
     }
     return rows;
   });
