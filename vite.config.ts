@@ -67,7 +67,7 @@ export default defineConfig({
     exclude: ['onnxruntime-web'],
   },
   test: {
-    include: ['src/**/*.test.ts', 'tools/**/*.test.ts', 'e2e/**/*.test.ts'],
+    include: ['src/**/*.test.ts', 'tools/**/*.test.ts', 'bench/**/*.test.ts', 'e2e/**/*.test.ts'],
     // Browser tests launch Chromium; on 2 cores one file at a time is faster and steadier.
     fileParallelism: false,
     reporters: ['default', './tools/vitest-summary-reporter.ts'],

@@ -12,6 +12,7 @@
  * whole is printed with its error; one not run is left out.
  */
 import { readFileSync } from 'node:fs';
+import { mergeGpuBenchResults, type GpuBenchResult } from './gpu-bench-result.ts';
 import type { BenchRow } from './decode-bench.ts';
 import type { EncoderBenchRow } from './encoder-bench.ts';
 import { averageRuns, decodeTable, encoderTable } from './report-tables.ts';
@@ -39,17 +40,9 @@ interface FlowRow {
 const files = process.argv.slice(2);
 const resultFiles = files.filter((f) => !f.endsWith('.jsonl'));
 if (!resultFiles.length) throw new Error('usage: gpu-bench-report.ts RESULT.json [MORE.json ...] [TORCH.jsonl]');
-const r: Record<string, any> = {}; // the page's JSON, read stage by stage
-for (const file of resultFiles) {
-  const part = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
-  if (r.adapter && JSON.stringify(part.adapter) !== JSON.stringify(r.adapter)) {
-    throw new Error(`${file} was measured on another adapter (${JSON.stringify(part.adapter)}) than ${resultFiles[0]} (${JSON.stringify(r.adapter)}): not one result`);
-  }
-  if (part.error) console.log(`${file}: ${part.error}`);
-  // The page posts after every stage (and every graph row): a file without `finished` was cut off.
-  if (!part.finished) console.log(`${file}: the page was stopped before it finished; its last stage may be partial`);
-  Object.assign(r, part);
-}
+const merged = mergeGpuBenchResults(resultFiles.map((file) => ({ file, result: JSON.parse(readFileSync(file, 'utf8')) as GpuBenchResult })));
+for (const note of merged.notes) console.log(note);
+const r = merged.result as Record<string, any>; // the page's JSON, read stage by stage
 console.log(`adapter: ${JSON.stringify(r.adapter)}\nbrowser: ${r.userAgent}\n`);
 const torch = new Map<string, Record<string, number>>();
 for (const file of files.filter((f) => f.endsWith('.jsonl'))) {
