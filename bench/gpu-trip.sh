@@ -171,7 +171,17 @@ page() {
   [ -f "$result" ] && cp "$result" "$out/$name"
   tail -n 40 /tmp/l2d-chromium.log > "$out/chromium.log" || true
   [ "$finished" = yes ] || die "the page did not finish in $((SECONDS - t0)) s: what it posted so far is in \$OUT/$name (stages post as they end), Chromium's log in \$OUT/chromium.log; 'page' again with the stages it did not reach measures the rest"
-  python3 -c 'import json, sys; r = json.load(open(sys.argv[1])); print("adapter:", r.get("adapter")); [print("stage", k, "FAILED:", str(v["error"])[:300]) for k, v in r.items() if isinstance(v, dict) and "error" in v]' "$out/$name"
+  # The page's own error (an unknown stage name) ends the call with it; a failed stage is listed.
+  python3 - "$out/$name" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1]))
+if r.get("error"):
+    sys.exit(f"gpu-trip: the page says: {r['error']}")
+print("adapter:", r.get("adapter"))
+for k, v in r.items():
+    if isinstance(v, dict) and "error" in v:
+        print("stage", k, "FAILED:", str(v["error"])[:300])
+PY
   echo "page finished in $((SECONDS - t0)) s: \$OUT/$name"
 }
 
