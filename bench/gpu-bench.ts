@@ -61,7 +61,8 @@ const post = () => fetch('/result', { method: 'POST', body: JSON.stringify(resul
 
 const GPU_BENCH_STAGES = ['graphs', 'encoder', 'encoderBatch64', 'flow', 'prefix', 'versusGeneration', 'buildMemory', 'decode'] as const;
 type StageName = (typeof GPU_BENCH_STAGES)[number];
-const selected = new URLSearchParams(location.search).get('stages')?.split(',').filter(Boolean) ?? [...GPU_BENCH_STAGES];
+const params = new URLSearchParams(location.search);
+const selected = params.get('stages')?.split(',').filter(Boolean) ?? [...GPU_BENCH_STAGES];
 const unknownStages = selected.filter((s) => !(GPU_BENCH_STAGES as readonly string[]).includes(s));
 
 async function stage(name: StageName, body: () => Promise<unknown>) {
@@ -131,7 +132,7 @@ async function main() {
   results.stages = selected;
   const inputs = (await (await fetch(new URL('inputs.json', document.baseURI))).json()) as GpuBenchInputs;
   // ?quick: a smoke run of every stage on a few inputs (to check the page on a machine without a GPU).
-  const quick = new URLSearchParams(location.search).has('quick');
+  const quick = params.has('quick');
   if (quick) {
     inputs.histories = inputs.histories.slice(0, 4);
     inputs.samples = inputs.samples.slice(0, 32);

@@ -38,8 +38,10 @@ big_tracked_files() { git ls-files -z | xargs -0 stat -c '%s %n' | awk -v big="$
 # The working tree that travels besides the carried folder: tracked files minus the big ones, and
 # untracked files that git does not ignore.
 tree_bytes() {
-  { git ls-files -z; git ls-files -z --others --exclude-standard; } | xargs -0 stat -c '%s' 2>/dev/null |
-    awk -v big="$BIG" '$1 < big { s += $1 } END { print s + 0 }'
+  local tracked untracked
+  tracked=$(git ls-files -z | xargs -0 stat -c '%s' 2>/dev/null | awk -v big="$BIG" '$1 < big { s += $1 } END { print s + 0 }')
+  untracked=$(git ls-files -z --others --exclude-standard | xargs -0 -r stat -c '%s' | awk '{ s += $1 } END { print s + 0 }')
+  echo $((tracked + untracked))
 }
 
 pack() {
@@ -99,6 +101,8 @@ receive() {
   local dir=${1:?usage: gpu-trip.sh receive .gpu-trip/call-N}
   [ -f "$dir/manifest" ] || die "$dir has no manifest: carry a folder that 'pack' made"
   mkdir -p "$STORE" "$CHROMIUM_PARTS"
+  # Pieces of an earlier pack (a warm machine, a session that packed again) would not add up: drop them.
+  if [ -f "$STORE/manifest" ] && ! cmp -s "$dir/manifest" "$STORE/manifest"; then rm -f "$STORE"/tree.*; fi
   cp "$dir/manifest" "$STORE/manifest"
   local f
   for f in "$dir"/*; do
