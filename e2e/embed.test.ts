@@ -140,4 +140,52 @@ describe('the storefront embed from another origin', () => {
     expect(requests.filter((u) => u.includes('/models/'))).toEqual([]);
     expect(problems).toEqual([]);
   });
+
+  it('loading="lazy" (examples/storefront/product.html): below the fold it starts no worker and fetches nothing until scrolled near, then renders', async () => {
+    // A fresh context: nothing stored yet, so the model's first request shows when loading starts.
+    const fresh = await browser.newContext({ viewport: { width: 800, height: 600 } });
+    try {
+      const seen: string[] = [];
+      fresh.on('request', (r) => seen.push(r.url()));
+      const lazyPage = await fresh.newPage();
+      const lazyProblems: string[] = [];
+      lazyPage.on('console', (m) => {
+        if (m.type() === 'error') lazyProblems.push(m.text());
+      });
+      lazyPage.on('pageerror', (e) => lazyProblems.push(e.message));
+      // The embed's worker is a Worker like any other: counting constructions tells whether loading began.
+      await lazyPage.addInitScript(() => {
+        const Original = globalThis.Worker;
+        (globalThis as unknown as { workersStarted: number }).workersStarted = 0;
+        globalThis.Worker = class extends Original {
+          constructor(url: string | URL, options?: WorkerOptions) {
+            super(url, options);
+            (globalThis as unknown as { workersStarted: number }).workersStarted++;
+          }
+        };
+      });
+      await lazyPage.goto(`${store.origin}/product.html`);
+      await lazyPage.waitForFunction(() => customElements.get('l2d-recommendations') !== undefined);
+      const early = lazyPage.evaluate(() => (document.querySelector('#also-like') as HTMLElement & { refresh(): Promise<unknown[]> }).refresh().then((items) => items.length));
+      expect(await lazyPage.evaluate(() => (globalThis as unknown as { workersStarted: number }).workersStarted)).toBe(0);
+      expect(seen.filter((u) => u.includes('/models/'))).toEqual([]);
+      expect(await lazyPage.evaluate(() => document.querySelector('#also-like')!.shadowRoot!.querySelector('p')?.textContent)).toBe('Loading recommendations…');
+
+      await lazyPage.evaluate(() => window.scrollTo(0, document.querySelector('#also-like')!.getBoundingClientRect().top - 1000)); // now 400 px below the visible area: inside the one-viewport margin
+      // The refresh called while it waited resolves with the list it then computed.
+      expect(await early).toBe(3);
+      expect(await lazyPage.evaluate(() => document.querySelector('#also-like')!.shadowRoot!.querySelectorAll('li').length)).toBe(3);
+      expect(await lazyPage.evaluate(() => (globalThis as unknown as { workersStarted: number }).workersStarted)).toBeGreaterThanOrEqual(1);
+      expect(seen.filter((u) => u.includes('/models/')).length).toBeGreaterThan(0);
+
+      // A loading value that is neither eager nor lazy is named, not ignored.
+      await lazyPage.evaluate(() => document.querySelector('#also-like')!.setAttribute('loading', 'soon'));
+      await expect
+        .poll(() => lazyPage.evaluate(() => document.querySelector('#also-like')!.shadowRoot!.querySelector('p')?.textContent))
+        .toBe('Recommendations are unavailable: The loading attribute must be "eager" or "lazy", got "soon".');
+      expect(lazyProblems).toEqual([]);
+    } finally {
+      await fresh.close();
+    }
+  });
 });

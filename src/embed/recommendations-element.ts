@@ -3,13 +3,18 @@
  *
  * Attributes: k (default 5), strategy ("global" | "local"), m (L2D-L's M),
  * history (comma-separated catalog ids; without it, the embed's on-device
- * history), exclude-history (leave the history's own items out).
+ * history), exclude-history (leave the history's own items out), loading
+ * ("eager", the default, or "lazy": as <img loading="lazy">, nothing is
+ * loaded or computed until the element is within a viewport's height of
+ * being seen, so a widget below the fold costs a shopper who never scrolls
+ * there no download).
  * Property: history (number[]), taking precedence over the attribute.
  * Events: "l2d-select" (detail { id, title, rank }) when an item is chosen,
  * "l2d-render" (detail { items }) after each list, "l2d-error" (detail { name, message }).
  * Titles are set as text, never as HTML. Style it through ::part(list),
  * ::part(item), ::part(message).
  */
+import { InvalidArgumentError } from '../core/errors.ts';
 import type { Recommender } from '../recommender.ts';
 import type { RecommendedItem } from '../worker-protocol.ts';
 
@@ -41,11 +46,15 @@ function sheet(): CSSStyleSheet {
 export function defineRecommendationsElement(host: ElementHost, name = 'l2d-recommendations'): void {
   if (customElements.get(name)) return;
   class RecommendationsElement extends HTMLElement {
-    static observedAttributes = ['k', 'strategy', 'm', 'history', 'exclude-history'];
+    static observedAttributes = ['k', 'strategy', 'm', 'history', 'exclude-history', 'loading'];
     private historyValue: number[] | undefined;
     private readonly root: ShadowRoot;
     /** The refresh under way: a newer one (or leaving the page) aborts it, so a stale request still queued never runs. */
     private pending: AbortController | undefined;
+    /** loading="lazy": watches for the element nearing the viewport; the refresh waiting for it resolves through `deferred`. */
+    private observer: IntersectionObserver | undefined;
+    private deferred: ((items: RecommendedItem[]) => void) | undefined;
+    private nearViewport = false;
 
     constructor() {
       super();
@@ -70,21 +79,33 @@ export function defineRecommendationsElement(host: ElementHost, name = 'l2d-reco
 
     disconnectedCallback(): void {
       this.pending?.abort();
+      this.stopWatching();
     }
 
     attributeChangedCallback(): void {
       if (this.isConnected) void this.refresh();
     }
 
-    /** Runs recommend() again (e.g. after the history changed); a refresh still under way is aborted and resolves to []. */
+    /**
+     * Runs recommend() again (e.g. after the history changed); a refresh still under way is aborted and resolves to [].
+     * With loading="lazy", before the element first nears the viewport, it waits for that.
+     */
     async refresh(): Promise<RecommendedItem[]> {
       this.pending?.abort();
+      this.deferred?.([]);
+      this.deferred = undefined;
       const controller = (this.pending = new AbortController());
       const history = this.history;
       if (history.length === 0) {
         this.show(this.message('Browse a few items to see recommendations here.'));
         return [];
       }
+      const loading = this.getAttribute('loading') ?? 'eager';
+      if (loading !== 'eager' && loading !== 'lazy') {
+        this.showError(new InvalidArgumentError(`The loading attribute must be "eager" or "lazy", got "${loading}".`));
+        return [];
+      }
+      if (loading === 'lazy' && !this.nearViewport) return this.whenNearViewport();
       try {
         const recommender = await host.recommender();
         const strategy = (this.getAttribute('strategy') ?? host.defaults.strategy) as 'global' | 'local';
@@ -97,14 +118,40 @@ export function defineRecommendationsElement(host: ElementHost, name = 'l2d-reco
         this.dispatchEvent(new CustomEvent('l2d-render', { detail: { items }, bubbles: true, composed: true }));
         return items;
       } catch (error) {
-        const e = error as Error;
         // Aborted: superseded by a newer refresh (or removed), which shows its own list.
-        if (!controller.signal.aborted) {
-          this.show(this.message(`Recommendations are unavailable: ${e.message}`, true));
-          this.dispatchEvent(new CustomEvent('l2d-error', { detail: { name: e.name, message: e.message }, bubbles: true, composed: true }));
-        }
+        if (!controller.signal.aborted) this.showError(error as Error);
         return [];
       }
+    }
+
+    /** A refresh that waits for the element to come within a viewport's height of the visible area. */
+    private whenNearViewport(): Promise<RecommendedItem[]> {
+      this.observer ??= new IntersectionObserver(
+        (entries) => {
+          if (!entries.some((entry) => entry.isIntersecting)) return;
+          this.nearViewport = true;
+          const resolve = this.deferred;
+          this.deferred = undefined; // handed to the refresh below, not resolved empty
+          this.stopWatching();
+          void this.refresh().then((items) => resolve?.(items));
+        },
+        // A viewport ahead: the list is usually ready by the time the shopper scrolls to it.
+        { rootMargin: '100% 0px' },
+      );
+      this.observer.observe(this);
+      return new Promise((resolve) => (this.deferred = resolve));
+    }
+
+    private stopWatching(): void {
+      this.observer?.disconnect();
+      this.observer = undefined;
+      this.deferred?.([]);
+      this.deferred = undefined;
+    }
+
+    private showError(e: Error): void {
+      this.show(this.message(`Recommendations are unavailable: ${e.message}`, true));
+      this.dispatchEvent(new CustomEvent('l2d-error', { detail: { name: e.name, message: e.message }, bubbles: true, composed: true }));
     }
 
     private list(items: RecommendedItem[]): HTMLElement {
