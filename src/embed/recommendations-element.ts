@@ -92,8 +92,7 @@ export function defineRecommendationsElement(host: ElementHost, name = 'l2d-reco
      */
     async refresh(): Promise<RecommendedItem[]> {
       this.pending?.abort();
-      this.deferred?.([]);
-      this.deferred = undefined;
+      this.takeDeferred()?.([]);
       const controller = (this.pending = new AbortController());
       const history = this.history;
       if (history.length === 0) {
@@ -130,8 +129,7 @@ export function defineRecommendationsElement(host: ElementHost, name = 'l2d-reco
         (entries) => {
           if (!entries.some((entry) => entry.isIntersecting)) return;
           this.nearViewport = true;
-          const resolve = this.deferred;
-          this.deferred = undefined; // handed to the refresh below, not resolved empty
+          const resolve = this.takeDeferred(); // handed to the refresh below, not resolved empty
           this.stopWatching();
           void this.refresh().then((items) => resolve?.(items));
         },
@@ -145,8 +143,14 @@ export function defineRecommendationsElement(host: ElementHost, name = 'l2d-reco
     private stopWatching(): void {
       this.observer?.disconnect();
       this.observer = undefined;
-      this.deferred?.([]);
+      this.takeDeferred()?.([]);
+    }
+
+    /** The resolver of the refresh waiting for the viewport, if any, which no longer waits. */
+    private takeDeferred(): ((items: RecommendedItem[]) => void) | undefined {
+      const resolve = this.deferred;
       this.deferred = undefined;
+      return resolve;
     }
 
     private showError(e: Error): void {
