@@ -10,7 +10,7 @@
 #                                    # files out of the working tree, prints the device calls
 #   bash bench/gpu-trip.sh restore   # puts them back from git (after the trip, or to give up)
 #   bash bench/gpu-trip.sh rehearse  # the device calls' commands, here, in a copy without the big
-#                                    # files, on SwiftShader in ?quick mode (~12 min)
+#                                    # files, on SwiftShader in ?quick mode (~11 min)
 # There (each call carries .gpu-trip/call-N):
 #   bash bench/gpu-trip.sh receive .gpu-trip/call-N
 #   bash bench/gpu-trip.sh models    # the Llama-3.2-1B-shaped speed model, built there (CPU, minutes)
