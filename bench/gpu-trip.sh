@@ -85,7 +85,7 @@ pack() {
   done
   local stages
   for stages in $PAGE_CALLS; do echo "  run command: bash bench/gpu-trip.sh page $stages"; done
-  echo "Then here: bash bench/gpu-trip.sh restore; npx tsx bench/gpu-bench-report.ts <files_at>/gpu-bench-*.json <files_at>/torch.jsonl"
+  echo "Then here, before any commit: bash bench/gpu-trip.sh restore; then npx tsx bench/gpu-bench-report.ts with both page calls' gpu-bench-*.json and the graphs call's torch.jsonl (each call's files come back in its own files_at)"
 }
 
 restore() {
