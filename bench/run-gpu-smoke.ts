@@ -5,7 +5,7 @@
  * (every stage on a few inputs) in Debian's Chromium and prints the report.
  * Fails if a stage failed as a whole; rows that record a graph this adapter
  * cannot run (the fused graph on onnxruntime-web's own device on SwiftShader,
- * docs/MODELS.md) are results, not failures. ~6 minutes here.
+ * docs/MODELS.md) are results, not failures. ~10 minutes here.
  *
  *   npm run bench:gpu-smoke
  */
