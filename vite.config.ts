@@ -58,6 +58,10 @@ export default defineConfig({
     target: 'es2022',
     rollupOptions: {
       input: { demo: 'index.html' },
+      // onnxruntime-web in a chunk of its own wherever a page (not a worker) bundles it: in a cross-origin isolated
+      // page its wasm thread workers load the module its glue is in, and a page's own chunk touches `document` as it
+      // loads (the GPU benchmark page hung on that). The demo's pages leave it to the worker: no change for them.
+      output: { manualChunks: (id: string) => (id.includes('/onnxruntime-web/') ? 'onnxruntime-web' : undefined) },
     },
   },
   optimizeDeps: {

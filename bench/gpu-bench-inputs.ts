@@ -53,12 +53,8 @@ await build({
   build: {
     outDir: join(out, 'dist'),
     emptyOutDir: true,
-    rollupOptions: {
-      input: { gpuBench: 'bench/gpu-bench.html' },
-      // onnxruntime-web in a chunk of its own: with wasm threads (a cross-origin isolated page) its pthread
-      // workers load the module its glue is in, and the page's own chunks touch `document` at load.
-      output: { manualChunks: (id: string) => (id.includes('/onnxruntime-web/') ? 'onnxruntime-web' : undefined) },
-    },
+    // vite.config.ts puts onnxruntime-web in a chunk of its own, which the page's wasm threads load.
+    rollupOptions: { input: { gpuBench: 'bench/gpu-bench.html' } },
   },
 });
 writeFileSync(join(out, 'dist', 'bench', 'inputs.json'), JSON.stringify(inputs));
