@@ -125,15 +125,19 @@ unpack() {
   [ "$(sha256sum "$STORE/tree.tgz.check" | cut -d' ' -f1)" = "$(manifest_value sha256 "$STORE/manifest")" ] || die "the pieces do not add up to the packed archive (sha256 differs): pack and send again"
   tar -xzf "$STORE/tree.tgz.check"
   rm "$STORE/tree.tgz.check"
-  # The speed model lives in the store, where it outlasts the calls.
-  if [ -d "$STORE/llama-1b-shaped" ] && [ ! -e "$SPEED_MODEL" ]; then mkdir -p "$(dirname "$SPEED_MODEL")"; ln -s "$STORE/llama-1b-shaped" "$SPEED_MODEL"; fi
+  if [ -d "$STORE/llama-1b-shaped" ]; then link_speed_model; fi
+}
+
+# The speed model lives in the store, where it outlasts the calls; the page and PyTorch find it in models/dev.
+link_speed_model() {
+  [ -e "$SPEED_MODEL" ] || { mkdir -p "$(dirname "$SPEED_MODEL")"; ln -s "$STORE/llama-1b-shaped" "$SPEED_MODEL"; }
 }
 
 models() {
   unpack
   local t0=$SECONDS
   PYTHON=${PYTHON:-python3} sh bench/gpu-speed-model.sh "$STORE/llama-1b-shaped"
-  [ -e "$SPEED_MODEL" ] || { mkdir -p "$(dirname "$SPEED_MODEL")"; ln -s "$STORE/llama-1b-shaped" "$SPEED_MODEL"; }
+  link_speed_model
   echo "speed model built in $((SECONDS - t0)) s"
 }
 
@@ -143,7 +147,7 @@ page() {
   unpack
   local chromium flags query
   if [ -n "${LOCAL_CHROMIUM:-}" ]; then
-    # rehearse: Debian's Chromium on SwiftShader, every stage on a few inputs.
+    # rehearse: Debian's Chromium on SwiftShader (e2e/browser.ts's CHROMIUM_ARGS, plus --headless), every stage on a few inputs.
     chromium=$LOCAL_CHROMIUM; flags="--headless --no-sandbox --disable-background-networking --disable-component-update --disable-sync --no-first-run --disable-quic --enable-unsafe-webgpu"
     query=quick
   else
@@ -191,8 +195,8 @@ PY
 
 # The device calls' commands, here: a copy of the repository as a call would find it (committed
 # tree without the big files), the call folders received one by one into a store outside it, and
-# the page on SwiftShader, in the same page calls. The speed model is left out (an hour on 2 cores): the graphs stage
-# records its rows as errors.
+# the page on SwiftShader, in the same page calls. The speed model is left out: ?quick times only the demo model's
+# graphs, and PyTorch's batch of 64 on a 1B model would take many minutes on 2 cores (torch.jsonl then lacks it).
 rehearse() {
   [ -d "$TRIP/call-1" ] || die "pack first"
   local tmp here; tmp=$(mktemp -d); here=$(pwd)
