@@ -46,8 +46,9 @@ export interface RecommenderOptions extends Omit<LoadOptions, 'modelUrl' | 'memo
 export interface Recommender {
   /**
    * Top-K items for a history of catalog ids (oldest first). recommend(), generate() and buildMemory() take
-   * `signal` (an AbortSignal): it rejects the call with AbortError, before it starts (a stale request still
-   * queued) or, for generate() and buildMemory(), between forward passes.
+   * `signal` (an AbortSignal): it rejects the call with AbortError as soon as it fires. The worker skips the
+   * call if it is still queued (a stale request) and stops generate() and buildMemory() between forward
+   * passes; a forward pass under way finishes in the worker and its answer is dropped.
    */
   recommend(request: RecommendRequest): Promise<RecommendResult>;
   /**
@@ -134,12 +135,20 @@ export async function createRecommender(options: RecommenderOptions): Promise<Re
     const { signal: given, ...rest } = request;
     const signal = liveSignal(given, what)!;
     const operation = ++lastOperation;
-    const cancel = () => {
-      api.cancel(operation).catch(() => undefined); // a disposed worker has nothing left to stop
-    };
+    // The caller hears AbortError at once, as from fetch(): the worker stops the call before it starts or
+    // between forward passes, but a forward pass under way runs to its end, and its answer is dropped.
+    let cancel!: () => void;
+    const aborted = new Promise<never>((_, reject) => {
+      cancel = () => {
+        api.cancel(operation).catch(() => undefined); // a disposed worker has nothing left to stop
+        reject(new AbortError(what));
+      };
+    });
     signal.addEventListener('abort', cancel, { once: true });
+    const answer = call({ ...rest, operation });
+    answer.catch(() => undefined); // an answer that comes after the abort is nobody's
     try {
-      return await call({ ...rest, operation });
+      return await Promise.race([answer, aborted]);
     } finally {
       signal.removeEventListener('abort', cancel);
     }

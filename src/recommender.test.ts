@@ -1,0 +1,123 @@
+/**
+ * createRecommender()'s page side over a stand-in worker: a Comlink endpoint on a MessageChannel whose calls
+ * the test holds and releases, so the order of answers, cancels and aborts is exact (the real worker is
+ * tested in Chromium: e2e/demo.test.ts).
+ */
+import * as Comlink from 'comlink';
+import { afterEach, expect, it } from 'vitest';
+import { createRecommender, type Recommender } from './recommender.ts';
+import type { LoadStatus, RecommendResult, ToWorker, RecommendRequest, WorkerApi } from './worker-protocol.ts';
+
+interface StandIn {
+  worker: Worker;
+  /** What the worker was asked, in order: "load", "recommend <history> <operation>", "cancel <operation>". */
+  calls: string[];
+  /** Answers the oldest recommend() still held. */
+  release(): void;
+  terminated(): boolean;
+}
+
+const opened: Recommender[] = [];
+afterEach(async () => {
+  for (const recommender of opened.splice(0)) await recommender.dispose();
+});
+
+function standIn(options: { loadNeverEnds?: boolean } = {}): StandIn {
+  const calls: string[] = [];
+  const held: (() => void)[] = [];
+  let terminated = false;
+  const { port1, port2 } = new MessageChannel();
+  const api: Partial<WorkerApi> = {
+    load: async () => {
+      calls.push('load');
+      if (options.loadNeverEnds) await new Promise(() => undefined);
+      return { items: 3 } as unknown as LoadStatus;
+    },
+    recommend: async (request: ToWorker<RecommendRequest>) => {
+      calls.push(`recommend ${request.history.join(',')} ${request.operation ?? '-'}`);
+      await new Promise<void>((resolve) => held.push(resolve));
+      return { items: request.history.map((id) => ({ id, title: `item ${id}`, distance: 0 })) } as unknown as RecommendResult;
+    },
+    cancel: (operation: number) => {
+      calls.push(`cancel ${operation}`);
+    },
+    dispose: async () => undefined,
+  };
+  Comlink.expose(api, port2);
+  const worker = Object.assign(port1, {
+    terminate: () => {
+      terminated = true;
+      port1.close();
+      port2.close();
+    },
+  }) as unknown as Worker;
+  return { worker, calls, release: () => held.shift()?.(), terminated: () => terminated };
+}
+
+async function open(worker: StandIn): Promise<Recommender> {
+  const recommender = await createRecommender({ model: 'https://store.example/model', cache: 'none', worker: worker.worker });
+  opened.push(recommender);
+  return recommender;
+}
+
+/** Settles the test's promises and the channel's messages (each hop is a macrotask). */
+const turn = () => new Promise((resolve) => setTimeout(resolve, 20));
+const failure = (e: Error & { code?: string }) => ({ name: e.name, code: e.code, message: e.message });
+const aborted = (what: string) => ({ name: 'AbortError', code: 'aborted', message: `${what} was aborted by its signal.` });
+
+it('rejects a recommend() whose signal fires while the worker runs it at once, tells the worker, and drops its late answer', async () => {
+  const worker = standIn();
+  const recommender = await open(worker);
+  const controller = new AbortController();
+  const settled: string[] = [];
+  const running = recommender.recommend({ history: [1, 2], k: 2, signal: controller.signal }).then(
+    (result) => settled.push(`answered ${result.items.length}`),
+    (error) => settled.push(error.name),
+  );
+  await turn();
+  expect(worker.calls).toEqual(['load', 'recommend 1,2 1']);
+  controller.abort();
+  await Promise.race([running, turn()]);
+  expect(settled).toEqual(['AbortError']); // the worker still holds the call
+  await turn();
+  expect(worker.calls).toEqual(['load', 'recommend 1,2 1', 'cancel 1']);
+  worker.release(); // the pass ends in the worker; its answer reaches nobody
+  const next = recommender.recommend({ history: [3], k: 1 });
+  await turn();
+  worker.release();
+  expect((await next).items.map((item) => item.id)).toEqual([3]);
+  expect(settled).toEqual(['AbortError']);
+  expect(worker.calls.at(-1)).toBe('recommend 3 -'); // no signal: no operation number, nothing to cancel
+});
+
+it('gives the AbortError of the call that was aborted, and a call answered before its signal fires keeps its answer', async () => {
+  const worker = standIn();
+  const recommender = await open(worker);
+  const controller = new AbortController();
+  const answered = recommender.recommend({ history: [4], k: 1, signal: controller.signal });
+  await turn();
+  worker.release();
+  expect((await answered).items.map((item) => item.id)).toEqual([4]);
+  controller.abort(); // too late: nothing to stop, nothing sent
+  await turn();
+  expect(worker.calls).toEqual(['load', 'recommend 4 1']);
+  expect(await recommender.recommend({ history: [5], k: 1, signal: AbortSignal.abort() }).then(() => null, failure)).toEqual(aborted('recommend()'));
+  expect(await recommender.recommend({ history: [5], k: 1, signal: 'stop' as unknown as AbortSignal }).then(() => null, failure)).toEqual({
+    name: 'InvalidArgumentError',
+    code: 'invalid-argument',
+    message: 'recommend(): signal must be an AbortSignal, got [object String].',
+  });
+  await turn();
+  expect(worker.calls).toEqual(['load', 'recommend 4 1']); // neither bad call reached the worker
+});
+
+it('stops createRecommender() when its signal fires during the first load: AbortError, and the worker is terminated', async () => {
+  const worker = standIn({ loadNeverEnds: true });
+  const controller = new AbortController();
+  const creating = createRecommender({ model: 'https://store.example/model', cache: 'none', worker: worker.worker, signal: controller.signal }).then(() => null, failure);
+  await turn();
+  expect(worker.calls).toEqual(['load']);
+  controller.abort();
+  expect(await creating).toEqual(aborted('createRecommender()'));
+  expect(worker.terminated()).toBe(true);
+});
