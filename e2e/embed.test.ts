@@ -141,6 +141,50 @@ describe('the storefront embed from another origin', () => {
     expect(problems).toEqual([]);
   });
 
+  it('runs the calls a page queued in L2DQueue before an async embed arrived, later pushes at once, and names bad entries', async () => {
+    const fresh = await browser.newContext();
+    try {
+      const queuePage = await fresh.newPage();
+      const seen: string[] = [];
+      queuePage.on('console', (m) => m.type() === 'error' && seen.push(m.text()));
+      queuePage.on('pageerror', (e) => seen.push(`uncaught: ${e.message}`));
+      // product.js queues a view of item 100; the embed there is `async`. Holding the embed's response until
+      // the page's own script has run makes "queued before the embed ran" certain.
+      let release!: () => void;
+      const held = new Promise<void>((resolve) => (release = resolve));
+      await queuePage.route('**/l2d-embed.js', async (route) => {
+        await held;
+        await route.continue();
+      });
+      await queuePage.goto(`${store.origin}/product.html`, { waitUntil: 'domcontentloaded' });
+      await queuePage.waitForFunction(() => Array.isArray((globalThis as unknown as { L2DQueue?: unknown }).L2DQueue));
+      expect(await queuePage.evaluate(() => 'L2D' in globalThis)).toBe(false);
+      release();
+      await queuePage.waitForFunction(() => 'L2D' in globalThis);
+      const outcome = await queuePage.evaluate(() => {
+        const global = globalThis as unknown as { L2D: { history(): number[] }; L2DQueue: { push(...entries: unknown[]): number } };
+        const order: string[] = [];
+        global.L2DQueue.push(
+          () => order.push('first'),
+          42,
+          () => {
+            throw new Error('the store had a bug');
+          },
+          (l2d: { history(): number[] }) => order.push(`history ${l2d.history().join(',')}`),
+        );
+        return { history: global.L2D.history(), order };
+      });
+      expect(outcome).toEqual({ history: [100], order: ['first', 'history 100'] });
+      await expect.poll(() => seen.length).toBe(2);
+      expect(seen).toEqual([
+        "L2D: what was pushed to L2DQueue is a number, not a function; queue calls as L2DQueue.push((L2D) => L2D.track('view', 42)).",
+        'uncaught: the store had a bug',
+      ]);
+    } finally {
+      await fresh.close();
+    }
+  });
+
   it('loading="lazy" (examples/storefront/product.html): below the fold it starts no worker and fetches nothing until scrolled near, then renders', async () => {
     // A fresh context: nothing stored yet, so the model's first request shows when loading starts.
     const fresh = await browser.newContext({ viewport: { width: 800, height: 600 } });

@@ -10,7 +10,8 @@
  *           data-memory="https://cdn.example/models/movielens-demo/memory/train-q4-f0.3"
  *           data-k="5" data-strategy="global"></script>   (also data-m, data-device, data-reuse-prefix)
  *   <l2d-recommendations></l2d-recommendations>
- *   <script> L2D.track('view', 42); </script>
+ *   <script> L2D.track('view', 42); </script>   (after the embed ran: a deferred script after it, or DOMContentLoaded)
+ *   <script> (window.L2DQueue ||= []).push((L2D) => L2D.track('view', 42)); </script>   (anywhere: also with `async`)
  *
  * Views and purchases stay in this browser (localStorage, IndexedDB);
  * nothing is sent anywhere.
@@ -89,3 +90,35 @@ const api = {
 };
 (globalThis as unknown as { L2D: typeof api }).L2D = api;
 defineRecommendationsElement({ recommender, localHistory: () => history.items(), defaults: config });
+runQueuedCalls();
+
+type QueuedCall = (l2d: typeof api) => unknown;
+
+/**
+ * With an `async` script tag the store's code may run before the embed: it queues functions,
+ *   (window.L2DQueue ||= []).push((L2D) => L2D.track('view', 42));
+ * which run here in order, once L2D exists; afterwards L2DQueue.push runs each function at once.
+ */
+function runQueuedCalls(): void {
+  const global = globalThis as unknown as { L2DQueue?: unknown };
+  const run = (entry: unknown, where: string) => {
+    if (typeof entry !== 'function') {
+      console.error(`L2D: ${where} is ${entry === null ? 'null' : `a ${typeof entry}`}, not a function; queue calls as L2DQueue.push((L2D) => L2D.track('view', 42)).`);
+      return;
+    }
+    try {
+      (entry as QueuedCall)(api); // a promise it returns is the page's to handle, as if it had called L2D itself
+    } catch (error) {
+      reportError(error); // as an uncaught error in the page's own code; the queue goes on
+    }
+  };
+  const queued = global.L2DQueue ?? [];
+  if (Array.isArray(queued)) queued.forEach((entry, i) => run(entry, `L2DQueue[${i}]`));
+  else console.error(`L2D: window.L2DQueue must be an array of functions, got ${Object.prototype.toString.call(queued)}; nothing in it was run.`);
+  global.L2DQueue = {
+    push: (...entries: unknown[]) => {
+      for (const entry of entries) run(entry, 'what was pushed to L2DQueue');
+      return entries.length;
+    },
+  };
+}
