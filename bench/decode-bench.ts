@@ -1,8 +1,8 @@
 /**
  * The decode engine's benchmark page: for each (N, d) it builds a synthetic
  * memory, then times L2D-G and L2D-L decodes on the GPU decoder (wall clock
- * and per-stage GPU timestamps) and on the CPU reference, side by side in
- * the same page. Reports JSON; bench/run-decode-bench.ts drives it.
+ * and per-stage GPU timestamps) and on the CPU decoder (its scans on
+ * WebAssembly SIMD, and in plain JS), side by side in the same page. Reports JSON; bench/run-decode-bench.ts drives it.
  */
 import { CpuDecoder } from '../src/core/cpu-decoder.ts';
 import { rowStride } from '../src/core/memory.ts';
@@ -26,8 +26,12 @@ export interface BenchRow {
   setupMs: number;
   global: StrategyTimes;
   local: StrategyTimes;
+  /** The CPU decoder, median of the same queries: its scans on WebAssembly SIMD (the default), and in plain JS. */
   cpuGlobalMs: number;
   cpuLocalMs: number;
+  /** Absent in results recorded before the SIMD scans. */
+  cpuJsGlobalMs?: number;
+  cpuJsLocalMs?: number;
 }
 
 export interface StrategyTimes {
@@ -76,16 +80,29 @@ export async function runDecodeBench(configs: BenchConfig[], repeats = 3, log: (
     const local = await timeStrategy(decoder, queries, { k: 50, strategy: 'local', m: 1000 });
     const parts = decoder.info.parts;
     decoder.destroy();
-    log(`N=${n} d=${dim}: timing CPU reference`);
-    const cpu = new CpuDecoder(memory);
-    void cpu.centroids; // built once, like the GPU decoder's setup
-    let c0 = performance.now();
-    cpu.decode(queries[0], { k: 50, strategy: 'global' });
-    const cpuGlobalMs = performance.now() - c0;
-    c0 = performance.now();
-    cpu.decode(queries[0], { k: 50, strategy: 'local', m: 1000 });
-    const cpuLocalMs = performance.now() - c0;
-    rows.push({ rows: n, dim, items, memoryMB: (n * rowStride(dim) * 2) / 2 ** 20, parts, setupMs, global, local, cpuGlobalMs, cpuLocalMs });
+    log(`N=${n} d=${dim}: timing the CPU decoder (WebAssembly SIMD and JS, alternating)`);
+    const simd = new CpuDecoder(memory);
+    const js = new CpuDecoder(memory, { scan: 'js' });
+    void simd.centroids; // built once, like the GPU decoder's setup
+    void js.centroids;
+    /** Median ms of each decoder on the same queries, the two alternating query by query (a noisy machine slows both alike). */
+    const cpuTimes = (options: Parameters<CpuDecoder['decode']>[1]) => {
+      const times = [simd, js].map((decoder) => {
+        decoder.decode(queries[0], options); // warm-up: the JIT
+        return [] as number[];
+      });
+      for (const q of queries) {
+        [simd, js].forEach((decoder, i) => {
+          const c0 = performance.now();
+          decoder.decode(q, options);
+          times[i].push(performance.now() - c0);
+        });
+      }
+      return times.map(median);
+    };
+    const [cpuGlobalMs, cpuJsGlobalMs] = cpuTimes({ k: 50, strategy: 'global' });
+    const [cpuLocalMs, cpuJsLocalMs] = cpuTimes({ k: 50, strategy: 'local', m: 1000 });
+    rows.push({ rows: n, dim, items, memoryMB: (n * rowStride(dim) * 2) / 2 ** 20, parts, setupMs, global, local, cpuGlobalMs, cpuLocalMs, cpuJsGlobalMs, cpuJsLocalMs });
   }
   device.destroy();
   return { adapter, userAgent: navigator.userAgent, hardwareConcurrency: navigator.hardwareConcurrency, rows };

@@ -57,6 +57,8 @@ it('recommends from a history built by searching the catalog, with the demo mode
   await page.reload();
   await page.waitForSelector('body[data-model-ready="true"]', { state: 'attached', timeout: 90_000 });
   expect(await page.textContent('#model-status')).toMatch(/^Ready: 3496 items, memory of 21456 rows \(d = 256\) from (network|indexeddb|mixed); encoder (webgpu|wasm) \(q4, (fused|encoder|full) graph(, \d+ threads?)?\), decoder (webgpu|cpu)/);
+  // On the CPU (here: SwiftShader is a software adapter) the decoder's scans run on WebAssembly SIMD in the worker.
+  expect(await page.textContent('#decoder')).toMatch(/^(WebGPU \(.+\)|CPU \(WebAssembly SIMD\) — the WebGPU adapter \(.+\) is a software fallback; the CPU decoder is faster)$/);
   for (const query of ['toy story', 'jumanji', 'heat (1995)']) {
     await page.fill('#catalog-search', query);
     await page.click('#catalog-matches li:first-child button');

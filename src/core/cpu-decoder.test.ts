@@ -108,6 +108,16 @@ describe('CpuDecoder', () => {
       expect(sweep[0].map((x) => x.item)).not.toEqual(sweep[3].map((x) => x.item));
     }
   });
+
+  it("ranks the same with its scans on WebAssembly SIMD (the default) as with scan: 'js'", () => {
+    const memory = generateSyntheticMemory({ rows: 3001, dim: 40, items: 150, seed: 9 });
+    const simd = new CpuDecoder(memory);
+    const js = new CpuDecoder(memory, { scan: 'js' });
+    for (let s = 0; s < 3; s++) {
+      const query = syntheticQuery(memory, 300 + s);
+      for (const options of [{ k: 40 }, { k: 40, strategy: 'local', m: 300, exclude: [0, 1] }] as const) expect(simd.decode(query, options)).toEqual(js.decode(query, options));
+    }
+  });
 });
 
 describe('bad input', () => {

@@ -9,6 +9,9 @@
  * their local mean. If fewer than K items have a group, the remaining
  * places go to the other items ranked by their global (centroid) distance,
  * after all local items. Ties: smaller distance, then smaller item id.
+ *
+ * The scans run on WebAssembly SIMD where it is available (src/core/l2-scan.wat), equal to the JS ones
+ * in l2-scan.ts bit for bit.
  */
 import { groupRowsByItem, meanOfRows, type Centroids } from './centroids.ts';
 import {
@@ -20,6 +23,7 @@ import {
   type ResolvedDecodeOptions,
 } from './decode-options.ts';
 import { scanMemory, squaredL2F32 } from './l2-scan.ts';
+import { fastScanF32, fastScanMemory } from './l2-scan-wasm.ts';
 import { rowStride, validateMemory, type L2DMemory } from './memory.ts';
 import { topK } from './top-k.ts';
 import { InvalidArgumentError } from './errors.ts';
@@ -28,6 +32,8 @@ import { applyCentroidChanges, CentroidOverlay, shardCentroids, withOverlay, typ
 export interface CpuDecoderOptions {
   /** Centroids for items without rows (cold-start rule, src/core/cold-start.ts). */
   extraCentroids?: readonly CentroidChange[];
+  /** 'auto' (default): the scans on WebAssembly SIMD where it runs; 'js': always the JS twins (benchmarks compare the two). */
+  scan?: 'auto' | 'js';
 }
 
 export class CpuDecoder {
@@ -93,8 +99,9 @@ export class CpuDecoder {
     const last = this.lastCentroidDistances;
     if (last && last.query === query) return last.distances;
     const { vectors, counts } = this.centroids;
-    const out = new Float32Array(this.memory.itemCount);
-    for (let v = 0; v < out.length; v++) out[v] = counts[v] > 0 ? squaredL2F32(query, vectors, v) : NaN;
+    const out =
+      this.options.scan === 'js' ? Float32Array.from({ length: this.memory.itemCount }, (_, v) => squaredL2F32(query, vectors, v)) : fastScanF32(query, vectors, this.memory.itemCount);
+    for (let v = 0; v < out.length; v++) if (counts[v] === 0) out[v] = NaN;
     this.lastCentroidDistances = { query, distances: out };
     return out;
   }
@@ -131,7 +138,7 @@ export class CpuDecoder {
   /** Indices of the top-M memory rows nearest to the query (rows of excluded items skipped), nearest first. */
   private nearestRows(query: Float32Array, options: ResolvedDecodeOptions): Uint32Array {
     const { labels } = this.memory;
-    const rowDistances = scanMemory(query, this.memory);
+    const rowDistances = this.options.scan === 'js' ? scanMemory(query, this.memory) : fastScanMemory(query, this.memory);
     return topK(rowDistances, options.m, (r) => !options.excluded.has(labels[r])).indices;
   }
 

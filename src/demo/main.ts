@@ -9,7 +9,7 @@ import { CpuDecoder } from '../core/cpu-decoder.ts';
 import { generateSyntheticMemory, syntheticQuery } from '../core/synthetic-memory.ts';
 import { defaultGpu, describeAdapter, adapterLabel } from '../gpu/index.ts';
 import type { L2DMemory } from '../core/memory.ts';
-import { startModelPanel } from './model-panel.ts';
+import { decoderLabel, startModelPanel } from './model-panel.ts';
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 const status = $('status');
@@ -90,7 +90,7 @@ async function buildMemory(form: HTMLFormElement): Promise<void> {
   const t0 = performance.now();
   engine = await DecodeEngine.create(memory, { device });
   const b = engine.backend;
-  $('decoder').textContent = b.decoder === 'webgpu' ? `WebGPU (${b.adapter})` : `CPU reference${b.fallbackReason ? ` — ${b.fallbackReason}` : ''}`;
+  $('decoder').textContent = decoderLabel(b);
   setStatus(`Memory ready: ${rows} rows, d = ${dim}, ${items} items; decoder set up in ${(performance.now() - t0).toFixed(0)} ms.`);
 }
 

@@ -9,6 +9,7 @@
 import { createRecommender, type Recommender } from '../recommender.ts';
 import { parseSamples } from '../core/data/prepared-format.ts';
 import { MetricAccumulator, METRIC_KS, type MetricValues } from '../core/metrics.ts';
+import type { DecoderBackend } from '../decode-engine.ts';
 import type { LoadProgress, LoadStatus, RecommendResult, GenerateResult } from '../worker-protocol.ts';
 import { barRow } from './charts.ts';
 import { DATASETS, type DemoDataset } from './datasets.ts';
@@ -16,6 +17,13 @@ import { DATASETS, type DemoDataset } from './datasets.ts';
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 const absolute = (path: string) => new URL(path, document.baseURI).href;
 const threadsText = (threads: number | undefined) => (threads === undefined ? '' : `, ${threads} thread${threads === 1 ? '' : 's'}`);
+
+/** The Backend panel's decoder line (the panel of the generated memory shows the same). */
+export function decoderLabel(backend: DecoderBackend): string {
+  if (backend.decoder === 'webgpu') return `WebGPU (${backend.adapter})`;
+  const scan = backend.scan === 'wasm-simd' ? 'WebAssembly SIMD' : 'JavaScript';
+  return `CPU (${scan})${backend.fallbackReason ? ` — ${backend.fallbackReason}` : ''}`;
+}
 
 export async function startModelPanel(): Promise<void> {
   const status = $('model-status');
@@ -284,7 +292,7 @@ export async function startModelPanel(): Promise<void> {
           loaded.encoder.fallbackReason ? ` (Encoder: ${loaded.encoder.fallbackReason}.)` : ''
         }${loaded.encoder.wasmThreads === 1 && !crossOriginIsolated && import.meta.env.PROD ? ' One wasm thread: this host sends no cross-origin isolation headers; the page\'s service worker adds them from the next visit on.' : ''}`,
       );
-      $('decoder').textContent = loaded.decoder?.decoder === 'webgpu' ? `WebGPU (${loaded.decoder.adapter})` : `CPU reference${loaded.decoder?.fallbackReason ? ` — ${loaded.decoder.fallbackReason}` : ''}`;
+      if (loaded.decoder) $('decoder').textContent = decoderLabel(loaded.decoder);
       progress.value = progress.max;
       ready(true);
     } catch (error) {

@@ -1,0 +1,89 @@
+import { readFileSync } from 'node:fs';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { assembleWat, BYTES_MODULE_PATH, bytesModuleSource, WAT_PATH } from '../../tools/wasm/assemble.ts';
+import { isNonFiniteFloat16 } from './float16.ts';
+import { fastScanF32, fastScanMemory, scanImplementation } from './l2-scan-wasm.ts';
+import { padQuery, scanMemory, squaredL2F32 } from './l2-scan.ts';
+import { createMemory, rowStride } from './memory.ts';
+import { generateSyntheticMemory, syntheticQuery, xorshift32 } from './synthetic-memory.ts';
+
+/** Uniform in [0, 1), seeded. */
+const random = (seed: number) => {
+  const next = xorshift32(seed);
+  return () => next() / 2 ** 32;
+};
+
+/** Every finite float16 bit pattern once (zeros, subnormals, 65504, both signs), laid out in rows of `dim`. */
+function everyFiniteHalf(dim: number) {
+  const bits: number[] = [];
+  for (let b = 0; b < 65536; b++) if (!isNonFiniteFloat16(b)) bits.push(b);
+  while (bits.length % dim !== 0) bits.push(0);
+  const rows = bits.length / dim;
+  return createMemory({ dim, itemCount: 1, vectors: Uint16Array.from(bits), labels: new Array(rows).fill(0) });
+}
+
+describe('the WebAssembly SIMD scans (src/core/l2-scan.wat)', () => {
+  it('are what the committed module carries (npm run build:wasm was run after the last edit of the .wat)', async () => {
+    expect(readFileSync(BYTES_MODULE_PATH, 'utf8')).toBe(bytesModuleSource(await assembleWat(WAT_PATH)));
+  });
+
+  it('run here: Node 20 and Chromium have WebAssembly SIMD', () => {
+    expect(scanImplementation()).toBe('wasm-simd');
+  });
+
+  it('equal the JS twin bit for bit on every finite float16 value, with small, large and mixed queries', () => {
+    const memory = everyFiniteHalf(256); // 240 rows: the four-row loop, no remainder
+    const next = random(7);
+    const queries = [
+      padQuery(new Array(256).fill(0), 256),
+      padQuery(Array.from({ length: 256 }, () => (next() - 0.5) * 1e-6), 256),
+      padQuery(Array.from({ length: 256 }, () => (next() - 0.5) * 2e4), 256),
+      padQuery(Array.from({ length: 256 }, (_, i) => (i % 3 === 0 ? -65504 : next() * 3)), 256),
+    ];
+    for (const query of queries) expect(fastScanMemory(query, memory)).toEqual(scanMemory(query, memory));
+  });
+
+  it('equal the JS twin on padded dimensions, row counts that leave a remainder, and memories over one block', () => {
+    for (const [dim, rows] of [
+      [1, 3],
+      [12, 5],
+      [256, 21_457],
+      [896, 1_501], // 1 792 bytes a row: three blocks of 585, the last one short
+    ]) {
+      const memory = generateSyntheticMemory({ rows, dim, items: 50, seed: dim });
+      const query = padQuery(syntheticQuery(memory, rows), dim);
+      const fast = fastScanMemory(query, memory);
+      expect(fast.length, `d = ${dim}`).toBe(rows);
+      expect(fast, `d = ${dim}, ${rows} rows`).toEqual(scanMemory(query, memory));
+    }
+  });
+
+  it('scan float32 rows (centroids) as squaredL2F32 does', () => {
+    const next = random(11);
+    for (const dim of [8, 100, 2048]) {
+      const stride = rowStride(dim);
+      const count = 37;
+      const vectors = new Float32Array(count * stride);
+      for (let r = 0; r < count; r++) for (let i = 0; i < dim; i++) vectors[r * stride + i] = (next() - 0.5) * 10 ** Math.floor(next() * 8 - 4);
+      const query = padQuery(Array.from({ length: dim }, () => next() - 0.5), dim);
+      expect(fastScanF32(query, vectors, count)).toEqual(Float32Array.from({ length: count }, (_, r) => squaredL2F32(query, vectors, r)));
+    }
+  });
+});
+
+describe('without WebAssembly (an old browser, or a CSP without wasm-unsafe-eval)', () => {
+  afterEach(() => {
+    vi.unstubAllGlobals();
+    vi.resetModules();
+  });
+
+  it('falls back to the JS twin, with the same results', async () => {
+    vi.resetModules();
+    vi.stubGlobal('WebAssembly', undefined);
+    const fallback = await import('./l2-scan-wasm.ts');
+    expect(fallback.scanImplementation()).toBe('js');
+    const memory = generateSyntheticMemory({ rows: 101, dim: 24, items: 5, seed: 3 });
+    const query = padQuery(syntheticQuery(memory, 1), 24);
+    expect(fallback.fastScanMemory(query, memory)).toEqual(scanMemory(query, memory));
+  });
+});
