@@ -129,6 +129,42 @@ describe('the storefront embed from another origin', () => {
     problems.length = 0; // the worker's warning about the unknown id is expected
   });
 
+  it("item-href turns the items into links to the store's pages; a canceled l2d-select keeps the page; bad templates are named", async () => {
+    const ids = await listIds('#similar');
+    await page.evaluate(() => document.querySelector('#similar')!.setAttribute('item-href', '/item/{id}?title={title}'));
+    await page.waitForFunction(() => document.querySelector('#similar')!.shadowRoot!.querySelectorAll('li a').length === 3);
+    const links = await page.evaluate(() => Array.from(document.querySelector('#similar')!.shadowRoot!.querySelectorAll('li a'), (a) => ({ href: (a as HTMLAnchorElement).href, title: a.textContent! })));
+    expect(links.map((l) => l.href)).toEqual(links.map((l, i) => new URL(`/item/${ids[i]}?title=${encodeURIComponent(l.title)}`, store.origin).href));
+    expect(await listIds('#similar')).toEqual(ids); // the same list, now as links
+
+    const before = page.url();
+    const selected = await page.evaluate(() => {
+      const chosen = new Promise<{ id: number; rank: number }>((resolve) =>
+        document.addEventListener('l2d-select', (event) => {
+          event.preventDefault(); // the store handles it itself (e.g. a client-side router)
+          resolve((event as CustomEvent).detail);
+        }, { once: true }),
+      );
+      (document.querySelector('#similar')!.shadowRoot!.querySelector('li a') as HTMLAnchorElement).click();
+      return chosen;
+    });
+    expect(selected).toMatchObject({ id: ids[0], rank: 0 });
+    await new Promise((resolve) => setTimeout(resolve, 200)); // a navigation would have begun by now
+    expect(page.url()).toBe(before);
+
+    for (const [template, message] of [
+      ['javascript:alert({id})', 'item-href must be an http(s) or relative URL, got "javascript:alert({id})".'],
+      ['/item/', 'item-href must hold {id} or {title}, got "/item/".'],
+    ]) {
+      await page.evaluate((t) => document.querySelector('#similar')!.setAttribute('item-href', t), template);
+      await expect.poll(() => messageOf('#similar')).toBe(`Recommendations are unavailable: ${message}`);
+    }
+    await page.evaluate(() => document.querySelector('#similar')!.removeAttribute('item-href'));
+    await waitForList('#similar', 3);
+    expect(await page.evaluate(() => document.querySelector('#similar')!.shadowRoot!.querySelectorAll('li button').length)).toBe(3);
+    expect(problems).toEqual([]);
+  });
+
   it('sends nothing to any other origin, and a second visit fetches no model or memory', async () => {
     const origins = new Set(requests.map((u) => new URL(u).origin));
     origins.delete('null'); // blob: URLs
@@ -180,6 +216,17 @@ describe('the storefront embed from another origin', () => {
         "L2D: what was pushed to L2DQueue is a number, not a function; queue calls as L2DQueue.push((L2D) => L2D.track('view', 42)).",
         'uncaught: the store had a bug',
       ]);
+      // The page is a template: product.html?id=12 is item 12's page, its view queued the same way.
+      await queuePage.unroute('**/l2d-embed.js');
+      await queuePage.goto(`${store.origin}/product.html?id=12`);
+      await queuePage.waitForFunction(() => 'L2D' in globalThis && (globalThis as unknown as { L2D: { history(): number[] } }).L2D.history().length === 2);
+      expect(
+        await queuePage.evaluate(() => ({
+          history: (globalThis as unknown as { L2D: { history(): number[] } }).L2D.history(),
+          heading: document.querySelector('h1')!.textContent,
+          widget: document.querySelector('#also-like')!.getAttribute('history'),
+        })),
+      ).toEqual({ history: [100, 12], heading: 'Item 12', widget: '12' });
     } finally {
       await fresh.close();
     }

@@ -7,9 +7,11 @@
  * ("eager", the default, or "lazy": as <img loading="lazy">, nothing is
  * loaded or computed until the element is within a viewport's height of
  * being seen, so a widget below the fold costs a shopper who never scrolls
- * there no download).
+ * there no download), item-href (a URL template, "/item/{id}": the items
+ * become links, {id} and {title} filled in and URL-encoded).
  * Property: history (number[]), taking precedence over the attribute.
- * Events: "l2d-select" (detail { id, title, rank }) when an item is chosen,
+ * Events: "l2d-select" (detail { id, title, rank }; cancelable: with item-href,
+ * canceling it keeps the page from following the link) when an item is chosen,
  * "l2d-render" (detail { items }) after each list, "l2d-error" (detail { name, message }).
  * Titles are set as text, never as HTML. Style it through ::part(list),
  * ::part(item), ::part(message).
@@ -28,8 +30,8 @@ export interface ElementHost {
 const STYLE = `
 :host { display: block; font: inherit; }
 ol { list-style: none; margin: 0; padding: 0; display: grid; gap: .25rem; }
-button { all: unset; cursor: pointer; display: block; padding: .25rem .5rem; border-radius: .25rem; }
-button:hover, button:focus-visible { background: rgba(127,127,127,.15); outline: 2px solid transparent; }
+button, a { all: unset; cursor: pointer; display: block; padding: .25rem .5rem; border-radius: .25rem; }
+button:hover, button:focus-visible, a:hover, a:focus-visible { background: rgba(127,127,127,.15); outline: 2px solid transparent; }
 .message { opacity: .8; }
 .message.error { color: #b00020; opacity: 1; }
 `;
@@ -46,7 +48,7 @@ function sheet(): CSSStyleSheet {
 export function defineRecommendationsElement(host: ElementHost, name = 'l2d-recommendations'): void {
   if (customElements.get(name)) return;
   class RecommendationsElement extends HTMLElement {
-    static observedAttributes = ['k', 'strategy', 'm', 'history', 'exclude-history', 'loading'];
+    static observedAttributes = ['k', 'strategy', 'm', 'history', 'exclude-history', 'loading', 'item-href'];
     private historyValue: number[] | undefined;
     private readonly root: ShadowRoot;
     /** The refresh under way: a newer one (or leaving the page) aborts it, so a stale request still queued never runs. */
@@ -105,7 +107,9 @@ export function defineRecommendationsElement(host: ElementHost, name = 'l2d-reco
         return [];
       }
       if (loading === 'lazy' && !this.nearViewport) return this.whenNearViewport();
+      const hrefTemplate = this.getAttribute('item-href');
       try {
+        if (hrefTemplate !== null) checkHrefTemplate(hrefTemplate);
         const recommender = await host.recommender();
         const strategy = (this.getAttribute('strategy') ?? host.defaults.strategy) as 'global' | 'local';
         const k = Number(this.getAttribute('k') ?? host.defaults.k);
@@ -113,7 +117,7 @@ export function defineRecommendationsElement(host: ElementHost, name = 'l2d-reco
         const m = mAttribute === null ? host.defaults.m : Number(mAttribute);
         const { items } = await recommender.recommend({ history, k, strategy, ...(m !== undefined ? { m } : {}), excludeHistory: this.hasAttribute('exclude-history'), signal: controller.signal });
         if (controller.signal.aborted) return items; // a newer refresh is under way, or the element left the page
-        this.show(this.list(items));
+        this.show(this.list(items, hrefTemplate));
         this.dispatchEvent(new CustomEvent('l2d-render', { detail: { items }, bubbles: true, composed: true }));
         return items;
       } catch (error) {
@@ -158,20 +162,28 @@ export function defineRecommendationsElement(host: ElementHost, name = 'l2d-reco
       this.dispatchEvent(new CustomEvent('l2d-error', { detail: { name: e.name, message: e.message }, bubbles: true, composed: true }));
     }
 
-    private list(items: RecommendedItem[]): HTMLElement {
+    /** The items as buttons, or as links where the page gave an item-href template. */
+    private list(items: RecommendedItem[], hrefTemplate: string | null): HTMLElement {
       const ol = document.createElement('ol');
       ol.setAttribute('part', 'list');
       items.forEach((item, rank) => {
         const li = document.createElement('li');
         li.setAttribute('part', 'item');
         li.dataset.id = String(item.id);
-        const button = document.createElement('button');
-        button.type = 'button';
-        button.textContent = item.title;
-        button.addEventListener('click', () =>
-          this.dispatchEvent(new CustomEvent('l2d-select', { detail: { id: item.id, title: item.title, rank }, bubbles: true, composed: true })),
-        );
-        li.append(button);
+        let choice: HTMLAnchorElement | HTMLButtonElement;
+        if (hrefTemplate === null) {
+          choice = document.createElement('button');
+          choice.type = 'button';
+        } else {
+          choice = document.createElement('a');
+          choice.href = fillHrefTemplate(hrefTemplate, item);
+        }
+        choice.textContent = item.title;
+        choice.addEventListener('click', (event) => {
+          const select = new CustomEvent('l2d-select', { detail: { id: item.id, title: item.title, rank }, bubbles: true, composed: true, cancelable: true });
+          if (!this.dispatchEvent(select)) event.preventDefault();
+        });
+        li.append(choice);
         ol.append(li);
       });
       return ol;
@@ -192,6 +204,23 @@ export function defineRecommendationsElement(host: ElementHost, name = 'l2d-reco
     }
   }
   customElements.define(name, RecommendationsElement);
+}
+
+/** item-href with {id} and {title} filled in, each URL-encoded. */
+function fillHrefTemplate(template: string, item: RecommendedItem): string {
+  return template.replace(/\{(id|title)\}/g, (_, field: 'id' | 'title') => encodeURIComponent(String(item[field])));
+}
+
+/** An item-href must name an item and lead to a web page of the store (no javascript: or data: links). */
+function checkHrefTemplate(template: string): void {
+  if (!/\{(id|title)\}/.test(template)) throw new InvalidArgumentError(`item-href must hold {id} or {title}, got "${template}".`);
+  let url: URL;
+  try {
+    url = new URL(fillHrefTemplate(template, { id: 0, title: 'title' } as RecommendedItem), document.baseURI);
+  } catch {
+    throw new InvalidArgumentError(`item-href is not a URL template, got "${template}".`);
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new InvalidArgumentError(`item-href must be an http(s) or relative URL, got "${template}".`);
 }
 
 function parseIds(text: string | null): number[] | undefined {
