@@ -30,8 +30,15 @@ afterAll(async () => {
 it('shows the adapter, recommends with L2D-G and L2D-L, and agrees with the CPU reference', async () => {
   const { page } = harness;
   await expect.poll(() => page.textContent('#adapter')).toMatch(/swiftshader|nvidia|amd|intel|apple/i);
-  // This static server sends no cross-origin isolation headers, and no service worker controls a first visit.
-  expect(await page.evaluate(() => crossOriginIsolated)).toBe(false);
+  // This static server sends no cross-origin isolation headers: the first visit waited for the service worker to
+  // take it and reloaded once, so it runs isolated (wasm threads) from the start.
+  const firstVisit = await page.evaluate(() => ({
+    isolated: crossOriginIsolated,
+    controlled: navigator.serviceWorker.controller !== null,
+    reloadedOnce: sessionStorage.getItem('l2d-demo-isolation-reload') !== null,
+    navigation: (performance.getEntriesByType('navigation')[0] as PerformanceNavigationTiming).type,
+  }));
+  expect(firstVisit).toEqual({ isolated: true, controlled: true, reloadedOnce: true, navigation: 'reload' });
   await page.fill('#memory-form input[name=rows]', '20000');
   await page.fill('#memory-form input[name=dim]', '64');
   await page.fill('#memory-form input[name=items]', '500');

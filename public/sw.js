@@ -5,9 +5,10 @@
 //
 // It also makes the page cross-origin isolated on static hosts that cannot
 // send headers (onnxruntime-web's wasm then runs multi-threaded): the page and
-// its workers get Cross-Origin-Opener-Policy / -Embedder-Policy from here, from
-// the first visit this worker controls (the second). Everything the demo loads
-// is same-origin, so require-corp blocks nothing.
+// its workers get Cross-Origin-Opener-Policy / -Embedder-Policy from here, on
+// the pages it controls: a first visit waits for it to take the page, then
+// reloads once (src/demo/main.ts). Everything the demo loads is same-origin,
+// so require-corp blocks nothing.
 const CACHE = 'l2d-demo-app-v2';
 const ISOLATION = { 'Cross-Origin-Opener-Policy': 'same-origin', 'Cross-Origin-Embedder-Policy': 'require-corp' };
 

@@ -1,8 +1,9 @@
 /**
- * The researchers' demo page. Until a trained model ships it builds a
- * synthetic memory, runs the decode engine (WebGPU, else the CPU
- * reference), shows L2D-G and L2D-L side by side with distances, and the
- * latency of each stage next to the CPU reference.
+ * The researchers' demo page: the model panel (src/demo/model-panel.ts: the
+ * shipped models, a history, L2D-G and L2D-L, evaluation) and, below it, the
+ * decode engine alone on a generated memory (WebGPU, else the CPU), L2D-G and
+ * L2D-L side by side with distances and the latency of each stage next to
+ * the CPU reference.
  */
 import { DecodeEngine, type DecodedItem } from '../index.ts';
 import { CpuDecoder } from '../core/cpu-decoder.ts';
@@ -134,11 +135,51 @@ for (const name of ['k', 'm'] as const) {
   const out = requestForm.elements.namedItem(`${name}Out`) as HTMLOutputElement;
   input.addEventListener('input', () => (out.value = input.value));
 }
-$('memory-form').addEventListener('submit', guard(buildMemory));
-requestForm.addEventListener('submit', guard(recommend));
 
-// Offline after the first visit (the built demo only: the dev server's modules change under it).
-if (import.meta.env.PROD && 'serviceWorker' in navigator) void navigator.serviceWorker.register('./sw.js').catch(() => undefined);
-await showAdapter();
-document.body.dataset.ready = 'true';
-void startModelPanel();
+/** Set for this tab's session once the first visit reloaded itself: never a second time, whatever happens. */
+const ISOLATION_RELOAD_KEY = 'l2d-demo-isolation-reload';
+
+/**
+ * The built demo's service worker: offline after the first visit, and cross-origin isolation on static hosts
+ * that send no COOP/COEP headers (it adds them to the pages it controls). A first visit is not yet controlled:
+ * it waits while the worker installs the app (onnxruntime's 26 MB wasm among it) and takes the page, then
+ * reloads once, before anything has started. The reloaded page is isolated (wasm runs multi-threaded from the
+ * first visit) and gets the app's files from the worker's cache instead of fetching them a second time.
+ * Resolves true when the page is about to reload.
+ */
+async function registerServiceWorker(): Promise<boolean> {
+  // Not in the dev server: its modules change under a cache.
+  if (!import.meta.env.PROD || !('serviceWorker' in navigator)) return false;
+  const registering = navigator.serviceWorker.register('./sw.js');
+  const firstVisit = !crossOriginIsolated && navigator.serviceWorker.controller === null && sessionStorage.getItem(ISOLATION_RELOAD_KEY) === null;
+  if (!firstVisit) {
+    registering.catch(() => undefined); // no worker: online only, single-threaded wasm
+    return false;
+  }
+  $('model-status').textContent = 'First visit: storing the demo for offline use (once), then it reloads…';
+  const controlled = await new Promise<boolean>((resolve) => {
+    navigator.serviceWorker.addEventListener('controllerchange', () => resolve(true), { once: true });
+    registering.then(
+      (registration) => {
+        const installing = registration.installing ?? registration.waiting;
+        // Already active but not in control (a hard reload bypasses it): it takes pages on activation only.
+        if (!installing) return resolve(false);
+        installing.addEventListener('statechange', () => installing.state === 'redundant' && resolve(false));
+      },
+      () => resolve(false),
+    );
+  });
+  if (!controlled) return false;
+  sessionStorage.setItem(ISOLATION_RELOAD_KEY, String(Date.now()));
+  location.reload();
+  return true;
+}
+
+// Nothing starts on a page about to reload.
+if (!(await registerServiceWorker())) {
+  $('memory-form').addEventListener('submit', guard(buildMemory));
+  requestForm.addEventListener('submit', guard(recommend));
+  await showAdapter();
+  document.body.dataset.ready = 'true';
+  void startModelPanel();
+}
