@@ -16,6 +16,8 @@ const TYPES: Record<string, string> = {
 
 export interface StaticServer {
   origin: string;
+  /** URL paths answered with a file, in order (what actually crossed the network). */
+  served: string[];
   close(): Promise<void>;
 }
 
@@ -30,6 +32,7 @@ export interface StaticServerOptions {
 export async function startStaticServer(options: StaticServerOptions): Promise<StaticServer> {
   const port = await freePort();
   const routes = Object.entries(options.routes).sort((a, b) => b[0].length - a[0].length);
+  const served: string[] = [];
   const server: Server = createServer((request, response) => {
     const path = decodeURIComponent(new URL(request.url ?? '/', 'http://x').pathname);
     const route = routes.find(([prefix]) => path.startsWith(prefix));
@@ -39,6 +42,7 @@ export async function startStaticServer(options: StaticServerOptions): Promise<S
       response.writeHead(404, options.headers).end('not found');
       return;
     }
+    served.push(path);
     const headers = { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream', ...options.headers };
     if (extname(file) === '.html' && options.rewriteHtml) {
       response.writeHead(200, headers).end(options.rewriteHtml(readFileSync(file, 'utf8')));
@@ -48,5 +52,5 @@ export async function startStaticServer(options: StaticServerOptions): Promise<S
     createReadStream(file).pipe(response);
   });
   await new Promise<void>((done) => server.listen(port, '127.0.0.1', done));
-  return { origin: `http://127.0.0.1:${port}`, close: () => new Promise((done) => server.close(() => done())) };
+  return { origin: `http://127.0.0.1:${port}`, served, close: () => new Promise((done) => server.close(() => done())) };
 }
