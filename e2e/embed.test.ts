@@ -266,6 +266,12 @@ describe('the storefront embed from another origin', () => {
       // The refresh called while it waited resolves with the list it then computed.
       expect(await early).toBe(3);
       expect(await lazyPage.evaluate(() => document.querySelector('#also-like')!.shadowRoot!.querySelectorAll('li').length)).toBe(3);
+      // Its items are links (item-href), styled by the page through ::part(link) (product.css).
+      const link = await lazyPage.evaluate(() => {
+        const a = document.querySelector('#also-like')!.shadowRoot!.querySelector('li a') as HTMLAnchorElement;
+        return { href: a.getAttribute('href'), decoration: getComputedStyle(a).textDecorationLine, id: (a.parentElement as HTMLElement).dataset.id };
+      });
+      expect(link).toEqual({ href: `product.html?id=${link.id}`, decoration: 'underline', id: expect.stringMatching(/^\d+$/) });
       expect(await lazyPage.evaluate(() => (globalThis as unknown as { workersStarted: number }).workersStarted)).toBeGreaterThanOrEqual(1);
       expect(seen.filter((u) => u.includes('/models/')).length).toBeGreaterThan(0);
 

@@ -14,7 +14,7 @@
  * canceling it keeps the page from following the link) when an item is chosen,
  * "l2d-render" (detail { items }) after each list, "l2d-error" (detail { name, message }).
  * Titles are set as text, never as HTML. Style it through ::part(list),
- * ::part(item), ::part(message).
+ * ::part(item), ::part(button) or ::part(link) (an item's title), ::part(message).
  */
 import { InvalidArgumentError } from '../core/errors.ts';
 import type { Recommender } from '../recommender.ts';
@@ -178,6 +178,7 @@ export function defineRecommendationsElement(host: ElementHost, name = 'l2d-reco
           choice = document.createElement('a');
           choice.href = fillHrefTemplate(hrefTemplate, item);
         }
+        choice.setAttribute('part', hrefTemplate === null ? 'button' : 'link');
         choice.textContent = item.title;
         choice.addEventListener('click', (event) => {
           const select = new CustomEvent('l2d-select', { detail: { id: item.id, title: item.title, rank }, bubbles: true, composed: true, cancelable: true });
