@@ -129,6 +129,33 @@ describe('the storefront embed from another origin', () => {
     problems.length = 0; // the worker's warning about the unknown id is expected
   });
 
+  it('shows the texts a page sets in its own language: loading-text, empty-text, error-text (the details still in l2d-error)', async () => {
+    const shown = await page.evaluate(async () => {
+      const make = (attributes: Record<string, string>) => {
+        const element = document.createElement('l2d-recommendations');
+        for (const [name, value] of Object.entries(attributes)) element.setAttribute(name, value);
+        document.body.append(element);
+        return element;
+      };
+      const text = (element: Element) => element.shadowRoot!.querySelector('p')?.textContent;
+      // Far below the fold and lazy: it stays loading.
+      const waiting = make({ history: '100', loading: 'lazy', 'loading-text': 'Empfehlungen werden geladen…', style: 'display: block; margin-top: 500vh' });
+      const empty = make({ history: '', 'empty-text': 'Schauen Sie sich ein paar Artikel an.' });
+      const broken = make({ history: '999999', 'error-text': 'Empfehlungen sind gerade nicht verfügbar.' });
+      const detail = await new Promise<{ name: string; message: string }>((resolve) => broken.addEventListener('l2d-error', (e) => resolve((e as CustomEvent).detail), { once: true }));
+      const result = { waiting: text(waiting), empty: text(empty), broken: text(broken), detail };
+      for (const element of [waiting, empty, broken]) element.remove();
+      return result;
+    });
+    expect(shown).toEqual({
+      waiting: 'Empfehlungen werden geladen…',
+      empty: 'Schauen Sie sich ein paar Artikel an.',
+      broken: 'Empfehlungen sind gerade nicht verfügbar.',
+      detail: { name: 'InvalidArgumentError', message: expect.stringMatching(/^None of the history's items is in the catalog/) },
+    });
+    problems.length = 0; // the worker's warning about the unknown id is expected
+  });
+
   it("item-href turns the items into links to the store's pages; a canceled l2d-select keeps the page; bad templates are named", async () => {
     const ids = await listIds('#similar');
     await page.evaluate(() => document.querySelector('#similar')!.setAttribute('item-href', '/item/{id}?title={title}'));

@@ -13,6 +13,9 @@
  * Events: "l2d-select" (detail { id, title, rank }; cancelable: with item-href,
  * canceling it keeps the page from following the link) when an item is chosen,
  * "l2d-render" (detail { items }) after each list, "l2d-error" (detail { name, message }).
+ * Texts: loading-text, empty-text (no history yet) and error-text (shown
+ * instead of "Recommendations are unavailable: <what went wrong>"; the details
+ * stay in the l2d-error event), for a store in another language.
  * Titles are set as text, never as HTML. Style it through ::part(list),
  * ::part(item), ::part(button) or ::part(link) (an item's title), ::part(message).
  */
@@ -26,6 +29,12 @@ export interface ElementHost {
   localHistory(): number[];
   defaults: { k: number; strategy: 'global' | 'local'; m?: number };
 }
+
+const DEFAULT_TEXTS = {
+  'loading-text': 'Loading recommendations…',
+  'empty-text': 'Browse a few items to see recommendations here.',
+  'error-text': 'Recommendations are unavailable',
+};
 
 const STYLE = `
 :host { display: block; font: inherit; }
@@ -63,7 +72,12 @@ export function defineRecommendationsElement(host: ElementHost, name = 'l2d-reco
       this.root = this.attachShadow({ mode: 'open' });
       // A constructed stylesheet: a storefront's CSP need not allow inline <style>.
       this.root.adoptedStyleSheets = [sheet()];
-      this.root.append(this.message('Loading recommendations…'));
+      this.root.append(this.message(DEFAULT_TEXTS['loading-text']));
+    }
+
+    /** A text the page may set in its own language (loading-text, empty-text, error-text), else ours. */
+    private text(name: keyof typeof DEFAULT_TEXTS): string {
+      return this.getAttribute(name) ?? DEFAULT_TEXTS[name];
     }
 
     /** The history to recommend for; set it from the page's JavaScript. */
@@ -76,6 +90,8 @@ export function defineRecommendationsElement(host: ElementHost, name = 'l2d-reco
     }
 
     connectedCallback(): void {
+      // Until a first list shows, the page's own loading text (attributes are not there in the constructor).
+      if (!this.root.querySelector('ol')) this.show(this.message(this.text('loading-text')));
       void this.refresh();
     }
 
@@ -98,7 +114,7 @@ export function defineRecommendationsElement(host: ElementHost, name = 'l2d-reco
       const controller = (this.pending = new AbortController());
       const history = this.history;
       if (history.length === 0) {
-        this.show(this.message('Browse a few items to see recommendations here.'));
+        this.show(this.message(this.text('empty-text')));
         return [];
       }
       const loading = this.getAttribute('loading') ?? 'eager';
@@ -158,7 +174,8 @@ export function defineRecommendationsElement(host: ElementHost, name = 'l2d-reco
     }
 
     private showError(e: Error): void {
-      this.show(this.message(`Recommendations are unavailable: ${e.message}`, true));
+      const own = this.getAttribute('error-text');
+      this.show(this.message(own ?? `${DEFAULT_TEXTS['error-text']}: ${e.message}`, true));
       this.dispatchEvent(new CustomEvent('l2d-error', { detail: { name: e.name, message: e.message }, bubbles: true, composed: true }));
     }
 
