@@ -1,0 +1,156 @@
+/**
+ * recommend: one L2D recommendation from the terminal, offline. The model folder and its memory shard are read
+ * from disk and nothing leaves the machine: the history's prompt is encoded once (onnxruntime-node), then ranked
+ * by L2D-G or L2D-L with the CPU decoder, the same rules and results as the page's decoders.
+ *
+ *   npm run recommend -- --model models/movielens-demo --memory models/movielens-demo/memory/train-q4-f0.3 --history 12,40,41
+ *   npm run recommend -- --model M --memory S --title "Toy Story (1995)" --title "Heat (1995)" [--k 10]
+ *        [--strategy global|local] [--m 1000] [--exclude-history] [--dtype q4] [--json]
+ *
+ * The history is --history's ids (oldest first), then the --title items in order; a title must be a catalog
+ * title (case and spacing ignored), and the nearest titles are named when it is not.
+ */
+import { readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { CpuDecoder } from '../../src/core/cpu-decoder.ts';
+import type { PreparedItem } from '../../src/core/data/prepare.ts';
+import { InvalidArgumentError, L2DError } from '../../src/core/errors.ts';
+import { normalizeTitle, TitleGrounder } from '../../src/core/grounding.ts';
+import { verifiedCatalog } from '../../src/core/shard-format.ts';
+import { loadNodeEncoder } from '../lib/onnx-encoder.ts';
+import { loadShard } from '../lib/shard-files.ts';
+
+export interface OfflineRequest {
+  model: string;
+  memory: string;
+  /** Catalog ids, oldest first. */
+  history?: number[];
+  /** Catalog titles, after the ids. */
+  titles?: string[];
+  k?: number;
+  strategy?: 'global' | 'local';
+  m?: number;
+  excludeHistory?: boolean;
+  dtype?: string;
+}
+
+export interface OfflineRecommendation {
+  history: { id: number; title: string }[];
+  items: { id: number; title: string; distance: number; source: 'global' | 'local' }[];
+  /** Oldest history titles left out to fit the model's context. */
+  droppedOldest: number;
+  hidden: Float32Array;
+  timings: { load: number; encode: number; decode: number };
+}
+
+/** A title's catalog id (case and spacing ignored); the nearest titles named when there is none. */
+function titleId(title: string, catalog: readonly PreparedItem[], grounder: TitleGrounder): number {
+  const wanted = normalizeTitle(title);
+  const exact = catalog.findIndex((item) => normalizeTitle(item.title) === wanted);
+  if (exact >= 0) return exact;
+  const nearest = grounder.rank(title, 3).map((id) => `"${catalog[id].title}" (${id})`);
+  throw new InvalidArgumentError(`"${title}" is not a title of this catalog; the nearest: ${nearest.join(', ')}.`);
+}
+
+export async function recommendOffline(request: OfflineRequest): Promise<OfflineRecommendation> {
+  const k = request.k ?? 10;
+  const strategy = request.strategy ?? 'global';
+  if (strategy !== 'global' && strategy !== 'local') throw new InvalidArgumentError(`--strategy must be global or local, got "${String(strategy)}".`);
+  const t0 = performance.now();
+  const encoder = await loadNodeEncoder(request.model, request.dtype ?? 'q4');
+  try {
+    const { manifest, memory } = await loadShard(request.memory, { sha256: encoder.sha256, hiddenSize: encoder.hiddenSize });
+    const catalog = await verifiedCatalog(manifest, readFileSync(join(request.memory, manifest.catalog.file)), join(request.memory, manifest.catalog.file));
+    for (const id of request.history ?? []) {
+      if (!(Number.isInteger(id) && id >= 0 && id < catalog.length)) throw new InvalidArgumentError(`History item ${id} is not a catalog id (0..${catalog.length - 1}).`);
+    }
+    const grounder = request.titles?.length ? new TitleGrounder(catalog.map((item) => item.title)) : undefined;
+    const ids = [...(request.history ?? []), ...(request.titles ?? []).map((title) => titleId(title, catalog, grounder!))];
+    if (ids.length === 0) throw new InvalidArgumentError('The history is empty: give --history ids or --title titles, oldest first.');
+    const t1 = performance.now();
+    const { hidden, dropped } = await encoder.encode([ids.map((id) => catalog[id].title)]);
+    const t2 = performance.now();
+    const decoded = new CpuDecoder(memory).decode(hidden[0], { k, strategy, m: request.m ?? 1000, exclude: request.excludeHistory ? ids : [] });
+    const t3 = performance.now();
+    return {
+      history: ids.map((id) => ({ id, title: catalog[id].title })),
+      items: decoded.map((x) => ({ id: x.item, title: catalog[x.item].title, distance: x.distance, source: x.source })),
+      droppedOldest: dropped[0],
+      hidden: hidden[0],
+      timings: { load: t1 - t0, encode: t2 - t1, decode: t3 - t2 },
+    };
+  } finally {
+    await encoder.release();
+  }
+}
+
+function positiveInt(text: string | undefined, name: string): number | undefined {
+  if (text === undefined) return undefined;
+  const n = Number(text);
+  if (!(Number.isInteger(n) && n >= 1)) throw new InvalidArgumentError(`--${name} must be a positive whole number, got "${text}".`);
+  return n;
+}
+
+function parseIds(text: string | undefined): number[] {
+  if (text === undefined) return [];
+  return text.split(',').map((token) => {
+    const id = Number(token.trim());
+    if (token.trim() === '' || !Number.isInteger(id)) throw new InvalidArgumentError(`--history takes catalog ids separated by commas, got "${text}".`);
+    return id;
+  });
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      model: { type: 'string' },
+      memory: { type: 'string' },
+      history: { type: 'string' },
+      title: { type: 'string', multiple: true },
+      k: { type: 'string' },
+      strategy: { type: 'string' },
+      m: { type: 'string' },
+      'exclude-history': { type: 'boolean', default: false },
+      dtype: { type: 'string' },
+      json: { type: 'boolean', default: false },
+    },
+  });
+  if (!values.model || !values.memory) {
+    console.error('usage: npm run recommend -- --model <model folder> --memory <shard folder> (--history 12,40,41 | --title "A title" ...) [--k 10] [--strategy global|local] [--m 1000] [--exclude-history] [--json]');
+    process.exit(2);
+  }
+  const result = await recommendOffline({
+    model: values.model,
+    memory: values.memory,
+    history: parseIds(values.history),
+    titles: values.title,
+    k: positiveInt(values.k, 'k'),
+    strategy: values.strategy as OfflineRequest['strategy'],
+    m: positiveInt(values.m, 'm'),
+    excludeHistory: values['exclude-history'],
+    dtype: values.dtype,
+  });
+  if (values.json) {
+    const { hidden: _hidden, ...rest } = result;
+    console.log(JSON.stringify(rest, null, 2));
+    return;
+  }
+  console.log(`History (oldest first): ${result.history.map((h) => `${h.title} (${h.id})`).join('; ')}`);
+  if (result.droppedOldest > 0) console.log(`(the ${result.droppedOldest} oldest titles did not fit the model's context)`);
+  console.log('\n| rank | id | distance | from | title |\n|---|---|---|---|---|');
+  result.items.forEach((item, rank) => console.log(`| ${rank + 1} | ${item.id} | ${item.distance.toFixed(4)} | ${item.source} | ${item.title} |`));
+  const t = result.timings;
+  console.log(`\nload ${t.load.toFixed(0)} ms, encode ${t.encode.toFixed(1)} ms, decode ${t.decode.toFixed(1)} ms (onnxruntime-node and the CPU decoder, this machine only).`);
+}
+
+if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  main().catch((error: unknown) => {
+    if (error instanceof L2DError) {
+      console.error(`recommend: ${error.message}`);
+      process.exit(1);
+    }
+    throw error;
+  });
+}

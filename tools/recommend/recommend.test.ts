@@ -1,0 +1,74 @@
+/**
+ * `npm run recommend` on the shipped demo model and memory: the history's h_t is the model's (the export's
+ * torch fixture), the list is the CPU decoder's on it, and bad input is named.
+ */
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { CpuDecoder } from '../../src/core/cpu-decoder.ts';
+import { parseItems } from '../../src/core/data/prepared-format.ts';
+import { renderPrompt } from '../../src/core/prompt.ts';
+import { loadShard } from '../lib/shard-files.ts';
+import { recommendOffline } from './main.ts';
+
+const MODEL = 'models/movielens-demo';
+const MEMORY = `${MODEL}/memory/train-q4-f0.3`;
+const fixture = JSON.parse(readFileSync(`${MODEL}/fixtures/hidden-states.json`, 'utf8')) as { cases: { prompt: string; hidden: { q4?: number[] } }[] };
+
+function cosine(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  let dot = 0, na = 0, nb = 0;
+  for (let i = 0; i < a.length; i++) [dot, na, nb] = [dot + a[i] * b[i], na + a[i] ** 2, nb + b[i] ** 2];
+  return dot / Math.sqrt(na * nb);
+}
+
+describe('npm run recommend (offline, in Node)', () => {
+  it("encodes the history as the model does and ranks with the CPU decoder's rules", async () => {
+    const result = await recommendOffline({ model: MODEL, memory: MEMORY, history: [0, 1], titles: ['  heat (1995) '], k: 5, strategy: 'local', m: 200, excludeHistory: true });
+    expect(result.history).toEqual([
+      { id: 0, title: 'Toy Story (1995)' },
+      { id: 1, title: 'Jumanji (1995)' },
+      { id: 5, title: 'Heat (1995)' },
+    ]);
+    const { memory } = await loadShard(MEMORY);
+    expect(result.items.map((x) => [x.id, x.source])).toEqual(new CpuDecoder(memory).decode(result.hidden, { k: 5, strategy: 'local', m: 200, exclude: [0, 1, 5] }).map((x) => [x.item, x.source]));
+    expect(result.items.map((x) => x.id)).not.toContain(5);
+    expect(result.droppedOldest).toBe(0);
+  });
+
+  it('gives the hidden state the export recorded in torch for a fixture prompt', async () => {
+    const items = parseItems(readFileSync(`${MEMORY}/items.tsv`, 'utf8'));
+    const byTitle = new Map(items.map((item) => [item.title, item.id]));
+    const titles = (prompt: string) => [...prompt.matchAll(/"([^"]*)"/g)].map((m) => m[1]);
+    const usable = fixture.cases.find((c) => c.hidden.q4 && titles(c.prompt).every((t) => byTitle.has(t)) && renderPrompt(titles(c.prompt)) === c.prompt);
+    expect(usable, 'a fixture prompt made of catalog titles').toBeDefined();
+    const result = await recommendOffline({ model: MODEL, memory: MEMORY, titles: titles(usable!.prompt), k: 3 });
+    expect(cosine(result.hidden, usable!.hidden.q4!)).toBeGreaterThan(0.999);
+  });
+
+  it('names what is wrong: an unknown id, a title not in the catalog (with the nearest), an empty history, a bad strategy', async () => {
+    const fails = (request: Parameters<typeof recommendOffline>[0]) => recommendOffline(request).then(() => 'no error', (e: Error) => `${e.name}: ${e.message}`);
+    expect(await fails({ model: MODEL, memory: MEMORY, history: [99999] })).toBe('InvalidArgumentError: History item 99999 is not a catalog id (0..3495).');
+    expect(await fails({ model: MODEL, memory: MEMORY, titles: ['Toy Stroy'] })).toBe(
+      'InvalidArgumentError: "Toy Stroy" is not a title of this catalog; the nearest: "Toy Story (1995)" (0), "Toy Story 2 (1999)" (1693), "Toy Story 3 (2010)" (3220).',
+    );
+    expect(await fails({ model: MODEL, memory: MEMORY })).toBe('InvalidArgumentError: The history is empty: give --history ids or --title titles, oldest first.');
+    expect(await fails({ model: MODEL, memory: MEMORY, history: [0], strategy: 'nearest' as 'local' })).toBe('InvalidArgumentError: --strategy must be global or local, got "nearest".');
+    expect(await fails({ model: MODEL, memory: 'models/movielens-demo/onnx', history: [0] })).toMatch(/^ShardError: models\/movielens-demo\/onnx: no manifest.json/);
+  });
+
+  it('runs from the command line: a table, --json, and exit 1 with the message on bad input', () => {
+    const run = (...args: string[]) => execFileSync('npx', ['tsx', 'tools/recommend/main.ts', '--model', MODEL, '--memory', MEMORY, ...args], { encoding: 'utf8', stdio: 'pipe' });
+    const json = JSON.parse(run('--history', '0,1', '--k', '3', '--json')) as { items: { id: number }[]; history: { id: number }[] };
+    expect(json.history.map((h) => h.id)).toEqual([0, 1]);
+    expect(json.items).toHaveLength(3);
+    expect(run('--history', '0', '--k', '2')).toMatch(/^History \(oldest first\): Toy Story \(1995\) \(0\)\n\n\| rank \| id \| distance \| from \| title \|\n\|---\|---\|---\|---\|---\|\n\| 1 \| \d+ \| \d+\.\d{4} \| global \| .+ \|\n\| 2 \|/);
+    let failure: { status: number; stderr: string } | undefined;
+    try {
+      run('--history', '0,x');
+    } catch (error) {
+      failure = error as { status: number; stderr: string };
+    }
+    expect(failure?.status).toBe(1);
+    expect(failure?.stderr).toContain('recommend: --history takes catalog ids separated by commas, got "0,x".');
+  }, 60_000);
+});
