@@ -51,12 +51,16 @@ for (const file of files.filter((f) => f.endsWith('.jsonl'))) {
     torch.set(`/${t.model.replace(/^\/|\/$/g, '')}`, t);
   }
 }
+/** Prints the error of a stage that failed as a whole; true when it did. */
+function reportFailure(name: string): boolean {
+  const value = r[name];
+  const failed = value !== null && typeof value === 'object' && !Array.isArray(value) && 'error' in value;
+  if (failed) console.log(`\nstage ${name} failed: ${value.error}`);
+  return failed;
+}
 /** A stage's section: left out when the stage did not run, its error when it failed as a whole. */
 function stage(name: string, print: (value: any) => void) {
-  const value = r[name];
-  if (value === undefined) return;
-  if (value && typeof value === 'object' && !Array.isArray(value) && 'error' in value) console.log(`\nstage ${name} failed: ${value.error}`);
-  else print(value);
+  if (r[name] !== undefined && !reportFailure(name)) print(r[name]);
 }
 type GraphRow = { modelUrl: string; file: string; ep: string; batch: number; profile?: KernelProfile; timing?: ForwardTiming; error?: string; skipped?: string };
 stage('graphs', (graphs: GraphRow[]) => {
@@ -76,7 +80,7 @@ if (encoderRows.length) {
   console.log(encoderTable(averageRuns(encoderRows)));
 }
 // The encoder stages that ran share the table above; one that failed is named here.
-for (const name of ['encoder', 'encoderBatch64']) stage(name, () => undefined);
+for (const name of ['encoder', 'encoderBatch64']) reportFailure(name);
 stage('flow', (flow: FlowRow[]) => {
   console.log('\nrecommend() through the worker (median of 64 queries after 3 warm-ups; k = 50):\n');
   console.log('| strategy | encoder | h_t | wall ms | tokenize ms | forward ms | decode ms | load ms |');
