@@ -6,6 +6,9 @@
  * the original top-K exactly.
  */
 import { describe, expect, it } from 'vitest';
+import { CpuDecoder } from '../src/core/cpu-decoder.ts';
+import { buildCentroidMemory } from '../tools/build-memory/main.ts';
+import { loadShard } from '../tools/lib/shard-files.ts';
 import { outcomeValue, useFlowPage } from './flow-client.ts';
 
 const MODEL = '/models/movielens-demo';
@@ -110,6 +113,30 @@ describe('memory updates', () => {
     // A later visit with a smaller cap keeps the newest stored samples that fit, instead of failing.
     expect((await load('cpu', { overlayCap: 1 })).overlay).toEqual({ rows: 1, cap: 1, seen: 4, persisted: true });
     expect((await load('cpu', { overlayCap: 0 })).overlay).toEqual({ rows: 0, cap: 0, seen: 4, persisted: true });
+    value(await call('clearInteractions'));
+  });
+
+  it('reads a centroid memory (build-memory --centroids-of): the CPU rule on its rows, L2D-L as L2D-G, no updates, the stored samples kept', async () => {
+    // A stored sample for the shipped memory: a centroid memory must leave it alone.
+    await load('cpu');
+    value(await call<Overlay>('recordInteraction', { history, item: 7 }));
+    const folder = 'test-results/centroid-memory';
+    await buildCentroidMemory(MEMORY.slice(1), folder);
+    const { memory } = await loadShard(folder);
+    for (const decoder of ['webgpu', 'cpu'] as const) {
+      const loaded = value(await call<{ rows: number; centroidMemory?: { sampleRows: number }; overlay: Overlay; decoder: { decoder: string } }>('load', { modelUrl: MODEL, memoryUrl: `/${folder}`, device: 'wasm', decoder, wasmPaths: WASM }));
+      expect(loaded.decoder.decoder).toBe(decoder);
+      expect([loaded.rows, loaded.centroidMemory, loaded.overlay.cap, loaded.overlay.rows]).toEqual([3034, { sampleRows: 21456 }, 0, 0]);
+      const global = value(await call<{ items: Item[]; hidden: number[] }>('recommend', { history, k: 30, returnHidden: true }));
+      const reference = new CpuDecoder(memory).decode(Array.from(global.hidden), { k: 30 });
+      expect(global.items.map((i) => i.id)).toEqual(reference.map((x) => x.item));
+      const local = value(await call<{ items: Item[] }>('recommend', { history, k: 30, strategy: 'local', m: 200 })).items;
+      expect(local.map((i) => i.id)).toEqual(global.items.map((i) => i.id));
+      const refused = await call('recordInteraction', { history, item: 7 });
+      expect(!refused.ok && refused.message).toBe('This memory holds one centroid per item (build-memory --centroids-of): memory updates need a memory of sample rows. Nothing was recorded.');
+    }
+    // Back on the shipped memory, the stored sample is still there.
+    expect((await load('cpu')).overlay).toMatchObject({ rows: 1, seen: 1 });
     value(await call('clearInteractions'));
   });
 });

@@ -125,6 +125,11 @@ export interface LoadStatus {
   stageMs: { model: number; memory?: number; decoder?: number };
   /** Items the cold-start rule gave a centroid. */
   coldStartItems?: number;
+  /**
+   * Set when the memory holds one centroid per item (of that many sample rows; build-memory --centroids-of):
+   * L2D-G as from its samples, L2D-L ranks as L2D-G, memory updates are off.
+   */
+  centroidMemory?: { sampleRows: number };
   /** The user's own samples in the memory (memory updates). */
   overlay?: OverlayStatus;
   /** Where the memory's chunks came from. */

@@ -168,6 +168,9 @@ async function load(options: LoadOptions, onProgress?: (p: LoadProgress) => void
     const t1 = performance.now();
     stageMs.memory = t1 - t0 - stageMs.model;
     onProgress?.({ stage: 'decoder', loaded: 0, total: 1 });
+    // One centroid per item: a user's row would weigh as much as all of an item's samples, so no updates (a
+    // stored overlay is left alone, for a memory of samples at this URL later).
+    if (loaded.manifest.centroids) overlayCap = 0;
     await useShard(loaded);
     // A stored overlay may predate a smaller cap or a rebuilt catalog: keep its newest rows that still fit.
     const usable = overlay.rows.filter((r) => r.item < loaded.items.length);
@@ -217,6 +220,7 @@ function status(loadMs: number): LoadStatus {
     stageMs,
     ...(engine ? { overlay: overlayStatus() } : {}),
     ...(coldStartItems !== undefined ? { coldStartItems } : {}),
+    ...(shard?.manifest.centroids ? { centroidMemory: shard.manifest.centroids } : {}),
     ...(memorySource ? { memorySource } : {}),
     ...(storage ? { storage } : {}),
   };
@@ -378,6 +382,9 @@ async function recordInteraction(event: InteractionEvent): Promise<OverlayStatus
   const { items } = shard;
   if (!(Number.isInteger(event?.item) && event.item >= 0 && event.item < items.length)) {
     throw new InvalidArgumentError(`Unknown item ${String(event?.item)}: the catalog's ids are 0..${items.length - 1}. Nothing was recorded.`);
+  }
+  if (shard.manifest.centroids) {
+    throw new InvalidArgumentError('This memory holds one centroid per item (build-memory --centroids-of): memory updates need a memory of sample rows. Nothing was recorded.');
   }
   if (overlayCap === 0) throw new InvalidArgumentError('Memory updates are off (overlayCap 0).');
   const { history } = knownHistory(event.history, items);

@@ -5,6 +5,8 @@
  * layout of shard-format.ts. One implementation for Node and the browser.
  */
 import { throwIfAbortedBetweenPasses } from './abort.ts';
+import { computeCentroids } from './centroids.ts';
+import { rowStride, type L2DMemory } from './memory.ts';
 import { toFloat16Bits } from './float16.ts';
 import { InvalidArgumentError } from './errors.ts';
 import { chunkBytes, encodeChunk, sha256Hex, SHARD_FORMAT, SHARD_VERSION, type ShardChunk, type ShardManifest, type ShardModel } from './shard-format.ts';
@@ -136,4 +138,33 @@ export async function buildShard(
   const catalog = new TextEncoder().encode(serializeItems(items));
   const manifest = shardManifest({ ...description, hiddenSize: encoder.hiddenSize, itemCount: items.length }, listed, await sha256Hex(catalog));
   return { manifest, chunks, catalog, truncated };
+}
+
+/**
+ * A shard of one row per item: the float32 mean of the item's rows in `memory` (the decoders' own centroid rule),
+ * stored as float16, with `source`'s model, data set and catalog. L2D-G needs nothing else, so this is its
+ * whole input in a fraction of the bytes (the demo's 30% memory: 21,456 rows, 11 MB -> 3,496 rows, 1.8 MB).
+ * Items without rows get none, as before: never recommended. Deterministic: the same shard, the same bytes.
+ */
+export async function buildCentroidShard(source: ShardManifest, memory: L2DMemory, catalog: Uint8Array): Promise<BuiltShard> {
+  if (source.centroids) throw new InvalidArgumentError('This shard already holds centroids (one row per item); build them from a shard of sample rows.');
+  const { vectors: means, counts } = computeCentroids(memory);
+  const dim = memory.dim;
+  const stride = rowStride(dim);
+  const items = Array.from(counts.keys()).filter((item) => counts[item] > 0);
+  const chunks: Uint8Array[] = [];
+  const listed: ShardChunk[] = [];
+  for (let start = 0, index = 0; start < items.length; start += source.chunkRows, index++) {
+    const part = items.slice(start, start + source.chunkRows);
+    const vectors = new Uint16Array(part.length * dim);
+    part.forEach((item, r) => {
+      for (let c = 0; c < dim; c++) vectors[r * dim + c] = toFloat16Bits(means[item * stride + c]);
+    });
+    const bytes = encodeChunk(vectors, Uint32Array.from(part), dim);
+    chunks.push(bytes);
+    listed.push({ file: chunkFileName(index), rows: part.length, bytes: bytes.byteLength, sha256: await sha256Hex(bytes) });
+  }
+  const description = { model: source.model, dataset: source.dataset, hiddenSize: source.hiddenSize, itemCount: source.itemCount, chunkRows: source.chunkRows };
+  const manifest: ShardManifest = { ...shardManifest(description, listed, await sha256Hex(catalog)), centroids: { sampleRows: memory.rows } };
+  return { manifest, chunks, catalog, truncated: 0 };
 }

@@ -51,6 +51,12 @@ export interface ShardManifest {
   chunks: ShardChunk[];
   /** The item table: file name and SHA-256. */
   catalog: { file: string; sha256: string };
+  /**
+   * Set when each row is an item's centroid (the mean of that many sample rows, build-memory --centroids-of),
+   * not a sample: L2D-G's whole input in a fraction of the bytes; L2D-L then ranks as L2D-G, and memory
+   * updates are off (a user's row would weigh as much as all of an item's samples).
+   */
+  centroids?: { sampleRows: number };
 }
 
 export function chunkBytes(rows: number, dim: number): number {
@@ -83,6 +89,9 @@ export function parseShardManifest(text: string, where = 'manifest.json'): Shard
   }
   if (m.format !== SHARD_FORMAT) throw new ShardError(`${where}: not an L2D memory shard (format "${String(m.format)}", expected "${SHARD_FORMAT}").`);
   if (m.version !== SHARD_VERSION) throw new ShardError(`${where}: shard format version ${String(m.version)} is not supported (this code reads version ${SHARD_VERSION}); build the memory again.`);
+  if (m.centroids !== undefined && !(Number.isInteger(m.centroids?.sampleRows) && m.centroids.sampleRows >= m.rows)) {
+    throw new ShardError(`${where}: centroids.sampleRows must be a whole number of sample rows (at least the ${m.rows} centroid rows), got ${JSON.stringify(m.centroids)}.`);
+  }
   const total = m.chunks.reduce((s, c) => s + c.rows, 0);
   if (total !== m.rows) throw new ShardError(`${where}: the chunks hold ${total} rows but the manifest says ${m.rows}.`);
   m.chunks.forEach((c, i) => {

@@ -76,7 +76,9 @@ const api = {
   async track(kind: HistoryEventKind, item: number): Promise<OverlayStatus | undefined> {
     const before = history.items();
     history.add(kind, item);
-    const overlay = kind === 'purchase' && before.length > 0 ? await (await recommender()).recordInteraction({ history: before, item }) : undefined;
+    const handle = kind === 'purchase' && before.length > 0 ? await recommender() : undefined;
+    // A memory without updates (one centroid per item) still takes the purchase into the history.
+    const overlay = handle && (handle.status().overlay?.cap ?? 0) > 0 ? await handle.recordInteraction({ history: before, item }) : undefined;
     refreshElements();
     return overlay;
   },

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { prepareFolder } from '../prepare-data/main.ts';
 import { loadShard } from '../lib/shard-files.ts';
-import { buildMemory, reservoirSample } from './main.ts';
+import { buildCentroidMemory, buildMemory, reservoirSample } from './main.ts';
 
 const MODEL = 'models/movielens-demo';
 let dir: string;
@@ -56,6 +56,22 @@ describe('build-memory', () => {
     const manifest = await buildMemory({ model: MODEL, data, out: join(dir, 'f'), fraction: 0.25, chunkRows: 16, quiet: true });
     expect(manifest.rows).toBe(12);
     expect(manifest.dataset).toMatchObject({ fraction: 0.25, samples: 48 });
+  });
+
+  it('--centroids-of writes the centroid shard of a built one, the same bytes each time, bound to the same model', async () => {
+    const one = join(dir, 'centroids-1');
+    const two = join(dir, 'centroids-2');
+    const manifest = await buildCentroidMemory(join(dir, 'a'), one);
+    await buildCentroidMemory(join(dir, 'a'), two);
+    expect(files(two)).toEqual(files(one));
+    const { memory: samples } = await loadShard(join(dir, 'a'));
+    const withRows = new Set(samples.labels).size;
+    expect(manifest).toMatchObject({ rows: withRows, itemCount: samples.itemCount, centroids: { sampleRows: 48 } });
+    expect(readFileSync(join(one, 'items.tsv'))).toEqual(readFileSync(join(dir, 'a', 'items.tsv')));
+    await expect(loadShard(one, { sha256: '0'.repeat(64), hiddenSize: 256 })).rejects.toThrow(/built with model "movielens-demo"/);
+    await expect(buildCentroidMemory(one, join(dir, 'centroids-3'))).rejects.toThrow('This shard already holds centroids');
+    await expect(buildCentroidMemory(join(dir, 'a'), join(dir, 'a'))).rejects.toThrow(/--out must be another folder than the shard it reads/);
+    expect(files(join(dir, 'a'))['manifest.json'].toString()).not.toContain('centroids'); // the source is untouched
   });
 
   it('refuses a shard for another model', async () => {

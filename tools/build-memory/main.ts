@@ -10,6 +10,11 @@
  * and the finished shard appears whole: OUT.partial is renamed to OUT last.
  * --fraction keeps that share of the samples by seeded reservoir sampling
  * (the paper's 30%-memory study).
+ *
+ *   npm run build-memory -- --centroids-of models/movielens-demo/memory/train-q4-f0.3 [--out DIR]
+ *
+ * writes a shard of one row per item, the centroid of its rows (src/core/shard-builder.ts,
+ * buildCentroidShard): L2D-G from a fraction of the bytes (default OUT: the shard's folder + "-centroids").
  */
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -18,7 +23,8 @@ import { parseArgs } from 'node:util';
 import { L2DError } from '../../src/core/errors.ts';
 import type { Sample } from '../../src/core/data/prepare.ts';
 import { sha256Hex, type ShardManifest } from '../../src/core/shard-format.ts';
-import { chunkFileName, encodeShardChunk, shardManifest } from '../../src/core/shard-builder.ts';
+import { buildCentroidShard, chunkFileName, encodeShardChunk, shardManifest } from '../../src/core/shard-builder.ts';
+import { loadShard } from '../lib/shard-files.ts';
 import { xorshift32 } from '../../src/core/synthetic-memory.ts';
 import { serializeItems } from '../../src/core/data/prepared-format.ts';
 import { loadNodeEncoder } from '../lib/onnx-encoder.ts';
@@ -117,6 +123,24 @@ export async function buildMemory(options: BuildOptions): Promise<ShardManifest>
   return manifest;
 }
 
+/** The centroid shard of the shard in `source`, written to `out` whole (through OUT.partial, renamed last). */
+export async function buildCentroidMemory(source: string, out: string): Promise<ShardManifest> {
+  if (resolve(source) === resolve(out)) throw new L2DError('invalid-argument', `--out must be another folder than the shard it reads (${source}).`);
+  const { manifest, memory } = await loadShard(source);
+  const catalog = new Uint8Array(readFileSync(join(source, manifest.catalog.file)));
+  if ((await sha256Hex(catalog)) !== manifest.catalog.sha256) throw new L2DError('invalid-argument', `${join(source, manifest.catalog.file)} fails its SHA-256 checksum.`);
+  const built = await buildCentroidShard(manifest, memory, catalog);
+  const partial = `${out}.partial`;
+  rmSync(partial, { recursive: true, force: true });
+  mkdirSync(partial, { recursive: true });
+  built.manifest.chunks.forEach((chunk, i) => writeFileSync(join(partial, chunk.file), built.chunks[i]));
+  writeFileSync(join(partial, built.manifest.catalog.file), built.catalog);
+  writeFileSync(join(partial, 'manifest.json'), `${JSON.stringify(built.manifest, null, 2)}\n`);
+  rmSync(out, { recursive: true, force: true });
+  renameSync(partial, out);
+  return built.manifest;
+}
+
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
@@ -129,10 +153,21 @@ async function main(): Promise<void> {
       seed: { type: 'string', default: '0' },
       batch: { type: 'string', default: '32' },
       'chunk-rows': { type: 'string', default: '16384' },
+      'centroids-of': { type: 'string' },
     },
   });
+  const summary = (out: string, manifest: ShardManifest, t0: number) =>
+    `${out}: ${manifest.rows} rows x ${manifest.hiddenSize} dims, ${(manifest.chunks.reduce((s, c) => s + c.bytes, 0) / 2 ** 20).toFixed(1)} MB in ${manifest.chunks.length} chunks, ${((performance.now() - t0) / 1000).toFixed(1)} s`;
+  if (values['centroids-of']) {
+    const source = values['centroids-of'].replace(/\/+$/, '');
+    const out = values.out ?? `${source}-centroids`;
+    const t0 = performance.now();
+    const manifest = await buildCentroidMemory(source, out);
+    console.log(`${summary(out, manifest, t0)} (the centroids of ${manifest.centroids!.sampleRows} sample rows)`);
+    return;
+  }
   if (!values.model || !values.data) {
-    console.error('usage: npm run build-memory -- --model <model folder> --data <prepared folder> [--out DIR] [--dtype q4|fp32] [--fraction 0.3]');
+    console.error('usage: npm run build-memory -- --model <model folder> --data <prepared folder> [--out DIR] [--dtype q4|fp32] [--fraction 0.3]\n   or: npm run build-memory -- --centroids-of <shard folder> [--out DIR]');
     process.exit(2);
   }
   const out = values.out ?? join(values.model, 'memory', `${values.split}-${values.dtype}${values.fraction === '1' ? '' : `-f${values.fraction}`}`);
@@ -148,8 +183,7 @@ async function main(): Promise<void> {
     batch: Number(values.batch),
     chunkRows: Number(values['chunk-rows']),
   });
-  const bytes = manifest.chunks.reduce((s, c) => s + c.bytes, 0);
-  console.log(`${out}: ${manifest.rows} rows x ${manifest.hiddenSize} dims, ${(bytes / 2 ** 20).toFixed(1)} MB in ${manifest.chunks.length} chunks, ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+  console.log(summary(out, manifest, t0));
 }
 
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
