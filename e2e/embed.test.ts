@@ -11,6 +11,7 @@ import { buildForTest } from './build-output.ts';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { CpuDecoder } from '../src/core/cpu-decoder.ts';
 import { loadShard } from '../tools/lib/shard-files.ts';
+import { buildCentroidMemory } from '../tools/build-memory/main.ts';
 import { launchChromium } from './browser.ts';
 import { startStaticServer, type StaticServer } from './static-server.ts';
 
@@ -27,7 +28,7 @@ const problems: string[] = [];
 beforeAll(async () => {
   await buildForTest('vite.embed.config.ts');
   cdn = await startStaticServer({
-    routes: { '/l2d/': 'dist-embed', '/models/': 'models' },
+    routes: { '/l2d/': 'dist-embed', '/models/': 'models', '/test-results/': 'test-results' },
     headers: { 'access-control-allow-origin': '*', 'cache-control': 'max-age=3600' },
   });
   store = await startStaticServer({
@@ -311,5 +312,21 @@ describe('the storefront embed from another origin', () => {
     } finally {
       await fresh.close();
     }
+  });
+  it('on a centroid memory (data-memory may name one) a purchase stays in the history without a memory update, and no error', async () => {
+    const folder = 'test-results/embed-centroids';
+    await buildCentroidMemory(MEMORY, folder);
+    const outcome = await page.evaluate(
+      async ({ model, memory, wasm }) => {
+        type Handle = { load(o: unknown): Promise<{ centroidMemory?: unknown; overlay?: { cap: number } }> };
+        const l2d = (globalThis as unknown as { L2D: { recommender(): Promise<Handle>; track(k: string, id: number): Promise<unknown>; history(): number[] } }).L2D;
+        const loaded = await (await l2d.recommender()).load({ model, memory, wasmPaths: wasm });
+        const overlay = await l2d.track('purchase', 43);
+        return { centroidMemory: loaded.centroidMemory, cap: loaded.overlay?.cap, overlay: overlay ?? null, last: l2d.history().at(-1) };
+      },
+      { model: `${cdn.origin}/models/movielens-demo`, memory: `${cdn.origin}/${folder}`, wasm: `${cdn.origin}/l2d/` },
+    );
+    expect(outcome).toEqual({ centroidMemory: { sampleRows: 21456 }, cap: 0, overlay: null, last: 43 });
+    expect(problems).toEqual([]);
   });
 });
