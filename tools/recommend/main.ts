@@ -5,7 +5,7 @@
  *
  *   npm run recommend -- --model models/movielens-demo --memory models/movielens-demo/memory/train-q4-f0.3 --history 12,40,41
  *   npm run recommend -- --model M --memory S --title "Toy Story (1995)" --title "Heat (1995)" [--k 10]
- *        [--strategy global|local] [--m 1000] [--exclude-history] [--dtype q4] [--json]
+ *        [--strategy global|local] [--m 1000] [--exclude-history] [--cold-start similar-titles] [--dtype q4] [--json]
  *
  * The history is --history's ids (oldest first), then the --title items in order; a title must be a catalog
  * title (case and spacing ignored), and the nearest titles are named when it is not.
@@ -14,7 +14,10 @@ import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { computeCentroids } from '../../src/core/centroids.ts';
+import { COLD_START_RULES, coldStartCentroids, type ColdStartRule } from '../../src/core/cold-start.ts';
 import { CpuDecoder } from '../../src/core/cpu-decoder.ts';
+import { rowStride } from '../../src/core/memory.ts';
 import type { PreparedItem } from '../../src/core/data/prepare.ts';
 import { InvalidArgumentError, L2DError } from '../../src/core/errors.ts';
 import { normalizeTitle, TitleGrounder } from '../../src/core/grounding.ts';
@@ -33,6 +36,8 @@ export interface OfflineRequest {
   strategy?: 'global' | 'local';
   m?: number;
   excludeHistory?: boolean;
+  /** 'similar-titles': items that never were a training target get a centroid (src/core/cold-start.ts), as load()'s coldStart. */
+  coldStart?: ColdStartRule;
   dtype?: string;
 }
 
@@ -58,6 +63,8 @@ export async function recommendOffline(request: OfflineRequest): Promise<Offline
   const k = request.k ?? 10;
   const strategy = request.strategy ?? 'global';
   if (strategy !== 'global' && strategy !== 'local') throw new InvalidArgumentError(`--strategy must be global or local, got "${String(strategy)}".`);
+  const coldStart = request.coldStart ?? 'none';
+  if (!COLD_START_RULES.includes(coldStart)) throw new InvalidArgumentError(`--cold-start must be one of ${COLD_START_RULES.join(', ')}, got "${String(coldStart)}".`);
   const t0 = performance.now();
   const encoder = await loadNodeEncoder(request.model, request.dtype ?? 'q4');
   try {
@@ -72,7 +79,8 @@ export async function recommendOffline(request: OfflineRequest): Promise<Offline
     const t1 = performance.now();
     const { hidden, dropped } = await encoder.encode([ids.map((id) => catalog[id].title)]);
     const t2 = performance.now();
-    const decoded = new CpuDecoder(memory).decode(hidden[0], { k, strategy, m: request.m ?? 1000, exclude: request.excludeHistory ? ids : [] });
+    const extraCentroids = coldStart === 'similar-titles' ? coldStartCentroids(catalog.map((item) => item.title), computeCentroids(memory), rowStride(memory.dim)) : undefined;
+    const decoded = new CpuDecoder(memory, { extraCentroids }).decode(hidden[0], { k, strategy, m: request.m ?? 1000, exclude: request.excludeHistory ? ids : [] });
     const t3 = performance.now();
     return {
       history: ids.map((id) => ({ id, title: catalog[id].title })),
@@ -113,12 +121,13 @@ async function main(): Promise<void> {
       strategy: { type: 'string' },
       m: { type: 'string' },
       'exclude-history': { type: 'boolean', default: false },
+      'cold-start': { type: 'string' },
       dtype: { type: 'string' },
       json: { type: 'boolean', default: false },
     },
   });
   if (!values.model || !values.memory) {
-    console.error('usage: npm run recommend -- --model <model folder> --memory <shard folder> (--history 12,40,41 | --title "A title" ...) [--k 10] [--strategy global|local] [--m 1000] [--exclude-history] [--json]');
+    console.error('usage: npm run recommend -- --model <model folder> --memory <shard folder> (--history 12,40,41 | --title "A title" ...) [--k 10] [--strategy global|local] [--m 1000] [--exclude-history] [--cold-start similar-titles] [--json]');
     process.exit(2);
   }
   const result = await recommendOffline({
@@ -130,6 +139,7 @@ async function main(): Promise<void> {
     strategy: values.strategy as OfflineRequest['strategy'],
     m: positiveInt(values.m, 'm'),
     excludeHistory: values['exclude-history'],
+    coldStart: values['cold-start'] as ColdStartRule | undefined,
     dtype: values.dtype,
   });
   if (values.json) {

@@ -35,6 +35,15 @@ describe('npm run recommend (offline, in Node)', () => {
     expect(result.droppedOldest).toBe(0);
   });
 
+  it('--cold-start similar-titles ranks items that no memory row carries, as load()\'s coldStart does', async () => {
+    const { memory } = await loadShard(MEMORY);
+    const rowless = new Set(Array.from({ length: memory.itemCount }, (_, id) => id).filter((id) => !memory.labels.includes(id)));
+    const plain = await recommendOffline({ model: MODEL, memory: MEMORY, history: [0, 1], k: 3496 });
+    const withRule = await recommendOffline({ model: MODEL, memory: MEMORY, history: [0, 1], k: 3496, coldStart: 'similar-titles' });
+    expect(plain.items.filter((x) => rowless.has(x.id))).toEqual([]);
+    expect(withRule.items.filter((x) => rowless.has(x.id)).length).toBeGreaterThan(100);
+  });
+
   it('gives the hidden state the export recorded in torch for a fixture prompt', async () => {
     const items = parseItems(readFileSync(`${MEMORY}/items.tsv`, 'utf8'));
     const byTitle = new Map(items.map((item) => [item.title, item.id]));
@@ -53,6 +62,7 @@ describe('npm run recommend (offline, in Node)', () => {
     );
     expect(await fails({ model: MODEL, memory: MEMORY })).toBe('InvalidArgumentError: The history is empty: give --history ids or --title titles, oldest first.');
     expect(await fails({ model: MODEL, memory: MEMORY, history: [0], strategy: 'nearest' as 'local' })).toBe('InvalidArgumentError: --strategy must be global or local, got "nearest".');
+    expect(await fails({ model: MODEL, memory: MEMORY, history: [0], coldStart: 'magic' as 'none' })).toBe('InvalidArgumentError: --cold-start must be one of none, similar-titles, got "magic".');
     expect(await fails({ model: MODEL, memory: 'models/movielens-demo/onnx', history: [0] })).toMatch(/^ShardError: models\/movielens-demo\/onnx: no manifest.json/);
   });
 
