@@ -22,7 +22,7 @@ import {
   type DecodedItem,
   type ResolvedDecodeOptions,
 } from './decode-options.ts';
-import { scanMemory, squaredL2F32 } from './l2-scan.ts';
+import { scanMemory, scanRowsF32 } from './l2-scan.ts';
 import { fastScanF32, fastScanMemory } from './l2-scan-wasm.ts';
 import { rowStride, validateMemory, type L2DMemory } from './memory.ts';
 import { topK } from './top-k.ts';
@@ -99,8 +99,7 @@ export class CpuDecoder {
     const last = this.lastCentroidDistances;
     if (last && last.query === query) return last.distances;
     const { vectors, counts } = this.centroids;
-    const out =
-      this.options.scan === 'js' ? Float32Array.from({ length: this.memory.itemCount }, (_, v) => squaredL2F32(query, vectors, v)) : fastScanF32(query, vectors, this.memory.itemCount);
+    const out = (this.options.scan === 'js' ? scanRowsF32 : fastScanF32)(query, vectors, this.memory.itemCount);
     for (let v = 0; v < out.length; v++) if (counts[v] === 0) out[v] = NaN;
     this.lastCentroidDistances = { query, distances: out };
     return out;
@@ -160,7 +159,7 @@ export class CpuDecoder {
       rows.sort((a, b) => a - b);
       meanOfRows(this.memory, rows, means, g * stride);
     });
-    const groupDistances = Float32Array.from(groupItems, (_, g) => squaredL2F32(query, means, g));
+    const groupDistances = scanRowsF32(query, means, groupItems.length);
     // groupItems is ascending, so the tie rule on group index is the tie rule on item id.
     const top = topK(groupDistances, options.k);
     const result = Array.from(top.indices, (g, j) => decodedItem(groupItems[g], top.distances[j], 'local'));

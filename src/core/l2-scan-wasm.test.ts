@@ -3,7 +3,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { assembleWat, BYTES_MODULE_PATH, bytesModuleSource, WAT_PATH } from '../../tools/wasm/assemble.ts';
 import { isNonFiniteFloat16 } from './float16.ts';
 import { fastScanF32, fastScanMemory, scanImplementation } from './l2-scan-wasm.ts';
-import { padQuery, scanMemory, squaredL2F32 } from './l2-scan.ts';
+import { padQuery, scanMemory, scanRowsF32, squaredL2F32 } from './l2-scan.ts';
 import { createMemory, rowStride } from './memory.ts';
 import { generateSyntheticMemory, syntheticQuery, xorshift32 } from './synthetic-memory.ts';
 
@@ -67,6 +67,7 @@ describe('the WebAssembly SIMD scans (src/core/l2-scan.wat)', () => {
       for (let r = 0; r < count; r++) for (let i = 0; i < dim; i++) vectors[r * stride + i] = (next() - 0.5) * 10 ** Math.floor(next() * 8 - 4);
       const query = padQuery(Array.from({ length: dim }, () => next() - 0.5), dim);
       expect(fastScanF32(query, vectors, count)).toEqual(Float32Array.from({ length: count }, (_, r) => squaredL2F32(query, vectors, r)));
+      expect(scanRowsF32(query, vectors, count)).toEqual(fastScanF32(query, vectors, count));
     }
   });
 });

@@ -4,7 +4,7 @@
  * Where WebAssembly or its SIMD is missing, or a Content-Security-Policy forbids compiling it, the JS
  * twins run instead: same results, slower.
  */
-import { scanMemory, squaredL2F32 } from './l2-scan.ts';
+import { scanMemory, scanRowsF32 } from './l2-scan.ts';
 import { L2_SCAN_WASM_BASE64 } from './l2-scan-wasm-bytes.ts';
 import type { L2DMemory } from './memory.ts';
 
@@ -70,9 +70,9 @@ export function fastScanMemory(query: Float32Array, memory: L2DMemory): Float32A
   return scanInBlocks(wasm, 'scanF16', query, memory.vectors, memory.rows);
 }
 
-/** squaredL2F32 from a padded query to rows 0..rowCount-1 of float32 `vectors` (stride = query.length), on WebAssembly SIMD where it runs. */
+/** scanRowsF32 (float32 rows, stride = query.length), on WebAssembly SIMD where it runs. */
 export function fastScanF32(query: Float32Array, vectors: Float32Array, rowCount: number): Float32Array {
   const wasm = wasmScanner();
-  if (!wasm || query.length % 8 !== 0 || query.length === 0) return Float32Array.from({ length: rowCount }, (_, row) => squaredL2F32(query, vectors, row));
+  if (!wasm || query.length % 8 !== 0 || query.length === 0) return scanRowsF32(query, vectors, rowCount);
   return scanInBlocks(wasm, 'scanF32', query, vectors, rowCount);
 }

@@ -63,6 +63,13 @@ export function squaredL2F32(query: Float32Array, vectors: Float32Array, row: nu
   return fround(fround(a0 + a1) + fround(a2 + a3));
 }
 
+/** Squared distances from a padded query to rows 0..rowCount-1 of float32 `vectors` (centroids, group means). */
+export function scanRowsF32(query: Float32Array, vectors: Float32Array, rowCount: number): Float32Array {
+  const out = new Float32Array(rowCount);
+  for (let r = 0; r < rowCount; r++) out[r] = squaredL2F32(query, vectors, r);
+  return out;
+}
+
 /** Squared distances from a padded query to every memory row. */
 export function scanMemory(query: Float32Array, memory: L2DMemory): Float32Array {
   const out = new Float32Array(memory.rows);
