@@ -244,6 +244,16 @@ describe('the storefront embed from another origin', () => {
         "L2D: what was pushed to L2DQueue is a number, not a function; queue calls as L2DQueue.push((L2D) => L2D.track('view', 42)).",
         'uncaught: the store had a bug',
       ]);
+      // A page that set L2DQueue to something else is told so; the queue works from then on.
+      const odd = await fresh.newPage();
+      const oddErrors: string[] = [];
+      odd.on('console', (m) => m.type() === 'error' && oddErrors.push(m.text()));
+      await odd.addInitScript(() => ((globalThis as unknown as { L2DQueue: unknown }).L2DQueue = { length: 1 }));
+      await odd.goto(`${store.origin}/index.html`);
+      await odd.waitForFunction(() => 'L2D' in globalThis);
+      expect(await odd.evaluate(() => new Promise((resolve) => (globalThis as unknown as { L2DQueue: { push(f: () => void): number } }).L2DQueue.push(() => resolve('ran'))))).toBe('ran');
+      expect(oddErrors).toEqual(['L2D: window.L2DQueue must be an array of functions, got [object Object]; nothing in it was run.']);
+      await odd.close();
       // The page is a template: product.html?id=12 is item 12's page, its view queued the same way.
       await queuePage.unroute('**/l2d-embed.js');
       await queuePage.goto(`${store.origin}/product.html?id=12`);
