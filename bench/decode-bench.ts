@@ -87,10 +87,8 @@ export async function runDecodeBench(configs: BenchConfig[], repeats = 3, log: (
     void js.centroids;
     /** Median ms of each decoder on the same queries, the two alternating query by query (a noisy machine slows both alike). */
     const cpuTimes = (options: Parameters<CpuDecoder['decode']>[1]) => {
-      const times = [simd, js].map((decoder) => {
-        decoder.decode(queries[0], options); // warm-up: the JIT
-        return [] as number[];
-      });
+      for (const decoder of [simd, js]) decoder.decode(queries[0], options); // warm-up: the JIT
+      const times: number[][] = [[], []];
       for (const q of queries) {
         [simd, js].forEach((decoder, i) => {
           const c0 = performance.now();

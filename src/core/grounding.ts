@@ -32,9 +32,14 @@ export class TitleGrounder {
     this.grams = titles.map(trigrams);
   }
 
+  /** The items whose title is this one (case and spacing ignored), lowest id first. */
+  exactMatches(title: string): readonly number[] {
+    return this.exact.get(normalizeTitle(title)) ?? [];
+  }
+
   /** The first k items for one generated title: exact matches, then by similarity. */
   rank(generated: string, k: number): number[] {
-    const exact = this.exact.get(normalizeTitle(generated)) ?? [];
+    const exact = this.exactMatches(generated);
     const g = trigrams(generated);
     const scored: [number, number][] = [];
     this.grams.forEach((other, id) => {

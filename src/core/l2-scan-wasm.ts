@@ -19,7 +19,7 @@ export type ScanImplementation = 'wasm-simd' | 'js';
 
 let compiled: ScanExports | null | undefined;
 
-/** The module, compiled once (synchronously: it is under 1 KB, within what a page's main thread may compile so). */
+/** The module, compiled once (synchronously: at 1.3 KB it is within the 4 KB a page's main thread may compile so). */
 function wasmScanner(): ScanExports | null {
   if (compiled === undefined) {
     try {
@@ -63,16 +63,19 @@ function scanInBlocks(wasm: ScanExports, kernel: 'scanF16' | 'scanF32', query: F
   return out;
 }
 
+/** The module where it runs and the query is padded as the kernels read it (a multiple of 8 values). */
+function scannerFor(query: Float32Array): ScanExports | null {
+  return query.length > 0 && query.length % 8 === 0 ? wasmScanner() : null;
+}
+
 /** scanMemory (squared distances from a padded query to every memory row), on WebAssembly SIMD where it runs. */
 export function fastScanMemory(query: Float32Array, memory: L2DMemory): Float32Array {
-  const wasm = wasmScanner();
-  if (!wasm || query.length % 8 !== 0 || query.length === 0) return scanMemory(query, memory);
-  return scanInBlocks(wasm, 'scanF16', query, memory.vectors, memory.rows);
+  const wasm = scannerFor(query);
+  return wasm ? scanInBlocks(wasm, 'scanF16', query, memory.vectors, memory.rows) : scanMemory(query, memory);
 }
 
 /** scanRowsF32 (float32 rows, stride = query.length), on WebAssembly SIMD where it runs. */
 export function fastScanF32(query: Float32Array, vectors: Float32Array, rowCount: number): Float32Array {
-  const wasm = wasmScanner();
-  if (!wasm || query.length % 8 !== 0 || query.length === 0) return scanRowsF32(query, vectors, rowCount);
-  return scanInBlocks(wasm, 'scanF32', query, vectors, rowCount);
+  const wasm = scannerFor(query);
+  return wasm ? scanInBlocks(wasm, 'scanF32', query, vectors, rowCount) : scanRowsF32(query, vectors, rowCount);
 }

@@ -22,7 +22,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { L2DError } from '../../src/core/errors.ts';
 import type { Sample } from '../../src/core/data/prepare.ts';
-import { sha256Hex, type ShardManifest } from '../../src/core/shard-format.ts';
+import { sha256Hex, verifiedCatalog, type ShardManifest } from '../../src/core/shard-format.ts';
 import { buildCentroidShard, chunkFileName, encodeShardChunk, shardManifest } from '../../src/core/shard-builder.ts';
 import { loadShard } from '../lib/shard-files.ts';
 import { xorshift32 } from '../../src/core/synthetic-memory.ts';
@@ -128,7 +128,7 @@ export async function buildCentroidMemory(source: string, out: string): Promise<
   if (resolve(source) === resolve(out)) throw new L2DError('invalid-argument', `--out must be another folder than the shard it reads (${source}).`);
   const { manifest, memory } = await loadShard(source);
   const catalog = new Uint8Array(readFileSync(join(source, manifest.catalog.file)));
-  if ((await sha256Hex(catalog)) !== manifest.catalog.sha256) throw new L2DError('invalid-argument', `${join(source, manifest.catalog.file)} fails its SHA-256 checksum.`);
+  await verifiedCatalog(manifest, catalog, join(source, manifest.catalog.file)); // its checksum and item count, as every reader checks them
   const built = await buildCentroidShard(manifest, memory, catalog);
   const partial = `${out}.partial`;
   rmSync(partial, { recursive: true, force: true });

@@ -20,7 +20,7 @@ import { CpuDecoder } from '../../src/core/cpu-decoder.ts';
 import { rowStride } from '../../src/core/memory.ts';
 import type { PreparedItem } from '../../src/core/data/prepare.ts';
 import { InvalidArgumentError, L2DError } from '../../src/core/errors.ts';
-import { normalizeTitle, TitleGrounder } from '../../src/core/grounding.ts';
+import { TitleGrounder } from '../../src/core/grounding.ts';
 import { verifiedCatalog } from '../../src/core/shard-format.ts';
 import { loadNodeEncoder } from '../lib/onnx-encoder.ts';
 import { loadShard } from '../lib/shard-files.ts';
@@ -52,9 +52,8 @@ export interface OfflineRecommendation {
 
 /** A title's catalog id (case and spacing ignored); the nearest titles named when there is none. */
 function titleId(title: string, catalog: readonly PreparedItem[], grounder: TitleGrounder): number {
-  const wanted = normalizeTitle(title);
-  const exact = catalog.findIndex((item) => normalizeTitle(item.title) === wanted);
-  if (exact >= 0) return exact;
+  const [exact] = grounder.exactMatches(title);
+  if (exact !== undefined) return exact;
   const nearest = grounder.rank(title, 3).map((id) => `"${catalog[id].title}" (${id})`);
   throw new InvalidArgumentError(`"${title}" is not a title of this catalog; the nearest: ${nearest.join(', ')}.`);
 }
