@@ -10,12 +10,14 @@ import { defineConfig } from 'vite';
 
 // onnxruntime-web's "extern wasm" build: it imports its glue (.mjs) and wasm from
 // env.wasm.wasmPaths at run time, instead of a bundled asset a Blob worker would inline (70 MB).
-const ORT_FILES = ['ort-wasm-simd-threaded.asyncify.mjs', 'ort-wasm-simd-threaded.asyncify.wasm'];
+// Both builds (src/encoder/ort-runtime.ts): a shopper's browser fetches only the one its encoder runs in.
+const ORT_FILES = ['ort-wasm-simd-threaded.asyncify.mjs', 'ort-wasm-simd-threaded.asyncify.wasm', 'ort-wasm-simd-threaded.mjs', 'ort-wasm-simd-threaded.wasm'];
 
 export default defineConfig({
   base: './',
   publicDir: false,
-  worker: { format: 'es' },
+  // One worker file (a Blob has no folder to load chunks from): both onnxruntime-web builds' JavaScript inlined.
+  worker: { format: 'es', rollupOptions: { output: { inlineDynamicImports: true } } },
   resolve: { conditions: ['onnxruntime-web-use-extern-wasm', 'module', 'browser', 'production'] },
   build: {
     target: 'es2022',

@@ -63,9 +63,13 @@ it('recommends from a history built by searching the catalog, with the demo mode
   const { page } = harness;
   await page.reload();
   await page.waitForSelector('body[data-model-ready="true"]', { state: 'attached', timeout: 90_000 });
-  // onnxruntime's 26 MB wasm crossed the network once: the service worker stored it, the pages' worker read it from there
-  // (a first visit that started at once could fetch it twice on a slow network, racing the worker's install).
-  expect(server.served.filter((path) => path.endsWith('.wasm'))).toHaveLength(1);
+  // onnxruntime's wasm crossed the network once: the service worker stored it, the pages' worker read it from there
+  // (a first visit that started at once could fetch it twice on a slow network, racing the worker's install). With the
+  // encoder on wasm (a software adapter here) it is the wasm-only build's 14 MB, not the WebGPU build's 27 MB.
+  const runtime = await page.evaluate(() => (globalThis as unknown as DemoWindow).l2dDemo.recommender().status().encoder.runtime);
+  const wasmServed = server.served.filter((path) => path.endsWith('.wasm'));
+  expect(wasmServed).toHaveLength(1);
+  expect(wasmServed[0]).toMatch(runtime === 'onnxruntime-web/wasm' ? /\/ort-wasm-simd-threaded-[\w-]+\.wasm$/ : /\/ort-wasm-simd-threaded\.asyncify-[\w-]+\.wasm$/);
   expect(await page.textContent('#model-status')).toMatch(/^Ready: 3496 items, memory of 21456 rows \(d = 256\) from (network|indexeddb|mixed); encoder (webgpu|wasm) \(q4, (fused|encoder|full) graph(, \d+ threads?)?\), decoder (webgpu|cpu)/);
   // On the CPU (here: SwiftShader is a software adapter) the decoder's scans run on WebAssembly SIMD in the worker.
   expect(await page.textContent('#decoder')).toMatch(/^(WebGPU \(.+\)|CPU \(WebAssembly SIMD\) — the WebGPU adapter \(.+\) is a software fallback; the CPU decoder is faster)$/);
@@ -121,6 +125,7 @@ type DemoWindow = {
     recommender(): {
       recommend(r: unknown): Promise<{ items: { id: number; distance: number }[]; hidden?: Float32Array }>;
       catalog(): Promise<string[]>;
+      status(): { encoder: { runtime: string } };
       dispose(): Promise<void>;
     };
   };

@@ -75,6 +75,11 @@ describe('the storefront embed from another origin', () => {
     const reference = new CpuDecoder(memory).decode(api.hidden, { k: 3, strategy: 'local', m: 200 }).map((x) => x.item);
     expect(api.ids).toEqual(reference);
     expect(await listIds('#similar')).toEqual(reference);
+    // The encoder runs on wasm here (the adapter is a software one): only the wasm-only build's binary was fetched,
+    // not the WebGPU build's (26.8 MB), from the embed's own folder.
+    const encoder = await page.evaluate(async () => (await (globalThis as unknown as { L2D: { recommender(): Promise<{ status(): { encoder: { device: string; runtime: string } } }> } }).L2D.recommender()).status().encoder);
+    expect(encoder).toMatchObject({ device: 'wasm', runtime: 'onnxruntime-web/wasm' });
+    expect(cdn.served.filter((path) => path.endsWith('.wasm'))).toEqual(['/l2d/ort-wasm-simd-threaded.wasm']);
     expect(problems).toEqual([]);
   });
 

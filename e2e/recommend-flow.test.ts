@@ -56,12 +56,22 @@ for (const config of configs) {
     const { device, decoder, keepHiddenOnGpu } = config;
     const onGpu = device === 'webgpu' && keepHiddenOnGpu;
     it('loads the model and its memory', async () => {
-      const r = await call<{ encoder: { device: string }; decoder: { decoder: string }; rows: number; hiddenOnGpu: boolean }>('load', {
+      const wasmFetched: string[] = [];
+      const onRequest = (request: { url(): string }) => {
+        if (request.url().endsWith('.wasm')) wasmFetched.push(request.url().split('/').pop()!);
+      };
+      harness.page.on('request', onRequest);
+      const r = await call<{ encoder: { device: string; runtime: string }; decoder: { decoder: string }; rows: number; hiddenOnGpu: boolean }>('load', {
         modelUrl: `/${MODEL}`, memoryUrl: `/${MEMORY}`, device, decoder, keepHiddenOnGpu, wasmPaths: WASM,
       });
+      harness.page.off('request', onRequest);
       if (!r.ok) throw new Error(r.message);
       expect(r.value.decoder.decoder).toBe(decoder);
       expect(r.value.encoder.device).toBe(device);
+      // Decided on wasm up front: the wasm-only onnxruntime-web build, whose binary is half the WebGPU build's. The worker
+      // fetches a build's binary once, at its first session (these configurations run in order in one worker).
+      expect(r.value.encoder.runtime).toBe(`onnxruntime-web/${device}`);
+      if (config === configs[0] || device === 'wasm') expect(wasmFetched).toEqual([device === 'wasm' ? 'ort-wasm-simd-threaded.wasm' : 'ort-wasm-simd-threaded.asyncify.wasm']);
       expect(r.value.hiddenOnGpu).toBe(onGpu);
       expect(r.value.rows).toBe(memory.rows);
     });

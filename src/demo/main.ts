@@ -142,9 +142,10 @@ const ISOLATION_RELOAD_KEY = 'l2d-demo-isolation-reload';
 /**
  * The built demo's service worker: offline after the first visit, and cross-origin isolation on static hosts
  * that send no COOP/COEP headers (it adds them to the pages it controls). A first visit is not yet controlled:
- * it waits while the worker installs the app (onnxruntime's 26 MB wasm among it) and takes the page, then
- * reloads once, before anything has started. The reloaded page is isolated (wasm runs multi-threaded from the
- * first visit) and gets the app's files from the worker's cache instead of fetching them a second time.
+ * it waits while the worker installs the app and takes the page, then reloads once, before anything has
+ * started. The reloaded page is isolated (wasm runs multi-threaded from the first visit) and gets the app's files
+ * from the worker's cache instead of fetching them a second time; onnxruntime's wasm (one of two builds, not
+ * precached) goes through the worker once, which stores it.
  * Resolves true when the page is about to reload.
  */
 async function registerServiceWorker(): Promise<boolean> {

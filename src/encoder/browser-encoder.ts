@@ -6,7 +6,7 @@
  * encode(histories of titles) -> h_t, the final-norm hidden state of each
  * prompt's last token.
  */
-import * as ort from 'onnxruntime-web/webgpu';
+import type { InferenceSession, Tensor } from 'onnxruntime-web/webgpu';
 import { cosine, graphFeeds, graphSignature, HIDDEN_OUTPUT, lastTokenRows, modelShape, type GraphSignature, type ModelShape } from '../core/encoder-feeds.ts';
 import { pickEncoderGraph, probeCosine, probeRows, PROBE_MIN_COSINE, type EncoderManifest, type EncoderManifestEntry, type EncoderProbe } from '../core/encoder-manifest.ts';
 import { InvalidArgumentError, L2DError, NetworkUnavailableError } from '../core/errors.ts';
@@ -20,6 +20,7 @@ import { gpuKvCacheOps, type GpuKvCache } from './gpu-kv-cache.ts';
 import { lastHiddenAfter, onnxStepModel, type KvCache } from '../core/onnx-step-model.ts';
 import { kvCacheOps, PromptPrefixCache } from '../core/prefix-cache.ts';
 import { isSoftwareAdapter, type GpuQuery } from '../gpu/index.ts';
+import { ortBuildFor, ortRuntime, type Ort, type OrtBuild } from './ort-runtime.ts';
 
 export type EncoderDevice = 'webgpu' | 'wasm' | 'auto';
 export type EncoderDtype = 'q4' | 'q4f16' | 'fp32';
@@ -35,6 +36,8 @@ export type EncoderGraph = 'auto' | 'fused' | 'encoder' | 'full';
 /** The execution provider, dtype and graph actually in use, and why they differ from what was asked. */
 export interface EncoderBackend {
   device: 'webgpu' | 'wasm';
+  /** The onnxruntime-web build it runs in: the WebGPU one, or the wasm-only one (half the download) when wasm was decided up front. */
+  runtime: `onnxruntime-web/${OrtBuild}`;
   dtype: EncoderDtype;
   file: string;
   graph: Exclude<EncoderGraph, 'auto'>;
@@ -146,7 +149,7 @@ async function fetchGraph(base: string, candidate: GraphCandidate, dtype: Encode
  * adapter runs wrong, or float16 overflow, fails now and the caller falls
  * back to the next graph. Returns its time in ms.
  */
-async function warmUp(session: ort.InferenceSession, shape: ModelShape, probe: EncoderProbe | undefined, fallbackIds: number[]): Promise<number> {
+async function warmUp(ort: Ort, session: InferenceSession, shape: ModelShape, probe: EncoderProbe | undefined, fallbackIds: number[]): Promise<number> {
   const t0 = performance.now();
   const graph = graphSignature(session);
   const rows = probe ? probeRows(probe) : [fallbackIds];
@@ -168,7 +171,7 @@ async function warmUp(session: ort.InferenceSession, shape: ModelShape, probe: E
 export class BrowserEncoder {
   private generator: Promise<GenerativeRecommender<KvCache>> | undefined;
   private generatorCatalog: string[] | undefined;
-  private generationSession: Promise<ort.InferenceSession> | undefined;
+  private generationSession: Promise<InferenceSession> | undefined;
   private prefixCache: PromptPrefixCache | undefined;
   /** The fused graph's cache in GPU buffers (encodeReusingPrefixOnGpu). */
   private gpuPrefixCache: PromptPrefixCache<GpuKvCache> | undefined;
@@ -178,7 +181,7 @@ export class BrowserEncoder {
   private constructor(
     /** The model folder's name, from its URL. */
     readonly id: string,
-    private readonly session: ort.InferenceSession,
+    private readonly session: InferenceSession,
     private readonly tokenizer: Tokenizer,
     private readonly template: PromptTemplate,
     private readonly shape: ModelShape,
@@ -187,7 +190,7 @@ export class BrowserEncoder {
     readonly maxPromptTokens: number,
     private readonly eosTokenId: number,
     /** How the session was made, to make the generation graph's the same way (createGenerator). */
-    private readonly source: { base: string; fetch: (url: string) => Promise<Response>; executionProvider: ort.InferenceSession.ExecutionProviderConfig },
+    private readonly source: { base: string; fetch: (url: string) => Promise<Response>; executionProvider: InferenceSession.ExecutionProviderConfig; ort: Ort },
     /** The execution provider, dtype and graph actually in use. */
     readonly backend: EncoderBackend,
     /** SHA-256 of the ONNX file: a memory shard must have been built with the same file. */
@@ -205,9 +208,6 @@ export class BrowserEncoder {
     const template = parsePromptTemplate(await fetchJson(`${base}/prompt-template.json`, fetchFn), `${base}/prompt-template.json`);
     const tokenizerConfig = await fetchJson(`${base}/tokenizer_config.json`, fetchFn);
     const tokenizer = createTokenizer(await fetchJson(`${base}/tokenizer.json`, fetchFn), tokenizerConfig);
-    if (options.wasmPaths) ort.env.wasm.wasmPaths = options.wasmPaths;
-    ort.env.wasm.numThreads = typeof crossOriginIsolated !== 'undefined' && crossOriginIsolated ? Math.min(4, navigator.hardwareConcurrency) : 1;
-    ort.env.logLevel = 'error';
     const shape = modelShape(config);
     const maxPromptTokens = Math.min(Number(tokenizerConfig.model_max_length ?? Infinity), Number(config.max_position_embeddings ?? Infinity));
 
@@ -241,6 +241,13 @@ export class BrowserEncoder {
     }
     // WebGPU first (every graph), then wasm where 'auto' allows it: the GPU is the point, the graph second.
     const providers: ('webgpu' | 'wasm')[] = device === 'webgpu' && want === 'auto' ? ['webgpu', 'wasm'] : [device];
+    // Decided on wasm before it starts: the wasm-only build, half the WebGPU build's download (src/encoder/ort-runtime.ts).
+    const runtime: OrtBuild = ortBuildFor(providers);
+    const ort = await ortRuntime(runtime);
+    if (options.wasmPaths) ort.env.wasm.wasmPaths = options.wasmPaths;
+    // Read once, when the build's wasm starts (its first session): a later load in this worker keeps the first count.
+    ort.env.wasm.numThreads = typeof crossOriginIsolated !== 'undefined' && crossOriginIsolated ? Math.min(4, navigator.hardwareConcurrency) : 1;
+    ort.env.logLevel = 'error';
     const bytesOf = new Map<string, Promise<FetchedGraph>>();
     const unavailable: L2DError[] = [];
     let sessionFailed = false;
@@ -249,7 +256,7 @@ export class BrowserEncoder {
     for (const provider of providers) {
       // onnxruntime-web 1.30's WebGPU EP takes the device per session: h_t then lives on the decoder's device.
       const shared = provider === 'webgpu' && options.gpuDevice !== undefined;
-      const executionProvider: ort.InferenceSession.ExecutionProviderConfig = shared ? ({ name: 'webgpu', device: options.gpuDevice } as ort.InferenceSession.ExecutionProviderConfig) : provider;
+      const executionProvider: InferenceSession.ExecutionProviderConfig = shared ? ({ name: 'webgpu', device: options.gpuDevice } as InferenceSession.ExecutionProviderConfig) : provider;
       for (const candidate of candidatesOn(provider)) {
         if (!bytesOf.has(candidate.file)) bytesOf.set(candidate.file, fetchGraph(base, candidate, dtype, fetchFn));
         const fetched = await bytesOf.get(candidate.file)!;
@@ -262,7 +269,7 @@ export class BrowserEncoder {
         }
         const { bytes, sha256: fileSha256 } = fetched;
         const output = HIDDEN_OUTPUT[candidate.graph === 'full' ? 'generation' : candidate.graph];
-        let session: ort.InferenceSession | undefined;
+        let session: InferenceSession | undefined;
         try {
           session = await ort.InferenceSession.create(bytes, {
             executionProviders: [executionProvider],
@@ -271,13 +278,14 @@ export class BrowserEncoder {
             // nothing). Not the generation graph's logits and presents: beam search reads them in JavaScript.
             ...(shared ? { preferredOutputLocation: candidate.graph === 'fused' ? ('gpu-buffer' as const) : { [output]: 'gpu-buffer' as const } } : {}),
           });
-          const warmupMs = await warmUp(session, shape, candidate.entry?.probe, warmupIds);
+          const warmupMs = await warmUp(ort, session, shape, candidate.entry?.probe, warmupIds);
           // A memory is bound to the generation graph it was built with; the encoder graphs read the same memories.
           const sha256 = candidate.entry ? candidate.entry.memoriesOfSha256 : fileSha256;
           const id = base.split('/').filter(Boolean).pop() ?? base;
-          const source = { base, fetch: fetchFn, executionProvider };
+          const source = { base, fetch: fetchFn, executionProvider, ort };
           const backend: EncoderBackend = {
             device: provider,
+            runtime: `onnxruntime-web/${runtime}`,
             dtype,
             file: candidate.file,
             graph: candidate.graph,
@@ -317,12 +325,12 @@ export class BrowserEncoder {
   }
 
   /** Tokenize (fitting each prompt to the context) and run the graph: its hidden-state output and that output's row width. */
-  private async forward(histories: string[][]): Promise<{ tensor: ort.Tensor; width: number; dropped: number[]; tokenizeMs: number; t1: number }> {
+  private async forward(histories: string[][]): Promise<{ tensor: Tensor; width: number; dropped: number[]; tokenizeMs: number; t1: number }> {
     const t0 = performance.now();
     const fitted = histories.map((titles) => fitPrompt(titles, (t) => this.tokenize(t), this.maxPromptTokens, this.template));
     const t1 = performance.now();
     const output = HIDDEN_OUTPUT[this.graph.kind];
-    const { feeds, width } = graphFeeds(ort.Tensor, fitted.map((x) => x.ids), this.shape, this.graph);
+    const { feeds, width } = graphFeeds(this.source.ort.Tensor, fitted.map((x) => x.ids), this.shape, this.graph);
     const out = await this.session.run(feeds, [output]);
     return { tensor: out[output], width, dropped: fitted.map((x) => x.dropped), tokenizeMs: t1 - t0, t1 };
   }
@@ -361,7 +369,7 @@ export class BrowserEncoder {
       const session = await this.generationGraph();
       return new GenerativeRecommender(
         {
-          model: onnxStepModel(session, ort.Tensor, this.shape),
+          model: onnxStepModel(session, this.source.ort.Tensor, this.shape),
           tokenize: (text) => this.tokenize(text),
           decode: (ids) => this.tokenizer.decode(ids, { skip_special_tokens: true }),
           template: this.template,
@@ -405,12 +413,12 @@ export class BrowserEncoder {
   }
 
   /** One call after what `cache` holds of `ids` (the fused graph, or `generation` when given); stores the new cache. */
-  private async runWithCpuCache(cache: PromptPrefixCache, ids: number[], generation?: ort.InferenceSession) {
+  private async runWithCpuCache(cache: PromptPrefixCache, ids: number[], generation?: InferenceSession) {
     const plan = cache.plan(ids);
     try {
       const { hidden, cache: next } = generation
-        ? await lastHiddenAfter(generation, ort.Tensor, this.shape, plan.tokens, plan.past)
-        : await fusedLastHiddenAfter(this.session, ort.Tensor, this.shape, this.graph.cache!, plan.tokens, plan.past);
+        ? await lastHiddenAfter(generation, this.source.ort.Tensor, this.shape, plan.tokens, plan.past)
+        : await fusedLastHiddenAfter(this.session, this.source.ort.Tensor, this.shape, this.graph.cache!, plan.tokens, plan.past);
       cache.store(ids, next);
       return { hidden, plan };
     } catch (error) {
@@ -452,7 +460,7 @@ export class BrowserEncoder {
   }
 
   private newGpuPrefixCache(): PromptPrefixCache<GpuKvCache> {
-    return new PromptPrefixCache(gpuKvCacheOps(this.outputDevice!, this.shape.kvHeads, this.shape.headDim, this.graph.cache!), this.prefixCacheOptions());
+    return new PromptPrefixCache(gpuKvCacheOps(this.source.ort.Tensor, this.outputDevice!, this.shape.kvHeads, this.shape.headDim, this.graph.cache!), this.prefixCacheOptions());
   }
 
   /** The template's instruction in tokens (the common start of two one-title prompts): prompts sharing only it are different histories. */
@@ -468,7 +476,7 @@ export class BrowserEncoder {
   private async runWithGpuCache(cache: PromptPrefixCache<GpuKvCache>, ids: number[]) {
     const plan = cache.plan(ids);
     try {
-      const run = fusedPrefixRun(ort.Tensor, this.shape, this.graph.cache!, plan.tokens, plan.past);
+      const run = fusedPrefixRun(this.source.ort.Tensor, this.shape, this.graph.cache!, plan.tokens, plan.past);
       const out = await this.session.run(run.feeds, run.fetches);
       const tensor = out.last_token_hidden_state;
       const presents = run.fetches.slice(1).map((name) => out[name]);
@@ -510,7 +518,7 @@ export class BrowserEncoder {
       const other = [...ids.slice(0, cut), ...ids.slice(0, Math.min(8, ids.length - cut))];
       const float = this.graph.cache!;
       try {
-        const reference = this.probe.hidden.length > 0 ? this.probe.hidden : (await fusedLastHiddenAfter(this.session, ort.Tensor, this.shape, float, ids, undefined)).hidden;
+        const reference = this.probe.hidden.length > 0 ? this.probe.hidden : (await fusedLastHiddenAfter(this.session, this.source.ort.Tensor, this.shape, float, ids, undefined)).hidden;
         let hidden: Float32Array;
         if (this.gpuCachePossible()) {
           const cache = this.newGpuPrefixCache();
@@ -536,7 +544,7 @@ export class BrowserEncoder {
   }
 
   /** The generation graph's session (this one when it is the generation graph), made once. */
-  private generationGraph(): Promise<ort.InferenceSession> {
+  private generationGraph(): Promise<InferenceSession> {
     if (this.backend.graph === 'full') return Promise.resolve(this.session);
     this.generationSession ??= (async () => {
       const url = `${this.source.base}/${FILES[this.backend.dtype]}`;
@@ -544,7 +552,7 @@ export class BrowserEncoder {
         throw new NetworkUnavailableError(`${url} could not be fetched (${error.message}) and no cached copy is stored on this device.`);
       });
       if (!response.ok) throw new L2DError('invalid-argument', `${url}: HTTP ${response.status}; this needs the model's generation graph.`);
-      return ort.InferenceSession.create(new Uint8Array(await response.arrayBuffer()), { executionProviders: [this.source.executionProvider], logSeverityLevel: 3 });
+      return this.source.ort.InferenceSession.create(new Uint8Array(await response.arrayBuffer()), { executionProviders: [this.source.executionProvider], logSeverityLevel: 3 });
     })();
     this.generationSession.catch(() => (this.generationSession = undefined));
     return this.generationSession;

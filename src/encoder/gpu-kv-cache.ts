@@ -5,17 +5,18 @@
  * same device, so prefix reuse reads nothing back and uploads nothing
  * (src/core/prefix-cache.ts decides what to keep).
  */
-import * as ort from 'onnxruntime-web/webgpu';
+import type { Tensor } from 'onnxruntime-web/webgpu';
 import type { CacheFloat } from '../core/encoder-feeds.ts';
 import type { CacheOps } from '../core/prefix-cache.ts';
 
 /** Per layer key then value, each [1, kvHeads, length, headDim] in a GPU buffer. */
 export interface GpuKvCache {
   length: number;
-  tensors: ort.Tensor[];
+  tensors: Tensor[];
 }
 
-export function gpuKvCacheOps(device: GPUDevice, kvHeads: number, headDim: number, float: CacheFloat): CacheOps<GpuKvCache> {
+/** `TensorClass`: the WebGPU build's Tensor (src/encoder/ort-runtime.ts), whose fromGpuBuffer its sessions take. */
+export function gpuKvCacheOps(TensorClass: typeof Tensor, device: GPUDevice, kvHeads: number, headDim: number, float: CacheFloat): CacheOps<GpuKvCache> {
   const elementBytes = float === 'float16' ? 2 : 4;
   return {
     length: (cache) => cache.length,
@@ -27,7 +28,7 @@ export function gpuKvCacheOps(device: GPUDevice, kvHeads: number, headDim: numbe
         const size = kvHeads * length * rowBytes;
         const buffer = device.createBuffer({ size: Math.ceil(size / 4) * 4, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST, label: 'prefix cache' });
         for (let h = 0; h < kvHeads; h++) encoder.copyBufferToBuffer(tensor.gpuBuffer as GPUBuffer, h * cache.length * rowBytes, buffer, h * length * rowBytes, length * rowBytes);
-        return ort.Tensor.fromGpuBuffer(buffer, { dataType: float, dims: [1, kvHeads, length, headDim], dispose: () => buffer.destroy() });
+        return TensorClass.fromGpuBuffer(buffer, { dataType: float, dims: [1, kvHeads, length, headDim], dispose: () => buffer.destroy() });
       });
       device.queue.submit([encoder.finish()]);
       return { length, tensors };
