@@ -7,6 +7,7 @@
  * second visit requests nothing from the model or memory.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cpSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { buildForTest } from './build-output.ts';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { CpuDecoder } from '../src/core/cpu-decoder.ts';
@@ -328,20 +329,31 @@ describe('the storefront embed from another origin', () => {
       await fresh.close();
     }
   });
-  it('on a centroid memory (data-memory may name one) a purchase stays in the history without a memory update, and no error', async () => {
+  it('on a centroid memory (data-memory may name one) a purchase updates the memory; on one without sample counts it stays in the history only, and no error', async () => {
     const folder = 'test-results/embed-centroids';
     await buildCentroidMemory(MEMORY, folder);
-    const outcome = await page.evaluate(
-      async ({ model, memory, wasm }) => {
-        type Handle = { load(o: unknown): Promise<{ centroidMemory?: unknown; overlay?: { cap: number } }> };
-        const l2d = (globalThis as unknown as { L2D: { recommender(): Promise<Handle>; track(k: string, id: number): Promise<unknown>; history(): number[] } }).L2D;
-        const loaded = await (await l2d.recommender()).load({ model, memory, wasmPaths: wasm });
-        const overlay = await l2d.track('purchase', 43);
-        return { centroidMemory: loaded.centroidMemory, cap: loaded.overlay?.cap, overlay: overlay ?? null, last: l2d.history().at(-1) };
-      },
-      { model: `${cdn.origin}/models/movielens-demo`, memory: `${cdn.origin}/${folder}`, wasm: `${cdn.origin}/l2d/` },
-    );
-    expect(outcome).toEqual({ centroidMemory: { sampleRows: 21456 }, cap: 0, overlay: null, last: 43 });
+    // The same shard as built before sample counts were stored.
+    const legacy = 'test-results/embed-centroids-legacy';
+    rmSync(legacy, { recursive: true, force: true });
+    cpSync(folder, legacy, { recursive: true });
+    const manifest = JSON.parse(readFileSync(`${folder}/manifest.json`, 'utf8'));
+    writeFileSync(`${legacy}/manifest.json`, JSON.stringify({ ...manifest, centroids: { sampleRows: manifest.centroids.sampleRows } }));
+    const purchase = (memory: string, item: number) =>
+      page.evaluate(
+        async ({ model, memory, wasm, item }) => {
+          type Handle = { load(o: unknown): Promise<{ centroidMemory?: unknown; overlay?: { cap: number } }>; clearInteractions(): Promise<unknown> };
+          const l2d = (globalThis as unknown as { L2D: { recommender(): Promise<Handle>; track(k: string, id: number): Promise<unknown>; history(): number[] } }).L2D;
+          const handle = await l2d.recommender();
+          const loaded = await handle.load({ model, memory, wasmPaths: wasm });
+          const overlay = await l2d.track('purchase', item);
+          const last = l2d.history().at(-1);
+          await handle.clearInteractions();
+          return { centroidMemory: loaded.centroidMemory, cap: loaded.overlay?.cap, overlay: overlay ?? null, last };
+        },
+        { model: `${cdn.origin}/models/movielens-demo`, memory: `${cdn.origin}/${memory}`, wasm: `${cdn.origin}/l2d/`, item },
+      );
+    expect(await purchase(folder, 43)).toEqual({ centroidMemory: { sampleRows: 21456, memoryUpdates: true }, cap: 1024, overlay: { rows: 1, cap: 1024, seen: 1, persisted: true }, last: 43 });
+    expect(await purchase(legacy, 44)).toEqual({ centroidMemory: { sampleRows: 21456, memoryUpdates: false }, cap: 0, overlay: null, last: 44 });
     expect(problems).toEqual([]);
   });
 });

@@ -6,7 +6,10 @@
  * the original top-K exactly.
  */
 import { describe, expect, it } from 'vitest';
+import { cpSync, rmSync, writeFileSync } from 'node:fs';
 import { CpuDecoder } from '../src/core/cpu-decoder.ts';
+import { toFloat16Bits } from '../src/core/float16.ts';
+import { centroidSampleCounts } from '../src/core/shard-format.ts';
 import { buildCentroidMemory } from '../tools/build-memory/main.ts';
 import { loadShard } from '../tools/lib/shard-files.ts';
 import { outcomeValue, useFlowPage } from './flow-client.ts';
@@ -17,7 +20,9 @@ const WASM = '/node_modules/onnxruntime-web/dist/';
 
 interface Item {
   id: number;
+  title: string;
   distance: number;
+  score: number;
   source: string;
 }
 interface Overlay {
@@ -116,26 +121,47 @@ describe('memory updates', () => {
     value(await call('clearInteractions'));
   });
 
-  it('reads a centroid memory (build-memory --centroids-of): the CPU rule on its rows, L2D-L as L2D-G, no updates, the stored samples kept', async () => {
-    // A stored sample for the shipped memory: a centroid memory must leave it alone.
+  it('reads a centroid memory (build-memory --centroids-of): the CPU rule on its rows, L2D-L as L2D-G; updates weigh the user\'s row against the item\'s samples, equal to the CPU reference', async () => {
+    // A stored sample for the shipped memory: the centroid memory (another URL) has its own.
     await load('cpu');
     value(await call<Overlay>('recordInteraction', { history, item: 7 }));
     const folder = 'test-results/centroid-memory';
     await buildCentroidMemory(MEMORY.slice(1), folder);
-    const { memory } = await loadShard(folder);
+    const { manifest, memory } = await loadShard(folder);
+    const sampleCounts = centroidSampleCounts(manifest, memory)!;
     for (const decoder of ['webgpu', 'cpu'] as const) {
-      const loaded = value(await call<{ rows: number; centroidMemory?: { sampleRows: number }; overlay: Overlay; decoder: { decoder: string } }>('load', { modelUrl: MODEL, memoryUrl: `/${folder}`, device: 'wasm', decoder, wasmPaths: WASM }));
+      const loaded = value(await call<{ rows: number; centroidMemory?: unknown; overlay: Overlay; decoder: { decoder: string } }>('load', { modelUrl: MODEL, memoryUrl: `/${folder}`, device: 'wasm', decoder, wasmPaths: WASM }));
       expect(loaded.decoder.decoder).toBe(decoder);
-      expect([loaded.rows, loaded.centroidMemory, loaded.overlay.cap, loaded.overlay.rows]).toEqual([3034, { sampleRows: 21456 }, 0, 0]);
-      const global = value(await call<{ items: Item[]; hidden: number[] }>('recommend', { history, k: 30, returnHidden: true }));
-      const reference = new CpuDecoder(memory).decode(Array.from(global.hidden), { k: 30 });
-      expect(global.items.map((i) => i.id)).toEqual(reference.map((x) => x.item));
-      const local = value(await call<{ items: Item[] }>('recommend', { history, k: 30, strategy: 'local', m: 200 })).items;
+      expect([loaded.rows, loaded.centroidMemory, loaded.overlay]).toEqual([3034, { sampleRows: 21456, memoryUpdates: true }, { rows: 0, cap: 1024, seen: 0, persisted: true }]);
+      const global = value(await call<{ items: Item[]; hidden: number[] }>('recommend', { history, k: 300, returnHidden: true }));
+      const reference = new CpuDecoder(memory, { sampleCounts });
+      expect(global.items.map((i) => i.id)).toEqual(reference.decode(Array.from(global.hidden), { k: 300 }).map((x) => x.item));
+      const local = value(await call<{ items: Item[] }>('recommend', { history, k: 300, strategy: 'local', m: 200 })).items;
       expect(local.map((i) => i.id)).toEqual(global.items.map((i) => i.id));
-      const refused = await call('recordInteraction', { history, item: 7 });
-      expect(!refused.ok && refused.message).toBe('This memory holds one centroid per item (build-memory --centroids-of): memory updates need a memory of sample rows. Nothing was recorded.');
+
+      // The user chose an item far down the list after this history, twice: its centroid moves by 2 / (n + 2) towards h_t.
+      const chosen = global.items[250].id;
+      for (let i = 0; i < 2; i++) value(await call<Overlay>('recordInteraction', { history, item: chosen }));
+      const after = value(await call<{ items: Item[] }>('recommend', { history, k: 300 })).items;
+      const h = Uint16Array.from(global.hidden, toFloat16Bits);
+      reference.setOverlay({ vectors: Uint16Array.from([...h, ...h]), labels: Uint32Array.of(chosen, chosen) });
+      const expected = reference.decode(Array.from(global.hidden), { k: 300 });
+      expect(after.map((i) => i.id)).toEqual(expected.map((x) => x.item));
+      expect(after.map((i) => i.distance)).toEqual(expected.map((x) => x.distance));
+      expect(after.findIndex((i) => i.id === chosen)).toBeLessThan(250);
+      expect(value(await call<Overlay>('clearInteractions'))).toEqual({ rows: 0, cap: 1024, seen: 0, persisted: true });
+      expect(value(await call<{ items: Item[] }>('recommend', { history, k: 300 })).items).toEqual(global.items.map(({ id, title, distance, score, source }) => ({ id, title, distance, score, source })));
     }
-    // Back on the shipped memory, the stored sample is still there.
+    // A centroid shard without its items' sample counts (built before they were stored): read as before, no updates.
+    const legacy = 'test-results/centroid-memory-legacy';
+    rmSync(legacy, { recursive: true, force: true });
+    cpSync(folder, legacy, { recursive: true });
+    writeFileSync(`${legacy}/manifest.json`, JSON.stringify({ ...manifest, centroids: { sampleRows: manifest.centroids!.sampleRows } }));
+    const old = value(await call<{ centroidMemory?: unknown; overlay: Overlay }>('load', { modelUrl: MODEL, memoryUrl: `/${legacy}`, device: 'wasm', decoder: 'cpu', wasmPaths: WASM }));
+    expect([old.centroidMemory, old.overlay.cap]).toEqual([{ sampleRows: 21456, memoryUpdates: false }, 0]);
+    const refused = await call('recordInteraction', { history, item: 7 });
+    expect(!refused.ok && refused.message).toBe("This memory holds one centroid per item without its items' sample counts (built before they were stored): build it again with build-memory --centroids-of for memory updates. Nothing was recorded.");
+    // Back on the shipped memory, its stored sample is still there.
     expect((await load('cpu')).overlay).toMatchObject({ rows: 1, seen: 1 });
     value(await call('clearInteractions'));
   });

@@ -21,6 +21,8 @@ export interface DecodeEngineOptions extends GpuDecoderOptions {
   device?: 'auto' | 'webgpu' | 'cpu' | GPUDevice;
   /** On device loss, continue on the CPU (default true) instead of throwing DeviceLostError. */
   fallbackToCpu?: boolean;
+  /** A centroid memory's samples per item (centroidSampleCounts): memory updates weigh each row by them (CentroidOverlay). */
+  sampleCounts?: Uint32Array;
 }
 
 export interface DecoderBackend {
@@ -132,7 +134,7 @@ export class DecodeEngine {
 
   private async applyOverlayOnGpu(): Promise<void> {
     // The shard's own centroids, from the CPU rule the GPU kernels match bit for bit.
-    this.gpuOverlay ??= new CentroidOverlay(this.memory, shardCentroids(this.memory, this.options.extraCentroids));
+    this.gpuOverlay ??= new CentroidOverlay(this.memory, shardCentroids(this.memory, this.options.extraCentroids), this.options.sampleCounts);
     const merged = withOverlay(this.memory, this.overlayRows);
     await this.gpu!.setOverlay(merged, this.gpuOverlay.changes(merged));
   }
@@ -155,7 +157,7 @@ export class DecodeEngine {
 
   private cpuDecoder(): CpuDecoder {
     if (!this.cpu) {
-      this.cpu = new CpuDecoder(this.memory, { extraCentroids: this.options.extraCentroids });
+      this.cpu = new CpuDecoder(this.memory, { extraCentroids: this.options.extraCentroids, sampleCounts: this.options.sampleCounts });
       if (this.overlayRows.labels.length > 0) this.cpu.setOverlay(this.overlayRows);
     }
     return this.cpu;

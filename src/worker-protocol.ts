@@ -127,9 +127,11 @@ export interface LoadStatus {
   coldStartItems?: number;
   /**
    * Set when the memory holds one centroid per item (of that many sample rows; build-memory --centroids-of):
-   * L2D-G as from its samples, L2D-L ranks as L2D-G, memory updates are off.
+   * L2D-G as from its samples, L2D-L ranks as L2D-G. `memoryUpdates`: whether the shard lists its items' sample
+   * counts, which memory updates weigh a user's row against (shards built before they were stored have none:
+   * updates off).
    */
-  centroidMemory?: { sampleRows: number };
+  centroidMemory?: { sampleRows: number; memoryUpdates: boolean };
   /** The user's own samples in the memory (memory updates). */
   overlay?: OverlayStatus;
   /** Where the memory's chunks came from. */

@@ -19,7 +19,7 @@ import { isNonFiniteFloat16, toFloat16Bits } from '../src/core/float16.ts';
 import { cachedFetch } from '../src/store/model-cache.ts';
 import type { BuildMemoryRequest, BuiltMemory, InteractionEvent, OverlayStatus, LoadOptions, LoadProgress, LoadStatus, RecommendRequest, RecommendResult, ToWorker, WorkerApi, GenerateRequest, GenerateResult } from '../src/worker-protocol.ts';
 import { buildShard } from '../src/core/shard-builder.ts';
-import { assembleMemory } from '../src/core/shard-format.ts';
+import { assembleMemory, centroidSampleCounts } from '../src/core/shard-format.ts';
 
 installErrorTransfer();
 
@@ -168,9 +168,9 @@ async function load(options: LoadOptions, onProgress?: (p: LoadProgress) => void
     const t1 = performance.now();
     stageMs.memory = t1 - t0 - stageMs.model;
     onProgress?.({ stage: 'decoder', loaded: 0, total: 1 });
-    // One centroid per item: a user's row would weigh as much as all of an item's samples, so no updates (a
-    // stored overlay is left alone, for a memory of samples at this URL later).
-    if (loaded.manifest.centroids) overlayCap = 0;
+    // One centroid per item without the items' sample counts (a shard built before they were stored): a user's
+    // row would weigh as much as all of an item's samples, so no updates (a stored overlay is left alone).
+    if (loaded.manifest.centroids && !loaded.manifest.centroids.itemSamples) overlayCap = 0;
     await useShard(loaded);
     // A stored overlay may predate a smaller cap or a rebuilt catalog: keep its newest rows that still fit.
     const usable = overlay.rows.filter((r) => r.item < loaded.items.length);
@@ -202,7 +202,9 @@ async function useShard(loaded: LoadedShard): Promise<void> {
       ? coldStartCentroids(loaded.items.map((item) => item.title), computeCentroids(loaded.memory), rowStride(loaded.memory.dim))
       : undefined;
   coldStartItems = extraCentroids?.length;
-  const next = await DecodeEngine.create(loaded.memory, { device: onShared ? encoder!.outputDevice : decoder, spareRows: overlayCap, extraCentroids });
+  // A centroid memory's rows each stand for their item's samples: memory updates weigh a user's row as one of them.
+  const sampleCounts = centroidSampleCounts(loaded.manifest, loaded.memory);
+  const next = await DecodeEngine.create(loaded.memory, { device: onShared ? encoder!.outputDevice : decoder, spareRows: overlayCap, extraCentroids, sampleCounts });
   engine?.dispose();
   engine = next;
   shard = loaded;
@@ -220,7 +222,7 @@ function status(loadMs: number): LoadStatus {
     stageMs,
     ...(engine ? { overlay: overlayStatus() } : {}),
     ...(coldStartItems !== undefined ? { coldStartItems } : {}),
-    ...(shard?.manifest.centroids ? { centroidMemory: shard.manifest.centroids } : {}),
+    ...(shard?.manifest.centroids ? { centroidMemory: { sampleRows: shard.manifest.centroids.sampleRows, memoryUpdates: shard.manifest.centroids.itemSamples !== undefined } } : {}),
     ...(memorySource ? { memorySource } : {}),
     ...(storage ? { storage } : {}),
   };
@@ -383,8 +385,8 @@ async function recordInteraction(event: InteractionEvent): Promise<OverlayStatus
   if (!(Number.isInteger(event?.item) && event.item >= 0 && event.item < items.length)) {
     throw new InvalidArgumentError(`Unknown item ${String(event?.item)}: the catalog's ids are 0..${items.length - 1}. Nothing was recorded.`);
   }
-  if (shard.manifest.centroids) {
-    throw new InvalidArgumentError('This memory holds one centroid per item (build-memory --centroids-of): memory updates need a memory of sample rows. Nothing was recorded.');
+  if (shard.manifest.centroids && !shard.manifest.centroids.itemSamples) {
+    throw new InvalidArgumentError('This memory holds one centroid per item without its items\' sample counts (built before they were stored): build it again with build-memory --centroids-of for memory updates. Nothing was recorded.');
   }
   if (overlayCap === 0) throw new InvalidArgumentError('Memory updates are off (overlayCap 0).');
   const { history } = knownHistory(event.history, items);

@@ -34,6 +34,8 @@ export interface CpuDecoderOptions {
   extraCentroids?: readonly CentroidChange[];
   /** 'auto' (default): the scans on WebAssembly SIMD where it runs; 'js': always the JS twins (benchmarks compare the two). */
   scan?: 'auto' | 'js';
+  /** A centroid memory's samples per item (centroidSampleCounts): memory updates weigh each row by them (CentroidOverlay). */
+  sampleCounts?: Uint32Array;
 }
 
 export class CpuDecoder {
@@ -67,7 +69,7 @@ export class CpuDecoder {
   setOverlay(rows: OverlayRows): void {
     const merged = withOverlay(this.base, rows);
     if (!this.overlay) {
-      this.overlay = new CentroidOverlay(this.base, this.baseCentroids());
+      this.overlay = new CentroidOverlay(this.base, this.baseCentroids(), this.options.sampleCounts);
       // The cache is updated in place from here on; the tracker keeps the shard's own copy.
       const { vectors, counts } = this.centroids;
       this.centroidCache = { vectors: vectors.slice(), counts: counts.slice() };

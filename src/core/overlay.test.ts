@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { computeCentroids } from './centroids.ts';
 import { CpuDecoder } from './cpu-decoder.ts';
 import { InvalidArgumentError } from './errors.ts';
-import { rowStride, type L2DMemory } from './memory.ts';
+import { toFloat16Bits } from './float16.ts';
+import { createMemory, rowStride, type L2DMemory } from './memory.ts';
 import { EMPTY_OVERLAY, withOverlay, type OverlayRows } from './overlay.ts';
 import { generateSyntheticMemory, syntheticQuery } from './synthetic-memory.ts';
 
@@ -74,5 +75,55 @@ describe('memory updates (overlay rows)', () => {
     const decoder = new CpuDecoder(base);
     expect(() => decoder.setOverlay(badItem)).toThrow(InvalidArgumentError);
     expect(decoder.memory).toBe(base);
+  });
+});
+
+describe('memory updates on a centroid memory (one row per item, with its sample counts)', () => {
+  /** The centroid memory of `samples` as buildCentroidShard writes it: each item's float32 mean as one float16 row. */
+  function centroidMemoryOf(samples: L2DMemory): { memory: L2DMemory; sampleCounts: Uint32Array } {
+    const { vectors: means, counts } = computeCentroids(samples);
+    const items = Array.from(counts.keys()).filter((v) => counts[v] > 0);
+    const vectors = new Uint16Array((items.length + 100) * stride); // room for an overlay, as spareRows leaves it
+    items.forEach((v, r) => {
+      for (let c = 0; c < dim; c++) vectors[r * stride + c] = toFloat16Bits(means[v * stride + c]);
+    });
+    const labels = new Uint32Array(items.length + 100);
+    labels.set(items);
+    return { memory: { dim, rows: items.length, itemCount: samples.itemCount, vectors: vectors.subarray(0, items.length * stride), labels: labels.subarray(0, items.length) }, sampleCounts: counts };
+  }
+
+  it("weighs each centroid row by its item's samples: the centroids the samples and the overlay give, to float16 rounding", () => {
+    const samples = shardOf(500, copyOfFull());
+    const { memory, sampleCounts } = centroidMemoryOf(samples);
+    const decoder = new CpuDecoder(memory, { sampleCounts });
+    decoder.setOverlay(overlayOf(500, 560));
+    const fromSamples = new CpuDecoder(shardOf(500, copyOfFull()));
+    fromSamples.setOverlay(overlayOf(500, 560));
+    const [got, want] = [decoder.centroids.vectors, fromSamples.centroids.vectors];
+    let worst = 0;
+    for (let i = 0; i < want.length; i++) worst = Math.max(worst, Math.abs(got[i] - want[i]) - Math.abs(want[i]) * 2 ** -11);
+    // Within the centroid row's float16 half-ulp (plus float32 sums); an unweighted row would be off by far more.
+    expect(worst).toBeLessThan(1e-6);
+    const unweighted = new CpuDecoder(centroidMemoryOf(samples).memory);
+    unweighted.setOverlay(overlayOf(500, 560));
+    expect(Math.max(...unweighted.centroids.vectors.map((x, i) => Math.abs(x - want[i])))).toBeGreaterThan(0.01);
+    expect(Array.from(decoder.centroids.counts, (n) => n > 0)).toEqual(Array.from(fromSamples.centroids.counts, (n) => n > 0));
+    // Dropping the overlay: the centroid memory's own answers, bit for bit.
+    const before = decodeAll(new CpuDecoder(memory));
+    decoder.setOverlay(EMPTY_OVERLAY);
+    expect(decodeAll(decoder)).toEqual(before);
+  });
+
+  it('known answers: (n x row + overlay rows) / (n + k), and an item without a row takes its overlay rows\' mean', () => {
+    // Item 0: the mean of 3 samples (1, 2); item 1: no samples; item 2: 1 sample (8, 8).
+    const memory = createMemory({ dim: 2, itemCount: 3, vectors: new Float32Array([1, 2, 8, 8]), labels: [0, 2] });
+    const decoder = new CpuDecoder(memory, { sampleCounts: Uint32Array.of(3, 0, 1) });
+    decoder.setOverlay({ vectors: Uint16Array.from([5, 6, 4, 4, 2, 0], toFloat16Bits), labels: Uint32Array.of(0, 1, 1) });
+    const s = rowStride(2);
+    expect(Array.from(decoder.centroids.vectors.subarray(0, 2))).toEqual([2, 3]); // (3 * (1, 2) + (5, 6)) / 4
+    expect(Array.from(decoder.centroids.vectors.subarray(s, s + 2))).toEqual([3, 2]); // ((4, 4) + (2, 0)) / 2
+    expect(Array.from(decoder.centroids.vectors.subarray(2 * s, 2 * s + 2))).toEqual([8, 8]); // untouched
+    expect(Array.from(decoder.centroids.counts)).toEqual([2, 2, 1]); // rows in the memory: centroid and overlay rows
+    expect(decoder.decode([3, 2], { k: 3 }).map((x) => x.item)).toEqual([1, 0, 2]);
   });
 });

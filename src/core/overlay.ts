@@ -8,8 +8,10 @@
  */
 import { computeCentroids, groupRowsByItem, meanOfRows, type Centroids, type RowsByItem } from './centroids.ts';
 import { InvalidArgumentError } from './errors.ts';
-import { isNonFiniteFloat16 } from './float16.ts';
+import { float16Table, isNonFiniteFloat16 } from './float16.ts';
 import { rowStride, type L2DMemory } from './memory.ts';
+
+const fround = Math.fround;
 
 export interface OverlayRows {
   /** Unpadded rows x dim float16 bits. */
@@ -81,7 +83,12 @@ export function withOverlay(base: L2DMemory, overlay: OverlayRows): L2DMemory {
   return { dim, rows, itemCount, vectors, labels };
 }
 
-/** Tracks which items an overlay touched, to recompute them and to restore the shard's centroids. */
+/**
+ * Tracks which items an overlay touched, to recompute them and to restore the shard's centroids.
+ * `sampleCounts` (a centroid memory's, src/core/shard-format.ts centroidSampleCounts): each item's one row
+ * stands for that many samples, so a touched item's centroid is (n * row + the overlay's rows) / (n + k),
+ * the mean the item's samples and the overlay's would have (to the row's float16 rounding).
+ */
 export class CentroidOverlay {
   private readonly byItem: RowsByItem;
   private touched = new Set<number>();
@@ -89,6 +96,7 @@ export class CentroidOverlay {
   constructor(
     private readonly base: L2DMemory,
     private readonly baseCentroids: Centroids,
+    private readonly sampleCounts?: Uint32Array,
   ) {
     this.byItem = groupRowsByItem(base.labels, base.itemCount);
   }
@@ -111,6 +119,10 @@ export class CentroidOverlay {
         out.push({ item, vector, count: this.baseCentroids.counts[item] });
         continue;
       }
+      if (this.sampleCounts) {
+        out.push(this.weightedChange(merged, item, extra));
+        continue;
+      }
       const rows = [...this.byItem.rowIds.subarray(this.byItem.offsets[item], this.byItem.offsets[item + 1]), ...extra];
       const vector = new Float32Array(stride);
       meanOfRows(merged, rows, vector, 0);
@@ -118,5 +130,18 @@ export class CentroidOverlay {
     }
     this.touched = new Set(overlayRows.keys());
     return out.sort((a, b) => a.item - b.item);
+  }
+
+  /** (n * the item's centroid row + its overlay rows, in row order) / (n + k), in float32; n = 0 without a row. */
+  private weightedChange(merged: L2DMemory, item: number, extra: readonly number[]): CentroidChange {
+    const stride = rowStride(this.base.dim);
+    const n = this.sampleCounts![item];
+    const halves = float16Table();
+    const vector = new Float32Array(stride);
+    for (let c = 0; c < stride; c++) vector[c] = n === 0 ? 0 : fround(n * this.baseCentroids.vectors[item * stride + c]);
+    for (const r of extra) for (let c = 0; c < stride; c++) vector[c] = fround(vector[c] + halves[merged.vectors[r * stride + c]]);
+    for (let c = 0; c < stride; c++) vector[c] = fround(vector[c] / (n + extra.length));
+    // The item's rows in the memory (its centroid row, if any, and the overlay's), as the counts elsewhere.
+    return { item, vector, count: (n > 0 ? 1 : 0) + extra.length };
   }
 }

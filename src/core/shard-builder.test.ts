@@ -4,7 +4,7 @@ import { serializeItems } from './data/prepared-format.ts';
 import { buildCentroidShard, buildShard, encodeShardChunk, shardManifest, type HistoryEncoder } from './shard-builder.ts';
 import { toFloat16Bits } from './float16.ts';
 import { createMemory } from './memory.ts';
-import { assembleMemory, encodeChunk, parseShardManifest, sha256Hex } from './shard-format.ts';
+import { assembleMemory, centroidSampleCounts, chunkBytes, encodeChunk, formatShardManifest, parseShardManifest, sha256Hex } from './shard-format.ts';
 
 /** h = [history length, first title's length]: known rows without a model. */
 const encoder: HistoryEncoder & { calls: number } = {
@@ -48,7 +48,7 @@ it('builds a centroid shard: one float16 row per item with rows (the decoders\' 
   const catalog = new TextEncoder().encode(serializeItems(['a', 'b', 'c', 'd'].map((title, id) => ({ id, sourceId: `s${id}`, title }))));
   const source = shardManifest({ model: { id: 'm', file: 'f', sha256: '0', dtype: 'q4' }, dataset: { name: 'd', split: 'train', fraction: 1, seed: 0, samples: 6 }, hiddenSize: 2, itemCount: 4, chunkRows: 2 }, [], await sha256Hex(catalog));
   const built = await buildCentroidShard(source, memory, catalog);
-  expect(built.manifest).toMatchObject({ rows: 3, itemCount: 4, chunkRows: 2, hiddenSize: 2, centroids: { sampleRows: 6 }, model: source.model, dataset: source.dataset });
+  expect(built.manifest).toMatchObject({ rows: 3, itemCount: 4, chunkRows: 2, hiddenSize: 2, centroids: { sampleRows: 6, itemSamples: [2, 0, 1, 3] }, model: source.model, dataset: source.dataset });
   expect(built.manifest.chunks.map((c) => c.rows)).toEqual([2, 1]);
   expect(built.chunks[0]).toEqual(encodeChunk(Uint16Array.from([1.5, 3.5, 0.1, -4], toFloat16Bits), Uint32Array.of(0, 2), 2));
   expect(built.chunks[1]).toEqual(encodeChunk(Uint16Array.from([4, 4], toFloat16Bits), Uint32Array.of(3), 2));
@@ -58,4 +58,27 @@ it('builds a centroid shard: one float16 row per item with rows (the decoders\' 
   expect(() => parseShardManifest(JSON.stringify({ ...built.manifest, centroids: { sampleRows: 2 } }))).toThrow(
     'manifest.json: centroids.sampleRows must be a whole number of sample rows (at least the 3 centroid rows), got {"sampleRows":2}.',
   );
+  expect(centroidSampleCounts(built.manifest, assembled)).toEqual(Uint32Array.of(2, 0, 1, 3));
+  // manifest.json keeps the counts on one line, and reads back the same.
+  const text = formatShardManifest(built.manifest);
+  expect(text).toContain('"itemSamples": [2,0,1,3]');
+  expect(parseShardManifest(text)).toEqual(built.manifest);
+});
+
+it('refuses sample counts that do not fit the centroid shard, saying what is wrong', async () => {
+  const base = { format: 'l2d-memory-shard', version: 1, model: { id: 'm', file: 'f', sha256: '0', dtype: 'q4' }, dataset: { name: 'd', split: 'train', fraction: 1, seed: 0, samples: 6 }, hiddenSize: 2, dtype: 'float16', rows: 3, itemCount: 4, chunkRows: 4, chunks: [{ file: 'chunk-00000.bin', rows: 3, bytes: chunkBytes(3, 2), sha256: '0' }], catalog: { file: 'items.tsv', sha256: '0' } };
+  const withCounts = (itemSamples: unknown, sampleRows = 6) => JSON.stringify({ ...base, centroids: { sampleRows, itemSamples } });
+  expect(parseShardManifest(withCounts([2, 0, 1, 3])).centroids).toEqual({ sampleRows: 6, itemSamples: [2, 0, 1, 3] });
+  expect(() => parseShardManifest(withCounts([2, 0, 4]))).toThrow('manifest.json: centroids.itemSamples must be 4 whole numbers, one per item (got 3 counts).');
+  expect(() => parseShardManifest(withCounts([2, 0, 1.5, 3]))).toThrow('manifest.json: centroids.itemSamples must be 4 whole numbers, one per item (item 2 has 1.5).');
+  expect(() => parseShardManifest(withCounts('2,0,1,3'))).toThrow('manifest.json: centroids.itemSamples must be 4 whole numbers, one per item (got string).');
+  expect(() => parseShardManifest(withCounts([2, 0, 1, 4]))).toThrow('manifest.json: centroids.itemSamples add up to 7 sample rows over 3 items; the manifest says 6 sample rows and 3 centroid rows.');
+  expect(() => parseShardManifest(withCounts([2, 1, 0, 3]))).not.toThrow();
+  // Counts whose items with samples are not the rows' items: found where the rows are read.
+  const manifest = parseShardManifest(withCounts([2, 1, 0, 3]));
+  const memory = createMemory({ dim: 2, itemCount: 4, vectors: new Float32Array(6), labels: [0, 2, 3] });
+  expect(() => centroidSampleCounts(manifest, memory)).toThrow('Centroid row 1 is of item 2, which the manifest lists with no samples: the shard is not one centroid per item.');
+  const twice = createMemory({ dim: 2, itemCount: 4, vectors: new Float32Array(6), labels: [0, 0, 3] });
+  expect(() => centroidSampleCounts(parseShardManifest(withCounts([2, 1, 0, 3])), twice)).toThrow('Centroid row 1 is a second row of item 0: the shard is not one centroid per item.');
+  expect(centroidSampleCounts({ ...manifest, centroids: { sampleRows: 6 } }, memory)).toBeUndefined();
 });

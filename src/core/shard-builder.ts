@@ -144,7 +144,9 @@ export async function buildShard(
  * A shard of one row per item: the float32 mean of the item's rows in `memory` (the decoders' own centroid rule),
  * stored as float16, with `source`'s model, data set and catalog. L2D-G needs nothing else, so this is its
  * whole input in a fraction of the bytes (the demo's 30% memory: 21,456 rows, 11.1 MB -> 3,034 rows, 1.6 MB).
- * Items without rows get none, as before: never recommended. Deterministic: the same shard, the same bytes.
+ * Items without rows get none, as before: never recommended. Each item's sample count is kept (manifest
+ * centroids.itemSamples), so a memory update can weigh a user's row as one sample among them. Deterministic:
+ * the same shard, the same bytes.
  */
 export async function buildCentroidShard(source: ShardManifest, memory: L2DMemory, catalog: Uint8Array): Promise<BuiltShard> {
   if (source.centroids) throw new InvalidArgumentError('This shard already holds centroids (one row per item); build them from a shard of sample rows.');
@@ -165,6 +167,6 @@ export async function buildCentroidShard(source: ShardManifest, memory: L2DMemor
     listed.push({ file: chunkFileName(index), rows: part.length, bytes: bytes.byteLength, sha256: await sha256Hex(bytes) });
   }
   const description = { model: source.model, dataset: source.dataset, hiddenSize: source.hiddenSize, itemCount: source.itemCount, chunkRows: source.chunkRows };
-  const manifest: ShardManifest = { ...shardManifest(description, listed, await sha256Hex(catalog)), centroids: { sampleRows: memory.rows } };
+  const manifest: ShardManifest = { ...shardManifest(description, listed, await sha256Hex(catalog)), centroids: { sampleRows: memory.rows, itemSamples: Array.from(counts) } };
   return { manifest, chunks, catalog, truncated: 0 };
 }

@@ -53,10 +53,12 @@ export interface ShardManifest {
   catalog: { file: string; sha256: string };
   /**
    * Set when each row is an item's centroid (the mean of that many sample rows, build-memory --centroids-of),
-   * not a sample: L2D-G's whole input in a fraction of the bytes; L2D-L then ranks as L2D-G, and memory
-   * updates are off (a user's row would weigh as much as all of an item's samples).
+   * not a sample: L2D-G's whole input in a fraction of the bytes; L2D-L then ranks as L2D-G. `itemSamples[v]`
+   * is how many sample rows item v's centroid is the mean of (0: it has no row): with it, a memory update
+   * weighs the user's row as one sample among them (src/core/overlay.ts); without it (shards built before
+   * it was stored), memory updates are off, since a user's row would weigh as much as all of an item's samples.
    */
-  centroids?: { sampleRows: number };
+  centroids?: { sampleRows: number; itemSamples?: number[] };
 }
 
 export function chunkBytes(rows: number, dim: number): number {
@@ -91,6 +93,19 @@ export function parseShardManifest(text: string, where = 'manifest.json'): Shard
   if (m.version !== SHARD_VERSION) throw new ShardError(`${where}: shard format version ${String(m.version)} is not supported (this code reads version ${SHARD_VERSION}); build the memory again.`);
   if (m.centroids !== undefined && !(Number.isInteger(m.centroids?.sampleRows) && m.centroids.sampleRows >= m.rows)) {
     throw new ShardError(`${where}: centroids.sampleRows must be a whole number of sample rows (at least the ${m.rows} centroid rows), got ${JSON.stringify(m.centroids)}.`);
+  }
+  const itemSamples = m.centroids?.itemSamples;
+  if (itemSamples !== undefined) {
+    const bad = Array.isArray(itemSamples) ? itemSamples.findIndex((n) => !(Number.isInteger(n) && n >= 0)) : -2;
+    if (!Array.isArray(itemSamples) || itemSamples.length !== m.itemCount || bad >= 0) {
+      const what = !Array.isArray(itemSamples) ? `got ${typeof itemSamples}` : bad >= 0 ? `item ${bad} has ${JSON.stringify(itemSamples[bad])}` : `got ${itemSamples.length} counts`;
+      throw new ShardError(`${where}: centroids.itemSamples must be ${m.itemCount} whole numbers, one per item (${what}).`);
+    }
+    const sum = itemSamples.reduce((a, n) => a + n, 0);
+    const withRows = itemSamples.filter((n) => n > 0).length;
+    if (sum !== m.centroids!.sampleRows || withRows !== m.rows) {
+      throw new ShardError(`${where}: centroids.itemSamples add up to ${sum} sample rows over ${withRows} items; the manifest says ${m.centroids!.sampleRows} sample rows and ${m.rows} centroid rows.`);
+    }
   }
   const total = m.chunks.reduce((s, c) => s + c.rows, 0);
   if (total !== m.rows) throw new ShardError(`${where}: the chunks hold ${total} rows but the manifest says ${m.rows}.`);
@@ -193,4 +208,32 @@ export async function verifiedCatalog(manifest: ShardManifest, bytes: Uint8Array
   const items = parseItems(new TextDecoder().decode(bytes), where);
   if (items.length !== manifest.itemCount) throw new ShardError(`${where}: the catalog has ${items.length} items; the manifest says ${manifest.itemCount}.`);
   return items;
+}
+
+/**
+ * A centroid memory's sample count per item (manifest centroids.itemSamples), checked against its rows: each row
+ * is the one row of an item with samples. Undefined for a memory of samples, or a centroid shard without counts.
+ */
+export function centroidSampleCounts(manifest: ShardManifest, memory: L2DMemory): Uint32Array | undefined {
+  const itemSamples = manifest.centroids?.itemSamples;
+  if (!itemSamples) return undefined;
+  const counts = Uint32Array.from(itemSamples);
+  const seen = new Uint8Array(memory.itemCount);
+  for (let r = 0; r < memory.rows; r++) {
+    const item = memory.labels[r];
+    if (counts[item] === 0 || seen[item]) {
+      throw new ShardError(`Centroid row ${r} is ${counts[item] === 0 ? `of item ${item}, which the manifest lists with no samples` : `a second row of item ${item}`}: the shard is not one centroid per item.`);
+    }
+    seen[item] = 1;
+  }
+  return counts;
+}
+
+/** manifest.json's text: indented, with a centroid shard's per-item sample counts on one line (not one per item). */
+export function formatShardManifest(manifest: ShardManifest): string {
+  const itemSamples = manifest.centroids?.itemSamples;
+  if (!itemSamples) return `${JSON.stringify(manifest, null, 2)}\n`;
+  const marker = '"@itemSamples@"';
+  const text = JSON.stringify({ ...manifest, centroids: { ...manifest.centroids, itemSamples: marker.slice(1, -1) } }, null, 2);
+  return `${text.replace(marker, JSON.stringify(itemSamples))}\n`;
 }

@@ -77,7 +77,7 @@ const api = {
     const before = history.items();
     history.add(kind, item);
     const handle = kind === 'purchase' && before.length > 0 ? await recommender() : undefined;
-    // A memory without updates (one centroid per item) still takes the purchase into the history.
+    // A memory without updates (overlayCap 0, or centroids without sample counts) still takes the purchase into the history.
     const overlay = handle && (handle.status().overlay?.cap ?? 0) > 0 ? await handle.recordInteraction({ history: before, item }) : undefined;
     refreshElements();
     return overlay;

@@ -67,6 +67,9 @@ describe('build-memory', () => {
     const { memory: samples } = await loadShard(join(dir, 'a'));
     const withRows = new Set(samples.labels).size;
     expect(manifest).toMatchObject({ rows: withRows, itemCount: samples.itemCount, centroids: { sampleRows: 48 } });
+    // Each item's sample count, for memory updates: the rows labelled with it in the source.
+    expect(manifest.centroids!.itemSamples).toEqual(Array.from({ length: samples.itemCount }, (_, v) => samples.labels.filter((l) => l === v).length));
+    expect(files(one)['manifest.json'].toString()).toContain(`"itemSamples": ${JSON.stringify(manifest.centroids!.itemSamples)}`);
     expect(readFileSync(join(one, 'items.tsv'))).toEqual(readFileSync(join(dir, 'a', 'items.tsv')));
     await expect(loadShard(one, { sha256: '0'.repeat(64), hiddenSize: 256 })).rejects.toThrow(/built with model "movielens-demo"/);
     await expect(buildCentroidMemory(one, join(dir, 'centroids-3'))).rejects.toThrow('This shard already holds centroids');

@@ -22,7 +22,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { L2DError } from '../../src/core/errors.ts';
 import type { Sample } from '../../src/core/data/prepare.ts';
-import { sha256Hex, verifiedCatalog, type ShardManifest } from '../../src/core/shard-format.ts';
+import { formatShardManifest, sha256Hex, verifiedCatalog, type ShardManifest } from '../../src/core/shard-format.ts';
 import { buildCentroidShard, chunkFileName, encodeShardChunk, shardManifest } from '../../src/core/shard-builder.ts';
 import { loadShard } from '../lib/shard-files.ts';
 import { xorshift32 } from '../../src/core/synthetic-memory.ts';
@@ -116,7 +116,7 @@ export async function buildMemory(options: BuildOptions): Promise<ShardManifest>
   const catalog = new TextEncoder().encode(serializeItems(data.items));
   writeFileSync(join(partial, 'items.tsv'), catalog);
   const manifest = shardManifest(description, done, await sha256Hex(catalog));
-  writeFileSync(join(partial, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
+  writeFileSync(join(partial, 'manifest.json'), formatShardManifest(manifest));
   rmSync(statePath);
   rmSync(options.out, { recursive: true, force: true });
   renameSync(partial, options.out);
@@ -135,7 +135,7 @@ export async function buildCentroidMemory(source: string, out: string): Promise<
   mkdirSync(partial, { recursive: true });
   built.manifest.chunks.forEach((chunk, i) => writeFileSync(join(partial, chunk.file), built.chunks[i]));
   writeFileSync(join(partial, built.manifest.catalog.file), built.catalog);
-  writeFileSync(join(partial, 'manifest.json'), `${JSON.stringify(built.manifest, null, 2)}\n`);
+  writeFileSync(join(partial, 'manifest.json'), formatShardManifest(built.manifest));
   rmSync(out, { recursive: true, force: true });
   renameSync(partial, out);
   return built.manifest;
