@@ -2,7 +2,8 @@ import { cpSync, existsSync, mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { defineConfig, type Plugin } from 'vitest/config';
 
-// The built demo is self-contained: the demo model's q4/q4f16 files and encoder graphs, its memory and test split.
+// The built demo is self-contained: the demo model's q4/q4f16 files and encoder graphs, its memory (and that memory's
+// centroids) and test split.
 const DEMO_FILES = [
   'config.json',
   'prompt-template.json',
@@ -16,6 +17,7 @@ const DEMO_FILES = [
   'onnx/encoder_q4_fused_plain.onnx',
   'onnx/encoder_q4f16_fused.onnx',
   'memory/train-q4-f0.3',
+  'memory/train-q4-f0.3-centroids',
   'eval/test.tsv',
 ].map((f) => `models/movielens-demo/${f}`);
 

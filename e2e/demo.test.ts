@@ -283,3 +283,29 @@ it('sends nothing off its origin, is cross-origin isolated by its service worker
     await page.context().setOffline(false);
   }
 });
+
+it('offers the shipped memory as centroids: 3,034 rows instead of 21,456, L2D-G as the CPU reference ranks on them, L2D-L the same list', async () => {
+  const { page } = harness;
+  const centroids = `${MEMORY}-centroids`;
+  await page.selectOption('#dataset', 'movielens-centroids');
+  await page.waitForFunction(() => /^Ready: 3496 items, memory of 3034 rows/.test(document.getElementById('model-status')?.textContent ?? ''), undefined, { timeout: 90_000 });
+  for (const query of ['toy story', 'heat (1995)']) {
+    await page.fill('#catalog-search', query);
+    await page.click('#catalog-matches li:first-child button');
+  }
+  await page.click('#model-form button');
+  await page.waitForFunction(() => document.querySelectorAll('#model-local li').length === 10, undefined, { timeout: 60_000 });
+  const ids = (selector: string) => page.locator(selector).evaluateAll((lis) => lis.map((li) => Number((li as HTMLElement).dataset.id)));
+  const [global, local] = [await ids('#model-global li'), await ids('#model-local li')];
+  expect(local).toEqual(global);
+  const { hidden, history } = await page.evaluate(async () => {
+    const titles = Array.from(document.querySelectorAll('#history li'), (li) => li.firstChild!.textContent!);
+    const r = (globalThis as unknown as DemoWindow).l2dDemo.recommender();
+    const catalog = await r.catalog();
+    const history = titles.map((t) => catalog.indexOf(t));
+    return { hidden: Array.from((await r.recommend({ history, k: 10, returnHidden: true })).hidden!), history };
+  });
+  const { memory } = await loadShard(centroids);
+  expect(global).toEqual(new CpuDecoder(memory).decode(hidden, { k: 10, exclude: history }).map((x) => x.item));
+  expect(harness.problems).toEqual([]);
+});

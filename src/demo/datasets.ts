@@ -18,6 +18,13 @@ export const DATASETS: readonly DemoDataset[] = [
     test: 'models/movielens-demo/eval/test.tsv',
   },
   {
+    id: 'movielens-centroids',
+    label: 'MovieLens latest-small, the 30% memory as centroids (1.6 MB instead of 11.1 MB; L2D-L ranks as L2D-G; shipped)',
+    model: 'models/movielens-demo',
+    memory: 'models/movielens-demo/memory/train-q4-f0.3-centroids',
+    test: 'models/movielens-demo/eval/test.tsv',
+  },
+  {
     id: 'amazon-games',
     label: 'Amazon video games (models/amazon-games, full memory, built by command)',
     model: 'models/amazon-games',

@@ -77,6 +77,12 @@ describe('build-memory', () => {
     expect(files(join(dir, 'a'))['manifest.json'].toString()).not.toContain('centroids'); // the source is untouched
   });
 
+  it('the shipped centroid memory is what --centroids-of builds from the shipped memory, byte for byte', async () => {
+    const shipped = 'models/movielens-demo/memory/train-q4-f0.3-centroids';
+    await buildCentroidMemory('models/movielens-demo/memory/train-q4-f0.3', join(dir, 'shipped-centroids'));
+    expect(files(join(dir, 'shipped-centroids'))).toEqual(files(shipped));
+  });
+
   it('refuses a shard for another model', async () => {
     await expect(loadShard(join(dir, 'a'), { sha256: '0'.repeat(64), hiddenSize: 128 })).rejects.toThrow(/built with model "movielens-demo"/);
     await expect(buildMemory({ model: MODEL, data, out: join(dir, 'x'), fraction: 0 })).rejects.toThrow(/--fraction must be in \(0, 1\]/);
