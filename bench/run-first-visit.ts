@@ -1,0 +1,92 @@
+/**
+ * What a first visit downloads, by kind (the app's code, onnxruntime-web,
+ * the model, the memory), raw and gzip -6 (what a host that compresses
+ * sends): the built demo on its default data set, and the example storefront
+ * with the built embed, on the shipped memory and on its centroids. Each in a
+ * fresh browser context (nothing cached), on this machine's adapter (no
+ * hardware GPU here: the encoder on wasm, the wasm-only onnxruntime-web build).
+ *
+ *   npm run bench:first-visit
+ */
+import { readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { buildForTest } from '../e2e/build-output.ts';
+import { launchChromium } from '../e2e/browser.ts';
+import { startStaticServer, type StaticServer } from '../e2e/static-server.ts';
+
+type Kind = 'app' | 'onnxruntime-web' | 'model' | 'memory';
+const KINDS: Kind[] = ['app', 'onnxruntime-web', 'model', 'memory'];
+
+function kindOf(path: string): Kind {
+  if (/\/memory\//.test(path)) return 'memory';
+  if (path.startsWith('/models/')) return 'model';
+  if (/\/ort[-.][^/]*\.(wasm|mjs|js)$/.test(path)) return 'onnxruntime-web';
+  return 'app';
+}
+
+/** Bytes per kind of what `server` served (each request counted: a file fetched twice crossed the network twice). */
+function tally(server: StaticServer, fileOf: (path: string) => string): Record<Kind, { raw: number; gzip: number }> {
+  const sums = Object.fromEntries(KINDS.map((k) => [k, { raw: 0, gzip: 0 }])) as Record<Kind, { raw: number; gzip: number }>;
+  for (const path of server.served) {
+    const file = fileOf(path);
+    const bytes = readFileSync(file);
+    sums[kindOf(path)].raw += statSync(file).size;
+    sums[kindOf(path)].gzip += gzipSync(bytes, { level: 6 }).length;
+  }
+  return sums;
+}
+
+const mb = (n: number) => (n / 1e6).toFixed(1);
+const rows: string[] = [];
+function row(label: string, sums: Record<Kind, { raw: number; gzip: number }>) {
+  const total = KINDS.reduce((s, k) => ({ raw: s.raw + sums[k].raw, gzip: s.gzip + sums[k].gzip }), { raw: 0, gzip: 0 });
+  rows.push(`| ${label} | ${KINDS.map((k) => `${mb(sums[k].raw)} / ${mb(sums[k].gzip)}`).join(' | ')} | **${mb(total.raw)} / ${mb(total.gzip)}** |`);
+}
+
+const browser = await launchChromium();
+try {
+  await buildForTest('vite.config.ts');
+  const demo = await startStaticServer({ routes: { '/': 'dist' } });
+  try {
+    const page = await (await browser.newContext()).newPage();
+    await page.goto(`${demo.origin}/index.html`);
+    await page.waitForSelector('body[data-model-ready="true"]', { state: 'attached', timeout: 120_000 });
+    const encoder = await page.evaluate(() => (globalThis as unknown as { l2dDemo: { recommender(): { status(): { encoder: { device: string; runtime: string; file: string } } } } }).l2dDemo.recommender().status().encoder);
+    console.error(`demo: encoder ${encoder.device}, ${encoder.runtime}, ${encoder.file}`);
+    row('demo (`npm run build`), its default data set: the 30% memory', tally(demo, (p) => join('dist', p === '/' ? 'index.html' : p)));
+  } finally {
+    await demo.close();
+  }
+
+  await buildForTest('vite.embed.config.ts');
+  for (const [label, memory] of [
+    ['storefront embed (`npm run build:embed`), the 30% memory', 'train-q4-f0.3'],
+    ['storefront embed, the same memory as centroids', 'train-q4-f0.3-centroids'],
+  ] as const) {
+    const cdn = await startStaticServer({ routes: { '/l2d/': 'dist-embed', '/models/': 'models' }, headers: { 'access-control-allow-origin': '*' } });
+    const store = await startStaticServer({
+      routes: { '/': 'examples/storefront' },
+      rewriteHtml: (html) => html.replaceAll('EMBED_ORIGIN', cdn.origin).replace('/memory/train-q4-f0.3"', `/memory/${memory}"`),
+    });
+    try {
+      const page = await (await browser.newContext()).newPage();
+      await page.goto(`${store.origin}/index.html`);
+      await page.waitForFunction(() => (document.querySelector('#similar')?.shadowRoot?.querySelectorAll('li').length ?? 0) > 0, undefined, { timeout: 120_000 });
+      const memories = new Set(cdn.served.filter((p) => p.includes('/memory/')).map((p) => p.split('/')[4]));
+      if (memories.size !== 1 || !memories.has(memory)) throw new Error(`the storefront loaded ${[...memories].join(', ')}, not ${memory}`);
+      const routes: [string, string][] = [['/l2d/', 'dist-embed'], ['/models/', 'models']];
+      row(label, tally(cdn, (p) => { const [prefix, dir] = routes.find(([r]) => p.startsWith(r))!; return join(dir, p.slice(prefix.length)); }));
+    } finally {
+      await cdn.close();
+      await store.close();
+    }
+  }
+} finally {
+  await browser.close();
+}
+
+console.log('\nMB downloaded by a first visit, raw / gzip -6 (the encoder on wasm: no hardware GPU here)\n');
+console.log(`| visit | ${KINDS.join(' | ')} | total |`);
+console.log(`|---|${KINDS.map(() => '---').join('|')}|---|`);
+for (const r of rows) console.log(r);
