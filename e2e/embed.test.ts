@@ -7,7 +7,7 @@
  * second visit requests nothing from the model or memory.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cpSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, cpSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { buildForTest } from './build-output.ts';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { CpuDecoder } from '../src/core/cpu-decoder.ts';
@@ -29,7 +29,7 @@ const problems: string[] = [];
 beforeAll(async () => {
   await buildForTest('vite.embed.config.ts');
   cdn = await startStaticServer({
-    routes: { '/l2d/': 'dist-embed', '/models/': 'models', '/test-results/': 'test-results' },
+    routes: { '/l2d/': 'dist-embed', '/models/': 'models', '/test-results/': 'test-results', '/l2d-partial/': 'test-results/embed-partial' },
     headers: { 'access-control-allow-origin': '*', 'cache-control': 'max-age=3600' },
   });
   store = await startStaticServer({
@@ -355,5 +355,24 @@ describe('the storefront embed from another origin', () => {
     expect(await purchase(folder, 43)).toEqual({ centroidMemory: { sampleRows: 21456, memoryUpdates: true }, cap: 1024, overlay: { rows: 1, cap: 1024, seen: 1, persisted: true }, last: 43 });
     expect(await purchase(legacy, 44)).toEqual({ centroidMemory: { sampleRows: 21456, memoryUpdates: false }, cap: 0, overlay: null, last: 44 });
     expect(problems).toEqual([]);
+  });
+  it('a deployment without the wasm-only build\'s files says which files to serve, after one graph, not after trying all four', async () => {
+    // An upgrade that copied l2d-embed.js and only the WebGPU build's files (what the embed shipped before).
+    rmSync('test-results/embed-partial', { recursive: true, force: true });
+    mkdirSync('test-results/embed-partial', { recursive: true });
+    for (const file of ['l2d-embed.js', 'ort-wasm-simd-threaded.asyncify.mjs', 'ort-wasm-simd-threaded.asyncify.wasm']) copyFileSync(`dist-embed/${file}`, `test-results/embed-partial/${file}`);
+    const partialStore = await startStaticServer({ routes: { '/': 'examples/storefront' }, rewriteHtml: (html) => html.replaceAll('EMBED_ORIGIN/l2d/', `${cdn.origin}/l2d-partial/`).replaceAll('EMBED_ORIGIN', cdn.origin) });
+    const fresh = await browser.newContext();
+    try {
+      const served = cdn.served.length;
+      const tab = await fresh.newPage();
+      await tab.goto(`${partialStore.origin}/index.html`);
+      const message = `Recommendations are unavailable: onnxruntime-web (its wasm-only build) could not start on wasm (no available backend found. ERR: [wasm] TypeError: Failed to fetch dynamically imported module: ${cdn.origin}/l2d-partial/ort-wasm-simd-threaded.mjs). Serve its files ort-wasm-simd-threaded.{mjs,wasm} at wasmPaths (${cdn.origin}/l2d-partial/): npm run build:embed writes both builds' files beside l2d-embed.js.`;
+      await expect.poll(() => tab.evaluate(() => document.querySelector('#similar')!.shadowRoot!.querySelector('p')?.textContent ?? ''), { timeout: 60_000 }).toBe(message);
+      expect(cdn.served.slice(served).filter((path) => path.endsWith('.onnx'))).toEqual(['/models/movielens-demo/onnx/encoder_q4_fused_plain.onnx']);
+    } finally {
+      await fresh.close();
+      await partialStore.close();
+    }
   });
 });

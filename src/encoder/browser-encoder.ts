@@ -20,7 +20,7 @@ import { gpuKvCacheOps, type GpuKvCache } from './gpu-kv-cache.ts';
 import { lastHiddenAfter, onnxStepModel, type KvCache } from '../core/onnx-step-model.ts';
 import { kvCacheOps, PromptPrefixCache } from '../core/prefix-cache.ts';
 import { isSoftwareAdapter, type GpuQuery } from '../gpu/index.ts';
-import { ortBuildFor, ortRuntime, type Ort, type OrtBuild } from './ort-runtime.ts';
+import { ORT_WASM_FILES, ortBuildFor, ortRuntime, type Ort, type OrtBuild } from './ort-runtime.ts';
 
 export type EncoderDevice = 'webgpu' | 'wasm' | 'auto';
 export type EncoderDtype = 'q4' | 'q4f16' | 'fp32';
@@ -253,7 +253,7 @@ export class BrowserEncoder {
     let sessionFailed = false;
     const warmupIds = fitPrompt(['A title'], (t) => tokenIds(tokenizer, t), maxPromptTokens, template).ids;
 
-    for (const provider of providers) {
+    providers: for (const provider of providers) {
       // onnxruntime-web 1.30's WebGPU EP takes the device per session: h_t then lives on the decoder's device.
       const shared = provider === 'webgpu' && options.gpuDevice !== undefined;
       const executionProvider: InferenceSession.ExecutionProviderConfig = shared ? ({ name: 'webgpu', device: options.gpuDevice } as InferenceSession.ExecutionProviderConfig) : provider;
@@ -300,8 +300,18 @@ export class BrowserEncoder {
           await session?.release().catch(() => undefined);
           if (error instanceof L2DError && error.code !== 'gpu-error') throw error;
           const message = (error as Error).message.split('\n')[0];
-          reasons.push(`${candidate.file} failed on ${provider} (${message})`);
           sessionFailed = true;
+          // onnxruntime-web itself could not start this execution provider (its files not served, or the provider
+          // unusable here): no other graph would start it either. WebGPU goes on to wasm where 'auto' allows.
+          if (message.includes('no available backend found')) {
+            if (provider === 'wasm') {
+              const files = ORT_WASM_FILES[runtime].replace(/\.wasm$/, '.{mjs,wasm}');
+              throw new InvalidArgumentError(`onnxruntime-web (${runtime === 'wasm' ? 'its wasm-only build' : 'its WebGPU build'}) could not start on wasm (${message}). Serve its files ${files} ${options.wasmPaths ? `at wasmPaths (${options.wasmPaths})` : 'beside the bundle'}: npm run build:embed writes both builds' files beside l2d-embed.js.`);
+            }
+            reasons.push(`onnxruntime-web could not start ${provider} (${message})`);
+            continue providers;
+          }
+          reasons.push(`${candidate.file} failed on ${provider} (${message})`);
         }
       }
     }
