@@ -64,8 +64,15 @@ export default defineConfig({
       input: { demo: 'index.html' },
       // onnxruntime-web in a chunk of its own wherever a page (not a worker) bundles it: in a cross-origin isolated
       // page its wasm thread workers load the module its glue is in, and a page's own chunk touches `document` as it
-      // loads (the GPU benchmark page hung on that). The demo's pages leave it to the worker: no change for them.
-      output: { manualChunks: (id: string) => (id.includes('/onnxruntime-web/') ? 'onnxruntime-web' : undefined) },
+      // loads (the GPU benchmark page hung on that). One chunk per build (src/encoder/ort-runtime.ts), so a thread
+      // loads only its own build's glue. The demo's pages leave it to the worker: no change for them.
+      output: {
+        manualChunks: (id: string) => {
+          if (!id.includes('/onnxruntime-web/')) return undefined;
+          const build = /\/onnxruntime-web\/dist\/ort\.(\w+)\./.exec(id)?.[1];
+          return build ? `onnxruntime-web-${build}` : 'onnxruntime-web';
+        },
+      },
     },
   },
   optimizeDeps: {
