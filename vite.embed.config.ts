@@ -6,6 +6,7 @@
  *   npm run build:embed
  */
 import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vite';
 
 // onnxruntime-web's "extern wasm" build: it imports its glue (.mjs) and wasm from
@@ -18,7 +19,11 @@ export default defineConfig({
   publicDir: false,
   // One worker file (a Blob has no folder to load chunks from): both onnxruntime-web builds' JavaScript inlined.
   worker: { format: 'es', rollupOptions: { output: { inlineDynamicImports: true } } },
-  resolve: { conditions: ['onnxruntime-web-use-extern-wasm', 'module', 'browser', 'production'] },
+  resolve: {
+    conditions: ['onnxruntime-web-use-extern-wasm', 'module', 'browser', 'production'],
+    // Not shipped: the JSPI build's JavaScript would weigh on every visitor's script (src/embed/no-jspi-runtime.ts).
+    alias: [{ find: /^onnxruntime-web\/jspi$/, replacement: fileURLToPath(new URL('src/embed/no-jspi-runtime.ts', import.meta.url)) }],
+  },
   build: {
     target: 'es2022',
     outDir: 'dist-embed',

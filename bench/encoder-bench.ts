@@ -4,6 +4,7 @@
  * WebGPU and wasm execution providers, side by side in one page.
  */
 import { BrowserEncoder, type EncoderDevice, type EncoderGraph } from '../src/encoder/browser-encoder.ts';
+import type { OrtRuntimeChoice } from '../src/encoder/ort-runtime.ts';
 
 export interface EncoderBenchRow {
   device: string;
@@ -30,15 +31,18 @@ export async function runEncoderBench(
   batch: number,
   graphs: EncoderGraph[] = ['auto'],
   devices: EncoderDevice[] = ['webgpu', 'wasm'],
+  /** The onnxruntime-web build for WebGPU (src/encoder/ort-runtime.ts); rows of 'jspi' say "webgpu (jspi)". */
+  runtime: OrtRuntimeChoice = 'auto',
 ): Promise<EncoderBenchRow[]> {
   const rows: EncoderBenchRow[] = [];
+  const label = (device: string) => (runtime === 'jspi' && device === 'webgpu' ? 'webgpu (jspi)' : device);
   for (const device of devices) for (const graph of graphs) {
     let encoder: BrowserEncoder;
     try {
-      encoder = await BrowserEncoder.create({ modelUrl, device, dtype: 'q4', wasmPaths, graph });
+      encoder = await BrowserEncoder.create({ modelUrl, device, dtype: 'q4', wasmPaths, graph, runtime });
     } catch (error) {
       // A graph this adapter cannot run (or runs wrong: its probe) is a row saying so, not the end of the bench.
-      rows.push({ device, graph, dtype: 'q4', firstMs: NaN, perQueryMs: NaN, tokenizeMs: NaN, forwardMs: NaN, batch, batchRowsPerSecond: NaN, error: (error as Error).message });
+      rows.push({ device: label(device), graph, dtype: 'q4', firstMs: NaN, perQueryMs: NaN, tokenizeMs: NaN, forwardMs: NaN, batch, batchRowsPerSecond: NaN, error: (error as Error).message });
       continue;
     }
     let t = performance.now();
@@ -61,7 +65,7 @@ export async function runEncoderBench(
       done += part.length;
     }
     const batchRowsPerSecond = done / ((performance.now() - t) / 1000);
-    rows.push({ device: encoder.backend.device, graph: encoder.backend.graph, warmupMs: encoder.backend.warmupMs, ...(encoder.backend.fallbackReason ? { fallbackReason: encoder.backend.fallbackReason } : {}), dtype: encoder.backend.dtype, firstMs, perQueryMs, tokenizeMs: tokenize / histories.length, forwardMs: forward / histories.length, batch, batchRowsPerSecond });
+    rows.push({ device: encoder.backend.runtime === 'onnxruntime-web/jspi' ? 'webgpu (jspi)' : encoder.backend.device, graph: encoder.backend.graph, warmupMs: encoder.backend.warmupMs, ...(encoder.backend.fallbackReason ? { fallbackReason: encoder.backend.fallbackReason } : {}), dtype: encoder.backend.dtype, firstMs, perQueryMs, tokenizeMs: tokenize / histories.length, forwardMs: forward / histories.length, batch, batchRowsPerSecond });
     await encoder.release();
   }
   return rows;

@@ -7,7 +7,7 @@
  *   0. the encoder graphs' kernels (onnxruntime-web's profiler) and forward
  *      time at batch 1 and 64 x 128 tokens, per model (issue 9's goals; PyTorch
  *      eager on the same ids: bench/torch-encoder.py --synthetic);
- *   1. the encoder alone: WebGPU vs wasm, per query and in batches;
+ *   1. the encoder alone: WebGPU vs wasm, per query and in batches (and WebGPU in the JSPI build);
  *   2. recommend() through the worker, h_t kept on the GPU vs read back;
  *   3. recommend() vs generate() (greedy, beam 5) in one worker, interleaved;
  *   4. buildMemory() in the worker on WebGPU (memory building rate);
@@ -173,8 +173,14 @@ async function main() {
   // The L2D encoder graphs (no LM head, last token only) against the generation graph, side by side,
   // each twice in the order A B C C B A (the first configuration of a page pays its compilation).
   const graphs = ['fused', 'encoder', 'full', 'full', 'encoder', 'fused'] as const;
-  await stage('encoder', () => runEncoderBench(inputs.modelUrl, undefined, titles, 32, [...graphs]));
-  await stage('encoderBatch64', () => runEncoderBench(inputs.modelUrl, undefined, titles, 64, [...graphs]));
+  // The JSPI WebGPU build (10 MB smaller; runtime 'jspi') on the fused graph, before and after the others: its speed
+  // against the asyncify build's, which every GPU figure so far is.
+  const withJspi = async (batch: number) => {
+    const jspi = () => runEncoderBench(inputs.modelUrl, undefined, titles, batch, ['fused'], ['webgpu'], 'jspi');
+    return [...(await jspi()), ...(await runEncoderBench(inputs.modelUrl, undefined, titles, batch, [...graphs])), ...(await jspi())];
+  };
+  await stage('encoder', () => withJspi(32));
+  await stage('encoderBatch64', () => withJspi(64));
 
   await stage('flow', async () => {
     const rows = [];

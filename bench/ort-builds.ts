@@ -22,7 +22,7 @@ export interface OrtBuildTrial {
 }
 
 const DIST = '/node_modules/onnxruntime-web/dist/';
-const MODULES: Record<OrtBuild, string> = { webgpu: 'ort.webgpu.min.mjs', wasm: 'ort.wasm.min.mjs' };
+const MODULES: Record<OrtBuild, string> = { webgpu: 'ort.webgpu.min.mjs', wasm: 'ort.wasm.min.mjs', jspi: 'ort.jspi.min.mjs' };
 // Past Vite's transform: the build's own file, which loads its glue and wasm from wasmPaths.
 const importUrl = new Function('url', 'return import(url)') as (url: string) => Promise<Ort>;
 

@@ -375,4 +375,19 @@ describe('the storefront embed from another origin', () => {
       await partialStore.close();
     }
   });
+  it("ships no JSPI build: runtime 'jspi' through the embed is refused with a message, in a script that does not carry that build", async () => {
+    expect(readFileSync('dist-embed/l2d-embed.js', 'utf8')).not.toContain('ort-wasm-simd-threaded.jspi.mjs'); // the JSPI build's glue name, in its JavaScript
+    const fresh = await browser.newContext();
+    try {
+      const tab = await fresh.newPage();
+      await tab.goto(`${store.origin}/index.html`);
+      const message = await tab.evaluate(async ({ model }) => {
+        const l2d = (globalThis as unknown as { L2D: { recommender(): Promise<{ load(o: unknown): Promise<unknown> }> } }).L2D;
+        return (await l2d.recommender()).load({ model, device: 'webgpu', runtime: 'jspi' }).then(() => 'loaded', (e: Error) => `${e.name}: ${e.message}`);
+      }, { model: `${cdn.origin}/models/movielens-demo` });
+      expect(message).toBe("InvalidArgumentError: The L2D embed ships no JSPI build of onnxruntime-web: load with runtime 'auto' (the default).");
+    } finally {
+      await fresh.close();
+    }
+  });
 });

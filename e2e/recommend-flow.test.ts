@@ -176,6 +176,27 @@ describe('the L2D encoder graphs', () => {
     expect(harness.problems).toEqual([]);
   });
 
+  it("runtime 'jspi': the JSPI WebGPU build on the worker's shared device, h_t kept on the GPU and equal to onnxruntime-node's; a bad value is refused", async () => {
+    const loaded = await call<{ encoder: { runtime: string; graph: string; fallbackReason?: string }; hiddenOnGpu: boolean }>('load', { modelUrl: `/${MODEL}`, memoryUrl: `/${MEMORY}`, device: 'webgpu', decoder: 'webgpu', graph: 'encoder', runtime: 'jspi', wasmPaths: WASM });
+    if (!loaded.ok) throw new Error(loaded.message);
+    // Chromium 137+ has JSPI.
+    expect(loaded.value.encoder).toMatchObject({ runtime: 'onnxruntime-web/jspi', graph: 'encoder' });
+    expect(loaded.value.encoder.fallbackReason).toBeUndefined();
+    expect(loaded.value.hiddenOnGpu).toBe(true);
+    const cpu = new CpuDecoder(memory);
+    for (const history of histories) {
+      const r = await call<FlowResult>('recommend', { history, k: 20, strategy: 'local', m: 200, returnHidden: true });
+      if (!r.ok) throw new Error(r.message);
+      expect(r.value.backend.hiddenOnGpu).toBe(true);
+      const [expectedHidden] = (await node.encode([history.map((id) => titles[id])])).hidden;
+      expect(cosine(r.value.hidden, expectedHidden)).toBeGreaterThanOrEqual(0.999);
+      expect(r.value.items.map((x) => x.id)).toEqual(cpu.decode(r.value.hidden, { k: 20, strategy: 'local', m: 200 }).map((x) => x.item));
+    }
+    const bad = await call('load', { modelUrl: `/${MODEL}`, device: 'webgpu', runtime: 'asyncify', wasmPaths: WASM });
+    expect(!bad.ok && bad.message).toBe('runtime must be \'auto\' or \'jspi\', got "asyncify".');
+    expect(harness.problems).toEqual([]);
+  });
+
   it('a listed graph the server does not have: auto goes on to the next and says so; asked for by name, the HTTP error', async () => {
     // The dev server answers unknown paths with its index page, so the 404 is made here, as a static host would.
     const folder = modelCopy('missing-graph-model');

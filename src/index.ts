@@ -32,3 +32,4 @@ export type {
 } from './worker-protocol.ts';
 export type { ColdStartRule } from './core/cold-start.ts';
 export type { EncoderBackend, EncoderDevice, EncoderDtype, EncoderGraph } from './encoder/browser-encoder.ts';
+export type { OrtBuild, OrtRuntimeChoice } from './encoder/ort-runtime.ts';

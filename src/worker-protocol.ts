@@ -2,6 +2,7 @@
 import type { Strategy } from './core/decode-options.ts';
 import type { DecoderBackend } from './decode-engine.ts';
 import type { EncoderBackend, EncoderDevice, EncoderDtype, EncoderGraph } from './encoder/browser-encoder.ts';
+import type { OrtRuntimeChoice } from './encoder/ort-runtime.ts';
 
 /**
  * Calls that can take a while take an AbortSignal: it stops the call (AbortError) before it starts, or
@@ -35,6 +36,12 @@ export interface LoadOptions {
   decoder?: 'auto' | 'webgpu' | 'cpu';
   /** URL of the folder serving onnxruntime-web's .wasm files. */
   wasmPaths?: string;
+  /**
+   * The onnxruntime-web build for a WebGPU encoder: 'auto' (default: the asyncify build, whose speed the GPU
+   * benchmarks measured) or 'jspi' (the JSPI build, 10 MB smaller, where the browser has JSPI; unmeasured on a
+   * real GPU). An encoder on wasm runs the wasm-only build either way.
+   */
+  runtime?: OrtRuntimeChoice;
   /**
    * When encoder and decoder both run on WebGPU, share one device and keep h_t
    * on the GPU (default true); false reads h_t back to JavaScript first (for comparisons).

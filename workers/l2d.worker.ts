@@ -132,6 +132,7 @@ async function load(options: LoadOptions, onProgress?: (p: LoadProgress) => void
   const t0 = performance.now();
   if (!COLD_START_RULES.includes(options.coldStart ?? 'none')) throw new InvalidArgumentError(`coldStart must be one of ${COLD_START_RULES.join(', ')}, got "${String(options.coldStart)}".`);
   if (![undefined, true, false, 'auto'].includes(options.reusePrefix)) throw new InvalidArgumentError(`reusePrefix must be true, false or 'auto', got ${JSON.stringify(options.reusePrefix)}.`);
+  if (![undefined, 'auto', 'jspi'].includes(options.runtime)) throw new InvalidArgumentError(`runtime must be 'auto' or 'jspi', got ${JSON.stringify(options.runtime)}.`);
   await dispose();
   onProgress?.({ stage: 'model', loaded: 0, total: 1 });
   const { stored, revalidate } = cachePolicy(options);

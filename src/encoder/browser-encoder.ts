@@ -20,7 +20,7 @@ import { gpuKvCacheOps, type GpuKvCache } from './gpu-kv-cache.ts';
 import { lastHiddenAfter, onnxStepModel, type KvCache } from '../core/onnx-step-model.ts';
 import { kvCacheOps, PromptPrefixCache } from '../core/prefix-cache.ts';
 import { isSoftwareAdapter, type GpuQuery } from '../gpu/index.ts';
-import { ORT_WASM_FILES, ortBuildFor, ortRuntime, type Ort, type OrtBuild } from './ort-runtime.ts';
+import { ORT_WASM_FILES, ortBuildFor, ortRuntime, type Ort, type OrtBuild, type OrtRuntimeChoice } from './ort-runtime.ts';
 
 export type EncoderDevice = 'webgpu' | 'wasm' | 'auto';
 export type EncoderDtype = 'q4' | 'q4f16' | 'fp32';
@@ -36,7 +36,7 @@ export type EncoderGraph = 'auto' | 'fused' | 'encoder' | 'full';
 /** The execution provider, dtype and graph actually in use, and why they differ from what was asked. */
 export interface EncoderBackend {
   device: 'webgpu' | 'wasm';
-  /** The onnxruntime-web build it runs in: the WebGPU one, or the wasm-only one (half the download) when wasm was decided up front. */
+  /** The onnxruntime-web build it runs in: a WebGPU one (asyncify, or jspi where asked for), or the wasm-only one (half the download) when wasm was decided up front. */
   runtime: `onnxruntime-web/${OrtBuild}`;
   dtype: EncoderDtype;
   file: string;
@@ -66,6 +66,8 @@ export interface BrowserEncoderOptions {
   graph?: EncoderGraph;
   /** Fetches the model's files (default: fetch); the worker passes a cache-backed one for offline visits. */
   fetch?: (url: string) => Promise<Response>;
+  /** Which onnxruntime-web build runs WebGPU (src/encoder/ort-runtime.ts): 'auto' (asyncify) or 'jspi'. */
+  runtime?: OrtRuntimeChoice;
 }
 
 /** Prompt tokens taken from the previous call's cache, and tokens run (encodeReusingPrefix). */
@@ -242,7 +244,8 @@ export class BrowserEncoder {
     // WebGPU first (every graph), then wasm where 'auto' allows it: the GPU is the point, the graph second.
     const providers: ('webgpu' | 'wasm')[] = device === 'webgpu' && want === 'auto' ? ['webgpu', 'wasm'] : [device];
     // Decided on wasm before it starts: the wasm-only build, half the WebGPU build's download (src/encoder/ort-runtime.ts).
-    const runtime: OrtBuild = ortBuildFor(providers);
+    const { build: runtime, fallback: runtimeFallback } = ortBuildFor(providers, options.runtime ?? 'auto');
+    if (runtimeFallback) reasons.push(runtimeFallback);
     const ort = await ortRuntime(runtime);
     if (options.wasmPaths) ort.env.wasm.wasmPaths = options.wasmPaths;
     // Read once, when the build's wasm starts (its first session): a later load in this worker keeps the first count.
@@ -306,7 +309,7 @@ export class BrowserEncoder {
           if (message.includes('no available backend found')) {
             if (provider === 'wasm') {
               const files = ORT_WASM_FILES[runtime].replace(/\.wasm$/, '.{mjs,wasm}');
-              throw new InvalidArgumentError(`onnxruntime-web (${runtime === 'wasm' ? 'its wasm-only build' : 'its WebGPU build'}) could not start on wasm (${message}). Serve its files ${files} ${options.wasmPaths ? `at wasmPaths (${options.wasmPaths})` : 'beside the bundle'}: npm run build:embed writes both builds' files beside l2d-embed.js.`);
+              throw new InvalidArgumentError(`onnxruntime-web (${{ wasm: 'its wasm-only build', webgpu: 'its WebGPU build', jspi: 'its JSPI WebGPU build' }[runtime]}) could not start on wasm (${message}). Serve its files ${files} ${options.wasmPaths ? `at wasmPaths (${options.wasmPaths})` : 'beside the bundle'}: npm run build:embed writes both builds' files beside l2d-embed.js.`);
             }
             reasons.push(`onnxruntime-web could not start ${provider} (${message})`);
             continue providers;

@@ -11,21 +11,41 @@
 import type * as OrtModule from 'onnxruntime-web/webgpu';
 
 export type Ort = typeof OrtModule;
-/** The import specifier's suffix: 'onnxruntime-web/webgpu' or 'onnxruntime-web/wasm'. */
-export type OrtBuild = 'webgpu' | 'wasm';
+/**
+ * The import specifier's suffix: 'onnxruntime-web/webgpu' (asyncify), 'onnxruntime-web/wasm', or
+ * 'onnxruntime-web/jspi': the WebGPU execution provider built on JavaScript Promise Integration instead of
+ * asyncify, a 16.8 MB binary (4.1 MB gzipped), for browsers with JSPI (Chromium 137+). Opt-in (`runtime:
+ * 'jspi'`) until measured on a real GPU: the recorded GPU figures are the asyncify build's.
+ */
+export type OrtBuild = 'webgpu' | 'wasm' | 'jspi';
+/** Which WebGPU build an encoder asks for: 'auto' (asyncify, the measured one) or 'jspi' (where the browser has JSPI). */
+export type OrtRuntimeChoice = 'auto' | 'jspi';
 
 /** The wasm binary each build fetches from env.wasm.wasmPaths (its glue is the same name with .mjs). */
 export const ORT_WASM_FILES: Record<OrtBuild, string> = {
   webgpu: 'ort-wasm-simd-threaded.asyncify.wasm',
   wasm: 'ort-wasm-simd-threaded.wasm',
+  jspi: 'ort-wasm-simd-threaded.jspi.wasm',
 };
 
-/** The build for an encoder whose execution providers are `providers` (WebGPU anywhere in them needs the WebGPU build). */
-export function ortBuildFor(providers: readonly ('webgpu' | 'wasm')[]): OrtBuild {
-  return providers.includes('webgpu') ? 'webgpu' : 'wasm';
+/** Whether this realm's WebAssembly has JavaScript Promise Integration, which the jspi build needs. */
+export function hasJspi(): boolean {
+  return typeof (WebAssembly as unknown as { Suspending?: unknown }).Suspending === 'function';
+}
+
+/**
+ * The build for an encoder whose execution providers are `providers`: WebGPU anywhere in them needs a WebGPU
+ * build (the jspi one where asked for and the browser has JSPI: else `fallback` says why), wasm alone the
+ * wasm-only build.
+ */
+export function ortBuildFor(providers: readonly ('webgpu' | 'wasm')[], choice: OrtRuntimeChoice = 'auto', jspi = hasJspi()): { build: OrtBuild; fallback?: string } {
+  if (!providers.includes('webgpu')) return { build: 'wasm' };
+  if (choice !== 'jspi') return { build: 'webgpu' };
+  return jspi ? { build: 'jspi' } : { build: 'webgpu', fallback: "runtime 'jspi' needs JavaScript Promise Integration, which this browser lacks; the asyncify WebGPU build runs" };
 }
 
 /** The build's module; each is imported once per realm (its wasm is fetched when its first session is made). */
 export function ortRuntime(build: OrtBuild): Promise<Ort> {
-  return build === 'webgpu' ? import('onnxruntime-web/webgpu') : (import('onnxruntime-web/wasm') as Promise<Ort>);
+  if (build === 'webgpu') return import('onnxruntime-web/webgpu');
+  return (build === 'jspi' ? import('onnxruntime-web/jspi') : import('onnxruntime-web/wasm')) as Promise<Ort>;
 }
