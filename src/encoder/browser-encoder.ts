@@ -243,7 +243,8 @@ export class BrowserEncoder {
     }
     // WebGPU first (every graph), then wasm where 'auto' allows it: the GPU is the point, the graph second.
     const providers: ('webgpu' | 'wasm')[] = device === 'webgpu' && want === 'auto' ? ['webgpu', 'wasm'] : [device];
-    // Decided on wasm before it starts: the wasm-only build, half the WebGPU build's download (src/encoder/ort-runtime.ts).
+    // The onnxruntime-web build (src/encoder/ort-runtime.ts): wasm-only when wasm was decided before it starts (half
+    // the WebGPU build's download), else a WebGPU one (asyncify, or jspi where asked for and the browser has JSPI).
     const { build: runtime, fallback: runtimeFallback } = ortBuildFor(providers, options.runtime ?? 'auto');
     if (runtimeFallback) reasons.push(runtimeFallback);
     const ort = await ortRuntime(runtime);
