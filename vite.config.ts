@@ -33,10 +33,10 @@ function demoFiles(): Plugin {
       outDir = config.build.outDir;
     },
     generateBundle(_options, bundle) {
-      // The service worker precaches the app itself (not the model: the recommender stores that), and not
-      // onnxruntime-web's two wasm builds: a visit needs one of them (src/encoder/ort-runtime.ts), which the
-      // service worker stores when the encoder first fetches it.
-      const files = [...Object.keys(bundle), 'index.html', 'sw.js'].filter((f) => !f.endsWith('.map') && !/(^|\/)ort-wasm-[^/]*\.wasm$/.test(f));
+      // The service worker precaches the app itself (not the model: the recommender stores that), and none of
+      // onnxruntime-web's builds (their JavaScript and wasm): a visit needs one of them (src/encoder/ort-runtime.ts),
+      // which the service worker stores when the encoder first fetches it.
+      const files = [...Object.keys(bundle), 'index.html', 'sw.js'].filter((f) => !f.endsWith('.map') && !/(^|\/)ort[-.][^/]*$/.test(f));
       this.emitFile({ type: 'asset', fileName: 'precache.json', source: JSON.stringify(files) });
     },
     closeBundle() {

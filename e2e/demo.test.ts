@@ -70,6 +70,9 @@ it('recommends from a history built by searching the catalog, with the demo mode
   const wasmServed = server.served.filter((path) => path.endsWith('.wasm'));
   expect(wasmServed).toHaveLength(1);
   expect(wasmServed[0]).toMatch(runtime === 'onnxruntime-web/wasm' ? /\/ort-wasm-simd-threaded-[\w-]+\.wasm$/ : /\/ort-wasm-simd-threaded\.asyncify-[\w-]+\.wasm$/);
+  // Nothing of the other builds: the service worker precaches none, and stores the one the encoder imports.
+  const build = runtime === 'onnxruntime-web/wasm' ? 'wasm' : 'webgpu';
+  expect(server.served.filter((path) => /\/ort\.\w+\.bundle/.test(path)).map((path) => path.split('/').pop()!.split('.bundle')[0])).toEqual([`ort.${build}`]);
   expect(await page.textContent('#model-status')).toMatch(/^Ready: 3496 items, memory of 21456 rows \(d = 256\) from (network|indexeddb|mixed); encoder (webgpu|wasm) \(q4, (fused|encoder|full) graph(, \d+ threads?)?\), decoder (webgpu|cpu)/);
   // On the CPU (here: SwiftShader is a software adapter) the decoder's scans run on WebAssembly SIMD in the worker.
   expect(await page.textContent('#decoder')).toMatch(/^(WebGPU \(.+\)|CPU \(WebAssembly SIMD\) — the WebGPU adapter \(.+\) is a software fallback; the CPU decoder is faster)$/);
