@@ -19,7 +19,7 @@ import { isNonFiniteFloat16, toFloat16Bits } from '../src/core/float16.ts';
 import { cachedFetch } from '../src/store/model-cache.ts';
 import type { BuildMemoryRequest, BuiltMemory, InteractionEvent, OverlayStatus, LoadOptions, LoadProgress, LoadStatus, RecommendRequest, RecommendResult, ToWorker, WorkerApi, GenerateRequest, GenerateResult } from '../src/worker-protocol.ts';
 import { buildShard } from '../src/core/shard-builder.ts';
-import { assembleMemory, centroidSampleCounts } from '../src/core/shard-format.ts';
+import { assembleMemory, centroidSampleCounts, type ShardManifest } from '../src/core/shard-format.ts';
 
 installErrorTransfer();
 
@@ -169,9 +169,8 @@ async function load(options: LoadOptions, onProgress?: (p: LoadProgress) => void
     const t1 = performance.now();
     stageMs.memory = t1 - t0 - stageMs.model;
     onProgress?.({ stage: 'decoder', loaded: 0, total: 1 });
-    // One centroid per item without the items' sample counts (a shard built before they were stored): a user's
-    // row would weigh as much as all of an item's samples, so no updates (a stored overlay is left alone).
-    if (loaded.manifest.centroids && !loaded.manifest.centroids.itemSamples) overlayCap = 0;
+    // A stored overlay is left alone on a memory that takes no updates.
+    if (!takesUpdates(loaded.manifest)) overlayCap = 0;
     await useShard(loaded);
     // A stored overlay may predate a smaller cap or a rebuilt catalog: keep its newest rows that still fit.
     const usable = overlay.rows.filter((r) => r.item < loaded.items.length);
@@ -192,6 +191,15 @@ let stageMs: LoadStatus['stageMs'] = { model: 0 };
 let storage: StorageReport | undefined;
 let decoderChoice: { decoder: 'auto' | 'webgpu' | 'cpu'; software: boolean; coldStart: ColdStartRule } = { decoder: 'auto', software: false, coldStart: 'none' };
 let coldStartItems: number | undefined;
+
+/**
+ * Whether a memory can take memory updates: a memory of samples, or of centroids with its items' sample counts.
+ * Centroids without them (a shard built before they were stored) cannot: a user's row would weigh as much as all
+ * of an item's samples.
+ */
+function takesUpdates(manifest: ShardManifest): boolean {
+  return manifest.centroids === undefined || manifest.centroids.itemSamples !== undefined;
+}
 
 /** Makes a shard the worker's memory, with a decode engine on the encoder's device when it shares ours. */
 async function useShard(loaded: LoadedShard): Promise<void> {
@@ -223,7 +231,7 @@ function status(loadMs: number): LoadStatus {
     stageMs,
     ...(engine ? { overlay: overlayStatus() } : {}),
     ...(coldStartItems !== undefined ? { coldStartItems } : {}),
-    ...(shard?.manifest.centroids ? { centroidMemory: { sampleRows: shard.manifest.centroids.sampleRows, memoryUpdates: shard.manifest.centroids.itemSamples !== undefined } } : {}),
+    ...(shard?.manifest.centroids ? { centroidMemory: { sampleRows: shard.manifest.centroids.sampleRows, memoryUpdates: takesUpdates(shard.manifest) } } : {}),
     ...(memorySource ? { memorySource } : {}),
     ...(storage ? { storage } : {}),
   };
@@ -386,7 +394,7 @@ async function recordInteraction(event: InteractionEvent): Promise<OverlayStatus
   if (!(Number.isInteger(event?.item) && event.item >= 0 && event.item < items.length)) {
     throw new InvalidArgumentError(`Unknown item ${String(event?.item)}: the catalog's ids are 0..${items.length - 1}. Nothing was recorded.`);
   }
-  if (shard.manifest.centroids && !shard.manifest.centroids.itemSamples) {
+  if (!takesUpdates(shard.manifest)) {
     throw new InvalidArgumentError('This memory holds one centroid per item without its items\' sample counts (built before they were stored): build it again with build-memory --centroids-of for memory updates. Nothing was recorded.');
   }
   if (overlayCap === 0) throw new InvalidArgumentError('Memory updates are off (overlayCap 0).');
