@@ -6,6 +6,7 @@
  * it in a fresh browser context per trial (nothing cached), builds alternating.
  */
 import { graphFeeds, graphSignature, HIDDEN_OUTPUT, modelShape } from '../src/core/encoder-feeds.ts';
+import { median } from '../src/core/stats.ts';
 import { ORT_WASM_FILES, type Ort, type OrtBuild } from '../src/encoder/ort-runtime.ts';
 
 export interface OrtBuildTrial {
@@ -52,7 +53,6 @@ async function trial(build: OrtBuild, modelUrl: string, graphFile: string, queri
     await run();
     times.push(performance.now() - t);
   }
-  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
   await session.release();
   const entry = performance.getEntriesByType('resource').find((e) => e.name.endsWith(`/${ORT_WASM_FILES[build]}`)) as PerformanceResourceTiming | undefined;
   return { build, threads, wasmBytes: entry?.decodedBodySize ?? Number.NaN, startMs, perQueryMs: median(times), laterQueryMs: median(times.slice(times.length >> 1)) };

@@ -10,6 +10,7 @@
  */
 import { parseArgs } from 'node:util';
 import { openHarness } from '../e2e/browser.ts';
+import { median } from '../src/core/stats.ts';
 import type { OrtBuildTrial } from './ort-builds.ts';
 import type { OrtBuild } from '../src/encoder/ort-runtime.ts';
 
@@ -47,7 +48,6 @@ try {
   await harness.close();
 }
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
 const of = (build: OrtBuild) => results.filter((r) => r.build === build);
 const row = (build: OrtBuild, label: string) => {
   const r = of(build);

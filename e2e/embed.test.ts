@@ -7,13 +7,14 @@
  * second visit requests nothing from the model or memory.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { copyFileSync, cpSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { buildForTest } from './build-output.ts';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { CpuDecoder } from '../src/core/cpu-decoder.ts';
 import { loadShard } from '../tools/lib/shard-files.ts';
 import { buildCentroidMemory } from '../tools/build-memory/main.ts';
 import { launchChromium } from './browser.ts';
+import { centroidShardWithoutCounts } from './model-copy.ts';
 import { startStaticServer, type StaticServer } from './static-server.ts';
 
 const MEMORY = 'models/movielens-demo/memory/train-q4-f0.3';
@@ -71,7 +72,7 @@ describe('the storefront embed from another origin', () => {
       const out = await r.recommend({ history: [100], k: 3, strategy: 'local', m: 200, returnHidden: true });
       return { ids: out.items.map((i) => i.id), hidden: Array.from(out.hidden) };
     });
-    const manifest = JSON.parse((await import('node:fs')).readFileSync(`${MEMORY}/manifest.json`, 'utf8'));
+    const manifest = JSON.parse(readFileSync(`${MEMORY}/manifest.json`, 'utf8'));
     const { memory } = await loadShard(MEMORY, { sha256: manifest.model.sha256, hiddenSize: manifest.hiddenSize });
     const reference = new CpuDecoder(memory).decode(api.hidden, { k: 3, strategy: 'local', m: 200 }).map((x) => x.item);
     expect(api.ids).toEqual(reference);
@@ -333,11 +334,7 @@ describe('the storefront embed from another origin', () => {
     const folder = 'test-results/embed-centroids';
     await buildCentroidMemory(MEMORY, folder);
     // The same shard as built before sample counts were stored.
-    const legacy = 'test-results/embed-centroids-legacy';
-    rmSync(legacy, { recursive: true, force: true });
-    cpSync(folder, legacy, { recursive: true });
-    const manifest = JSON.parse(readFileSync(`${folder}/manifest.json`, 'utf8'));
-    writeFileSync(`${legacy}/manifest.json`, JSON.stringify({ ...manifest, centroids: { sampleRows: manifest.centroids.sampleRows } }));
+    const legacy = centroidShardWithoutCounts(folder, 'test-results/embed-centroids-legacy');
     const purchase = (memory: string, item: number) =>
       page.evaluate(
         async ({ model, memory, wasm, item }) => {

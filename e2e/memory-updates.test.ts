@@ -6,13 +6,13 @@
  * the original top-K exactly.
  */
 import { describe, expect, it } from 'vitest';
-import { cpSync, rmSync, writeFileSync } from 'node:fs';
 import { CpuDecoder } from '../src/core/cpu-decoder.ts';
 import { toFloat16Bits } from '../src/core/float16.ts';
 import { centroidSampleCounts } from '../src/core/shard-format.ts';
 import { buildCentroidMemory } from '../tools/build-memory/main.ts';
 import { loadShard } from '../tools/lib/shard-files.ts';
 import { outcomeValue, useFlowPage } from './flow-client.ts';
+import { centroidShardWithoutCounts } from './model-copy.ts';
 
 const MODEL = '/models/movielens-demo';
 const MEMORY = `${MODEL}/memory/train-q4-f0.3`;
@@ -153,10 +153,7 @@ describe('memory updates', () => {
       expect(value(await call<{ items: Item[] }>('recommend', { history, k: 300 })).items).toEqual(global.items.map(({ id, title, distance, score, source }) => ({ id, title, distance, score, source })));
     }
     // A centroid shard without its items' sample counts (built before they were stored): read as before, no updates.
-    const legacy = 'test-results/centroid-memory-legacy';
-    rmSync(legacy, { recursive: true, force: true });
-    cpSync(folder, legacy, { recursive: true });
-    writeFileSync(`${legacy}/manifest.json`, JSON.stringify({ ...manifest, centroids: { sampleRows: manifest.centroids!.sampleRows } }));
+    const legacy = centroidShardWithoutCounts(folder, 'test-results/centroid-memory-legacy');
     const old = value(await call<{ centroidMemory?: unknown; overlay: Overlay }>('load', { modelUrl: MODEL, memoryUrl: `/${legacy}`, device: 'wasm', decoder: 'cpu', wasmPaths: WASM }));
     expect([old.centroidMemory, old.overlay.cap]).toEqual([{ sampleRows: 21456, memoryUpdates: false }, 0]);
     const refused = await call('recordInteraction', { history, item: 7 });

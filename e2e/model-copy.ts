@@ -1,6 +1,7 @@
 /**
  * Test plumbing: a copy of a model folder under test-results/ (served by Vite, never committed) to break on
- * purpose (a probe, a graph, a file the server lacks), or exported again with other export options.
+ * purpose (a probe, a graph, a file the server lacks), or exported again with other export options; a centroid
+ * shard as built before it stored its items' sample counts.
  */
 import { spawnSync } from 'node:child_process';
 import { copyFileSync, cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -35,4 +36,13 @@ export function exportedCopy(model: string, name: string, exportArgs: string[]):
   const r = spawnSync(python, ['tools/export/export.py', folder, '--skip-check', '--fixtures', '4', '--check-prompts', '4', ...exportArgs], { encoding: 'utf8', timeout: 300_000 });
   if (r.status !== 0) throw new Error(`exporting ${model} to ${folder} failed: ${r.stdout}${r.stderr}`);
   return folder;
+}
+
+/** A copy of centroid shard `folder` at `out` whose manifest lacks centroids.itemSamples, as shards built before them. */
+export function centroidShardWithoutCounts(folder: string, out: string): string {
+  rmSync(out, { recursive: true, force: true });
+  cpSync(folder, out, { recursive: true });
+  const manifest = JSON.parse(readFileSync(`${folder}/manifest.json`, 'utf8'));
+  writeFileSync(`${out}/manifest.json`, JSON.stringify({ ...manifest, centroids: { sampleRows: manifest.centroids.sampleRows } }));
+  return out;
 }
