@@ -2,7 +2,7 @@
  * Which onnxruntime-web build the encoder runs in, loaded on first use.
  * The WebGPU build's wasm (asyncify, 26.8 MB; 6.7 MB gzipped) carries the
  * WebGPU execution provider; the wasm-only build's (14.2 MB; 3.7 MB gzipped)
- * runs the wasm execution provider at least as fast and starts ~1.7x sooner
+ * ran the wasm execution provider faster in every run and starts ~1.7x sooner
  * (bench/README.md, "onnxruntime-web builds on wasm"). An encoder decided on
  * wasm before it starts (no WebGPU adapter, a software one under 'auto', or
  * device 'wasm') loads the smaller one, so a visitor without a GPU downloads
