@@ -10,6 +10,7 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import { buildForTest } from './build-output.ts';
 import { CpuDecoder } from '../src/core/cpu-decoder.ts';
 import { loadShard } from '../tools/lib/shard-files.ts';
+import { parseSamples } from '../src/core/data/prepared-format.ts';
 import { openPage, type HarnessPage } from './browser.ts';
 import { startStaticServer, type StaticServer } from './static-server.ts';
 
@@ -191,6 +192,54 @@ it('lists exactly what the CPU reference ranks on the page\'s own h_t, and evalu
   expect(harness.problems).toEqual([]);
 });
 
+it("takes a test user's history and marks where each list ranks the item that user chose next", async () => {
+  const { page } = harness;
+  await page.reload();
+  await page.waitForSelector('body[data-model-ready="true"]', { state: 'attached', timeout: 90_000 });
+  await page.waitForFunction(() => !(document.querySelector('#sample-form button') as HTMLButtonElement).disabled, undefined, { timeout: 30_000 });
+  const test = parseSamples(readFileSync('models/movielens-demo/eval/test.tsv', 'utf8'), 'test', 3496);
+  expect(await page.textContent('#sample-form output')).toBe(`of ${test.length}`);
+  const catalog = await page.evaluate(() => (globalThis as unknown as DemoWindow).l2dDemo.recommender().catalog());
+  const targetLine = () => page.textContent('#sample-target');
+  const listIds = (selector: string) => page.locator(selector).evaluateAll((lis) => lis.map((li) => Number((li as HTMLElement).dataset.id)));
+  /** The line's claim for each list, held against the list itself and its one marked item. */
+  async function expectMarked(sampleNumber: number): Promise<string> {
+    const { history, target, user } = test[sampleNumber - 1];
+    expect((await page.locator('#history li').allTextContents()).map((t) => t.replace(/remove$/, ''))).toEqual(history.map((id) => catalog[id]));
+    const line = (await targetLine())!;
+    expect(line.startsWith(`Test sample ${sampleNumber} of ${test.length} (user ${user}): the item chosen next was "${catalog[target]}". `)).toBe(true);
+    for (const [name, selector] of [['L2D-G', '#model-global li'], ['L2D-L', '#model-local li']]) {
+      const ids = await listIds(selector);
+      const rank = ids.indexOf(target);
+      expect(line).toContain(rank < 0 ? `${name}: not in its top ${ids.length}` : `${name}: rank ${rank + 1}`);
+      const marked = await page.locator(`${selector}.target`).evaluateAll((lis) => lis.map((li) => Number((li as HTMLElement).dataset.id)));
+      expect(marked).toEqual(rank < 0 ? [] : [target]);
+    }
+    return line;
+  }
+  // Sample 17's target is 6th in L2D-G's top 10 (known answer on this model): the "rank" wording is exercised.
+  await page.fill('#sample-form input[name=sample]', '17');
+  await page.click('#sample-form button[type=submit]');
+  await page.waitForFunction(() => /L2D-L: /.test(document.getElementById('sample-target')?.textContent ?? ''), undefined, { timeout: 60_000 });
+  expect(await expectMarked(17)).toContain('L2D-G: rank 6');
+  // Random: a sample is drawn, its number shown in the input, its lists asked for at once.
+  await page.evaluate(() => (document.getElementById('sample-target')!.textContent = ''));
+  await page.click('#sample-random');
+  await page.waitForFunction(() => /L2D-L: /.test(document.getElementById('sample-target')?.textContent ?? ''), undefined, { timeout: 60_000 });
+  await expectMarked(Number(await page.inputValue('#sample-form input[name=sample]')));
+  // An edited history is no longer the test user's: nothing is marked on the next lists.
+  await page.click('#history li:first-child button');
+  expect(await page.isHidden('#sample-target')).toBe(true);
+  await page.evaluate(() => document.getElementById('model-local')!.replaceChildren());
+  await page.click('#model-form button');
+  await page.waitForFunction(() => document.querySelectorAll('#model-local li').length === 10, undefined, { timeout: 60_000 });
+  expect([await page.locator('li.target').count(), await page.isHidden('#sample-target')]).toEqual([0, true]);
+  // A sample number outside the split is refused by the form, saying the range.
+  await page.fill('#sample-form input[name=sample]', String(test.length + 1));
+  expect(await page.locator('#sample-form input[name=sample]').evaluate((e: HTMLInputElement) => e.validationMessage)).toMatch(new RegExp(String(test.length)));
+  expect(harness.problems).toEqual([]);
+});
+
 it('stops calls whose AbortSignal fires (already aborted, queued, between forward passes) with AbortError, changing nothing', async () => {
   const { page } = harness;
   const outcome = await page.evaluate(async () => {
@@ -282,6 +331,9 @@ it('sends nothing off its origin, is cross-origin isolated by its service worker
     // Through the page's recommender (the form itself is exercised online above).
     const offline = await page.evaluate(async () => (await (globalThis as unknown as DemoWindow).l2dDemo.recommender().recommend({ history: [1, 2], k: 10 })).items.length);
     expect(offline).toBe(10);
+    // The test split came from the service worker's cache: the test-user picker (and the evaluation) work offline.
+    await page.waitForFunction(() => !(document.querySelector('#sample-form button') as HTMLButtonElement).disabled, undefined, { timeout: 30_000 });
+    expect(await page.textContent('#sample-form output')).toBe('of 8941');
   } finally {
     await page.context().setOffline(false);
   }

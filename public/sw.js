@@ -1,7 +1,9 @@
 // The demo's service worker: after the first visit the page works offline.
 // It precaches the build (precache.json, written by vite.config.ts) and serves
 // same-origin GETs cache first. Model files and memory shards are not its job:
-// the recommender keeps those in the Cache API and IndexedDB itself.
+// the recommender keeps those in the Cache API and IndexedDB itself; a model
+// folder's test split (eval/, read by the page's evaluation and test-user
+// picker, not by the recommender) is, when the page first fetches it.
 //
 // It also makes the page cross-origin isolated on static hosts that cannot
 // send headers (onnxruntime-web's wasm then runs multi-threaded): the page and
@@ -42,7 +44,8 @@ self.addEventListener('activate', (event) => {
 
 self.addEventListener('fetch', (event) => {
   const url = new URL(event.request.url);
-  if (event.request.method !== 'GET' || url.origin !== self.location.origin || url.pathname.includes('/models/')) return;
+  const modelFile = url.pathname.includes('/models/') && !/\/models\/[^/]+\/eval\//.test(url.pathname);
+  if (event.request.method !== 'GET' || url.origin !== self.location.origin || modelFile) return;
   // The page itself and its workers (the recommender's, onnxruntime-web's threads) carry the isolation headers.
   const needsIsolation = event.request.mode === 'navigate' || event.request.destination === 'worker';
   event.respondWith(

@@ -2,12 +2,14 @@
  * The demo's model panel, on the public API (createRecommender): choose a
  * data set and its model, build a history by searching the catalog, and see
  * L2D-G and L2D-L side by side with distances and per-stage latency;
+ * take a test user's history and see where the item they chose next ranks;
  * evaluate on the test split with Recall@K / NDCG@K. Titles are always set as
  * text, never as HTML. `window.l2dDemo.recommender()` hands researchers (and
  * the tests) the live recommender.
  */
 import { createRecommender, type Recommender } from '../recommender.ts';
 import { parseSamples } from '../core/data/prepared-format.ts';
+import type { Sample } from '../core/data/prepare.ts';
 import { MetricAccumulator, METRIC_KS, type MetricValues } from '../core/metrics.ts';
 import type { DecoderBackend } from '../decode-engine.ts';
 import type { LoadProgress, LoadStatus, RecommendResult, GenerateResult } from '../worker-protocol.ts';
@@ -34,10 +36,17 @@ export async function startModelPanel(): Promise<void> {
   const form = $<HTMLFormElement>('model-form');
   const evalForm = $<HTMLFormElement>('eval-form');
   const select = $<HTMLSelectElement>('dataset');
+  const sampleForm = $<HTMLFormElement>('sample-form');
+  const sampleInput = sampleForm.elements.namedItem('sample') as HTMLInputElement;
+  const sampleCount = sampleForm.elements.namedItem('sampleCount') as HTMLOutputElement;
+  const sampleTarget = $('sample-target');
   const history: number[] = [];
   let titles: string[] = [];
   let recommender: Recommender | undefined;
   let dataset: DemoDataset = DATASETS[0];
+  // The test sample the history is, while the researcher has not changed it: its held-out target is marked.
+  let sample: { index: number; count: number; user: number; target: number } | undefined;
+  let testSplit: Promise<Sample[]> | undefined;
   (globalThis as unknown as { l2dDemo: unknown }).l2dDemo = { recommender: () => recommender, dataset: () => dataset };
 
   const setStatus = (element: HTMLElement, text: string, isError = false) => {
@@ -49,7 +58,47 @@ export async function startModelPanel(): Promise<void> {
     search.disabled = !on;
     (form.querySelector('button') as HTMLButtonElement).disabled = !on || history.length === 0;
     (evalForm.querySelector('button') as HTMLButtonElement).disabled = !on;
+    if (!on) for (const button of sampleForm.querySelectorAll('button')) button.disabled = true;
     document.body.dataset.modelReady = String(on);
+  };
+
+  /** The data set's test split, fetched once per data set: the evaluation and the test-user picker share it. */
+  const testSamples = (): Promise<Sample[]> => {
+    if (testSplit) return testSplit;
+    const { test } = dataset;
+    const itemCount = titles.length;
+    const pending = (async () => {
+      const response = await fetch(absolute(test));
+      if (!response.ok) throw new Error(`${test}: HTTP ${response.status}; this data set's test split is not here.`);
+      return parseSamples(await response.text(), 'test', itemCount, test);
+    })();
+    // A failed fetch is tried again on the next use, not remembered.
+    pending.catch(() => {
+      if (testSplit === pending) testSplit = undefined;
+    });
+    return (testSplit = pending);
+  };
+
+  /** The held-out target's line under the lists: where each list ranks it (`lists` once they are shown). */
+  const showTarget = (lists?: [string, readonly { id: number }[]][]) => {
+    sampleTarget.hidden = !sample;
+    if (!sample) return;
+    const { index, count, user, target } = sample;
+    const where = ([name, items]: [string, readonly { id: number }[]]) => {
+      const rank = items.findIndex((x) => x.id === target);
+      return `${name}: ${rank < 0 ? `not in its top ${items.length}` : `rank ${rank + 1}`}`;
+    };
+    sampleTarget.textContent = `Test sample ${index + 1} of ${count} (user ${user}): the item chosen next was "${titles[target]}". ${
+      lists ? `${lists.map(where).join('; ')}.` : 'Recommend to see where it ranks.'
+    }`;
+  };
+
+  /** A change the researcher made to the history: it is no longer the test sample's. */
+  const editHistory = (change: () => void) => {
+    change();
+    sample = undefined;
+    showTarget();
+    renderHistory();
   };
 
   const renderHistory = () => {
@@ -60,10 +109,7 @@ export async function startModelPanel(): Promise<void> {
         const remove = document.createElement('button');
         remove.type = 'button';
         remove.textContent = 'remove';
-        remove.addEventListener('click', () => {
-          history.splice(i, 1);
-          renderHistory();
-        });
+        remove.addEventListener('click', () => editHistory(() => history.splice(i, 1)));
         li.append(remove);
         return li;
       }),
@@ -81,10 +127,7 @@ export async function startModelPanel(): Promise<void> {
         const add = document.createElement('button');
         add.type = 'button';
         add.textContent = 'add';
-        add.addEventListener('click', () => {
-          history.push(id);
-          renderHistory();
-        });
+        add.addEventListener('click', () => editHistory(() => history.push(id)));
         li.append(add);
         return li;
       }),
@@ -97,11 +140,18 @@ export async function startModelPanel(): Promise<void> {
     input.addEventListener('input', () => (out.value = input.value));
   }
 
-  const renderList = (list: HTMLOListElement, result: RecommendResult) =>
+  const targetItem = (li: HTMLLIElement, id: number, target: number | undefined) => {
+    li.dataset.id = String(id);
+    if (id !== target) return;
+    li.classList.add('target');
+    li.title = 'the item this test user chose next';
+  };
+
+  const renderList = (list: HTMLOListElement, result: RecommendResult, target: number | undefined) =>
     list.replaceChildren(
       ...result.items.map((x) => {
         const li = document.createElement('li');
-        li.dataset.id = String(x.id);
+        targetItem(li, x.id, target);
         li.textContent = x.title;
         const d = document.createElement('span');
         d.className = 'distance';
@@ -131,14 +181,14 @@ export async function startModelPanel(): Promise<void> {
     $('model-chart').replaceChildren(...rows);
   };
 
-  const renderGenerated = (result: GenerateResult | undefined) => {
+  const renderGenerated = (result: GenerateResult | undefined, target: number | undefined) => {
     $('model-beam-list').hidden = !result;
     if (!result) return;
     $('model-generated').textContent = `Generated: ${result.generated.map((g) => `"${g.title}"${g.finished ? '' : ' (cut at the length cap)'}`).join(', ')}`;
     $('model-beam').replaceChildren(
       ...result.items.map((x) => {
         const li = document.createElement('li');
-        li.dataset.id = String(x.id);
+        targetItem(li, x.id, target);
         li.textContent = x.title;
         return li;
       }),
@@ -155,14 +205,16 @@ export async function startModelPanel(): Promise<void> {
     const data = new FormData(form);
     const request = { history: [...history], k: Number(data.get('k')), m: Number(data.get('m')), excludeHistory: data.get('excludeHistory') === 'on' };
     const compareBeam = data.get('compareBeam') === 'on';
+    const shown = sample; // the sample this request's history is, if any
     (async () => {
       if (!recommender) throw new Error('The model is not loaded.');
       const g = await recommender.recommend({ ...request, strategy: 'global', signal });
       const l = await recommender.recommend({ ...request, strategy: 'local', signal });
       const beam = compareBeam ? await recommender.generate({ history: request.history, k: request.k, numBeams: 5, excludeHistory: request.excludeHistory, signal }) : undefined;
-      renderList($('model-global'), g);
-      renderList($('model-local'), l);
-      renderGenerated(beam);
+      renderList($('model-global'), g, shown?.target);
+      renderList($('model-local'), l, shown?.target);
+      renderGenerated(beam, shown?.target);
+      if (shown === sample) showTarget([['L2D-G', g.items], ['L2D-L', l.items], ...(beam ? [['beam-5', beam.items] as [string, typeof beam.items]] : [])]);
       const t = (r: RecommendResult) => `tokenize ${r.timings.tokenize.toFixed(1)} ms, forward ${r.timings.forward.toFixed(1)} ms, decode ${r.timings.decode.toFixed(1)} ms, total ${r.timings.total.toFixed(1)} ms`;
       const setup = beam && beam.timings.setup > 1 ? `; its first call also loaded the generation graph, ${beam.timings.setup.toFixed(0)} ms` : '';
       const beamText = beam ? ` Beam search (B = 5): ${beam.timings.total.toFixed(1)} ms (${(beam.timings.total / g.timings.total).toFixed(1)}x L2D-G${setup}).` : '';
@@ -208,9 +260,7 @@ export async function startModelPanel(): Promise<void> {
     try {
       if (!recommender) throw new Error('The model is not loaded.');
       if (!(Number.isInteger(count) && count >= 1)) throw new Error(`Samples must be a whole number of at least 1, got ${count}.`);
-      const response = await fetch(absolute(dataset.test));
-      if (!response.ok) throw new Error(`${dataset.test}: HTTP ${response.status}; this data set's test split is not here.`);
-      const samples = parseSamples(await response.text(), 'test', titles.length, dataset.test).slice(0, count);
+      const samples = (await testSamples()).slice(0, count);
       const k = Math.min(Math.max(...METRIC_KS), titles.length);
       total = samples.length;
       bar.max = samples.length;
@@ -271,8 +321,9 @@ export async function startModelPanel(): Promise<void> {
   async function load(next: DemoDataset): Promise<void> {
     dataset = next;
     ready(false);
-    history.length = 0;
-    renderHistory();
+    testSplit = undefined;
+    editHistory(() => (history.length = 0));
+    sampleCount.value = '';
     setStatus(status, `Loading ${next.model}…`);
     const options = {
       model: absolute(next.model),
@@ -295,12 +346,53 @@ export async function startModelPanel(): Promise<void> {
       if (loaded.decoder) $('decoder').textContent = decoderLabel(loaded.decoder);
       progress.value = progress.max;
       ready(true);
+      void offerSamples(next);
     } catch (error) {
       const e = error as Error;
       const hint = next.buildCommand && /manifest\.json|HTTP 404|could not be fetched/.test(e.message) ? ` This memory is not built here; build it with: ${next.buildCommand}` : '';
       fail(Object.assign(new Error(`${e.message}${hint}`), { name: e.name }));
     }
   }
+
+  /** Enables the test-user picker once the data set's test split is here (it says so where it is not). */
+  async function offerSamples(forDataset: DemoDataset): Promise<void> {
+    try {
+      const samples = await testSamples();
+      if (dataset !== forDataset) return;
+      sampleInput.max = String(samples.length);
+      sampleCount.value = `of ${samples.length}`;
+      for (const button of sampleForm.querySelectorAll('button')) button.disabled = false;
+    } catch (error) {
+      if (dataset === forDataset) sampleCount.value = `(no test split: ${(error as Error).message})`;
+    }
+  }
+
+  /** The history becomes a test sample's (`pick` chooses its 0-based index), and the lists are asked for at once. */
+  async function useSample(pick: (count: number) => number): Promise<void> {
+    const problem = (text: string) => {
+      sampleTarget.hidden = false;
+      sampleTarget.textContent = text;
+    };
+    try {
+      const samples = await testSamples();
+      const index = pick(samples.length);
+      const picked = Number.isInteger(index) ? samples[index] : undefined;
+      if (!picked) return problem(`There is no test sample ${sampleInput.value}: this test split has samples 1 to ${samples.length}.`);
+      sampleInput.value = String(index + 1);
+      editHistory(() => history.splice(0, history.length, ...picked.history));
+      sample = { index, count: samples.length, user: picked.user, target: picked.target };
+      showTarget();
+      form.requestSubmit();
+    } catch (error) {
+      problem(`${(error as Error).name}: ${(error as Error).message}`);
+    }
+  }
+
+  sampleForm.addEventListener('submit', (event) => {
+    event.preventDefault();
+    void useSample(() => Number(sampleInput.value) - 1);
+  });
+  $('sample-random').addEventListener('click', () => void useSample((count) => Math.floor(Math.random() * count)));
 
   select.replaceChildren(
     ...DATASETS.map((d) => {
