@@ -21,8 +21,12 @@ export default defineConfig({
   worker: { format: 'es', rollupOptions: { output: { inlineDynamicImports: true } } },
   resolve: {
     conditions: ['onnxruntime-web-use-extern-wasm', 'module', 'browser', 'production'],
-    // Not shipped: the JSPI build's JavaScript would weigh on every visitor's script (src/embed/no-jspi-runtime.ts).
-    alias: [{ find: /^onnxruntime-web\/jspi$/, replacement: fileURLToPath(new URL('src/embed/no-jspi-runtime.ts', import.meta.url)) }],
+    alias: [
+      // Not shipped: the JSPI build's JavaScript would weigh on every visitor's script (src/embed/no-jspi-runtime.ts).
+      { find: /^onnxruntime-web\/jspi$/, replacement: fileURLToPath(new URL('src/embed/no-jspi-runtime.ts', import.meta.url)) },
+      // The embed passes its Blob worker: createRecommender()'s default module worker would be a second, unused copy.
+      { find: /^\.\/default-worker\.ts$/, replacement: fileURLToPath(new URL('src/embed/no-default-worker.ts', import.meta.url)) },
+    ],
   },
   build: {
     target: 'es2022',

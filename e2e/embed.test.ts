@@ -7,7 +7,7 @@
  * second visit requests nothing from the model or memory.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { copyFileSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { buildForTest } from './build-output.ts';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { CpuDecoder } from '../src/core/cpu-decoder.ts';
@@ -372,6 +372,16 @@ describe('the storefront embed from another origin', () => {
       await partialStore.close();
     }
   });
+  it('ships its script and the two onnxruntime-web builds, nothing else (no second copy of the worker)', () => {
+    expect(readdirSync('dist-embed', { recursive: true }).sort()).toEqual([
+      'l2d-embed.js',
+      'ort-wasm-simd-threaded.asyncify.mjs',
+      'ort-wasm-simd-threaded.asyncify.wasm',
+      'ort-wasm-simd-threaded.mjs',
+      'ort-wasm-simd-threaded.wasm',
+    ]);
+  });
+
   it("ships no JSPI build: runtime 'jspi' through the embed is refused with a message, in a script that does not carry that build", async () => {
     expect(readFileSync('dist-embed/l2d-embed.js', 'utf8')).not.toContain('ort-wasm-simd-threaded.jspi.mjs'); // the JSPI build's glue name, in its JavaScript
     const fresh = await browser.newContext();

@@ -10,6 +10,7 @@ import * as Comlink from 'comlink';
 import { installErrorTransfer } from './comlink-errors.ts';
 import { AbortError, InvalidArgumentError, L2DError } from './core/errors.ts';
 import { requestPersistence } from './store/shard-store.ts';
+import { defaultWorker } from './default-worker.ts';
 import type {
   Abortable,
   BuildMemoryRequest,
@@ -79,10 +80,6 @@ function liveSignal(signal: unknown, what: string): AbortSignal | undefined {
   if (!(signal instanceof AbortSignal)) throw new InvalidArgumentError(`${what}: signal must be an AbortSignal, got ${Object.prototype.toString.call(signal)}.`);
   if (signal.aborted) throw new AbortError(what);
   return signal;
-}
-
-function defaultWorker(): Worker {
-  return new Worker(new URL('../workers/l2d.worker.ts', import.meta.url), { type: 'module', name: 'l2d-recommender' });
 }
 
 function loadOptions(options: RecommenderOptions): LoadOptions {
