@@ -1,10 +1,11 @@
 import { cpSync, existsSync, mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { defineConfig, type Plugin } from 'vitest/config';
+import { DATASETS } from './src/demo/datasets.ts';
 
-// The built demo is self-contained: the demo model's q4/q4f16 files and encoder graphs, its memory (and that memory's
-// centroids) and test split.
-const DEMO_FILES = [
+// The built demo is self-contained: every shipped data set (src/demo/datasets.ts) with its model's q4/q4f16 files
+// and encoder graphs, its memory and test split. A memory built by command is the researcher's to copy.
+const MODEL_FILES = [
   'config.json',
   'prompt-template.json',
   'tokenizer.json',
@@ -16,10 +17,10 @@ const DEMO_FILES = [
   'onnx/encoder_q4_fused.onnx',
   'onnx/encoder_q4_fused_plain.onnx',
   'onnx/encoder_q4f16_fused.onnx',
-  'memory/train-q4-f0.3',
-  'memory/train-q4-f0.3-centroids',
-  'eval/test.tsv',
-].map((f) => `models/movielens-demo/${f}`);
+];
+const DEMO_FILES = [
+  ...new Set(DATASETS.filter((d) => !d.buildCommand).flatMap((d) => [...MODEL_FILES.map((f) => `${d.model}/${f}`), d.memory, d.test])),
+];
 
 const ISOLATION_HEADERS: Record<string, string> =
   process.env.L2D_CROSS_ORIGIN_ISOLATION === 'off' ? {} : { 'Cross-Origin-Opener-Policy': 'same-origin', 'Cross-Origin-Embedder-Policy': 'require-corp' };

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The trip to the NVIDIA GPU machine for issue 9's measurements (bench/README.md,
 # "For the next GPU session"), scripted so that a session spends its device time
-# measuring. The repository (~105 MB tracked) and Chromium (~75 MB) do not fit
+# measuring. The repository (~119 MB tracked) and Chromium (~75 MB) do not fit
 # one device call (64 MiB), so `pack` cuts them into call folders; each call
 # carries one and `receive`s it into /opt there; the last ones measure.
 #

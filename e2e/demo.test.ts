@@ -339,28 +339,28 @@ it('sends nothing off its origin, is cross-origin isolated by its service worker
   }
 });
 
-it('offers the shipped memory as centroids: 3,034 rows instead of 21,456, L2D-G as the CPU reference ranks on them, L2D-L the same list', async () => {
+it.each([
+  { id: 'movielens-centroids', shard: `${MEMORY}-centroids`, test: 'models/movielens-demo/eval/test.tsv', items: 3496, rows: 3034 },
+  { id: 'amazon-games', shard: 'models/amazon-games/memory/train-q4-centroids', test: 'models/amazon-games/eval/test.tsv', items: 11642, rows: 11216 },
+])('offers $id as centroids ($rows rows): L2D-G as the CPU reference ranks on them, L2D-L the same list', async ({ id, shard, test, items, rows }) => {
   const { page } = harness;
-  const centroids = `${MEMORY}-centroids`;
-  await page.selectOption('#dataset', 'movielens-centroids');
-  await page.waitForFunction(() => /^Ready: 3496 items, memory of 3034 rows/.test(document.getElementById('model-status')?.textContent ?? ''), undefined, { timeout: 90_000 });
-  for (const query of ['toy story', 'heat (1995)']) {
-    await page.fill('#catalog-search', query);
-    await page.click('#catalog-matches li:first-child button');
-  }
-  await page.click('#model-form button');
+  await page.selectOption('#dataset', id);
+  await page.waitForFunction((ready) => document.getElementById('model-status')?.textContent?.startsWith(ready), `Ready: ${items} items, memory of ${rows} rows`, { timeout: 90_000 });
+  await page.waitForFunction(() => !(document.querySelector('#sample-form button') as HTMLButtonElement).disabled, undefined, { timeout: 30_000 });
+  // Test sample 1's history, through the picker (the lists come at once).
+  await page.evaluate(() => document.getElementById('model-local')!.replaceChildren());
+  await page.fill('#sample-form input[name=sample]', '1');
+  await page.click('#sample-form button[type=submit]');
   await page.waitForFunction(() => document.querySelectorAll('#model-local li').length === 10, undefined, { timeout: 60_000 });
   const ids = (selector: string) => page.locator(selector).evaluateAll((lis) => lis.map((li) => Number((li as HTMLElement).dataset.id)));
   const [global, local] = [await ids('#model-global li'), await ids('#model-local li')];
   expect(local).toEqual(global);
-  const { hidden, history } = await page.evaluate(async () => {
-    const titles = Array.from(document.querySelectorAll('#history li'), (li) => li.firstChild!.textContent!);
-    const r = (globalThis as unknown as DemoWindow).l2dDemo.recommender();
-    const catalog = await r.catalog();
-    const history = titles.map((t) => catalog.indexOf(t));
-    return { hidden: Array.from((await r.recommend({ history, k: 10, returnHidden: true })).hidden!), history };
-  });
-  const { memory } = await loadShard(centroids);
+  const { history } = parseSamples(readFileSync(test, 'utf8'), 'test', items)[0];
+  const hidden = await page.evaluate(
+    async (history) => Array.from((await (globalThis as unknown as DemoWindow).l2dDemo.recommender().recommend({ history, k: 10, returnHidden: true })).hidden!),
+    history,
+  );
+  const { memory } = await loadShard(shard);
   expect(global).toEqual(new CpuDecoder(memory).decode(hidden, { k: 10, exclude: history }).map((x) => x.item));
   expect(harness.problems).toEqual([]);
 });
