@@ -372,6 +372,61 @@ describe('the storefront embed from another origin', () => {
       await partialStore.close();
     }
   });
+  it('data-ids="source" (examples/storefront/own-ids.html): the store\'s own product ids in and out, the same lists', async () => {
+    const fresh = await browser.newContext(); // its own localStorage: the other pages' history is in catalog ids
+    try {
+      const tab = await fresh.newPage();
+      const seen: string[] = [];
+      tab.on('console', (m) => m.type() === 'error' && seen.push(m.text()));
+      tab.on('pageerror', (e) => seen.push(e.message));
+      await tab.goto(`${store.origin}/own-ids.html`);
+      const shown = (selector: string) => tab.evaluate((s) => Array.from(document.querySelector(s)!.shadowRoot!.querySelectorAll('li'), (li) => (li as HTMLElement).dataset.id!), selector);
+      const links = (selector: string) => tab.evaluate((s) => Array.from(document.querySelector(s)!.shadowRoot!.querySelectorAll('a'), (a) => new URL(a.href).search), selector);
+      const waitFor = (selector: string, n: number) => tab.waitForFunction(([s, k]) => document.querySelector(s as string)?.shadowRoot?.querySelectorAll('li').length === k, [selector, n] as const, { timeout: 120_000 });
+      /** The same request in catalog ids, through the page's recommender: the catalog's keys of its items. */
+      const reference = (request: object) =>
+        tab.evaluate(async (r) => (await (await (globalThis as unknown as { L2D: { recommender(): Promise<{ recommend(q: object): Promise<{ items: { sourceId: string }[] }> }> } }).L2D.recommender()).recommend(r)).items.map((i) => i.sourceId), request);
+      type L2D = { track(kind: string, id: unknown): Promise<unknown>; history(): unknown[] };
+      // history="144" is movieId 144, catalog item 100 (The Brothers McMullen).
+      await waitFor('#similar', 3);
+      expect(await shown('#similar')).toEqual(await reference({ history: [100], k: 3, strategy: 'local', m: 200 }));
+      // Views by movieId (storefront.js passes numbers: taken as their decimal strings).
+      await tab.click('button[data-id="13"][data-action="view"]');
+      await tab.click('button[data-id="44"][data-action="view"]');
+      await waitFor('#for-you', 5);
+      // The list after both views (the first view's list may still be showing).
+      await tab.evaluate(() => (document.querySelector('#for-you') as HTMLElement & { refresh(): Promise<unknown> }).refresh());
+      expect(await tab.evaluate(() => (globalThis as unknown as { L2D: L2D }).L2D.history())).toEqual(['13', '44']);
+      const forYou = await shown('#for-you');
+      expect(forYou).toEqual(await reference({ history: [12, 40], k: 5, excludeHistory: true }));
+      expect(await links('#for-you')).toEqual(forYou.map((key) => `?movieId=${key}`));
+      // l2d-select names the item by the store's id, with the catalog's key beside it.
+      const detail = await tab.evaluate(() => {
+        const element = document.querySelector('#for-you')!;
+        return new Promise<unknown>((resolve) => {
+          element.addEventListener('l2d-select', (e) => (e.preventDefault(), resolve((e as CustomEvent).detail)), { once: true });
+          (element.shadowRoot!.querySelector('li a') as HTMLAnchorElement).click();
+        });
+      });
+      expect(detail).toMatchObject({ id: forYou[0], sourceId: forYou[0], rank: 0 });
+      // A purchase by movieId updates the memory; one the catalog lacks stays in the history and updates nothing.
+      const purchases = await tab.evaluate(async () => {
+        const { L2D } = globalThis as unknown as { L2D: L2D };
+        return [await L2D.track('purchase', '45'), await L2D.track('purchase', 'not-sold-before'), L2D.history()];
+      });
+      expect(purchases).toEqual([{ rows: 1, cap: 1024, seen: 1, persisted: true }, undefined, ['13', '44', '45', 'not-sold-before']]);
+      // A history none of whose ids the catalog has: a readable message naming them.
+      await tab.evaluate(() => document.querySelector('#similar')!.setAttribute('history', 'nope, nada'));
+      await tab.waitForFunction(() => document.querySelector('#similar')!.shadowRoot!.querySelector('p.error'), undefined, { timeout: 30_000 });
+      expect(await tab.evaluate(() => document.querySelector('#similar')!.shadowRoot!.querySelector('p')!.textContent)).toBe(
+        'Recommendations are unavailable: None of the history\'s items ("nope", "nada") is in the catalog: with data-ids="source" they are items.tsv\'s source_id values.',
+      );
+      expect(seen).toEqual([]);
+    } finally {
+      await fresh.close();
+    }
+  });
+
   it('ships its script and the two onnxruntime-web builds, nothing else (no second copy of the worker)', () => {
     expect(readdirSync('dist-embed', { recursive: true }).sort()).toEqual([
       'l2d-embed.js',

@@ -20,6 +20,7 @@ const WASM = '/node_modules/onnxruntime-web/dist/';
 
 interface Item {
   id: number;
+  sourceId: string;
   title: string;
   distance: number;
   score: number;
@@ -150,7 +151,7 @@ describe('memory updates', () => {
       expect(after.map((i) => i.distance)).toEqual(expected.map((x) => x.distance));
       expect(after.findIndex((i) => i.id === chosen)).toBeLessThan(250);
       expect(value(await call<Overlay>('clearInteractions'))).toEqual({ rows: 0, cap: 1024, seen: 0, persisted: true });
-      expect(value(await call<{ items: Item[] }>('recommend', { history, k: 300 })).items).toEqual(global.items.map(({ id, title, distance, score, source }) => ({ id, title, distance, score, source })));
+      expect(value(await call<{ items: Item[] }>('recommend', { history, k: 300 })).items).toEqual(global.items.map(({ id, sourceId, title, distance, score, source }) => ({ id, sourceId, title, distance, score, source })));
     }
     // A centroid shard without its items' sample counts (built before they were stored): read as before, no updates.
     const legacy = centroidShardWithoutCounts(folder, 'test-results/centroid-memory-legacy');

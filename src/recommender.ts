@@ -64,6 +64,8 @@ export interface Recommender {
   load(options: RecommenderOptions): Promise<LoadStatus>;
   /** The memory's catalog: titles by item id. */
   catalog(): Promise<string[]>;
+  /** The memory's catalog keys by item id: items.tsv's source_id (an ASIN, a MovieLens movieId), the store's own product ids. */
+  sourceIds(): Promise<string[]>;
   /** Memory updates: the user chose `item` after `history`; kept on this device only. */
   recordInteraction(event: InteractionEvent): Promise<OverlayStatus>;
   /** Forgets the user's interactions: recommendations are the memory's own again. */
@@ -159,6 +161,7 @@ export async function createRecommender(options: RecommenderOptions): Promise<Re
       return load(loadOptions(next), next.onProgress);
     },
     catalog: async () => live().catalog(),
+    sourceIds: async () => live().sourceIds(),
     recordInteraction: async (event) => live().recordInteraction(event),
     clearInteractions: async () => live().clearInteractions(),
     buildMemory: async (request, onProgress) => abortable(request, 'buildMemory()', (sent) => live().buildMemory(sent, onProgress ? Comlink.proxy(onProgress) : undefined)),

@@ -163,6 +163,8 @@ export interface RecommendRequest extends Abortable {
 
 export interface RecommendedItem {
   id: number;
+  /** The catalog's own key for the item (items.tsv's source_id: an ASIN, a MovieLens movieId): the store's product id. */
+  sourceId: string;
   title: string;
   distance: number;
   score: number;
@@ -220,7 +222,7 @@ export interface GenerateRequest extends Abortable {
 
 export interface GenerateResult {
   /** Grounded catalog items, best first; source 'generated', score = rank-based 1 / (1 + rank). */
-  items: { id: number; title: string; score: number; source: 'generated' }[];
+  items: { id: number; sourceId: string; title: string; score: number; source: 'generated' }[];
   /** The generated titles, best hypothesis first, and whether each ended (EOS) before the length cap. */
   generated: { title: string; finished: boolean }[];
   /**
@@ -260,6 +262,8 @@ export interface WorkerApi {
   cancel(operation: number): void;
   /** The loaded memory's catalog: titles by item id. */
   catalog(): Promise<string[]>;
+  /** The loaded memory's catalog keys (items.tsv's source_id) by item id. */
+  sourceIds(): Promise<string[]>;
   /** Memory updates: encodes the user's (history -> item) sample and adds it to the memory, on this device only. */
   recordInteraction(event: InteractionEvent): Promise<OverlayStatus>;
   /** Deletes the user's samples: the recommendations are the memory's own again, exactly. */

@@ -317,7 +317,7 @@ async function recommend(request: ToWorker<RecommendRequest>): Promise<Recommend
   }
   const t2 = performance.now();
   const result: RecommendResult = {
-    items: decoded.map((x) => ({ id: x.item, title: items[x.item].title, distance: x.distance, score: x.score, source: x.source })),
+    items: decoded.map((x) => ({ id: x.item, sourceId: items[x.item].sourceId, title: items[x.item].title, distance: x.distance, score: x.score, source: x.source })),
     timings: { tokenize: encoded.tokenizeMs, forward: encoded.forwardMs, decode: t2 - t1, total: t2 - t0, ...gpuStages(engine.lastTimings) },
     backend: {
       encoder: `${encoder.backend.device} (${encoder.backend.dtype}, ${encoder.backend.graph} graph)`,
@@ -352,7 +352,7 @@ async function generate(request: ToWorker<GenerateRequest>, signal?: AbortSignal
   const exclude = [...(request.exclude ?? []), ...(request.excludeHistory ? history : [])];
   const r = await generator.recommend(history.map((id) => items[id].title), { k: request.k, numBeams, exclude, signal });
   return {
-    items: r.items.map((id, rank) => ({ id, title: items[id].title, score: 1 / (1 + rank), source: 'generated' })),
+    items: r.items.map((id, rank) => ({ id, sourceId: items[id].sourceId, title: items[id].title, score: 1 / (1 + rank), source: 'generated' })),
     generated: r.generated.map((title, i) => ({ title, finished: r.finished[i] })),
     // The first call also makes the generation session (setup); total leaves it out.
     timings: { ...r.timings, setup, total: performance.now() - t0 - setup },
@@ -440,6 +440,12 @@ function hiddenOnGpu(): boolean {
   return encoder?.outputDevice !== undefined && engine?.gpuDevice === encoder.outputDevice;
 }
 
+/** The loaded memory's catalog. */
+function loadedItems(): LoadedShard['items'] {
+  if (!shard) throw new InvalidArgumentError('No memory is loaded: call load() with a memoryUrl first.');
+  return shard.items;
+}
+
 async function dispose(): Promise<void> {
   loadedWith = undefined;
   engine?.dispose();
@@ -466,11 +472,8 @@ const api: WorkerApi = {
     const running = operations.get(operation);
     running?.controller.abort(new AbortError(running.what));
   },
-  catalog: () =>
-    serial(async () => {
-      if (!shard) throw new InvalidArgumentError('No memory is loaded: call load() with a memoryUrl first.');
-      return shard.items.map((item) => item.title);
-    }),
+  catalog: () => serial(async () => loadedItems().map((item) => item.title)),
+  sourceIds: () => serial(async () => loadedItems().map((item) => item.sourceId)),
   // Rebuilt before, never run twice: a recorded interaction is stored before the decoder takes it.
   recordInteraction: (event) =>
     serial(async () => {

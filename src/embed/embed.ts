@@ -8,7 +8,7 @@
  *   <script src="https://cdn.example/l2d/l2d-embed.js"
  *           data-model="https://cdn.example/models/movielens-demo"
  *           data-memory="https://cdn.example/models/movielens-demo/memory/train-q4-f0.3"
- *           data-k="5" data-strategy="global"></script>   (also data-m, data-device, data-reuse-prefix)
+ *           data-k="5" data-strategy="global"></script>   (also data-m, data-device, data-reuse-prefix, data-ids)
  *   <l2d-recommendations></l2d-recommendations>
  *   <script> L2D.track('view', 42); </script>   (after the embed ran: a deferred script after it, or DOMContentLoaded)
  *   <script> (window.L2DQueue ||= []).push((L2D) => L2D.track('view', 42)); </script>   (anywhere: also with `async`)
@@ -21,13 +21,22 @@ import { InvalidArgumentError } from '../core/errors.ts';
 import { createRecommender, type Recommender } from '../recommender.ts';
 import type { OverlayStatus } from '../worker-protocol.ts';
 import { LocalHistory, type HistoryEventKind } from './local-history.ts';
+import { PageIds, parsePageIdKind, type PageId, type PageIdKind } from './page-ids.ts';
 import { defineRecommendationsElement } from './recommendations-element.ts';
 
 const script = document.currentScript as HTMLScriptElement | null;
 const data = script?.dataset ?? {};
 // The folder the embed was served from: onnxruntime-web's .wasm sits beside it.
 const embedBase = script?.src ? new URL('.', script.src).href : new URL('.', location.href).href;
-const history = new LocalHistory();
+// data-ids: the ids the page speaks (src/embed/page-ids.ts). A bad value is the widgets' error (from recommender()).
+const ids = ((): { kind: PageIdKind; error?: Error } => {
+  try {
+    return { kind: parsePageIdKind(data.ids) };
+  } catch (error) {
+    return { kind: 'catalog', error: error as Error };
+  }
+})();
+const history = new LocalHistory(undefined, undefined, ids.kind);
 let pending: Promise<Recommender> | undefined;
 
 const config = {
@@ -39,6 +48,7 @@ const config = {
   device: (data.device ?? 'auto') as 'auto' | 'webgpu' | 'wasm',
   // A shopper's history grows one view at a time: reuse the previous prompt's cache where that costs no download.
   reusePrefix: data.reusePrefix ?? 'auto',
+  ids: ids.kind,
 };
 
 /** data-reuse-prefix: "auto" (default: where the encoder graph has its own cache), "true", "false". */
@@ -50,6 +60,7 @@ function parseReusePrefix(value: string): boolean | 'auto' {
 
 function recommender(): Promise<Recommender> {
   pending ??= (async () => {
+    if (ids.error) throw ids.error;
     if (!config.model || !config.memory) {
       throw new InvalidArgumentError('The L2D embed needs data-model and data-memory on its script tag (URLs of the model folder and its memory).');
     }
@@ -61,6 +72,19 @@ function recommender(): Promise<Recommender> {
   return pending;
 }
 
+/** The translation of the page's ids, for the memory loaded now (a load() of another one gets its own). */
+let translation: { status: unknown; ids: Promise<PageIds> } | undefined;
+async function pageIds(): Promise<PageIds> {
+  if (config.ids === 'catalog') return new PageIds('catalog');
+  const handle = await recommender();
+  if (translation?.status !== handle.status()) {
+    const next = { status: handle.status(), ids: handle.sourceIds().then((keys) => new PageIds('source', keys)) };
+    next.ids.catch(() => translation === next && (translation = undefined));
+    translation = next;
+  }
+  return translation.ids;
+}
+
 function refreshElements(): void {
   for (const element of document.querySelectorAll('l2d-recommendations')) void (element as HTMLElement & { refresh(): Promise<unknown> }).refresh();
 }
@@ -70,15 +94,15 @@ const api = {
   config,
   recommender,
   /**
-   * Reports a view or a purchase of a catalog item; a purchase after some
+   * Reports a view or a purchase of an item (in the page's ids, data-ids); a purchase after some
    * history also updates the on-device memory (its overlay status is returned).
    */
-  async track(kind: HistoryEventKind, item: number): Promise<OverlayStatus | undefined> {
+  async track(kind: HistoryEventKind, item: PageId): Promise<OverlayStatus | undefined> {
     const before = history.items();
-    history.add(kind, item);
+    const after = history.add(kind, item);
     const handle = kind === 'purchase' && before.length > 0 ? await recommender() : undefined;
     // A memory without updates (overlayCap 0, or centroids without sample counts) still takes the purchase into the history.
-    const overlay = handle && (handle.status().overlay?.cap ?? 0) > 0 ? await handle.recordInteraction({ history: before, item }) : undefined;
+    const overlay = handle && (handle.status().overlay?.cap ?? 0) > 0 ? await recordPurchase(handle, before, after[after.length - 1]) : undefined;
     refreshElements();
     return overlay;
   },
@@ -91,7 +115,19 @@ const api = {
   },
 };
 (globalThis as unknown as { L2D: typeof api }).L2D = api;
-defineRecommendationsElement({ recommender, localHistory: () => history.items(), defaults: config });
+defineRecommendationsElement({ recommender, pageIds, localHistory: () => history.items(), defaults: config });
+
+/**
+ * A purchase as a memory update, in catalog ids. With the store's own ids, items the catalog lacks are left out
+ * of the history, and a purchased item it lacks updates nothing (the model has no row for it): no error.
+ */
+async function recordPurchase(handle: Recommender, before: PageId[], item: PageId): Promise<OverlayStatus | undefined> {
+  const translate = await pageIds();
+  if (translate.kind === 'catalog') return handle.recordInteraction({ history: before as number[], item: item as number });
+  const known = translate.known(before);
+  const target = translate.catalogId(item);
+  return target === undefined || known.length === 0 ? undefined : handle.recordInteraction({ history: known, item: target });
+}
 runQueuedCalls();
 
 type QueuedCall = (l2d: typeof api) => unknown;

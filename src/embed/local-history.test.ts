@@ -24,8 +24,24 @@ describe('the embed\'s on-device history', () => {
     const history = new LocalHistory(storage);
     history.add('view', 1);
     expect(() => history.add('click' as 'view', 2)).toThrow('Unknown event "click": use "view" or "purchase".');
-    expect(() => history.add('view', -1)).toThrow('An item id is a non-negative integer, got -1.');
+    expect(() => history.add('view', -1)).toThrow('An item id is a non-negative integer (the catalog\'s id; data-ids="source" takes the store\'s own ids), got -1.');
+    expect(() => history.add('view', 'B00004T77P')).toThrow('An item id is a non-negative integer (the catalog\'s id; data-ids="source" takes the store\'s own ids), got "B00004T77P".');
     expect(history.items()).toEqual([1]);
+  });
+
+  it('with data-ids="source" keeps the store\'s own ids (an integer as its decimal string), and reads only those', () => {
+    const storage = memoryStorage();
+    const history = new LocalHistory(storage, 'h', 'source');
+    history.add('view', 'B00004T77P');
+    history.add('view', 318);
+    expect(history.add('purchase', ' B00004T77P ')).toEqual(['318', 'B00004T77P']);
+    expect(() => history.add('view', '')).toThrow('An item id is the catalog\'s source_id (data-ids="source"): a non-empty string, got "".');
+    expect(() => history.add('view', 1.5)).toThrow('An item id is the catalog\'s source_id (data-ids="source"): a non-empty string, got 1.5.');
+    expect(history.items()).toEqual(['318', 'B00004T77P']);
+    // A store that switches data-ids starts afresh: the other kind's entries are not read as its own.
+    expect(new LocalHistory(storage, 'h', 'catalog').items()).toEqual([]);
+    storage.setItem('h', '[3, "7"]');
+    expect([new LocalHistory(storage, 'h', 'source').items(), new LocalHistory(storage, 'h').items()]).toEqual([['7'], [3]]);
   });
 
   it('reads corrupted storage as an empty history', () => {

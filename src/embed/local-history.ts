@@ -1,9 +1,11 @@
 /**
  * The embed's own on-device history: the storefront reports views and
- * purchases (catalog ids); they are kept in this origin's localStorage and
- * never sent anywhere.
+ * purchases (in the page's ids: catalog ids, or the catalog's keys with
+ * data-ids="source"); they are kept in this origin's localStorage and never
+ * sent anywhere.
  */
 import { InvalidArgumentError } from '../core/errors.ts';
+import { pageId, type PageId, type PageIdKind } from './page-ids.ts';
 
 export type HistoryEventKind = 'view' | 'purchase';
 
@@ -15,22 +17,24 @@ export class LocalHistory {
   constructor(
     private readonly storage: Pick<Storage, 'getItem' | 'setItem' | 'removeItem'> | undefined = globalThis.localStorage,
     private readonly key = HISTORY_KEY,
+    private readonly idKind: PageIdKind = 'catalog',
   ) {}
 
-  /** Item ids, oldest first. */
-  items(): number[] {
+  /** Item ids, oldest first: those of this page's kind (a store that switched data-ids starts afresh). */
+  items(): PageId[] {
     try {
       const parsed: unknown = JSON.parse(this.storage?.getItem(this.key) ?? '[]');
-      return Array.isArray(parsed) ? parsed.filter((id): id is number => Number.isInteger(id) && id >= 0) : [];
+      const ofKind = (id: unknown) => (this.idKind === 'catalog' ? Number.isInteger(id) && (id as number) >= 0 : typeof id === 'string' && id !== '');
+      return Array.isArray(parsed) ? parsed.filter((id): id is PageId => ofKind(id)) : [];
     } catch {
       return []; // unreadable storage is an empty history, never an error on the storefront
     }
   }
 
   /** Appends an event's item (a repeated item moves to the end). */
-  add(kind: HistoryEventKind, item: number): number[] {
+  add(kind: HistoryEventKind, given: unknown): PageId[] {
     if (kind !== 'view' && kind !== 'purchase') throw new InvalidArgumentError(`Unknown event "${String(kind)}": use "view" or "purchase".`);
-    if (!Number.isInteger(item) || item < 0) throw new InvalidArgumentError(`An item id is a non-negative integer, got ${String(item)}.`);
+    const item = pageId(this.idKind, given);
     const next = [...this.items().filter((id) => id !== item), item].slice(-HISTORY_LIMIT);
     try {
       this.storage?.setItem(this.key, JSON.stringify(next));

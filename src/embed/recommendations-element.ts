@@ -2,15 +2,15 @@
  * <l2d-recommendations>: renders a recommendation list for a history.
  *
  * Attributes: k (default 5), strategy ("global" | "local"), m (L2D-L's M),
- * history (comma-separated catalog ids; without it, the embed's on-device
- * history), exclude-history (leave the history's own items out), loading
+ * history (comma-separated ids, in the page's kind (src/embed/page-ids.ts); without it,
+ * the embed's on-device history), exclude-history (leave the history's own items out), loading
  * ("eager", the default, or "lazy": as <img loading="lazy">, nothing is
  * loaded or computed until the element is within a viewport's height of
  * being seen, so a widget below the fold costs a shopper who never scrolls
  * there no download), item-href (a URL template, "/item/{id}": the items
  * become links, {id} and {title} filled in and URL-encoded).
- * Property: history (number[]), taking precedence over the attribute.
- * Events: "l2d-select" (detail { id, title, rank }; cancelable: with item-href,
+ * Property: history (the page's ids), taking precedence over the attribute.
+ * Events: "l2d-select" (detail { id, sourceId, title, rank }, id in the page's kind; cancelable: with item-href,
  * canceling it keeps the page from following the link) when an item is chosen,
  * "l2d-render" (detail { items }) after each list, "l2d-error" (detail { name, message }).
  * Texts: loading-text, empty-text (no history yet) and error-text (shown
@@ -22,12 +22,15 @@
 import { InvalidArgumentError } from '../core/errors.ts';
 import type { Recommender } from '../recommender.ts';
 import type { RecommendedItem } from '../worker-protocol.ts';
+import { parsePageIds, type PageId, type PageIdKind, type PageIds } from './page-ids.ts';
 
 export interface ElementHost {
   recommender(): Promise<Recommender>;
-  /** The embed's on-device history (oldest first). */
-  localHistory(): number[];
-  defaults: { k: number; strategy: 'global' | 'local'; m?: number };
+  /** The translation between the page's ids and the catalog's (data-ids). */
+  pageIds(): Promise<PageIds>;
+  /** The embed's on-device history (oldest first), in the page's ids. */
+  localHistory(): PageId[];
+  defaults: { k: number; strategy: 'global' | 'local'; m?: number; ids: PageIdKind };
 }
 
 const DEFAULT_TEXTS = {
@@ -58,7 +61,7 @@ export function defineRecommendationsElement(host: ElementHost, name = 'l2d-reco
   if (customElements.get(name)) return;
   class RecommendationsElement extends HTMLElement {
     static observedAttributes = ['k', 'strategy', 'm', 'history', 'exclude-history', 'loading', 'item-href'];
-    private historyValue: number[] | undefined;
+    private historyValue: PageId[] | undefined;
     private readonly root: ShadowRoot;
     /** The refresh under way: a newer one (or leaving the page) aborts it, so a stale request still queued never runs. */
     private pending: AbortController | undefined;
@@ -81,10 +84,11 @@ export function defineRecommendationsElement(host: ElementHost, name = 'l2d-reco
     }
 
     /** The history to recommend for; set it from the page's JavaScript. */
-    get history(): number[] {
-      return this.historyValue ?? parseIds(this.getAttribute('history')) ?? host.localHistory();
+    get history(): PageId[] {
+      const attribute = this.getAttribute('history');
+      return this.historyValue ?? (attribute === null ? undefined : parsePageIds(host.defaults.ids, attribute)) ?? host.localHistory();
     }
-    set history(ids: number[]) {
+    set history(ids: PageId[]) {
       this.historyValue = [...ids];
       void this.refresh();
     }
@@ -127,13 +131,14 @@ export function defineRecommendationsElement(host: ElementHost, name = 'l2d-reco
       try {
         if (hrefTemplate !== null) checkHrefTemplate(hrefTemplate);
         const recommender = await host.recommender();
+        const ids = await host.pageIds();
         const strategy = (this.getAttribute('strategy') ?? host.defaults.strategy) as 'global' | 'local';
         const k = Number(this.getAttribute('k') ?? host.defaults.k);
         const mAttribute = this.getAttribute('m');
         const m = mAttribute === null ? host.defaults.m : Number(mAttribute);
-        const { items } = await recommender.recommend({ history, k, strategy, ...(m !== undefined ? { m } : {}), excludeHistory: this.hasAttribute('exclude-history'), signal: controller.signal });
+        const { items } = await recommender.recommend({ history: ids.toCatalog(history), k, strategy, ...(m !== undefined ? { m } : {}), excludeHistory: this.hasAttribute('exclude-history'), signal: controller.signal });
         if (controller.signal.aborted) return items; // a newer refresh is under way, or the element left the page
-        this.show(this.list(items, hrefTemplate));
+        this.show(this.list(items, hrefTemplate, ids));
         this.dispatchEvent(new CustomEvent('l2d-render', { detail: { items }, bubbles: true, composed: true }));
         return items;
       } catch (error) {
@@ -180,25 +185,26 @@ export function defineRecommendationsElement(host: ElementHost, name = 'l2d-reco
     }
 
     /** The items as buttons, or as links where the page gave an item-href template. */
-    private list(items: RecommendedItem[], hrefTemplate: string | null): HTMLElement {
+    private list(items: RecommendedItem[], hrefTemplate: string | null, ids: PageIds): HTMLElement {
       const ol = document.createElement('ol');
       ol.setAttribute('part', 'list');
       items.forEach((item, rank) => {
         const li = document.createElement('li');
         li.setAttribute('part', 'item');
-        li.dataset.id = String(item.id);
+        const id = ids.toPage(item.id);
+        li.dataset.id = String(id);
         let choice: HTMLAnchorElement | HTMLButtonElement;
         if (hrefTemplate === null) {
           choice = document.createElement('button');
           choice.type = 'button';
         } else {
           choice = document.createElement('a');
-          choice.href = fillHrefTemplate(hrefTemplate, item);
+          choice.href = fillHrefTemplate(hrefTemplate, { id, title: item.title });
         }
         choice.setAttribute('part', hrefTemplate === null ? 'button' : 'link');
         choice.textContent = item.title;
         choice.addEventListener('click', (event) => {
-          const select = new CustomEvent('l2d-select', { detail: { id: item.id, title: item.title, rank }, bubbles: true, composed: true, cancelable: true });
+          const select = new CustomEvent('l2d-select', { detail: { id, sourceId: item.sourceId, title: item.title, rank }, bubbles: true, composed: true, cancelable: true });
           if (!this.dispatchEvent(select)) event.preventDefault();
         });
         li.append(choice);
@@ -224,8 +230,8 @@ export function defineRecommendationsElement(host: ElementHost, name = 'l2d-reco
   customElements.define(name, RecommendationsElement);
 }
 
-/** item-href with {id} and {title} filled in, each URL-encoded. */
-function fillHrefTemplate(template: string, item: RecommendedItem): string {
+/** item-href with {id} (in the page's kind) and {title} filled in, each URL-encoded. */
+function fillHrefTemplate(template: string, item: { id: PageId; title: string }): string {
   return template.replace(/\{(id|title)\}/g, (_, field: 'id' | 'title') => encodeURIComponent(String(item[field])));
 }
 
@@ -234,18 +240,9 @@ function checkHrefTemplate(template: string): void {
   if (!/\{(id|title)\}/.test(template)) throw new InvalidArgumentError(`item-href must hold {id} or {title}, got "${template}".`);
   let url: URL;
   try {
-    url = new URL(fillHrefTemplate(template, { id: 0, title: 'title' } as RecommendedItem), document.baseURI);
+    url = new URL(fillHrefTemplate(template, { id: 0, title: 'title' }), document.baseURI);
   } catch {
     throw new InvalidArgumentError(`item-href is not a URL template, got "${template}".`);
   }
   if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new InvalidArgumentError(`item-href must be an http(s) or relative URL, got "${template}".`);
-}
-
-function parseIds(text: string | null): number[] | undefined {
-  if (text === null) return undefined;
-  return text
-    .split(',')
-    .map((t) => t.trim())
-    .filter((t) => t !== '')
-    .map(Number);
 }

@@ -1,0 +1,41 @@
+import { describe, expect, it } from 'vitest';
+import { PageIds, pageId, parsePageIdKind, parsePageIds } from './page-ids.ts';
+
+const KEYS = ['0700026657', 'B00004T77P', 'B0000296O5'];
+
+describe('the page\'s item ids (data-ids)', () => {
+  it('parses data-ids, naming what it takes', () => {
+    expect([parsePageIdKind(undefined), parsePageIdKind('catalog'), parsePageIdKind('source')]).toEqual(['catalog', 'catalog', 'source']);
+    expect(() => parsePageIdKind('asin')).toThrow('data-ids must be "catalog" (the memory\'s item ids) or "source" (items.tsv\'s source_id, the store\'s own ids), got "asin".');
+  });
+
+  it('reads the history attribute in the page\'s kind', () => {
+    expect(parsePageIds('catalog', '3, 5,,7')).toEqual([3, 5, 7]);
+    expect(parsePageIds('source', ' B00004T77P ,0700026657,')).toEqual(['B00004T77P', '0700026657']);
+  });
+
+  it('checks one id for its kind', () => {
+    expect([pageId('catalog', 0), pageId('source', 'x'), pageId('source', 42)]).toEqual([0, 'x', '42']);
+    expect(() => pageId('catalog', '3')).toThrow(/non-negative integer .* got "3"\.$/);
+    expect(() => pageId('source', null)).toThrow(/a non-empty string, got null\.$/);
+  });
+
+  it('catalog ids pass through unchanged', () => {
+    const ids = new PageIds('catalog');
+    expect([ids.toCatalog([2, 0]), ids.toPage(2), ids.catalogId(1)]).toEqual([[2, 0], 2, 1]);
+  });
+
+  it('maps the catalog\'s keys to catalog ids and back, skipping keys it does not have', () => {
+    const ids = new PageIds('source', KEYS);
+    expect(ids.toCatalog(['B0000296O5', 'not-sold-here', '0700026657'])).toEqual([2, 0]);
+    expect([ids.toPage(1), ids.catalogId('B00004T77P'), ids.catalogId('nope')]).toEqual(['B00004T77P', 1, undefined]);
+    expect(ids.toCatalog([])).toEqual([]);
+    expect([ids.known(['nope', 'B00004T77P']), ids.known(['nope'])]).toEqual([[1], []]);
+  });
+
+  it('names the keys when none of a history is in the catalog', () => {
+    const ids = new PageIds('source', KEYS);
+    expect(() => ids.toCatalog(['a', 'b'])).toThrow('None of the history\'s items ("a", "b") is in the catalog: with data-ids="source" they are items.tsv\'s source_id values.');
+    expect(() => ids.toCatalog(['1', '2', '3', '4', '5', '6'])).toThrow('None of the history\'s items ("1", "2", "3", "4", "5", …) is in the catalog');
+  });
+});

@@ -1,0 +1,89 @@
+/**
+ * Which item ids a storefront's page speaks to the embed (the script tag's data-ids):
+ * - "catalog" (the default): the memory's own item ids, 0-based rows of its items.tsv;
+ * - "source": the catalog's keys, items.tsv's source_id column (an ASIN, a MovieLens movieId): the ids a
+ *   store's product pages already know, so L2D.track('view', 'B00004T77P') and item-href="/dp/{id}" need no
+ *   mapping table of the store's own.
+ * Everything the page gives or gets is in its ids (L2D.track, L2D.history(), the history attribute and property,
+ * {id} in item-href, l2d-select's detail.id); the recommender itself works on catalog ids.
+ */
+import { InvalidArgumentError } from '../core/errors.ts';
+
+export type PageIdKind = 'catalog' | 'source';
+/** A catalog id (a number) or a catalog key (a string), as the page's data-ids says. */
+export type PageId = number | string;
+
+export function parsePageIdKind(value: string | undefined): PageIdKind {
+  if (value === undefined || value === 'catalog') return 'catalog';
+  if (value === 'source') return 'source';
+  throw new InvalidArgumentError(`data-ids must be "catalog" (the memory's item ids) or "source" (items.tsv's source_id, the store's own ids), got "${value}".`);
+}
+
+/**
+ * An id the page gave, checked for its kind: catalog ids are non-negative integers; keys are non-empty strings
+ * (an integer is taken as its decimal string, since many stores number their products).
+ */
+export function pageId(kind: PageIdKind, value: unknown): PageId {
+  if (kind === 'catalog') {
+    if (Number.isInteger(value) && (value as number) >= 0) return value as number;
+    throw new InvalidArgumentError(`An item id is a non-negative integer (the catalog's id; data-ids="source" takes the store's own ids), got ${describe(value)}.`);
+  }
+  if (typeof value === 'string' && value.trim() !== '') return value.trim();
+  if (Number.isInteger(value)) return String(value);
+  throw new InvalidArgumentError(`An item id is the catalog's source_id (data-ids="source"): a non-empty string, got ${describe(value)}.`);
+}
+
+/** The history attribute's comma-separated ids, in the page's kind (an empty entry is skipped). */
+export function parsePageIds(kind: PageIdKind, text: string): PageId[] {
+  const parts = text
+    .split(',')
+    .map((t) => t.trim())
+    .filter((t) => t !== '');
+  return kind === 'source' ? parts : parts.map(Number);
+}
+
+/** Translates between the page's ids and the catalog's. */
+export class PageIds {
+  private readonly byKey: Map<string, number> | undefined;
+
+  /** `sourceIds`: the catalog's keys by catalog id (Recommender.sourceIds()); needed for kind "source" only. */
+  constructor(
+    readonly kind: PageIdKind,
+    private readonly sourceIds: readonly string[] = [],
+  ) {
+    this.byKey = kind === 'source' ? new Map(sourceIds.map((key, id) => [key, id])) : undefined;
+  }
+
+  /**
+   * Catalog ids of the page's ids. Keys the catalog does not have are skipped (a store sells items the model
+   * never saw), as the recommender skips unknown catalog ids; none known is an error that names them.
+   */
+  toCatalog(ids: readonly PageId[]): number[] {
+    if (!this.byKey) return ids as number[];
+    const known = this.known(ids);
+    if (known.length === 0 && ids.length > 0) {
+      const shown = ids.slice(0, 5).map((key) => JSON.stringify(String(key))).join(', ');
+      throw new InvalidArgumentError(`None of the history's items (${shown}${ids.length > 5 ? ', …' : ''}) is in the catalog: with data-ids="source" they are items.tsv's source_id values.`);
+    }
+    return known;
+  }
+
+  /** Catalog ids of those of the page's ids that the catalog has, in order. */
+  known(ids: readonly PageId[]): number[] {
+    return ids.map((id) => this.catalogId(id)).filter((id): id is number => id !== undefined);
+  }
+
+  /** The catalog id of one page id, if the catalog has it. */
+  catalogId(id: PageId): number | undefined {
+    return this.byKey ? this.byKey.get(String(id)) : (id as number);
+  }
+
+  /** The page's id of a catalog item. */
+  toPage(id: number): PageId {
+    return this.byKey ? this.sourceIds[id] : id;
+  }
+}
+
+function describe(value: unknown): string {
+  return typeof value === 'string' ? JSON.stringify(value) : String(value);
+}
