@@ -83,7 +83,7 @@ export async function recommendOffline(request: OfflineRequest): Promise<Offline
     const t3 = performance.now();
     return {
       history: ids.map((id) => ({ id, title: catalog[id].title })),
-      items: decoded.map((x) => ({ id: x.item, title: catalog[x.item].title, distance: x.distance, source: x.source })),
+      items: decoded.map((x) => ({ id: x.item, sourceId: catalog[x.item].sourceId, title: catalog[x.item].title, distance: x.distance, source: x.source })),
       droppedOldest: dropped[0],
       hidden: hidden[0],
       timings: { load: t1 - t0, encode: t2 - t1, decode: t3 - t2 },

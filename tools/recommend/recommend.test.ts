@@ -68,9 +68,12 @@ describe('npm run recommend (offline, in Node)', () => {
 
   it('runs from the command line: a table, --json, and exit 1 with the message on bad input', () => {
     const run = (...args: string[]) => execFileSync('npx', ['tsx', 'tools/recommend/main.ts', '--model', MODEL, '--memory', MEMORY, ...args], { encoding: 'utf8', stdio: 'pipe' });
-    const json = JSON.parse(run('--history', '0,1', '--k', '3', '--json')) as { items: { id: number }[]; history: { id: number }[] };
+    const json = JSON.parse(run('--history', '0,1', '--k', '3', '--json')) as { items: { id: number; sourceId: string }[]; history: { id: number }[] };
     expect(json.history.map((h) => h.id)).toEqual([0, 1]);
     expect(json.items).toHaveLength(3);
+    // Each item also by the catalog's own key (items.tsv's source_id: here the MovieLens movieId).
+    const catalog = parseItems(readFileSync(`${MEMORY}/items.tsv`, 'utf8'), 'items.tsv');
+    expect(json.items.map((x) => x.sourceId)).toEqual(json.items.map((x) => catalog[x.id].sourceId));
     expect(run('--history', '0', '--k', '2')).toMatch(/^History \(oldest first\): Toy Story \(1995\) \(0\)\n\n\| rank \| id \| distance \| from \| title \|\n\|---\|---\|---\|---\|---\|\n\| 1 \| \d+ \| \d+\.\d{4} \| global \| .+ \|\n\| 2 \|/);
     let failure: { status: number; stderr: string } | undefined;
     try {
