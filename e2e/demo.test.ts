@@ -208,10 +208,21 @@ it("takes a test user's history and marks where each list ranks the item that us
     expect((await page.locator('#history li').allTextContents()).map((t) => t.replace(/remove$/, ''))).toEqual(history.map((id) => catalog[id]));
     const line = (await targetLine())!;
     expect(line.startsWith(`Test sample ${sampleNumber} of ${test.length} (user ${user}): the item chosen next was "${catalog[target]}". `)).toBe(true);
-    for (const [name, selector] of [['L2D-G', '#model-global li'], ['L2D-L', '#model-local li']]) {
+    const m = Number(await page.inputValue('#model-form input[name=m]'));
+    for (const [name, selector, strategy] of [['L2D-G', '#model-global li', 'global'], ['L2D-L', '#model-local li', 'local']]) {
       const ids = await listIds(selector);
       const rank = ids.indexOf(target);
-      expect(line).toContain(rank < 0 ? `${name}: not in its top ${ids.length}` : `${name}: rank ${rank + 1}`);
+      if (rank >= 0) {
+        expect(line).toMatch(new RegExp(`${name}: rank ${rank + 1}[;.]`));
+      } else {
+        // Not in the list: its rank over the whole catalog, as recommend() with K = every item ranks it.
+        const all = await page.evaluate(
+          async (request) => (await (globalThis as unknown as DemoWindow).l2dDemo.recommender().recommend(request)).items.map((x) => x.id),
+          { history, k: catalog.length, strategy, m, excludeHistory: true },
+        );
+        const full = all.indexOf(target);
+        expect(line).toContain(full < 0 ? `${name}: not ranked at all` : `${name}: rank ${full + 1} of ${all.length} (not in its top ${ids.length})`);
+      }
       const marked = await page.locator(`${selector}.target`).evaluateAll((lis) => lis.map((li) => Number((li as HTMLElement).dataset.id)));
       expect(marked).toEqual(rank < 0 ? [] : [target]);
     }

@@ -12,6 +12,7 @@ import { parseSamples } from '../core/data/prepared-format.ts';
 import type { Sample } from '../core/data/prepare.ts';
 import { MetricAccumulator, METRIC_KS, type MetricValues } from '../core/metrics.ts';
 import type { DecoderBackend } from '../decode-engine.ts';
+import { MAX_SELECTION } from '../core/decode-options.ts';
 import type { LoadProgress, LoadStatus, RecommendResult, GenerateResult } from '../worker-protocol.ts';
 import { barRow } from './charts.ts';
 import { DATASETS, type DemoDataset } from './datasets.ts';
@@ -79,17 +80,13 @@ export async function startModelPanel(): Promise<void> {
     return (testSplit = pending);
   };
 
-  /** The held-out target's line under the lists: where each list ranks it (`lists` once they are shown). */
-  const showTarget = (lists?: [string, readonly { id: number }[]][]) => {
+  /** The held-out target's line under the lists: where each list ranks it (`places`, once they are shown). */
+  const showTarget = (places?: string[]) => {
     sampleTarget.hidden = !sample;
     if (!sample) return;
     const { index, count, user, target } = sample;
-    const where = ([name, items]: [string, readonly { id: number }[]]) => {
-      const rank = items.findIndex((x) => x.id === target);
-      return `${name}: ${rank < 0 ? `not in its top ${items.length}` : `rank ${rank + 1}`}`;
-    };
     sampleTarget.textContent = `Test sample ${index + 1} of ${count} (user ${user}): the item chosen next was "${titles[target]}". ${
-      lists ? `${lists.map(where).join('; ')}.` : 'Recommend to see where it ranks.'
+      places ? `${places.join('; ')}.` : 'Recommend to see where it ranks.'
     }`;
   };
 
@@ -206,6 +203,23 @@ export async function startModelPanel(): Promise<void> {
     const request = { history: [...history], k: Number(data.get('k')), m: Number(data.get('m')), excludeHistory: data.get('excludeHistory') === 'on' };
     const compareBeam = data.get('compareBeam') === 'on';
     const shown = sample; // the sample this request's history is, if any
+    /**
+     * Where a list ranks the sample's target: its rank in the list, else (L2D) its rank over the whole catalog, asked
+     * for once more with K = every item; beam search ranks only what it generated.
+     */
+    const placeOf = async (target: number, name: string, items: readonly { id: number }[], strategy?: 'global' | 'local'): Promise<string> => {
+      const rank = items.findIndex((x) => x.id === target);
+      if (rank >= 0) return `${name}: rank ${rank + 1}`;
+      const top = `not in its top ${items.length}`;
+      if (!strategy || !recommender) return `${name}: ${top}`;
+      if (request.excludeHistory && request.history.includes(target)) return `${name}: ${top} (excluded: it is in the history)`;
+      const all = Math.min(titles.length, MAX_SELECTION);
+      const ranked = (await recommender.recommend({ ...request, k: all, strategy, signal })).items;
+      const full = ranked.findIndex((x) => x.id === target);
+      if (full >= 0) return `${name}: rank ${full + 1} of ${ranked.length} (${top})`;
+      if (ranked.length === all && all < titles.length) return `${name}: beyond rank ${all}`;
+      return `${name}: not ranked at all (the item has no row in this memory; the cold-start rule would give it one)`;
+    };
     (async () => {
       if (!recommender) throw new Error('The model is not loaded.');
       const g = await recommender.recommend({ ...request, strategy: 'global', signal });
@@ -214,7 +228,10 @@ export async function startModelPanel(): Promise<void> {
       renderList($('model-global'), g, shown?.target);
       renderList($('model-local'), l, shown?.target);
       renderGenerated(beam, shown?.target);
-      if (shown === sample) showTarget([['L2D-G', g.items], ['L2D-L', l.items], ...(beam ? [['beam-5', beam.items] as [string, typeof beam.items]] : [])]);
+      if (shown) {
+        const places = [await placeOf(shown.target, 'L2D-G', g.items, 'global'), await placeOf(shown.target, 'L2D-L', l.items, 'local'), ...(beam ? [await placeOf(shown.target, 'beam-5', beam.items)] : [])];
+        if (shown === sample) showTarget(places);
+      }
       const t = (r: RecommendResult) => `tokenize ${r.timings.tokenize.toFixed(1)} ms, forward ${r.timings.forward.toFixed(1)} ms, decode ${r.timings.decode.toFixed(1)} ms, total ${r.timings.total.toFixed(1)} ms`;
       const setup = beam && beam.timings.setup > 1 ? `; its first call also loaded the generation graph, ${beam.timings.setup.toFixed(0)} ms` : '';
       const beamText = beam ? ` Beam search (B = 5): ${beam.timings.total.toFixed(1)} ms (${(beam.timings.total / g.timings.total).toFixed(1)}x L2D-G${setup}).` : '';
