@@ -375,3 +375,39 @@ it.each([
   expect(global).toEqual(new CpuDecoder(memory).decode(hidden, { k: 10, exclude: history }).map((x) => x.item));
   expect(harness.problems).toEqual([]);
 });
+
+it('ranks, with the cold-start rule, a test user\'s item that has no memory row, keeping the history as it reloads', async () => {
+  const { page } = harness;
+  const shard = 'models/amazon-games/memory/train-q4-centroids';
+  const { itemSamples } = JSON.parse(readFileSync(`${shard}/manifest.json`, 'utf8')).centroids as { itemSamples: number[] };
+  const test = parseSamples(readFileSync('models/amazon-games/eval/test.tsv', 'utf8'), 'test', itemSamples.length);
+  const cold = test.findIndex((x) => itemSamples[x.target] === 0);
+  const withoutRows = itemSamples.filter((n) => n === 0).length;
+  await page.selectOption('#dataset', 'amazon-games');
+  await page.waitForFunction(() => document.getElementById('model-status')?.textContent?.startsWith('Ready: 11642 items'), undefined, { timeout: 90_000 });
+  await page.waitForFunction(() => !(document.querySelector('#sample-form button') as HTMLButtonElement).disabled, undefined, { timeout: 30_000 });
+  const lineAfter = async (act: () => Promise<unknown>) => {
+    await page.evaluate(() => (document.getElementById('sample-target')!.textContent = ''));
+    await act();
+    await page.waitForFunction(() => /L2D-L: /.test(document.getElementById('sample-target')?.textContent ?? ''), undefined, { timeout: 90_000 });
+    return (await page.textContent('#sample-target'))!;
+  };
+  const before = await lineAfter(async () => {
+    await page.fill('#sample-form input[name=sample]', String(cold + 1));
+    await page.click('#sample-form button[type=submit]');
+  });
+  expect(before).toContain('L2D-G: not ranked at all (the item has no row in this memory; the cold-start rule would give it one)');
+  const after = await lineAfter(() => page.check('#cold-start'));
+  expect(await page.textContent('#model-status')).toMatch(new RegExp(`^Ready: 11642 items, memory of 11216 rows \\(d = 256\\) from \\w+, cold-start rule: ${withoutRows} items without rows given centroids;`));
+  // The same history (the sample's), now ranked through its cold-start centroid, as recommend() ranks it.
+  expect((await page.locator('#history li').allTextContents()).length).toBe(test[cold].history.length);
+  const all = await page.evaluate(
+    async (request) => (await (globalThis as unknown as DemoWindow).l2dDemo.recommender().recommend(request)).items.map((x) => x.id),
+    { history: test[cold].history, k: 11642, strategy: 'global', excludeHistory: true },
+  );
+  expect(all.indexOf(test[cold].target)).toBeGreaterThanOrEqual(0);
+  expect(after).toContain(`L2D-G: ${all.indexOf(test[cold].target) < 10 ? `rank ${all.indexOf(test[cold].target) + 1}` : `rank ${all.indexOf(test[cold].target) + 1} of ${all.length} (not in its top 10)`}`);
+  await page.uncheck('#cold-start');
+  await page.waitForFunction(() => /^Ready: (?!.*cold-start rule)/.test(document.getElementById('model-status')?.textContent ?? ''), undefined, { timeout: 90_000 });
+  expect(harness.problems).toEqual([]);
+});

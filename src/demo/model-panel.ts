@@ -37,6 +37,7 @@ export async function startModelPanel(): Promise<void> {
   const form = $<HTMLFormElement>('model-form');
   const evalForm = $<HTMLFormElement>('eval-form');
   const select = $<HTMLSelectElement>('dataset');
+  const coldStart = $<HTMLInputElement>('cold-start');
   const sampleForm = $<HTMLFormElement>('sample-form');
   const sampleInput = sampleForm.elements.namedItem('sample') as HTMLInputElement;
   const sampleCount = sampleForm.elements.namedItem('sampleCount') as HTMLOutputElement;
@@ -218,7 +219,7 @@ export async function startModelPanel(): Promise<void> {
       const full = ranked.findIndex((x) => x.id === target);
       if (full >= 0) return `${name}: rank ${full + 1} of ${ranked.length} (${top})`;
       if (ranked.length === all && all < titles.length) return `${name}: beyond rank ${all}`;
-      return `${name}: not ranked at all (the item has no row in this memory; the cold-start rule would give it one)`;
+      return `${name}: not ranked at all (the item has no row in this memory${coldStart.checked ? '' : '; the cold-start rule would give it one'})`;
     };
     (async () => {
       if (!recommender) throw new Error('The model is not loaded.');
@@ -336,15 +337,21 @@ export async function startModelPanel(): Promise<void> {
   }
 
   async function load(next: DemoDataset): Promise<void> {
+    // Another data set is another catalog: its history and test split start afresh. The same one loaded again
+    // (with or without the cold-start rule) keeps them, and its lists are asked for again.
+    const again = next === dataset && recommender !== undefined;
     dataset = next;
     ready(false);
-    testSplit = undefined;
-    editHistory(() => (history.length = 0));
-    sampleCount.value = '';
+    if (!again) {
+      testSplit = undefined;
+      editHistory(() => (history.length = 0));
+      sampleCount.value = '';
+    }
     setStatus(status, `Loading ${next.model}…`);
     const options = {
       model: absolute(next.model),
       memory: absolute(next.memory),
+      coldStart: coldStart.checked ? ('similar-titles' as const) : ('none' as const),
       onProgress: (p: LoadProgress) => {
         progress.max = p.total;
         progress.value = p.loaded;
@@ -356,7 +363,9 @@ export async function startModelPanel(): Promise<void> {
       titles = await recommender.catalog();
       setStatus(
         status,
-        `Ready: ${loaded.items} items, memory of ${loaded.rows} rows (d = ${loaded.hiddenSize}) from ${loaded.memorySource ?? 'the network'}; encoder ${loaded.encoder.device} (${loaded.encoder.dtype}, ${loaded.encoder.graph} graph${threadsText(loaded.encoder.wasmThreads)}), decoder ${loaded.decoder?.decoder ?? 'none'}${loaded.hiddenOnGpu ? ' (h_t stays on the GPU)' : ''}; loaded in ${(loaded.loadMs / 1000).toFixed(1)} s.${
+        `Ready: ${loaded.items} items, memory of ${loaded.rows} rows (d = ${loaded.hiddenSize}) from ${loaded.memorySource ?? 'the network'}${
+          loaded.coldStartItems !== undefined ? `, cold-start rule: ${loaded.coldStartItems} items without rows given centroids` : ''
+        }; encoder ${loaded.encoder.device} (${loaded.encoder.dtype}, ${loaded.encoder.graph} graph${threadsText(loaded.encoder.wasmThreads)}), decoder ${loaded.decoder?.decoder ?? 'none'}${loaded.hiddenOnGpu ? ' (h_t stays on the GPU)' : ''}; loaded in ${(loaded.loadMs / 1000).toFixed(1)} s.${
           loaded.encoder.fallbackReason ? ` (Encoder: ${loaded.encoder.fallbackReason}.)` : ''
         }${loaded.encoder.wasmThreads === 1 && !crossOriginIsolated && import.meta.env.PROD ? ' One wasm thread: this host sends no cross-origin isolation headers; the page\'s service worker adds them from the next visit on.' : ''}`,
       );
@@ -364,6 +373,7 @@ export async function startModelPanel(): Promise<void> {
       progress.value = progress.max;
       ready(true);
       void offerSamples(next);
+      if (again && history.length > 0) form.requestSubmit();
     } catch (error) {
       const e = error as Error;
       const hint = next.buildCommand && /manifest\.json|HTTP 404|could not be fetched/.test(e.message) ? ` This memory is not built here; build it with: ${next.buildCommand}` : '';
@@ -420,5 +430,6 @@ export async function startModelPanel(): Promise<void> {
     }),
   );
   select.addEventListener('change', () => void load(DATASETS.find((d) => d.id === select.value) ?? DATASETS[0]));
+  coldStart.addEventListener('change', () => void load(dataset));
   await load(DATASETS[0]);
 }
