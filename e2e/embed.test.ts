@@ -372,7 +372,7 @@ describe('the storefront embed from another origin', () => {
       await partialStore.close();
     }
   });
-  it('data-ids="source" (examples/storefront/own-ids.html): the store\'s own product ids in and out, the same lists', async () => {
+  it('data-ids="source" (examples/storefront/own-ids.html, a game shop by ASIN on amazon-games\' centroids): the store\'s own ids in and out, the same lists', async () => {
     const fresh = await browser.newContext(); // its own localStorage: the other pages' history is in catalog ids
     try {
       const tab = await fresh.newPage();
@@ -387,19 +387,19 @@ describe('the storefront embed from another origin', () => {
       const reference = (request: object) =>
         tab.evaluate(async (r) => (await (await (globalThis as unknown as { L2D: { recommender(): Promise<{ recommend(q: object): Promise<{ items: { sourceId: string }[] }> }> } }).L2D.recommender()).recommend(r)).items.map((i) => i.sourceId), request);
       type L2D = { track(kind: string, id: unknown): Promise<unknown>; history(): unknown[] };
-      // history="144" is movieId 144, catalog item 100 (The Brothers McMullen).
+      // history="B00DC7G2W8" is Mario Kart 8, catalog item 267.
       await waitFor('#similar', 3);
-      expect(await shown('#similar')).toEqual(await reference({ history: [100], k: 3, strategy: 'local', m: 200 }));
-      // Views by movieId (storefront.js passes numbers: taken as their decimal strings).
-      await tab.click('button[data-id="13"][data-action="view"]');
-      await tab.click('button[data-id="44"][data-action="view"]');
+      expect(await shown('#similar')).toEqual(await reference({ history: [267], k: 3 }));
+      // Views by ASIN: The Last of Us Remastered (catalog item 279), Bloodborne (1023).
+      await tab.click('button[data-id="B00JK00S0S"][data-action="view"]');
+      await tab.click('button[data-id="B00KVR4HEC"][data-action="view"]');
       await waitFor('#for-you', 5);
       // The list after both views (the first view's list may still be showing).
       await tab.evaluate(() => (document.querySelector('#for-you') as HTMLElement & { refresh(): Promise<unknown> }).refresh());
-      expect(await tab.evaluate(() => (globalThis as unknown as { L2D: L2D }).L2D.history())).toEqual(['13', '44']);
+      expect(await tab.evaluate(() => (globalThis as unknown as { L2D: L2D }).L2D.history())).toEqual(['B00JK00S0S', 'B00KVR4HEC']);
       const forYou = await shown('#for-you');
-      expect(forYou).toEqual(await reference({ history: [12, 40], k: 5, excludeHistory: true }));
-      expect(await links('#for-you')).toEqual(forYou.map((key) => `?movieId=${key}`));
+      expect(forYou).toEqual(await reference({ history: [279, 1023], k: 5, excludeHistory: true }));
+      expect(await links('#for-you')).toEqual(forYou.map((key) => `?asin=${key}`));
       // l2d-select names the item by the store's id, with the catalog's key beside it.
       const detail = await tab.evaluate(() => {
         const element = document.querySelector('#for-you')!;
@@ -409,12 +409,12 @@ describe('the storefront embed from another origin', () => {
         });
       });
       expect(detail).toMatchObject({ id: forYou[0], sourceId: forYou[0], rank: 0 });
-      // A purchase by movieId updates the memory; one the catalog lacks stays in the history and updates nothing.
+      // A purchase by ASIN updates the (centroid) memory; one the catalog lacks stays in the history and updates nothing.
       const purchases = await tab.evaluate(async () => {
         const { L2D } = globalThis as unknown as { L2D: L2D };
-        return [await L2D.track('purchase', '45'), await L2D.track('purchase', 'not-sold-before'), L2D.history()];
+        return [await L2D.track('purchase', 'B001JKTC9A'), await L2D.track('purchase', 'not-sold-before'), L2D.history()];
       });
-      expect(purchases).toEqual([{ rows: 1, cap: 1024, seen: 1, persisted: true }, undefined, ['13', '44', '45', 'not-sold-before']]);
+      expect(purchases).toEqual([{ rows: 1, cap: 1024, seen: 1, persisted: true }, undefined, ['B00JK00S0S', 'B00KVR4HEC', 'B001JKTC9A', 'not-sold-before']]);
       // A history none of whose ids the catalog has: a readable message naming them.
       await tab.evaluate(() => document.querySelector('#similar')!.setAttribute('history', 'nope, nada'));
       await tab.waitForFunction(() => document.querySelector('#similar')!.shadowRoot!.querySelector('p.error'), undefined, { timeout: 30_000 });
