@@ -5,10 +5,12 @@
  *
  *   npm run recommend -- --model models/movielens-demo --memory models/movielens-demo/memory/train-q4-f0.3 --history 12,40,41
  *   npm run recommend -- --model M --memory S --title "Toy Story (1995)" --title "Heat (1995)" [--k 10]
+ *   npm run recommend -- --model models/amazon-games --memory models/amazon-games/memory/train-q4-centroids --source-ids B00JK00S0S,B00KVR4HEC
  *        [--strategy global|local] [--m 1000] [--exclude-history] [--cold-start similar-titles] [--dtype q4] [--json]
  *
- * The history is --history's ids (oldest first), then the --title items in order; a title must be a catalog
- * title (case and spacing ignored), and the nearest titles are named when it is not.
+ * The history is --history's ids (oldest first), then --source-ids' items (the catalog's own keys, items.tsv's
+ * source_id: an ASIN, a MovieLens movieId), then the --title items in order; a title must be a catalog title
+ * (case and spacing ignored), and the nearest titles are named when it is not.
  */
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -30,7 +32,9 @@ export interface OfflineRequest {
   memory: string;
   /** Catalog ids, oldest first. */
   history?: number[];
-  /** Catalog titles, after the ids. */
+  /** The catalog's own keys (items.tsv's source_id), after the ids. */
+  sourceIds?: string[];
+  /** Catalog titles, after the keys. */
   titles?: string[];
   k?: number;
   strategy?: 'global' | 'local';
@@ -42,8 +46,8 @@ export interface OfflineRequest {
 }
 
 export interface OfflineRecommendation {
-  history: { id: number; title: string }[];
-  items: { id: number; title: string; distance: number; source: 'global' | 'local' }[];
+  history: { id: number; sourceId: string; title: string }[];
+  items: { id: number; sourceId: string; title: string; distance: number; source: 'global' | 'local' }[];
   /** Oldest history titles left out to fit the model's context. */
   droppedOldest: number;
   hidden: Float32Array;
@@ -73,8 +77,14 @@ export async function recommendOffline(request: OfflineRequest): Promise<Offline
       if (!(Number.isInteger(id) && id >= 0 && id < catalog.length)) throw new InvalidArgumentError(`History item ${id} is not a catalog id (0..${catalog.length - 1}).`);
     }
     const grounder = request.titles?.length ? new TitleGrounder(catalog.map((item) => item.title)) : undefined;
-    const ids = [...(request.history ?? []), ...(request.titles ?? []).map((title) => titleId(title, catalog, grounder!))];
-    if (ids.length === 0) throw new InvalidArgumentError('The history is empty: give --history ids or --title titles, oldest first.');
+    const byKey = new Map(catalog.map((item) => [item.sourceId, item.id]));
+    const keyId = (key: string) => {
+      const id = byKey.get(key);
+      if (id === undefined) throw new InvalidArgumentError(`"${key}" is not a source_id of this catalog (${join(request.memory, manifest.catalog.file)}, its second column).`);
+      return id;
+    };
+    const ids = [...(request.history ?? []), ...(request.sourceIds ?? []).map(keyId), ...(request.titles ?? []).map((title) => titleId(title, catalog, grounder!))];
+    if (ids.length === 0) throw new InvalidArgumentError('The history is empty: give --history ids, --source-ids keys or --title titles, oldest first.');
     const t1 = performance.now();
     const { hidden, dropped } = await encoder.encode([ids.map((id) => catalog[id].title)]);
     const t2 = performance.now();
@@ -82,7 +92,7 @@ export async function recommendOffline(request: OfflineRequest): Promise<Offline
     const decoded = new CpuDecoder(memory, { extraCentroids }).decode(hidden[0], { k, strategy, m: request.m ?? 1000, exclude: request.excludeHistory ? ids : [] });
     const t3 = performance.now();
     return {
-      history: ids.map((id) => ({ id, title: catalog[id].title })),
+      history: ids.map((id) => ({ id, sourceId: catalog[id].sourceId, title: catalog[id].title })),
       items: decoded.map((x) => ({ id: x.item, sourceId: catalog[x.item].sourceId, title: catalog[x.item].title, distance: x.distance, source: x.source })),
       droppedOldest: dropped[0],
       hidden: hidden[0],
@@ -109,12 +119,20 @@ function parseIds(text: string | undefined): number[] {
   });
 }
 
+function parseKeys(text: string | undefined): string[] {
+  if (text === undefined) return [];
+  const keys = text.split(',').map((token) => token.trim());
+  if (keys.some((key) => key === '')) throw new InvalidArgumentError(`--source-ids takes the catalog's source_id values separated by commas, got "${text}".`);
+  return keys;
+}
+
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
       model: { type: 'string' },
       memory: { type: 'string' },
       history: { type: 'string' },
+      'source-ids': { type: 'string' },
       title: { type: 'string', multiple: true },
       k: { type: 'string' },
       strategy: { type: 'string' },
@@ -126,13 +144,14 @@ async function main(): Promise<void> {
     },
   });
   if (!values.model || !values.memory) {
-    console.error('usage: npm run recommend -- --model <model folder> --memory <shard folder> (--history 12,40,41 | --title "A title" ...) [--k 10] [--strategy global|local] [--m 1000] [--exclude-history] [--cold-start similar-titles] [--json]');
+    console.error('usage: npm run recommend -- --model <model folder> --memory <shard folder> (--history 12,40,41 | --source-ids K1,K2 | --title "A title" ...) [--k 10] [--strategy global|local] [--m 1000] [--exclude-history] [--cold-start similar-titles] [--json]');
     process.exit(2);
   }
   const result = await recommendOffline({
     model: values.model,
     memory: values.memory,
     history: parseIds(values.history),
+    sourceIds: parseKeys(values['source-ids']),
     titles: values.title,
     k: positiveInt(values.k, 'k'),
     strategy: values.strategy as OfflineRequest['strategy'],
@@ -146,10 +165,10 @@ async function main(): Promise<void> {
     console.log(JSON.stringify(rest, null, 2));
     return;
   }
-  console.log(`History (oldest first): ${result.history.map((h) => `${h.title} (${h.id})`).join('; ')}`);
+  console.log(`History (oldest first): ${result.history.map((h) => `${h.title} (${h.id}, source id ${h.sourceId})`).join('; ')}`);
   if (result.droppedOldest > 0) console.log(`(the ${result.droppedOldest} oldest titles did not fit the model's context)`);
-  console.log('\n| rank | id | distance | from | title |\n|---|---|---|---|---|');
-  result.items.forEach((item, rank) => console.log(`| ${rank + 1} | ${item.id} | ${item.distance.toFixed(4)} | ${item.source} | ${item.title} |`));
+  console.log('\n| rank | id | source id | distance | from | title |\n|---|---|---|---|---|---|');
+  result.items.forEach((item, rank) => console.log(`| ${rank + 1} | ${item.id} | ${item.sourceId} | ${item.distance.toFixed(4)} | ${item.source} | ${item.title} |`));
   const t = result.timings;
   console.log(`\nload ${t.load.toFixed(0)} ms, encode ${t.encode.toFixed(1)} ms, decode ${t.decode.toFixed(1)} ms (onnxruntime-node and the CPU decoder, this machine only).`);
 }

@@ -23,11 +23,12 @@ function cosine(a: ArrayLike<number>, b: ArrayLike<number>): number {
 
 describe('npm run recommend (offline, in Node)', () => {
   it("encodes the history as the model does and ranks with the CPU decoder's rules", async () => {
-    const result = await recommendOffline({ model: MODEL, memory: MEMORY, history: [0, 1], titles: ['  heat (1995) '], k: 5, strategy: 'local', m: 200, excludeHistory: true });
+    // Toy Story by id, Jumanji by its source_id (MovieLens movieId 2), Heat by title.
+    const result = await recommendOffline({ model: MODEL, memory: MEMORY, history: [0], sourceIds: ['2'], titles: ['  heat (1995) '], k: 5, strategy: 'local', m: 200, excludeHistory: true });
     expect(result.history).toEqual([
-      { id: 0, title: 'Toy Story (1995)' },
-      { id: 1, title: 'Jumanji (1995)' },
-      { id: 5, title: 'Heat (1995)' },
+      { id: 0, sourceId: '1', title: 'Toy Story (1995)' },
+      { id: 1, sourceId: '2', title: 'Jumanji (1995)' },
+      { id: 5, sourceId: '6', title: 'Heat (1995)' },
     ]);
     const { memory } = await loadShard(MEMORY);
     expect(result.items.map((x) => [x.id, x.source])).toEqual(new CpuDecoder(memory).decode(result.hidden, { k: 5, strategy: 'local', m: 200, exclude: [0, 1, 5] }).map((x) => [x.item, x.source]));
@@ -60,7 +61,8 @@ describe('npm run recommend (offline, in Node)', () => {
     expect(await fails({ model: MODEL, memory: MEMORY, titles: ['Toy Stroy'] })).toBe(
       'InvalidArgumentError: "Toy Stroy" is not a title of this catalog; the nearest: "Toy Story (1995)" (0), "Toy Story 2 (1999)" (1693), "Toy Story 3 (2010)" (3220).',
     );
-    expect(await fails({ model: MODEL, memory: MEMORY })).toBe('InvalidArgumentError: The history is empty: give --history ids or --title titles, oldest first.');
+    expect(await fails({ model: MODEL, memory: MEMORY })).toBe('InvalidArgumentError: The history is empty: give --history ids, --source-ids keys or --title titles, oldest first.');
+    expect(await fails({ model: MODEL, memory: MEMORY, sourceIds: ['B00JK00S0S'] })).toBe(`InvalidArgumentError: "B00JK00S0S" is not a source_id of this catalog (${MEMORY}/items.tsv, its second column).`);
     expect(await fails({ model: MODEL, memory: MEMORY, history: [0], strategy: 'nearest' as 'local' })).toBe('InvalidArgumentError: --strategy must be global or local, got "nearest".');
     expect(await fails({ model: MODEL, memory: MEMORY, history: [0], coldStart: 'magic' as 'none' })).toBe('InvalidArgumentError: --cold-start must be one of none, similar-titles, got "magic".');
     expect(await fails({ model: MODEL, memory: 'models/movielens-demo/onnx', history: [0] })).toMatch(/^ShardError: models\/movielens-demo\/onnx: no manifest.json/);
@@ -74,7 +76,7 @@ describe('npm run recommend (offline, in Node)', () => {
     // Each item also by the catalog's own key (items.tsv's source_id: here the MovieLens movieId).
     const catalog = parseItems(readFileSync(`${MEMORY}/items.tsv`, 'utf8'), 'items.tsv');
     expect(json.items.map((x) => x.sourceId)).toEqual(json.items.map((x) => catalog[x.id].sourceId));
-    expect(run('--history', '0', '--k', '2')).toMatch(/^History \(oldest first\): Toy Story \(1995\) \(0\)\n\n\| rank \| id \| distance \| from \| title \|\n\|---\|---\|---\|---\|---\|\n\| 1 \| \d+ \| \d+\.\d{4} \| global \| .+ \|\n\| 2 \|/);
+    expect(run('--source-ids', '1', '--k', '2')).toMatch(/^History \(oldest first\): Toy Story \(1995\) \(0, source id 1\)\n\n\| rank \| id \| source id \| distance \| from \| title \|\n\|---\|---\|---\|---\|---\|---\|\n\| 1 \| \d+ \| \d+ \| \d+\.\d{4} \| global \| .+ \|\n\| 2 \|/);
     let failure: { status: number; stderr: string } | undefined;
     try {
       run('--history', '0,x');
