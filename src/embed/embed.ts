@@ -123,7 +123,6 @@ defineRecommendationsElement({ recommender, pageIds, localHistory: () => history
  */
 async function recordPurchase(handle: Recommender, before: PageId[], item: PageId): Promise<OverlayStatus | undefined> {
   const translate = await pageIds();
-  if (translate.kind === 'catalog') return handle.recordInteraction({ history: before as number[], item: item as number });
   const known = translate.known(before);
   const target = translate.catalogId(item);
   return target === undefined || known.length === 0 ? undefined : handle.recordInteraction({ history: known, item: target });
