@@ -1,8 +1,9 @@
 /**
  * What a first visit downloads, by kind (the app's code, onnxruntime-web,
- * the model, the memory), raw and gzip -6 (what a host that compresses
+ * the model, the memory, the demo's test split), raw and gzip -6 (what a host that compresses
  * sends): the built demo on its default data set, and the example storefront
- * with the built embed, on the shipped memory and on its centroids. Each in a
+ * with the built embed, on the shipped memory and on its centroids, and the
+ * game shop (own-ids.html) on amazon-games' centroids. Each in a
  * fresh browser context (nothing cached), on this machine's adapter (no
  * hardware GPU here: the encoder on wasm, the wasm-only onnxruntime-web build).
  *
@@ -15,11 +16,12 @@ import { buildForTest } from '../e2e/build-output.ts';
 import { launchChromium } from '../e2e/browser.ts';
 import { startStaticServer, type StaticServer } from '../e2e/static-server.ts';
 
-type Kind = 'app' | 'onnxruntime-web' | 'model' | 'memory';
-const KINDS: Kind[] = ['app', 'onnxruntime-web', 'model', 'memory'];
+type Kind = 'app' | 'onnxruntime-web' | 'model' | 'memory' | 'test split';
+const KINDS: Kind[] = ['app', 'onnxruntime-web', 'model', 'memory', 'test split'];
 
 function kindOf(path: string): Kind {
   if (/\/memory\//.test(path)) return 'memory';
+  if (/^\/models\/[^/]+\/eval\//.test(path)) return 'test split'; // the demo's test-user picker and evaluation
   if (path.startsWith('/models/')) return 'model';
   if (/\/ort[-.][^/]*\.(wasm|mjs|js)$/.test(path)) return 'onnxruntime-web';
   return 'app';
@@ -60,9 +62,10 @@ try {
   }
 
   await buildForTest('vite.embed.config.ts');
-  for (const [label, memory] of [
-    ['storefront embed (`npm run build:embed`), the 30% memory', 'train-q4-f0.3'],
-    ['storefront embed, the same memory as centroids', 'train-q4-f0.3-centroids'],
+  for (const [label, storePage, memory] of [
+    ['storefront embed (`npm run build:embed`), the 30% memory', 'index.html', 'train-q4-f0.3'],
+    ['storefront embed, the same memory as centroids', 'index.html', 'train-q4-f0.3-centroids'],
+    ['game shop (own-ids.html), amazon-games\' centroids', 'own-ids.html', 'train-q4-centroids'],
   ] as const) {
     const cdn = await startStaticServer({ routes: { '/l2d/': 'dist-embed', '/models/': 'models' }, headers: { 'access-control-allow-origin': '*' } });
     const store = await startStaticServer({
@@ -71,7 +74,7 @@ try {
     });
     try {
       const page = await (await browser.newContext()).newPage();
-      await page.goto(`${store.origin}/index.html`);
+      await page.goto(`${store.origin}/${storePage}`);
       await page.waitForFunction(() => (document.querySelector('#similar')?.shadowRoot?.querySelectorAll('li').length ?? 0) > 0, undefined, { timeout: 120_000 });
       const memories = new Set(cdn.served.filter((p) => p.includes('/memory/')).map((p) => p.split('/')[4]));
       if (memories.size !== 1 || !memories.has(memory)) throw new Error(`the storefront loaded ${[...memories].join(', ')}, not ${memory}`);
