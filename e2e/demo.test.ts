@@ -225,6 +225,7 @@ it("takes a test user's history and marks where each list ranks the item that us
       }
       const marked = await page.locator(`${selector}.target`).evaluateAll((lis) => lis.map((li) => Number((li as HTMLElement).dataset.id)));
       expect(marked).toEqual(rank < 0 ? [] : [target]);
+      if (rank >= 0) expect(await page.textContent(`${selector}.target span.chosen`)).toBe('chosen next'); // not by colour alone
     }
     return line;
   }

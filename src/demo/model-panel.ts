@@ -138,19 +138,25 @@ export async function startModelPanel(): Promise<void> {
     input.addEventListener('input', () => (out.value = input.value));
   }
 
-  const targetItem = (li: HTMLLIElement, id: number, target: number | undefined) => {
+  /** An item's list entry; the test user's chosen item is marked by more than its colour. */
+  const itemEntry = (id: number, title: string, target: number | undefined) => {
+    const li = document.createElement('li');
     li.dataset.id = String(id);
-    if (id !== target) return;
-    li.classList.add('target');
-    li.title = 'the item this test user chose next';
+    li.textContent = title;
+    if (id === target) {
+      li.classList.add('target');
+      const mark = document.createElement('span');
+      mark.className = 'chosen';
+      mark.textContent = 'chosen next';
+      li.append(mark);
+    }
+    return li;
   };
 
   const renderList = (list: HTMLOListElement, result: RecommendResult, target: number | undefined) =>
     list.replaceChildren(
       ...result.items.map((x) => {
-        const li = document.createElement('li');
-        targetItem(li, x.id, target);
-        li.textContent = x.title;
+        const li = itemEntry(x.id, x.title, target);
         const d = document.createElement('span');
         d.className = 'distance';
         d.textContent = `d = ${x.distance.toFixed(3)}${x.source === 'global' && list.id === 'model-local' ? ' (global fill-up)' : ''}`;
@@ -184,12 +190,7 @@ export async function startModelPanel(): Promise<void> {
     if (!result) return;
     $('model-generated').textContent = `Generated: ${result.generated.map((g) => `"${g.title}"${g.finished ? '' : ' (cut at the length cap)'}`).join(', ')}`;
     $('model-beam').replaceChildren(
-      ...result.items.map((x) => {
-        const li = document.createElement('li');
-        targetItem(li, x.id, target);
-        li.textContent = x.title;
-        return li;
-      }),
+      ...result.items.map((x) => itemEntry(x.id, x.title, target)),
     );
   };
 
