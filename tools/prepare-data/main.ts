@@ -15,7 +15,7 @@ import { L2DError } from '../../src/core/errors.ts';
 import { datasetStats, prepareDataset, statsTable, SPLITS, type PreparedDataset } from '../../src/core/data/prepare.ts';
 import { PREPARED_FORMAT, PREPARED_VERSION, serializeItems, serializeSamples, type PreparedManifest } from '../../src/core/data/prepared-format.ts';
 import { writeFolderAtomically } from '../lib/files.ts';
-import { detectFormat, readAmazon, readMovielens } from './readers.ts';
+import { detectFormat, readAmazon, readMovielens, readStore } from './readers.ts';
 
 const projectRoot = fileURLToPath(new URL('../..', import.meta.url));
 export const SHARED_DATA = resolve(projectRoot, '../shared/data');
@@ -26,6 +26,7 @@ export const SPLIT_RULES = {
   amazon:
     'Shipped split: each user\'s sequence is sequential_train ++ sequential_valid ++ sequential_test (the files hold the user\'s interactions in time order); a sample takes the split of the file its target comes from; 5-core is applied to the whole sequence first.',
   movielens: 'Global 8:1:1 by time: all samples sorted by target timestamp (ties: user, then position); the first floor(0.8 n) train, the next floor(0.9 n) - floor(0.8 n) valid, the rest test.',
+  store: 'Global 8:1:1 by time, as MovieLens: all samples sorted by target timestamp (ties: user, then position); the first floor(0.8 n) train, the next floor(0.9 n) - floor(0.8 n) valid, the rest test.',
 };
 
 export interface PrepareResult {
@@ -37,7 +38,7 @@ export interface PrepareResult {
 export function prepareFolder(source: string, out: string, options: { kCore?: number; maxHistory?: number } = {}): PrepareResult {
   const format = detectFormat(source);
   const name = basename(resolve(source));
-  const raw = format === 'amazon' ? readAmazon(source, name) : readMovielens(source, name);
+  const raw = { amazon: readAmazon, movielens: readMovielens, store: readStore }[format](source, name);
   const kCore = options.kCore ?? 5;
   const maxHistory = options.maxHistory ?? 10;
   const data = prepareDataset(raw, { kCore, maxHistory, splitBy: format === 'amazon' ? 'events' : 'time' });

@@ -25,6 +25,70 @@ function amazon(files: Partial<Record<'items.tsv' | 'sequential_train.txt' | 'se
   return src;
 }
 
+/** A store's export: 6 shoppers who each saw all 6 products (5-core holds), one event a day from 2026-01-01. */
+function store(files: Partial<Record<'items.csv' | 'events.csv', string>> = {}): string {
+  const src = join(dir, 'store');
+  mkdirSync(src, { recursive: true });
+  const skus = ['SKU-1', 'SKU-2', 'SKU-3', 'SKU-4', 'SKU-5', 'SKU-6'];
+  const events = ['kind,user_id,item_id,timestamp'];
+  for (let user = 0; user < 6; user++) {
+    for (let j = 0; j < 6; j++) {
+      const day = user * 6 + j; // every event at its own time: the split below is known
+      const time = day % 2 === 0 ? String(Date.UTC(2026, 0, 1 + day) / 1000) : new Date(Date.UTC(2026, 0, 1 + day)).toISOString();
+      events.push(`view,shopper-${user},${skus[(user + j) % 6]},${time}`);
+    }
+  }
+  const defaults = {
+    'items.csv': `item_id,title,price\n${skus.map((sku, i) => (i === 2 ? `${sku},"Lamp, brass &amp; glass",10` : `${sku},Product ${i + 1},10`)).join('\n')}\n`,
+    'events.csv': `${events.join('\n')}\n`,
+  };
+  for (const [name, content] of Object.entries({ ...defaults, ...files })) if (content !== undefined) writeFileSync(join(src, name), content);
+  return src;
+}
+
+describe("prepare-data on a store's own export (items.csv + events.csv)", () => {
+  it('keeps the store\'s product ids as source ids, reads both timestamp forms, splits 8:1:1 by time', () => {
+    const out = join(dir, 'out');
+    const { manifest, data } = prepareFolder(store(), out);
+    expect(manifest.source).toBe('store');
+    expect(manifest.stats).toMatchObject({ users: 6, items: 6, trainSamples: 24, validSamples: 3, testSamples: 3 });
+    expect(data.items.map((item) => [item.sourceId, item.title])).toEqual([
+      ['SKU-1', 'Product 1'],
+      ['SKU-2', 'Product 2'],
+      ['SKU-3', 'Lamp, brass & glass'],
+      ['SKU-4', 'Product 4'],
+      ['SKU-5', 'Product 5'],
+      ['SKU-6', 'Product 6'],
+    ]);
+    // The six newest samples (Unix seconds and ISO dates in one order): shopper 4's last, then shopper 5's five.
+    expect([...data.samples.valid, ...data.samples.test].map((sample) => [sample.user, sample.target])).toEqual([
+      [4, (4 + 5) % 6],
+      ...[1, 2, 3, 4, 5].map((j) => [5, (5 + j) % 6]),
+    ]);
+    expect(readFileSync(join(out, 'items.tsv'), 'utf8').split('\n')[3]).toBe('2\tSKU-3\tLamp, brass & glass');
+  });
+
+  const cases: [string, Parameters<typeof store>[0], RegExp][] = [
+    ['a header without a needed column', { 'items.csv': 'sku,title\nA,One\n' }, /items.csv:1: the header must name the columns item_id, title \(missing: item_id; found: sku, title\)/],
+    ['a product listed twice', { 'items.csv': 'item_id,title\nA,One\nA,Two\n' }, /items.csv:3: item_id A appears twice/],
+    ['a product id with a tab', { 'items.csv': 'item_id,title\n"A\tB",One\n' }, /items.csv:2: item_id "A\tB" is empty or holds a tab or line break/],
+    ['an empty title', { 'items.csv': 'item_id,title\nA, \n' }, /items.csv:2: item A has an empty title/],
+    ['an event of an unknown product', { 'events.csv': 'user_id,item_id,timestamp\nu,SKU-9,1\n' }, /events.csv:2: item_id SKU-9 is not in items.csv/],
+    ['a bad timestamp', { 'events.csv': 'user_id,item_id,timestamp\nu,SKU-1,yesterday\n' }, /events.csv:2: timestamp "yesterday" is neither Unix time nor an ISO 8601 date/],
+    ['a short event line', { 'events.csv': 'user_id,item_id,timestamp\nu,SKU-1\n' }, /events.csv:2: expected the fields user_id, item_id, timestamp, found 2 field\(s\)/],
+    ['a missing events file', { 'events.csv': undefined }, /events.csv: file not found/],
+  ];
+  for (const [name, files, message] of cases) {
+    it(`names ${name}, leaving the previous output as it was`, () => {
+      const out = join(dir, 'out');
+      mkdirSync(out);
+      writeFileSync(join(out, 'keep.txt'), 'previous output');
+      expect(() => prepareFolder(store(files), out)).toThrow(message);
+      expect(readFileSync(join(out, 'keep.txt'), 'utf8')).toBe('previous output');
+    });
+  }
+});
+
 describe('prepare-data on the real data sets (known counts, see ../shared/data/README.md)', () => {
   it.each([
     [DEFAULT_SOURCES[0], { users: 29609, items: 11642, trainSamples: 198427, validSamples: 17842, testSamples: 15529 }],
@@ -62,7 +126,7 @@ describe('prepare-data bad input: clear errors naming file and line, no half-wri
   }
 
   it('an unknown layout names the files it expected', () => {
-    expect(() => prepareFolder(dir, join(dir, 'out'))).toThrow(/expected items.tsv \+ sequential_\{train,valid,test\}.txt \(Amazon\) or movies.csv \+ ratings.csv/);
+    expect(() => prepareFolder(dir, join(dir, 'out'))).toThrow(/expected items.tsv \+ sequential_\{train,valid,test\}.txt \(Amazon\) or movies.csv \+ ratings.csv \(MovieLens\), or a store's own items.csv \+ events.csv/);
   });
 
   it('parses quoted CSV fields and rejects unterminated ones', () => {

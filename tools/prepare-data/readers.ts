@@ -1,6 +1,7 @@
 /**
- * Readers of the two source formats in ../shared/data (see its README):
- * the AtSpeed/BIGRec Amazon layout and GroupLens MovieLens CSVs. Every
+ * Readers of the source formats: the two in ../shared/data (see its README),
+ * the AtSpeed/BIGRec Amazon layout and GroupLens MovieLens CSVs, and a
+ * store's own export (items.csv + events.csv, docs/DATA.md). Every
  * malformed line is a DataFormatError naming the file and line.
  */
 import { existsSync } from 'node:fs';
@@ -10,14 +11,15 @@ import { cleanTitle } from '../../src/core/data/clean-title.ts';
 import type { RawDataset, RawItem, RawUser, Split } from '../../src/core/data/prepare.ts';
 import { readText } from '../lib/files.ts';
 
-export type SourceFormat = 'amazon' | 'movielens';
+export type SourceFormat = 'amazon' | 'movielens' | 'store';
 
 export function detectFormat(dir: string): SourceFormat {
   if (!existsSync(dir)) throw new DataFormatError(`${dir}: folder not found.`);
+  if (existsSync(join(dir, 'items.csv')) || existsSync(join(dir, 'events.csv'))) return 'store';
   if (existsSync(join(dir, 'items.tsv')) || existsSync(join(dir, 'sequential_train.txt'))) return 'amazon';
   if (existsSync(join(dir, 'movies.csv')) || existsSync(join(dir, 'ratings.csv'))) return 'movielens';
   throw new DataFormatError(
-    `${dir}: not a known data set layout: expected items.tsv + sequential_{train,valid,test}.txt (Amazon) or movies.csv + ratings.csv (MovieLens).`,
+    `${dir}: not a known data set layout: expected items.tsv + sequential_{train,valid,test}.txt (Amazon) or movies.csv + ratings.csv (MovieLens), or a store's own items.csv + events.csv (docs/DATA.md).`,
   );
 }
 
@@ -130,6 +132,75 @@ export function readMovielens(dir: string, name: string): RawDataset {
     if (!user) users.set(userId, (user = { userId, events: [] }));
     user.events.push({ item, time: Number(timestamp) });
   });
+  // Time order per user; equal timestamps keep the file's order (Array.prototype.sort is stable).
+  for (const u of users.values()) u.events.sort((a, b) => a.time - b.time);
+  return { name, items, users: [...users.values()] };
+}
+
+/** The columns a CSV header must name, by position (other columns may stand anywhere and are ignored). */
+function columns<T extends string>(header: string[], wanted: readonly T[], file: string): Record<T, number> {
+  const at = Object.fromEntries(wanted.map((name) => [name, header.indexOf(name)])) as Record<T, number>;
+  const missing = wanted.filter((name) => at[name] < 0);
+  if (missing.length > 0) throw new DataFormatError(`${file}:1: the header must name the columns ${wanted.join(', ')} (missing: ${missing.join(', ')}; found: ${header.join(', ')}).`);
+  return at;
+}
+
+/**
+ * Unix time in seconds or an ISO 8601 date (taken as Unix seconds, so a file may mix the two); integers in
+ * milliseconds order as well where the whole file uses them (only the order matters).
+ */
+function eventTime(value: string, file: string, line: number): number {
+  if (/^\d+$/.test(value)) return Number(value);
+  const parsed = /^\d{4}-\d{2}-\d{2}/.test(value) ? Date.parse(value) : NaN;
+  if (Number.isNaN(parsed)) throw new DataFormatError(`${file}:${line}: timestamp "${value}" is neither Unix time nor an ISO 8601 date.`);
+  return parsed / 1000;
+}
+
+/**
+ * A store's own export: items.csv (item_id,title) and events.csv (user_id,item_id,timestamp), each with a header
+ * naming those columns (others, such as the event's kind, are ignored), RFC 4180 quoting. item_id is the store's
+ * product id (a SKU, an ASIN) and becomes the catalog's source_id, the id the embed's data-ids="source" speaks;
+ * every event is an interaction (a view, a purchase), in time order per user, split 8:1:1 by time as MovieLens.
+ */
+export function readStore(dir: string, name: string): RawDataset {
+  const itemsFile = join(dir, 'items.csv');
+  const eventsFile = join(dir, 'events.csv');
+  const items: RawItem[] = [];
+  const index = new Map<string, number>();
+  let itemColumns: Record<'item_id' | 'title', number> | undefined;
+  dataLines(itemsFile).forEach((line, i) => {
+    const fields = parseCsvLine(line, itemsFile, i + 1);
+    if (i === 0) {
+      itemColumns = columns(fields, ['item_id', 'title'] as const, itemsFile);
+      return;
+    }
+    const id = fields[itemColumns!.item_id];
+    const title = fields[itemColumns!.title];
+    if (id === undefined || title === undefined) throw new DataFormatError(`${itemsFile}:${i + 1}: expected the fields item_id, title, found ${fields.length} field(s).`);
+    if (id.trim() === '' || /[\t\r\n]/.test(id)) throw new DataFormatError(`${itemsFile}:${i + 1}: item_id "${id}" is empty or holds a tab or line break.`);
+    if (index.has(id)) throw new DataFormatError(`${itemsFile}:${i + 1}: item_id ${id} appears twice.`);
+    index.set(id, items.length);
+    items.push({ sourceId: id, title: titleOf(title, itemsFile, i + 1, id) });
+  });
+  if (!itemColumns) throw new DataFormatError(`${itemsFile}: empty (expected a header line "item_id,title").`);
+  const users = new Map<string, RawUser>();
+  let eventColumns: Record<'user_id' | 'item_id' | 'timestamp', number> | undefined;
+  dataLines(eventsFile).forEach((line, i) => {
+    const fields = parseCsvLine(line, eventsFile, i + 1);
+    if (i === 0) {
+      eventColumns = columns(fields, ['user_id', 'item_id', 'timestamp'] as const, eventsFile);
+      return;
+    }
+    const [userId, itemId, timestamp] = [fields[eventColumns!.user_id], fields[eventColumns!.item_id], fields[eventColumns!.timestamp]];
+    if (userId === undefined || itemId === undefined || timestamp === undefined) throw new DataFormatError(`${eventsFile}:${i + 1}: expected the fields user_id, item_id, timestamp, found ${fields.length} field(s).`);
+    if (userId.trim() === '') throw new DataFormatError(`${eventsFile}:${i + 1}: empty user_id.`);
+    const item = index.get(itemId);
+    if (item === undefined) throw new DataFormatError(`${eventsFile}:${i + 1}: item_id ${itemId} is not in items.csv.`);
+    let user = users.get(userId);
+    if (!user) users.set(userId, (user = { userId, events: [] }));
+    user.events.push({ item, time: eventTime(timestamp, eventsFile, i + 1) });
+  });
+  if (!eventColumns) throw new DataFormatError(`${eventsFile}: empty (expected a header line "user_id,item_id,timestamp").`);
   // Time order per user; equal timestamps keep the file's order (Array.prototype.sort is stable).
   for (const u of users.values()) u.events.sort((a, b) => a.time - b.time);
   return { name, items, users: [...users.values()] };
