@@ -5,7 +5,7 @@
  * sent anywhere.
  */
 import { InvalidArgumentError } from '../core/errors.ts';
-import { pageId, type PageId, type PageIdKind } from './page-ids.ts';
+import { isPageId, pageId, type PageId, type PageIdKind } from './page-ids.ts';
 
 export type HistoryEventKind = 'view' | 'purchase';
 
@@ -24,8 +24,7 @@ export class LocalHistory {
   items(): PageId[] {
     try {
       const parsed: unknown = JSON.parse(this.storage?.getItem(this.key) ?? '[]');
-      const ofKind = (id: unknown) => (this.idKind === 'catalog' ? Number.isInteger(id) && (id as number) >= 0 : typeof id === 'string' && id !== '');
-      return Array.isArray(parsed) ? parsed.filter((id): id is PageId => ofKind(id)) : [];
+      return Array.isArray(parsed) ? parsed.filter((id): id is PageId => isPageId(this.idKind, id)) : [];
     } catch {
       return []; // unreadable storage is an empty history, never an error on the storefront
     }

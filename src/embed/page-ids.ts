@@ -19,13 +19,18 @@ export function parsePageIdKind(value: string | undefined): PageIdKind {
   throw new InvalidArgumentError(`data-ids must be "catalog" (the memory's item ids) or "source" (items.tsv's source_id, the store's own ids), got "${value}".`);
 }
 
+/** An id already in its kind's own form: a non-negative integer catalog id, or a non-empty key string. */
+export function isPageId(kind: PageIdKind, value: unknown): value is PageId {
+  return kind === 'catalog' ? Number.isInteger(value) && (value as number) >= 0 : typeof value === 'string' && value !== '';
+}
+
 /**
  * An id the page gave, checked for its kind: catalog ids are non-negative integers; keys are non-empty strings
  * (an integer is taken as its decimal string, since many stores number their products).
  */
 export function pageId(kind: PageIdKind, value: unknown): PageId {
   if (kind === 'catalog') {
-    if (Number.isInteger(value) && (value as number) >= 0) return value as number;
+    if (isPageId(kind, value)) return value;
     throw new InvalidArgumentError(`An item id is a non-negative integer (the catalog's id; data-ids="source" takes the store's own ids), got ${describe(value)}.`);
   }
   if (typeof value === 'string' && value.trim() !== '') return value.trim();

@@ -22,11 +22,13 @@ export const SHARED_DATA = resolve(projectRoot, '../shared/data');
 export const DEFAULT_SOURCES = ['amazon-games', 'movielens-latest-small'].map((d) => join(SHARED_DATA, d));
 export const DEFAULT_OUT = join(projectRoot, 'data/prepared');
 
+const TIME_SPLIT = 'Global 8:1:1 by time: all samples sorted by target timestamp (ties: user, then position); the first floor(0.8 n) train, the next floor(0.9 n) - floor(0.8 n) valid, the rest test.';
+
 export const SPLIT_RULES = {
   amazon:
     'Shipped split: each user\'s sequence is sequential_train ++ sequential_valid ++ sequential_test (the files hold the user\'s interactions in time order); a sample takes the split of the file its target comes from; 5-core is applied to the whole sequence first.',
-  movielens: 'Global 8:1:1 by time: all samples sorted by target timestamp (ties: user, then position); the first floor(0.8 n) train, the next floor(0.9 n) - floor(0.8 n) valid, the rest test.',
-  store: 'Global 8:1:1 by time, as MovieLens: all samples sorted by target timestamp (ties: user, then position); the first floor(0.8 n) train, the next floor(0.9 n) - floor(0.8 n) valid, the rest test.',
+  movielens: TIME_SPLIT,
+  store: TIME_SPLIT,
 };
 
 export interface PrepareResult {
