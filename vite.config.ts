@@ -53,6 +53,9 @@ function demoFiles(): Plugin {
 export default defineConfig({
   // Relative asset URLs so the built demo works from any folder or origin.
   base: './',
+  // Pages are files (index.html, examples/*/, bench/*): a missing file is a 404, never the demo's page in its
+  // place, so a memory not built here says so instead of failing to parse HTML as its manifest.
+  appType: 'mpa',
   worker: { format: 'es' },
   // Cross-origin isolation: SharedArrayBuffer, so onnxruntime-web's wasm runs multi-threaded
   // (L2D_CROSS_ORIGIN_ISOLATION=off serves without it, for side-by-side benchmarks).

@@ -412,3 +412,26 @@ it('ranks, with the cold-start rule, a test user\'s item that has no memory row,
   await page.waitForFunction(() => /^Ready: (?!.*cold-start rule)/.test(document.getElementById('model-status')?.textContent ?? ''), undefined, { timeout: 90_000 });
   expect(harness.problems).toEqual([]);
 });
+
+it('says how to build a memory this copy of the demo lacks (amazon-games\' full memory), and recovers on another data set', async () => {
+  const { page } = harness;
+  // The browser logs the manifest's 404 itself.
+  harness.allow(/the server responded with a status of 404/);
+  await page.selectOption('#dataset', 'amazon-games');
+  await page.waitForFunction(() => !(document.querySelector('#sample-form button') as HTMLButtonElement).disabled, undefined, { timeout: 90_000 });
+  // A test user's lists under way (several recommend() calls each) as the data set changes: the load aborts them,
+  // and none of their errors (their memory is gone) takes the status line from the load's own.
+  await page.fill('#sample-form input[name=sample]', '2');
+  await page.click('#sample-form button[type=submit]');
+  await page.selectOption('#dataset', 'amazon-games-full');
+  await page.waitForFunction(() => /build it with/.test(document.getElementById('model-status')?.textContent ?? ''), undefined, { timeout: 90_000 });
+  await new Promise((resolve) => setTimeout(resolve, 2000));
+  expect(await page.textContent('#model-status')).toBe(
+    `ShardError: ${server.origin}/models/amazon-games/memory/train-q4/manifest.json: HTTP 404, and no copy of this memory is stored on this device; is the memory URL right (is the memory built)? ` +
+      'This memory is not built here; build it with: npm run prepare-data -- --all && npm run build-memory -- --model models/amazon-games --data data/prepared/amazon-games',
+  );
+  expect(await page.evaluate(() => document.body.dataset.modelReady)).toBe('false');
+  await page.selectOption('#dataset', 'movielens');
+  await page.waitForFunction(() => document.getElementById('model-status')?.textContent?.startsWith('Ready: 3496 items'), undefined, { timeout: 90_000 });
+  expect(harness.problems).toEqual([]);
+});

@@ -106,6 +106,19 @@ describe('the IndexedDB shard store', () => {
     expect([fourth.source, fourth.requests, fourth.digest]).toEqual(['indexeddb', [], digest]);
   });
 
+  it('names a memory URL the server has nothing at, or answers with a page, as a wrong URL (not as offline), storing nothing', async () => {
+    await call('reset', 'nowhere');
+    const missing = failed(await call<Loaded | Failed>('load', { db: 'nowhere', url: `${harness.baseUrl}/models/movielens-demo/memory/not-built`, model }));
+    expect([missing.name, missing.code]).toEqual(['ShardError', 'shard-invalid']);
+    expect(missing.message).toBe(
+      `${harness.baseUrl}/models/movielens-demo/memory/not-built/manifest.json: HTTP 404, and no copy of this memory is stored on this device; is the memory URL right (is the memory built)?`,
+    );
+    const page = failed(await load('nowhere', { manifestAnswer: '<!doctype html><html><body>The demo</body></html>' }));
+    expect([page.name, page.code]).toEqual(['ShardError', 'shard-invalid']);
+    expect(page.message).toMatch(/manifest\.json: the server answered with an HTML page, not this JSON file \(is the file there\?/);
+    expect(await call<Stored[]>('inspect', 'nowhere')).toEqual([]);
+  });
+
   it('resumes a cut download from the last good chunk, and keeps the partial shard invisible meanwhile', async () => {
     await call('reset', 'resume');
     const cut = failed(await load('resume', { failAfterChunks: 1 }));

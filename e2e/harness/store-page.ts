@@ -15,6 +15,8 @@ interface LoadCase {
   offline?: boolean;
   /** Appended to the manifest's text: the same shard as a new version. */
   manifestSuffix?: string;
+  /** The manifest's whole answer instead (a host's index page in its place). */
+  manifestAnswer?: string;
   prefer?: 'network' | 'store';
 }
 
@@ -34,6 +36,7 @@ async function load(c: LoadCase) {
     if (/chunk-\d+\.bin$/.test(url) && c.failAfterChunks !== undefined && chunkFetches++ >= c.failAfterChunks) throw new TypeError('Failed to fetch');
     requests.push(url.split('/').pop()!);
     const response = await fetch(input, init);
+    if (c.manifestAnswer !== undefined && url.endsWith('manifest.json')) return new Response(c.manifestAnswer, { headers: { 'Content-Type': 'text/html' } });
     if (c.manifestSuffix && url.endsWith('manifest.json')) return new Response((await response.text()) + c.manifestSuffix);
     return response;
   }) as typeof fetch;

@@ -57,6 +57,10 @@ describe('memory shards', () => {
     expect(() => parseShardManifest(JSON.stringify({ ...manifest, version: 9 }))).toThrow(/shard format version 9 is not supported/);
     expect(() => parseShardManifest(JSON.stringify({ ...manifest, format: 'x' }))).toThrow(/not an L2D memory shard/);
     expect(() => parseShardManifest(JSON.stringify({ ...manifest, rows: 7 }))).toThrow(/chunks hold 6 rows but the manifest says 7/);
-    expect(() => parseShardManifest('{')).toThrow(/not valid JSON/);
+    expect(() => parseShardManifest('{', 'm/manifest.json')).toThrow(/^m\/manifest.json: not valid JSON \(/);
+    // A host's index page in place of a missing manifest is named as such, not as a JSON syntax error.
+    expect(() => parseShardManifest('\n  <!doctype html><html></html>', 'm/manifest.json')).toThrow(
+      /^m\/manifest.json: the server answered with an HTML page, not this JSON file \(is the file there\?/,
+    );
   });
 });

@@ -16,6 +16,7 @@ import { parseItems } from './data/prepared-format.ts';
 import type { PreparedItem } from './data/prepare.ts';
 import { ShardError } from './errors.ts';
 import { isNonFiniteFloat16 } from './float16.ts';
+import { parseJsonText } from './json-text.ts';
 import { rowStride, type L2DMemory } from './memory.ts';
 
 export const SHARD_FORMAT = 'l2d-memory-shard';
@@ -83,12 +84,7 @@ export async function sha256Hex(bytes: Uint8Array | ArrayBuffer): Promise<string
 }
 
 export function parseShardManifest(text: string, where = 'manifest.json'): ShardManifest {
-  let m: ShardManifest;
-  try {
-    m = JSON.parse(text) as ShardManifest;
-  } catch (error) {
-    throw new ShardError(`${where}: not valid JSON (${(error as Error).message}).`);
-  }
+  const m = parseJsonText<ShardManifest>(text, where, (message) => new ShardError(message));
   if (m.format !== SHARD_FORMAT) throw new ShardError(`${where}: not an L2D memory shard (format "${String(m.format)}", expected "${SHARD_FORMAT}").`);
   if (m.version !== SHARD_VERSION) throw new ShardError(`${where}: shard format version ${String(m.version)} is not supported (this code reads version ${SHARD_VERSION}); build the memory again.`);
   if (m.centroids !== undefined && !(Number.isInteger(m.centroids?.sampleRows) && m.centroids.sampleRows >= m.rows)) {

@@ -37,6 +37,6 @@ export const DATASETS: readonly DemoDataset[] = [
     model: 'models/amazon-games',
     memory: 'models/amazon-games/memory/train-q4',
     test: 'models/amazon-games/eval/test.tsv',
-    buildCommand: 'npm run build-memory -- --model models/amazon-games --data data/prepared/amazon-games',
+    buildCommand: 'npm run prepare-data -- --all && npm run build-memory -- --model models/amazon-games --data data/prepared/amazon-games',
   },
 ];

@@ -49,6 +49,10 @@ export async function startModelPanel(): Promise<void> {
   // The test sample the history is, while the researcher has not changed it: its held-out target is marked.
   let sample: { index: number; count: number; user: number; target: number } | undefined;
   let testSplit: Promise<Sample[]> | undefined;
+  // The request and the evaluation under way: a newer request aborts the request, a load (another memory) both,
+  // so neither shows lists or errors of a memory that is no longer there.
+  let running: AbortController | undefined;
+  let evaluating: AbortController | undefined;
   (globalThis as unknown as { l2dDemo: unknown }).l2dDemo = { recommender: () => recommender, dataset: () => dataset };
 
   const setStatus = (element: HTMLElement, text: string, isError = false) => {
@@ -195,7 +199,6 @@ export async function startModelPanel(): Promise<void> {
   };
 
   // A new request supersedes one still running (a slow beam search): the old one is aborted, never shown.
-  let running: AbortController | undefined;
   form.addEventListener('submit', (event) => {
     event.preventDefault();
     running?.abort();
@@ -262,7 +265,7 @@ export async function startModelPanel(): Promise<void> {
     const button = evalForm.querySelector('button') as HTMLButtonElement;
     const stop = $<HTMLButtonElement>('eval-stop');
     // Stop: the request under way is aborted and the samples finished so far are scored.
-    const controller = new AbortController();
+    const controller = (evaluating = new AbortController());
     const onStop = () => controller.abort();
     stop.addEventListener('click', onStop);
     button.disabled = true;
@@ -341,6 +344,8 @@ export async function startModelPanel(): Promise<void> {
     // Another data set is another catalog: its history and test split start afresh. The same one loaded again
     // (with or without the cold-start rule) keeps them, and its lists are asked for again.
     const again = next === dataset && recommender !== undefined;
+    running?.abort();
+    evaluating?.abort();
     dataset = next;
     ready(false);
     if (!again) {
@@ -377,7 +382,7 @@ export async function startModelPanel(): Promise<void> {
       if (again && history.length > 0) form.requestSubmit();
     } catch (error) {
       const e = error as Error;
-      const hint = next.buildCommand && /manifest\.json|HTTP 404|could not be fetched/.test(e.message) ? ` This memory is not built here; build it with: ${next.buildCommand}` : '';
+      const hint = next.buildCommand && /HTTP 404|could not be fetched|HTML page/.test(e.message) ? ` This memory is not built here; build it with: ${next.buildCommand}` : '';
       fail(Object.assign(new Error(`${e.message}${hint}`), { name: e.name }));
     }
   }

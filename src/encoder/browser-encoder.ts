@@ -11,6 +11,7 @@ import { cosine, graphFeeds, graphSignature, HIDDEN_OUTPUT, lastTokenRows, model
 import { pickEncoderGraph, probeCosine, probeRows, PROBE_MIN_COSINE, type EncoderManifest, type EncoderManifestEntry, type EncoderProbe } from '../core/encoder-manifest.ts';
 import { InvalidArgumentError, L2DError, NetworkUnavailableError } from '../core/errors.ts';
 import { fitPrompt } from '../core/fit-prompt.ts';
+import { parseJsonText } from '../core/json-text.ts';
 import { parsePromptTemplate, type PromptTemplate } from '../core/prompt.ts';
 import { sha256Hex } from '../core/shard-format.ts';
 import { createTokenizer, tokenIds, type Tokenizer } from './tokenizer.ts';
@@ -111,7 +112,7 @@ async function fetchJson(url: string, fetchFn: (url: string) => Promise<Response
     throw new NetworkUnavailableError(`${url} could not be fetched (${(error as Error).message}) and no cached copy is stored on this device.`);
   }
   if (!response.ok) throw new L2DError('invalid-argument', `${url}: HTTP ${response.status}; is the model URL right?`);
-  return (await response.json()) as Record<string, unknown>;
+  return parseJsonText<Record<string, unknown>>(await response.text(), url, (message) => new L2DError('invalid-argument', message));
 }
 
 /** A graph to try: its file in the model folder, its kind, and its encoder.json entry (none for the generation graph). */

@@ -92,6 +92,13 @@ export interface StoredShard extends LoadedShard {
   refetched: number[];
 }
 
+/** A manifest request the server answered with an error status (told apart from a request that never got an answer). */
+class HttpStatus extends Error {
+  constructor(readonly status: number) {
+    super(`HTTP ${status}`);
+  }
+}
+
 const mb = (bytes: number | undefined) => (bytes === undefined ? '?' : (bytes / 2 ** 20).toFixed(1));
 
 function isQuotaError(error: unknown): boolean {
@@ -162,11 +169,15 @@ export class ShardStore {
     let manifestText: string;
     try {
       const response = await fetchFn(`${base}/manifest.json`, { cache: 'no-cache' });
-      if (!response.ok) throw new Error(`HTTP ${response.status}`);
+      if (!response.ok) throw new HttpStatus(response.status);
       manifestText = await response.text();
     } catch (error) {
       const stored = await this.newestComplete(options.model.sha256, shard);
       if (!stored) {
+        // A server that answers, but not with the manifest, is a wrong URL (or an unbuilt memory), not an offline device.
+        if (error instanceof HttpStatus) {
+          throw new ShardError(`${base}/manifest.json: HTTP ${error.status}, and no copy of this memory is stored on this device; is the memory URL right (is the memory built)?`);
+        }
         throw new NetworkUnavailableError(
           `${base}/manifest.json could not be fetched (${(error as Error).message}) and no complete copy of this memory is stored on this device yet.`,
         );

@@ -45,6 +45,6 @@ describe('evaluate', () => {
     expect(() => readRankings(write('0\t1\n0\t1\n'), test, 3)).toThrow(/bad.tsv:2: sample 0 is ranked twice/);
     expect(() => readRankings(write('5\t1\n'), test, 3)).toThrow(/bad.tsv:1: sample index "5" is outside 0..1/);
     expect(() => readRankings(write('0\t1\n'), test, 3)).toThrow(/no ranking for sample 1/);
-    expect(() => loadPrepared(join(dir, 'nowhere'))).toThrow(/manifest.json: file not found/);
+    expect(() => loadPrepared(join(dir, 'nowhere'))).toThrow(/nowhere is not a prepared data set \(it has no manifest.json\); `npm run prepare-data -- --all`/);
   });
 });

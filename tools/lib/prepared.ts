@@ -1,5 +1,7 @@
 /** Loads a prepared data set folder (written by tools/prepare-data) in Node. */
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { DataFormatError } from '../../src/core/errors.ts';
 import { parseItems, parseManifest, parseSamples, type PreparedManifest } from '../../src/core/data/prepared-format.ts';
 import type { PreparedItem, Sample, Split } from '../../src/core/data/prepare.ts';
 import { readText } from './files.ts';
@@ -12,6 +14,11 @@ export interface LoadedDataset {
 }
 
 export function loadPrepared(dir: string): LoadedDataset {
+  if (!existsSync(join(dir, 'manifest.json'))) {
+    throw new DataFormatError(
+      `${dir} is not a prepared data set (it has no manifest.json); \`npm run prepare-data -- --all\` prepares the shipped ones into data/prepared/, \`npm run prepare-data -- <folder> --out ${dir}\` one of your own.`,
+    );
+  }
   const manifest = parseManifest(readText(join(dir, 'manifest.json')), join(dir, 'manifest.json'));
   const items = parseItems(readText(join(dir, 'items.tsv')), join(dir, 'items.tsv'));
   const cache = new Map<Split, Sample[]>();

@@ -8,6 +8,7 @@
  *                   user <TAB> target <TAB> time <TAB> history (ids, oldest first, space-separated)
  */
 import { DataFormatError } from '../errors.ts';
+import { parseJsonText } from '../json-text.ts';
 import type { DatasetStats, PreparedItem, Sample, Split } from './prepare.ts';
 
 export const PREPARED_FORMAT = 'l2d-prepared-dataset';
@@ -80,12 +81,7 @@ export function parseSamples(text: string, split: Split, itemCount: number, file
 }
 
 export function parseManifest(text: string, file = 'manifest.json'): PreparedManifest {
-  let manifest: PreparedManifest;
-  try {
-    manifest = JSON.parse(text) as PreparedManifest;
-  } catch (error) {
-    throw new DataFormatError(`${file}: not valid JSON (${(error as Error).message}).`);
-  }
+  const manifest = parseJsonText<PreparedManifest>(text, file, (message) => new DataFormatError(message));
   if (manifest.format !== PREPARED_FORMAT) throw new DataFormatError(`${file}: not a prepared data set (format "${String(manifest.format)}", expected "${PREPARED_FORMAT}").`);
   if (manifest.version !== PREPARED_VERSION) {
     throw new DataFormatError(`${file}: prepared-data format version ${manifest.version} is not supported (this code reads version ${PREPARED_VERSION}); prepare the data again.`);
