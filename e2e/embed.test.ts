@@ -137,6 +137,24 @@ describe('the storefront embed from another origin', () => {
     problems.length = 0; // the worker's warning about the unknown id is expected
   });
 
+  it('names a malformed history attribute in the widget and in l2d-error, asking the recommender nothing', async () => {
+    const outcome = await page.evaluate(async () => {
+      const element = document.createElement('l2d-recommendations');
+      element.setAttribute('history', '3, 5x');
+      const error = new Promise<string>((resolve) =>
+        element.addEventListener('l2d-error', (e) => resolve(`${(e as CustomEvent<{ name: string; message: string }>).detail.name}: ${(e as CustomEvent<{ name: string; message: string }>).detail.message}`), { once: true }),
+      );
+      document.body.append(element);
+      const items = await (element as HTMLElement & { refresh(): Promise<unknown[]> }).refresh();
+      const shown = element.shadowRoot!.querySelector('p')!.textContent;
+      element.remove();
+      return { items, shown, error: await error };
+    });
+    const message = 'history="3, 5x": "5x" is not a catalog item id (a non-negative integer; data-ids="source" takes the store\'s own ids).';
+    expect(outcome).toEqual({ items: [], shown: `Recommendations are unavailable: ${message}`, error: `InvalidArgumentError: ${message}` });
+    expect(problems).toEqual([]);
+  });
+
   it('shows the texts a page sets in its own language: loading-text, empty-text, error-text (the details still in l2d-error)', async () => {
     const shown = await page.evaluate(async () => {
       const make = (attributes: Record<string, string>) => {
@@ -415,6 +433,11 @@ describe('the storefront embed from another origin', () => {
         return [await L2D.track('purchase', 'B001JKTC9A'), await L2D.track('purchase', 'not-sold-before'), L2D.history()];
       });
       expect(purchases).toEqual([{ rows: 1, cap: 1024, seen: 1, persisted: true }, undefined, ['B00JK00S0S', 'B00KVR4HEC', 'B001JKTC9A', 'not-sold-before']]);
+      // The history attribute as a JSON array (keys with commas): the same list as the comma-separated form.
+      await tab.evaluate(() => document.querySelector('#similar')!.setAttribute('history', '["B00JK00S0S", "B00KVR4HEC", "no,such,sku"]'));
+      await tab.waitForFunction(() => (document.querySelector('#similar') as HTMLElement & { history: unknown[] }).history.length === 3);
+      await tab.evaluate(() => (document.querySelector('#similar') as HTMLElement & { refresh(): Promise<unknown> }).refresh());
+      expect(await shown('#similar')).toEqual(await reference({ history: [279, 1023], k: 3 }));
       // A history none of whose ids the catalog has: a readable message naming them.
       await tab.evaluate(() => document.querySelector('#similar')!.setAttribute('history', 'nope, nada'));
       await tab.waitForFunction(() => document.querySelector('#similar')!.shadowRoot!.querySelector('p.error'), undefined, { timeout: 30_000 });

@@ -12,6 +12,18 @@ describe('the page\'s item ids (data-ids)', () => {
   it('reads the history attribute in the page\'s kind', () => {
     expect(parsePageIds('catalog', '3, 5,,7')).toEqual([3, 5, 7]);
     expect(parsePageIds('source', ' B00004T77P ,0700026657,')).toEqual(['B00004T77P', '0700026657']);
+    // A JSON array, for keys with commas in them; numbers there are catalog ids, or keys in their decimal form.
+    expect(parsePageIds('source', ' ["SKU,1", "B00004T77P", 42]')).toEqual(['SKU,1', 'B00004T77P', '42']);
+    expect(parsePageIds('catalog', '[3, 5]')).toEqual([3, 5]);
+    expect(parsePageIds('catalog', '[]')).toEqual([]);
+  });
+
+  it('names a malformed history attribute', () => {
+    expect(() => parsePageIds('catalog', '3, x5')).toThrow('history="3, x5": "x5" is not a catalog item id (a non-negative integer; data-ids="source" takes the store\'s own ids).');
+    expect(() => parsePageIds('catalog', '-1')).toThrow(/"-1" is not a catalog item id/);
+    expect(() => parsePageIds('catalog', '["3"]')).toThrow(/^history='\["3"\]', entry 0: An item id is a non-negative integer .* got "3"\.$/);
+    expect(() => parsePageIds('source', '["a", ""]')).toThrow(/^history='\["a", ""\]', entry 1: .*a non-empty string, got ""\.$/);
+    expect(() => parsePageIds('source', '["a",')).toThrow(/^history='\["a",': not a JSON array of ids \(/);
   });
 
   it('checks one id for its kind', () => {

@@ -38,13 +38,39 @@ export function pageId(kind: PageIdKind, value: unknown): PageId {
   throw new InvalidArgumentError(`An item id is the catalog's source_id (data-ids="source"): a non-empty string, got ${describe(value)}.`);
 }
 
-/** The history attribute's comma-separated ids, in the page's kind (an empty entry is skipped). */
+/**
+ * The history attribute's ids, in the page's kind: comma-separated (an empty entry is skipped), or a JSON array
+ * (`history='["SKU,1","SKU,2"]'`) for keys that hold commas. A catalog id that is not a whole number is an error
+ * naming it, not an unknown id to skip: it is a typo in the page, not an item the model never saw.
+ */
 export function parsePageIds(kind: PageIdKind, text: string): PageId[] {
+  if (text.trim().startsWith('[')) return parseJsonIds(kind, text);
   const parts = text
     .split(',')
     .map((t) => t.trim())
     .filter((t) => t !== '');
-  return kind === 'source' ? parts : parts.map(Number);
+  if (kind === 'source') return parts;
+  return parts.map((part) => {
+    if (!/^\d+$/.test(part)) throw new InvalidArgumentError(`history="${text}": "${part}" is not a catalog item id (a non-negative integer; data-ids="source" takes the store's own ids).`);
+    return Number(part);
+  });
+}
+
+function parseJsonIds(kind: PageIdKind, text: string): PageId[] {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    throw new InvalidArgumentError(`history='${text}': not a JSON array of ids (${(error as Error).message}).`);
+  }
+  if (!Array.isArray(value)) throw new InvalidArgumentError(`history='${text}': not a JSON array of ids.`);
+  return value.map((id, i) => {
+    try {
+      return pageId(kind, id);
+    } catch (error) {
+      throw new InvalidArgumentError(`history='${text}', entry ${i}: ${(error as Error).message}`);
+    }
+  });
 }
 
 /** Translates between the page's ids and the catalog's. */

@@ -2,7 +2,7 @@
  * <l2d-recommendations>: renders a recommendation list for a history.
  *
  * Attributes: k (default 5), strategy ("global" | "local"), m (L2D-L's M),
- * history (comma-separated ids, in the page's kind (src/embed/page-ids.ts); without it,
+ * history (comma-separated ids, or a JSON array of them, in the page's kind (src/embed/page-ids.ts); without it,
  * the embed's on-device history), exclude-history (leave the history's own items out), loading
  * ("eager", the default, or "lazy": as <img loading="lazy">, nothing is
  * loaded or computed until the element is within a viewport's height of
@@ -116,7 +116,13 @@ export function defineRecommendationsElement(host: ElementHost, name = 'l2d-reco
       this.pending?.abort();
       this.takeDeferred()?.([]);
       const controller = (this.pending = new AbortController());
-      const history = this.history;
+      let history: PageId[];
+      try {
+        history = this.history;
+      } catch (error) {
+        this.showError(error as Error); // a malformed history attribute
+        return [];
+      }
       if (history.length === 0) {
         this.show(this.message(this.text('empty-text')));
         return [];
