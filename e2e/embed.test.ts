@@ -444,6 +444,19 @@ describe('the storefront embed from another origin', () => {
       expect(await tab.evaluate(() => document.querySelector('#similar')!.shadowRoot!.querySelector('p')!.textContent)).toBe(
         'Recommendations are unavailable: None of the history\'s items ("nope", "nada") is in the catalog: with data-ids="source" they are items.tsv\'s source_id values.',
       );
+      // A memory built in the page over another catalog (buildMemory, activate): status() and the page's ids follow it.
+      const rebuilt = await tab.evaluate(async () => {
+        type Built = { status(): { rows: number; items: number; memorySource?: string }; buildMemory(request: object): Promise<{ status?: { rows: number } }> };
+        const r = (await (globalThis as unknown as { L2D: { recommender(): Promise<Built> } }).L2D.recommender()) as Built;
+        const items = ['Mario Kart 8', 'Bloodborne', 'Halo 5: Guardians'].map((title, id) => ({ id, sourceId: `SKU-${id}`, title }));
+        const built = await r.buildMemory({ samples: [{ history: [0], target: 1 }, { history: [1], target: 2 }], items, activate: true });
+        const { rows, items: count, memorySource } = r.status();
+        return { returned: built.status?.rows, rows, count, memorySource };
+      });
+      expect(rebuilt).toEqual({ returned: 2, rows: 2, count: 3, memorySource: 'page' });
+      await tab.evaluate(() => document.querySelector('#similar')!.setAttribute('history', 'SKU-0'));
+      await waitFor('#similar', 2);
+      expect((await shown('#similar')).sort()).toEqual(['SKU-1', 'SKU-2']);
       expect(seen).toEqual([]);
     } finally {
       await fresh.close();

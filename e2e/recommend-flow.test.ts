@@ -233,10 +233,11 @@ describe('a memory built in the page', () => {
       const badSample = await call('buildMemory', { samples: [{ history: [1, 999999], target: 2 }], items });
       expect(!badSample.ok && badSample.message).toMatch(/Sample 0 names item 999999, which is not in the catalog/);
 
-      const r = await call<{ manifest: ShardManifest; chunks: number[][]; catalog: string; progressCalls: number }>('buildMemory', {
+      const r = await call<{ manifest: ShardManifest; chunks: number[][]; catalog: string; progressCalls: number; status?: object }>('buildMemory', {
         samples, items, chunkRows: 8, batch: 3, name: 'e2e', activate: true,
       });
       if (!r.ok) throw new Error(r.message);
+      expect(r.value.status).toMatchObject({ rows: samples.length, items: titles.length, memorySource: 'page', decoder: { decoder: 'cpu' } });
       const { manifest } = r.value;
       expect(manifest).toMatchObject({ format: 'l2d-memory-shard', rows: samples.length, hiddenSize: node.hiddenSize, chunkRows: 8, itemCount: titles.length });
       expect(manifest.model).toMatchObject({ id: 'movielens-demo', file: 'onnx/model_q4.onnx', sha256: node.sha256 });

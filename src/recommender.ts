@@ -70,7 +70,7 @@ export interface Recommender {
   recordInteraction(event: InteractionEvent): Promise<OverlayStatus>;
   /** Forgets the user's interactions: recommendations are the memory's own again. */
   clearInteractions(): Promise<OverlayStatus>;
-  /** Builds a memory shard in the page from (history -> item) samples. */
+  /** Builds a memory shard in the page from (history -> item) samples; with `activate`, it becomes the memory in use (status() too). */
   buildMemory(request: BuildMemoryRequest, onProgress?: (rows: number, total: number) => void): Promise<BuiltMemory>;
   /** Frees the model, the GPU buffers and the worker; later calls throw. */
   dispose(): Promise<void>;
@@ -164,7 +164,12 @@ export async function createRecommender(options: RecommenderOptions): Promise<Re
     sourceIds: async () => live().sourceIds(),
     recordInteraction: async (event) => live().recordInteraction(event),
     clearInteractions: async () => live().clearInteractions(),
-    buildMemory: async (request, onProgress) => abortable(request, 'buildMemory()', (sent) => live().buildMemory(sent, onProgress ? Comlink.proxy(onProgress) : undefined)),
+    buildMemory: async (request, onProgress) => {
+      const built = await abortable(request, 'buildMemory()', (sent) => live().buildMemory(sent, onProgress ? Comlink.proxy(onProgress) : undefined));
+      // Activated: the worker's memory (and maybe catalog) is this one now, and status() says so.
+      if (built.status) current = built.status;
+      return built;
+    },
     dispose: async () => {
       if (disposed) return;
       disposed = true;

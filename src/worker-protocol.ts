@@ -116,6 +116,8 @@ export interface BuiltMemory {
   /** Histories whose oldest titles were dropped to fit the model's context. */
   truncated: number;
   ms: number;
+  /** With `activate`: the worker's status with this memory in use (Recommender.status() becomes it). */
+  status?: LoadStatus;
 }
 
 export interface LoadStatus {
@@ -141,8 +143,8 @@ export interface LoadStatus {
   centroidMemory?: { sampleRows: number; memoryUpdates: boolean };
   /** The user's own samples in the memory (memory updates). */
   overlay?: OverlayStatus;
-  /** Where the memory's chunks came from. */
-  memorySource?: 'network' | 'indexeddb' | 'mixed';
+  /** Where the memory's chunks came from ('page': built in this page by buildMemory({ activate: true })). */
+  memorySource?: 'network' | 'indexeddb' | 'mixed' | 'page';
   /** The origin's storage: persisted flag, usage and quota in bytes. */
   storage?: import('./store/shard-store.ts').StorageReport;
 }

@@ -19,6 +19,7 @@ import { isNonFiniteFloat16, toFloat16Bits } from '../src/core/float16.ts';
 import { cachedFetch } from '../src/store/model-cache.ts';
 import type { BuildMemoryRequest, BuiltMemory, InteractionEvent, OverlayStatus, LoadOptions, LoadProgress, LoadStatus, RecommendRequest, RecommendResult, ToWorker, WorkerApi, GenerateRequest, GenerateResult } from '../src/worker-protocol.ts';
 import { buildShard } from '../src/core/shard-builder.ts';
+import { throwIfAbortedBetweenPasses } from '../src/core/abort.ts';
 import { assembleMemory, centroidSampleCounts, type ShardManifest } from '../src/core/shard-format.ts';
 
 installErrorTransfer();
@@ -254,15 +255,20 @@ async function buildMemory(request: ToWorker<BuildMemoryRequest>, onProgress?: (
     { batch: request.batch, onProgress, signal },
   );
   if (request.activate) {
+    // Aborted after the last batch: the caller heard AbortError, so nothing is activated.
+    await throwIfAbortedBetweenPasses(signal);
     // A new memory, maybe another catalog: the user's overlay of the old one does not apply.
     overlay = { model: encoder.sha256, shard: 'page-built', rows: [], seen: 0 };
     overlayPersisted = false;
     await useShard({ manifest: built.manifest, memory: await assembleMemory(built.manifest, built.chunks), items });
+    memorySource = 'page';
+    storage = undefined;
   }
   // Own, transferable buffers: the chunks are handed over, not copied.
   const chunks = built.chunks.map((c) => (c.byteOffset === 0 && c.byteLength === c.buffer.byteLength ? c.buffer : c.slice().buffer) as ArrayBuffer);
   const catalog = built.catalog.slice().buffer as ArrayBuffer;
-  const result: BuiltMemory = { manifest: built.manifest, chunks, catalog, truncated: built.truncated, ms: performance.now() - t0 };
+  const ms = performance.now() - t0;
+  const result: BuiltMemory = { manifest: built.manifest, chunks, catalog, truncated: built.truncated, ms, ...(request.activate ? { status: status(ms) } : {}) };
   return Comlink.transfer(result, [...chunks, catalog]);
 }
 
