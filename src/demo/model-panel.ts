@@ -3,19 +3,19 @@
  * data set and its model, build a history by searching the catalog, and see
  * L2D-G and L2D-L side by side with distances and per-stage latency;
  * take a test user's history and see where the item they chose next ranks;
- * evaluate on the test split with Recall@K / NDCG@K. Titles are always set as
+ * evaluate on the test split (src/demo/evaluation-panel.ts). Titles are always set as
  * text, never as HTML. `window.l2dDemo.recommender()` hands researchers (and
  * the tests) the live recommender.
  */
 import { createRecommender, type Recommender } from '../recommender.ts';
 import { parseSamples } from '../core/data/prepared-format.ts';
 import type { Sample } from '../core/data/prepare.ts';
-import { MetricAccumulator, METRIC_KS, type MetricValues } from '../core/metrics.ts';
 import type { DecoderBackend } from '../decode-engine.ts';
 import { MAX_SELECTION } from '../core/decode-options.ts';
 import type { LoadProgress, LoadStatus, RecommendResult, GenerateResult } from '../worker-protocol.ts';
 import { barRow } from './charts.ts';
 import { DATASETS, type DemoDataset } from './datasets.ts';
+import { startEvaluationPanel } from './evaluation-panel.ts';
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 const absolute = (path: string) => new URL(path, document.baseURI).href;
@@ -35,7 +35,6 @@ export async function startModelPanel(): Promise<void> {
   const matches = $<HTMLUListElement>('catalog-matches');
   const historyList = $<HTMLOListElement>('history');
   const form = $<HTMLFormElement>('model-form');
-  const evalForm = $<HTMLFormElement>('eval-form');
   const select = $<HTMLSelectElement>('dataset');
   const coldStart = $<HTMLInputElement>('cold-start');
   const sampleForm = $<HTMLFormElement>('sample-form');
@@ -49,10 +48,9 @@ export async function startModelPanel(): Promise<void> {
   // The test sample the history is, while the researcher has not changed it: its held-out target is marked.
   let sample: { index: number; count: number; user: number; target: number } | undefined;
   let testSplit: Promise<Sample[]> | undefined;
-  // The request and the evaluation under way: a newer request aborts the request, a load (another memory) both,
-  // so neither shows lists or errors of a memory that is no longer there.
+  // The request under way: a newer request aborts it, and so does a load (another memory, as does the evaluation's
+  // run), so it shows no lists or errors of a memory that is no longer there.
   let running: AbortController | undefined;
-  let evaluating: AbortController | undefined;
   (globalThis as unknown as { l2dDemo: unknown }).l2dDemo = { recommender: () => recommender, dataset: () => dataset };
 
   const setStatus = (element: HTMLElement, text: string, isError = false) => {
@@ -63,7 +61,7 @@ export async function startModelPanel(): Promise<void> {
   const ready = (on: boolean) => {
     search.disabled = !on;
     (form.querySelector('button') as HTMLButtonElement).disabled = !on || history.length === 0;
-    (evalForm.querySelector('button') as HTMLButtonElement).disabled = !on;
+    evaluation.enable(on);
     if (!on) for (const button of sampleForm.querySelectorAll('button')) button.disabled = true;
     document.body.dataset.modelReady = String(on);
   };
@@ -84,6 +82,13 @@ export async function startModelPanel(): Promise<void> {
     });
     return (testSplit = pending);
   };
+  const evaluation = startEvaluationPanel({
+    recommender: () => recommender,
+    testSamples,
+    itemCount: () => titles.length,
+    m: () => Number(new FormData(form).get('m')),
+    setStatus,
+  });
 
   /** The held-out target's line under the lists: where each list ranks it (`places`, once they are shown). */
   const showTarget = (places?: string[]) => {
@@ -254,98 +259,12 @@ export async function startModelPanel(): Promise<void> {
     });
   });
 
-  evalForm.addEventListener('submit', (event) => {
-    event.preventDefault();
-    void evaluate(Number(new FormData(evalForm).get('samples')), Number(new FormData(form).get('m')));
-  });
-
-  async function evaluate(count: number, m: number): Promise<void> {
-    const evalStatus = $('eval-status');
-    const bar = $<HTMLProgressElement>('eval-progress');
-    const button = evalForm.querySelector('button') as HTMLButtonElement;
-    const stop = $<HTMLButtonElement>('eval-stop');
-    // Stop: the request under way is aborted and the samples finished so far are scored.
-    const controller = (evaluating = new AbortController());
-    const onStop = () => controller.abort();
-    stop.addEventListener('click', onStop);
-    button.disabled = true;
-    stop.hidden = false;
-    bar.value = 0; // not the last run's
-    let done = 0;
-    let total = count;
-    const methods = [
-      ['L2D-G', { strategy: 'global' as const }],
-      [`L2D-L (M=${m})`, { strategy: 'local' as const, m }],
-    ] as const;
-    const metrics = methods.map(() => new MetricAccumulator(METRIC_KS));
-    const score = () => renderEvaluation(methods.map(([name], j) => [name, metrics[j].values()]));
-    try {
-      if (!recommender) throw new Error('The model is not loaded.');
-      if (!(Number.isInteger(count) && count >= 1)) throw new Error(`Samples must be a whole number of at least 1, got ${count}.`);
-      const samples = (await testSamples()).slice(0, count);
-      const k = Math.min(Math.max(...METRIC_KS), titles.length);
-      total = samples.length;
-      bar.max = samples.length;
-      const t0 = performance.now();
-      for (const [i, sample] of samples.entries()) {
-        const lists = [];
-        for (const [, options] of methods) lists.push((await recommender.recommend({ history: sample.history, k, ...options, signal: controller.signal })).items.map((x) => x.id));
-        // Both strategies or neither: a stopped run scores the same samples for each.
-        lists.forEach((list, j) => metrics[j].add(list, sample.target));
-        done = i + 1;
-        bar.value = i + 1;
-        if (i % 10 === 9 || i === samples.length - 1) {
-          const perSample = (performance.now() - t0) / (i + 1);
-          setStatus(evalStatus, `${i + 1} / ${samples.length} samples, ${perSample.toFixed(0)} ms per sample (both strategies).`);
-        }
-      }
-      score();
-    } catch (error) {
-      if (controller.signal.aborted && (error as Error).name === 'AbortError') {
-        if (done > 0) score();
-        setStatus(evalStatus, `Stopped after ${done} of ${total} samples${done > 0 ? '; the table scores those' : ''}.`);
-      } else {
-        setStatus(evalStatus, `${(error as Error).name}: ${(error as Error).message}`, true);
-      }
-    } finally {
-      stop.removeEventListener('click', onStop);
-      stop.hidden = true;
-      button.disabled = !recommender;
-    }
-  }
-
-  function renderEvaluation(rows: [string, MetricValues][]): void {
-    $('eval-rows').replaceChildren(
-      ...rows.map(([name, v]) => {
-        const tr = document.createElement('tr');
-        for (const cell of [name, ...METRIC_KS.map((k) => v.recall[k].toFixed(4)), ...METRIC_KS.map((k) => v.ndcg[k].toFixed(4)), String(v.samples)]) {
-          const td = document.createElement('td');
-          td.textContent = cell;
-          tr.append(td);
-        }
-        return tr;
-      }),
-    );
-    const largest = Math.max(...rows.flatMap(([, v]) => METRIC_KS.map((k) => v.recall[k])), 1e-6);
-    $('eval-chart').replaceChildren(
-      ...(['recall', 'ndcg'] as const).flatMap((metric) =>
-        METRIC_KS.map((k) =>
-          barRow(
-            `${metric === 'recall' ? 'Recall' : 'NDCG'}@${k}`,
-            rows.map(([name, v], j) => ({ className: j === 0 ? 'global' : 'local', value: v[metric][k], title: `${name}: ${v[metric][k].toFixed(4)}` })),
-            300 / largest,
-          ),
-        ),
-      ),
-    );
-  }
-
   async function load(next: DemoDataset): Promise<void> {
     // Another data set is another catalog: its history and test split start afresh. The same one loaded again
     // (with or without the cold-start rule) keeps them, and its lists are asked for again.
     const again = next === dataset && recommender !== undefined;
     running?.abort();
-    evaluating?.abort();
+    evaluation.stop();
     dataset = next;
     ready(false);
     if (!again) {

@@ -1,0 +1,129 @@
+/**
+ * The demo's evaluation panel: Recall@K and NDCG@K of L2D-G and L2D-L over the first N samples of the data set's
+ * test split, through the page's recommender, with a stop button that scores the samples finished so far.
+ */
+import type { Recommender } from '../recommender.ts';
+import type { Sample } from '../core/data/prepare.ts';
+import { MetricAccumulator, METRIC_KS, type MetricValues } from '../core/metrics.ts';
+import { barRow } from './charts.ts';
+
+const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
+
+/** What the evaluation reads from the model panel, at the moment it runs. */
+export interface EvaluationSource {
+  recommender(): Recommender | undefined;
+  /** The data set's test split (fetched once per data set). */
+  testSamples(): Promise<Sample[]>;
+  itemCount(): number;
+  /** L2D-L's M, the model panel's setting. */
+  m(): number;
+  setStatus(element: HTMLElement, text: string, isError?: boolean): void;
+}
+
+export interface EvaluationPanel {
+  /** Enables the run button (a model and memory are loaded) or disables it. */
+  enable(on: boolean): void;
+  /** Aborts a run under way (another memory is loading); it scores what it finished. */
+  stop(): void;
+}
+
+export function startEvaluationPanel(source: EvaluationSource): EvaluationPanel {
+  const evalForm = $<HTMLFormElement>('eval-form');
+  const { setStatus } = source;
+  let running: AbortController | undefined;
+  let enabled = false;
+  evalForm.addEventListener('submit', (event) => {
+    event.preventDefault();
+    void evaluate(Number(new FormData(evalForm).get('samples')), source.m());
+  });
+
+  async function evaluate(count: number, m: number): Promise<void> {
+    const evalStatus = $('eval-status');
+    const bar = $<HTMLProgressElement>('eval-progress');
+    const button = evalForm.querySelector('button') as HTMLButtonElement;
+    const stop = $<HTMLButtonElement>('eval-stop');
+    // Stop: the request under way is aborted and the samples finished so far are scored.
+    const controller = (running = new AbortController());
+    const onStop = () => controller.abort();
+    stop.addEventListener('click', onStop);
+    button.disabled = true;
+    stop.hidden = false;
+    bar.value = 0; // not the last run's
+    let done = 0;
+    let total = count;
+    const methods = [
+      ['L2D-G', { strategy: 'global' as const }],
+      [`L2D-L (M=${m})`, { strategy: 'local' as const, m }],
+    ] as const;
+    const metrics = methods.map(() => new MetricAccumulator(METRIC_KS));
+    const score = () => renderEvaluation(methods.map(([name], j) => [name, metrics[j].values()]));
+    const recommender = source.recommender();
+    try {
+      if (!recommender) throw new Error('The model is not loaded.');
+      if (!(Number.isInteger(count) && count >= 1)) throw new Error(`Samples must be a whole number of at least 1, got ${count}.`);
+      const samples = (await source.testSamples()).slice(0, count);
+      const k = Math.min(Math.max(...METRIC_KS), source.itemCount());
+      total = samples.length;
+      bar.max = samples.length;
+      const t0 = performance.now();
+      for (const [i, sample] of samples.entries()) {
+        const lists = [];
+        for (const [, options] of methods) lists.push((await recommender.recommend({ history: sample.history, k, ...options, signal: controller.signal })).items.map((x) => x.id));
+        // Both strategies or neither: a stopped run scores the same samples for each.
+        lists.forEach((list, j) => metrics[j].add(list, sample.target));
+        done = i + 1;
+        bar.value = i + 1;
+        if (i % 10 === 9 || i === samples.length - 1) {
+          const perSample = (performance.now() - t0) / (i + 1);
+          setStatus(evalStatus, `${i + 1} / ${samples.length} samples, ${perSample.toFixed(0)} ms per sample (both strategies).`);
+        }
+      }
+      score();
+    } catch (error) {
+      if (controller.signal.aborted && (error as Error).name === 'AbortError') {
+        if (done > 0) score();
+        setStatus(evalStatus, `Stopped after ${done} of ${total} samples${done > 0 ? '; the table scores those' : ''}.`);
+      } else {
+        setStatus(evalStatus, `${(error as Error).name}: ${(error as Error).message}`, true);
+      }
+    } finally {
+      stop.removeEventListener('click', onStop);
+      stop.hidden = true;
+      button.disabled = !enabled; // a load may have begun meanwhile
+    }
+  }
+
+  function renderEvaluation(rows: [string, MetricValues][]): void {
+    $('eval-rows').replaceChildren(
+      ...rows.map(([name, v]) => {
+        const tr = document.createElement('tr');
+        for (const cell of [name, ...METRIC_KS.map((k) => v.recall[k].toFixed(4)), ...METRIC_KS.map((k) => v.ndcg[k].toFixed(4)), String(v.samples)]) {
+          const td = document.createElement('td');
+          td.textContent = cell;
+          tr.append(td);
+        }
+        return tr;
+      }),
+    );
+    const largest = Math.max(...rows.flatMap(([, v]) => METRIC_KS.map((k) => v.recall[k])), 1e-6);
+    $('eval-chart').replaceChildren(
+      ...(['recall', 'ndcg'] as const).flatMap((metric) =>
+        METRIC_KS.map((k) =>
+          barRow(
+            `${metric === 'recall' ? 'Recall' : 'NDCG'}@${k}`,
+            rows.map(([name, v], j) => ({ className: j === 0 ? 'global' : 'local', value: v[metric][k], title: `${name}: ${v[metric][k].toFixed(4)}` })),
+            300 / largest,
+          ),
+        ),
+      ),
+    );
+  }
+
+  return {
+    enable: (on) => {
+      enabled = on;
+      (evalForm.querySelector('button') as HTMLButtonElement).disabled = !on;
+    },
+    stop: () => running?.abort(),
+  };
+}
