@@ -95,6 +95,14 @@ for (const config of configs) {
         expect(harness.problems).toEqual([]);
       });
     }
+
+    it('a recommend() cancelled while it runs ends before its decode, in AbortError from the worker itself; the next call is answered', async () => {
+      const cancelled = await call('recommendCancelled', { request: { history: histories[1], k: 20, strategy: 'local', m: 200 }, afterMs: 5 });
+      expect(!cancelled.ok && [cancelled.name, cancelled.code, cancelled.message]).toEqual(['AbortError', 'aborted', 'recommend() was aborted by its signal.']);
+      const next = await call<FlowResult>('recommend', { history: histories[0], k: 5 });
+      expect(next.ok && next.value.items).toHaveLength(5);
+      expect(harness.problems).toEqual([]);
+    });
   });
 }
 

@@ -48,8 +48,8 @@ export interface Recommender {
   /**
    * Top-K items for a history of catalog ids (oldest first). recommend(), generate() and buildMemory() take
    * `signal` (an AbortSignal): it rejects the call with AbortError as soon as it fires. The worker skips the
-   * call if it is still queued (a stale request) and stops generate() and buildMemory() between forward
-   * passes; a forward pass under way finishes in the worker and its answer is dropped.
+   * call if it is still queued (a stale request), stops generate() and buildMemory() between forward passes and
+   * recommend() before its decode; a forward pass under way finishes in the worker and its answer is dropped.
    */
   recommend(request: RecommendRequest): Promise<RecommendResult>;
   /**

@@ -81,6 +81,7 @@ async function afterDeviceLoss<T>(work: () => Promise<T>): Promise<{ value: T; r
   try {
     return { value: await work(), ...(before ? { recovered: before } : {}) };
   } catch (error) {
+    if (error instanceof L2DError && error.code === 'aborted') throw error; // the caller's abort, not the device
     // The lost promise settles a moment after the failure it caused.
     if (lostDevice === undefined && encoder?.outputDevice) await Promise.race([encoder.outputDevice.lost, new Promise((r) => setTimeout(r, 50))]);
     const during = await recoverFromDeviceLoss();
@@ -272,7 +273,7 @@ async function buildMemory(request: ToWorker<BuildMemoryRequest>, onProgress?: (
   return Comlink.transfer(result, [...chunks, catalog]);
 }
 
-async function recommend(request: ToWorker<RecommendRequest>): Promise<RecommendResult> {
+async function recommend(request: ToWorker<RecommendRequest>, signal?: AbortSignal): Promise<RecommendResult> {
   if (!encoder) throw new L2DError('invalid-argument', 'The recommender is not loaded: call load() first.');
   if (!engine || !shard) throw new L2DError('invalid-argument', 'No memory is loaded: give load() a memoryUrl, or build one with buildMemory({ activate: true }).');
   const t0 = performance.now();
@@ -303,6 +304,7 @@ async function recommend(request: ToWorker<RecommendRequest>): Promise<Recommend
     }
     t1 = performance.now();
     try {
+      await throwIfAbortedBetweenPasses(signal);
       decoded = await engine.decode(resident.query, options);
       const hidden = request.returnHidden ? await readFloats(encoder.outputDevice!, resident.query.buffer, resident.query.byteOffset, encoder.hiddenSize) : undefined;
       encoded = { ...resident, hidden };
@@ -314,11 +316,13 @@ async function recommend(request: ToWorker<RecommendRequest>): Promise<Recommend
     t1 = performance.now();
     encoded = { hidden: r.hidden[0], dropped: r.dropped[0], tokenizeMs: r.tokenizeMs, forwardMs: r.forwardMs };
     prefix = { reusedTokens: r.reusedTokens, ranTokens: r.ranTokens, graph: r.graph, ...(r.prefixFallbackReason ? { fallbackReason: r.prefixFallbackReason } : {}) };
+    await throwIfAbortedBetweenPasses(signal);
     decoded = await engine.decode(encoded.hidden!, options);
   } else {
     const batch = await encoder.encode([titles]);
     t1 = performance.now();
     encoded = { hidden: batch.hidden[0], dropped: batch.dropped[0], tokenizeMs: batch.tokenizeMs, forwardMs: batch.forwardMs };
+    await throwIfAbortedBetweenPasses(signal);
     decoded = await engine.decode(encoded.hidden!, options);
   }
   const t2 = performance.now();
@@ -463,10 +467,10 @@ async function dispose(): Promise<void> {
 
 const api: WorkerApi = {
   load: (options, onProgress) => serial(() => load(options, onProgress)),
-  // One forward pass: an aborted recommend() stops only before it starts.
+  // One forward pass, which runs to its end once begun: an aborted recommend() stops before it or after it (no decode).
   recommend: (request) =>
-    serialAbortable(request.operation, 'recommend()', async () => {
-      const { value, recovered } = await afterDeviceLoss(() => recommend(request));
+    serialAbortable(request.operation, 'recommend()', async (signal) => {
+      const { value, recovered } = await afterDeviceLoss(() => recommend(request, signal));
       // Set in place: the result may be registered for transfer (returnHidden).
       if (recovered) value.backend.recovered = recovered;
       return value;

@@ -31,6 +31,15 @@ async function report<T>(
       const r = await worker.recommend(request);
       return { ...r, hidden: r.hidden ? Array.from(r.hidden) : undefined };
     }),
+  /** recommend() as the page sends it with a signal (an operation number), cancelled `afterMs` after it was sent: the worker's own answer. */
+  recommendCancelled: ({ request, afterMs }: { request: RecommendRequest; afterMs: number }) =>
+    report(async () => {
+      const operation = 1_000_000 + Math.floor(Math.random() * 1_000_000);
+      const answer = worker.recommend({ ...request, operation });
+      await new Promise((resolve) => setTimeout(resolve, afterMs));
+      await worker.cancel(operation);
+      return (await answer).items.length;
+    }),
   generate: (request: GenerateRequest) => report(() => worker.generate(request)),
   loseDevice: async () => rawWorker.postMessage({ l2dTest: 'lose-device' }),
   recordInteraction: (event: InteractionEvent) => report(() => worker.recordInteraction(event)),
