@@ -18,7 +18,6 @@
  */
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { L2DError } from '../../src/core/errors.ts';
 import type { Sample } from '../../src/core/data/prepare.ts';
@@ -30,6 +29,7 @@ import { serializeItems } from '../../src/core/data/prepared-format.ts';
 import { loadNodeEncoder } from '../lib/onnx-encoder.ts';
 import { loadPrepared } from '../lib/prepared.ts';
 import { ProgressBar } from '../lib/progress.ts';
+import { exitWithUsage, isEntryPoint, runCli } from '../lib/cli.ts';
 
 export interface BuildOptions {
   model: string;
@@ -141,6 +141,9 @@ export async function buildCentroidMemory(source: string, out: string): Promise<
   return built.manifest;
 }
 
+const USAGE =
+  'usage: npm run build-memory -- --model <model folder> --data <prepared folder> [--out DIR] [--dtype q4|fp32] [--fraction 0.3]\n   or: npm run build-memory -- --centroids-of <shard folder> [--out DIR]';
+
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
@@ -166,10 +169,7 @@ async function main(): Promise<void> {
     console.log(`${summary(out, manifest, t0)} (the centroids of ${manifest.centroids!.sampleRows} sample rows)`);
     return;
   }
-  if (!values.model || !values.data) {
-    console.error('usage: npm run build-memory -- --model <model folder> --data <prepared folder> [--out DIR] [--dtype q4|fp32] [--fraction 0.3]\n   or: npm run build-memory -- --centroids-of <shard folder> [--out DIR]');
-    process.exit(2);
-  }
+  if (!values.model || !values.data) exitWithUsage(USAGE);
   const out = values.out ?? join(values.model, 'memory', `${values.split}-${values.dtype}${values.fraction === '1' ? '' : `-f${values.fraction}`}`);
   const t0 = performance.now();
   const manifest = await buildMemory({
@@ -186,12 +186,4 @@ async function main(): Promise<void> {
   console.log(summary(out, manifest, t0));
 }
 
-if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  main().catch((error: unknown) => {
-    if (error instanceof L2DError) {
-      console.error(`build-memory: ${error.message}`);
-      process.exit(1);
-    }
-    throw error;
-  });
-}
+if (isEntryPoint(import.meta.url)) runCli('build-memory', USAGE, main);

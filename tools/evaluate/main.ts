@@ -16,8 +16,6 @@
  *        [--cold-start similar-titles]   also with the cold-start rule (src/core/cold-start.ts); a second table scores
  *                                         the samples whose target has no memory row
  */
-import { resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { CoOccurrence, MostPopular, type Recommender } from '../../src/core/baselines.ts';
 import type { Sample, Split } from '../../src/core/data/prepare.ts';
@@ -31,6 +29,7 @@ import { saveLatency, saveMethodRun } from '../lib/run-record.ts';
 import { evaluateGeneration, measureLatency } from './generation.ts';
 import { evaluateL2D } from './l2d.ts';
 import { MAX_K, type MethodRun } from './method-run.ts';
+import { exitWithUsage, isEntryPoint, runCli } from '../lib/cli.ts';
 
 export { evaluateGeneration, evaluateL2D, measureLatency, type MethodRun };
 
@@ -76,6 +75,14 @@ export function evaluateBaselines(data: LoadedDataset, split: Split, methods: st
   });
 }
 
+const USAGE = [
+  'usage: npm run evaluate -- --data <prepared folder> [--split test|valid|train] [--limit N] [--out DIR]',
+  '         baselines: [--method popular|cooccurrence|all] | your own: --rankings FILE ...',
+  '         L2D:       --model <model folder> --memory <shard folder> [--m 50,100,1000] [--memory-fraction 0.3] [--seed 0] [--cold-start similar-titles] [--dtype q4]',
+  '         language-space decoding: --model <model folder> --method greedy,beam5',
+  '         latency:   --model <model folder> --memory <shard folder> --latency 100',
+].join('\n');
+
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
@@ -95,10 +102,7 @@ async function main(): Promise<void> {
       latency: { type: 'string' },
     },
   });
-  if (!values.data) {
-    console.error('usage: npm run evaluate -- --data <prepared folder> [--split test|valid|train] [--method popular|cooccurrence|all] [--rankings FILE ...]');
-    process.exit(2);
-  }
+  if (!values.data) exitWithUsage(USAGE);
   const split = values.split as Split;
   if (!['train', 'valid', 'test'].includes(split)) throw new L2DError('invalid-argument', `--split must be train, valid or test, got "${split}".`);
   const limit = values.limit === undefined ? Infinity : Number(values.limit);
@@ -175,12 +179,4 @@ function parseColdStart(value: string | undefined): ColdStartRule {
   return value as ColdStartRule;
 }
 
-if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  main().catch((error: unknown) => {
-    if (error instanceof L2DError) {
-      console.error(`evaluate: ${error.message}`);
-      process.exit(1);
-    }
-    throw error;
-  });
-}
+if (isEntryPoint(import.meta.url)) runCli('evaluate', USAGE, main);

@@ -14,13 +14,13 @@
  */
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { cosine, modelShape, onnxFeeds } from '../../src/core/encoder-feeds.ts';
 import { DataFormatError, L2DError } from '../../src/core/errors.ts';
 import { graphOps, kernelCount } from '../lib/onnx-proto.ts';
 import type { EncoderManifest, EncoderManifestEntry } from '../../src/core/encoder-manifest.ts';
+import { exitWithUsage, isEntryPoint, runCli } from '../lib/cli.ts';
 
 /** Fusions whose output op the WebGPU execution provider lacks (com.microsoft FusedMatMul). */
 export const DISABLED_FUSIONS = ['MatMulScaleFusion', 'MatmulTransposeFusion'];
@@ -110,15 +110,12 @@ export async function optimizeEncoders(folder: string, options: { quiet?: boolea
   return manifest.graphs;
 }
 
-if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  const folder = process.argv[2];
-  if (!folder) {
-    console.error('usage: npm run optimize-encoder -- <model folder>');
-    process.exit(2);
-  }
-  optimizeEncoders(folder).catch((error: unknown) => {
-    if (!(error instanceof L2DError)) throw error;
-    console.error(`optimize-encoder: ${error.message}`);
-    process.exit(1);
+const USAGE = 'usage: npm run optimize-encoder -- <model folder>';
+
+if (isEntryPoint(import.meta.url)) {
+  runCli('optimize-encoder', USAGE, async () => {
+    const folder = process.argv[2];
+    if (!folder) exitWithUsage(USAGE);
+    await optimizeEncoders(folder);
   });
 }

@@ -11,11 +11,12 @@
 import { basename, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
-import { L2DError } from '../../src/core/errors.ts';
+import { InvalidArgumentError } from '../../src/core/errors.ts';
 import { datasetStats, prepareDataset, statsTable, SPLITS, type PreparedDataset } from '../../src/core/data/prepare.ts';
 import { PREPARED_FORMAT, PREPARED_VERSION, serializeItems, serializeSamples, type PreparedManifest } from '../../src/core/data/prepared-format.ts';
 import { writeFolderAtomically } from '../lib/files.ts';
 import { detectFormat, readAmazon, readMovielens, readStore } from './readers.ts';
+import { exitWithUsage, isEntryPoint, runCli } from '../lib/cli.ts';
 
 const projectRoot = fileURLToPath(new URL('../..', import.meta.url));
 export const SHARED_DATA = resolve(projectRoot, '../shared/data');
@@ -68,6 +69,9 @@ export function prepareFolder(source: string, out: string, options: { kCore?: nu
   return { out, data, manifest };
 }
 
+const USAGE =
+  'usage: npm run prepare-data -- <source-folder> [--out <folder>] [--k-core 5] [--max-history 10]\n       npm run prepare-data -- --all';
+
 function main(): void {
   const { values, positionals } = parseArgs({
     allowPositionals: true,
@@ -79,14 +83,8 @@ function main(): void {
     },
   });
   const sources = values.all ? DEFAULT_SOURCES : positionals;
-  if (sources.length === 0) {
-    console.error('usage: npm run prepare-data -- <source-folder> [--out <folder>] [--k-core 5] [--max-history 10]\n       npm run prepare-data -- --all');
-    process.exit(2);
-  }
-  if (values.out && sources.length > 1) {
-    console.error('--out names one output folder; give one source folder with it.');
-    process.exit(2);
-  }
+  if (sources.length === 0) exitWithUsage(USAGE);
+  if (values.out && sources.length > 1) throw new InvalidArgumentError('--out names one output folder; give one source folder with it.');
   const kCore = values['k-core'] === undefined ? undefined : Number(values['k-core']);
   const maxHistory = values['max-history'] === undefined ? undefined : Number(values['max-history']);
   for (const source of sources) {
@@ -97,14 +95,4 @@ function main(): void {
   }
 }
 
-if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  try {
-    main();
-  } catch (error) {
-    if (error instanceof L2DError) {
-      console.error(`prepare-data: ${error.message}`);
-      process.exit(1);
-    }
-    throw error;
-  }
-}
+if (isEntryPoint(import.meta.url)) runCli('prepare-data', USAGE, main);

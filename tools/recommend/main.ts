@@ -13,19 +13,19 @@
  * (case and spacing ignored), and the nearest titles are named when it is not.
  */
 import { readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { computeCentroids } from '../../src/core/centroids.ts';
 import { COLD_START_RULES, coldStartCentroids, type ColdStartRule } from '../../src/core/cold-start.ts';
 import { CpuDecoder } from '../../src/core/cpu-decoder.ts';
 import { rowStride } from '../../src/core/memory.ts';
 import type { PreparedItem } from '../../src/core/data/prepare.ts';
-import { InvalidArgumentError, L2DError } from '../../src/core/errors.ts';
+import { InvalidArgumentError } from '../../src/core/errors.ts';
 import { TitleGrounder } from '../../src/core/grounding.ts';
 import { verifiedCatalog } from '../../src/core/shard-format.ts';
 import { loadNodeEncoder } from '../lib/onnx-encoder.ts';
 import { loadShard } from '../lib/shard-files.ts';
+import { exitWithUsage, isEntryPoint, runCli } from '../lib/cli.ts';
 
 export interface OfflineRequest {
   model: string;
@@ -126,6 +126,9 @@ function parseKeys(text: string | undefined): string[] {
   return keys;
 }
 
+const USAGE =
+  'usage: npm run recommend -- --model <model folder> --memory <shard folder> (--history 12,40,41 | --source-ids K1,K2 | --title "A title" ...) [--k 10] [--strategy global|local] [--m 1000] [--exclude-history] [--cold-start similar-titles] [--json]';
+
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
@@ -143,10 +146,7 @@ async function main(): Promise<void> {
       json: { type: 'boolean', default: false },
     },
   });
-  if (!values.model || !values.memory) {
-    console.error('usage: npm run recommend -- --model <model folder> --memory <shard folder> (--history 12,40,41 | --source-ids K1,K2 | --title "A title" ...) [--k 10] [--strategy global|local] [--m 1000] [--exclude-history] [--cold-start similar-titles] [--json]');
-    process.exit(2);
-  }
+  if (!values.model || !values.memory) exitWithUsage(USAGE);
   const result = await recommendOffline({
     model: values.model,
     memory: values.memory,
@@ -173,12 +173,4 @@ async function main(): Promise<void> {
   console.log(`\nload ${t.load.toFixed(0)} ms, encode ${t.encode.toFixed(1)} ms, decode ${t.decode.toFixed(1)} ms (onnxruntime-node and the CPU decoder, this machine only).`);
 }
 
-if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  main().catch((error: unknown) => {
-    if (error instanceof L2DError) {
-      console.error(`recommend: ${error.message}`);
-      process.exit(1);
-    }
-    throw error;
-  });
-}
+if (isEntryPoint(import.meta.url)) runCli('recommend', USAGE, main);

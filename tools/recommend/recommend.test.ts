@@ -85,5 +85,19 @@ describe('npm run recommend (offline, in Node)', () => {
     }
     expect(failure?.status).toBe(1);
     expect(failure?.stderr).toContain('recommend: --history takes catalog ids separated by commas, got "0,x".');
+    // An option node's parseArgs refuses: one line and the usage, exit 2, no stack.
+    for (const [args, line] of [
+      [['--title'], "recommend: Option '--title <value>' argument missing"],
+      [['--history', '0', '--top', '3'], "recommend: Unknown option '--top'"],
+    ] as const) {
+      try {
+        run(...args);
+        failure = undefined;
+      } catch (error) {
+        failure = error as { status: number; stderr: string };
+      }
+      expect(failure?.status).toBe(2);
+      expect(failure?.stderr.split('\n').filter((l) => !l.startsWith('npm warn'))).toEqual([line, expect.stringMatching(/^usage: npm run recommend -- --model <model folder> --memory <shard folder> /), '']);
+    }
   }, 60_000);
 });

@@ -8,8 +8,7 @@
  *   npm run results -- eval-runs/movielens-latest-small eval-runs/amazon-games [--plots docs/plots] [--data-root data/prepared]
  */
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { Sample } from '../../src/core/data/prepare.ts';
 import { L2DError } from '../../src/core/errors.ts';
@@ -19,6 +18,7 @@ import { readRankings } from '../evaluate/main.ts';
 import { loadPrepared, type LoadedDataset } from '../lib/prepared.ts';
 import { readRunRecords, type RunRecords } from '../lib/run-record.ts';
 import { lineChart, scatterChart, type Series } from './svg-plot.ts';
+import { exitWithUsage, isEntryPoint, runCli } from '../lib/cli.ts';
 
 const TABLE1_ORDER = ['most-popular', 'item co-occurrence', 'greedy', 'beam-5', 'L2D-G', 'L2D-L (M=1000)'];
 const SWEEP = /^L2D-L \(M=(\d+)\)$/;
@@ -132,25 +132,17 @@ function relativeToDocs(file: string): string {
   return file.replace(/^docs\//, '');
 }
 
+const USAGE =
+  'usage: npm run results -- <run folder> [...] [--plots docs/plots] [--data-root data/prepared]';
+
 function main(): void {
   const { values, positionals } = parseArgs({
     allowPositionals: true,
     options: { plots: { type: 'string', default: 'docs/plots' }, 'data-root': { type: 'string', default: 'data/prepared' } },
   });
-  if (!positionals.length) {
-    console.error('usage: npm run results -- <run folder> [...] [--plots docs/plots] [--data-root data/prepared]');
-    process.exit(2);
-  }
+  if (!positionals.length) exitWithUsage(USAGE);
   mkdirSync(values.plots, { recursive: true });
   for (const dir of positionals) console.log(`${datasetReport(dir, values['data-root'], values.plots)}\n`);
 }
 
-if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  try {
-    main();
-  } catch (error) {
-    if (!(error instanceof L2DError)) throw error;
-    console.error(`results: ${error.message}`);
-    process.exit(1);
-  }
-}
+if (isEntryPoint(import.meta.url)) runCli('results', USAGE, main);

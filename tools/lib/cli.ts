@@ -1,0 +1,45 @@
+/** How the project's command-line tools start and end: one line for what the user got wrong, a stack for a bug. */
+import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { L2DError } from '../../src/core/errors.ts';
+
+/** Whether the module at `moduleUrl` is the script node was started with (and not imported, by a test say). */
+export function isEntryPoint(moduleUrl: string): boolean {
+  return process.argv[1] !== undefined && resolve(process.argv[1]) === fileURLToPath(moduleUrl);
+}
+
+/** An option node's parseArgs refused (unknown, or missing its value). */
+function isOptionError(error: unknown): error is Error {
+  const code = (error as { code?: unknown } | undefined)?.code;
+  return typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS_');
+}
+
+/**
+ * Runs a tool's main. A typed error (bad input, a missing file) prints `name: message` and exits 1; an option
+ * parseArgs refused prints `name: message` and the usage, and exits 2. Anything else is a bug: it keeps its stack.
+ */
+export function runCli(name: string, usage: string, main: () => void | Promise<void>): void {
+  const fail = (error: unknown): never => {
+    if (error instanceof L2DError) {
+      console.error(`${name}: ${error.message}`);
+      process.exit(1);
+    }
+    if (isOptionError(error)) {
+      console.error(`${name}: ${error.message}\n${usage}`);
+      process.exit(2);
+    }
+    throw error;
+  };
+  try {
+    const done = main();
+    if (done instanceof Promise) done.catch(fail);
+  } catch (error) {
+    fail(error);
+  }
+}
+
+/** Prints the usage and exits 2: the tool was started without what it needs. */
+export function exitWithUsage(usage: string): never {
+  console.error(usage);
+  process.exit(2);
+}
