@@ -11,6 +11,7 @@ import { buildForTest } from './build-output.ts';
 import { CpuDecoder } from '../src/core/cpu-decoder.ts';
 import { loadShard } from '../tools/lib/shard-files.ts';
 import { parseSamples } from '../src/core/data/prepared-format.ts';
+import { MetricAccumulator, METRIC_KS } from '../src/core/metrics.ts';
 import { openPage, type HarnessPage } from './browser.ts';
 import { startStaticServer, type StaticServer } from './static-server.ts';
 
@@ -89,7 +90,7 @@ it('recommends from a history built by searching the catalog, with the demo mode
   const recommended = await page.locator('#model-global li').allTextContents();
   // "exclude history items" is on by default: none of the history's titles comes back.
   for (const h of history) expect(recommended.some((r) => r.startsWith(h.replace(/remove$/, '')))).toBe(false);
-  expect(await page.textContent('#model-timings')).toMatch(/L2D-G: tokenize .* ms, forward .* ms, decode .* ms/);
+  expect(await page.textContent('#model-timings')).toMatch(/^L2D-G: tokenize .* ms, forward .* ms, decode .* ms, total .* ms\. L2D-L: .*\. Both lists came from one forward pass: [\d.]+ ms in all\./);
   expect(await page.isHidden('#model-beam-list')).toBe(true);
   // The researcher's comparison: beam search of the same model beside L2D, with its time.
   await page.check('#model-form input[name=compareBeam]');
@@ -173,6 +174,24 @@ it('lists exactly what the CPU reference ranks on the page\'s own h_t, and evalu
   await page.click('#eval-form button');
   await page.waitForFunction(() => document.querySelectorAll('#eval-rows tr').length === 2, undefined, { timeout: 120_000 });
   expect(await page.locator('#eval-rows tr td:last-child').allTextContents()).toEqual(['5', '5']);
+  // The table scores what recommend() ranks for each strategy alone (the page asks for both from one forward pass).
+  const test = parseSamples(readFileSync('models/movielens-demo/eval/test.tsv', 'utf8'), 'test', 3496).slice(0, 5);
+  const separate = await page.evaluate(async (samples) => {
+    const r = (globalThis as unknown as DemoWindow).l2dDemo.recommender();
+    const lists = [];
+    for (const { history } of samples) {
+      for (const options of [{ strategy: 'global' as const }, { strategy: 'local' as const, m: 200 }]) lists.push((await r.recommend({ history, k: 100, ...options })).items.map((x) => x.id));
+    }
+    return lists;
+  }, test);
+  const expectedRows = [0, 1].map((j) => {
+    const metrics = new MetricAccumulator(METRIC_KS);
+    test.forEach((sample, i) => metrics.add(separate[2 * i + j], sample.target));
+    const v = metrics.values();
+    return [...METRIC_KS.map((k) => v.recall[k].toFixed(4)), ...METRIC_KS.map((k) => v.ndcg[k].toFixed(4))];
+  });
+  const tableRows = await page.locator('#eval-rows tr').evaluateAll((trs) => trs.map((tr) => Array.from(tr.querySelectorAll('td'), (td) => td.textContent!).slice(1, 7)));
+  expect(tableRows).toEqual(expectedRows);
   expect(await page.locator('#eval-chart > div').count()).toBe(6);
   // Stop: the run ends at once and scores the samples it finished (both strategies alike).
   expect(await page.locator('#eval-stop').isVisible()).toBe(false);

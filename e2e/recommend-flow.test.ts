@@ -96,8 +96,25 @@ for (const config of configs) {
       });
     }
 
+    it('more lists from the same forward pass (also): each as the CPU reference ranks on the one h_t, and as recommend() gives it alone', async () => {
+      const cpu = new CpuDecoder(memory);
+      const history = histories[1];
+      const also = [{ k: 20, strategy: 'local', m: 200 }, { k: 5 }, { k: 3, strategy: 'local', m: 50 }] as const;
+      const r = await call<FlowResult & { also: { items: { id: number }[]; timings: { decode: number } }[] }>('recommend', { history, k: 10, strategy: 'global', also, excludeHistory: true, returnHidden: true });
+      if (!r.ok) throw new Error(r.message);
+      const exclude = history;
+      expect(r.value.items.map((x) => x.id)).toEqual(cpu.decode(r.value.hidden, { k: 10, strategy: 'global', exclude }).map((x) => x.item));
+      expect(r.value.also.map((list) => list.items.map((x) => x.id))).toEqual(also.map((list) => cpu.decode(r.value.hidden, { ...list, exclude }).map((x) => x.item)));
+      expect(r.value.also.every((list) => list.timings.decode >= 0)).toBe(true);
+      for (const [i, list] of also.entries()) {
+        const alone = await call<FlowResult>('recommend', { history, ...list, excludeHistory: true });
+        expect(alone.ok && alone.value.items.map((x) => x.id)).toEqual(r.value.also[i].items.map((x) => x.id));
+      }
+      expect(harness.problems).toEqual([]);
+    });
+
     it('a recommend() cancelled while it runs ends before its decode, in AbortError from the worker itself; the next call is answered', async () => {
-      const cancelled = await call('recommendCancelled', { request: { history: histories[1], k: 20, strategy: 'local', m: 200 }, afterMs: 5 });
+      const cancelled = await call('recommendCancelled', { history: histories[1], k: 20, strategy: 'local', m: 200 });
       expect(!cancelled.ok && [cancelled.name, cancelled.code, cancelled.message]).toEqual(['AbortError', 'aborted', 'recommend() was aborted by its signal.']);
       const next = await call<FlowResult>('recommend', { history: histories[0], k: 5 });
       expect(next.ok && next.value.items).toHaveLength(5);
@@ -281,6 +298,18 @@ describe('bad input through the worker', () => {
     expect(!empty.ok && empty.message).toMatch(/The history is empty/);
     // The typed error survives the worker boundary: class, name and code.
     expect(!empty.ok && [empty.name, empty.code, empty.isL2DError]).toEqual(['InvalidArgumentError', 'invalid-argument', true]);
+    // Every list is checked before the forward pass: the request's own, and each of `also`.
+    for (const [request, message] of [
+      [{ strategy: 'near' }, "strategy must be 'global' (L2D-G) or 'local' (L2D-L), got 'near'."],
+      [{ also: [{ k: 5 }, { k: 0 }] }, `also[1].k must be an integer in 1..${titles.length} (the catalog's size), got 0.`],
+      [{ also: [{ k: 5, strategy: 'local', m: -3 }] }, 'also[0]: m must be a positive integer, got -3.'],
+      [{ also: { k: 5 } }, 'also must be an array of at most 8 lists ({ k, strategy?, m? }), got object.'],
+      [{ also: Array.from({ length: 9 }, () => ({ k: 1 })) }, 'also must be an array of at most 8 lists ({ k, strategy?, m? }), got 9 lists.'],
+      [{ also: [null] }, 'also[0] must be a list request { k, strategy?, m? }, got null.'],
+    ] as const) {
+      const bad = await call('recommend', { history: [3], k: 5, ...request });
+      expect(!bad.ok && [bad.name, bad.message]).toEqual(['InvalidArgumentError', message]);
+    }
     const unknown = await call('recommend', { history: [-1, 1e9], k: 5 });
     expect(!unknown.ok && unknown.message).toMatch(/None of the history's items is in the catalog/);
     const badK = await call('recommend', { history: [3], k: 0 });

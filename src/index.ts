@@ -23,6 +23,7 @@ export type {
   GenerateRequest,
   GenerateResult,
   InteractionEvent,
+  ListRequest,
   LoadProgress,
   LoadStatus,
   OverlayStatus,

@@ -161,6 +161,18 @@ export interface RecommendRequest extends Abortable {
   excludeHistory?: boolean;
   /** Return h_t too (research, tests). */
   returnHidden?: boolean;
+  /**
+   * More lists from the same forward pass (up to 8), e.g. L2D-L beside L2D-G: each decodes the one h_t with its own
+   * k, strategy and m, and the request's exclusions; they come back in `also`, in order. One encode, several lists.
+   */
+  also?: ListRequest[];
+}
+
+/** One more list of recommend()'s `also`. */
+export interface ListRequest {
+  k: number;
+  strategy?: Strategy;
+  m?: number;
 }
 
 export interface RecommendedItem {
@@ -204,6 +216,8 @@ export interface RecommendResult {
     fallbackReason?: string;
   };
   hidden?: Float32Array;
+  /** The request's `also` lists, in order, each with its decoder time (ms; GPU stages where timestamp queries are). */
+  also?: { items: RecommendedItem[]; timings: { decode: number; scan?: number; select?: number; aggregate?: number } }[];
 }
 
 /**

@@ -20,6 +20,7 @@ import { cachedFetch } from '../src/store/model-cache.ts';
 import type { BuildMemoryRequest, BuiltMemory, InteractionEvent, OverlayStatus, LoadOptions, LoadProgress, LoadStatus, RecommendRequest, RecommendResult, ToWorker, WorkerApi, GenerateRequest, GenerateResult } from '../src/worker-protocol.ts';
 import { buildShard } from '../src/core/shard-builder.ts';
 import { throwIfAbortedBetweenPasses } from '../src/core/abort.ts';
+import { resolveDecodeOptions, type DecodedItem, type DecodeOptions, type Strategy } from '../src/core/decode-options.ts';
 import { assembleMemory, centroidSampleCounts, type ShardManifest } from '../src/core/shard-format.ts';
 
 installErrorTransfer();
@@ -285,14 +286,23 @@ async function recommend(request: ToWorker<RecommendRequest>, signal?: AbortSign
   const titles = history.map((id) => items[id].title);
   const exclude = [...(request.exclude ?? []), ...(request.excludeHistory ? history : [])];
   const options = { k: request.k, strategy: request.strategy ?? 'global', m: request.m, exclude } as const;
+  // Every list is checked before the forward pass, not after it.
+  resolveDecodeOptions(options, shard.memory);
+  const also = alsoLists(request.also, exclude);
   // 'auto': only where the encoder graph has its own cache (nothing else to fetch).
   const reuse = reusePrefix === true || (reusePrefix === 'auto' && (await encoder.ownPrefixCache()));
   // With prefix reuse, h_t stays on the GPU only where the fused graph runs it on the shared device.
   const onGpu = hiddenOnGpu() && (!reuse || (await encoder.prefixOnGpu()));
   let encoded: { hidden?: Float32Array; dropped: number; tokenizeMs: number; forwardMs: number };
   let prefix: RecommendResult['prefix'];
-  let decoded;
-  let t1: number;
+  // The request's list, then its `also` lists: all from one h_t, none once the caller has aborted.
+  let lists: DecodedList[];
+  const decodeAll = async (query: Parameters<DecodeEngine['decode']>[0]): Promise<DecodedList[]> => {
+    await throwIfAbortedBetweenPasses(signal);
+    const decoded = [];
+    for (const list of [options, ...(also ?? [])]) decoded.push(await decodeList(query, list));
+    return decoded;
+  };
   if (onGpu) {
     let resident;
     if (reuse) {
@@ -302,10 +312,8 @@ async function recommend(request: ToWorker<RecommendRequest>, signal?: AbortSign
     } else {
       resident = await encoder.encodeOnGpu(titles);
     }
-    t1 = performance.now();
     try {
-      await throwIfAbortedBetweenPasses(signal);
-      decoded = await engine.decode(resident.query, options);
+      lists = await decodeAll(resident.query);
       const hidden = request.returnHidden ? await readFloats(encoder.outputDevice!, resident.query.buffer, resident.query.byteOffset, encoder.hiddenSize) : undefined;
       encoded = { ...resident, hidden };
     } finally {
@@ -313,22 +321,21 @@ async function recommend(request: ToWorker<RecommendRequest>, signal?: AbortSign
     }
   } else if (reuse) {
     const r = await encoder.encodeReusingPrefix(titles);
-    t1 = performance.now();
     encoded = { hidden: r.hidden[0], dropped: r.dropped[0], tokenizeMs: r.tokenizeMs, forwardMs: r.forwardMs };
     prefix = { reusedTokens: r.reusedTokens, ranTokens: r.ranTokens, graph: r.graph, ...(r.prefixFallbackReason ? { fallbackReason: r.prefixFallbackReason } : {}) };
-    await throwIfAbortedBetweenPasses(signal);
-    decoded = await engine.decode(encoded.hidden!, options);
+    lists = await decodeAll(encoded.hidden!);
   } else {
     const batch = await encoder.encode([titles]);
-    t1 = performance.now();
     encoded = { hidden: batch.hidden[0], dropped: batch.dropped[0], tokenizeMs: batch.tokenizeMs, forwardMs: batch.forwardMs };
-    await throwIfAbortedBetweenPasses(signal);
-    decoded = await engine.decode(encoded.hidden!, options);
+    lists = await decodeAll(encoded.hidden!);
   }
   const t2 = performance.now();
+  const [decoded, ...decodedAlso] = lists;
+  const listed = (list: DecodedItem[]) =>
+    list.map((x) => ({ id: x.item, sourceId: items[x.item].sourceId, title: items[x.item].title, distance: x.distance, score: x.score, source: x.source }));
   const result: RecommendResult = {
-    items: decoded.map((x) => ({ id: x.item, sourceId: items[x.item].sourceId, title: items[x.item].title, distance: x.distance, score: x.score, source: x.source })),
-    timings: { tokenize: encoded.tokenizeMs, forward: encoded.forwardMs, decode: t2 - t1, total: t2 - t0, ...gpuStages(engine.lastTimings) },
+    items: listed(decoded.items),
+    timings: { tokenize: encoded.tokenizeMs, forward: encoded.forwardMs, decode: decoded.ms, total: t2 - t0, ...decoded.stages },
     backend: {
       encoder: `${encoder.backend.device} (${encoder.backend.dtype}, ${encoder.backend.graph} graph)`,
       decoder: engine.backend.decoder === 'webgpu' ? `webgpu (${engine.backend.adapter})` : 'cpu',
@@ -338,6 +345,7 @@ async function recommend(request: ToWorker<RecommendRequest>, signal?: AbortSign
     unknownItems,
     droppedOldest: encoded.dropped,
     ...(prefix ? { prefix } : {}),
+    ...(also !== undefined ? { also: decodedAlso.map((list) => ({ items: listed(list.items), timings: { decode: list.ms, ...list.stages } })) } : {}),
   };
   if (request.returnHidden && encoded.hidden) {
     result.hidden = encoded.hidden;
@@ -373,6 +381,46 @@ async function generate(request: ToWorker<GenerateRequest>, signal?: AbortSignal
 }
 
 /** The GPU decoder's stage times, where timestamp queries gave them. */
+/** One list decoded from h_t: its items, the decoder's wall clock and its GPU stages (where timestamp queries are). */
+interface DecodedList {
+  items: DecodedItem[];
+  ms: number;
+  stages: { scan?: number; select?: number; aggregate?: number };
+}
+
+async function decodeList(query: Parameters<DecodeEngine['decode']>[0], options: DecodeOptions): Promise<DecodedList> {
+  const t0 = performance.now();
+  const items = await engine!.decode(query, options);
+  return { items, ms: performance.now() - t0, stages: gpuStages(engine!.lastTimings) };
+}
+
+const MAX_ALSO_LISTS = 8;
+
+/**
+ * recommend()'s `also`: more lists from the same forward pass, each checked before that pass runs, with the
+ * request's exclusions.
+ */
+function alsoLists(also: unknown, exclude: number[]): DecodeOptions[] | undefined {
+  const { itemCount } = shard!.memory;
+  if (also === undefined) return undefined;
+  if (!Array.isArray(also) || also.length > MAX_ALSO_LISTS) {
+    throw new InvalidArgumentError(`also must be an array of at most ${MAX_ALSO_LISTS} lists ({ k, strategy?, m? }), got ${Array.isArray(also) ? `${also.length} lists` : typeof also}.`);
+  }
+  return also.map((list: { k?: unknown; strategy?: unknown; m?: unknown } | null, i) => {
+    if (typeof list !== 'object' || list === null) throw new InvalidArgumentError(`also[${i}] must be a list request { k, strategy?, m? }, got ${String(list)}.`);
+    if (!Number.isInteger(list.k) || (list.k as number) < 1 || (list.k as number) > itemCount) {
+      throw new InvalidArgumentError(`also[${i}].k must be an integer in 1..${itemCount} (the catalog's size), got ${String(list.k)}.`);
+    }
+    const options = { k: list.k as number, strategy: (list.strategy ?? 'global') as Strategy, m: list.m as number | undefined, exclude };
+    try {
+      resolveDecodeOptions(options, shard!.memory);
+    } catch (error) {
+      throw new InvalidArgumentError(`also[${i}]: ${(error as Error).message}`);
+    }
+    return options;
+  });
+}
+
 function gpuStages(t: { scan?: number; select?: number; aggregate?: number }): { scan?: number; select?: number; aggregate?: number } {
   return Object.fromEntries((['scan', 'select', 'aggregate'] as const).filter((k) => t[k] !== undefined).map((k) => [k, t[k]]));
 }

@@ -67,9 +67,10 @@ export function startEvaluationPanel(source: EvaluationSource): EvaluationPanel 
       bar.max = samples.length;
       const t0 = performance.now();
       for (const [i, sample] of samples.entries()) {
-        const lists = [];
-        for (const [, options] of methods) lists.push((await recommender.recommend({ history: sample.history, k, ...options, signal: controller.signal })).items.map((x) => x.id));
-        // Both strategies or neither: a stopped run scores the same samples for each.
+        // Both strategies from one forward pass; both or neither: a stopped run scores the same samples for each.
+        const [[, first], ...rest] = methods;
+        const r = await recommender.recommend({ history: sample.history, k, ...first, also: rest.map(([, options]) => ({ k, ...options })), signal: controller.signal });
+        const lists = [r.items, ...r.also!.map((list) => list.items)].map((items) => items.map((x) => x.id));
         lists.forEach((list, j) => metrics[j].add(list, sample.target));
         done = i + 1;
         bar.value = i + 1;

@@ -214,38 +214,66 @@ export async function startModelPanel(): Promise<void> {
     const compareBeam = data.get('compareBeam') === 'on';
     const shown = sample; // the sample this request's history is, if any
     /**
-     * Where a list ranks the sample's target: its rank in the list, else (L2D) its rank over the whole catalog, asked
-     * for once more with K = every item; beam search ranks only what it generated.
+     * L2D-G's list and L2D-L's from one forward pass (recommend()'s `also`), with K = `k`; each with its own cost as
+     * a request of its own (the shared encode, then its decode), and the call's whole time.
      */
-    const placeOf = async (target: number, name: string, items: readonly { id: number }[], strategy?: 'global' | 'local'): Promise<string> => {
-      const rank = items.findIndex((x) => x.id === target);
-      if (rank >= 0) return `${name}: rank ${rank + 1}`;
-      const top = `not in its top ${items.length}`;
-      if (!strategy || !recommender) return `${name}: ${top}`;
-      if (request.excludeHistory && request.history.includes(target)) return `${name}: ${top} (excluded: it is in the history)`;
+    const bothLists = async (k: number): Promise<{ lists: [RecommendResult, RecommendResult]; totalMs: number }> => {
+      const both = await recommender!.recommend({ ...request, k, strategy: 'global', also: [{ k, strategy: 'local', m: request.m }], signal });
+      const [local] = both.also!;
+      const own = (decode: number) => both.timings.total - local.timings.decode - both.timings.decode + decode;
+      return {
+        lists: [
+          { ...both, timings: { ...both.timings, total: own(both.timings.decode) } },
+          { ...both, items: local.items, timings: { tokenize: both.timings.tokenize, forward: both.timings.forward, ...local.timings, total: own(local.timings.decode) } },
+        ],
+        totalMs: both.timings.total,
+      };
+    };
+    /**
+     * Where each list ranks the sample's target: its rank in the list, else (L2D) its rank over the whole catalog,
+     * asked for once more (both strategies from one forward pass) with K = every item; beam search ranks only what
+     * it generated.
+     */
+    const placesOf = async (target: number, lists: [string, readonly { id: number }[], boolean][]): Promise<string[]> => {
       const all = Math.min(titles.length, MAX_SELECTION);
-      const ranked = (await recommender.recommend({ ...request, k: all, strategy, signal })).items;
-      const full = ranked.findIndex((x) => x.id === target);
-      if (full >= 0) return `${name}: rank ${full + 1} of ${ranked.length} (${top})`;
-      if (ranked.length === all && all < titles.length) return `${name}: beyond rank ${all}`;
-      return `${name}: not ranked at all (the item has no row in this memory${coldStart.checked ? '' : '; the cold-start rule would give it one'})`;
+      const missing = lists.some(([, items, ranksAll]) => ranksAll && !items.some((x) => x.id === target));
+      const excluded = request.excludeHistory && request.history.includes(target);
+      const full = missing && !excluded ? (await bothLists(all)).lists.map((r) => r.items) : undefined;
+      return lists.map(([name, items, ranksAll], j) => {
+        const rank = items.findIndex((x) => x.id === target);
+        if (rank >= 0) return `${name}: rank ${rank + 1}`;
+        const top = `not in its top ${items.length}`;
+        if (!ranksAll) return `${name}: ${top}`;
+        if (excluded) return `${name}: ${top} (excluded: it is in the history)`;
+        const ranked = full![j];
+        const place = ranked.findIndex((x) => x.id === target);
+        if (place >= 0) return `${name}: rank ${place + 1} of ${ranked.length} (${top})`;
+        if (ranked.length === all && all < titles.length) return `${name}: beyond rank ${all}`;
+        return `${name}: not ranked at all (the item has no row in this memory${coldStart.checked ? '' : '; the cold-start rule would give it one'})`;
+      });
     };
     (async () => {
       if (!recommender) throw new Error('The model is not loaded.');
-      const g = await recommender.recommend({ ...request, strategy: 'global', signal });
-      const l = await recommender.recommend({ ...request, strategy: 'local', signal });
+      const {
+        lists: [g, l],
+        totalMs,
+      } = await bothLists(request.k);
       const beam = compareBeam ? await recommender.generate({ history: request.history, k: request.k, numBeams: 5, excludeHistory: request.excludeHistory, signal }) : undefined;
       renderList($('model-global'), g, shown?.target);
       renderList($('model-local'), l, shown?.target);
       renderGenerated(beam, shown?.target);
       if (shown) {
-        const places = [await placeOf(shown.target, 'L2D-G', g.items, 'global'), await placeOf(shown.target, 'L2D-L', l.items, 'local'), ...(beam ? [await placeOf(shown.target, 'beam-5', beam.items)] : [])];
+        const places = await placesOf(shown.target, [
+          ['L2D-G', g.items, true],
+          ['L2D-L', l.items, true],
+          ...(beam ? [['beam-5', beam.items, false] as [string, readonly { id: number }[], boolean]] : []),
+        ]);
         if (shown === sample) showTarget(places);
       }
       const t = (r: RecommendResult) => `tokenize ${r.timings.tokenize.toFixed(1)} ms, forward ${r.timings.forward.toFixed(1)} ms, decode ${r.timings.decode.toFixed(1)} ms, total ${r.timings.total.toFixed(1)} ms`;
       const setup = beam && beam.timings.setup > 1 ? `; its first call also loaded the generation graph, ${beam.timings.setup.toFixed(0)} ms` : '';
       const beamText = beam ? ` Beam search (B = 5): ${beam.timings.total.toFixed(1)} ms (${(beam.timings.total / g.timings.total).toFixed(1)}x L2D-G${setup}).` : '';
-      $('model-timings').textContent = `L2D-G: ${t(g)}. L2D-L: ${t(l)}.${beamText} Encoder ${g.backend.encoder}; decoder ${g.backend.decoder}.`;
+      $('model-timings').textContent = `L2D-G: ${t(g)}. L2D-L: ${t(l)}. Both lists came from one forward pass: ${totalMs.toFixed(1)} ms in all.${beamText} Encoder ${g.backend.encoder}; decoder ${g.backend.decoder}.`;
       renderStages(
         [
           ['L2D-G', g],
