@@ -7,7 +7,7 @@
  * second visit requests nothing from the model or memory.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { copyFileSync, mkdirSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { buildForTest } from './build-output.ts';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { CpuDecoder } from '../src/core/cpu-decoder.ts';
@@ -34,7 +34,8 @@ beforeAll(async () => {
     headers: { 'access-control-allow-origin': '*', 'cache-control': 'max-age=3600' },
   });
   store = await startStaticServer({
-    routes: { '/': 'examples/storefront' },
+    // /t/: pages a test writes (test-results/embed-pages), e.g. a script tag with a bad setting.
+    routes: { '/': 'examples/storefront', '/t/': 'test-results/embed-pages' },
     rewriteHtml: (html) => html.replaceAll('EMBED_ORIGIN', cdn.origin),
     headers: {
       // Strict: scripts from the page and the embed's origin only, the worker from a Blob, wasm compiled.
@@ -137,10 +138,37 @@ describe('the storefront embed from another origin', () => {
     problems.length = 0; // the worker's warning about the unknown id is expected
   });
 
-  it('names a malformed history attribute in the widget and in l2d-error, asking the recommender nothing', async () => {
-    const outcome = await page.evaluate(async () => {
+  it.each([
+    ['data-k', 'ten', 'data-k must be a positive whole number, got "ten".'],
+    ['data-strategy', 'nearest', 'data-strategy must be "global" (L2D-G) or "local" (L2D-L), got "nearest".'],
+    ['data-device', 'gpu', 'device must be one of "auto", "webgpu", "wasm"; got "gpu".'],
+  ])('a script tag with a bad %s: every widget says so', async (name, value, message) => {
+    const tab = await context.newPage();
+    try {
+      mkdirSync('test-results/embed-pages', { recursive: true });
+      writeFileSync(
+        `test-results/embed-pages/bad-${name}.html`,
+        `<!doctype html><script src="EMBED_ORIGIN/l2d/l2d-embed.js" data-model="EMBED_ORIGIN/models/movielens-demo" data-memory="EMBED_ORIGIN/${MEMORY}" ${name}="${value}"></script><l2d-recommendations history="3"></l2d-recommendations>`,
+      );
+      const url = `${store.origin}/t/bad-${name}.html`;
+      await tab.goto(url);
+      await tab.waitForFunction(() => document.querySelector('l2d-recommendations')?.shadowRoot?.querySelector('p.error'), undefined, { timeout: 60_000 });
+      expect(await tab.evaluate(() => document.querySelector('l2d-recommendations')!.shadowRoot!.querySelector('p')!.textContent)).toBe(`Recommendations are unavailable: ${message}`);
+    } finally {
+      await tab.close();
+    }
+  });
+
+  it.each([
+    ['history', '3, 5x', 'history="3, 5x": "5x" is not a catalog item id (a non-negative integer; data-ids="source" takes the store\'s own ids).'],
+    ['k', 'ten', 'The k attribute must be a positive whole number, got "ten".'],
+    ['m', '0', 'The m attribute must be a positive whole number, got "0".'],
+    ['strategy', 'nearest', 'The strategy attribute must be "global" (L2D-G) or "local" (L2D-L), got "nearest".'],
+  ])('names a malformed %s attribute in the widget and in l2d-error', async (name, value, message) => {
+    const outcome = await page.evaluate(async ([attribute, text]) => {
       const element = document.createElement('l2d-recommendations');
-      element.setAttribute('history', '3, 5x');
+      element.setAttribute('history', '3');
+      element.setAttribute(attribute, text);
       const error = new Promise<string>((resolve) =>
         element.addEventListener('l2d-error', (e) => resolve(`${(e as CustomEvent<{ name: string; message: string }>).detail.name}: ${(e as CustomEvent<{ name: string; message: string }>).detail.message}`), { once: true }),
       );
@@ -149,8 +177,7 @@ describe('the storefront embed from another origin', () => {
       const shown = element.shadowRoot!.querySelector('p')!.textContent;
       element.remove();
       return { items, shown, error: await error };
-    });
-    const message = 'history="3, 5x": "5x" is not a catalog item id (a non-negative integer; data-ids="source" takes the store\'s own ids).';
+    }, [name, value]);
     expect(outcome).toEqual({ items: [], shown: `Recommendations are unavailable: ${message}`, error: `InvalidArgumentError: ${message}` });
     expect(problems).toEqual([]);
   });

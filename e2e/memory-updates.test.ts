@@ -107,7 +107,7 @@ describe('memory updates', () => {
     expect((off as unknown as { coldStartItems?: number }).coldStartItems).toBeUndefined();
     expect(rankedWithRule - (await ranked())).toBe(coldItems);
     const bad = await call('load', { modelUrl: MODEL, memoryUrl: MEMORY, device: 'wasm', wasmPaths: WASM, coldStart: 'magic' });
-    expect(!bad.ok && bad.message).toBe('coldStart must be one of none, similar-titles, got "magic".');
+    expect(!bad.ok && bad.message).toBe('coldStart must be one of "none", "similar-titles"; got "magic".');
   });
 
   it('keeps at most overlayCap samples (a reservoir of all recorded)', async () => {

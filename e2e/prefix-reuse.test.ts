@@ -99,7 +99,7 @@ it("reusePrefix 'auto' reuses only through the fused graph's own cache: never wi
     harness.page.off('request', watch);
   }
   const bad = await call('load', { modelUrl: `/${MODEL}`, device: 'wasm', wasmPaths: WASM, reusePrefix: 'yes' });
-  expect(!bad.ok && bad.message).toBe(`reusePrefix must be true, false or 'auto', got "yes".`);
+  expect(!bad.ok && bad.message).toBe('reusePrefix must be one of true, false, "auto"; got "yes".');
 });
 
 it("a fused graph whose cache path computes wrong here is not used for the prefix: the generation graph reuses it, and the result says why", async () => {

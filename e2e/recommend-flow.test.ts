@@ -218,7 +218,7 @@ describe('the L2D encoder graphs', () => {
       expect(r.value.items.map((x) => x.id)).toEqual(cpu.decode(r.value.hidden, { k: 20, strategy: 'local', m: 200 }).map((x) => x.item));
     }
     const bad = await call('load', { modelUrl: `/${MODEL}`, device: 'webgpu', runtime: 'asyncify', wasmPaths: WASM });
-    expect(!bad.ok && bad.message).toBe('runtime must be \'auto\' or \'jspi\', got "asyncify".');
+    expect(!bad.ok && bad.message).toBe('runtime must be one of "auto", "jspi"; got "asyncify".');
     expect(harness.problems).toEqual([]);
   });
 

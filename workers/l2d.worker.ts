@@ -12,7 +12,8 @@ import { readFloats, requestDecoderDevice, type DecoderDevice } from '../src/gpu
 import { fetchShard, type LoadedShard } from '../src/shard-fetch.ts';
 import { ShardStore, storageReport, type OverlayRecord, type StorageReport } from '../src/store/shard-store.ts';
 import type { OverlayRows } from '../src/core/overlay.ts';
-import { coldStartCentroids, COLD_START_RULES, type ColdStartRule } from '../src/core/cold-start.ts';
+import { coldStartCentroids, type ColdStartRule } from '../src/core/cold-start.ts';
+import { checkLoadOptions } from '../src/load-options.ts';
 import { computeCentroids } from '../src/core/centroids.ts';
 import { rowStride } from '../src/core/memory.ts';
 import { isNonFiniteFloat16, toFloat16Bits } from '../src/core/float16.ts';
@@ -133,9 +134,7 @@ function serialAbortable<T>(operation: number | undefined, what: string, work: (
 
 async function load(options: LoadOptions, onProgress?: (p: LoadProgress) => void): Promise<LoadStatus> {
   const t0 = performance.now();
-  if (!COLD_START_RULES.includes(options.coldStart ?? 'none')) throw new InvalidArgumentError(`coldStart must be one of ${COLD_START_RULES.join(', ')}, got "${String(options.coldStart)}".`);
-  if (![undefined, true, false, 'auto'].includes(options.reusePrefix)) throw new InvalidArgumentError(`reusePrefix must be true, false or 'auto', got ${JSON.stringify(options.reusePrefix)}.`);
-  if (![undefined, 'auto', 'jspi'].includes(options.runtime)) throw new InvalidArgumentError(`runtime must be 'auto' or 'jspi', got ${JSON.stringify(options.runtime)}.`);
+  checkLoadOptions(options);
   await dispose();
   onProgress?.({ stage: 'model', loaded: 0, total: 1 });
   const { stored, revalidate } = cachePolicy(options);
@@ -148,7 +147,7 @@ async function load(options: LoadOptions, onProgress?: (p: LoadProgress) => void
   decoderChoice = { decoder: options.decoder ?? 'auto', software: gpu?.adapter.isFallbackAdapter ?? false, coldStart: options.coldStart ?? 'none' };
   memorySource = undefined;
   storage = undefined;
-  overlayCap = Math.max(0, Math.floor(options.overlayCap ?? DEFAULT_OVERLAY_CAP));
+  overlayCap = options.overlayCap ?? DEFAULT_OVERLAY_CAP;
   reusePrefix = options.reusePrefix ?? false;
   overlay = { model: encoder.sha256, shard: options.memoryUrl ?? 'page-built', rows: [], seen: 0 };
   overlayPersisted = false;

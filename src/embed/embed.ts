@@ -20,6 +20,7 @@ import L2DWorker from '../../workers/l2d.worker.ts?worker&inline';
 import { InvalidArgumentError } from '../core/errors.ts';
 import { createRecommender, type Recommender } from '../recommender.ts';
 import type { OverlayStatus } from '../worker-protocol.ts';
+import { parseCount, parseStrategy } from './list-attributes.ts';
 import { LocalHistory, type HistoryEventKind } from './local-history.ts';
 import { PageIds, parsePageIdKind, type PageId, type PageIdKind } from './page-ids.ts';
 import { defineRecommendationsElement } from './recommendations-element.ts';
@@ -39,12 +40,22 @@ const ids = ((): { kind: PageIdKind; error?: Error } => {
 const history = new LocalHistory(undefined, undefined, ids.kind);
 let pending: Promise<Recommender> | undefined;
 
+// data-k, data-strategy, data-m: the widgets' defaults. A bad one is the widgets' error too.
+const list = ((): { k: number; strategy: 'global' | 'local'; m?: number; error?: Error } => {
+  try {
+    return { k: parseCount(data.k, 'data-k') ?? 5, strategy: parseStrategy(data.strategy, 'data-strategy') ?? 'global', m: parseCount(data.m, 'data-m') };
+  } catch (error) {
+    return { k: 5, strategy: 'global', error: error as Error };
+  }
+})();
+
 const config = {
   model: data.model,
   memory: data.memory,
-  k: data.k ? Number(data.k) : 5,
-  strategy: (data.strategy ?? 'global') as 'global' | 'local',
-  m: data.m ? Number(data.m) : undefined,
+  k: list.k,
+  strategy: list.strategy,
+  m: list.m,
+  // Checked by load(): a value it does not know is an error naming data-device's choices.
   device: (data.device ?? 'auto') as 'auto' | 'webgpu' | 'wasm',
   // A shopper's history grows one view at a time: reuse the previous prompt's cache where that costs no download.
   reusePrefix: data.reusePrefix ?? 'auto',
@@ -61,6 +72,7 @@ function parseReusePrefix(value: string): boolean | 'auto' {
 function recommender(): Promise<Recommender> {
   pending ??= (async () => {
     if (ids.error) throw ids.error;
+    if (list.error) throw list.error;
     if (!config.model || !config.memory) {
       throw new InvalidArgumentError('The L2D embed needs data-model and data-memory on its script tag (URLs of the model folder and its memory).');
     }

@@ -22,6 +22,7 @@
 import { InvalidArgumentError } from '../core/errors.ts';
 import type { Recommender } from '../recommender.ts';
 import type { RecommendedItem } from '../worker-protocol.ts';
+import { parseCount, parseStrategy } from './list-attributes.ts';
 import { parsePageIds, type PageId, type PageIdKind, type PageIds } from './page-ids.ts';
 
 export interface ElementHost {
@@ -138,10 +139,9 @@ export function defineRecommendationsElement(host: ElementHost, name = 'l2d-reco
         if (hrefTemplate !== null) checkHrefTemplate(hrefTemplate);
         const recommender = await host.recommender();
         const ids = await host.pageIds();
-        const strategy = (this.getAttribute('strategy') ?? host.defaults.strategy) as 'global' | 'local';
-        const k = Number(this.getAttribute('k') ?? host.defaults.k);
-        const mAttribute = this.getAttribute('m');
-        const m = mAttribute === null ? host.defaults.m : Number(mAttribute);
+        const strategy = parseStrategy(this.getAttribute('strategy'), 'The strategy attribute') ?? host.defaults.strategy;
+        const k = parseCount(this.getAttribute('k'), 'The k attribute') ?? host.defaults.k;
+        const m = parseCount(this.getAttribute('m'), 'The m attribute') ?? host.defaults.m;
         const { items } = await recommender.recommend({ history: ids.toCatalog(history), k, strategy, ...(m !== undefined ? { m } : {}), excludeHistory: this.hasAttribute('exclude-history'), signal: controller.signal });
         if (controller.signal.aborted) return items; // a newer refresh is under way, or the element left the page
         this.show(this.list(items, hrefTemplate, ids));
