@@ -322,6 +322,48 @@ describe('the storefront embed from another origin', () => {
     }
   });
 
+  it('L2D.forget() on a page that never started the recommender also deletes the memory updates of earlier visits, downloading nothing', async () => {
+    const fresh = await browser.newContext({ viewport: { width: 800, height: 600 } });
+    try {
+      type L2D = { track(kind: string, id: number): Promise<unknown>; forget(): Promise<void>; history(): unknown[] };
+      const storedOverlays = (tab: Page) =>
+        tab.evaluate(
+          () =>
+            new Promise<number>((resolve, reject) => {
+              const open = indexedDB.open('l2d-memory');
+              open.onerror = () => reject(open.error);
+              open.onsuccess = () => {
+                const count = open.result.transaction('overlays').objectStore('overlays').count();
+                count.onsuccess = () => (open.result.close(), resolve(count.result));
+              };
+            }),
+        );
+      // An earlier visit: views, then a purchase the memory keeps (in IndexedDB).
+      const visit = await fresh.newPage();
+      await visit.goto(`${store.origin}/index.html`);
+      const overlay = await visit.evaluate(async () => {
+        const { L2D } = globalThis as unknown as { L2D: L2D };
+        await L2D.track('view', 12);
+        return L2D.track('purchase', 41);
+      });
+      expect(overlay).toMatchObject({ rows: 1, persisted: true });
+      expect(await storedOverlays(visit)).toBe(1);
+      await visit.close();
+      // A later page whose only widget is lazy and out of sight: no worker, no model; forget() still reaches the store.
+      const later = await fresh.newPage();
+      const requested: string[] = [];
+      later.on('request', (r) => requested.push(r.url()));
+      await later.goto(`${store.origin}/product.html`);
+      await later.waitForFunction(() => customElements.get('l2d-recommendations') !== undefined);
+      await later.evaluate(() => (globalThis as unknown as { L2D: L2D }).L2D.forget());
+      expect(await storedOverlays(later)).toBe(0);
+      expect(await later.evaluate(() => (globalThis as unknown as { L2D: L2D }).L2D.history())).toEqual([]);
+      expect(requested.filter((u) => u.includes('/models/'))).toEqual([]);
+    } finally {
+      await fresh.close();
+    }
+  });
+
   it('loading="lazy" (examples/storefront/product.html): below the fold it starts no worker and fetches nothing until scrolled near, then renders', async () => {
     // A fresh context: nothing stored yet, so the model's first request shows when loading starts.
     const fresh = await browser.newContext({ viewport: { width: 800, height: 600 } });

@@ -20,6 +20,7 @@ import L2DWorker from '../../workers/l2d.worker.ts?worker&inline';
 import { InvalidArgumentError } from '../core/errors.ts';
 import { createRecommender, type Recommender } from '../recommender.ts';
 import type { OverlayStatus } from '../worker-protocol.ts';
+import { ShardStore, STORE_DB_NAME } from '../store/shard-store.ts';
 import { parseCount, parseStrategy } from './list-attributes.ts';
 import { LocalHistory, type HistoryEventKind } from './local-history.ts';
 import { PageIds, parsePageIdKind, type PageId, type PageIdKind } from './page-ids.ts';
@@ -119,15 +120,33 @@ const api = {
     return overlay;
   },
   history: () => history.items(),
-  /** Forgets this browser's history and memory updates. */
+  /**
+   * Forgets this browser's history and memory updates: those of earlier visits too, even where no widget has
+   * started the recommender yet (it is not started for this: nothing is downloaded). Another open tab keeps the
+   * updates it holds until it reloads.
+   */
   async forget(): Promise<void> {
     history.clear();
     if (pending) await (await recommender()).clearInteractions();
+    else if (config.memory) await forgetStoredInteractions(new URL(config.memory, location.href).href);
     refreshElements();
   },
 };
 (globalThis as unknown as { L2D: typeof api }).L2D = api;
 defineRecommendationsElement({ recommender, pageIds, localHistory: () => history.items(), defaults: config });
+
+/** Deletes the memory updates earlier visits stored for this memory (the worker keys them by its absolute URL). */
+async function forgetStoredInteractions(memoryUrl: string): Promise<void> {
+  // No database of ours yet: nothing to forget, and none is made for it.
+  const databases = await indexedDB.databases?.().catch(() => undefined);
+  if (databases && !databases.some((d) => d.name === STORE_DB_NAME)) return;
+  const store = await ShardStore.open();
+  try {
+    await store.deleteOverlaysOf(memoryUrl);
+  } finally {
+    store.close();
+  }
+}
 
 /**
  * A purchase as a memory update, in catalog ids. With the store's own ids, items the catalog lacks are left out

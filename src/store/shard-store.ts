@@ -219,6 +219,14 @@ export class ShardStore {
     await this.db.delete('overlays', [model, shard]);
   }
 
+  /** Deletes the user's overlays of a shard URL, whatever model they were made with; how many there were. */
+  async deleteOverlaysOf(shard: string): Promise<number> {
+    const keys = (await this.db.getAllKeys('overlays')).filter((key) => key[1] === shard);
+    const tx = this.db.transaction('overlays', 'readwrite');
+    await Promise.all([...keys.map((key) => tx.store.delete(key)), tx.done]);
+    return keys.length;
+  }
+
   /** Deletes every stored version of a shard (and its chunks). */
   async deleteShard(model: string, shard: string): Promise<void> {
     for (const record of await this.db.getAllFromIndex('shards', 'byShard', [model, shard])) await this.deleteVersion(record);
