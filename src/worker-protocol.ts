@@ -147,6 +147,8 @@ export interface LoadStatus {
   memorySource?: 'network' | 'indexeddb' | 'mixed' | 'page';
   /** The origin's storage: persisted flag, usage and quota in bytes. */
   storage?: import('./store/shard-store.ts').StorageReport;
+  /** Why the memory was not kept on this device although `cache` asked for it (IndexedDB refused here). */
+  storageUnavailable?: string;
 }
 
 export interface RecommendRequest extends Abortable {

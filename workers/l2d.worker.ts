@@ -147,6 +147,7 @@ async function load(options: LoadOptions, onProgress?: (p: LoadProgress) => void
   decoderChoice = { decoder: options.decoder ?? 'auto', software: gpu?.adapter.isFallbackAdapter ?? false, coldStart: options.coldStart ?? 'none' };
   memorySource = undefined;
   storage = undefined;
+  storageUnavailable = undefined;
   overlayCap = options.overlayCap ?? DEFAULT_OVERLAY_CAP;
   reusePrefix = options.reusePrefix ?? false;
   overlay = { model: encoder.sha256, shard: options.memoryUrl ?? 'page-built', rows: [], seen: 0 };
@@ -154,15 +155,27 @@ async function load(options: LoadOptions, onProgress?: (p: LoadProgress) => void
   if (options.memoryUrl) {
     const model = { sha256: encoder.sha256, hiddenSize: encoder.hiddenSize };
     let loaded: LoadedShard;
+    // A browser that blocks site data (or a private window that refuses IndexedDB) still gets the memory, from the network.
+    let store: ShardStore | undefined;
     if (stored) {
+      try {
+        store = await ShardStore.open();
+      } catch (error) {
+        const { name, message } = error as Error;
+        storageUnavailable = `IndexedDB refused (${name}: ${message}); the memory comes from the network and memory updates last for this page only`;
+      }
+    }
+    if (store) {
       const memoryUrl = options.memoryUrl;
-      loaded = await withStore(async (store) => {
+      try {
         const fromStore = await store.load(memoryUrl, { model, spareRows: overlayCap, prefer: revalidate ? 'network' : 'store', onProgress: (p) => onProgress?.({ stage: 'memory', ...p }) });
         memorySource = fromStore.source;
         overlay = (await store.getOverlay(model.sha256, memoryUrl)) ?? overlay;
         overlayPersisted = true;
-        return fromStore;
-      });
+        loaded = fromStore;
+      } finally {
+        store.close();
+      }
       storage = await storageReport();
     } else {
       loaded = await fetchShard(options.memoryUrl, model, (loaded, total) => onProgress?.({ stage: 'memory', loaded, total }));
@@ -191,6 +204,7 @@ let overlayPersisted = false;
 let memorySource: LoadStatus['memorySource'];
 let stageMs: LoadStatus['stageMs'] = { model: 0 };
 let storage: StorageReport | undefined;
+let storageUnavailable: string | undefined;
 let decoderChoice: { decoder: 'auto' | 'webgpu' | 'cpu'; software: boolean; coldStart: ColdStartRule } = { decoder: 'auto', software: false, coldStart: 'none' };
 let coldStartItems: number | undefined;
 
@@ -236,6 +250,7 @@ function status(loadMs: number): LoadStatus {
     ...(shard?.manifest.centroids ? { centroidMemory: { sampleRows: shard.manifest.centroids.sampleRows, memoryUpdates: takesUpdates(shard.manifest) } } : {}),
     ...(memorySource ? { memorySource } : {}),
     ...(storage ? { storage } : {}),
+    ...(storageUnavailable ? { storageUnavailable } : {}),
   };
 }
 

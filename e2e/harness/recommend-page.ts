@@ -7,10 +7,13 @@ import { L2DError } from '../../src/core/errors.ts';
 installErrorTransfer();
 
 // ?device-loss: the same worker with a handle to destroy its GPUDevices (device-loss.worker.ts).
-const lossy = new URLSearchParams(location.search).has('device-loss');
-const rawWorker = lossy
+const query = new URLSearchParams(location.search);
+// ?no-indexeddb: the same worker in a browser that refuses IndexedDB (no-indexeddb.worker.ts).
+const rawWorker = query.has('device-loss')
   ? new Worker(new URL('./device-loss.worker.ts', import.meta.url), { type: 'module' })
-  : new Worker(new URL('../../workers/l2d.worker.ts', import.meta.url), { type: 'module' });
+  : query.has('no-indexeddb')
+    ? new Worker(new URL('./no-indexeddb.worker.ts', import.meta.url), { type: 'module' })
+    : new Worker(new URL('../../workers/l2d.worker.ts', import.meta.url), { type: 'module' });
 const worker = Comlink.wrap<WorkerApi>(rawWorker);
 
 async function report<T>(

@@ -320,7 +320,7 @@ export async function startModelPanel(): Promise<void> {
           loaded.coldStartItems !== undefined ? `, cold-start rule: ${loaded.coldStartItems} items without rows given centroids` : ''
         }; encoder ${loaded.encoder.device} (${loaded.encoder.dtype}, ${loaded.encoder.graph} graph${threadsText(loaded.encoder.wasmThreads)}), decoder ${loaded.decoder?.decoder ?? 'none'}${loaded.hiddenOnGpu ? ' (h_t stays on the GPU)' : ''}; loaded in ${(loaded.loadMs / 1000).toFixed(1)} s.${
           loaded.encoder.fallbackReason ? ` (Encoder: ${loaded.encoder.fallbackReason}.)` : ''
-        }${loaded.encoder.wasmThreads === 1 && !crossOriginIsolated && import.meta.env.PROD ? ' One wasm thread: this host sends no cross-origin isolation headers; the page\'s service worker adds them from the next visit on.' : ''}`,
+        }${loaded.storageUnavailable ? ` (Storage: ${loaded.storageUnavailable}.)` : ''}${loaded.encoder.wasmThreads === 1 && !crossOriginIsolated && import.meta.env.PROD ? ' One wasm thread: this host sends no cross-origin isolation headers; the page\'s service worker adds them from the next visit on.' : ''}`,
       );
       if (loaded.decoder) $('decoder').textContent = decoderLabel(loaded.decoder);
       progress.value = progress.max;

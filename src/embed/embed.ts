@@ -137,10 +137,15 @@ defineRecommendationsElement({ recommender, pageIds, localHistory: () => history
 
 /** Deletes the memory updates earlier visits stored for this memory (the worker keys them by its absolute URL). */
 async function forgetStoredInteractions(memoryUrl: string): Promise<void> {
-  // No database of ours yet: nothing to forget, and none is made for it.
-  const databases = await indexedDB.databases?.().catch(() => undefined);
-  if (databases && !databases.some((d) => d.name === STORE_DB_NAME)) return;
-  const store = await ShardStore.open();
+  let store: ShardStore;
+  try {
+    // No database of ours yet: nothing to forget, and none is made for it.
+    const databases = await indexedDB.databases?.().catch(() => undefined);
+    if (databases && !databases.some((d) => d.name === STORE_DB_NAME)) return;
+    store = await ShardStore.open();
+  } catch {
+    return; // IndexedDB refused here: nothing of ours can be stored in it
+  }
   try {
     await store.deleteOverlaysOf(memoryUrl);
   } finally {

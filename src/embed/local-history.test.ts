@@ -51,4 +51,35 @@ describe('the embed\'s on-device history', () => {
     storage.setItem('l2d-embed-history', '[1, "x", -2, 4]');
     expect(new LocalHistory(storage).items()).toEqual([1, 4]);
   });
+
+  it('keeps the history for the page where storage refuses it (full, blocked) or is not there at all', () => {
+    const full = { ...memoryStorage(), setItem: () => { throw new DOMException('full', 'QuotaExceededError'); } };
+    const history = new LocalHistory(full);
+    history.add('view', 3);
+    expect(history.add('view', 5)).toEqual([3, 5]);
+    expect(history.items()).toEqual([3, 5]);
+    history.clear();
+    expect(history.items()).toEqual([]);
+    const blocked = { getItem: () => { throw new DOMException('blocked', 'SecurityError'); }, setItem: full.setItem, removeItem: () => { throw new DOMException('blocked', 'SecurityError'); } };
+    const page = new LocalHistory(blocked);
+    expect(page.items()).toEqual([]);
+    expect(page.add('purchase', 7)).toEqual([7]);
+    expect(() => page.clear()).not.toThrow();
+    const none = new LocalHistory(undefined);
+    none.add('view', 1);
+    expect(none.items()).toEqual([1]);
+  });
+
+  it('starts where reading localStorage itself throws (a browser blocking site data)', () => {
+    const original = Object.getOwnPropertyDescriptor(globalThis, 'localStorage');
+    Object.defineProperty(globalThis, 'localStorage', { configurable: true, get: () => { throw new DOMException('The operation is insecure.', 'SecurityError'); } });
+    try {
+      const history = new LocalHistory();
+      expect(history.add('view', 2)).toEqual([2]);
+      expect(history.items()).toEqual([2]);
+    } finally {
+      if (original) Object.defineProperty(globalThis, 'localStorage', original);
+      else delete (globalThis as { localStorage?: unknown }).localStorage;
+    }
+  });
 });

@@ -13,15 +13,28 @@ export const HISTORY_KEY = 'l2d-embed-history';
 /** Newest items kept; the model's context holds fewer anyway. */
 export const HISTORY_LIMIT = 50;
 
+/** This origin's localStorage, or none where the browser blocks it (reading `localStorage` itself throws then). */
+function originStorage(): Pick<Storage, 'getItem' | 'setItem' | 'removeItem'> | undefined {
+  try {
+    return globalThis.localStorage;
+  } catch {
+    return undefined;
+  }
+}
+
 export class LocalHistory {
+  /** The history while storage refuses to keep it (full, blocked, absent): this page's alone, until it closes. */
+  private unsaved: PageId[] | undefined;
+
   constructor(
-    private readonly storage: Pick<Storage, 'getItem' | 'setItem' | 'removeItem'> | undefined = globalThis.localStorage,
+    private readonly storage: Pick<Storage, 'getItem' | 'setItem' | 'removeItem'> | undefined = originStorage(),
     private readonly key = HISTORY_KEY,
     private readonly idKind: PageIdKind = 'catalog',
   ) {}
 
   /** Item ids, oldest first: those of this page's kind (a store that switched data-ids starts afresh). */
   items(): PageId[] {
+    if (this.unsaved) return [...this.unsaved];
     try {
       const parsed: unknown = JSON.parse(this.storage?.getItem(this.key) ?? '[]');
       return Array.isArray(parsed) ? parsed.filter((id): id is PageId => isPageId(this.idKind, id)) : [];
@@ -36,14 +49,21 @@ export class LocalHistory {
     const item = pageId(this.idKind, given);
     const next = [...this.items().filter((id) => id !== item), item].slice(-HISTORY_LIMIT);
     try {
-      this.storage?.setItem(this.key, JSON.stringify(next));
+      if (!this.storage) throw new Error('no storage');
+      this.storage.setItem(this.key, JSON.stringify(next));
+      this.unsaved = undefined;
     } catch {
-      // Storage full or blocked: the history lives for this page only.
+      this.unsaved = next; // storage full or blocked: the history lives on for this page only
     }
     return next;
   }
 
   clear(): void {
-    this.storage?.removeItem(this.key);
+    this.unsaved = undefined;
+    try {
+      this.storage?.removeItem(this.key);
+    } catch {
+      // Blocked storage holds nothing of ours to clear.
+    }
   }
 }
