@@ -110,6 +110,30 @@ describe('memory updates', () => {
     expect(!bad.ok && bad.message).toBe('coldStart must be one of "none", "similar-titles"; got "magic".');
   });
 
+  it('two tabs of one store both keep their samples: a tab adds to the record as stored, not to its own copy', async () => {
+    await load('cpu');
+    value(await call('clearInteractions'));
+    // A second tab of the same store, loaded before the first tab's purchase.
+    const tab = await harness.openTab('e2e/harness/recommend.html');
+    const tabCall = <T>(fn: string, arg?: unknown) =>
+      tab.evaluate(([f, a]) => (globalThis as unknown as Record<string, Record<string, (x: unknown) => Promise<unknown>>>).l2dFlow[f as string](a), [fn, arg] as const) as Promise<{ ok: boolean; value: T }>;
+    try {
+      const tabLoad = await tabCall<{ overlay: Overlay }>('load', { modelUrl: MODEL, memoryUrl: MEMORY, device: 'wasm', decoder: 'cpu', wasmPaths: WASM });
+      expect(tabLoad.value.overlay).toEqual({ rows: 0, cap: 1024, seen: 0, persisted: true });
+      expect(value(await call<Overlay>('recordInteraction', { history, item: 7 }))).toEqual({ rows: 1, cap: 1024, seen: 1, persisted: true });
+      // The second tab's purchase lands on top of the first tab's, which it now holds too.
+      expect((await tabCall<Overlay>('recordInteraction', { history: [1, 2], item: 9 })).value).toEqual({ rows: 2, cap: 1024, seen: 2, persisted: true });
+      // A later visit gets both.
+      expect((await load('cpu')).overlay).toEqual({ rows: 2, cap: 1024, seen: 2, persisted: true });
+      // A tab's forgetting is the other's too, at its next purchase: nothing of the cleared rows is written back.
+      value(await call('clearInteractions'));
+      expect((await tabCall<Overlay>('recordInteraction', { history: [1, 2], item: 9 })).value).toEqual({ rows: 1, cap: 1024, seen: 1, persisted: true });
+      value(await call('clearInteractions'));
+    } finally {
+      await tab.close();
+    }
+  });
+
   it('keeps at most overlayCap samples (a reservoir of all recorded)', async () => {
     await load('cpu', { overlayCap: 2 });
     value(await call('clearInteractions'));

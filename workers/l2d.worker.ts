@@ -475,18 +475,24 @@ async function recordInteraction(event: InteractionEvent): Promise<OverlayStatus
   const hidden = Uint16Array.from(encoded.hidden[0], toFloat16Bits);
   if (hidden.some(isNonFiniteFloat16)) throw new NonFiniteValueError('The encoded interaction');
   const row = { item: event.item, history, hidden, at: Date.now() };
+  // As load() takes a stored overlay: the rows that fit this catalog, the newest that fit the cap.
+  const usable = (rows: OverlayRecord['rows']) => rows.filter((r) => r.item < items.length);
   // Reservoir sampling once full: every interaction seen has the same chance to stay.
-  const rows = [...overlay.rows];
-  const seen = overlay.seen + 1;
-  if (rows.length < overlayCap) rows.push(row);
-  else {
-    const j = Math.floor(Math.random() * seen);
-    if (j < overlayCap) rows[j] = row;
-  }
-  const next: OverlayRecord = { ...overlay, rows, seen };
-  // Stored first: if the browser refuses, the memory in use and the stored one stay as they were.
-  if (overlayPersisted) await withStore((store) => store.putOverlay(next));
-  overlay = next;
+  const withRow = (base: OverlayRecord): OverlayRecord => {
+    const rows = usable(base.rows).slice(-overlayCap);
+    const seen = Math.max(base.seen, rows.length) + 1;
+    if (rows.length < overlayCap) rows.push(row);
+    else {
+      const j = Math.floor(Math.random() * seen);
+      if (j < overlayCap) rows[j] = row;
+    }
+    return { ...base, rows, seen };
+  };
+  // Stored first, onto the record as stored now (another tab of this store may have added to it or cleared it):
+  // if the browser refuses, the memory in use and the stored one stay as they were.
+  overlay = overlayPersisted
+    ? await withStore((store) => store.updateOverlay(overlay.model, overlay.shard, (stored) => withRow(stored ?? { model: overlay.model, shard: overlay.shard, rows: [], seen: 0 })))
+    : withRow(overlay);
   await engine.setOverlay(overlayRows());
   return overlayStatus();
 }
