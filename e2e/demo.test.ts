@@ -6,12 +6,14 @@
  * and a second visit offline (service worker + Cache API + IndexedDB).
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { buildForTest } from './build-output.ts';
 import { CpuDecoder } from '../src/core/cpu-decoder.ts';
 import { loadShard } from '../tools/lib/shard-files.ts';
 import { parseSamples } from '../src/core/data/prepared-format.ts';
 import { MetricAccumulator, METRIC_KS } from '../src/core/metrics.ts';
+import { evaluateRankings } from '../src/core/evaluate.ts';
+import { readRankings } from '../tools/evaluate/main.ts';
 import { openPage, type HarnessPage } from './browser.ts';
 import { startStaticServer, type StaticServer } from './static-server.ts';
 
@@ -192,6 +194,20 @@ it('lists exactly what the CPU reference ranks on the page\'s own h_t, and evalu
   });
   const tableRows = await page.locator('#eval-rows tr').evaluateAll((trs) => trs.map((tr) => Array.from(tr.querySelectorAll('td'), (td) => td.textContent!).slice(1, 7)));
   expect(tableRows).toEqual(expectedRows);
+  // The same lists as rankings files, which `npm run evaluate -- --rankings` scores to the same table.
+  const downloads = await page.locator('#eval-downloads a').evaluateAll((links) =>
+    Promise.all(links.map(async (a) => ({ name: (a as HTMLAnchorElement).download, text: await (await fetch((a as HTMLAnchorElement).href)).text() }))),
+  );
+  expect(downloads.map((d) => d.name)).toEqual(['movielens-test-l2d-g.tsv', 'movielens-test-l2d-l-m-200.tsv']);
+  expect(await page.textContent('#eval-downloads code')).toBe(
+    'npm run evaluate -- --data data/prepared/movielens-latest-small --split test --limit 5 --rankings movielens-test-l2d-g.tsv --rankings movielens-test-l2d-l-m-200.tsv',
+  );
+  for (const [j, { name, text }] of downloads.entries()) {
+    expect(text).toBe(test.map((_, i) => `${i}\t${separate[2 * i + j].join(' ')}\n`).join(''));
+    writeFileSync(`test-results/${name}`, text);
+    const scored = evaluateRankings(test, (_, i) => readRankings(`test-results/${name}`, test, 3496, { firstOnly: true })[i]);
+    expect([...METRIC_KS.map((k) => scored.recall[k].toFixed(4)), ...METRIC_KS.map((k) => scored.ndcg[k].toFixed(4))]).toEqual(expectedRows[j]);
+  }
   expect(await page.locator('#eval-chart > div').count()).toBe(6);
   // Stop: the run ends at once and scores the samples it finished (both strategies alike).
   expect(await page.locator('#eval-stop').isVisible()).toBe(false);

@@ -7,6 +7,8 @@ export interface DemoDataset {
   test: string;
   /** How to build the memory where it is not shipped (the built demo copies only the shipped data sets). */
   buildCommand?: string;
+  /** The prepared data set the test split is from (`npm run prepare-data -- --all`), for `npm run evaluate`. */
+  prepared: string;
 }
 
 export const DATASETS: readonly DemoDataset[] = [
@@ -16,6 +18,7 @@ export const DATASETS: readonly DemoDataset[] = [
     model: 'models/movielens-demo',
     memory: 'models/movielens-demo/memory/train-q4-f0.3',
     test: 'models/movielens-demo/eval/test.tsv',
+    prepared: 'data/prepared/movielens-latest-small',
   },
   {
     id: 'movielens-centroids',
@@ -23,6 +26,7 @@ export const DATASETS: readonly DemoDataset[] = [
     model: 'models/movielens-demo',
     memory: 'models/movielens-demo/memory/train-q4-f0.3-centroids',
     test: 'models/movielens-demo/eval/test.tsv',
+    prepared: 'data/prepared/movielens-latest-small',
   },
   {
     id: 'amazon-games',
@@ -30,6 +34,7 @@ export const DATASETS: readonly DemoDataset[] = [
     model: 'models/amazon-games',
     memory: 'models/amazon-games/memory/train-q4-centroids',
     test: 'models/amazon-games/eval/test.tsv',
+    prepared: 'data/prepared/amazon-games',
   },
   {
     id: 'amazon-games-full',
@@ -37,6 +42,7 @@ export const DATASETS: readonly DemoDataset[] = [
     model: 'models/amazon-games',
     memory: 'models/amazon-games/memory/train-q4',
     test: 'models/amazon-games/eval/test.tsv',
+    prepared: 'data/prepared/amazon-games',
     buildCommand: 'npm run prepare-data -- --all && npm run build-memory -- --model models/amazon-games --data data/prepared/amazon-games',
   },
 ];

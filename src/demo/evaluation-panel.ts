@@ -17,6 +17,8 @@ export interface EvaluationSource {
   itemCount(): number;
   /** L2D-L's M, the model panel's setting. */
   m(): number;
+  /** The data set: its id names the rankings files, its prepared folder the command that scores them. */
+  dataset(): { id: string; prepared?: string };
   setStatus(element: HTMLElement, text: string, isError?: boolean): void;
 }
 
@@ -56,7 +58,14 @@ export function startEvaluationPanel(source: EvaluationSource): EvaluationPanel 
       [`L2D-L (M=${m})`, { strategy: 'local' as const, m }],
     ] as const;
     const metrics = methods.map(() => new MetricAccumulator(METRIC_KS));
-    const score = () => renderEvaluation(methods.map(([name], j) => [name, metrics[j].values()]));
+    // Each method's list per sample, in test-split order: the rankings files a researcher can download.
+    const ranked: number[][][] = methods.map(() => []);
+    const dataset = source.dataset();
+    const score = () => {
+      renderEvaluation(methods.map(([name], j) => [name, metrics[j].values()]));
+      offerRankings(dataset, methods.map(([name], j) => [name, ranked[j]]));
+    };
+    offerRankings(dataset, []);
     const recommender = source.recommender();
     try {
       if (!recommender) throw new Error('The model is not loaded.');
@@ -71,7 +80,10 @@ export function startEvaluationPanel(source: EvaluationSource): EvaluationPanel 
         const [[, first], ...rest] = methods;
         const r = await recommender.recommend({ history: sample.history, k, ...first, also: rest.map(([, options]) => ({ k, ...options })), signal: controller.signal });
         const lists = [r.items, ...r.also!.map((list) => list.items)].map((items) => items.map((x) => x.id));
-        lists.forEach((list, j) => metrics[j].add(list, sample.target));
+        lists.forEach((list, j) => {
+          metrics[j].add(list, sample.target);
+          ranked[j].push(list);
+        });
         done = i + 1;
         bar.value = i + 1;
         if (i % 10 === 9 || i === samples.length - 1) {
@@ -92,6 +104,30 @@ export function startEvaluationPanel(source: EvaluationSource): EvaluationPanel 
       stop.hidden = true;
       button.disabled = !enabled; // a load may have begun meanwhile
     }
+  }
+
+  let rankingUrls: string[] = [];
+  /**
+   * Links to each method's rankings of the samples scored, in `npm run evaluate -- --rankings`'s format (a line per
+   * sample: its index in the test split, a tab, item ids best first), with the command that scores them in Node.
+   */
+  function offerRankings(dataset: { id: string; prepared?: string }, lists: [string, number[][]][]): void {
+    const downloads = $('eval-downloads');
+    for (const url of rankingUrls) URL.revokeObjectURL(url);
+    rankingUrls = [];
+    downloads.hidden = lists.length === 0 || lists[0][1].length === 0;
+    if (downloads.hidden) return downloads.replaceChildren();
+    const files = lists.map(([name, rankings]) => {
+      const a = document.createElement('a');
+      a.href = URL.createObjectURL(new Blob([rankings.map((ids, i) => `${i}\t${ids.join(' ')}\n`).join('')], { type: 'text/tab-separated-values' }));
+      rankingUrls.push(a.href);
+      a.download = `${dataset.id}-test-${name.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/-$/, '')}.tsv`;
+      a.textContent = `${name} rankings`;
+      return a;
+    });
+    const command = document.createElement('code');
+    command.textContent = `npm run evaluate -- --data ${dataset.prepared ?? '<prepared folder>'} --split test --limit ${lists[0][1].length} --rankings ${files.map((a) => a.download).join(' --rankings ')}`;
+    downloads.replaceChildren('Download ', ...files.flatMap((a, i) => (i === 0 ? [a] : [' and ', a])), ' (TSV); score them in Node with ', command, '.');
   }
 
   function renderEvaluation(rows: [string, MetricValues][]): void {

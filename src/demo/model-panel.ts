@@ -87,6 +87,7 @@ export async function startModelPanel(): Promise<void> {
     testSamples,
     itemCount: () => titles.length,
     m: () => Number(new FormData(form).get('m')),
+    dataset: () => dataset,
     setStatus,
   });
 

@@ -55,7 +55,7 @@ export function readRankings(path: string, samples: readonly Sample[], itemCount
       });
     });
   const missing = rankings.findIndex((r) => !r);
-  if (missing >= 0) throw new DataFormatError(`${path}: no ranking for sample ${missing} (every sample of the split needs one line).`);
+  if (missing >= 0) throw new DataFormatError(`${path}: no ranking for sample ${missing} (every sample of the split needs one line; a file ranking the first N samples takes --limit N).`);
   return rankings as Uint32Array[];
 }
 
@@ -136,7 +136,8 @@ async function main(): Promise<void> {
   if (baselines.length) done(...evaluateBaselines(data, split, baselines, limit));
   const latency: [string, number][] = [];
   for (const file of values.rankings ?? []) {
-    const rankings = readRankings(file, data.split(split), data.items.length).slice(0, limit);
+    // With --limit N the file needs (and is scored on) the first N samples only: the demo's downloads rank those.
+    const rankings = readRankings(file, samples, data.items.length, { firstOnly: values.limit !== undefined });
     done({ method: file, values: evaluateRankings(samples, (_, i) => rankings[i]), lists: rankings });
   }
   if (generation.length && !values.model) throw new L2DError('invalid-argument', `${generation.join(', ')} need --model <folder> (the generation graph).`);
