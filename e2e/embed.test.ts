@@ -103,6 +103,40 @@ describe('the storefront embed from another origin', () => {
     expect(problems).toEqual([]);
   });
 
+  it('a view refreshes only the lists that follow the on-device history; a memory update refreshes every list', async () => {
+    const outcome = await page.evaluate(async () => {
+      type Handle = { recommend(q: { history: number[] }): Promise<unknown> };
+      type L2D = { recommender(): Promise<Handle>; track(kind: string, id: number): Promise<unknown> };
+      const { L2D } = globalThis as unknown as { L2D: L2D };
+      const r = await L2D.recommender();
+      const asked: number[][] = [];
+      const original = r.recommend;
+      r.recommend = (request) => (asked.push(request.history), original.call(r, request));
+      const rendered = (n: number) =>
+        new Promise<void>((resolve) => {
+          let seen = 0;
+          const onRender = () => ++seen === n && (document.removeEventListener('l2d-render', onRender), resolve());
+          document.addEventListener('l2d-render', onRender);
+        });
+      try {
+        let done = rendered(1);
+        await L2D.track('view', 7);
+        await done;
+        const afterView = asked.splice(0);
+        done = rendered(2);
+        await L2D.track('purchase', 9);
+        await done;
+        return { afterView, afterPurchase: asked.splice(0) };
+      } finally {
+        r.recommend = original;
+      }
+    });
+    // #similar's history is its own (history="100"): a view leaves it; the purchase changed the memory it ranks from.
+    expect(outcome.afterView.map((h) => h.at(-1))).toEqual([7]);
+    expect(outcome.afterPurchase.map((h) => h.at(-1)).sort((a, b) => a! - b!)).toEqual([9, 100]);
+    expect(problems).toEqual([]);
+  });
+
   it('aborts a refresh that a newer one supersedes: its request is stopped, and no error shows', async () => {
     const outcome = await page.evaluate(async () => {
       type Request = { signal?: AbortSignal };

@@ -98,8 +98,14 @@ async function pageIds(): Promise<PageIds> {
   return translation.ids;
 }
 
-function refreshElements(): void {
-  for (const element of document.querySelectorAll('l2d-recommendations')) void (element as HTMLElement & { refresh(): Promise<unknown> }).refresh();
+/**
+ * Refreshes the widgets a change touches: a view changes only the lists that follow the on-device history; a
+ * memory update (or forgetting one) may change every list, those of a fixed history too.
+ */
+function refreshElements(memoryChanged: boolean): void {
+  for (const element of document.querySelectorAll('l2d-recommendations') as NodeListOf<HTMLElement & { refresh(): Promise<unknown>; followsDeviceHistory: boolean }>) {
+    if (memoryChanged || element.followsDeviceHistory) void element.refresh();
+  }
 }
 
 /** The page's API: window.L2D. */
@@ -116,7 +122,7 @@ const api = {
     const handle = kind === 'purchase' && before.length > 0 ? await recommender() : undefined;
     // A memory without updates (overlayCap 0, or centroids without sample counts) still takes the purchase into the history.
     const overlay = handle && (handle.status().overlay?.cap ?? 0) > 0 ? await recordPurchase(handle, before, after[after.length - 1]) : undefined;
-    refreshElements();
+    refreshElements(overlay !== undefined);
     return overlay;
   },
   history: () => history.items(),
@@ -129,7 +135,7 @@ const api = {
     history.clear();
     if (pending) await (await recommender()).clearInteractions();
     else if (config.memory) await forgetStoredInteractions(new URL(config.memory, location.href).href);
-    refreshElements();
+    refreshElements(true);
   },
 };
 (globalThis as unknown as { L2D: typeof api }).L2D = api;

@@ -94,6 +94,11 @@ export function defineRecommendationsElement(host: ElementHost, name = 'l2d-reco
       void this.refresh();
     }
 
+    /** Whether the list follows the embed's on-device history (no history attribute or property of its own). */
+    get followsDeviceHistory(): boolean {
+      return this.historyValue === undefined && !this.hasAttribute('history');
+    }
+
     connectedCallback(): void {
       // Until a first list shows, the page's own loading text (attributes are not there in the constructor).
       if (!this.root.querySelector('ol')) this.show(this.message(this.text('loading-text')));
