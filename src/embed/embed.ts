@@ -25,6 +25,7 @@ import { parseCount, parseStrategy } from './list-attributes.ts';
 import { LocalHistory, type HistoryEventKind } from './local-history.ts';
 import { PageIds, parsePageIdKind, type PageId, type PageIdKind } from './page-ids.ts';
 import { defineRecommendationsElement } from './recommendations-element.ts';
+import { SharedForwardPass } from './shared-forward-pass.ts';
 
 const script = document.currentScript as HTMLScriptElement | null;
 const data = script?.dataset ?? {};
@@ -139,7 +140,8 @@ const api = {
   },
 };
 (globalThis as unknown as { L2D: typeof api }).L2D = api;
-defineRecommendationsElement({ recommender, pageIds, localHistory: () => history.items(), defaults: config });
+const shared = new SharedForwardPass(recommender);
+defineRecommendationsElement({ recommend: (request) => shared.recommend(request), pageIds, localHistory: () => history.items(), defaults: config });
 
 /** Deletes the memory updates earlier visits stored for this memory (the worker keys them by its absolute URL). */
 async function forgetStoredInteractions(memoryUrl: string): Promise<void> {

@@ -20,13 +20,14 @@
  * ::part(item), ::part(button) or ::part(link) (an item's title), ::part(message).
  */
 import { InvalidArgumentError } from '../core/errors.ts';
-import type { Recommender } from '../recommender.ts';
 import type { RecommendedItem } from '../worker-protocol.ts';
 import { parseCount, parseStrategy } from './list-attributes.ts';
+import type { WidgetRequest } from './shared-forward-pass.ts';
 import { parsePageIds, type PageId, type PageIdKind, type PageIds } from './page-ids.ts';
 
 export interface ElementHost {
-  recommender(): Promise<Recommender>;
+  /** The element's list (several widgets' lists for one history may share a forward pass: shared-forward-pass.ts). */
+  recommend(request: WidgetRequest): Promise<RecommendedItem[]>;
   /** The translation between the page's ids and the catalog's (data-ids). */
   pageIds(): Promise<PageIds>;
   /** The embed's on-device history (oldest first), in the page's ids. */
@@ -142,12 +143,11 @@ export function defineRecommendationsElement(host: ElementHost, name = 'l2d-reco
       const hrefTemplate = this.getAttribute('item-href');
       try {
         if (hrefTemplate !== null) checkHrefTemplate(hrefTemplate);
-        const recommender = await host.recommender();
         const ids = await host.pageIds();
         const strategy = parseStrategy(this.getAttribute('strategy'), 'The strategy attribute') ?? host.defaults.strategy;
         const k = parseCount(this.getAttribute('k'), 'The k attribute') ?? host.defaults.k;
         const m = parseCount(this.getAttribute('m'), 'The m attribute') ?? host.defaults.m;
-        const { items } = await recommender.recommend({ history: ids.toCatalog(history), k, strategy, ...(m !== undefined ? { m } : {}), excludeHistory: this.hasAttribute('exclude-history'), signal: controller.signal });
+        const items = await host.recommend({ history: ids.toCatalog(history), k, strategy, ...(m !== undefined ? { m } : {}), excludeHistory: this.hasAttribute('exclude-history'), signal: controller.signal });
         if (controller.signal.aborted) return items; // a newer refresh is under way, or the element left the page
         this.show(this.list(items, hrefTemplate, ids));
         this.dispatchEvent(new CustomEvent('l2d-render', { detail: { items }, bubbles: true, composed: true }));
