@@ -29,7 +29,9 @@ SPEED_MODEL=models/dev/llama-1b-shaped
 TORCH_MODELS="models/movielens-demo models/amazon-games $SPEED_MODEL"
 PAGE_LIMIT_S=${PAGE_LIMIT_S:-540} # inside the device's 600 s per call, leaving time to copy results
 # The page's stages in two calls, each inside one call's limit; PyTorch eager runs in the graphs call.
-PAGE_CALLS="graphs encoder,encoderBatch64,flow,prefix,versusGeneration,buildMemory"
+PAGE_CALLS=${PAGE_CALLS:-"graphs encoder,encoderBatch64,flow,prefix,versusGeneration,buildMemory"}
+# Within a 15-minute device budget: PyTorch eager and the graphs, recommend() end to end, and vs generation.
+PAGE_15_MINUTES="graphs,flow,versusGeneration"
 
 die() { echo "gpu-trip: $*" >&2; exit 1; }
 
@@ -80,12 +82,15 @@ pack() {
   echo
   echo "Packed $(wc -l < "$TRIP/files") big tracked files (now out of the working tree: 'bash bench/gpu-trip.sh restore' puts them back) into $call calls. On the GPU machine, back to back:"
   local n
-  for n in $(seq 1 "$call"); do
-    echo "  run carry=[\"$TRIP/call-$n\"] command: bash bench/gpu-trip.sh receive $TRIP/call-$n$([ "$n" = "$call" ] && echo ' && bash bench/gpu-trip.sh models')"
-  done
+  for n in $(seq 1 "$call"); do echo "  run carry=[\"$TRIP/call-$n\"] command: bash bench/gpu-trip.sh receive $TRIP/call-$n"; done
+  # A drawn task's device time is 15 minutes in all (bench/README.md): one page call with the stages issue 9's ratios need.
+  echo "  with 15 minutes of device time, then ONE call (timeout_s 460), then give_back:"
+  echo "  run command: PAGE_LIMIT_S=400 bash bench/gpu-trip.sh page $PAGE_15_MINUTES"
+  echo "  with 30 minutes or more, instead: the speed model, then the two page calls:"
+  echo "  run command: bash bench/gpu-trip.sh models"
   local stages
   for stages in $PAGE_CALLS; do echo "  run command: bash bench/gpu-trip.sh page $stages"; done
-  echo "Then here, before any commit: bash bench/gpu-trip.sh restore; then npx tsx bench/gpu-bench-report.ts with both page calls' gpu-bench-*.json and the graphs call's torch.jsonl (each call's files come back in its own files_at)"
+  echo "Then here, before any commit: bash bench/gpu-trip.sh restore; then npx tsx bench/gpu-bench-report.ts with the page calls' gpu-bench-*.json and the torch.jsonl of the call that ran 'graphs' (each call's files come back in its own files_at)"
 }
 
 restore() {
