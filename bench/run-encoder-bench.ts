@@ -10,7 +10,7 @@
  */
 import { createHash } from 'node:crypto';
 import { copyFileSync, cpSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
+import { parseOptions } from '../tools/lib/cli.ts';
 import { loadNodeEncoder } from '../tools/lib/onnx-encoder.ts';
 import { loadPrepared } from '../tools/lib/prepared.ts';
 import { openHarness } from '../e2e/browser.ts';
@@ -20,7 +20,7 @@ import { averageRuns, encoderTable } from './report-tables.ts';
 
 const MODEL = 'models/movielens-demo';
 const data = loadPrepared('data/prepared/movielens-latest-small');
-const args = parseArgs({ options: { variant: { type: 'string', multiple: true }, device: { type: 'string', multiple: true }, histories: { type: 'string', default: '64' } } }).values;
+const args = parseOptions('bench:encoder', 'usage: npm run bench:encoder [-- --variant NAME=FILE] [--device wasm|webgpu] [--histories 64]', { options: { variant: { type: 'string', multiple: true }, device: { type: 'string', multiple: true }, histories: { type: 'string', default: '64' } } }).values;
 const variants = args.variant ?? [];
 const devices = args.device ?? ['webgpu', 'wasm'];
 const histories = data.split('valid').slice(0, Number(args.histories)).map((s) => s.history.map((i) => data.items[i].title));

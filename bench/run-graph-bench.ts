@@ -12,12 +12,12 @@
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
+import { parseOptions } from '../tools/lib/cli.ts';
 import { openHarness } from '../e2e/browser.ts';
 import { kernelTable, type KernelProfile } from './kernel-profile.ts';
 import { forwardTable, type ForwardTiming } from './forward-timing.ts';
 
-const args = parseArgs({
+const args = parseOptions('bench:graphs', 'usage: npm run bench:graphs [-- --model models/movielens-demo] [--device wasm] [--batches 1,64] [--tokens 128] [--runs 5] [--torch]', {
   options: {
     model: { type: 'string', multiple: true },
     device: { type: 'string', multiple: true },

@@ -8,13 +8,13 @@
  *
  *   npm run bench:ort-builds [-- --trials 4 --queries 20]
  */
-import { parseArgs } from 'node:util';
+import { parseOptions } from '../tools/lib/cli.ts';
 import { openHarness } from '../e2e/browser.ts';
 import { median } from '../src/core/stats.ts';
 import type { OrtBuildTrial } from './ort-builds.ts';
 import type { OrtBuild } from '../src/encoder/ort-runtime.ts';
 
-const args = parseArgs({ options: { trials: { type: 'string', default: '4' }, queries: { type: 'string', default: '20' } } }).values;
+const args = parseOptions('bench:ort-builds', 'usage: npm run bench:ort-builds [-- --trials 4 --queries 20]', { options: { trials: { type: 'string', default: '4' }, queries: { type: 'string', default: '20' } } }).values;
 const trials = Number(args.trials);
 const queries = Number(args.queries);
 if (!(Number.isInteger(trials) && trials >= 1) || !(Number.isInteger(queries) && queries >= 1)) throw new Error(`--trials and --queries must be whole numbers of at least 1, got ${args.trials} and ${args.queries}.`);

@@ -13,13 +13,13 @@
  * SwiftShader (docs/MODELS.md).
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
+import { parseOptions } from '../tools/lib/cli.ts';
 import { openHarness } from '../e2e/browser.ts';
 import { loadPrepared } from '../tools/lib/prepared.ts';
 import { machineDescription } from '../tools/lib/run-record.ts';
 import { PREFIX_BENCH_MODES, prefixTable, type PrefixBenchRow } from './prefix-reuse.ts';
 
-const { values } = parseArgs({ options: { device: { type: 'string', default: 'wasm' }, decoder: { type: 'string', default: 'cpu' }, users: { type: 'string', default: '16' } } });
+const { values } = parseOptions('bench:prefix', 'usage: npm run bench:prefix -- [--device wasm|webgpu] [--decoder cpu|webgpu] [--users 16]', { options: { device: { type: 'string', default: 'wasm' }, decoder: { type: 'string', default: 'cpu' }, users: { type: 'string', default: '16' } } });
 const MODEL = 'models/movielens-demo';
 const data = loadPrepared('data/prepared/movielens-latest-small');
 // Test samples with 10 history items (the data sets keep at most 10), grown from 5.

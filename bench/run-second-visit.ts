@@ -5,10 +5,10 @@
  *
  *   npx tsx bench/run-second-visit.ts [--device wasm|webgpu] [--decoder cpu|webgpu] [--runs 3]
  */
-import { parseArgs } from 'node:util';
+import { parseOptions } from '../tools/lib/cli.ts';
 import { openHarness } from '../e2e/browser.ts';
 
-const { values } = parseArgs({ options: { device: { type: 'string', default: 'wasm' }, decoder: { type: 'string', default: 'cpu' }, runs: { type: 'string', default: '3' } } });
+const { values } = parseOptions('second-visit', 'usage: npx tsx bench/run-second-visit.ts [--device wasm|webgpu] [--decoder cpu|webgpu] [--runs 3]', { options: { device: { type: 'string', default: 'wasm' }, decoder: { type: 'string', default: 'cpu' }, runs: { type: 'string', default: '3' } } });
 const options = {
   modelUrl: '/models/movielens-demo',
   memoryUrl: '/models/movielens-demo/memory/train-q4-f0.3',

@@ -9,13 +9,13 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { basename } from 'node:path';
-import { parseArgs } from 'node:util';
+import { parseOptions } from '../tools/lib/cli.ts';
 import { openHarness } from '../e2e/browser.ts';
 import { loadPrepared } from '../tools/lib/prepared.ts';
 import { machineDescription } from '../tools/lib/run-record.ts';
 import { versusTable, type VersusResult } from './versus-generation.ts';
 
-const { values } = parseArgs({
+const { values } = parseOptions('bench:versus', 'usage: npm run bench:versus -- [--model models/movielens-demo] [--memory SHARD] [--data data/prepared/movielens-latest-small] [--device wasm|webgpu] [--decoder cpu|webgpu] [--histories 32]', {
   options: {
     model: { type: 'string', default: 'models/movielens-demo' },
     memory: { type: 'string' },

@@ -1,6 +1,7 @@
 /** How the project's command-line tools start and end: one line for what the user got wrong, a stack for a bug. */
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { L2DError } from '../../src/core/errors.ts';
 
 /** Whether the module at `moduleUrl` is the script node was started with (and not imported, by a test say). */
@@ -42,4 +43,18 @@ export function runCli(name: string, usage: string, main: () => void | Promise<v
 export function exitWithUsage(usage: string): never {
   console.error(usage);
   process.exit(2);
+}
+
+/**
+ * parseArgs for a script that runs at its top level (the benchmarks): an option it refuses prints `name: message`
+ * and the usage, and exits 2, instead of node's stack.
+ */
+export function parseOptions<T extends ParseArgsConfig>(name: string, usage: string, config: T): ReturnType<typeof parseArgs<T>> {
+  try {
+    return parseArgs(config);
+  } catch (error) {
+    if (!isOptionError(error)) throw error;
+    console.error(`${name}: ${error.message}\n${usage}`);
+    process.exit(2);
+  }
 }
