@@ -18,7 +18,6 @@
  */
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import { L2DError } from '../../src/core/errors.ts';
 import type { Sample } from '../../src/core/data/prepare.ts';
 import { formatShardManifest, sha256Hex, verifiedCatalog, type ShardManifest } from '../../src/core/shard-format.ts';
@@ -29,7 +28,7 @@ import { serializeItems } from '../../src/core/data/prepared-format.ts';
 import { loadNodeEncoder } from '../lib/onnx-encoder.ts';
 import { loadPrepared } from '../lib/prepared.ts';
 import { ProgressBar } from '../lib/progress.ts';
-import { exitWithUsage, isEntryPoint, runCli } from '../lib/cli.ts';
+import { exitWithUsage, isEntryPoint, parseOptions, runCli } from '../lib/cli.ts';
 
 export interface BuildOptions {
   model: string;
@@ -145,7 +144,7 @@ const USAGE =
   'usage: npm run build-memory -- --model <model folder> --data <prepared folder> [--out DIR] [--dtype q4|fp32] [--fraction 0.3]\n   or: npm run build-memory -- --centroids-of <shard folder> [--out DIR]';
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({
+  const { values } = parseOptions('build-memory', USAGE, {
     options: {
       model: { type: 'string' },
       data: { type: 'string' },
@@ -186,4 +185,4 @@ async function main(): Promise<void> {
   console.log(summary(out, manifest, t0));
 }
 
-if (isEntryPoint(import.meta.url)) runCli('build-memory', USAGE, main);
+if (isEntryPoint(import.meta.url)) runCli('build-memory', main);

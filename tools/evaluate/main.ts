@@ -16,7 +16,6 @@
  *        [--cold-start similar-titles]   also with the cold-start rule (src/core/cold-start.ts); a second table scores
  *                                         the samples whose target has no memory row
  */
-import { parseArgs } from 'node:util';
 import { CoOccurrence, MostPopular, type Recommender } from '../../src/core/baselines.ts';
 import type { Sample, Split } from '../../src/core/data/prepare.ts';
 import { DataFormatError, L2DError } from '../../src/core/errors.ts';
@@ -29,7 +28,7 @@ import { saveLatency, saveMethodRun } from '../lib/run-record.ts';
 import { evaluateGeneration, measureLatency } from './generation.ts';
 import { evaluateL2D } from './l2d.ts';
 import { MAX_K, type MethodRun } from './method-run.ts';
-import { exitWithUsage, isEntryPoint, runCli } from '../lib/cli.ts';
+import { exitWithUsage, isEntryPoint, parseOptions, runCli } from '../lib/cli.ts';
 
 export { evaluateGeneration, evaluateL2D, measureLatency, type MethodRun };
 
@@ -84,7 +83,7 @@ const USAGE = [
 ].join('\n');
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({
+  const { values } = parseOptions('evaluate', USAGE, {
     options: {
       data: { type: 'string' },
       split: { type: 'string', default: 'test' },
@@ -180,4 +179,4 @@ function parseColdStart(value: string | undefined): ColdStartRule {
   return value as ColdStartRule;
 }
 
-if (isEntryPoint(import.meta.url)) runCli('evaluate', USAGE, main);
+if (isEntryPoint(import.meta.url)) runCli('evaluate', main);

@@ -113,7 +113,7 @@ export async function optimizeEncoders(folder: string, options: { quiet?: boolea
 const USAGE = 'usage: npm run optimize-encoder -- <model folder>';
 
 if (isEntryPoint(import.meta.url)) {
-  runCli('optimize-encoder', USAGE, async () => {
+  runCli('optimize-encoder', async () => {
     const folder = process.argv[2];
     if (!folder) exitWithUsage(USAGE);
     await optimizeEncoders(folder);

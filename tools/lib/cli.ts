@@ -16,20 +16,14 @@ function isOptionError(error: unknown): error is Error {
 }
 
 /**
- * Runs a tool's main. A typed error (bad input, a missing file) prints `name: message` and exits 1; an option
- * parseArgs refused prints `name: message` and the usage, and exits 2. Anything else is a bug: it keeps its stack.
+ * Runs a tool's main. A typed error (bad input, a missing file) prints `name: message` and exits 1 (a refused
+ * option is parseOptions' to report). Anything else is a bug: it keeps its stack.
  */
-export function runCli(name: string, usage: string, main: () => void | Promise<void>): void {
+export function runCli(name: string, main: () => void | Promise<void>): void {
   const fail = (error: unknown): never => {
-    if (error instanceof L2DError) {
-      console.error(`${name}: ${error.message}`);
-      process.exit(1);
-    }
-    if (isOptionError(error)) {
-      console.error(`${name}: ${error.message}\n${usage}`);
-      process.exit(2);
-    }
-    throw error;
+    if (!(error instanceof L2DError)) throw error;
+    console.error(`${name}: ${error.message}`);
+    process.exit(1);
   };
   try {
     const done = main();
@@ -45,10 +39,7 @@ export function exitWithUsage(usage: string): never {
   process.exit(2);
 }
 
-/**
- * parseArgs for a script that runs at its top level (the benchmarks): an option it refuses prints `name: message`
- * and the usage, and exits 2, instead of node's stack.
- */
+/** parseArgs for a tool or a benchmark: an option it refuses prints `name: message` and the usage, and exits 2, instead of node's stack. */
 export function parseOptions<T extends ParseArgsConfig>(name: string, usage: string, config: T): ReturnType<typeof parseArgs<T>> {
   try {
     return parseArgs(config);

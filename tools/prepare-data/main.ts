@@ -9,14 +9,13 @@
  * not at all.
  */
 import { basename, join, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import { InvalidArgumentError } from '../../src/core/errors.ts';
 import { datasetStats, prepareDataset, statsTable, SPLITS, type PreparedDataset } from '../../src/core/data/prepare.ts';
 import { PREPARED_FORMAT, PREPARED_VERSION, serializeItems, serializeSamples, type PreparedManifest } from '../../src/core/data/prepared-format.ts';
 import { writeFolderAtomically } from '../lib/files.ts';
 import { detectFormat, readAmazon, readMovielens, readStore } from './readers.ts';
-import { exitWithUsage, isEntryPoint, runCli } from '../lib/cli.ts';
+import { exitWithUsage, isEntryPoint, parseOptions, runCli } from '../lib/cli.ts';
 
 const projectRoot = fileURLToPath(new URL('../..', import.meta.url));
 export const SHARED_DATA = resolve(projectRoot, '../shared/data');
@@ -73,7 +72,7 @@ const USAGE =
   'usage: npm run prepare-data -- <source-folder> [--out <folder>] [--k-core 5] [--max-history 10]\n       npm run prepare-data -- --all';
 
 function main(): void {
-  const { values, positionals } = parseArgs({
+  const { values, positionals } = parseOptions('prepare-data', USAGE, {
     allowPositionals: true,
     options: {
       out: { type: 'string' },
@@ -95,4 +94,4 @@ function main(): void {
   }
 }
 
-if (isEntryPoint(import.meta.url)) runCli('prepare-data', USAGE, main);
+if (isEntryPoint(import.meta.url)) runCli('prepare-data', main);

@@ -14,7 +14,6 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { computeCentroids } from '../../src/core/centroids.ts';
 import { COLD_START_RULES, coldStartCentroids, type ColdStartRule } from '../../src/core/cold-start.ts';
 import { CpuDecoder } from '../../src/core/cpu-decoder.ts';
@@ -25,7 +24,7 @@ import { TitleGrounder } from '../../src/core/grounding.ts';
 import { verifiedCatalog } from '../../src/core/shard-format.ts';
 import { loadNodeEncoder } from '../lib/onnx-encoder.ts';
 import { loadShard } from '../lib/shard-files.ts';
-import { exitWithUsage, isEntryPoint, runCli } from '../lib/cli.ts';
+import { exitWithUsage, isEntryPoint, parseOptions, runCli } from '../lib/cli.ts';
 
 export interface OfflineRequest {
   model: string;
@@ -130,7 +129,7 @@ const USAGE =
   'usage: npm run recommend -- --model <model folder> --memory <shard folder> (--history 12,40,41 | --source-ids K1,K2 | --title "A title" ...) [--k 10] [--strategy global|local] [--m 1000] [--exclude-history] [--cold-start similar-titles] [--json]';
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({
+  const { values } = parseOptions('recommend', USAGE, {
     options: {
       model: { type: 'string' },
       memory: { type: 'string' },
@@ -173,4 +172,4 @@ async function main(): Promise<void> {
   console.log(`\nload ${t.load.toFixed(0)} ms, encode ${t.encode.toFixed(1)} ms, decode ${t.decode.toFixed(1)} ms (onnxruntime-node and the CPU decoder, this machine only).`);
 }
 
-if (isEntryPoint(import.meta.url)) runCli('recommend', USAGE, main);
+if (isEntryPoint(import.meta.url)) runCli('recommend', main);

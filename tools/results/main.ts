@@ -9,7 +9,6 @@
  */
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import type { Sample } from '../../src/core/data/prepare.ts';
 import { L2DError } from '../../src/core/errors.ts';
 import { evaluateRankings } from '../../src/core/evaluate.ts';
@@ -18,7 +17,7 @@ import { readRankings } from '../evaluate/main.ts';
 import { loadPrepared, type LoadedDataset } from '../lib/prepared.ts';
 import { readRunRecords, type RunRecords } from '../lib/run-record.ts';
 import { lineChart, scatterChart, type Series } from './svg-plot.ts';
-import { exitWithUsage, isEntryPoint, runCli } from '../lib/cli.ts';
+import { exitWithUsage, isEntryPoint, parseOptions, runCli } from '../lib/cli.ts';
 
 const TABLE1_ORDER = ['most-popular', 'item co-occurrence', 'greedy', 'beam-5', 'L2D-G', 'L2D-L (M=1000)'];
 const SWEEP = /^L2D-L \(M=(\d+)\)$/;
@@ -136,7 +135,7 @@ const USAGE =
   'usage: npm run results -- <run folder> [...] [--plots docs/plots] [--data-root data/prepared]';
 
 function main(): void {
-  const { values, positionals } = parseArgs({
+  const { values, positionals } = parseOptions('results', USAGE, {
     allowPositionals: true,
     options: { plots: { type: 'string', default: 'docs/plots' }, 'data-root': { type: 'string', default: 'data/prepared' } },
   });
@@ -145,4 +144,4 @@ function main(): void {
   for (const dir of positionals) console.log(`${datasetReport(dir, values['data-root'], values.plots)}\n`);
 }
 
-if (isEntryPoint(import.meta.url)) runCli('results', USAGE, main);
+if (isEntryPoint(import.meta.url)) runCli('results', main);
