@@ -204,28 +204,18 @@ export class ShardStore {
     return this.db.get('overlays', [model, shard]);
   }
 
-  /** Stores a user's overlay whole (one record, so a failed write leaves the previous one). */
-  async putOverlay(record: OverlayRecord): Promise<void> {
-    await this.writeOverlay(() => this.db.put('overlays', record));
-  }
-
   /**
    * Changes the stored overlay in one transaction: `change` gets the record as stored now (another tab may have
-   * added to it, or cleared it, since this one loaded) and returns the next, which is stored and returned. Two
-   * tabs recording at once both keep their rows; `change` must not await (the transaction would end).
+   * added to it, or cleared it, since this one loaded) and returns the next, which is stored whole (one record, so
+   * a failed write leaves the previous one) and returned. Two tabs recording at once both keep their rows; `change`
+   * must not await (the transaction would end).
    */
   async updateOverlay(model: string, shard: string, change: (stored: OverlayRecord | undefined) => OverlayRecord): Promise<OverlayRecord> {
-    return this.writeOverlay(async () => {
+    try {
       const tx = this.db.transaction('overlays', 'readwrite');
       const next = change(await tx.store.get([model, shard]));
       await Promise.all([tx.store.put(next), tx.done]);
       return next;
-    });
-  }
-
-  private async writeOverlay<T>(write: () => Promise<T>): Promise<T> {
-    try {
-      return await write();
     } catch (error) {
       if (!isQuotaError(error)) throw error;
       const { usage, quota } = await storageReport();
