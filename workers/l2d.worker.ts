@@ -294,9 +294,7 @@ async function recommend(request: ToWorker<RecommendRequest>, signal?: AbortSign
   const t0 = performance.now();
   const { items } = shard;
   const { history, unknownItems } = knownHistory(request.history, items);
-  if (!Number.isInteger(request.k) || request.k < 1 || request.k > items.length) {
-    throw new InvalidArgumentError(`k must be an integer in 1..${items.length} (the catalog's size), got ${String(request.k)}.`);
-  }
+  checkK(request.k, items.length, 'k');
   const titles = history.map((id) => items[id].title);
   const exclude = [...(request.exclude ?? []), ...(request.excludeHistory ? history : [])];
   const options = { k: request.k, strategy: request.strategy ?? 'global', m: request.m, exclude } as const;
@@ -374,9 +372,7 @@ async function generate(request: ToWorker<GenerateRequest>, signal?: AbortSignal
   const t0 = performance.now();
   const { items } = shard;
   const { history, unknownItems } = knownHistory(request.history, items);
-  if (!Number.isInteger(request.k) || request.k < 1 || request.k > items.length) {
-    throw new InvalidArgumentError(`k must be an integer in 1..${items.length} (the catalog's size), got ${String(request.k)}.`);
-  }
+  checkK(request.k, items.length, 'k');
   const numBeams = request.numBeams ?? 1;
   const s0 = performance.now();
   const generator = await encoder.createGenerator(items.map((item) => item.title));
@@ -394,7 +390,6 @@ async function generate(request: ToWorker<GenerateRequest>, signal?: AbortSignal
   };
 }
 
-/** The GPU decoder's stage times, where timestamp queries gave them. */
 /** One list decoded from h_t: its items, the decoder's wall clock and its GPU stages (where timestamp queries are). */
 interface DecodedList {
   items: DecodedItem[];
@@ -422,10 +417,8 @@ function alsoLists(also: unknown, exclude: number[]): DecodeOptions[] | undefine
   }
   return also.map((list: { k?: unknown; strategy?: unknown; m?: unknown } | null, i) => {
     if (typeof list !== 'object' || list === null) throw new InvalidArgumentError(`also[${i}] must be a list request { k, strategy?, m? }, got ${String(list)}.`);
-    if (!Number.isInteger(list.k) || (list.k as number) < 1 || (list.k as number) > itemCount) {
-      throw new InvalidArgumentError(`also[${i}].k must be an integer in 1..${itemCount} (the catalog's size), got ${String(list.k)}.`);
-    }
-    const options = { k: list.k as number, strategy: (list.strategy ?? 'global') as Strategy, m: list.m as number | undefined, exclude };
+    checkK(list.k, itemCount, `also[${i}].k`);
+    const options = { k: list.k, strategy: (list.strategy ?? 'global') as Strategy, m: list.m as number | undefined, exclude };
     try {
       resolveDecodeOptions(options, shard!.memory);
     } catch (error) {
@@ -435,6 +428,14 @@ function alsoLists(also: unknown, exclude: number[]): DecodeOptions[] | undefine
   });
 }
 
+/** A list's k: a whole number of items the catalog has (`name` says which k it is). */
+function checkK(k: unknown, itemCount: number, name: string): asserts k is number {
+  if (!Number.isInteger(k) || (k as number) < 1 || (k as number) > itemCount) {
+    throw new InvalidArgumentError(`${name} must be an integer in 1..${itemCount} (the catalog's size), got ${String(k)}.`);
+  }
+}
+
+/** The GPU decoder's stage times, where timestamp queries gave them. */
 function gpuStages(t: { scan?: number; select?: number; aggregate?: number }): { scan?: number; select?: number; aggregate?: number } {
   return Object.fromEntries((['scan', 'select', 'aggregate'] as const).filter((k) => t[k] !== undefined).map((k) => [k, t[k]]));
 }
