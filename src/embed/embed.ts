@@ -31,38 +31,32 @@ const script = document.currentScript as HTMLScriptElement | null;
 const data = script?.dataset ?? {};
 // The folder the embed was served from: onnxruntime-web's .wasm sits beside it.
 const embedBase = script?.src ? new URL('.', script.src).href : new URL('.', location.href).href;
-// data-ids: the ids the page speaks (src/embed/page-ids.ts). A bad value is the widgets' error (from recommender()).
-const ids = ((): { kind: PageIdKind; error?: Error } => {
+// data-ids (the ids the page speaks: src/embed/page-ids.ts) and the widgets' defaults data-k, data-strategy, data-m.
+// A bad value is the widgets' error (the first one, from recommender()); its default stands in for it meanwhile.
+const settingErrors: Error[] = [];
+function setting<T>(parse: () => T | undefined, fallback: T): T {
   try {
-    return { kind: parsePageIdKind(data.ids) };
+    return parse() ?? fallback;
   } catch (error) {
-    return { kind: 'catalog', error: error as Error };
+    settingErrors.push(error as Error);
+    return fallback;
   }
-})();
-const history = new LocalHistory(undefined, undefined, ids.kind);
-let pending: Promise<Recommender> | undefined;
-
-// data-k, data-strategy, data-m: the widgets' defaults. A bad one is the widgets' error too.
-const list = ((): { k: number; strategy: 'global' | 'local'; m?: number; error?: Error } => {
-  try {
-    return { k: parseCount(data.k, 'data-k') ?? 5, strategy: parseStrategy(data.strategy, 'data-strategy') ?? 'global', m: parseCount(data.m, 'data-m') };
-  } catch (error) {
-    return { k: 5, strategy: 'global', error: error as Error };
-  }
-})();
+}
 
 const config = {
   model: data.model,
   memory: data.memory,
-  k: list.k,
-  strategy: list.strategy,
-  m: list.m,
+  ids: setting<PageIdKind>(() => parsePageIdKind(data.ids), 'catalog'),
+  k: setting(() => parseCount(data.k, 'data-k'), 5),
+  strategy: setting<'global' | 'local'>(() => parseStrategy(data.strategy, 'data-strategy'), 'global'),
+  m: setting<number | undefined>(() => parseCount(data.m, 'data-m'), undefined),
   // Checked by load(): a value it does not know is an error naming data-device's choices.
   device: (data.device ?? 'auto') as 'auto' | 'webgpu' | 'wasm',
   // A shopper's history grows one view at a time: reuse the previous prompt's cache where that costs no download.
   reusePrefix: data.reusePrefix ?? 'auto',
-  ids: ids.kind,
 };
+const history = new LocalHistory(undefined, undefined, config.ids);
+let pending: Promise<Recommender> | undefined;
 
 /** data-reuse-prefix: "auto" (default: where the encoder graph has its own cache), "true", "false". */
 function parseReusePrefix(value: string): boolean | 'auto' {
@@ -73,8 +67,7 @@ function parseReusePrefix(value: string): boolean | 'auto' {
 
 function recommender(): Promise<Recommender> {
   pending ??= (async () => {
-    if (ids.error) throw ids.error;
-    if (list.error) throw list.error;
+    if (settingErrors.length > 0) throw settingErrors[0];
     if (!config.model || !config.memory) {
       throw new InvalidArgumentError('The L2D embed needs data-model and data-memory on its script tag (URLs of the model folder and its memory).');
     }
