@@ -234,6 +234,18 @@ describe('the L2D encoder graphs', () => {
     const named = await call('load', { modelUrl: `/${folder}`, device: 'wasm', decoder: 'cpu', wasmPaths: WASM, cache: 'none', graph: 'encoder' });
     expect(!named.ok && named.message).toMatch(/encoder_q4\.onnx: HTTP 404; the model folder has no q4 file onnx\/encoder_q4\.onnx/);
   });
+
+  it('an onnx/encoder.json the server answers with an HTML page: auto runs the generation graph and says why; a graph asked for by name is an error naming the file', async () => {
+    const folder = modelCopy('unreadable-manifest-model');
+    await harness.page.context().route(`**/${folder}/onnx/encoder.json`, (route) => route.fulfill({ status: 200, contentType: 'text/html', body: '<!doctype html><title>Shop</title>' }));
+    const auto = await call<{ encoder: { file: string; graph: string; fallbackReason?: string } }>('load', { modelUrl: `/${folder}`, memoryUrl: `/${MEMORY}`, device: 'wasm', decoder: 'cpu', wasmPaths: WASM, cache: 'none' });
+    if (!auto.ok) throw new Error(auto.message);
+    expect(auto.value.encoder).toMatchObject({ file: 'onnx/model_q4.onnx', graph: 'full' });
+    expect(auto.value.encoder.fallbackReason).toBe(`no encoder graph: /${folder}/onnx/encoder.json: the server answered with an HTML page, not this JSON file (is the file there? Many servers answer a missing file with their index page)`);
+    expect((await call<FlowResult>('recommend', { history: histories[1], k: 5 })).ok).toBe(true);
+    const named = await call('load', { modelUrl: `/${folder}`, device: 'wasm', decoder: 'cpu', wasmPaths: WASM, cache: 'none', graph: 'fused' });
+    expect(!named.ok && named.message).toMatch(/^graph 'fused' is found through onnx\/encoder\.json, which could not be read: .*encoder\.json: the server answered with an HTML page/);
+  });
 });
 
 describe('a memory built in the page', () => {

@@ -96,12 +96,29 @@ export interface EncodeResult {
 
 const FILES: Record<EncoderDtype, string> = { fp32: 'onnx/model.onnx', q4: 'onnx/model_q4.onnx', q4f16: 'onnx/model_q4f16.onnx' };
 
-/** onnx/encoder.json (src/core/encoder-manifest.ts), if the folder has one. */
-async function encoderManifest(base: string, fetchFn: (url: string) => Promise<Response>): Promise<EncoderManifest> {
-  const response = await fetchFn(`${base}/onnx/encoder.json`).catch(() => undefined);
-  if (!response?.ok) return { graphs: {} };
-  const manifest = (await response.json().catch(() => undefined)) as EncoderManifest | undefined;
-  return manifest?.graphs ? manifest : { graphs: {} };
+/**
+ * onnx/encoder.json (src/core/encoder-manifest.ts), if the folder has one. A folder without it (404: exported
+ * without encoder graphs) has none; one the server answers wrongly (another HTTP error, an HTML page, broken JSON)
+ * has none either, and `problem` says why, for the fallback's reason and a named graph's error.
+ */
+async function encoderManifest(base: string, fetchFn: (url: string) => Promise<Response>): Promise<{ manifest: EncoderManifest; problem?: string }> {
+  const url = `${base}/onnx/encoder.json`;
+  const none = (problem?: string) => ({ manifest: { graphs: {} }, ...(problem ? { problem } : {}) });
+  let response: Response;
+  try {
+    response = await fetchFn(url);
+  } catch (error) {
+    return none(`${url} could not be fetched (${(error as Error).message})`);
+  }
+  if (response.status === 404) return none();
+  if (!response.ok) return none(`${url}: HTTP ${response.status}`);
+  try {
+    const manifest = parseJsonText<EncoderManifest>(await response.text(), url, (message) => new Error(message));
+    if (typeof manifest?.graphs !== 'object' || manifest.graphs === null) return none(`${url} has no "graphs" object`);
+    return { manifest };
+  } catch (error) {
+    return none((error as Error).message.replace(/\.$/, ''));
+  }
 }
 
 async function fetchJson(url: string, fetchFn: (url: string) => Promise<Response>): Promise<Record<string, unknown>> {
@@ -232,7 +249,9 @@ export class BrowserEncoder {
 
     const wantGraph = options.graph ?? 'auto';
     const generationFile = FILES[dtype];
-    const manifest = wantGraph === 'full' ? { graphs: {} } : await encoderManifest(base, fetchFn);
+    const { manifest, problem: manifestProblem } = wantGraph === 'full' ? { manifest: { graphs: {} } } : await encoderManifest(base, fetchFn);
+    // Read wrongly, not absent: 'auto' says why it runs the generation graph.
+    if (manifestProblem) reasons.push(`no encoder graph: ${manifestProblem}`);
     /** The graphs to try on a provider, best first; the generation graph last, unless another was asked for by name. */
     const candidatesOn = (provider: 'webgpu' | 'wasm'): GraphCandidate[] => {
       const listed = wantGraph === 'full' ? [] : pickEncoderGraph(manifest, generationFile.replace(/^onnx\//, ''), wantGraph, provider);
@@ -240,6 +259,7 @@ export class BrowserEncoder {
       return wantGraph === 'auto' || wantGraph === 'full' ? [...candidates, { file: generationFile, graph: 'full' }] : candidates;
     };
     if ((wantGraph === 'fused' || wantGraph === 'encoder') && candidatesOn(device).length === 0) {
+      if (manifestProblem) throw new InvalidArgumentError(`graph '${wantGraph}' is found through onnx/encoder.json, which could not be read: ${manifestProblem}.`);
       throw new InvalidArgumentError(`${base}/onnx/encoder.json lists no ${wantGraph === 'encoder' ? 'traced' : 'fused'} ${dtype} encoder graph; export it (tools/export/export.py --encoder-only) or use graph 'auto' or 'full'.`);
     }
     // WebGPU first (every graph), then wasm where 'auto' allows it: the GPU is the point, the graph second.
