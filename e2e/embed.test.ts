@@ -400,7 +400,7 @@ describe('the storefront embed from another origin', () => {
     }
   });
 
-  it('L2D.forget() on a page that never started the recommender also deletes the memory updates of earlier visits, downloading nothing', async () => {
+  it('L2D.forget() on a page that never started the recommender also deletes the memory updates of earlier visits, downloading nothing; an open tab takes it in at once', async () => {
     const fresh = await browser.newContext({ viewport: { width: 800, height: 600 } });
     try {
       type L2D = { track(kind: string, id: number): Promise<unknown>; forget(): Promise<void>; history(): unknown[] };
@@ -426,8 +426,8 @@ describe('the storefront embed from another origin', () => {
       });
       expect(overlay).toMatchObject({ rows: 1, persisted: true });
       expect(await storedOverlays(visit)).toBe(1);
-      await visit.close();
-      // A later page whose only widget is lazy and out of sight: no worker, no model; forget() still reaches the store.
+      // A later page whose only widget is lazy and out of sight: no worker, no model; forget() still reaches the store,
+      // and the first page, still open, takes it in at once: its memory without the update, its widget refreshed.
       const later = await fresh.newPage();
       const requested: string[] = [];
       later.on('request', (r) => requested.push(r.url()));
@@ -437,6 +437,12 @@ describe('the storefront embed from another origin', () => {
       expect(await storedOverlays(later)).toBe(0);
       expect(await later.evaluate(() => (globalThis as unknown as { L2D: L2D }).L2D.history())).toEqual([]);
       expect(requested.filter((u) => u.includes('/models/'))).toEqual([]);
+      const visitOverlayRows = () =>
+        visit.evaluate(async () => (await (globalThis as unknown as { L2D: { recommender(): Promise<{ status(): { overlay?: { rows: number } } }> } }).L2D.recommender()).status().overlay?.rows);
+      await expect.poll(visitOverlayRows, { timeout: 30_000 }).toBe(0);
+      await expect
+        .poll(() => visit.evaluate(() => document.querySelector('l2d-recommendations')?.shadowRoot?.querySelector('p')?.textContent), { timeout: 30_000 })
+        .toBe('Browse a few items to see recommendations here.');
     } finally {
       await fresh.close();
     }

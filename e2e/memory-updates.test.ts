@@ -110,9 +110,10 @@ describe('memory updates', () => {
     expect(!bad.ok && bad.message).toBe('coldStart must be one of "none", "similar-titles"; got "magic".');
   });
 
-  it('two tabs of one store both keep their samples: a tab adds to the record as stored, not to its own copy', async () => {
+  it('two tabs of one store both keep their samples and take in each other\'s at once: a purchase, a forget', async () => {
     await load('cpu');
     value(await call('clearInteractions'));
+    const before = await both();
     // A second tab of the same store, loaded before the first tab's purchase.
     const tab = await harness.openTab('e2e/harness/recommend.html');
     const tabCall = <T>(fn: string, arg?: unknown) =>
@@ -120,13 +121,31 @@ describe('memory updates', () => {
     try {
       const tabLoad = await tabCall<{ overlay: Overlay }>('load', { modelUrl: MODEL, memoryUrl: MEMORY, device: 'wasm', decoder: 'cpu', wasmPaths: WASM });
       expect(tabLoad.value.overlay).toEqual({ rows: 0, cap: 1024, seen: 0, persisted: true });
+      const tabBoth = async () => ({
+        global: (await tabCall<{ items: Item[] }>('recommend', { history, k: 30 })).value.items,
+        local: (await tabCall<{ items: Item[] }>('recommend', { history, k: 30, strategy: 'local', m: 200 })).value.items,
+      });
+      // What each tab heard of the other's changes (its worker took them in, then told its page), since last asked.
+      const heardByTab = async () => (await tabCall<Overlay[]>('heardInteractions')).value;
+      const heardByFirst = async () => value(await call<Overlay[]>('heardInteractions'));
+      expect(await heardByTab()).toEqual([]);
       expect(value(await call<Overlay>('recordInteraction', { history, item: 7 }))).toEqual({ rows: 1, cap: 1024, seen: 1, persisted: true });
-      // The second tab's purchase lands on top of the first tab's, which it now holds too.
+      // The second tab takes the purchase in without a reload: the same lists as the first tab's.
+      await expect.poll(() => heardByTab(), { timeout: 10_000 }).toEqual([{ rows: 1, cap: 1024, seen: 1, persisted: true }]);
+      const afterPurchase = await both();
+      expect(afterPurchase).not.toEqual(before);
+      expect(await tabBoth()).toEqual(afterPurchase);
+      // The second tab's purchase lands on top of the first tab's; the first tab takes it in too, not its own.
       expect((await tabCall<Overlay>('recordInteraction', { history: [1, 2], item: 9 })).value).toEqual({ rows: 2, cap: 1024, seen: 2, persisted: true });
+      await expect.poll(() => heardByFirst(), { timeout: 10_000 }).toEqual([{ rows: 2, cap: 1024, seen: 2, persisted: true }]);
+      expect(await heardByTab()).toEqual([]);
       // A later visit gets both.
       expect((await load('cpu')).overlay).toEqual({ rows: 2, cap: 1024, seen: 2, persisted: true });
-      // A tab's forgetting is the other's too, at its next purchase: nothing of the cleared rows is written back.
+      // A tab's forgetting is the other's at once: its lists are the memory's own again, exactly.
       value(await call('clearInteractions'));
+      await expect.poll(() => heardByTab(), { timeout: 10_000 }).toEqual([{ rows: 0, cap: 1024, seen: 0, persisted: true }]);
+      expect(await tabBoth()).toEqual(before);
+      // Nothing of the cleared rows is written back by the other tab's next purchase.
       expect((await tabCall<Overlay>('recordInteraction', { history: [1, 2], item: 9 })).value).toEqual({ rows: 1, cap: 1024, seen: 1, persisted: true });
       value(await call('clearInteractions'));
     } finally {

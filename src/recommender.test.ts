@@ -6,12 +6,16 @@
 import * as Comlink from 'comlink';
 import { afterEach, expect, it } from 'vitest';
 import { createRecommender, type Recommender } from './recommender.ts';
-import type { LoadStatus, RecommendResult, ToWorker, RecommendRequest, WorkerApi } from './worker-protocol.ts';
+import type { LoadStatus, OverlayStatus, RecommendResult, ToWorker, RecommendRequest, WorkerApi } from './worker-protocol.ts';
 
 interface StandIn {
   worker: Worker;
   /** What the worker was asked, in order: "load", "recommend <history> <operation>", "cancel <operation>". */
   calls: string[];
+  /** watchInteractions() calls: "watch after <n> calls" (of `calls`), "unwatch". */
+  watches: string[];
+  /** The worker took in another tab's memory updates: tells the page's listener. */
+  otherTabChanged(overlay: OverlayStatus): Promise<void>;
   /** Answers the oldest recommend() still held. */
   release(): void;
   terminated(): boolean;
@@ -26,12 +30,19 @@ function standIn(options: { loadNeverEnds?: boolean } = {}): StandIn {
   const calls: string[] = [];
   const held: (() => void)[] = [];
   let terminated = false;
+  let listener: ((overlay: OverlayStatus) => void) | undefined;
+  const watches: string[] = [];
   const { port1, port2 } = new MessageChannel();
   const api: Partial<WorkerApi> = {
     load: async () => {
       calls.push('load');
       if (options.loadNeverEnds) await new Promise(() => undefined);
-      return { items: 3 } as unknown as LoadStatus;
+      return { items: 3, overlay: { rows: 0, cap: 4, seen: 0, persisted: true } } as unknown as LoadStatus;
+    },
+    recordInteraction: async () => ({ rows: 1, cap: 4, seen: 1, persisted: true }),
+    watchInteractions: (given) => {
+      watches.push(given ? `watch after ${calls.length} calls` : 'unwatch');
+      listener = given;
     },
     recommend: async (request: ToWorker<RecommendRequest>) => {
       calls.push(`recommend ${request.history.join(',')} ${request.operation ?? '-'}`);
@@ -51,7 +62,7 @@ function standIn(options: { loadNeverEnds?: boolean } = {}): StandIn {
       port2.close();
     },
   }) as unknown as Worker;
-  return { worker, calls, release: () => held.shift()?.(), terminated: () => terminated };
+  return { worker, calls, watches, otherTabChanged: async (overlay) => void (await listener?.(overlay)), release: () => held.shift()?.(), terminated: () => terminated };
 }
 
 async function open(worker: StandIn): Promise<Recommender> {
@@ -120,4 +131,24 @@ it('stops createRecommender() when its signal fires during the first load: Abort
   controller.abort();
   expect(await creating).toEqual(aborted('createRecommender()'));
   expect(worker.terminated()).toBe(true);
+});
+
+it("keeps status().overlay current: its own calls' answers, and another tab's changes, which onInteractionsChange hears (load() may give another)", async () => {
+  const worker = standIn();
+  const heard: string[] = [];
+  const recommender = await createRecommender({ model: 'https://store.example/model', cache: 'none', worker: worker.worker, onInteractionsChange: (o) => heard.push(`first ${o.rows}`) });
+  opened.push(recommender);
+  expect(worker.watches).toEqual(['watch after 0 calls']); // listening before the first load, to hear a change right after it
+  const status = recommender.status();
+  await recommender.recordInteraction({ history: [1], item: 2 });
+  expect(recommender.status().overlay).toEqual({ rows: 1, cap: 4, seen: 1, persisted: true });
+  await worker.otherTabChanged({ rows: 3, cap: 4, seen: 5, persisted: true });
+  expect(heard).toEqual(['first 3']);
+  expect(recommender.status()).toBe(status); // the same object, its overlay as it is now
+  expect(status.overlay).toEqual({ rows: 3, cap: 4, seen: 5, persisted: true });
+  await recommender.load({ model: 'https://store.example/model', cache: 'none', onInteractionsChange: (o) => heard.push(`second ${o.rows}`) });
+  await worker.otherTabChanged({ rows: 0, cap: 4, seen: 0, persisted: true });
+  expect(heard).toEqual(['first 3', 'second 0']);
+  await recommender.dispose();
+  expect(worker.watches).toEqual(['watch after 0 calls', 'unwatch']);
 });

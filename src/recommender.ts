@@ -35,6 +35,12 @@ export interface RecommenderOptions extends Omit<LoadOptions, 'modelUrl' | 'memo
   memory?: string;
   /** Load progress: stage 'model' | 'memory' (bytes) | 'decoder'. */
   onProgress?: (progress: LoadProgress) => void;
+  /**
+   * Called when another tab of this site recorded or forgot interactions of the memory in use and this
+   * recommender took them in (its next recommend() answers with them; status().overlay says so too): a page
+   * shows fresh lists. The page's own recordInteraction() and clearInteractions() answer for themselves.
+   */
+  onInteractionsChange?: (overlay: OverlayStatus) => void;
   /** A worker running workers/l2d.worker.ts (the embed passes one made from a Blob); by default one is created. */
   worker?: Worker;
   /**
@@ -86,7 +92,7 @@ function liveSignal(signal: unknown, what: string): AbortSignal | undefined {
 
 function loadOptions(options: RecommenderOptions): LoadOptions {
   if (typeof options?.model !== 'string' || options.model === '') throw new InvalidArgumentError('createRecommender needs `model`: the URL of a model folder.');
-  const { model, memory, onProgress: _p, worker: _w, signal: _s, ...rest } = options;
+  const { model, memory, onProgress: _p, worker: _w, signal: _s, onInteractionsChange: _i, ...rest } = options;
   // Absolute URLs: the worker may live at another base (a Blob worker has none).
   const absolute = (url: string) => new URL(url, globalThis.location?.href).href;
   return { ...rest, modelUrl: absolute(model), ...(memory ? { memoryUrl: absolute(memory) } : {}), ...(rest.wasmPaths ? { wasmPaths: absolute(rest.wasmPaths) } : {}) };
@@ -102,6 +108,12 @@ export async function createRecommender(options: RecommenderOptions): Promise<Re
   const api = Comlink.wrap<WorkerApi>(worker);
   let disposed = false;
   let current: LoadStatus;
+  let onInteractionsChange = options.onInteractionsChange;
+  /** The overlay status() reports, as the last call or another tab's change left it (in place: status() is the same object). */
+  const overlayNow = (overlay: OverlayStatus) => {
+    if (current?.overlay) current.overlay = overlay;
+    return overlay;
+  };
   const live = () => {
     if (disposed) throw new L2DError('invalid-argument', 'This recommender was disposed; create a new one with createRecommender().');
     return api;
@@ -110,6 +122,8 @@ export async function createRecommender(options: RecommenderOptions): Promise<Re
     current = await live().load(o, onProgress ? Comlink.proxy(onProgress) : undefined);
     return current;
   };
+  // Before the first load: another tab's change taken in right after it is heard too.
+  api.watchInteractions(Comlink.proxy((overlay: OverlayStatus) => onInteractionsChange?.(overlayNow(overlay)))).catch(() => undefined);
   // A terminated worker never answers: the abort rejects the wait itself.
   let onAbort: (() => void) | undefined;
   const aborted = new Promise<never>((_, reject) => {
@@ -158,12 +172,13 @@ export async function createRecommender(options: RecommenderOptions): Promise<Re
     status: () => current,
     load: async (next) => {
       if (next?.signal !== undefined) throw new InvalidArgumentError('load() takes no signal: a load it stopped would leave the worker with nothing loaded; abort createRecommender(), or dispose() and create another.');
+      if ('onInteractionsChange' in (next ?? {})) onInteractionsChange = next.onInteractionsChange;
       return load(loadOptions(next), next.onProgress);
     },
     catalog: async () => live().catalog(),
     sourceIds: async () => live().sourceIds(),
-    recordInteraction: async (event) => live().recordInteraction(event),
-    clearInteractions: async () => live().clearInteractions(),
+    recordInteraction: async (event) => overlayNow(await live().recordInteraction(event)),
+    clearInteractions: async () => overlayNow(await live().clearInteractions()),
     buildMemory: async (request, onProgress) => {
       const built = await abortable(request, 'buildMemory()', (sent) => live().buildMemory(sent, onProgress ? Comlink.proxy(onProgress) : undefined));
       // Activated: the worker's memory (and maybe catalog) is this one now, and status() says so.
@@ -174,6 +189,7 @@ export async function createRecommender(options: RecommenderOptions): Promise<Re
       if (disposed) return;
       disposed = true;
       try {
+        await api.watchInteractions(undefined);
         await api.dispose();
       } finally {
         api[Comlink.releaseProxy]();

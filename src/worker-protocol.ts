@@ -286,5 +286,10 @@ export interface WorkerApi {
   recordInteraction(event: InteractionEvent): Promise<OverlayStatus>;
   /** Deletes the user's samples: the recommendations are the memory's own again, exactly. */
   clearInteractions(): Promise<OverlayStatus>;
+  /**
+   * `listener` hears the overlay each time the worker took in memory updates another tab of this site stored or
+   * deleted for the memory in use (its own calls' results say theirs); undefined stops it.
+   */
+  watchInteractions(listener: ((overlay: OverlayStatus) => void) | undefined): void;
   dispose(): Promise<void>;
 }

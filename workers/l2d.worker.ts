@@ -11,6 +11,7 @@ import { BrowserEncoder } from '../src/encoder/browser-encoder.ts';
 import { readFloats, requestDecoderDevice, type DecoderDevice } from '../src/gpu/index.ts';
 import { fetchShard, type LoadedShard } from '../src/shard-fetch.ts';
 import { ShardStore, storageReport, type OverlayRecord, type StorageReport } from '../src/store/shard-store.ts';
+import { onOverlayChange, touches, type OverlayChange } from '../src/store/overlay-changes.ts';
 import type { OverlayRows } from '../src/core/overlay.ts';
 import { coldStartCentroids, type ColdStartRule } from '../src/core/cold-start.ts';
 import { checkLoadOptions } from '../src/load-options.ts';
@@ -187,9 +188,7 @@ async function load(options: LoadOptions, onProgress?: (p: LoadProgress) => void
     // A stored overlay is left alone on a memory that takes no updates.
     if (!takesUpdates(loaded.manifest)) overlayCap = 0;
     await useShard(loaded);
-    // A stored overlay may predate a smaller cap or a rebuilt catalog: keep its newest rows that still fit.
-    const usable = overlay.rows.filter((r) => r.item < loaded.items.length);
-    overlay = { ...overlay, rows: overlayCap === 0 ? [] : usable.slice(-overlayCap) };
+    overlay = fittingOverlay(overlay, loaded.items.length);
     if (overlay.rows.length > 0) await engine!.setOverlay(overlayRows());
     onProgress?.({ stage: 'decoder', loaded: 1, total: 1 });
     stageMs.decoder = performance.now() - t1;
@@ -498,6 +497,34 @@ async function recordInteraction(event: InteractionEvent): Promise<OverlayStatus
   return overlayStatus();
 }
 
+/** A stored overlay as this memory takes it: it may predate a smaller cap or a rebuilt catalog; its newest rows that fit. */
+function fittingOverlay(record: OverlayRecord, itemCount: number): OverlayRecord {
+  return { ...record, rows: overlayCap === 0 ? [] : record.rows.filter((r) => r.item < itemCount).slice(-overlayCap) };
+}
+
+/** The page's listener for memory updates taken in from another tab (watchInteractions). */
+let interactionsListener: ((overlay: OverlayStatus) => void) | undefined;
+
+/**
+ * Another tab of this site recorded or forgot interactions of the memory in use: the stored record again, in the
+ * decoder too, and the page told. Runs in turn with the calls, so a recommend() after it answers with it.
+ */
+async function takeStoredOverlay(change: OverlayChange): Promise<void> {
+  if (!overlayPersisted || !engine || !shard || !touches(change, overlay.model, overlay.shard)) return;
+  const { model, shard: url } = overlay;
+  try {
+    const stored = await withStore((store) => store.getOverlay(model, url));
+    overlay = fittingOverlay(stored ?? { model, shard: url, rows: [], seen: 0 }, shard.items.length);
+    await engine.setOverlay(overlayRows());
+  } catch (error) {
+    // The stored record stays as it is; this tab's next record or load reads it again.
+    console.warn(`l2d: could not take in another tab's memory updates: ${(error as Error).message}`);
+    return;
+  }
+  Promise.resolve(interactionsListener?.(overlayStatus())).catch(() => undefined);
+}
+onOverlayChange((change) => void serial(() => takeStoredOverlay(change)));
+
 async function clearInteractions(): Promise<OverlayStatus> {
   if (overlayPersisted) await withStore((store) => store.deleteOverlay(overlay.model, overlay.shard));
   overlay = { ...overlay, rows: [], seen: 0 };
@@ -560,6 +587,9 @@ const api: WorkerApi = {
       return recordInteraction(event);
     }),
   clearInteractions: () => serial(clearInteractions),
+  watchInteractions: (listener) => {
+    interactionsListener = listener;
+  },
   dispose: () => serial(dispose),
 };
 Comlink.expose(api);

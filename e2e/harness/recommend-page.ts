@@ -1,7 +1,7 @@
 /** Test page of the whole flow: history -> worker (encoder + decode engine) -> recommendations, over Comlink. */
 import * as Comlink from 'comlink';
 import { installErrorTransfer } from '../../src/comlink-errors.ts';
-import type { BuildMemoryRequest, GenerateRequest, InteractionEvent, LoadOptions, RecommendRequest, WorkerApi } from '../../src/worker-protocol.ts';
+import type { BuildMemoryRequest, GenerateRequest, InteractionEvent, LoadOptions, OverlayStatus, RecommendRequest, WorkerApi } from '../../src/worker-protocol.ts';
 import { L2DError } from '../../src/core/errors.ts';
 
 installErrorTransfer();
@@ -15,6 +15,9 @@ const rawWorker = query.has('device-loss')
     ? new Worker(new URL('./no-indexeddb.worker.ts', import.meta.url), { type: 'module' })
     : new Worker(new URL('../../workers/l2d.worker.ts', import.meta.url), { type: 'module' });
 const worker = Comlink.wrap<WorkerApi>(rawWorker);
+// Memory updates of another tab this worker took in (watchInteractions), for the test to take.
+const heardInteractions: unknown[] = [];
+void worker.watchInteractions(Comlink.proxy((overlay: OverlayStatus) => void heardInteractions.push(overlay)));
 
 async function report<T>(
   action: () => Promise<T>,
@@ -49,6 +52,7 @@ async function report<T>(
   loseDevice: async () => rawWorker.postMessage({ l2dTest: 'lose-device' }),
   recordInteraction: (event: InteractionEvent) => report(() => worker.recordInteraction(event)),
   clearInteractions: () => report(() => worker.clearInteractions()),
+  heardInteractions: () => report(async () => heardInteractions.splice(0)),
   buildMemory: (request: BuildMemoryRequest) =>
     report(async () => {
       let progressCalls = 0;

@@ -72,7 +72,9 @@ function recommender(): Promise<Recommender> {
       throw new InvalidArgumentError('The L2D embed needs data-model and data-memory on its script tag (URLs of the model folder and its memory).');
     }
     const reusePrefix = parseReusePrefix(config.reusePrefix);
-    return createRecommender({ model: config.model, memory: config.memory, device: config.device, reusePrefix, wasmPaths: embedBase, worker: new L2DWorker() });
+    // Another tab's purchase or forget() changes this tab's lists too.
+    const onInteractionsChange = () => refreshElements(true);
+    return createRecommender({ model: config.model, memory: config.memory, device: config.device, reusePrefix, wasmPaths: embedBase, worker: new L2DWorker(), onInteractionsChange });
   })();
   // A failed start may be retried (e.g. after the network came back).
   pending.catch(() => (pending = undefined));
@@ -122,8 +124,8 @@ const api = {
   history: () => history.items(),
   /**
    * Forgets this browser's history and memory updates: those of earlier visits too, even where no widget has
-   * started the recommender yet (it is not started for this: nothing is downloaded). Another open tab keeps the
-   * updates it holds until it reloads.
+   * started the recommender yet (it is not started for this: nothing is downloaded). Other open tabs of the site
+   * take it in at once (their widgets refresh).
    */
   async forget(): Promise<void> {
     history.clear();

@@ -8,12 +8,15 @@
  * ArrayBuffer keyed by (model, shard, version, chunk index). A version
  * becomes 'complete' only once every chunk is stored and verified; an older
  * version of the same shard is deleted only after that. Concurrent loads of
- * one shard (two tabs) take turns through a Web Lock.
+ * one shard (two tabs) take turns through a Web Lock. Each committed write of
+ * an overlay (the user's memory updates) is announced to the other tabs
+ * (overlay-changes.ts).
  */
 import { openDB, type DBSchema, type IDBPDatabase } from 'idb';
 import { NetworkUnavailableError, ShardError, StorageQuotaError } from '../core/errors.ts';
 import { MemoryAssembler, checkShardModel, parseShardManifest, sha256Hex, verifiedCatalog, type ShardManifest } from '../core/shard-format.ts';
 import type { LoadedShard } from '../shard-fetch.ts';
+import { announceOverlayChange } from './overlay-changes.ts';
 
 export const STORE_DB_NAME = 'l2d-memory';
 const DB_VERSION = 1;
@@ -215,6 +218,7 @@ export class ShardStore {
       const tx = this.db.transaction('overlays', 'readwrite');
       const next = change(await tx.store.get([model, shard]));
       await Promise.all([tx.store.put(next), tx.done]);
+      announceOverlayChange({ model, shard });
       return next;
     } catch (error) {
       if (!isQuotaError(error)) throw error;
@@ -225,6 +229,7 @@ export class ShardStore {
 
   async deleteOverlay(model: string, shard: string): Promise<void> {
     await this.db.delete('overlays', [model, shard]);
+    announceOverlayChange({ model, shard });
   }
 
   /** Deletes the user's overlays of a shard URL, whatever model they were made with; how many there were. */
@@ -232,6 +237,7 @@ export class ShardStore {
     const keys = (await this.db.getAllKeys('overlays')).filter((key) => key[1] === shard);
     const tx = this.db.transaction('overlays', 'readwrite');
     await Promise.all([...keys.map((key) => tx.store.delete(key)), tx.done]);
+    if (keys.length > 0) announceOverlayChange({ shard });
     return keys.length;
   }
 
