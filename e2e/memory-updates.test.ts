@@ -70,6 +70,8 @@ describe('memory updates', () => {
     // Bad input changes nothing.
     const unknown = await call('recordInteraction', { history, item: 1e9 });
     expect(!unknown.ok && [unknown.name, unknown.message]).toEqual(['InvalidArgumentError', expect.stringMatching(/Unknown item 1000000000.*Nothing was recorded/)]);
+    const asText = await call('recordInteraction', { history, item: String(chosen) });
+    expect(!asText.ok && asText.message).toMatch(new RegExp(`^Unknown item "${chosen}" \\(a string\\): the catalog's ids are 0\\.\\.3495\\. Nothing was recorded\\.$`));
     const empty = await call('recordInteraction', { history: [], item: chosen });
     expect(!empty.ok && empty.message).toMatch(/history is empty/);
     expect(await both()).toEqual(afterGpu);

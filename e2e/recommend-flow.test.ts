@@ -318,6 +318,11 @@ describe('bad input through the worker', () => {
       [{ also: { k: 5 } }, 'also must be an array of at most 8 lists ({ k, strategy?, m? }), got object.'],
       [{ also: Array.from({ length: 9 }, () => ({ k: 1 })) }, 'also must be an array of at most 8 lists ({ k, strategy?, m? }), got 9 lists.'],
       [{ also: [null] }, 'also[0] must be a list request { k, strategy?, m? }, got null.'],
+      [{ history: [3, '12'] }, `history[1] is "12" (a string), not an item id: ids are integers 0..${titles.length - 1}, an item's index in catalog() (a store's own keys map to them through sourceIds()).`],
+      [{ history: [2.5] }, `history[0] is 2.5, not an item id: ids are integers 0..${titles.length - 1}, an item's index in catalog() (a store's own keys map to them through sourceIds()).`],
+      [{ history: '3,4' }, 'The history must be an array of item ids (oldest first), got "3,4" (a string).'],
+      [{ exclude: 5 }, 'exclude must be an array of item ids, got 5.'],
+      [{ exclude: ['5'] }, `exclude holds "5" (a string), which is not an item of this memory (0..${titles.length - 1}).`],
     ] as const) {
       const bad = await call('recommend', { history: [3], k: 5, ...request });
       expect(!bad.ok && [bad.name, bad.message]).toEqual(['InvalidArgumentError', message]);

@@ -295,7 +295,7 @@ async function recommend(request: ToWorker<RecommendRequest>, signal?: AbortSign
   const { history, unknownItems } = knownHistory(request.history, items);
   checkK(request.k, items.length, 'k');
   const titles = history.map((id) => items[id].title);
-  const exclude = [...(request.exclude ?? []), ...(request.excludeHistory ? history : [])];
+  const exclude = excludedItems(request, history);
   const options = { k: request.k, strategy: request.strategy ?? 'global', m: request.m, exclude } as const;
   // Every list is checked before the forward pass, not after it.
   resolveDecodeOptions(options, shard.memory);
@@ -376,7 +376,7 @@ async function generate(request: ToWorker<GenerateRequest>, signal?: AbortSignal
   const s0 = performance.now();
   const generator = await encoder.createGenerator(items.map((item) => item.title));
   const setup = performance.now() - s0;
-  const exclude = [...(request.exclude ?? []), ...(request.excludeHistory ? history : [])];
+  const exclude = excludedItems(request, history);
   const r = await generator.recommend(history.map((id) => items[id].title), { k: request.k, numBeams, exclude, signal });
   return {
     items: r.items.map((id, rank) => ({ id, sourceId: items[id].sourceId, title: items[id].title, score: 1 / (1 + rank), source: 'generated' })),
@@ -450,9 +450,19 @@ function overlayStatus(): OverlayStatus {
   return { rows: overlay.rows.length, cap: overlayCap, seen: overlay.seen, persisted: overlayPersisted };
 }
 
-/** Checks a history of catalog ids: unknown ids are dropped with a warning, none left is an error. */
+/**
+ * Checks a history of catalog ids: ids the catalog lacks are dropped with a warning, none left is an error; an
+ * entry that is no id at all (a product key as a string, a fraction) is an error naming it.
+ */
 function knownHistory(history: unknown, items: LoadedShard['items']): { history: number[]; unknownItems: number[] } {
-  if (!Array.isArray(history) || history.length === 0) throw new InvalidArgumentError('The history is empty: give at least one item id.');
+  if (history !== undefined && !Array.isArray(history)) throw new InvalidArgumentError(`The history must be an array of item ids (oldest first), got ${describeValue(history)}.`);
+  if (!history || history.length === 0) throw new InvalidArgumentError('The history is empty: give at least one item id.');
+  const notId = history.findIndex((id) => !Number.isInteger(id));
+  if (notId >= 0) {
+    throw new InvalidArgumentError(
+      `history[${notId}] is ${describeValue(history[notId])}, not an item id: ids are integers 0..${items.length - 1}, an item's index in catalog() (a store's own keys map to them through sourceIds()).`,
+    );
+  }
   const unknownItems = history.filter((id) => !(Number.isInteger(id) && id >= 0 && id < items.length));
   const known = history.filter((id) => !unknownItems.includes(id)) as number[];
   if (known.length === 0) throw new InvalidArgumentError(`None of the history's items is in the catalog (unknown: ${unknownItems.slice(0, 10).join(', ')}).`);
@@ -460,11 +470,25 @@ function knownHistory(history: unknown, items: LoadedShard['items']): { history:
   return { history: known, unknownItems };
 }
 
+/** A value as an error message names it: strings quoted, with their type where that is the problem. */
+function describeValue(value: unknown): string {
+  if (typeof value === 'string') return `"${value}" (a string)`;
+  if (Array.isArray(value) || value === null || typeof value !== 'object') return String(value);
+  return 'an object';
+}
+
+/** The items a request keeps out of its lists: `exclude`'s catalog ids and, with excludeHistory, the history's. */
+function excludedItems(request: { exclude?: unknown; excludeHistory?: unknown }, history: number[]): number[] {
+  const { exclude } = request;
+  if (exclude !== undefined && !Array.isArray(exclude)) throw new InvalidArgumentError(`exclude must be an array of item ids, got ${describeValue(exclude)}.`);
+  return [...((exclude as number[] | undefined) ?? []), ...(request.excludeHistory ? history : [])];
+}
+
 async function recordInteraction(event: InteractionEvent): Promise<OverlayStatus> {
   if (!encoder || !engine || !shard) throw new L2DError('invalid-argument', 'No memory is loaded: call load() with a memoryUrl first.');
   const { items } = shard;
   if (!(Number.isInteger(event?.item) && event.item >= 0 && event.item < items.length)) {
-    throw new InvalidArgumentError(`Unknown item ${String(event?.item)}: the catalog's ids are 0..${items.length - 1}. Nothing was recorded.`);
+    throw new InvalidArgumentError(`Unknown item ${describeValue(event?.item)}: the catalog's ids are 0..${items.length - 1}. Nothing was recorded.`);
   }
   if (!takesUpdates(shard.manifest)) {
     throw new InvalidArgumentError('This memory holds one centroid per item without its items\' sample counts (built before they were stored): build it again with build-memory --centroids-of for memory updates. Nothing was recorded.');

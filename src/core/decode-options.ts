@@ -64,7 +64,7 @@ export function resolveDecodeOptions(options: DecodeOptions, memory: L2DMemory):
   const excluded = new Set<number>();
   for (const item of Array.from(options.exclude ?? [])) {
     if (!Number.isInteger(item) || item < 0 || item >= memory.itemCount) {
-      throw new InvalidArgumentError(`exclude holds ${String(item)}, which is not an item of this memory (0..${memory.itemCount - 1}).`);
+      throw new InvalidArgumentError(`exclude holds ${typeof item === 'string' ? `"${item}" (a string)` : String(item)}, which is not an item of this memory (0..${memory.itemCount - 1}).`);
     }
     excluded.add(item);
   }
