@@ -80,6 +80,10 @@ describe('generation in the worker (wasm)', () => {
     expect(!k.ok && k.message).toMatch(/k must be an integer in 1\.\.\d+/);
     const empty = await call('generate', { history: [], k: 5 });
     expect(!empty.ok && empty.message).toMatch(/The history is empty/);
+    const exclude = await call('generate', { history: [1, 2], k: 5, exclude: 3 });
+    expect(!exclude.ok && exclude.message).toBe('exclude must be an array of item ids, got 3.');
+    // The model was loaded again just before: the bad calls were refused before making its generation session.
+    expect(outcomeValue(await call<GenerateResult>('generate', { history: [1, 2], k: 5 })).timings.setup).toBeGreaterThan(5);
     expect(harness.problems).toEqual([]);
   });
 });

@@ -21,6 +21,7 @@ import { isNonFiniteFloat16, toFloat16Bits } from '../src/core/float16.ts';
 import { cachedFetch } from '../src/store/model-cache.ts';
 import type { BuildMemoryRequest, BuiltMemory, InteractionEvent, OverlayStatus, LoadOptions, LoadProgress, LoadStatus, RecommendRequest, RecommendResult, ToWorker, WorkerApi, GenerateRequest, GenerateResult } from '../src/worker-protocol.ts';
 import { buildShard } from '../src/core/shard-builder.ts';
+import { checkNumBeams } from '../src/core/generative-recommender.ts';
 import { throwIfAbortedBetweenPasses } from '../src/core/abort.ts';
 import { resolveDecodeOptions, type DecodedItem, type DecodeOptions, type Strategy } from '../src/core/decode-options.ts';
 import { assembleMemory, centroidSampleCounts, type ShardManifest } from '../src/core/shard-format.ts';
@@ -373,10 +374,12 @@ async function generate(request: ToWorker<GenerateRequest>, signal?: AbortSignal
   const { history, unknownItems } = knownHistory(request.history, items);
   checkK(request.k, items.length, 'k');
   const numBeams = request.numBeams ?? 1;
+  // Before the generation session is made (a second model session: seconds on a first call).
+  checkNumBeams(numBeams);
+  const exclude = excludedItems(request, history);
   const s0 = performance.now();
   const generator = await encoder.createGenerator(items.map((item) => item.title));
   const setup = performance.now() - s0;
-  const exclude = excludedItems(request, history);
   const r = await generator.recommend(history.map((id) => items[id].title), { k: request.k, numBeams, exclude, signal });
   return {
     items: r.items.map((id, rank) => ({ id, sourceId: items[id].sourceId, title: items[id].title, score: 1 / (1 + rank), source: 'generated' })),

@@ -41,6 +41,13 @@ export function defaultMaxNewTokens(catalog: readonly string[], tokenize: (text:
   return Math.min(64, Math.max(...catalog.slice(0, sample).map((t) => tokenize(` "${t}"`).length)) + 2);
 }
 
+/** A beam count recommend() takes; a caller with costly setup (the worker's generation session) checks it first. */
+export function checkNumBeams(numBeams: unknown): asserts numBeams is number {
+  if (!Number.isInteger(numBeams) || (numBeams as number) < 1 || (numBeams as number) > MAX_BEAMS) {
+    throw new InvalidArgumentError(`numBeams must be an integer from 1 to ${MAX_BEAMS}, got ${String(numBeams)}.`);
+  }
+}
+
 export class GenerativeRecommender<Cache> {
   private readonly grounder: TitleGrounder;
 
@@ -54,7 +61,7 @@ export class GenerativeRecommender<Cache> {
 
   async recommend(titles: readonly string[], options: { k: number; numBeams: number; exclude?: Iterable<number>; signal?: AbortSignal }): Promise<GeneratedRecommendation> {
     const { k, numBeams } = options;
-    if (!Number.isInteger(numBeams) || numBeams < 1 || numBeams > MAX_BEAMS) throw new InvalidArgumentError(`numBeams must be an integer from 1 to ${MAX_BEAMS}, got ${String(numBeams)}.`);
+    checkNumBeams(numBeams);
     if (!Number.isInteger(k) || k < 1) throw new InvalidArgumentError(`k must be a positive integer, got ${String(k)}.`);
     const t0 = performance.now();
     const { ids, dropped } = fitPrompt([...titles], (text) => this.lm.tokenize(text), this.lm.maxPromptTokens - this.maxNewTokens, this.lm.template);
