@@ -470,3 +470,22 @@ it('says how to build a memory this copy of the demo lacks (amazon-games\' full 
   await page.waitForFunction(() => document.getElementById('model-status')?.textContent?.startsWith('Ready: 3496 items'), undefined, { timeout: 90_000 });
   expect(harness.problems).toEqual([]);
 });
+
+it('says what it stored on this device (both data sets loaded by now) and deletes it, still recommending from what it has loaded', async () => {
+  const { page } = harness;
+  await expect.poll(() => page.textContent('#stored span'), { timeout: 30_000 }).toMatch(/^2 models \(\d+\.\d MB\), [2-9] memories \(\d+\.\d MB\), \d+ memory updates?$/);
+  await page.click('#stored-delete');
+  await expect
+    .poll(() => page.textContent('#stored span'), { timeout: 30_000 })
+    .toMatch(/^nothing — deleted \d+ model files, [2-9] memories, 0 update records; what is loaded stays in use until the page reloads$/);
+  expect(await page.locator('#stored-delete').isDisabled()).toBe(true);
+  const stored = await page.evaluate(async () => {
+    const databases = await indexedDB.databases();
+    return { caches: await (await caches.open('l2d-models-v1')).keys().then((k) => k.length), databases: databases.map((d) => d.name) };
+  });
+  expect(stored.caches).toBe(0);
+  // The loaded model and memory still answer.
+  await page.click('#sample-form button[type=submit]');
+  await page.waitForFunction(() => document.querySelectorAll('#model-global li').length > 0, undefined, { timeout: 60_000 });
+  expect(harness.problems).toEqual([]);
+});

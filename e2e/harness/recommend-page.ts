@@ -3,6 +3,7 @@ import * as Comlink from 'comlink';
 import { installErrorTransfer } from '../../src/comlink-errors.ts';
 import type { BuildMemoryRequest, GenerateRequest, InteractionEvent, LoadOptions, OverlayStatus, RecommendRequest, WorkerApi } from '../../src/worker-protocol.ts';
 import { L2DError } from '../../src/core/errors.ts';
+import { deleteStoredData, storedData, type DeleteStoredDataRequest } from '../../src/store/stored-data.ts';
 
 installErrorTransfer();
 
@@ -53,6 +54,9 @@ async function report<T>(
   recordInteraction: (event: InteractionEvent) => report(() => worker.recordInteraction(event)),
   clearInteractions: () => report(() => worker.clearInteractions()),
   heardInteractions: () => report(async () => heardInteractions.splice(0)),
+  // The public storage functions run in the page, beside the worker.
+  storedData: () => report(() => storedData()),
+  deleteStoredData: (request: DeleteStoredDataRequest) => report(() => deleteStoredData(request)),
   buildMemory: (request: BuildMemoryRequest) =>
     report(async () => {
       let progressCalls = 0;

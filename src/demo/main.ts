@@ -11,6 +11,7 @@ import { generateSyntheticMemory, syntheticQuery } from '../core/synthetic-memor
 import { defaultGpu, describeAdapter, adapterLabel } from '../gpu/index.ts';
 import type { L2DMemory } from '../core/memory.ts';
 import { decoderLabel, startModelPanel } from './model-panel.ts';
+import { startStoredDataPanel } from './stored-data-panel.ts';
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 const status = $('status');
@@ -182,5 +183,6 @@ if (!(await registerServiceWorker())) {
   requestForm.addEventListener('submit', guard(recommend));
   await showAdapter();
   document.body.dataset.ready = 'true';
-  void startModelPanel();
+  const stored = startStoredDataPanel();
+  void startModelPanel({ onLoaded: () => void stored.refresh() });
 }

@@ -28,7 +28,8 @@ export function decoderLabel(backend: DecoderBackend): string {
   return `CPU (${scan})${backend.fallbackReason ? ` — ${backend.fallbackReason}` : ''}`;
 }
 
-export async function startModelPanel(): Promise<void> {
+/** `onLoaded`: after each model and memory load (what is stored on the device may have changed). */
+export async function startModelPanel(panel: { onLoaded?: () => void } = {}): Promise<void> {
   const status = $('model-status');
   const progress = $<HTMLProgressElement>('model-progress');
   const search = $<HTMLInputElement>('catalog-search');
@@ -326,6 +327,7 @@ export async function startModelPanel(): Promise<void> {
       if (loaded.decoder) $('decoder').textContent = decoderLabel(loaded.decoder);
       progress.value = progress.max;
       ready(true);
+      panel.onLoaded?.();
       void offerSamples(next);
       if (again && history.length > 0) form.requestSubmit();
     } catch (error) {

@@ -20,7 +20,7 @@ import L2DWorker from '../../workers/l2d.worker.ts?worker&inline';
 import { InvalidArgumentError } from '../core/errors.ts';
 import { createRecommender, type Recommender } from '../recommender.ts';
 import type { OverlayStatus } from '../worker-protocol.ts';
-import { ShardStore, STORE_DB_NAME } from '../store/shard-store.ts';
+import { ShardStore } from '../store/shard-store.ts';
 import { parseCount, parseStrategy } from './list-attributes.ts';
 import { LocalHistory, type HistoryEventKind } from './local-history.ts';
 import { PageIds, parsePageIdKind, type PageId, type PageIdKind } from './page-ids.ts';
@@ -140,19 +140,11 @@ defineRecommendationsElement({ recommend: (request) => shared.recommend(request)
 
 /** Deletes the memory updates earlier visits stored for this memory (the worker keys them by its absolute URL). */
 async function forgetStoredInteractions(memoryUrl: string): Promise<void> {
-  let store: ShardStore;
+  const store = await ShardStore.openExisting();
   try {
-    // No database of ours yet: nothing to forget, and none is made for it.
-    const databases = await indexedDB.databases?.().catch(() => undefined);
-    if (databases && !databases.some((d) => d.name === STORE_DB_NAME)) return;
-    store = await ShardStore.open();
-  } catch {
-    return; // IndexedDB refused here: nothing of ours can be stored in it
-  }
-  try {
-    await store.deleteOverlaysOf(memoryUrl);
+    await store?.deleteOverlaysOf(memoryUrl);
   } finally {
-    store.close();
+    store?.close();
   }
 }
 

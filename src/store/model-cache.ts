@@ -7,7 +7,7 @@
 export const MODEL_CACHE_NAME = 'l2d-models-v1';
 
 export async function cachedFetch(input: string, options: { revalidate?: boolean } = {}): Promise<Response> {
-  const cache = typeof caches !== 'undefined' ? await caches.open(MODEL_CACHE_NAME).catch(() => undefined) : undefined;
+  const cache = await modelCache();
   if (!options.revalidate) {
     const cached = await cache?.match(input);
     if (cached) return cached;
@@ -25,4 +25,35 @@ export async function cachedFetch(input: string, options: { revalidate?: boolean
     if (cached) return cached;
     throw error;
   }
+}
+
+/** The Cache API's copy of model files, or none where the browser has no Cache API (or refuses it). */
+async function modelCache(): Promise<Cache | undefined> {
+  return typeof caches !== 'undefined' ? caches.open(MODEL_CACHE_NAME).catch(() => undefined) : undefined;
+}
+
+/** Every model file kept in the Cache API: its URL and size in bytes. */
+export async function cachedModelFiles(): Promise<{ url: string; bytes: number }[]> {
+  const cache = await modelCache();
+  if (!cache) return [];
+  const files = [];
+  for (const request of await cache.keys()) {
+    const response = await cache.match(request);
+    const length = Number(response?.headers.get('content-length'));
+    // Without a length header, the stored body's size (a Blob: its bytes are not read).
+    files.push({ url: request.url, bytes: Number.isFinite(length) && length > 0 ? length : ((await response?.blob())?.size ?? 0) });
+  }
+  return files;
+}
+
+/** Deletes the cached files of the model folder at `folderUrl` (an absolute URL); the URLs deleted. */
+export async function deleteCachedModel(folderUrl: string): Promise<string[]> {
+  const cache = await modelCache();
+  if (!cache) return [];
+  const prefix = `${folderUrl.replace(/\/$/, '')}/`;
+  const deleted: string[] = [];
+  for (const request of await cache.keys()) {
+    if (request.url.startsWith(prefix) && (await cache.delete(request))) deleted.push(request.url);
+  }
+  return deleted;
 }

@@ -142,6 +142,21 @@ export class ShardStore {
     return new ShardStore(db);
   }
 
+  /**
+   * Our database if this origin has one and IndexedDB opens here, else undefined: none is made just to look into
+   * it or to delete from it.
+   */
+  static async openExisting(): Promise<ShardStore | undefined> {
+    try {
+      if (typeof indexedDB === 'undefined') return undefined;
+      const databases = await indexedDB.databases?.().catch(() => undefined);
+      if (databases && !databases.some((d) => d.name === STORE_DB_NAME)) return undefined;
+      return await ShardStore.open();
+    } catch {
+      return undefined; // IndexedDB refused here: nothing of ours can be stored in it
+    }
+  }
+
   close(): void {
     this.db.close();
   }
@@ -244,6 +259,22 @@ export class ShardStore {
   /** Deletes every stored version of a shard (and its chunks). */
   async deleteShard(model: string, shard: string): Promise<void> {
     for (const record of await this.db.getAllFromIndex('shards', 'byShard', [model, shard])) await this.deleteVersion(record);
+  }
+
+  /**
+   * Deletes every stored version of the shard at `shard` (its URL), whatever model it was built with, each under
+   * the shard's lock (a load under way in another tab finishes first; it holds its memory in RAM). The user's
+   * memory updates are not touched (deleteOverlaysOf). Returns what was deleted.
+   */
+  async deleteShardsAt(shard: string): Promise<Omit<ShardRecord, 'catalog' | 'manifest'>[]> {
+    const records = (await this.list()).filter((record) => record.shard === shard);
+    for (const record of records) await withLock(lockName(record.model, record.shard), () => this.deleteVersion(record));
+    return records;
+  }
+
+  /** Every stored overlay's key and size (the rows themselves stay in the store). */
+  async listOverlays(): Promise<{ model: string; shard: string; rows: number }[]> {
+    return (await this.db.getAll('overlays')).map(({ model, shard, rows }) => ({ model, shard, rows: rows.length }));
   }
 
   private async newestComplete(model: string, shard: string): Promise<ShardRecord | undefined> {

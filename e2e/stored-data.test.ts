@@ -1,0 +1,72 @@
+/**
+ * What the recommender keeps on the device, listed and deleted (src/store/stored-data.ts) in Chromium, beside
+ * a worker that stored a model (Cache API), a memory (IndexedDB) and a memory update.
+ */
+import { describe, expect, it } from 'vitest';
+import { outcomeValue, useFlowPage } from './flow-client.ts';
+import type { StoredData } from '../src/store/stored-data.ts';
+
+const MODEL = '/models/movielens-demo';
+const MEMORY = `${MODEL}/memory/train-q4-f0.3`;
+const WASM = '/node_modules/onnxruntime-web/dist/';
+
+const { harness, call } = useFlowPage();
+const value = outcomeValue;
+const load = async () => value(await call<{ memorySource: string; overlay: { rows: number } }>('load', { modelUrl: `${harness.baseUrl}${MODEL}`, memoryUrl: `${harness.baseUrl}${MEMORY}`, device: 'wasm', decoder: 'cpu', wasmPaths: WASM }));
+const stored = async () => value(await call<StoredData>('storedData'));
+
+describe('stored data', () => {
+  it('lists the model files, memory and memory updates a load and a purchase stored, and deletes each kind alone, then everything', async () => {
+    expect(await stored()).toMatchObject({ models: [], memories: [], interactions: [] });
+    expect((await load()).memorySource).toBe('network');
+    value(await call('recordInteraction', { history: [1, 2], item: 3 }));
+    const before = await stored();
+    const model = `${harness.baseUrl}${MODEL}`;
+    const memory = `${harness.baseUrl}${MEMORY}`;
+    expect(before.models).toEqual([{ url: model, files: expect.any(Number), bytes: expect.any(Number) }]);
+    // At least the config, the tokenizer and one graph, and more bytes than the q4 graph alone (6 MB).
+    expect(before.models[0].files).toBeGreaterThanOrEqual(3);
+    expect(before.models[0].bytes).toBeGreaterThan(6e6);
+    expect(before.memories).toEqual([{ url: memory, model: expect.stringMatching(/^[0-9a-f]{64}$/), version: expect.any(String), state: 'complete', bytes: expect.any(Number), savedAt: expect.any(Number) }]);
+    expect(before.memories[0].bytes).toBeGreaterThan(1e7);
+    expect(before.interactions).toEqual([{ memory, model: before.memories[0].model, rows: 1 }]);
+    expect(before.storage.usage).toBeGreaterThan(before.memories[0].bytes);
+
+    // The memory alone (a relative URL, as a page gives it): the model files and the user's update stay.
+    expect(value(await call('deleteStoredData', { memory: MEMORY }))).toEqual({ modelFiles: 0, memoryVersions: 1, interactions: 0 });
+    expect(await stored()).toMatchObject({ models: before.models, memories: [], interactions: before.interactions });
+    // The next load downloads the memory again and still applies the update.
+    expect(await load()).toMatchObject({ memorySource: 'network', overlay: { rows: 1 } });
+
+    // The model alone: its files; the next load fetches them again.
+    expect(value(await call('deleteStoredData', { model: `${MODEL}/` }))).toEqual({ modelFiles: before.models[0].files, memoryVersions: 0, interactions: 0 });
+    expect((await stored()).models).toEqual([]);
+    await load();
+    expect((await stored()).models).toEqual(before.models);
+
+    // Everything, the user's update too; the worker in use takes that in (as after a forget()).
+    expect(value(await call('deleteStoredData', { everything: true }))).toEqual({ modelFiles: before.models[0].files, memoryVersions: 1, interactions: 1 });
+    expect(await stored()).toMatchObject({ models: [], memories: [], interactions: [] });
+    await expect.poll(async () => value(await call<{ rows: number }[]>('heardInteractions')), { timeout: 10_000 }).toEqual([{ rows: 0, cap: 1024, seen: 0, persisted: true }]);
+    expect(harness.problems).toEqual([]);
+  });
+
+  it('names a request that says nothing to delete, or says it wrongly, deleting nothing', async () => {
+    await load();
+    const before = await stored();
+    for (const [request, message] of [
+      [{}, 'deleteStoredData: say what to delete: a model URL, a memory URL, or everything: true.'],
+      [{ modell: MODEL }, 'deleteStoredData takes model, memory and everything; not modell.'],
+      [{ model: 5 }, 'deleteStoredData: model must be a URL, got 5.'],
+      [{ memory: '' }, 'deleteStoredData: memory must be a URL, got "".'],
+      [{ everything: 'yes' }, 'deleteStoredData: everything must be true or false, got "yes".'],
+      [null, 'deleteStoredData needs { model?, memory?, everything? }: what to delete.'],
+    ] as const) {
+      const bad = await call('deleteStoredData', request);
+      expect(!bad.ok && [bad.name, bad.message]).toEqual(['InvalidArgumentError', message]);
+    }
+    // A URL nothing is stored under: nothing deleted, no error.
+    expect(value(await call('deleteStoredData', { model: '/models/another', memory: '/models/another/memory' }))).toEqual({ modelFiles: 0, memoryVersions: 0, interactions: 0 });
+    expect(await stored()).toMatchObject({ models: before.models, memories: before.memories });
+  });
+});
