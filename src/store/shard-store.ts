@@ -256,20 +256,16 @@ export class ShardStore {
     return keys.length;
   }
 
-  /** Deletes every stored version of a shard (and its chunks). */
-  async deleteShard(model: string, shard: string): Promise<void> {
-    for (const record of await this.db.getAllFromIndex('shards', 'byShard', [model, shard])) await this.deleteVersion(record);
-  }
-
   /**
-   * Deletes every stored version of the shard at `shard` (its URL), whatever model it was built with, each under
-   * the shard's lock (a load under way in another tab finishes first; it holds its memory in RAM). The user's
-   * memory updates are not touched (deleteOverlaysOf). Returns what was deleted.
+   * Deletes every stored version of the shard at `shard` (its URL) and its chunks, whatever model it was built
+   * with, each under the shard's lock (a load under way in another tab finishes first; it holds its memory in
+   * RAM). The user's memory updates are not touched (deleteOverlaysOf). Returns how many versions were deleted.
    */
-  async deleteShardsAt(shard: string): Promise<Omit<ShardRecord, 'catalog' | 'manifest'>[]> {
-    const records = (await this.list()).filter((record) => record.shard === shard);
-    for (const record of records) await withLock(lockName(record.model, record.shard), () => this.deleteVersion(record));
-    return records;
+  async deleteShardsAt(shard: string): Promise<number> {
+    // Keys only: the records hold catalogs of up to megabytes.
+    const versions = (await this.db.getAllKeys('shards')).filter((key) => key[1] === shard);
+    for (const [model, , version] of versions) await withLock(lockName(model, shard), () => this.deleteVersion({ model, shard, version }));
+    return versions.length;
   }
 
   /** Every stored overlay's key and size (the rows themselves stay in the store). */

@@ -84,10 +84,11 @@ export async function deleteStoredData(request: DeleteStoredDataRequest): Promis
   const store = await ShardStore.openExisting();
   if (!store) return deleted;
   try {
-    const records = await store.list();
-    const shards = request.everything ? [...new Set([...records.map((r) => r.shard), ...(await store.listOverlays()).map((o) => o.shard)])] : [absolute(request.memory!)];
+    const shards = request.everything
+      ? [...new Set([...(await store.list()).map((r) => r.shard), ...(await store.listOverlays()).map((o) => o.shard)])]
+      : [absolute(request.memory!)];
     for (const shard of shards) {
-      deleted.memoryVersions += (await store.deleteShardsAt(shard)).length;
+      deleted.memoryVersions += await store.deleteShardsAt(shard);
       if (request.everything) deleted.interactions += await store.deleteOverlaysOf(shard);
     }
   } finally {
