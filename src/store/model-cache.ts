@@ -46,11 +46,11 @@ export async function cachedModelFiles(): Promise<{ url: string; bytes: number }
   return files;
 }
 
-/** Deletes the cached files of the model folder at `folderUrl` (an absolute URL); the URLs deleted. */
-export async function deleteCachedModel(folderUrl: string): Promise<string[]> {
+/** Deletes the cached files of the model folder at `folderUrl` (an absolute URL), or of every model without one; the URLs deleted. */
+export async function deleteCachedModels(folderUrl?: string): Promise<string[]> {
   const cache = await modelCache();
   if (!cache) return [];
-  const prefix = `${folderUrl.replace(/\/$/, '')}/`;
+  const prefix = folderUrl === undefined ? '' : `${folderUrl.replace(/\/$/, '')}/`;
   const deleted: string[] = [];
   for (const request of await cache.keys()) {
     if (request.url.startsWith(prefix) && (await cache.delete(request))) deleted.push(request.url);

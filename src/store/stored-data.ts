@@ -5,7 +5,7 @@
  * page or a worker, with no recommender started.
  */
 import { InvalidArgumentError } from '../core/errors.ts';
-import { MODEL_CACHE_NAME, cachedModelFiles, deleteCachedModel } from './model-cache.ts';
+import { cachedModelFiles, deleteCachedModels } from './model-cache.ts';
 import { ShardStore, storageReport, type StorageReport } from './shard-store.ts';
 
 export interface StoredData {
@@ -43,7 +43,8 @@ function modelFolder(fileUrl: string): string {
 export async function storedData(): Promise<StoredData> {
   const folders = new Map<string, { url: string; files: number; bytes: number }>();
   for (const file of await cachedModelFiles()) {
-    const folder = folders.get(modelFolder(file.url)) ?? { url: modelFolder(file.url), files: 0, bytes: 0 };
+    const url = modelFolder(file.url);
+    const folder = folders.get(url) ?? { url, files: 0, bytes: 0 };
     folder.files += 1;
     folder.bytes += file.bytes;
     folders.set(folder.url, folder);
@@ -74,12 +75,7 @@ export async function deleteStoredData(request: DeleteStoredDataRequest): Promis
   // The URLs as the worker keys them: absolute, without a trailing slash.
   const absolute = (url: string) => new URL(url, globalThis.location?.href).href.replace(/\/$/, '');
   const deleted: DeletedData = { modelFiles: 0, memoryVersions: 0, interactions: 0 };
-  if (request.everything) {
-    deleted.modelFiles = (await cachedModelFiles()).length;
-    if (typeof caches !== 'undefined') await caches.delete(MODEL_CACHE_NAME).catch(() => undefined);
-  } else if (request.model) {
-    deleted.modelFiles = (await deleteCachedModel(absolute(request.model))).length;
-  }
+  if (request.everything || request.model) deleted.modelFiles = (await deleteCachedModels(request.everything ? undefined : absolute(request.model!))).length;
   if (!request.everything && !request.memory) return deleted;
   const store = await ShardStore.openExisting();
   if (!store) return deleted;
