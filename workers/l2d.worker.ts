@@ -22,6 +22,7 @@ import { cachedFetch } from '../src/store/model-cache.ts';
 import type { BuildMemoryRequest, BuiltMemory, InteractionEvent, OverlayStatus, LoadOptions, LoadProgress, LoadStatus, RecommendRequest, RecommendResult, ToWorker, WorkerApi, GenerateRequest, GenerateResult } from '../src/worker-protocol.ts';
 import { buildShard } from '../src/core/shard-builder.ts';
 import { checkNumBeams } from '../src/core/generative-recommender.ts';
+import { describeValue } from '../src/core/describe-value.ts';
 import { throwIfAbortedBetweenPasses } from '../src/core/abort.ts';
 import { resolveDecodeOptions, type DecodedItem, type DecodeOptions, type Strategy } from '../src/core/decode-options.ts';
 import { assembleMemory, centroidSampleCounts, type ShardManifest } from '../src/core/shard-format.ts';
@@ -471,13 +472,6 @@ function knownHistory(history: unknown, items: LoadedShard['items']): { history:
   if (known.length === 0) throw new InvalidArgumentError(`None of the history's items is in the catalog (unknown: ${unknownItems.slice(0, 10).join(', ')}).`);
   if (unknownItems.length > 0) console.warn(`l2d: skipped history items not in the catalog: ${unknownItems.join(', ')}`);
   return { history: known, unknownItems };
-}
-
-/** A value as an error message names it: strings quoted, with their type where that is the problem. */
-function describeValue(value: unknown): string {
-  if (typeof value === 'string') return `"${value}" (a string)`;
-  if (Array.isArray(value) || value === null || typeof value !== 'object') return String(value);
-  return 'an object';
 }
 
 /** The items a request keeps out of its lists: `exclude`'s catalog ids and, with excludeHistory, the history's. */

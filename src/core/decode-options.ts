@@ -3,6 +3,7 @@
  * one place decides what a valid request is, so both decoders reject bad
  * input with the same typed errors.
  */
+import { describeValue } from './describe-value.ts';
 import { InvalidArgumentError } from './errors.ts';
 import type { L2DMemory } from './memory.ts';
 import { padQuery } from './l2-scan.ts';
@@ -64,7 +65,7 @@ export function resolveDecodeOptions(options: DecodeOptions, memory: L2DMemory):
   const excluded = new Set<number>();
   for (const item of Array.from(options.exclude ?? [])) {
     if (!Number.isInteger(item) || item < 0 || item >= memory.itemCount) {
-      throw new InvalidArgumentError(`exclude holds ${typeof item === 'string' ? `"${item}" (a string)` : String(item)}, which is not an item of this memory (0..${memory.itemCount - 1}).`);
+      throw new InvalidArgumentError(`exclude holds ${describeValue(item)}, which is not an item of this memory (0..${memory.itemCount - 1}).`);
     }
     excluded.add(item);
   }
