@@ -137,6 +137,37 @@ describe('the storefront embed from another origin', () => {
     expect(problems).toEqual([]);
   });
 
+  it('a purchase updates the memory from what came before it: an item viewed, then bought, is not in its own sample\'s history', async () => {
+    const outcome = await page.evaluate(async () => {
+      type Interaction = { history: number[]; item: number };
+      type Handle = { recordInteraction(event: Interaction): Promise<unknown> };
+      type L2D = { recommender(): Promise<Handle>; track(kind: string, id: number): Promise<unknown>; history(): number[] };
+      const { L2D } = globalThis as unknown as { L2D: L2D };
+      const r = await L2D.recommender();
+      const recorded: Interaction[] = [];
+      const original = r.recordInteraction;
+      r.recordInteraction = (event) => (recorded.push(event), original.call(r, event));
+      try {
+        const earlier = L2D.history();
+        await L2D.track('view', 20);
+        await L2D.track('view', 21);
+        await L2D.track('purchase', 20); // viewed, then another item, then bought
+        await L2D.track('view', 22);
+        await L2D.track('purchase', 22); // viewed, then bought at once
+        return { earlier, recorded, history: L2D.history() };
+      } finally {
+        r.recordInteraction = original;
+      }
+    });
+    const earlier = outcome.earlier.filter((id) => ![20, 21, 22].includes(id));
+    expect(outcome.recorded).toEqual([
+      { history: [...earlier, 21], item: 20 },
+      { history: [...earlier, 21, 20], item: 22 },
+    ]);
+    expect(outcome.history.slice(-3)).toEqual([21, 20, 22]);
+    expect(problems).toEqual([]);
+  });
+
   it('widgets on one history share a forward pass: one recommend() call for both lists, each as it is alone', async () => {
     const outcome = await page.evaluate(async () => {
       type Item = { id: number };

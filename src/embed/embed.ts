@@ -114,10 +114,14 @@ const api = {
    */
   async track(kind: HistoryEventKind, item: PageId): Promise<OverlayStatus | undefined> {
     const before = history.items();
-    const after = history.add(kind, item);
-    const handle = kind === 'purchase' && before.length > 0 ? await recommender() : undefined;
+    const bought = history.add(kind, item).at(-1)!;
+    // What led to the purchase: the history before it, less the item itself (a shopper views an item before buying
+    // it). Training samples never hold their target in their history; a row that did would sit where the shopper's
+    // next query lands and rank the item just bought first.
+    const context = before.filter((id) => id !== bought);
+    const handle = kind === 'purchase' && context.length > 0 ? await recommender() : undefined;
     // A memory without updates (overlayCap 0, or centroids without sample counts) still takes the purchase into the history.
-    const overlay = handle && (handle.status().overlay?.cap ?? 0) > 0 ? await recordPurchase(handle, before, after[after.length - 1]) : undefined;
+    const overlay = handle && (handle.status().overlay?.cap ?? 0) > 0 ? await recordPurchase(handle, context, bought) : undefined;
     refreshElements(overlay !== undefined);
     return overlay;
   },
@@ -152,9 +156,9 @@ async function forgetStoredInteractions(memoryUrl: string): Promise<void> {
  * A purchase as a memory update, in catalog ids. With the store's own ids, items the catalog lacks are left out
  * of the history, and a purchased item it lacks updates nothing (the model has no row for it): no error.
  */
-async function recordPurchase(handle: Recommender, before: PageId[], item: PageId): Promise<OverlayStatus | undefined> {
+async function recordPurchase(handle: Recommender, context: PageId[], item: PageId): Promise<OverlayStatus | undefined> {
   const translate = await pageIds();
-  const known = translate.known(before);
+  const known = translate.known(context);
   const target = translate.catalogId(item);
   return target === undefined || known.length === 0 ? undefined : handle.recordInteraction({ history: known, item: target });
 }
