@@ -305,7 +305,7 @@ describe('the storefront embed from another origin', () => {
       const empty = make({ history: '', 'empty-text': 'Schauen Sie sich ein paar Artikel an.' });
       const broken = make({ history: '999999', 'error-text': 'Empfehlungen sind gerade nicht verfügbar.' });
       const detail = await new Promise<{ name: string; message: string }>((resolve) => broken.addEventListener('l2d-error', (e) => resolve((e as CustomEvent).detail), { once: true }));
-      const result = { waiting: text(waiting), empty: text(empty), broken: text(broken), detail };
+      const result = { waiting: text(waiting), empty: text(empty), broken: text(broken), detail, busy: [waiting, empty, broken].map((e) => e.getAttribute('aria-busy')) };
       for (const element of [waiting, empty, broken]) element.remove();
       return result;
     });
@@ -314,6 +314,8 @@ describe('the storefront embed from another origin', () => {
       empty: 'Schauen Sie sich ein paar Artikel an.',
       broken: 'Empfehlungen sind gerade nicht verfügbar.',
       detail: { name: 'InvalidArgumentError', message: expect.stringMatching(/^None of the history's items is in the catalog/) },
+      // Only the one still loading is busy for assistive technology.
+      busy: ['true', null, null],
     });
     problems.length = 0; // the worker's warning about the unknown id is expected
   });
@@ -508,11 +510,14 @@ describe('the storefront embed from another origin', () => {
       expect(await lazyPage.evaluate(() => (globalThis as unknown as { workersStarted: number }).workersStarted)).toBe(0);
       expect(seen.filter((u) => u.includes('/models/'))).toEqual([]);
       expect(await lazyPage.evaluate(() => document.querySelector('#also-like')!.shadowRoot!.querySelector('p')?.textContent)).toBe('Loading recommendations…');
+      // Assistive technology waits for the list rather than reading the placeholder.
+      expect(await lazyPage.evaluate(() => document.querySelector('#also-like')!.getAttribute('aria-busy'))).toBe('true');
 
       await lazyPage.evaluate(() => window.scrollTo(0, document.querySelector('#also-like')!.getBoundingClientRect().top - 1000)); // now 400 px below the visible area: inside the one-viewport margin
       // The refresh called while it waited resolves with the list it then computed.
       expect(await early).toBe(3);
       expect(await lazyPage.evaluate(() => document.querySelector('#also-like')!.shadowRoot!.querySelectorAll('li').length)).toBe(3);
+      expect(await lazyPage.evaluate(() => document.querySelector('#also-like')!.hasAttribute('aria-busy'))).toBe(false);
       // Its items are links (item-href), styled by the page through ::part(link) (product.css).
       const link = await lazyPage.evaluate(() => {
         const a = document.querySelector('#also-like')!.shadowRoot!.querySelector('li a') as HTMLAnchorElement;

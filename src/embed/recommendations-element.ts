@@ -102,7 +102,7 @@ export function defineRecommendationsElement(host: ElementHost, name = 'l2d-reco
 
     connectedCallback(): void {
       // Until a first list shows, the page's own loading text (attributes are not there in the constructor).
-      if (!this.root.querySelector('ol')) this.show(this.message(this.text('loading-text')));
+      if (!this.root.querySelector('ol')) this.show(this.message(this.text('loading-text')), true);
       void this.refresh();
     }
 
@@ -147,6 +147,7 @@ export function defineRecommendationsElement(host: ElementHost, name = 'l2d-reco
         const strategy = parseStrategy(this.getAttribute('strategy'), 'The strategy attribute') ?? host.defaults.strategy;
         const k = parseCount(this.getAttribute('k'), 'The k attribute') ?? host.defaults.k;
         const m = parseCount(this.getAttribute('m'), 'The m attribute') ?? host.defaults.m;
+        this.setAttribute('aria-busy', 'true'); // a shown list stays until the new one replaces it
         const items = await host.recommend({ history: ids.toCatalog(history), k, strategy, ...(m !== undefined ? { m } : {}), excludeHistory: this.hasAttribute('exclude-history'), signal: controller.signal });
         if (controller.signal.aborted) return items; // a newer refresh is under way, or the element left the page
         this.show(this.list(items, hrefTemplate, ids));
@@ -233,9 +234,12 @@ export function defineRecommendationsElement(host: ElementHost, name = 'l2d-reco
       return p;
     }
 
-    private show(content: HTMLElement): void {
+    /** Shows a list or a message; `busy` while a list is on its way (aria-busy: assistive technology waits for it). */
+    private show(content: HTMLElement, busy = false): void {
       this.root.querySelector('ol, p')?.remove();
       this.root.append(content);
+      if (busy) this.setAttribute('aria-busy', 'true');
+      else this.removeAttribute('aria-busy');
     }
   }
   customElements.define(name, RecommendationsElement);
