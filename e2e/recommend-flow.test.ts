@@ -27,6 +27,7 @@ interface FlowResult {
   items: { id: number; title: string; distance: number; source: string }[];
   hidden: number[];
   unknownItems: number[];
+  droppedOldest: number;
   backend: { encoder: string; decoder: string; hiddenOnGpu: boolean };
   timings: Record<string, number>;
 }
@@ -300,6 +301,24 @@ describe('a memory built in the page', () => {
       expect(harness.problems).toEqual([]);
     });
   }
+});
+
+describe("the model's history window (prompt-template.json's maxHistory: 10, as it was trained)", () => {
+  it('a longer history is cut to its newest 10 titles: the same h_t and list as those alone, the rest counted as dropped', async () => {
+    const long = [12, 40, 41, 42, 100, 7, 3, 2, 1, 99, 5, 9, 300, 17];
+    const request = { k: 20, strategy: 'local', m: 200, returnHidden: true };
+    const whole = await call<FlowResult>('recommend', { history: long, ...request });
+    const newest = await call<FlowResult>('recommend', { history: long.slice(-10), ...request });
+    if (!whole.ok || !newest.ok) throw new Error(`${!whole.ok ? whole.message : ''} ${!newest.ok ? newest.message : ''}`);
+    expect([whole.value.droppedOldest, newest.value.droppedOldest]).toEqual([4, 0]);
+    expect(whole.value.hidden).toEqual(newest.value.hidden);
+    expect(whole.value.items).toEqual(newest.value.items);
+    // Node's encoder reads the same template: the whole history there is its newest 10 titles too.
+    const [nodeWhole, nodeNewest] = (await node.encode([long.map((id) => titles[id]), long.slice(-10).map((id) => titles[id])])).hidden;
+    expect(Array.from(nodeWhole)).toEqual(Array.from(nodeNewest));
+    expect(cosine(whole.value.hidden, nodeNewest)).toBeGreaterThanOrEqual(0.999);
+    expect(harness.problems).toEqual([]);
+  });
 });
 
 describe('bad input through the worker', () => {

@@ -1,7 +1,10 @@
 /**
- * The history rule shared by training, memory building and queries: when a
- * prompt is longer than the model's context, the oldest titles are dropped
- * until it fits (tools/train/train.py's Encoder does the same).
+ * The history rule shared by training, memory building and queries: a prompt
+ * holds at most the template's `maxHistory` newest titles (the window the
+ * model was trained on: a longer history is out of its training distribution,
+ * and its h_t lands far from the memory's rows), and when it is still longer
+ * than the model's context, the oldest titles are dropped until it fits
+ * (tools/train/train.py's Encoder does the same).
  */
 import { InvalidArgumentError } from './errors.ts';
 import { renderPrompt, type PromptTemplate } from './prompt.ts';
@@ -9,12 +12,13 @@ import { renderPrompt, type PromptTemplate } from './prompt.ts';
 export interface FittedPrompt {
   text: string;
   ids: number[];
-  /** Oldest titles dropped to fit. */
+  /** Oldest titles dropped: those beyond the template's history window, then those that did not fit the context. */
   dropped: number;
 }
 
 export function fitPrompt(titles: readonly string[], encode: (text: string) => number[], maxTokens: number, template?: PromptTemplate): FittedPrompt {
-  for (let start = 0; start < titles.length; start++) {
+  const window = template?.maxHistory ?? Infinity;
+  for (let start = Math.max(0, titles.length - window); start < titles.length; start++) {
     const text = renderPrompt(titles.slice(start), template);
     const ids = encode(text);
     if (ids.length <= maxTokens) return { text, ids, dropped: start };

@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { DEFAULT_PROMPT_TEMPLATE, parsePromptTemplate, renderPrompt, renderResponse } from './prompt.ts';
 
 const fixture = JSON.parse(readFileSync('tools/train/fixtures/prompt-cases.json', 'utf8')) as { history: string[]; target: string }[];
@@ -22,6 +24,19 @@ describe('prompt template', () => {
       execFileSync('python3', ['tools/train/prompt.py', 'src/core/prompt-template.json', 'tools/train/fixtures/prompt-cases.json'], { encoding: 'utf8' }),
     ) as { prompt: string; response: string }[];
     expect(python).toEqual(fixture.map((c) => ({ prompt: renderPrompt(c.history), response: renderResponse(c.target) })));
+  });
+
+  it("the training code refuses a bad history window as the page does", () => {
+    const dir = mkdtempSync(join(tmpdir(), 'l2d-template-'));
+    try {
+      const file = join(dir, 'prompt-template.json');
+      writeFileSync(file, JSON.stringify({ ...DEFAULT_PROMPT_TEMPLATE, maxHistory: 0 }));
+      const r = spawnSync('python3', ['tools/train/prompt.py', file, 'tools/train/fixtures/prompt-cases.json'], { encoding: 'utf8' });
+      expect(r.status).not.toBe(0);
+      expect(r.stderr).toContain('"maxHistory" must be a whole number of titles, at least 1, got 0');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('rejects an empty history and malformed templates', () => {

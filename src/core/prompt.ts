@@ -21,6 +21,12 @@ export interface PromptTemplate {
   historySeparator: string;
   /** The generation target after the prompt; contains "{title}" exactly once. */
   response: string;
+  /**
+   * The most titles a prompt holds, the newest: the history window the model was trained on (the prepared data's
+   * --max-history, written by tools/train/train.py). A longer history is cut to it, as training samples were; without
+   * it, only the model's context limits a prompt.
+   */
+  maxHistory?: number;
 }
 
 export const DEFAULT_PROMPT_TEMPLATE = defaultTemplate as PromptTemplate;
@@ -44,6 +50,9 @@ export function parsePromptTemplate(value: unknown, where = 'prompt template'): 
   once('historyItem', '{title}');
   once('response', '{title}');
   if (typeof t.historySeparator !== 'string') throw new InvalidArgumentError(`${where}: "historySeparator" must be a string.`);
+  if (t.maxHistory !== undefined && !(Number.isInteger(t.maxHistory) && t.maxHistory >= 1)) {
+    throw new InvalidArgumentError(`${where}: "maxHistory" must be a whole number of titles, at least 1, got ${JSON.stringify(t.maxHistory)}.`);
+  }
   return t as PromptTemplate;
 }
 

@@ -275,7 +275,9 @@ export async function startModelPanel(panel: { onLoaded?: () => void } = {}): Pr
       const t = (r: RecommendResult) => `tokenize ${r.timings.tokenize.toFixed(1)} ms, forward ${r.timings.forward.toFixed(1)} ms, decode ${r.timings.decode.toFixed(1)} ms, total ${r.timings.total.toFixed(1)} ms`;
       const setup = beam && beam.timings.setup > 1 ? `; its first call also loaded the generation graph, ${beam.timings.setup.toFixed(0)} ms` : '';
       const beamText = beam ? ` Beam search (B = 5): ${beam.timings.total.toFixed(1)} ms (${(beam.timings.total / g.timings.total).toFixed(1)}x L2D-G${setup}).` : '';
-      $('model-timings').textContent = `L2D-G: ${t(g)}. L2D-L: ${t(l)}. Both lists came from one forward pass: ${totalMs.toFixed(1)} ms in all.${beamText} Encoder ${g.backend.encoder}; decoder ${g.backend.decoder}.`;
+      // The model reads the newest titles of its training window (prompt-template.json's maxHistory) within its context.
+      const dropped = g.droppedOldest > 0 ? ` The ${g.droppedOldest} oldest of the history's ${request.history.length} items were left out: the model reads the newest ${request.history.length - g.droppedOldest}, as it was trained.` : '';
+      $('model-timings').textContent = `L2D-G: ${t(g)}. L2D-L: ${t(l)}. Both lists came from one forward pass: ${totalMs.toFixed(1)} ms in all.${beamText} Encoder ${g.backend.encoder}; decoder ${g.backend.decoder}.${dropped}`;
       renderStages(
         [
           ['L2D-G', g],

@@ -10,7 +10,7 @@ import { isPageId, pageId, type PageId, type PageIdKind } from './page-ids.ts';
 export type HistoryEventKind = 'view' | 'purchase';
 
 export const HISTORY_KEY = 'l2d-embed-history';
-/** Newest items kept; the model's context holds fewer anyway. */
+/** Newest items kept: the model reads the newest of its history window (prompt-template.json's maxHistory), and the rest still keep exclude-history's items out. */
 export const HISTORY_LIMIT = 50;
 
 /** This origin's localStorage, or none where the browser blocks it (reading `localStorage` itself throws then). */

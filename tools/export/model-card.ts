@@ -33,6 +33,7 @@ const data = loadPrepared(values.data);
 const training = JSON.parse(readFileSync(join(folder, 'training.json'), 'utf8'));
 const exportInfo = JSON.parse(readFileSync(join(folder, 'onnx', 'export.json'), 'utf8'));
 const config = JSON.parse(readFileSync(join(folder, 'config.json'), 'utf8'));
+const template = JSON.parse(readFileSync(join(folder, 'prompt-template.json'), 'utf8')) as { maxHistory?: number };
 
 const checkFixture = existsSync(join(folder, 'fixtures', 'check-prompts.json')) ? 'check-prompts.json' : 'hidden-states.json';
 const check = await checkModel(folder, checkFixture);
@@ -77,7 +78,7 @@ vocabulary ${config.vocab_size} (byte-level BPE trained on the catalog titles an
 ${(params / 1e6).toFixed(2)}M parameters; prompts of at most ${training.max_prompt_tokens} tokens.
 
 ## Prompt template
-\`prompt-template.json\` (a copy of src/core/prompt-template.json):
+\`prompt-template.json\` (src/core/prompt-template.json${template.maxHistory ? ` with the training data's history window: a prompt holds the newest ${template.maxHistory} titles at most` : ''}):
 
     A user has interacted with the following items: "Title 1", "Title 2"; which item would the user like next?
 

@@ -165,7 +165,7 @@ async function main(): Promise<void> {
     return;
   }
   console.log(`History (oldest first): ${result.history.map((h) => `${h.title} (${h.id}, source id ${h.sourceId})`).join('; ')}`);
-  if (result.droppedOldest > 0) console.log(`(the ${result.droppedOldest} oldest titles did not fit the model's context)`);
+  if (result.droppedOldest > 0) console.log(`(the ${result.droppedOldest} oldest titles were left out: a prompt holds the model's history window, prompt-template.json's maxHistory, within its context)`);
   console.log('\n| rank | id | source id | distance | from | title |\n|---|---|---|---|---|---|');
   result.items.forEach((item, rank) => console.log(`| ${rank + 1} | ${item.id} | ${item.sourceId} | ${item.distance.toFixed(4)} | ${item.source} | ${item.title} |`));
   const t = result.timings;

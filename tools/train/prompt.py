@@ -18,7 +18,15 @@ def load_template(path):
     for field, placeholder in (("instruction", "{history}"), ("historyItem", "{title}"), ("response", "{title}")):
         if len(template[field].split(placeholder)) != 2:
             raise ValueError(f'{path}: "{field}" must contain {placeholder} exactly once')
+    window = template.get("maxHistory", 1)
+    if type(window) is not int or window < 1:
+        raise ValueError(f'{path}: "maxHistory" must be a whole number of titles, at least 1, got {json.dumps(window)}')
     return template
+
+
+def with_history_window(template, max_history):
+    """The template a model folder carries: the one trained with, and the history window of its training data."""
+    return {**template, "maxHistory": max_history}
 
 
 def _fill(text, placeholder, value):

@@ -7,7 +7,8 @@ generative tuning), early stopping on validation loss.
 
 Writes a model folder: config.json, generation_config.json, model.safetensors
 (LlamaForCausalLM names), tokenizer.json, tokenizer_config.json,
-prompt-template.json and training.json (settings, losses, timings). Runs on
+prompt-template.json (with the data's history window, maxHistory) and
+training.json (settings, losses, timings). Runs on
 CUDA when available (preset gpu), else on the CPU (Debian's python3-torch).
 """
 import argparse
@@ -15,7 +16,6 @@ import json
 import os
 import platform
 import random
-import shutil
 import sys
 import time
 
@@ -23,7 +23,7 @@ import torch
 
 sys.path.insert(0, os.path.dirname(__file__))
 from model import Config, LlamaForCausalLM  # noqa: E402
-from prompt import load_template, render_prompt, render_response  # noqa: E402
+from prompt import load_template, render_prompt, render_response, with_history_window  # noqa: E402
 from safetensors_io import write_safetensors  # noqa: E402
 from tokenizer import Tokenizer, train_bpe  # noqa: E402
 
@@ -71,7 +71,8 @@ class Encoder:
         self.truncated = 0
 
     def prompt_ids(self, history):
-        for start in range(len(history)):
+        # As src/core/fit-prompt.ts: the template's history window first, then the context.
+        for start in range(max(0, len(history) - self.template.get("maxHistory", len(history))), len(history)):
             ids = self.tokenizer.encode(render_prompt([self.titles[i] for i in history[start:]], self.template))
             if len(ids) <= self.max_prompt_tokens:
                 self.truncated += start > 0
@@ -207,7 +208,8 @@ def main():
     if not os.path.exists(os.path.join(args.data, "manifest.json")):
         raise SystemExit(f"train: {args.data} has no manifest.json; prepare it first (npm run prepare-data)")
     manifest, titles, split = load_prepared(args.data)
-    template = load_template(TEMPLATE)
+    # The model is trained on the data's history window (prepare-data --max-history), and queried with it.
+    template = with_history_window(load_template(TEMPLATE), manifest["maxHistory"])
     # The tokenizer learns from the catalog's titles and the template's own text.
     corpus = list(titles) + [render_prompt(["x"], template), render_response("x", template)] * 100
     vocab, merges = train_bpe(corpus, preset["vocab_size"])
@@ -279,7 +281,8 @@ def main():
     with open(os.path.join(args.out, "generation_config.json"), "w") as f:
         json.dump({"eos_token_id": tokenizer.eos_id, "pad_token_id": tokenizer.pad_id, "max_new_tokens": 48, "do_sample": False}, f, indent=2)
     tokenizer.save(args.out, args.max_prompt_tokens)
-    shutil.copy(TEMPLATE, os.path.join(args.out, "prompt-template.json"))
+    with open(os.path.join(args.out, "prompt-template.json"), "w", encoding="utf-8") as f:
+        f.write(json.dumps(template, indent=2, ensure_ascii=False) + "\n")
     with open(os.path.join(args.out, "training.json"), "w") as f:
         json.dump({
             "data": manifest["name"], "data_stats": manifest["stats"], "preset": args.preset, "settings": preset,
