@@ -9,7 +9,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { prepareFolder } from '../prepare-data/main.ts';
 import { loadShard } from '../lib/shard-files.ts';
-import { buildCentroidMemory, buildMemory, reservoirSample } from './main.ts';
+import { loadPrepared } from '../lib/prepared.ts';
+import { evaluateL2D } from '../evaluate/l2d.ts';
+import { buildCentroidMemory, buildMemory, parseSplits, reservoirSample } from './main.ts';
 
 const MODEL = 'models/movielens-demo';
 let dir: string;
@@ -81,6 +83,28 @@ describe('build-memory', () => {
     const shipped = 'models/movielens-demo/memory/train-q4-f0.3-centroids';
     await buildCentroidMemory('models/movielens-demo/memory/train-q4-f0.3', join(dir, 'shipped-centroids'));
     expect(files(join(dir, 'shipped-centroids'))).toEqual(files(shipped));
+  });
+
+  it('--split all: a store\'s memory of every interaction so far, which evaluate refuses to score on its own splits', async () => {
+    expect(parseSplits('all')).toEqual(['train', 'valid', 'test']);
+    expect(parseSplits('valid, train')).toEqual(['train', 'valid']); // in time order
+    for (const bad of ['', 'train,bogus', 'train,train', 'Train']) {
+      expect(() => parseSplits(bad)).toThrow(`--split takes train, valid or test, several of them joined by commas (each once), or all; got "${bad}".`);
+    }
+    const prepared = loadPrepared(data);
+    const out = join(dir, 'all');
+    const manifest = await buildMemory({ model: MODEL, data, out, split: 'all', chunkRows: 16, quiet: true });
+    const samples = ['train', 'valid', 'test'] as const;
+    expect(manifest.rows).toBe(samples.reduce((n, name) => n + prepared.split(name).length, 0));
+    expect(manifest.dataset).toMatchObject({ split: 'train,valid,test', samples: manifest.rows });
+    // Its rows are the splits' samples in that order: the last row's item is the last test sample's target.
+    const { memory } = await loadShard(out);
+    expect(Array.from(memory.labels)).toEqual(samples.flatMap((name) => prepared.split(name).map((x) => x.target)));
+    await expect(evaluateL2D(prepared, 'test', MODEL, out, { quiet: true })).rejects.toThrow(
+      `${out} was built from ${prepared.manifest.name}'s test split (--split train,valid,test): every test sample's answer is a row of it. Evaluate on a split the memory was not built from, or build one from train (the default).`,
+    );
+    // A memory of the training split is scored on test as before.
+    await expect(evaluateL2D(prepared, 'test', MODEL, join(dir, 'a'), { quiet: true, ms: [] })).resolves.toMatchObject({ rows: [{ method: 'L2D-G' }] });
   });
 
   it('refuses a shard for another model', async () => {

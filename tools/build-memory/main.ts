@@ -5,6 +5,10 @@
  *   npm run build-memory -- --model models/movielens-demo --data data/prepared/movielens-latest-small [--out DIR]
  *       [--dtype q4|fp32] [--split train] [--fraction 1] [--seed 0] [--batch 32] [--chunk-rows 16384]
  *
+ * --split train (the default: the paper's memory, and the one to evaluate on valid or test) takes one split,
+ * several joined by commas, or all: a store's memory of every interaction so far, so items bought only lately
+ * have rows too (never evaluated on its own splits: evaluate refuses that).
+ *
  * Deterministic (the same inputs give the same bytes), resumable (a restarted
  * build keeps the chunks already written under OUT.partial and continues),
  * and the finished shard appears whole: OUT.partial is renamed to OUT last.
@@ -19,7 +23,7 @@
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { L2DError } from '../../src/core/errors.ts';
-import type { Sample } from '../../src/core/data/prepare.ts';
+import type { Sample, Split } from '../../src/core/data/prepare.ts';
 import { formatShardManifest, sha256Hex, verifiedCatalog, type ShardManifest } from '../../src/core/shard-format.ts';
 import { buildCentroidShard, chunkFileName, encodeShardChunk, shardManifest } from '../../src/core/shard-builder.ts';
 import { loadShard } from '../lib/shard-files.ts';
@@ -35,7 +39,8 @@ export interface BuildOptions {
   data: string;
   out: string;
   dtype?: string;
-  split?: 'train' | 'valid' | 'test';
+  /** One split, several joined by commas, or "all" (parseSplits). Default "train". */
+  split?: string;
   fraction?: number;
   seed?: number;
   batch?: number;
@@ -56,8 +61,21 @@ export function reservoirSample(n: number, k: number, seed: number): number[] {
   return reservoir.sort((a, b) => a - b);
 }
 
+const SPLITS: readonly Split[] = ['train', 'valid', 'test'];
+
+/** --split: one split, several joined by commas, or "all"; in time order (train, valid, test). */
+export function parseSplits(text: string): Split[] {
+  const names = text === 'all' ? [...SPLITS] : text.split(',').map((name) => name.trim());
+  const unknown = names.filter((name) => !SPLITS.includes(name as Split));
+  if (unknown.length > 0 || new Set(names).size !== names.length) {
+    throw new L2DError('invalid-argument', `--split takes train, valid or test, several of them joined by commas (each once), or all; got "${text}".`);
+  }
+  return SPLITS.filter((name) => names.includes(name));
+}
+
 export async function buildMemory(options: BuildOptions): Promise<ShardManifest> {
-  const split = options.split ?? 'train';
+  const splits = parseSplits(options.split ?? 'train');
+  const split = splits.join(',');
   const fraction = options.fraction ?? 1;
   const seed = options.seed ?? 0;
   const batch = options.batch ?? 32;
@@ -65,7 +83,7 @@ export async function buildMemory(options: BuildOptions): Promise<ShardManifest>
   if (!(fraction > 0 && fraction <= 1)) throw new L2DError('invalid-argument', `--fraction must be in (0, 1], got ${fraction}.`);
   const data = loadPrepared(options.data);
   const encoder = await loadNodeEncoder(options.model, options.dtype ?? 'q4');
-  const all = data.split(split);
+  const all = splits.flatMap((name) => data.split(name));
   const picked: Sample[] = fraction === 1 ? all : reservoirSample(all.length, Math.round(fraction * all.length), seed).map((i) => all[i]);
   const dim = encoder.hiddenSize;
   const partial = `${options.out}.partial`;
@@ -141,7 +159,7 @@ export async function buildCentroidMemory(source: string, out: string): Promise<
 }
 
 const USAGE =
-  'usage: npm run build-memory -- --model <model folder> --data <prepared folder> [--out DIR] [--dtype q4|fp32] [--fraction 0.3]\n   or: npm run build-memory -- --centroids-of <shard folder> [--out DIR]';
+  'usage: npm run build-memory -- --model <model folder> --data <prepared folder> [--out DIR] [--dtype q4|fp32] [--split train|valid|test|train,valid|all] [--fraction 0.3]\n   or: npm run build-memory -- --centroids-of <shard folder> [--out DIR]';
 
 async function main(): Promise<void> {
   const { values } = parseOptions('build-memory', USAGE, {
@@ -169,14 +187,14 @@ async function main(): Promise<void> {
     return;
   }
   if (!values.model || !values.data) exitWithUsage(USAGE);
-  const out = values.out ?? join(values.model, 'memory', `${values.split}-${values.dtype}${values.fraction === '1' ? '' : `-f${values.fraction}`}`);
+  const out = values.out ?? join(values.model, 'memory', `${parseSplits(values.split).join('+')}-${values.dtype}${values.fraction === '1' ? '' : `-f${values.fraction}`}`);
   const t0 = performance.now();
   const manifest = await buildMemory({
     model: values.model,
     data: values.data,
     out,
     dtype: values.dtype,
-    split: values.split as BuildOptions['split'],
+    split: values.split,
     fraction: Number(values.fraction),
     seed: Number(values.seed),
     batch: Number(values.batch),

@@ -54,6 +54,7 @@ export async function evaluateL2D(
 ): Promise<L2DEvaluation> {
   const encoder = await loadNodeEncoder(modelFolder, options.dtype ?? 'q4');
   const loaded = await loadShard(memoryFolder, { sha256: encoder.sha256, hiddenSize: encoder.hiddenSize });
+  checkHeldOut(loaded.manifest.dataset, data.manifest.name, split, memoryFolder);
   const fraction = options.memoryFraction ?? 1;
   let memory = loaded.memory;
   if (fraction !== 1) {
@@ -144,4 +145,17 @@ export async function evaluateL2D(
     });
   }
   return { rows, rankings, encodeMs, requestMs, coldRows, coldSamples: cold.length, coldStartItems };
+}
+
+/**
+ * A memory built from the split being evaluated holds each sample's own answer as a row (build-memory --split
+ * all, for a store's deployment): its scores would measure recall of the memory, not recommendation.
+ */
+export function checkHeldOut(built: { name: string; split: string } | undefined, dataset: string, split: Split, memoryFolder: string): void {
+  if (built?.name === dataset && built.split.split(',').includes(split)) {
+    throw new L2DError(
+      'invalid-argument',
+      `${memoryFolder} was built from ${dataset}'s ${split} split (--split ${built.split}): every ${split} sample's answer is a row of it. Evaluate on a split the memory was not built from, or build one from train (the default).`,
+    );
+  }
 }
