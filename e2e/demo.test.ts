@@ -481,7 +481,7 @@ it('says what it stored on this device (both data sets loaded by now) and delete
   expect(await page.locator('#stored-delete').isDisabled()).toBe(true);
   const stored = await page.evaluate(async () => {
     const databases = await indexedDB.databases();
-    return { caches: await (await caches.open('l2d-models-v1')).keys().then((k) => k.length), databases: databases.map((d) => d.name) };
+    return { caches: await (await caches.open('l2d-models-v2')).keys().then((k) => k.length), databases: databases.map((d) => d.name) };
   });
   expect(stored.caches).toBe(0);
   // The loaded model and memory still answer.

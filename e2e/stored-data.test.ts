@@ -69,4 +69,32 @@ describe('stored data', () => {
     expect(value(await call('deleteStoredData', { model: '/models/another', memory: '/models/another/memory' }))).toEqual({ modelFiles: 0, memoryVersions: 0, interactions: 0 });
     expect(await stored()).toMatchObject({ models: before.models, memories: before.memories });
   });
+
+  it('model files an earlier version cached (l2d-models-v1) move to l2d-models-v2, less the prompt template, fetched again with its history window', async () => {
+    value(await call('deleteStoredData', { everything: true }));
+    const model = `${harness.baseUrl}${MODEL}`;
+    // An earlier visit's cache: the template as it was before maxHistory, and a config.json marked so that a moved copy shows.
+    await harness.page.evaluate(async (model) => {
+      const v1 = await caches.open('l2d-models-v1');
+      const template = await (await fetch(`${model}/prompt-template.json`)).json();
+      delete template.maxHistory;
+      await v1.put(`${model}/prompt-template.json`, new Response(JSON.stringify(template), { headers: { 'content-type': 'application/json' } }));
+      const config = await (await fetch(`${model}/config.json`)).text();
+      await v1.put(`${model}/config.json`, new Response(config, { headers: { 'content-type': 'application/json', 'x-l2d-test': 'moved from v1' } }));
+    }, model);
+    await load();
+    const after = await harness.page.evaluate(async (model) => {
+      const v2 = await caches.open('l2d-models-v2');
+      return {
+        v1: await caches.has('l2d-models-v1'),
+        config: (await v2.match(`${model}/config.json`))?.headers.get('x-l2d-test'),
+        template: await (await v2.match(`${model}/prompt-template.json`))?.json(),
+      };
+    }, model);
+    expect(after).toMatchObject({ v1: false, config: 'moved from v1', template: { maxHistory: 10 } });
+    // The model reads its window: a 14-item history's oldest 4 are left out.
+    const long = [12, 40, 41, 42, 100, 7, 3, 2, 1, 99, 5, 9, 300, 17];
+    expect(value(await call<{ droppedOldest: number }>('recommend', { history: long, k: 5 })).droppedOldest).toBe(4);
+    expect(harness.problems).toEqual([]);
+  });
 });

@@ -4,7 +4,26 @@
  * later visit makes no request at all; `revalidate` asks the network first
  * and falls back to the cache when it does not answer.
  */
-export const MODEL_CACHE_NAME = 'l2d-models-v1';
+export const MODEL_CACHE_NAME = 'l2d-models-v2';
+
+/**
+ * v1 (before 2026-12-05) may hold a model folder's prompt-template.json from before its history window
+ * (maxHistory): cache first, it would never be asked for again, and long histories would be read whole. Its other
+ * files move to v2 as they are (no model is downloaded again); the templates are fetched again.
+ */
+const RETIRED_MODEL_CACHE = 'l2d-models-v1';
+
+async function moveRetiredCache(): Promise<void> {
+  if (!(await caches.has(RETIRED_MODEL_CACHE))) return;
+  const [from, to] = await Promise.all([caches.open(RETIRED_MODEL_CACHE), caches.open(MODEL_CACHE_NAME)]);
+  for (const request of await from.keys()) {
+    if (new URL(request.url).pathname.endsWith('/prompt-template.json')) continue;
+    // Another tab may be moving it too: a file it took first is simply fetched again.
+    const response = await from.match(request);
+    if (response) await to.put(request, response);
+  }
+  await caches.delete(RETIRED_MODEL_CACHE);
+}
 
 export async function cachedFetch(input: string, options: { revalidate?: boolean } = {}): Promise<Response> {
   const cache = await modelCache();
@@ -29,7 +48,9 @@ export async function cachedFetch(input: string, options: { revalidate?: boolean
 
 /** The Cache API's copy of model files, or none where the browser has no Cache API (or refuses it). */
 async function modelCache(): Promise<Cache | undefined> {
-  return typeof caches !== 'undefined' ? caches.open(MODEL_CACHE_NAME).catch(() => undefined) : undefined;
+  if (typeof caches === 'undefined') return undefined;
+  await moveRetiredCache().catch(() => undefined); // a refused move leaves files to fetch again, nothing worse
+  return caches.open(MODEL_CACHE_NAME).catch(() => undefined);
 }
 
 /** Every model file kept in the Cache API: its URL and size in bytes. */
