@@ -77,7 +77,7 @@ it('recommends from a history built by searching the catalog, with the demo mode
   // Nothing of the other builds: the service worker precaches none, and stores the one the encoder imports.
   const build = runtime === 'onnxruntime-web/wasm' ? 'wasm' : 'webgpu';
   expect(server.served.filter((path) => /\/ort\.\w+\.bundle/.test(path)).map((path) => path.split('/').pop()!.split('.bundle')[0])).toEqual([`ort.${build}`]);
-  expect(await page.textContent('#model-status')).toMatch(/^Ready: 3496 items, memory of 21456 rows \(d = 256\) from (network|indexeddb|mixed); encoder (webgpu|wasm) \(q4, (fused|encoder|full) graph(, \d+ threads?)?\), decoder (webgpu|cpu)/);
+  expect(await page.textContent('#model-status')).toMatch(/^Ready: 3496 items, memory of 21456 rows \(d = 256\) from (network|indexeddb|mixed); encoder (webgpu|wasm) \(q4, (fused|encoder|full) graph(, \d+ threads?)?, reads the newest 10 titles of a history\), decoder (webgpu|cpu)/);
   // On the CPU (here: SwiftShader is a software adapter) the decoder's scans run on WebAssembly SIMD in the worker.
   expect(await page.textContent('#decoder')).toMatch(/^(WebGPU \(.+\)|CPU \(WebAssembly SIMD\) — the WebGPU adapter \(.+\) is a software fallback; the CPU decoder is faster)$/);
   for (const query of ['toy story', 'jumanji', 'heat (1995)']) {
@@ -367,7 +367,7 @@ it('sends nothing off its origin, is cross-origin isolated by its service worker
   await page.waitForSelector('body[data-model-ready="true"]', { state: 'attached', timeout: 90_000 });
   expect(await page.evaluate(() => crossOriginIsolated)).toBe(true);
   const threads = await page.evaluate(() => Math.min(4, navigator.hardwareConcurrency));
-  expect(await page.textContent('#model-status')).toMatch(new RegExp(`encoder webgpu \\(q4, \\w+ graph\\)|encoder wasm \\(q4, \\w+ graph, ${threads} threads?\\)`));
+  expect(await page.textContent('#model-status')).toMatch(new RegExp(`encoder webgpu \\(q4, \\w+ graph, reads the newest 10 titles of a history\\)|encoder wasm \\(q4, \\w+ graph, ${threads} threads?, reads the newest 10 titles of a history\\)`));
   await page.context().setOffline(true);
   try {
     await page.reload();

@@ -62,13 +62,14 @@ for (const config of configs) {
         if (request.url().endsWith('.wasm')) wasmFetched.push(request.url().split('/').pop()!);
       };
       harness.page.on('request', onRequest);
-      const r = await call<{ encoder: { device: string; runtime: string }; decoder: { decoder: string }; rows: number; hiddenOnGpu: boolean }>('load', {
+      const r = await call<{ encoder: { device: string; runtime: string; maxHistory?: number }; decoder: { decoder: string }; rows: number; hiddenOnGpu: boolean }>('load', {
         modelUrl: `/${MODEL}`, memoryUrl: `/${MEMORY}`, device, decoder, keepHiddenOnGpu, wasmPaths: WASM,
       });
       harness.page.off('request', onRequest);
       if (!r.ok) throw new Error(r.message);
       expect(r.value.decoder.decoder).toBe(decoder);
       expect(r.value.encoder.device).toBe(device);
+      expect(r.value.encoder.maxHistory).toBe(10); // the model's history window, from its prompt-template.json
       // Decided on wasm up front: the wasm-only onnxruntime-web build, whose binary is half the WebGPU build's. The worker
       // fetches a build's binary once, at its first session (these configurations run in order in one worker).
       expect(r.value.encoder.runtime).toBe(`onnxruntime-web/${device}`);

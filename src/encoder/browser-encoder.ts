@@ -48,6 +48,8 @@ export interface EncoderBackend {
   warmupMs: number;
   /** On wasm: onnxruntime-web's threads (1 where the page is not cross-origin isolated: no SharedArrayBuffer). */
   wasmThreads?: number;
+  /** The model's history window (prompt-template.json's maxHistory): a prompt holds the newest this many titles at most. */
+  maxHistory?: number;
   fallbackReason?: string;
 }
 
@@ -317,6 +319,7 @@ export class BrowserEncoder {
             memoryFile: candidate.entry ? `onnx/${candidate.entry.memoriesOf}` : candidate.file,
             warmupMs,
             ...(provider === 'wasm' ? { wasmThreads: ort.env.wasm.numThreads ?? 1 } : {}),
+            ...(template.maxHistory !== undefined ? { maxHistory: template.maxHistory } : {}),
             ...(reasons.length > 0 ? { fallbackReason: reasons.join('; ') } : {}),
           };
           const graph = graphSignature(session);
