@@ -18,7 +18,7 @@ async function moveRetiredCache(): Promise<void> {
   const [from, to] = await Promise.all([caches.open(RETIRED_MODEL_CACHE), caches.open(MODEL_CACHE_NAME)]);
   for (const request of await from.keys()) {
     if (new URL(request.url).pathname.endsWith('/prompt-template.json')) continue;
-    // Another tab may be moving it too: a file it took first is simply fetched again.
+    // Another tab may be moving it too; a file gone with its deletion of v1 is simply fetched again.
     const response = await from.match(request);
     if (response) await to.put(request, response);
   }
@@ -46,10 +46,17 @@ export async function cachedFetch(input: string, options: { revalidate?: boolean
   }
 }
 
+/** The move under way: a load fetches its files in parallel, and one move serves them all. */
+let moving: Promise<void> | undefined;
+
 /** The Cache API's copy of model files, or none where the browser has no Cache API (or refuses it). */
 async function modelCache(): Promise<Cache | undefined> {
   if (typeof caches === 'undefined') return undefined;
-  await moveRetiredCache().catch(() => undefined); // a refused move leaves files to fetch again, nothing worse
+  // A refused move leaves files to fetch again, nothing worse.
+  moving ??= moveRetiredCache()
+    .catch(() => undefined)
+    .finally(() => (moving = undefined));
+  await moving;
   return caches.open(MODEL_CACHE_NAME).catch(() => undefined);
 }
 

@@ -23,7 +23,7 @@
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { L2DError } from '../../src/core/errors.ts';
-import type { Sample, Split } from '../../src/core/data/prepare.ts';
+import { SPLITS, type Sample, type Split } from '../../src/core/data/prepare.ts';
 import { formatShardManifest, sha256Hex, verifiedCatalog, type ShardManifest } from '../../src/core/shard-format.ts';
 import { buildCentroidShard, chunkFileName, encodeShardChunk, shardManifest } from '../../src/core/shard-builder.ts';
 import { loadShard } from '../lib/shard-files.ts';
@@ -60,8 +60,6 @@ export function reservoirSample(n: number, k: number, seed: number): number[] {
   }
   return reservoir.sort((a, b) => a - b);
 }
-
-const SPLITS: readonly Split[] = ['train', 'valid', 'test'];
 
 /** --split: one split, several joined by commas, or "all"; in time order (train, valid, test). */
 export function parseSplits(text: string): Split[] {
