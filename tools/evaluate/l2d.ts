@@ -151,7 +151,7 @@ export async function evaluateL2D(
  * A memory built from the split being evaluated holds each sample's own answer as a row (build-memory --split
  * all, for a store's deployment): its scores would measure recall of the memory, not recommendation.
  */
-export function checkHeldOut(built: { name: string; split: string } | undefined, dataset: string, split: Split, memoryFolder: string): void {
+function checkHeldOut(built: { name: string; split: string } | undefined, dataset: string, split: Split, memoryFolder: string): void {
   if (built?.name === dataset && built.split.split(',').includes(split)) {
     throw new L2DError(
       'invalid-argument',

@@ -17,7 +17,7 @@
  *                                         the samples whose target has no memory row
  */
 import { CoOccurrence, MostPopular, type Recommender } from '../../src/core/baselines.ts';
-import type { Sample, Split } from '../../src/core/data/prepare.ts';
+import { SPLITS, type Sample, type Split } from '../../src/core/data/prepare.ts';
 import { DataFormatError, L2DError } from '../../src/core/errors.ts';
 import { evaluateRankings } from '../../src/core/evaluate.ts';
 import { metricsTable } from '../../src/core/metrics.ts';
@@ -103,7 +103,7 @@ async function main(): Promise<void> {
   });
   if (!values.data) exitWithUsage(USAGE);
   const split = values.split as Split;
-  if (!['train', 'valid', 'test'].includes(split)) throw new L2DError('invalid-argument', `--split must be train, valid or test, got "${split}".`);
+  if (!SPLITS.includes(split)) throw new L2DError('invalid-argument', `--split must be train, valid or test, got "${split}".`);
   const limit = values.limit === undefined ? Infinity : Number(values.limit);
   if (!(limit >= 1)) throw new L2DError('invalid-argument', `--limit must be a positive number of samples, got "${values.limit}".`);
   const data = loadPrepared(values.data);

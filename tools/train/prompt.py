@@ -24,11 +24,6 @@ def load_template(path):
     return template
 
 
-def with_history_window(template, max_history):
-    """The template a model folder carries: the one trained with, and the history window of its training data."""
-    return {**template, "maxHistory": max_history}
-
-
 def _fill(text, placeholder, value):
     return value.join(text.split(placeholder))
 

@@ -23,7 +23,7 @@ import torch
 
 sys.path.insert(0, os.path.dirname(__file__))
 from model import Config, LlamaForCausalLM  # noqa: E402
-from prompt import load_template, render_prompt, render_response, with_history_window  # noqa: E402
+from prompt import load_template, render_prompt, render_response  # noqa: E402
 from safetensors_io import write_safetensors  # noqa: E402
 from tokenizer import Tokenizer, train_bpe  # noqa: E402
 
@@ -209,7 +209,7 @@ def main():
         raise SystemExit(f"train: {args.data} has no manifest.json; prepare it first (npm run prepare-data)")
     manifest, titles, split = load_prepared(args.data)
     # The model is trained on the data's history window (prepare-data --max-history), and queried with it.
-    template = with_history_window(load_template(TEMPLATE), manifest["maxHistory"])
+    template = {**load_template(TEMPLATE), "maxHistory": manifest["maxHistory"]}
     # The tokenizer learns from the catalog's titles and the template's own text.
     corpus = list(titles) + [render_prompt(["x"], template), render_response("x", template)] * 100
     vocab, merges = train_bpe(corpus, preset["vocab_size"])
