@@ -11,7 +11,8 @@ import { prepareFolder } from '../prepare-data/main.ts';
 import { loadShard } from '../lib/shard-files.ts';
 import { loadPrepared } from '../lib/prepared.ts';
 import { evaluateL2D } from '../evaluate/l2d.ts';
-import { buildCentroidMemory, buildMemory, parseSplits, reservoirSample } from './main.ts';
+import { buildCentroidMemory, buildMemory, reservoirSample } from './main.ts';
+import { parseSplits } from '../lib/prepared.ts';
 
 const MODEL = 'models/movielens-demo';
 let dir: string;

@@ -23,10 +23,11 @@
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { L2DError } from '../../src/core/errors.ts';
-import { SPLITS, type Sample, type Split } from '../../src/core/data/prepare.ts';
+import type { Sample, Split } from '../../src/core/data/prepare.ts';
 import { formatShardManifest, sha256Hex, verifiedCatalog, type ShardManifest } from '../../src/core/shard-format.ts';
 import { buildCentroidShard, chunkFileName, encodeShardChunk, shardManifest } from '../../src/core/shard-builder.ts';
 import { loadShard } from '../lib/shard-files.ts';
+import { parseSplits } from '../lib/prepared.ts';
 import { xorshift32 } from '../../src/core/synthetic-memory.ts';
 import { serializeItems } from '../../src/core/data/prepared-format.ts';
 import { loadNodeEncoder } from '../lib/onnx-encoder.ts';
@@ -59,16 +60,6 @@ export function reservoirSample(n: number, k: number, seed: number): number[] {
     if (j < reservoir.length) reservoir[j] = i;
   }
   return reservoir.sort((a, b) => a - b);
-}
-
-/** --split: one split, several joined by commas, or "all"; in time order (train, valid, test). */
-export function parseSplits(text: string): Split[] {
-  const names = text === 'all' ? [...SPLITS] : text.split(',').map((name) => name.trim());
-  const unknown = names.filter((name) => !SPLITS.includes(name as Split));
-  if (unknown.length > 0 || new Set(names).size !== names.length) {
-    throw new L2DError('invalid-argument', `--split takes train, valid or test, several of them joined by commas (each once), or all; got "${text}".`);
-  }
-  return SPLITS.filter((name) => names.includes(name));
 }
 
 export async function buildMemory(options: BuildOptions): Promise<ShardManifest> {

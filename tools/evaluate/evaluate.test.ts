@@ -3,8 +3,9 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { evaluateRankings } from '../../src/core/evaluate.ts';
-import { loadPrepared, type LoadedDataset } from '../lib/prepared.ts';
+import { loadPrepared, parseSplits, type LoadedDataset } from '../lib/prepared.ts';
 import { prepareTinyDataset } from '../lib/tiny-dataset.ts';
+import { describeMemory } from './l2d.ts';
 import { evaluateBaselines, readRankings } from './main.ts';
 
 let dir: string;
@@ -32,6 +33,29 @@ describe('evaluate', () => {
     expect(rows.map((r) => r.method)).toEqual(['most-popular', 'item co-occurrence']);
     // 3 items, K >= 20: every target is ranked, recall is 1.
     expect(rows.every((r) => r.values.recall[20] === 1)).toBe(true);
+  });
+
+  it('counts the baselines from the splits asked for, and names them so', () => {
+    // Train's targets are 1, 2, 0, 2, 0, 1 (a tie: smaller id first); two more samples of item 2 in valid.
+    const valid = [0, 1].map((user) => ({ user, target: 2, time: 9, history: [0], split: 'valid' as const }));
+    const withValid: LoadedDataset = { ...data, split: (s) => (s === 'valid' ? valid : data.split(s)) };
+    const [fromTrain] = evaluateBaselines(withValid, 'test', ['popular']);
+    const [fromBoth] = evaluateBaselines(withValid, 'test', ['popular'], Infinity, ['train', 'valid']);
+    expect(fromTrain.method).toBe('most-popular');
+    expect(Array.from(fromTrain.lists[0])).toEqual([0, 1, 2]);
+    expect(fromBoth.method).toBe('most-popular (train+valid)');
+    expect(Array.from(fromBoth.lists[0])).toEqual([2, 0, 1]);
+    expect(() => evaluateBaselines(withValid, 'valid', ['popular'], Infinity, ['train', 'valid'])).toThrow(
+      '--baselines-from train,valid counts the valid split, the one being evaluated: every valid sample\'s answer would be counted. Leave valid out.',
+    );
+    expect(() => parseSplits('train,nope', '--baselines-from')).toThrow('--baselines-from takes train, valid or test, several of them joined by commas (each once), or all; got "train,nope".');
+  });
+
+  it('names a memory that is not all of train by what it holds', () => {
+    expect(describeMemory('train', 1)).toBe('');
+    expect(describeMemory('train', 0.3)).toBe('30% memory');
+    expect(describeMemory('train,valid', 1)).toBe('train+valid memory');
+    expect(describeMemory('train,valid,test', 0.3)).toBe('30% train+valid+test memory');
   });
 
   it('rejects bad rankings files with file and line', () => {

@@ -98,8 +98,8 @@ export async function evaluateL2D(
     decoders.push([` + cold start (${options.coldStart})`, new CpuDecoder(memory, { extraCentroids })]);
   }
   const ms = options.ms ?? [1000];
-  const memoryLabel = fraction === 1 ? '' : `, ${Math.round(fraction * 100)}% memory`;
-  const names = ['L2D-G' + (memoryLabel ? ` (${memoryLabel.slice(2)})` : ''), ...ms.map((m) => `L2D-L (M=${m}${memoryLabel})`)];
+  const memoryLabel = describeMemory(loaded.manifest.dataset?.split ?? 'train', (loaded.manifest.dataset?.fraction ?? 1) * fraction);
+  const names = ['L2D-G' + (memoryLabel ? ` (${memoryLabel})` : ''), ...ms.map((m) => `L2D-L (M=${m}${memoryLabel ? `, ${memoryLabel}` : ''})`)];
   const counts = decoders[0][1].centroids.counts;
   const cold = samples.flatMap((s, i) => (counts[s.target] === 0 ? [i] : []));
   const rankings = new Map<string, Uint32Array[]>();
@@ -145,6 +145,16 @@ export async function evaluateL2D(
     });
   }
   return { rows, rankings, encodeMs, requestMs, coldRows, coldSamples: cold.length, coldStartItems };
+}
+
+/**
+ * How a method's name tells its memory from the paper's (all of train): "30% memory", "train+valid memory" (a store's
+ * deployed memory, build-memory --split train,valid), or both.
+ */
+export function describeMemory(builtFrom: string, fraction: number): string {
+  const splits = builtFrom === 'train' ? '' : `${builtFrom.split(',').join('+')} `;
+  const share = fraction === 1 ? '' : `${Math.round(fraction * 100)}% `;
+  return splits || share ? `${share}${splits}memory` : '';
 }
 
 /**

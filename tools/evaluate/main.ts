@@ -5,6 +5,7 @@
  *
  *   npm run evaluate -- --data data/prepared/movielens-latest-small --split test
  *   npm run evaluate -- --data DIR --method popular              (popular | cooccurrence | all)
+ *        [--baselines-from train,valid]   counted from these splits (default train); beside a memory built from them
  *   npm run evaluate -- --data DIR --rankings my-rankings.tsv    (line: sample index <TAB> item ids, best first)
  *   npm run evaluate -- --data DIR --model MODEL --memory SHARD [--dtype q4] [--m 100,1000 | none] [--limit N]   (L2D-G and L2D-L)
  *   npm run evaluate -- --data DIR --model MODEL [--memory SHARD] --method greedy,beam5 [--limit N]   (language-space decoding;
@@ -23,7 +24,7 @@ import { evaluateRankings } from '../../src/core/evaluate.ts';
 import { metricsTable } from '../../src/core/metrics.ts';
 import { COLD_START_RULES, type ColdStartRule } from '../../src/core/cold-start.ts';
 import { readText } from '../lib/files.ts';
-import { loadPrepared, type LoadedDataset } from '../lib/prepared.ts';
+import { loadPrepared, parseSplits, type LoadedDataset } from '../lib/prepared.ts';
 import { saveLatency, saveMethodRun } from '../lib/run-record.ts';
 import { evaluateGeneration, measureLatency } from './generation.ts';
 import { evaluateL2D } from './l2d.ts';
@@ -58,25 +59,34 @@ export function readRankings(path: string, samples: readonly Sample[], itemCount
   return rankings as Uint32Array[];
 }
 
-export function baseline(name: string, data: LoadedDataset): Recommender {
-  const train = data.split('train');
-  if (name === 'popular') return new MostPopular(train, data.items.length);
-  if (name === 'cooccurrence') return new CoOccurrence(train, data.items.length);
+/** A baseline counted from `fitSplits`' samples (default train, as the models and the paper's memory are). */
+export function baseline(name: string, data: LoadedDataset, fitSplits: readonly Split[] = ['train']): Recommender {
+  const fitted = fitSplits.flatMap((s) => data.split(s));
+  if (name === 'popular') return new MostPopular(fitted, data.items.length);
+  if (name === 'cooccurrence') return new CoOccurrence(fitted, data.items.length);
   throw new L2DError('invalid-argument', `Unknown method "${name}": use popular, cooccurrence or all.`);
 }
 
-export function evaluateBaselines(data: LoadedDataset, split: Split, methods: string[], limit = Infinity): MethodRun[] {
+/**
+ * The baselines on a split. Counted from other splits than train (`--baselines-from train,valid`, to stand beside
+ * a memory built from the same splits), a method's name says which: "item co-occurrence (train+valid)".
+ */
+export function evaluateBaselines(data: LoadedDataset, split: Split, methods: string[], limit = Infinity, fitSplits: readonly Split[] = ['train']): MethodRun[] {
+  if (fitSplits.includes(split)) {
+    throw new L2DError('invalid-argument', `--baselines-from ${fitSplits.join(',')} counts the ${split} split, the one being evaluated: every ${split} sample's answer would be counted. Leave ${split} out.`);
+  }
   const samples = data.split(split).slice(0, limit);
+  const label = fitSplits.join(',') === 'train' ? '' : ` (${fitSplits.join('+')})`;
   return methods.map((m) => {
-    const recommender = baseline(m, data);
+    const recommender = baseline(m, data, fitSplits);
     const lists = samples.map((s) => recommender.recommend(s.history, MAX_K));
-    return { method: recommender.name, values: evaluateRankings(samples, (_, i) => lists[i]), lists };
+    return { method: recommender.name + label, values: evaluateRankings(samples, (_, i) => lists[i]), lists };
   });
 }
 
 const USAGE = [
   'usage: npm run evaluate -- --data <prepared folder> [--split test|valid|train] [--limit N] [--out DIR]',
-  '         baselines: [--method popular|cooccurrence|all] | your own: --rankings FILE ...',
+  '         baselines: [--method popular|cooccurrence|all] [--baselines-from train|train,valid] | your own: --rankings FILE ...',
   '         L2D:       --model <model folder> --memory <shard folder> [--m 50,100,1000] [--memory-fraction 0.3] [--seed 0] [--cold-start similar-titles] [--dtype q4]',
   '         language-space decoding: --model <model folder> --method greedy,beam5',
   '         latency:   --model <model folder> --memory <shard folder> --latency 100',
@@ -88,6 +98,7 @@ async function main(): Promise<void> {
       data: { type: 'string' },
       split: { type: 'string', default: 'test' },
       method: { type: 'string' },
+      'baselines-from': { type: 'string', default: 'train' },
       rankings: { type: 'string', multiple: true },
       model: { type: 'string' },
       memory: { type: 'string' },
@@ -132,7 +143,8 @@ async function main(): Promise<void> {
   const methods = method === 'all' ? ['popular', 'cooccurrence'] : (method?.split(',') ?? []);
   const generation = methods.filter((m) => m === 'greedy' || m.startsWith('beam'));
   const baselines = methods.filter((m) => !generation.includes(m));
-  if (baselines.length) done(...evaluateBaselines(data, split, baselines, limit));
+  const baselinesFrom = parseSplits(values['baselines-from'], '--baselines-from');
+  if (baselines.length) done(...evaluateBaselines(data, split, baselines, limit, baselinesFrom));
   const latency: [string, number][] = [];
   for (const file of values.rankings ?? []) {
     // With --limit N the file needs (and is scored on) the first N samples only: the demo's downloads rank those.

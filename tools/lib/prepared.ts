@@ -1,9 +1,9 @@
 /** Loads a prepared data set folder (written by tools/prepare-data) in Node. */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { DataFormatError } from '../../src/core/errors.ts';
+import { DataFormatError, L2DError } from '../../src/core/errors.ts';
 import { parseItems, parseManifest, parseSamples, type PreparedManifest } from '../../src/core/data/prepared-format.ts';
-import type { PreparedItem, Sample, Split } from '../../src/core/data/prepare.ts';
+import { SPLITS, type PreparedItem, type Sample, type Split } from '../../src/core/data/prepare.ts';
 import { readText } from './files.ts';
 
 export interface LoadedDataset {
@@ -35,4 +35,14 @@ export function loadPrepared(dir: string): LoadedDataset {
       return samples;
     },
   };
+}
+
+/** --split (or `option`): one split, several joined by commas, or "all"; in time order (train, valid, test). */
+export function parseSplits(text: string, option = '--split'): Split[] {
+  const names = text === 'all' ? [...SPLITS] : text.split(',').map((name) => name.trim());
+  const unknown = names.filter((name) => !SPLITS.includes(name as Split));
+  if (unknown.length > 0 || new Set(names).size !== names.length) {
+    throw new L2DError('invalid-argument', `${option} takes train, valid or test, several of them joined by commas (each once), or all; got "${text}".`);
+  }
+  return SPLITS.filter((name) => names.includes(name));
 }

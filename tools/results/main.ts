@@ -21,6 +21,8 @@ import { exitWithUsage, isEntryPoint, parseOptions, runCli } from '../lib/cli.ts
 
 const TABLE1_ORDER = ['most-popular', 'item co-occurrence', 'greedy', 'beam-5', 'L2D-G', 'L2D-L (M=1000)'];
 const SWEEP = /^L2D-L \(M=(\d+)\)$/;
+/** Methods counted from several splits (evaluate --baselines-from, build-memory --split): the splits, "train+valid". */
+const FITTED_ON = /\((?:M=\d+, )?(?:\d+% )?((?:train|valid|test)(?:\+(?:train|valid|test))+)(?: memory)?\)$/;
 
 /** Test samples split by their target's number of training samples: at most the median (sparse) or more (dense). */
 export function sparseDenseSplit(data: LoadedDataset, samples: readonly Sample[]): { threshold: number; sparse: number[]; dense: number[] } {
@@ -42,7 +44,8 @@ export function datasetReport(dir: string, dataRoot: string, plots: string | und
   const row = (method: string) => records.methods[method];
   const byName = (names: string[]) => names.filter((n) => row(n)).map((n) => ({ method: n, values: row(n).values }));
   out.push(`### ${records.dataset}, ${records.split} split: ${records.samples} samples, ${records.items} items (full ranking)\n`);
-  out.push(metricsTable(byName([...TABLE1_ORDER, ...Object.keys(records.methods).filter((m) => !TABLE1_ORDER.includes(m) && !SWEEP.test(m) && !m.includes('% memory'))])));
+  const others = Object.keys(records.methods).filter((m) => !TABLE1_ORDER.includes(m) && !SWEEP.test(m));
+  out.push(metricsTable(byName([...TABLE1_ORDER, ...others.filter((m) => !m.includes('% memory') && !FITTED_ON.test(m))])));
 
   const sweep = Object.keys(records.methods)
     .map((m) => [m, Number(SWEEP.exec(m)?.[1])] as const)
@@ -63,14 +66,30 @@ export function datasetReport(dir: string, dataRoot: string, plots: string | und
     }
   }
 
-  const partial = Object.keys(records.methods).filter((m) => m.includes('% memory'));
+  const partial = others.filter((m) => m.includes('% memory') && !FITTED_ON.test(m));
   if (partial.length) {
     out.push(`\nStoring part of the training samples (Table 3; the rows of the full shard that \`build-memory --fraction\` keeps):\n`);
     out.push(metricsTable(byName(['L2D-G', ...partial.filter((m) => m.startsWith('L2D-G')), 'L2D-L (M=1000)', ...partial.filter((m) => m.startsWith('L2D-L'))])));
   }
 
   const dataPath = join(dataRoot, records.dataset);
-  if (existsSync(join(dataPath, 'manifest.json'))) {
+  const hasData = existsSync(join(dataPath, 'manifest.json'));
+  for (const splits of new Set(others.map((m) => FITTED_ON.exec(m)?.[1]).filter((s) => s !== undefined))) {
+    const fitted = others.filter((m) => FITTED_ON.exec(m)?.[1] === splits);
+    out.push(`\nCounted from ${splits.split('+').join(' and ')} (the memory: \`build-memory --split ${splits.split('+').join(',')}\`; the baselines: \`evaluate --baselines-from ${splits.split('+').join(',')}\`), as a store deploys them:\n`);
+    // Baselines, then L2D-G, then L2D-L, as in the first table.
+    const rank = (m: string) => TABLE1_ORDER.findIndex((name) => m.startsWith(`${name.replace(/ \(M=\d+\)$/, '')} (`));
+    out.push(metricsTable(byName(fitted.sort((a, b) => rank(a) - rank(b)))));
+    if (hasData) {
+      const data = loadPrepared(dataPath);
+      const seen = new Set(splits.split('+').flatMap((name) => data.split(name as 'train').map((s) => s.target)));
+      const all = data.split(records.split as 'test');
+      const cold = all.filter((s) => !seen.has(s.target)).length;
+      out.push(`\n${cold} of the ${all.length} ${records.split} samples (${((100 * cold) / all.length).toFixed(1)}%) have a target that is no ${splits} sample's target.`);
+    }
+  }
+
+  if (hasData) {
     const data = loadPrepared(dataPath);
     // Runs with --limit N score the split's first N samples.
     const all = data.split(records.split as 'test');

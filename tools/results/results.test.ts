@@ -56,6 +56,25 @@ describe('results', () => {
     expect(readFileSync(join(plots, 'tiny-quality-vs-latency.svg'), 'utf8')).toContain('beam-5');
   });
 
+  it('puts methods counted from train and valid in a table of their own', () => {
+    const runs = join(dir, 'deployed');
+    const test = data.split('test');
+    const header = { dataset: 'tiny', split: 'test', samples: test.length, items: data.items.length };
+    const save = (method: string, lists: number[][]) => saveMethodRun(runs, header, { method, lists, values: evaluateRankings(test, (_, i) => lists[i], { ks: [20, 50, 100] }) });
+    save('L2D-L (M=1000, train+valid memory)', [[0, 1, 2], [2, 1, 0]]);
+    save('L2D-G', [[1, 0, 2], [0, 1, 2]]);
+    save('L2D-G (train+valid memory)', [[1, 0, 2], [0, 2, 1]]);
+    save('item co-occurrence (train+valid)', [[2, 1, 0], [1, 0, 2]]);
+    const report = datasetReport(runs, join(dir, 'prepared'), undefined);
+    const [main, deployed] = report.split('Counted from train and valid');
+    expect(main).toContain('| L2D-G |');
+    expect(main).not.toContain('train+valid');
+    expect(deployed).toContain('`build-memory --split train,valid`');
+    // Baselines first, then L2D-G, then L2D-L. L2D-G's targets at ranks 1 and 2: N@20 = (1 + 1/log2(3)) / 2 = 0.8155.
+    expect(deployed).toMatch(/\| item co-occurrence \(train\+valid\) \|.*\n\| L2D-G \(train\+valid memory\) \| 1\.0000 \| 1\.0000 \| 1\.0000 \| 0\.8155 .*\n\| L2D-L \(M=1000, train\+valid memory\) \|/);
+    expect(deployed).toContain('0 of the 2 test samples (0.0%) have a target that is no train+valid sample\'s target.');
+  });
+
   it('scores every method on the common first samples when a run used --limit', () => {
     const runs = join(dir, 'limited');
     const test = data.split('test');
