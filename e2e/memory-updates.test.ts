@@ -72,6 +72,10 @@ describe('memory updates', () => {
     expect(!unknown.ok && [unknown.name, unknown.message]).toEqual(['InvalidArgumentError', expect.stringMatching(/Unknown item 1000000000.*Nothing was recorded/)]);
     const asText = await call('recordInteraction', { history, item: String(chosen) });
     expect(!asText.ok && asText.message).toMatch(new RegExp(`^Unknown item "${chosen}" \\(a string\\): the catalog's ids are 0\\.\\.3495\\. Nothing was recorded\\.$`));
+    const itself = await call('recordInteraction', { history: [...history, chosen], item: chosen });
+    expect(!itself.ok && itself.message).toBe(
+      `The history holds item ${chosen} itself: give the history before the interaction, less the item (a memory row is "history -> next item", and no training sample's history holds its target). Nothing was recorded.`,
+    );
     const empty = await call('recordInteraction', { history: [], item: chosen });
     expect(!empty.ok && empty.message).toMatch(/history is empty/);
     expect(await both()).toEqual(afterGpu);

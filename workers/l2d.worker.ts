@@ -492,6 +492,12 @@ async function recordInteraction(event: InteractionEvent): Promise<OverlayStatus
   }
   if (overlayCap === 0) throw new InvalidArgumentError('Memory updates are off (overlayCap 0).');
   const { history } = knownHistory(event.history, items);
+  if (history.includes(event.item)) {
+    // No training sample holds its own target; a row of "... X -> X" would rank X first for the next history like it.
+    throw new InvalidArgumentError(
+      `The history holds item ${event.item} itself: give the history before the interaction, less the item (a memory row is "history -> next item", and no training sample's history holds its target). Nothing was recorded.`,
+    );
+  }
   const encoded = await encoder.encode([history.map((id) => items[id].title)]);
   const hidden = Uint16Array.from(encoded.hidden[0], toFloat16Bits);
   if (hidden.some(isNonFiniteFloat16)) throw new NonFiniteValueError('The encoded interaction');
