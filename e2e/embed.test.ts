@@ -482,6 +482,40 @@ describe('the storefront embed from another origin', () => {
     }
   });
 
+  it("L2D.storedData() lists what the embed keeps in this browser; L2D.deleteStoredData({ everything: true }) leaves nothing of it, the history included", async () => {
+    const fresh = await browser.newContext();
+    try {
+      type Stored = { models: { url: string; files: number }[]; memories: { url: string; state: string }[]; interactions: { rows: number }[]; historyItems: number };
+      type L2D = { track(kind: string, id: number): Promise<unknown>; history(): unknown[]; storedData(): Promise<Stored>; deleteStoredData(request: unknown): Promise<unknown> };
+      const tab = await fresh.newPage();
+      await tab.goto(`${store.origin}/index.html`);
+      await tab.waitForFunction(() => document.querySelector('#similar')?.shadowRoot?.querySelectorAll('li').length === 3, undefined, { timeout: 120_000 });
+      await tab.evaluate(async () => {
+        const { L2D } = globalThis as unknown as { L2D: L2D };
+        await L2D.track('view', 12);
+        await L2D.track('purchase', 41);
+      });
+      const before = await tab.evaluate(() => (globalThis as unknown as { L2D: L2D }).L2D.storedData());
+      expect(before.models.map((m) => m.url)).toEqual([`${cdn.origin}/models/movielens-demo`]);
+      expect(before.memories.map((m) => [m.url, m.state])).toEqual([[`${cdn.origin}/${MEMORY}`, 'complete']]);
+      expect(before.interactions.map((i) => i.rows)).toEqual([1]);
+      expect(before.historyItems).toBe(2);
+      // A bad request is named and deletes nothing.
+      expect(await tab.evaluate(() => (globalThis as unknown as { L2D: L2D }).L2D.deleteStoredData({}).catch((e: Error) => e.message))).toBe(
+        'deleteStoredData: say what to delete: a model URL, a memory URL, or everything: true.',
+      );
+      const deleted = await tab.evaluate(() => (globalThis as unknown as { L2D: L2D }).L2D.deleteStoredData({ everything: true }));
+      expect(deleted).toEqual({ modelFiles: before.models[0].files, memoryVersions: 1, interactions: 1, historyItems: 2 });
+      expect(await tab.evaluate(() => (globalThis as unknown as { L2D: L2D }).L2D.storedData())).toMatchObject({ models: [], memories: [], interactions: [], historyItems: 0 });
+      // The running recommender takes the deleted updates in; the on-device list has no history left to follow.
+      await expect
+        .poll(() => tab.evaluate(() => document.querySelector('#for-you')?.shadowRoot?.querySelector('p')?.textContent), { timeout: 30_000 })
+        .toBe('Browse a few items to see recommendations here.');
+    } finally {
+      await fresh.close();
+    }
+  });
+
   it('loading="lazy" (examples/storefront/product.html): below the fold it starts no worker and fetches nothing until scrolled near, then renders', async () => {
     // A fresh context: nothing stored yet, so the model's first request shows when loading starts.
     const fresh = await browser.newContext({ viewport: { width: 800, height: 600 } });

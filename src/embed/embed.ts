@@ -21,6 +21,7 @@ import { InvalidArgumentError } from '../core/errors.ts';
 import { createRecommender, type Recommender } from '../recommender.ts';
 import type { OverlayStatus } from '../worker-protocol.ts';
 import { ShardStore } from '../store/shard-store.ts';
+import { deleteStoredData, storedData, type DeletedData, type DeleteStoredDataRequest, type StoredData } from '../store/stored-data.ts';
 import { parseCount, parseStrategy } from './list-attributes.ts';
 import { LocalHistory, type HistoryEventKind } from './local-history.ts';
 import { PageIds, parsePageIdKind, type PageId, type PageIdKind } from './page-ids.ts';
@@ -138,6 +139,24 @@ const api = {
     if (pending) await (await recommender()).clearInteractions();
     else if (config.memory) await forgetStoredInteractions(new URL(config.memory, location.href).href);
     refreshElements(true);
+  },
+  /**
+   * What the embed keeps in this browser (a store's privacy page can list it): model files, memories, memory
+   * updates (as storedData() in src/index.ts) and the on-device history's length.
+   */
+  async storedData(): Promise<StoredData & { historyItems: number }> {
+    return { ...(await storedData()), historyItems: history.items().length };
+  },
+  /**
+   * Deletes what `request` names (as deleteStoredData() in src/index.ts); `everything: true` deletes the
+   * on-device history too, so nothing of the shopper's is left. Every widget refreshes.
+   */
+  async deleteStoredData(request: DeleteStoredDataRequest): Promise<DeletedData & { historyItems: number }> {
+    const deleted = await deleteStoredData(request);
+    const historyItems = request.everything ? history.items().length : 0;
+    if (request.everything) history.clear();
+    refreshElements(true);
+    return { ...deleted, historyItems };
   },
 };
 (globalThis as unknown as { L2D: typeof api }).L2D = api;
