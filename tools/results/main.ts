@@ -73,15 +73,14 @@ export function datasetReport(dir: string, dataRoot: string, plots: string | und
   }
 
   const dataPath = join(dataRoot, records.dataset);
-  const hasData = existsSync(join(dataPath, 'manifest.json'));
+  const data = existsSync(join(dataPath, 'manifest.json')) ? loadPrepared(dataPath) : undefined;
   for (const splits of new Set(others.map((m) => FITTED_ON.exec(m)?.[1]).filter((s) => s !== undefined))) {
     const fitted = others.filter((m) => FITTED_ON.exec(m)?.[1] === splits);
     out.push(`\nCounted from ${splits.split('+').join(' and ')} (the memory: \`build-memory --split ${splits.split('+').join(',')}\`; the baselines: \`evaluate --baselines-from ${splits.split('+').join(',')}\`), as a store deploys them:\n`);
     // Baselines, then L2D-G, then L2D-L, as in the first table.
     const rank = (m: string) => TABLE1_ORDER.findIndex((name) => m.startsWith(`${name.replace(/ \(M=\d+\)$/, '')} (`));
     out.push(metricsTable(byName(fitted.sort((a, b) => rank(a) - rank(b)))));
-    if (hasData) {
-      const data = loadPrepared(dataPath);
+    if (data) {
       const seen = new Set(splits.split('+').flatMap((name) => data.split(name as 'train').map((s) => s.target)));
       const all = data.split(records.split as 'test');
       const cold = all.filter((s) => !seen.has(s.target)).length;
@@ -89,8 +88,7 @@ export function datasetReport(dir: string, dataRoot: string, plots: string | und
     }
   }
 
-  if (hasData) {
-    const data = loadPrepared(dataPath);
+  if (data) {
     // Runs with --limit N score the split's first N samples.
     const all = data.split(records.split as 'test');
     if (all.length < records.samples) throw new L2DError('invalid-argument', `${dataPath} has ${all.length} ${records.split} samples, the runs ${records.samples}: prepare the data again.`);
