@@ -50,7 +50,7 @@ const config = {
   ids: setting<PageIdKind>(() => parsePageIdKind(data.ids), 'catalog'),
   k: setting(() => parseCount(data.k, 'data-k'), 5),
   // L2D-L by default: R@50 +28% on the demo's 30% memory, +62% on amazon-games' full one, a few ms more
-  // (docs/RESULTS.md); on a centroid memory it ranks as L2D-G.
+  // (docs/RESULTS.md); on a centroid memory it ranks as L2D-G until the shopper's purchases add rows of their own.
   strategy: setting<'global' | 'local'>(() => parseStrategy(data.strategy, 'data-strategy'), 'local'),
   m: setting<number | undefined>(() => parseCount(data.m, 'data-m'), undefined),
   // Checked by load(): a value it does not know is an error naming data-device's choices.

@@ -32,11 +32,17 @@ describe('results', () => {
     for (const i of dense) expect(counts.get(test[i].target) ?? 0).toBeGreaterThan(threshold);
   });
 
-  it('prints saved runs as tables with their values, commands and plots', () => {
-    const runs = join(dir, 'runs');
+  /** A run folder of the tiny set's test split, and a way to save a method's lists (test sample i: lists[i]) in it. */
+  const runFolder = (name: string) => {
+    const runs = join(dir, name);
     const test = data.split('test');
     const header = { dataset: 'tiny', split: 'test', samples: test.length, items: data.items.length };
     const save = (method: string, lists: number[][]) => saveMethodRun(runs, header, { method, lists, values: evaluateRankings(test, (_, i) => lists[i], { ks: [20, 50, 100] }) });
+    return { runs, header, save };
+  };
+
+  it('prints saved runs as tables with their values, commands and plots', () => {
+    const { runs, header, save } = runFolder('runs');
     save('L2D-G', [[1, 0, 2], [0, 1, 2]]);
     save('L2D-L (M=10)', [[0, 1, 2], [2, 1, 0]]);
     save('L2D-L (M=100)', [[1, 2, 0], [2, 0, 1]]);
@@ -57,10 +63,7 @@ describe('results', () => {
   });
 
   it('puts methods counted from train and valid in a table of their own', () => {
-    const runs = join(dir, 'deployed');
-    const test = data.split('test');
-    const header = { dataset: 'tiny', split: 'test', samples: test.length, items: data.items.length };
-    const save = (method: string, lists: number[][]) => saveMethodRun(runs, header, { method, lists, values: evaluateRankings(test, (_, i) => lists[i], { ks: [20, 50, 100] }) });
+    const { runs, save } = runFolder('deployed');
     save('L2D-L (M=1000, train+valid memory)', [[0, 1, 2], [2, 1, 0]]);
     save('L2D-G', [[1, 0, 2], [0, 1, 2]]);
     save('L2D-G (train+valid memory)', [[1, 0, 2], [0, 2, 1]]);
