@@ -482,34 +482,48 @@ describe('the storefront embed from another origin', () => {
     }
   });
 
-  it("L2D.storedData() lists what the embed keeps in this browser; L2D.deleteStoredData({ everything: true }) leaves nothing of it, the history included", async () => {
+  it("L2D.storedData() lists what the embed keeps; examples/storefront/privacy.html shows it and deletes all of it, the history included, and an open tab's widgets take that in", async () => {
     const fresh = await browser.newContext();
     try {
       type Stored = { models: { url: string; files: number }[]; memories: { url: string; state: string }[]; interactions: { rows: number }[]; historyItems: number };
-      type L2D = { track(kind: string, id: number): Promise<unknown>; history(): unknown[]; storedData(): Promise<Stored>; deleteStoredData(request: unknown): Promise<unknown> };
-      const tab = await fresh.newPage();
-      await tab.goto(`${store.origin}/index.html`);
-      await tab.waitForFunction(() => document.querySelector('#similar')?.shadowRoot?.querySelectorAll('li').length === 3, undefined, { timeout: 120_000 });
-      await tab.evaluate(async () => {
+      type L2D = { track(kind: string, id: number): Promise<unknown>; storedData(): Promise<Stored>; deleteStoredData(request: unknown): Promise<unknown> };
+      const shop = await fresh.newPage();
+      await shop.goto(`${store.origin}/index.html`);
+      await shop.waitForFunction(() => document.querySelector('#similar')?.shadowRoot?.querySelectorAll('li').length === 3, undefined, { timeout: 120_000 });
+      await shop.evaluate(async () => {
         const { L2D } = globalThis as unknown as { L2D: L2D };
         await L2D.track('view', 12);
         await L2D.track('purchase', 41);
       });
-      const before = await tab.evaluate(() => (globalThis as unknown as { L2D: L2D }).L2D.storedData());
+      const before = await shop.evaluate(() => (globalThis as unknown as { L2D: L2D }).L2D.storedData());
       expect(before.models.map((m) => m.url)).toEqual([`${cdn.origin}/models/movielens-demo`]);
       expect(before.memories.map((m) => [m.url, m.state])).toEqual([[`${cdn.origin}/${MEMORY}`, 'complete']]);
       expect(before.interactions.map((i) => i.rows)).toEqual([1]);
       expect(before.historyItems).toBe(2);
       // A bad request is named and deletes nothing.
-      expect(await tab.evaluate(() => (globalThis as unknown as { L2D: L2D }).L2D.deleteStoredData({}).catch((e: Error) => e.message))).toBe(
+      expect(await shop.evaluate(() => (globalThis as unknown as { L2D: L2D }).L2D.deleteStoredData({}).catch((e: Error) => e.message))).toBe(
         'deleteStoredData: say what to delete: a model URL, a memory URL, or everything: true.',
       );
-      const deleted = await tab.evaluate(() => (globalThis as unknown as { L2D: L2D }).L2D.deleteStoredData({ everything: true }));
-      expect(deleted).toEqual({ modelFiles: before.models[0].files, memoryVersions: 1, interactions: 1, historyItems: 2 });
-      expect(await tab.evaluate(() => (globalThis as unknown as { L2D: L2D }).L2D.storedData())).toMatchObject({ models: [], memories: [], interactions: [], historyItems: 0 });
-      // The running recommender takes the deleted updates in; the on-device list has no history left to follow.
+      // The store's privacy page, in another tab: no widget, so nothing is downloaded there.
+      const privacy = await fresh.newPage();
+      const requested: string[] = [];
+      privacy.on('request', (r) => requested.push(r.url()));
+      await privacy.goto(`${store.origin}/privacy.html`);
+      const listed = () => privacy.evaluate(() => Array.from(document.querySelectorAll('#stored li'), (li) => li.textContent));
+      await expect.poll(listed, { timeout: 30_000 }).toEqual([
+        'Your browsing history here: 2 items',
+        "Your purchases in the recommender's memory: 1",
+        expect.stringMatching(/^Recommendation model \(the store's, the same for everyone\): \d+\.\d MB$/),
+        expect.stringMatching(/^Recommendation memory \(the store's, the same for everyone\): \d+\.\d MB$/),
+      ]);
+      await privacy.click('#delete-everything');
+      await expect.poll(() => privacy.textContent('#deleted'), { timeout: 30_000 }).toBe(`Deleted: 2 history items, 1 purchase, ${before.models[0].files} model files, 1 memory.`);
+      expect(await listed()).toEqual(['Your browsing history here: 0 items', "Your purchases in the recommender's memory: 0"]);
+      expect(requested.filter((u) => u.includes('/models/'))).toEqual([]);
+      expect(await shop.evaluate(() => (globalThis as unknown as { L2D: L2D }).L2D.storedData())).toMatchObject({ models: [], memories: [], interactions: [], historyItems: 0 });
+      // The shop's tab takes the deleted updates in; its on-device list has no history left to follow.
       await expect
-        .poll(() => tab.evaluate(() => document.querySelector('#for-you')?.shadowRoot?.querySelector('p')?.textContent), { timeout: 30_000 })
+        .poll(() => shop.evaluate(() => document.querySelector('#for-you')?.shadowRoot?.querySelector('p')?.textContent), { timeout: 30_000 })
         .toBe('Browse a few items to see recommendations here.');
     } finally {
       await fresh.close();
