@@ -500,10 +500,12 @@ describe('the storefront embed from another origin', () => {
       expect(before.memories.map((m) => [m.url, m.state])).toEqual([[`${cdn.origin}/${MEMORY}`, 'complete']]);
       expect(before.interactions.map((i) => i.rows)).toEqual([1]);
       expect(before.historyItems).toBe(2);
-      // A bad request is named and deletes nothing.
-      expect(await shop.evaluate(() => (globalThis as unknown as { L2D: L2D }).L2D.deleteStoredData({}).catch((e: Error) => e.message))).toBe(
-        'deleteStoredData: say what to delete: a model URL, a memory URL, or everything: true.',
-      );
+      // A bad request is named and deletes nothing, the history included.
+      const refused = (request: unknown) => shop.evaluate((r) => (globalThis as unknown as { L2D: L2D }).L2D.deleteStoredData(r).catch((e: Error) => e.message), request);
+      expect(await refused({})).toBe('deleteStoredData: say what to delete: a model URL, a memory URL, or everything: true.');
+      expect(await refused({ everything: true, modell: '/models/x' })).toBe('deleteStoredData takes model, memory and everything; not modell.');
+      const { storage: _usage, ...kept } = before as Stored & { storage: unknown }; // usage estimates may move
+      expect(await shop.evaluate(() => (globalThis as unknown as { L2D: L2D }).L2D.storedData())).toMatchObject(kept);
       // The store's privacy page, in another tab: no widget, so nothing is downloaded there.
       const privacy = await fresh.newPage();
       const requested: string[] = [];

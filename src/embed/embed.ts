@@ -21,7 +21,7 @@ import { InvalidArgumentError } from '../core/errors.ts';
 import { createRecommender, type Recommender } from '../recommender.ts';
 import type { OverlayStatus } from '../worker-protocol.ts';
 import { ShardStore } from '../store/shard-store.ts';
-import { deleteStoredData, storedData, type DeletedData, type DeleteStoredDataRequest, type StoredData } from '../store/stored-data.ts';
+import { checkDeleteRequest, deleteStoredData, storedData, type DeletedData, type DeleteStoredDataRequest, type StoredData } from '../store/stored-data.ts';
 import { parseCount, parseStrategy } from './list-attributes.ts';
 import { LocalHistory, type HistoryEventKind } from './local-history.ts';
 import { PageIds, parsePageIdKind, type PageId, type PageIdKind } from './page-ids.ts';
@@ -152,9 +152,11 @@ const api = {
    * on-device history too, so nothing of the shopper's is left. Every widget refreshes.
    */
   async deleteStoredData(request: DeleteStoredDataRequest): Promise<DeletedData & { historyItems: number }> {
-    const deleted = await deleteStoredData(request);
+    checkDeleteRequest(request); // a bad request deletes nothing, the history included
+    // The history first: deleting the memory updates makes the site's open tabs refresh their widgets, which read it.
     const historyItems = request.everything ? history.items().length : 0;
     if (request.everything) history.clear();
+    const deleted = await deleteStoredData(request);
     refreshElements(true);
     return { ...deleted, historyItems };
   },

@@ -61,8 +61,8 @@ export async function storedData(): Promise<StoredData> {
 
 const REQUEST_KEYS = ['model', 'memory', 'everything'];
 
-/** Deletes what `request` names; how much of each kind was deleted. */
-export async function deleteStoredData(request: DeleteStoredDataRequest): Promise<DeletedData> {
+/** Throws an InvalidArgumentError naming what is wrong with a deleteStoredData request. */
+export function checkDeleteRequest(request: DeleteStoredDataRequest): void {
   if (typeof request !== 'object' || request === null) throw new InvalidArgumentError('deleteStoredData needs { model?, memory?, everything? }: what to delete.');
   const unknown = Object.keys(request).filter((key) => !REQUEST_KEYS.includes(key));
   if (unknown.length > 0) throw new InvalidArgumentError(`deleteStoredData takes model, memory and everything; not ${unknown.join(', ')}.`);
@@ -72,6 +72,11 @@ export async function deleteStoredData(request: DeleteStoredDataRequest): Promis
   }
   if (request.everything !== undefined && typeof request.everything !== 'boolean') throw new InvalidArgumentError(`deleteStoredData: everything must be true or false, got ${JSON.stringify(request.everything)}.`);
   if (!request.model && !request.memory && !request.everything) throw new InvalidArgumentError('deleteStoredData: say what to delete: a model URL, a memory URL, or everything: true.');
+}
+
+/** Deletes what `request` names; how much of each kind was deleted. */
+export async function deleteStoredData(request: DeleteStoredDataRequest): Promise<DeletedData> {
+  checkDeleteRequest(request);
   // The URLs as the worker keys them: absolute, without a trailing slash.
   const absolute = (url: string) => new URL(url, globalThis.location?.href).href.replace(/\/$/, '');
   const deleted: DeletedData = { modelFiles: 0, memoryVersions: 0, interactions: 0 };
