@@ -20,10 +20,10 @@ async function show() {
 document.getElementById('delete-everything').addEventListener('click', async () => {
   const shownPurchases = purchases;
   const deleted = await window.L2D.deleteStoredData({ everything: true });
+  await show(); // the list first: the status line then describes what the list already shows
   document.getElementById('deleted').textContent =
     `Deleted: ${count(deleted.historyItems, 'history item', 'history items')}, ${count(shownPurchases, 'purchase', 'purchases')}, ` +
     `${count(deleted.modelFiles, 'model file', 'model files')}, ${count(deleted.memoryVersions, 'memory', 'memories')}.`;
-  await show();
 });
 
 show().catch((error) => {
