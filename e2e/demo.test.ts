@@ -408,7 +408,7 @@ it.each([
     history,
   );
   const { memory } = await loadShard(shard);
-  expect(global).toEqual(new CpuDecoder(memory).decode(hidden, { k: 10, exclude: history }).map((x) => x.item));
+  expect(global).toEqual(new CpuDecoder(memory).decode(hidden, { k: 10, strategy: 'global', exclude: history }).map((x) => x.item));
   expect(harness.problems).toEqual([]);
 });
 

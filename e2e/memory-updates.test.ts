@@ -183,19 +183,19 @@ describe('memory updates', () => {
       const loaded = value(await call<{ rows: number; centroidMemory?: unknown; overlay: Overlay; decoder: { decoder: string } }>('load', { modelUrl: MODEL, memoryUrl: `/${folder}`, device: 'wasm', decoder, wasmPaths: WASM }));
       expect(loaded.decoder.decoder).toBe(decoder);
       expect([loaded.rows, loaded.centroidMemory, loaded.overlay]).toEqual([3034, { sampleRows: 21456, memoryUpdates: true }, { rows: 0, cap: 1024, seen: 0, persisted: true }]);
-      const global = value(await call<{ items: Item[]; hidden: number[] }>('recommend', { history, k: 300, returnHidden: true }));
+      const global = value(await call<{ items: Item[]; hidden: number[] }>('recommend', { history, k: 300, strategy: 'global', returnHidden: true }));
       const reference = new CpuDecoder(memory, { sampleCounts });
-      expect(global.items.map((i) => i.id)).toEqual(reference.decode(Array.from(global.hidden), { k: 300 }).map((x) => x.item));
+      expect(global.items.map((i) => i.id)).toEqual(reference.decode(Array.from(global.hidden), { k: 300, strategy: 'global' }).map((x) => x.item));
       const local = value(await call<{ items: Item[] }>('recommend', { history, k: 300, strategy: 'local', m: 200 })).items;
       expect(local.map((i) => i.id)).toEqual(global.items.map((i) => i.id));
 
       // The user chose an item far down the list after this history, twice: its centroid moves by 2 / (n + 2) towards h_t.
       const chosen = global.items[250].id;
       for (let i = 0; i < 2; i++) value(await call<Overlay>('recordInteraction', { history, item: chosen }));
-      const after = value(await call<{ items: Item[] }>('recommend', { history, k: 300 })).items;
+      const after = value(await call<{ items: Item[] }>('recommend', { history, k: 300, strategy: 'global' })).items;
       const h = Uint16Array.from(global.hidden, toFloat16Bits);
       reference.setOverlay({ vectors: Uint16Array.from([...h, ...h]), labels: Uint32Array.of(chosen, chosen) });
-      const expected = reference.decode(Array.from(global.hidden), { k: 300 });
+      const expected = reference.decode(Array.from(global.hidden), { k: 300, strategy: 'global' });
       expect(after.map((i) => i.id)).toEqual(expected.map((x) => x.item));
       expect(after.map((i) => i.distance)).toEqual(expected.map((x) => x.distance));
       expect(after.findIndex((i) => i.id === chosen)).toBeLessThan(250);

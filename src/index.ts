@@ -7,6 +7,7 @@ export { CpuDecoder } from './core/cpu-decoder.ts';
 export { createMemory, rowStride, type L2DMemory, type MemoryInput } from './core/memory.ts';
 export {
   DEFAULT_LOCAL_M,
+  DEFAULT_STRATEGY,
   MAX_SELECTION,
   type DecodeOptions,
   type DecodedItem,

@@ -80,6 +80,18 @@ describe('CpuDecoder', () => {
     ]);
   });
 
+  it('is L2D-L with M = 1000 where the request names no strategy', () => {
+    const memory = generateSyntheticMemory({ rows: 5000, dim: 16, items: 300, seed: 8 });
+    const big = new CpuDecoder(memory);
+    const query = syntheticQuery(memory, 9);
+    const unnamed = big.decode(query, { k: 30 });
+    expect(unnamed).toEqual(big.decode(query, { k: 30, strategy: 'local', m: 1000 }));
+    // Neither L2D-G nor another M.
+    expect(unnamed).not.toEqual(big.decode(query, { k: 30, strategy: 'global' }));
+    expect(unnamed).not.toEqual(big.decode(query, { k: 30, strategy: 'local', m: 500 }));
+    expect(unnamed).not.toEqual(big.decode(query, { k: 30, strategy: 'local', m: 2000 }));
+  });
+
   it('gives score = 1 / distance', () => {
     const [first] = decoder.decode([0, 0], { k: 1, strategy: 'local', m: 1 });
     expect(first).toEqual({ item: 0, distance: 0, score: Infinity, source: 'local' });

@@ -10,6 +10,12 @@ import { padQuery } from './l2-scan.ts';
 
 export type Strategy = 'global' | 'local';
 
+/**
+ * The default strategy, everywhere (engine, worker, embed, CLI): L2D-L had the higher Recall@50 on every whole
+ * test split here (docs/RESULTS.md) and in the paper's; on a centroid memory it ranks as L2D-G.
+ */
+export const DEFAULT_STRATEGY: Strategy = 'local';
+
 /** Default M of L2D-L: the paper's quality peaks at hundreds to a few thousand rows. */
 export const DEFAULT_LOCAL_M = 1000;
 
@@ -23,7 +29,7 @@ export const MAX_SELECTION = 16384;
 export interface DecodeOptions {
   /** How many items to return (1 or more; more than the ranked items returns them all). */
   k: number;
-  /** 'global' = L2D-G (item centroids), 'local' = L2D-L (top-M rows grouped by item). */
+  /** 'global' = L2D-G (item centroids), 'local' = L2D-L (top-M rows grouped by item; the default). */
   strategy?: Strategy;
   /** L2D-L's M: memory rows taken nearest to the query (default 1000). */
   m?: number;
@@ -54,7 +60,7 @@ export function resolveDecodeOptions(options: DecodeOptions, memory: L2DMemory):
   if (typeof k !== 'number' || !Number.isInteger(k) || k <= 0) {
     throw new InvalidArgumentError(`k must be a positive integer, got ${String(k)}.`);
   }
-  const strategy = options.strategy ?? 'global';
+  const strategy = options.strategy ?? DEFAULT_STRATEGY;
   if (strategy !== 'global' && strategy !== 'local') {
     throw new InvalidArgumentError(`strategy must be 'global' (L2D-G) or 'local' (L2D-L), got '${String(strategy)}'.`);
   }

@@ -17,6 +17,7 @@
  * nothing is sent anywhere.
  */
 import L2DWorker from '../../workers/l2d.worker.ts?worker&inline';
+import { DEFAULT_STRATEGY, type Strategy } from '../core/decode-options.ts';
 import { InvalidArgumentError } from '../core/errors.ts';
 import { createRecommender, type Recommender } from '../recommender.ts';
 import type { OverlayStatus } from '../worker-protocol.ts';
@@ -49,9 +50,9 @@ const config = {
   memory: data.memory,
   ids: setting<PageIdKind>(() => parsePageIdKind(data.ids), 'catalog'),
   k: setting(() => parseCount(data.k, 'data-k'), 5),
-  // L2D-L by default: R@50 +28% on the demo's 30% memory, +62% on amazon-games' full one, a few ms more
-  // (docs/RESULTS.md); on a centroid memory it ranks as L2D-G until the shopper's purchases add rows of their own.
-  strategy: setting<'global' | 'local'>(() => parseStrategy(data.strategy, 'data-strategy'), 'local'),
+  // L2D-L by default, as recommend()'s: R@50 +28% on the demo's 30% memory, +62% on amazon-games' full one, a few
+  // ms more (docs/RESULTS.md); on a centroid memory it ranks as L2D-G until the shopper's purchases add rows of their own.
+  strategy: setting<Strategy>(() => parseStrategy(data.strategy, 'data-strategy'), DEFAULT_STRATEGY),
   m: setting<number | undefined>(() => parseCount(data.m, 'data-m'), undefined),
   // Checked by load(): a value it does not know is an error naming data-device's choices.
   device: (data.device ?? 'auto') as 'auto' | 'webgpu' | 'wasm',

@@ -6,7 +6,7 @@
  *   npm run recommend -- --model models/movielens-demo --memory models/movielens-demo/memory/train-q4-f0.3 --history 12,40,41
  *   npm run recommend -- --model M --memory S --title "Toy Story (1995)" --title "Heat (1995)" [--k 10]
  *   npm run recommend -- --model models/amazon-games --memory models/amazon-games/memory/train-q4-centroids --source-ids B00JK00S0S,B00KVR4HEC
- *        [--strategy global|local] [--m 1000] [--exclude-history] [--cold-start similar-titles] [--dtype q4] [--json]
+ *        [--strategy local|global] [--m 1000] [--exclude-history] [--cold-start similar-titles] [--dtype q4] [--json]
  *
  * The history is --history's ids (oldest first), then --source-ids' items (the catalog's own keys, items.tsv's
  * source_id: an ASIN, a MovieLens movieId), then the --title items in order; a title must be a catalog title
@@ -17,6 +17,7 @@ import { join } from 'node:path';
 import { computeCentroids } from '../../src/core/centroids.ts';
 import { COLD_START_RULES, coldStartCentroids, type ColdStartRule } from '../../src/core/cold-start.ts';
 import { CpuDecoder } from '../../src/core/cpu-decoder.ts';
+import { DEFAULT_LOCAL_M, DEFAULT_STRATEGY } from '../../src/core/decode-options.ts';
 import { rowStride } from '../../src/core/memory.ts';
 import type { PreparedItem } from '../../src/core/data/prepare.ts';
 import { InvalidArgumentError } from '../../src/core/errors.ts';
@@ -63,7 +64,7 @@ function titleId(title: string, catalog: readonly PreparedItem[], grounder: Titl
 
 export async function recommendOffline(request: OfflineRequest): Promise<OfflineRecommendation> {
   const k = request.k ?? 10;
-  const strategy = request.strategy ?? 'global';
+  const strategy = request.strategy ?? DEFAULT_STRATEGY;
   if (strategy !== 'global' && strategy !== 'local') throw new InvalidArgumentError(`--strategy must be global or local, got "${String(strategy)}".`);
   const coldStart = request.coldStart ?? 'none';
   if (!COLD_START_RULES.includes(coldStart)) throw new InvalidArgumentError(`--cold-start must be one of ${COLD_START_RULES.join(', ')}, got "${String(coldStart)}".`);
@@ -88,7 +89,7 @@ export async function recommendOffline(request: OfflineRequest): Promise<Offline
     const { hidden, dropped } = await encoder.encode([ids.map((id) => catalog[id].title)]);
     const t2 = performance.now();
     const extraCentroids = coldStart === 'similar-titles' ? coldStartCentroids(catalog.map((item) => item.title), computeCentroids(memory), rowStride(memory.dim)) : undefined;
-    const decoded = new CpuDecoder(memory, { extraCentroids }).decode(hidden[0], { k, strategy, m: request.m ?? 1000, exclude: request.excludeHistory ? ids : [] });
+    const decoded = new CpuDecoder(memory, { extraCentroids }).decode(hidden[0], { k, strategy, m: request.m ?? DEFAULT_LOCAL_M, exclude: request.excludeHistory ? ids : [] });
     const t3 = performance.now();
     return {
       history: ids.map((id) => ({ id, sourceId: catalog[id].sourceId, title: catalog[id].title })),
@@ -126,7 +127,7 @@ function parseKeys(text: string | undefined): string[] {
 }
 
 const USAGE =
-  'usage: npm run recommend -- --model <model folder> --memory <shard folder> (--history 12,40,41 | --source-ids K1,K2 | --title "A title" ...) [--k 10] [--strategy global|local] [--m 1000] [--exclude-history] [--cold-start similar-titles] [--json]';
+  'usage: npm run recommend -- --model <model folder> --memory <shard folder> (--history 12,40,41 | --source-ids K1,K2 | --title "A title" ...) [--k 10] [--strategy local|global] [--m 1000] [--exclude-history] [--cold-start similar-titles] [--json]';
 
 async function main(): Promise<void> {
   const { values } = parseOptions('recommend', USAGE, {

@@ -76,7 +76,7 @@ describe('npm run recommend (offline, in Node)', () => {
     // Each item also by the catalog's own key (items.tsv's source_id: here the MovieLens movieId).
     const catalog = parseItems(readFileSync(`${MEMORY}/items.tsv`, 'utf8'), 'items.tsv');
     expect(json.items.map((x) => x.sourceId)).toEqual(json.items.map((x) => catalog[x.id].sourceId));
-    expect(run('--source-ids', '1', '--k', '2')).toMatch(/^History \(oldest first\): Toy Story \(1995\) \(0, source id 1\)\n\n\| rank \| id \| source id \| distance \| from \| title \|\n\|---\|---\|---\|---\|---\|---\|\n\| 1 \| \d+ \| \d+ \| \d+\.\d{4} \| global \| .+ \|\n\| 2 \|/);
+    expect(run('--source-ids', '1', '--k', '2')).toMatch(/^History \(oldest first\): Toy Story \(1995\) \(0, source id 1\)\n\n\| rank \| id \| source id \| distance \| from \| title \|\n\|---\|---\|---\|---\|---\|---\|\n\| 1 \| \d+ \| \d+ \| \d+\.\d{4} \| local \| .+ \|\n\| 2 \|/); // L2D-L by default
     let failure: { status: number; stderr: string } | undefined;
     try {
       run('--history', '0,x');
