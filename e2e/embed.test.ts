@@ -482,6 +482,33 @@ describe('the storefront embed from another origin', () => {
     }
   });
 
+  it("a view in one tab refreshes the other open tabs' lists that follow the on-device history (the same list there), and so does a forget()", async () => {
+    const fresh = await browser.newContext();
+    try {
+      type L2D = { track(kind: string, id: number): Promise<unknown>; forget(): Promise<void> };
+      const [shopping, other] = [await fresh.newPage(), await fresh.newPage()];
+      for (const tab of [shopping, other]) await tab.goto(`${store.origin}/index.html`);
+      const forYou = (tab: Page) =>
+        tab.evaluate(() => {
+          const root = document.querySelector('#for-you')!.shadowRoot!;
+          return { ids: Array.from(root.querySelectorAll('li'), (li) => Number((li as HTMLElement).dataset.id)), message: root.querySelector('p')?.textContent ?? '' };
+        });
+      await expect.poll(async () => (await forYou(other)).message, { timeout: 60_000 }).toMatch(/Browse a few items/);
+      await shopping.evaluate(async () => {
+        const { L2D } = globalThis as unknown as { L2D: L2D };
+        await L2D.track('view', 12);
+        await L2D.track('view', 40);
+      });
+      await expect.poll(async () => (await forYou(shopping)).ids.length, { timeout: 120_000 }).toBe(5);
+      const shoppingIds = (await forYou(shopping)).ids;
+      await expect.poll(async () => (await forYou(other)).ids, { timeout: 120_000 }).toEqual(shoppingIds);
+      await shopping.evaluate(() => (globalThis as unknown as { L2D: L2D }).L2D.forget());
+      await expect.poll(async () => (await forYou(other)).message, { timeout: 60_000 }).toMatch(/Browse a few items/);
+    } finally {
+      await fresh.close();
+    }
+  });
+
   it("L2D.storedData() lists what the embed keeps; examples/storefront/privacy.html shows it and deletes all of it, the history included, and an open tab's widgets take that in", async () => {
     const fresh = await browser.newContext();
     try {

@@ -163,6 +163,8 @@ const api = {
   },
 };
 (globalThis as unknown as { L2D: typeof api }).L2D = api;
+// A view in another tab of the store is this shopper's history too: the widgets that follow it refresh here.
+addEventListener('storage', (event) => history.changedBy(event) && refreshElements(false));
 const shared = new SharedForwardPass(recommender);
 defineRecommendationsElement({ recommend: (request) => shared.recommend(request), pageIds, localHistory: () => history.items(), defaults: config });
 

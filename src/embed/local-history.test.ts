@@ -19,6 +19,16 @@ describe('the embed\'s on-device history', () => {
     expect(history.items()).toEqual([]);
   });
 
+  it("knows another tab's change to it from a storage event: its key, or a clear() of the whole area, in its own area", () => {
+    const storage = memoryStorage();
+    const history = new LocalHistory(storage, 'h');
+    expect(history.changedBy({ key: 'h', storageArea: storage as unknown as Storage })).toBe(true);
+    expect(history.changedBy({ key: null, storageArea: storage as unknown as Storage })).toBe(true);
+    expect(history.changedBy({ key: 'cart', storageArea: storage as unknown as Storage })).toBe(false);
+    expect(history.changedBy({ key: 'h', storageArea: memoryStorage() as unknown as Storage })).toBe(false); // sessionStorage, say
+    expect(history.changedBy({ key: 'h', storageArea: null })).toBe(false);
+  });
+
   it('refuses unknown events and bad ids without touching what is stored', () => {
     const storage = memoryStorage();
     const history = new LocalHistory(storage);

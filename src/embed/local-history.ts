@@ -58,6 +58,14 @@ export class LocalHistory {
     return next;
   }
 
+  /**
+   * Whether a `storage` event (another tab of this origin wrote localStorage) changed this history: a view there,
+   * or its forget(); `key` null is a localStorage.clear().
+   */
+  changedBy(event: Pick<StorageEvent, 'key' | 'storageArea'>): boolean {
+    return this.storage !== undefined && event.storageArea === this.storage && (event.key === this.key || event.key === null);
+  }
+
   clear(): void {
     this.unsaved = undefined;
     try {
