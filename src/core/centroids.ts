@@ -10,7 +10,6 @@
 import { float16Table } from './float16.ts';
 import { rowStride, type L2DMemory } from './memory.ts';
 
-const fround = Math.fround;
 
 /** Rows grouped by item label (a CSR index): rows of item v are rowIds[offsets[v] .. offsets[v+1]), ascending. */
 export interface RowsByItem {
@@ -33,17 +32,25 @@ export function groupRowsByItem(labels: Uint32Array, itemCount: number): RowsByI
  * Mean of the given rows (ascending row ids) written as float32 into
  * out[outOffset .. outOffset + stride).
  */
-export function meanOfRows(memory: L2DMemory, rowIds: ArrayLike<number>, out: Float32Array, outOffset: number): void {
+export function meanOfRows(memory: L2DMemory, rowIds: Uint32Array, out: Float32Array, outOffset: number): void {
   const stride = rowStride(memory.dim);
   const halves = float16Table();
   const v = memory.vectors;
-  for (let c = 0; c < stride; c++) out[outOffset + c] = 0;
+  // A float32 view: each += is rounded to float32 as it is stored, the same sum as fround() of each step.
+  const sum = out.subarray(outOffset, outOffset + stride);
+  sum.fill(0);
   for (let j = 0; j < rowIds.length; j++) {
     const base = rowIds[j] * stride;
-    for (let c = 0; c < stride; c++) out[outOffset + c] = fround(out[outOffset + c] + halves[v[base + c]]);
+    for (let c = 0; c < stride; c++) sum[c] += halves[v[base + c]];
   }
   const count = rowIds.length;
-  if (count > 0) for (let c = 0; c < stride; c++) out[outOffset + c] = fround(out[outOffset + c] / count);
+  if (count > 0) for (let c = 0; c < stride; c++) sum[c] /= count;
+}
+
+/** meanOfRows of each group: group g is rowIds[offsets[g] .. offsets[g + 1]), its mean at out[g * stride ..) (L2D-L's local means). */
+export function groupMeansOfRows(memory: L2DMemory, rowIds: Uint32Array, offsets: Uint32Array, out: Float32Array): void {
+  const stride = rowStride(memory.dim);
+  for (let g = 0; g + 1 < offsets.length; g++) meanOfRows(memory, rowIds.subarray(offsets[g], offsets[g + 1]), out, g * stride);
 }
 
 export interface Centroids {

@@ -10,10 +10,10 @@
  * places go to the other items ranked by their global (centroid) distance,
  * after all local items. Ties: smaller distance, then smaller item id.
  *
- * The scans run on WebAssembly SIMD where it is available (src/core/l2-scan.wat), equal to the JS ones
- * in l2-scan.ts bit for bit.
+ * The scans and L2D-L's group means run on WebAssembly SIMD where it is available (src/core/l2-scan.wat),
+ * equal to their JS twins (l2-scan.ts, meanOfRows) bit for bit; `scan: 'js'` runs the twins.
  */
-import { groupRowsByItem, meanOfRows, type Centroids } from './centroids.ts';
+import { groupMeansOfRows, groupRowsByItem, type Centroids } from './centroids.ts';
 import {
   decodedItem,
   resolveDecodeOptions,
@@ -23,7 +23,7 @@ import {
   type ResolvedDecodeOptions,
 } from './decode-options.ts';
 import { scanMemory, scanRowsF32 } from './l2-scan.ts';
-import { fastScanF32, fastScanMemory } from './l2-scan-wasm.ts';
+import { fastGroupMeans, fastScanF32, fastScanMemory } from './l2-scan-wasm.ts';
 import { rowStride, validateMemory, type L2DMemory } from './memory.ts';
 import { topK } from './top-k.ts';
 import { InvalidArgumentError } from './errors.ts';
@@ -32,7 +32,7 @@ import { applyCentroidChanges, CentroidOverlay, shardCentroids, withOverlay, typ
 export interface CpuDecoderOptions {
   /** Centroids for items without rows (cold-start rule, src/core/cold-start.ts). */
   extraCentroids?: readonly CentroidChange[];
-  /** 'auto' (default): the scans on WebAssembly SIMD where it runs; 'js': always the JS twins (benchmarks compare the two). */
+  /** 'auto' (default): the scans and group means on WebAssembly SIMD where it runs; 'js': always the JS twins (benchmarks compare the two). */
   scan?: 'auto' | 'js';
   /** A centroid memory's samples per item (centroidSampleCounts): memory updates weigh each row by them (CentroidOverlay). */
   sampleCounts?: Uint32Array;
@@ -140,7 +140,8 @@ export class CpuDecoder {
   private nearestRows(query: Float32Array, options: ResolvedDecodeOptions): Uint32Array {
     const { labels } = this.memory;
     const rowDistances = this.options.scan === 'js' ? scanMemory(query, this.memory) : fastScanMemory(query, this.memory);
-    return topK(rowDistances, options.m, (r) => !options.excluded.has(labels[r])).indices;
+    const eligible = options.excluded.size > 0 ? (r: number) => !options.excluded.has(labels[r]) : undefined;
+    return topK(rowDistances, options.m, eligible).indices;
   }
 
   private local(query: Float32Array, options: ResolvedDecodeOptions): DecodedItem[] {
@@ -149,19 +150,16 @@ export class CpuDecoder {
 
   private rankLocalGroups(query: Float32Array, nearestRows: Uint32Array, options: ResolvedDecodeOptions): DecodedItem[] {
     const { labels, itemCount } = this.memory;
-    // Group the selected rows by item, rows ascending within each group.
-    const selectedLabels = Uint32Array.from(nearestRows, (r) => labels[r]);
-    const byItem = groupRowsByItem(selectedLabels, itemCount);
+    // Group the selected rows by item, rows ascending within each group: a stable grouping of the rows in ascending order.
+    const ascending = nearestRows.slice().sort();
+    const byItem = groupRowsByItem(ascending.map((r) => labels[r]), itemCount);
+    const groupedRows = byItem.rowIds.map((j) => ascending[j]);
     const groupItems: number[] = [];
-    const stride = rowStride(this.memory.dim);
     for (let v = 0; v < itemCount; v++) if (byItem.offsets[v + 1] > byItem.offsets[v]) groupItems.push(v);
-    const means = new Float32Array(groupItems.length * stride);
-    groupItems.forEach((v, g) => {
-      const rows = Array.from(byItem.rowIds.subarray(byItem.offsets[v], byItem.offsets[v + 1]), (j) => nearestRows[j]);
-      rows.sort((a, b) => a - b);
-      meanOfRows(this.memory, rows, means, g * stride);
-    });
-    const groupDistances = scanRowsF32(query, means, groupItems.length);
+    const groupOffsets = Uint32Array.from([...groupItems.map((v) => byItem.offsets[v]), groupedRows.length]);
+    const means = new Float32Array(groupItems.length * rowStride(this.memory.dim));
+    (this.options.scan === 'js' ? groupMeansOfRows : fastGroupMeans)(this.memory, groupedRows, groupOffsets, means);
+    const groupDistances = (this.options.scan === 'js' ? scanRowsF32 : fastScanF32)(query, means, groupItems.length);
     // groupItems is ascending, so the tie rule on group index is the tie rule on item id.
     const top = topK(groupDistances, options.k);
     const result = Array.from(top.indices, (g, j) => decodedItem(groupItems[g], top.distances[j], 'local'));

@@ -2,9 +2,10 @@ import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { assembleWat, BYTES_MODULE_PATH, bytesModuleSource, WAT_PATH } from '../../tools/wasm/assemble.ts';
 import { isNonFiniteFloat16 } from './float16.ts';
-import { fastScanF32, fastScanMemory, scanImplementation } from './l2-scan-wasm.ts';
+import { groupMeansOfRows } from './centroids.ts';
+import { fastGroupMeans, fastScanF32, fastScanMemory, scanImplementation } from './l2-scan-wasm.ts';
 import { padQuery, scanMemory, scanRowsF32, squaredL2F32 } from './l2-scan.ts';
-import { createMemory, rowStride } from './memory.ts';
+import { createMemory, rowStride, type L2DMemory } from './memory.ts';
 import { generateSyntheticMemory, syntheticQuery, xorshift32 } from './synthetic-memory.ts';
 
 /** Uniform in [0, 1), seeded. */
@@ -72,6 +73,47 @@ describe('the WebAssembly SIMD scans (src/core/l2-scan.wat)', () => {
   });
 });
 
+/** groupMeansOfRows, the twin fastGroupMeans must equal. */
+function groupMeansOneByOne(memory: L2DMemory, rowIds: Uint32Array, offsets: Uint32Array): Float32Array {
+  const out = new Float32Array((offsets.length - 1) * rowStride(memory.dim));
+  groupMeansOfRows(memory, rowIds, offsets, out);
+  return out;
+}
+
+/** Groups of the given sizes over random rows of the memory, each group's rows ascending. */
+function randomGroups(memory: L2DMemory, sizes: number[], seed: number) {
+  const next = random(seed);
+  const offsets = Uint32Array.from([0, ...sizes.map((_, g) => sizes.slice(0, g + 1).reduce((a, b) => a + b, 0))]);
+  const rowIds = new Uint32Array(offsets.at(-1)!);
+  sizes.forEach((size, g) => rowIds.set(Uint32Array.from({ length: size }, () => Math.floor(next() * memory.rows)).sort(), offsets[g]));
+  return { rowIds, offsets };
+}
+
+describe("the WebAssembly SIMD group means (L2D-L's local means)", () => {
+  it('equal meanOfRows bit for bit on every finite float16 value, in sums of mixed magnitudes and signs', () => {
+    const memory = everyFiniteHalf(256);
+    const { rowIds, offsets } = randomGroups(memory, [1, 2, 3, 7, 0, 40, 240, 5, 1000], 5);
+    const out = new Float32Array((offsets.length - 1) * rowStride(256));
+    fastGroupMeans(memory, rowIds, offsets, out);
+    expect(out).toEqual(groupMeansOneByOne(memory, rowIds, offsets));
+  });
+
+  it('equal it with groups over several blocks, a group larger than a block, and padded dimensions', () => {
+    for (const [dim, sizes] of [
+      [12, [3, 0, 1, 9]],
+      [896, Array.from({ length: 300 }, (_, g) => 1 + (g % 7))], // 1 200 rows of 1 792 bytes: blocks of 585 rows
+      [896, [2, 1_300, 4]], // one group of more than two blocks, its sums carried from block to block
+      [2048, [1, 600, 3]],
+    ] as const) {
+      const memory = generateSyntheticMemory({ rows: 3_000, dim, items: 40, seed: dim });
+      const { rowIds, offsets } = randomGroups(memory, [...sizes], dim + 1);
+      const out = new Float32Array((offsets.length - 1) * rowStride(dim)).fill(NaN); // every value written
+      fastGroupMeans(memory, rowIds, offsets, out);
+      expect(out, `d = ${dim}`).toEqual(groupMeansOneByOne(memory, rowIds, offsets));
+    }
+  });
+});
+
 describe('without WebAssembly (an old browser, or a CSP without wasm-unsafe-eval)', () => {
   afterEach(() => {
     vi.unstubAllGlobals();
@@ -86,5 +128,9 @@ describe('without WebAssembly (an old browser, or a CSP without wasm-unsafe-eval
     const memory = generateSyntheticMemory({ rows: 101, dim: 24, items: 5, seed: 3 });
     const query = padQuery(syntheticQuery(memory, 1), 24);
     expect(fallback.fastScanMemory(query, memory)).toEqual(scanMemory(query, memory));
+    const { rowIds, offsets } = randomGroups(memory, [3, 0, 50], 2);
+    const out = new Float32Array(2 * rowStride(24) + rowStride(24));
+    fallback.fastGroupMeans(memory, rowIds, offsets, out);
+    expect(out).toEqual(groupMeansOneByOne(memory, rowIds, offsets));
   });
 });

@@ -1,6 +1,7 @@
 ;; Squared-L2 scans with WebAssembly SIMD: the CPU decoder's fast path, twin of src/core/l2-scan.ts
 ;; (scanMemory's squaredL2F16, and squaredL2F32), whose results it equals bit for bit
-;; (src/core/l2-scan-wasm.test.ts).
+;; (src/core/l2-scan-wasm.test.ts); and L2D-L's group means (sums, then the division), twin of meanOfRows
+;; (src/core/centroids.ts).
 ;;
 ;; The JS twin's order is already four float32 lanes (lane j takes dimensions j, j+4, j+8, ...), summed as
 ;; (l0 + l1) + (l2 + l3): one f32x4 accumulator per row. Eight dimensions per step: the first four, then
@@ -145,4 +146,66 @@
         (call $store (local.get $out) (local.get $r) (local.get $acc))
         (local.set $row (i32.add (local.get $row) (i32.shl (local.get $stride) (i32.const 2))))
         (local.set $r (i32.add (local.get $r) (i32.const 1)))
-        (br $eachRow)))))
+        (br $eachRow))))
+  ;; Sums of float16 rows, group by group: group g's rows are rows offsets[g] .. offsets[g + 1] - 1 of
+  ;; $rows (stride halves each), added in that order, in float32, to the stride sums at $out + g * stride * 4
+  ;; (which the caller zeroed, or which hold the group's earlier rows). Each dimension's sum takes its rows in
+  ;; meanOfRows' order, so it is that function's sum bit for bit; the caller divides by the count.
+  (func (export "sumGroupsF16") (param $rows i32) (param $offsets i32) (param $groups i32) (param $stride i32) (param $out i32)
+    (local $g i32) (local $r i32) (local $end i32) (local $i i32) (local $row i32) (local $sums i32) (local $sum i32)
+    (local $h v128) (local $magnitude v128) (local $signBit v128) (local $scale v128)
+    (local.set $magnitude (v128.const i32x4 0x7fff 0x7fff 0x7fff 0x7fff))
+    (local.set $signBit (v128.const i32x4 0x8000 0x8000 0x8000 0x8000))
+    (local.set $scale (v128.const f32x4 0x1p112 0x1p112 0x1p112 0x1p112))
+    (local.set $sums (local.get $out))
+    (block $done
+      (loop $eachGroup
+        (br_if $done (i32.ge_u (local.get $g) (local.get $groups)))
+        (local.set $r (i32.load (i32.add (local.get $offsets) (i32.shl (local.get $g) (i32.const 2)))))
+        (local.set $end (i32.load offset=4 (i32.add (local.get $offsets) (i32.shl (local.get $g) (i32.const 2)))))
+        (local.set $row (i32.add (local.get $rows) (i32.mul (local.get $r) (i32.shl (local.get $stride) (i32.const 1)))))
+        (block $rowsDone
+          (loop $eachRow
+            (br_if $rowsDone (i32.ge_u (local.get $r) (local.get $end)))
+            (local.set $i (i32.const 0))
+            (loop $eachEight
+              (local.set $h (v128.load (i32.add (local.get $row) (i32.shl (local.get $i) (i32.const 1)))))
+              (local.set $sum (i32.add (local.get $sums) (i32.shl (local.get $i) (i32.const 2))))
+              (v128.store (local.get $sum) (f32x4.add (v128.load (local.get $sum))
+                (v128.or
+                (f32x4.mul (i32x4.shl (v128.and (i32x4.extend_low_i16x8_u (local.get $h)) (local.get $magnitude)) (i32.const 13)) (local.get $scale))
+                (i32x4.shl (v128.and (i32x4.extend_low_i16x8_u (local.get $h)) (local.get $signBit)) (i32.const 16)))))
+              (v128.store offset=16 (local.get $sum) (f32x4.add (v128.load offset=16 (local.get $sum))
+                (v128.or
+                (f32x4.mul (i32x4.shl (v128.and (i32x4.extend_high_i16x8_u (local.get $h)) (local.get $magnitude)) (i32.const 13)) (local.get $scale))
+                (i32x4.shl (v128.and (i32x4.extend_high_i16x8_u (local.get $h)) (local.get $signBit)) (i32.const 16)))))
+              (local.set $i (i32.add (local.get $i) (i32.const 8)))
+              (br_if $eachEight (i32.lt_u (local.get $i) (local.get $stride))))
+            (local.set $row (i32.add (local.get $row) (i32.shl (local.get $stride) (i32.const 1))))
+            (local.set $r (i32.add (local.get $r) (i32.const 1)))
+            (br $eachRow)))
+        (local.set $sums (i32.add (local.get $sums) (i32.shl (local.get $stride) (i32.const 2))))
+        (local.set $g (i32.add (local.get $g) (i32.const 1)))
+        (br $eachGroup))))
+  ;; Group g's sums divided by its row count, offsets[g + 1] - offsets[g] (f32x4.div: the quotient correctly
+  ;; rounded to float32, as meanOfRows stores it); a group without rows keeps its zeros.
+  (func (export "divideGroups") (param $offsets i32) (param $groups i32) (param $stride i32) (param $sums i32)
+    (local $g i32) (local $count i32) (local $i i32) (local $at i32) (local $divisor v128)
+    (block $done
+      (loop $eachGroup
+        (br_if $done (i32.ge_u (local.get $g) (local.get $groups)))
+        (local.set $count (i32.sub
+          (i32.load offset=4 (i32.add (local.get $offsets) (i32.shl (local.get $g) (i32.const 2))))
+          (i32.load (i32.add (local.get $offsets) (i32.shl (local.get $g) (i32.const 2))))))
+        (if (i32.gt_u (local.get $count) (i32.const 0))
+          (then
+            (local.set $divisor (f32x4.splat (f32.convert_i32_u (local.get $count))))
+            (local.set $i (i32.const 0))
+            (loop $eachFour
+              (local.set $at (i32.add (local.get $sums) (i32.shl (local.get $i) (i32.const 2))))
+              (v128.store (local.get $at) (f32x4.div (v128.load (local.get $at)) (local.get $divisor)))
+              (local.set $i (i32.add (local.get $i) (i32.const 4)))
+              (br_if $eachFour (i32.lt_u (local.get $i) (local.get $stride))))))
+        (local.set $sums (i32.add (local.get $sums) (i32.shl (local.get $stride) (i32.const 2))))
+        (local.set $g (i32.add (local.get $g) (i32.const 1)))
+        (br $eachGroup)))))

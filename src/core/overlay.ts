@@ -123,7 +123,7 @@ export class CentroidOverlay {
         out.push(this.weightedChange(merged, item, extra));
         continue;
       }
-      const rows = [...this.byItem.rowIds.subarray(this.byItem.offsets[item], this.byItem.offsets[item + 1]), ...extra];
+      const rows = Uint32Array.from([...this.byItem.rowIds.subarray(this.byItem.offsets[item], this.byItem.offsets[item + 1]), ...extra]);
       const vector = new Float32Array(stride);
       meanOfRows(merged, rows, vector, 0);
       out.push({ item, vector, count: rows.length });

@@ -25,42 +25,49 @@ function before(da: number, ia: number, db: number, ib: number): boolean {
 export function topK(distances: ArrayLike<number>, k: number, eligible?: (index: number) => boolean): TopK {
   const n = distances.length;
   const cap = Math.max(0, Math.min(k, n));
-  // Max-heap of the best `cap` seen so far; the root is the worst of them.
+  // Max-heap of the best `cap` seen so far; the root is the worst of them. Entries move into a hole rather than
+  // being swapped (the same heap as swapping, a third of the writes): the CPU decoder's top-M runs this per query.
   const heapIdx = new Uint32Array(cap);
   const heapDist = new Float64Array(cap);
   let size = 0;
-  const siftDown = (start: number) => {
-    let i = start;
-    for (;;) {
-      const l = 2 * i + 1;
-      const r = l + 1;
-      let worst = i;
-      if (l < size && before(heapDist[worst], heapIdx[worst], heapDist[l], heapIdx[l])) worst = l;
-      if (r < size && before(heapDist[worst], heapIdx[worst], heapDist[r], heapIdx[r])) worst = r;
-      if (worst === i) return;
-      [heapIdx[i], heapIdx[worst]] = [heapIdx[worst], heapIdx[i]];
-      [heapDist[i], heapDist[worst]] = [heapDist[worst], heapDist[i]];
-      i = worst;
-    }
-  };
+  // The root (the worst kept) in locals: once the heap is full, most entries are rejected by one comparison.
+  let rootDist = Infinity;
   for (let i = 0; i < n && cap > 0; i++) {
-    if (eligible && !eligible(i)) continue;
     const d = distances[i];
+    if (d > rootDist) continue; // ranks after the root (NaN goes on to the full check, which rejects it too)
+    if (eligible !== undefined && !eligible(i)) continue;
     if (size < cap) {
-      let j = size++;
-      heapIdx[j] = i;
-      heapDist[j] = d;
-      while (j > 0) {
-        const p = (j - 1) >> 1;
-        if (!before(heapDist[p], heapIdx[p], heapDist[j], heapIdx[j])) break;
-        [heapIdx[p], heapIdx[j]] = [heapIdx[j], heapIdx[p]];
-        [heapDist[p], heapDist[j]] = [heapDist[j], heapDist[p]];
-        j = p;
+      // Sift up: parents that rank before (d, i) move down.
+      let hole = size++;
+      while (hole > 0) {
+        const parent = (hole - 1) >> 1;
+        if (!before(heapDist[parent], heapIdx[parent], d, i)) break;
+        heapIdx[hole] = heapIdx[parent];
+        heapDist[hole] = heapDist[parent];
+        hole = parent;
       }
+      heapIdx[hole] = i;
+      heapDist[hole] = d;
+      if (size === cap) rootDist = heapDist[0];
     } else if (before(d, i, heapDist[0], heapIdx[0])) {
-      heapIdx[0] = i;
-      heapDist[0] = d;
-      siftDown(0);
+      // Replace the root, then sift down: the child that ranks last moves up while it ranks after (d, i).
+      let hole = 0;
+      for (;;) {
+        const l = 2 * hole + 1;
+        const r = l + 1;
+        let worst = -1;
+        let worstDist = d;
+        let worstIdx = i;
+        if (l < size && before(worstDist, worstIdx, heapDist[l], heapIdx[l])) (worst = l), (worstDist = heapDist[l]), (worstIdx = heapIdx[l]);
+        if (r < size && before(worstDist, worstIdx, heapDist[r], heapIdx[r])) (worst = r), (worstDist = heapDist[r]), (worstIdx = heapIdx[r]);
+        if (worst < 0) break;
+        heapIdx[hole] = worstIdx;
+        heapDist[hole] = worstDist;
+        hole = worst;
+      }
+      heapIdx[hole] = i;
+      heapDist[hole] = d;
+      rootDist = heapDist[0];
     }
   }
   const order = Array.from({ length: size }, (_, j) => j).sort((a, b) =>

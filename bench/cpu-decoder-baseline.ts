@@ -1,0 +1,82 @@
+/**
+ * `npm run bench:cpu-decoder -- --baseline <git ref>`: the CPU decoder (the WebAssembly SIMD default) of this
+ * working tree against the one of an earlier commit, in one Node process, query by query alternating, on the
+ * demo's memory and on synthetic memories of the shapes bench:decode uses; medians and their ratio. Every
+ * answer of the two must be equal, item for item and distance for distance (else it exits 1): a speed-up
+ * that changed a result is no speed-up.
+ *
+ * The baseline's src/ is taken from git (`git archive <ref> src`) into test-results/, so the two run side by side.
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, rmSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { pathToFileURL } from 'node:url';
+import { CpuDecoder } from '../src/core/cpu-decoder.ts';
+import type { DecodeOptions } from '../src/core/decode-options.ts';
+import type { L2DMemory } from '../src/core/memory.ts';
+import { generateSyntheticMemory, syntheticQuery } from '../src/core/synthetic-memory.ts';
+import { loadShard } from '../tools/lib/shard-files.ts';
+
+const { values } = parseArgs({ options: { baseline: { type: 'string' }, queries: { type: 'string', default: '40' }, quick: { type: 'boolean', default: false } } });
+if (!values.baseline) {
+  console.error('usage: npm run bench:cpu-decoder -- --baseline <git ref> [--queries 40] [--quick]');
+  process.exit(2);
+}
+const commit = execFileSync('git', ['rev-parse', '--short', values.baseline], { encoding: 'utf8' }).trim();
+const folder = resolve('test-results', `baseline-${commit}`);
+rmSync(folder, { recursive: true, force: true });
+mkdirSync(folder, { recursive: true });
+execFileSync('sh', ['-c', `git archive ${commit} src | tar -x -C "${folder}"`]);
+const { CpuDecoder: BaselineDecoder } = (await import(pathToFileURL(join(folder, 'src/core/cpu-decoder.ts')).href)) as { CpuDecoder: typeof CpuDecoder };
+
+const queryCount = Number(values.queries);
+const memories: [string, () => Promise<L2DMemory>][] = [
+  ['demo 30% memory (21,456 x 256)', async () => (await loadShard('models/movielens-demo/memory/train-q4-f0.3')).memory],
+  ['synthetic 100k x 256', async () => generateSyntheticMemory({ rows: 100_000, dim: 256, items: 5_000, seed: 1 })],
+  ...(values.quick
+    ? []
+    : ([
+        ['synthetic 100k x 896', async () => generateSyntheticMemory({ rows: 100_000, dim: 896, items: 5_000, seed: 2 })],
+        ['synthetic 300k x 896', async () => generateSyntheticMemory({ rows: 300_000, dim: 896, items: 10_000, seed: 3 })],
+      ] as [string, () => Promise<L2DMemory>][])),
+];
+const requests: [string, DecodeOptions][] = [
+  ['L2D-L M=1000', { k: 50, strategy: 'local', m: 1000 }],
+  ['L2D-L M=200', { k: 50, strategy: 'local', m: 200 }],
+  ['L2D-G', { k: 50, strategy: 'global' }],
+];
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
+
+console.log(`CPU decoder: this tree vs ${commit}, ${queryCount} queries each after 3 warm-ups, alternating; medians (ms).\n`);
+console.log('| memory | request | this tree ms | baseline ms | baseline / this |');
+console.log('|---|---|---|---|---|');
+let differing = 0;
+for (const [name, load] of memories) {
+  const memory = await load();
+  const queries = Array.from({ length: queryCount + 3 }, (_, i) => syntheticQuery(memory, 1000 + i));
+  const current = new CpuDecoder(memory);
+  const baseline = new BaselineDecoder(memory);
+  for (const [label, options] of requests) {
+    const times = { current: [] as number[], baseline: [] as number[] };
+    queries.forEach((query, i) => {
+      // Alternate which goes first, so neither always finds the caches warm.
+      const order = i % 2 === 0 ? (['current', 'baseline'] as const) : (['baseline', 'current'] as const);
+      const answers: Record<string, string> = {};
+      for (const which of order) {
+        const t0 = performance.now();
+        const answer = (which === 'current' ? current : baseline).decode(query, options);
+        if (i >= 3) times[which].push(performance.now() - t0);
+        answers[which] = JSON.stringify(answer);
+      }
+      if (answers.current !== answers.baseline) differing++;
+    });
+    const [now, before] = [median(times.current), median(times.baseline)];
+    console.log(`| ${name} | ${label} | ${now.toFixed(2)} | ${before.toFixed(2)} | ${(before / now).toFixed(2)} |`);
+  }
+}
+if (differing > 0) {
+  console.error(`\n${differing} answers differ between this tree and ${commit}.`);
+  process.exit(1);
+}
+console.log(`\nEvery answer equal to ${commit}'s (items and distances).`);
