@@ -39,7 +39,7 @@ const load = async (decoder: 'webgpu' | 'cpu', extra: Record<string, unknown> = 
   value(await call<{ overlay: Overlay; decoder: { decoder: string } }>('load', { modelUrl: MODEL, memoryUrl: MEMORY, device: 'wasm', decoder, wasmPaths: WASM, ...extra }));
 const history = [12, 40, 41, 42, 100];
 const both = async () => ({
-  global: value(await call<{ items: Item[] }>('recommend', { history, k: 30 })).items,
+  global: value(await call<{ items: Item[] }>('recommend', { history, k: 30, strategy: 'global' })).items,
   local: value(await call<{ items: Item[] }>('recommend', { history, k: 30, strategy: 'local', m: 200 })).items,
 });
 
@@ -50,7 +50,7 @@ describe('memory updates', () => {
     expect(gpuLoad.overlay).toEqual({ rows: 0, cap: 1024, seen: 0, persisted: true });
     const before = await both();
     // An item far down the list: after the user chose it (after this very history) three times, it must rise.
-    const { id: chosen, distance: before250 } = value(await call<{ items: Item[] }>('recommend', { history, k: 300 })).items[250];
+    const { id: chosen, distance: before250 } = value(await call<{ items: Item[] }>('recommend', { history, k: 300, strategy: 'global' })).items[250];
     expect(before.global.map((i) => i.id)).not.toContain(chosen);
     let overlay: Overlay | undefined;
     for (let i = 0; i < 3; i++) overlay = value(await call<Overlay>('recordInteraction', { history, item: chosen }));
@@ -59,7 +59,7 @@ describe('memory updates', () => {
     // The three new rows are this very prompt's h_t: the nearest rows, so the item leads L2D-L.
     expect(afterGpu.local[0]).toMatchObject({ id: chosen, source: 'local' });
     // Its centroid moved towards this h_t.
-    const distanceOf = async () => value(await call<{ items: Item[] }>('recommend', { history, k: 300 })).items.find((i) => i.id === chosen)?.distance ?? Infinity;
+    const distanceOf = async () => value(await call<{ items: Item[] }>('recommend', { history, k: 300, strategy: 'global' })).items.find((i) => i.id === chosen)?.distance ?? Infinity;
     expect(await distanceOf()).toBeLessThan(before250);
 
     // A later visit (CPU decoder this time) reads the overlay back from IndexedDB: the same numbers.
@@ -104,7 +104,7 @@ describe('memory updates', () => {
     expect(coldItems).toBeGreaterThan(100);
     const onGpu = await both();
     // The full L2D-G ranking: items without a centroid are missing from it unless the rule gave them one.
-    const ranked = async () => value(await call<{ items: Item[] }>('recommend', { history, k: 3496 })).items.length;
+    const ranked = async () => value(await call<{ items: Item[] }>('recommend', { history, k: 3496, strategy: 'global' })).items.length;
     const rankedWithRule = await ranked();
     const cpu = await load('cpu', { coldStart: 'similar-titles' });
     expect((cpu as unknown as { coldStartItems: number }).coldStartItems).toBe(coldItems);
@@ -128,7 +128,7 @@ describe('memory updates', () => {
       const tabLoad = await tabCall<{ overlay: Overlay }>('load', { modelUrl: MODEL, memoryUrl: MEMORY, device: 'wasm', decoder: 'cpu', wasmPaths: WASM });
       expect(tabLoad.value.overlay).toEqual({ rows: 0, cap: 1024, seen: 0, persisted: true });
       const tabBoth = async () => ({
-        global: (await tabCall<{ items: Item[] }>('recommend', { history, k: 30 })).value.items,
+        global: (await tabCall<{ items: Item[] }>('recommend', { history, k: 30, strategy: 'global' })).value.items,
         local: (await tabCall<{ items: Item[] }>('recommend', { history, k: 30, strategy: 'local', m: 200 })).value.items,
       });
       // What each tab heard of the other's changes (its worker took them in, then told its page), since last asked.
@@ -200,7 +200,7 @@ describe('memory updates', () => {
       expect(after.map((i) => i.distance)).toEqual(expected.map((x) => x.distance));
       expect(after.findIndex((i) => i.id === chosen)).toBeLessThan(250);
       expect(value(await call<Overlay>('clearInteractions'))).toEqual({ rows: 0, cap: 1024, seen: 0, persisted: true });
-      expect(value(await call<{ items: Item[] }>('recommend', { history, k: 300 })).items).toEqual(global.items.map(({ id, sourceId, title, distance, score, source }) => ({ id, sourceId, title, distance, score, source })));
+      expect(value(await call<{ items: Item[] }>('recommend', { history, k: 300, strategy: 'global' })).items).toEqual(global.items.map(({ id, sourceId, title, distance, score, source }) => ({ id, sourceId, title, distance, score, source })));
     }
     // A centroid shard without its items' sample counts (built before they were stored): read as before, no updates.
     const legacy = centroidShardWithoutCounts(folder, 'test-results/centroid-memory-legacy');

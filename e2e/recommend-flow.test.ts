@@ -297,7 +297,7 @@ describe('a memory built in the page', () => {
         expect(cosine(a, b)).toBeGreaterThanOrEqual(0.999);
       }
       // activate: the new shard is the worker's memory now.
-      const rec = await call<FlowResult>('recommend', { history: [0, 5], k: 5, returnHidden: true });
+      const rec = await call<FlowResult>('recommend', { history: [0, 5], k: 5, strategy: 'global', returnHidden: true });
       if (!rec.ok) throw new Error(rec.message);
       const expected = new CpuDecoder(built).decode(rec.value.hidden, { k: 5, strategy: 'global' });
       expect(rec.value.items.map((x) => x.id)).toEqual(expected.map((x) => x.item));
