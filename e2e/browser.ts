@@ -35,8 +35,9 @@ export async function freePort(): Promise<number> {
   });
 }
 
-export async function launchChromium(): Promise<Browser> {
-  return chromium.launch({ executablePath: CHROMIUM_PATH, headless: true, args: CHROMIUM_ARGS });
+/** `backForwardCache`: keep Chromium's back/forward cache on (Playwright turns it off by default). */
+export async function launchChromium(options: { backForwardCache?: boolean } = {}): Promise<Browser> {
+  return chromium.launch({ executablePath: CHROMIUM_PATH, headless: true, args: CHROMIUM_ARGS, ...(options.backForwardCache ? { ignoreDefaultArgs: ['--disable-back-forward-cache'] } : {}) });
 }
 
 export interface HarnessPage {

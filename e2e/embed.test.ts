@@ -509,6 +509,51 @@ describe('the storefront embed from another origin', () => {
     }
   });
 
+  it('back to a page from the back/forward cache: the embed does not keep it out, and its lists take in the views and purchases made on the pages in between', async () => {
+    const cached = await launchChromium({ backForwardCache: true });
+    try {
+      type L2D = { track(kind: string, id: number): Promise<unknown>; recommender(): Promise<{ status(): { overlay?: { rows: number } } }> };
+      const forYou = (tab: Page) => tab.evaluate(() => Array.from(document.querySelector('#for-you')!.shadowRoot!.querySelectorAll('li'), (li) => Number((li as HTMLElement).dataset.id)));
+      const tab = await (await cached.newContext()).newPage();
+      await tab.goto(`${store.origin}/index.html`);
+      await tab.evaluate(async () => {
+        (globalThis as unknown as { visit: number }).visit = 1; // a restored page keeps it; a reloaded one has none
+        const { L2D } = globalThis as unknown as { L2D: L2D };
+        await L2D.track('view', 12);
+        await L2D.track('view', 40);
+      });
+      await expect.poll(async () => (await forYou(tab)).length, { timeout: 120_000 }).toBe(5);
+      const before = await forYou(tab);
+      // Another page of the store: views only (localStorage), then back.
+      await tab.goto(`${store.origin}/product.html?id=3`);
+      await tab.waitForFunction(() => JSON.parse(localStorage.getItem('l2d-embed-history') ?? '[]').includes(3));
+      await tab.evaluate(() => (globalThis as unknown as { L2D: L2D }).L2D.track('view', 41));
+      await tab.goBack({ waitUntil: 'commit' }); // a restored page fires no load event
+      await tab.waitForFunction(() => typeof (globalThis as unknown as { L2D?: unknown }).L2D === 'object');
+      expect(await tab.evaluate(() => (globalThis as unknown as { visit?: number }).visit)).toBe(1);
+      // Its list is the one a fresh page gives for the history now, not the one it showed when it was left.
+      const fresh = await (await cached.newContext()).newPage();
+      await fresh.goto(`${store.origin}/index.html`);
+      await fresh.evaluate(async () => {
+        for (const id of [12, 40, 3, 41]) await (globalThis as unknown as { L2D: L2D }).L2D.track('view', id);
+      });
+      await expect.poll(async () => (await forYou(fresh)).length, { timeout: 120_000 }).toBe(5);
+      const expected = await forYou(fresh);
+      expect(expected).not.toEqual(before);
+      await expect.poll(() => forYou(tab), { timeout: 60_000 }).toEqual(expected);
+      // A purchase on another page updates the memory: back here, the recommender has the user's row (this page was
+      // restored and told, or reloaded: either way, not the memory it had when it was left).
+      await tab.goto(`${store.origin}/product.html?id=5`);
+      await tab.waitForFunction(() => typeof (globalThis as unknown as { L2D?: unknown }).L2D === 'object');
+      expect(await tab.evaluate(() => (globalThis as unknown as { L2D: L2D }).L2D.track('purchase', 7))).toMatchObject({ rows: 1 });
+      await tab.goBack({ waitUntil: 'commit' });
+      await tab.waitForFunction(() => typeof (globalThis as unknown as { L2D?: unknown }).L2D === 'object');
+      await expect.poll(() => tab.evaluate(async () => (await (globalThis as unknown as { L2D: L2D }).L2D.recommender()).status().overlay?.rows), { timeout: 60_000 }).toBe(1);
+    } finally {
+      await cached.close();
+    }
+  });
+
   it("L2D.storedData() lists what the embed keeps; examples/storefront/privacy.html shows it and deletes all of it, the history included, and an open tab's widgets take that in", async () => {
     const fresh = await browser.newContext();
     try {

@@ -163,7 +163,8 @@ const api = {
   },
 };
 (globalThis as unknown as { L2D: typeof api }).L2D = api;
-// A view in another tab of the store is this shopper's history too: the widgets that follow it refresh here.
+// A view in another tab of the store is this shopper's history too: the widgets that follow it refresh here. It also
+// reaches a page coming back from the back/forward cache, whose lists would otherwise be those it was left with.
 addEventListener('storage', (event) => history.changedBy(event) && refreshElements(false));
 const shared = new SharedForwardPass(recommender);
 defineRecommendationsElement({ recommend: (request) => shared.recommend(request), pageIds, localHistory: () => history.items(), defaults: config });
