@@ -10,7 +10,6 @@
 import { float16Table } from './float16.ts';
 import { rowStride, type L2DMemory } from './memory.ts';
 
-
 /** Rows grouped by item label (a CSR index): rows of item v are rowIds[offsets[v] .. offsets[v+1]), ascending. */
 export interface RowsByItem {
   offsets: Uint32Array;
