@@ -10,27 +10,37 @@
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import { pathToFileURL } from 'node:url';
 import { CpuDecoder } from '../src/core/cpu-decoder.ts';
 import type { DecodeOptions } from '../src/core/decode-options.ts';
 import type { L2DMemory } from '../src/core/memory.ts';
 import { generateSyntheticMemory, syntheticQuery } from '../src/core/synthetic-memory.ts';
+import { exitWithUsage, parseOptions } from '../tools/lib/cli.ts';
 import { loadShard } from '../tools/lib/shard-files.ts';
 
-const { values } = parseArgs({ options: { baseline: { type: 'string' }, queries: { type: 'string', default: '40' }, quick: { type: 'boolean', default: false } } });
-if (!values.baseline) {
-  console.error('usage: npm run bench:cpu-decoder -- --baseline <git ref> [--queries 40] [--quick]');
+const USAGE = 'usage: npm run bench:cpu-decoder -- --baseline <git ref> [--queries 40] [--quick]';
+const { values } = parseOptions('bench:cpu-decoder', USAGE, {
+  options: { baseline: { type: 'string' }, queries: { type: 'string', default: '40' }, quick: { type: 'boolean', default: false } },
+});
+if (!values.baseline) exitWithUsage(USAGE);
+const queryCount = Number(values.queries);
+if (!(Number.isInteger(queryCount) && queryCount >= 1)) {
+  console.error(`bench:cpu-decoder: --queries must be a positive number of queries, got "${values.queries}".\n${USAGE}`);
   process.exit(2);
 }
-const commit = execFileSync('git', ['rev-parse', '--short', values.baseline], { encoding: 'utf8' }).trim();
+let commit: string;
+try {
+  commit = execFileSync('git', ['rev-parse', '--short', '--verify', `${values.baseline}^{commit}`], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim();
+} catch {
+  console.error(`bench:cpu-decoder: --baseline "${values.baseline}" is not a commit of this repository (git rev-parse found none).`);
+  process.exit(2);
+}
 const folder = resolve('test-results', `baseline-${commit}`);
 rmSync(folder, { recursive: true, force: true });
 mkdirSync(folder, { recursive: true });
 execFileSync('sh', ['-c', `git archive ${commit} src | tar -x -C "${folder}"`]);
 const { CpuDecoder: BaselineDecoder } = (await import(pathToFileURL(join(folder, 'src/core/cpu-decoder.ts')).href)) as { CpuDecoder: typeof CpuDecoder };
 
-const queryCount = Number(values.queries);
 const memories: [string, () => Promise<L2DMemory>][] = [
   ['demo 30% memory (21,456 x 256)', async () => (await loadShard('models/movielens-demo/memory/train-q4-f0.3')).memory],
   ['synthetic 100k x 256', async () => generateSyntheticMemory({ rows: 100_000, dim: 256, items: 5_000, seed: 1 })],
