@@ -14,6 +14,7 @@ import { pathToFileURL } from 'node:url';
 import { CpuDecoder } from '../src/core/cpu-decoder.ts';
 import type { DecodeOptions } from '../src/core/decode-options.ts';
 import type { L2DMemory } from '../src/core/memory.ts';
+import { median } from '../src/core/stats.ts';
 import { generateSyntheticMemory, syntheticQuery } from '../src/core/synthetic-memory.ts';
 import { exitWithUsage, parseOptions } from '../tools/lib/cli.ts';
 import { loadShard } from '../tools/lib/shard-files.ts';
@@ -56,7 +57,6 @@ const requests: [string, DecodeOptions][] = [
   ['L2D-L M=200', { k: 50, strategy: 'local', m: 200 }],
   ['L2D-G', { k: 50, strategy: 'global' }],
 ];
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
 
 console.log(`CPU decoder: this tree vs ${commit}, ${queryCount} queries each after 3 warm-ups, alternating; medians (ms).\n`);
 console.log('| memory | request | this tree ms | baseline ms | baseline / this |');

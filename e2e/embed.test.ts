@@ -57,11 +57,11 @@ afterAll(async () => {
   await store?.close();
 });
 
-const listIds = (selector: string) =>
-  page.evaluate((s) => Array.from(document.querySelector(s)!.shadowRoot!.querySelectorAll('li'), (li) => Number((li as HTMLElement).dataset.id)), selector);
+const listIds = (selector: string, tab: Page = page) =>
+  tab.evaluate((s) => Array.from(document.querySelector(s)!.shadowRoot!.querySelectorAll('li'), (li) => Number((li as HTMLElement).dataset.id)), selector);
 const waitForList = (selector: string, length: number) =>
   page.waitForFunction(([s, n]) => document.querySelector(s as string)?.shadowRoot?.querySelectorAll('li').length === n, [selector, length] as const, { timeout: 120_000 });
-const messageOf = (selector: string) => page.evaluate((s) => document.querySelector(s)!.shadowRoot!.querySelector('p')?.textContent ?? '', selector);
+const messageOf = (selector: string, tab: Page = page) => tab.evaluate((s) => document.querySelector(s)!.shadowRoot!.querySelector('p')?.textContent ?? '', selector);
 
 describe('the storefront embed from another origin', () => {
   it('renders recommendations equal to the CPU reference, under a strict CSP', async () => {
@@ -488,22 +488,17 @@ describe('the storefront embed from another origin', () => {
       type L2D = { track(kind: string, id: number): Promise<unknown>; forget(): Promise<void> };
       const [shopping, other] = [await fresh.newPage(), await fresh.newPage()];
       for (const tab of [shopping, other]) await tab.goto(`${store.origin}/index.html`);
-      const forYou = (tab: Page) =>
-        tab.evaluate(() => {
-          const root = document.querySelector('#for-you')!.shadowRoot!;
-          return { ids: Array.from(root.querySelectorAll('li'), (li) => Number((li as HTMLElement).dataset.id)), message: root.querySelector('p')?.textContent ?? '' };
-        });
-      await expect.poll(async () => (await forYou(other)).message, { timeout: 60_000 }).toMatch(/Browse a few items/);
+      await expect.poll(() => messageOf('#for-you', other), { timeout: 60_000 }).toMatch(/Browse a few items/);
       await shopping.evaluate(async () => {
         const { L2D } = globalThis as unknown as { L2D: L2D };
         await L2D.track('view', 12);
         await L2D.track('view', 40);
       });
-      await expect.poll(async () => (await forYou(shopping)).ids.length, { timeout: 120_000 }).toBe(5);
-      const shoppingIds = (await forYou(shopping)).ids;
-      await expect.poll(async () => (await forYou(other)).ids, { timeout: 120_000 }).toEqual(shoppingIds);
+      await expect.poll(async () => (await listIds('#for-you', shopping)).length, { timeout: 120_000 }).toBe(5);
+      const shoppingIds = await listIds('#for-you', shopping);
+      await expect.poll(() => listIds('#for-you', other), { timeout: 120_000 }).toEqual(shoppingIds);
       await shopping.evaluate(() => (globalThis as unknown as { L2D: L2D }).L2D.forget());
-      await expect.poll(async () => (await forYou(other)).message, { timeout: 60_000 }).toMatch(/Browse a few items/);
+      await expect.poll(() => messageOf('#for-you', other), { timeout: 60_000 }).toMatch(/Browse a few items/);
     } finally {
       await fresh.close();
     }
@@ -513,7 +508,6 @@ describe('the storefront embed from another origin', () => {
     const cached = await launchChromium({ backForwardCache: true });
     try {
       type L2D = { track(kind: string, id: number): Promise<unknown>; recommender(): Promise<{ status(): { overlay?: { rows: number } } }> };
-      const forYou = (tab: Page) => tab.evaluate(() => Array.from(document.querySelector('#for-you')!.shadowRoot!.querySelectorAll('li'), (li) => Number((li as HTMLElement).dataset.id)));
       const tab = await (await cached.newContext()).newPage();
       await tab.goto(`${store.origin}/index.html`);
       await tab.evaluate(async () => {
@@ -522,8 +516,8 @@ describe('the storefront embed from another origin', () => {
         await L2D.track('view', 12);
         await L2D.track('view', 40);
       });
-      await expect.poll(async () => (await forYou(tab)).length, { timeout: 120_000 }).toBe(5);
-      const before = await forYou(tab);
+      await expect.poll(async () => (await listIds('#for-you', tab)).length, { timeout: 120_000 }).toBe(5);
+      const before = await listIds('#for-you', tab);
       // Another page of the store: views only (localStorage), then back.
       await tab.goto(`${store.origin}/product.html?id=3`);
       await tab.waitForFunction(() => JSON.parse(localStorage.getItem('l2d-embed-history') ?? '[]').includes(3));
@@ -537,10 +531,10 @@ describe('the storefront embed from another origin', () => {
       await fresh.evaluate(async () => {
         for (const id of [12, 40, 3, 41]) await (globalThis as unknown as { L2D: L2D }).L2D.track('view', id);
       });
-      await expect.poll(async () => (await forYou(fresh)).length, { timeout: 120_000 }).toBe(5);
-      const expected = await forYou(fresh);
+      await expect.poll(async () => (await listIds('#for-you', fresh)).length, { timeout: 120_000 }).toBe(5);
+      const expected = await listIds('#for-you', fresh);
       expect(expected).not.toEqual(before);
-      await expect.poll(() => forYou(tab), { timeout: 60_000 }).toEqual(expected);
+      await expect.poll(() => listIds('#for-you', tab), { timeout: 60_000 }).toEqual(expected);
       // A purchase on another page updates the memory: back here, the recommender has the user's row (this page was
       // restored and told, or reloaded: either way, not the memory it had when it was left).
       await tab.goto(`${store.origin}/product.html?id=5`);

@@ -24,7 +24,7 @@ import { buildShard } from '../src/core/shard-builder.ts';
 import { checkNumBeams } from '../src/core/generative-recommender.ts';
 import { describeValue } from '../src/core/describe-value.ts';
 import { throwIfAbortedBetweenPasses } from '../src/core/abort.ts';
-import { DEFAULT_STRATEGY, resolveDecodeOptions, type DecodedItem, type DecodeOptions, type Strategy } from '../src/core/decode-options.ts';
+import { resolveDecodeOptions, type DecodedItem, type DecodeOptions, type Strategy } from '../src/core/decode-options.ts';
 import { assembleMemory, centroidSampleCounts, type ShardManifest } from '../src/core/shard-format.ts';
 
 installErrorTransfer();
@@ -298,7 +298,7 @@ async function recommend(request: ToWorker<RecommendRequest>, signal?: AbortSign
   checkK(request.k, items.length, 'k');
   const titles = history.map((id) => items[id].title);
   const exclude = excludedItems(request, history);
-  const options = { k: request.k, strategy: request.strategy ?? DEFAULT_STRATEGY, m: request.m, exclude } as const;
+  const options = { k: request.k, strategy: request.strategy, m: request.m, exclude } as const;
   // Every list is checked before the forward pass, not after it.
   resolveDecodeOptions(options, shard.memory);
   const also = alsoLists(request.also, exclude);
@@ -421,7 +421,7 @@ function alsoLists(also: unknown, exclude: number[]): DecodeOptions[] | undefine
   return also.map((list: { k?: unknown; strategy?: unknown; m?: unknown } | null, i) => {
     if (typeof list !== 'object' || list === null) throw new InvalidArgumentError(`also[${i}] must be a list request { k, strategy?, m? }, got ${String(list)}.`);
     checkK(list.k, itemCount, `also[${i}].k`);
-    const options = { k: list.k, strategy: (list.strategy ?? DEFAULT_STRATEGY) as Strategy, m: list.m as number | undefined, exclude };
+    const options = { k: list.k, strategy: list.strategy as Strategy | undefined, m: list.m as number | undefined, exclude };
     try {
       resolveDecodeOptions(options, shard!.memory);
     } catch (error) {

@@ -38,6 +38,10 @@ export interface CpuDecoderOptions {
   sampleCounts?: Uint32Array;
 }
 
+/** The scans and group means: on WebAssembly SIMD where it runs (each falls back to its JS twin itself), or the twins. */
+const FAST_KERNELS = { scanMemory: fastScanMemory, scanRows: fastScanF32, groupMeans: fastGroupMeans };
+const JS_KERNELS = { scanMemory, scanRows: scanRowsF32, groupMeans: groupMeansOfRows };
+
 export class CpuDecoder {
   /** The shard's rows, then the overlay's (setOverlay). */
   memory: L2DMemory;
@@ -46,6 +50,7 @@ export class CpuDecoder {
   private overlay: CentroidOverlay | undefined;
   /** The last query's centroid distances (reset when the centroids change). */
   private lastCentroidDistances: { query: Float32Array; distances: Float32Array } | undefined;
+  private readonly kernels: typeof FAST_KERNELS;
 
   constructor(
     memory: L2DMemory,
@@ -54,6 +59,7 @@ export class CpuDecoder {
     validateMemory(memory);
     this.memory = memory;
     this.base = memory;
+    this.kernels = options.scan === 'js' ? JS_KERNELS : FAST_KERNELS;
   }
 
   /** The shard's own centroids (with the cold-start ones), before any overlay. */
@@ -101,7 +107,7 @@ export class CpuDecoder {
     const last = this.lastCentroidDistances;
     if (last && last.query === query) return last.distances;
     const { vectors, counts } = this.centroids;
-    const out = (this.options.scan === 'js' ? scanRowsF32 : fastScanF32)(query, vectors, this.memory.itemCount);
+    const out = this.kernels.scanRows(query, vectors, this.memory.itemCount);
     for (let v = 0; v < out.length; v++) if (counts[v] === 0) out[v] = NaN;
     this.lastCentroidDistances = { query, distances: out };
     return out;
@@ -139,7 +145,7 @@ export class CpuDecoder {
   /** Indices of the top-M memory rows nearest to the query (rows of excluded items skipped), nearest first. */
   private nearestRows(query: Float32Array, options: ResolvedDecodeOptions): Uint32Array {
     const { labels } = this.memory;
-    const rowDistances = this.options.scan === 'js' ? scanMemory(query, this.memory) : fastScanMemory(query, this.memory);
+    const rowDistances = this.kernels.scanMemory(query, this.memory);
     const eligible = options.excluded.size > 0 ? (r: number) => !options.excluded.has(labels[r]) : undefined;
     return topK(rowDistances, options.m, eligible).indices;
   }
@@ -158,8 +164,8 @@ export class CpuDecoder {
     for (let v = 0; v < itemCount; v++) if (byItem.offsets[v + 1] > byItem.offsets[v]) groupItems.push(v);
     const groupOffsets = Uint32Array.from([...groupItems.map((v) => byItem.offsets[v]), groupedRows.length]);
     const means = new Float32Array(groupItems.length * rowStride(this.memory.dim));
-    (this.options.scan === 'js' ? groupMeansOfRows : fastGroupMeans)(this.memory, groupedRows, groupOffsets, means);
-    const groupDistances = (this.options.scan === 'js' ? scanRowsF32 : fastScanF32)(query, means, groupItems.length);
+    this.kernels.groupMeans(this.memory, groupedRows, groupOffsets, means);
+    const groupDistances = this.kernels.scanRows(query, means, groupItems.length);
     // groupItems is ascending, so the tie rule on group index is the tie rule on item id.
     const top = topK(groupDistances, options.k);
     const result = Array.from(top.indices, (g, j) => decodedItem(groupItems[g], top.distances[j], 'local'));

@@ -97,7 +97,7 @@ export function fastScanF32(query: Float32Array, vectors: Float32Array, rowCount
 export function fastGroupMeans(memory: L2DMemory, rowIds: Uint32Array, offsets: Uint32Array, out: Float32Array): void {
   const stride = rowStride(memory.dim);
   const groups = offsets.length - 1;
-  const wasm = stride % 8 === 0 ? wasmScanner() : null;
+  const wasm = wasmScanner(); // rowStride is a multiple of 8, as the kernels read rows
   if (!wasm) return groupMeansOfRows(memory, rowIds, offsets, out);
   // A block of whole groups at a time (a group larger than a block goes in several, its sums carried over).
   const blockRows = Math.max(1, Math.floor(BLOCK_BYTES / (stride * 2)));

@@ -17,7 +17,6 @@ import { join } from 'node:path';
 import { computeCentroids } from '../../src/core/centroids.ts';
 import { COLD_START_RULES, coldStartCentroids, type ColdStartRule } from '../../src/core/cold-start.ts';
 import { CpuDecoder } from '../../src/core/cpu-decoder.ts';
-import { DEFAULT_LOCAL_M, DEFAULT_STRATEGY } from '../../src/core/decode-options.ts';
 import { rowStride } from '../../src/core/memory.ts';
 import type { PreparedItem } from '../../src/core/data/prepare.ts';
 import { InvalidArgumentError } from '../../src/core/errors.ts';
@@ -64,8 +63,8 @@ function titleId(title: string, catalog: readonly PreparedItem[], grounder: Titl
 
 export async function recommendOffline(request: OfflineRequest): Promise<OfflineRecommendation> {
   const k = request.k ?? 10;
-  const strategy = request.strategy ?? DEFAULT_STRATEGY;
-  if (strategy !== 'global' && strategy !== 'local') throw new InvalidArgumentError(`--strategy must be global or local, got "${String(strategy)}".`);
+  const { strategy } = request; // unnamed: the decoders' default (L2D-L)
+  if (strategy !== undefined && strategy !== 'global' && strategy !== 'local') throw new InvalidArgumentError(`--strategy must be global or local, got "${String(strategy)}".`);
   const coldStart = request.coldStart ?? 'none';
   if (!COLD_START_RULES.includes(coldStart)) throw new InvalidArgumentError(`--cold-start must be one of ${COLD_START_RULES.join(', ')}, got "${String(coldStart)}".`);
   const t0 = performance.now();
@@ -89,7 +88,7 @@ export async function recommendOffline(request: OfflineRequest): Promise<Offline
     const { hidden, dropped } = await encoder.encode([ids.map((id) => catalog[id].title)]);
     const t2 = performance.now();
     const extraCentroids = coldStart === 'similar-titles' ? coldStartCentroids(catalog.map((item) => item.title), computeCentroids(memory), rowStride(memory.dim)) : undefined;
-    const decoded = new CpuDecoder(memory, { extraCentroids }).decode(hidden[0], { k, strategy, m: request.m ?? DEFAULT_LOCAL_M, exclude: request.excludeHistory ? ids : [] });
+    const decoded = new CpuDecoder(memory, { extraCentroids }).decode(hidden[0], { k, strategy, m: request.m, exclude: request.excludeHistory ? ids : [] });
     const t3 = performance.now();
     return {
       history: ids.map((id) => ({ id, sourceId: catalog[id].sourceId, title: catalog[id].title })),
