@@ -30,3 +30,16 @@ describe('CoOccurrence', () => {
     expect(model.recommend([3], 5)).toEqual([2, 3, 1, 0, 4]);
   });
 });
+
+describe('CoOccurrence counted in any order', () => {
+  it('ranks the same whatever the order of its training samples: exact weights, exact ties', () => {
+    // Item 0 precedes item 1 at distances 1, 2 and 6 (weight 5/3) and item 2 at distances 1, 3 and 3 (5/3 too).
+    // Summed in floating point, 1 + 1/2 + 1/6 is 1.6666666666666667 but 1/6 + 1/2 + 1 is 1.6666666666666665, as
+    // is 1 + 1/3 + 1/3: one order would put item 1 first. The weights tie, so the more popular item 2 comes first.
+    const toItem1 = [s([0], 1), s([0, 9], 1), s([0, 9, 9, 9, 9, 9], 1)];
+    const toItem2 = [s([0], 2), s([0, 9, 9], 2), s([0, 9, 9], 2), s([8], 2)];
+    for (const order of [[...toItem1, ...toItem2], [...toItem1].reverse().concat(toItem2), [...toItem2, ...toItem1].reverse()]) {
+      expect(new CoOccurrence(order, 10).recommend([0], 2)).toEqual([2, 1]);
+    }
+  });
+});

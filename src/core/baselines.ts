@@ -3,7 +3,7 @@
  * co-occurrence recommender over the history. Both rank every item (ties:
  * higher popularity, then smaller id) and return the top `k`.
  */
-import type { Sample } from './data/prepare.ts';
+import type { TrainingPair } from './data/train-sequences.ts';
 
 export interface Recommender {
   readonly name: string;
@@ -12,7 +12,7 @@ export interface Recommender {
 }
 
 /** Training-target counts per item. */
-export function targetCounts(train: readonly Sample[], itemCount: number): Uint32Array {
+export function targetCounts(train: readonly TrainingPair[], itemCount: number): Uint32Array {
   const counts = new Uint32Array(itemCount);
   for (const s of train) counts[s.target]++;
   return counts;
@@ -26,7 +26,7 @@ function popularityOrder(counts: Uint32Array): Uint32Array {
 export class MostPopular implements Recommender {
   readonly name = 'most-popular';
   private readonly order: Uint32Array;
-  constructor(train: readonly Sample[], itemCount: number) {
+  constructor(train: readonly TrainingPair[], itemCount: number) {
     this.order = popularityOrder(targetCounts(train, itemCount));
   }
   recommend(_history: readonly number[], k: number): number[] {
@@ -40,6 +40,11 @@ export class MostPopular implements Recommender {
  * weight(h -> target). A history scores item i as the sum over its items of
  * weight(h -> i), again discounted by 1/j with j counted from the newest.
  * Unscored items follow in popularity order.
+ *
+ * The weights are counted in units of 1/lcm(1..n), n the longest training history (2520 for 10): sums of whole
+ * numbers are exact, so they do not depend on the order of the training samples (a page counting them from
+ * each user's sequence ranks as the CLI counting the time-ordered split). Past n = 22 the unit would lose
+ * exactness, and the weights are plain sums of 1/j.
  */
 export class CoOccurrence implements Recommender {
   readonly name = 'item co-occurrence';
@@ -48,16 +53,17 @@ export class CoOccurrence implements Recommender {
   private readonly order: Uint32Array;
   private readonly scores: Float64Array;
 
-  constructor(train: readonly Sample[], private readonly itemCount: number) {
+  constructor(train: readonly TrainingPair[], private readonly itemCount: number) {
     this.counts = targetCounts(train, itemCount);
     this.order = popularityOrder(this.counts);
     this.scores = new Float64Array(itemCount);
+    const unit = exactUnit(train.reduce((n, s) => Math.max(n, s.history.length), 0));
     for (const s of train) {
       const n = s.history.length;
       s.history.forEach((h, idx) => {
         let row = this.weights.get(h);
         if (!row) this.weights.set(h, (row = new Map()));
-        row.set(s.target, (row.get(s.target) ?? 0) + 1 / (n - idx));
+        row.set(s.target, (row.get(s.target) ?? 0) + unit / (n - idx));
       });
     }
   }
@@ -83,4 +89,12 @@ export class CoOccurrence implements Recommender {
     for (const item of touched) this.scores[item] = 0;
     return out;
   }
+}
+
+/** lcm(1..n) where it is at most 2^32 (n <= 22), else 1. */
+function exactUnit(n: number): number {
+  const gcd = (a: number, b: number): number => (b === 0 ? a : gcd(b, a % b));
+  let unit = 1;
+  for (let j = 2; j <= n; j++) unit = (unit / gcd(unit, j)) * j;
+  return unit <= 2 ** 32 ? unit : 1;
 }

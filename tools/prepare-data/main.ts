@@ -6,13 +6,15 @@
  *
  * Options: --k-core N (5), --max-history N (10). Prints the statistics table;
  * writes it into the folder as stats.md. The output folder appears whole or
- * not at all.
+ * not at all. train-sequences.tsv is the train split again, compact: what the
+ * demo page counts its baselines from (copied into a model's eval/ folder).
  */
 import { basename, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { InvalidArgumentError } from '../../src/core/errors.ts';
 import { datasetStats, prepareDataset, statsTable, SPLITS, type PreparedDataset } from '../../src/core/data/prepare.ts';
 import { PREPARED_FORMAT, PREPARED_VERSION, serializeItems, serializeSamples, type PreparedManifest } from '../../src/core/data/prepared-format.ts';
+import { serializeTrainSequences, TRAIN_SEQUENCES_FILE } from '../../src/core/data/train-sequences.ts';
 import { writeFolderAtomically } from '../lib/files.ts';
 import { detectFormat, readAmazon, readMovielens, readStore } from './readers.ts';
 import { exitWithUsage, isEntryPoint, parseOptions, runCli } from '../lib/cli.ts';
@@ -45,7 +47,7 @@ export function prepareFolder(source: string, out: string, options: { kCore?: nu
   const maxHistory = options.maxHistory ?? 10;
   const data = prepareDataset(raw, { kCore, maxHistory, splitBy: format === 'amazon' ? 'events' : 'time' });
   const stats = datasetStats(data);
-  const files = ['items.tsv', ...SPLITS.map((s) => `${s}.tsv`), 'stats.md', 'manifest.json'];
+  const files = ['items.tsv', ...SPLITS.map((s) => `${s}.tsv`), TRAIN_SEQUENCES_FILE, 'stats.md', 'manifest.json'];
   const manifest: PreparedManifest = {
     format: PREPARED_FORMAT,
     version: PREPARED_VERSION,
@@ -62,6 +64,7 @@ export function prepareFolder(source: string, out: string, options: { kCore?: nu
     'train.tsv': serializeSamples(data.samples.train),
     'valid.tsv': serializeSamples(data.samples.valid),
     'test.tsv': serializeSamples(data.samples.test),
+    [TRAIN_SEQUENCES_FILE]: serializeTrainSequences(data.samples.train, maxHistory),
     'stats.md': `${statsTable(name, stats)}\n`,
     'manifest.json': `${JSON.stringify(manifest, null, 2)}\n`,
   });

@@ -3,6 +3,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseManifest } from '../../src/core/data/prepared-format.ts';
+import { parseTrainSequences, trainingPairs, TRAIN_SEQUENCES_FILE } from '../../src/core/data/train-sequences.ts';
 import { DEFAULT_SOURCES, prepareFolder } from './main.ts';
 import { parseCsvLine } from './readers.ts';
 
@@ -91,9 +92,9 @@ describe("prepare-data on a store's own export (items.csv + events.csv)", () => 
 
 describe('prepare-data on the real data sets (known counts, see ../shared/data/README.md)', () => {
   it.each([
-    [DEFAULT_SOURCES[0], { users: 29609, items: 11642, trainSamples: 198427, validSamples: 17842, testSamples: 15529 }],
-    [DEFAULT_SOURCES[1], { users: 671, items: 3496, trainSamples: 71520, validSamples: 8940, testSamples: 8941 }],
-  ])('%s', (source, expected) => {
+    [DEFAULT_SOURCES[0], { users: 29609, items: 11642, trainSamples: 198427, validSamples: 17842, testSamples: 15529 }, 'models/amazon-games/eval'],
+    [DEFAULT_SOURCES[1], { users: 671, items: 3496, trainSamples: 71520, validSamples: 8940, testSamples: 8941 }, 'models/movielens-demo/eval'],
+  ])('%s', (source, expected, shippedEval) => {
     const out = join(dir, 'out');
     const { manifest, data } = prepareFolder(source, out);
     expect(manifest.stats).toMatchObject(expected);
@@ -101,6 +102,11 @@ describe('prepare-data on the real data sets (known counts, see ../shared/data/R
     expect(readFileSync(join(out, 'stats.md'), 'utf8')).toContain(`| ${expected.users} | ${expected.items} |`);
     // No history reaches past its target: every sample's history items appear in the user's sequence before it.
     expect(data.samples.test.every((s) => s.history.length >= 1 && s.history.length <= 10)).toBe(true);
+    // The train split again as sequences: every train sample comes back from it, and the demo's copy is this one.
+    const sequences = readFileSync(join(out, TRAIN_SEQUENCES_FILE), 'utf8');
+    expect(trainingPairs(parseTrainSequences(sequences, expected.items), 10)).toHaveLength(expected.trainSamples);
+    expect(readFileSync(join(shippedEval, TRAIN_SEQUENCES_FILE), 'utf8')).toBe(sequences);
+    expect(readFileSync(join(shippedEval, 'test.tsv'), 'utf8')).toBe(readFileSync(join(out, 'test.tsv'), 'utf8'));
   });
 });
 

@@ -6,6 +6,8 @@
  *   items.tsv       id <TAB> source_id <TAB> title            (header line)
  *   train.tsv, valid.tsv, test.tsv
  *                   user <TAB> target <TAB> time <TAB> history (ids, oldest first, space-separated)
+ *   train-sequences.tsv
+ *                   the train split as each user's sequence (./train-sequences.ts)
  */
 import { DataFormatError } from '../errors.ts';
 import { parseJsonText } from '../json-text.ts';
