@@ -4,7 +4,7 @@ import { defineConfig, type Plugin } from 'vitest/config';
 import { DATASETS } from './src/demo/datasets.ts';
 
 // The built demo is self-contained: every shipped data set (src/demo/datasets.ts) with its model's q4/q4f16 files
-// and encoder graphs, its memory and test split. A memory built by command is the researcher's to copy.
+// and encoder graphs, its memory, test split and train sequences. A memory built by command is the researcher's to copy.
 const MODEL_FILES = [
   'config.json',
   'prompt-template.json',
@@ -19,7 +19,7 @@ const MODEL_FILES = [
   'onnx/encoder_q4f16_fused.onnx',
 ];
 const DEMO_FILES = [
-  ...new Set(DATASETS.filter((d) => !d.buildCommand).flatMap((d) => [...MODEL_FILES.map((f) => `${d.model}/${f}`), d.memory, d.test])),
+  ...new Set(DATASETS.filter((d) => !d.buildCommand).flatMap((d) => [...MODEL_FILES.map((f) => `${d.model}/${f}`), d.memory, d.test, d.train])),
 ];
 
 const ISOLATION_HEADERS: Record<string, string> =

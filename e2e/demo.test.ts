@@ -6,7 +6,9 @@
  * and a second visit offline (service worker + Cache API + IndexedDB).
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { buildForTest } from './build-output.ts';
 import { CpuDecoder } from '../src/core/cpu-decoder.ts';
 import { loadShard } from '../tools/lib/shard-files.ts';
@@ -14,6 +16,8 @@ import { parseSamples } from '../src/core/data/prepared-format.ts';
 import { MetricAccumulator, METRIC_KS } from '../src/core/metrics.ts';
 import { evaluateRankings } from '../src/core/evaluate.ts';
 import { readRankings } from '../tools/evaluate/main.ts';
+import { DEFAULT_SOURCES, prepareFolder } from '../tools/prepare-data/main.ts';
+import { CoOccurrence, MostPopular } from '../src/core/baselines.ts';
 import { openPage, type HarnessPage } from './browser.ts';
 import { startStaticServer, type StaticServer } from './static-server.ts';
 
@@ -92,7 +96,7 @@ it('recommends from a history built by searching the catalog, with the demo mode
   const recommended = await page.locator('#model-global li').allTextContents();
   // "exclude history items" is on by default: none of the history's titles comes back.
   for (const h of history) expect(recommended.some((r) => r.startsWith(h.replace(/remove$/, '')))).toBe(false);
-  expect(await page.textContent('#model-timings')).toMatch(/^L2D-G: tokenize .* ms, forward .* ms, decode .* ms, total .* ms\. L2D-L: .*\. Both lists came from one forward pass: [\d.]+ ms in all\./);
+  expect(await page.textContent('#model-timings')).toMatch(/^L2D-L: tokenize .* ms, forward .* ms, decode .* ms, total .* ms\. L2D-G: .*\. Both lists came from one forward pass: [\d.]+ ms in all\./);
   expect(await page.isHidden('#model-beam-list')).toBe(true);
   // The researcher's comparison: beam search of the same model beside L2D, with its time.
   await page.check('#model-form input[name=compareBeam]');
@@ -101,7 +105,7 @@ it('recommends from a history built by searching the catalog, with the demo mode
   expect(await page.textContent('#model-generated')).toMatch(/^Generated: ".+"/);
   const beamTitles = await page.locator('#model-beam li').allTextContents();
   for (const h of history) expect(beamTitles).not.toContain(h.replace(/remove$/, ''));
-  expect(await page.textContent('#model-timings')).toMatch(/Beam search \(B = 5\): [\d.]+ ms \([\d.]+x L2D-G(; its first call also loaded the generation graph, \d+ ms)?\)/);
+  expect(await page.textContent('#model-timings')).toMatch(/Beam search \(B = 5\): [\d.]+ ms \([\d.]+x L2D-L(; its first call also loaded the generation graph, \d+ ms)?\)/);
   expect(await page.locator('#model-chart > div').count()).toBe(3);
   // Two requests in a row: the first is superseded (aborted) and never shown; neither shows an error.
   await page.evaluate(() => {
@@ -174,21 +178,27 @@ it('lists exactly what the CPU reference ranks on the page\'s own h_t, and evalu
 
   await page.fill('#eval-form input[name=samples]', '5');
   await page.click('#eval-form button');
-  await page.waitForFunction(() => document.querySelectorAll('#eval-rows tr').length === 2, undefined, { timeout: 120_000 });
-  expect(await page.locator('#eval-rows tr td:last-child').allTextContents()).toEqual(['5', '5']);
+  await page.waitForFunction(() => document.querySelectorAll('#eval-rows tr').length === 4, undefined, { timeout: 120_000 });
+  expect(await page.locator('#eval-rows tr td:first-child').allTextContents()).toEqual(['L2D-L (M=200)', 'L2D-G', 'most-popular', 'item co-occurrence']);
+  expect(await page.locator('#eval-rows tr td:last-child').allTextContents()).toEqual(['5', '5', '5', '5']);
   // The table scores what recommend() ranks for each strategy alone (the page asks for both from one forward pass).
   const test = parseSamples(readFileSync('models/movielens-demo/eval/test.tsv', 'utf8'), 'test', 3496).slice(0, 5);
   const separate = await page.evaluate(async (samples) => {
     const r = (globalThis as unknown as DemoWindow).l2dDemo.recommender();
-    const lists = [];
+    const lists: number[][][] = [[], []];
     for (const { history } of samples) {
-      for (const options of [{ strategy: 'global' as const }, { strategy: 'local' as const, m: 200 }]) lists.push((await r.recommend({ history, k: 100, ...options })).items.map((x) => x.id));
+      for (const [j, options] of [{ strategy: 'local' as const, m: 200 }, { strategy: 'global' as const }].entries()) lists[j].push((await r.recommend({ history, k: 100, ...options })).items.map((x) => x.id));
     }
     return lists;
   }, test);
-  const expectedRows = [0, 1].map((j) => {
+  // The baselines as `npm run evaluate` counts them: from the train split that prepare-data makes of the source data
+  // (in its time order), not from the page's train sequences.
+  const prepared = prepareFolder(DEFAULT_SOURCES[1], mkdtempSync(join(tmpdir(), 'l2d-demo-prepared-'))).data;
+  const baselineLists = [new MostPopular(prepared.samples.train, 3496), new CoOccurrence(prepared.samples.train, 3496)].map((b) => test.map((sample) => b.recommend(sample.history, 100)));
+  const lists = [...separate, ...baselineLists];
+  const expectedRows = lists.map((ranked) => {
     const metrics = new MetricAccumulator(METRIC_KS);
-    test.forEach((sample, i) => metrics.add(separate[2 * i + j], sample.target));
+    test.forEach((sample, i) => metrics.add(ranked[i], sample.target));
     const v = metrics.values();
     return [...METRIC_KS.map((k) => v.recall[k].toFixed(4)), ...METRIC_KS.map((k) => v.ndcg[k].toFixed(4))];
   });
@@ -198,18 +208,21 @@ it('lists exactly what the CPU reference ranks on the page\'s own h_t, and evalu
   const downloads = await page.locator('#eval-downloads a').evaluateAll((links) =>
     Promise.all(links.map(async (a) => ({ name: (a as HTMLAnchorElement).download, text: await (await fetch((a as HTMLAnchorElement).href)).text() }))),
   );
-  expect(downloads.map((d) => d.name)).toEqual(['movielens-test-l2d-g.tsv', 'movielens-test-l2d-l-m-200.tsv']);
-  expect(await page.textContent('#eval-downloads code')).toBe(
-    'npm run evaluate -- --data data/prepared/movielens-latest-small --split test --limit 5 --rankings movielens-test-l2d-g.tsv --rankings movielens-test-l2d-l-m-200.tsv',
-  );
+  const files = ['movielens-test-l2d-l-m-200.tsv', 'movielens-test-l2d-g.tsv', 'movielens-test-most-popular.tsv', 'movielens-test-item-co-occurrence.tsv'];
+  expect(downloads.map((d) => d.name)).toEqual(files);
+  expect(await page.textContent('#eval-downloads code')).toBe(`npm run evaluate -- --data data/prepared/movielens-latest-small --split test --limit 5 ${files.map((f) => `--rankings ${f}`).join(' ')}`);
   for (const [j, { name, text }] of downloads.entries()) {
-    expect(text).toBe(test.map((_, i) => `${i}\t${separate[2 * i + j].join(' ')}\n`).join(''));
+    expect(text).toBe(test.map((_, i) => `${i}\t${lists[j][i].join(' ')}\n`).join(''));
     writeFileSync(`test-results/${name}`, text);
     const scored = evaluateRankings(test, (_, i) => readRankings(`test-results/${name}`, test, 3496, { firstOnly: true })[i]);
     expect([...METRIC_KS.map((k) => scored.recall[k].toFixed(4)), ...METRIC_KS.map((k) => scored.ndcg[k].toFixed(4))]).toEqual(expectedRows[j]);
   }
   expect(await page.locator('#eval-chart > div').count()).toBe(6);
-  // Stop: the run ends at once and scores the samples it finished (both strategies alike).
+  expect(await page.locator('#eval-chart .legend').textContent()).toBe(' L2D-L (M=200) L2D-G most-popular item co-occurrence');
+  expect(await page.locator('#eval-chart > div').first().locator('.bar').evaluateAll((bars) => bars.map((b) => b.className))).toEqual(
+    ['bar method-0', 'bar method-1', 'bar method-2', 'bar method-3'].filter((_, j) => Number(expectedRows[j][0]) > 0),
+  );
+  // Stop: the run ends at once and scores the samples it finished (every method alike).
   expect(await page.locator('#eval-stop').isVisible()).toBe(false);
   await page.fill('#eval-form input[name=samples]', '2000');
   await page.click('#eval-form button[type=submit]');
@@ -219,7 +232,7 @@ it('lists exactly what the CPU reference ranks on the page\'s own h_t, and evalu
   const stopped = Number(/^Stopped after (\d+) of 2000 samples; the table scores those\.$/.exec((await page.textContent('#eval-status'))!)?.[1]);
   expect(stopped).toBeGreaterThanOrEqual(3);
   expect(stopped).toBeLessThan(2000);
-  expect(await page.locator('#eval-rows tr td:last-child').allTextContents()).toEqual([String(stopped), String(stopped)]);
+  expect(await page.locator('#eval-rows tr td:last-child').allTextContents()).toEqual(Array(4).fill(String(stopped)));
   expect([await page.locator('#eval-stop').isVisible(), await page.locator('#eval-form button[type=submit]').isEnabled()]).toEqual([false, true]);
   for (const region of ['#backend', '#model', '#evaluate', '#controls', '#results', '#latency']) expect(await page.locator(region).isVisible(), region).toBe(true);
   mkdirSync('test-results', { recursive: true });
@@ -409,6 +422,35 @@ it.each([
   );
   const { memory } = await loadShard(shard);
   expect(global).toEqual(new CpuDecoder(memory).decode(hidden, { k: 10, strategy: 'global', exclude: history }).map((x) => x.item));
+  expect(harness.problems).toEqual([]);
+});
+
+it("evaluates without the baselines while the data set's train split cannot be fetched, says why, and reads it again on the next run", async () => {
+  const { page } = harness;
+  const train = '**/models/amazon-games/eval/train-sequences.tsv';
+  harness.allow(/Failed to load resource: the server responded with a status of 404/);
+  await page.context().route(train, (route) => route.fulfill({ status: 404, body: 'not here' }));
+  try {
+    await page.selectOption('#dataset', 'amazon-games');
+    await page.waitForFunction(() => document.getElementById('model-status')?.textContent?.startsWith('Ready: 11642 items'), undefined, { timeout: 90_000 });
+    const evaluate = async (rows: number) => {
+      await page.evaluate(() => document.getElementById('eval-rows')!.replaceChildren());
+      await page.fill('#eval-form input[name=samples]', '2');
+      await page.click('#eval-form button[type=submit]');
+      await page.waitForFunction((n) => document.querySelectorAll('#eval-rows tr').length === n, rows, { timeout: 60_000 });
+      return page.textContent('#eval-status');
+    };
+    expect(await evaluate(2)).toMatch(
+      /^2 \/ 2 samples, \d+ ms per sample \(every method\)\. No baselines: models\/amazon-games\/eval\/train-sequences\.tsv: HTTP 404; this data set's train split is not here\.$/,
+    );
+    expect(await page.locator('#eval-status').getAttribute('class')).toBe('error');
+    await page.context().unroute(train);
+    expect(await evaluate(4)).toMatch(/^2 \/ 2 samples, \d+ ms per sample \(every method\)\.$/);
+    const m = await page.inputValue('#model-form input[name=m]');
+    expect(await page.locator('#eval-rows tr td:first-child').allTextContents()).toEqual([`L2D-L (M=${m})`, 'L2D-G', 'most-popular', 'item co-occurrence']);
+  } finally {
+    await page.context().unroute(train);
+  }
   expect(harness.problems).toEqual([]);
 });
 

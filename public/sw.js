@@ -2,8 +2,9 @@
 // It precaches the build (precache.json, written by vite.config.ts) and serves
 // same-origin GETs cache first. Model files and memory shards are not its job:
 // the recommender keeps those in the Cache API and IndexedDB itself; a model
-// folder's test split (eval/, read by the page's evaluation and test-user
-// picker, not by the recommender) is, when the page first fetches it.
+// folder's eval/ files (the test split and train sequences, read by the page's
+// evaluation and test-user picker, not by the recommender) are, when the page
+// first fetches them.
 //
 // It also makes the page cross-origin isolated on static hosts that cannot
 // send headers (onnxruntime-web's wasm then runs multi-threaded): the page and

@@ -1,10 +1,12 @@
-/** The demo's data sets: each a model folder, its memory shard and its test split (paths relative to the page). */
+/** The demo's data sets: each a model folder, its memory shard, its test split and train sequences (paths relative to the page). */
 export interface DemoDataset {
   id: string;
   label: string;
   model: string;
   memory: string;
   test: string;
+  /** The train split as user sequences (src/core/data/train-sequences.ts): the evaluation's baselines count from it. */
+  train: string;
   /** How to build the memory where it is not shipped (the built demo copies only the shipped data sets). */
   buildCommand?: string;
   /** The prepared data set the test split is from (`npm run prepare-data -- --all`), for `npm run evaluate`. */
@@ -18,6 +20,7 @@ export const DATASETS: readonly DemoDataset[] = [
     model: 'models/movielens-demo',
     memory: 'models/movielens-demo/memory/train-q4-f0.3',
     test: 'models/movielens-demo/eval/test.tsv',
+    train: 'models/movielens-demo/eval/train-sequences.tsv',
     prepared: 'data/prepared/movielens-latest-small',
   },
   {
@@ -26,6 +29,7 @@ export const DATASETS: readonly DemoDataset[] = [
     model: 'models/movielens-demo',
     memory: 'models/movielens-demo/memory/train-q4-f0.3-centroids',
     test: 'models/movielens-demo/eval/test.tsv',
+    train: 'models/movielens-demo/eval/train-sequences.tsv',
     prepared: 'data/prepared/movielens-latest-small',
   },
   {
@@ -34,6 +38,7 @@ export const DATASETS: readonly DemoDataset[] = [
     model: 'models/amazon-games',
     memory: 'models/amazon-games/memory/train-q4-centroids',
     test: 'models/amazon-games/eval/test.tsv',
+    train: 'models/amazon-games/eval/train-sequences.tsv',
     prepared: 'data/prepared/amazon-games',
   },
   {
@@ -42,6 +47,7 @@ export const DATASETS: readonly DemoDataset[] = [
     model: 'models/amazon-games',
     memory: 'models/amazon-games/memory/train-q4',
     test: 'models/amazon-games/eval/test.tsv',
+    train: 'models/amazon-games/eval/train-sequences.tsv',
     prepared: 'data/prepared/amazon-games',
     buildCommand: 'npm run prepare-data -- --all && npm run build-memory -- --model models/amazon-games --data data/prepared/amazon-games',
   },

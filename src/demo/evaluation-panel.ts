@@ -1,8 +1,11 @@
 /**
- * The demo's evaluation panel: Recall@K and NDCG@K of L2D-G and L2D-L over the first N samples of the data set's
- * test split, through the page's recommender, with a stop button that scores the samples finished so far.
+ * The demo's evaluation panel: Recall@K and NDCG@K of L2D-L and L2D-G over the first N samples of the data set's
+ * test split, through the page's recommender, beside the classic baselines counted in the page from the train
+ * split (most-popular, item co-occurrence: src/core/baselines.ts, as `npm run evaluate` counts them), with a stop
+ * button that scores the samples finished so far.
  */
 import type { Recommender } from '../recommender.ts';
+import type { Recommender as Baseline } from '../core/baselines.ts';
 import type { Sample } from '../core/data/prepare.ts';
 import { MetricAccumulator, METRIC_KS, type MetricValues } from '../core/metrics.ts';
 import { barRow } from './charts.ts';
@@ -14,6 +17,8 @@ export interface EvaluationSource {
   recommender(): Recommender | undefined;
   /** The data set's test split (fetched once per data set). */
   testSamples(): Promise<Sample[]>;
+  /** The baselines, counted from the data set's train split (once per data set). */
+  baselines(): Promise<Baseline[]>;
   itemCount(): number;
   /** L2D-L's M, the model panel's setting. */
   m(): number;
@@ -53,17 +58,20 @@ export function startEvaluationPanel(source: EvaluationSource): EvaluationPanel 
     bar.value = 0; // not the last run's
     let done = 0;
     let total = count;
-    const methods = [
-      ['L2D-G', { strategy: 'global' as const }],
+    // L2D-L first: recommend()'s default strategy.
+    const strategies = [
       [`L2D-L (M=${m})`, { strategy: 'local' as const, m }],
+      ['L2D-G', { strategy: 'global' as const }],
     ] as const;
-    const metrics = methods.map(() => new MetricAccumulator(METRIC_KS));
+    let names: string[] = strategies.map(([name]) => name);
+    let metrics: MetricAccumulator[] = [];
     // Each method's list per sample, in test-split order: the rankings files a researcher can download.
-    const ranked: number[][][] = methods.map(() => []);
+    let ranked: number[][][] = [];
+    let baselineNote = '';
     const dataset = source.dataset();
     const score = () => {
-      renderEvaluation(methods.map(([name], j) => [name, metrics[j].values()]));
-      offerRankings(dataset, methods.map(([name], j) => [name, ranked[j]]));
+      renderEvaluation(names.map((name, j) => [name, metrics[j].values()]));
+      offerRankings(dataset, names.map((name, j) => [name, ranked[j]]));
     };
     offerRankings(dataset, []);
     const recommender = source.recommender();
@@ -71,15 +79,25 @@ export function startEvaluationPanel(source: EvaluationSource): EvaluationPanel 
       if (!recommender) throw new Error('The model is not loaded.');
       if (!(Number.isInteger(count) && count >= 1)) throw new Error(`Samples must be a whole number of at least 1, got ${count}.`);
       const samples = (await source.testSamples()).slice(0, count);
+      setStatus(evalStatus, 'Counting the baselines from the train split…');
+      // Without the train split the L2D rows still come, and the status says why the baselines do not.
+      const baselines = await source.baselines().catch((error: Error) => {
+        baselineNote = ` No baselines: ${error.message}`;
+        return [];
+      });
+      names = [...names, ...baselines.map((b) => b.name)];
+      metrics = names.map(() => new MetricAccumulator(METRIC_KS));
+      ranked = names.map(() => []);
       const k = Math.min(Math.max(...METRIC_KS), source.itemCount());
       total = samples.length;
       bar.max = samples.length;
       const t0 = performance.now();
       for (const [i, sample] of samples.entries()) {
-        // Both strategies from one forward pass; both or neither: a stopped run scores the same samples for each.
-        const [[, first], ...rest] = methods;
+        // Both strategies from one forward pass; every method or none: a stopped run scores the same samples for each.
+        const [[, first], ...rest] = strategies;
         const r = await recommender.recommend({ history: sample.history, k, ...first, also: rest.map(([, options]) => ({ k, ...options })), signal: controller.signal });
         const lists = [r.items, ...r.also!.map((list) => list.items)].map((items) => items.map((x) => x.id));
+        for (const baseline of baselines) lists.push(baseline.recommend(sample.history, k));
         lists.forEach((list, j) => {
           metrics[j].add(list, sample.target);
           ranked[j].push(list);
@@ -88,14 +106,14 @@ export function startEvaluationPanel(source: EvaluationSource): EvaluationPanel 
         bar.value = i + 1;
         if (i % 10 === 9 || i === samples.length - 1) {
           const perSample = (performance.now() - t0) / (i + 1);
-          setStatus(evalStatus, `${i + 1} / ${samples.length} samples, ${perSample.toFixed(0)} ms per sample (both strategies).`);
+          setStatus(evalStatus, `${i + 1} / ${samples.length} samples, ${perSample.toFixed(0)} ms per sample (every method).${baselineNote}`, baselineNote !== '');
         }
       }
       score();
     } catch (error) {
       if (controller.signal.aborted && (error as Error).name === 'AbortError') {
         if (done > 0) score();
-        setStatus(evalStatus, `Stopped after ${done} of ${total} samples${done > 0 ? '; the table scores those' : ''}.`);
+        setStatus(evalStatus, `Stopped after ${done} of ${total} samples${done > 0 ? '; the table scores those' : ''}.${baselineNote}`, baselineNote !== '');
       } else {
         setStatus(evalStatus, `${(error as Error).name}: ${(error as Error).message}`, true);
       }
@@ -143,12 +161,20 @@ export function startEvaluationPanel(source: EvaluationSource): EvaluationPanel 
       }),
     );
     const largest = Math.max(...rows.flatMap(([, v]) => METRIC_KS.map((k) => v.recall[k])), 1e-6);
+    const legend = document.createElement('p');
+    legend.className = 'legend';
+    for (const [j, [name]] of rows.entries()) {
+      const swatch = document.createElement('span');
+      swatch.className = `bar method-${j}`;
+      legend.append(swatch, ` ${name}`);
+    }
     $('eval-chart').replaceChildren(
+      legend,
       ...(['recall', 'ndcg'] as const).flatMap((metric) =>
         METRIC_KS.map((k) =>
           barRow(
             `${metric === 'recall' ? 'Recall' : 'NDCG'}@${k}`,
-            rows.map(([name, v], j) => ({ className: j === 0 ? 'global' : 'local', value: v[metric][k], title: `${name}: ${v[metric][k].toFixed(4)}` })),
+            rows.map(([name, v], j) => ({ className: `method-${j}`, value: v[metric][k], title: `${name}: ${v[metric][k].toFixed(4)}` })),
             300 / largest,
           ),
         ),

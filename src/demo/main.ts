@@ -1,8 +1,8 @@
 /**
  * The researchers' demo page: the model panel (src/demo/model-panel.ts: the
- * shipped models, a history, L2D-G and L2D-L, evaluation) and, below it, the
- * decode engine alone on a generated memory (WebGPU, else the CPU), L2D-G and
- * L2D-L side by side with distances and the latency of each stage next to
+ * shipped models, a history, L2D-L and L2D-G, evaluation beside the baselines) and, below it, the
+ * decode engine alone on a generated memory (WebGPU, else the CPU), L2D-L and
+ * L2D-G side by side with distances and the latency of each stage next to
  * the CPU reference.
  */
 import { DecodeEngine, type DecodedItem } from '../index.ts';
@@ -106,7 +106,7 @@ async function recommend(form: HTMLFormElement): Promise<void> {
   const chart = $('latency-chart');
   tbody.replaceChildren();
   chart.replaceChildren();
-  for (const strategy of ['global', 'local'] as const) {
+  for (const strategy of ['local', 'global'] as const) {
     const options = { k, strategy, m };
     const t0 = performance.now();
     const items = await engine.decode(query, options);

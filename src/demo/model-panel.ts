@@ -1,7 +1,7 @@
 /**
  * The demo's model panel, on the public API (createRecommender): choose a
  * data set and its model, build a history by searching the catalog, and see
- * L2D-G and L2D-L side by side with distances and per-stage latency;
+ * L2D-L (the default) and L2D-G side by side with distances and per-stage latency;
  * take a test user's history and see where the item they chose next ranks;
  * evaluate on the test split (src/demo/evaluation-panel.ts). Titles are always set as
  * text, never as HTML. `window.l2dDemo.recommender()` hands researchers (and
@@ -10,6 +10,8 @@
 import { createRecommender, type Recommender } from '../recommender.ts';
 import { parseSamples } from '../core/data/prepared-format.ts';
 import type { Sample } from '../core/data/prepare.ts';
+import { parseTrainSequences, trainingPairs } from '../core/data/train-sequences.ts';
+import { CoOccurrence, MostPopular, type Recommender as Baseline } from '../core/baselines.ts';
 import type { DecoderBackend } from '../decode-engine.ts';
 import { MAX_SELECTION } from '../core/decode-options.ts';
 import type { LoadProgress, LoadStatus, RecommendResult, GenerateResult } from '../worker-protocol.ts';
@@ -20,6 +22,24 @@ import { startEvaluationPanel } from './evaluation-panel.ts';
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 const absolute = (path: string) => new URL(path, document.baseURI).href;
 const threadsText = (threads: number | undefined) => (threads === undefined ? '' : `, ${threads} thread${threads === 1 ? '' : 's'}`);
+
+/** A value read once (per data set: `forget` on a change); a failed read is tried again on the next use, not remembered. */
+function oncePerDataset<T>(read: () => Promise<T>): { get: () => Promise<T>; forget: () => void } {
+  let pending: Promise<T> | undefined;
+  return {
+    get: () => {
+      if (pending) return pending;
+      const reading = read();
+      reading.catch(() => {
+        if (pending === reading) pending = undefined;
+      });
+      return (pending = reading);
+    },
+    forget: () => {
+      pending = undefined;
+    },
+  };
+}
 
 /** The Backend panel's decoder line (the panel of the generated memory shows the same). */
 export function decoderLabel(backend: DecoderBackend): string {
@@ -48,7 +68,6 @@ export async function startModelPanel(panel: { onLoaded?: () => void } = {}): Pr
   let dataset: DemoDataset = DATASETS[0];
   // The test sample the history is, while the researcher has not changed it: its held-out target is marked.
   let sample: { index: number; count: number; user: number; target: number } | undefined;
-  let testSplit: Promise<Sample[]> | undefined;
   // The request under way: a newer request aborts it, and so does a load (another memory, as does the evaluation's
   // run), so it shows no lists or errors of a memory that is no longer there.
   let running: AbortController | undefined;
@@ -67,25 +86,35 @@ export async function startModelPanel(panel: { onLoaded?: () => void } = {}): Pr
     document.body.dataset.modelReady = String(on);
   };
 
+  /** A file of the data set's, as text. */
+  const fetchText = async (path: string, what: string): Promise<string> => {
+    const response = await fetch(absolute(path));
+    if (!response.ok) throw new Error(`${path}: HTTP ${response.status}; this data set's ${what} is not here.`);
+    return response.text();
+  };
   /** The data set's test split, fetched once per data set: the evaluation and the test-user picker share it. */
-  const testSamples = (): Promise<Sample[]> => {
-    if (testSplit) return testSplit;
+  const testSplit = oncePerDataset(async () => {
     const { test } = dataset;
     const itemCount = titles.length;
-    const pending = (async () => {
-      const response = await fetch(absolute(test));
-      if (!response.ok) throw new Error(`${test}: HTTP ${response.status}; this data set's test split is not here.`);
-      return parseSamples(await response.text(), 'test', itemCount, test);
-    })();
-    // A failed fetch is tried again on the next use, not remembered.
-    pending.catch(() => {
-      if (testSplit === pending) testSplit = undefined;
-    });
-    return (testSplit = pending);
-  };
+    return parseSamples(await fetchText(test, 'test split'), 'test', itemCount, test);
+  });
+  const testSamples = testSplit.get;
+  /**
+   * The baselines, counted once per data set from its train sequences with the model's history window (its
+   * training data's), as `npm run evaluate` counts them from the train split.
+   */
+  const baselines = oncePerDataset(async (): Promise<Baseline[]> => {
+    const { train } = dataset;
+    const itemCount = titles.length;
+    const window = recommender?.status().encoder.maxHistory;
+    if (window === undefined) throw new Error("the model's prompt template names no history window (maxHistory), and the baselines count the train split with it.");
+    const pairs = trainingPairs(parseTrainSequences(await fetchText(train, 'train split'), itemCount, train), window);
+    return [new MostPopular(pairs, itemCount), new CoOccurrence(pairs, itemCount)];
+  });
   const evaluation = startEvaluationPanel({
     recommender: () => recommender,
     testSamples,
+    baselines: baselines.get,
     itemCount: () => titles.length,
     m: () => Number(new FormData(form).get('m')),
     dataset: () => dataset,
@@ -216,17 +245,17 @@ export async function startModelPanel(panel: { onLoaded?: () => void } = {}): Pr
     const compareBeam = data.get('compareBeam') === 'on';
     const shown = sample; // the sample this request's history is, if any
     /**
-     * L2D-G's list and L2D-L's from one forward pass (recommend()'s `also`), with K = `k`; each with its own cost as
-     * a request of its own (the shared encode, then its decode), and the call's whole time.
+     * L2D-L's list (recommend()'s default) and L2D-G's from one forward pass (recommend()'s `also`), with K = `k`;
+     * each with its own cost as a request of its own (the shared encode, then its decode), and the call's whole time.
      */
     const bothLists = async (k: number): Promise<{ lists: [RecommendResult, RecommendResult]; totalMs: number }> => {
-      const both = await recommender!.recommend({ ...request, k, strategy: 'global', also: [{ k, strategy: 'local', m: request.m }], signal });
-      const [local] = both.also!;
-      const own = (decode: number) => both.timings.total - local.timings.decode - both.timings.decode + decode;
+      const both = await recommender!.recommend({ ...request, k, strategy: 'local', also: [{ k, strategy: 'global' }], signal });
+      const [global] = both.also!;
+      const own = (decode: number) => both.timings.total - global.timings.decode - both.timings.decode + decode;
       return {
         lists: [
           { ...both, timings: { ...both.timings, total: own(both.timings.decode) } },
-          { ...both, items: local.items, timings: { tokenize: both.timings.tokenize, forward: both.timings.forward, ...local.timings, total: own(local.timings.decode) } },
+          { ...both, items: global.items, timings: { tokenize: both.timings.tokenize, forward: both.timings.forward, ...global.timings, total: own(global.timings.decode) } },
         ],
         totalMs: both.timings.total,
       };
@@ -257,31 +286,31 @@ export async function startModelPanel(panel: { onLoaded?: () => void } = {}): Pr
     (async () => {
       if (!recommender) throw new Error('The model is not loaded.');
       const {
-        lists: [g, l],
+        lists: [l, g],
         totalMs,
       } = await bothLists(request.k);
       const beam = compareBeam ? await recommender.generate({ history: request.history, k: request.k, numBeams: 5, excludeHistory: request.excludeHistory, signal }) : undefined;
-      renderList($('model-global'), g, shown?.target);
       renderList($('model-local'), l, shown?.target);
+      renderList($('model-global'), g, shown?.target);
       renderGenerated(beam, shown?.target);
       if (shown) {
         const places = await placesOf(shown.target, [
-          ['L2D-G', g.items, true],
           ['L2D-L', l.items, true],
+          ['L2D-G', g.items, true],
           ...(beam ? [['beam-5', beam.items, false] as [string, readonly { id: number }[], boolean]] : []),
         ]);
         if (shown === sample) showTarget(places);
       }
       const t = (r: RecommendResult) => `tokenize ${r.timings.tokenize.toFixed(1)} ms, forward ${r.timings.forward.toFixed(1)} ms, decode ${r.timings.decode.toFixed(1)} ms, total ${r.timings.total.toFixed(1)} ms`;
       const setup = beam && beam.timings.setup > 1 ? `; its first call also loaded the generation graph, ${beam.timings.setup.toFixed(0)} ms` : '';
-      const beamText = beam ? ` Beam search (B = 5): ${beam.timings.total.toFixed(1)} ms (${(beam.timings.total / g.timings.total).toFixed(1)}x L2D-G${setup}).` : '';
+      const beamText = beam ? ` Beam search (B = 5): ${beam.timings.total.toFixed(1)} ms (${(beam.timings.total / l.timings.total).toFixed(1)}x L2D-L${setup}).` : '';
       // The model reads the newest titles of its training window (prompt-template.json's maxHistory) within its context.
-      const dropped = g.droppedOldest > 0 ? ` The ${g.droppedOldest} oldest of the history's ${request.history.length} items were left out: the model reads the newest ${request.history.length - g.droppedOldest}, as it was trained.` : '';
-      $('model-timings').textContent = `L2D-G: ${t(g)}. L2D-L: ${t(l)}. Both lists came from one forward pass: ${totalMs.toFixed(1)} ms in all.${beamText} Encoder ${g.backend.encoder}; decoder ${g.backend.decoder}.${dropped}`;
+      const dropped = l.droppedOldest > 0 ? ` The ${l.droppedOldest} oldest of the history's ${request.history.length} items were left out: the model reads the newest ${request.history.length - l.droppedOldest}, as it was trained.` : '';
+      $('model-timings').textContent = `L2D-L: ${t(l)}. L2D-G: ${t(g)}. Both lists came from one forward pass: ${totalMs.toFixed(1)} ms in all.${beamText} Encoder ${l.backend.encoder}; decoder ${l.backend.decoder}.${dropped}`;
       renderStages(
         [
-          ['L2D-G', g],
           [`L2D-L (M=${request.m})`, l],
+          ['L2D-G', g],
         ],
         beam,
       );
@@ -300,7 +329,8 @@ export async function startModelPanel(panel: { onLoaded?: () => void } = {}): Pr
     dataset = next;
     ready(false);
     if (!again) {
-      testSplit = undefined;
+      testSplit.forget();
+      baselines.forget();
       editHistory(() => (history.length = 0));
       sampleCount.value = '';
     }
