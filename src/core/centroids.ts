@@ -9,6 +9,7 @@
  */
 import { float16Table } from './float16.ts';
 import { rowStride, type L2DMemory } from './memory.ts';
+import { allocateF32Rows } from './row-storage.ts';
 
 /** Rows grouped by item label (a CSR index): rows of item v are rowIds[offsets[v] .. offsets[v+1]), ascending. */
 export interface RowsByItem {
@@ -62,7 +63,7 @@ export interface Centroids {
 /** L2D-G's item representations: hbar_v = mean of the rows labelled v. */
 export function computeCentroids(memory: L2DMemory, byItem = groupRowsByItem(memory.labels, memory.itemCount)): Centroids {
   const stride = rowStride(memory.dim);
-  const vectors = new Float32Array(memory.itemCount * stride);
+  const vectors = allocateF32Rows(memory.itemCount, stride);
   const counts = new Uint32Array(memory.itemCount);
   for (let item = 0; item < memory.itemCount; item++) {
     const start = byItem.offsets[item];

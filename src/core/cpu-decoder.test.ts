@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { CpuDecoder } from './cpu-decoder.ts';
 import { computeCentroids } from './centroids.ts';
-import { createMemory, type L2DMemory } from './memory.ts';
+import { createMemory, rowStride, type L2DMemory } from './memory.ts';
+import { RESIDENT_MIN_BYTES, residentRows } from './row-storage.ts';
 import { padQuery, squaredL2F16 } from './l2-scan.ts';
 import { toFloat16Bits } from './float16.ts';
 import { generateSyntheticMemory, syntheticQuery } from './synthetic-memory.ts';
@@ -122,12 +123,24 @@ describe('CpuDecoder', () => {
   });
 
   it("ranks the same with its scans on WebAssembly SIMD (the default) as with scan: 'js'", () => {
-    const memory = generateSyntheticMemory({ rows: 3001, dim: 40, items: 150, seed: 9 });
-    const simd = new CpuDecoder(memory);
-    const js = new CpuDecoder(memory, { scan: 'js' });
-    for (let s = 0; s < 3; s++) {
-      const query = syntheticQuery(memory, 300 + s);
-      for (const options of [{ k: 40 }, { k: 40, strategy: 'local', m: 300, exclude: [0, 1] }] as const) expect(simd.decode(query, options)).toEqual(js.decode(query, options));
+    // Small rows copied into the scan module block by block; large rows and centroids scanned where they live
+    // (src/core/row-storage.ts), before and after memory updates.
+    for (const [rows, dim, items] of [[3001, 40, 150], [5000, 256, 1200]]) {
+      const memory = generateSyntheticMemory({ rows, dim, items, seed: 9 });
+      const simd = new CpuDecoder(memory);
+      const js = new CpuDecoder(memory, { scan: 'js' });
+      const resident = rows * rowStride(dim) * 2 >= RESIDENT_MIN_BYTES;
+      expect([residentRows(memory.vectors) !== undefined, residentRows(simd.centroids.vectors) !== undefined]).toEqual([resident, resident]);
+      const update = generateSyntheticMemory({ rows: 7, dim, items, seed: 10 });
+      const overlay = { vectors: Uint16Array.from({ length: 7 * dim }, (_, i) => update.vectors[Math.floor(i / dim) * rowStride(dim) + (i % dim)]), labels: update.labels };
+      for (const updated of [false, true]) {
+        if (updated) for (const decoder of [simd, js]) decoder.setOverlay(overlay);
+        expect(residentRows(simd.centroids.vectors) !== undefined).toBe(resident);
+        for (let s = 0; s < 3; s++) {
+          const query = syntheticQuery(memory, 300 + s);
+          for (const options of [{ k: 40 }, { k: 40, strategy: 'local', m: 300, exclude: [0, 1] }] as const) expect(simd.decode(query, options)).toEqual(js.decode(query, options));
+        }
+      }
     }
   });
 });

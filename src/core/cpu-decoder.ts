@@ -28,6 +28,7 @@ import { rowStride, validateMemory, type L2DMemory } from './memory.ts';
 import { topK } from './top-k.ts';
 import { InvalidArgumentError } from './errors.ts';
 import { applyCentroidChanges, CentroidOverlay, shardCentroids, withOverlay, type CentroidChange, type OverlayRows } from './overlay.ts';
+import { allocateF32Rows } from './row-storage.ts';
 
 export interface CpuDecoderOptions {
   /** Centroids for items without rows (cold-start rule, src/core/cold-start.ts). */
@@ -78,7 +79,9 @@ export class CpuDecoder {
       this.overlay = new CentroidOverlay(this.base, this.baseCentroids(), this.options.sampleCounts);
       // The cache is updated in place from here on; the tracker keeps the shard's own copy.
       const { vectors, counts } = this.centroids;
-      this.centroidCache = { vectors: vectors.slice(), counts: counts.slice() };
+      const copy = allocateF32Rows(this.base.itemCount, rowStride(this.base.dim)); // where the scan reads it in place
+      copy.set(vectors);
+      this.centroidCache = { vectors: copy, counts: counts.slice() };
     }
     applyCentroidChanges(this.centroids, this.overlay.changes(merged), rowStride(this.base.dim));
     this.lastCentroidDistances = undefined;

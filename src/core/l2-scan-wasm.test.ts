@@ -7,6 +7,7 @@ import { fastGroupMeans, fastScanF32, fastScanMemory, scanImplementation } from 
 import { padQuery, scanMemory, scanRowsF32, squaredL2F32 } from './l2-scan.ts';
 import { createMemory, rowStride, type L2DMemory } from './memory.ts';
 import { generateSyntheticMemory, syntheticQuery, xorshift32 } from './synthetic-memory.ts';
+import { RESIDENT_MIN_BYTES, residentRows } from './row-storage.ts';
 
 /** Uniform in [0, 1), seeded. */
 const random = (seed: number) => {
@@ -52,10 +53,18 @@ describe('the WebAssembly SIMD scans (src/core/l2-scan.wat)', () => {
       [896, 1_501], // 1 792 bytes a row: three blocks of 585, the last one short
     ]) {
       const memory = generateSyntheticMemory({ rows, dim, items: 50, seed: dim });
+      // The larger two live in scan instances of their own (scanned in place); their copies in plain arrays are
+      // copied into the shared instance a block at a time.
+      expect(residentRows(memory.vectors) !== undefined, `d = ${dim}`).toBe(rows * rowStride(dim) * 2 >= RESIDENT_MIN_BYTES);
+      const plain = { ...memory, vectors: memory.vectors.slice() };
+      expect(residentRows(plain.vectors)).toBeUndefined();
       const query = padQuery(syntheticQuery(memory, rows), dim);
-      const fast = fastScanMemory(query, memory);
-      expect(fast.length, `d = ${dim}`).toBe(rows);
-      expect(fast, `d = ${dim}, ${rows} rows`).toEqual(scanMemory(query, memory));
+      const expected = scanMemory(query, memory);
+      for (const scanned of [memory, plain, memory]) {
+        const fast = fastScanMemory(query, scanned);
+        expect(fast.length, `d = ${dim}`).toBe(rows);
+        expect(fast, `d = ${dim}, ${rows} rows`).toEqual(expected);
+      }
     }
   });
 
@@ -125,6 +134,10 @@ describe('without WebAssembly (an old browser, or a CSP without wasm-unsafe-eval
     vi.stubGlobal('WebAssembly', undefined);
     const fallback = await import('./l2-scan-wasm.ts');
     expect(fallback.scanImplementation()).toBe('js');
+    // Rows stay in plain arrays, whatever their size.
+    const storage = await import('./row-storage.ts');
+    const rows = storage.allocateRows(4096, 256);
+    expect([rows.length, rows.buffer.byteLength, storage.residentRows(rows)]).toEqual([4096 * 256, 4096 * 256 * 2, undefined]);
     const memory = generateSyntheticMemory({ rows: 101, dim: 24, items: 5, seed: 3 });
     const query = padQuery(syntheticQuery(memory, 1), 24);
     expect(fallback.fastScanMemory(query, memory)).toEqual(scanMemory(query, memory));

@@ -5,36 +5,18 @@
  * twins run instead: same results, slower.
  */
 import { scanMemory, scanRowsF32 } from './l2-scan.ts';
-import { L2_SCAN_WASM_BASE64 } from './l2-scan-wasm-bytes.ts';
 import { groupMeansOfRows } from './centroids.ts';
 import { rowStride, type L2DMemory } from './memory.ts';
-
-interface ScanExports {
-  memory: WebAssembly.Memory;
-  /** Distances from the float32 query at `query` to `n` rows at `rows`, written as float32 at `out` (byte offsets). */
-  scanF16(query: number, out: number, rows: number, n: number, stride: number): void;
-  scanF32(query: number, out: number, rows: number, n: number, stride: number): void;
-  /** Adds group g's rows (rows offsets[g] .. offsets[g + 1] - 1 at `rows`) to the float32 sums at out + g * stride * 4. */
-  sumGroupsF16(rows: number, offsets: number, groups: number, stride: number, out: number): void;
-  /** Divides group g's sums (at sums + g * stride * 4) by its row count, offsets[g + 1] - offsets[g]. */
-  divideGroups(offsets: number, groups: number, stride: number, sums: number): void;
-}
+import { ensureBytes, newScanInstance, residentRows, type ScanExports } from './row-storage.ts';
 
 export type ScanImplementation = 'wasm-simd' | 'js';
 
-let compiled: ScanExports | null | undefined;
+let shared: ScanExports | null | undefined;
 
-/** The module, compiled once (synchronously: at 1.8 KB it is within the 4 KB a page's main thread may compile so). */
+/** The instance whose memory the scans copy rows into (those not resident in an instance of their own). */
 function wasmScanner(): ScanExports | null {
-  if (compiled === undefined) {
-    try {
-      const bytes = Uint8Array.from(atob(L2_SCAN_WASM_BASE64), (c) => c.charCodeAt(0));
-      compiled = new WebAssembly.Instance(new WebAssembly.Module(bytes)).exports as unknown as ScanExports;
-    } catch {
-      compiled = null; // no WebAssembly, no SIMD, or 'wasm-unsafe-eval' missing from the page's CSP
-    }
-  }
-  return compiled;
+  if (shared === undefined) shared = newScanInstance();
+  return shared;
 }
 
 /** Which implementation the CPU decoder's scans use in this context. */
@@ -44,13 +26,6 @@ export function scanImplementation(): ScanImplementation {
 
 /** Rows are copied into the module's memory a block at a time: the memory itself is never duplicated. */
 const BLOCK_BYTES = 1 << 20;
-
-/** Room in the module's memory from byte `bytes` on (grown where needed); the buffer after growing. */
-function ensureBytes(wasm: ScanExports, bytes: number): ArrayBuffer {
-  const pages = Math.ceil((bytes - wasm.memory.buffer.byteLength) / 65536);
-  if (pages > 0) wasm.memory.grow(pages);
-  return wasm.memory.buffer; // after grow(): the old buffer is detached
-}
 
 function scanInBlocks(wasm: ScanExports, kernel: 'scanF16' | 'scanF32', query: Float32Array, vectors: Uint16Array | Float32Array, rowCount: number): Float32Array {
   const stride = query.length;
@@ -77,16 +52,30 @@ function scannerFor(query: Float32Array): ScanExports | null {
   return query.length > 0 && query.length % 8 === 0 ? wasmScanner() : null;
 }
 
+/**
+ * Scans rows in place where they live in a scan instance of their own (src/core/row-storage.ts), else copies them
+ * into the shared instance's memory a block at a time.
+ */
+function scanRows(wasm: ScanExports, kernel: 'scanF16' | 'scanF32', query: Float32Array, vectors: Uint16Array | Float32Array, rowCount: number): Float32Array {
+  const resident = residentRows(vectors);
+  if (!resident || rowCount > resident.outRows) return scanInBlocks(wasm, kernel, query, vectors, rowCount);
+  const { wasm: own, queryAt, outAt } = resident;
+  const buffer = own.memory.buffer;
+  new Float32Array(buffer, queryAt, query.length).set(query);
+  own[kernel](queryAt, outAt, vectors.byteOffset, rowCount, query.length);
+  return new Float32Array(buffer, outAt, rowCount).slice();
+}
+
 /** scanMemory (squared distances from a padded query to every memory row), on WebAssembly SIMD where it runs. */
 export function fastScanMemory(query: Float32Array, memory: L2DMemory): Float32Array {
   const wasm = scannerFor(query);
-  return wasm ? scanInBlocks(wasm, 'scanF16', query, memory.vectors, memory.rows) : scanMemory(query, memory);
+  return wasm ? scanRows(wasm, 'scanF16', query, memory.vectors, memory.rows) : scanMemory(query, memory);
 }
 
 /** scanRowsF32 (float32 rows, stride = query.length), on WebAssembly SIMD where it runs. */
 export function fastScanF32(query: Float32Array, vectors: Float32Array, rowCount: number): Float32Array {
   const wasm = scannerFor(query);
-  return wasm ? scanInBlocks(wasm, 'scanF32', query, vectors, rowCount) : scanRowsF32(query, vectors, rowCount);
+  return wasm ? scanRows(wasm, 'scanF32', query, vectors, rowCount) : scanRowsF32(query, vectors, rowCount);
 }
 
 /**

@@ -8,6 +8,7 @@
  */
 import { EmptyMemoryError, InvalidArgumentError, NonFiniteValueError } from './errors.ts';
 import { isNonFiniteFloat16, toFloat16Bits } from './float16.ts';
+import { allocateRows } from './row-storage.ts';
 
 export interface L2DMemory {
   /** Hidden size d. */
@@ -50,7 +51,7 @@ export function createMemory(input: MemoryInput): L2DMemory {
     if (labels[r] >= itemCount) throw new InvalidArgumentError(`Row ${r} has label ${labels[r]}, outside 0..${itemCount - 1}.`);
   }
   const stride = rowStride(dim);
-  const vectors = new Uint16Array(rows * stride);
+  const vectors = allocateRows(rows, stride);
   const source = input.vectors;
   const isBits = source instanceof Uint16Array;
   for (let r = 0; r < rows; r++) {
@@ -90,7 +91,7 @@ export function validateMemory(memory: L2DMemory): void {
 /** A memory of the given rows only, in the given order (e.g. a reservoir sample of a full shard). */
 export function selectRows(memory: L2DMemory, rowIds: ArrayLike<number>): L2DMemory {
   const stride = rowStride(memory.dim);
-  const vectors = new Uint16Array(rowIds.length * stride);
+  const vectors = allocateRows(rowIds.length, stride);
   const labels = new Uint32Array(rowIds.length);
   for (let i = 0; i < rowIds.length; i++) {
     const r = rowIds[i];

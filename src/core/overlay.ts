@@ -10,6 +10,7 @@ import { computeCentroids, groupRowsByItem, meanOfRows, type Centroids, type Row
 import { InvalidArgumentError } from './errors.ts';
 import { float16Table, isNonFiniteFloat16 } from './float16.ts';
 import { rowStride, type L2DMemory } from './memory.ts';
+import { allocateRows } from './row-storage.ts';
 
 const fround = Math.fround;
 
@@ -65,7 +66,7 @@ export function withOverlay(base: L2DMemory, overlay: OverlayRows): L2DMemory {
     vectors = new Uint16Array(base.vectors.buffer, base.vectors.byteOffset, rows * stride);
     labels = new Uint32Array(base.labels.buffer, base.labels.byteOffset, rows);
   } else {
-    vectors = new Uint16Array(rows * stride);
+    vectors = allocateRows(rows, stride);
     vectors.set(base.vectors);
     labels = new Uint32Array(rows);
     labels.set(base.labels);

@@ -18,6 +18,7 @@ import { ShardError } from './errors.ts';
 import { isNonFiniteFloat16 } from './float16.ts';
 import { parseJsonText } from './json-text.ts';
 import { rowStride, type L2DMemory } from './memory.ts';
+import { allocateRows } from './row-storage.ts';
 
 export const SHARD_FORMAT = 'l2d-memory-shard';
 export const SHARD_VERSION = 1;
@@ -143,7 +144,7 @@ export class MemoryAssembler {
     readonly spareRows = 0,
   ) {
     const stride = rowStride(manifest.hiddenSize);
-    this.vectors = new Uint16Array((manifest.rows + spareRows) * stride);
+    this.vectors = allocateRows(manifest.rows + spareRows, stride);
     this.labels = new Uint32Array(manifest.rows + spareRows);
     this.done = manifest.chunks.map(() => false);
     let row = 0;

@@ -8,6 +8,7 @@
  */
 import { fromFloat16Bits, toFloat16Bits } from './float16.ts';
 import { rowStride, type L2DMemory } from './memory.ts';
+import { allocateRows } from './row-storage.ts';
 
 /** xorshift32: small, fast, and identical everywhere. */
 export function xorshift32(seed: number): () => number {
@@ -45,7 +46,7 @@ export function generateSyntheticMemory(options: SyntheticMemoryOptions): L2DMem
   const centres = new Int8Array(items * dim);
   for (let i = 0; i < centres.length; i++) centres[i] = (next() % (2 * GRID)) - GRID;
   const labels = new Uint32Array(rows);
-  const vectors = new Uint16Array(rows * stride);
+  const vectors = allocateRows(rows, stride);
   for (let r = 0; r < rows; r++) {
     // Skewed popularity, as in real data: low item ids are more frequent.
     const a = next() % items;
