@@ -18,7 +18,7 @@ export default defineConfig({
   base: './',
   publicDir: false,
   // One worker file (a Blob has no folder to load chunks from): both onnxruntime-web builds' JavaScript inlined.
-  worker: { format: 'es', rollupOptions: { output: { inlineDynamicImports: true } } },
+  worker: { format: 'es', rolldownOptions: { output: { codeSplitting: false } } },
   resolve: {
     conditions: ['onnxruntime-web-use-extern-wasm', 'module', 'browser', 'production'],
     alias: [

@@ -12,9 +12,9 @@
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { buildForTest } from '../e2e/build-output.ts';
+import { viteBuild } from '../tools/lib/vite-build.ts';
 import { launchChromium } from '../e2e/browser.ts';
-import { startStaticServer, type StaticServer } from '../e2e/static-server.ts';
+import { startStaticServer, type StaticServer } from '../tools/lib/static-server.ts';
 
 type Kind = 'app' | 'onnxruntime-web' | 'model' | 'memory' | 'test split';
 const KINDS: Kind[] = ['app', 'onnxruntime-web', 'model', 'memory', 'test split'];
@@ -48,7 +48,7 @@ function row(label: string, sums: Record<Kind, { raw: number; gzip: number }>) {
 
 const browser = await launchChromium();
 try {
-  await buildForTest('vite.config.ts');
+  await viteBuild('vite.config.ts');
   const demo = await startStaticServer({ routes: { '/': 'dist' } });
   try {
     const page = await (await browser.newContext()).newPage();
@@ -61,7 +61,7 @@ try {
     await demo.close();
   }
 
-  await buildForTest('vite.embed.config.ts');
+  await viteBuild('vite.embed.config.ts');
   for (const [label, storePage, memory] of [
     ['storefront embed (`npm run build:embed`), the 30% memory', 'index.html', 'train-q4-f0.3'],
     ['storefront embed, the same memory as centroids', 'index.html', 'train-q4-f0.3-centroids'],

@@ -12,7 +12,7 @@
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { launchChromium } from '../e2e/browser.ts';
-import { startStaticServer } from '../e2e/static-server.ts';
+import { startStaticServer } from '../tools/lib/static-server.ts';
 
 const OUT = 'bench/results/tmp/gpu-smoke';
 mkdirSync(OUT, { recursive: true });

@@ -7,7 +7,7 @@
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { createServer, type ViteDevServer } from 'vite';
 import { fileURLToPath } from 'node:url';
-import { createServer as createNetServer } from 'node:net';
+import { freePort } from '../tools/lib/static-server.ts';
 
 export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
@@ -23,17 +23,6 @@ export const CHROMIUM_ARGS = [
 ];
 
 const GPU_PROBLEM = /webgpu|wgsl|validation|\[invalid|shader|gpu ?error|device.*lost/i;
-
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createNetServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 /** `backForwardCache`: keep Chromium's back/forward cache on (Playwright turns it off by default). */
 export async function launchChromium(options: { backForwardCache?: boolean } = {}): Promise<Browser> {

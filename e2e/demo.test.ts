@@ -9,7 +9,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { buildForTest } from './build-output.ts';
+import { viteBuild } from '../tools/lib/vite-build.ts';
 import { CpuDecoder } from '../src/core/cpu-decoder.ts';
 import { loadShard } from '../tools/lib/shard-files.ts';
 import { parseSamples } from '../src/core/data/prepared-format.ts';
@@ -19,14 +19,14 @@ import { readRankings } from '../tools/evaluate/main.ts';
 import { DEFAULT_SOURCES, prepareFolder } from '../tools/prepare-data/main.ts';
 import { CoOccurrence, MostPopular } from '../src/core/baselines.ts';
 import { openPage, type HarnessPage } from './browser.ts';
-import { startStaticServer, type StaticServer } from './static-server.ts';
+import { startStaticServer, type StaticServer } from '../tools/lib/static-server.ts';
 
 const MEMORY = 'models/movielens-demo/memory/train-q4-f0.3';
 let harness: HarnessPage;
 let server: StaticServer;
 const requests: string[] = [];
 beforeAll(async () => {
-  await buildForTest('vite.config.ts');
+  await viteBuild('vite.config.ts');
   server = await startStaticServer({ routes: { '/': 'dist' } });
   harness = await openPage(server.origin, 'index.html', () => server.close());
   harness.page.context().on('request', (r) => requests.push(r.url()));

@@ -8,14 +8,15 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { copyFileSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { buildForTest } from './build-output.ts';
+import { viteBuild } from '../tools/lib/vite-build.ts';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { CpuDecoder } from '../src/core/cpu-decoder.ts';
 import { loadShard } from '../tools/lib/shard-files.ts';
 import { buildCentroidMemory } from '../tools/build-memory/main.ts';
 import { launchChromium } from './browser.ts';
 import { centroidShardWithoutCounts } from './model-copy.ts';
-import { startStaticServer, type StaticServer } from './static-server.ts';
+import { startStaticServer, type StaticServer } from '../tools/lib/static-server.ts';
+import { startExampleStorefront } from '../tools/example-storefront/main.ts';
 
 const MEMORY = 'models/movielens-demo/memory/train-q4-f0.3';
 
@@ -28,20 +29,13 @@ const requests: string[] = [];
 const problems: string[] = [];
 
 beforeAll(async () => {
-  await buildForTest('vite.embed.config.ts');
-  cdn = await startStaticServer({
-    routes: { '/l2d/': 'dist-embed', '/models/': 'models', '/test-results/': 'test-results', '/l2d-partial/': 'test-results/embed-partial' },
-    headers: { 'access-control-allow-origin': '*', 'cache-control': 'max-age=3600' },
-  });
-  store = await startStaticServer({
-    // /t/: pages a test writes (test-results/embed-pages), e.g. a script tag with a bad setting.
-    routes: { '/': 'examples/storefront', '/t/': 'test-results/embed-pages' },
-    rewriteHtml: (html) => html.replaceAll('EMBED_ORIGIN', cdn.origin),
-    headers: {
-      // Strict: scripts from the page and the embed's origin only, the worker from a Blob, wasm compiled.
-      'content-security-policy': `default-src 'self'; script-src 'self' ${cdn.origin} 'wasm-unsafe-eval'; worker-src blob:; connect-src 'self' ${cdn.origin}; style-src 'self'; img-src 'self' data:`,
-    },
-  });
+  await viteBuild('vite.embed.config.ts');
+  // As `npm run example:storefront` serves it, with the tests' own files beside: /t/ pages a test writes
+  // (test-results/embed-pages), e.g. a script tag with a bad setting.
+  ({ store, cdn } = await startExampleStorefront({
+    cdnRoutes: { '/test-results/': 'test-results', '/l2d-partial/': 'test-results/embed-partial' },
+    storeRoutes: { '/t/': 'test-results/embed-pages' },
+  }));
   browser = await launchChromium();
   context = await browser.newContext();
   context.on('request', (r) => requests.push(r.url()));

@@ -1,8 +1,23 @@
-/** A tiny static file server for tests against built outputs: URL prefixes mapped to folders, fixed headers. */
+/**
+ * A tiny static file server for built outputs: URL prefixes mapped to folders, fixed headers. The tests and
+ * benches serve the demo and the embed with it, and `npm run example:storefront` the example storefront.
+ */
 import { createReadStream, existsSync, readFileSync, statSync } from 'node:fs';
+import { createServer as createNetServer } from 'node:net';
 import { createServer, type Server } from 'node:http';
 import { extname, join, normalize, resolve } from 'node:path';
-import { freePort } from './browser.ts';
+
+/** A TCP port free on 127.0.0.1 now. */
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createNetServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as { port: number };
+      s.close(() => resolve(port));
+    });
+  });
+}
 
 const TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
@@ -27,10 +42,12 @@ export interface StaticServerOptions {
   headers?: Record<string, string>;
   /** Rewrites the text of .html files (placeholders). */
   rewriteHtml?: (text: string) => string;
+  /** The port (default: a free one). */
+  port?: number;
 }
 
 export async function startStaticServer(options: StaticServerOptions): Promise<StaticServer> {
-  const port = await freePort();
+  const port = options.port ?? (await freePort());
   const routes = Object.entries(options.routes).sort((a, b) => b[0].length - a[0].length);
   const served: string[] = [];
   const server: Server = createServer((request, response) => {
@@ -51,6 +68,9 @@ export async function startStaticServer(options: StaticServerOptions): Promise<S
     response.writeHead(200, { ...headers, 'content-length': statSync(file).size });
     createReadStream(file).pipe(response);
   });
-  await new Promise<void>((done) => server.listen(port, '127.0.0.1', done));
+  await new Promise<void>((done, fail) => {
+    server.once('error', fail); // a port in use
+    server.listen(port, '127.0.0.1', done);
+  });
   return { origin: `http://127.0.0.1:${port}`, served, close: () => new Promise((done) => server.close(() => done())) };
 }

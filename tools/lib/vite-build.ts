@@ -1,7 +1,7 @@
-/** Builds a Vite config as `npm run build` does, from inside a test process (which runs with NODE_ENV=test). */
+/** Builds a Vite config as `npm run build` does, also from inside a test process (which runs with NODE_ENV=test). */
 import { build } from 'vite';
 
-export async function buildForTest(configFile: string): Promise<void> {
+export async function viteBuild(configFile: string): Promise<void> {
   const previous = process.env.NODE_ENV;
   // Vite derives import.meta.env.PROD/DEV from NODE_ENV: a test-mode build would be a dev build.
   process.env.NODE_ENV = 'production';

@@ -1,0 +1,30 @@
+import { execFile } from 'node:child_process';
+import { createServer } from 'node:net';
+import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
+import { freePort } from '../lib/static-server.ts';
+
+const run = async (...args: string[]) =>
+  promisify(execFile)(process.execPath, ['--import', 'tsx', 'tools/example-storefront/main.ts', ...args], { encoding: 'utf8' }).then(
+    ({ stdout }) => ({ code: 0, stdout, stderr: '' }),
+    (error: { code: number; stdout: string; stderr: string }) => error,
+  );
+
+// Its serving is e2e/embed.test.ts's (startExampleStorefront); here, what it says to bad input, before any build.
+describe('npm run example:storefront, bad input', () => {
+  it('refuses a port that is not one', async () => {
+    const { code, stderr } = await run('--port', '70000');
+    expect([code, stderr.trim()]).toEqual([1, 'example:storefront: --port must be a port number (1-65534; the CDN takes the next), got "70000".']);
+  });
+
+  it('says which ports are in use, at once', async () => {
+    const port = await freePort();
+    const taken = createServer().listen(port + 1, '127.0.0.1');
+    try {
+      const { code, stderr } = await run('--port', String(port));
+      expect([code, stderr.trim()]).toEqual([1, `example:storefront: Port ${port} or ${port + 1} is in use (another server?); choose others with --port N (the CDN takes N + 1).`]);
+    } finally {
+      taken.close();
+    }
+  }, 30_000);
+});
