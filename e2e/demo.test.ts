@@ -531,3 +531,21 @@ it('says what it stored on this device (both data sets loaded by now) and delete
   await page.waitForFunction(() => document.querySelectorAll('#model-global li').length > 0, undefined, { timeout: 60_000 });
   expect(harness.problems).toEqual([]);
 });
+
+it("loads a researcher's own model and memory named in the page's address, and says what is wrong with a bad address", async () => {
+  const { page } = harness;
+  await page.goto(`${server.origin}/index.html?model=models/movielens-demo&memory=models/movielens-demo/memory/train-q4-f0.3-centroids`);
+  await page.waitForFunction(() => document.getElementById('model-status')?.textContent?.startsWith('Ready: 3496 items, memory of 3034 rows'), undefined, { timeout: 90_000 });
+  expect(await page.locator('#dataset option').first().textContent()).toBe("Your model from the page's address: models/movielens-demo, memory models/movielens-demo/memory/train-q4-f0.3-centroids");
+  expect(await page.inputValue('#dataset')).toBe('address');
+  // Its test split from the model folder's eval/: the test-user picker offers it.
+  await page.waitForFunction(() => document.querySelector('#sample-form output')?.textContent === 'of 8941', undefined, { timeout: 30_000 });
+  await page.goto(`${server.origin}/index.html?model=models/movielens-demo`);
+  await page.waitForFunction(() => document.getElementById('model-status')?.classList.contains('error'), undefined, { timeout: 90_000 });
+  expect(await page.textContent('#model-status')).toBe(
+    "DatasetAddressError: The page's address names a model but no memory: add &memory=<shard folder> (manifest.json and its chunks; npm run build-memory writes one). The shipped data sets are loaded instead.",
+  );
+  expect(await page.inputValue('#dataset')).toBe('movielens');
+  expect(await page.evaluate(() => document.body.dataset.modelReady)).toBe('true');
+  expect(harness.problems).toEqual([]);
+});

@@ -10,7 +10,7 @@ export interface DemoDataset {
   /** How to build the memory where it is not shipped (the built demo copies only the shipped data sets). */
   buildCommand?: string;
   /** The prepared data set the test split is from (`npm run prepare-data -- --all`), for `npm run evaluate`. */
-  prepared: string;
+  prepared?: string;
 }
 
 export const DATASETS: readonly DemoDataset[] = [
@@ -52,3 +52,39 @@ export const DATASETS: readonly DemoDataset[] = [
     buildCommand: 'npm run prepare-data -- --all && npm run build-memory -- --model models/amazon-games --data data/prepared/amazon-games',
   },
 ];
+
+/** The page's address names no model, or names one wrongly (the message says what to write). */
+export class DatasetAddressError extends Error {
+  override name = 'DatasetAddressError';
+}
+
+/**
+ * A researcher's own model and memory, named in the page's address:
+ * `?model=<model folder>&memory=<shard folder>[&test=<test.tsv>][&train=<train-sequences.tsv>][&prepared=<folder>]`
+ * (paths relative to the page, or http(s) URLs; test and train default to the model folder's eval/ files, as the
+ * shipped models keep them). Undefined when the address names neither model nor memory.
+ */
+export function datasetFromAddress(search: string): DemoDataset | undefined {
+  const params = new URLSearchParams(search);
+  const model = params.get('model')?.trim();
+  const memory = params.get('memory')?.trim();
+  if (!model && !memory) return undefined;
+  if (!model) throw new DatasetAddressError('The page\'s address names a memory but no model: add &model=<model folder> (config.json, tokenizer.json, onnx/).');
+  if (!memory) throw new DatasetAddressError('The page\'s address names a model but no memory: add &memory=<shard folder> (manifest.json and its chunks; npm run build-memory writes one).');
+  const path = (name: string, value: string) => {
+    if (/^[a-z][a-z0-9+.-]*:/i.test(value) && !/^https?:\/\//i.test(value)) {
+      throw new DatasetAddressError(`The page's address gives ${name} as "${value}": a path relative to the page or an http(s) URL is needed.`);
+    }
+    return value.replace(/\/+$/, '');
+  };
+  const folder = path('model', model);
+  return {
+    id: 'address',
+    label: `Your model from the page's address: ${folder}, memory ${path('memory', memory)}`,
+    model: folder,
+    memory: path('memory', memory),
+    test: path('test', params.get('test')?.trim() || `${folder}/eval/test.tsv`),
+    train: path('train', params.get('train')?.trim() || `${folder}/eval/train-sequences.tsv`),
+    ...(params.get('prepared')?.trim() ? { prepared: path('prepared', params.get('prepared')!.trim()) } : {}),
+  };
+}

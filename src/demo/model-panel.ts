@@ -16,7 +16,7 @@ import type { DecoderBackend } from '../decode-engine.ts';
 import { MAX_SELECTION } from '../core/decode-options.ts';
 import type { LoadProgress, LoadStatus, RecommendResult, GenerateResult } from '../worker-protocol.ts';
 import { barRow } from './charts.ts';
-import { DATASETS, type DemoDataset } from './datasets.ts';
+import { DATASETS, datasetFromAddress, type DemoDataset } from './datasets.ts';
 import { startEvaluationPanel } from './evaluation-panel.ts';
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
@@ -409,15 +409,25 @@ export async function startModelPanel(panel: { onLoaded?: () => void } = {}): Pr
   });
   $('sample-random').addEventListener('click', () => void useSample((count) => Math.floor(Math.random() * count)));
 
+  // A model named in the page's address comes first; a wrongly named one is said, and the shipped ones load.
+  let fromAddress: DemoDataset | undefined;
+  let addressProblem: Error | undefined;
+  try {
+    fromAddress = datasetFromAddress(location.search);
+  } catch (error) {
+    addressProblem = error as Error;
+  }
+  const choices = fromAddress ? [fromAddress, ...DATASETS] : DATASETS;
   select.replaceChildren(
-    ...DATASETS.map((d) => {
+    ...choices.map((d) => {
       const option = document.createElement('option');
       option.value = d.id;
       option.textContent = d.label;
       return option;
     }),
   );
-  select.addEventListener('change', () => void load(DATASETS.find((d) => d.id === select.value) ?? DATASETS[0]));
+  select.addEventListener('change', () => void load(choices.find((d) => d.id === select.value) ?? choices[0]));
   coldStart.addEventListener('change', () => void load(dataset));
-  await load(DATASETS[0]);
+  await load(choices[0]);
+  if (addressProblem) fail(Object.assign(new Error(`${addressProblem.message} The shipped data sets are loaded instead.`), { name: addressProblem.name }));
 }
