@@ -21,6 +21,8 @@ function before(da: number, ia: number, db: number, ib: number): boolean {
  * The k entries of `distances` that rank first, in rank order. Entries for
  * which `eligible` returns false are never selected; fewer than k entries
  * come back when fewer are eligible. O(n log k) with a bounded max-heap.
+ * No eligible distance may be NaN (a NaN has no rank; the decoders mark items without rows NaN and rule them
+ * out through `eligible`).
  */
 export function topK(distances: ArrayLike<number>, k: number, eligible?: (index: number) => boolean): TopK {
   const n = distances.length;
@@ -50,31 +52,41 @@ export function topK(distances: ArrayLike<number>, k: number, eligible?: (index:
       heapDist[hole] = d;
       if (size === cap) rootDist = heapDist[0];
     } else if (before(d, i, heapDist[0], heapIdx[0])) {
-      // Replace the root, then sift down: the child that ranks last moves up while it ranks after (d, i).
-      let hole = 0;
-      for (;;) {
-        const l = 2 * hole + 1;
-        const r = l + 1;
-        let worst = -1;
-        let worstDist = d;
-        let worstIdx = i;
-        if (l < size && before(worstDist, worstIdx, heapDist[l], heapIdx[l])) (worst = l), (worstDist = heapDist[l]), (worstIdx = heapIdx[l]);
-        if (r < size && before(worstDist, worstIdx, heapDist[r], heapIdx[r])) (worst = r), (worstDist = heapDist[r]), (worstIdx = heapIdx[r]);
-        if (worst < 0) break;
-        heapIdx[hole] = worstIdx;
-        heapDist[hole] = worstDist;
-        hole = worst;
-      }
-      heapIdx[hole] = i;
-      heapDist[hole] = d;
+      siftDown(heapIdx, heapDist, size, d, i);
       rootDist = heapDist[0];
     }
   }
-  const order = Array.from({ length: size }, (_, j) => j).sort((a, b) =>
-    before(heapDist[a], heapIdx[a], heapDist[b], heapIdx[b]) ? -1 : 1,
-  );
-  return {
-    indices: Uint32Array.from(order, (j) => heapIdx[j]),
-    distances: Float32Array.from(order, (j) => heapDist[j]),
-  };
+  // Heapsort in place: the root (the worst kept) goes to the end and the rest is a heap again, so the array ends in
+  // rank order, best first (no comparator sort: it took a third of the CPU decoder's top-M).
+  for (let end = size - 1; end > 0; end--) {
+    const d = heapDist[end];
+    const i = heapIdx[end];
+    heapDist[end] = heapDist[0];
+    heapIdx[end] = heapIdx[0];
+    siftDown(heapIdx, heapDist, end, d, i);
+  }
+  return { indices: heapIdx.slice(0, size), distances: Float32Array.from(heapDist.subarray(0, size)) };
+}
+
+/**
+ * (d, i) goes into the root's place of the max-heap heap[0 .. size): the child that ranks last moves up while it
+ * ranks after (d, i), then (d, i) fills the hole.
+ */
+function siftDown(heapIdx: Uint32Array, heapDist: Float64Array, size: number, d: number, i: number): void {
+  let hole = 0;
+  for (;;) {
+    const l = 2 * hole + 1;
+    const r = l + 1;
+    let worst = -1;
+    let worstDist = d;
+    let worstIdx = i;
+    if (l < size && before(worstDist, worstIdx, heapDist[l], heapIdx[l])) (worst = l), (worstDist = heapDist[l]), (worstIdx = heapIdx[l]);
+    if (r < size && before(worstDist, worstIdx, heapDist[r], heapIdx[r])) (worst = r), (worstDist = heapDist[r]), (worstIdx = heapIdx[r]);
+    if (worst < 0) break;
+    heapIdx[hole] = worstIdx;
+    heapDist[hole] = worstDist;
+    hole = worst;
+  }
+  heapIdx[hole] = i;
+  heapDist[hole] = d;
 }
