@@ -76,12 +76,13 @@ export class CpuDecoder {
   setOverlay(rows: OverlayRows): void {
     const merged = withOverlay(this.base, rows);
     if (!this.overlay) {
-      this.overlay = new CentroidOverlay(this.base, this.baseCentroids(), this.options.sampleCounts);
-      // The cache is updated in place from here on; the tracker keeps the shard's own copy.
-      const { vectors, counts } = this.centroids;
+      // Until now the cache is the shard's own centroids: the tracker keeps them (it only reads them), and the cache,
+      // updated in place from here on, becomes a copy (not computed again over every row).
+      const shard = this.centroids;
+      this.overlay = new CentroidOverlay(this.base, shard, this.options.sampleCounts);
       const copy = allocateF32Rows(this.base.itemCount, rowStride(this.base.dim)); // where the scan reads it in place
-      copy.set(vectors);
-      this.centroidCache = { vectors: copy, counts: counts.slice() };
+      copy.set(shard.vectors);
+      this.centroidCache = { vectors: copy, counts: shard.counts.slice() };
     }
     applyCentroidChanges(this.centroids, this.overlay.changes(merged), rowStride(this.base.dim));
     this.lastCentroidDistances = undefined;
