@@ -18,6 +18,7 @@ import { evaluateRankings } from '../src/core/evaluate.ts';
 import { readRankings } from '../tools/evaluate/main.ts';
 import { DEFAULT_SOURCES, prepareFolder } from '../tools/prepare-data/main.ts';
 import { CoOccurrence, MostPopular } from '../src/core/baselines.ts';
+import { parseTrainSequences, trainingPairs } from '../src/core/data/train-sequences.ts';
 import { openPage, type HarnessPage } from './browser.ts';
 import { startStaticServer, type StaticServer } from '../tools/lib/static-server.ts';
 
@@ -282,6 +283,20 @@ it("takes a test user's history and marks where each list ranks the item that us
   await page.click('#sample-form button[type=submit]');
   await page.waitForFunction(() => /L2D-L: /.test(document.getElementById('sample-target')?.textContent ?? ''), undefined, { timeout: 60_000 });
   expect(await expectMarked(17)).toContain('L2D-G: rank 6');
+  // Item co-occurrence beside them (no model, counted in the page from the train sequences): the list Node counts
+  // from the same file with the model's window of 10, history items excluded, and the line says where it ranks the target.
+  await page.check('#model-form input[name=compareCoOccurrence]');
+  await page.evaluate(() => (document.getElementById('sample-target')!.textContent = ''));
+  await page.click('#sample-form button[type=submit]');
+  await page.waitForFunction(() => /item co-occurrence: /.test(document.getElementById('sample-target')?.textContent ?? ''), undefined, { timeout: 60_000 });
+  const trainPairs = trainingPairs(parseTrainSequences(readFileSync('models/movielens-demo/eval/train-sequences.tsv', 'utf8'), 3496, 'train'), 10);
+  const { history: history17, target: target17 } = test[16];
+  const coRanking = new CoOccurrence(trainPairs, 3496).recommend(history17, 3496).filter((id) => !history17.includes(id));
+  expect(await listIds('#model-cooc li')).toEqual(coRanking.slice(0, 10));
+  const coPlace = coRanking.indexOf(target17);
+  expect(await expectMarked(17)).toContain(coPlace < 10 ? `item co-occurrence: rank ${coPlace + 1}.` : `item co-occurrence: rank ${coPlace + 1} of ${coRanking.length} (not in its top 10).`);
+  expect(await page.locator('#model-cooc li.target').count()).toBe(coPlace < 10 ? 1 : 0);
+  expect(await page.textContent('#model-cooc-note')).toMatch(/^Counted in this page from the train split: [\d.]+ ms\.$/);
   // Random: a sample is drawn, its number shown in the input, its lists asked for at once.
   await page.evaluate(() => (document.getElementById('sample-target')!.textContent = ''));
   await page.click('#sample-random');
@@ -444,6 +459,14 @@ it("evaluates without the baselines while the data set's train split cannot be f
       /^2 \/ 2 samples, \d+ ms per sample \(every method\)\. No baselines: models\/amazon-games\/eval\/train-sequences\.tsv: HTTP 404; this data set's train split is not here\.$/,
     );
     expect(await page.locator('#eval-status').getAttribute('class')).toBe('error');
+    // The per-history comparison says so too, under the L2D lists it does not hold back.
+    await page.check('#model-form input[name=compareCoOccurrence]');
+    await page.waitForFunction(() => !(document.querySelector('#sample-form button') as HTMLButtonElement).disabled, undefined, { timeout: 30_000 });
+    await page.click('#sample-form button[type=submit]');
+    await page.waitForFunction(() => /No item co-occurrence/.test(document.getElementById('model-cooc-note')?.textContent ?? ''), undefined, { timeout: 60_000 });
+    expect(await page.textContent('#model-cooc-note')).toBe("No item co-occurrence: models/amazon-games/eval/train-sequences.tsv: HTTP 404; this data set's train split is not here.");
+    expect([await page.locator('#model-cooc li').count(), await page.locator('#model-local li').count()]).toEqual([0, 10]);
+    await page.uncheck('#model-form input[name=compareCoOccurrence]');
     await page.context().unroute(train);
     expect(await evaluate(4)).toMatch(/^2 \/ 2 samples, \d+ ms per sample \(every method\)\.$/);
     const m = await page.inputValue('#model-form input[name=m]');

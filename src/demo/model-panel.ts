@@ -23,6 +23,15 @@ const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as 
 const absolute = (path: string) => new URL(path, document.baseURI).href;
 const threadsText = (threads: number | undefined) => (threads === undefined ? '' : `, ${threads} thread${threads === 1 ? '' : 's'}`);
 
+/** Item co-occurrence's list for a request (`ranking`: every item, for the target's place), or why there is none. */
+type CoOccurrenceAnswer = { items: number[]; ranking: number[]; ms: number } | { problem: string };
+
+/**
+ * A list whose rank of a test user's target is shown: its name, its item ids, and how the whole catalog is ranked
+ * when the target is not in it (L2D's asked for again, a baseline's ranking at hand, or nothing: beam search).
+ */
+type RankedList = [name: string, items: readonly number[], whole: 'L2D-L' | 'L2D-G' | readonly number[] | undefined];
+
 /** A value read once (per data set: `forget` on a change); a failed read is tried again on the next use, not remembered. */
 function oncePerDataset<T>(read: () => Promise<T>): { get: () => Promise<T>; forget: () => void } {
   let pending: Promise<T> | undefined;
@@ -225,6 +234,29 @@ export async function startModelPanel(panel: { onLoaded?: () => void } = {}): Pr
     $('model-chart').replaceChildren(...rows);
   };
 
+  /**
+   * Item co-occurrence's answer to a request (no model: counted in the page from the train split, as the
+   * evaluation's), its whole ranking for the target's place, or why there is none (this data set has no train split).
+   */
+  const coOccurrenceFor = async (request: { history: number[]; k: number; excludeHistory: boolean }): Promise<CoOccurrenceAnswer> => {
+    try {
+      const coOccurrence = (await baselines.get()).find((b) => b instanceof CoOccurrence)!;
+      const started = performance.now();
+      const excluded = new Set(request.excludeHistory ? request.history : []);
+      const ranking = coOccurrence.recommend(request.history, titles.length).filter((id) => !excluded.has(id));
+      return { ranking, items: ranking.slice(0, request.k), ms: performance.now() - started };
+    } catch (error) {
+      return { problem: (error as Error).message };
+    }
+  };
+
+  const renderCoOccurrence = (answer: CoOccurrenceAnswer | undefined, target: number | undefined) => {
+    $('model-cooc-list').hidden = !answer;
+    if (!answer) return;
+    $('model-cooc-note').textContent = 'problem' in answer ? `No item co-occurrence: ${answer.problem}` : `Counted in this page from the train split: ${answer.ms.toFixed(1)} ms.`;
+    $('model-cooc').replaceChildren(...('problem' in answer ? [] : answer.items.map((id) => itemEntry(id, titles[id], target))));
+  };
+
   const renderGenerated = (result: GenerateResult | undefined, target: number | undefined) => {
     $('model-beam-list').hidden = !result;
     if (!result) return;
@@ -243,6 +275,7 @@ export async function startModelPanel(panel: { onLoaded?: () => void } = {}): Pr
     const data = new FormData(form);
     const request = { history: [...history], k: Number(data.get('k')), m: Number(data.get('m')), excludeHistory: data.get('excludeHistory') === 'on' };
     const compareBeam = data.get('compareBeam') === 'on';
+    const compareCoOccurrence = data.get('compareCoOccurrence') === 'on';
     const shown = sample; // the sample this request's history is, if any
     /**
      * L2D-L's list (recommend()'s default) and L2D-G's from one forward pass (recommend()'s `also`), with K = `k`;
@@ -261,23 +294,23 @@ export async function startModelPanel(panel: { onLoaded?: () => void } = {}): Pr
       };
     };
     /**
-     * Where each list ranks the sample's target: its rank in the list, else (L2D) its rank over the whole catalog,
-     * asked for once more (both strategies from one forward pass) with K = every item; beam search ranks only what
-     * it generated.
+     * Where each list ranks the sample's target: its rank in the list, else its rank over the whole catalog: L2D's
+     * asked for once more (both strategies from one forward pass) with K = every item, item co-occurrence's already
+     * counted; beam search ranks only what it generated.
      */
-    const placesOf = async (target: number, lists: [string, readonly { id: number }[], boolean][]): Promise<string[]> => {
+    const placesOf = async (target: number, lists: RankedList[]): Promise<string[]> => {
       const all = Math.min(titles.length, MAX_SELECTION);
-      const missing = lists.some(([, items, ranksAll]) => ranksAll && !items.some((x) => x.id === target));
+      const missing = lists.some(([, items, whole]) => typeof whole === 'string' && !items.includes(target));
       const excluded = request.excludeHistory && request.history.includes(target);
-      const full = missing && !excluded ? (await bothLists(all)).lists.map((r) => r.items) : undefined;
-      return lists.map(([name, items, ranksAll], j) => {
-        const rank = items.findIndex((x) => x.id === target);
+      const full = missing && !excluded ? (await bothLists(all)).lists.map((r) => r.items.map((x) => x.id)) : undefined;
+      return lists.map(([name, items, whole]) => {
+        const rank = items.indexOf(target);
         if (rank >= 0) return `${name}: rank ${rank + 1}`;
         const top = `not in its top ${items.length}`;
-        if (!ranksAll) return `${name}: ${top}`;
+        if (!whole) return `${name}: ${top}`;
         if (excluded) return `${name}: ${top} (excluded: it is in the history)`;
-        const ranked = full![j];
-        const place = ranked.findIndex((x) => x.id === target);
+        const ranked = whole === 'L2D-L' ? full![0] : whole === 'L2D-G' ? full![1] : whole;
+        const place = ranked.indexOf(target);
         if (place >= 0) return `${name}: rank ${place + 1} of ${ranked.length} (${top})`;
         if (ranked.length === all && all < titles.length) return `${name}: beyond rank ${all}`;
         return `${name}: not ranked at all (the item has no row in this memory${coldStart.checked ? '' : '; the cold-start rule would give it one'})`;
@@ -290,14 +323,19 @@ export async function startModelPanel(panel: { onLoaded?: () => void } = {}): Pr
         totalMs,
       } = await bothLists(request.k);
       const beam = compareBeam ? await recommender.generate({ history: request.history, k: request.k, numBeams: 5, excludeHistory: request.excludeHistory, signal }) : undefined;
+      const coOccurrence = compareCoOccurrence ? await coOccurrenceFor(request) : undefined;
+      if (signal.aborted) return;
       renderList($('model-local'), l, shown?.target);
       renderList($('model-global'), g, shown?.target);
       renderGenerated(beam, shown?.target);
+      renderCoOccurrence(coOccurrence, shown?.target);
       if (shown) {
+        const ids = (items: readonly { id: number }[]) => items.map((x) => x.id);
         const places = await placesOf(shown.target, [
-          ['L2D-L', l.items, true],
-          ['L2D-G', g.items, true],
-          ...(beam ? [['beam-5', beam.items, false] as [string, readonly { id: number }[], boolean]] : []),
+          ['L2D-L', ids(l.items), 'L2D-L'],
+          ['L2D-G', ids(g.items), 'L2D-G'],
+          ...(beam ? [['beam-5', ids(beam.items), undefined] satisfies RankedList] : []),
+          ...(coOccurrence && !('problem' in coOccurrence) ? [['item co-occurrence', coOccurrence.items, coOccurrence.ranking] satisfies RankedList] : []),
         ]);
         if (shown === sample) showTarget(places);
       }
