@@ -15,6 +15,7 @@ import { gzipSync } from 'node:zlib';
 import { viteBuild } from '../tools/lib/vite-build.ts';
 import { launchChromium } from '../e2e/browser.ts';
 import { startStaticServer, type StaticServer } from '../tools/lib/static-server.ts';
+import { startExampleStorefront } from '../tools/example-storefront/main.ts';
 
 type Kind = 'app' | 'onnxruntime-web' | 'model' | 'memory' | 'test split';
 const KINDS: Kind[] = ['app', 'onnxruntime-web', 'model', 'memory', 'test split'];
@@ -67,11 +68,8 @@ try {
     ['storefront embed, the same memory as centroids', 'index.html', 'train-q4-f0.3-centroids'],
     ['game shop (own-ids.html), amazon-games\' centroids', 'own-ids.html', 'train-q4-centroids'],
   ] as const) {
-    const cdn = await startStaticServer({ routes: { '/l2d/': 'dist-embed', '/models/': 'models' }, headers: { 'access-control-allow-origin': '*' } });
-    const store = await startStaticServer({
-      routes: { '/': 'examples/storefront' },
-      rewriteHtml: (html) => html.replaceAll('EMBED_ORIGIN', cdn.origin).replace('/memory/train-q4-f0.3"', `/memory/${memory}"`),
-    });
+    // The example storefront as `npm run example:storefront` serves it, its pages naming this row's memory.
+    const { store, cdn } = await startExampleStorefront({ rewriteHtml: (html) => html.replace('/memory/train-q4-f0.3"', `/memory/${memory}"`) });
     try {
       const page = await (await browser.newContext()).newPage();
       await page.goto(`${store.origin}/${storePage}`);

@@ -51,11 +51,13 @@ afterAll(async () => {
   await store?.close();
 });
 
+/** A widget's listed item ids (catalog ids; none while it shows no list or is not on the page yet). */
 const listIds = (selector: string, tab: Page = page) =>
-  tab.evaluate((s) => Array.from(document.querySelector(s)!.shadowRoot!.querySelectorAll('li'), (li) => Number((li as HTMLElement).dataset.id)), selector);
-const waitForList = (selector: string, length: number) =>
-  page.waitForFunction(([s, n]) => document.querySelector(s as string)?.shadowRoot?.querySelectorAll('li').length === n, [selector, length] as const, { timeout: 120_000 });
-const messageOf = (selector: string, tab: Page = page) => tab.evaluate((s) => document.querySelector(s)!.shadowRoot!.querySelector('p')?.textContent ?? '', selector);
+  tab.evaluate((s) => Array.from(document.querySelector(s)?.shadowRoot?.querySelectorAll('li') ?? [], (li) => Number((li as HTMLElement).dataset.id)), selector);
+const waitForList = (selector: string, length: number, tab: Page = page) =>
+  tab.waitForFunction(([s, n]) => document.querySelector(s as string)?.shadowRoot?.querySelectorAll('li').length === n, [selector, length] as const, { timeout: 120_000 });
+/** A widget's message ('' while it shows none). */
+const messageOf = (selector: string, tab: Page = page) => tab.evaluate((s) => document.querySelector(s)?.shadowRoot?.querySelector('p')?.textContent ?? '', selector);
 
 describe('the storefront embed from another origin', () => {
   it('renders recommendations equal to the CPU reference, under a strict CSP', async () => {
@@ -257,7 +259,7 @@ describe('the storefront embed from another origin', () => {
       const url = `${store.origin}/t/bad-${name}.html`;
       await tab.goto(url);
       await tab.waitForFunction(() => document.querySelector('l2d-recommendations')?.shadowRoot?.querySelector('p.error'), undefined, { timeout: 60_000 });
-      expect(await tab.evaluate(() => document.querySelector('l2d-recommendations')!.shadowRoot!.querySelector('p')!.textContent)).toBe(`Recommendations are unavailable: ${message}`);
+      expect(await messageOf('l2d-recommendations', tab)).toBe(`Recommendations are unavailable: ${message}`);
     } finally {
       await tab.close();
     }
@@ -469,7 +471,7 @@ describe('the storefront embed from another origin', () => {
         visit.evaluate(async () => (await (globalThis as unknown as { L2D: { recommender(): Promise<{ status(): { overlay?: { rows: number } } }> } }).L2D.recommender()).status().overlay?.rows);
       await expect.poll(visitOverlayRows, { timeout: 30_000 }).toBe(0);
       await expect
-        .poll(() => visit.evaluate(() => document.querySelector('l2d-recommendations')?.shadowRoot?.querySelector('p')?.textContent), { timeout: 30_000 })
+        .poll(() => messageOf('l2d-recommendations', visit), { timeout: 30_000 })
         .toBe('Browse a few items to see recommendations here.');
     } finally {
       await fresh.close();
@@ -549,7 +551,7 @@ describe('the storefront embed from another origin', () => {
       type L2D = { track(kind: string, id: number): Promise<unknown>; storedData(): Promise<Stored>; deleteStoredData(request: unknown): Promise<unknown> };
       const shop = await fresh.newPage();
       await shop.goto(`${store.origin}/index.html`);
-      await shop.waitForFunction(() => document.querySelector('#similar')?.shadowRoot?.querySelectorAll('li').length === 3, undefined, { timeout: 120_000 });
+      await waitForList('#similar', 3, shop);
       await shop.evaluate(async () => {
         const { L2D } = globalThis as unknown as { L2D: L2D };
         await L2D.track('view', 12);
@@ -585,7 +587,7 @@ describe('the storefront embed from another origin', () => {
       expect(await shop.evaluate(() => (globalThis as unknown as { L2D: L2D }).L2D.storedData())).toMatchObject({ models: [], memories: [], interactions: [], historyItems: 0 });
       // The shop's tab takes the deleted updates in; its on-device list has no history left to follow.
       await expect
-        .poll(() => shop.evaluate(() => document.querySelector('#for-you')?.shadowRoot?.querySelector('p')?.textContent), { timeout: 30_000 })
+        .poll(() => messageOf('#for-you', shop), { timeout: 30_000 })
         .toBe('Browse a few items to see recommendations here.');
     } finally {
       await fresh.close();
@@ -620,14 +622,14 @@ describe('the storefront embed from another origin', () => {
       const early = lazyPage.evaluate(() => (document.querySelector('#also-like') as HTMLElement & { refresh(): Promise<unknown[]> }).refresh().then((items) => items.length));
       expect(await lazyPage.evaluate(() => (globalThis as unknown as { workersStarted: number }).workersStarted)).toBe(0);
       expect(seen.filter((u) => u.includes('/models/'))).toEqual([]);
-      expect(await lazyPage.evaluate(() => document.querySelector('#also-like')!.shadowRoot!.querySelector('p')?.textContent)).toBe('Loading recommendations…');
+      expect(await messageOf('#also-like', lazyPage)).toBe('Loading recommendations…');
       // Assistive technology waits for the list rather than reading the placeholder.
       expect(await lazyPage.evaluate(() => document.querySelector('#also-like')!.getAttribute('aria-busy'))).toBe('true');
 
       await lazyPage.evaluate(() => window.scrollTo(0, document.querySelector('#also-like')!.getBoundingClientRect().top - 1000)); // now 400 px below the visible area: inside the one-viewport margin
       // The refresh called while it waited resolves with the list it then computed.
       expect(await early).toBe(3);
-      expect(await lazyPage.evaluate(() => document.querySelector('#also-like')!.shadowRoot!.querySelectorAll('li').length)).toBe(3);
+      expect(await listIds('#also-like', lazyPage)).toHaveLength(3);
       expect(await lazyPage.evaluate(() => document.querySelector('#also-like')!.hasAttribute('aria-busy'))).toBe(false);
       // Its items are links (item-href), styled by the page through ::part(link) (product.css).
       const link = await lazyPage.evaluate(() => {
@@ -641,7 +643,7 @@ describe('the storefront embed from another origin', () => {
       // A loading value that is neither eager nor lazy is named, not ignored.
       await lazyPage.evaluate(() => document.querySelector('#also-like')!.setAttribute('loading', 'soon'));
       await expect
-        .poll(() => lazyPage.evaluate(() => document.querySelector('#also-like')!.shadowRoot!.querySelector('p')?.textContent))
+        .poll(() => messageOf('#also-like', lazyPage))
         .toBe('Recommendations are unavailable: The loading attribute must be "eager" or "lazy", got "soon".');
       expect(lazyProblems).toEqual([]);
     } finally {
@@ -683,7 +685,7 @@ describe('the storefront embed from another origin', () => {
       const tab = await fresh.newPage();
       await tab.goto(`${partialStore.origin}/index.html`);
       const message = `Recommendations are unavailable: onnxruntime-web (its wasm-only build) could not start on wasm (no available backend found. ERR: [wasm] TypeError: Failed to fetch dynamically imported module: ${cdn.origin}/l2d-partial/ort-wasm-simd-threaded.mjs). Serve its files ort-wasm-simd-threaded.{mjs,wasm} at wasmPaths (${cdn.origin}/l2d-partial/): npm run build:embed writes both builds' files beside l2d-embed.js.`;
-      await expect.poll(() => tab.evaluate(() => document.querySelector('#similar')!.shadowRoot!.querySelector('p')?.textContent ?? ''), { timeout: 60_000 }).toBe(message);
+      await expect.poll(() => messageOf('#similar', tab), { timeout: 60_000 }).toBe(message);
       expect(cdn.served.slice(served).filter((path) => path.endsWith('.onnx'))).toEqual(['/models/movielens-demo/onnx/encoder_q4_fused_plain.onnx']);
     } finally {
       await fresh.close();
@@ -700,18 +702,17 @@ describe('the storefront embed from another origin', () => {
       await tab.goto(`${store.origin}/own-ids.html`);
       const shown = (selector: string) => tab.evaluate((s) => Array.from(document.querySelector(s)!.shadowRoot!.querySelectorAll('li'), (li) => (li as HTMLElement).dataset.id!), selector);
       const links = (selector: string) => tab.evaluate((s) => Array.from(document.querySelector(s)!.shadowRoot!.querySelectorAll('a'), (a) => new URL(a.href).search), selector);
-      const waitFor = (selector: string, n: number) => tab.waitForFunction(([s, k]) => document.querySelector(s as string)?.shadowRoot?.querySelectorAll('li').length === k, [selector, n] as const, { timeout: 120_000 });
       /** The same request in catalog ids (L2D-L, the widgets' default), through the page's recommender: the catalog's keys of its items. */
       const reference = (request: object) =>
         tab.evaluate(async (r) => (await (await (globalThis as unknown as { L2D: { recommender(): Promise<{ recommend(q: object): Promise<{ items: { sourceId: string }[] }> }> } }).L2D.recommender()).recommend(r)).items.map((i) => i.sourceId), { strategy: 'local', ...request });
       type L2D = { track(kind: string, id: unknown): Promise<unknown>; history(): unknown[] };
       // history="B00DC7G2W8" is Mario Kart 8, catalog item 267.
-      await waitFor('#similar', 3);
+      await waitForList('#similar', 3, tab);
       expect(await shown('#similar')).toEqual(await reference({ history: [267], k: 3 }));
       // Views by ASIN: The Last of Us Remastered (catalog item 279), Bloodborne (1023).
       await tab.click('button[data-id="B00JK00S0S"][data-action="view"]');
       await tab.click('button[data-id="B00KVR4HEC"][data-action="view"]');
-      await waitFor('#for-you', 5);
+      await waitForList('#for-you', 5, tab);
       // The list after both views (the first view's list may still be showing).
       await tab.evaluate(() => (document.querySelector('#for-you') as HTMLElement & { refresh(): Promise<unknown> }).refresh());
       expect(await tab.evaluate(() => (globalThis as unknown as { L2D: L2D }).L2D.history())).toEqual(['B00JK00S0S', 'B00KVR4HEC']);
@@ -741,7 +742,7 @@ describe('the storefront embed from another origin', () => {
       // A history none of whose ids the catalog has: a readable message naming them.
       await tab.evaluate(() => document.querySelector('#similar')!.setAttribute('history', 'nope, nada'));
       await tab.waitForFunction(() => document.querySelector('#similar')!.shadowRoot!.querySelector('p.error'), undefined, { timeout: 30_000 });
-      expect(await tab.evaluate(() => document.querySelector('#similar')!.shadowRoot!.querySelector('p')!.textContent)).toBe(
+      expect(await messageOf('#similar', tab)).toBe(
         'Recommendations are unavailable: None of the history\'s items ("nope", "nada") is in the catalog: with data-ids="source" they are items.tsv\'s source_id values.',
       );
       // A memory built in the page over another catalog (buildMemory, activate): status() and the page's ids follow it.
@@ -755,7 +756,7 @@ describe('the storefront embed from another origin', () => {
       });
       expect(rebuilt).toEqual({ returned: 2, rows: 2, count: 3, memorySource: 'page' });
       await tab.evaluate(() => document.querySelector('#similar')!.setAttribute('history', 'SKU-0'));
-      await waitFor('#similar', 2);
+      await waitForList('#similar', 2, tab);
       expect((await shown('#similar')).sort()).toEqual(['SKU-1', 'SKU-2']);
       expect(seen).toEqual([]);
     } finally {

@@ -24,6 +24,8 @@ export interface ExampleStorefrontOptions {
   /** More URL prefixes -> folders on each origin (the tests' own pages and files). */
   storeRoutes?: Record<string, string>;
   cdnRoutes?: Record<string, string>;
+  /** A further edit of the store's pages, after the embed's origin is written in (bench:first-visit names another memory). */
+  rewriteHtml?: (html: string) => string;
 }
 
 /** The two origins, serving dist-embed/ as it is (build it first: `npm run build:embed`). */
@@ -36,7 +38,7 @@ export async function startExampleStorefront(options: ExampleStorefrontOptions =
   const store = await startStaticServer({
     routes: { '/': 'examples/storefront', ...options.storeRoutes },
     // The pages name the embed's origin EMBED_ORIGIN: a store writes its CDN's address there.
-    rewriteHtml: (html) => html.replaceAll('EMBED_ORIGIN', cdn.origin),
+    rewriteHtml: (html) => (options.rewriteHtml ?? ((same: string) => same))(html.replaceAll('EMBED_ORIGIN', cdn.origin)),
     headers: { 'content-security-policy': storefrontPolicy(cdn.origin) },
     port: options.storePort,
   });
