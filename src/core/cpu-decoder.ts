@@ -25,7 +25,7 @@ import {
 import { scanMemory, scanRowsF32 } from './l2-scan.ts';
 import { fastGroupMeans, fastScanF32, fastScanMemory } from './l2-scan-wasm.ts';
 import { rowStride, validateMemory, type L2DMemory } from './memory.ts';
-import { topK } from './top-k.ts';
+import { topK, topKSet } from './top-k.ts';
 import { InvalidArgumentError } from './errors.ts';
 import { applyCentroidChanges, CentroidOverlay, shardCentroids, withOverlay, type CentroidChange, type OverlayRows } from './overlay.ts';
 import { allocateF32Rows } from './row-storage.ts';
@@ -142,26 +142,34 @@ export class CpuDecoder {
     if (nearestRows && (widest.excluded.size > 0 || nearestRows.length < widest.m)) {
       throw new InvalidArgumentError(`nearestRows must hold the top ${widest.m} rows, with no excluded items (got ${nearestRows.length} rows, ${widest.excluded.size} excluded).`);
     }
-    const nearest = nearestRows ?? this.nearestRows(q, widest);
-    return resolved.map((r) => this.rankLocalGroups(q, nearest.subarray(0, r.m), r));
+    const nearest = nearestRows ?? this.nearestRows(q, widest, topK).indices;
+    // Each M's rows are the first M of the widest ranking: as a set, in ascending order.
+    return resolved.map((r) => this.rankLocalGroups(q, nearest.slice(0, r.m).sort(), r));
   }
 
-  /** Indices of the top-M memory rows nearest to the query (rows of excluded items skipped), nearest first. */
-  private nearestRows(query: Float32Array, options: ResolvedDecodeOptions): Uint32Array {
+  /** The top-M memory rows nearest to the query (rows of excluded items skipped), selected by `select`. */
+  private nearestRows<T>(query: Float32Array, options: ResolvedDecodeOptions, select: (d: Float32Array, m: number, eligible?: (r: number) => boolean) => T): T {
     const { labels } = this.memory;
     const rowDistances = this.kernels.scanMemory(query, this.memory);
     const eligible = options.excluded.size > 0 ? (r: number) => !options.excluded.has(labels[r]) : undefined;
-    return topK(rowDistances, options.m, eligible).indices;
+    return select(rowDistances, options.m, eligible);
   }
 
   private local(query: Float32Array, options: ResolvedDecodeOptions): DecodedItem[] {
-    return this.rankLocalGroups(query, this.nearestRows(query, options), options);
+    // The grouping needs the top-M rows as a set in ascending order, not ranked. Both selections are exact; which is
+    // faster depends on M's share of the rows: quickselect (topKSet) costs a few passes over all of them, the bounded
+    // heap about one comparison per row plus log M per insertion, of which there are about M (1 + ln(rows / M)).
+    const { m } = options;
+    const rows = this.memory.rows;
+    const heapWork = m * Math.log2(m + 1) * (1 + Math.log(rows / Math.max(1, m)));
+    const select = heapWork > rows ? topKSet : (d: Float32Array, k: number, eligible?: (r: number) => boolean) => topK(d, k, eligible).indices.sort();
+    return this.rankLocalGroups(query, this.nearestRows(query, options, select), options);
   }
 
-  private rankLocalGroups(query: Float32Array, nearestRows: Uint32Array, options: ResolvedDecodeOptions): DecodedItem[] {
+  /** `ascending`: the selected rows in ascending row order. */
+  private rankLocalGroups(query: Float32Array, ascending: Uint32Array, options: ResolvedDecodeOptions): DecodedItem[] {
     const { labels, itemCount } = this.memory;
     // Group the selected rows by item, rows ascending within each group: a stable grouping of the rows in ascending order.
-    const ascending = nearestRows.slice().sort();
     const byItem = groupRowsByItem(ascending.map((r) => labels[r]), itemCount);
     const groupedRows = byItem.rowIds.map((j) => ascending[j]);
     const groupItems: number[] = [];

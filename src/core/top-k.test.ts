@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { topK } from './top-k.ts';
+import { topK, topKSet } from './top-k.ts';
 
 describe('topK', () => {
   it('orders by distance, then by smaller index on ties', () => {
@@ -43,5 +43,43 @@ describe('topK', () => {
       expect(Array.from(top.indices), `case ${t}`).toEqual(expected.map((p) => p[1]));
       expect(Array.from(top.distances), `case ${t}`).toEqual(expected.map((p) => p[0]));
     }
+  });
+});
+
+describe('topKSet', () => {
+  /** topK's selection, as a set in ascending index order: what topKSet must return. */
+  const reference = (d: ArrayLike<number>, k: number, eligible?: (i: number) => boolean) => Array.from(topK(d, k, eligible).indices).sort((a, b) => a - b);
+
+  it('takes the entries below the k-th distance and, of those tied with it, the smaller indices', () => {
+    expect(Array.from(topKSet([3, 1, 2, 1, 0, 1], 3))).toEqual([1, 3, 4]);
+    expect(Array.from(topKSet([3, 1, 2, 1, 0, 1], 4))).toEqual([1, 3, 4, 5]);
+    expect(Array.from(topKSet([5, 5, 5, 5], 2))).toEqual([0, 1]);
+  });
+
+  it('returns every eligible entry when k reaches their count, and none for k = 0', () => {
+    expect(Array.from(topKSet([2, 0, 1], 3))).toEqual([0, 1, 2]);
+    expect(Array.from(topKSet([2, 0, 1, 7], 10, (i) => i !== 1))).toEqual([0, 2, 3]);
+    expect(Array.from(topKSet([2, 0, 1], 0))).toEqual([]);
+    expect(Array.from(topKSet([], 5))).toEqual([]);
+  });
+
+  it('selects what topK selects for many sizes, k, tie densities, eligibility filters and both precisions', () => {
+    let seed = 23;
+    const rand = () => ((seed = (seed * 1103515245 + 12345) >>> 0) >>> 8) / 16777216;
+    for (let t = 0; t < 400; t++) {
+      const n = 1 + Math.floor(rand() * 4000);
+      const levels = [1, 3, 40, 1e6][t % 4];
+      const values = Array.from({ length: n }, () => Math.floor(rand() * levels) / 3 + rand() * (t % 5 === 0 ? 1e-9 : 0));
+      const d = t % 2 === 0 ? Float32Array.from(values) : values; // Float64 values that float32 would merge
+      const k = Math.floor(rand() * (t % 3 === 0 ? n + 3 : 1200));
+      const eligible = t % 3 === 1 ? (i: number) => i % 4 !== 2 : undefined;
+      expect(Array.from(topKSet(d, k, eligible)), `case ${t}`).toEqual(reference(d, k, eligible));
+    }
+  });
+
+  it('falls back to the heap, with the same selection, when quickselect runs out of partition rounds', () => {
+    const d = Float32Array.from({ length: 500 }, (_, i) => (i * 7919) % 101);
+    expect(Array.from(topKSet(d, 77, undefined, 0))).toEqual(reference(d, 77));
+    expect(Array.from(topKSet(d, 77, undefined, 1))).toEqual(reference(d, 77));
   });
 });
