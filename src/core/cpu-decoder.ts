@@ -65,7 +65,7 @@ export class CpuDecoder {
 
   /** The shard's own centroids (with the cold-start ones), before any overlay. */
   private baseCentroids(): Centroids {
-    return shardCentroids(this.base, this.options.extraCentroids);
+    return shardCentroids(this.base, this.options.extraCentroids, this.kernels.groupMeans);
   }
 
   /**

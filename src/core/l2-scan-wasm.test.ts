@@ -2,8 +2,9 @@ import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { assembleWat, BYTES_MODULE_PATH, bytesModuleSource, WAT_PATH } from '../../tools/wasm/assemble.ts';
 import { isNonFiniteFloat16 } from './float16.ts';
-import { groupMeansOfRows } from './centroids.ts';
-import { fastGroupMeans, fastScanF32, fastScanMemory, scanImplementation } from './l2-scan-wasm.ts';
+import { computeCentroids, groupMeansOfRows } from './centroids.ts';
+import { loadShard } from '../../tools/lib/shard-files.ts';
+import { fastCentroids, fastGroupMeans, fastScanF32, fastScanMemory, scanImplementation } from './l2-scan-wasm.ts';
 import { padQuery, scanMemory, scanRowsF32, squaredL2F32 } from './l2-scan.ts';
 import { createMemory, rowStride, type L2DMemory } from './memory.ts';
 import { generateSyntheticMemory, syntheticQuery, xorshift32 } from './synthetic-memory.ts';
@@ -120,6 +121,21 @@ describe("the WebAssembly SIMD group means (L2D-L's local means)", () => {
       fastGroupMeans(memory, rowIds, offsets, out);
       expect(out, `d = ${dim}`).toEqual(groupMeansOneByOne(memory, rowIds, offsets));
     }
+  });
+});
+
+describe("the centroids on them (L2D-G's item representations)", () => {
+  it('equal computeCentroids with the JS twin bit for bit, on the demo memory (items without rows left zero) and on one with large items', async () => {
+    const { memory: demo } = await loadShard('models/movielens-demo/memory/train-q4-f0.3');
+    // 40 items over 3,000 rows of 896 dims: items of ~75 rows, several to a 585-row block and some across blocks.
+    for (const memory of [demo, generateSyntheticMemory({ rows: 3_000, dim: 896, items: 40, seed: 9 })]) {
+      const expected = computeCentroids(memory);
+      const fast = fastCentroids(memory);
+      expect(fast.counts).toEqual(expected.counts);
+      expect(fast.vectors).toEqual(expected.vectors);
+    }
+    const { counts } = fastCentroids(demo);
+    expect([counts.length, counts.filter((n) => n === 0).length]).toEqual([3496, 462]);
   });
 });
 

@@ -5,7 +5,7 @@
  * twins run instead: same results, slower.
  */
 import { scanMemory, scanRowsF32 } from './l2-scan.ts';
-import { groupMeansOfRows } from './centroids.ts';
+import { computeCentroids, groupMeansOfRows, type Centroids } from './centroids.ts';
 import { rowStride, type L2DMemory } from './memory.ts';
 import { ensureBytes, newScanInstance, residentRows, type ScanExports } from './row-storage.ts';
 
@@ -117,4 +117,9 @@ export function fastGroupMeans(memory: L2DMemory, rowIds: Uint32Array, offsets: 
     out.set(sums.subarray(0, (last - g) * stride), g * stride);
     g = last;
   }
+}
+
+/** computeCentroids with fastGroupMeans: the same centroids, bit for bit. */
+export function fastCentroids(memory: L2DMemory): Centroids {
+  return computeCentroids(memory, undefined, fastGroupMeans);
 }

@@ -6,7 +6,8 @@
  * rebuild from scratch gives), and dropping the overlay writes the shard's
  * own centroids back, exactly.
  */
-import { computeCentroids, groupRowsByItem, meanOfRows, type Centroids, type RowsByItem } from './centroids.ts';
+import { computeCentroids, groupRowsByItem, meanOfRows, type Centroids, type GroupMeans, type RowsByItem } from './centroids.ts';
+import { fastGroupMeans } from './l2-scan-wasm.ts';
 import { InvalidArgumentError } from './errors.ts';
 import { float16Table, isNonFiniteFloat16 } from './float16.ts';
 import { rowStride, type L2DMemory } from './memory.ts';
@@ -39,8 +40,8 @@ export function applyCentroidChanges(centroids: Centroids, changes: readonly Cen
 }
 
 /** The shard's own centroids, with the cold-start rule's for items without rows: what an empty overlay restores. */
-export function shardCentroids(memory: L2DMemory, extraCentroids: readonly CentroidChange[] = []): Centroids {
-  return applyCentroidChanges(computeCentroids(memory), extraCentroids, rowStride(memory.dim));
+export function shardCentroids(memory: L2DMemory, extraCentroids: readonly CentroidChange[] = [], groupMeans: GroupMeans = fastGroupMeans): Centroids {
+  return applyCentroidChanges(computeCentroids(memory, undefined, groupMeans), extraCentroids, rowStride(memory.dim));
 }
 
 /**

@@ -5,7 +5,7 @@
  * layout of shard-format.ts. One implementation for Node and the browser.
  */
 import { throwIfAbortedBetweenPasses } from './abort.ts';
-import { computeCentroids } from './centroids.ts';
+import { fastCentroids } from './l2-scan-wasm.ts';
 import { rowStride, type L2DMemory } from './memory.ts';
 import { toFloat16Bits } from './float16.ts';
 import { InvalidArgumentError } from './errors.ts';
@@ -150,7 +150,7 @@ export async function buildShard(
  */
 export async function buildCentroidShard(source: ShardManifest, memory: L2DMemory, catalog: Uint8Array): Promise<BuiltShard> {
   if (source.centroids) throw new InvalidArgumentError('This shard already holds centroids (one row per item); build them from a shard of sample rows.');
-  const { vectors: means, counts } = computeCentroids(memory);
+  const { vectors: means, counts } = fastCentroids(memory);
   const dim = memory.dim;
   const stride = rowStride(dim);
   const items = Array.from(counts.keys()).filter((item) => counts[item] > 0);

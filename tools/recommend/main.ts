@@ -14,7 +14,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { computeCentroids } from '../../src/core/centroids.ts';
+import { fastCentroids } from '../../src/core/l2-scan-wasm.ts';
 import { COLD_START_RULES, coldStartCentroids, type ColdStartRule } from '../../src/core/cold-start.ts';
 import { CpuDecoder } from '../../src/core/cpu-decoder.ts';
 import { rowStride } from '../../src/core/memory.ts';
@@ -87,7 +87,7 @@ export async function recommendOffline(request: OfflineRequest): Promise<Offline
     const t1 = performance.now();
     const { hidden, dropped } = await encoder.encode([ids.map((id) => catalog[id].title)]);
     const t2 = performance.now();
-    const extraCentroids = coldStart === 'similar-titles' ? coldStartCentroids(catalog.map((item) => item.title), computeCentroids(memory), rowStride(memory.dim)) : undefined;
+    const extraCentroids = coldStart === 'similar-titles' ? coldStartCentroids(catalog.map((item) => item.title), fastCentroids(memory), rowStride(memory.dim)) : undefined;
     const decoded = new CpuDecoder(memory, { extraCentroids }).decode(hidden[0], { k, strategy, m: request.m, exclude: request.excludeHistory ? ids : [] });
     const t3 = performance.now();
     return {
