@@ -114,6 +114,9 @@ describe("the WebAssembly SIMD group means (L2D-L's local means)", () => {
       [896, Array.from({ length: 300 }, (_, g) => 1 + (g % 7))], // 1 200 rows of 1 792 bytes: blocks of 585 rows
       [896, [2, 1_300, 4]], // one group of more than two blocks, its sums carried from block to block
       [2048, [1, 600, 3]],
+      // More groups than a block has rows (blocks of 2,048 rows at d = 256): single rows and empty groups, as the
+      // centroids of a memory of one row per item (a centroid memory) have them.
+      [256, Array.from({ length: 5_000 }, (_, g) => (g % 3 === 0 ? 0 : 1))],
     ] as const) {
       const memory = generateSyntheticMemory({ rows: 3_000, dim, items: 40, seed: dim });
       const { rowIds, offsets } = randomGroups(memory, [...sizes], dim + 1);
@@ -125,10 +128,12 @@ describe("the WebAssembly SIMD group means (L2D-L's local means)", () => {
 });
 
 describe("the centroids on them (L2D-G's item representations)", () => {
-  it('equal computeCentroids with the JS twin bit for bit, on the demo memory (items without rows left zero) and on one with large items', async () => {
+  it('equal computeCentroids with the JS twin bit for bit, on the demo memory (items without rows left zero), on a centroid memory (more items than a block has rows) and on one with large items', async () => {
     const { memory: demo } = await loadShard('models/movielens-demo/memory/train-q4-f0.3');
+    // A centroid memory: one row per item, more items than a block of rows.
+    const { memory: oneRowPerItem } = await loadShard('models/amazon-games/memory/train-q4-centroids');
     // 40 items over 3,000 rows of 896 dims: items of ~75 rows, several to a 585-row block and some across blocks.
-    for (const memory of [demo, generateSyntheticMemory({ rows: 3_000, dim: 896, items: 40, seed: 9 })]) {
+    for (const memory of [demo, oneRowPerItem, generateSyntheticMemory({ rows: 3_000, dim: 896, items: 40, seed: 9 })]) {
       const expected = computeCentroids(memory);
       const fast = fastCentroids(memory);
       expect(fast.counts).toEqual(expected.counts);

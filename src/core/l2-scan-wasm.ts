@@ -101,8 +101,10 @@ export function fastGroupMeans(memory: L2DMemory, rowIds: Uint32Array, offsets: 
     for (let j = from; j < to; j++) rows.set(memory.vectors.subarray(rowIds[j] * stride, (rowIds[j] + 1) * stride), (j - from) * stride);
   };
   for (let g = 0; g < groups; ) {
-    let last = g + 1; // groups g .. last - 1 go in this block
-    while (last < groups && offsets[last + 1] - offsets[g] <= blockRows) last++;
+    // Groups g .. last - 1 go in this block: at most blockRows of them (their offsets and sums have room for so
+    // many; empty groups take no rows), and rows of at most a block, unless one group alone is larger.
+    let last = g + 1;
+    while (last < groups && last - g < blockRows && offsets[last + 1] - offsets[g] <= blockRows) last++;
     const start = offsets[g];
     sums.fill(0, 0, (last - g) * stride);
     for (let from = start; from < offsets[last]; from += blockRows) {
