@@ -241,6 +241,49 @@ it('lists exactly what the CPU reference ranks on the page\'s own h_t, and evalu
   expect(harness.problems).toEqual([]);
 });
 
+it('sweeps M in the evaluation: L2D-L at each M from the same forward pass, as recommend() ranks each alone, and names a value that is no M', async () => {
+  const { page } = harness;
+  await page.waitForSelector('body[data-model-ready="true"]', { state: 'attached', timeout: 90_000 });
+  await page.fill('#eval-form input[name=samples]', '3');
+  await page.fill('#eval-form input[name=ms]', '50, 2000 50');
+  await page.evaluate(() => document.getElementById('eval-rows')!.replaceChildren());
+  await page.click('#eval-form button[type=submit]');
+  await page.waitForFunction(() => document.querySelectorAll('#eval-rows tr').length === 5, undefined, { timeout: 120_000 });
+  expect(await page.locator('#eval-rows tr td:first-child').allTextContents()).toEqual(['L2D-L (M=50)', 'L2D-L (M=2000)', 'L2D-G', 'most-popular', 'item co-occurrence']);
+  const test = parseSamples(readFileSync('models/movielens-demo/eval/test.tsv', 'utf8'), 'test', 3496).slice(0, 3);
+  const alone = await page.evaluate(async (samples) => {
+    const r = (globalThis as unknown as DemoWindow).l2dDemo.recommender();
+    const lists: number[][][] = [[], [], []];
+    for (const { history } of samples) {
+      for (const [j, options] of [{ strategy: 'local' as const, m: 50 }, { strategy: 'local' as const, m: 2000 }, { strategy: 'global' as const }].entries()) lists[j].push((await r.recommend({ history, k: 100, ...options })).items.map((x) => x.id));
+    }
+    return lists;
+  }, test);
+  const expectedRows = alone.map((ranked) => {
+    const metrics = new MetricAccumulator(METRIC_KS);
+    test.forEach((sample, i) => metrics.add(ranked[i], sample.target));
+    const v = metrics.values();
+    return [...METRIC_KS.map((k) => v.recall[k].toFixed(4)), ...METRIC_KS.map((k) => v.ndcg[k].toFixed(4))];
+  });
+  const tableRows = await page.locator('#eval-rows tr').evaluateAll((trs) => trs.slice(0, 3).map((tr) => Array.from(tr.querySelectorAll('td'), (td) => td.textContent!).slice(1, 7)));
+  expect(tableRows).toEqual(expectedRows);
+  expect(await page.locator('#eval-downloads a').evaluateAll((links) => links.map((a) => (a as HTMLAnchorElement).download))).toEqual([
+    'movielens-test-l2d-l-m-50.tsv',
+    'movielens-test-l2d-l-m-2000.tsv',
+    'movielens-test-l2d-g.tsv',
+    'movielens-test-most-popular.tsv',
+    'movielens-test-item-co-occurrence.tsv',
+  ]);
+  // A value that is no M: said at once, nothing run.
+  await page.fill('#eval-form input[name=ms]', '100, lots');
+  await page.click('#eval-form button[type=submit]');
+  await page.waitForFunction(() => document.getElementById('eval-status')?.classList.contains('error'), undefined, { timeout: 30_000 });
+  expect(await page.textContent('#eval-status')).toBe('Error: M values must be whole numbers from 1 to 16384, separated by commas; "lots" is not one.');
+  expect(await page.isHidden('#eval-downloads')).toBe(true);
+  await page.fill('#eval-form input[name=ms]', '');
+  expect(harness.problems).toEqual([]);
+});
+
 it("takes a test user's history and marks where each list ranks the item that user chose next", async () => {
   const { page } = harness;
   await page.reload();

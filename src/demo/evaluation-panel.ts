@@ -1,6 +1,6 @@
 /**
- * The demo's evaluation panel: Recall@K and NDCG@K of L2D-L and L2D-G over the first N samples of the data set's
- * test split, through the page's recommender, beside the classic baselines counted in the page from the train
+ * The demo's evaluation panel: Recall@K and NDCG@K of L2D-L (at one M or several: an M sweep) and L2D-G over the
+ * first N samples of the data set's test split, through the page's recommender, every list from one forward pass, beside the classic baselines counted in the page from the train
  * split (most-popular, item co-occurrence: src/core/baselines.ts, as `npm run evaluate` counts them), with a stop
  * button that scores the samples finished so far.
  */
@@ -9,6 +9,7 @@ import type { Recommender as Baseline } from '../core/baselines.ts';
 import type { Sample } from '../core/data/prepare.ts';
 import { MetricAccumulator, METRIC_KS, type MetricValues } from '../core/metrics.ts';
 import { barRow } from './charts.ts';
+import { parseMValues } from './m-values.ts';
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 
@@ -20,7 +21,7 @@ export interface EvaluationSource {
   /** The baselines, counted from the data set's train split (once per data set). */
   baselines(): Promise<Baseline[]>;
   itemCount(): number;
-  /** L2D-L's M, the model panel's setting. */
+  /** L2D-L's M, the model panel's setting (the evaluation's own M values replace it where given). */
   m(): number;
   /** The data set: its id names the rankings files, its prepared folder the command that scores them. */
   dataset(): { id: string; prepared?: string };
@@ -41,10 +42,11 @@ export function startEvaluationPanel(source: EvaluationSource): EvaluationPanel 
   let enabled = false;
   evalForm.addEventListener('submit', (event) => {
     event.preventDefault();
-    void evaluate(Number(new FormData(evalForm).get('samples')), source.m());
+    const form = new FormData(evalForm);
+    void evaluate(Number(form.get('samples')), String(form.get('ms') ?? ''));
   });
 
-  async function evaluate(count: number, m: number): Promise<void> {
+  async function evaluate(count: number, mText: string): Promise<void> {
     const evalStatus = $('eval-status');
     const bar = $<HTMLProgressElement>('eval-progress');
     const button = evalForm.querySelector('button') as HTMLButtonElement;
@@ -58,12 +60,9 @@ export function startEvaluationPanel(source: EvaluationSource): EvaluationPanel 
     bar.value = 0; // not the last run's
     let done = 0;
     let total = count;
-    // L2D-L first: recommend()'s default strategy.
-    const strategies = [
-      [`L2D-L (M=${m})`, { strategy: 'local' as const, m }],
-      ['L2D-G', { strategy: 'global' as const }],
-    ] as const;
-    let names: string[] = strategies.map(([name]) => name);
+    // L2D-L first (recommend()'s default strategy), at each M asked for; a value that is no M is said before anything runs.
+    let strategies: [string, { strategy: 'local' | 'global'; m?: number }][] = [];
+    let names: string[] = [];
     let metrics: MetricAccumulator[] = [];
     // Each method's list per sample, in test-split order: the rankings files a researcher can download.
     let ranked: number[][][] = [];
@@ -78,6 +77,8 @@ export function startEvaluationPanel(source: EvaluationSource): EvaluationPanel 
     try {
       if (!recommender) throw new Error('The model is not loaded.');
       if (!(Number.isInteger(count) && count >= 1)) throw new Error(`Samples must be a whole number of at least 1, got ${count}.`);
+      strategies = [...parseMValues(mText, source.m()).map((m) => [`L2D-L (M=${m})`, { strategy: 'local' as const, m }] as [string, { strategy: 'local'; m: number }]), ['L2D-G', { strategy: 'global' }]];
+      names = strategies.map(([name]) => name);
       const samples = (await source.testSamples()).slice(0, count);
       setStatus(evalStatus, 'Counting the baselines from the train split…');
       // Without the train split the L2D rows still come, and the status says why the baselines do not.
