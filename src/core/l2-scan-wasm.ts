@@ -81,7 +81,8 @@ export function fastScanF32(query: Float32Array, vectors: Float32Array, rowCount
 /**
  * groupMeansOfRows (src/core/centroids.ts: meanOfRows of each group), on WebAssembly SIMD where it runs, equal to
  * it bit for bit: group g is rowIds[offsets[g] .. offsets[g + 1]) (ascending), its mean written at
- * out[g * stride ..). L2D-L's local means: up to M rows a query.
+ * out[g * stride ..). L2D-L's local means (up to M rows a query), and the item centroids (fastCentroids: every row;
+ * empty groups, of items without rows, are left zero).
  */
 export function fastGroupMeans(memory: L2DMemory, rowIds: Uint32Array, offsets: Uint32Array, out: Float32Array): void {
   const stride = rowStride(memory.dim);
