@@ -66,7 +66,8 @@ export interface Centroids {
 /**
  * L2D-G's item representations: hbar_v = mean of the rows labelled v (each item a group; zeros for an item without
  * rows). `groupMeans`: this file's JS twin by default; the CPU decoder and the worker pass the WebAssembly SIMD one
- * (fastCentroids in l2-scan-wasm.ts), ~6x faster on the demo's memory and the same numbers.
+ * (fastCentroids in l2-scan-wasm.ts): the same numbers, a new decoder's centroids ~1.8x sooner on the demo's memory
+ * (bench/README.md).
  */
 export function computeCentroids(memory: L2DMemory, byItem = groupRowsByItem(memory.labels, memory.itemCount), groupMeans: GroupMeans = groupMeansOfRows): Centroids {
   const vectors = allocateF32Rows(memory.itemCount, rowStride(memory.dim));

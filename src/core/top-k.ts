@@ -95,8 +95,9 @@ function siftDown(heapIdx: Uint32Array, heapDist: Float64Array, size: number, d:
  * The indices topK(distances, k, eligible) selects, in ascending index order, without ranking them: what L2D-L's
  * grouping needs of its top-M rows (it groups them by row index). Quickselect finds the k-th distance T of the
  * eligible entries; every entry below T is taken, and of those equal to T the ones with smaller indices, as the tie
- * rule takes them. About 2x faster than the bounded heap on 21k rows and M = 1000 (bench/README.md); past a
- * bounded number of partition rounds (adversarial input) it falls back to the heap.
+ * rule takes them. Where M is a sizeable share of the rows it beats the bounded heap (L2D-L on the demo's memory,
+ * M = 1000: the whole decode ~1.2x faster, bench/README.md); past a bounded number of partition rounds
+ * (adversarial input) it falls back to the heap.
  */
 export function topKSet(
   distances: ArrayLike<number>,
