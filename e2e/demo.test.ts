@@ -13,11 +13,11 @@ import { viteBuild } from '../tools/lib/vite-build.ts';
 import { CpuDecoder } from '../src/core/cpu-decoder.ts';
 import { loadShard } from '../tools/lib/shard-files.ts';
 import { parseSamples } from '../src/core/data/prepared-format.ts';
-import { MetricAccumulator, METRIC_KS } from '../src/core/metrics.ts';
+import { MetricAccumulator, METRIC_KS, sparseDenseSplit } from '../src/core/metrics.ts';
 import { evaluateRankings } from '../src/core/evaluate.ts';
 import { readRankings } from '../tools/evaluate/main.ts';
 import { DEFAULT_SOURCES, prepareFolder } from '../tools/prepare-data/main.ts';
-import { CoOccurrence, MostPopular } from '../src/core/baselines.ts';
+import { CoOccurrence, MostPopular, targetCounts } from '../src/core/baselines.ts';
 import { parseTrainSequences, trainingPairs } from '../src/core/data/train-sequences.ts';
 import { openPage, type HarnessPage } from './browser.ts';
 import { startStaticServer, type StaticServer } from '../tools/lib/static-server.ts';
@@ -222,6 +222,24 @@ it('lists exactly what the CPU reference ranks on the page\'s own h_t, and evalu
   expect(await page.locator('#eval-chart .legend').textContent()).toBe(' L2D-L (M=200) L2D-G most-popular item co-occurrence');
   expect(await page.locator('#eval-chart > div').first().locator('.bar').evaluateAll((bars) => bars.map((b) => b.className))).toEqual(
     ['bar method-0', 'bar method-1', 'bar method-2', 'bar method-3'].filter((_, j) => Number(expectedRows[j][0]) > 0),
+  );
+  // Sparse and dense targets (the paper's Figure 4), split as `npm run results` splits them: by the train split's
+  // target counts, at their median over the scored samples.
+  const { threshold, sparse, dense } = sparseDenseSplit(targetCounts(prepared.samples.train, 3496), test);
+  expect(sparse.length + dense.length).toBe(5);
+  expect(await page.textContent('#eval-sparse-dense-note')).toBe(
+    `Sparse vs dense targets (the paper's Figure 4): sparse = the target was the next item of at most ${threshold} training samples (the median over these 5 samples; ${sparse.length} samples), dense = more (${dense.length}).`,
+  );
+  const partValues = (ranked: number[][], part: number[]) => {
+    const metrics = new MetricAccumulator(METRIC_KS);
+    for (const i of part) metrics.add(ranked[i], test[i].target);
+    return metrics.values();
+  };
+  expect(await page.locator('#eval-sparse-dense-rows tr').evaluateAll((trs) => trs.map((tr) => Array.from(tr.querySelectorAll('td'), (td) => td.textContent!)))).toEqual(
+    lists.map((ranked, j) => {
+      const [sv, dv] = [partValues(ranked, sparse), partValues(ranked, dense)];
+      return [['L2D-L (M=200)', 'L2D-G', 'most-popular', 'item co-occurrence'][j], ...[sv.recall[20], sv.recall[50], sv.ndcg[50], dv.recall[20], dv.recall[50], dv.ndcg[50]].map((v) => v.toFixed(4))];
+    }),
   );
   // Stop: the run ends at once and scores the samples it finished (every method alike).
   expect(await page.locator('#eval-stop').isVisible()).toBe(false);
@@ -502,6 +520,8 @@ it("evaluates without the baselines while the data set's train split cannot be f
       /^2 \/ 2 samples, \d+ ms per sample \(every method\)\. No baselines: models\/amazon-games\/eval\/train-sequences\.tsv: HTTP 404; this data set's train split is not here\.$/,
     );
     expect(await page.locator('#eval-status').getAttribute('class')).toBe('error');
+    // Nor a sparse/dense split: it counts the train split's targets.
+    expect([await page.isHidden('#eval-sparse-dense'), await page.isHidden('#eval-sparse-dense-note')]).toEqual([true, true]);
     // The per-history comparison says so too, under the L2D lists it does not hold back.
     await page.check('#model-form input[name=compareCoOccurrence]');
     await page.waitForFunction(() => !(document.querySelector('#sample-form button') as HTMLButtonElement).disabled, undefined, { timeout: 30_000 });

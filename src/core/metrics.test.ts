@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { MetricAccumulator, metricsTable, rankOf } from './metrics.ts';
+import { MetricAccumulator, metricsTable, rankOf, sparseDenseSplit } from './metrics.ts';
 
 describe('Recall@K and NDCG@K', () => {
   it('match hand-computed values', () => {
@@ -25,5 +25,15 @@ describe('Recall@K and NDCG@K', () => {
       '| method | R@20 | R@50 | R@100 | N@20 | N@50 | N@100 | samples |\n|---|---|---|---|---|---|---|---|\n' +
         `| x | 0.0000 | 1.0000 | 1.0000 | 0.0000 | ${(1 / Math.log2(32)).toFixed(4)} | ${(1 / Math.log2(32)).toFixed(4)} | 1 |`,
     );
+  });
+});
+
+describe('sparseDenseSplit', () => {
+  it("splits samples at the median of their targets' training counts: at most it sparse, above it dense", () => {
+    const trainCounts = [0, 1, 5, 9, 2];
+    const samples = [3, 1, 2, 0, 4, 2].map((target) => ({ target }));
+    // Counts 9, 1, 5, 0, 2, 5; sorted 0 1 2 5 5 9: the median (index 3) is 5.
+    expect(sparseDenseSplit(trainCounts, samples)).toEqual({ threshold: 5, sparse: [1, 2, 3, 4, 5], dense: [0] });
+    expect(sparseDenseSplit(trainCounts, [])).toEqual({ threshold: 0, sparse: [], dense: [] });
   });
 });

@@ -67,3 +67,21 @@ export function metricsTable(rows: { method: string; values: MetricValues }[], k
   );
   return [head, rule, ...body].join('\n');
 }
+
+/** Samples (their indices) split by how often their target was a training target: the paper's Figure 4. */
+export interface SparseDenseSplit {
+  /** The median of the samples' targets' training counts: sparse is at most it, dense above. */
+  threshold: number;
+  sparse: number[];
+  dense: number[];
+}
+
+/** `trainCounts[item]`: how many training samples have the item as their target (baselines.ts targetCounts). */
+export function sparseDenseSplit(trainCounts: ArrayLike<number>, samples: readonly { target: number }[]): SparseDenseSplit {
+  const frequencies = samples.map((s) => trainCounts[s.target]).sort((a, b) => a - b);
+  const threshold = frequencies[Math.floor(frequencies.length / 2)] ?? 0;
+  const sparse: number[] = [];
+  const dense: number[] = [];
+  samples.forEach((s, i) => (trainCounts[s.target] <= threshold ? sparse : dense).push(i));
+  return { threshold, sparse, dense };
+}

@@ -2,24 +2,32 @@
  * The demo's evaluation panel: Recall@K and NDCG@K of L2D-L (at one M or several: an M sweep) and L2D-G over the
  * first N samples of the data set's test split, through the page's recommender, every list from one forward pass, beside the classic baselines counted in the page from the train
  * split (most-popular, item co-occurrence: src/core/baselines.ts, as `npm run evaluate` counts them), with a stop
- * button that scores the samples finished so far.
+ * button that scores the samples finished so far; and every method on sparse and dense targets (the paper's
+ * Figure 4, as `npm run results` splits them).
  */
 import type { Recommender } from '../recommender.ts';
 import type { Recommender as Baseline } from '../core/baselines.ts';
 import type { Sample } from '../core/data/prepare.ts';
-import { MetricAccumulator, METRIC_KS, type MetricValues } from '../core/metrics.ts';
+import { MetricAccumulator, METRIC_KS, sparseDenseSplit, type MetricValues } from '../core/metrics.ts';
 import { barRow } from './charts.ts';
 import { parseMValues } from './m-values.ts';
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
+
+/** What the evaluation counts from the data set's train split. */
+export interface TrainSplitCounts {
+  baselines: Baseline[];
+  /** Per item, the training samples with it as their target: sparse and dense targets are split by it. */
+  targetCounts: Uint32Array;
+}
 
 /** What the evaluation reads from the model panel, at the moment it runs. */
 export interface EvaluationSource {
   recommender(): Recommender | undefined;
   /** The data set's test split (fetched once per data set). */
   testSamples(): Promise<Sample[]>;
-  /** The baselines, counted from the data set's train split (once per data set). */
-  baselines(): Promise<Baseline[]>;
+  /** The baselines and target counts, counted from the data set's train split (once per data set). */
+  trainSplit(): Promise<TrainSplitCounts>;
   itemCount(): number;
   /** L2D-L's M, the model panel's setting (the evaluation's own M values replace it where given). */
   m(): number;
@@ -67,25 +75,32 @@ export function startEvaluationPanel(source: EvaluationSource): EvaluationPanel 
     // Each method's list per sample, in test-split order: the rankings files a researcher can download.
     let ranked: number[][][] = [];
     let baselineNote = '';
+    let samples: Sample[] = [];
+    let counts: Uint32Array | undefined;
     const dataset = source.dataset();
     const score = () => {
       renderEvaluation(names.map((name, j) => [name, metrics[j].values()]));
+      renderSparseDense(names.map((name, j) => [name, ranked[j]]), samples.slice(0, done), counts);
       offerRankings(dataset, names.map((name, j) => [name, ranked[j]]));
     };
     offerRankings(dataset, []);
+    renderSparseDense([], [], undefined);
     const recommender = source.recommender();
     try {
       if (!recommender) throw new Error('The model is not loaded.');
       if (!(Number.isInteger(count) && count >= 1)) throw new Error(`Samples must be a whole number of at least 1, got ${count}.`);
       strategies = [...parseMValues(mText, source.m()).map((m) => [`L2D-L (M=${m})`, { strategy: 'local' as const, m }] as [string, { strategy: 'local'; m: number }]), ['L2D-G', { strategy: 'global' }]];
       names = strategies.map(([name]) => name);
-      const samples = (await source.testSamples()).slice(0, count);
+      samples = (await source.testSamples()).slice(0, count);
       setStatus(evalStatus, 'Counting the baselines from the train split…');
-      // Without the train split the L2D rows still come, and the status says why the baselines do not.
-      const baselines = await source.baselines().catch((error: Error) => {
+      // Without the train split the L2D rows still come, and the status says why the baselines (and the sparse/dense
+      // split) do not.
+      const train = await source.trainSplit().catch((error: Error) => {
         baselineNote = ` No baselines: ${error.message}`;
-        return [];
+        return undefined;
       });
+      const baselines = train?.baselines ?? [];
+      counts = train?.targetCounts;
       names = [...names, ...baselines.map((b) => b.name)];
       metrics = names.map(() => new MetricAccumulator(METRIC_KS));
       ranked = names.map(() => []);
@@ -149,6 +164,36 @@ export function startEvaluationPanel(source: EvaluationSource): EvaluationPanel 
     downloads.replaceChildren('Download ', ...files.flatMap((a, i) => (i === 0 ? [a] : [' and ', a])), ' (TSV); score them in Node with ', command, '.');
   }
 
+  /**
+   * Every method on the scored samples whose target is sparse (at most the median of their targets' training
+   * counts) and dense (above it): the paper's Figure 4, split as `npm run results` splits a whole test split.
+   */
+  function renderSparseDense(lists: [string, number[][]][], scored: readonly Sample[], trainCounts: Uint32Array | undefined): void {
+    const table = $('eval-sparse-dense');
+    const note = $('eval-sparse-dense-note');
+    table.hidden = note.hidden = trainCounts === undefined || scored.length === 0;
+    if (table.hidden) return $('eval-sparse-dense-rows').replaceChildren();
+    const { threshold, sparse, dense } = sparseDenseSplit(trainCounts!, scored);
+    note.textContent = `Sparse vs dense targets (the paper's Figure 4): sparse = the target was the next item of at most ${threshold} training samples (the median over these ${scored.length} samples; ${sparse.length} samples), dense = more (${dense.length}).`;
+    const values = (ranked: number[][], part: number[]) => {
+      const metrics = new MetricAccumulator(METRIC_KS);
+      for (const i of part) metrics.add(ranked[i], scored[i].target);
+      return metrics.values();
+    };
+    $('eval-sparse-dense-rows').replaceChildren(
+      ...lists.map(([name, ranked]) => {
+        const [s, d] = [values(ranked, sparse), values(ranked, dense)];
+        const tr = document.createElement('tr');
+        for (const cell of [name, s.recall[20], s.recall[50], s.ndcg[50], d.recall[20], d.recall[50], d.ndcg[50]]) {
+          const td = document.createElement('td');
+          td.textContent = typeof cell === 'string' ? cell : cell.toFixed(4);
+          tr.append(td);
+        }
+        return tr;
+      }),
+    );
+  }
+
   function renderEvaluation(rows: [string, MetricValues][]): void {
     $('eval-rows').replaceChildren(
       ...rows.map(([name, v]) => {
@@ -176,7 +221,8 @@ export function startEvaluationPanel(source: EvaluationSource): EvaluationPanel 
           barRow(
             `${metric === 'recall' ? 'Recall' : 'NDCG'}@${k}`,
             rows.map(([name, v], j) => ({ className: `method-${j}`, value: v[metric][k], title: `${name}: ${v[metric][k].toFixed(4)}` })),
-            300 / largest,
+            // Each method's bar at most 300 px, and a row of them within the panel (an M sweep has up to 11 methods).
+            Math.min(300, 840 / rows.length) / largest,
           ),
         ),
       ),

@@ -11,13 +11,13 @@ import { createRecommender, type Recommender } from '../recommender.ts';
 import { parseSamples } from '../core/data/prepared-format.ts';
 import type { Sample } from '../core/data/prepare.ts';
 import { parseTrainSequences, trainingPairs } from '../core/data/train-sequences.ts';
-import { CoOccurrence, MostPopular, type Recommender as Baseline } from '../core/baselines.ts';
+import { CoOccurrence, MostPopular, targetCounts } from '../core/baselines.ts';
 import type { DecoderBackend } from '../decode-engine.ts';
 import { MAX_SELECTION } from '../core/decode-options.ts';
 import type { LoadProgress, LoadStatus, RecommendResult, GenerateResult } from '../worker-protocol.ts';
 import { barRow } from './charts.ts';
 import { DATASETS, datasetFromAddress, type DemoDataset } from './datasets.ts';
-import { startEvaluationPanel } from './evaluation-panel.ts';
+import { startEvaluationPanel, type TrainSplitCounts } from './evaluation-panel.ts';
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 const absolute = (path: string) => new URL(path, document.baseURI).href;
@@ -109,21 +109,21 @@ export async function startModelPanel(panel: { onLoaded?: () => void } = {}): Pr
   });
   const testSamples = testSplit.get;
   /**
-   * The baselines, counted once per data set from its train sequences with the model's history window (its
-   * training data's), as `npm run evaluate` counts them from the train split.
+   * The baselines and each item's count as a training target, counted once per data set from its train sequences
+   * with the model's history window (its training data's), as `npm run evaluate` counts them from the train split.
    */
-  const baselines = oncePerDataset(async (): Promise<Baseline[]> => {
+  const trainSplit = oncePerDataset(async (): Promise<TrainSplitCounts> => {
     const { train } = dataset;
     const itemCount = titles.length;
     const window = recommender?.status().encoder.maxHistory;
     if (window === undefined) throw new Error("the model's prompt template names no history window (maxHistory), and the baselines count the train split with it.");
     const pairs = trainingPairs(parseTrainSequences(await fetchText(train, 'train split'), itemCount, train), window);
-    return [new MostPopular(pairs, itemCount), new CoOccurrence(pairs, itemCount)];
+    return { baselines: [new MostPopular(pairs, itemCount), new CoOccurrence(pairs, itemCount)], targetCounts: targetCounts(pairs, itemCount) };
   });
   const evaluation = startEvaluationPanel({
     recommender: () => recommender,
     testSamples,
-    baselines: baselines.get,
+    trainSplit: trainSplit.get,
     itemCount: () => titles.length,
     m: () => Number(new FormData(form).get('m')),
     dataset: () => dataset,
@@ -240,7 +240,7 @@ export async function startModelPanel(panel: { onLoaded?: () => void } = {}): Pr
    */
   const coOccurrenceFor = async (request: { history: number[]; k: number; excludeHistory: boolean }): Promise<CoOccurrenceAnswer> => {
     try {
-      const coOccurrence = (await baselines.get()).find((b) => b instanceof CoOccurrence)!;
+      const coOccurrence = (await trainSplit.get()).baselines.find((b) => b instanceof CoOccurrence)!;
       const started = performance.now();
       const excluded = new Set(request.excludeHistory ? request.history : []);
       const ranking = coOccurrence.recommend(request.history, titles.length).filter((id) => !excluded.has(id));
@@ -368,7 +368,7 @@ export async function startModelPanel(panel: { onLoaded?: () => void } = {}): Pr
     ready(false);
     if (!again) {
       testSplit.forget();
-      baselines.forget();
+      trainSplit.forget();
       editHistory(() => (history.length = 0));
       sampleCount.value = '';
     }

@@ -12,7 +12,8 @@ import { join } from 'node:path';
 import type { Sample } from '../../src/core/data/prepare.ts';
 import { L2DError } from '../../src/core/errors.ts';
 import { evaluateRankings } from '../../src/core/evaluate.ts';
-import { metricsTable, type MetricValues } from '../../src/core/metrics.ts';
+import { metricsTable, sparseDenseSplit, type MetricValues, type SparseDenseSplit } from '../../src/core/metrics.ts';
+import { targetCounts } from '../../src/core/baselines.ts';
 import { readRankings } from '../evaluate/main.ts';
 import { loadPrepared, type LoadedDataset } from '../lib/prepared.ts';
 import { readRunRecords, type RunRecords } from '../lib/run-record.ts';
@@ -25,15 +26,8 @@ const SWEEP = /^L2D-L \(M=(\d+)\)$/;
 const FITTED_ON = /\((?:M=\d+, )?(?:\d+% )?((?:train|valid|test)(?:\+(?:train|valid|test))+)(?: memory)?\)$/;
 
 /** Test samples split by their target's number of training samples: at most the median (sparse) or more (dense). */
-export function sparseDenseSplit(data: LoadedDataset, samples: readonly Sample[]): { threshold: number; sparse: number[]; dense: number[] } {
-  const counts = new Uint32Array(data.items.length);
-  for (const s of data.split('train')) counts[s.target]++;
-  const frequencies = samples.map((s) => counts[s.target]).sort((a, b) => a - b);
-  const threshold = frequencies[Math.floor(frequencies.length / 2)];
-  const sparse: number[] = [];
-  const dense: number[] = [];
-  samples.forEach((s, i) => (counts[s.target] <= threshold ? sparse : dense).push(i));
-  return { threshold, sparse, dense };
+export function sparseDenseSplitOf(data: LoadedDataset, samples: readonly Sample[]): SparseDenseSplit {
+  return sparseDenseSplit(targetCounts(data.split('train'), data.items.length), samples);
 }
 
 const fmt = (v: number) => v.toFixed(4);
@@ -102,7 +96,7 @@ export function datasetReport(dir: string, dataRoot: string, plots: string | und
       out.push(`\nEvery method on the first ${common} samples, the ones all of them scored (like for like):\n`);
       out.push(metricsTable(methods.map((m) => ({ method: m, values: score(m, samples.map((_, i) => i)) }))));
     }
-    const { threshold, sparse, dense } = sparseDenseSplit(data, samples);
+    const { threshold, sparse, dense } = sparseDenseSplitOf(data, samples);
     const trained = new Set(data.split('train').map((s) => s.target));
     const cold = all.filter((s) => !trained.has(s.target)).length;
     out.push(`\n${cold} of the ${all.length} test samples (${((100 * cold) / all.length).toFixed(1)}%) have a target that is never a training target: the memory has no row for it, so L2D cannot rank it (without the cold-start rule, docs/MEMORY.md); generation and co-occurrence can.`);

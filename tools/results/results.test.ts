@@ -11,7 +11,7 @@ import { evaluateRankings } from '../../src/core/evaluate.ts';
 import type { LoadedDataset } from '../lib/prepared.ts';
 import { prepareTinyDataset } from '../lib/tiny-dataset.ts';
 import { methodFileStem, readRunRecords, saveLatency, saveMethodRun } from '../lib/run-record.ts';
-import { datasetReport, sparseDenseSplit } from './main.ts';
+import { datasetReport, sparseDenseSplitOf } from './main.ts';
 
 let dir: string;
 let data: LoadedDataset;
@@ -26,7 +26,7 @@ describe('results', () => {
     const test = data.split('test');
     const counts = new Map<number, number>();
     for (const s of data.split('train')) counts.set(s.target, (counts.get(s.target) ?? 0) + 1);
-    const { threshold, sparse, dense } = sparseDenseSplit(data, test);
+    const { threshold, sparse, dense } = sparseDenseSplitOf(data, test);
     expect([...sparse, ...dense].sort()).toEqual(test.map((_, i) => i));
     for (const i of sparse) expect(counts.get(test[i].target) ?? 0).toBeLessThanOrEqual(threshold);
     for (const i of dense) expect(counts.get(test[i].target) ?? 0).toBeGreaterThan(threshold);
