@@ -182,11 +182,15 @@ export function startEvaluationPanel(source: EvaluationSource): EvaluationPanel 
     };
     $('eval-sparse-dense-rows').replaceChildren(
       ...lists.map(([name, ranked]) => {
-        const [s, d] = [values(ranked, sparse), values(ranked, dense)];
+        // A part without samples (a handful scored, all on one side of the median) has no figures: '-'.
+        const cells = (part: number[]) => {
+          const v = values(ranked, part);
+          return part.length === 0 ? ['-', '-', '-'] : [v.recall[20], v.recall[50], v.ndcg[50]].map((x) => x.toFixed(4));
+        };
         const tr = document.createElement('tr');
-        for (const cell of [name, s.recall[20], s.recall[50], s.ndcg[50], d.recall[20], d.recall[50], d.ndcg[50]]) {
+        for (const cell of [name, ...cells(sparse), ...cells(dense)]) {
           const td = document.createElement('td');
-          td.textContent = typeof cell === 'string' ? cell : cell.toFixed(4);
+          td.textContent = cell;
           tr.append(td);
         }
         return tr;
