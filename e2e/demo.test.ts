@@ -299,6 +299,13 @@ it('sweeps M in the evaluation: L2D-L at each M from the same forward pass, as r
   expect(await page.textContent('#eval-status')).toBe('Error: M values must be whole numbers from 1 to 16384, separated by commas; "lots" is not one.');
   expect(await page.isHidden('#eval-downloads')).toBe(true);
   await page.fill('#eval-form input[name=ms]', '');
+  // One sample: its target is the median, so every target is sparse and the dense part has no figures.
+  await page.fill('#eval-form input[name=samples]', '1');
+  await page.click('#eval-form button[type=submit]');
+  await page.waitForFunction(() => /^1 \/ 1 samples/.test(document.getElementById('eval-status')?.textContent ?? ''), undefined, { timeout: 60_000 });
+  expect(await page.textContent('#eval-sparse-dense-note')).toMatch(/\(the median over these 1 samples; 1 samples\), dense = more \(0\)\.$/);
+  const dense = await page.locator('#eval-sparse-dense-rows tr').evaluateAll((trs) => trs.map((tr) => Array.from(tr.querySelectorAll('td'), (td) => td.textContent).slice(4)));
+  expect(dense).toEqual(Array(4).fill(['-', '-', '-']));
   expect(harness.problems).toEqual([]);
 });
 
