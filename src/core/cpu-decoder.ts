@@ -156,14 +156,8 @@ export class CpuDecoder {
   }
 
   private local(query: Float32Array, options: ResolvedDecodeOptions): DecodedItem[] {
-    // The grouping needs the top-M rows as a set in ascending order, not ranked. Both selections are exact; which is
-    // faster depends on M's share of the rows: quickselect (topKSet) costs a few passes over all of them, the bounded
-    // heap about one comparison per row plus log M per insertion, of which there are about M (1 + ln(rows / M)).
-    const { m } = options;
-    const rows = this.memory.rows;
-    const heapWork = m * Math.log2(m + 1) * (1 + Math.log(rows / Math.max(1, m)));
-    const select = heapWork > rows ? topKSet : (d: Float32Array, k: number, eligible?: (r: number) => boolean) => topK(d, k, eligible).indices.sort();
-    return this.rankLocalGroups(query, this.nearestRows(query, options, select), options);
+    // The grouping needs the top-M rows as a set in ascending order, not ranked (topKSet picks the faster exact way).
+    return this.rankLocalGroups(query, this.nearestRows(query, options, topKSet), options);
   }
 
   /** `ascending`: the selected rows in ascending row order. */

@@ -93,11 +93,11 @@ function siftDown(heapIdx: Uint32Array, heapDist: Float64Array, size: number, d:
 
 /**
  * The indices topK(distances, k, eligible) selects, in ascending index order, without ranking them: what L2D-L's
- * grouping needs of its top-M rows (it groups them by row index). Quickselect finds the k-th distance T of the
- * eligible entries; every entry below T is taken, and of those equal to T the ones with smaller indices, as the tie
- * rule takes them. Where M is a sizeable share of the rows it beats the bounded heap (L2D-L on the demo's memory,
- * M = 1000: the whole decode ~1.2x faster, bench/README.md); past a bounded number of partition rounds
- * (adversarial input) it falls back to the heap.
+ * grouping needs of its top-M rows (it groups them by row index). Where k is a sizeable share of the entries,
+ * quickselect finds the k-th distance T of the eligible entries; every entry below T is taken, and of those equal
+ * to T the ones with smaller indices, as the tie rule takes them (L2D-L on the demo's memory, M = 1000: the whole
+ * decode ~1.2x faster, bench/README.md). Elsewhere, and past a bounded number of partition rounds (adversarial
+ * input), the bounded heap selects them.
  */
 export function topKSet(
   distances: ArrayLike<number>,
@@ -107,6 +107,10 @@ export function topKSet(
   maxRounds?: number,
 ): Uint32Array {
   const n = distances.length;
+  // The heap costs about one comparison per entry plus log k per insertion, of which there are about
+  // k (1 + ln(n / k)); quickselect a few passes over all n entries (it alone was slower on 100k rows with k = 200).
+  const share = Math.max(1, Math.min(k, n));
+  if (share * Math.log2(share + 1) * (1 + Math.log(n / share)) <= n) return topK(distances, k, eligible).indices.sort();
   // The distances' own precision, so that the threshold is one of them exactly.
   const values = distances instanceof Float32Array ? new Float32Array(n) : new Float64Array(n);
   let count = 0;

@@ -1,9 +1,9 @@
 /**
  * The demo's evaluation panel: Recall@K and NDCG@K of L2D-L (at one M or several: an M sweep) and L2D-G over the
- * first N samples of the data set's test split, through the page's recommender, every list from one forward pass, beside the classic baselines counted in the page from the train
- * split (most-popular, item co-occurrence: src/core/baselines.ts, as `npm run evaluate` counts them), with a stop
- * button that scores the samples finished so far; and every method on sparse and dense targets (the paper's
- * Figure 4, as `npm run results` splits them).
+ * first N samples of the data set's test split, through the page's recommender, every list from one forward pass,
+ * beside the classic baselines counted in the page from the train split (most-popular, item co-occurrence:
+ * src/core/baselines.ts, as `npm run evaluate` counts them), with a stop button that scores the samples finished so
+ * far; and every method on sparse and dense targets (the paper's Figure 4, as `npm run results` splits them).
  */
 import type { Recommender } from '../recommender.ts';
 import type { Recommender as Baseline } from '../core/baselines.ts';
