@@ -13,7 +13,7 @@ import { viteBuild } from '../tools/lib/vite-build.ts';
 import { CpuDecoder } from '../src/core/cpu-decoder.ts';
 import { loadShard } from '../tools/lib/shard-files.ts';
 import { parseSamples } from '../src/core/data/prepared-format.ts';
-import { MetricAccumulator, METRIC_KS, sparseDenseSplit } from '../src/core/metrics.ts';
+import { MetricAccumulator, METRIC_KS, sparseDenseSplit, type MetricValues } from '../src/core/metrics.ts';
 import { evaluateRankings } from '../src/core/evaluate.ts';
 import { readRankings } from '../tools/evaluate/main.ts';
 import { DEFAULT_SOURCES, prepareFolder } from '../tools/prepare-data/main.ts';
@@ -132,6 +132,30 @@ it('refuses out-of-range inputs in the form and explains a request made too earl
   expect(await page.textContent('#status')).toBe('Error: Build a memory first.');
 });
 
+/** Each sample's list (k = 100, as the evaluation asks) from recommend() alone, with each of `options` in turn. */
+const listsAlone = (options: { strategy: 'local' | 'global'; m?: number }[], samples: readonly { history: number[] }[]) =>
+  harness.page.evaluate(
+    async ([options, samples]) => {
+      const r = (globalThis as unknown as DemoWindow).l2dDemo.recommender();
+      const lists: number[][][] = options.map(() => []);
+      for (const { history } of samples) {
+        for (const [j, list] of options.entries()) lists[j].push((await r.recommend({ history, k: 100, ...list })).items.map((x) => x.id));
+      }
+      return lists;
+    },
+    [options, samples] as const,
+  );
+
+/** Recall and NDCG of each sample's list (`part`: of those samples only). */
+function metricsOf(ranked: number[][], samples: readonly { target: number }[], part: readonly number[] = samples.map((_, i) => i)): MetricValues {
+  const metrics = new MetricAccumulator(METRIC_KS);
+  for (const i of part) metrics.add(ranked[i], samples[i].target);
+  return metrics.values();
+}
+
+/** An evaluation table row's figures as the page writes them: R@20, R@50, R@100, N@20, N@50, N@100. */
+const tableCells = (v: MetricValues) => [...METRIC_KS.map((k) => v.recall[k].toFixed(4)), ...METRIC_KS.map((k) => v.ndcg[k].toFixed(4))];
+
 type DemoWindow = {
   l2dDemo: {
     recommender(): {
@@ -184,25 +208,13 @@ it('lists exactly what the CPU reference ranks on the page\'s own h_t, and evalu
   expect(await page.locator('#eval-rows tr td:last-child').allTextContents()).toEqual(['5', '5', '5', '5']);
   // The table scores what recommend() ranks for each strategy alone (the page asks for both from one forward pass).
   const test = parseSamples(readFileSync('models/movielens-demo/eval/test.tsv', 'utf8'), 'test', 3496).slice(0, 5);
-  const separate = await page.evaluate(async (samples) => {
-    const r = (globalThis as unknown as DemoWindow).l2dDemo.recommender();
-    const lists: number[][][] = [[], []];
-    for (const { history } of samples) {
-      for (const [j, options] of [{ strategy: 'local' as const, m: 200 }, { strategy: 'global' as const }].entries()) lists[j].push((await r.recommend({ history, k: 100, ...options })).items.map((x) => x.id));
-    }
-    return lists;
-  }, test);
+  const separate = await listsAlone([{ strategy: 'local', m: 200 }, { strategy: 'global' }], test);
   // The baselines as `npm run evaluate` counts them: from the train split that prepare-data makes of the source data
   // (in its time order), not from the page's train sequences.
   const prepared = prepareFolder(DEFAULT_SOURCES[1], mkdtempSync(join(tmpdir(), 'l2d-demo-prepared-'))).data;
   const baselineLists = [new MostPopular(prepared.samples.train, 3496), new CoOccurrence(prepared.samples.train, 3496)].map((b) => test.map((sample) => b.recommend(sample.history, 100)));
   const lists = [...separate, ...baselineLists];
-  const expectedRows = lists.map((ranked) => {
-    const metrics = new MetricAccumulator(METRIC_KS);
-    test.forEach((sample, i) => metrics.add(ranked[i], sample.target));
-    const v = metrics.values();
-    return [...METRIC_KS.map((k) => v.recall[k].toFixed(4)), ...METRIC_KS.map((k) => v.ndcg[k].toFixed(4))];
-  });
+  const expectedRows = lists.map((ranked) => tableCells(metricsOf(ranked, test)));
   const tableRows = await page.locator('#eval-rows tr').evaluateAll((trs) => trs.map((tr) => Array.from(tr.querySelectorAll('td'), (td) => td.textContent!).slice(1, 7)));
   expect(tableRows).toEqual(expectedRows);
   // The same lists as rankings files, which `npm run evaluate -- --rankings` scores to the same table.
@@ -216,7 +228,7 @@ it('lists exactly what the CPU reference ranks on the page\'s own h_t, and evalu
     expect(text).toBe(test.map((_, i) => `${i}\t${lists[j][i].join(' ')}\n`).join(''));
     writeFileSync(`test-results/${name}`, text);
     const scored = evaluateRankings(test, (_, i) => readRankings(`test-results/${name}`, test, 3496, { firstOnly: true })[i]);
-    expect([...METRIC_KS.map((k) => scored.recall[k].toFixed(4)), ...METRIC_KS.map((k) => scored.ndcg[k].toFixed(4))]).toEqual(expectedRows[j]);
+    expect(tableCells(scored)).toEqual(expectedRows[j]);
   }
   expect(await page.locator('#eval-chart > div').count()).toBe(6);
   expect(await page.locator('#eval-chart .legend').textContent()).toBe(' L2D-L (M=200) L2D-G most-popular item co-occurrence');
@@ -230,14 +242,9 @@ it('lists exactly what the CPU reference ranks on the page\'s own h_t, and evalu
   expect(await page.textContent('#eval-sparse-dense-note')).toBe(
     `Sparse vs dense targets (the paper's Figure 4): sparse = the target was the next item of at most ${threshold} training samples (the median over these 5 samples; ${sparse.length} samples), dense = more (${dense.length}).`,
   );
-  const partValues = (ranked: number[][], part: number[]) => {
-    const metrics = new MetricAccumulator(METRIC_KS);
-    for (const i of part) metrics.add(ranked[i], test[i].target);
-    return metrics.values();
-  };
   expect(await page.locator('#eval-sparse-dense-rows tr').evaluateAll((trs) => trs.map((tr) => Array.from(tr.querySelectorAll('td'), (td) => td.textContent!)))).toEqual(
     lists.map((ranked, j) => {
-      const [sv, dv] = [partValues(ranked, sparse), partValues(ranked, dense)];
+      const [sv, dv] = [metricsOf(ranked, test, sparse), metricsOf(ranked, test, dense)];
       return [['L2D-L (M=200)', 'L2D-G', 'most-popular', 'item co-occurrence'][j], ...[sv.recall[20], sv.recall[50], sv.ndcg[50], dv.recall[20], dv.recall[50], dv.ndcg[50]].map((v) => v.toFixed(4))];
     }),
   );
@@ -269,20 +276,8 @@ it('sweeps M in the evaluation: L2D-L at each M from the same forward pass, as r
   await page.waitForFunction(() => document.querySelectorAll('#eval-rows tr').length === 5, undefined, { timeout: 120_000 });
   expect(await page.locator('#eval-rows tr td:first-child').allTextContents()).toEqual(['L2D-L (M=50)', 'L2D-L (M=2000)', 'L2D-G', 'most-popular', 'item co-occurrence']);
   const test = parseSamples(readFileSync('models/movielens-demo/eval/test.tsv', 'utf8'), 'test', 3496).slice(0, 3);
-  const alone = await page.evaluate(async (samples) => {
-    const r = (globalThis as unknown as DemoWindow).l2dDemo.recommender();
-    const lists: number[][][] = [[], [], []];
-    for (const { history } of samples) {
-      for (const [j, options] of [{ strategy: 'local' as const, m: 50 }, { strategy: 'local' as const, m: 2000 }, { strategy: 'global' as const }].entries()) lists[j].push((await r.recommend({ history, k: 100, ...options })).items.map((x) => x.id));
-    }
-    return lists;
-  }, test);
-  const expectedRows = alone.map((ranked) => {
-    const metrics = new MetricAccumulator(METRIC_KS);
-    test.forEach((sample, i) => metrics.add(ranked[i], sample.target));
-    const v = metrics.values();
-    return [...METRIC_KS.map((k) => v.recall[k].toFixed(4)), ...METRIC_KS.map((k) => v.ndcg[k].toFixed(4))];
-  });
+  const alone = await listsAlone([{ strategy: 'local', m: 50 }, { strategy: 'local', m: 2000 }, { strategy: 'global' }], test);
+  const expectedRows = alone.map((ranked) => tableCells(metricsOf(ranked, test)));
   const tableRows = await page.locator('#eval-rows tr').evaluateAll((trs) => trs.slice(0, 3).map((tr) => Array.from(tr.querySelectorAll('td'), (td) => td.textContent!).slice(1, 7)));
   expect(tableRows).toEqual(expectedRows);
   expect(await page.locator('#eval-downloads a').evaluateAll((links) => links.map((a) => (a as HTMLAnchorElement).download))).toEqual([
