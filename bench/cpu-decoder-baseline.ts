@@ -5,15 +5,19 @@
  * answer of the two must be equal, item for item and distance for distance (else it exits 1): a speed-up
  * that changed a result is no speed-up.
  *
- * The baseline's src/ is taken from git (`git archive <ref> src`) into test-results/, so the two run side by side.
+ * The baseline's src/ is taken from git (`git archive <ref> src`) into test-results/, so the two run side by side,
+ * each on its own copy of the rows (allocated by its own tree: rows resident in one tree's scan module would be
+ * copied by the other's on every query, a bias of 5-15% before 2026-12-06, session 19). A row can list several
+ * decodes from one h_t (recommend()'s `also`), each given its own copy of the query as a request's would be.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { CpuDecoder } from '../src/core/cpu-decoder.ts';
 import type { DecodeOptions } from '../src/core/decode-options.ts';
-import type { L2DMemory } from '../src/core/memory.ts';
+import { rowStride, type L2DMemory } from '../src/core/memory.ts';
+import { allocateRows } from '../src/core/row-storage.ts';
 import { median } from '../src/core/stats.ts';
 import { generateSyntheticMemory, syntheticQuery } from '../src/core/synthetic-memory.ts';
 import { exitWithUsage, parseOptions } from '../tools/lib/cli.ts';
@@ -41,6 +45,17 @@ rmSync(folder, { recursive: true, force: true });
 mkdirSync(folder, { recursive: true });
 execFileSync('sh', ['-c', `git archive ${commit} src | tar -x -C "${folder}"`]);
 const { CpuDecoder: BaselineDecoder } = (await import(pathToFileURL(join(folder, 'src/core/cpu-decoder.ts')).href)) as { CpuDecoder: typeof CpuDecoder };
+// Rows allocated by one tree's row storage live in its scan module, read in place there and copied block by block
+// by the other's: each decoder gets its rows from its own tree (a baseline before 61aa85e has no row storage).
+const baselineRowStorage = join(folder, 'src/core/row-storage.ts');
+const baselineAllocateRows = existsSync(baselineRowStorage)
+  ? ((await import(pathToFileURL(baselineRowStorage).href)) as { allocateRows: typeof allocateRows }).allocateRows
+  : (rows: number, stride: number) => new Uint16Array(rows * stride);
+function baselineCopy(memory: L2DMemory): L2DMemory {
+  const vectors = baselineAllocateRows(memory.rows, rowStride(memory.dim));
+  vectors.set(memory.vectors.subarray(0, memory.rows * rowStride(memory.dim)));
+  return { ...memory, vectors };
+}
 
 const memories: [string, () => Promise<L2DMemory>][] = [
   ['demo 30% memory (21,456 x 256)', async () => (await loadShard('models/movielens-demo/memory/train-q4-f0.3')).memory],
@@ -52,10 +67,13 @@ const memories: [string, () => Promise<L2DMemory>][] = [
         ['synthetic 300k x 896', async () => generateSyntheticMemory({ rows: 300_000, dim: 896, items: 10_000, seed: 3 })],
       ] as [string, () => Promise<L2DMemory>][])),
 ];
-const requests: [string, DecodeOptions][] = [
-  ['L2D-L M=1000', { k: 50, strategy: 'local', m: 1000 }],
-  ['L2D-L M=200', { k: 50, strategy: 'local', m: 200 }],
-  ['L2D-G', { k: 50, strategy: 'global' }],
+// A request row is one or more lists from the same h_t, in turn (as recommend() with `also` decodes them).
+const requests: [string, DecodeOptions[]][] = [
+  ['L2D-L M=1000', [{ k: 50, strategy: 'local', m: 1000 }]],
+  ['L2D-L M=200', [{ k: 50, strategy: 'local', m: 200 }]],
+  ['L2D-G', [{ k: 50, strategy: 'global' }]],
+  ['L2D-L M=100, 1000, 2000 from one h_t (an M sweep)', [100, 1000, 2000].map((m) => ({ k: 50, strategy: 'local', m }))],
+  ['L2D-G + L2D-L M=1000 from one h_t', [{ k: 50, strategy: 'global' }, { k: 50, strategy: 'local', m: 1000 }]],
 ];
 
 console.log(`CPU decoder: this tree vs ${commit}, ${queryCount} queries each after 3 warm-ups, alternating; medians (ms).\n`);
@@ -66,8 +84,9 @@ for (const [name, load] of memories) {
   const memory = await load();
   const queries = Array.from({ length: queryCount + 3 }, (_, i) => syntheticQuery(memory, 1000 + i));
   const current = new CpuDecoder(memory);
-  const baseline = new BaselineDecoder(memory);
-  for (const [label, options] of requests) {
+  const baselineMemory = baselineCopy(memory);
+  const baseline = new BaselineDecoder(baselineMemory);
+  for (const [label, lists] of requests) {
     const times = { current: [] as number[], baseline: [] as number[] };
     queries.forEach((query, i) => {
       // Alternate which goes first, so neither always finds the caches warm.
@@ -75,7 +94,9 @@ for (const [name, load] of memories) {
       const answers: Record<string, string> = {};
       for (const which of order) {
         const t0 = performance.now();
-        const answer = (which === 'current' ? current : baseline).decode(query, options);
+        const decoder = which === 'current' ? current : baseline;
+        // Each list gets the h_t as a request would: its own copy.
+        const answer = lists.map((options) => decoder.decode(Float32Array.from(query), options));
         if (i >= 3) times[which].push(performance.now() - t0);
         answers[which] = JSON.stringify(answer);
       }
@@ -92,7 +113,7 @@ for (const [name, load] of memories) {
     const vectors: Record<string, Float32Array> = {};
     for (const which of order) {
       const t0 = performance.now();
-      vectors[which] = new (which === 'current' ? CpuDecoder : BaselineDecoder)(memory).centroids.vectors;
+      vectors[which] = which === 'current' ? new CpuDecoder(memory).centroids.vectors : new BaselineDecoder(baselineMemory).centroids.vectors;
       if (i >= 1) times[which].push(performance.now() - t0);
     }
     if (Buffer.compare(Buffer.from(vectors.current.buffer, vectors.current.byteOffset, vectors.current.byteLength), Buffer.from(vectors.baseline.buffer, vectors.baseline.byteOffset, vectors.baseline.byteLength)) !== 0) differing++;

@@ -122,6 +122,41 @@ describe('CpuDecoder', () => {
     }
   });
 
+  it('several lists from one h_t (scanned once) equal fresh decoders\' lists, in any order, and another query gets its own', () => {
+    const memory = generateSyntheticMemory({ rows: 2000, dim: 24, items: 120, seed: 6 });
+    const reused = new CpuDecoder(memory);
+    const lists = [
+      { k: 30, strategy: 'local', m: 400 },
+      { k: 30, strategy: 'local', m: 50, exclude: [3, 4] },
+      { k: 10, strategy: 'global' },
+      { k: 30, strategy: 'local', m: 2000, exclude: [7] },
+      { k: 20, strategy: 'global', exclude: [1] },
+    ] as const;
+    const [first, second] = [syntheticQuery(memory, 400), syntheticQuery(memory, 401)];
+    // A copy of the first query in another array (as each request's h_t is) after the second, then the first again.
+    for (const query of [first, second, Float32Array.from(first)]) {
+      for (const options of lists) expect(reused.decode(query, options)).toEqual(new CpuDecoder(memory).decode(query, options));
+    }
+    // One dimension changed: a query that differs only there is not answered from the last one's distances.
+    const nudged = Float32Array.from(first);
+    nudged[5] += 0.5;
+    const options = { k: 30, strategy: 'local', m: 50 } as const;
+    expect(reused.decode(nudged, options)).toEqual(new CpuDecoder(memory).decode(nudged, options));
+    expect(reused.decode(nudged, options)).not.toEqual(reused.decode(first, options));
+  });
+
+  it('a memory update after a request is in the next request from the same h_t', () => {
+    const decoder = new CpuDecoder(handMemory());
+    const query = [0.1, 2.9]; // at item 1's row (0,3)
+    const local = { k: 2, strategy: 'local', m: 1 } as const;
+    expect(decoder.decode(query, local).map((x) => x.item)).toEqual([1, 0]);
+    expect(decoder.decode(query, { k: 1, strategy: 'global' }).map((x) => x.item)).toEqual([1]);
+    // Item 3 (no rows until now) gets a row exactly at the query: nearest row and nearest centroid (then item 1 fills up).
+    decoder.setOverlay({ vectors: Uint16Array.from([0.1, 2.9], toFloat16Bits), labels: Uint32Array.of(3) });
+    expect(decoder.decode(query, local).map((x) => x.item)).toEqual([3, 1]);
+    expect(decoder.decode(query, { k: 1, strategy: 'global' }).map((x) => x.item)).toEqual([3]);
+  });
+
   it("ranks the same with its scans on WebAssembly SIMD (the default) as with scan: 'js'", () => {
     // Small rows copied into the scan module block by block; large rows and centroids scanned where they live
     // (src/core/row-storage.ts), before and after memory updates.

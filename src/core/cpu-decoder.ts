@@ -11,7 +11,8 @@
  * after all local items. Ties: smaller distance, then smaller item id.
  *
  * The scans and L2D-L's group means run on WebAssembly SIMD where it is available (src/core/l2-scan.wat),
- * equal to their JS twins (l2-scan.ts, meanOfRows) bit for bit; `scan: 'js'` runs the twins.
+ * equal to their JS twins (l2-scan.ts, meanOfRows) bit for bit; `scan: 'js'` runs the twins. The last query's
+ * distances are kept: more lists from the same h_t (recommend()'s `also`) do not scan again.
  */
 import { groupMeansOfRows, groupRowsByItem, type Centroids } from './centroids.ts';
 import {
@@ -49,8 +50,9 @@ export class CpuDecoder {
   private readonly base: L2DMemory;
   private centroidCache: Centroids | undefined;
   private overlay: CentroidOverlay | undefined;
-  /** The last query's centroid distances (reset when the centroids change). */
-  private lastCentroidDistances: { query: Float32Array; distances: Float32Array } | undefined;
+  /** The last query's distances to every row, and to every centroid (cleared when either changes). */
+  private readonly lastRowScan = new LastScan();
+  private readonly lastCentroidScan = new LastScan();
   private readonly kernels: typeof FAST_KERNELS;
 
   constructor(
@@ -85,7 +87,8 @@ export class CpuDecoder {
       this.centroidCache = { vectors: copy, counts: shard.counts.slice() };
     }
     applyCentroidChanges(this.centroids, this.overlay.changes(merged), rowStride(this.base.dim));
-    this.lastCentroidDistances = undefined;
+    this.lastCentroidScan.clear();
+    this.lastRowScan.clear();
     this.memory = merged;
   }
 
@@ -108,13 +111,12 @@ export class CpuDecoder {
   /** Squared distances from a padded query to every centroid (NaN for items without rows). */
   centroidDistances(query: Float32Array): Float32Array {
     // An M sweep fills up several rankings from the same query's centroid distances: computed once.
-    const last = this.lastCentroidDistances;
-    if (last && last.query === query) return last.distances;
-    const { vectors, counts } = this.centroids;
-    const out = this.kernels.scanRows(query, vectors, this.memory.itemCount);
-    for (let v = 0; v < out.length; v++) if (counts[v] === 0) out[v] = NaN;
-    this.lastCentroidDistances = { query, distances: out };
-    return out;
+    return this.lastCentroidScan.distances(query, () => {
+      const { vectors, counts } = this.centroids;
+      const out = this.kernels.scanRows(query, vectors, this.memory.itemCount);
+      for (let v = 0; v < out.length; v++) if (counts[v] === 0) out[v] = NaN;
+      return out;
+    });
   }
 
   private global(query: Float32Array, options: ResolvedDecodeOptions, skip: Set<number>, k = options.k): DecodedItem[] {
@@ -150,7 +152,8 @@ export class CpuDecoder {
   /** The top-M memory rows nearest to the query (rows of excluded items skipped), selected by `select`. */
   private nearestRows<T>(query: Float32Array, options: ResolvedDecodeOptions, select: (d: Float32Array, m: number, eligible?: (r: number) => boolean) => T): T {
     const { labels } = this.memory;
-    const rowDistances = this.kernels.scanMemory(query, this.memory);
+    // Several lists from one h_t (recommend()'s `also`, the demo's M sweep) scan the rows once: most of an L2D-L decode.
+    const rowDistances = this.lastRowScan.distances(query, () => this.kernels.scanMemory(query, this.memory));
     const eligible = options.excluded.size > 0 ? (r: number) => !options.excluded.has(labels[r]) : undefined;
     return select(rowDistances, options.m, eligible);
   }
@@ -181,4 +184,30 @@ export class CpuDecoder {
     }
     return result;
   }
+}
+
+/**
+ * One query's distances, kept for the next request with the same query (compared bit for bit, so a query
+ * equal in value but another array still finds them). Callers only read the distances.
+ */
+class LastScan {
+  private last: { bits: Uint32Array; distances: Float32Array } | undefined;
+
+  distances(query: Float32Array, scan: () => Float32Array): Float32Array {
+    const bits = new Uint32Array(query.buffer, query.byteOffset, query.length);
+    if (this.last && sameBits(this.last.bits, bits)) return this.last.distances;
+    const distances = scan();
+    this.last = { bits: bits.slice(), distances };
+    return distances;
+  }
+
+  clear(): void {
+    this.last = undefined;
+  }
+}
+
+function sameBits(a: Uint32Array, b: Uint32Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
