@@ -28,7 +28,7 @@ import { fastGroupMeans, fastScanF32, fastScanMemory } from './l2-scan-wasm.ts';
 import { rowStride, validateMemory, type L2DMemory } from './memory.ts';
 import { topK, topKSet } from './top-k.ts';
 import { InvalidArgumentError } from './errors.ts';
-import { applyCentroidChanges, CentroidOverlay, shardCentroids, withOverlay, type CentroidChange, type OverlayRows } from './overlay.ts';
+import { applyCentroidChanges, CentroidOverlay, shardCentroidFrom, shardCentroids, withOverlay, type CentroidChange, type OverlayRows } from './overlay.ts';
 import { allocateF32Rows } from './row-storage.ts';
 
 export interface CpuDecoderOptions {
@@ -81,7 +81,7 @@ export class CpuDecoder {
       // Until now the cache is the shard's own centroids: the tracker keeps them (it only reads them), and the cache,
       // updated in place from here on, becomes a copy (not computed again over every row).
       const shard = this.centroids;
-      this.overlay = new CentroidOverlay(this.base, shard, this.options.sampleCounts);
+      this.overlay = new CentroidOverlay(this.base, shardCentroidFrom(shard, rowStride(this.base.dim)), this.options.sampleCounts);
       const copy = allocateF32Rows(this.base.itemCount, rowStride(this.base.dim)); // where the scan reads it in place
       copy.set(shard.vectors);
       this.centroidCache = { vectors: copy, counts: shard.counts.slice() };

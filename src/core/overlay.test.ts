@@ -4,7 +4,7 @@ import { CpuDecoder } from './cpu-decoder.ts';
 import { InvalidArgumentError } from './errors.ts';
 import { toFloat16Bits } from './float16.ts';
 import { createMemory, rowStride, type L2DMemory } from './memory.ts';
-import { EMPTY_OVERLAY, withOverlay, type OverlayRows } from './overlay.ts';
+import { CentroidOverlay, EMPTY_OVERLAY, shardCentroidFrom, shardCentroidOfRows, shardCentroids, withOverlay, type OverlayRows } from './overlay.ts';
 import { generateSyntheticMemory, syntheticQuery } from './synthetic-memory.ts';
 
 const dim = 20; // stride 24: padding lanes are exercised
@@ -54,6 +54,26 @@ describe('memory updates (overlay rows)', () => {
     expect(decoder.centroids.vectors).toEqual(reference.vectors);
     expect(decoder.centroids.counts).toEqual(reference.counts);
     expect(decoder.memory).toBe(base);
+  });
+
+  it("a shard centroid from the item's rows alone (the GPU decoder's updates) is shardCentroids' bit for bit, cold-start ones too", () => {
+    const base = shardOf(500, copyOfFull());
+    // Items 38 and 39 without rows, one with a cold-start centroid.
+    const labels = base.labels.map((v) => (v >= 38 ? 0 : v));
+    const memory = { ...base, labels };
+    const extras = [{ item: 39, vector: Float32Array.from({ length: stride }, (_, c) => (c < dim ? c / 7 : 0)), count: 1 }];
+    const all = shardCentroids(memory, extras);
+    const [fromRows, fromAll] = [shardCentroidOfRows(memory, extras), shardCentroidFrom(all, stride)];
+    for (let item = 0; item < memory.itemCount; item++) expect(fromRows(item)).toEqual(fromAll(item));
+    expect([fromRows(38).count, fromRows(39).vector]).toEqual([0, extras[0].vector]);
+    // The same changes for an overlay and for dropping it (a copy each time: the caller may keep it).
+    const [a, b] = [new CentroidOverlay(memory, fromRows), new CentroidOverlay(memory, fromAll)];
+    for (const overlay of [overlayOf(500, 560, (r) => (r % 3 === 0 ? 39 : full.labels[r])), EMPTY_OVERLAY]) {
+      const merged = withOverlay({ ...memory, labels: copyOfFull().labels.map((v) => (v >= 38 ? 0 : v)).subarray(0, 500) }, overlay);
+      expect(a.changes(merged)).toEqual(b.changes(merged));
+    }
+    fromRows(39).vector[0] = 100;
+    expect(fromRows(39).vector[0]).toBe(0);
   });
 
   it('appends in place where the shard arrays have room, and copies where they do not', () => {

@@ -44,6 +44,32 @@ export function shardCentroids(memory: L2DMemory, extraCentroids: readonly Centr
   return applyCentroidChanges(computeCentroids(memory, undefined, groupMeans), extraCentroids, rowStride(memory.dim));
 }
 
+/** An item's centroid in the shard, with the cold-start rule's (what an empty overlay restores): a copy, the caller's. */
+export type ShardCentroidOf = (item: number) => CentroidChange;
+
+/** From the shard's centroids, all computed (the CPU decoder holds them for its scans). */
+export function shardCentroidFrom(centroids: Centroids, stride: number): ShardCentroidOf {
+  return (item) => ({ item, vector: centroids.vectors.slice(item * stride, (item + 1) * stride), count: centroids.counts[item] });
+}
+
+/**
+ * Item by item from its rows, the same numbers as shardCentroids (meanOfRows is the group means' rule), for a
+ * decoder whose centroids live elsewhere (the GPU's): a memory update then costs its items, not a pass over every row.
+ */
+export function shardCentroidOfRows(memory: L2DMemory, extraCentroids: readonly CentroidChange[] = []): ShardCentroidOf {
+  const stride = rowStride(memory.dim);
+  const byItem = groupRowsByItem(memory.labels, memory.itemCount);
+  const extras = new Map(extraCentroids.map((c) => [c.item, c]));
+  return (item) => {
+    const extra = extras.get(item);
+    if (extra) return { item, vector: extra.vector.slice(), count: extra.count };
+    const rows = byItem.rowIds.subarray(byItem.offsets[item], byItem.offsets[item + 1]);
+    const vector = new Float32Array(stride);
+    if (rows.length > 0) meanOfRows(memory, rows, vector, 0);
+    return { item, vector, count: rows.length };
+  };
+}
+
 /**
  * The shard's memory with the overlay rows after it. Where the shard's
  * arrays were allocated with spare room (MemoryAssembler's spareRows) the
@@ -97,7 +123,7 @@ export class CentroidOverlay {
 
   constructor(
     private readonly base: L2DMemory,
-    private readonly baseCentroids: Centroids,
+    private readonly shardCentroidOf: ShardCentroidOf,
     private readonly sampleCounts?: Uint32Array,
   ) {
     this.byItem = groupRowsByItem(base.labels, base.itemCount);
@@ -117,8 +143,7 @@ export class CentroidOverlay {
       const extra = overlayRows.get(item);
       if (!extra) {
         // Back to the shard's own centroid, bit for bit.
-        const vector = this.baseCentroids.vectors.slice(item * stride, (item + 1) * stride);
-        out.push({ item, vector, count: this.baseCentroids.counts[item] });
+        out.push(this.shardCentroidOf(item));
         continue;
       }
       if (this.sampleCounts) {
@@ -140,7 +165,8 @@ export class CentroidOverlay {
     const n = this.sampleCounts![item];
     const halves = float16Table();
     const vector = new Float32Array(stride);
-    for (let c = 0; c < stride; c++) vector[c] = n === 0 ? 0 : fround(n * this.baseCentroids.vectors[item * stride + c]);
+    const shard = n === 0 ? undefined : this.shardCentroidOf(item).vector;
+    for (let c = 0; c < stride; c++) vector[c] = shard === undefined ? 0 : fround(n * shard[c]);
     for (const r of extra) for (let c = 0; c < stride; c++) vector[c] = fround(vector[c] + halves[merged.vectors[r * stride + c]]);
     for (let c = 0; c < stride; c++) vector[c] = fround(vector[c] / (n + extra.length));
     // The item's rows in the memory (its centroid row, if any, and the overlay's), as the counts elsewhere.
