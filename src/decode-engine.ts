@@ -7,6 +7,7 @@ import { CpuDecoder } from './core/cpu-decoder.ts';
 import type { DecodeOptions, DecodedItem } from './core/decode-options.ts';
 import { InvalidArgumentError, L2DError } from './core/errors.ts';
 import { scanImplementation, type ScanImplementation } from './core/l2-scan-wasm.ts';
+import type { Centroids } from './core/centroids.ts';
 import type { L2DMemory } from './core/memory.ts';
 import { CentroidOverlay, EMPTY_OVERLAY, shardCentroidOfRows, withOverlay, type OverlayRows } from './core/overlay.ts';
 import { adapterLabel, GpuDecoder, isGpuQuery, requestDecoderDevice, type AdapterDescription, type GpuDecodeTimings, type GpuDecoderOptions, type GpuQuery } from './gpu/index.ts';
@@ -23,6 +24,11 @@ export interface DecodeEngineOptions extends GpuDecoderOptions {
   fallbackToCpu?: boolean;
   /** A centroid memory's samples per item (centroidSampleCounts): memory updates weigh each row by them (CentroidOverlay). */
   sampleCounts?: Uint32Array;
+  /**
+   * The memory's own centroids, where the caller computed them already (the worker's cold-start rule reads
+   * them): the CPU decoder takes them over instead of computing them again; the GPU computes its own.
+   */
+  centroids?: Centroids;
 }
 
 export interface DecoderBackend {
@@ -42,11 +48,15 @@ export class DecodeEngine {
   private adapter: AdapterDescription | undefined;
   private overlayRows: OverlayRows = EMPTY_OVERLAY;
   private gpuOverlay: CentroidOverlay | undefined;
+  /** options.centroids until a CPU decoder takes them over or the GPU decodes (then not held for nothing). */
+  private givenCentroids: Centroids | undefined;
 
   private constructor(
     readonly memory: L2DMemory,
     private readonly options: DecodeEngineOptions,
-  ) {}
+  ) {
+    this.givenCentroids = options.centroids;
+  }
 
   static async create(memory: L2DMemory, options: DecodeEngineOptions = {}): Promise<DecodeEngine> {
     const engine = new DecodeEngine(memory, options);
@@ -83,6 +93,7 @@ export class DecodeEngine {
         this.adapter = undefined;
       }
       this.gpu = await GpuDecoder.create(gpuDevice, this.memory, this.options);
+      this.givenCentroids = undefined;
       this.reason = undefined;
       if (this.overlayRows.labels.length > 0) await this.applyOverlayOnGpu();
     } catch (error) {
@@ -158,7 +169,9 @@ export class DecodeEngine {
 
   private cpuDecoder(): CpuDecoder {
     if (!this.cpu) {
-      this.cpu = new CpuDecoder(this.memory, { extraCentroids: this.options.extraCentroids, sampleCounts: this.options.sampleCounts });
+      const { extraCentroids, sampleCounts } = this.options;
+      this.cpu = new CpuDecoder(this.memory, { extraCentroids, sampleCounts, centroids: this.givenCentroids });
+      this.givenCentroids = undefined;
       if (this.overlayRows.labels.length > 0) this.cpu.setOverlay(this.overlayRows);
     }
     return this.cpu;

@@ -223,14 +223,13 @@ async function useShard(loaded: LoadedShard): Promise<void> {
   const { decoder, software } = decoderChoice;
   // 'auto' would rather use the CPU than a software adapter.
   const onShared = encoder?.outputDevice && decoder !== 'cpu' && !(decoder !== 'webgpu' && software);
-  const extraCentroids =
-    decoderChoice.coldStart === 'similar-titles'
-      ? coldStartCentroids(loaded.items.map((item) => item.title), fastCentroids(loaded.memory), rowStride(loaded.memory.dim))
-      : undefined;
+  // The cold-start rule reads the memory's centroids; a CPU decoder then takes them over (not computed twice).
+  const centroids = decoderChoice.coldStart === 'similar-titles' ? fastCentroids(loaded.memory) : undefined;
+  const extraCentroids = centroids && coldStartCentroids(loaded.items.map((item) => item.title), centroids, rowStride(loaded.memory.dim));
   coldStartItems = extraCentroids?.length;
   // A centroid memory's rows each stand for their item's samples: memory updates weigh a user's row as one of them.
   const sampleCounts = centroidSampleCounts(loaded.manifest, loaded.memory);
-  const next = await DecodeEngine.create(loaded.memory, { device: onShared ? encoder!.outputDevice : decoder, spareRows: overlayCap, extraCentroids, sampleCounts });
+  const next = await DecodeEngine.create(loaded.memory, { device: onShared ? encoder!.outputDevice : decoder, spareRows: overlayCap, extraCentroids, sampleCounts, centroids });
   engine?.dispose();
   engine = next;
   shard = loaded;

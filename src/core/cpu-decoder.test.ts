@@ -157,6 +157,27 @@ describe('CpuDecoder', () => {
     expect(decoder.decode(query, { k: 1, strategy: 'global' }).map((x) => x.item)).toEqual([3]);
   });
 
+  it('takes over centroids already computed (the cold-start rule\'s), cold-start ones written in, and names a misfit', () => {
+    const memory = generateSyntheticMemory({ rows: 3000, dim: 24, items: 150, seed: 8 });
+    const extraCentroids = [{ item: 149, vector: Float32Array.from({ length: rowStride(24) }, (_, c) => (c < 24 ? 0.25 : 0)), count: 1 }];
+    const given = computeCentroids(memory);
+    const taking = new CpuDecoder(memory, { extraCentroids, centroids: given });
+    const computing = new CpuDecoder(memory, { extraCentroids });
+    expect(taking.centroids).toBe(given);
+    expect(taking.centroids).toEqual(computing.centroids);
+    for (const options of [{ k: 20, strategy: 'global' }, { k: 20, strategy: 'local', m: 100 }] as const) {
+      expect(taking.decode(syntheticQuery(memory, 1), options)).toEqual(computing.decode(syntheticQuery(memory, 1), options));
+    }
+    // Known answer: they are what it ranks by (item 2's centroid moved onto the query ranks it first).
+    const moved = computeCentroids(handMemory());
+    moved.vectors.set([0, 0], 2 * rowStride(2));
+    expect(new CpuDecoder(handMemory(), { centroids: moved }).decode([0, 0], { k: 3, strategy: 'global' }).map((x) => x.item)).toEqual([2, 0, 1]);
+    const wrong = computeCentroids(generateSyntheticMemory({ rows: 300, dim: 24, items: 140, seed: 8 }));
+    expect(() => new CpuDecoder(memory, { centroids: wrong }).centroids).toThrow(
+      'The given centroids hold 140 items x 24 values; this memory has 150 items x 24 (rowStride(24)).',
+    );
+  });
+
   it("ranks the same with its scans on WebAssembly SIMD (the default) as with scan: 'js'", () => {
     // Small rows copied into the scan module block by block; large rows and centroids scanned where they live
     // (src/core/row-storage.ts), before and after memory updates.

@@ -38,6 +38,11 @@ export interface CpuDecoderOptions {
   scan?: 'auto' | 'js';
   /** A centroid memory's samples per item (centroidSampleCounts): memory updates weigh each row by them (CentroidOverlay). */
   sampleCounts?: Uint32Array;
+  /**
+   * The memory's own centroids (computeCentroids: fastCentroids), where the caller has them already (the
+   * cold-start rule reads them): taken over, extraCentroids written into them, instead of a pass over every row.
+   */
+  centroids?: Centroids;
 }
 
 /** The scans and group means: on WebAssembly SIMD where it runs (each falls back to its JS twin itself), or the twins. */
@@ -67,7 +72,15 @@ export class CpuDecoder {
 
   /** The shard's own centroids (with the cold-start ones), before any overlay. */
   private baseCentroids(): Centroids {
-    return shardCentroids(this.base, this.options.extraCentroids, this.kernels.groupMeans);
+    const given = this.options.centroids;
+    if (!given) return shardCentroids(this.base, this.options.extraCentroids, this.kernels.groupMeans);
+    const { itemCount, dim } = this.base;
+    if (given.vectors.length !== itemCount * rowStride(dim) || given.counts.length !== itemCount) {
+      throw new InvalidArgumentError(
+        `The given centroids hold ${given.counts.length} items x ${given.vectors.length / Math.max(1, given.counts.length)} values; this memory has ${itemCount} items x ${rowStride(dim)} (rowStride(${dim})).`,
+      );
+    }
+    return applyCentroidChanges(given, this.options.extraCentroids ?? [], rowStride(dim));
   }
 
   /**

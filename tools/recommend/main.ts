@@ -87,8 +87,10 @@ export async function recommendOffline(request: OfflineRequest): Promise<Offline
     const t1 = performance.now();
     const { hidden, dropped } = await encoder.encode([ids.map((id) => catalog[id].title)]);
     const t2 = performance.now();
-    const extraCentroids = coldStart === 'similar-titles' ? coldStartCentroids(catalog.map((item) => item.title), fastCentroids(memory), rowStride(memory.dim)) : undefined;
-    const decoded = new CpuDecoder(memory, { extraCentroids }).decode(hidden[0], { k, strategy, m: request.m, exclude: request.excludeHistory ? ids : [] });
+    // The rule reads the memory's centroids; the decoder takes them over (not computed twice).
+    const centroids = coldStart === 'similar-titles' ? fastCentroids(memory) : undefined;
+    const extraCentroids = centroids && coldStartCentroids(catalog.map((item) => item.title), centroids, rowStride(memory.dim));
+    const decoded = new CpuDecoder(memory, { extraCentroids, centroids }).decode(hidden[0], { k, strategy, m: request.m, exclude: request.excludeHistory ? ids : [] });
     const t3 = performance.now();
     return {
       history: ids.map((id) => ({ id, sourceId: catalog[id].sourceId, title: catalog[id].title })),
