@@ -216,6 +216,13 @@ describe('bad input', () => {
     expect(() => decoder.decode([0, 0], { k: 1, strategy: 'local', m: 0 })).toThrow(/m must be a positive integer/);
     expect(() => decoder.decode([0, 0], { k: 1, exclude: [9] })).toThrow(/exclude holds 9, which is not an item/);
   });
+  it('rejects an M sweep without an M, or with one that is no M, naming it', () => {
+    const decoder = new CpuDecoder(handMemory());
+    expect(() => decoder.decodeLocalSweep([0, 0], [], { k: 2 })).toThrow('An M sweep needs at least one M (a positive integer), got none.');
+    expect(() => decoder.decodeLocalSweep([0, 0], 5 as unknown as number[], { k: 2 })).toThrow('An M sweep needs at least one M (a positive integer), got 5.');
+    expect(() => decoder.decodeLocalSweep([0, 0], [2, 0], { k: 2 })).toThrow('m must be a positive integer, got 0.');
+  });
+
   it('rejects NaN and Infinity in queries and memory rows', () => {
     expect(() => decoder.decode([NaN, 0], { k: 1 })).toThrow(/query \(dimension 0\) holds NaN or Infinity/);
     expect(() => decoder.decode([0, Infinity], { k: 1 })).toThrow(/dimension 1\) holds NaN or Infinity/);

@@ -151,6 +151,7 @@ export class CpuDecoder {
     /** The query's top-max(M) rows, nearest first, as this decoder selects them, when already known (tools/lib/batched-nearest.ts). */
     nearestRows?: Uint32Array,
   ): DecodedItem[][] {
+    if (!Array.isArray(ms) || ms.length === 0) throw new InvalidArgumentError(`An M sweep needs at least one M (a positive integer), got ${Array.isArray(ms) ? 'none' : String(ms)}.`);
     const resolved = ms.map((m) => resolveDecodeOptions({ ...options, strategy: 'local', m }, this.memory));
     const [q] = resolveQueries([query], this.memory);
     const widest = resolved.reduce((a, b) => (b.m > a.m ? b : a), resolved[0]);
