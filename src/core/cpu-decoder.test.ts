@@ -232,7 +232,33 @@ describe('bad input', () => {
     const bits = new Uint16Array([0, toFloat16Bits(Infinity)]);
     expect(() => createMemory({ dim: 2, itemCount: 1, vectors: bits, labels: [0] })).toThrow(/Memory row 0/);
   });
-  it('rejects labels outside the item table', () => {
-    expect(() => createMemory({ dim: 1, itemCount: 2, vectors: new Float32Array([0]), labels: [2] })).toThrow(/label 2, outside 0..1/);
+  it('rejects labels outside the item table, and entries that are no item id before converting them', () => {
+    expect(() => createMemory({ dim: 1, itemCount: 2, vectors: new Float32Array([0]), labels: Uint32Array.of(2) })).toThrow('Row 0 has label 2, outside 0..1.');
+    const withLabels = (labels: unknown) => () => createMemory({ dim: 1, itemCount: 2, vectors: new Float32Array([0, 0]), labels: labels as number[] });
+    expect(withLabels([0, 2])).toThrow('labels[1] is 2, not an item id (0..1).');
+    // Uint32Array.from would have made these 1 and 4294967295 (an item of a large catalog).
+    expect(withLabels([0, 1.5])).toThrow('labels[1] is 1.5, not an item id (0..1).');
+    expect(withLabels([-1, 0])).toThrow('labels[0] is -1, not an item id (0..1).');
+    expect(withLabels([0, '1'])).toThrow('labels[1] is "1" (a string), not an item id (0..1).');
+    expect(withLabels('01')).toThrow('labels must be a Uint32Array or an array of item ids, got "01" (a string).');
+  });
+  it('names a memory, vectors, query or options that are not what they should be', () => {
+    expect(() => createMemory(undefined as never)).toThrow('createMemory takes { dim, itemCount, vectors, labels }, got undefined.');
+    expect(() => createMemory({ dim: '2' as never, itemCount: 1, vectors: new Float32Array(2), labels: [0] })).toThrow('dim must be a positive integer, got "2" (a string).');
+    expect(() => createMemory({ dim: 2, itemCount: 1, vectors: 'ab' as never, labels: [0] })).toThrow(
+      'vectors must be a Float32Array (or an array) of numbers, or a Uint16Array of float16 bits, got "ab" (a string).',
+    );
+    expect(() => decoder.decode('ab' as never, { k: 1 })).toThrow('The query must be a hidden state: 2 numbers (a Float32Array or an array), got "ab" (a string).');
+    expect(() => decoder.decode(undefined as never, { k: 1 })).toThrow('The query must be a hidden state: 2 numbers (a Float32Array or an array), got undefined.');
+    expect(() => decoder.decode([0, '1'] as never, { k: 1 })).toThrow('The query holds "1" (a string) in dimension 1, not a number.');
+    expect(() => decoder.decode([0, 0], undefined as never)).toThrow('The decode options must be { k, strategy?, m?, exclude? }, got undefined.');
+    expect(() => decoder.decode([0, 0], { k: '2' as never })).toThrow('k must be a positive integer, got "2" (a string).');
+    expect(() => decoder.decode([0, 0], { k: 1, strategy: 'local', m: '50' as never })).toThrow('m must be a positive integer, got "50" (a string).');
+  });
+  it('generateSyntheticMemory names a bad size or seed', () => {
+    expect(() => generateSyntheticMemory({ rows: -5, dim: 4, items: 2, seed: 1 })).toThrow('rows must be a positive integer, got -5.');
+    expect(() => generateSyntheticMemory({ rows: 5, dim: 4, items: 2, seed: 1, noise: 0.5 })).toThrow('noise must be an integer >= 0, got 0.5.');
+    expect(() => generateSyntheticMemory({ rows: 5, dim: 4, items: 2, seed: '1' as never })).toThrow('seed must be an integer, got "1" (a string).');
+    expect(generateSyntheticMemory({ rows: 5, dim: 4, items: 2, seed: -1, noise: 0 }).rows).toBe(5);
   });
 });

@@ -56,9 +56,10 @@ export interface ResolvedDecodeOptions {
 }
 
 export function resolveDecodeOptions(options: DecodeOptions, memory: L2DMemory): ResolvedDecodeOptions {
+  if (typeof options !== 'object' || options === null) throw new InvalidArgumentError(`The decode options must be { k, strategy?, m?, exclude? }, got ${describeValue(options)}.`);
   const { k } = options;
   if (typeof k !== 'number' || !Number.isInteger(k) || k <= 0) {
-    throw new InvalidArgumentError(`k must be a positive integer, got ${String(k)}.`);
+    throw new InvalidArgumentError(`k must be a positive integer, got ${describeValue(k)}.`);
   }
   const strategy = options.strategy ?? DEFAULT_STRATEGY;
   if (strategy !== 'global' && strategy !== 'local') {
@@ -66,7 +67,7 @@ export function resolveDecodeOptions(options: DecodeOptions, memory: L2DMemory):
   }
   const m = options.m ?? DEFAULT_LOCAL_M;
   if (typeof m !== 'number' || !Number.isInteger(m) || m <= 0) {
-    throw new InvalidArgumentError(`m must be a positive integer, got ${String(m)}.`);
+    throw new InvalidArgumentError(`m must be a positive integer, got ${describeValue(m)}.`);
   }
   const excluded = new Set<number>();
   for (const item of Array.from(options.exclude ?? [])) {

@@ -8,7 +8,8 @@
  * lanes summed as (l0 + l1) + (l2 + l3). Keeping the order makes GPU and CPU
  * distances agree to the last bit or two, so rankings agree exactly.
  */
-import { DimensionMismatchError, NonFiniteValueError } from './errors.ts';
+import { describeValue } from './describe-value.ts';
+import { DimensionMismatchError, InvalidArgumentError, NonFiniteValueError } from './errors.ts';
 import { float16Table } from './float16.ts';
 import { rowStride, type L2DMemory } from './memory.ts';
 
@@ -16,10 +17,14 @@ const fround = Math.fround;
 
 /** A query as the kernels take it: float32, zero-padded to rowStride(dim). */
 export function padQuery(query: ArrayLike<number>, dim: number, what = 'query'): Float32Array {
+  if (typeof query !== 'object' || query === null || typeof query.length !== 'number') {
+    throw new InvalidArgumentError(`The ${what} must be a hidden state: ${dim} numbers (a Float32Array or an array), got ${describeValue(query)}.`);
+  }
   if (query.length !== dim) throw new DimensionMismatchError(dim, query.length, what);
   const padded = new Float32Array(rowStride(dim));
   for (let i = 0; i < dim; i++) {
     const v = query[i];
+    if (typeof v !== 'number') throw new InvalidArgumentError(`The ${what} holds ${describeValue(v)} in dimension ${i}, not a number.`);
     if (!Number.isFinite(v)) throw new NonFiniteValueError(`The ${what} (dimension ${i})`);
     padded[i] = v;
   }

@@ -6,6 +6,7 @@
  * zero and queries are padded with zeros, so padding adds nothing to a
  * distance.
  */
+import { describeValue } from './describe-value.ts';
 import { EmptyMemoryError, InvalidArgumentError, NonFiniteValueError } from './errors.ts';
 import { isNonFiniteFloat16, toFloat16Bits } from './float16.ts';
 import { allocateRows } from './row-storage.ts';
@@ -38,9 +39,20 @@ export interface MemoryInput {
 
 /** Validates and lays out a memory. Throws typed errors on bad input. */
 export function createMemory(input: MemoryInput): L2DMemory {
+  if (typeof input !== 'object' || input === null) throw new InvalidArgumentError(`createMemory takes { dim, itemCount, vectors, labels }, got ${describeValue(input)}.`);
   const { dim, itemCount } = input;
-  if (!Number.isInteger(dim) || dim <= 0) throw new InvalidArgumentError(`dim must be a positive integer, got ${dim}.`);
-  if (!Number.isInteger(itemCount) || itemCount <= 0) throw new InvalidArgumentError(`itemCount must be a positive integer, got ${itemCount}.`);
+  if (!Number.isInteger(dim) || dim <= 0) throw new InvalidArgumentError(`dim must be a positive integer, got ${describeValue(dim)}.`);
+  if (!Number.isInteger(itemCount) || itemCount <= 0) throw new InvalidArgumentError(`itemCount must be a positive integer, got ${describeValue(itemCount)}.`);
+  if (!(input.labels instanceof Uint32Array)) {
+    if (!Array.isArray(input.labels)) throw new InvalidArgumentError(`labels must be a Uint32Array or an array of item ids, got ${describeValue(input.labels)}.`);
+    // Checked before the conversion, which would make 1.5 into 1 and -1 into 4294967295.
+    input.labels.forEach((label, r) => {
+      if (!Number.isInteger(label) || label < 0 || label >= itemCount) throw new InvalidArgumentError(`labels[${r}] is ${describeValue(label)}, not an item id (0..${itemCount - 1}).`);
+    });
+  }
+  if (!(input.vectors instanceof Float32Array || input.vectors instanceof Uint16Array || Array.isArray(input.vectors))) {
+    throw new InvalidArgumentError(`vectors must be a Float32Array (or an array) of numbers, or a Uint16Array of float16 bits, got ${describeValue(input.vectors)}.`);
+  }
   const labels = input.labels instanceof Uint32Array ? input.labels : Uint32Array.from(input.labels);
   const rows = labels.length;
   if (rows === 0) throw new EmptyMemoryError();

@@ -6,6 +6,8 @@
  * Each item gets a centre; a row is its item's centre plus noise, all on a
  * 1/32 grid, so the memory has item structure like real hidden states.
  */
+import { describeValue } from './describe-value.ts';
+import { InvalidArgumentError } from './errors.ts';
 import { fromFloat16Bits, toFloat16Bits } from './float16.ts';
 import { rowStride, type L2DMemory } from './memory.ts';
 import { allocateRows } from './row-storage.ts';
@@ -35,8 +37,14 @@ export interface SyntheticMemoryOptions {
 const GRID = 32;
 
 export function generateSyntheticMemory(options: SyntheticMemoryOptions): L2DMemory {
+  if (typeof options !== 'object' || options === null) throw new InvalidArgumentError(`generateSyntheticMemory takes { rows, dim, items, seed, noise? }, got ${describeValue(options)}.`);
   const { rows, dim, items, seed } = options;
   const noise = options.noise ?? 8;
+  for (const [name, value, least] of [['rows', rows, 1], ['dim', dim, 1], ['items', items, 1], ['noise', noise, 0], ['seed', seed, -Infinity]] as const) {
+    if (typeof value !== 'number' || !Number.isInteger(value) || value < least) {
+      throw new InvalidArgumentError(`${name} must be ${least === 1 ? 'a positive integer' : least === 0 ? 'an integer >= 0' : 'an integer'}, got ${describeValue(value)}.`);
+    }
+  }
   const next = xorshift32(seed);
   const stride = rowStride(dim);
   // Grid value v/GRID for v in [-GRID - noise, GRID + noise) as float16 bits.
