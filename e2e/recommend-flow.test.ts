@@ -345,10 +345,25 @@ describe('bad input through the worker', () => {
       [{ history: '3,4' }, 'The history must be an array of item ids (oldest first), got "3,4" (a string).'],
       [{ exclude: 5 }, 'exclude must be an array of item ids, got 5.'],
       [{ exclude: ['5'] }, `exclude holds "5" (a string), which is not an item of this memory (0..${titles.length - 1}).`],
+      [{ k: '5' }, `k must be an integer in 1..${titles.length} (the catalog's size), got "5" (a string).`],
+      // A string is truthy: "no" excluded the history.
+      [{ excludeHistory: 'no' }, 'excludeHistory must be true or false, got "no" (a string).'],
+      [{ returnHidden: 1 }, 'returnHidden must be true or false, got 1.'],
     ] as const) {
       const bad = await call('recommend', { history: [3], k: 5, ...request });
       expect(!bad.ok && [bad.name, bad.message]).toEqual(['InvalidArgumentError', message]);
     }
+    // A request that is no object at all (null failed inside with a TypeError).
+    for (const [method, message] of [
+      ['recommend', 'recommend() takes { history, k, strategy?, m?, exclude?, excludeHistory?, also?, returnHidden?, signal? }, got null.'],
+      ['generate', 'generate() takes { history, k, numBeams?, exclude?, excludeHistory?, signal? }, got null.'],
+      ['recordInteraction', 'recordInteraction() takes { history, item }, got null.'],
+    ] as const) {
+      const bad = await call(method, null);
+      expect(!bad.ok && [bad.name, bad.message]).toEqual(['InvalidArgumentError', message]);
+    }
+    const beams = await call('generate', { history: [3], k: 5, numBeams: '2' });
+    expect(!beams.ok && beams.message).toBe('numBeams must be an integer from 1 to 10, got "2" (a string).');
     const unknown = await call('recommend', { history: [-1, 1e9], k: 5 });
     expect(!unknown.ok && unknown.message).toMatch(/None of the history's items is in the catalog/);
     const badK = await call('recommend', { history: [3], k: 0 });

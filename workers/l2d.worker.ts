@@ -256,6 +256,7 @@ function status(loadMs: number): LoadStatus {
 
 async function buildMemory(request: ToWorker<BuildMemoryRequest>, onProgress?: (rows: number, total: number) => void, signal?: AbortSignal): Promise<BuiltMemory> {
   if (!encoder) throw new L2DError('invalid-argument', 'No model is loaded: call load() first.');
+  checkFlag(request.activate, 'activate');
   const t0 = performance.now();
   const items = request.items ?? shard?.items;
   if (!items) throw new InvalidArgumentError('buildMemory needs the catalog (items) when no memory is loaded.');
@@ -301,6 +302,7 @@ async function recommend(request: ToWorker<RecommendRequest>, signal?: AbortSign
   // Every list is checked before the forward pass, not after it.
   resolveDecodeOptions(options, shard.memory);
   const also = alsoLists(request.also, exclude);
+  checkFlag(request.returnHidden, 'returnHidden');
   // 'auto': only where the encoder graph has its own cache (nothing else to fetch).
   const reuse = reusePrefix === true || (reusePrefix === 'auto' && (await encoder.ownPrefixCache()));
   // With prefix reuse, h_t stays on the GPU only where the fused graph runs it on the shared device.
@@ -430,10 +432,21 @@ function alsoLists(also: unknown, exclude: number[]): DecodeOptions[] | undefine
   });
 }
 
+/** A yes/no option: true, false or left out ("no" is truthy: it would have done the opposite of what it says). */
+function checkFlag(value: unknown, name: string): void {
+  if (value !== undefined && typeof value !== 'boolean') throw new InvalidArgumentError(`${name} must be true or false, got ${describeValue(value)}.`);
+}
+
+/** A request is an object of options (null failed inside with a TypeError): true, else an error naming the shape. */
+function checked(request: unknown, call: string, shape: string): true {
+  if (typeof request !== 'object' || request === null || Array.isArray(request)) throw new InvalidArgumentError(`${call} takes ${shape}, got ${describeValue(request)}.`);
+  return true;
+}
+
 /** A list's k: a whole number of items the catalog has (`name` says which k it is). */
 function checkK(k: unknown, itemCount: number, name: string): asserts k is number {
   if (!Number.isInteger(k) || (k as number) < 1 || (k as number) > itemCount) {
-    throw new InvalidArgumentError(`${name} must be an integer in 1..${itemCount} (the catalog's size), got ${String(k)}.`);
+    throw new InvalidArgumentError(`${name} must be an integer in 1..${itemCount} (the catalog's size), got ${describeValue(k)}.`);
   }
 }
 
@@ -477,6 +490,7 @@ function knownHistory(history: unknown, items: LoadedShard['items']): { history:
 function excludedItems(request: { exclude?: unknown; excludeHistory?: unknown }, history: number[]): number[] {
   const { exclude } = request;
   if (exclude !== undefined && !Array.isArray(exclude)) throw new InvalidArgumentError(`exclude must be an array of item ids, got ${describeValue(exclude)}.`);
+  checkFlag(request.excludeHistory, 'excludeHistory');
   return [...((exclude as number[] | undefined) ?? []), ...(request.excludeHistory ? history : [])];
 }
 
@@ -591,14 +605,18 @@ const api: WorkerApi = {
   load: (options, onProgress) => serial(() => load(options, onProgress)),
   // One forward pass, which runs to its end once begun: an aborted recommend() stops before it or after it (no decode).
   recommend: (request) =>
+    checked(request, 'recommend()', '{ history, k, strategy?, m?, exclude?, excludeHistory?, also?, returnHidden?, signal? }') &&
     serialAbortable(request.operation, 'recommend()', async (signal) => {
       const { value, recovered } = await afterDeviceLoss(() => recommend(request, signal));
       // Set in place: the result may be registered for transfer (returnHidden).
       if (recovered) value.backend.recovered = recovered;
       return value;
     }),
-  generate: (request) => serialAbortable(request.operation, 'generate()', async (signal) => (await afterDeviceLoss(() => generate(request, signal))).value),
+  generate: (request) =>
+    checked(request, 'generate()', '{ history, k, numBeams?, exclude?, excludeHistory?, signal? }') &&
+    serialAbortable(request.operation, 'generate()', async (signal) => (await afterDeviceLoss(() => generate(request, signal))).value),
   buildMemory: (request, onProgress) =>
+    checked(request, 'buildMemory()', '{ samples, items?, activate?, signal? }') &&
     serialAbortable(request.operation, 'buildMemory()', async (signal) => (await afterDeviceLoss(() => buildMemory(request, onProgress, signal))).value),
   cancel: (operation) => {
     const running = operations.get(operation);
@@ -608,6 +626,7 @@ const api: WorkerApi = {
   sourceIds: () => serial(async () => loadedItems().map((item) => item.sourceId)),
   // Rebuilt before, never run twice: a recorded interaction is stored before the decoder takes it.
   recordInteraction: (event) =>
+    checked(event, 'recordInteraction()', '{ history, item }') &&
     serial(async () => {
       await recoverFromDeviceLoss();
       return recordInteraction(event);

@@ -7,6 +7,7 @@
  * Node (tools/lib/generate.ts) and the worker (src/encoder/browser-generator.ts).
  */
 import { beamSearch, type StepModel } from './beam-search.ts';
+import { describeValue } from './describe-value.ts';
 import { InvalidArgumentError } from './errors.ts';
 import { fitPrompt } from './fit-prompt.ts';
 import { responseTitle, TitleGrounder } from './grounding.ts';
@@ -44,7 +45,7 @@ export function defaultMaxNewTokens(catalog: readonly string[], tokenize: (text:
 /** A beam count recommend() takes; a caller with costly setup (the worker's generation session) checks it first. */
 export function checkNumBeams(numBeams: unknown): asserts numBeams is number {
   if (!Number.isInteger(numBeams) || (numBeams as number) < 1 || (numBeams as number) > MAX_BEAMS) {
-    throw new InvalidArgumentError(`numBeams must be an integer from 1 to ${MAX_BEAMS}, got ${String(numBeams)}.`);
+    throw new InvalidArgumentError(`numBeams must be an integer from 1 to ${MAX_BEAMS}, got ${describeValue(numBeams)}.`);
   }
 }
 
