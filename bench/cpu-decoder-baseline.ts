@@ -1,13 +1,14 @@
 /**
  * `npm run bench:cpu-decoder -- --baseline <git ref>`: the CPU decoder (the WebAssembly SIMD default) of this
  * working tree against the one of an earlier commit, in one Node process, query by query alternating, on the
- * demo's memory and on synthetic memories of the shapes bench:decode uses, and a new decoder's centroids; medians and their ratio. Every
+ * demo's memory and on synthetic memories of the shapes bench:decode uses, a new decoder's centroids and the memory's shard
+ * assembled as a load does it (chunks verified, rows checked, copied); medians and their ratio. Every
  * answer of the two must be equal, item for item and distance for distance (else it exits 1): a speed-up
  * that changed a result is no speed-up.
  *
  * The baseline's src/ is taken from git (`git archive <ref> src`) into test-results/, so the two run side by side,
- * each on its own copy of the rows (allocated by its own tree: rows resident in one tree's scan module would be
- * copied by the other's on every query, a bias of 5-15% before 2026-12-06, session 19). A row can list several
+ * each on its own copy of the rows (allocated by its own tree: rows resident in one tree's scan module are copied
+ * block by block by the other's scans; both read this tree's rows before 2026-12-06, session 19). A row can list several
  * decodes from one h_t (recommend()'s `also`), each given its own copy of the query as a request's would be.
  */
 import { execFileSync } from 'node:child_process';
@@ -22,6 +23,7 @@ import { median } from '../src/core/stats.ts';
 import { generateSyntheticMemory, syntheticQuery } from '../src/core/synthetic-memory.ts';
 import { exitWithUsage, parseOptions } from '../tools/lib/cli.ts';
 import { loadShard } from '../tools/lib/shard-files.ts';
+import { assembleMemory, encodeChunk, sha256Hex, type ShardManifest } from '../src/core/shard-format.ts';
 
 const USAGE = 'usage: npm run bench:cpu-decoder -- --baseline <git ref> [--queries 40] [--quick]';
 const { values } = parseOptions('bench:cpu-decoder', USAGE, {
@@ -45,6 +47,7 @@ rmSync(folder, { recursive: true, force: true });
 mkdirSync(folder, { recursive: true });
 execFileSync('sh', ['-c', `git archive ${commit} src | tar -x -C "${folder}"`]);
 const { CpuDecoder: BaselineDecoder } = (await import(pathToFileURL(join(folder, 'src/core/cpu-decoder.ts')).href)) as { CpuDecoder: typeof CpuDecoder };
+const { assembleMemory: baselineAssemble } = (await import(pathToFileURL(join(folder, 'src/core/shard-format.ts')).href)) as { assembleMemory: typeof assembleMemory };
 // Rows allocated by one tree's row storage live in its scan module, read in place there and copied block by block
 // by the other's: each decoder gets its rows from its own tree (a baseline before 61aa85e has no row storage).
 const baselineRowStorage = join(folder, 'src/core/row-storage.ts');
@@ -120,9 +123,56 @@ for (const [name, load] of memories) {
   }
   const [now, before] = [median(times.current), median(times.baseline)];
   console.log(`| ${name} | centroids (a new decoder's, once per load; ${rounds} rounds) | ${now.toFixed(2)} | ${before.toFixed(2)} | ${(before / now).toFixed(2)} |`);
+  // The memory as a load reads it: its shard's chunks verified (SHA-256), their rows checked and assembled.
+  const { manifest, chunks } = await shardOf(memory);
+  const assembled = { current: [] as number[], baseline: [] as number[] };
+  for (let i = 0; i < rounds + 1; i++) {
+    const order = i % 2 === 0 ? (['current', 'baseline'] as const) : (['baseline', 'current'] as const);
+    const results: Record<string, L2DMemory> = {};
+    for (const which of order) {
+      const t0 = performance.now();
+      results[which] = await (which === 'current' ? assembleMemory : baselineAssemble)(manifest, chunks);
+      if (i >= 1) assembled[which].push(performance.now() - t0);
+    }
+    for (const part of ['vectors', 'labels'] as const) {
+      const [a, b] = [results.current[part], results.baseline[part]];
+      if (Buffer.compare(Buffer.from(a.buffer, a.byteOffset, a.byteLength), Buffer.from(b.buffer, b.byteOffset, b.byteLength)) !== 0) differing++;
+    }
+  }
+  const [loadNow, loadBefore] = [median(assembled.current), median(assembled.baseline)];
+  console.log(`| ${name} | its shard assembled (chunks verified, rows checked and copied; once per load; ${rounds} rounds) | ${loadNow.toFixed(2)} | ${loadBefore.toFixed(2)} | ${(loadBefore / loadNow).toFixed(2)} |`);
+}
+
+/** A shard of `memory` (chunks of 4,096 rows, as build-memory writes them) and its manifest, without files. */
+async function shardOf(memory: L2DMemory): Promise<{ manifest: ShardManifest; chunks: Uint8Array[] }> {
+  const { dim, rows } = memory;
+  const stride = rowStride(dim);
+  const chunkRows = 4096;
+  const chunks: Uint8Array[] = [];
+  for (let first = 0; first < rows; first += chunkRows) {
+    const n = Math.min(chunkRows, rows - first);
+    const halves = new Uint16Array(n * dim);
+    for (let r = 0; r < n; r++) halves.set(memory.vectors.subarray((first + r) * stride, (first + r) * stride + dim), r * dim);
+    chunks.push(encodeChunk(halves, memory.labels.slice(first, first + n), dim));
+  }
+  const noFile = '0'.repeat(64);
+  const manifest: ShardManifest = {
+    format: 'l2d-memory-shard',
+    version: 1,
+    model: { id: 'bench', file: 'onnx/model_q4.onnx', sha256: noFile, dtype: 'q4' },
+    dataset: { name: 'bench', split: 'train', fraction: 1, seed: 0, samples: rows },
+    hiddenSize: dim,
+    dtype: 'float16',
+    rows,
+    itemCount: memory.itemCount,
+    chunkRows,
+    chunks: await Promise.all(chunks.map(async (bytes, i) => ({ file: `chunk-${i}.bin`, rows: Math.min(chunkRows, rows - i * chunkRows), bytes: bytes.byteLength, sha256: await sha256Hex(bytes) }))),
+    catalog: { file: 'items.tsv', sha256: noFile },
+  };
+  return { manifest, chunks };
 }
 if (differing > 0) {
   console.error(`\n${differing} answers differ between this tree and ${commit}.`);
   process.exit(1);
 }
-console.log(`\nEvery answer equal to ${commit}'s (items and distances; the centroids byte for byte).`);
+console.log(`\nEvery answer equal to ${commit}'s (items and distances; the centroids and the assembled memories byte for byte).`);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { fromFloat16Bits, isNonFiniteFloat16, toFloat16Bits } from './float16.ts';
+import { firstNonFiniteHalf, fromFloat16Bits, isNonFiniteFloat16, toFloat16Bits } from './float16.ts';
 
 describe('float16', () => {
   it('encodes known values with round-to-nearest-even', () => {
@@ -26,6 +26,37 @@ describe('float16', () => {
     for (let bits = 0; bits < 0x10000; bits++) {
       if (isNonFiniteFloat16(bits)) continue;
       expect(toFloat16Bits(fromFloat16Bits(bits))).toBe(bits);
+    }
+  });
+
+  it('finds the first NaN or Infinity as isNonFiniteFloat16 does on each half, at any place and alignment', () => {
+    const every = Uint16Array.from({ length: 0x10000 }, (_, bits) => bits);
+    const finite = every.filter((bits) => !isNonFiniteFloat16(bits));
+    const nonFinite = every.filter(isNonFiniteFloat16);
+    expect([finite.length, nonFinite.length]).toEqual([63488, 2048]);
+    // Every finite half passes, whatever its neighbours: in one array, four words a step.
+    expect(firstNonFiniteHalf(finite)).toBe(-1);
+    // Each non-finite half is found, in either half of a word; and the first of several.
+    const buffer = new Uint16Array(64);
+    for (const bits of nonFinite) {
+      for (const at of [0, 1, 2, 5, 8, 9, 15, 31, 40]) {
+        buffer.fill(0x3c00).fill(0xfbff, 20, 28); // finite neighbours, the largest magnitude among them
+        buffer[at] = bits;
+        buffer[at + 17] = bits;
+        expect(firstNonFiniteHalf(buffer)).toBe(at);
+      }
+    }
+    // Views at odd half offsets (not on a 4-byte boundary), odd lengths, ranges with an end before the halves'.
+    const halves = new Uint16Array(101).fill(0x3c00);
+    halves[3] = 0x7c00;
+    halves[70] = 0xfe00;
+    for (const start of [0, 1, 2, 3, 4]) {
+      const view = halves.subarray(start);
+      const naive = (from: number, to: number) => view.subarray(from, to).findIndex(isNonFiniteFloat16);
+      for (const [from, to] of [[0, view.length], [4, view.length], [0, 3], [5, 66], [5, 67], [5, 68], [5, 69], [66, 100 - start]]) {
+        const found = naive(from, to);
+        expect(firstNonFiniteHalf(view, from, to), `start ${start}, ${from}..${to}`).toBe(found < 0 ? -1 : from + found);
+      }
     }
   });
 });

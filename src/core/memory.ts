@@ -8,7 +8,7 @@
  */
 import { describeValue } from './describe-value.ts';
 import { EmptyMemoryError, InvalidArgumentError, NonFiniteValueError } from './errors.ts';
-import { isNonFiniteFloat16, toFloat16Bits } from './float16.ts';
+import { firstNonFiniteHalf, isNonFiniteFloat16, toFloat16Bits } from './float16.ts';
 import { allocateRows } from './row-storage.ts';
 
 export interface L2DMemory {
@@ -86,12 +86,10 @@ export function validateMemory(memory: L2DMemory): void {
   if (memory.labels.length !== memory.rows) {
     throw new InvalidArgumentError(`Memory has ${memory.labels.length} labels for ${memory.rows} rows.`);
   }
-  const v = memory.vectors;
-  for (let i = 0; i < v.length; i++) {
-    if (isNonFiniteFloat16(v[i])) {
-      const row = Math.floor(i / stride);
-      throw new NonFiniteValueError(`Memory row ${row} (dimension ${i - row * stride})`);
-    }
+  const bad = firstNonFiniteHalf(memory.vectors);
+  if (bad >= 0) {
+    const row = Math.floor(bad / stride);
+    throw new NonFiniteValueError(`Memory row ${row} (dimension ${bad - row * stride})`);
   }
   for (let r = 0; r < memory.rows; r++) {
     if (memory.labels[r] >= memory.itemCount) {

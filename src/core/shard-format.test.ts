@@ -37,6 +37,27 @@ describe('memory shards', () => {
     expect(memory.vectors[7 * stride + 3]).toBe(0);
   });
 
+  it('reads a chunk wherever its bytes lie (an odd offset is read half by half), and names a NaN or Infinity row by row', async () => {
+    // The same bytes one byte into a buffer: no Uint16Array can view them.
+    const oneByteIn = (chunks: Uint8Array[]) =>
+      chunks.map((bytes) => {
+        const buffer = new Uint8Array(bytes.byteLength + 1);
+        buffer.set(bytes, 1);
+        return buffer.subarray(1);
+      });
+    const { manifest, chunks } = await shard([4, 4, 3], 3);
+    const expected = await assembleMemory(manifest, chunks);
+    const fromOdd = await assembleMemory(manifest, oneByteIn(chunks));
+    expect([fromOdd.vectors, fromOdd.labels]).toEqual([expected.vectors, expected.labels]);
+    // A non-finite half in chunk 1's row 2, dimension 1 (memory row 6), with checksums that match it.
+    for (const [bits, place] of [[0x7c00, (c: Uint8Array[]) => c], [0xfe01, oneByteIn]] as const) {
+      const bad = await shard([4, 4, 3], 3);
+      new DataView(bad.chunks[1].buffer).setUint16(2 * (2 * 3 + 1), bits, true);
+      const chunkList = await Promise.all(bad.manifest.chunks.map(async (c, i) => ({ ...c, sha256: await sha256Hex(bad.chunks[i]) })));
+      await expect(assembleMemory({ ...bad.manifest, chunks: chunkList }, place(bad.chunks))).rejects.toThrow('Chunk 1, row 2 (memory row 6) holds NaN or Infinity in dimension 1.');
+    }
+  });
+
   it('rejects a truncated chunk and a flipped bit', async () => {
     const { manifest, chunks } = await shard([4, 2], 8);
     await expect(assembleMemory(manifest, [chunks[0], chunks[1].subarray(0, 10)])).rejects.toThrow(/Chunk 1 \(chunk-1.bin\) has 10 bytes; the manifest says \d+ \(truncated/);

@@ -15,7 +15,7 @@
 import { parseItems } from './data/prepared-format.ts';
 import type { PreparedItem } from './data/prepare.ts';
 import { ShardError } from './errors.ts';
-import { isNonFiniteFloat16 } from './float16.ts';
+import { firstNonFiniteHalf } from './float16.ts';
 import { parseJsonText } from './json-text.ts';
 import { rowStride, type L2DMemory } from './memory.ts';
 import { allocateRows } from './row-storage.ts';
@@ -63,6 +63,9 @@ export interface ShardManifest {
   centroids?: { sampleRows: number; itemSamples?: number[] };
 }
 
+/** Whether this machine stores a Uint16Array little-endian, as shard chunks are written (every browser's does). */
+const LITTLE_ENDIAN = new Uint8Array(Uint16Array.of(1).buffer)[0] === 1;
+
 export function chunkBytes(rows: number, dim: number): number {
   return Math.ceil((rows * dim * 2) / 4) * 4 + rows * 4;
 }
@@ -73,7 +76,8 @@ export function encodeChunk(vectors: Uint16Array, labels: Uint32Array, dim: numb
   if (vectors.length !== rows * dim) throw new ShardError(`A chunk of ${rows} rows needs ${rows * dim} halves, got ${vectors.length}.`);
   const out = new Uint8Array(chunkBytes(rows, dim));
   const view = new DataView(out.buffer);
-  for (let i = 0; i < vectors.length; i++) view.setUint16(2 * i, vectors[i], true);
+  if (LITTLE_ENDIAN) new Uint16Array(out.buffer, 0, vectors.length).set(vectors);
+  else for (let i = 0; i < vectors.length; i++) view.setUint16(2 * i, vectors[i], true);
   const labelsAt = Math.ceil((rows * dim * 2) / 4) * 4;
   for (let r = 0; r < rows; r++) view.setUint32(labelsAt + 4 * r, labels[r], true);
   return out;
@@ -168,13 +172,20 @@ export class MemoryAssembler {
     const stride = rowStride(dim);
     const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     const labelsAt = Math.ceil((meta.rows * dim * 2) / 4) * 4;
-    let row = this.firstRows[index];
+    const first = this.firstRows[index];
+    // The chunk's halves (little-endian) as they are where this machine reads them so, else one by one.
+    const halves =
+      LITTLE_ENDIAN && bytes.byteOffset % 2 === 0
+        ? new Uint16Array(bytes.buffer, bytes.byteOffset, meta.rows * dim)
+        : Uint16Array.from({ length: meta.rows * dim }, (_, i) => view.getUint16(2 * i, true));
+    const bad = firstNonFiniteHalf(halves);
+    if (bad >= 0) {
+      const r = Math.floor(bad / dim);
+      throw new ShardError(`Chunk ${index}, row ${r} (memory row ${first + r}) holds NaN or Infinity in dimension ${bad - r * dim}.`);
+    }
+    let row = first;
     for (let r = 0; r < meta.rows; r++, row++) {
-      for (let c = 0; c < dim; c++) {
-        const h = view.getUint16(2 * (r * dim + c), true);
-        if (isNonFiniteFloat16(h)) throw new ShardError(`Chunk ${index}, row ${r} (memory row ${row}) holds NaN or Infinity in dimension ${c}.`);
-        this.vectors[row * stride + c] = h;
-      }
+      this.vectors.set(halves.subarray(r * dim, (r + 1) * dim), row * stride);
       const label = view.getUint32(labelsAt + 4 * r, true);
       if (label >= this.manifest.itemCount) throw new ShardError(`Chunk ${index}, row ${r} has label ${label}, outside the ${this.manifest.itemCount} items.`);
       this.labels[row] = label;
