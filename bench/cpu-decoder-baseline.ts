@@ -108,39 +108,35 @@ for (const [name, load] of memories) {
     const [now, before] = [median(times.current), median(times.baseline)];
     console.log(`| ${name} | ${label} | ${now.toFixed(2)} | ${before.toFixed(2)} | ${(before / now).toFixed(2)} |`);
   }
-  // The centroids, computed once per load by a fresh decoder (L2D-G's items, L2D-L's fill-up): fewer rounds, alternating.
+  // Once per load, fewer rounds, alternating: a fresh decoder (its check of the memory, and the centroids: L2D-G's
+  // items, L2D-L's fill-up), and the memory's shard assembled (chunks verified by SHA-256, rows checked and copied).
   const rounds = Math.min(queryCount, 8);
+  const bytesOf = (a: ArrayBufferView) => Buffer.from(a.buffer, a.byteOffset, a.byteLength);
+  await timeOncePerLoad(name, `a new decoder: its check of the memory and its centroids (once per load; ${rounds} rounds)`, rounds, (which) =>
+    [bytesOf(which === 'current' ? new CpuDecoder(memory).centroids.vectors : new BaselineDecoder(baselineMemory).centroids.vectors)],
+  );
+  const { manifest, chunks } = await shardOf(memory);
+  await timeOncePerLoad(name, `its shard assembled: chunks verified, rows checked and copied (once per load; ${rounds} rounds)`, rounds, async (which) => {
+    const assembled = await (which === 'current' ? assembleMemory : baselineAssemble)(manifest, chunks);
+    return [bytesOf(assembled.vectors), bytesOf(assembled.labels)];
+  });
+}
+
+/** Times `run` for both trees, alternating, after one warm-up round; what each gives must be equal byte for byte. */
+async function timeOncePerLoad(memoryName: string, label: string, rounds: number, run: (which: 'current' | 'baseline') => Buffer[] | Promise<Buffer[]>): Promise<void> {
   const times = { current: [] as number[], baseline: [] as number[] };
   for (let i = 0; i < rounds + 1; i++) {
     const order = i % 2 === 0 ? (['current', 'baseline'] as const) : (['baseline', 'current'] as const);
-    const vectors: Record<string, Float32Array> = {};
+    const results: Partial<Record<'current' | 'baseline', Buffer[]>> = {};
     for (const which of order) {
       const t0 = performance.now();
-      vectors[which] = which === 'current' ? new CpuDecoder(memory).centroids.vectors : new BaselineDecoder(baselineMemory).centroids.vectors;
+      results[which] = await run(which);
       if (i >= 1) times[which].push(performance.now() - t0);
     }
-    if (Buffer.compare(Buffer.from(vectors.current.buffer, vectors.current.byteOffset, vectors.current.byteLength), Buffer.from(vectors.baseline.buffer, vectors.baseline.byteOffset, vectors.baseline.byteLength)) !== 0) differing++;
+    if (results.current!.some((bytes, j) => Buffer.compare(bytes, results.baseline![j]) !== 0)) differing++;
   }
   const [now, before] = [median(times.current), median(times.baseline)];
-  console.log(`| ${name} | centroids (a new decoder's, once per load; ${rounds} rounds) | ${now.toFixed(2)} | ${before.toFixed(2)} | ${(before / now).toFixed(2)} |`);
-  // The memory as a load reads it: its shard's chunks verified (SHA-256), their rows checked and assembled.
-  const { manifest, chunks } = await shardOf(memory);
-  const assembled = { current: [] as number[], baseline: [] as number[] };
-  for (let i = 0; i < rounds + 1; i++) {
-    const order = i % 2 === 0 ? (['current', 'baseline'] as const) : (['baseline', 'current'] as const);
-    const results: Record<string, L2DMemory> = {};
-    for (const which of order) {
-      const t0 = performance.now();
-      results[which] = await (which === 'current' ? assembleMemory : baselineAssemble)(manifest, chunks);
-      if (i >= 1) assembled[which].push(performance.now() - t0);
-    }
-    for (const part of ['vectors', 'labels'] as const) {
-      const [a, b] = [results.current[part], results.baseline[part]];
-      if (Buffer.compare(Buffer.from(a.buffer, a.byteOffset, a.byteLength), Buffer.from(b.buffer, b.byteOffset, b.byteLength)) !== 0) differing++;
-    }
-  }
-  const [loadNow, loadBefore] = [median(assembled.current), median(assembled.baseline)];
-  console.log(`| ${name} | its shard assembled (chunks verified, rows checked and copied; once per load; ${rounds} rounds) | ${loadNow.toFixed(2)} | ${loadBefore.toFixed(2)} | ${(loadBefore / loadNow).toFixed(2)} |`);
+  console.log(`| ${memoryName} | ${label} | ${now.toFixed(2)} | ${before.toFixed(2)} | ${(before / now).toFixed(2)} |`);
 }
 
 /** A shard of `memory` (chunks of 4,096 rows, as build-memory writes them) and its manifest, without files. */
