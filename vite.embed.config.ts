@@ -1,7 +1,8 @@
 /**
- * The storefront embed: one IIFE file with the worker inlined as a Blob
- * (dist-embed/l2d-embed.js), plus onnxruntime-web's glue and wasm under
- * their own names beside it (the embed points onnxruntime-web at its own folder).
+ * The storefront embed: one IIFE file (dist-embed/l2d-embed.js), its worker as one
+ * file beside it (l2d-worker.js: the embed fetches it when a widget first needs
+ * it and runs it from a Blob), plus onnxruntime-web's glue and wasm under
+ * their own names (the embed points onnxruntime-web at its own folder).
  *
  *   npm run build:embed
  */
@@ -17,8 +18,8 @@ const ORT_FILES = ['ort-wasm-simd-threaded.asyncify.mjs', 'ort-wasm-simd-threade
 export default defineConfig({
   base: './',
   publicDir: false,
-  // One worker file (a Blob has no folder to load chunks from): both onnxruntime-web builds' JavaScript inlined.
-  worker: { format: 'es', rolldownOptions: { output: { codeSplitting: false } } },
+  // One worker file under a fixed name (a Blob has no folder to load chunks from): both onnxruntime-web builds' JavaScript inlined.
+  worker: { format: 'es', rolldownOptions: { output: { codeSplitting: false, entryFileNames: 'l2d-worker.js' } } },
   resolve: {
     conditions: ['onnxruntime-web-use-extern-wasm', 'module', 'browser', 'production'],
     alias: [

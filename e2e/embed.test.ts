@@ -621,7 +621,8 @@ describe('the storefront embed from another origin', () => {
       await lazyPage.waitForFunction(() => customElements.get('l2d-recommendations') !== undefined);
       const early = lazyPage.evaluate(() => (document.querySelector('#also-like') as HTMLElement & { refresh(): Promise<unknown[]> }).refresh().then((items) => items.length));
       expect(await lazyPage.evaluate(() => (globalThis as unknown as { workersStarted: number }).workersStarted)).toBe(0);
-      expect(seen.filter((u) => u.includes('/models/'))).toEqual([]);
+      // Not even the worker's code: the page has fetched the 44 KB embed and nothing of the recommender.
+      expect(seen.filter((u) => u.includes('/models/') || u.includes('l2d-worker.js'))).toEqual([]);
       expect(await messageOf('#also-like', lazyPage)).toBe('Loading recommendations…');
       // Assistive technology waits for the list rather than reading the placeholder.
       expect(await lazyPage.evaluate(() => document.querySelector('#also-like')!.getAttribute('aria-busy'))).toBe('true');
@@ -638,6 +639,7 @@ describe('the storefront embed from another origin', () => {
       });
       expect(link).toEqual({ href: `product.html?id=${link.id}`, decoration: 'underline', id: expect.stringMatching(/^\d+$/) });
       expect(await lazyPage.evaluate(() => (globalThis as unknown as { workersStarted: number }).workersStarted)).toBeGreaterThanOrEqual(1);
+      expect(seen.filter((u) => u.endsWith('/l2d/l2d-worker.js'))).toEqual([`${cdn.origin}/l2d/l2d-worker.js`]);
       expect(seen.filter((u) => u.includes('/models/')).length).toBeGreaterThan(0);
 
       // A loading value that is neither eager nor lazy is named, not ignored.
@@ -674,10 +676,10 @@ describe('the storefront embed from another origin', () => {
     expect(problems).toEqual([]);
   });
   it('a deployment without the wasm-only build\'s files says which files to serve, after one graph, not after trying all four', async () => {
-    // An upgrade that copied l2d-embed.js and only the WebGPU build's files (what the embed shipped before).
+    // An upgrade that copied l2d-embed.js, its worker and only the WebGPU build's files (what the embed shipped before).
     rmSync('test-results/embed-partial', { recursive: true, force: true });
     mkdirSync('test-results/embed-partial', { recursive: true });
-    for (const file of ['l2d-embed.js', 'ort-wasm-simd-threaded.asyncify.mjs', 'ort-wasm-simd-threaded.asyncify.wasm']) copyFileSync(`dist-embed/${file}`, `test-results/embed-partial/${file}`);
+    for (const file of ['l2d-embed.js', 'l2d-worker.js', 'ort-wasm-simd-threaded.asyncify.mjs', 'ort-wasm-simd-threaded.asyncify.wasm']) copyFileSync(`dist-embed/${file}`, `test-results/embed-partial/${file}`);
     const partialStore = await startStaticServer({ routes: { '/': 'examples/storefront' }, rewriteHtml: (html) => html.replaceAll('EMBED_ORIGIN/l2d/', `${cdn.origin}/l2d-partial/`).replaceAll('EMBED_ORIGIN', cdn.origin) });
     const fresh = await browser.newContext();
     try {
@@ -687,6 +689,25 @@ describe('the storefront embed from another origin', () => {
       const message = `Recommendations are unavailable: onnxruntime-web (its wasm-only build) could not start on wasm (no available backend found. ERR: [wasm] TypeError: Failed to fetch dynamically imported module: ${cdn.origin}/l2d-partial/ort-wasm-simd-threaded.mjs). Serve its files ort-wasm-simd-threaded.{mjs,wasm} at wasmPaths (${cdn.origin}/l2d-partial/): npm run build:embed writes both builds' files beside l2d-embed.js.`;
       await expect.poll(() => messageOf('#similar', tab), { timeout: 60_000 }).toBe(message);
       expect(cdn.served.slice(served).filter((path) => path.endsWith('.onnx'))).toEqual(['/models/movielens-demo/onnx/encoder_q4_fused_plain.onnx']);
+    } finally {
+      await fresh.close();
+      await partialStore.close();
+    }
+  });
+  it('a deployment without l2d-worker.js says to serve it beside l2d-embed.js, in the widget, and loads no model', async () => {
+    // An upgrade that copied l2d-embed.js alone (until 2026-12-06 the worker was inside it).
+    rmSync('test-results/embed-partial', { recursive: true, force: true });
+    mkdirSync('test-results/embed-partial', { recursive: true });
+    copyFileSync('dist-embed/l2d-embed.js', 'test-results/embed-partial/l2d-embed.js');
+    const partialStore = await startStaticServer({ routes: { '/': 'examples/storefront' }, rewriteHtml: (html) => html.replaceAll('EMBED_ORIGIN/l2d/', `${cdn.origin}/l2d-partial/`).replaceAll('EMBED_ORIGIN', cdn.origin) });
+    const fresh = await browser.newContext();
+    try {
+      const served = cdn.served.length;
+      const tab = await fresh.newPage();
+      await tab.goto(`${partialStore.origin}/index.html`);
+      const message = `Recommendations are unavailable: The L2D embed's worker (${cdn.origin}/l2d-partial/l2d-worker.js) could not be fetched (HTTP 404): serve l2d-worker.js beside l2d-embed.js (npm run build:embed writes both).`;
+      await expect.poll(() => messageOf('#similar', tab), { timeout: 30_000 }).toBe(message);
+      expect(cdn.served.slice(served).filter((path) => path.startsWith('/models/'))).toEqual([]);
     } finally {
       await fresh.close();
       await partialStore.close();
@@ -764,14 +785,20 @@ describe('the storefront embed from another origin', () => {
     }
   });
 
-  it('ships its script and the two onnxruntime-web builds, nothing else (no second copy of the worker)', () => {
+  it('ships its script, its worker beside it and the two onnxruntime-web builds, nothing else (one copy of the worker)', () => {
     expect(readdirSync('dist-embed', { recursive: true }).sort()).toEqual([
       'l2d-embed.js',
+      'l2d-worker.js',
       'ort-wasm-simd-threaded.asyncify.mjs',
       'ort-wasm-simd-threaded.asyncify.wasm',
       'ort-wasm-simd-threaded.mjs',
       'ort-wasm-simd-threaded.wasm',
     ]);
+    // The page's script carries none of the worker (a message only the worker writes), so it stays small.
+    const script = readFileSync('dist-embed/l2d-embed.js', 'utf8');
+    expect(readFileSync('dist-embed/l2d-worker.js', 'utf8')).toContain('Memory updates are off (overlayCap 0).');
+    expect(script).not.toContain('Memory updates are off (overlayCap 0).');
+    expect(script.length).toBeLessThan(64_000);
   });
 
   it("ships no JSPI build: runtime 'jspi' through the embed is refused with a message, in a script that does not carry that build", async () => {

@@ -1,8 +1,9 @@
 /**
  * The storefront embed: one script tag, built as one IIFE file
- * (`npm run build:embed` -> dist-embed/l2d-embed.js) that works from another
- * origin (a CDN). The worker is inlined as a Blob, onnxruntime-web's wasm is
- * fetched from the script's own folder, and the model and memory URLs are
+ * (`npm run build:embed` -> dist-embed/l2d-embed.js, 44 KB) that works from another
+ * origin (a CDN). The worker (l2d-worker.js beside it, 275 KB) is fetched when a
+ * widget first needs it and run from a Blob; onnxruntime-web's wasm is fetched
+ * from the script's own folder too, and the model and memory URLs are
  * absolute or relative to the page.
  *
  *   <script src="https://cdn.example/l2d/l2d-embed.js"
@@ -16,9 +17,9 @@
  * Views and purchases stay in this browser (localStorage, IndexedDB);
  * nothing is sent anywhere.
  */
-import L2DWorker from '../../workers/l2d.worker.ts?worker&inline';
+import workerUrl from '../../workers/l2d.worker.ts?worker&url';
 import { DEFAULT_STRATEGY, type Strategy } from '../core/decode-options.ts';
-import { InvalidArgumentError } from '../core/errors.ts';
+import { InvalidArgumentError, NetworkUnavailableError } from '../core/errors.ts';
 import { createRecommender, type Recommender } from '../recommender.ts';
 import type { OverlayStatus } from '../worker-protocol.ts';
 import { ShardStore } from '../store/shard-store.ts';
@@ -78,11 +79,31 @@ function recommender(): Promise<Recommender> {
     const reusePrefix = parseReusePrefix(config.reusePrefix);
     // Another tab's purchase or forget() changes this tab's lists too.
     const onInteractionsChange = () => refreshElements(true);
-    return createRecommender({ model: config.model, memory: config.memory, device: config.device, reusePrefix, wasmPaths: embedBase, worker: new L2DWorker(), onInteractionsChange });
+    return createRecommender({ model: config.model, memory: config.memory, device: config.device, reusePrefix, wasmPaths: embedBase, worker: await embedWorker(), onInteractionsChange });
   })();
   // A failed start may be retried (e.g. after the network came back).
   pending.catch(() => (pending = undefined));
   return pending;
+}
+
+/**
+ * The recommender's worker, l2d-worker.js from the embed's folder: fetched only when a widget (or a purchase)
+ * first needs it, so a page whose widgets never start downloads 44 KB of embed, not 320. A page may not start a
+ * worker from another origin: it runs from a Blob (CSP: worker-src blob:), which it revokes once running.
+ */
+async function embedWorker(): Promise<Worker> {
+  let source: Blob;
+  try {
+    const response = await fetch(workerUrl);
+    if (!response.ok) throw new Error(`HTTP ${response.status}`);
+    source = await response.blob();
+  } catch (error) {
+    throw new NetworkUnavailableError(
+      `The L2D embed's worker (${workerUrl}) could not be fetched (${(error as Error).message}): serve l2d-worker.js beside l2d-embed.js (npm run build:embed writes both).`,
+    );
+  }
+  const blob = new Blob(['URL.revokeObjectURL(import.meta.url);\n', source], { type: 'text/javascript' });
+  return new Worker(URL.createObjectURL(blob), { type: 'module', name: 'l2d' });
 }
 
 /** The translation of the page's ids, for the memory loaded now (a load() of another one gets its own). */

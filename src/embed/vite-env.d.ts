@@ -1,4 +1,4 @@
-declare module '*?worker&inline' {
-  const WorkerConstructor: { new (options?: { name?: string }): Worker };
-  export default WorkerConstructor;
+declare module '*?worker&url' {
+  const url: string;
+  export default url;
 }
