@@ -1,7 +1,8 @@
 /**
  * What a first visit downloads, by kind (the app's code, onnxruntime-web,
  * the model, the memory, the demo's test split), raw and gzip -6 (what a host that compresses
- * sends): the built demo on its default data set, and the example storefront
+ * sends): the built demo on its default data set, a storefront product page whose lazy widget is
+ * never scrolled near (what the tag costs every page), and the example storefront
  * with the built embed, on the shipped memory and on its centroids, and the
  * game shop (own-ids.html) on amazon-games' centroids. Each in a
  * fresh browser context (nothing cached), on this machine's adapter (no
@@ -40,7 +41,8 @@ function tally(server: StaticServer, fileOf: (path: string) => string): Record<K
   return sums;
 }
 
-const mb = (n: number) => (n / 1e6).toFixed(1);
+// Below 1 MB, two places: the embed alone is a few hundredths.
+const mb = (n: number) => (n / 1e6).toFixed(n < 1e6 ? 2 : 1);
 const rows: string[] = [];
 function row(label: string, sums: Record<Kind, { raw: number; gzip: number }>) {
   const total = KINDS.reduce((s, k) => ({ raw: s.raw + sums[k].raw, gzip: s.gzip + sums[k].gzip }), { raw: 0, gzip: 0 });
@@ -63,6 +65,20 @@ try {
   }
 
   await viteBuild('vite.embed.config.ts');
+  {
+    // A product page whose only widget is lazy and never scrolled near: what every page of a store pays for the tag.
+    const { store, cdn } = await startExampleStorefront();
+    try {
+      const page = await (await browser.newContext()).newPage();
+      await page.goto(`${store.origin}/product.html`);
+      await page.waitForFunction(() => customElements.get('l2d-recommendations') !== undefined);
+      await page.waitForTimeout(3000); // anything the embed would fetch on its own by now
+      row('storefront product page, its lazy widget never scrolled near (`product.html`)', tally(cdn, (p) => join(p.startsWith('/l2d/') ? 'dist-embed' : 'models', p.replace(/^\/(l2d|models)\//, ''))));
+    } finally {
+      await cdn.close();
+      await store.close();
+    }
+  }
   for (const [label, storePage, memory] of [
     ['storefront embed (`npm run build:embed`), the 30% memory', 'index.html', 'train-q4-f0.3'],
     ['storefront embed, the same memory as centroids', 'index.html', 'train-q4-f0.3-centroids'],
