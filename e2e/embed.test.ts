@@ -675,42 +675,53 @@ describe('the storefront embed from another origin', () => {
     expect(await purchase(legacy, 44)).toEqual({ centroidMemory: { sampleRows: 21456, memoryUpdates: false }, cap: 0, overlay: null, last: 44 });
     expect(problems).toEqual([]);
   });
-  it('a deployment without the wasm-only build\'s files says which files to serve, after one graph, not after trying all four', async () => {
-    // An upgrade that copied l2d-embed.js, its worker and only the WebGPU build's files (what the embed shipped before).
+  /**
+   * The storefront's index page with only `files` of dist-embed/ deployed (under /l2d-partial/ on the CDN), in a
+   * fresh context: the widget's message once it settles, and the paths the CDN served meanwhile.
+   */
+  async function partialDeployment(files: string[], timeout: number): Promise<{ message: () => Promise<string>; served: () => string[]; close(): Promise<void> }> {
     rmSync('test-results/embed-partial', { recursive: true, force: true });
     mkdirSync('test-results/embed-partial', { recursive: true });
-    for (const file of ['l2d-embed.js', 'l2d-worker.js', 'ort-wasm-simd-threaded.asyncify.mjs', 'ort-wasm-simd-threaded.asyncify.wasm']) copyFileSync(`dist-embed/${file}`, `test-results/embed-partial/${file}`);
+    for (const file of files) copyFileSync(`dist-embed/${file}`, `test-results/embed-partial/${file}`);
     const partialStore = await startStaticServer({ routes: { '/': 'examples/storefront' }, rewriteHtml: (html) => html.replaceAll('EMBED_ORIGIN/l2d/', `${cdn.origin}/l2d-partial/`).replaceAll('EMBED_ORIGIN', cdn.origin) });
     const fresh = await browser.newContext();
+    const servedBefore = cdn.served.length;
+    const tab = await fresh.newPage();
+    await tab.goto(`${partialStore.origin}/index.html`);
+    return {
+      message: async () => {
+        await expect.poll(() => messageOf('#similar', tab), { timeout }).toMatch(/^Recommendations are unavailable: /);
+        return messageOf('#similar', tab);
+      },
+      served: () => cdn.served.slice(servedBefore),
+      close: async () => {
+        await fresh.close();
+        await partialStore.close();
+      },
+    };
+  }
+  it('a deployment without the wasm-only build\'s files says which files to serve, after one graph, not after trying all four', async () => {
+    // An upgrade that copied l2d-embed.js, its worker and only the WebGPU build's files (what the embed shipped before).
+    const deployed = await partialDeployment(['l2d-embed.js', 'l2d-worker.js', 'ort-wasm-simd-threaded.asyncify.mjs', 'ort-wasm-simd-threaded.asyncify.wasm'], 60_000);
     try {
-      const served = cdn.served.length;
-      const tab = await fresh.newPage();
-      await tab.goto(`${partialStore.origin}/index.html`);
-      const message = `Recommendations are unavailable: onnxruntime-web (its wasm-only build) could not start on wasm (no available backend found. ERR: [wasm] TypeError: Failed to fetch dynamically imported module: ${cdn.origin}/l2d-partial/ort-wasm-simd-threaded.mjs). Serve its files ort-wasm-simd-threaded.{mjs,wasm} at wasmPaths (${cdn.origin}/l2d-partial/): npm run build:embed writes both builds' files beside l2d-embed.js.`;
-      await expect.poll(() => messageOf('#similar', tab), { timeout: 60_000 }).toBe(message);
-      expect(cdn.served.slice(served).filter((path) => path.endsWith('.onnx'))).toEqual(['/models/movielens-demo/onnx/encoder_q4_fused_plain.onnx']);
+      expect(await deployed.message()).toBe(
+        `Recommendations are unavailable: onnxruntime-web (its wasm-only build) could not start on wasm (no available backend found. ERR: [wasm] TypeError: Failed to fetch dynamically imported module: ${cdn.origin}/l2d-partial/ort-wasm-simd-threaded.mjs). Serve its files ort-wasm-simd-threaded.{mjs,wasm} at wasmPaths (${cdn.origin}/l2d-partial/): npm run build:embed writes both builds' files beside l2d-embed.js.`,
+      );
+      expect(deployed.served().filter((path) => path.endsWith('.onnx'))).toEqual(['/models/movielens-demo/onnx/encoder_q4_fused_plain.onnx']);
     } finally {
-      await fresh.close();
-      await partialStore.close();
+      await deployed.close();
     }
   });
   it('a deployment without l2d-worker.js says to serve it beside l2d-embed.js, in the widget, and loads no model', async () => {
     // An upgrade that copied l2d-embed.js alone (until 2026-12-06 the worker was inside it).
-    rmSync('test-results/embed-partial', { recursive: true, force: true });
-    mkdirSync('test-results/embed-partial', { recursive: true });
-    copyFileSync('dist-embed/l2d-embed.js', 'test-results/embed-partial/l2d-embed.js');
-    const partialStore = await startStaticServer({ routes: { '/': 'examples/storefront' }, rewriteHtml: (html) => html.replaceAll('EMBED_ORIGIN/l2d/', `${cdn.origin}/l2d-partial/`).replaceAll('EMBED_ORIGIN', cdn.origin) });
-    const fresh = await browser.newContext();
+    const deployed = await partialDeployment(['l2d-embed.js'], 30_000);
     try {
-      const served = cdn.served.length;
-      const tab = await fresh.newPage();
-      await tab.goto(`${partialStore.origin}/index.html`);
-      const message = `Recommendations are unavailable: The L2D embed's worker (${cdn.origin}/l2d-partial/l2d-worker.js) could not be fetched (HTTP 404): serve l2d-worker.js beside l2d-embed.js (npm run build:embed writes both).`;
-      await expect.poll(() => messageOf('#similar', tab), { timeout: 30_000 }).toBe(message);
-      expect(cdn.served.slice(served).filter((path) => path.startsWith('/models/'))).toEqual([]);
+      expect(await deployed.message()).toBe(
+        `Recommendations are unavailable: The L2D embed's worker (${cdn.origin}/l2d-partial/l2d-worker.js) could not be fetched (HTTP 404): serve l2d-worker.js beside l2d-embed.js (npm run build:embed writes both).`,
+      );
+      expect(deployed.served().filter((path) => path.startsWith('/models/'))).toEqual([]);
     } finally {
-      await fresh.close();
-      await partialStore.close();
+      await deployed.close();
     }
   });
   it('data-ids="source" (examples/storefront/own-ids.html, a game shop by ASIN on amazon-games\' centroids): the store\'s own ids in and out, the same lists', async () => {
