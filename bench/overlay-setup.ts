@@ -2,11 +2,11 @@
  * `npm run bench:overlay-setup [-- --quick]`: what a first memory update costs the CPU when the GPU decodes
  * (DecodeEngine's CentroidOverlay: the touched items' centroids, and the shard's own to restore them), side by
  * side in one process, alternating: the shard's centroids all computed first (shardCentroids, as before
- * 2026-12-06, session 19) vs item by item from their rows (shardCentroidOfRows). Both give the same changes
+ * 2026-12-06, session 19) vs item by item from their rows (centroidOverlayOfRows, as DecodeEngine makes it). Both give the same changes
  * (else it exits 1). The update: 10 rows of 5 items, then dropping it (what clearInteractions() writes).
  */
 import { rowStride, type L2DMemory } from '../src/core/memory.ts';
-import { CentroidOverlay, EMPTY_OVERLAY, shardCentroidFrom, shardCentroidOfRows, shardCentroids, withOverlay, type OverlayRows } from '../src/core/overlay.ts';
+import { CentroidOverlay, centroidOverlayOfRows, EMPTY_OVERLAY, shardCentroidFrom, shardCentroids, withOverlay, type OverlayRows } from '../src/core/overlay.ts';
 import { median } from '../src/core/stats.ts';
 import { generateSyntheticMemory } from '../src/core/synthetic-memory.ts';
 import { parseOptions } from '../tools/lib/cli.ts';
@@ -31,7 +31,7 @@ function updateOf(memory: L2DMemory): OverlayRows {
 
 const ways = {
   'all centroids first': (memory: L2DMemory) => new CentroidOverlay(memory, shardCentroidFrom(shardCentroids(memory), rowStride(memory.dim))),
-  'item by item': (memory: L2DMemory) => new CentroidOverlay(memory, shardCentroidOfRows(memory)),
+  'item by item': (memory: L2DMemory) => centroidOverlayOfRows(memory),
 } as const;
 type Way = keyof typeof ways;
 

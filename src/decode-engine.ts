@@ -9,7 +9,7 @@ import { InvalidArgumentError, L2DError } from './core/errors.ts';
 import { scanImplementation, type ScanImplementation } from './core/l2-scan-wasm.ts';
 import type { Centroids } from './core/centroids.ts';
 import type { L2DMemory } from './core/memory.ts';
-import { CentroidOverlay, EMPTY_OVERLAY, shardCentroidOfRows, withOverlay, type OverlayRows } from './core/overlay.ts';
+import { centroidOverlayOfRows, EMPTY_OVERLAY, withOverlay, type CentroidOverlay, type OverlayRows } from './core/overlay.ts';
 import { adapterLabel, GpuDecoder, isGpuQuery, requestDecoderDevice, type AdapterDescription, type GpuDecodeTimings, type GpuDecoderOptions, type GpuQuery } from './gpu/index.ts';
 
 export interface DecodeEngineOptions extends GpuDecoderOptions {
@@ -146,7 +146,7 @@ export class DecodeEngine {
   private async applyOverlayOnGpu(): Promise<void> {
     // The shard's own centroids of the items an update touches, by the CPU rule the GPU kernels match bit for bit,
     // item by item: the GPU holds them all, and a pass over every row on the CPU cost more than the update itself.
-    this.gpuOverlay ??= new CentroidOverlay(this.memory, shardCentroidOfRows(this.memory, this.options.extraCentroids), this.options.sampleCounts);
+    this.gpuOverlay ??= centroidOverlayOfRows(this.memory, this.options.extraCentroids, this.options.sampleCounts);
     const merged = withOverlay(this.memory, this.overlayRows);
     await this.gpu!.setOverlay(merged, this.gpuOverlay.changes(merged));
   }

@@ -4,7 +4,7 @@ import { CpuDecoder } from './cpu-decoder.ts';
 import { InvalidArgumentError } from './errors.ts';
 import { toFloat16Bits } from './float16.ts';
 import { createMemory, rowStride, type L2DMemory } from './memory.ts';
-import { CentroidOverlay, EMPTY_OVERLAY, shardCentroidFrom, shardCentroidOfRows, shardCentroids, withOverlay, type OverlayRows } from './overlay.ts';
+import { CentroidOverlay, centroidOverlayOfRows, EMPTY_OVERLAY, shardCentroidFrom, shardCentroidOfRows, shardCentroids, withOverlay, type OverlayRows } from './overlay.ts';
 import { generateSyntheticMemory, syntheticQuery } from './synthetic-memory.ts';
 
 const dim = 20; // stride 24: padding lanes are exercised
@@ -67,7 +67,7 @@ describe('memory updates (overlay rows)', () => {
     for (let item = 0; item < memory.itemCount; item++) expect(fromRows(item)).toEqual(fromAll(item));
     expect([fromRows(38).count, fromRows(39).vector]).toEqual([0, extras[0].vector]);
     // The same changes for an overlay and for dropping it (a copy each time: the caller may keep it).
-    const [a, b] = [new CentroidOverlay(memory, fromRows), new CentroidOverlay(memory, fromAll)];
+    const [a, b] = [centroidOverlayOfRows(memory, extras), new CentroidOverlay(memory, fromAll)];
     for (const overlay of [overlayOf(500, 560, (r) => (r % 3 === 0 ? 39 : full.labels[r])), EMPTY_OVERLAY]) {
       const merged = withOverlay(memory, overlay); // a copy: these labels have no room after them
       expect(a.changes(merged)).toEqual(b.changes(merged));

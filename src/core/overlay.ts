@@ -56,9 +56,12 @@ export function shardCentroidFrom(centroids: Centroids, stride: number): ShardCe
  * Item by item from its rows, the same numbers as shardCentroids (meanOfRows is the group means' rule), for a
  * decoder whose centroids live elsewhere (the GPU's): a memory update then costs its items, not a pass over every row.
  */
-export function shardCentroidOfRows(memory: L2DMemory, extraCentroids: readonly CentroidChange[] = []): ShardCentroidOf {
+export function shardCentroidOfRows(
+  memory: L2DMemory,
+  extraCentroids: readonly CentroidChange[] = [],
+  byItem: RowsByItem = groupRowsByItem(memory.labels, memory.itemCount),
+): ShardCentroidOf {
   const stride = rowStride(memory.dim);
-  const byItem = groupRowsByItem(memory.labels, memory.itemCount);
   const extras = new Map(extraCentroids.map((c) => [c.item, c]));
   return (item) => {
     const extra = extras.get(item);
@@ -118,16 +121,15 @@ export function withOverlay(base: L2DMemory, overlay: OverlayRows): L2DMemory {
  * the mean the item's samples and the overlay's would have (to the row's float16 rounding).
  */
 export class CentroidOverlay {
-  private readonly byItem: RowsByItem;
   private touched = new Set<number>();
 
   constructor(
     private readonly base: L2DMemory,
     private readonly shardCentroidOf: ShardCentroidOf,
     private readonly sampleCounts?: Uint32Array,
-  ) {
-    this.byItem = groupRowsByItem(base.labels, base.itemCount);
-  }
+    /** The shard's rows grouped by item, where the caller has them (centroidOverlayOfRows). */
+    private readonly byItem: RowsByItem = groupRowsByItem(base.labels, base.itemCount),
+  ) {}
 
   /** Centroid values for every item touched by the previous or the new overlay (merged = withOverlay(base, overlay)). */
   changes(merged: L2DMemory): CentroidChange[] {
@@ -172,4 +174,13 @@ export class CentroidOverlay {
     // The item's rows in the memory (its centroid row, if any, and the overlay's), as the counts elsewhere.
     return { item, vector, count: (n > 0 ? 1 : 0) + extra.length };
   }
+}
+
+/**
+ * The tracker beside a decoder whose centroids live elsewhere (the GPU decoder's): its shard centroids item by
+ * item from their rows (shardCentroidOfRows), one grouping of the shard's rows serving both.
+ */
+export function centroidOverlayOfRows(base: L2DMemory, extraCentroids?: readonly CentroidChange[], sampleCounts?: Uint32Array): CentroidOverlay {
+  const byItem = groupRowsByItem(base.labels, base.itemCount);
+  return new CentroidOverlay(base, shardCentroidOfRows(base, extraCentroids, byItem), sampleCounts, byItem);
 }
