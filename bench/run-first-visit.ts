@@ -16,7 +16,7 @@ import { gzipSync } from 'node:zlib';
 import { viteBuild } from '../tools/lib/vite-build.ts';
 import { launchChromium } from '../e2e/browser.ts';
 import { startStaticServer, type StaticServer } from '../tools/lib/static-server.ts';
-import { startExampleStorefront } from '../tools/example-storefront/main.ts';
+import { EXAMPLE_CDN_ROUTES, startExampleStorefront } from '../tools/example-storefront/main.ts';
 
 type Kind = 'app' | 'onnxruntime-web' | 'model' | 'memory' | 'test split';
 const KINDS: Kind[] = ['app', 'onnxruntime-web', 'model', 'memory', 'test split'];
@@ -49,6 +49,12 @@ function row(label: string, sums: Record<Kind, { raw: number; gzip: number }>) {
   rows.push(`| ${label} | ${KINDS.map((k) => `${mb(sums[k].raw)} / ${mb(sums[k].gzip)}`).join(' | ')} | **${mb(total.raw)} / ${mb(total.gzip)}** |`);
 }
 
+/** The file the example storefront's CDN served for a path. */
+function cdnFile(path: string): string {
+  const [prefix, dir] = Object.entries(EXAMPLE_CDN_ROUTES).find(([r]) => path.startsWith(r))!;
+  return join(dir, path.slice(prefix.length));
+}
+
 const browser = await launchChromium();
 try {
   await viteBuild('vite.config.ts');
@@ -73,7 +79,7 @@ try {
       await page.goto(`${store.origin}/product.html`);
       await page.waitForFunction(() => customElements.get('l2d-recommendations') !== undefined);
       await page.waitForTimeout(3000); // anything the embed would fetch on its own by now
-      row('storefront product page, its lazy widget never scrolled near (`product.html`)', tally(cdn, (p) => join(p.startsWith('/l2d/') ? 'dist-embed' : 'models', p.replace(/^\/(l2d|models)\//, ''))));
+      row('storefront product page, its lazy widget never scrolled near (`product.html`)', tally(cdn, cdnFile));
     } finally {
       await cdn.close();
       await store.close();
@@ -92,8 +98,7 @@ try {
       await page.waitForFunction(() => (document.querySelector('#similar')?.shadowRoot?.querySelectorAll('li').length ?? 0) > 0, undefined, { timeout: 120_000 });
       const memories = new Set(cdn.served.filter((p) => p.includes('/memory/')).map((p) => p.split('/')[4]));
       if (memories.size !== 1 || !memories.has(memory)) throw new Error(`the storefront loaded ${[...memories].join(', ')}, not ${memory}`);
-      const routes: [string, string][] = [['/l2d/', 'dist-embed'], ['/models/', 'models']];
-      row(label, tally(cdn, (p) => { const [prefix, dir] = routes.find(([r]) => p.startsWith(r))!; return join(dir, p.slice(prefix.length)); }));
+      row(label, tally(cdn, cdnFile));
     } finally {
       await cdn.close();
       await store.close();

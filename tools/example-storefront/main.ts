@@ -28,17 +28,23 @@ export interface ExampleStorefrontOptions {
   rewriteHtml?: (html: string) => string;
 }
 
+/** What the CDN serves: URL prefix -> folder. */
+export const EXAMPLE_CDN_ROUTES: Readonly<Record<string, string>> = { '/l2d/': 'dist-embed', '/models/': 'models' };
+
 /** The two origins, serving dist-embed/ as it is (build it first: `npm run build:embed`). */
 export async function startExampleStorefront(options: ExampleStorefrontOptions = {}): Promise<{ store: StaticServer; cdn: StaticServer }> {
   const cdn = await startStaticServer({
-    routes: { '/l2d/': 'dist-embed', '/models/': 'models', ...options.cdnRoutes },
+    routes: { ...EXAMPLE_CDN_ROUTES, ...options.cdnRoutes },
     headers: { 'access-control-allow-origin': '*', 'cache-control': 'max-age=3600' },
     port: options.cdnPort,
   });
   const store = await startStaticServer({
     routes: { '/': 'examples/storefront', ...options.storeRoutes },
     // The pages name the embed's origin EMBED_ORIGIN: a store writes its CDN's address there.
-    rewriteHtml: (html) => (options.rewriteHtml ?? ((same: string) => same))(html.replaceAll('EMBED_ORIGIN', cdn.origin)),
+    rewriteHtml: (html) => {
+      const page = html.replaceAll('EMBED_ORIGIN', cdn.origin);
+      return options.rewriteHtml ? options.rewriteHtml(page) : page;
+    },
     headers: { 'content-security-policy': storefrontPolicy(cdn.origin) },
     port: options.storePort,
   });
