@@ -8,6 +8,7 @@
 import type { Recommender } from '../recommender.ts';
 import type { Recommender as Baseline } from '../core/baselines.ts';
 import type { Sample } from '../core/data/prepare.ts';
+import { evaluateRankings } from '../core/evaluate.ts';
 import { MetricAccumulator, METRIC_KS, sparseDenseSplit, type MetricValues } from '../core/metrics.ts';
 import { barRow } from './charts.ts';
 import { parseMValues } from './m-values.ts';
@@ -175,11 +176,8 @@ export function startEvaluationPanel(source: EvaluationSource): EvaluationPanel 
     if (table.hidden) return $('eval-sparse-dense-rows').replaceChildren();
     const { threshold, sparse, dense } = sparseDenseSplit(trainCounts!, scored);
     note.textContent = `Sparse vs dense targets (the paper's Figure 4): sparse = the target was the next item of at most ${threshold} training samples (the median over these ${scored.length} samples; ${sparse.length} samples), dense = more (${dense.length}).`;
-    const values = (ranked: number[][], part: number[]) => {
-      const metrics = new MetricAccumulator(METRIC_KS);
-      for (const i of part) metrics.add(ranked[i], scored[i].target);
-      return metrics.values();
-    };
+    // The samples of one part and their lists, scored as `npm run results` scores them.
+    const values = (ranked: number[][], part: number[]) => evaluateRankings(part.map((i) => scored[i]), (_, j) => ranked[part[j]]);
     $('eval-sparse-dense-rows').replaceChildren(
       ...lists.map(([name, ranked]) => {
         // A part without samples (a handful scored, all on one side of the median) has no figures: '-'.
