@@ -240,7 +240,7 @@ it('lists exactly what the CPU reference ranks on the page\'s own h_t, and evalu
   const { threshold, sparse, dense } = sparseDenseSplit(targetCounts(prepared.samples.train, 3496), test);
   expect(sparse.length + dense.length).toBe(5);
   expect(await page.textContent('#eval-sparse-dense-note')).toBe(
-    `Sparse vs dense targets (the paper's Figure 4): sparse = the target was the next item of at most ${threshold} training samples (the median over these 5 samples; ${sparse.length} samples), dense = more (${dense.length}).`,
+    `Sparse vs dense targets (the paper's Figure 4): sparse = the target was the next item of at most ${threshold} training sample${threshold === 1 ? '' : 's'} (the median over these 5 samples; ${sparse.length} sample${sparse.length === 1 ? '' : 's'}), dense = more (${dense.length}).`,
   );
   expect(await page.locator('#eval-sparse-dense-rows tr').evaluateAll((trs) => trs.map((tr) => Array.from(tr.querySelectorAll('td'), (td) => td.textContent!)))).toEqual(
     lists.map((ranked, j) => {
@@ -298,7 +298,7 @@ it('sweeps M in the evaluation: L2D-L at each M from the same forward pass, as r
   await page.fill('#eval-form input[name=samples]', '1');
   await page.click('#eval-form button[type=submit]');
   await page.waitForFunction(() => /^1 \/ 1 samples/.test(document.getElementById('eval-status')?.textContent ?? ''), undefined, { timeout: 60_000 });
-  expect(await page.textContent('#eval-sparse-dense-note')).toMatch(/\(the median over these 1 samples; 1 samples\), dense = more \(0\)\.$/);
+  expect(await page.textContent('#eval-sparse-dense-note')).toMatch(/\(the median over this sample; 1 sample\), dense = more \(0\)\.$/);
   const dense = await page.locator('#eval-sparse-dense-rows tr').evaluateAll((trs) => trs.map((tr) => Array.from(tr.querySelectorAll('td'), (td) => td.textContent).slice(4)));
   expect(dense).toEqual(Array(4).fill(['-', '-', '-']));
   expect(harness.problems).toEqual([]);

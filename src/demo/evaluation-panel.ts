@@ -175,7 +175,8 @@ export function startEvaluationPanel(source: EvaluationSource): EvaluationPanel 
     table.hidden = note.hidden = trainCounts === undefined || scored.length === 0;
     if (table.hidden) return $('eval-sparse-dense-rows').replaceChildren();
     const { threshold, sparse, dense } = sparseDenseSplit(trainCounts!, scored);
-    note.textContent = `Sparse vs dense targets (the paper's Figure 4): sparse = the target was the next item of at most ${threshold} training samples (the median over these ${scored.length} samples; ${sparse.length} samples), dense = more (${dense.length}).`;
+    const count = (n: number, noun: string) => `${n} ${noun}${n === 1 ? '' : 's'}`;
+    note.textContent = `Sparse vs dense targets (the paper's Figure 4): sparse = the target was the next item of at most ${count(threshold, 'training sample')} (the median over ${scored.length === 1 ? 'this sample' : `these ${scored.length} samples`}; ${count(sparse.length, 'sample')}), dense = more (${dense.length}).`;
     // The samples of one part and their lists, scored as `npm run results` scores them.
     const values = (ranked: number[][], part: number[]) => evaluateRankings(part.map((i) => scored[i]), (_, j) => ranked[part[j]]);
     $('eval-sparse-dense-rows').replaceChildren(
