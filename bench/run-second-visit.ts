@@ -3,12 +3,59 @@
  * (model from the Cache API, memory from IndexedDB, the network blocked for
  * both), side by side in one Chromium run on the demo model and memory.
  *
- *   npx tsx bench/run-second-visit.ts [--device wasm|webgpu] [--decoder cpu|webgpu] [--runs 3]
+ * With `--baseline <git ref>`, that commit's worker (its src/ and workers/, taken from git into test-results/) runs
+ * behind the same page too, visit pairs alternating between the two trees, each from empty storage; medians and
+ * their ratio. `--throttle <Mbit/s>` slows the page's and its workers' downloads, `--latency <ms>` (default 20 with
+ * --throttle) delays each request (Chromium's network emulation): on localhost the "network" is nearly free.
+ *
+ *   npm run bench:second-visit -- [--device wasm|webgpu] [--decoder cpu|webgpu] [--runs 3] [--baseline <git ref>] [--throttle <Mbit/s>] [--latency <ms>]
  */
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, rmSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { parseOptions } from '../tools/lib/cli.ts';
+import { median } from '../src/core/stats.ts';
 import { openHarness } from '../e2e/browser.ts';
 
-const { values } = parseOptions('second-visit', 'usage: npx tsx bench/run-second-visit.ts [--device wasm|webgpu] [--decoder cpu|webgpu] [--runs 3]', { options: { device: { type: 'string', default: 'wasm' }, decoder: { type: 'string', default: 'cpu' }, runs: { type: 'string', default: '3' } } });
+const USAGE = 'usage: npm run bench:second-visit -- [--device wasm|webgpu] [--decoder cpu|webgpu] [--runs 3] [--baseline <git ref>] [--throttle <Mbit/s>] [--latency <ms>]';
+const { values } = parseOptions('second-visit', USAGE, {
+  options: {
+    device: { type: 'string', default: 'wasm' },
+    decoder: { type: 'string', default: 'cpu' },
+    runs: { type: 'string', default: '3' },
+    baseline: { type: 'string' },
+    throttle: { type: 'string' },
+    latency: { type: 'string' },
+  },
+});
+const fail = (message: string): never => {
+  console.error(`second-visit: ${message}\n${USAGE}`);
+  process.exit(2);
+};
+const runs = Number(values.runs);
+if (!(Number.isInteger(runs) && runs >= 1)) fail(`--runs must be a positive whole number, got "${values.runs}".`);
+const throttleMbit = values.throttle === undefined ? undefined : Number(values.throttle);
+if (throttleMbit !== undefined && !(throttleMbit > 0)) fail(`--throttle must be a download speed in Mbit/s above 0, got "${values.throttle}".`);
+const latencyMs = values.latency === undefined ? (throttleMbit !== undefined ? 20 : undefined) : Number(values.latency);
+if (latencyMs !== undefined && !(latencyMs >= 0)) fail(`--latency must be a delay in ms, 0 or more, got "${values.latency}".`);
+const emulated = throttleMbit !== undefined || latencyMs !== undefined;
+
+/** The trees compared: this one, and the baseline's worker where one is given. */
+const trees: { name: string; worker?: string }[] = [{ name: 'this tree' }];
+if (values.baseline) {
+  let commit = '';
+  try {
+    commit = execFileSync('git', ['rev-parse', '--short', '--verify', `${values.baseline}^{commit}`], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim();
+  } catch {
+    fail(`--baseline "${values.baseline}" is not a commit of this repository (git rev-parse found none).`);
+  }
+  const folder = resolve('test-results', `visit-baseline-${commit}`);
+  rmSync(folder, { recursive: true, force: true });
+  mkdirSync(folder, { recursive: true });
+  execFileSync('sh', ['-c', `git archive ${commit} src workers | tar -x -C "${folder}"`]);
+  trees.push({ name: commit, worker: `/test-results/visit-baseline-${commit}/workers/l2d.worker.ts` });
+}
+
 const options = {
   modelUrl: '/models/movielens-demo',
   memoryUrl: '/models/movielens-demo/memory/train-q4-f0.3',
@@ -18,14 +65,28 @@ const options = {
 };
 const request = { history: [12, 40, 41, 42, 100], k: 50, strategy: 'global' as const }; // as its recorded figures
 
+interface Visit {
+  ms: number;
+  source: string;
+  loadMs: number;
+  stageMs: { model: number; memory: number; memoryStart?: number; decoder: number };
+}
+
 const harness = await openHarness('e2e/harness/recommend.html');
 const { page } = harness;
+if (emulated) {
+  const cdp = await page.context().newCDPSession(page);
+  // -1: no limit.
+  const bytesPerSecond = throttleMbit !== undefined ? (throttleMbit * 1e6) / 8 : -1;
+  await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: latencyMs ?? 0, downloadThroughput: bytesPerSecond, uploadThroughput: bytesPerSecond });
+}
+
 /** Navigation start to the first recommendation, as the page measures it. */
-async function visit(): Promise<{ ms: number; source: string; loadMs: number; stageMs: { model: number; memory: number; decoder: number } }> {
-  await page.reload();
+async function visit(worker: string | undefined): Promise<Visit> {
+  await page.goto(`${harness.baseUrl}/e2e/harness/recommend.html${worker ? `?worker=${encodeURIComponent(worker)}` : ''}`);
   await page.waitForSelector('body[data-ready="true"]', { state: 'attached' });
   return page.evaluate(async ([o, r]) => {
-    const flow = (globalThis as unknown as { l2dFlow: Record<string, (x: unknown) => Promise<{ ok: boolean; value: { memorySource: string; loadMs: number; stageMs: { model: number; memory: number; decoder: number } }; message?: string }>> }).l2dFlow;
+    const flow = (globalThis as unknown as { l2dFlow: Record<string, (x: unknown) => Promise<{ ok: boolean; value: { memorySource: string; loadMs: number; stageMs: Visit['stageMs'] }; message?: string }>> }).l2dFlow;
     const loaded = await flow.load(o);
     if (!loaded.ok) throw new Error(loaded.message);
     const recommended = await flow.recommend(r);
@@ -39,21 +100,47 @@ const clearStorage = () =>
     for (const name of await caches.keys()) await caches.delete(name);
   });
 
+const visits = new Map(trees.map((t) => [t.name, { first: [] as Visit[], second: [] as Visit[] }]));
 const rows: string[] = [];
+const stages = (v: Visit) => `${v.loadMs.toFixed(0)} (${v.stageMs.model.toFixed(0)} / ${v.stageMs.memory.toFixed(0)}${v.stageMs.memoryStart !== undefined ? ` from ${v.stageMs.memoryStart.toFixed(0)}` : ''} / ${v.stageMs.decoder.toFixed(0)})`;
 try {
-  for (let run = 0; run < Number(values.runs); run++) {
-    await page.context().unroute('**/models/**');
+  // One unrecorded round first: Chromium's and Vite's first requests are slower than any later run's.
+  for (const tree of trees) {
     await clearStorage();
-    const first = await visit();
-    await page.context().route('**/models/**', (route) => route.abort('internetdisconnected'));
-    const second = await visit();
-    const stages = (v: typeof first) => `${v.loadMs.toFixed(0)} (${v.stageMs.model.toFixed(0)} / ${v.stageMs.memory.toFixed(0)} / ${v.stageMs.decoder.toFixed(0)})`;
-    rows.push(`| ${run + 1} | ${first.source} | ${first.ms.toFixed(0)} | ${stages(first)} | ${second.source} | ${second.ms.toFixed(0)} | ${stages(second)} | ${(first.ms / second.ms).toFixed(2)} |`);
+    await visit(tree.worker);
+  }
+  for (let run = 0; run < runs; run++) {
+    // Alternating which tree goes first: neither always gets the warmer machine.
+    for (const tree of run % 2 === 0 ? trees : [...trees].reverse()) {
+      await page.context().unroute('**/models/**');
+      await clearStorage();
+      const first = await visit(tree.worker);
+      await page.context().route('**/models/**', (route) => route.abort('internetdisconnected'));
+      const second = await visit(tree.worker);
+      visits.get(tree.name)!.first.push(first);
+      visits.get(tree.name)!.second.push(second);
+      rows.push(`| ${run + 1} | ${tree.name} | ${first.source} | ${first.ms.toFixed(0)} | ${stages(first)} | ${second.source} | ${second.ms.toFixed(0)} | ${stages(second)} | ${(first.ms / second.ms).toFixed(2)} |`);
+    }
   }
 } finally {
+  await page.context().unroute('**/models/**');
   await harness.close();
 }
-console.log(`encoder ${values.device}, decoder ${values.decoder}; demo model (q4, 6.7 MB) and memory (21,456 rows, 10.6 MB)\n`);
-console.log('| run | first visit memory from | navigation to first recommendation ms | load() ms (model / memory / decoder) | second visit memory from | navigation to first recommendation ms | load() ms (model / memory / decoder) | first / second |');
-console.log('|---|---|---|---|---|---|---|---|');
+console.log(`encoder ${values.device}, decoder ${values.decoder}; demo model (q4, 6.7 MB) and memory (21,456 rows, 10.6 MB)${emulated ? `; network emulated: ${throttleMbit !== undefined ? `${throttleMbit} Mbit/s` : 'no bandwidth limit'}, ${latencyMs} ms latency` : '; localhost'}\n`);
+console.log('| run | tree | first visit memory from | navigation to first recommendation ms | load() ms (model / memory [from ms] / decoder) | second visit memory from | navigation to first recommendation ms | load() ms (model / memory [from ms] / decoder) | first / second |');
+console.log('|---|---|---|---|---|---|---|---|---|');
 for (const r of rows) console.log(r);
+if (trees.length === 2) {
+  const [ours, base] = trees.map((t) => visits.get(t.name)!);
+  const m = (list: Visit[], of: (v: Visit) => number) => median(list.map(of));
+  console.log(`\nmedians, ${trees[1].name} / this tree (above 1: this tree is faster)\n`);
+  console.log('| visit | measure | this tree ms | baseline ms | ratio |');
+  console.log('|---|---|---|---|---|');
+  for (const which of ['first', 'second'] as const) {
+    for (const [measure, of] of [['navigation to first recommendation', (v: Visit) => v.ms], ['load()', (v: Visit) => v.loadMs]] as const) {
+      const a = m(ours[which], of);
+      const b = m(base[which], of);
+      console.log(`| ${which} | ${measure} | ${a.toFixed(0)} | ${b.toFixed(0)} | ${(b / a).toFixed(2)} |`);
+    }
+  }
+}

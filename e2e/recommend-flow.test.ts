@@ -250,6 +250,43 @@ describe('the L2D encoder graphs', () => {
     const named = await call('load', { modelUrl: `/${folder}`, device: 'wasm', decoder: 'cpu', wasmPaths: WASM, cache: 'none', graph: 'fused' });
     expect(!named.ok && named.message).toMatch(/^graph 'fused' is found through onnx\/encoder\.json, which could not be read: .*encoder\.json: the server answered with an HTML page/);
   });
+
+  it('the memory loads beside the model: it starts before the model is ready, and gives the same recommendations', async () => {
+    const loaded = await call<{ rows: number; loadMs: number; stageMs: { model: number; memory: number; memoryStart: number; decoder: number } }>('load', { modelUrl: `/${MODEL}`, memoryUrl: `/${MEMORY}`, device: 'wasm', decoder: 'cpu', wasmPaths: WASM, cache: 'none' });
+    if (!loaded.ok) throw new Error(loaded.message);
+    const { stageMs, loadMs } = loaded.value;
+    // encoder.json names the file memories are bound to: the memory starts before a session exists.
+    expect(stageMs.memoryStart).toBeLessThan(stageMs.model);
+    expect(loadMs).toBeLessThan(stageMs.model + stageMs.memory + stageMs.decoder);
+    expect(loaded.value.rows).toBe(memory.rows);
+    const r = await call<FlowResult>('recommend', { history: histories[1], k: 20, strategy: 'local', m: 200, returnHidden: true });
+    if (!r.ok) throw new Error(r.message);
+    expect(r.value.items.map((x) => x.id)).toEqual(new CpuDecoder(memory).decode(r.value.hidden, { k: 20, strategy: 'local', m: 200 }).map((x) => x.item));
+  });
+
+  for (const cache of ['none', 'indexeddb'] as const) {
+    it(`a stale encoder.json (another model file's SHA-256) whose graphs the server lacks: the memory started for it is dropped and loaded again for the generation graph in use (cache '${cache}')`, async () => {
+      const folder = modelCopy(`stale-manifest-model-${cache}`, (manifest) => {
+        for (const entry of Object.values(manifest.graphs)) entry.memoriesOfSha256 = 'f'.repeat(64);
+      });
+      const graphs = ['encoder_q4_fused.onnx', 'encoder_q4_fused_plain.onnx', 'encoder_q4.onnx'].map((file) => `**/${folder}/onnx/${file}`);
+      for (const graph of graphs) await harness.page.context().route(graph, (route) => route.fulfill({ status: 404, body: 'not found' }));
+      harness.allow(/status of 404/);
+      try {
+        const loaded = await call<{ rows: number; encoder: { graph: string }; stageMs: { model: number; memoryStart: number } }>('load', { modelUrl: `/${folder}`, memoryUrl: `/${MEMORY}`, device: 'wasm', decoder: 'cpu', wasmPaths: WASM, cache });
+        if (!loaded.ok) throw new Error(loaded.message);
+        expect(loaded.value.encoder.graph).toBe('full');
+        expect(loaded.value.rows).toBe(memory.rows);
+        // The memory that counted started once the model was ready (the first was for the stale SHA-256).
+        expect(loaded.value.stageMs.memoryStart).toBeGreaterThanOrEqual(loaded.value.stageMs.model);
+        const r = await call<FlowResult>('recommend', { history: histories[0], k: 10, strategy: 'global', returnHidden: true });
+        if (!r.ok) throw new Error(r.message);
+        expect(r.value.items.map((x) => x.id)).toEqual(new CpuDecoder(memory).decode(r.value.hidden, { k: 10, strategy: 'global' }).map((x) => x.item));
+      } finally {
+        for (const graph of graphs) await harness.page.context().unroute(graph);
+      }
+    });
+  }
 });
 
 describe('a memory built in the page', () => {

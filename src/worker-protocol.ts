@@ -130,8 +130,13 @@ export interface LoadStatus {
   items: number;
   hiddenSize: number;
   loadMs: number;
-  /** load()'s stages: the model (files + session), the memory (download or IndexedDB, verified), the decoder (upload, centroids). */
-  stageMs: { model: number; memory?: number; decoder?: number };
+  /**
+   * load()'s stages: the model (files + session + warm-up), the memory (download or IndexedDB, verified), the
+   * decoder (upload, centroids), each its own duration. The memory starts `memoryStart` ms into load(), as soon as
+   * the model file memories are bound to is known (onnx/encoder.json names it, else its bytes are hashed): beside
+   * the model's session and warm-up, so `loadMs` is less than the sum.
+   */
+  stageMs: { model: number; memory?: number; memoryStart?: number; decoder?: number };
   /** Items the cold-start rule gave a centroid. */
   coldStartItems?: number;
   /**

@@ -100,12 +100,15 @@ function cachePolicy(options: LoadOptions): { stored: boolean; revalidate: boole
   return { stored: (options.cache ?? 'indexeddb') === 'indexeddb' && typeof indexedDB !== 'undefined', revalidate: options.revalidate ?? false };
 }
 
-/** The encoder as load() asks for it, on the worker's shared device where encoder and decoder may share one. */
-async function createEncoder(options: LoadOptions): Promise<BrowserEncoder> {
+/**
+ * The encoder as load() asks for it, on the worker's shared device where encoder and decoder may share one.
+ * `onMemoryModel`: told the model a memory must match as soon as it is known (BrowserEncoderOptions).
+ */
+async function createEncoder(options: LoadOptions, onMemoryModel?: (model: ShardModel) => void): Promise<BrowserEncoder> {
   const share = options.keepHiddenOnGpu !== false && options.device !== 'wasm' && (options.decoder ?? 'auto') !== 'cpu';
   const gpu = share ? await workerDevice() : undefined;
   const { stored, revalidate } = cachePolicy(options);
-  return BrowserEncoder.create({ ...options, gpuDevice: gpu?.device, fetch: stored ? (url) => cachedFetch(url, { revalidate }) : undefined });
+  return BrowserEncoder.create({ ...options, gpuDevice: gpu?.device, fetch: stored ? (url) => cachedFetch(url, { revalidate }) : undefined, onMemoryModel });
 }
 
 /** Runs calls one after another, in the order they arrived. */
@@ -135,57 +138,112 @@ function serialAbortable<T>(operation: number | undefined, what: string, work: (
   });
 }
 
+/** The model a memory shard must have been built with: its generation graph's SHA-256, and h_t's size. */
+type ShardModel = { sha256: string; hiddenSize: number };
+
+/** load()'s memory stage: the shard (from IndexedDB or the network), with what the store holds for it. */
+interface MemoryStage {
+  loaded: LoadedShard;
+  source: NonNullable<LoadStatus['memorySource']>;
+  /** Whether it came through the shard store (IndexedDB), where the user's memory updates are kept. */
+  stored: boolean;
+  /** The user's memory updates stored for this shard and model. */
+  overlay?: OverlayRecord;
+  storage?: StorageReport;
+  storageUnavailable?: string;
+  startMs: number;
+  endMs: number;
+}
+
+async function loadMemory(options: LoadOptions & { memoryUrl: string }, model: ShardModel, spareRows: number, onProgress?: (p: LoadProgress) => void): Promise<MemoryStage> {
+  const startMs = performance.now();
+  const { memoryUrl } = options;
+  const { stored, revalidate } = cachePolicy(options);
+  // A browser that blocks site data (or a private window that refuses IndexedDB) still gets the memory, from the network.
+  let store: ShardStore | undefined;
+  let storageUnavailable: string | undefined;
+  if (stored) {
+    try {
+      store = await ShardStore.open();
+    } catch (error) {
+      const { name, message } = error as Error;
+      storageUnavailable = `IndexedDB refused (${name}: ${message}); the memory comes from the network and memory updates last for this page only`;
+    }
+  }
+  if (!store) {
+    const loaded = await fetchShard(memoryUrl, model, (loaded, total) => onProgress?.({ stage: 'memory', loaded, total }));
+    return { loaded, source: 'network', stored: false, ...(storageUnavailable ? { storageUnavailable } : {}), startMs, endMs: performance.now() };
+  }
+  try {
+    const loaded = await store.load(memoryUrl, { model, spareRows, prefer: revalidate ? 'network' : 'store', onProgress: (p) => onProgress?.({ stage: 'memory', ...p }) });
+    const overlay = await store.getOverlay(model.sha256, memoryUrl);
+    const storage = await storageReport();
+    return { loaded, source: loaded.source, stored: true, ...(overlay ? { overlay } : {}), storage, startMs, endMs: performance.now() };
+  } finally {
+    store.close();
+  }
+}
+
+/**
+ * The model, then the decoder over the memory. The memory stage starts as soon as the model a shard must match
+ * is known (onnx/encoder.json names it, else the generation graph's bytes are hashed), beside the model's session
+ * and warm-up; where the encoder then binds another (a stale encoder.json), the memory is loaded again for the
+ * model in use, so a memory is never taken for the wrong model.
+ */
 async function load(options: LoadOptions, onProgress?: (p: LoadProgress) => void): Promise<LoadStatus> {
   const t0 = performance.now();
   checkLoadOptions(options);
   await dispose();
   onProgress?.({ stage: 'model', loaded: 0, total: 1 });
-  const { stored, revalidate } = cachePolicy(options);
   lostDevice = undefined;
-  encoder = await createEncoder(options);
+  const spareRows = options.overlayCap ?? DEFAULT_OVERLAY_CAP;
+  const memoryOptions = options.memoryUrl ? { ...options, memoryUrl: options.memoryUrl } : undefined;
+  let early: { model: ShardModel; stage: Promise<MemoryStage> } | undefined;
+  const startMemory = memoryOptions
+    ? (model: ShardModel) => {
+        early = { model, stage: loadMemory(memoryOptions, model, spareRows, onProgress) };
+        early.stage.catch(() => undefined); // awaited below, or its failure is for another model
+      }
+    : undefined;
+  try {
+    encoder = await createEncoder(options, startMemory);
+  } catch (error) {
+    await early?.stage.catch(() => undefined); // its store closed before anything else opens it
+    throw error;
+  }
   loadedWith = options;
   const gpu = encoder.outputDevice ? await workerDevice() : undefined;
   onProgress?.({ stage: 'model', loaded: 1, total: 1 });
-  stageMs = { model: performance.now() - t0 };
+  const modelEnd = performance.now();
+  stageMs = { model: modelEnd - t0 };
   decoderChoice = { decoder: options.decoder ?? 'auto', software: gpu?.adapter.isFallbackAdapter ?? false, coldStart: options.coldStart ?? 'none' };
   memorySource = undefined;
   storage = undefined;
   storageUnavailable = undefined;
-  overlayCap = options.overlayCap ?? DEFAULT_OVERLAY_CAP;
+  overlayCap = spareRows;
   reusePrefix = options.reusePrefix ?? false;
   overlay = { model: encoder.sha256, shard: options.memoryUrl ?? 'page-built', rows: [], seen: 0 };
   overlayPersisted = false;
-  if (options.memoryUrl) {
+  if (memoryOptions) {
     const model = { sha256: encoder.sha256, hiddenSize: encoder.hiddenSize };
-    let loaded: LoadedShard;
-    // A browser that blocks site data (or a private window that refuses IndexedDB) still gets the memory, from the network.
-    let store: ShardStore | undefined;
-    if (stored) {
-      try {
-        store = await ShardStore.open();
-      } catch (error) {
-        const { name, message } = error as Error;
-        storageUnavailable = `IndexedDB refused (${name}: ${message}); the memory comes from the network and memory updates last for this page only`;
-      }
-    }
-    if (store) {
-      const memoryUrl = options.memoryUrl;
-      try {
-        const fromStore = await store.load(memoryUrl, { model, spareRows: overlayCap, prefer: revalidate ? 'network' : 'store', onProgress: (p) => onProgress?.({ stage: 'memory', ...p }) });
-        memorySource = fromStore.source;
-        overlay = (await store.getOverlay(model.sha256, memoryUrl)) ?? overlay;
-        overlayPersisted = true;
-        loaded = fromStore;
-      } finally {
-        store.close();
-      }
-      storage = await storageReport();
+    let stage: MemoryStage;
+    if (early && early.model.sha256 === model.sha256 && early.model.hiddenSize === model.hiddenSize) {
+      stage = await early.stage;
     } else {
-      loaded = await fetchShard(options.memoryUrl, model, (loaded, total) => onProgress?.({ stage: 'memory', loaded, total }));
-      memorySource = 'network';
+      await early?.stage.catch(() => undefined);
+      stage = await loadMemory(memoryOptions, model, spareRows, onProgress);
     }
+    const { loaded } = stage;
+    memorySource = stage.source;
+    storage = stage.storage;
+    storageUnavailable = stage.storageUnavailable;
+    if (stage.stored) {
+      overlay = stage.overlay ?? overlay;
+      overlayPersisted = true;
+    }
+    stageMs.memory = stage.endMs - stage.startMs;
+    stageMs.memoryStart = stage.startMs - t0;
     const t1 = performance.now();
-    stageMs.memory = t1 - t0 - stageMs.model;
     onProgress?.({ stage: 'decoder', loaded: 0, total: 1 });
     // A stored overlay is left alone on a memory that takes no updates.
     if (!takesUpdates(loaded.manifest)) overlayCap = 0;

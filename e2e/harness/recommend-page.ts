@@ -7,14 +7,17 @@ import { deleteStoredData, storedData, type DeleteStoredDataRequest } from '../.
 
 installErrorTransfer();
 
-// ?device-loss: the same worker with a handle to destroy its GPUDevices (device-loss.worker.ts).
 const query = new URLSearchParams(location.search);
+// ?device-loss: the same worker with a handle to destroy its GPUDevices (device-loss.worker.ts).
 // ?no-indexeddb: the same worker in a browser that refuses IndexedDB (no-indexeddb.worker.ts).
-const rawWorker = query.has('device-loss')
-  ? new Worker(new URL('./device-loss.worker.ts', import.meta.url), { type: 'module' })
-  : query.has('no-indexeddb')
-    ? new Worker(new URL('./no-indexeddb.worker.ts', import.meta.url), { type: 'module' })
-    : new Worker(new URL('../../workers/l2d.worker.ts', import.meta.url), { type: 'module' });
+// ?worker=/path/l2d.worker.ts: another tree's worker behind this page (bench/run-second-visit.ts --baseline).
+const rawWorker = query.has('worker')
+  ? new Worker(query.get('worker')!, { type: 'module' })
+  : query.has('device-loss')
+    ? new Worker(new URL('./device-loss.worker.ts', import.meta.url), { type: 'module' })
+    : query.has('no-indexeddb')
+      ? new Worker(new URL('./no-indexeddb.worker.ts', import.meta.url), { type: 'module' })
+      : new Worker(new URL('../../workers/l2d.worker.ts', import.meta.url), { type: 'module' });
 const worker = Comlink.wrap<WorkerApi>(rawWorker);
 // Memory updates of another tab this worker took in (watchInteractions), for the test to take.
 const heardInteractions: unknown[] = [];

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { GRAPH_ORDER, pickEncoderGraph, probeCosine, probeRows, type EncoderManifest, type FusedAttention } from './encoder-manifest.ts';
+import { GRAPH_ORDER, memoriesSha256, pickEncoderGraph, probeCosine, probeRows, type EncoderManifest, type FusedAttention } from './encoder-manifest.ts';
 
 const entry = (memoriesOf: string, attention?: FusedAttention | 'unnamed') => ({
   sha256: 'a',
@@ -36,6 +36,23 @@ describe('pickEncoderGraph', () => {
   it('nothing for a generation graph the manifest does not bind, or an empty manifest', () => {
     expect(files('auto', 'webgpu', 'model.onnx')).toEqual([]);
     expect(pickEncoderGraph({ graphs: {} }, 'model_q4.onnx', 'auto', 'webgpu')).toEqual([]);
+  });
+});
+
+describe('memoriesSha256', () => {
+  const sha = (c: string) => c.repeat(64);
+  const bound = (memoriesOf: string, memoriesOfSha256: string) => ({ sha256: sha('0'), memoriesOf, memoriesOfSha256 });
+  it("is the generation graph's SHA-256 its encoder graphs all name, per generation graph", () => {
+    const graphs = { 'encoder_q4.onnx': bound('model_q4.onnx', sha('a')), 'encoder_q4_fused.onnx': bound('model_q4.onnx', sha('a')), 'encoder_q4f16_fused.onnx': bound('model_q4f16.onnx', sha('b')) };
+    expect(memoriesSha256({ graphs }, 'model_q4.onnx')).toBe(sha('a'));
+    expect(memoriesSha256({ graphs }, 'model_q4f16.onnx')).toBe(sha('b'));
+  });
+  it('is unknown where no graph is bound to that file, where the entries disagree (a stale manifest), or where the value is no SHA-256', () => {
+    expect(memoriesSha256({ graphs: { 'encoder_q4.onnx': bound('model_q4.onnx', sha('a')) } }, 'model.onnx')).toBeUndefined();
+    expect(memoriesSha256({ graphs: {} }, 'model_q4.onnx')).toBeUndefined();
+    expect(memoriesSha256({ graphs: { 'encoder_q4.onnx': bound('model_q4.onnx', sha('a')), 'encoder_q4_fused.onnx': bound('model_q4.onnx', sha('c')) } }, 'model_q4.onnx')).toBeUndefined();
+    expect(memoriesSha256({ graphs: { 'encoder_q4.onnx': bound('model_q4.onnx', 'b') } }, 'model_q4.onnx')).toBeUndefined();
+    expect(memoriesSha256({ graphs: { 'encoder_q4.onnx': { sha256: sha('0'), memoriesOf: 'model_q4.onnx' } as never } }, 'model_q4.onnx')).toBeUndefined();
   });
 });
 

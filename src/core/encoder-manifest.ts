@@ -106,3 +106,19 @@ export function pickEncoderGraph(manifest: EncoderManifest, generationFile: stri
   if (want === 'auto') return ordered;
   return ordered.filter((g) => (want === 'fused') === (g.fused !== undefined));
 }
+
+/**
+ * The SHA-256 of the generation graph whose memories the manifest's encoder graphs for it read: what a memory
+ * shard must have been built with, known before any graph is fetched (a load starts the memory beside the model).
+ * Undefined where the manifest lists none for that file, or where its entries disagree (a stale manifest: the
+ * caller then waits for the file itself).
+ */
+export function memoriesSha256(manifest: EncoderManifest, generationFile: string): string | undefined {
+  const shas = new Set(
+    Object.values(manifest.graphs ?? {})
+      .filter((g) => g?.memoriesOf === generationFile)
+      .map((g) => g.memoriesOfSha256),
+  );
+  const [sha] = shas;
+  return shas.size === 1 && typeof sha === 'string' && /^[0-9a-f]{64}$/.test(sha) ? sha : undefined;
+}

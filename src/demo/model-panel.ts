@@ -373,14 +373,25 @@ export async function startModelPanel(panel: { onLoaded?: () => void } = {}): Pr
       sampleCount.value = '';
     }
     setStatus(status, `Loading ${next.model}…`);
+    // The memory loads beside the model (LoadStatus.stageMs): the status names both while both run.
+    const latest: Partial<Record<LoadProgress['stage'], LoadProgress>> = {};
     const options = {
       model: absolute(next.model),
       memory: absolute(next.memory),
       coldStart: coldStart.checked ? ('similar-titles' as const) : ('none' as const),
       onProgress: (p: LoadProgress) => {
-        progress.max = p.total;
-        progress.value = p.loaded;
-        status.textContent = `Loading ${p.stage}${p.stage === 'memory' ? ` (${(p.loaded / 2 ** 20).toFixed(1)} / ${(p.total / 2 ** 20).toFixed(1)} MB${p.fromStore ? ', from this device' : ''})` : ''}…`;
+        latest[p.stage] = p;
+        const { model, memory, decoder } = latest;
+        const loading = [
+          ...(model && model.loaded < model.total ? ['the model'] : []),
+          ...(memory && !decoder ? [`the memory (${(memory.loaded / 2 ** 20).toFixed(1)} / ${(memory.total / 2 ** 20).toFixed(1)} MB${memory.fromStore ? ', from this device' : ''})`] : []),
+          ...(decoder ? ['the decoder'] : []),
+        ];
+        // The bar follows the bytes while there are bytes to follow.
+        const bar = memory && !decoder ? memory : p;
+        progress.max = bar.total;
+        progress.value = bar.loaded;
+        status.textContent = `Loading ${loading.join(' and ') || p.stage}…`;
       },
     };
     try {

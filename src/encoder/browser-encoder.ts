@@ -8,7 +8,7 @@
  */
 import type { InferenceSession, Tensor } from 'onnxruntime-web/webgpu';
 import { cosine, graphFeeds, graphSignature, HIDDEN_OUTPUT, lastTokenRows, modelShape, type GraphSignature, type ModelShape } from '../core/encoder-feeds.ts';
-import { pickEncoderGraph, probeCosine, probeRows, PROBE_MIN_COSINE, type EncoderManifest, type EncoderManifestEntry, type EncoderProbe } from '../core/encoder-manifest.ts';
+import { memoriesSha256, pickEncoderGraph, probeCosine, probeRows, PROBE_MIN_COSINE, type EncoderManifest, type EncoderManifestEntry, type EncoderProbe } from '../core/encoder-manifest.ts';
 import { InvalidArgumentError, L2DError, NetworkUnavailableError } from '../core/errors.ts';
 import { fitPrompt } from '../core/fit-prompt.ts';
 import { parseJsonText } from '../core/json-text.ts';
@@ -71,6 +71,12 @@ export interface BrowserEncoderOptions {
   fetch?: (url: string) => Promise<Response>;
   /** Which onnxruntime-web build runs WebGPU (src/encoder/ort-runtime.ts): 'auto' (asyncify) or 'jspi'. */
   runtime?: OrtRuntimeChoice;
+  /**
+   * Called once, as soon as the SHA-256 a memory must have been built with is known (from onnx/encoder.json, else
+   * from the generation graph's bytes), before a session is made: the worker starts the memory then, beside the
+   * model. The encoder's `sha256` may still differ (a stale encoder.json whose graphs are all unavailable): compare.
+   */
+  onMemoryModel?: (model: { sha256: string; hiddenSize: number }) => void;
 }
 
 /** Prompt tokens taken from the previous call's cache, and tokens run (encodeReusingPrefix). */
@@ -121,6 +127,13 @@ async function encoderManifest(base: string, fetchFn: (url: string) => Promise<R
   } catch (error) {
     return none((error as Error).message.replace(/\.$/, ''));
   }
+}
+
+/** The values of promises all settled, or the first rejection in the given order (not in time). */
+async function settledInOrder<T>(promises: Promise<T>[]): Promise<T[]> {
+  const settled = await Promise.allSettled(promises);
+  for (const result of settled) if (result.status === 'rejected') throw result.reason;
+  return settled.map((result) => (result as PromiseFulfilledResult<T>).value);
 }
 
 async function fetchJson(url: string, fetchFn: (url: string) => Promise<Response>): Promise<Record<string, unknown>> {
@@ -226,15 +239,20 @@ export class BrowserEncoder {
   static async create(options: BrowserEncoderOptions): Promise<BrowserEncoder> {
     const base = options.modelUrl.replace(/\/$/, '');
     const fetchFn = options.fetch ?? ((url: string) => fetch(url));
-    const config = await fetchJson(`${base}/config.json`, fetchFn);
-    const template = parsePromptTemplate(await fetchJson(`${base}/prompt-template.json`, fetchFn), `${base}/prompt-template.json`);
-    const tokenizerConfig = await fetchJson(`${base}/tokenizer_config.json`, fetchFn);
-    const tokenizer = createTokenizer(await fetchJson(`${base}/tokenizer.json`, fetchFn), tokenizerConfig);
+    const wantGraph = options.graph ?? 'auto';
+    // The model's small files, onnx/encoder.json and the adapter side by side: one round trip instead of five.
+    const smallFiles = ['config.json', 'prompt-template.json', 'tokenizer_config.json', 'tokenizer.json'].map((file) => fetchJson(`${base}/${file}`, fetchFn));
+    const manifestRead = wantGraph === 'full' ? Promise.resolve({ manifest: { graphs: {} } as EncoderManifest, problem: undefined }) : encoderManifest(base, fetchFn);
+    const adapter = typeof navigator !== 'undefined' && 'gpu' in navigator ? navigator.gpu.requestAdapter() : Promise.resolve(null);
+    adapter.catch(() => undefined); // awaited below, unless a file's error comes first
+    const [config, templateJson, tokenizerConfig, tokenizerJson] = await settledInOrder(smallFiles);
+    const template = parsePromptTemplate(templateJson, `${base}/prompt-template.json`);
+    const tokenizer = createTokenizer(tokenizerJson, tokenizerConfig);
     const shape = modelShape(config);
     const maxPromptTokens = Math.min(Number(tokenizerConfig.model_max_length ?? Infinity), Number(config.max_position_embeddings ?? Infinity));
 
     const want = options.device ?? 'auto';
-    const gpu = typeof navigator !== 'undefined' && 'gpu' in navigator ? await navigator.gpu.requestAdapter() : null;
+    const gpu = await adapter;
     const reasons: string[] = [];
     if (want === 'webgpu' && !gpu) throw new L2DError('webgpu-unavailable', 'WebGPU is unavailable: no adapter. Use device "wasm" or "auto".');
     if (want === 'auto' && !gpu) reasons.push('no WebGPU adapter');
@@ -249,11 +267,17 @@ export class BrowserEncoder {
       dtype = 'q4';
     }
 
-    const wantGraph = options.graph ?? 'auto';
     const generationFile = FILES[dtype];
-    const { manifest, problem: manifestProblem } = wantGraph === 'full' ? { manifest: { graphs: {} } } : await encoderManifest(base, fetchFn);
+    const { manifest, problem: manifestProblem } = await manifestRead;
     // Read wrongly, not absent: 'auto' says why it runs the generation graph.
     if (manifestProblem) reasons.push(`no encoder graph: ${manifestProblem}`);
+    let announced = false;
+    const announce = (sha256: string | undefined) => {
+      if (announced || sha256 === undefined) return;
+      announced = true;
+      options.onMemoryModel?.({ sha256, hiddenSize: Number(config.hidden_size) });
+    };
+    announce(memoriesSha256(manifest, generationFile.replace(/^onnx\//, '')));
     /** The graphs to try on a provider, best first; the generation graph last, unless another was asked for by name. */
     const candidatesOn = (provider: 'webgpu' | 'wasm'): GraphCandidate[] => {
       const listed = wantGraph === 'full' ? [] : pickEncoderGraph(manifest, generationFile.replace(/^onnx\//, ''), wantGraph, provider);
@@ -270,12 +294,19 @@ export class BrowserEncoder {
     // the WebGPU build's download), else a WebGPU one (asyncify, or jspi where asked for and the browser has JSPI).
     const { build: runtime, fallback: runtimeFallback } = ortBuildFor(providers, options.runtime ?? 'auto');
     if (runtimeFallback) reasons.push(runtimeFallback);
+    const bytesOf = new Map<string, Promise<FetchedGraph>>();
+    const graphBytes = (candidate: GraphCandidate): Promise<FetchedGraph> => {
+      if (!bytesOf.has(candidate.file)) bytesOf.set(candidate.file, fetchGraph(base, candidate, dtype, fetchFn));
+      return bytesOf.get(candidate.file)!;
+    };
+    // The first graph to try downloads while onnxruntime-web's module loads.
+    const firstCandidate = candidatesOn(providers[0])[0];
+    if (firstCandidate) graphBytes(firstCandidate).catch(() => undefined); // its error is met when it is tried
     const ort = await ortRuntime(runtime);
     if (options.wasmPaths) ort.env.wasm.wasmPaths = options.wasmPaths;
     // Read once, when the build's wasm starts (its first session): a later load in this worker keeps the first count.
     ort.env.wasm.numThreads = typeof crossOriginIsolated !== 'undefined' && crossOriginIsolated ? Math.min(4, navigator.hardwareConcurrency) : 1;
     ort.env.logLevel = 'error';
-    const bytesOf = new Map<string, Promise<FetchedGraph>>();
     const unavailable: L2DError[] = [];
     let sessionFailed = false;
     const warmupIds = fitPrompt(['A title'], (t) => tokenIds(tokenizer, t), maxPromptTokens, template).ids;
@@ -285,8 +316,7 @@ export class BrowserEncoder {
       const shared = provider === 'webgpu' && options.gpuDevice !== undefined;
       const executionProvider: InferenceSession.ExecutionProviderConfig = shared ? ({ name: 'webgpu', device: options.gpuDevice } as InferenceSession.ExecutionProviderConfig) : provider;
       for (const candidate of candidatesOn(provider)) {
-        if (!bytesOf.has(candidate.file)) bytesOf.set(candidate.file, fetchGraph(base, candidate, dtype, fetchFn));
-        const fetched = await bytesOf.get(candidate.file)!;
+        const fetched = await graphBytes(candidate);
         if ('unavailable' in fetched) {
           // A listed graph a deployment left out (or not cached for an offline visit): 'auto' goes on to the next.
           if (wantGraph !== 'auto') throw fetched.unavailable;
@@ -295,6 +325,7 @@ export class BrowserEncoder {
           continue;
         }
         const { bytes, sha256: fileSha256 } = fetched;
+        if (candidate.graph === 'full') announce(fileSha256);
         const output = HIDDEN_OUTPUT[candidate.graph === 'full' ? 'generation' : candidate.graph];
         let session: InferenceSession | undefined;
         try {
