@@ -7,8 +7,9 @@
  * behind the same page too, visit pairs alternating between the two trees, each from empty storage; medians and
  * their ratio. `--throttle <Mbit/s>` slows the page's and its workers' downloads, `--latency <ms>` (default 20 with
  * --throttle) delays each request (Chromium's network emulation): on localhost the "network" is nearly free.
+ * `--memory <url>`: another memory of the demo model (default its 30% memory, /models/movielens-demo/memory/train-q4-f0.3).
  *
- *   npm run bench:second-visit -- [--device wasm|webgpu] [--decoder cpu|webgpu] [--runs 3] [--baseline <git ref>] [--throttle <Mbit/s>] [--latency <ms>]
+ *   npm run bench:second-visit -- [--device wasm|webgpu] [--decoder cpu|webgpu] [--runs 3] [--baseline <git ref>] [--throttle <Mbit/s>] [--latency <ms>] [--memory <url>]
  */
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, rmSync } from 'node:fs';
@@ -17,7 +18,7 @@ import { parseOptions } from '../tools/lib/cli.ts';
 import { median } from '../src/core/stats.ts';
 import { openHarness } from '../e2e/browser.ts';
 
-const USAGE = 'usage: npm run bench:second-visit -- [--device wasm|webgpu] [--decoder cpu|webgpu] [--runs 3] [--baseline <git ref>] [--throttle <Mbit/s>] [--latency <ms>]';
+const USAGE = 'usage: npm run bench:second-visit -- [--device wasm|webgpu] [--decoder cpu|webgpu] [--runs 3] [--baseline <git ref>] [--throttle <Mbit/s>] [--latency <ms>] [--memory <url>]';
 const { values } = parseOptions('second-visit', USAGE, {
   options: {
     device: { type: 'string', default: 'wasm' },
@@ -26,6 +27,7 @@ const { values } = parseOptions('second-visit', USAGE, {
     baseline: { type: 'string' },
     throttle: { type: 'string' },
     latency: { type: 'string' },
+    memory: { type: 'string', default: '/models/movielens-demo/memory/train-q4-f0.3' },
   },
 });
 const fail = (message: string): never => {
@@ -58,7 +60,7 @@ if (values.baseline) {
 
 const options = {
   modelUrl: '/models/movielens-demo',
-  memoryUrl: '/models/movielens-demo/memory/train-q4-f0.3',
+  memoryUrl: values.memory,
   device: values.device,
   decoder: values.decoder,
   wasmPaths: '/node_modules/onnxruntime-web/dist/',
@@ -126,7 +128,7 @@ try {
   await page.context().unroute('**/models/**');
   await harness.close();
 }
-console.log(`encoder ${values.device}, decoder ${values.decoder}; demo model (q4, 6.7 MB) and memory (21,456 rows, 10.6 MB)${emulated ? `; network emulated: ${throttleMbit !== undefined ? `${throttleMbit} Mbit/s` : 'no bandwidth limit'}, ${latencyMs} ms latency` : '; localhost'}\n`);
+console.log(`encoder ${values.device}, decoder ${values.decoder}; demo model (q4, 6.7 MB), memory ${values.memory}${emulated ? `; network emulated: ${throttleMbit !== undefined ? `${throttleMbit} Mbit/s` : 'no bandwidth limit'}, ${latencyMs} ms latency` : '; localhost'}\n`);
 console.log('| run | tree | first visit memory from | navigation to first recommendation ms | load() ms (model / memory [from ms] / decoder) | second visit memory from | navigation to first recommendation ms | load() ms (model / memory [from ms] / decoder) | first / second |');
 console.log('|---|---|---|---|---|---|---|---|---|');
 for (const r of rows) console.log(r);

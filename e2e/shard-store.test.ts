@@ -22,6 +22,7 @@ interface Loaded {
   items: number;
   digest: string;
   requests: string[];
+  requestsAtProgress: number[];
   progress: number[];
 }
 type Failed = { ok: false; name: string; code: string; message: string; isL2DError: boolean; requests: string[] };
@@ -91,6 +92,8 @@ describe('the IndexedDB shard store', () => {
     expect(first.source).toBe('network');
     expect([first.rows, first.digest]).toEqual([rows, digest]);
     expect(first.requests).toEqual(['manifest.json', 'chunk-00000.bin', 'chunk-00001.bin', 'items.tsv']);
+    // Each download starts while the chunk before is verified and stored: chunk 1 before chunk 0 is in, the catalog before chunk 1.
+    expect(first.requestsAtProgress).toEqual([3, 4]);
     expect(first.progress.at(-1)).toBeGreaterThan(first.progress[0]);
     expect(await call<Stored[]>('inspect', 'visits')).toMatchObject([{ state: 'complete', chunks: [0, 1] }]);
 

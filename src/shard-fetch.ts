@@ -22,20 +22,47 @@ async function get(url: string): Promise<Response> {
   return response;
 }
 
+/**
+ * Item `index`'s download, with the next `ahead` wanted ones started behind it: a chunk downloads while the one
+ * before is verified and stored, and the requests' round trips overlap. Each download is started once; one started
+ * ahead and never asked for (the caller stopped at an error) finishes unobserved.
+ */
+export function fetchAhead<T>(count: number, ahead: number, wanted: (index: number) => boolean, start: (index: number) => Promise<T>): (index: number) => Promise<T> {
+  const started = new Map<number, Promise<T>>();
+  const begin = (index: number) => {
+    const download = start(index);
+    download.catch(() => undefined); // met by the caller when it asks for this index
+    started.set(index, download);
+    return download;
+  };
+  return (index) => {
+    const download = started.get(index) ?? begin(index);
+    started.delete(index);
+    for (let next = index + 1; next < Math.min(count, index + 1 + ahead); next++) if (!started.has(next) && wanted(next)) begin(next);
+    return download;
+  };
+}
+
+/** Downloads in flight beyond the chunk being assembled (each holds up to a chunk's bytes until its turn). */
+export const CHUNKS_AHEAD = 1;
+
 export async function fetchShard(url: string, model?: { sha256: string; hiddenSize: number }, onProgress?: ByteProgress): Promise<LoadedShard> {
   const base = url.replace(/\/$/, '');
   const manifest = parseShardManifest(await (await get(`${base}/manifest.json`)).text(), `${base}/manifest.json`);
   if (model) checkShardModel(manifest, model);
   const total = manifest.chunks.reduce((s, c) => s + c.bytes, 0);
   let loaded = 0;
-  // Each chunk is copied into the memory as it arrives: the shard is never held twice.
+  // The chunks, then the catalog, each downloading while the one before is verified.
+  const urls = [...manifest.chunks.map((c) => `${base}/${c.file}`), `${base}/${manifest.catalog.file}`];
+  const download = fetchAhead(urls.length, CHUNKS_AHEAD, () => true, (i) => get(urls[i]).then((response) => response.arrayBuffer()));
+  // Each chunk is copied into the memory as it arrives: the shard is never held whole twice.
   const assembler = new MemoryAssembler(manifest);
   for (const [i, c] of manifest.chunks.entries()) {
-    await assembler.add(i, await (await get(`${base}/${c.file}`)).arrayBuffer());
+    await assembler.add(i, await download(i));
     loaded += c.bytes;
     onProgress?.(loaded, total);
   }
-  const catalogUrl = `${base}/${manifest.catalog.file}`;
-  const items = await verifiedCatalog(manifest, await (await get(catalogUrl)).arrayBuffer(), catalogUrl);
+  const catalogIndex = manifest.chunks.length;
+  const items = await verifiedCatalog(manifest, await download(catalogIndex), urls[catalogIndex]);
   return { manifest, memory: assembler.finish(), items };
 }

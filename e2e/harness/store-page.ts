@@ -43,7 +43,17 @@ async function load(c: LoadCase) {
   const store = await ShardStore.open(c.db);
   try {
     const progress: number[] = [];
-    const shard = await store.load(c.url, { model: c.model, fetch: fakeFetch, prefer: c.prefer, onProgress: (p) => progress.push(p.loaded) });
+    // How many requests were made when each chunk was in: the next one's download starts before.
+    const requestsAtProgress: number[] = [];
+    const shard = await store.load(c.url, {
+      model: c.model,
+      fetch: fakeFetch,
+      prefer: c.prefer,
+      onProgress: (p) => {
+        progress.push(p.loaded);
+        requestsAtProgress.push(requests.length);
+      },
+    });
     const { memory } = shard;
     return {
       ok: true as const,
@@ -55,6 +65,7 @@ async function load(c: LoadCase) {
       digest: await memoryDigest(memory.vectors, memory.labels),
       requests,
       progress,
+      requestsAtProgress,
     };
   } catch (error) {
     const e = error as L2DError;

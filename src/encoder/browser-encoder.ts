@@ -21,7 +21,7 @@ import { gpuKvCacheOps, type GpuKvCache } from './gpu-kv-cache.ts';
 import { lastHiddenAfter, onnxStepModel, type KvCache } from '../core/onnx-step-model.ts';
 import { kvCacheOps, PromptPrefixCache } from '../core/prefix-cache.ts';
 import { isSoftwareAdapter, type GpuQuery } from '../gpu/index.ts';
-import { ORT_WASM_FILES, ortBuildFor, ortRuntime, type Ort, type OrtBuild, type OrtRuntimeChoice } from './ort-runtime.ts';
+import { configureOrt, ORT_WASM_FILES, ortBuildFor, ortRuntime, startOrtWasm, type Ort, type OrtBuild, type OrtRuntimeChoice } from './ort-runtime.ts';
 
 export type EncoderDevice = 'webgpu' | 'wasm' | 'auto';
 export type EncoderDtype = 'q4' | 'q4f16' | 'fp32';
@@ -127,6 +127,43 @@ async function encoderManifest(base: string, fetchFn: (url: string) => Promise<R
   } catch (error) {
     return none((error as Error).message.replace(/\.$/, ''));
   }
+}
+
+/** Where the encoder runs, from the options and the adapter alone (no model file needed, so known early). */
+interface EncoderPlan {
+  device: 'webgpu' | 'wasm';
+  dtype: EncoderDtype;
+  /** WebGPU first (every graph), then wasm where 'auto' allows it: the GPU is the point, the graph second. */
+  providers: ('webgpu' | 'wasm')[];
+  /**
+   * The onnxruntime-web build (src/encoder/ort-runtime.ts): wasm-only when wasm was decided before it starts (half
+   * the WebGPU build's download), else a WebGPU one (asyncify, or jspi where asked for and the browser has JSPI).
+   */
+  build: OrtBuild;
+  /** Why the jspi build was not used, where it was asked for. */
+  runtimeFallback?: string;
+  /** Why the encoder runs elsewhere than asked (fallbackReason's first parts). */
+  reasons: string[];
+}
+
+function encoderPlan(options: BrowserEncoderOptions, gpu: GPUAdapter | null): EncoderPlan {
+  const want = options.device ?? 'auto';
+  const reasons: string[] = [];
+  if (want === 'webgpu' && !gpu) throw new L2DError('webgpu-unavailable', 'WebGPU is unavailable: no adapter. Use device "wasm" or "auto".');
+  if (want === 'auto' && !gpu) reasons.push('no WebGPU adapter');
+  // A software adapter (SwiftShader) runs this encoder ~25x slower than wasm (bench/README.md): 'auto' skips it.
+  const software = isSoftwareAdapter(gpu);
+  if (want === 'auto' && software) reasons.push('the WebGPU adapter is a software fallback; wasm is faster');
+  const device: 'webgpu' | 'wasm' = want === 'wasm' || !gpu || (want === 'auto' && software) ? 'wasm' : 'webgpu';
+  let dtype: EncoderDtype = options.dtype ?? 'q4';
+  if (dtype === 'q4f16' && !(device === 'webgpu' && gpu?.features.has('shader-f16'))) {
+    // float16 activations need shader-f16 (../shared/webgpu/README.md): use the float32-activation file.
+    reasons.push('q4f16 needs WebGPU with shader-f16; using q4');
+    dtype = 'q4';
+  }
+  const providers: ('webgpu' | 'wasm')[] = device === 'webgpu' && want === 'auto' ? ['webgpu', 'wasm'] : [device];
+  const { build, fallback } = ortBuildFor(providers, options.runtime ?? 'auto');
+  return { device, dtype, providers, build, ...(fallback ? { runtimeFallback: fallback } : {}), reasons };
 }
 
 /** The values of promises all settled, or the first rejection in the given order (not in time). */
@@ -245,27 +282,24 @@ export class BrowserEncoder {
     const manifestRead = wantGraph === 'full' ? Promise.resolve({ manifest: { graphs: {} } as EncoderManifest, problem: undefined }) : encoderManifest(base, fetchFn);
     const adapter = typeof navigator !== 'undefined' && 'gpu' in navigator ? navigator.gpu.requestAdapter() : Promise.resolve(null);
     adapter.catch(() => undefined); // awaited below, unless a file's error comes first
+    // onnxruntime-web's module and its wasm binary (the largest download) start as soon as the adapter tells which
+    // build: beside the model's files. Its failures are met again, in order, on the way below.
+    adapter
+      .then(async (gpu) => {
+        const { build } = encoderPlan(options, gpu);
+        const ort = await ortRuntime(build);
+        configureOrt(ort, options.wasmPaths);
+        await startOrtWasm(build, ort);
+      })
+      .catch(() => undefined);
     const [config, templateJson, tokenizerConfig, tokenizerJson] = await settledInOrder(smallFiles);
     const template = parsePromptTemplate(templateJson, `${base}/prompt-template.json`);
     const tokenizer = createTokenizer(tokenizerJson, tokenizerConfig);
     const shape = modelShape(config);
     const maxPromptTokens = Math.min(Number(tokenizerConfig.model_max_length ?? Infinity), Number(config.max_position_embeddings ?? Infinity));
 
-    const want = options.device ?? 'auto';
     const gpu = await adapter;
-    const reasons: string[] = [];
-    if (want === 'webgpu' && !gpu) throw new L2DError('webgpu-unavailable', 'WebGPU is unavailable: no adapter. Use device "wasm" or "auto".');
-    if (want === 'auto' && !gpu) reasons.push('no WebGPU adapter');
-    // A software adapter (SwiftShader) runs this encoder ~25x slower than wasm (bench/README.md): 'auto' skips it.
-    const software = isSoftwareAdapter(gpu);
-    if (want === 'auto' && software) reasons.push('the WebGPU adapter is a software fallback; wasm is faster');
-    const device: 'webgpu' | 'wasm' = want === 'wasm' || !gpu || (want === 'auto' && software) ? 'wasm' : 'webgpu';
-    let dtype: EncoderDtype = options.dtype ?? 'q4';
-    if (dtype === 'q4f16' && !(device === 'webgpu' && gpu?.features.has('shader-f16'))) {
-      // float16 activations need shader-f16 (../shared/webgpu/README.md): use the float32-activation file.
-      reasons.push('q4f16 needs WebGPU with shader-f16; using q4');
-      dtype = 'q4';
-    }
+    const { device, dtype, providers, build: runtime, runtimeFallback, reasons } = encoderPlan(options, gpu);
 
     const generationFile = FILES[dtype];
     const { manifest, problem: manifestProblem } = await manifestRead;
@@ -288,11 +322,6 @@ export class BrowserEncoder {
       if (manifestProblem) throw new InvalidArgumentError(`graph '${wantGraph}' is found through onnx/encoder.json, which could not be read: ${manifestProblem}.`);
       throw new InvalidArgumentError(`${base}/onnx/encoder.json lists no ${wantGraph === 'encoder' ? 'traced' : 'fused'} ${dtype} encoder graph; export it (tools/export/export.py --encoder-only) or use graph 'auto' or 'full'.`);
     }
-    // WebGPU first (every graph), then wasm where 'auto' allows it: the GPU is the point, the graph second.
-    const providers: ('webgpu' | 'wasm')[] = device === 'webgpu' && want === 'auto' ? ['webgpu', 'wasm'] : [device];
-    // The onnxruntime-web build (src/encoder/ort-runtime.ts): wasm-only when wasm was decided before it starts (half
-    // the WebGPU build's download), else a WebGPU one (asyncify, or jspi where asked for and the browser has JSPI).
-    const { build: runtime, fallback: runtimeFallback } = ortBuildFor(providers, options.runtime ?? 'auto');
     if (runtimeFallback) reasons.push(runtimeFallback);
     const bytesOf = new Map<string, Promise<FetchedGraph>>();
     const graphBytes = (candidate: GraphCandidate): Promise<FetchedGraph> => {
@@ -303,10 +332,9 @@ export class BrowserEncoder {
     const firstCandidate = candidatesOn(providers[0])[0];
     if (firstCandidate) graphBytes(firstCandidate).catch(() => undefined); // its error is met when it is tried
     const ort = await ortRuntime(runtime);
-    if (options.wasmPaths) ort.env.wasm.wasmPaths = options.wasmPaths;
-    // Read once, when the build's wasm starts (its first session): a later load in this worker keeps the first count.
-    ort.env.wasm.numThreads = typeof crossOriginIsolated !== 'undefined' && crossOriginIsolated ? Math.min(4, navigator.hardwareConcurrency) : 1;
-    ort.env.logLevel = 'error';
+    configureOrt(ort, options.wasmPaths);
+    // onnxruntime-web refuses to start its wasm while a start runs: the first session waits for the early one.
+    await startOrtWasm(runtime, ort);
     const unavailable: L2DError[] = [];
     let sessionFailed = false;
     const warmupIds = fitPrompt(['A title'], (t) => tokenIds(tokenizer, t), maxPromptTokens, template).ids;

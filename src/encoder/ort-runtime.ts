@@ -50,3 +50,43 @@ export function ortRuntime(build: OrtBuild): Promise<Ort> {
   if (build === 'webgpu') return import('onnxruntime-web/webgpu');
   return (build === 'jspi' ? import('onnxruntime-web/jspi') : import('onnxruntime-web/wasm')) as Promise<Ort>;
 }
+
+/**
+ * Sets what a build's wasm reads when it starts (its first session): where its files are, and its threads (as many as
+ * the cores allow up to 4 where the page is cross-origin isolated, else 1). A later load in this realm keeps the
+ * first count.
+ */
+export function configureOrt(ort: Ort, wasmPaths: string | undefined): void {
+  if (wasmPaths) ort.env.wasm.wasmPaths = wasmPaths;
+  ort.env.wasm.numThreads = typeof crossOriginIsolated !== 'undefined' && crossOriginIsolated ? Math.min(4, navigator.hardwareConcurrency) : 1;
+  ort.env.logLevel = 'error';
+}
+
+/**
+ * The smallest ONNX model: y = Identity(x), x and y float[1]; opset 13, IR version 8 (made with onnx.helper, checked
+ * by onnx.checker; ort-runtime.test.ts runs it in onnxruntime-node).
+ */
+export const IDENTITY_MODEL: readonly number[] = [
+  8, 8, 18, 3, 108, 50, 100, 58, 64, 10, 16, 10, 1, 120, 18, 1, 121, 34, 8, 73, 100, 101, 110, 116, 105, 116, 121, 18, 10, 119, 97, 114, 109, 95, 115, 116, 97, 114, 116, 90, 15, 10, 1, 120, 18,
+  10, 10, 8, 8, 1, 18, 4, 10, 2, 8, 1, 98, 15, 10, 1, 121, 18, 10, 10, 8, 8, 1, 18, 4, 10, 2, 8, 1, 66, 4, 10, 0, 16, 13,
+];
+
+const wasmStarts = new Map<OrtBuild, Promise<void>>();
+
+/**
+ * Starts a build's wasm (its binary fetched and compiled, the runtime set up) through a session of IDENTITY_MODEL on
+ * the wasm execution provider, so that download runs beside the model's instead of after it. Once per build and
+ * realm, after configureOrt. Never rejects: a failure comes again, in onnxruntime-web's words, from the first real
+ * session. That session must wait for this: onnxruntime-web refuses to start its wasm while a start runs.
+ */
+export function startOrtWasm(build: OrtBuild, ort: Ort): Promise<void> {
+  let started = wasmStarts.get(build);
+  if (!started) {
+    started = ort.InferenceSession.create(Uint8Array.from(IDENTITY_MODEL), { executionProviders: ['wasm'], logSeverityLevel: 3 }).then(
+      (session) => session.release(),
+      () => undefined,
+    );
+    wasmStarts.set(build, started);
+  }
+  return started;
+}

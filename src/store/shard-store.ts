@@ -15,7 +15,7 @@
 import { openDB, type DBSchema, type IDBPDatabase } from 'idb';
 import { NetworkUnavailableError, ShardError, StorageQuotaError } from '../core/errors.ts';
 import { MemoryAssembler, checkShardModel, parseShardManifest, sha256Hex, verifiedCatalog, type ShardManifest } from '../core/shard-format.ts';
-import type { LoadedShard } from '../shard-fetch.ts';
+import { CHUNKS_AHEAD, fetchAhead, type LoadedShard } from '../shard-fetch.ts';
 import { announceOverlayChange } from './overlay-changes.ts';
 
 export const STORE_DB_NAME = 'l2d-memory';
@@ -297,6 +297,13 @@ export class ShardStore {
       if (!response.ok) throw new NetworkUnavailableError(`${base}/${file}: HTTP ${response.status}; the chunks stored so far are kept and the next load resumes from them.`);
       return response.arrayBuffer();
     };
+    // The chunks not stored, then the catalog where none is stored, each downloading while the one before is
+    // verified and stored.
+    const storedChunks = new Set((await this.db.getAllKeys('chunks', IDBKeyRange.bound([...key, 0], [...key, Infinity]))).map((chunkKey) => chunkKey[3]));
+    const files = [...manifest.chunks.map((c) => c.file), manifest.catalog.file];
+    const catalogIndex = manifest.chunks.length;
+    const wanted = (index: number) => online && (index === catalogIndex ? !record.catalog : !storedChunks.has(index));
+    const download = fetchAhead(files.length, CHUNKS_AHEAD, wanted, (index) => fetchBytes(files[index]));
     for (const [index, meta] of manifest.chunks.entries()) {
       const stored = await this.db.get('chunks', [...key, index]);
       if (stored) {
@@ -315,7 +322,7 @@ export class ShardStore {
       } else if (!online) {
         throw new ShardError(`Chunk ${index} of the stored memory is missing and cannot be fetched while offline.`);
       }
-      const bytes = await fetchBytes(meta.file);
+      const bytes = await download(index);
       await assembler.add(index, bytes); // verified before it is stored
       await this.write(record, () => this.db.put('chunks', bytes, [...key, index]));
       loaded += meta.bytes;
@@ -324,7 +331,7 @@ export class ShardStore {
     let catalog = record.catalog;
     if (!catalog || (await sha256Hex(catalog)) !== manifest.catalog.sha256) {
       if (!online) throw new ShardError('The stored catalog of this memory is corrupted and cannot be fetched again while offline.');
-      catalog = await fetchBytes(manifest.catalog.file);
+      catalog = await download(catalogIndex);
     }
     const items = await verifiedCatalog(manifest, catalog, `${base}/${manifest.catalog.file}`);
     if (record.state !== 'complete' || record.catalog !== catalog) {

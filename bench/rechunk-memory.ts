@@ -1,0 +1,55 @@
+/**
+ * A larger memory for load timings (bench:second-visit --memory): a shard's rows repeated `--times` over, in
+ * chunks of `--chunk-rows`, with the same model, catalog and item labels. The rows repeat, so it is for timing a
+ * download, never for quality.
+ *
+ *   npx tsx bench/rechunk-memory.ts [--from models/movielens-demo/memory/train-q4-f0.3] [--times 4] [--chunk-rows 4096] [--out test-results/rechunked-memory]
+ */
+import { copyFileSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { encodeChunk, formatShardManifest, sha256Hex, type ShardChunk } from '../src/core/shard-format.ts';
+import { chunkFileName } from '../src/core/shard-builder.ts';
+import { rowStride } from '../src/core/memory.ts';
+import { loadShard } from '../tools/lib/shard-files.ts';
+import { parseOptions } from '../tools/lib/cli.ts';
+
+const USAGE = 'usage: npx tsx bench/rechunk-memory.ts [--from <shard folder>] [--times 4] [--chunk-rows 4096] [--out test-results/rechunked-memory]';
+const { values } = parseOptions('rechunk-memory', USAGE, {
+  options: {
+    from: { type: 'string', default: 'models/movielens-demo/memory/train-q4-f0.3' },
+    times: { type: 'string', default: '4' },
+    'chunk-rows': { type: 'string', default: '4096' },
+    out: { type: 'string', default: 'test-results/rechunked-memory' },
+  },
+});
+const times = Number(values.times);
+const chunkRows = Number(values['chunk-rows']);
+for (const [name, value] of [['--times', times], ['--chunk-rows', chunkRows]] as const) {
+  if (!(Number.isInteger(value) && value >= 1)) {
+    console.error(`rechunk-memory: ${name} must be a positive whole number, got "${name === '--times' ? values.times : values['chunk-rows']}".\n${USAGE}`);
+    process.exit(2);
+  }
+}
+const { manifest, memory } = await loadShard(values.from);
+rmSync(values.out, { recursive: true, force: true });
+mkdirSync(values.out, { recursive: true });
+const d = memory.dim;
+const stride = rowStride(d);
+const total = memory.rows * times;
+const chunks: ShardChunk[] = [];
+for (let start = 0; start < total; start += chunkRows) {
+  const rows = Math.min(chunkRows, total - start);
+  const vectors = new Uint16Array(rows * d);
+  const labels = new Uint32Array(rows);
+  for (let r = 0; r < rows; r++) {
+    const source = (start + r) % memory.rows;
+    vectors.set(memory.vectors.subarray(source * stride, source * stride + d), r * d);
+    labels[r] = memory.labels[source];
+  }
+  const bytes = encodeChunk(vectors, labels, d);
+  const file = chunkFileName(chunks.length);
+  writeFileSync(`${values.out}/${file}`, bytes);
+  chunks.push({ file, rows, bytes: bytes.length, sha256: await sha256Hex(bytes) });
+}
+copyFileSync(`${values.from}/${manifest.catalog.file}`, `${values.out}/${manifest.catalog.file}`);
+writeFileSync(`${values.out}/manifest.json`, formatShardManifest({ ...manifest, rows: total, chunkRows, chunks }));
+console.log(`${values.out}: ${total} rows in ${chunks.length} chunks, ${(chunks.reduce((s, c) => s + c.bytes, 0) / 2 ** 20).toFixed(1)} MB`);
