@@ -297,32 +297,39 @@ export class ShardStore {
       if (!response.ok) throw new NetworkUnavailableError(`${base}/${file}: HTTP ${response.status}; the chunks stored so far are kept and the next load resumes from them.`);
       return response.arrayBuffer();
     };
-    // The chunks not stored, then the catalog where none is stored, each downloading while the one before is
-    // verified and stored.
+    // Each chunk's bytes from the store where it holds them, else the network, then the catalog where none is
+    // stored: the next read or download runs while a chunk is verified (and stored).
     const storedChunks = new Set((await this.db.getAllKeys('chunks', IDBKeyRange.bound([...key, 0], [...key, Infinity]))).map((chunkKey) => chunkKey[3]));
     const files = [...manifest.chunks.map((c) => c.file), manifest.catalog.file];
     const catalogIndex = manifest.chunks.length;
-    const wanted = (index: number) => online && (index === catalogIndex ? !record.catalog : !storedChunks.has(index));
-    const download = fetchAhead(files.length, CHUNKS_AHEAD, wanted, (index) => fetchBytes(files[index]));
+    const fromStoreAt = (index: number) => index !== catalogIndex && storedChunks.has(index);
+    const wanted = (index: number) => fromStoreAt(index) || (online && (index !== catalogIndex || !record.catalog));
+    const bytesOf = fetchAhead<ArrayBuffer | undefined>(files.length, CHUNKS_AHEAD, wanted, (index) => (fromStoreAt(index) ? this.db.get('chunks', [...key, index]) : fetchBytes(files[index])));
     for (const [index, meta] of manifest.chunks.entries()) {
-      const stored = await this.db.get('chunks', [...key, index]);
-      if (stored) {
-        try {
-          await assembler.add(index, stored);
-          loaded += meta.bytes;
-          fromStore += meta.bytes;
-          options.onProgress?.({ loaded, total, fromStore });
-          continue;
-        } catch (error) {
-          if (!(error instanceof ShardError)) throw error;
-          if (!online) throw new ShardError(`Chunk ${index} of the stored memory is corrupted and cannot be fetched again while offline: ${error.message}`);
-          refetched.push(index);
-          await this.db.delete('chunks', [...key, index]);
+      let bytes: ArrayBuffer;
+      if (fromStoreAt(index)) {
+        const stored = await bytesOf(index);
+        if (stored) {
+          try {
+            await assembler.add(index, stored);
+            loaded += meta.bytes;
+            fromStore += meta.bytes;
+            options.onProgress?.({ loaded, total, fromStore });
+            continue;
+          } catch (error) {
+            if (!(error instanceof ShardError)) throw error;
+            if (!online) throw new ShardError(`Chunk ${index} of the stored memory is corrupted and cannot be fetched again while offline: ${error.message}`);
+            refetched.push(index);
+            await this.db.delete('chunks', [...key, index]);
+          }
+        } else if (!online) {
+          throw new ShardError(`Chunk ${index} of the stored memory is missing and cannot be fetched while offline.`);
         }
-      } else if (!online) {
-        throw new ShardError(`Chunk ${index} of the stored memory is missing and cannot be fetched while offline.`);
+        bytes = await fetchBytes(meta.file);
+      } else {
+        if (!online) throw new ShardError(`Chunk ${index} of the stored memory is missing and cannot be fetched while offline.`);
+        bytes = (await bytesOf(index))!;
       }
-      const bytes = await download(index);
       await assembler.add(index, bytes); // verified before it is stored
       await this.write(record, () => this.db.put('chunks', bytes, [...key, index]));
       loaded += meta.bytes;
@@ -331,7 +338,7 @@ export class ShardStore {
     let catalog = record.catalog;
     if (!catalog || (await sha256Hex(catalog)) !== manifest.catalog.sha256) {
       if (!online) throw new ShardError('The stored catalog of this memory is corrupted and cannot be fetched again while offline.');
-      catalog = await download(catalogIndex);
+      catalog = (await bytesOf(catalogIndex))!;
     }
     const items = await verifiedCatalog(manifest, catalog, `${base}/${manifest.catalog.file}`);
     if (record.state !== 'complete' || record.catalog !== catalog) {
