@@ -214,8 +214,7 @@ async function load(options: LoadOptions, onProgress?: (p: LoadProgress) => void
   loadedWith = options;
   const gpu = encoder.outputDevice ? await workerDevice() : undefined;
   onProgress?.({ stage: 'model', loaded: 1, total: 1 });
-  const modelEnd = performance.now();
-  stageMs = { model: modelEnd - t0 };
+  stageMs = { model: performance.now() - t0 };
   decoderChoice = { decoder: options.decoder ?? 'auto', software: gpu?.adapter.isFallbackAdapter ?? false, coldStart: options.coldStart ?? 'none' };
   memorySource = undefined;
   storage = undefined;

@@ -281,12 +281,12 @@ export class BrowserEncoder {
     const smallFiles = ['config.json', 'prompt-template.json', 'tokenizer_config.json', 'tokenizer.json'].map((file) => fetchJson(`${base}/${file}`, fetchFn));
     const manifestRead = wantGraph === 'full' ? Promise.resolve({ manifest: { graphs: {} } as EncoderManifest, problem: undefined }) : encoderManifest(base, fetchFn);
     const adapter = typeof navigator !== 'undefined' && 'gpu' in navigator ? navigator.gpu.requestAdapter() : Promise.resolve(null);
-    adapter.catch(() => undefined); // awaited below, unless a file's error comes first
-    // onnxruntime-web's module and its wasm binary (the largest download) start as soon as the adapter tells which
-    // build: beside the model's files. Its failures are met again, in order, on the way below.
-    adapter
-      .then(async (gpu) => {
-        const { build } = encoderPlan(options, gpu);
+    const planned = adapter.then((gpu) => encoderPlan(options, gpu));
+    planned.catch(() => undefined); // awaited below, unless a file's error comes first
+    // onnxruntime-web's module and its wasm binary (the largest download) start as soon as the plan names the build:
+    // beside the model's files. Their failures are met again, in order, on the way below.
+    planned
+      .then(async ({ build }) => {
         const ort = await ortRuntime(build);
         configureOrt(ort, options.wasmPaths);
         await startOrtWasm(build, ort);
@@ -298,8 +298,7 @@ export class BrowserEncoder {
     const shape = modelShape(config);
     const maxPromptTokens = Math.min(Number(tokenizerConfig.model_max_length ?? Infinity), Number(config.max_position_embeddings ?? Infinity));
 
-    const gpu = await adapter;
-    const { device, dtype, providers, build: runtime, runtimeFallback, reasons } = encoderPlan(options, gpu);
+    const { device, dtype, providers, build: runtime, runtimeFallback, reasons } = await planned;
 
     const generationFile = FILES[dtype];
     const { manifest, problem: manifestProblem } = await manifestRead;

@@ -306,30 +306,25 @@ export class ShardStore {
     const wanted = (index: number) => fromStoreAt(index) || (online && (index !== catalogIndex || !record.catalog));
     const bytesOf = fetchAhead<ArrayBuffer | undefined>(files.length, CHUNKS_AHEAD, wanted, (index) => (fromStoreAt(index) ? this.db.get('chunks', [...key, index]) : fetchBytes(files[index])));
     for (const [index, meta] of manifest.chunks.entries()) {
-      let bytes: ArrayBuffer;
-      if (fromStoreAt(index)) {
-        const stored = await bytesOf(index);
-        if (stored) {
-          try {
-            await assembler.add(index, stored);
-            loaded += meta.bytes;
-            fromStore += meta.bytes;
-            options.onProgress?.({ loaded, total, fromStore });
-            continue;
-          } catch (error) {
-            if (!(error instanceof ShardError)) throw error;
-            if (!online) throw new ShardError(`Chunk ${index} of the stored memory is corrupted and cannot be fetched again while offline: ${error.message}`);
-            refetched.push(index);
-            await this.db.delete('chunks', [...key, index]);
-          }
-        } else if (!online) {
-          throw new ShardError(`Chunk ${index} of the stored memory is missing and cannot be fetched while offline.`);
+      const stored = fromStoreAt(index) ? await bytesOf(index) : undefined;
+      if (stored) {
+        try {
+          await assembler.add(index, stored);
+          loaded += meta.bytes;
+          fromStore += meta.bytes;
+          options.onProgress?.({ loaded, total, fromStore });
+          continue;
+        } catch (error) {
+          if (!(error instanceof ShardError)) throw error;
+          if (!online) throw new ShardError(`Chunk ${index} of the stored memory is corrupted and cannot be fetched again while offline: ${error.message}`);
+          refetched.push(index);
+          await this.db.delete('chunks', [...key, index]);
         }
-        bytes = await fetchBytes(meta.file);
-      } else {
-        if (!online) throw new ShardError(`Chunk ${index} of the stored memory is missing and cannot be fetched while offline.`);
-        bytes = (await bytesOf(index))!;
+      } else if (!online) {
+        throw new ShardError(`Chunk ${index} of the stored memory is missing and cannot be fetched while offline.`);
       }
+      // A chunk the store held (its read taken above) is fetched anew; one it lacked may be downloading already.
+      const bytes = fromStoreAt(index) ? await fetchBytes(meta.file) : (await bytesOf(index))!;
       await assembler.add(index, bytes); // verified before it is stored
       await this.write(record, () => this.db.put('chunks', bytes, [...key, index]));
       loaded += meta.bytes;
