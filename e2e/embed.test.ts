@@ -660,19 +660,21 @@ describe('the storefront embed from another origin', () => {
     const purchase = (memory: string, item: number) =>
       page.evaluate(
         async ({ model, memory, wasm, item }) => {
-          type Handle = { load(o: unknown): Promise<{ centroidMemory?: unknown; overlay?: { cap: number } }>; clearInteractions(): Promise<unknown> };
+          type Handle = { load(o: unknown): Promise<{ centroidMemory?: unknown; overlay?: { cap: number }; memoryThread?: string }>; clearInteractions(): Promise<unknown> };
           const l2d = (globalThis as unknown as { L2D: { recommender(): Promise<Handle>; track(k: string, id: number): Promise<unknown>; history(): number[] } }).L2D;
           const handle = await l2d.recommender();
           const loaded = await handle.load({ model, memory, wasmPaths: wasm });
           const overlay = await l2d.track('purchase', item);
           const last = l2d.history().at(-1);
           await handle.clearInteractions();
-          return { centroidMemory: loaded.centroidMemory, cap: loaded.overlay?.cap, overlay: overlay ?? null, last };
+          return { centroidMemory: loaded.centroidMemory, cap: loaded.overlay?.cap, overlay: overlay ?? null, last, memoryThread: loaded.memoryThread };
         },
         { model: `${cdn.origin}/models/movielens-demo`, memory: `${cdn.origin}/${memory}`, wasm: `${cdn.origin}/l2d/`, item },
       );
-    expect(await purchase(folder, 43)).toEqual({ centroidMemory: { sampleRows: 21456, memoryUpdates: true }, cap: 1024, overlay: { rows: 1, cap: 1024, seen: 1, persisted: true }, last: 43 });
-    expect(await purchase(legacy, 44)).toEqual({ centroidMemory: { sampleRows: 21456, memoryUpdates: false }, cap: 0, overlay: null, last: 44 });
+    // The memory worker runs from the embed's Blob worker, inlined in it (the embed stays two files).
+    const thread = 'memory worker';
+    expect(await purchase(folder, 43)).toEqual({ centroidMemory: { sampleRows: 21456, memoryUpdates: true }, cap: 1024, overlay: { rows: 1, cap: 1024, seen: 1, persisted: true }, last: 43, memoryThread: thread });
+    expect(await purchase(legacy, 44)).toEqual({ centroidMemory: { sampleRows: 21456, memoryUpdates: false }, cap: 0, overlay: null, last: 44, memoryThread: thread });
     expect(problems).toEqual([]);
   });
   /**

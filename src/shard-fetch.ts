@@ -6,7 +6,7 @@
 import type { PreparedItem } from './core/data/prepare.ts';
 import { ShardError } from './core/errors.ts';
 import type { L2DMemory } from './core/memory.ts';
-import { MemoryAssembler, checkShardModel, parseShardManifest, verifiedCatalog, type ShardManifest } from './core/shard-format.ts';
+import { MemoryAssembler, checkShardModel, parseShardManifest, verifiedCatalog, type ChunkSink, type ShardManifest } from './core/shard-format.ts';
 
 export interface LoadedShard {
   manifest: ShardManifest;
@@ -47,6 +47,19 @@ export function fetchAhead<T>(count: number, ahead: number, wanted: (index: numb
 export const CHUNKS_AHEAD = 1;
 
 export async function fetchShard(url: string, model?: { sha256: string; hiddenSize: number }, onProgress?: ByteProgress): Promise<LoadedShard> {
+  let assembler: MemoryAssembler | undefined;
+  const streamed = await streamShard(url, (manifest) => (assembler = new MemoryAssembler(manifest)), model, onProgress);
+  return { ...streamed, memory: assembler!.finish() };
+}
+
+/** A shard whose chunks went to a ChunkSink: its manifest and verified catalog. */
+export type StreamedShard = Omit<LoadedShard, 'memory'>;
+
+/**
+ * fetchShard's download, each chunk handed to the sink `sinkFor` makes once the manifest is read (and checked
+ * against the model) as soon as it arrives; the sink checks it.
+ */
+export async function streamShard(url: string, sinkFor: (manifest: ShardManifest) => ChunkSink, model?: { sha256: string; hiddenSize: number }, onProgress?: ByteProgress): Promise<StreamedShard> {
   const base = url.replace(/\/$/, '');
   const manifest = parseShardManifest(await (await get(`${base}/manifest.json`)).text(), `${base}/manifest.json`);
   if (model) checkShardModel(manifest, model);
@@ -55,14 +68,16 @@ export async function fetchShard(url: string, model?: { sha256: string; hiddenSi
   // The chunks, then the catalog, each downloading while the one before is verified.
   const urls = [...manifest.chunks.map((c) => `${base}/${c.file}`), `${base}/${manifest.catalog.file}`];
   const download = fetchAhead(urls.length, CHUNKS_AHEAD, () => true, (i) => get(urls[i]).then((response) => response.arrayBuffer()));
-  // Each chunk is copied into the memory as it arrives: the shard is never held whole twice.
-  const assembler = new MemoryAssembler(manifest);
+  // Each chunk goes to the sink as it arrives: the shard is never held whole twice.
+  const sink = sinkFor(manifest);
   for (const [i, c] of manifest.chunks.entries()) {
-    await assembler.add(i, await download(i));
+    const bytes = await download(i);
+    await sink.check(i, bytes);
+    sink.take(i, bytes);
     loaded += c.bytes;
     onProgress?.(loaded, total);
   }
   const catalogIndex = manifest.chunks.length;
   const items = await verifiedCatalog(manifest, await download(catalogIndex), urls[catalogIndex]);
-  return { manifest, memory: assembler.finish(), items };
+  return { manifest, items };
 }

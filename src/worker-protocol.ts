@@ -150,6 +150,11 @@ export interface LoadStatus {
   overlay?: OverlayStatus;
   /** Where the memory's chunks came from ('page': built in this page by buildMemory({ activate: true })). */
   memorySource?: 'network' | 'indexeddb' | 'mixed' | 'page';
+  /**
+   * Where load()'s memory stage ran: 'memory worker', a worker of its own beside the encoder's session and warm-up;
+   * else the encoder's worker, with why (a browser without workers inside workers, a page's policy refusing one).
+   */
+  memoryThread?: 'memory worker' | `encoder worker: ${string}`;
   /** The origin's storage: persisted flag, usage and quota in bytes. */
   storage?: import('./store/shard-store.ts').StorageReport;
   /** Why the memory was not kept on this device although `cache` asked for it (IndexedDB refused here). */

@@ -9,8 +9,10 @@ import { AbortError, InvalidArgumentError, L2DError, NonFiniteValueError } from 
 import { DecodeEngine } from '../src/decode-engine.ts';
 import { BrowserEncoder } from '../src/encoder/browser-encoder.ts';
 import { readFloats, requestDecoderDevice, type DecoderDevice } from '../src/gpu/index.ts';
-import { fetchShard, type LoadedShard } from '../src/shard-fetch.ts';
-import { ShardStore, storageReport, type OverlayRecord, type StorageReport } from '../src/store/shard-store.ts';
+import type { LoadedShard } from '../src/shard-fetch.ts';
+import { ShardStore, type OverlayRecord, type StorageReport } from '../src/store/shard-store.ts';
+import { loadMemoryStage, startMemoryThread, type LoadedMemory, type MemoryThread } from '../src/store/memory-thread.ts';
+import type { ShardModel } from '../src/store/memory-stage.ts';
 import { onOverlayChange, touches, type OverlayChange } from '../src/store/overlay-changes.ts';
 import type { OverlayRows } from '../src/core/overlay.ts';
 import { coldStartCentroids, type ColdStartRule } from '../src/core/cold-start.ts';
@@ -138,50 +140,16 @@ function serialAbortable<T>(operation: number | undefined, what: string, work: (
   });
 }
 
-/** The model a memory shard must have been built with: its generation graph's SHA-256, and h_t's size. */
-type ShardModel = { sha256: string; hiddenSize: number };
-
-/** load()'s memory stage: the shard (from IndexedDB or the network), with what the store holds for it. */
-interface MemoryStage {
-  loaded: LoadedShard;
-  source: NonNullable<LoadStatus['memorySource']>;
-  /** Whether it came through the shard store (IndexedDB), where the user's memory updates are kept. */
-  stored: boolean;
-  /** The user's memory updates stored for this shard and model. */
-  overlay?: OverlayRecord;
-  storage?: StorageReport;
-  storageUnavailable?: string;
+/** load()'s memory stage, with when it started and ended on this worker's clock. */
+interface MemoryStage extends LoadedMemory {
   startMs: number;
   endMs: number;
 }
 
 async function loadMemory(options: LoadOptions & { memoryUrl: string }, model: ShardModel, spareRows: number, onProgress?: (p: LoadProgress) => void): Promise<MemoryStage> {
   const startMs = performance.now();
-  const { memoryUrl } = options;
-  const { stored, revalidate } = cachePolicy(options);
-  // A browser that blocks site data (or a private window that refuses IndexedDB) still gets the memory, from the network.
-  let store: ShardStore | undefined;
-  let storageUnavailable: string | undefined;
-  if (stored) {
-    try {
-      store = await ShardStore.open();
-    } catch (error) {
-      const { name, message } = error as Error;
-      storageUnavailable = `IndexedDB refused (${name}: ${message}); the memory comes from the network and memory updates last for this page only`;
-    }
-  }
-  if (!store) {
-    const loaded = await fetchShard(memoryUrl, model, (loaded, total) => onProgress?.({ stage: 'memory', loaded, total }));
-    return { loaded, source: 'network', stored: false, ...(storageUnavailable ? { storageUnavailable } : {}), startMs, endMs: performance.now() };
-  }
-  try {
-    const loaded = await store.load(memoryUrl, { model, spareRows, prefer: revalidate ? 'network' : 'store', onProgress: (p) => onProgress?.({ stage: 'memory', ...p }) });
-    const overlay = await store.getOverlay(model.sha256, memoryUrl);
-    const storage = await storageReport();
-    return { loaded, source: loaded.source, stored: true, ...(overlay ? { overlay } : {}), storage, startMs, endMs: performance.now() };
-  } finally {
-    store.close();
-  }
+  const stage = await loadMemoryStage({ memoryUrl: options.memoryUrl, ...cachePolicy(options) }, model, spareRows, (p) => onProgress?.({ stage: 'memory', ...p }));
+  return { ...stage, startMs, endMs: performance.now() };
 }
 
 /**
@@ -198,6 +166,8 @@ async function load(options: LoadOptions, onProgress?: (p: LoadProgress) => void
   lostDevice = undefined;
   const spareRows = options.overlayCap ?? DEFAULT_OVERLAY_CAP;
   const memoryOptions = options.memoryUrl ? { ...options, memoryUrl: options.memoryUrl } : undefined;
+  // Its worker starts while the model's files download: running by the time the model it must match is known.
+  if (memoryOptions) startMemoryThread();
   let early: { model: ShardModel; stage: Promise<MemoryStage> } | undefined;
   const startMemory = memoryOptions
     ? (model: ShardModel) => {
@@ -217,6 +187,7 @@ async function load(options: LoadOptions, onProgress?: (p: LoadProgress) => void
   stageMs = { model: performance.now() - t0 };
   decoderChoice = { decoder: options.decoder ?? 'auto', software: gpu?.adapter.isFallbackAdapter ?? false, coldStart: options.coldStart ?? 'none' };
   memorySource = undefined;
+  memoryThread = undefined;
   storage = undefined;
   storageUnavailable = undefined;
   overlayCap = spareRows;
@@ -234,6 +205,7 @@ async function load(options: LoadOptions, onProgress?: (p: LoadProgress) => void
     }
     const { loaded } = stage;
     memorySource = stage.source;
+    memoryThread = stage.thread;
     storage = stage.storage;
     storageUnavailable = stage.storageUnavailable;
     if (stage.stored) {
@@ -260,6 +232,7 @@ let overlayCap = DEFAULT_OVERLAY_CAP;
 let overlay: OverlayRecord = { model: '', shard: '', rows: [], seen: 0 };
 let overlayPersisted = false;
 let memorySource: LoadStatus['memorySource'];
+let memoryThread: MemoryThread | undefined;
 let stageMs: LoadStatus['stageMs'] = { model: 0 };
 let storage: StorageReport | undefined;
 let storageUnavailable: string | undefined;
@@ -306,6 +279,7 @@ function status(loadMs: number): LoadStatus {
     ...(coldStartItems !== undefined ? { coldStartItems } : {}),
     ...(shard?.manifest.centroids ? { centroidMemory: { sampleRows: shard.manifest.centroids.sampleRows, memoryUpdates: takesUpdates(shard.manifest) } } : {}),
     ...(memorySource ? { memorySource } : {}),
+    ...(memoryThread ? { memoryThread } : {}),
     ...(storage ? { storage } : {}),
     ...(storageUnavailable ? { storageUnavailable } : {}),
   };
@@ -336,6 +310,7 @@ async function buildMemory(request: ToWorker<BuildMemoryRequest>, onProgress?: (
     overlayPersisted = false;
     await useShard({ manifest: built.manifest, memory: await assembleMemory(built.manifest, built.chunks), items });
     memorySource = 'page';
+    memoryThread = undefined;
     storage = undefined;
   }
   // Own, transferable buffers: the chunks are handed over, not copied.

@@ -10,6 +10,7 @@ installErrorTransfer();
 const query = new URLSearchParams(location.search);
 // ?device-loss: the same worker with a handle to destroy its GPUDevices (device-loss.worker.ts).
 // ?no-indexeddb: the same worker in a browser that refuses IndexedDB (no-indexeddb.worker.ts).
+// ?memory-worker=throws|refused|busy: the same worker, its memory worker changed (memory-worker-probe.worker.ts).
 // ?worker=/path/l2d.worker.ts: another tree's worker behind this page (bench/run-second-visit.ts --baseline).
 const rawWorker = query.has('worker')
   ? new Worker(query.get('worker')!, { type: 'module' })
@@ -17,7 +18,9 @@ const rawWorker = query.has('worker')
     ? new Worker(new URL('./device-loss.worker.ts', import.meta.url), { type: 'module' })
     : query.has('no-indexeddb')
       ? new Worker(new URL('./no-indexeddb.worker.ts', import.meta.url), { type: 'module' })
-      : new Worker(new URL('../../workers/l2d.worker.ts', import.meta.url), { type: 'module' });
+      : query.has('memory-worker')
+        ? new Worker(new URL('./memory-worker-probe.worker.ts', import.meta.url), { type: 'module', name: query.get('memory-worker')! })
+        : new Worker(new URL('../../workers/l2d.worker.ts', import.meta.url), { type: 'module' });
 const worker = Comlink.wrap<WorkerApi>(rawWorker);
 // Memory updates of another tab this worker took in (watchInteractions), for the test to take.
 const heardInteractions: unknown[] = [];
@@ -51,6 +54,37 @@ async function report<T>(
       const answer = worker.recommend({ ...request, operation });
       await worker.cancel(operation);
       return (await answer).items.length;
+    }),
+  /**
+   * load() behind ?memory-worker=busy: when the worker's thread was held (epoch ms), and when this page first saw
+   * the memory complete in IndexedDB, polling from the hold's start.
+   */
+  loadWhileBusy: (options: LoadOptions) =>
+    report(async () => {
+      const hold: { start?: number; end?: number } = {};
+      let storedAt: number | undefined;
+      let polling = false;
+      const poll = setInterval(() => {
+        if (hold.start === undefined || storedAt !== undefined || polling) return;
+        polling = true;
+        void storedData()
+          .then((data) => {
+            if (data.memories.some((m) => m.url === options.memoryUrl && m.state === 'complete')) storedAt ??= performance.timeOrigin + performance.now();
+          })
+          .finally(() => (polling = false));
+      }, 20);
+      const listen = (event: MessageEvent) => {
+        const data = event.data as { l2dBusy?: 'start' | 'end'; at: number } | null;
+        if (data?.l2dBusy) hold[data.l2dBusy] = data.at;
+      };
+      rawWorker.addEventListener('message', listen);
+      try {
+        const status = await worker.load(options);
+        return { hold, storedAt, status };
+      } finally {
+        clearInterval(poll);
+        rawWorker.removeEventListener('message', listen);
+      }
     }),
   generate: (request: GenerateRequest) => report(() => worker.generate(request)),
   loseDevice: async () => rawWorker.postMessage({ l2dTest: 'lose-device' }),

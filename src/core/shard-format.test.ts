@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { toFloat16Bits } from './float16.ts';
 import { rowStride } from './memory.ts';
-import { assembleMemory, checkShardModel, encodeChunk, parseShardManifest, sha256Hex, type ShardManifest } from './shard-format.ts';
+import { ChunkChecker, MemoryAssembler, assembleMemory, checkShardModel, encodeChunk, parseShardManifest, sha256Hex, type ShardManifest } from './shard-format.ts';
 
 async function shard(rowsPerChunk: number[], dim: number) {
   const chunks: Uint8Array[] = [];
@@ -64,6 +64,33 @@ describe('memory shards', () => {
     const flipped = chunks[0].slice();
     flipped[5] ^= 0x10;
     await expect(assembleMemory(manifest, [flipped, chunks[1]])).rejects.toThrow(/Chunk 0 \(chunk-0.bin\) fails its SHA-256 checksum/);
+  });
+
+  it('checked on one side and placed on another (the memory worker): the same memory, in any order; a label outside the catalog is refused', async () => {
+    const { manifest, chunks } = await shard([4, 4, 3], 3);
+    const expected = await assembleMemory(manifest, chunks);
+    const checker = new ChunkChecker(manifest);
+    const assembler = new MemoryAssembler(manifest, 2);
+    for (const i of [2, 0, 1]) {
+      await checker.check(i, chunks[i].slice().buffer);
+      assembler.place(i, chunks[i].slice().buffer);
+    }
+    const placed = assembler.finish();
+    expect([placed.vectors, placed.labels]).toEqual([expected.vectors, expected.labels]);
+    // Room for 2 spare rows after the shard's.
+    expect(placed.vectors.buffer.byteLength).toBeGreaterThanOrEqual((11 + 2) * rowStride(3) * 2);
+    const partial = new MemoryAssembler(manifest);
+    partial.place(0, chunks[0]);
+    expect(() => partial.finish()).toThrow('Chunk 1 (chunk-1.bin) of the shard is missing.');
+    expect(() => partial.place(1, chunks[2])).toThrow(/^Chunk 1 does not fit the shard \(\d+ bytes; the manifest says \d+\)\.$/);
+    expect(() => partial.place(3, chunks[2])).toThrow(/the manifest says no such chunk/);
+    // Label 5 of a 5-item catalog in chunk 2's row 1, with a checksum that matches it.
+    const bad = await shard([4, 4, 3], 3);
+    const labelsAt = Math.ceil((3 * 3 * 2) / 4) * 4;
+    new DataView(bad.chunks[2].buffer).setUint32(labelsAt + 4, 5, true);
+    const badChecker = new ChunkChecker({ ...bad.manifest, chunks: await Promise.all(bad.manifest.chunks.map(async (c, i) => ({ ...c, sha256: await sha256Hex(bad.chunks[i]) }))) });
+    await expect(badChecker.check(2, bad.chunks[2])).rejects.toThrow('Chunk 2, row 1 has label 5, outside the 5 items.');
+    await expect(badChecker.check(3, bad.chunks[2])).rejects.toThrow('The shard has 3 chunks; there is no chunk 3.');
   });
 
   it('refuses a shard built with another model, or another hidden size', async () => {

@@ -131,17 +131,82 @@ export function checkShardModel(manifest: ShardManifest, model: { sha256: string
 }
 
 /**
- * Assembles a memory chunk by chunk: each chunk's size and SHA-256 must match
- * the manifest, every row must be finite and every label an item. A chunk is
- * copied into the memory's arrays as it arrives, so a caller streaming chunks
- * (from the network or IndexedDB) never holds the shard twice.
+ * Where a shard's chunks go as they load, in any order: each one checked (a ShardError for one that fails), then,
+ * once the loader is done with it (stored), taken: from then on it is the sink's, which may transfer it.
+ */
+export interface ChunkSink {
+  check(index: number, chunk: Uint8Array | ArrayBuffer): Promise<void>;
+  take(index: number, chunk: Uint8Array | ArrayBuffer): void;
+}
+
+/**
+ * A shard's chunk checks, without a copy: size, SHA-256, every row finite and every label an item. Where chunks
+ * are checked on one thread and assembled on another (workers/memory.worker.ts), the assembler places them
+ * unchecked.
+ */
+export class ChunkChecker {
+  private readonly firstRows: number[];
+
+  constructor(readonly manifest: ShardManifest) {
+    let row = 0;
+    this.firstRows = manifest.chunks.map((c) => ((row += c.rows), row - c.rows));
+  }
+
+  /** Checks chunk i's size and checksum (throws ShardError) without reading its rows. */
+  async verify(index: number, bytes: Uint8Array): Promise<void> {
+    const meta = this.manifest.chunks[index];
+    if (!meta) throw new ShardError(`The shard has ${this.manifest.chunks.length} chunks; there is no chunk ${index}.`);
+    if (bytes.byteLength !== meta.bytes) throw new ShardError(`Chunk ${index} (${meta.file}) has ${bytes.byteLength} bytes; the manifest says ${meta.bytes} (truncated or wrong file).`);
+    if ((await sha256Hex(bytes)) !== meta.sha256) throw new ShardError(`Chunk ${index} (${meta.file}) fails its SHA-256 checksum: the data is corrupted.`);
+  }
+
+  /** Every check of chunk i (throws ShardError): verify(), then its rows' values and labels. */
+  async check(index: number, chunk: Uint8Array | ArrayBuffer): Promise<void> {
+    const bytes = asBytes(chunk);
+    await this.verify(index, bytes);
+    const { halves, view, labelsAt, rows } = chunkParts(this.manifest, index, bytes);
+    const dim = this.manifest.hiddenSize;
+    const bad = firstNonFiniteHalf(halves);
+    if (bad >= 0) {
+      const r = Math.floor(bad / dim);
+      throw new ShardError(`Chunk ${index}, row ${r} (memory row ${this.firstRows[index] + r}) holds NaN or Infinity in dimension ${bad - r * dim}.`);
+    }
+    for (let r = 0; r < rows; r++) {
+      const label = view.getUint32(labelsAt + 4 * r, true);
+      if (label >= this.manifest.itemCount) throw new ShardError(`Chunk ${index}, row ${r} has label ${label}, outside the ${this.manifest.itemCount} items.`);
+    }
+  }
+
+  firstRow(index: number): number {
+    return this.firstRows[index];
+  }
+}
+
+const asBytes = (chunk: Uint8Array | ArrayBuffer) => (chunk instanceof Uint8Array ? chunk : new Uint8Array(chunk));
+
+/** A chunk's rows as float16 halves (little-endian, as they are where this machine reads them so), and its labels' place. */
+function chunkParts(manifest: ShardManifest, index: number, bytes: Uint8Array): { halves: Uint16Array; view: DataView; labelsAt: number; rows: number } {
+  const { rows } = manifest.chunks[index];
+  const dim = manifest.hiddenSize;
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const labelsAt = Math.ceil((rows * dim * 2) / 4) * 4;
+  const halves =
+    LITTLE_ENDIAN && bytes.byteOffset % 2 === 0
+      ? new Uint16Array(bytes.buffer, bytes.byteOffset, rows * dim)
+      : Uint16Array.from({ length: rows * dim }, (_, i) => view.getUint16(2 * i, true));
+  return { halves, view, labelsAt, rows };
+}
+
+/**
+ * Assembles a memory chunk by chunk: each chunk is checked (ChunkChecker) and copied into the memory's arrays as
+ * it arrives, so a caller streaming chunks (from the network or IndexedDB) never holds the shard twice.
  * `spareRows` reserves room after the shard's rows (memory updates append there).
  */
-export class MemoryAssembler {
+export class MemoryAssembler implements ChunkSink {
   readonly vectors: Uint16Array;
   readonly labels: Uint32Array;
   private readonly done: boolean[];
-  private readonly firstRows: number[];
+  private readonly checker: ChunkChecker;
 
   constructor(
     readonly manifest: ShardManifest,
@@ -151,44 +216,35 @@ export class MemoryAssembler {
     this.vectors = allocateRows(manifest.rows + spareRows, stride);
     this.labels = new Uint32Array(manifest.rows + spareRows);
     this.done = manifest.chunks.map(() => false);
-    let row = 0;
-    this.firstRows = manifest.chunks.map((c) => ((row += c.rows), row - c.rows));
+    this.checker = new ChunkChecker(manifest);
   }
 
-  /** Checks chunk i's size and checksum (throws ShardError) without copying it. */
-  async verify(index: number, bytes: Uint8Array): Promise<void> {
-    const meta = this.manifest.chunks[index];
-    if (!meta) throw new ShardError(`The shard has ${this.manifest.chunks.length} chunks; there is no chunk ${index}.`);
-    if (bytes.byteLength !== meta.bytes) throw new ShardError(`Chunk ${index} (${meta.file}) has ${bytes.byteLength} bytes; the manifest says ${meta.bytes} (truncated or wrong file).`);
-    if ((await sha256Hex(bytes)) !== meta.sha256) throw new ShardError(`Chunk ${index} (${meta.file}) fails its SHA-256 checksum: the data is corrupted.`);
-  }
-
-  /** Verifies chunk i and copies its rows into place. */
+  /** Checks chunk i and copies its rows into place. */
   async add(index: number, chunk: Uint8Array | ArrayBuffer): Promise<void> {
-    const bytes = chunk instanceof Uint8Array ? chunk : new Uint8Array(chunk);
-    await this.verify(index, bytes);
+    await this.check(index, chunk);
+    this.place(index, chunk);
+  }
+
+  check(index: number, chunk: Uint8Array | ArrayBuffer): Promise<void> {
+    return this.checker.check(index, chunk);
+  }
+
+  take(index: number, chunk: Uint8Array | ArrayBuffer): void {
+    this.place(index, chunk);
+  }
+
+  /** Copies chunk i's rows into place, unchecked: for a chunk a ChunkChecker passed elsewhere. */
+  place(index: number, chunk: Uint8Array | ArrayBuffer): void {
+    const bytes = asBytes(chunk);
     const meta = this.manifest.chunks[index];
+    if (!meta || bytes.byteLength !== meta.bytes) throw new ShardError(`Chunk ${index} does not fit the shard (${bytes.byteLength} bytes; the manifest says ${meta?.bytes ?? 'no such chunk'}).`);
+    const { halves, view, labelsAt, rows } = chunkParts(this.manifest, index, bytes);
     const dim = this.manifest.hiddenSize;
     const stride = rowStride(dim);
-    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-    const labelsAt = Math.ceil((meta.rows * dim * 2) / 4) * 4;
-    const first = this.firstRows[index];
-    // The chunk's halves (little-endian) as they are where this machine reads them so, else one by one.
-    const halves =
-      LITTLE_ENDIAN && bytes.byteOffset % 2 === 0
-        ? new Uint16Array(bytes.buffer, bytes.byteOffset, meta.rows * dim)
-        : Uint16Array.from({ length: meta.rows * dim }, (_, i) => view.getUint16(2 * i, true));
-    const bad = firstNonFiniteHalf(halves);
-    if (bad >= 0) {
-      const r = Math.floor(bad / dim);
-      throw new ShardError(`Chunk ${index}, row ${r} (memory row ${first + r}) holds NaN or Infinity in dimension ${bad - r * dim}.`);
-    }
-    let row = first;
-    for (let r = 0; r < meta.rows; r++, row++) {
+    let row = this.checker.firstRow(index);
+    for (let r = 0; r < rows; r++, row++) {
       this.vectors.set(halves.subarray(r * dim, (r + 1) * dim), row * stride);
-      const label = view.getUint32(labelsAt + 4 * r, true);
-      if (label >= this.manifest.itemCount) throw new ShardError(`Chunk ${index}, row ${r} has label ${label}, outside the ${this.manifest.itemCount} items.`);
-      this.labels[row] = label;
+      this.labels[row] = view.getUint32(labelsAt + 4 * r, true);
     }
     this.done[index] = true;
   }

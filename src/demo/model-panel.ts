@@ -403,7 +403,9 @@ export async function startModelPanel(panel: { onLoaded?: () => void } = {}): Pr
           loaded.coldStartItems !== undefined ? `, cold-start rule: ${loaded.coldStartItems} items without rows given centroids` : ''
         }; encoder ${loaded.encoder.device} (${loaded.encoder.dtype}, ${loaded.encoder.graph} graph${threadsText(loaded.encoder.wasmThreads)}${loaded.encoder.maxHistory ? `, reads the newest ${loaded.encoder.maxHistory} titles of a history` : ''}), decoder ${loaded.decoder?.decoder ?? 'none'}${loaded.hiddenOnGpu ? ' (h_t stays on the GPU)' : ''}; loaded in ${(loaded.loadMs / 1000).toFixed(1)} s.${
           loaded.encoder.fallbackReason ? ` (Encoder: ${loaded.encoder.fallbackReason}.)` : ''
-        }${loaded.storageUnavailable ? ` (Storage: ${loaded.storageUnavailable}.)` : ''}${loaded.encoder.wasmThreads === 1 && !crossOriginIsolated && import.meta.env.PROD ? ' One wasm thread: this host sends no cross-origin isolation headers; the page\'s service worker adds them from the next visit on.' : ''}`,
+        }${loaded.storageUnavailable ? ` (Storage: ${loaded.storageUnavailable}.)` : ''}${
+          loaded.memoryThread && loaded.memoryThread !== 'memory worker' ? ` (Memory: loaded on the ${loaded.memoryThread.replace(': ', "'s thread: ")}.)` : ''
+        }${loaded.encoder.wasmThreads === 1 && !crossOriginIsolated && import.meta.env.PROD ? ' One wasm thread: this host sends no cross-origin isolation headers; the page\'s service worker adds them from the next visit on.' : ''}`,
       );
       if (loaded.decoder) $('decoder').textContent = decoderLabel(loaded.decoder);
       progress.value = progress.max;

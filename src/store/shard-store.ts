@@ -14,8 +14,8 @@
  */
 import { openDB, type DBSchema, type IDBPDatabase } from 'idb';
 import { NetworkUnavailableError, ShardError, StorageQuotaError } from '../core/errors.ts';
-import { MemoryAssembler, checkShardModel, parseShardManifest, sha256Hex, verifiedCatalog, type ShardManifest } from '../core/shard-format.ts';
-import { CHUNKS_AHEAD, fetchAhead, type LoadedShard } from '../shard-fetch.ts';
+import { MemoryAssembler, checkShardModel, parseShardManifest, sha256Hex, verifiedCatalog, type ChunkSink, type ShardManifest } from '../core/shard-format.ts';
+import { CHUNKS_AHEAD, fetchAhead, type LoadedShard, type StreamedShard } from '../shard-fetch.ts';
 import { announceOverlayChange } from './overlay-changes.ts';
 
 export const STORE_DB_NAME = 'l2d-memory';
@@ -68,13 +68,11 @@ export interface StoreLoadProgress {
   fromStore: number;
 }
 
-export interface StoreLoadOptions {
+export interface StoreStreamOptions {
   /** The model in use: a shard built with another is refused. */
   model: { sha256: string; hiddenSize: number };
   /** Names the shard (default: its URL), e.g. to keep one copy across mirrors. */
   shardId?: string;
-  /** Rows to reserve after the shard's (memory updates append there). */
-  spareRows?: number;
   onProgress?: (p: StoreLoadProgress) => void;
   /**
    * 'network' (default): fetch the manifest first, so a rebuilt shard is
@@ -87,13 +85,21 @@ export interface StoreLoadOptions {
   fetch?: typeof fetch;
 }
 
-export interface StoredShard extends LoadedShard {
+export interface StoreLoadOptions extends StoreStreamOptions {
+  /** Rows to reserve after the shard's (memory updates append there). */
+  spareRows?: number;
+}
+
+/** A shard whose chunks went to a ChunkSink (ShardStore.stream). */
+export interface StoredChunks extends StreamedShard {
   /** Where the chunks came from. */
   source: 'network' | 'indexeddb' | 'mixed';
   version: string;
   /** Chunks found corrupted in IndexedDB and fetched again. */
   refetched: number[];
 }
+
+export interface StoredShard extends StoredChunks, LoadedShard {}
 
 /** A manifest request the server answered with an error status (told apart from a request that never got an answer). */
 class HttpStatus extends Error {
@@ -177,12 +183,23 @@ export class ShardStore {
    * cannot be fetched (offline), the newest complete stored version is used.
    */
   async load(url: string, options: StoreLoadOptions): Promise<StoredShard> {
+    let assembler: MemoryAssembler | undefined;
+    const stored = await this.stream(url, options, (manifest) => (assembler = new MemoryAssembler(manifest, options.spareRows ?? 0)));
+    return { ...stored, memory: assembler!.finish() };
+  }
+
+  /**
+   * load(), each chunk handed to the sink `sinkFor` makes for the manifest as soon as it is read or downloaded:
+   * the sink checks it (one it refuses with a ShardError is fetched again where it came from the store, else the
+   * load fails with that error), and takes it once it is stored.
+   */
+  async stream(url: string, options: StoreStreamOptions, sinkFor: (manifest: ShardManifest) => ChunkSink): Promise<StoredChunks> {
     const base = url.replace(/\/$/, '');
     const shard = options.shardId ?? base;
     const fetchFn = options.fetch ?? fetch.bind(globalThis);
     if (options.prefer === 'store') {
       const stored = await this.newestComplete(options.model.sha256, shard);
-      if (stored) return withLock(lockName(stored.model, shard), () => this.fill(base, stored, options, fetchFn, true));
+      if (stored) return withLock(lockName(stored.model, shard), () => this.fill(base, stored, options, fetchFn, true, sinkFor));
     }
     let manifestText: string;
     try {
@@ -200,7 +217,7 @@ export class ShardStore {
           `${base}/manifest.json could not be fetched (${(error as Error).message}) and no complete copy of this memory is stored on this device yet.`,
         );
       }
-      return withLock(lockName(stored.model, shard), () => this.fill(base, stored, options, fetchFn, false));
+      return withLock(lockName(stored.model, shard), () => this.fill(base, stored, options, fetchFn, false, sinkFor));
     }
     const manifest = parseShardManifest(manifestText, `${base}/manifest.json`);
     checkShardModel(manifest, options.model);
@@ -212,7 +229,7 @@ export class ShardStore {
         record = { model: options.model.sha256, shard, version, state: 'partial', manifest, bytes, savedAt: Date.now() };
         await this.write(record, () => this.db.put('shards', record!));
       }
-      const loaded = await this.fill(base, record, options, fetchFn, true);
+      const loaded = await this.fill(base, record, options, fetchFn, true, sinkFor);
       await this.deleteOtherVersions(record);
       return loaded;
     });
@@ -279,10 +296,10 @@ export class ShardStore {
   }
 
   /** Reads every chunk from the store, fetching what is missing or corrupted (when online), and completes the record. */
-  private async fill(base: string, record: ShardRecord, options: StoreLoadOptions, fetchFn: typeof fetch, online: boolean): Promise<StoredShard> {
+  private async fill(base: string, record: ShardRecord, options: StoreStreamOptions, fetchFn: typeof fetch, online: boolean, sinkFor: (manifest: ShardManifest) => ChunkSink): Promise<StoredChunks> {
     const { manifest } = record;
     const key = [record.model, record.shard, record.version] as const;
-    const assembler = new MemoryAssembler(manifest, options.spareRows ?? 0);
+    const sink = sinkFor(manifest);
     const total = record.bytes;
     let loaded = 0;
     let fromStore = 0;
@@ -309,7 +326,8 @@ export class ShardStore {
       const stored = fromStoreAt(index) ? await bytesOf(index) : undefined;
       if (stored) {
         try {
-          await assembler.add(index, stored);
+          await sink.check(index, stored);
+          sink.take(index, stored);
           loaded += meta.bytes;
           fromStore += meta.bytes;
           options.onProgress?.({ loaded, total, fromStore });
@@ -325,8 +343,9 @@ export class ShardStore {
       }
       // A chunk the store held (its read taken above) is fetched anew; one it lacked may be downloading already.
       const bytes = fromStoreAt(index) ? await fetchBytes(meta.file) : (await bytesOf(index))!;
-      await assembler.add(index, bytes); // verified before it is stored
+      await sink.check(index, bytes); // verified before it is stored
       await this.write(record, () => this.db.put('chunks', bytes, [...key, index]));
+      sink.take(index, bytes);
       loaded += meta.bytes;
       options.onProgress?.({ loaded, total, fromStore });
     }
@@ -341,7 +360,7 @@ export class ShardStore {
       await this.write(record, () => this.db.put('shards', complete));
     }
     const source = fromStore === total ? 'indexeddb' : fromStore === 0 ? 'network' : 'mixed';
-    return { manifest, memory: assembler.finish(), items, source, version: record.version, refetched };
+    return { manifest, items, source, version: record.version, refetched };
   }
 
   /**

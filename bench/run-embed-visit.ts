@@ -1,0 +1,147 @@
+/**
+ * What a storefront's shopper waits for: the built embed (npm run build:embed), served statically, from a page
+ * load to its first recommendation, first visit (nothing stored) and second visit (model and memory stored), this
+ * tree's build beside a baseline commit's, visits alternating in one Chromium, each first visit from empty
+ * storage, after one unrecorded round; medians and their ratio. The baseline is built from a git worktree of
+ * that commit (test-results/embed-visit/baseline-<sha>). The encoder on wasm (the embed's data-device), on the
+ * demo model; `--memory <folder>`: another memory of it (default its 30% memory); `--latency <ms>`: each request
+ * delayed (Chromium's network emulation).
+ *
+ *   npm run bench:embed-visit -- --baseline <git ref> [--memory <folder>] [--latency <ms>] [--runs 5]
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { parseOptions } from '../tools/lib/cli.ts';
+import { viteBuild } from '../tools/lib/vite-build.ts';
+import { startStaticServer } from '../tools/lib/static-server.ts';
+import { median } from '../src/core/stats.ts';
+import { launchChromium } from '../e2e/browser.ts';
+
+const USAGE = 'usage: npm run bench:embed-visit -- --baseline <git ref> [--memory <folder>] [--latency <ms>] [--runs 5]';
+const { values } = parseOptions('embed-visit', USAGE, {
+  options: {
+    baseline: { type: 'string' },
+    memory: { type: 'string', default: 'models/movielens-demo/memory/train-q4-f0.3' },
+    latency: { type: 'string', default: '0' },
+    runs: { type: 'string', default: '5' },
+  },
+});
+const fail = (message: string): never => {
+  console.error(`embed-visit: ${message}\n${USAGE}`);
+  process.exit(2);
+};
+const runs = Number(values.runs);
+if (!(Number.isInteger(runs) && runs >= 1)) fail(`--runs must be a positive whole number, got "${values.runs}".`);
+const latencyMs = Number(values.latency);
+if (!(latencyMs >= 0)) fail(`--latency must be a delay in ms, 0 or more, got "${values.latency}".`);
+if (!existsSync(`${values.memory}/manifest.json`)) fail(`--memory ${values.memory} has no manifest.json (a memory folder of the demo model).`);
+if (!values.baseline) fail('--baseline is required: the commit whose embed this tree is held against.');
+let commit = '';
+try {
+  commit = execFileSync('git', ['rev-parse', '--short', '--verify', `${values.baseline}^{commit}`], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim();
+} catch {
+  fail(`--baseline "${values.baseline}" is not a commit of this repository (git rev-parse found none).`);
+}
+
+// Both embeds, built as `npm run build:embed` builds them.
+const root = resolve('test-results/embed-visit');
+const baseTree = `${root}/baseline-${commit}`;
+rmSync(root, { recursive: true, force: true });
+mkdirSync(`${root}/pages`, { recursive: true });
+await viteBuild('vite.embed.config.ts');
+execFileSync('git', ['worktree', 'add', '--detach', '--force', baseTree, commit], { stdio: 'ignore' });
+try {
+  symlinkSync(resolve('node_modules'), `${baseTree}/node_modules`);
+  execFileSync('npx', ['vite', 'build', '-c', 'vite.embed.config.ts', '--logLevel', 'warn'], { cwd: baseTree, stdio: 'inherit', env: { ...process.env, NODE_ENV: 'production' } });
+} catch (error) {
+  execFileSync('git', ['worktree', 'remove', '--force', baseTree]);
+  throw error;
+}
+const trees = [
+  { name: 'this tree', folder: resolve('dist-embed'), path: 'this' },
+  { name: commit, folder: `${baseTree}/dist-embed`, path: 'baseline' },
+];
+for (const tree of trees) {
+  writeFileSync(
+    `${root}/pages/${tree.path}.html`,
+    `<!doctype html><title>${tree.name}</title><script src="/l2d-${tree.path}/l2d-embed.js" data-model="/models/movielens-demo" data-memory="/memory" data-device="wasm"></script>\n`,
+  );
+}
+writeFileSync(`${root}/pages/blank.html`, '<!doctype html><title>blank</title>\n');
+const server = await startStaticServer({
+  routes: { '/l2d-this/': trees[0].folder, '/l2d-baseline/': trees[1].folder, '/models/movielens-demo/': 'models/movielens-demo', '/memory/': values.memory, '/': `${root}/pages` },
+});
+const browser = await launchChromium();
+const page = await (await browser.newContext()).newPage();
+if (latencyMs > 0) {
+  const cdp = await page.context().newCDPSession(page);
+  await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: latencyMs, downloadThroughput: -1, uploadThroughput: -1 });
+}
+
+interface Visit {
+  ms: number;
+  loadMs: number;
+  source: string;
+  thread: string;
+  stageMs: { model: number; memory: number; memoryStart?: number; decoder: number };
+}
+const request = { history: [12, 40, 41, 42, 100], k: 50 };
+
+/** Navigation start to the first recommendation, as the page measures it. */
+async function visit(path: string): Promise<Visit> {
+  await page.goto(`${server.origin}/${path}.html`);
+  return page.evaluate(async (r) => {
+    type Handle = { recommend(r: unknown): Promise<unknown>; status(): { loadMs: number; memorySource: string; memoryThread?: string; stageMs: Visit['stageMs'] } };
+    const handle = await (globalThis as unknown as { L2D: { recommender(): Promise<Handle> } }).L2D.recommender();
+    await handle.recommend(r);
+    const status = handle.status();
+    return { ms: performance.now(), loadMs: status.loadMs, source: status.memorySource, thread: status.memoryThread ?? 'encoder worker', stageMs: status.stageMs };
+  }, request);
+}
+async function clearStorage(): Promise<void> {
+  await page.goto(`${server.origin}/blank.html`);
+  await page.evaluate(async () => {
+    for (const db of await indexedDB.databases()) if (db.name) indexedDB.deleteDatabase(db.name);
+    for (const name of await caches.keys()) await caches.delete(name);
+  });
+}
+
+const visits = new Map(trees.map((t) => [t.name, { first: [] as Visit[], second: [] as Visit[] }]));
+const rows: string[] = [];
+const stages = (v: Visit) => `${v.loadMs.toFixed(0)} (${v.stageMs.model.toFixed(0)} / ${v.stageMs.memory.toFixed(0)}${v.stageMs.memoryStart !== undefined ? ` from ${v.stageMs.memoryStart.toFixed(0)}` : ''} / ${v.stageMs.decoder.toFixed(0)})`;
+try {
+  for (const tree of trees) {
+    await clearStorage();
+    await visit(tree.path);
+  }
+  for (let run = 0; run < runs; run++) {
+    for (const tree of run % 2 === 0 ? trees : [...trees].reverse()) {
+      await clearStorage();
+      const first = await visit(tree.path);
+      const second = await visit(tree.path);
+      visits.get(tree.name)!.first.push(first);
+      visits.get(tree.name)!.second.push(second);
+      rows.push(`| ${run + 1} | ${tree.name} | ${first.thread} | ${first.ms.toFixed(0)} | ${stages(first)} | ${second.source} | ${second.ms.toFixed(0)} | ${stages(second)} |`);
+    }
+  }
+} finally {
+  await browser.close();
+  await server.close();
+  execFileSync('git', ['worktree', 'remove', '--force', baseTree]);
+}
+console.log(`built embed, encoder wasm; demo model (q4), memory ${values.memory}; ${latencyMs > 0 ? `${latencyMs} ms emulated latency` : 'localhost'}\n`);
+console.log('| run | tree | memory stage in | first visit: page load to first recommendation ms | load() ms (model / memory [from ms] / decoder) | second visit memory from | page load to first recommendation ms | load() ms (model / memory [from ms] / decoder) |');
+console.log('|---|---|---|---|---|---|---|---|');
+for (const r of rows) console.log(r);
+const [ours, base] = trees.map((t) => visits.get(t.name)!);
+console.log(`\nmedians, ${commit} / this tree (above 1: this tree is faster)\n`);
+console.log('| visit | measure | this tree ms | baseline ms | ratio |');
+console.log('|---|---|---|---|---|');
+for (const which of ['first', 'second'] as const) {
+  for (const [measure, of] of [['page load to first recommendation', (v: Visit) => v.ms], ['load()', (v: Visit) => v.loadMs]] as const) {
+    const a = median(ours[which].map(of));
+    const b = median(base[which].map(of));
+    console.log(`| ${which} | ${measure} | ${a.toFixed(0)} | ${b.toFixed(0)} | ${(b / a).toFixed(2)} |`);
+  }
+}

@@ -1,0 +1,64 @@
+/**
+ * load()'s memory stage, wherever it runs (workers/memory.worker.ts, else the encoder's worker): the shard from
+ * IndexedDB or the network, each checked chunk handed to a sink as it comes, with what the store holds for it
+ * (the user's memory updates, the origin's storage). A browser that blocks site data still gets the memory, from
+ * the network.
+ */
+import type { ChunkSink, ShardManifest } from '../core/shard-format.ts';
+import { streamShard, type StreamedShard } from '../shard-fetch.ts';
+import { ShardStore, storageReport, type OverlayRecord, type StorageReport, type StoreLoadProgress } from './shard-store.ts';
+
+export interface MemoryStageOptions {
+  /** The shard's URL as load() was given it: it names the shard in the store and the user's memory updates. */
+  memoryUrl: string;
+  /** memoryUrl resolved where it was given (a memory worker run from a Blob resolves no relative URL itself). */
+  resolvedUrl?: string;
+  /** Keep the memory in IndexedDB (and read it from there). */
+  stored: boolean;
+  /** Ask the network for the manifest first, even with a complete stored copy. */
+  revalidate: boolean;
+}
+
+/** The model a memory shard must have been built with: its generation graph's SHA-256, and h_t's size. */
+export type ShardModel = { sha256: string; hiddenSize: number };
+
+export interface StreamedMemory extends StreamedShard {
+  source: 'network' | 'indexeddb' | 'mixed';
+  /** Whether it came through the shard store (IndexedDB), where the user's memory updates are kept. */
+  stored: boolean;
+  /** The user's memory updates stored for this shard and model. */
+  overlay?: OverlayRecord;
+  storage?: StorageReport;
+  /** Why the memory was not kept on this device although it was asked to be. */
+  storageUnavailable?: string;
+}
+
+export type MemoryProgress = { loaded: number; total: number; fromStore?: number };
+
+export async function streamMemory(options: MemoryStageOptions, model: ShardModel, sinkFor: (manifest: ShardManifest) => ChunkSink, onProgress?: (p: MemoryProgress) => void): Promise<StreamedMemory> {
+  const { memoryUrl, stored, revalidate } = options;
+  const url = options.resolvedUrl ?? memoryUrl;
+  let store: ShardStore | undefined;
+  let storageUnavailable: string | undefined;
+  if (stored) {
+    try {
+      store = await ShardStore.open();
+    } catch (error) {
+      const { name, message } = error as Error;
+      storageUnavailable = `IndexedDB refused (${name}: ${message}); the memory comes from the network and memory updates last for this page only`;
+    }
+  }
+  if (!store) {
+    const streamed = await streamShard(url, sinkFor, model, (loaded, total) => onProgress?.({ loaded, total }));
+    return { ...streamed, source: 'network', stored: false, ...(storageUnavailable ? { storageUnavailable } : {}) };
+  }
+  try {
+    const progress = (p: StoreLoadProgress) => onProgress?.(p);
+    const { manifest, items, source } = await store.stream(url, { model, shardId: memoryUrl.replace(/\/$/, ''), prefer: revalidate ? 'network' : 'store', onProgress: progress }, sinkFor);
+    const overlay = await store.getOverlay(model.sha256, memoryUrl);
+    const storage = await storageReport();
+    return { manifest, items, source, stored: true, ...(overlay ? { overlay } : {}), storage };
+  } finally {
+    store.close();
+  }
+}

@@ -1,0 +1,106 @@
+/**
+ * Where load()'s memory stage runs: in a worker of its own (workers/memory.worker.ts, inlined in the encoder's
+ * worker, so the storefront embed stays two files) that checks and stores each chunk and posts it here to be
+ * copied into the memory (held once, in this worker, where the decoder reads it); else, where no worker starts
+ * (no Worker inside workers, a page's policy refusing it), in this thread, which says why.
+ */
+import * as Comlink from 'comlink';
+import MemoryWorker from '../../workers/memory.worker.ts?worker&inline';
+import type { MemoryEvents, MemoryWorkerApi } from '../../workers/memory.worker.ts';
+import { MemoryAssembler, type ShardManifest } from '../core/shard-format.ts';
+import type { LoadedShard } from '../shard-fetch.ts';
+import type { LoadStatus } from '../worker-protocol.ts';
+import { streamMemory, type MemoryProgress, type MemoryStageOptions, type ShardModel, type StreamedMemory } from './memory-stage.ts';
+
+export type MemoryThread = NonNullable<LoadStatus['memoryThread']>;
+
+interface Started {
+  api: Comlink.Remote<MemoryWorkerApi>;
+  /** Rejects if the worker dies (an uncaught error, out of memory). */
+  died: Promise<never>;
+}
+
+/** How long a new memory worker may take to say it runs before the stage runs here instead. */
+const START_TIMEOUT_MS = 10_000;
+
+let started: Promise<Started | string> | undefined;
+
+/** Starts the memory worker (once; again after it died), so that it is running by the time the stage begins. */
+export function startMemoryThread(): void {
+  started ??= start();
+}
+
+function start(): Promise<Started | string> {
+  if (typeof Worker === 'undefined') return Promise.resolve('this browser has no Worker inside a worker');
+  let worker: Worker;
+  try {
+    worker = new MemoryWorker({ name: 'l2d-memory' });
+  } catch (error) {
+    return Promise.resolve(`the memory worker could not be made (${(error as Error).message})`);
+  }
+  return new Promise((resolve) => {
+    let ready = false;
+    let died: (error: Error) => void = () => undefined;
+    const diedPromise = new Promise<never>((_, reject) => (died = reject));
+    diedPromise.catch(() => undefined);
+    const timer = setTimeout(() => {
+      worker.terminate();
+      resolve(`the memory worker did not start within ${START_TIMEOUT_MS / 1000} s`);
+    }, START_TIMEOUT_MS);
+    worker.addEventListener('message', (event: MessageEvent) => {
+      if ((event.data as { l2dMemoryWorker?: string } | null)?.l2dMemoryWorker !== 'ready') return;
+      ready = true;
+      clearTimeout(timer);
+      resolve({ api: Comlink.wrap<MemoryWorkerApi>(worker), died: diedPromise });
+    });
+    worker.addEventListener('error', (event: ErrorEvent) => {
+      event.preventDefault();
+      clearTimeout(timer);
+      worker.terminate();
+      const why = event.message || 'no message';
+      if (!ready) {
+        // A page's policy (or a browser) that refuses it does so every time: every stage runs here.
+        resolve(`the memory worker failed to start (${why})`);
+        return;
+      }
+      // The stage under way fails; the next load starts a new worker.
+      started = undefined;
+      died(new Error(`The memory worker stopped (${why}); load again.`));
+    });
+  });
+}
+
+export interface LoadedMemory extends StreamedMemory {
+  loaded: LoadedShard;
+  thread: MemoryThread;
+}
+
+/** The memory stage (streamMemory) in the memory worker where it runs, else here; `spareRows` after the shard's rows. */
+export async function loadMemoryStage(options: MemoryStageOptions, model: ShardModel, spareRows: number, onProgress?: (p: MemoryProgress) => void): Promise<LoadedMemory> {
+  startMemoryThread();
+  const worker = await started!;
+  let assembler: MemoryAssembler | undefined;
+  const assemble = (manifest: ShardManifest) => (assembler = new MemoryAssembler(manifest, spareRows));
+  let streamed: StreamedMemory;
+  if (typeof worker === 'string') {
+    streamed = await streamMemory(options, model, assemble, onProgress);
+  } else {
+    const events: MemoryEvents = {
+      manifest: assemble,
+      chunk: (index, bytes) => assembler!.place(index, bytes), // checked in the memory worker
+      progress: (p) => onProgress?.(p),
+    };
+    streamed = await Promise.race([worker.api.stream({ ...options, resolvedUrl: resolved(options.memoryUrl) }, model, Comlink.proxy(events)), worker.died]);
+  }
+  const { manifest, items } = streamed;
+  return { ...streamed, loaded: { manifest, items, memory: assembler!.finish() }, thread: typeof worker === 'string' ? `encoder worker: ${worker}` : 'memory worker' };
+}
+
+/** `url` resolved against this worker's location; as it is where it does not resolve (it then fails as it would here). */
+function resolved(url: string): string {
+  try {
+    return new URL(url, self.location.href).href;
+  } catch {
+    return url;
+  }
+}
