@@ -15,7 +15,7 @@ import { resolve } from 'node:path';
 import { parseOptions } from '../tools/lib/cli.ts';
 import { viteBuild } from '../tools/lib/vite-build.ts';
 import { startStaticServer } from '../tools/lib/static-server.ts';
-import { median } from '../src/core/stats.ts';
+import { clearOriginStorage, mediansTable, stagesText, type VisitTimes } from './visit-report.ts';
 import { launchChromium } from '../e2e/browser.ts';
 
 const USAGE = 'usage: npm run bench:embed-visit -- --baseline <git ref> [--memory <folder>] [--latency <ms>] [--runs 5]';
@@ -79,12 +79,9 @@ if (latencyMs > 0) {
   await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: latencyMs, downloadThroughput: -1, uploadThroughput: -1 });
 }
 
-interface Visit {
-  ms: number;
-  loadMs: number;
+interface Visit extends VisitTimes {
   source: string;
   thread: string;
-  stageMs: { model: number; memory: number; memoryStart?: number; decoder: number };
 }
 const request = { history: [12, 40, 41, 42, 100], k: 50 };
 
@@ -101,15 +98,11 @@ async function visit(path: string): Promise<Visit> {
 }
 async function clearStorage(): Promise<void> {
   await page.goto(`${server.origin}/blank.html`);
-  await page.evaluate(async () => {
-    for (const db of await indexedDB.databases()) if (db.name) indexedDB.deleteDatabase(db.name);
-    for (const name of await caches.keys()) await caches.delete(name);
-  });
+  await clearOriginStorage(page);
 }
 
 const visits = new Map(trees.map((t) => [t.name, { first: [] as Visit[], second: [] as Visit[] }]));
 const rows: string[] = [];
-const stages = (v: Visit) => `${v.loadMs.toFixed(0)} (${v.stageMs.model.toFixed(0)} / ${v.stageMs.memory.toFixed(0)}${v.stageMs.memoryStart !== undefined ? ` from ${v.stageMs.memoryStart.toFixed(0)}` : ''} / ${v.stageMs.decoder.toFixed(0)})`;
 try {
   for (const tree of trees) {
     await clearStorage();
@@ -122,7 +115,7 @@ try {
       const second = await visit(tree.path);
       visits.get(tree.name)!.first.push(first);
       visits.get(tree.name)!.second.push(second);
-      rows.push(`| ${run + 1} | ${tree.name} | ${first.thread} | ${first.ms.toFixed(0)} | ${stages(first)} | ${second.source} | ${second.ms.toFixed(0)} | ${stages(second)} |`);
+      rows.push(`| ${run + 1} | ${tree.name} | ${first.thread} | ${first.ms.toFixed(0)} | ${stagesText(first)} | ${second.source} | ${second.ms.toFixed(0)} | ${stagesText(second)} |`);
     }
   }
 } finally {
@@ -135,13 +128,4 @@ console.log('| run | tree | memory stage in | first visit: page load to first re
 console.log('|---|---|---|---|---|---|---|---|');
 for (const r of rows) console.log(r);
 const [ours, base] = trees.map((t) => visits.get(t.name)!);
-console.log(`\nmedians, ${commit} / this tree (above 1: this tree is faster)\n`);
-console.log('| visit | measure | this tree ms | baseline ms | ratio |');
-console.log('|---|---|---|---|---|');
-for (const which of ['first', 'second'] as const) {
-  for (const [measure, of] of [['page load to first recommendation', (v: Visit) => v.ms], ['load()', (v: Visit) => v.loadMs]] as const) {
-    const a = median(ours[which].map(of));
-    const b = median(base[which].map(of));
-    console.log(`| ${which} | ${measure} | ${a.toFixed(0)} | ${b.toFixed(0)} | ${(b / a).toFixed(2)} |`);
-  }
-}
+console.log(`\n${mediansTable(ours, base, commit, 'page load to first recommendation').join('\n')}`);

@@ -15,7 +15,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, rmSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseOptions } from '../tools/lib/cli.ts';
-import { median } from '../src/core/stats.ts';
+import { clearOriginStorage, mediansTable, stagesText, type VisitTimes } from './visit-report.ts';
 import { openHarness } from '../e2e/browser.ts';
 
 const USAGE = 'usage: npm run bench:second-visit -- [--device wasm|webgpu] [--decoder cpu|webgpu] [--runs 3] [--baseline <git ref>] [--throttle <Mbit/s>] [--latency <ms>] [--memory <url>]';
@@ -67,11 +67,8 @@ const options = {
 };
 const request = { history: [12, 40, 41, 42, 100], k: 50, strategy: 'global' as const }; // as its recorded figures
 
-interface Visit {
-  ms: number;
+interface Visit extends VisitTimes {
   source: string;
-  loadMs: number;
-  stageMs: { model: number; memory: number; memoryStart?: number; decoder: number };
 }
 
 const harness = await openHarness('e2e/harness/recommend.html');
@@ -96,15 +93,10 @@ async function visit(worker: string | undefined): Promise<Visit> {
     return { ms: performance.now(), source: loaded.value.memorySource, loadMs: loaded.value.loadMs, stageMs: loaded.value.stageMs };
   }, [options, request] as const);
 }
-const clearStorage = () =>
-  page.evaluate(async () => {
-    for (const db of await indexedDB.databases()) if (db.name) indexedDB.deleteDatabase(db.name);
-    for (const name of await caches.keys()) await caches.delete(name);
-  });
+const clearStorage = () => clearOriginStorage(page);
 
 const visits = new Map(trees.map((t) => [t.name, { first: [] as Visit[], second: [] as Visit[] }]));
 const rows: string[] = [];
-const stages = (v: Visit) => `${v.loadMs.toFixed(0)} (${v.stageMs.model.toFixed(0)} / ${v.stageMs.memory.toFixed(0)}${v.stageMs.memoryStart !== undefined ? ` from ${v.stageMs.memoryStart.toFixed(0)}` : ''} / ${v.stageMs.decoder.toFixed(0)})`;
 try {
   // One unrecorded round first: Chromium's and Vite's first requests are slower than any later run's.
   for (const tree of trees) {
@@ -121,7 +113,7 @@ try {
       const second = await visit(tree.worker);
       visits.get(tree.name)!.first.push(first);
       visits.get(tree.name)!.second.push(second);
-      rows.push(`| ${run + 1} | ${tree.name} | ${first.source} | ${first.ms.toFixed(0)} | ${stages(first)} | ${second.source} | ${second.ms.toFixed(0)} | ${stages(second)} | ${(first.ms / second.ms).toFixed(2)} |`);
+      rows.push(`| ${run + 1} | ${tree.name} | ${first.source} | ${first.ms.toFixed(0)} | ${stagesText(first)} | ${second.source} | ${second.ms.toFixed(0)} | ${stagesText(second)} | ${(first.ms / second.ms).toFixed(2)} |`);
     }
   }
 } finally {
@@ -134,15 +126,5 @@ console.log('|---|---|---|---|---|---|---|---|---|');
 for (const r of rows) console.log(r);
 if (trees.length === 2) {
   const [ours, base] = trees.map((t) => visits.get(t.name)!);
-  const m = (list: Visit[], of: (v: Visit) => number) => median(list.map(of));
-  console.log(`\nmedians, ${trees[1].name} / this tree (above 1: this tree is faster)\n`);
-  console.log('| visit | measure | this tree ms | baseline ms | ratio |');
-  console.log('|---|---|---|---|---|');
-  for (const which of ['first', 'second'] as const) {
-    for (const [measure, of] of [['navigation to first recommendation', (v: Visit) => v.ms], ['load()', (v: Visit) => v.loadMs]] as const) {
-      const a = m(ours[which], of);
-      const b = m(base[which], of);
-      console.log(`| ${which} | ${measure} | ${a.toFixed(0)} | ${b.toFixed(0)} | ${(b / a).toFixed(2)} |`);
-    }
-  }
+  console.log(`\n${mediansTable(ours, base, trees[1].name, 'navigation to first recommendation').join('\n')}`);
 }
