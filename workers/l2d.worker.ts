@@ -12,7 +12,7 @@ import { readFloats, requestDecoderDevice, type DecoderDevice } from '../src/gpu
 import type { LoadedShard } from '../src/shard-fetch.ts';
 import { ShardStore, type OverlayRecord, type StorageReport } from '../src/store/shard-store.ts';
 import { loadMemoryStage, startMemoryThread, type LoadedMemory, type MemoryThread } from '../src/store/memory-thread.ts';
-import type { ShardModel } from '../src/store/memory-stage.ts';
+import type { MemoryModel } from '../src/store/memory-stage.ts';
 import { onOverlayChange, touches, type OverlayChange } from '../src/store/overlay-changes.ts';
 import type { OverlayRows } from '../src/core/overlay.ts';
 import { coldStartCentroids, type ColdStartRule } from '../src/core/cold-start.ts';
@@ -106,7 +106,7 @@ function cachePolicy(options: LoadOptions): { stored: boolean; revalidate: boole
  * The encoder as load() asks for it, on the worker's shared device where encoder and decoder may share one.
  * `onMemoryModel`: told the model a memory must match as soon as it is known (BrowserEncoderOptions).
  */
-async function createEncoder(options: LoadOptions, onMemoryModel?: (model: ShardModel) => void): Promise<BrowserEncoder> {
+async function createEncoder(options: LoadOptions, onMemoryModel?: (model: MemoryModel) => void): Promise<BrowserEncoder> {
   const share = options.keepHiddenOnGpu !== false && options.device !== 'wasm' && (options.decoder ?? 'auto') !== 'cpu';
   const gpu = share ? await workerDevice() : undefined;
   const { stored, revalidate } = cachePolicy(options);
@@ -146,7 +146,7 @@ interface MemoryStage extends LoadedMemory {
   endMs: number;
 }
 
-async function loadMemory(options: LoadOptions & { memoryUrl: string }, model: ShardModel, spareRows: number, onProgress?: (p: LoadProgress) => void): Promise<MemoryStage> {
+async function loadMemory(options: LoadOptions & { memoryUrl: string }, model: MemoryModel, spareRows: number, onProgress?: (p: LoadProgress) => void): Promise<MemoryStage> {
   const startMs = performance.now();
   const stage = await loadMemoryStage({ memoryUrl: options.memoryUrl, ...cachePolicy(options) }, model, spareRows, (p) => onProgress?.({ stage: 'memory', ...p }));
   return { ...stage, startMs, endMs: performance.now() };
@@ -168,9 +168,9 @@ async function load(options: LoadOptions, onProgress?: (p: LoadProgress) => void
   const memoryOptions = options.memoryUrl ? { ...options, memoryUrl: options.memoryUrl } : undefined;
   // Its worker starts while the model's files download: running by the time the model it must match is known.
   if (memoryOptions) startMemoryThread();
-  let early: { model: ShardModel; stage: Promise<MemoryStage> } | undefined;
+  let early: { model: MemoryModel; stage: Promise<MemoryStage> } | undefined;
   const startMemory = memoryOptions
-    ? (model: ShardModel) => {
+    ? (model: MemoryModel) => {
         early = { model, stage: loadMemory(memoryOptions, model, spareRows, onProgress) };
         early.stage.catch(() => undefined); // awaited below, or its failure is for another model
       }

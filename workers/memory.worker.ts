@@ -2,12 +2,12 @@
  * load()'s memory stage in a worker of its own, so that it runs truly beside the encoder's session and warm-up,
  * which hold the encoder worker's thread for up to seconds (a chunk's download or IndexedDB write there waited
  * for them). It reads or downloads the shard, checks each chunk (ChunkChecker), stores it, and posts it to the
- * encoder's worker, which copies it into the memory it assembles (src/store/memory-thread.ts).
+ * encoder's worker, which copies it into the memory it assembles (MemoryAssembler.take, src/store/memory-thread.ts).
  */
 import * as Comlink from 'comlink';
 import { installErrorTransfer } from '../src/comlink-errors.ts';
 import { ChunkChecker, type ShardManifest } from '../src/core/shard-format.ts';
-import { streamMemory, type MemoryProgress, type MemoryStageOptions, type ShardModel, type StreamedMemory } from '../src/store/memory-stage.ts';
+import { streamMemory, type MemoryProgress, type MemoryStageOptions, type MemoryModel, type StreamedMemory } from '../src/store/memory-stage.ts';
 
 installErrorTransfer();
 
@@ -19,7 +19,7 @@ export interface MemoryEvents {
 }
 
 export interface MemoryWorkerApi {
-  stream(options: MemoryStageOptions, model: ShardModel, events: MemoryEvents): Promise<StreamedMemory>;
+  stream(options: MemoryStageOptions, model: MemoryModel, events: MemoryEvents): Promise<StreamedMemory>;
 }
 
 /** Bytes posted and not yet copied by the encoder's worker: past this the stage waits (its thread may be busy for seconds). */
@@ -36,7 +36,7 @@ const api: MemoryWorkerApi = {
   },
 };
 
-async function streamAndPost(options: MemoryStageOptions, model: ShardModel, remote: Comlink.Remote<MemoryEvents>): Promise<StreamedMemory> {
+async function streamAndPost(options: MemoryStageOptions, model: MemoryModel, remote: Comlink.Remote<MemoryEvents>): Promise<StreamedMemory> {
   const posted: { bytes: number; copied: Promise<void> }[] = [];
   let uncopied = 0;
   const post = (bytes: number, copied: Promise<void>) => {

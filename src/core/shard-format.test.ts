@@ -73,17 +73,17 @@ describe('memory shards', () => {
     const assembler = new MemoryAssembler(manifest, 2);
     for (const i of [2, 0, 1]) {
       await checker.check(i, chunks[i].slice().buffer);
-      assembler.place(i, chunks[i].slice().buffer);
+      assembler.take(i, chunks[i].slice().buffer);
     }
     const placed = assembler.finish();
     expect([placed.vectors, placed.labels]).toEqual([expected.vectors, expected.labels]);
     // Room for 2 spare rows after the shard's.
     expect(placed.vectors.buffer.byteLength).toBeGreaterThanOrEqual((11 + 2) * rowStride(3) * 2);
     const partial = new MemoryAssembler(manifest);
-    partial.place(0, chunks[0]);
+    partial.take(0, chunks[0]);
     expect(() => partial.finish()).toThrow('Chunk 1 (chunk-1.bin) of the shard is missing.');
-    expect(() => partial.place(1, chunks[2])).toThrow(/^Chunk 1 does not fit the shard \(\d+ bytes; the manifest says \d+\)\.$/);
-    expect(() => partial.place(3, chunks[2])).toThrow(/the manifest says no such chunk/);
+    expect(() => partial.take(1, chunks[2])).toThrow(/^Chunk 1 does not fit the shard \(\d+ bytes; the manifest says \d+\)\.$/);
+    expect(() => partial.take(3, chunks[2])).toThrow(/the manifest says no such chunk/);
     // Label 5 of a 5-item catalog in chunk 2's row 1, with a checksum that matches it.
     const bad = await shard([4, 4, 3], 3);
     const labelsAt = Math.ceil((3 * 3 * 2) / 4) * 4;

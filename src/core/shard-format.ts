@@ -222,19 +222,15 @@ export class MemoryAssembler implements ChunkSink {
   /** Checks chunk i and copies its rows into place. */
   async add(index: number, chunk: Uint8Array | ArrayBuffer): Promise<void> {
     await this.check(index, chunk);
-    this.place(index, chunk);
+    this.take(index, chunk);
   }
 
   check(index: number, chunk: Uint8Array | ArrayBuffer): Promise<void> {
     return this.checker.check(index, chunk);
   }
 
+  /** Copies chunk i's rows into place, unchecked: after check(), or for a chunk a ChunkChecker passed elsewhere. */
   take(index: number, chunk: Uint8Array | ArrayBuffer): void {
-    this.place(index, chunk);
-  }
-
-  /** Copies chunk i's rows into place, unchecked: for a chunk a ChunkChecker passed elsewhere. */
-  place(index: number, chunk: Uint8Array | ArrayBuffer): void {
     const bytes = asBytes(chunk);
     const meta = this.manifest.chunks[index];
     if (!meta || bytes.byteLength !== meta.bytes) throw new ShardError(`Chunk ${index} does not fit the shard (${bytes.byteLength} bytes; the manifest says ${meta?.bytes ?? 'no such chunk'}).`);

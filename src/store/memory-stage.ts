@@ -6,7 +6,7 @@
  */
 import type { ChunkSink, ShardManifest } from '../core/shard-format.ts';
 import { streamShard, type StreamedShard } from '../shard-fetch.ts';
-import { ShardStore, storageReport, type OverlayRecord, type StorageReport, type StoreLoadProgress } from './shard-store.ts';
+import { ShardStore, storageReport, type OverlayRecord, type StorageReport } from './shard-store.ts';
 
 export interface MemoryStageOptions {
   /** The shard's URL as load() was given it: it names the shard in the store and the user's memory updates. */
@@ -19,8 +19,11 @@ export interface MemoryStageOptions {
   revalidate: boolean;
 }
 
-/** The model a memory shard must have been built with: its generation graph's SHA-256, and h_t's size. */
-export type ShardModel = { sha256: string; hiddenSize: number };
+/**
+ * The model a memory shard must have been built with: its generation graph's SHA-256, and h_t's size (not the
+ * manifest's model entry, shard-format's ShardModel).
+ */
+export type MemoryModel = { sha256: string; hiddenSize: number };
 
 export interface StreamedMemory extends StreamedShard {
   source: 'network' | 'indexeddb' | 'mixed';
@@ -35,7 +38,7 @@ export interface StreamedMemory extends StreamedShard {
 
 export type MemoryProgress = { loaded: number; total: number; fromStore?: number };
 
-export async function streamMemory(options: MemoryStageOptions, model: ShardModel, sinkFor: (manifest: ShardManifest) => ChunkSink, onProgress?: (p: MemoryProgress) => void): Promise<StreamedMemory> {
+export async function streamMemory(options: MemoryStageOptions, model: MemoryModel, sinkFor: (manifest: ShardManifest) => ChunkSink, onProgress?: (p: MemoryProgress) => void): Promise<StreamedMemory> {
   const { memoryUrl, stored, revalidate } = options;
   const url = options.resolvedUrl ?? memoryUrl;
   let store: ShardStore | undefined;
@@ -53,8 +56,7 @@ export async function streamMemory(options: MemoryStageOptions, model: ShardMode
     return { ...streamed, source: 'network', stored: false, ...(storageUnavailable ? { storageUnavailable } : {}) };
   }
   try {
-    const progress = (p: StoreLoadProgress) => onProgress?.(p);
-    const { manifest, items, source } = await store.stream(url, { model, shardId: memoryUrl.replace(/\/$/, ''), prefer: revalidate ? 'network' : 'store', onProgress: progress }, sinkFor);
+    const { manifest, items, source } = await store.stream(url, { model, shardId: memoryUrl.replace(/\/$/, ''), prefer: revalidate ? 'network' : 'store', onProgress }, sinkFor);
     const overlay = await store.getOverlay(model.sha256, memoryUrl);
     const storage = await storageReport();
     return { manifest, items, source, stored: true, ...(overlay ? { overlay } : {}), storage };

@@ -10,7 +10,7 @@ import type { MemoryEvents, MemoryWorkerApi } from '../../workers/memory.worker.
 import { MemoryAssembler, type ShardManifest } from '../core/shard-format.ts';
 import type { LoadedShard } from '../shard-fetch.ts';
 import type { LoadStatus } from '../worker-protocol.ts';
-import { streamMemory, type MemoryProgress, type MemoryStageOptions, type ShardModel, type StreamedMemory } from './memory-stage.ts';
+import { streamMemory, type MemoryProgress, type MemoryStageOptions, type MemoryModel, type StreamedMemory } from './memory-stage.ts';
 
 export type MemoryThread = NonNullable<LoadStatus['memoryThread']>;
 
@@ -70,13 +70,14 @@ function start(): Promise<Started | string> {
   });
 }
 
-export interface LoadedMemory extends StreamedMemory {
+/** The stage's outcome: the shard (its manifest and catalog with the assembled memory), and what came with it. */
+export interface LoadedMemory extends Omit<StreamedMemory, 'manifest' | 'items'> {
   loaded: LoadedShard;
   thread: MemoryThread;
 }
 
 /** The memory stage (streamMemory) in the memory worker where it runs, else here; `spareRows` after the shard's rows. */
-export async function loadMemoryStage(options: MemoryStageOptions, model: ShardModel, spareRows: number, onProgress?: (p: MemoryProgress) => void): Promise<LoadedMemory> {
+export async function loadMemoryStage(options: MemoryStageOptions, model: MemoryModel, spareRows: number, onProgress?: (p: MemoryProgress) => void): Promise<LoadedMemory> {
   startMemoryThread();
   const worker = await started!;
   let assembler: MemoryAssembler | undefined;
@@ -87,13 +88,13 @@ export async function loadMemoryStage(options: MemoryStageOptions, model: ShardM
   } else {
     const events: MemoryEvents = {
       manifest: assemble,
-      chunk: (index, bytes) => assembler!.place(index, bytes), // checked in the memory worker
+      chunk: (index, bytes) => assembler!.take(index, bytes), // checked in the memory worker
       progress: (p) => onProgress?.(p),
     };
     streamed = await Promise.race([worker.api.stream({ ...options, resolvedUrl: resolved(options.memoryUrl) }, model, Comlink.proxy(events)), worker.died]);
   }
-  const { manifest, items } = streamed;
-  return { ...streamed, loaded: { manifest, items, memory: assembler!.finish() }, thread: typeof worker === 'string' ? `encoder worker: ${worker}` : 'memory worker' };
+  const { manifest, items, ...rest } = streamed;
+  return { ...rest, loaded: { manifest, items, memory: assembler!.finish() }, thread: typeof worker === 'string' ? `encoder worker: ${worker}` : 'memory worker' };
 }
 
 /** `url` resolved against this worker's location; as it is where it does not resolve (it then fails as it would here). */
