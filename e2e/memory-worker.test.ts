@@ -28,7 +28,7 @@ beforeAll(async () => {
 });
 
 /** The flow page with its memory worker changed (e2e/harness/memory-worker-probe.worker.ts), from empty storage. */
-async function probePage(mode: 'throws' | 'refused' | 'busy'): Promise<{ tab: Page; call: ReturnType<typeof flowCaller> }> {
+async function probePage(mode: 'missing' | 'throws' | 'refused' | 'busy'): Promise<{ tab: Page; call: ReturnType<typeof flowCaller> }> {
   const tab = await harness.openTab(`e2e/harness/recommend.html?memory-worker=${mode}`);
   await tab.evaluate(async () => {
     for (const db of await indexedDB.databases()) if (db.name) indexedDB.deleteDatabase(db.name);
@@ -88,6 +88,22 @@ describe('the memory worker', () => {
       }
     });
   }
+
+  it('a browser with no Worker inside workers is refused at once, by name: onnxruntime-web could not start there', async () => {
+    const { tab, call: callIn } = await probePage('missing');
+    try {
+      const requested: string[] = [];
+      tab.on('request', (r) => requested.push(new URL(r.url()).pathname));
+      const outcome = await callIn('load', options);
+      expect(!outcome.ok && [outcome.name, outcome.code, outcome.isL2DError]).toEqual(['UnsupportedBrowserError', 'unsupported-browser', true]);
+      expect(!outcome.ok && outcome.message).toBe(
+        "This browser has no Worker inside a worker, and onnxruntime-web's WebAssembly cannot start without one. Use a browser that has it (Chrome, Edge, Firefox; Safari 15.5 or later).",
+      );
+      expect(requested.filter((path) => path.startsWith(`/${MODEL}`))).toEqual([]); // refused before any download
+    } finally {
+      await tab.close();
+    }
+  });
 
   it('a chunk the memory worker refuses fails load() with its typed error in the page', async () => {
     await harness.page.context().route('**/flipped/**', async (route) => {

@@ -23,6 +23,7 @@ const CODES: Record<L2DErrorCode, { prototype: L2DError }> = {
   'shard-invalid': errors.ShardError,
   'storage-quota': errors.StorageQuotaError,
   'network-unavailable': errors.NetworkUnavailableError,
+  'unsupported-browser': errors.UnsupportedBrowserError,
   aborted: errors.AbortError,
 };
 interface SerializedThrow {

@@ -1,6 +1,7 @@
 /**
  * The recommender worker with its memory worker (the Worker it makes named 'l2d-memory') changed, by this
  * worker's name; onnxruntime-web's own workers are left alone:
+ * - 'missing': no Worker in workers at all, as in a browser without nested workers;
  * - 'throws': making it throws, as a browser that refuses it outright does;
  * - 'refused': it fails to start (an error event), as where a page's policy refuses it;
  * - 'busy': the real one, and this worker's thread held for BUSY_MS as soon as the memory stage is handed to it
@@ -39,7 +40,8 @@ class HeldWorker extends BrowserWorker {
   }
 }
 
-self.Worker = class extends BrowserWorker {
+if (mode === 'missing') Reflect.deleteProperty(self, 'Worker');
+else self.Worker = class extends BrowserWorker {
   constructor(url: string | URL, options?: WorkerOptions) {
     if (options?.name === 'l2d-memory') {
       if (mode === 'throws') throw new DOMException('The operation is insecure.', 'SecurityError');

@@ -10,7 +10,7 @@ installErrorTransfer();
 const query = new URLSearchParams(location.search);
 // ?device-loss: the same worker with a handle to destroy its GPUDevices (device-loss.worker.ts).
 // ?no-indexeddb: the same worker in a browser that refuses IndexedDB (no-indexeddb.worker.ts).
-// ?memory-worker=throws|refused|busy: the same worker, its memory worker changed (memory-worker-probe.worker.ts).
+// ?memory-worker=missing|throws|refused|busy: the same worker, its memory worker changed (memory-worker-probe.worker.ts).
 // ?worker=/path/l2d.worker.ts: another tree's worker behind this page (bench/run-second-visit.ts --baseline).
 const rawWorker = query.has('worker')
   ? new Worker(query.get('worker')!, { type: 'module' })

@@ -16,6 +16,7 @@ export type L2DErrorCode =
   | 'shard-invalid'
   | 'storage-quota'
   | 'network-unavailable'
+  | 'unsupported-browser'
   | 'aborted';
 
 /** Each code's class name: written out, since a minified build renames classes. */
@@ -32,6 +33,7 @@ export const ERROR_NAMES: Record<L2DErrorCode, string> = {
   'shard-invalid': 'ShardError',
   'storage-quota': 'StorageQuotaError',
   'network-unavailable': 'NetworkUnavailableError',
+  'unsupported-browser': 'UnsupportedBrowserError',
   aborted: 'AbortError',
 };
 
@@ -126,6 +128,13 @@ export class StorageQuotaError extends L2DError {
 export class NetworkUnavailableError extends L2DError {
   constructor(message: string) {
     super('network-unavailable', message);
+  }
+}
+
+/** The browser lacks something the recommender cannot do without (say, a Worker inside a worker). */
+export class UnsupportedBrowserError extends L2DError {
+  constructor(message: string) {
+    super('unsupported-browser', message);
   }
 }
 

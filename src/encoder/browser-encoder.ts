@@ -9,7 +9,7 @@
 import type { InferenceSession, Tensor } from 'onnxruntime-web/webgpu';
 import { cosine, graphFeeds, graphSignature, HIDDEN_OUTPUT, lastTokenRows, modelShape, type GraphSignature, type ModelShape } from '../core/encoder-feeds.ts';
 import { memoriesSha256, pickEncoderGraph, probeCosine, probeRows, PROBE_MIN_COSINE, type EncoderManifest, type EncoderManifestEntry, type EncoderProbe } from '../core/encoder-manifest.ts';
-import { InvalidArgumentError, L2DError, NetworkUnavailableError } from '../core/errors.ts';
+import { InvalidArgumentError, L2DError, NetworkUnavailableError, UnsupportedBrowserError } from '../core/errors.ts';
 import { fitPrompt } from '../core/fit-prompt.ts';
 import { parseJsonText } from '../core/json-text.ts';
 import { parsePromptTemplate, type PromptTemplate } from '../core/prompt.ts';
@@ -274,6 +274,13 @@ export class BrowserEncoder {
   ) {}
 
   static async create(options: BrowserEncoderOptions): Promise<BrowserEncoder> {
+    // onnxruntime-web's WebAssembly (under its WebGPU backend too) starts its threads' Workers at init even for one
+    // thread; without Worker it fails later with a bare ReferenceError, after the downloads.
+    if (typeof Worker === 'undefined') {
+      throw new UnsupportedBrowserError(
+        `This browser has no Worker ${typeof document === 'undefined' ? 'inside a worker' : 'in the page'}, and onnxruntime-web's WebAssembly cannot start without one. Use a browser that has it (Chrome, Edge, Firefox; Safari 15.5 or later).`,
+      );
+    }
     const base = options.modelUrl.replace(/\/$/, '');
     const fetchFn = options.fetch ?? ((url: string) => fetch(url));
     const wantGraph = options.graph ?? 'auto';

@@ -2,7 +2,8 @@
  * Where load()'s memory stage runs: in a worker of its own (workers/memory.worker.ts, inlined in the encoder's
  * worker, so the storefront embed stays two files) that checks and stores each chunk and posts it here to be
  * copied into the memory (held once, in this worker, where the decoder reads it); else, where no worker starts
- * (no Worker inside workers, a page's policy refusing it), in this thread, which says why.
+ * (a page's policy refusing it, a browser that throws), in this thread, which says why. (A browser with no Worker
+ * inside workers never gets here: BrowserEncoder.create refuses it, since onnxruntime-web's wasm needs one.)
  */
 import * as Comlink from 'comlink';
 import MemoryWorker from '../../workers/memory.worker.ts?worker&inline';
@@ -31,7 +32,6 @@ export function startMemoryThread(): void {
 }
 
 function start(): Promise<Started | string> {
-  if (typeof Worker === 'undefined') return Promise.resolve('this browser has no Worker inside a worker');
   let worker: Worker;
   try {
     worker = new MemoryWorker({ name: 'l2d-memory' });
