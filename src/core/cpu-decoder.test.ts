@@ -93,9 +93,12 @@ describe('CpuDecoder', () => {
     expect(unnamed).not.toEqual(big.decode(query, { k: 30, strategy: 'local', m: 2000 }));
   });
 
-  it('gives score = 1 / distance', () => {
+  it('gives score = 1 / distance, and at distance 0 the largest finite number (it survives JSON)', () => {
+    const [item1] = decoder.decode([0, 0.5], { k: 2, strategy: 'global' }).slice(1);
+    expect(item1).toEqual({ item: 1, distance: 2.5, score: 0.4, source: 'global' });
     const [first] = decoder.decode([0, 0], { k: 1, strategy: 'local', m: 1 });
-    expect(first).toEqual({ item: 0, distance: 0, score: Infinity, source: 'local' });
+    expect(first).toEqual({ item: 0, distance: 0, score: Number.MAX_VALUE, source: 'local' });
+    expect(JSON.parse(JSON.stringify(first))).toEqual(first);
   });
 
   it('L2D-L with M = all rows equals L2D-G exactly', () => {

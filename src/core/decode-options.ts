@@ -42,7 +42,7 @@ export interface DecodedItem {
   item: number;
   /** L2 distance ||h_t - h_v||. */
   distance: number;
-  /** The paper's score 1 / distance (Infinity at distance 0). */
+  /** The paper's score 1 / distance; at distance 0 Number.MAX_VALUE (still the highest, and a number JSON keeps: Infinity becomes null). */
   score: number;
   /** 'local' when ranked by its L2D-L local mean, 'global' when by its centroid. */
   source: 'local' | 'global';
@@ -95,5 +95,5 @@ export function resolveQueries(queries: ArrayLike<number>[], memory: L2DMemory):
 /** Turns a squared distance into the public item record. */
 export function decodedItem(item: number, squaredDistance: number, source: 'local' | 'global'): DecodedItem {
   const distance = Math.sqrt(squaredDistance);
-  return { item, distance, score: 1 / distance, source };
+  return { item, distance, score: distance > 0 ? 1 / distance : Number.MAX_VALUE, source };
 }
