@@ -4,7 +4,8 @@
  *   npm run prepare-data -- ../shared/data/movielens-latest-small [--out data/prepared/movielens-latest-small]
  *   npm run prepare-data -- --all        # both data sets in ../shared/data
  *
- * Options: --k-core N (5), --max-history N (10). Prints the statistics table;
+ * Options: --k-core N (5), --max-history N (10), --skip-unknown-items (a store's export: leave out, and count,
+ * events of products items.csv no longer lists, instead of stopping at the first). Prints the statistics table;
  * writes it into the folder as stats.md. The output folder appears whole or
  * not at all. train-sequences.tsv is the train split again, compact: what the
  * demo page counts its baselines from (copied into a model's eval/ folder).
@@ -12,7 +13,7 @@
 import { basename, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { InvalidArgumentError } from '../../src/core/errors.ts';
-import { datasetStats, prepareDataset, statsTable, SPLITS, type PreparedDataset } from '../../src/core/data/prepare.ts';
+import { datasetStats, prepareDataset, statsTable, SPLITS, type PreparedDataset, type SkippedEvents } from '../../src/core/data/prepare.ts';
 import { PREPARED_FORMAT, PREPARED_VERSION, serializeItems, serializeSamples, type PreparedManifest } from '../../src/core/data/prepared-format.ts';
 import { serializeTrainSequences, TRAIN_SEQUENCES_FILE } from '../../src/core/data/train-sequences.ts';
 import { writeFolderAtomically } from '../lib/files.ts';
@@ -39,10 +40,13 @@ export interface PrepareResult {
   manifest: PreparedManifest;
 }
 
-export function prepareFolder(source: string, out: string, options: { kCore?: number; maxHistory?: number } = {}): PrepareResult {
+export function prepareFolder(source: string, out: string, options: { kCore?: number; maxHistory?: number; skipUnknownItems?: boolean } = {}): PrepareResult {
   const format = detectFormat(source);
   const name = basename(resolve(source));
-  const raw = { amazon: readAmazon, movielens: readMovielens, store: readStore }[format](source, name);
+  if (options.skipUnknownItems && format !== 'store') {
+    throw new InvalidArgumentError(`--skip-unknown-items is for a store's export (items.csv and events.csv); ${source} is the ${format} layout, whose every event must name a listed item.`);
+  }
+  const raw = format === 'store' ? readStore(source, name, { skipUnknownItems: options.skipUnknownItems }) : { amazon: readAmazon, movielens: readMovielens }[format](source, name);
   const kCore = options.kCore ?? 5;
   const maxHistory = options.maxHistory ?? 10;
   const data = prepareDataset(raw, { kCore, maxHistory, splitBy: format === 'amazon' ? 'events' : 'time' });
@@ -58,6 +62,7 @@ export function prepareFolder(source: string, out: string, options: { kCore?: nu
     splitRule: SPLIT_RULES[format],
     stats,
     files,
+    ...(raw.skipped ? { skipped: raw.skipped } : {}),
   };
   writeFolderAtomically(out, {
     'items.tsv': serializeItems(data.items),
@@ -72,7 +77,7 @@ export function prepareFolder(source: string, out: string, options: { kCore?: nu
 }
 
 const USAGE =
-  'usage: npm run prepare-data -- <source-folder> [--out <folder>] [--k-core 5] [--max-history 10]\n       npm run prepare-data -- --all';
+  'usage: npm run prepare-data -- <source-folder> [--out <folder>] [--k-core 5] [--max-history 10] [--skip-unknown-items]\n       npm run prepare-data -- --all';
 
 function main(): void {
   const { values, positionals } = parseOptions('prepare-data', USAGE, {
@@ -82,6 +87,7 @@ function main(): void {
       all: { type: 'boolean', default: false },
       'k-core': { type: 'string' },
       'max-history': { type: 'string' },
+      'skip-unknown-items': { type: 'boolean', default: false },
     },
   });
   const sources = values.all ? DEFAULT_SOURCES : positionals;
@@ -92,9 +98,16 @@ function main(): void {
   for (const source of sources) {
     const out = values.out ?? join(DEFAULT_OUT, basename(resolve(source)));
     const t0 = performance.now();
-    const { manifest } = prepareFolder(source, out, { kCore, maxHistory });
+    const { manifest } = prepareFolder(source, out, { kCore, maxHistory, skipUnknownItems: values['skip-unknown-items'] });
+    if (manifest.skipped) console.log(skippedReport(manifest.skipped));
     console.log(`${statsTable(manifest.name, manifest.stats)}\n-> ${out} (${((performance.now() - t0) / 1000).toFixed(1)} s)\n`);
   }
+}
+
+/** What --skip-unknown-items left out, for the terminal (the manifest keeps the same under "skipped"). */
+export function skippedReport(skipped: SkippedEvents): string {
+  const more = skipped.unknownItem - skipped.examples.length;
+  return `Left out ${skipped.unknownItem} event(s) of products items.csv does not list: ${skipped.examples.join(', ')}${more > 0 ? `, and ${more} more` : ''}.`;
 }
 
 if (isEntryPoint(import.meta.url)) runCli('prepare-data', main);

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseManifest } from '../../src/core/data/prepared-format.ts';
 import { parseTrainSequences, trainingPairs, TRAIN_SEQUENCES_FILE } from '../../src/core/data/train-sequences.ts';
-import { DEFAULT_SOURCES, prepareFolder } from './main.ts';
+import { DEFAULT_SOURCES, prepareFolder, skippedReport } from './main.ts';
 import { parseCsvLine } from './readers.ts';
 
 let dir: string;
@@ -69,15 +69,46 @@ describe("prepare-data on a store's own export (items.csv + events.csv)", () => 
     expect(readFileSync(join(out, 'items.tsv'), 'utf8').split('\n')[3]).toBe('2\tSKU-3\tLamp, brass & glass');
   });
 
+  it('with --skip-unknown-items leaves out the events of products items.csv lacks, counts them, and prepares the rest as without them', () => {
+    const whole = prepareFolder(store(), join(dir, 'whole'));
+    const lines = readFileSync(join(dir, 'store', 'events.csv'), 'utf8').trimEnd().split('\n');
+    // Seven events of delisted products among the others (lines 3, 6, ... of the file).
+    const withDelisted = lines.flatMap((line, i) => (i > 0 && i % 5 === 1 && i < 36 ? [line, `view,shopper-${i % 6},OLD-${i},1767225600`] : [line]));
+    rmSync(join(dir, 'store'), { recursive: true });
+    const out = join(dir, 'out');
+    const { manifest, data } = prepareFolder(store({ 'events.csv': `${withDelisted.join('\n')}\n` }), out, { skipUnknownItems: true });
+    expect(data).toEqual({ ...whole.data, name: data.name });
+    const events = join(dir, 'store', 'events.csv');
+    expect(manifest.skipped).toEqual({ unknownItem: 7, examples: [`${events}:3 OLD-1`, `${events}:9 OLD-6`, `${events}:15 OLD-11`, `${events}:21 OLD-16`, `${events}:27 OLD-21`] });
+    expect(parseManifest(readFileSync(join(out, 'manifest.json'), 'utf8')).skipped).toEqual(manifest.skipped);
+    expect(skippedReport(manifest.skipped!)).toBe(`Left out 7 event(s) of products items.csv does not list: ${manifest.skipped!.examples.join(', ')}, and 2 more.`);
+    // Without the flag the first of them stops it, naming the flag.
+    expect(() => prepareFolder(join(dir, 'store'), join(dir, 'strict'))).toThrow(`${events}:3: item_id OLD-1 is not in items.csv (events of products no longer listed are left out with --skip-unknown-items).`);
+  });
+
+  it('with --skip-unknown-items still refuses an export none of whose events names a listed product (other ids?), and other layouts', () => {
+    const src = store({ 'events.csv': 'user_id,item_id,timestamp\nu,12345,1\nu,12346,2\n' });
+    expect(() => prepareFolder(src, join(dir, 'out'), { skipUnknownItems: true })).toThrow(
+      `${join(src, 'events.csv')}: none of its 2 events names an item_id of items.csv (first: ${join(src, 'events.csv')}:2 12345); do both files use the same product ids?`,
+    );
+    expect(existsSync(join(dir, 'out'))).toBe(false);
+    expect(() => prepareFolder(amazon({}), join(dir, 'out'), { skipUnknownItems: true })).toThrow(/--skip-unknown-items is for a store's export \(items.csv and events.csv\); .* is the amazon layout/);
+  });
+
   const cases: [string, Parameters<typeof store>[0], RegExp][] = [
     ['a header without a needed column', { 'items.csv': 'sku,title\nA,One\n' }, /items.csv:1: the header must name the columns item_id, title \(missing: item_id; found: sku, title\)/],
     ['a product listed twice', { 'items.csv': 'item_id,title\nA,One\nA,Two\n' }, /items.csv:3: item_id A appears twice/],
     ['a product id with a tab', { 'items.csv': 'item_id,title\n"A\tB",One\n' }, /items.csv:2: item_id "A\tB" is empty or holds a tab or line break/],
     ['an empty title', { 'items.csv': 'item_id,title\nA, \n' }, /items.csv:2: item A has an empty title/],
-    ['an event of an unknown product', { 'events.csv': 'user_id,item_id,timestamp\nu,SKU-9,1\n' }, /events.csv:2: item_id SKU-9 is not in items.csv/],
+    ['an event of an unknown product', { 'events.csv': 'user_id,item_id,timestamp\nu,SKU-9,1\n' }, /events.csv:2: item_id SKU-9 is not in items.csv \(events of products no longer listed are left out with --skip-unknown-items\)/],
     ['a bad timestamp', { 'events.csv': 'user_id,item_id,timestamp\nu,SKU-1,yesterday\n' }, /events.csv:2: timestamp "yesterday" is neither Unix time nor an ISO 8601 date/],
     ['a short event line', { 'events.csv': 'user_id,item_id,timestamp\nu,SKU-1\n' }, /events.csv:2: expected the fields user_id, item_id, timestamp, found 2 field\(s\)/],
     ['a missing events file', { 'events.csv': undefined }, /events.csv: file not found/],
+    [
+      'too little data to train on',
+      { 'events.csv': 'user_id,item_id,timestamp\nu,SKU-1,1\nu,SKU-2,2\nv,SKU-1,3\n' },
+      /store: no training sample \(a sample is an interaction after the user's earlier ones\): 0 of 2 user\(s\) and 0 of 6 item\(s\) keep 5 interactions each \(5-core\), from 3 interaction\(s\), giving 0 sample\(s\) in all. Too little data; a smaller --k-core keeps more./,
+    ],
   ];
   for (const [name, files, message] of cases) {
     it(`names ${name}, leaving the previous output as it was`, () => {

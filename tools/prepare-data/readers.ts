@@ -8,7 +8,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { DataFormatError } from '../../src/core/errors.ts';
 import { cleanTitle } from '../../src/core/data/clean-title.ts';
-import type { RawDataset, RawItem, RawUser, Split } from '../../src/core/data/prepare.ts';
+import type { RawDataset, RawItem, RawUser, SkippedEvents, Split } from '../../src/core/data/prepare.ts';
 import { readText } from '../lib/files.ts';
 
 export type SourceFormat = 'amazon' | 'movielens' | 'store';
@@ -161,8 +161,10 @@ function eventTime(value: string, file: string, line: number): number {
  * naming those columns (others, such as the event's kind, are ignored), RFC 4180 quoting. item_id is the store's
  * product id (a SKU, an ASIN) and becomes the catalog's source_id, the id the embed's data-ids="source" speaks;
  * every event is an interaction (a view, a purchase), in time order per user, split 8:1:1 by time as MovieLens.
+ * An event of a product items.csv lacks is an error, or left out and counted with `skipUnknownItems` (a store's
+ * export often still holds events of products it no longer lists); none left at all is an error either way.
  */
-export function readStore(dir: string, name: string): RawDataset {
+export function readStore(dir: string, name: string, options: StoreReadOptions = {}): RawDataset {
   const itemsFile = join(dir, 'items.csv');
   const eventsFile = join(dir, 'events.csv');
   const items: RawItem[] = [];
@@ -184,6 +186,7 @@ export function readStore(dir: string, name: string): RawDataset {
   });
   if (!itemColumns) throw new DataFormatError(`${itemsFile}: empty (expected a header line "item_id,title").`);
   const users = new Map<string, RawUser>();
+  const skipped: SkippedEvents = { unknownItem: 0, examples: [] };
   let eventColumns: Record<'user_id' | 'item_id' | 'timestamp', number> | undefined;
   dataLines(eventsFile).forEach((line, i) => {
     const fields = parseCsvLine(line, eventsFile, i + 1);
@@ -195,13 +198,28 @@ export function readStore(dir: string, name: string): RawDataset {
     if (userId === undefined || itemId === undefined || timestamp === undefined) throw new DataFormatError(`${eventsFile}:${i + 1}: expected the fields user_id, item_id, timestamp, found ${fields.length} field(s).`);
     if (userId.trim() === '') throw new DataFormatError(`${eventsFile}:${i + 1}: empty user_id.`);
     const item = index.get(itemId);
-    if (item === undefined) throw new DataFormatError(`${eventsFile}:${i + 1}: item_id ${itemId} is not in items.csv.`);
+    if (item === undefined) {
+      if (!options.skipUnknownItems) throw new DataFormatError(`${eventsFile}:${i + 1}: item_id ${itemId} is not in items.csv (events of products no longer listed are left out with --skip-unknown-items).`);
+      if (skipped.unknownItem++ < SKIPPED_EXAMPLES) skipped.examples.push(`${eventsFile}:${i + 1} ${itemId}`);
+      return;
+    }
     let user = users.get(userId);
     if (!user) users.set(userId, (user = { userId, events: [] }));
     user.events.push({ item, time: eventTime(timestamp, eventsFile, i + 1) });
   });
   if (!eventColumns) throw new DataFormatError(`${eventsFile}: empty (expected a header line "user_id,item_id,timestamp").`);
+  if (skipped.unknownItem > 0 && users.size === 0) {
+    throw new DataFormatError(`${eventsFile}: none of its ${skipped.unknownItem} events names an item_id of items.csv (first: ${skipped.examples[0]}); do both files use the same product ids?`);
+  }
   // Time order per user; equal timestamps keep the file's order (Array.prototype.sort is stable).
   for (const u of users.values()) u.events.sort((a, b) => a.time - b.time);
-  return { name, items, users: [...users.values()] };
+  return { name, items, users: [...users.values()], ...(skipped.unknownItem > 0 ? { skipped } : {}) };
 }
+
+export interface StoreReadOptions {
+  /** Leave out (and count) events whose item_id items.csv lacks, instead of failing on the first. */
+  skipUnknownItems?: boolean;
+}
+
+/** How many skipped events a report names. */
+const SKIPPED_EXAMPLES = 5;

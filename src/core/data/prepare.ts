@@ -5,7 +5,7 @@
  * interaction of a user has no history and yields no sample), and the
  * train/valid/test split.
  */
-import { InvalidArgumentError } from '../errors.ts';
+import { DataFormatError, InvalidArgumentError } from '../errors.ts';
 
 export type Split = 'train' | 'valid' | 'test';
 export const SPLITS: readonly Split[] = ['train', 'valid', 'test'];
@@ -34,6 +34,15 @@ export interface RawDataset {
   name: string;
   items: RawItem[];
   users: RawUser[];
+  /** Events a reader left out, asked to: a store's events of products its items.csv no longer lists. */
+  skipped?: SkippedEvents;
+}
+
+export interface SkippedEvents {
+  /** Events whose item_id is not in items.csv. */
+  unknownItem: number;
+  /** The first few of them, as "file:line item_id". */
+  examples: string[];
 }
 
 export interface Sample {
@@ -127,6 +136,13 @@ export function prepareDataset(raw: RawDataset, options: PrepareOptions): Prepar
   }
   const samples: Record<Split, Sample[]> = { train: [], valid: [], test: [] };
   for (const { position: _position, ...s } of all) samples[s.split].push(s);
+  if (samples.train.length === 0) {
+    // An empty training split would only fail later, in training, less clearly.
+    const events = raw.users.reduce((n, u) => n + u.events.length, 0);
+    throw new DataFormatError(
+      `${raw.name}: no training sample (a sample is an interaction after the user's earlier ones): ${users.length} of ${raw.users.length} user(s) and ${items.length} of ${raw.items.length} item(s) keep ${k} interactions each (${k}-core), from ${events} interaction(s), giving ${all.length} sample(s) in all. Too little data${k > 1 ? `; a smaller --k-core keeps more` : ''}.`,
+    );
+  }
   return { name: raw.name, items, users: users.map((u) => u.userId), samples };
 }
 

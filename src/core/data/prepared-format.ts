@@ -11,7 +11,7 @@
  */
 import { DataFormatError } from '../errors.ts';
 import { parseJsonText } from '../json-text.ts';
-import type { DatasetStats, PreparedItem, Sample, Split } from './prepare.ts';
+import type { DatasetStats, PreparedItem, Sample, SkippedEvents, Split } from './prepare.ts';
 
 export const PREPARED_FORMAT = 'l2d-prepared-dataset';
 export const PREPARED_VERSION = 1;
@@ -26,6 +26,8 @@ export interface PreparedManifest {
   splitRule: string;
   stats: DatasetStats;
   files: string[];
+  /** Source events left out (prepare-data --skip-unknown-items); absent where none were. */
+  skipped?: SkippedEvents;
 }
 
 const ITEMS_HEADER = 'id\tsource_id\ttitle';
