@@ -63,6 +63,7 @@ export function prepareFolder(source: string, out: string, options: { kCore?: nu
     stats,
     files,
     ...(raw.skipped ? { skipped: raw.skipped } : {}),
+    ...(data.repeatsMerged > 0 ? { repeatsMerged: data.repeatsMerged } : {}),
   };
   writeFolderAtomically(out, {
     'items.tsv': serializeItems(data.items),
@@ -100,6 +101,7 @@ function main(): void {
     const t0 = performance.now();
     const { manifest } = prepareFolder(source, out, { kCore, maxHistory, skipUnknownItems: values['skip-unknown-items'] });
     if (manifest.skipped) console.log(skippedReport(manifest.skipped));
+    if (manifest.repeatsMerged) console.log(`Merged ${manifest.repeatsMerged} repeated interaction(s): a user's interactions with one item count once, at the last.`);
     console.log(`${statsTable(manifest.name, manifest.stats)}\n-> ${out} (${((performance.now() - t0) / 1000).toFixed(1)} s)\n`);
   }
 }

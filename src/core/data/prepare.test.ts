@@ -29,14 +29,19 @@ describe('k-core filtering', () => {
   });
 });
 
+/** Source index -> dense id in the fixture: item 4 ('once') is dropped by k-core, the ids after it move down. */
+const denseOf = (source: number) => (source < 4 ? source : source - 1);
+
 function fixture(): RawDataset {
-  // 6 users, 4 items, each user sees every item (5-core with k = 4 holds), times interleaved.
-  const items = ['A', 'B', 'C', 'D', 'E'].map((t, i) => ({ sourceId: `s${i}`, title: t }));
+  // 6 users, 13 items; each user sees every one once, in a rotation of its own (k = 4 holds), times interleaved.
+  const names = ['A', 'B', 'C', 'D', 'once', 'F', 'G', 'H', 'I', 'J', 'K', 'L', 'M', 'N'];
+  const items = names.map((t, i) => ({ sourceId: `s${i}`, title: t }));
+  const regular = [0, 1, 2, 3, 5, 6, 7, 8, 9, 10, 11, 12, 13]; // source indices; dense id = position here
   const users = Array.from({ length: 6 }, (_, u) => ({
     userId: `u${u}`,
-    events: [0, 1, 2, 3, 0, 1, 2, 3, 0, 1, 2, 3, 0].map((item, i) => ({ item, time: i * 10 + u })),
+    events: Array.from({ length: 13 }, (_, i) => ({ item: regular[(u + i) % 13], time: i * 10 + u })),
   }));
-  // Item 4 ('E') is seen once: k-core removes it and the dense ids skip it.
+  // Item 4 ('once') is seen once: k-core removes it and the dense ids skip it.
   users[0].events.splice(5, 0, { item: 4, time: 51 });
   return { name: 'fixture', items, users };
 }
@@ -46,14 +51,14 @@ describe('prepareDataset', () => {
   const all = [...data.samples.train, ...data.samples.valid, ...data.samples.test];
 
   it('keeps dense item ids in source order and drops filtered items', () => {
-    expect(data.items.map((i) => i.title)).toEqual(['A', 'B', 'C', 'D']);
+    expect(data.items.map((i) => i.title)).toEqual(['A', 'B', 'C', 'D', 'F', 'G', 'H', 'I', 'J', 'K', 'L', 'M', 'N']);
   });
 
   it('makes one sample per interaction after the first, with at most 10 previous items, oldest dropped', () => {
     expect(all.length).toBe(6 * 12);
     const last = all.filter((s) => s.user === 1).sort((a, b) => a.time - b.time).at(-1)!;
-    // User 1's 13 events: the 13th (item 0) has the previous 10 items as history: events 3..12 -> items 3,0,1,2,3,0,1,2,3,0? (0-based positions 2..11)
-    expect(last.history).toEqual([2, 3, 0, 1, 2, 3, 0, 1, 2, 3]);
+    // User 1's 13 events (dense ids 1, 2, ..., 12, 0): the 13th has the previous 10 as history (positions 2..11).
+    expect(last.history).toEqual([3, 4, 5, 6, 7, 8, 9, 10, 11, 12]);
     expect(last.target).toBe(0);
     expect(Math.max(...all.map((s) => s.history.length))).toBe(10);
     expect(Math.min(...all.map((s) => s.history.length))).toBe(1);
@@ -64,8 +69,8 @@ describe('prepareDataset', () => {
     for (const s of all) {
       const events = raw.users[s.user].events.filter((e) => e.item !== 4);
       const position = events.findIndex((e) => e.time === s.time);
-      expect(s.history).toEqual(events.slice(Math.max(0, position - 10), position).map((e) => e.item));
-      expect(events[position].item).toBe(s.target);
+      expect(s.history).toEqual(events.slice(Math.max(0, position - 10), position).map((e) => denseOf(e.item)));
+      expect(denseOf(events[position].item)).toBe(s.target);
     }
   });
 
@@ -83,6 +88,24 @@ describe('prepareDataset', () => {
     expect(maxValid).toBeLessThanOrEqual(minTest);
   });
 
+  it("counts a user's repeated interactions with an item once, at the last: no sample holds its target in its history", () => {
+    // Two users of the same six items (2-core); u0 views A, B, C, A again, then D, then buys B (viewed before).
+    const items = ['A', 'B', 'C', 'D', 'E', 'F'].map((t, i) => ({ sourceId: `s${i}`, title: t }));
+    const raw: RawDataset = { name: 'repeats', items, users: [user('u0', [0, 1, 2, 0, 3, 1, 4, 5]), user('u1', [0, 1, 2, 3, 4, 5], 100)] };
+    const prepared = prepareDataset(raw, { kCore: 2, splitBy: 'time' });
+    const u0 = [...prepared.samples.train, ...prepared.samples.valid, ...prepared.samples.test].filter((s) => s.user === 0).sort((a, b) => a.time - b.time);
+    // u0's sequence is C, A, D, B, E, F: each item where it was last.
+    expect(u0.map((s) => [s.history, s.target])).toEqual([
+      [[2], 0],
+      [[2, 0], 3],
+      [[2, 0, 3], 1],
+      [[2, 0, 3, 1], 4],
+      [[2, 0, 3, 1, 4], 5],
+    ]);
+    expect(prepared.repeatsMerged).toBe(2);
+    expect(data.repeatsMerged).toBe(0);
+  });
+
   it('takes a shipped split from the events', () => {
     const raw = fixture();
     for (const u of raw.users) u.events.forEach((e, i) => (e.split = i < 10 ? 'train' : i < 12 ? 'valid' : 'test'));
@@ -95,13 +118,13 @@ describe('prepareDataset', () => {
 
   it('reports statistics, including test targets that never are training targets', () => {
     const stats = datasetStats(data);
-    expect(stats).toMatchObject({ users: 6, items: 4, trainSamples: 57, validSamples: 7, testSamples: 8, trainTargetItems: 4 });
+    expect(stats).toMatchObject({ users: 6, items: 13, trainSamples: 57, validSamples: 7, testSamples: 8, trainTargetItems: 13 });
     expect(stats.testTargetsUnseenInTrain).toBe(0);
   });
 
   it('round-trips through the prepared text format', () => {
     expect(parseItems(serializeItems(data.items))).toEqual(data.items);
-    expect(parseSamples(serializeSamples(data.samples.test), 'test', 4)).toEqual(data.samples.test);
+    expect(parseSamples(serializeSamples(data.samples.test), 'test', 13)).toEqual(data.samples.test);
   });
 
   it('names the file and line of malformed prepared files', () => {

@@ -65,6 +65,8 @@ export interface PreparedDataset {
   items: PreparedItem[];
   users: string[];
   samples: Record<Split, Sample[]>;
+  /** Interactions dropped because the user interacted with the same item again later (lastInteractions). */
+  repeatsMerged: number;
 }
 
 export interface PrepareOptions {
@@ -74,6 +76,24 @@ export interface PrepareOptions {
   maxHistory?: number;
   /** How samples get their split: from the events (shipped split) or 8:1:1 by time over all samples. */
   splitBy: 'events' | 'time';
+}
+
+/**
+ * Each user's events with only the last interaction with each item kept (a shopper's repeated views, a purchase
+ * after views). No sample then holds its target in its history, as in the shipped data sets (which have no
+ * repeats), and a history is what the embed keeps at the time of the target (a repeated item moves to the end;
+ * a purchase's memory row is the history before it, less the item bought).
+ */
+export function lastInteractions(users: readonly RawUser[]): { users: RawUser[]; merged: number } {
+  let merged = 0;
+  const out = users.map((u) => {
+    const last = new Map<number, number>();
+    u.events.forEach((e, i) => last.set(e.item, i));
+    if (last.size === u.events.length) return u;
+    merged += u.events.length - last.size;
+    return { ...u, events: u.events.filter((e, i) => last.get(e.item) === i) };
+  });
+  return { users: out, merged };
 }
 
 /** Drops users and items with fewer than k interactions until both hold. */
@@ -107,7 +127,8 @@ export function prepareDataset(raw: RawDataset, options: PrepareOptions): Prepar
   const maxHistory = options.maxHistory ?? 10;
   if (!Number.isInteger(k) || k < 1) throw new InvalidArgumentError(`kCore must be a positive integer, got ${k}.`);
   if (!Number.isInteger(maxHistory) || maxHistory < 1) throw new InvalidArgumentError(`maxHistory must be a positive integer, got ${maxHistory}.`);
-  const users = kCoreFilter(raw.users, k);
+  const distinct = lastInteractions(raw.users);
+  const users = kCoreFilter(distinct.users, k);
   // Dense item ids in the order of the source's item table: deterministic.
   const kept = new Set<number>();
   for (const u of users) for (const e of u.events) kept.add(e.item);
@@ -143,7 +164,7 @@ export function prepareDataset(raw: RawDataset, options: PrepareOptions): Prepar
       `${raw.name}: no training sample (a sample is an interaction after the user's earlier ones): ${users.length} of ${raw.users.length} user(s) and ${items.length} of ${raw.items.length} item(s) keep ${k} interactions each (${k}-core), from ${events} interaction(s), giving ${all.length} sample(s) in all. Too little data${k > 1 ? `; a smaller --k-core keeps more` : ''}.`,
     );
   }
-  return { name: raw.name, items, users: users.map((u) => u.userId), samples };
+  return { name: raw.name, items, users: users.map((u) => u.userId), samples, repeatsMerged: distinct.merged };
 }
 
 export interface DatasetStats {

@@ -28,6 +28,8 @@ export interface PreparedManifest {
   files: string[];
   /** Source events left out (prepare-data --skip-unknown-items); absent where none were. */
   skipped?: SkippedEvents;
+  /** Earlier interactions of a user with an item they interacted with again (the last is kept); absent where none. */
+  repeatsMerged?: number;
 }
 
 const ITEMS_HEADER = 'id\tsource_id\ttitle';

@@ -2,12 +2,12 @@ import { describe, expect, it } from 'vitest';
 import { prepareDataset, type RawDataset, type Sample } from './prepare.ts';
 import { parseTrainSequences, serializeTrainSequences, trainingPairs, trainSequences } from './train-sequences.ts';
 
-/** 5 users of 12 to 20 interactions with 6 items, interleaved in time: the time split cuts each user's sequence. */
+/** 5 users of 12 to 20 interactions with 40 items (each once per user), interleaved in time: the time split cuts each user's sequence. */
 function raw(): RawDataset {
-  const items = Array.from({ length: 6 }, (_, i) => ({ sourceId: `s${i}`, title: `Item ${i}` }));
+  const items = Array.from({ length: 40 }, (_, i) => ({ sourceId: `s${i}`, title: `Item ${i}` }));
   const users = Array.from({ length: 5 }, (_, u) => ({
     userId: `u${u}`,
-    events: Array.from({ length: 12 + 2 * u }, (_, i) => ({ item: (i * (u + 1) + u) % 6, time: i * 7 + u * 3 })),
+    events: Array.from({ length: 12 + 2 * u }, (_, i) => ({ item: (u * 7 + i) % 40, time: i * 7 + u * 3 })),
   }));
   return { name: 'fixture', items, users };
 }
