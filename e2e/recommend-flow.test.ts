@@ -361,6 +361,18 @@ describe("the model's history window (prompt-template.json's maxHistory: 10, as 
   });
 });
 
+describe('a history that repeats an item', () => {
+  it('counts it once, at its last place, as the training data does: the same h_t and list as the history without the earlier ones', async () => {
+    const request = { k: 20, strategy: 'local', m: 200, returnHidden: true };
+    const repeated = await call<FlowResult>('recommend', { history: [12, 40, 12, 41, 40, 12], ...request });
+    const distinct = await call<FlowResult>('recommend', { history: [41, 40, 12], ...request });
+    if (!repeated.ok || !distinct.ok) throw new Error(`${!repeated.ok ? repeated.message : ''} ${!distinct.ok ? distinct.message : ''}`);
+    expect(repeated.value.hidden).toEqual(distinct.value.hidden);
+    expect(repeated.value.items).toEqual(distinct.value.items);
+    expect(repeated.value.droppedOldest).toBe(0);
+  });
+});
+
 describe('bad input through the worker', () => {
   it('skips unknown items with a warning, and rejects empty or all-unknown histories and bad k', async () => {
     const skipped = await call<FlowResult>('recommend', { history: [3, 999999], k: 5 });

@@ -28,6 +28,7 @@ import { describeValue } from '../src/core/describe-value.ts';
 import { throwIfAbortedBetweenPasses } from '../src/core/abort.ts';
 import { resolveDecodeOptions, type DecodedItem, type DecodeOptions, type Strategy } from '../src/core/decode-options.ts';
 import { assembleMemory, centroidSampleCounts, type ShardManifest } from '../src/core/shard-format.ts';
+import { lastOfEach } from '../src/core/fit-prompt.ts';
 
 installErrorTransfer();
 
@@ -500,7 +501,8 @@ function overlayStatus(): OverlayStatus {
 
 /**
  * Checks a history of catalog ids: ids the catalog lacks are dropped with a warning, none left is an error; an
- * entry that is no id at all (a product key as a string, a fraction) is an error naming it.
+ * entry that is no id at all (a product key as a string, a fraction) is an error naming it. A repeated id counts
+ * once, at its last place, as in the training data (lastOfEach).
  */
 function knownHistory(history: unknown, items: LoadedShard['items']): { history: number[]; unknownItems: number[] } {
   if (history !== undefined && !Array.isArray(history)) throw new InvalidArgumentError(`The history must be an array of item ids (oldest first), got ${describeValue(history)}.`);
@@ -515,7 +517,7 @@ function knownHistory(history: unknown, items: LoadedShard['items']): { history:
   const known = history.filter((id) => !unknownItems.includes(id)) as number[];
   if (known.length === 0) throw new InvalidArgumentError(`None of the history's items is in the catalog (unknown: ${unknownItems.slice(0, 10).join(', ')}).`);
   if (unknownItems.length > 0) console.warn(`l2d: skipped history items not in the catalog: ${unknownItems.join(', ')}`);
-  return { history: known, unknownItems };
+  return { history: lastOfEach(known), unknownItems };
 }
 
 /** The items a request keeps out of its lists: `exclude`'s catalog ids and, with excludeHistory, the history's. */

@@ -1,10 +1,23 @@
 import { describe, expect, it } from 'vitest';
-import { fitPrompt } from './fit-prompt.ts';
+import { fitPrompt, lastOfEach } from './fit-prompt.ts';
 import { DEFAULT_PROMPT_TEMPLATE, parsePromptTemplate, renderPrompt } from './prompt.ts';
 
 /** One "token" per character: the context limit is then a character count. */
 const chars = (text: string) => Array.from(text, (c) => c.charCodeAt(0));
 const titles = Array.from({ length: 14 }, (_, i) => `T${i}`);
+
+describe('lastOfEach: an item counts once, at its last place', () => {
+  it('keeps each id where it last appears, in order', () => {
+    expect(lastOfEach([5, 9, 5, 3, 9, 9, 1])).toEqual([5, 3, 9, 1]);
+    expect(lastOfEach([4, 2, 7])).toEqual([4, 2, 7]);
+    expect(lastOfEach([])).toEqual([]);
+  });
+
+  it('by a key, keeping the whole last entry', () => {
+    const events = [{ item: 1, time: 0 }, { item: 2, time: 1 }, { item: 1, time: 2 }];
+    expect(lastOfEach(events, (e) => e.item)).toEqual([{ item: 2, time: 1 }, { item: 1, time: 2 }]);
+  });
+});
 
 describe('fitPrompt: the history window, then the context', () => {
   it('keeps the newest maxHistory titles and counts the rest as dropped', () => {

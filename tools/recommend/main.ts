@@ -22,6 +22,7 @@ import type { PreparedItem } from '../../src/core/data/prepare.ts';
 import { InvalidArgumentError } from '../../src/core/errors.ts';
 import { TitleGrounder } from '../../src/core/grounding.ts';
 import { verifiedCatalog } from '../../src/core/shard-format.ts';
+import { lastOfEach } from '../../src/core/fit-prompt.ts';
 import { loadNodeEncoder } from '../lib/onnx-encoder.ts';
 import { loadShard } from '../lib/shard-files.ts';
 import { exitWithUsage, isEntryPoint, parseOptions, runCli } from '../lib/cli.ts';
@@ -82,7 +83,8 @@ export async function recommendOffline(request: OfflineRequest): Promise<Offline
       if (id === undefined) throw new InvalidArgumentError(`"${key}" is not a source_id of this catalog (${join(request.memory, manifest.catalog.file)}, its second column).`);
       return id;
     };
-    const ids = [...(request.history ?? []), ...(request.sourceIds ?? []).map(keyId), ...(request.titles ?? []).map((title) => titleId(title, catalog, grounder!))];
+    // A repeated item counts once, at its last place, as in the training data and the page.
+    const ids = lastOfEach([...(request.history ?? []), ...(request.sourceIds ?? []).map(keyId), ...(request.titles ?? []).map((title) => titleId(title, catalog, grounder!))]);
     if (ids.length === 0) throw new InvalidArgumentError('The history is empty: give --history ids, --source-ids keys or --title titles, oldest first.');
     const t1 = performance.now();
     const { hidden, dropped } = await encoder.encode([ids.map((id) => catalog[id].title)]);

@@ -36,6 +36,14 @@ describe('npm run recommend (offline, in Node)', () => {
     expect(result.droppedOldest).toBe(0);
   });
 
+  it('counts a repeated item once, at its last place, as the page does', async () => {
+    const repeated = await recommendOffline({ model: MODEL, memory: MEMORY, history: [0, 5], sourceIds: ['1'], k: 5, strategy: 'global' });
+    expect(repeated.history.map((h) => h.id)).toEqual([5, 0]);
+    const distinct = await recommendOffline({ model: MODEL, memory: MEMORY, history: [5, 0], k: 5, strategy: 'global' });
+    expect(Array.from(repeated.hidden)).toEqual(Array.from(distinct.hidden));
+    expect(repeated.items).toEqual(distinct.items);
+  });
+
   it('--cold-start similar-titles ranks items that no memory row carries, as load()\'s coldStart does', async () => {
     const { memory } = await loadShard(MEMORY);
     const rowless = new Set(Array.from({ length: memory.itemCount }, (_, id) => id).filter((id) => !memory.labels.includes(id)));

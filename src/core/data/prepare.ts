@@ -6,6 +6,7 @@
  * train/valid/test split.
  */
 import { DataFormatError, InvalidArgumentError } from '../errors.ts';
+import { lastOfEach } from '../fit-prompt.ts';
 
 export type Split = 'train' | 'valid' | 'test';
 export const SPLITS: readonly Split[] = ['train', 'valid', 'test'];
@@ -87,11 +88,9 @@ export interface PrepareOptions {
 export function lastInteractions(users: readonly RawUser[]): { users: RawUser[]; merged: number } {
   let merged = 0;
   const out = users.map((u) => {
-    const last = new Map<number, number>();
-    u.events.forEach((e, i) => last.set(e.item, i));
-    if (last.size === u.events.length) return u;
-    merged += u.events.length - last.size;
-    return { ...u, events: u.events.filter((e, i) => last.get(e.item) === i) };
+    const events = lastOfEach(u.events, (e) => e.item);
+    merged += u.events.length - events.length;
+    return events.length === u.events.length ? u : { ...u, events };
   });
   return { users: out, merged };
 }
