@@ -16,13 +16,29 @@ const encoder: HistoryEncoder & { calls: number } = {
   },
 };
 const titles = ['a', 'bb', 'ccc', 'dddd'];
-const samples = Array.from({ length: 10 }, (_, i) => ({ history: titles.slice(0, 1 + (i % 3)).map((_, j) => (i + j) % 4), target: i % 4 }));
+const samples = Array.from({ length: 10 }, (_, i) => ({ history: titles.slice(0, 1 + (i % 3)).map((_, j) => (i + j) % 4), target: (i + 3) % 4 }));
+const catalog = titles.map((title, id) => ({ id, sourceId: `s${id}`, title }));
+const description = { model: { id: 'm', file: 'f', sha256: '0', dtype: 'q4' }, dataset: { name: 'd', split: 'custom', fraction: 1, seed: 0, samples: 10 }, chunkRows: 16 };
 
 it('encodes every sample into its row, in order, with its label', async () => {
   const { bytes, chunk } = await encodeShardChunk(encoder, samples, (id) => titles[id], 4);
   expect(chunk.rows).toBe(10);
   const vectors = Uint16Array.from(samples.flatMap((s) => [s.history.length, titles[s.history[0]].length]), toFloat16Bits);
   expect(bytes).toEqual(encodeChunk(vectors, Uint32Array.from(samples, (s) => s.target), 2));
+});
+
+it('encodes a history that repeats an item as a query does: once, at its last place', async () => {
+  const seen: string[][] = [];
+  const recording: HistoryEncoder = { hiddenSize: 2, encode: async (histories) => (seen.push(...histories), encoder.encode(histories)) };
+  await encodeShardChunk(recording, [{ history: [0, 1, 0, 2], target: 3 }], (id) => titles[id], 4);
+  expect(seen).toEqual([['bb', 'a', 'ccc']]);
+});
+
+it("refuses a sample whose history holds its target, as recordInteraction does, naming it", async () => {
+  const bad = [...samples.slice(0, 3), { history: [1, 2], target: 2 }];
+  await expect(buildShard(encoder, bad, catalog, description)).rejects.toThrow(
+    `Sample 3's history holds its target, item 2: a memory row is "history -> next item", and no training sample's history holds its target`,
+  );
 });
 
 it('stops between batches when its signal is aborted, with the signal\'s reason', async () => {

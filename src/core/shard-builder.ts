@@ -9,6 +9,7 @@ import { fastCentroids } from './l2-scan-wasm.ts';
 import { rowStride, type L2DMemory } from './memory.ts';
 import { toFloat16Bits } from './float16.ts';
 import { InvalidArgumentError } from './errors.ts';
+import { lastOfEach } from './fit-prompt.ts';
 import { chunkBytes, encodeChunk, sha256Hex, SHARD_FORMAT, SHARD_VERSION, type ShardChunk, type ShardManifest, type ShardModel } from './shard-format.ts';
 import { serializeItems } from './data/prepared-format.ts';
 import type { PreparedItem } from './data/prepare.ts';
@@ -50,7 +51,8 @@ export async function encodeShardChunk(
   for (let b = 0; b < samples.length; b += batch) {
     await throwIfAbortedBetweenPasses(signal); // an aborted build stops within one batch
     const part = samples.slice(b, b + batch);
-    const out = await encoder.encode(part.map((s) => s.history.map(titleOf)));
+    // A repeated item counts once, at its last place, as in a query (lastOfEach).
+    const out = await encoder.encode(part.map((s) => lastOfEach(s.history).map(titleOf)));
     out.hidden.forEach((h, j) => {
       for (let k = 0; k < dim; k++) vectors[(b + j) * dim + k] = toFloat16Bits(h[k]);
     });
@@ -99,12 +101,17 @@ export interface BuiltShard {
   truncated: number;
 }
 
-function checkSamples(samples: ShardSample[], itemCount: number): void {
+/** Refuses samples a memory must not hold (an empty history, an id outside the catalog, a target in its own history), naming the first. */
+export function checkShardSamples(samples: readonly ShardSample[], itemCount: number): void {
   if (samples.length === 0) throw new InvalidArgumentError('No samples to build a memory from.');
   samples.forEach((s, i) => {
     const bad = [...s.history, s.target].find((id) => !(Number.isInteger(id) && id >= 0 && id < itemCount));
     if (s.history.length === 0) throw new InvalidArgumentError(`Sample ${i} has an empty history.`);
     if (bad !== undefined) throw new InvalidArgumentError(`Sample ${i} names item ${bad}, which is not in the catalog (0..${itemCount - 1}).`);
+    if (s.history.includes(s.target)) {
+      // As recordInteraction refuses it: a row "... X -> X" would rank X first for the next history like it.
+      throw new InvalidArgumentError(`Sample ${i}'s history holds its target, item ${s.target}: a memory row is "history -> next item", and no training sample's history holds its target (prepare-data counts a user's repeated interactions with an item once, at the last).`);
+    }
   });
 }
 
@@ -116,7 +123,7 @@ export async function buildShard(
   description: Omit<ShardDescription, 'hiddenSize' | 'itemCount'>,
   options: { batch?: number; onProgress?: (rows: number, total: number) => void; signal?: AbortSignal } = {},
 ): Promise<BuiltShard> {
-  checkSamples(samples, items.length);
+  checkShardSamples(samples, items.length);
   const { chunkRows } = description;
   if (!(Number.isInteger(chunkRows) && chunkRows >= 1)) throw new InvalidArgumentError(`chunkRows must be a positive integer, got ${chunkRows}.`);
   const chunks: Uint8Array[] = [];

@@ -22,12 +22,13 @@ beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), 'l2d-mem-'));
   const src = join(dir, 'src');
   mkdirSync(src);
-  const titles = ['Toy Story (1995)', 'Heat (1995)', 'Casino (1995)', 'Sabrina (1995)', 'GoldenEye (1995)', 'Balto (1995)'];
+  const titles = ['Toy Story (1995)', 'Heat (1995)', 'Casino (1995)', 'Sabrina (1995)', 'GoldenEye (1995)', 'Balto (1995)', 'Jumanji (1995)', 'Nixon (1995)', 'Tom and Huck (1995)'];
   writeFileSync(join(src, 'items.tsv'), `seq_id\tasin\ttitle\n${titles.map((t, i) => `${i + 1}\tM${i}\t${t}`).join('\n')}\n`);
-  const users = Array.from({ length: 8 }, (_, u) => `${u + 1} ${Array.from({ length: 7 }, (_, j) => ((u + j * 5) % 6) + 1).join(' ')}`);
+  // 7 distinct items per user (5 is coprime to 9); user 1's valid and test items are two it has not seen.
+  const users = Array.from({ length: 8 }, (_, u) => `${u + 1} ${Array.from({ length: 7 }, (_, j) => ((u + j * 5) % 9) + 1).join(' ')}`);
   writeFileSync(join(src, 'sequential_train.txt'), `${users.join('\n')}\n`);
-  writeFileSync(join(src, 'sequential_valid.txt'), '1 2\n');
-  writeFileSync(join(src, 'sequential_test.txt'), '1 3\n');
+  writeFileSync(join(src, 'sequential_valid.txt'), '1 5\n');
+  writeFileSync(join(src, 'sequential_test.txt'), '1 9\n');
   data = join(dir, 'prepared');
   prepareFolder(src, data, { kCore: 2 });
 });

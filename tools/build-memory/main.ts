@@ -25,7 +25,7 @@ import { join, resolve } from 'node:path';
 import { L2DError } from '../../src/core/errors.ts';
 import type { Sample, Split } from '../../src/core/data/prepare.ts';
 import { formatShardManifest, sha256Hex, verifiedCatalog, type ShardManifest } from '../../src/core/shard-format.ts';
-import { buildCentroidShard, chunkFileName, encodeShardChunk, shardManifest } from '../../src/core/shard-builder.ts';
+import { buildCentroidShard, checkShardSamples, chunkFileName, encodeShardChunk, shardManifest } from '../../src/core/shard-builder.ts';
 import { loadShard } from '../lib/shard-files.ts';
 import { parseSplits } from '../lib/prepared.ts';
 import { xorshift32 } from '../../src/core/synthetic-memory.ts';
@@ -74,6 +74,7 @@ export async function buildMemory(options: BuildOptions): Promise<ShardManifest>
   const encoder = await loadNodeEncoder(options.model, options.dtype ?? 'q4');
   const all = splits.flatMap((name) => data.split(name));
   const picked: Sample[] = fraction === 1 ? all : reservoirSample(all.length, Math.round(fraction * all.length), seed).map((i) => all[i]);
+  checkShardSamples(picked, data.items.length); // a folder prepared before repeats were merged may hold "... X -> X" samples
   const dim = encoder.hiddenSize;
   const partial = `${options.out}.partial`;
   const settings = { model: encoder.sha256, data: data.manifest.name, split, fraction, seed, chunkRows, dim, rows: picked.length };
