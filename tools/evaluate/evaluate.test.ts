@@ -36,15 +36,15 @@ describe('evaluate', () => {
   });
 
   it('counts the baselines from the splits asked for, and names them so', () => {
-    // Train's targets are 1, 2, 0, 2, 0, 1 (a tie: smaller id first); two more samples of item 2 in valid.
+    // Train's targets are 2 and 1 (a tie: smaller id first), never 0; two more samples of item 2 in valid.
     const valid = [0, 1].map((user) => ({ user, target: 2, time: 9, history: [0], split: 'valid' as const }));
     const withValid: LoadedDataset = { ...data, split: (s) => (s === 'valid' ? valid : data.split(s)) };
     const [fromTrain] = evaluateBaselines(withValid, 'test', ['popular']);
     const [fromBoth] = evaluateBaselines(withValid, 'test', ['popular'], Infinity, ['train', 'valid']);
     expect(fromTrain.method).toBe('most-popular');
-    expect(Array.from(fromTrain.lists[0])).toEqual([0, 1, 2]);
+    expect(Array.from(fromTrain.lists[0])).toEqual([1, 2, 0]);
     expect(fromBoth.method).toBe('most-popular (train+valid)');
-    expect(Array.from(fromBoth.lists[0])).toEqual([2, 0, 1]);
+    expect(Array.from(fromBoth.lists[0])).toEqual([2, 1, 0]);
     expect(() => evaluateBaselines(withValid, 'valid', ['popular'], Infinity, ['train', 'valid'])).toThrow(
       '--baselines-from train,valid counts the valid split, the one being evaluated: every valid sample\'s answer would be counted. Leave valid out.',
     );
