@@ -35,7 +35,9 @@ function store(files: Partial<Record<'items.csv' | 'events.csv', string>> = {}):
   for (let user = 0; user < 6; user++) {
     for (let j = 0; j < 6; j++) {
       const day = user * 6 + j; // every event at its own time: the split below is known
-      const time = day % 2 === 0 ? String(Date.UTC(2026, 0, 1 + day) / 1000) : new Date(Date.UTC(2026, 0, 1 + day)).toISOString();
+      // Unix seconds, milliseconds and ISO dates mixed in one file.
+      const at = Date.UTC(2026, 0, 1 + day);
+      const time = [String(at / 1000), new Date(at).toISOString(), String(at)][day % 3];
       events.push(`view,shopper-${user},${skus[(user + j) % 6]},${time}`);
     }
   }
@@ -48,7 +50,7 @@ function store(files: Partial<Record<'items.csv' | 'events.csv', string>> = {}):
 }
 
 describe("prepare-data on a store's own export (items.csv + events.csv)", () => {
-  it('keeps the store\'s product ids as source ids, reads both timestamp forms, splits 8:1:1 by time', () => {
+  it('keeps the store\'s product ids as source ids, reads every timestamp form (seconds, milliseconds, ISO), splits 8:1:1 by time', () => {
     const out = join(dir, 'out');
     const { manifest, data } = prepareFolder(store(), out);
     expect(manifest.source).toBe('store');
@@ -61,7 +63,7 @@ describe("prepare-data on a store's own export (items.csv + events.csv)", () => 
       ['SKU-5', 'Product 5'],
       ['SKU-6', 'Product 6'],
     ]);
-    // The six newest samples (Unix seconds and ISO dates in one order): shopper 4's last, then shopper 5's five.
+    // The six newest samples (Unix seconds, milliseconds and ISO dates in one order): shopper 4's last, then shopper 5's five.
     expect([...data.samples.valid, ...data.samples.test].map((sample) => [sample.user, sample.target])).toEqual([
       [4, (4 + 5) % 6],
       ...[1, 2, 3, 4, 5].map((j) => [5, (5 + j) % 6]),

@@ -146,11 +146,14 @@ function columns<T extends string>(header: string[], wanted: readonly T[], file:
 }
 
 /**
- * Unix time in seconds or an ISO 8601 date (taken as Unix seconds, so a file may mix the two); integers in
- * milliseconds order as well where the whole file uses them (only the order matters).
+ * Unix time in seconds or milliseconds, or an ISO 8601 date, all taken as Unix seconds, so a file may mix them: a
+ * number from 10^11 up is milliseconds (as seconds it would be past the year 5000; as milliseconds it is after 1973).
  */
 function eventTime(value: string, file: string, line: number): number {
-  if (/^\d+$/.test(value)) return Number(value);
+  if (/^\d+(\.\d+)?$/.test(value)) {
+    const time = Number(value);
+    return time >= MILLISECONDS_FROM ? time / 1000 : time;
+  }
   const parsed = /^\d{4}-\d{2}-\d{2}/.test(value) ? Date.parse(value) : NaN;
   if (Number.isNaN(parsed)) throw new DataFormatError(`${file}:${line}: timestamp "${value}" is neither Unix time nor an ISO 8601 date.`);
   return parsed / 1000;
@@ -220,6 +223,9 @@ export interface StoreReadOptions {
   /** Leave out (and count) events whose item_id items.csv lacks, instead of failing on the first. */
   skipUnknownItems?: boolean;
 }
+
+/** The smallest Unix time read as milliseconds (1973-03-03 in milliseconds; the year 5138 in seconds). */
+const MILLISECONDS_FROM = 1e11;
 
 /** How many skipped events a report names. */
 const SKIPPED_EXAMPLES = 5;
