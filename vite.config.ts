@@ -2,6 +2,7 @@ import { cpSync, existsSync, mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { defineConfig, type Plugin } from 'vitest/config';
 import { DATASETS } from './src/demo/datasets.ts';
+import { inlineWorkerBlobOnly } from './tools/vite/inline-worker-blob-only.ts';
 
 // The built demo is self-contained: every shipped data set (src/demo/datasets.ts) with its model's q4/q4f16 files
 // and encoder graphs, its memory, test split and train sequences. A memory built by command is the researcher's to copy.
@@ -56,7 +57,7 @@ export default defineConfig({
   // Pages are files (index.html, examples/*/, bench/*): a missing file is a 404, never the demo's page in its
   // place, so a memory not built here says so instead of failing to parse HTML as its manifest.
   appType: 'mpa',
-  worker: { format: 'es' },
+  worker: { format: 'es', plugins: () => [inlineWorkerBlobOnly()] },
   // Cross-origin isolation: SharedArrayBuffer, so onnxruntime-web's wasm runs multi-threaded
   // (L2D_CROSS_ORIGIN_ISOLATION=off serves without it, for side-by-side benchmarks).
   server: { headers: ISOLATION_HEADERS },

@@ -9,6 +9,7 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vite';
+import { inlineWorkerBlobOnly } from './tools/vite/inline-worker-blob-only.ts';
 
 // onnxruntime-web's "extern wasm" build: it imports its glue (.mjs) and wasm from
 // env.wasm.wasmPaths at run time, instead of a bundled asset a Blob worker would inline (70 MB).
@@ -19,7 +20,7 @@ export default defineConfig({
   base: './',
   publicDir: false,
   // One worker file under a fixed name (a Blob has no folder to load chunks from): both onnxruntime-web builds' JavaScript inlined.
-  worker: { format: 'es', rolldownOptions: { output: { codeSplitting: false, entryFileNames: 'l2d-worker.js' } } },
+  worker: { format: 'es', plugins: () => [inlineWorkerBlobOnly()], rolldownOptions: { output: { codeSplitting: false, entryFileNames: 'l2d-worker.js' } } },
   resolve: {
     conditions: ['onnxruntime-web-use-extern-wasm', 'module', 'browser', 'production'],
     alias: [

@@ -812,6 +812,10 @@ describe('the storefront embed from another origin', () => {
     expect(readFileSync('dist-embed/l2d-worker.js', 'utf8')).toContain('Memory updates are off (overlayCap 0).');
     expect(script).not.toContain('Memory updates are off (overlayCap 0).');
     expect(script.length).toBeLessThan(64_000);
+    // The memory worker inlined once: as the Blob worker's code, not again as a data: URL (tools/vite/inline-worker-blob-only.ts).
+    const worker = readFileSync('dist-embed/l2d-worker.js', 'utf8');
+    expect(worker.split('l2dMemoryWorker').length - 1).toBe(2); // the memory worker's ready message and the encoder's worker's check of it
+    expect(worker).not.toContain('data:text/javascript');
   });
 
   it("ships no JSPI build: runtime 'jspi' through the embed is refused with a message, in a script that does not carry that build", async () => {
