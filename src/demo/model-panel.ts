@@ -174,7 +174,8 @@ export async function startModelPanel(panel: { onLoaded?: () => void } = {}): Pr
         const add = document.createElement('button');
         add.type = 'button';
         add.textContent = 'add';
-        add.addEventListener('click', () => editHistory(() => history.push(id)));
+        // An item already in the history moves to its end: it counts once, at its last place (as recommend() reads it).
+        add.addEventListener('click', () => editHistory(() => history.splice(0, history.length, ...history.filter((h) => h !== id), id)));
         li.append(add);
         return li;
       }),
