@@ -1,6 +1,7 @@
 /**
  * The history rule shared by training, memory building and queries: an item
- * counts once, at its last place (lastOfEach); a prompt holds at most the template's `maxHistory` newest titles (the window the
+ * counts once, at its last place (lastOfEach); a prompt holds at most the
+ * template's `maxHistory` newest titles (the window the
  * model was trained on: a longer history is out of its training distribution,
  * and its h_t lands far from the memory's rows), and when it is still longer
  * than the model's context, the oldest titles are dropped until it fits

@@ -45,7 +45,7 @@ it('stops between batches when its signal is aborted, with the signal\'s reason'
   const controller = new AbortController();
   const rows: number[] = [];
   encoder.calls = 0;
-  const stopped = buildShard(encoder, samples, titles.map((title, id) => ({ id, sourceId: `s${id}`, title })), { model: { id: 'm', file: 'f', sha256: '0', dtype: 'q4' }, dataset: { name: 'd', split: 'custom', fraction: 1, seed: 0, samples: 10 }, chunkRows: 16 }, {
+  const stopped = buildShard(encoder, samples, catalog, description, {
     batch: 4,
     signal: controller.signal,
     onProgress: (n) => {
