@@ -159,6 +159,34 @@ describe('memory updates', () => {
     }
   });
 
+  it("leaves out a stored row whose history holds its item (recorded before that was refused), and drops it from storage at the next record", async () => {
+    await load('cpu');
+    value(await call('clearInteractions'));
+    expect(value(await call<Overlay>('recordInteraction', { history, item: 7 }))).toMatchObject({ rows: 1 });
+    // The stored record as an older embed could leave it: a second row, "history ending in 100 -> 100".
+    const stored = (old: number[] | null) =>
+      harness.page.evaluate(async (old) => {
+        const db = await new Promise<IDBDatabase>((resolve, reject) => Object.assign(indexedDB.open('l2d-memory'), { onsuccess(this: IDBOpenDBRequest) { resolve(this.result); }, onerror: reject }));
+        const tx = db.transaction('overlays', 'readwrite');
+        const store = tx.objectStore('overlays');
+        const [key] = await new Promise<IDBValidKey[]>((resolve) => Object.assign(store.getAllKeys(), { onsuccess(this: IDBRequest<IDBValidKey[]>) { resolve(this.result); } }));
+        const record = await new Promise<{ rows: { item: number; history: number[] }[]; seen: number }>((resolve) => Object.assign(store.get(key), { onsuccess(this: IDBRequest) { resolve(this.result); } }));
+        if (old) {
+          record.rows.push({ ...record.rows[0], item: old.at(-1)!, history: old });
+          record.seen++;
+          store.put(record); // in-line key ([model, shard])
+        }
+        await new Promise((resolve) => (tx.oncomplete = resolve));
+        db.close();
+        return record.rows.map((r) => r.item);
+      }, old);
+    expect(await stored(history)).toEqual([7, 100]);
+    expect((await load('cpu')).overlay).toEqual({ rows: 1, cap: 1024, seen: 2, persisted: true });
+    value(await call<Overlay>('recordInteraction', { history, item: 8 }));
+    expect(await stored(null)).toEqual([7, 8]);
+    value(await call('clearInteractions'));
+  });
+
   it('keeps at most overlayCap samples (a reservoir of all recorded)', async () => {
     await load('cpu', { overlayCap: 2 });
     value(await call('clearInteractions'));

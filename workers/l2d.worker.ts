@@ -549,8 +549,8 @@ async function recordInteraction(event: InteractionEvent): Promise<OverlayStatus
   const hidden = Uint16Array.from(encoded.hidden[0], toFloat16Bits);
   if (hidden.some(isNonFiniteFloat16)) throw new NonFiniteValueError('The encoded interaction');
   const row = { item: event.item, history, hidden, at: Date.now() };
-  // As load() takes a stored overlay: the rows that fit this catalog, the newest that fit the cap.
-  const usable = (rows: OverlayRecord['rows']) => rows.filter((r) => r.item < items.length);
+  // As load() takes a stored overlay: the rows it takes, the newest that fit the cap.
+  const usable = (rows: OverlayRecord['rows']) => rows.filter((r) => takesRow(r, items.length));
   // Reservoir sampling once full: every interaction seen has the same chance to stay.
   const withRow = (base: OverlayRecord): OverlayRecord => {
     const rows = usable(base.rows).slice(-overlayCap);
@@ -573,7 +573,16 @@ async function recordInteraction(event: InteractionEvent): Promise<OverlayStatus
 
 /** A stored overlay as this memory takes it: it may predate a smaller cap or a rebuilt catalog; its newest rows that fit. */
 function fittingOverlay(record: OverlayRecord, itemCount: number): OverlayRecord {
-  return { ...record, rows: overlayCap === 0 ? [] : record.rows.filter((r) => r.item < itemCount).slice(-overlayCap) };
+  return { ...record, rows: overlayCap === 0 ? [] : record.rows.filter((r) => takesRow(r, itemCount)).slice(-overlayCap) };
+}
+
+/**
+ * Whether a stored row joins the memory: its item is in the catalog (which a rebuild may have shortened), and its
+ * history does not hold it (rows recorded before recordInteraction refused that would rank the item first right
+ * after a view of it; the next record drops them from storage too).
+ */
+function takesRow(row: OverlayRecord['rows'][number], itemCount: number): boolean {
+  return row.item < itemCount && !row.history.includes(row.item);
 }
 
 /** The page's listener for memory updates taken in from another tab (watchInteractions). */
