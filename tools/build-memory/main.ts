@@ -27,7 +27,7 @@ import type { Sample, Split } from '../../src/core/data/prepare.ts';
 import { formatShardManifest, sha256Hex, verifiedCatalog, type ShardManifest } from '../../src/core/shard-format.ts';
 import { buildCentroidShard, checkShardSamples, chunkFileName, encodeShardChunk, shardManifest } from '../../src/core/shard-builder.ts';
 import { loadShard } from '../lib/shard-files.ts';
-import { parseSplits } from '../lib/prepared.ts';
+import { parseSplits, splitsLabel } from '../lib/prepared.ts';
 import { xorshift32 } from '../../src/core/synthetic-memory.ts';
 import { serializeItems } from '../../src/core/data/prepared-format.ts';
 import { loadNodeEncoder } from '../lib/onnx-encoder.ts';
@@ -177,7 +177,7 @@ async function main(): Promise<void> {
     return;
   }
   if (!values.model || !values.data) exitWithUsage(USAGE);
-  const out = values.out ?? join(values.model, 'memory', `${parseSplits(values.split).join('+')}-${values.dtype}${values.fraction === '1' ? '' : `-f${values.fraction}`}`);
+  const out = values.out ?? join(values.model, 'memory', `${splitsLabel(parseSplits(values.split))}-${values.dtype}${values.fraction === '1' ? '' : `-f${values.fraction}`}`);
   const t0 = performance.now();
   const manifest = await buildMemory({
     model: values.model,

@@ -13,7 +13,7 @@ import { BatchedNearestRows } from '../lib/batched-nearest.ts';
 import { loadNodeEncoder } from '../lib/onnx-encoder.ts';
 import { ProgressBar } from '../lib/progress.ts';
 import { loadShard } from '../lib/shard-files.ts';
-import type { LoadedDataset } from '../lib/prepared.ts';
+import { parseSplits, splitsLabel, type LoadedDataset } from '../lib/prepared.ts';
 import { MAX_K } from './method-run.ts';
 
 export interface L2DEvaluation {
@@ -152,7 +152,7 @@ export async function evaluateL2D(
  * deployed memory, build-memory --split train,valid), or both.
  */
 export function describeMemory(builtFrom: string, fraction: number): string {
-  const splits = builtFrom === 'train' ? '' : `${builtFrom.split(',').join('+')} `;
+  const splits = builtFrom === 'train' ? '' : `${splitsLabel(parseSplits(builtFrom))} `;
   const share = fraction === 1 ? '' : `${Math.round(fraction * 100)}% `;
   return splits || share ? `${share}${splits}memory` : '';
 }

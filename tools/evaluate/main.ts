@@ -24,7 +24,7 @@ import { evaluateRankings } from '../../src/core/evaluate.ts';
 import { metricsTable } from '../../src/core/metrics.ts';
 import { COLD_START_RULES, type ColdStartRule } from '../../src/core/cold-start.ts';
 import { readText } from '../lib/files.ts';
-import { loadPrepared, parseSplits, type LoadedDataset } from '../lib/prepared.ts';
+import { loadPrepared, parseSplits, splitsLabel, type LoadedDataset } from '../lib/prepared.ts';
 import { saveLatency, saveMethodRun } from '../lib/run-record.ts';
 import { evaluateGeneration, measureLatency } from './generation.ts';
 import { evaluateL2D } from './l2d.ts';
@@ -76,7 +76,7 @@ export function evaluateBaselines(data: LoadedDataset, split: Split, methods: st
     throw new L2DError('invalid-argument', `--baselines-from ${fitSplits.join(',')} counts the ${split} split, the one being evaluated: every ${split} sample's answer would be counted. Leave ${split} out.`);
   }
   const samples = data.split(split).slice(0, limit);
-  const label = fitSplits.join(',') === 'train' ? '' : ` (${fitSplits.join('+')})`;
+  const label = fitSplits.join(',') === 'train' ? '' : ` (${splitsLabel(fitSplits)})`;
   return methods.map((m) => {
     const recommender = baseline(m, data, fitSplits);
     const lists = samples.map((s) => recommender.recommend(s.history, MAX_K));

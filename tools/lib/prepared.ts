@@ -37,6 +37,19 @@ export function loadPrepared(dir: string): LoadedDataset {
   };
 }
 
+/**
+ * Splits as method names, memory folders and report headings write them: "train+valid". (Commas are what the
+ * options take; a `+` reads in a folder name and a table.)
+ */
+export function splitsLabel(splits: readonly Split[]): string {
+  return splits.join('+');
+}
+
+/** The splits of a splitsLabel, in its order. */
+export function splitsOfLabel(label: string): Split[] {
+  return parseSplits(label.split('+').join(','), 'a splits label');
+}
+
 /** --split (or `option`): one split, several joined by commas, or "all"; in time order (train, valid, test). */
 export function parseSplits(text: string, option = '--split'): Split[] {
   const names = text === 'all' ? [...SPLITS] : text.split(',').map((name) => name.trim());

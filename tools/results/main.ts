@@ -15,7 +15,7 @@ import { evaluateRankings } from '../../src/core/evaluate.ts';
 import { metricsTable, sparseDenseSplit, type MetricValues, type SparseDenseSplit } from '../../src/core/metrics.ts';
 import { targetCounts } from '../../src/core/baselines.ts';
 import { readRankings } from '../evaluate/main.ts';
-import { loadPrepared, type LoadedDataset } from '../lib/prepared.ts';
+import { loadPrepared, splitsOfLabel, type LoadedDataset } from '../lib/prepared.ts';
 import { readRunRecords, type RunRecords } from '../lib/run-record.ts';
 import { lineChart, scatterChart, type Series } from './svg-plot.ts';
 import { exitWithUsage, isEntryPoint, parseOptions, runCli } from '../lib/cli.ts';
@@ -70,12 +70,13 @@ export function datasetReport(dir: string, dataRoot: string, plots: string | und
   const data = existsSync(join(dataPath, 'manifest.json')) ? loadPrepared(dataPath) : undefined;
   for (const splits of new Set(others.map((m) => FITTED_ON.exec(m)?.[1]).filter((s) => s !== undefined))) {
     const fitted = others.filter((m) => FITTED_ON.exec(m)?.[1] === splits);
-    out.push(`\nCounted from ${splits.split('+').join(' and ')} (the memory: \`build-memory --split ${splits.split('+').join(',')}\`; the baselines: \`evaluate --baselines-from ${splits.split('+').join(',')}\`), as a store deploys them:\n`);
+    const names = splitsOfLabel(splits);
+    out.push(`\nCounted from ${names.join(' and ')} (the memory: \`build-memory --split ${names.join(',')}\`; the baselines: \`evaluate --baselines-from ${names.join(',')}\`), as a store deploys them:\n`);
     // Baselines, then L2D-G, then L2D-L, as in the first table.
     const rank = (m: string) => TABLE1_ORDER.findIndex((name) => m.startsWith(`${name.replace(/ \(M=\d+\)$/, '')} (`));
     out.push(metricsTable(byName(fitted.sort((a, b) => rank(a) - rank(b)))));
     if (data) {
-      const seen = new Set(splits.split('+').flatMap((name) => data.split(name as 'train').map((s) => s.target)));
+      const seen = new Set(names.flatMap((name) => data.split(name).map((s) => s.target)));
       const all = data.split(records.split as 'test');
       const cold = all.filter((s) => !seen.has(s.target)).length;
       out.push(`\n${cold} of the ${all.length} ${records.split} samples (${((100 * cold) / all.length).toFixed(1)}%) have a target that is no ${splits} sample's target.`);
