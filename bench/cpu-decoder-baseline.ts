@@ -11,9 +11,8 @@
  * block by block by the other's scans; both read this tree's rows before 2026-12-06, session 19). A row can list several
  * decodes from one h_t (recommend()'s `also`), each given its own copy of the query as a request's would be.
  */
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, rmSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { CpuDecoder } from '../src/core/cpu-decoder.ts';
 import type { DecodeOptions } from '../src/core/decode-options.ts';
@@ -22,6 +21,7 @@ import { allocateRows } from '../src/core/row-storage.ts';
 import { median } from '../src/core/stats.ts';
 import { generateSyntheticMemory, syntheticQuery } from '../src/core/synthetic-memory.ts';
 import { exitWithUsage, parseOptions } from '../tools/lib/cli.ts';
+import { archivedTree, baselineCommit, optionFailure, wholeNumber } from './bench-options.ts';
 import { loadShard } from '../tools/lib/shard-files.ts';
 import { assembleMemory, encodeChunk, sha256Hex, type ShardManifest } from '../src/core/shard-format.ts';
 
@@ -30,22 +30,10 @@ const { values } = parseOptions('bench:cpu-decoder', USAGE, {
   options: { baseline: { type: 'string' }, queries: { type: 'string', default: '40' }, quick: { type: 'boolean', default: false } },
 });
 if (!values.baseline) exitWithUsage(USAGE);
-const queryCount = Number(values.queries);
-if (!(Number.isInteger(queryCount) && queryCount >= 1)) {
-  console.error(`bench:cpu-decoder: --queries must be a positive number of queries, got "${values.queries}".\n${USAGE}`);
-  process.exit(2);
-}
-let commit: string;
-try {
-  commit = execFileSync('git', ['rev-parse', '--short', '--verify', `${values.baseline}^{commit}`], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim();
-} catch {
-  console.error(`bench:cpu-decoder: --baseline "${values.baseline}" is not a commit of this repository (git rev-parse found none).`);
-  process.exit(2);
-}
-const folder = resolve('test-results', `baseline-${commit}`);
-rmSync(folder, { recursive: true, force: true });
-mkdirSync(folder, { recursive: true });
-execFileSync('sh', ['-c', `git archive ${commit} src | tar -x -C "${folder}"`]);
+const fail = optionFailure('bench:cpu-decoder', USAGE);
+const queryCount = wholeNumber('--queries', values.queries, fail);
+const commit = baselineCommit(values.baseline, fail);
+const folder = archivedTree(commit, ['src'], `baseline-${commit}`);
 const { CpuDecoder: BaselineDecoder } = (await import(pathToFileURL(join(folder, 'src/core/cpu-decoder.ts')).href)) as { CpuDecoder: typeof CpuDecoder };
 const { assembleMemory: baselineAssemble } = (await import(pathToFileURL(join(folder, 'src/core/shard-format.ts')).href)) as { assembleMemory: typeof assembleMemory };
 // Rows allocated by one tree's row storage live in its scan module, read in place there and copied block by block

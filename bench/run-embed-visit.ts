@@ -15,6 +15,7 @@ import { resolve } from 'node:path';
 import { parseOptions } from '../tools/lib/cli.ts';
 import { viteBuild } from '../tools/lib/vite-build.ts';
 import { startStaticServer } from '../tools/lib/static-server.ts';
+import { baselineCommit, optionFailure, wholeNumber } from './bench-options.ts';
 import { clearOriginStorage, mediansTable, stagesText, type VisitTimes } from './visit-report.ts';
 import { launchChromium } from '../e2e/browser.ts';
 
@@ -27,22 +28,11 @@ const { values } = parseOptions('embed-visit', USAGE, {
     runs: { type: 'string', default: '5' },
   },
 });
-const fail = (message: string): never => {
-  console.error(`embed-visit: ${message}\n${USAGE}`);
-  process.exit(2);
-};
-const runs = Number(values.runs);
-if (!(Number.isInteger(runs) && runs >= 1)) fail(`--runs must be a positive whole number, got "${values.runs}".`);
-const latencyMs = Number(values.latency);
-if (!(latencyMs >= 0)) fail(`--latency must be a delay in ms, 0 or more, got "${values.latency}".`);
+const fail = optionFailure('embed-visit', USAGE);
+const runs = wholeNumber('--runs', values.runs, fail);
+const latencyMs = wholeNumber('--latency', values.latency, fail, 0);
 if (!existsSync(`${values.memory}/manifest.json`)) fail(`--memory ${values.memory} has no manifest.json (a memory folder of the demo model).`);
-if (!values.baseline) fail('--baseline is required: the commit whose embed this tree is held against.');
-let commit = '';
-try {
-  commit = execFileSync('git', ['rev-parse', '--short', '--verify', `${values.baseline}^{commit}`], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim();
-} catch {
-  fail(`--baseline "${values.baseline}" is not a commit of this repository (git rev-parse found none).`);
-}
+const commit = baselineCommit(values.baseline, fail);
 
 // Both embeds, built as `npm run build:embed` builds them.
 const root = resolve('test-results/embed-visit');

@@ -11,10 +11,8 @@
  *
  *   npm run bench:second-visit -- [--device wasm|webgpu] [--decoder cpu|webgpu] [--runs 3] [--baseline <git ref>] [--throttle <Mbit/s>] [--latency <ms>] [--memory <url>]
  */
-import { execFileSync } from 'node:child_process';
-import { mkdirSync, rmSync } from 'node:fs';
-import { resolve } from 'node:path';
 import { parseOptions } from '../tools/lib/cli.ts';
+import { archivedTree, baselineCommit, optionFailure, wholeNumber } from './bench-options.ts';
 import { clearOriginStorage, mediansTable, stagesText, type VisitTimes } from './visit-report.ts';
 import { openHarness } from '../e2e/browser.ts';
 
@@ -30,12 +28,8 @@ const { values } = parseOptions('second-visit', USAGE, {
     memory: { type: 'string', default: '/models/movielens-demo/memory/train-q4-f0.3' },
   },
 });
-const fail = (message: string): never => {
-  console.error(`second-visit: ${message}\n${USAGE}`);
-  process.exit(2);
-};
-const runs = Number(values.runs);
-if (!(Number.isInteger(runs) && runs >= 1)) fail(`--runs must be a positive whole number, got "${values.runs}".`);
+const fail = optionFailure('second-visit', USAGE);
+const runs = wholeNumber('--runs', values.runs, fail);
 const throttleMbit = values.throttle === undefined ? undefined : Number(values.throttle);
 if (throttleMbit !== undefined && !(throttleMbit > 0)) fail(`--throttle must be a download speed in Mbit/s above 0, got "${values.throttle}".`);
 const latencyMs = values.latency === undefined ? (throttleMbit !== undefined ? 20 : undefined) : Number(values.latency);
@@ -45,16 +39,8 @@ const emulated = throttleMbit !== undefined || latencyMs !== undefined;
 /** The trees compared: this one, and the baseline's worker where one is given. */
 const trees: { name: string; worker?: string }[] = [{ name: 'this tree' }];
 if (values.baseline) {
-  let commit = '';
-  try {
-    commit = execFileSync('git', ['rev-parse', '--short', '--verify', `${values.baseline}^{commit}`], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim();
-  } catch {
-    fail(`--baseline "${values.baseline}" is not a commit of this repository (git rev-parse found none).`);
-  }
-  const folder = resolve('test-results', `visit-baseline-${commit}`);
-  rmSync(folder, { recursive: true, force: true });
-  mkdirSync(folder, { recursive: true });
-  execFileSync('sh', ['-c', `git archive ${commit} src workers | tar -x -C "${folder}"`]);
+  const commit = baselineCommit(values.baseline, fail);
+  archivedTree(commit, ['src', 'workers'], `visit-baseline-${commit}`);
   trees.push({ name: commit, worker: `/test-results/visit-baseline-${commit}/workers/l2d.worker.ts` });
 }
 

@@ -1,0 +1,41 @@
+/**
+ * What the side-by-side benches share in reading their options: an option error that exits with the usage, whole
+ * numbers, and a --baseline git ref made into a commit and, where a bench imports or serves it, a tree of its files.
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, rmSync } from 'node:fs';
+import { resolve } from 'node:path';
+
+/** A bench's option error: the message, then its usage, on stderr; exit 2. */
+export function optionFailure(bench: string, usage: string): (message: string) => never {
+  return (message) => {
+    console.error(`${bench}: ${message}\n${usage}`);
+    process.exit(2);
+  };
+}
+
+/** An option that must be a whole number of at least `least`. */
+export function wholeNumber(option: string, text: string | undefined, fail: (message: string) => never, least = 1): number {
+  const value = Number(text);
+  if (!(Number.isInteger(value) && value >= least)) fail(`${option} must be a whole number of at least ${least}, got "${text}".`);
+  return value;
+}
+
+/** A --baseline git ref as its short commit id; fails naming it where it names no commit of this repository. */
+export function baselineCommit(ref: string | undefined, fail: (message: string) => never): string {
+  if (!ref) fail('--baseline is required: the commit this tree is held against.');
+  try {
+    return execFileSync('git', ['rev-parse', '--short', '--verify', `${ref}^{commit}`], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim();
+  } catch {
+    return fail(`--baseline "${ref}" is not a commit of this repository (git rev-parse found none).`);
+  }
+}
+
+/** The commit's `paths` (git archive) in test-results/<name>, emptied first; its absolute path. */
+export function archivedTree(commit: string, paths: readonly string[], name: string): string {
+  const folder = resolve('test-results', name);
+  rmSync(folder, { recursive: true, force: true });
+  mkdirSync(folder, { recursive: true });
+  execFileSync('sh', ['-c', `git archive ${commit} ${paths.join(' ')} | tar -x -C "${folder}"`]);
+  return folder;
+}
