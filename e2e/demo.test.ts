@@ -91,6 +91,9 @@ it('recommends from a history built by searching the catalog, with the demo mode
   }
   // Toy Story added again moved to the end, once: a history counts an item once, at its last place.
   expect((await page.locator('#history li').allTextContents()).map((t) => t.replace(/remove$/, ''))).toEqual(['Jumanji (1995)', 'Toy Story (1995)', 'Heat (1995)']);
+  // Each item's buttons name it, for a screen reader's list of buttons.
+  expect(await page.getByRole('button', { name: 'Remove Jumanji (1995) from the history' }).count()).toBe(1);
+  expect(await page.getByRole('button', { name: 'Add Heat (1995) to the history' }).count()).toBe(1);
   await page.click('#model-form button');
   await page.waitForFunction(() => document.querySelectorAll('#model-local li').length === 10, undefined, { timeout: 60_000 });
   expect(await page.locator('#model-global li').count()).toBe(10);

@@ -156,6 +156,7 @@ export async function startModelPanel(panel: { onLoaded?: () => void } = {}): Pr
         const remove = document.createElement('button');
         remove.type = 'button';
         remove.textContent = 'remove';
+        remove.setAttribute('aria-label', `Remove ${titles[id]} from the history`); // a screen reader's list of buttons names the item
         remove.addEventListener('click', () => editHistory(() => history.splice(i, 1)));
         li.append(remove);
         return li;
@@ -174,6 +175,7 @@ export async function startModelPanel(panel: { onLoaded?: () => void } = {}): Pr
         const add = document.createElement('button');
         add.type = 'button';
         add.textContent = 'add';
+        add.setAttribute('aria-label', `Add ${title} to the history`);
         // An item already in the history moves to its end: it counts once, at its last place (as recommend() reads it).
         add.addEventListener('click', () => editHistory(() => history.splice(0, history.length, ...history.filter((h) => h !== id), id)));
         li.append(add);
