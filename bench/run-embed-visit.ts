@@ -16,7 +16,7 @@ import { parseOptions } from '../tools/lib/cli.ts';
 import { viteBuild } from '../tools/lib/vite-build.ts';
 import { startStaticServer } from '../tools/lib/static-server.ts';
 import { baselineCommit, optionFailure, wholeNumber } from './bench-options.ts';
-import { clearOriginStorage, mediansTable, stagesText, type VisitTimes } from './visit-report.ts';
+import { clearOriginStorage, mediansTable, stagesText, visitRounds, type TreeVisits, type VisitTimes } from './visit-report.ts';
 import { launchChromium } from '../e2e/browser.ts';
 
 const USAGE = 'usage: npm run bench:embed-visit -- --baseline <git ref> [--memory <folder>] [--latency <ms>] [--runs 5]';
@@ -91,23 +91,22 @@ async function clearStorage(): Promise<void> {
   await clearOriginStorage(page);
 }
 
-const visits = new Map(trees.map((t) => [t.name, { first: [] as Visit[], second: [] as Visit[] }]));
 const rows: string[] = [];
+let visits: Map<string, TreeVisits<Visit>>;
 try {
-  for (const tree of trees) {
-    await clearStorage();
-    await visit(tree.path);
-  }
-  for (let run = 0; run < runs; run++) {
-    for (const tree of run % 2 === 0 ? trees : [...trees].reverse()) {
-      await clearStorage();
-      const first = await visit(tree.path);
-      const second = await visit(tree.path);
-      visits.get(tree.name)!.first.push(first);
-      visits.get(tree.name)!.second.push(second);
-      rows.push(`| ${run + 1} | ${tree.name} | ${first.thread} | ${first.ms.toFixed(0)} | ${stagesText(first)} | ${second.source} | ${second.ms.toFixed(0)} | ${stagesText(second)} |`);
-    }
-  }
+  visits = await visitRounds(
+    trees,
+    runs,
+    {
+      warmUp: async (tree) => (await clearStorage(), visit(tree.path)),
+      pair: async (tree) => {
+        await clearStorage();
+        return { first: await visit(tree.path), second: await visit(tree.path) };
+      },
+    },
+    (run, tree, first, second) =>
+      rows.push(`| ${run + 1} | ${tree.name} | ${first.thread} | ${first.ms.toFixed(0)} | ${stagesText(first)} | ${second.source} | ${second.ms.toFixed(0)} | ${stagesText(second)} |`),
+  );
 } finally {
   await browser.close();
   await server.close();

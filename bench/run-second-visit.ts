@@ -13,7 +13,7 @@
  */
 import { parseOptions } from '../tools/lib/cli.ts';
 import { archivedTree, baselineCommit, optionFailure, wholeNumber } from './bench-options.ts';
-import { clearOriginStorage, mediansTable, stagesText, type VisitTimes } from './visit-report.ts';
+import { clearOriginStorage, mediansTable, stagesText, visitRounds, type TreeVisits, type VisitTimes } from './visit-report.ts';
 import { openHarness } from '../e2e/browser.ts';
 
 const USAGE = 'usage: npm run bench:second-visit -- [--device wasm|webgpu] [--decoder cpu|webgpu] [--runs 3] [--baseline <git ref>] [--throttle <Mbit/s>] [--latency <ms>] [--memory <url>]';
@@ -81,27 +81,25 @@ async function visit(worker: string | undefined): Promise<Visit> {
 }
 const clearStorage = () => clearOriginStorage(page);
 
-const visits = new Map(trees.map((t) => [t.name, { first: [] as Visit[], second: [] as Visit[] }]));
 const rows: string[] = [];
+let visits: Map<string, TreeVisits<Visit>>;
 try {
-  // One unrecorded round first: Chromium's and Vite's first requests are slower than any later run's.
-  for (const tree of trees) {
-    await clearStorage();
-    await visit(tree.worker);
-  }
-  for (let run = 0; run < runs; run++) {
-    // Alternating which tree goes first: neither always gets the warmer machine.
-    for (const tree of run % 2 === 0 ? trees : [...trees].reverse()) {
-      await page.context().unroute('**/models/**');
-      await clearStorage();
-      const first = await visit(tree.worker);
-      await page.context().route('**/models/**', (route) => route.abort('internetdisconnected'));
-      const second = await visit(tree.worker);
-      visits.get(tree.name)!.first.push(first);
-      visits.get(tree.name)!.second.push(second);
-      rows.push(`| ${run + 1} | ${tree.name} | ${first.source} | ${first.ms.toFixed(0)} | ${stagesText(first)} | ${second.source} | ${second.ms.toFixed(0)} | ${stagesText(second)} | ${(first.ms / second.ms).toFixed(2)} |`);
-    }
-  }
+  visits = await visitRounds(
+    trees,
+    runs,
+    {
+      warmUp: async (tree) => (await clearStorage(), visit(tree.worker)),
+      pair: async (tree) => {
+        await page.context().unroute('**/models/**');
+        await clearStorage();
+        const first = await visit(tree.worker);
+        await page.context().route('**/models/**', (route) => route.abort('internetdisconnected'));
+        return { first, second: await visit(tree.worker) };
+      },
+    },
+    (run, tree, first, second) =>
+      rows.push(`| ${run + 1} | ${tree.name} | ${first.source} | ${first.ms.toFixed(0)} | ${stagesText(first)} | ${second.source} | ${second.ms.toFixed(0)} | ${stagesText(second)} | ${(first.ms / second.ms).toFixed(2)} |`),
+  );
 } finally {
   await page.context().unroute('**/models/**');
   await harness.close();

@@ -1,4 +1,4 @@
-/** The visit benches' shared parts (run-second-visit.ts, run-embed-visit.ts): empty storage, one visit's stages, two trees' medians. */
+/** The visit benches' shared parts (run-second-visit.ts, run-embed-visit.ts): empty storage, the alternating rounds, one visit's stages, two trees' medians. */
 import type { Page } from 'playwright-core';
 import { median } from '../src/core/stats.ts';
 
@@ -20,6 +20,30 @@ export interface VisitTimes {
 export interface TreeVisits<V extends VisitTimes = VisitTimes> {
   first: V[];
   second: V[];
+}
+
+/**
+ * The visit benches' rounds: one unrecorded first visit per tree (Chromium's and the server's first requests are
+ * slower than any later run's), then `runs` rounds of a first and a second visit per tree, alternating which tree
+ * goes first so that neither always gets the warmer machine. Each pair goes to `onPair` and into the tree's visits.
+ */
+export async function visitRounds<T extends { name: string }, V extends VisitTimes>(
+  trees: readonly T[],
+  runs: number,
+  visitPair: { warmUp(tree: T): Promise<unknown>; pair(tree: T): Promise<{ first: V; second: V }> },
+  onPair: (run: number, tree: T, first: V, second: V) => void,
+): Promise<Map<string, TreeVisits<V>>> {
+  const visits = new Map(trees.map((t) => [t.name, { first: [] as V[], second: [] as V[] }]));
+  for (const tree of trees) await visitPair.warmUp(tree);
+  for (let run = 0; run < runs; run++) {
+    for (const tree of run % 2 === 0 ? trees : [...trees].reverse()) {
+      const { first, second } = await visitPair.pair(tree);
+      visits.get(tree.name)!.first.push(first);
+      visits.get(tree.name)!.second.push(second);
+      onPair(run, tree, first, second);
+    }
+  }
+  return visits;
 }
 
 /** "load() ms (model / memory [from ms] / decoder)" of one visit. */
