@@ -152,7 +152,8 @@ export interface LoadStatus {
   memorySource?: 'network' | 'indexeddb' | 'mixed' | 'page';
   /**
    * Where load()'s memory stage ran: 'memory worker', a worker of its own beside the encoder's session and warm-up;
-   * else the encoder's worker, with why (a browser without workers inside workers, a page's policy refusing one).
+   * else the encoder's worker, with why (a page's policy refusing one, a constructor that throws; a browser with no
+   * Worker inside workers is refused by load() before this stage).
    */
   memoryThread?: 'memory worker' | `encoder worker: ${string}`;
   /** The origin's storage: persisted flag, usage and quota in bytes. */
