@@ -2,8 +2,9 @@
  * Where load()'s memory stage runs: in a worker of its own (workers/memory.worker.ts, inlined in the encoder's
  * worker, so the storefront embed stays two files) that checks and stores each chunk and posts it here to be
  * copied into the memory (held once, in this worker, where the decoder reads it); else, where no worker starts
- * (a page's policy refusing it, a browser that throws), in this thread, which says why. (A browser with no Worker
- * inside workers never gets here: BrowserEncoder.create refuses it, since onnxruntime-web's wasm needs one.)
+ * (a page's policy refusing it, a browser that throws), in this thread, which says why. (In a browser with no
+ * Worker inside workers no stage runs: load() fails first in BrowserEncoder.create, as onnxruntime-web's wasm
+ * needs one.)
  */
 import * as Comlink from 'comlink';
 import MemoryWorker from '../../workers/memory.worker.ts?worker&inline';
