@@ -246,7 +246,7 @@ describe('the storefront embed from another origin', () => {
 
   it.each([
     ['data-k', 'ten', 'data-k must be a positive whole number, got "ten".'],
-    ['data-strategy', 'nearest', 'data-strategy must be "global" (L2D-G) or "local" (L2D-L), got "nearest".'],
+    ['data-strategy', 'nearest', 'data-strategy must be "local" (L2D-L), "global" (L2D-G) or "vote" (L2D-V), got "nearest".'],
     ['data-device', 'gpu', 'device must be one of "auto", "webgpu", "wasm"; got "gpu".'],
   ])('a script tag with a bad %s: every widget says so', async (name, value, message) => {
     const tab = await context.newPage();
@@ -269,7 +269,7 @@ describe('the storefront embed from another origin', () => {
     ['history', '3, 5x', 'history="3, 5x": "5x" is not a catalog item id (a non-negative integer; data-ids="source" takes the store\'s own ids).'],
     ['k', 'ten', 'The k attribute must be a positive whole number, got "ten".'],
     ['m', '0', 'The m attribute must be a positive whole number, got "0".'],
-    ['strategy', 'nearest', 'The strategy attribute must be "global" (L2D-G) or "local" (L2D-L), got "nearest".'],
+    ['strategy', 'nearest', 'The strategy attribute must be "local" (L2D-L), "global" (L2D-G) or "vote" (L2D-V), got "nearest".'],
   ])('names a malformed %s attribute in the widget and in l2d-error', async (name, value, message) => {
     const outcome = await page.evaluate(async ([attribute, text]) => {
       const element = document.createElement('l2d-recommendations');

@@ -36,9 +36,12 @@ function call<T>(fn: string, ...args: unknown[]): Promise<T> {
 function expectSameRanking(gpu: RankedView, cpu: RankedView, label: string): void {
   expect(gpu.map((x) => x[0]), `${label}: items`).toEqual(cpu.map((x) => x[0]));
   expect(gpu.map((x) => x[2]), `${label}: sources`).toEqual(cpu.map((x) => x[2]));
-  gpu.forEach(([, d], j) => {
+  gpu.forEach(([, d, , score], j) => {
     const ref = cpu[j][1];
     expect(Math.abs(d - ref), `${label}: distance of rank ${j} (${d} vs ${ref})`).toBeLessThanOrEqual(1e-4 * Math.max(ref, 1e-6));
+    // The score: 1 / distance, or L2D-V's vote (a sum of weights of distances).
+    const refScore = cpu[j][3];
+    if (score !== refScore) expect(Math.abs(score - refScore), `${label}: score of rank ${j} (${score} vs ${refScore})`).toBeLessThanOrEqual(1e-4 * refScore);
   });
 }
 
@@ -50,7 +53,7 @@ function checkAgainstReference(spec: CaseSpec, result: CaseResult): void {
     const expected = cpu.decodeBatch(queries, request);
     expected.forEach((list, q) => {
       expect(list.length, `${spec.name}: reference list ${r}/${q} is not empty`).toBeGreaterThan(0);
-      expectSameRanking(result.results[r][q], list.map((x) => [x.item, x.distance, x.source]), `${spec.name} request ${r} query ${q}`);
+      expectSameRanking(result.results[r][q], list.map((x) => [x.item, x.distance, x.source, x.score]), `${spec.name} request ${r} query ${q}`);
     });
   });
   if (result.centroids) {
@@ -111,7 +114,7 @@ describe('bad input on the GPU', () => {
     kZero: ['invalid-argument', /k must be a positive integer, got 0/],
     nanQuery: ['non-finite-value', /query \(dimension 2\) holds NaN/],
     infinityQuery: ['non-finite-value', /query \(dimension 7\) holds NaN or Infinity/],
-    unknownStrategy: ['invalid-argument', /strategy must be 'global' \(L2D-G\) or 'local' \(L2D-L\), got 'best'/],
+    unknownStrategy: ['invalid-argument', /strategy must be 'local' \(L2D-L\), 'global' \(L2D-G\) or 'vote' \(L2D-V\), got 'best'/],
     mZero: ['invalid-argument', /m must be a positive integer, got 0/],
     oversizedRow: ['memory-too-large', /One memory row takes 16 bytes, more than a storage binding allows \(8 bytes\)/],
   };

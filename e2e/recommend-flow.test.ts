@@ -383,7 +383,7 @@ describe('bad input through the worker', () => {
     expect(!empty.ok && [empty.name, empty.code, empty.isL2DError]).toEqual(['InvalidArgumentError', 'invalid-argument', true]);
     // Every list is checked before the forward pass: the request's own, and each of `also`.
     for (const [request, message] of [
-      [{ strategy: 'near' }, "strategy must be 'global' (L2D-G) or 'local' (L2D-L), got 'near'."],
+      [{ strategy: 'near' }, "strategy must be 'local' (L2D-L), 'global' (L2D-G) or 'vote' (L2D-V), got 'near'."],
       [{ also: [{ k: 5 }, { k: 0 }] }, `also[1].k must be an integer in 1..${titles.length} (the catalog's size), got 0.`],
       [{ also: [{ k: 5, strategy: 'local', m: -3 }] }, 'also[0]: m must be a positive integer, got -3.'],
       [{ also: { k: 5 } }, 'also must be an array of at most 8 lists ({ k, strategy?, m? }), got object.'],

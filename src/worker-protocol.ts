@@ -1,5 +1,5 @@
 /** The recommender worker's API, shared by the worker (workers/l2d.worker.ts) and its callers. Comlink carries it. */
-import type { Strategy } from './core/decode-options.ts';
+import type { DecodedSource, Strategy } from './core/decode-options.ts';
 import type { DecoderBackend } from './decode-engine.ts';
 import type { EncoderBackend, EncoderDevice, EncoderDtype, EncoderGraph } from './encoder/browser-encoder.ts';
 import type { OrtRuntimeChoice } from './encoder/ort-runtime.ts';
@@ -195,7 +195,7 @@ export interface RecommendedItem {
   title: string;
   distance: number;
   score: number;
-  source: 'local' | 'global';
+  source: DecodedSource;
 }
 
 export interface RecommendResult {

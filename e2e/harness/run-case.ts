@@ -28,7 +28,7 @@ export async function runCase(spec: CaseSpec): Promise<CaseResult> {
       const t0 = performance.now();
       const batch = await decoder.decodeBatch(queries, request);
       decodeMs.push(performance.now() - t0);
-      results.push(batch.map((list) => list.map((x): RankedView[number] => [x.item, x.distance, x.source])));
+      results.push(batch.map((list) => list.map((x): RankedView[number] => [x.item, x.distance, x.source, x.score])));
     }
     const centroids = spec.rows <= 10_000 ? Array.from(await decoder.readCentroids()) : undefined;
     decoder.destroy();
@@ -92,7 +92,7 @@ export interface DeviceLossReport {
   rebuiltResult: RankedView;
 }
 
-const view = (items: { item: number; distance: number; source: string }[]): RankedView => items.map((x) => [x.item, x.distance, x.source]);
+const view = (items: { item: number; distance: number; source: string; score: number }[]): RankedView => items.map((x) => [x.item, x.distance, x.source, x.score]);
 
 /** Loses the device in the middle of a decode: the decoder reports it, the engine falls back and can be rebuilt. */
 export async function runDeviceLoss(): Promise<DeviceLossReport> {

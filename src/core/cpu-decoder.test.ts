@@ -81,6 +81,38 @@ describe('CpuDecoder', () => {
     ]);
   });
 
+  it('L2D-V: the top-M rows vote for their items, nearer rows weigh more, and the rest fills up by centroid', () => {
+    // m = 3 from (0, 0.5): r0 (d 0.5) and r1 (d sqrt(4.25)) vote for item 0, r2 (d 2.5) for item 1; item 2 follows by centroid.
+    const voted = decoder.decode(q, { k: 3, strategy: 'vote', m: 3 });
+    expect(voted).toEqual([
+      { item: 0, distance: 0.5, score: 1 + Math.exp(-(Math.sqrt(4.25) - 0.5) / 0.25), source: 'vote' },
+      { item: 1, distance: 2.5, score: Math.exp(-(2.5 - 0.5) / 0.25), source: 'vote' },
+      { item: 2, distance: Math.sqrt(36.25), score: 1 / Math.sqrt(36.25), source: 'global' },
+    ]);
+    // Excluded items' rows do not vote: the 2 nearest eligible rows are r2 (item 1) and r4 (item 2).
+    expect(view(decoder.decode(q, { k: 3, strategy: 'vote', m: 2, exclude: [0] }))).toEqual([
+      [1, 2.5, 'vote'],
+      [2, Math.sqrt(16 + 3.5 ** 2), 'vote'],
+    ]);
+  });
+
+  it('L2D-V ranks three rows of one item a little farther away above one nearer row of another; L2D-L the other way', () => {
+    // Item 0: one row at distance 1; item 1: three rows at distance 1.1 (their mean too).
+    const memory = createMemory({ dim: 2, itemCount: 2, vectors: new Float32Array([1, 0, 0, 1.1, 0, 1.1, 0, 1.1]), labels: [0, 1, 1, 1] });
+    const d = new CpuDecoder(memory);
+    // Votes: item 1 3 e^-0.2 = 2.5, item 0 1.
+    expect(d.decode([0, 0], { k: 2, strategy: 'vote', m: 4 }).map((x) => x.item)).toEqual([1, 0]);
+    expect(d.decode([0, 0], { k: 2, strategy: 'local', m: 4 }).map((x) => x.item)).toEqual([0, 1]);
+  });
+
+  it('takes M = 3000 for L2D-V where the request names no M', () => {
+    const memory = generateSyntheticMemory({ rows: 5000, dim: 16, items: 300, seed: 8 });
+    const big = new CpuDecoder(memory);
+    const query = syntheticQuery(memory, 9);
+    expect(big.decode(query, { k: 30, strategy: 'vote' })).toEqual(big.decode(query, { k: 30, strategy: 'vote', m: 3000 }));
+    expect(big.decode(query, { k: 30, strategy: 'vote' })).not.toEqual(big.decode(query, { k: 30, strategy: 'vote', m: 1000 }));
+  });
+
   it('is L2D-L with M = 1000 where the request names no strategy', () => {
     const memory = generateSyntheticMemory({ rows: 5000, dim: 16, items: 300, seed: 8 });
     const big = new CpuDecoder(memory);
@@ -122,6 +154,22 @@ describe('CpuDecoder', () => {
       ms.forEach((m, i) => expect(sweep[i]).toEqual(decoder.decode(query, { k: 30, strategy: 'local', m, exclude: [3, 4] })));
       // The sweep is not trivially constant: small and large M rank differently.
       expect(sweep[0].map((x) => x.item)).not.toEqual(sweep[3].map((x) => x.item));
+    }
+  });
+
+  it('an L2D-V M sweep from one scan, or from rows selected elsewhere, equals one decode per M', () => {
+    const memory = generateSyntheticMemory({ rows: 2000, dim: 24, items: 120, seed: 5 });
+    const decoder = new CpuDecoder(memory);
+    const ms = [1, 50, 7, 400, 2000];
+    for (let s = 0; s < 3; s++) {
+      const query = syntheticQuery(memory, 300 + s);
+      const sweep = decoder.decodeLocalSweep(query, ms, { k: 30, strategy: 'vote', exclude: [3] });
+      ms.forEach((m, i) => expect(sweep[i]).toEqual(decoder.decode(query, { k: 30, strategy: 'vote', m, exclude: [3] })));
+      expect(sweep[1].map((x) => x.item)).not.toEqual(sweep[3].map((x) => x.item));
+      // The rows given (as evaluate's batched scan gives them): their distances are computed again, to the same lists.
+      const padded = padQuery(query, memory.dim);
+      const rows = Uint32Array.from({ length: memory.rows }, (_, r) => r).sort((a, b) => squaredL2F16(padded, memory.vectors, a) - squaredL2F16(padded, memory.vectors, b) || a - b);
+      expect(decoder.decodeLocalSweep(query, ms, { k: 30, strategy: 'vote' }, rows)).toEqual(decoder.decodeLocalSweep(query, ms, { k: 30, strategy: 'vote' }));
     }
   });
 
@@ -215,7 +263,7 @@ describe('bad input', () => {
   it('rejects k <= 0, a bad strategy, m <= 0 and unknown excluded items', () => {
     expect(() => decoder.decode([0, 0], { k: 0 })).toThrow(/k must be a positive integer, got 0/);
     expect(() => decoder.decode([0, 0], { k: 1.5 })).toThrow(/k must be a positive integer/);
-    expect(() => decoder.decode([0, 0], { k: 1, strategy: 'nearest' as 'global' })).toThrow(/strategy must be 'global'/);
+    expect(() => decoder.decode([0, 0], { k: 1, strategy: 'nearest' as 'global' })).toThrow("strategy must be 'local' (L2D-L), 'global' (L2D-G) or 'vote' (L2D-V), got 'nearest'.");
     expect(() => decoder.decode([0, 0], { k: 1, strategy: 'local', m: 0 })).toThrow(/m must be a positive integer/);
     expect(() => decoder.decode([0, 0], { k: 1, exclude: [9] })).toThrow(/exclude holds 9, which is not an item/);
   });

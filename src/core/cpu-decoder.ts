@@ -10,6 +10,9 @@
  * places go to the other items ranked by their global (centroid) distance,
  * after all local items. Ties: smaller distance, then smaller item id.
  *
+ * L2D-V rule (src/core/vote.ts): the same top-M rows, nearest first, vote
+ * for their items; the items rank by vote, and fill up as L2D-L's do.
+ *
  * The scans and L2D-L's group means run on WebAssembly SIMD where it is available (src/core/l2-scan.wat),
  * equal to their JS twins (l2-scan.ts, meanOfRows) bit for bit; `scan: 'js'` runs the twins. The last query's
  * distances are kept: more lists from the same h_t (recommend()'s `also`) do not scan again.
@@ -19,17 +22,19 @@ import {
   decodedItem,
   resolveDecodeOptions,
   resolveQueries,
+  votedItem,
   type DecodeOptions,
   type DecodedItem,
   type ResolvedDecodeOptions,
 } from './decode-options.ts';
-import { scanMemory, scanRowsF32 } from './l2-scan.ts';
+import { scanMemory, scanRowsF32, squaredL2F16 } from './l2-scan.ts';
 import { fastGroupMeans, fastScanF32, fastScanMemory } from './l2-scan-wasm.ts';
 import { rowStride, validateMemory, type L2DMemory } from './memory.ts';
 import { topK, topKSet } from './top-k.ts';
 import { InvalidArgumentError } from './errors.ts';
 import { applyCentroidChanges, CentroidOverlay, shardCentroidFrom, shardCentroids, withOverlay, type CentroidChange, type OverlayRows } from './overlay.ts';
 import { allocateF32Rows } from './row-storage.ts';
+import { rankByVote } from './vote.ts';
 
 export interface CpuDecoderOptions {
   /** Centroids for items without rows (cold-start rule, src/core/cold-start.ts). */
@@ -116,9 +121,11 @@ export class CpuDecoder {
 
   decodeBatch(queries: ArrayLike<number>[], options: DecodeOptions): DecodedItem[][] {
     const resolved = resolveDecodeOptions(options, this.memory);
-    return resolveQueries(queries, this.memory).map((q) =>
-      resolved.strategy === 'global' ? this.global(q, resolved, resolved.excluded) : this.local(q, resolved),
-    );
+    return resolveQueries(queries, this.memory).map((q) => {
+      if (resolved.strategy === 'global') return this.global(q, resolved, resolved.excluded);
+      if (resolved.strategy === 'vote') return this.vote(q, resolved);
+      return this.local(q, resolved);
+    });
   }
 
   /** Squared distances from a padded query to every centroid (NaN for items without rows). */
@@ -140,27 +147,28 @@ export class CpuDecoder {
   }
 
   /**
-   * L2D-L for several M from one scan (an M sweep): equal to decode() with
-   * strategy 'local' and each M, because under the fixed tie rule the top-M
-   * rows are the first M of the top-max(M) rows.
+   * L2D-L (or, with strategy 'vote', L2D-V) for several M from one scan (an M sweep): equal to decode() with each M,
+   * because under the fixed tie rule the top-M rows are the first M of the top-max(M) rows.
    */
   decodeLocalSweep(
     query: ArrayLike<number>,
     ms: readonly number[],
-    options: Omit<DecodeOptions, 'strategy' | 'm'>,
+    options: Omit<DecodeOptions, 'strategy' | 'm'> & { strategy?: 'local' | 'vote' },
     /** The query's top-max(M) rows, nearest first, as this decoder selects them, when already known (tools/lib/batched-nearest.ts). */
     nearestRows?: Uint32Array,
   ): DecodedItem[][] {
     if (!Array.isArray(ms) || ms.length === 0) throw new InvalidArgumentError(`An M sweep needs at least one M (a positive integer), got ${Array.isArray(ms) ? 'none' : String(ms)}.`);
-    const resolved = ms.map((m) => resolveDecodeOptions({ ...options, strategy: 'local', m }, this.memory));
+    const strategy = options.strategy ?? 'local';
+    const resolved = ms.map((m) => resolveDecodeOptions({ ...options, strategy, m }, this.memory));
     const [q] = resolveQueries([query], this.memory);
     const widest = resolved.reduce((a, b) => (b.m > a.m ? b : a), resolved[0]);
     if (nearestRows && (widest.excluded.size > 0 || nearestRows.length < widest.m)) {
       throw new InvalidArgumentError(`nearestRows must hold the top ${widest.m} rows, with no excluded items (got ${nearestRows.length} rows, ${widest.excluded.size} excluded).`);
     }
-    const nearest = nearestRows ?? this.nearestRows(q, widest, topK).indices;
+    const nearest = nearestRows ? { indices: nearestRows, distances: Float32Array.from(nearestRows, (r) => squaredL2F16(q, this.memory.vectors, r)) } : this.nearestRows(q, widest, topK);
+    if (strategy === 'vote') return resolved.map((r) => this.rankVotes(q, nearest.indices.subarray(0, r.m), nearest.distances.subarray(0, r.m), r));
     // Each M's rows are the first M of the widest ranking: as a set, in ascending order.
-    return resolved.map((r) => this.rankLocalGroups(q, nearest.slice(0, r.m).sort(), r));
+    return resolved.map((r) => this.rankLocalGroups(q, nearest.indices.slice(0, r.m).sort(), r));
   }
 
   /** The top-M memory rows nearest to the query (rows of excluded items skipped), selected by `select`. */
@@ -175,6 +183,25 @@ export class CpuDecoder {
   private local(query: Float32Array, options: ResolvedDecodeOptions): DecodedItem[] {
     // The grouping needs the top-M rows as a set in ascending order, not ranked (topKSet picks the faster exact way).
     return this.rankLocalGroups(query, this.nearestRows(query, options, topKSet), options);
+  }
+
+  private vote(query: Float32Array, options: ResolvedDecodeOptions): DecodedItem[] {
+    const nearest = this.nearestRows(query, options, topK);
+    return this.rankVotes(query, nearest.indices, nearest.distances, options);
+  }
+
+  /** `rows`: the selected rows nearest first, `distances` their squared distances. */
+  private rankVotes(query: Float32Array, rows: Uint32Array, distances: Float32Array, options: ResolvedDecodeOptions): DecodedItem[] {
+    const voted = rankByVote(rows, distances, this.memory.labels, options.k);
+    return this.fillUp(query, voted.map(votedItem), new Set(Array.from(rows, (r) => this.memory.labels[r])), options);
+  }
+
+  /** When fewer than k items came from the rows, the other items follow by centroid distance (L2D-L's and L2D-V's fill-up). */
+  private fillUp(query: Float32Array, result: DecodedItem[], ranked: Set<number>, options: ResolvedDecodeOptions): DecodedItem[] {
+    if (result.length >= options.k) return result;
+    const skip = new Set([...options.excluded, ...ranked]);
+    result.push(...this.global(query, options, skip, options.k - result.length));
+    return result;
   }
 
   /** `ascending`: the selected rows in ascending row order. */
@@ -192,11 +219,7 @@ export class CpuDecoder {
     // groupItems is ascending, so the tie rule on group index is the tie rule on item id.
     const top = topK(groupDistances, options.k);
     const result = Array.from(top.indices, (g, j) => decodedItem(groupItems[g], top.distances[j], 'local'));
-    if (result.length < options.k) {
-      const skip = new Set([...options.excluded, ...groupItems]);
-      result.push(...this.global(query, options, skip, options.k - result.length));
-    }
-    return result;
+    return this.fillUp(query, result, new Set(groupItems), options);
   }
 }
 

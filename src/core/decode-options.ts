@@ -7,8 +7,17 @@ import { describeValue } from './describe-value.ts';
 import { InvalidArgumentError } from './errors.ts';
 import type { L2DMemory } from './memory.ts';
 import { padQuery } from './l2-scan.ts';
+import type { VotedItem } from './vote.ts';
 
-export type Strategy = 'global' | 'local';
+export type Strategy = 'global' | 'local' | 'vote';
+
+/** The strategies, in the order error messages and option lists name them. */
+export const STRATEGIES: readonly Strategy[] = ['local', 'global', 'vote'];
+
+/** Whether a strategy starts from the M memory rows nearest to h_t (and so takes `m`). */
+export function takesRows(strategy: Strategy): boolean {
+  return strategy !== 'global';
+}
 
 /**
  * The default strategy, everywhere (engine, worker, embed, CLI): L2D-L had the higher Recall@50 on every whole
@@ -18,6 +27,9 @@ export const DEFAULT_STRATEGY: Strategy = 'local';
 
 /** Default M of L2D-L: the paper's quality peaks at hundreds to a few thousand rows. */
 export const DEFAULT_LOCAL_M = 1000;
+
+/** Default M of L2D-V: its best on movielens' validation split, with the full memory and with 30% of it (docs/RESULTS.md). */
+export const DEFAULT_VOTE_M = 3000;
 
 /**
  * Largest k and M after clipping to what the memory holds. The GPU orders a
@@ -29,23 +41,34 @@ export const MAX_SELECTION = 16384;
 export interface DecodeOptions {
   /** How many items to return (1 or more; more than the ranked items returns them all). */
   k: number;
-  /** 'global' = L2D-G (item centroids), 'local' = L2D-L (top-M rows grouped by item; the default). */
+  /**
+   * 'global' = L2D-G (item centroids), 'local' = L2D-L (top-M rows grouped by item; the default), 'vote' = L2D-V
+   * (the top-M rows vote for their items, nearer rows weigh more: src/core/vote.ts).
+   */
   strategy?: Strategy;
-  /** L2D-L's M: memory rows taken nearest to the query (default 1000). */
+  /** M of L2D-L and L2D-V: memory rows taken nearest to the query (default 1000 for L2D-L, 3000 for L2D-V). */
   m?: number;
   /** Items never to return, e.g. those already in the user's history. */
   exclude?: ArrayLike<number> | Iterable<number>;
 }
+
+export type DecodedSource = 'local' | 'global' | 'vote';
 
 export interface DecodedItem {
   /** Item label (index into the memory's item table). */
   item: number;
   /** L2 distance ||h_t - h_v||. */
   distance: number;
-  /** The paper's score 1 / distance; at distance 0 Number.MAX_VALUE (still the highest, and a number JSON keeps: Infinity becomes null). */
+  /**
+   * Higher ranks first. 'local' and 'global': the paper's score 1 / distance; at distance 0 Number.MAX_VALUE (still
+   * the highest, and a number JSON keeps: Infinity becomes null). 'vote': the item's vote (its nearest row alone gives 1).
+   */
   score: number;
-  /** 'local' when ranked by its L2D-L local mean, 'global' when by its centroid. */
-  source: 'local' | 'global';
+  /**
+   * 'local' when ranked by its L2D-L local mean (distance: to that mean), 'global' when by its centroid, 'vote' by
+   * its L2D-V vote (distance: to its nearest memory row).
+   */
+  source: DecodedSource;
 }
 
 export interface ResolvedDecodeOptions {
@@ -62,10 +85,10 @@ export function resolveDecodeOptions(options: DecodeOptions, memory: L2DMemory):
     throw new InvalidArgumentError(`k must be a positive integer, got ${describeValue(k)}.`);
   }
   const strategy = options.strategy ?? DEFAULT_STRATEGY;
-  if (strategy !== 'global' && strategy !== 'local') {
-    throw new InvalidArgumentError(`strategy must be 'global' (L2D-G) or 'local' (L2D-L), got '${String(strategy)}'.`);
+  if (!STRATEGIES.includes(strategy)) {
+    throw new InvalidArgumentError(`strategy must be 'local' (L2D-L), 'global' (L2D-G) or 'vote' (L2D-V), got '${String(strategy)}'.`);
   }
-  const m = options.m ?? DEFAULT_LOCAL_M;
+  const m = options.m ?? (strategy === 'vote' ? DEFAULT_VOTE_M : DEFAULT_LOCAL_M);
   if (typeof m !== 'number' || !Number.isInteger(m) || m <= 0) {
     throw new InvalidArgumentError(`m must be a positive integer, got ${describeValue(m)}.`);
   }
@@ -77,8 +100,12 @@ export function resolveDecodeOptions(options: DecodeOptions, memory: L2DMemory):
     excluded.add(item);
   }
   const clippedM = Math.min(m, memory.rows);
-  if (strategy === 'local' && clippedM > MAX_SELECTION) {
-    throw new InvalidArgumentError(`m may be at most ${MAX_SELECTION} (got ${m}); M = all rows equals L2D-G, so use strategy 'global' for it.`);
+  if (takesRows(strategy) && clippedM > MAX_SELECTION) {
+    throw new InvalidArgumentError(
+      strategy === 'local'
+        ? `m may be at most ${MAX_SELECTION} (got ${m}); M = all rows equals L2D-G, so use strategy 'global' for it.`
+        : `m may be at most ${MAX_SELECTION} (got ${m}).`,
+    );
   }
   if (Math.min(k, memory.itemCount) > MAX_SELECTION) {
     throw new InvalidArgumentError(`k may be at most ${MAX_SELECTION} (got ${k}).`);
@@ -96,4 +123,9 @@ export function resolveQueries(queries: ArrayLike<number>[], memory: L2DMemory):
 export function decodedItem(item: number, squaredDistance: number, source: 'local' | 'global'): DecodedItem {
   const distance = Math.sqrt(squaredDistance);
   return { item, distance, score: distance > 0 ? 1 / distance : Number.MAX_VALUE, source };
+}
+
+/** An L2D-V item as the public record. */
+export function votedItem(voted: VotedItem): DecodedItem {
+  return { item: voted.item, distance: Math.sqrt(voted.squaredDistance), score: voted.vote, source: 'vote' };
 }

@@ -3,7 +3,7 @@
  * data-k, data-strategy and data-m. A value that is not one is an error naming where it was written.
  */
 import { InvalidArgumentError } from '../core/errors.ts';
-import type { Strategy } from '../core/decode-options.ts';
+import { STRATEGIES, type Strategy } from '../core/decode-options.ts';
 
 /** A positive whole number (k, m), or undefined where the text is absent. */
 export function parseCount(text: string | null | undefined, where: string): number | undefined {
@@ -12,9 +12,9 @@ export function parseCount(text: string | null | undefined, where: string): numb
   return Number(text);
 }
 
-/** "global" (L2D-G) or "local" (L2D-L), or undefined where the text is absent. */
+/** "local" (L2D-L), "global" (L2D-G) or "vote" (L2D-V), or undefined where the text is absent. */
 export function parseStrategy(text: string | null | undefined, where: string): Strategy | undefined {
   if (text === null || text === undefined) return undefined;
-  if (text !== 'global' && text !== 'local') throw new InvalidArgumentError(`${where} must be "global" (L2D-G) or "local" (L2D-L), got "${text}".`);
-  return text;
+  if (!(STRATEGIES as readonly string[]).includes(text)) throw new InvalidArgumentError(`${where} must be "local" (L2D-L), "global" (L2D-G) or "vote" (L2D-V), got "${text}".`);
+  return text as Strategy;
 }

@@ -1,7 +1,7 @@
 /**
  * <l2d-recommendations>: renders a recommendation list for a history.
  *
- * Attributes: k (default 5), strategy ("global" | "local"), m (L2D-L's M),
+ * Attributes: k (default 5), strategy ("local" | "global" | "vote"), m (L2D-L's and L2D-V's M),
  * history (comma-separated ids, or a JSON array of them, in the page's kind (src/embed/page-ids.ts); without it,
  * the embed's on-device history), exclude-history (leave the history's own items out), loading
  * ("eager", the default, or "lazy": as <img loading="lazy">, nothing is
@@ -20,6 +20,7 @@
  * ::part(item), ::part(button) or ::part(link) (an item's title), ::part(message).
  */
 import { InvalidArgumentError } from '../core/errors.ts';
+import type { Strategy } from '../core/decode-options.ts';
 import type { RecommendedItem } from '../worker-protocol.ts';
 import { parseCount, parseStrategy } from './list-attributes.ts';
 import type { WidgetRequest } from './shared-forward-pass.ts';
@@ -32,7 +33,7 @@ export interface ElementHost {
   pageIds(): Promise<PageIds>;
   /** The embed's on-device history (oldest first), in the page's ids. */
   localHistory(): PageId[];
-  defaults: { k: number; strategy: 'global' | 'local'; m?: number; ids: PageIdKind };
+  defaults: { k: number; strategy: Strategy; m?: number; ids: PageIdKind };
 }
 
 const DEFAULT_TEXTS = {

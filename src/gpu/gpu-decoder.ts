@@ -1,6 +1,6 @@
 /**
  * The GPU decoder: owns the memory's GPU buffers and the WGSL pipelines,
- * and answers L2D-G / L2D-L requests with the same results as the CPU
+ * and answers L2D-G / L2D-L / L2D-V requests with the same results as the CPU
  * reference (src/core/cpu-decoder.ts).
  *
  * The GPUDevice comes from outside, so the decoder can share the device of
@@ -13,6 +13,8 @@ import {
   decodedItem,
   resolveDecodeOptions,
   resolveQueries,
+  takesRows,
+  votedItem,
   type DecodeOptions,
   type DecodedItem,
   type ResolvedDecodeOptions,
@@ -20,6 +22,7 @@ import {
 import { DeviceLostError, GpuError, InvalidArgumentError, MemoryTooLargeError } from '../core/errors.ts';
 import { rowStride, validateMemory, type L2DMemory } from '../core/memory.ts';
 import type { CentroidChange } from '../core/overlay.ts';
+import { rankByVote } from '../core/vote.ts';
 import { readFloats } from './device.ts';
 import { kernelSources } from './kernels.ts';
 
@@ -105,6 +108,19 @@ const u32Bits = new Uint32Array(f32Bits.buffer);
 function bitsToFloat(bits: number): number {
   u32Bits[0] = bits;
   return f32Bits[0];
+}
+
+/** A select's (key, index) pairs, best first, up to the first SENTINEL (an excluded or missing row). */
+function selectedRows(words: Uint32Array, at: number, slots: number): { rows: Uint32Array; squaredDistances: Float32Array } {
+  let n = 0;
+  while (n < slots && words[at + 2 * n] !== SENTINEL) n++;
+  const rows = new Uint32Array(n);
+  const squaredDistances = new Float32Array(n);
+  for (let j = 0; j < n; j++) {
+    squaredDistances[j] = bitsToFloat(words[at + 2 * j]);
+    rows[j] = words[at + 2 * j + 1];
+  }
+  return { rows, squaredDistances };
 }
 
 /** Overwrites some items' centroids (and whether they have one) in place. */
@@ -443,7 +459,8 @@ export class GpuDecoder {
     const readbacks: { source: GPUBuffer; words: number }[] = [];
 
     let local: { sorted: GPUBuffer; want: number; orderedLabels: GPUBuffer; slots: number } | undefined;
-    if (options.strategy === 'local') {
+    let vote: { sorted: GPUBuffer; slots: number } | undefined;
+    if (takesRows(options.strategy)) {
       const N = memory.rows;
       const rowKeys = scratch.storage(Q * N * 4, 'row keys');
       let pass = beginPass('scan');
@@ -459,40 +476,47 @@ export class GpuDecoder {
       const nearest = this.encodeSelect(pass, scratch, rowKeys, N, options.m, Q);
       pass.end();
       const slots = nearest.want;
-      const orderedLabels = scratch.storage(Q * slots * 4, 'ordered labels');
-      const orderedRows = scratch.storage(Q * slots * 4, 'ordered rows');
-      const groupSums = scratch.storage(Q * slots * stride * 4, 'group sums');
-      const groupLabels = scratch.storage(Q * slots * 4, 'group labels');
-      const localBind = (params: GPUBuffer, rows: GPUBuffer) =>
-        bind(device, pipelines.layouts.local, [params, nearest.sorted, this.labels, orderedLabels, orderedRows, rows, groupSums, groupLabels]);
-      const baseParams = scratch.uniform([slots, strideVec4, 0, 0], 'local params');
-      pass = beginPass('aggregate');
-      pass.setPipeline(pipelines.local.order);
-      pass.setBindGroup(0, localBind(baseParams, this.parts[0].buffer));
-      pass.dispatchWorkgroups(Math.ceil(slots / WORKGROUP), Q);
-      for (const part of this.parts) {
-        if (part.rowCount === 0) continue;
-        const params = scratch.uniform([slots, strideVec4, part.firstRow, part.rowCount], 'local params');
-        pass.setPipeline(pipelines.local.accumulate);
-        pass.setBindGroup(0, localBind(params, part.buffer));
-        pass.dispatchWorkgroups(workgroupsFor(slots * strideVec4), Q);
+      if (options.strategy === 'vote') {
+        // L2D-V's vote is O(M) over the rows' (distance, item): the top M come back and vote on the CPU through
+        // rankByVote, the CPU decoder's own function, so the two decoders rank alike by construction.
+        vote = { sorted: nearest.sorted, slots };
+        readbacks.push({ source: nearest.sorted, words: Q * slots * 2 });
+      } else {
+        const orderedLabels = scratch.storage(Q * slots * 4, 'ordered labels');
+        const orderedRows = scratch.storage(Q * slots * 4, 'ordered rows');
+        const groupSums = scratch.storage(Q * slots * stride * 4, 'group sums');
+        const groupLabels = scratch.storage(Q * slots * 4, 'group labels');
+        const localBind = (params: GPUBuffer, rows: GPUBuffer) =>
+          bind(device, pipelines.layouts.local, [params, nearest.sorted, this.labels, orderedLabels, orderedRows, rows, groupSums, groupLabels]);
+        const baseParams = scratch.uniform([slots, strideVec4, 0, 0], 'local params');
+        pass = beginPass('aggregate');
+        pass.setPipeline(pipelines.local.order);
+        pass.setBindGroup(0, localBind(baseParams, this.parts[0].buffer));
+        pass.dispatchWorkgroups(Math.ceil(slots / WORKGROUP), Q);
+        for (const part of this.parts) {
+          if (part.rowCount === 0) continue;
+          const params = scratch.uniform([slots, strideVec4, part.firstRow, part.rowCount], 'local params');
+          pass.setPipeline(pipelines.local.accumulate);
+          pass.setBindGroup(0, localBind(params, part.buffer));
+          pass.dispatchWorkgroups(workgroupsFor(slots * strideVec4), Q);
+        }
+        pass.setPipeline(pipelines.local.finalize);
+        pass.setBindGroup(0, localBind(baseParams, this.parts[0].buffer));
+        pass.dispatchWorkgroups(workgroupsFor(slots * strideVec4 * 2), Q);
+        const groupKeys = scratch.storage(Q * slots * 4, 'group keys');
+        const groupParams = scratch.uniform([slots, strideVec4 * 2, 0, 1], 'group scan params');
+        pass.setPipeline(pipelines.scanF32);
+        pass.setBindGroup(0, bind(device, pipelines.layouts.scan, [groupParams, groupSums, groupLabels, this.emptyBuffer, queryBuffer, groupKeys]));
+        pass.dispatchWorkgroups(workgroupsFor(slots), Q);
+        pass.end();
+        pass = beginPass('select');
+        const groups = this.encodeSelect(pass, scratch, groupKeys, slots, options.k, Q);
+        pass.end();
+        local = { sorted: groups.sorted, want: groups.want, orderedLabels, slots };
+        readbacks.push({ source: groups.sorted, words: Q * groups.want * 2 }, { source: orderedLabels, words: Q * slots });
       }
-      pass.setPipeline(pipelines.local.finalize);
-      pass.setBindGroup(0, localBind(baseParams, this.parts[0].buffer));
-      pass.dispatchWorkgroups(workgroupsFor(slots * strideVec4 * 2), Q);
-      const groupKeys = scratch.storage(Q * slots * 4, 'group keys');
-      const groupParams = scratch.uniform([slots, strideVec4 * 2, 0, 1], 'group scan params');
-      pass.setPipeline(pipelines.scanF32);
-      pass.setBindGroup(0, bind(device, pipelines.layouts.scan, [groupParams, groupSums, groupLabels, this.emptyBuffer, queryBuffer, groupKeys]));
-      pass.dispatchWorkgroups(workgroupsFor(slots), Q);
-      pass.end();
-      pass = beginPass('select');
-      const groups = this.encodeSelect(pass, scratch, groupKeys, slots, options.k, Q);
-      pass.end();
-      local = { sorted: groups.sorted, want: groups.want, orderedLabels, slots };
-      readbacks.push({ source: groups.sorted, words: Q * groups.want * 2 }, { source: orderedLabels, words: Q * slots });
     }
-    // Global ranking: L2D-G itself, and L2D-L's fill-up when fewer than k items have a local group.
+    // Global ranking: L2D-G itself, and L2D-L's and L2D-V's fill-up when fewer than k items come from the rows.
     const items = memory.itemCount;
     const itemKeys = scratch.storage(Q * items * 4, 'item keys');
     const itemParams = scratch.uniform([items, strideVec4 * 2, excludeWords, 0], 'centroid scan params');
@@ -548,7 +572,7 @@ export class GpuDecoder {
       });
     }
 
-    const globalAt = offsets[local ? 2 : 0];
+    const globalAt = offsets[local ? 2 : vote ? 1 : 0];
     return queries.map((_, q) => {
       const out: DecodedItem[] = [];
       const taken = new Set<number>();
@@ -562,6 +586,12 @@ export class GpuDecoder {
           taken.add(item);
           out.push(decodedItem(item, bitsToFloat(key), 'local'));
         }
+      }
+      if (vote) {
+        const { rows, squaredDistances } = selectedRows(words, offsets[0] + q * vote.slots * 2, vote.slots);
+        const { labels } = this.memory;
+        for (const r of rows) taken.add(labels[r]);
+        out.push(...rankByVote(rows, squaredDistances, labels, options.k).map(votedItem));
       }
       const want = global.want;
       for (let j = 0; j < want && out.length < options.k; j++) {

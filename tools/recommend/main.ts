@@ -6,7 +6,7 @@
  *   npm run recommend -- --model models/movielens-demo --memory models/movielens-demo/memory/train-q4-f0.3 --history 12,40,41
  *   npm run recommend -- --model M --memory S --title "Toy Story (1995)" --title "Heat (1995)" [--k 10]
  *   npm run recommend -- --model models/amazon-games --memory models/amazon-games/memory/train-q4-centroids --source-ids B00JK00S0S,B00KVR4HEC
- *        [--strategy local|global] [--m 1000] [--exclude-history] [--cold-start similar-titles] [--dtype q4] [--json]
+ *        [--strategy local|global|vote] [--m 1000] [--exclude-history] [--cold-start similar-titles] [--dtype q4] [--json]
  *
  * The history is --history's ids (oldest first), then --source-ids' items (the catalog's own keys, items.tsv's
  * source_id: an ASIN, a MovieLens movieId), then the --title items in order; a title must be a catalog title
@@ -17,6 +17,7 @@ import { join } from 'node:path';
 import { fastCentroids } from '../../src/core/l2-scan-wasm.ts';
 import { COLD_START_RULES, coldStartCentroids, type ColdStartRule } from '../../src/core/cold-start.ts';
 import { CpuDecoder } from '../../src/core/cpu-decoder.ts';
+import { STRATEGIES, type DecodedSource, type Strategy } from '../../src/core/decode-options.ts';
 import { rowStride } from '../../src/core/memory.ts';
 import type { PreparedItem } from '../../src/core/data/prepare.ts';
 import { InvalidArgumentError } from '../../src/core/errors.ts';
@@ -37,7 +38,7 @@ export interface OfflineRequest {
   /** Catalog titles, after the keys. */
   titles?: string[];
   k?: number;
-  strategy?: 'global' | 'local';
+  strategy?: Strategy;
   m?: number;
   excludeHistory?: boolean;
   /** 'similar-titles': items that never were a training target get a centroid (src/core/cold-start.ts), as load()'s coldStart. */
@@ -47,7 +48,8 @@ export interface OfflineRequest {
 
 export interface OfflineRecommendation {
   history: { id: number; sourceId: string; title: string }[];
-  items: { id: number; sourceId: string; title: string; distance: number; source: 'global' | 'local' }[];
+  /** score: 1 / distance, or L2D-V's vote (source 'vote'). */
+  items: { id: number; sourceId: string; title: string; distance: number; score: number; source: DecodedSource }[];
   /** Oldest history titles left out to fit the model's context. */
   droppedOldest: number;
   hidden: Float32Array;
@@ -65,7 +67,7 @@ function titleId(title: string, catalog: readonly PreparedItem[], grounder: Titl
 export async function recommendOffline(request: OfflineRequest): Promise<OfflineRecommendation> {
   const k = request.k ?? 10;
   const { strategy } = request; // unnamed: the decoders' default (L2D-L)
-  if (strategy !== undefined && strategy !== 'global' && strategy !== 'local') throw new InvalidArgumentError(`--strategy must be global or local, got "${String(strategy)}".`);
+  if (strategy !== undefined && !STRATEGIES.includes(strategy)) throw new InvalidArgumentError(`--strategy must be local, global or vote, got "${String(strategy)}".`);
   const coldStart = request.coldStart ?? 'none';
   if (!COLD_START_RULES.includes(coldStart)) throw new InvalidArgumentError(`--cold-start must be one of ${COLD_START_RULES.join(', ')}, got "${String(coldStart)}".`);
   const t0 = performance.now();
@@ -96,7 +98,7 @@ export async function recommendOffline(request: OfflineRequest): Promise<Offline
     const t3 = performance.now();
     return {
       history: ids.map((id) => ({ id, sourceId: catalog[id].sourceId, title: catalog[id].title })),
-      items: decoded.map((x) => ({ id: x.item, sourceId: catalog[x.item].sourceId, title: catalog[x.item].title, distance: x.distance, source: x.source })),
+      items: decoded.map((x) => ({ id: x.item, sourceId: catalog[x.item].sourceId, title: catalog[x.item].title, distance: x.distance, score: x.score, source: x.source })),
       droppedOldest: dropped[0],
       hidden: hidden[0],
       timings: { load: t1 - t0, encode: t2 - t1, decode: t3 - t2 },
@@ -130,7 +132,7 @@ function parseKeys(text: string | undefined): string[] {
 }
 
 const USAGE =
-  'usage: npm run recommend -- --model <model folder> --memory <shard folder> (--history 12,40,41 | --source-ids K1,K2 | --title "A title" ...) [--k 10] [--strategy local|global] [--m 1000] [--exclude-history] [--cold-start similar-titles] [--json]';
+  'usage: npm run recommend -- --model <model folder> --memory <shard folder> (--history 12,40,41 | --source-ids K1,K2 | --title "A title" ...) [--k 10] [--strategy local|global|vote] [--m 1000] [--exclude-history] [--cold-start similar-titles] [--json]';
 
 async function main(): Promise<void> {
   const { values } = parseOptions('recommend', USAGE, {
@@ -170,8 +172,8 @@ async function main(): Promise<void> {
   }
   console.log(`History (oldest first): ${result.history.map((h) => `${h.title} (${h.id}, source id ${h.sourceId})`).join('; ')}`);
   if (result.droppedOldest > 0) console.log(`(the ${result.droppedOldest} oldest titles were left out: a prompt holds the model's history window, prompt-template.json's maxHistory, within its context)`);
-  console.log('\n| rank | id | source id | distance | from | title |\n|---|---|---|---|---|---|');
-  result.items.forEach((item, rank) => console.log(`| ${rank + 1} | ${item.id} | ${item.sourceId} | ${item.distance.toFixed(4)} | ${item.source} | ${item.title} |`));
+  console.log('\n| rank | id | source id | distance | score | from | title |\n|---|---|---|---|---|---|---|');
+  result.items.forEach((item, rank) => console.log(`| ${rank + 1} | ${item.id} | ${item.sourceId} | ${item.distance.toFixed(4)} | ${item.score.toPrecision(4)} | ${item.source} | ${item.title} |`));
   const t = result.timings;
   console.log(`\nload ${t.load.toFixed(0)} ms, encode ${t.encode.toFixed(1)} ms, decode ${t.decode.toFixed(1)} ms (onnxruntime-node and the CPU decoder, this machine only).`);
 }

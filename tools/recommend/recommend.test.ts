@@ -36,6 +36,14 @@ describe('npm run recommend (offline, in Node)', () => {
     expect(result.droppedOldest).toBe(0);
   });
 
+  it('--strategy vote ranks with L2D-V (M = 3000 unless --m), as the CPU decoder does', async () => {
+    const result = await recommendOffline({ model: MODEL, memory: MEMORY, history: [0, 1], k: 8, strategy: 'vote' });
+    const { memory } = await loadShard(MEMORY);
+    const expected = new CpuDecoder(memory).decode(result.hidden, { k: 8, strategy: 'vote', m: 3000 });
+    expect(result.items.map((x) => [x.id, x.source, x.distance, x.score])).toEqual(expected.map((x) => [x.item, x.source, x.distance, x.score]));
+    expect(result.items.every((x) => x.source === 'vote')).toBe(true);
+  });
+
   it('counts a repeated item once, at its last place, as the page does', async () => {
     const repeated = await recommendOffline({ model: MODEL, memory: MEMORY, history: [0, 5], sourceIds: ['1'], k: 5, strategy: 'global' });
     expect(repeated.history.map((h) => h.id)).toEqual([5, 0]);
@@ -71,7 +79,7 @@ describe('npm run recommend (offline, in Node)', () => {
     );
     expect(await fails({ model: MODEL, memory: MEMORY })).toBe('InvalidArgumentError: The history is empty: give --history ids, --source-ids keys or --title titles, oldest first.');
     expect(await fails({ model: MODEL, memory: MEMORY, sourceIds: ['B00JK00S0S'] })).toBe(`InvalidArgumentError: "B00JK00S0S" is not a source_id of this catalog (${MEMORY}/items.tsv, its second column).`);
-    expect(await fails({ model: MODEL, memory: MEMORY, history: [0], strategy: 'nearest' as 'local' })).toBe('InvalidArgumentError: --strategy must be global or local, got "nearest".');
+    expect(await fails({ model: MODEL, memory: MEMORY, history: [0], strategy: 'nearest' as 'local' })).toBe('InvalidArgumentError: --strategy must be local, global or vote, got "nearest".');
     expect(await fails({ model: MODEL, memory: MEMORY, history: [0], coldStart: 'magic' as 'none' })).toBe('InvalidArgumentError: --cold-start must be one of none, similar-titles, got "magic".');
     expect(await fails({ model: MODEL, memory: 'models/movielens-demo/onnx', history: [0] })).toMatch(/^ShardError: models\/movielens-demo\/onnx: no manifest.json/);
   });
@@ -84,7 +92,8 @@ describe('npm run recommend (offline, in Node)', () => {
     // Each item also by the catalog's own key (items.tsv's source_id: here the MovieLens movieId).
     const catalog = parseItems(readFileSync(`${MEMORY}/items.tsv`, 'utf8'), 'items.tsv');
     expect(json.items.map((x) => x.sourceId)).toEqual(json.items.map((x) => catalog[x.id].sourceId));
-    expect(run('--source-ids', '1', '--k', '2')).toMatch(/^History \(oldest first\): Toy Story \(1995\) \(0, source id 1\)\n\n\| rank \| id \| source id \| distance \| from \| title \|\n\|---\|---\|---\|---\|---\|---\|\n\| 1 \| \d+ \| \d+ \| \d+\.\d{4} \| local \| .+ \|\n\| 2 \|/); // L2D-L by default
+    expect(run('--source-ids', '1', '--k', '2')).toMatch(/^History \(oldest first\): Toy Story \(1995\) \(0, source id 1\)\n\n\| rank \| id \| source id \| distance \| score \| from \| title \|\n\|---\|---\|---\|---\|---\|---\|---\|\n\| 1 \| \d+ \| \d+ \| \d+\.\d{4} \| [\d.]+ \| local \| .+ \|\n\| 2 \|/); // L2D-L by default
+    expect(run('--source-ids', '1', '--k', '1', '--strategy', 'vote')).toMatch(/\n\| 1 \| \d+ \| \d+ \| \d+\.\d{4} \| [\d.]+ \| vote \| .+ \|\n/);
     let failure: { status: number; stderr: string } | undefined;
     try {
       run('--history', '0,x');
