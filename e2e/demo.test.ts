@@ -97,11 +97,16 @@ it('recommends from a history built by searching the catalog, with the demo mode
   await page.click('#model-form button');
   await page.waitForFunction(() => document.querySelectorAll('#model-local li').length === 10, undefined, { timeout: 60_000 });
   expect(await page.locator('#model-global li').count()).toBe(10);
+  // L2D-V's list says each item's vote, highest first.
+  const votes = (await page.locator('#model-vote li span.distance').allTextContents()).map((t) => Number(/vote ([\d.]+)/.exec(t)?.[1]));
+  expect(votes).toHaveLength(10);
+  expect(votes[0]).toBeGreaterThanOrEqual(1);
+  expect(votes).toEqual([...votes].sort((a, b) => b - a));
   const history = await page.locator('#history li').allTextContents();
   const recommended = await page.locator('#model-global li').allTextContents();
   // "exclude history items" is on by default: none of the history's titles comes back.
   for (const h of history) expect(recommended.some((r) => r.startsWith(h.replace(/remove$/, '')))).toBe(false);
-  expect(await page.textContent('#model-timings')).toMatch(/^L2D-L: tokenize .* ms, forward .* ms, decode .* ms, total .* ms\. L2D-G: .*\. Both lists came from one forward pass: [\d.]+ ms in all\./);
+  expect(await page.textContent('#model-timings')).toMatch(/^L2D-L: tokenize .* ms, forward .* ms, decode .* ms, total .* ms\. L2D-G: .*\. L2D-V: .*\. The three lists came from one forward pass: [\d.]+ ms in all\./);
   expect(await page.isHidden('#model-beam-list')).toBe(true);
   // The researcher's comparison: beam search of the same model beside L2D, with its time.
   await page.check('#model-form input[name=compareBeam]');
@@ -111,7 +116,7 @@ it('recommends from a history built by searching the catalog, with the demo mode
   const beamTitles = await page.locator('#model-beam li').allTextContents();
   for (const h of history) expect(beamTitles).not.toContain(h.replace(/remove$/, ''));
   expect(await page.textContent('#model-timings')).toMatch(/Beam search \(B = 5\): [\d.]+ ms \([\d.]+x L2D-L(; its first call also loaded the generation graph, \d+ ms)?\)/);
-  expect(await page.locator('#model-chart > div').count()).toBe(3);
+  expect(await page.locator('#model-chart > div').count()).toBe(4); // L2D-L, L2D-G, L2D-V, beam-5
   // Two requests in a row: the first is superseded (aborted) and never shown; neither shows an error.
   await page.evaluate(() => {
     document.getElementById('model-timings')!.textContent = '';
@@ -137,7 +142,7 @@ it('refuses out-of-range inputs in the form and explains a request made too earl
 });
 
 /** Each sample's list (k = 100, as the evaluation asks) from recommend() alone, with each of `options` in turn. */
-const listsAlone = (options: { strategy: 'local' | 'global'; m?: number }[], samples: readonly { history: number[] }[]) =>
+const listsAlone = (options: { strategy: 'local' | 'global' | 'vote'; m?: number }[], samples: readonly { history: number[] }[]) =>
   harness.page.evaluate(
     async ([options, samples]) => {
       const r = (globalThis as unknown as DemoWindow).l2dDemo.recommender();
@@ -185,6 +190,7 @@ it('lists exactly what the CPU reference ranks on the page\'s own h_t, and evalu
   const shown = {
     global: await page.locator('#model-global li').evaluateAll((lis) => lis.map((li) => Number((li as HTMLElement).dataset.id))),
     local: await page.locator('#model-local li').evaluateAll((lis) => lis.map((li) => Number((li as HTMLElement).dataset.id))),
+    vote: await page.locator('#model-vote li').evaluateAll((lis) => lis.map((li) => Number((li as HTMLElement).dataset.id))),
   };
   const { hidden, ids } = await page.evaluate(async () => {
     const titles = Array.from(document.querySelectorAll('#history li'), (li) => li.firstChild!.textContent!);
@@ -199,7 +205,8 @@ it('lists exactly what the CPU reference ranks on the page\'s own h_t, and evalu
   const cpu = new CpuDecoder(memory);
   expect(shown.global).toEqual(cpu.decode(hidden, { k: 10, strategy: 'global', exclude: ids }).map((x) => x.item));
   expect(shown.local).toEqual(cpu.decode(hidden, { k: 10, strategy: 'local', m: 200, exclude: ids }).map((x) => x.item));
-  expect(await page.locator('#model-chart > div').count()).toBe(2);
+  expect(shown.vote).toEqual(cpu.decode(hidden, { k: 10, strategy: 'vote', m: 200, exclude: ids }).map((x) => x.item));
+  expect(await page.locator('#model-chart > div').count()).toBe(3);
   // createRecommender asked for persistent storage and load() reports the origin's quota and usage.
   const storage = await page.evaluate(() => (globalThis as unknown as { l2dDemo: { recommender(): { status(): { storage: { quota: number; usage: number; persisted?: boolean } } } } }).l2dDemo.recommender().status().storage);
   expect(storage.quota).toBeGreaterThan(storage.usage);
@@ -207,12 +214,12 @@ it('lists exactly what the CPU reference ranks on the page\'s own h_t, and evalu
 
   await page.fill('#eval-form input[name=samples]', '5');
   await page.click('#eval-form button');
-  await page.waitForFunction(() => document.querySelectorAll('#eval-rows tr').length === 4, undefined, { timeout: 120_000 });
-  expect(await page.locator('#eval-rows tr td:first-child').allTextContents()).toEqual(['L2D-L (M=200)', 'L2D-G', 'most-popular', 'item co-occurrence']);
-  expect(await page.locator('#eval-rows tr td:last-child').allTextContents()).toEqual(['5', '5', '5', '5']);
+  await page.waitForFunction(() => document.querySelectorAll('#eval-rows tr').length === 5, undefined, { timeout: 120_000 });
+  expect(await page.locator('#eval-rows tr td:first-child').allTextContents()).toEqual(['L2D-L (M=200)', 'L2D-G', 'L2D-V (M=200)', 'most-popular', 'item co-occurrence']);
+  expect(await page.locator('#eval-rows tr td:last-child').allTextContents()).toEqual(['5', '5', '5', '5', '5']);
   // The table scores what recommend() ranks for each strategy alone (the page asks for both from one forward pass).
   const test = parseSamples(readFileSync('models/movielens-demo/eval/test.tsv', 'utf8'), 'test', 3496).slice(0, 5);
-  const separate = await listsAlone([{ strategy: 'local', m: 200 }, { strategy: 'global' }], test);
+  const separate = await listsAlone([{ strategy: 'local', m: 200 }, { strategy: 'global' }, { strategy: 'vote', m: 200 }], test);
   // The baselines as `npm run evaluate` counts them: from the train split that prepare-data makes of the source data
   // (in its time order), not from the page's train sequences.
   const prepared = prepareFolder(DEFAULT_SOURCES[1], mkdtempSync(join(tmpdir(), 'l2d-demo-prepared-'))).data;
@@ -225,7 +232,7 @@ it('lists exactly what the CPU reference ranks on the page\'s own h_t, and evalu
   const downloads = await page.locator('#eval-downloads a').evaluateAll((links) =>
     Promise.all(links.map(async (a) => ({ name: (a as HTMLAnchorElement).download, text: await (await fetch((a as HTMLAnchorElement).href)).text() }))),
   );
-  const files = ['movielens-test-l2d-l-m-200.tsv', 'movielens-test-l2d-g.tsv', 'movielens-test-most-popular.tsv', 'movielens-test-item-co-occurrence.tsv'];
+  const files = ['movielens-test-l2d-l-m-200.tsv', 'movielens-test-l2d-g.tsv', 'movielens-test-l2d-v-m-200.tsv', 'movielens-test-most-popular.tsv', 'movielens-test-item-co-occurrence.tsv'];
   expect(downloads.map((d) => d.name)).toEqual(files);
   expect(await page.textContent('#eval-downloads code')).toBe(`npm run evaluate -- --data data/prepared/movielens-latest-small --split test --limit 5 ${files.map((f) => `--rankings ${f}`).join(' ')}`);
   for (const [j, { name, text }] of downloads.entries()) {
@@ -235,9 +242,9 @@ it('lists exactly what the CPU reference ranks on the page\'s own h_t, and evalu
     expect(tableCells(scored)).toEqual(expectedRows[j]);
   }
   expect(await page.locator('#eval-chart > div').count()).toBe(6);
-  expect(await page.locator('#eval-chart .legend').textContent()).toBe(' L2D-L (M=200) L2D-G most-popular item co-occurrence');
+  expect(await page.locator('#eval-chart .legend').textContent()).toBe(' L2D-L (M=200) L2D-G L2D-V (M=200) most-popular item co-occurrence');
   expect(await page.locator('#eval-chart > div').first().locator('.bar').evaluateAll((bars) => bars.map((b) => b.className))).toEqual(
-    ['bar method-0', 'bar method-1', 'bar method-2', 'bar method-3'].filter((_, j) => Number(expectedRows[j][0]) > 0),
+    ['bar method-0', 'bar method-1', 'bar method-2', 'bar method-3', 'bar method-4'].filter((_, j) => Number(expectedRows[j][0]) > 0),
   );
   // Sparse and dense targets (the paper's Figure 4), split as `npm run results` splits them: by the train split's
   // target counts, at their median over the scored samples.
@@ -249,7 +256,7 @@ it('lists exactly what the CPU reference ranks on the page\'s own h_t, and evalu
   expect(await page.locator('#eval-sparse-dense-rows tr').evaluateAll((trs) => trs.map((tr) => Array.from(tr.querySelectorAll('td'), (td) => td.textContent!)))).toEqual(
     lists.map((ranked, j) => {
       const [sv, dv] = [metricsOf(ranked, test, sparse), metricsOf(ranked, test, dense)];
-      return [['L2D-L (M=200)', 'L2D-G', 'most-popular', 'item co-occurrence'][j], ...[sv.recall[20], sv.recall[50], sv.ndcg[50], dv.recall[20], dv.recall[50], dv.ndcg[50]].map((v) => v.toFixed(4))];
+      return [['L2D-L (M=200)', 'L2D-G', 'L2D-V (M=200)', 'most-popular', 'item co-occurrence'][j], ...[sv.recall[20], sv.recall[50], sv.ndcg[50], dv.recall[20], dv.recall[50], dv.ndcg[50]].map((v) => v.toFixed(4))];
     }),
   );
   // Stop: the run ends at once and scores the samples it finished (every method alike).
@@ -262,7 +269,7 @@ it('lists exactly what the CPU reference ranks on the page\'s own h_t, and evalu
   const stopped = Number(/^Stopped after (\d+) of 2000 samples; the table scores those\.$/.exec((await page.textContent('#eval-status'))!)?.[1]);
   expect(stopped).toBeGreaterThanOrEqual(3);
   expect(stopped).toBeLessThan(2000);
-  expect(await page.locator('#eval-rows tr td:last-child').allTextContents()).toEqual(Array(4).fill(String(stopped)));
+  expect(await page.locator('#eval-rows tr td:last-child').allTextContents()).toEqual(Array(5).fill(String(stopped)));
   expect([await page.locator('#eval-stop').isVisible(), await page.locator('#eval-form button[type=submit]').isEnabled()]).toEqual([false, true]);
   for (const region of ['#backend', '#model', '#evaluate', '#controls', '#results', '#latency']) expect(await page.locator(region).isVisible(), region).toBe(true);
   mkdirSync('test-results', { recursive: true });
@@ -277,17 +284,19 @@ it('sweeps M in the evaluation: L2D-L at each M from the same forward pass, as r
   await page.fill('#eval-form input[name=ms]', '50, 2000 50');
   await page.evaluate(() => document.getElementById('eval-rows')!.replaceChildren());
   await page.click('#eval-form button[type=submit]');
-  await page.waitForFunction(() => document.querySelectorAll('#eval-rows tr').length === 5, undefined, { timeout: 120_000 });
-  expect(await page.locator('#eval-rows tr td:first-child').allTextContents()).toEqual(['L2D-L (M=50)', 'L2D-L (M=2000)', 'L2D-G', 'most-popular', 'item co-occurrence']);
+  await page.waitForFunction(() => document.querySelectorAll('#eval-rows tr').length === 6, undefined, { timeout: 120_000 });
+  const m = Number(await page.inputValue('#model-form input[name=m]'));
+  expect(await page.locator('#eval-rows tr td:first-child').allTextContents()).toEqual(['L2D-L (M=50)', 'L2D-L (M=2000)', 'L2D-G', `L2D-V (M=${m})`, 'most-popular', 'item co-occurrence']);
   const test = parseSamples(readFileSync('models/movielens-demo/eval/test.tsv', 'utf8'), 'test', 3496).slice(0, 3);
-  const alone = await listsAlone([{ strategy: 'local', m: 50 }, { strategy: 'local', m: 2000 }, { strategy: 'global' }], test);
+  const alone = await listsAlone([{ strategy: 'local', m: 50 }, { strategy: 'local', m: 2000 }, { strategy: 'global' }, { strategy: 'vote', m }], test);
   const expectedRows = alone.map((ranked) => tableCells(metricsOf(ranked, test)));
-  const tableRows = await page.locator('#eval-rows tr').evaluateAll((trs) => trs.slice(0, 3).map((tr) => Array.from(tr.querySelectorAll('td'), (td) => td.textContent!).slice(1, 7)));
+  const tableRows = await page.locator('#eval-rows tr').evaluateAll((trs) => trs.slice(0, 4).map((tr) => Array.from(tr.querySelectorAll('td'), (td) => td.textContent!).slice(1, 7)));
   expect(tableRows).toEqual(expectedRows);
   expect(await page.locator('#eval-downloads a').evaluateAll((links) => links.map((a) => (a as HTMLAnchorElement).download))).toEqual([
     'movielens-test-l2d-l-m-50.tsv',
     'movielens-test-l2d-l-m-2000.tsv',
     'movielens-test-l2d-g.tsv',
+    `movielens-test-l2d-v-m-${m}.tsv`,
     'movielens-test-most-popular.tsv',
     'movielens-test-item-co-occurrence.tsv',
   ]);
@@ -304,7 +313,7 @@ it('sweeps M in the evaluation: L2D-L at each M from the same forward pass, as r
   await page.waitForFunction(() => /^1 \/ 1 samples/.test(document.getElementById('eval-status')?.textContent ?? ''), undefined, { timeout: 60_000 });
   expect(await page.textContent('#eval-sparse-dense-note')).toMatch(/\(the median over this sample; 1 sample\), dense = more \(0\)\.$/);
   const dense = await page.locator('#eval-sparse-dense-rows tr').evaluateAll((trs) => trs.map((tr) => Array.from(tr.querySelectorAll('td'), (td) => td.textContent).slice(4)));
-  expect(dense).toEqual(Array(4).fill(['-', '-', '-']));
+  expect(dense).toEqual(Array(5).fill(['-', '-', '-']));
   expect(harness.problems).toEqual([]);
 });
 
@@ -325,7 +334,7 @@ it("takes a test user's history and marks where each list ranks the item that us
     const line = (await targetLine())!;
     expect(line.startsWith(`Test sample ${sampleNumber} of ${test.length} (user ${user}): the item chosen next was "${catalog[target]}". `)).toBe(true);
     const m = Number(await page.inputValue('#model-form input[name=m]'));
-    for (const [name, selector, strategy] of [['L2D-G', '#model-global li', 'global'], ['L2D-L', '#model-local li', 'local']]) {
+    for (const [name, selector, strategy] of [['L2D-G', '#model-global li', 'global'], ['L2D-L', '#model-local li', 'local'], ['L2D-V', '#model-vote li', 'vote']]) {
       const ids = await listIds(selector);
       const rank = ids.indexOf(target);
       if (rank >= 0) {
@@ -522,7 +531,7 @@ it("evaluates without the baselines while the data set's train split cannot be f
       await page.waitForFunction((n) => document.querySelectorAll('#eval-rows tr').length === n, rows, { timeout: 60_000 });
       return page.textContent('#eval-status');
     };
-    expect(await evaluate(2)).toMatch(
+    expect(await evaluate(3)).toMatch(
       /^2 \/ 2 samples, \d+ ms per sample \(every method\)\. No baselines: models\/amazon-games\/eval\/train-sequences\.tsv: HTTP 404; this data set's train split is not here\.$/,
     );
     expect(await page.locator('#eval-status').getAttribute('class')).toBe('error');
@@ -537,9 +546,9 @@ it("evaluates without the baselines while the data set's train split cannot be f
     expect([await page.locator('#model-cooc li').count(), await page.locator('#model-local li').count()]).toEqual([0, 10]);
     await page.uncheck('#model-form input[name=compareCoOccurrence]');
     await page.context().unroute(train);
-    expect(await evaluate(4)).toMatch(/^2 \/ 2 samples, \d+ ms per sample \(every method\)\.$/);
+    expect(await evaluate(5)).toMatch(/^2 \/ 2 samples, \d+ ms per sample \(every method\)\.$/);
     const m = await page.inputValue('#model-form input[name=m]');
-    expect(await page.locator('#eval-rows tr td:first-child').allTextContents()).toEqual([`L2D-L (M=${m})`, 'L2D-G', 'most-popular', 'item co-occurrence']);
+    expect(await page.locator('#eval-rows tr td:first-child').allTextContents()).toEqual([`L2D-L (M=${m})`, 'L2D-G', `L2D-V (M=${m})`, 'most-popular', 'item co-occurrence']);
   } finally {
     await page.context().unroute(train);
   }

@@ -8,6 +8,7 @@
 import type { Recommender } from '../recommender.ts';
 import type { Recommender as Baseline } from '../core/baselines.ts';
 import type { Sample } from '../core/data/prepare.ts';
+import type { Strategy } from '../core/decode-options.ts';
 import { evaluateRankings } from '../core/evaluate.ts';
 import { MetricAccumulator, METRIC_KS, sparseDenseSplit, type MetricValues } from '../core/metrics.ts';
 import { barRow } from './charts.ts';
@@ -69,8 +70,9 @@ export function startEvaluationPanel(source: EvaluationSource): EvaluationPanel 
     bar.value = 0; // not the last run's
     let done = 0;
     let total = count;
-    // L2D-L first (recommend()'s default strategy), at each M asked for; a value that is no M is said before anything runs.
-    let strategies: [string, { strategy: 'local' | 'global'; m?: number }][] = [];
+    // L2D-L first (recommend()'s default strategy), at each M asked for, then L2D-G and L2D-V at the slider's M; a value
+    // that is no M is said before anything runs.
+    let strategies: [string, { strategy: Strategy; m?: number }][] = [];
     let names: string[] = [];
     let metrics: MetricAccumulator[] = [];
     // Each method's list per sample, in test-split order: the rankings files a researcher can download.
@@ -90,7 +92,8 @@ export function startEvaluationPanel(source: EvaluationSource): EvaluationPanel 
     try {
       if (!recommender) throw new Error('The model is not loaded.');
       if (!(Number.isInteger(count) && count >= 1)) throw new Error(`Samples must be a whole number of at least 1, got ${count}.`);
-      strategies = [...parseMValues(mText, source.m()).map((m) => [`L2D-L (M=${m})`, { strategy: 'local' as const, m }] as [string, { strategy: 'local'; m: number }]), ['L2D-G', { strategy: 'global' }]];
+      const sweep = parseMValues(mText, source.m()).map((m): [string, { strategy: Strategy; m: number }] => [`L2D-L (M=${m})`, { strategy: 'local', m }]);
+      strategies = [...sweep, ['L2D-G', { strategy: 'global' }], [`L2D-V (M=${source.m()})`, { strategy: 'vote', m: source.m() }]];
       names = strategies.map(([name]) => name);
       samples = (await source.testSamples()).slice(0, count);
       setStatus(evalStatus, 'Counting the baselines from the train split…');

@@ -17,6 +17,7 @@ describe('parseMValues', () => {
     expect(() => parseMValues('0', 1000)).toThrow('"0" is not one.');
     expect(() => parseMValues('1.5', 1000)).toThrow('"1.5" is not one.');
     expect(() => parseMValues('20000', 1000)).toThrow('"20000" is not one.');
-    expect(() => parseMValues('1 2 3 4 5 6 7 8 9', 1000)).toThrow('At most 8 M values at once (one forward pass serves 9 lists, L2D-G among them); got 9.');
+    expect(() => parseMValues('1 2 3 4 5 6 7 8', 1000)).toThrow('At most 7 M values at once (one forward pass serves 9 lists, L2D-G and L2D-V among them); got 8.');
+    expect(parseMValues('1 2 3 4 5 6 7', 1000)).toHaveLength(7);
   });
 });

@@ -4,8 +4,8 @@
  */
 import { MAX_SELECTION } from '../core/decode-options.ts';
 
-/** recommend() takes the request's list and at most 8 more (`also`); L2D-G is one of them. */
-export const MAX_M_VALUES = 8;
+/** recommend() takes the request's list and at most 8 more (`also`); L2D-G and L2D-V (at the slider's M) are two of them. */
+export const MAX_M_VALUES = 7;
 
 /** The M values of `text` (commas or spaces between them), each once, in the order given; none given: `fallback`. */
 export function parseMValues(text: string, fallback: number): number[] {
@@ -19,6 +19,6 @@ export function parseMValues(text: string, fallback: number): number[] {
     }
     if (!values.includes(m)) values.push(m);
   }
-  if (values.length > MAX_M_VALUES) throw new Error(`At most ${MAX_M_VALUES} M values at once (one forward pass serves 9 lists, L2D-G among them); got ${values.length}.`);
+  if (values.length > MAX_M_VALUES) throw new Error(`At most ${MAX_M_VALUES} M values at once (one forward pass serves 9 lists, L2D-G and L2D-V among them); got ${values.length}.`);
   return values;
 }

@@ -30,7 +30,7 @@ type CoOccurrenceAnswer = { items: number[]; ranking: number[]; ms: number } | {
  * A list whose rank of a test user's target is shown: its name, its item ids, and how the whole catalog is ranked
  * when the target is not in it (L2D's asked for again, a baseline's ranking at hand, or nothing: beam search).
  */
-type RankedList = [name: string, items: readonly number[], whole: 'L2D-L' | 'L2D-G' | readonly number[] | undefined];
+type RankedList = [name: string, items: readonly number[], whole: 'L2D-L' | 'L2D-G' | 'L2D-V' | readonly number[] | undefined];
 
 /** A value read once (per data set: `forget` on a change); a failed read is tried again on the next use, not remembered. */
 function oncePerDataset<T>(read: () => Promise<T>): { get: () => Promise<T>; forget: () => void } {
@@ -211,7 +211,7 @@ export async function startModelPanel(panel: { onLoaded?: () => void } = {}): Pr
         const li = itemEntry(x.id, x.title, target);
         const d = document.createElement('span');
         d.className = 'distance';
-        d.textContent = `d = ${x.distance.toFixed(3)}${x.source === 'global' && list.id === 'model-local' ? ' (global fill-up)' : ''}`;
+        d.textContent = `d = ${x.distance.toFixed(3)}${x.source === 'vote' ? `, vote ${x.score.toFixed(2)}` : ''}${x.source === 'global' && list.id !== 'model-global' ? ' (global fill-up)' : ''}`;
         li.append(d);
         return li;
       }),
@@ -281,38 +281,37 @@ export async function startModelPanel(panel: { onLoaded?: () => void } = {}): Pr
     const compareCoOccurrence = data.get('compareCoOccurrence') === 'on';
     const shown = sample; // the sample this request's history is, if any
     /**
-     * L2D-L's list (recommend()'s default) and L2D-G's from one forward pass (recommend()'s `also`), with K = `k`;
-     * each with its own cost as a request of its own (the shared encode, then its decode), and the call's whole time.
+     * L2D-L's list (recommend()'s default), L2D-G's and L2D-V's from one forward pass (recommend()'s `also`), with K =
+     * `k`; each with its own cost as a request of its own (the shared encode, then its decode), and the call's whole time.
      */
-    const bothLists = async (k: number): Promise<{ lists: [RecommendResult, RecommendResult]; totalMs: number }> => {
-      const both = await recommender!.recommend({ ...request, k, strategy: 'local', also: [{ k, strategy: 'global' }], signal });
-      const [global] = both.also!;
-      const own = (decode: number) => both.timings.total - global.timings.decode - both.timings.decode + decode;
+    const allLists = async (k: number): Promise<{ lists: [RecommendResult, RecommendResult, RecommendResult]; totalMs: number }> => {
+      const all = await recommender!.recommend({ ...request, k, strategy: 'local', also: [{ k, strategy: 'global' }, { k, strategy: 'vote', m: request.m }], signal });
+      const [global, vote] = all.also!;
+      const decodes = all.timings.decode + global.timings.decode + vote.timings.decode;
+      const own = (decode: number) => all.timings.total - decodes + decode;
+      const asRequest = (list: typeof global): RecommendResult => ({ ...all, items: list.items, timings: { tokenize: all.timings.tokenize, forward: all.timings.forward, ...list.timings, total: own(list.timings.decode) } });
       return {
-        lists: [
-          { ...both, timings: { ...both.timings, total: own(both.timings.decode) } },
-          { ...both, items: global.items, timings: { tokenize: both.timings.tokenize, forward: both.timings.forward, ...global.timings, total: own(global.timings.decode) } },
-        ],
-        totalMs: both.timings.total,
+        lists: [{ ...all, timings: { ...all.timings, total: own(all.timings.decode) } }, asRequest(global), asRequest(vote)],
+        totalMs: all.timings.total,
       };
     };
     /**
      * Where each list ranks the sample's target: its rank in the list, else its rank over the whole catalog: L2D's
-     * asked for once more (both strategies from one forward pass) with K = every item, item co-occurrence's already
+     * asked for once more (every strategy from one forward pass) with K = every item, item co-occurrence's already
      * counted; beam search ranks only what it generated.
      */
     const placesOf = async (target: number, lists: RankedList[]): Promise<string[]> => {
       const all = Math.min(titles.length, MAX_SELECTION);
       const missing = lists.some(([, items, whole]) => typeof whole === 'string' && !items.includes(target));
       const excluded = request.excludeHistory && request.history.includes(target);
-      const full = missing && !excluded ? (await bothLists(all)).lists.map((r) => r.items.map((x) => x.id)) : undefined;
+      const full = missing && !excluded ? (await allLists(all)).lists.map((r) => r.items.map((x) => x.id)) : undefined;
       return lists.map(([name, items, whole]) => {
         const rank = items.indexOf(target);
         if (rank >= 0) return `${name}: rank ${rank + 1}`;
         const top = `not in its top ${items.length}`;
         if (!whole) return `${name}: ${top}`;
         if (excluded) return `${name}: ${top} (excluded: it is in the history)`;
-        const ranked = whole === 'L2D-L' ? full![0] : whole === 'L2D-G' ? full![1] : whole;
+        const ranked = whole === 'L2D-L' ? full![0] : whole === 'L2D-G' ? full![1] : whole === 'L2D-V' ? full![2] : whole;
         const place = ranked.indexOf(target);
         if (place >= 0) return `${name}: rank ${place + 1} of ${ranked.length} (${top})`;
         if (ranked.length === all && all < titles.length) return `${name}: beyond rank ${all}`;
@@ -322,14 +321,15 @@ export async function startModelPanel(panel: { onLoaded?: () => void } = {}): Pr
     (async () => {
       if (!recommender) throw new Error('The model is not loaded.');
       const {
-        lists: [l, g],
+        lists: [l, g, v],
         totalMs,
-      } = await bothLists(request.k);
+      } = await allLists(request.k);
       const beam = compareBeam ? await recommender.generate({ history: request.history, k: request.k, numBeams: 5, excludeHistory: request.excludeHistory, signal }) : undefined;
       const coOccurrence = compareCoOccurrence ? await coOccurrenceFor(request) : undefined;
       if (signal.aborted) return;
       renderList($('model-local'), l, shown?.target);
       renderList($('model-global'), g, shown?.target);
+      renderList($('model-vote'), v, shown?.target);
       renderGenerated(beam, shown?.target);
       renderCoOccurrence(coOccurrence, shown?.target);
       if (shown) {
@@ -337,6 +337,7 @@ export async function startModelPanel(panel: { onLoaded?: () => void } = {}): Pr
         const places = await placesOf(shown.target, [
           ['L2D-L', ids(l.items), 'L2D-L'],
           ['L2D-G', ids(g.items), 'L2D-G'],
+          ['L2D-V', ids(v.items), 'L2D-V'],
           ...(beam ? [['beam-5', ids(beam.items), undefined] satisfies RankedList] : []),
           ...(coOccurrence && !('problem' in coOccurrence) ? [['item co-occurrence', coOccurrence.items, coOccurrence.ranking] satisfies RankedList] : []),
         ]);
@@ -347,11 +348,12 @@ export async function startModelPanel(panel: { onLoaded?: () => void } = {}): Pr
       const beamText = beam ? ` Beam search (B = 5): ${beam.timings.total.toFixed(1)} ms (${(beam.timings.total / l.timings.total).toFixed(1)}x L2D-L${setup}).` : '';
       // The model reads the newest titles of its training window (prompt-template.json's maxHistory) within its context.
       const dropped = l.droppedOldest > 0 ? ` The ${l.droppedOldest} oldest of the history's ${request.history.length} items were left out: the model reads the newest ${request.history.length - l.droppedOldest}, as it was trained.` : '';
-      $('model-timings').textContent = `L2D-L: ${t(l)}. L2D-G: ${t(g)}. Both lists came from one forward pass: ${totalMs.toFixed(1)} ms in all.${beamText} Encoder ${l.backend.encoder}; decoder ${l.backend.decoder}.${dropped}`;
+      $('model-timings').textContent = `L2D-L: ${t(l)}. L2D-G: ${t(g)}. L2D-V: ${t(v)}. The three lists came from one forward pass: ${totalMs.toFixed(1)} ms in all.${beamText} Encoder ${l.backend.encoder}; decoder ${l.backend.decoder}.${dropped}`;
       renderStages(
         [
           [`L2D-L (M=${request.m})`, l],
           ['L2D-G', g],
+          [`L2D-V (M=${request.m})`, v],
         ],
         beam,
       );

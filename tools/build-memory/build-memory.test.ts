@@ -11,6 +11,8 @@ import { prepareFolder } from '../prepare-data/main.ts';
 import { loadShard } from '../lib/shard-files.ts';
 import { loadPrepared } from '../lib/prepared.ts';
 import { evaluateL2D } from '../evaluate/l2d.ts';
+import { loadNodeEncoder } from '../lib/onnx-encoder.ts';
+import { CpuDecoder } from '../../src/core/cpu-decoder.ts';
 import { buildCentroidMemory, buildMemory, reservoirSample } from './main.ts';
 import { parseSplits } from '../lib/prepared.ts';
 
@@ -107,6 +109,22 @@ describe('build-memory', () => {
     );
     // A memory of the training split is scored on test as before.
     await expect(evaluateL2D(prepared, 'test', MODEL, join(dir, 'a'), { quiet: true, ms: [] })).resolves.toMatchObject({ rows: [{ method: 'L2D-G' }] });
+  });
+
+  it('evaluate scores L2D-V at each --vote-m beside L2D-L, each list the decoder\'s own', async () => {
+    const prepared = loadPrepared(data);
+    const run = await evaluateL2D(prepared, 'test', MODEL, join(dir, 'a'), { quiet: true, ms: [4], voteMs: [4, 12] });
+    expect(run.rows.map((r) => r.method)).toEqual(['L2D-G', 'L2D-L (M=4)', 'L2D-V (M=4)', 'L2D-V (M=12)']);
+    const encoder = await loadNodeEncoder(MODEL);
+    const { memory } = await loadShard(join(dir, 'a'));
+    const samples = prepared.split('test');
+    const { hidden } = await encoder.encode(samples.map((x) => x.history.map((i) => prepared.items[i].title)));
+    await encoder.release();
+    const decoder = new CpuDecoder(memory);
+    for (const [name, m] of [['L2D-V (M=4)', 4], ['L2D-V (M=12)', 12]] as const) {
+      const expected = hidden.map((h) => decoder.decode(h, { k: 100, strategy: 'vote', m }).map((x) => x.item));
+      expect(run.rankings.get(name)!.map((list) => Array.from(list)), name).toEqual(expected);
+    }
   });
 
   it('refuses a shard for another model', async () => {

@@ -1,4 +1,4 @@
-/** L2D on a split, for `npm run evaluate`: L2D-G and an L2D-L M sweep over a memory shard. */
+/** L2D on a split, for `npm run evaluate`: L2D-G, an L2D-L M sweep and an L2D-V one over a memory shard. */
 import type { Split } from '../../src/core/data/prepare.ts';
 import { L2DError } from '../../src/core/errors.ts';
 import { evaluateRankings } from '../../src/core/evaluate.ts';
@@ -43,6 +43,8 @@ export async function evaluateL2D(
   options: {
     dtype?: string;
     ms?: number[];
+    /** M values of L2D-V (none by default). */
+    voteMs?: number[];
     limit?: number;
     quiet?: boolean;
     coldStart?: ColdStartRule;
@@ -98,8 +100,12 @@ export async function evaluateL2D(
     decoders.push([` + cold start (${options.coldStart})`, new CpuDecoder(memory, { extraCentroids })]);
   }
   const ms = options.ms ?? [1000];
+  const voteMs = options.voteMs ?? [];
   const memoryLabel = describeMemory(loaded.manifest.dataset?.split ?? 'train', (loaded.manifest.dataset?.fraction ?? 1) * fraction);
-  const names = ['L2D-G' + (memoryLabel ? ` (${memoryLabel})` : ''), ...ms.map((m) => `L2D-L (M=${m}${memoryLabel ? `, ${memoryLabel}` : ''})`)];
+  const rowsName = (method: string, m: number) => `${method} (M=${m}${memoryLabel ? `, ${memoryLabel}` : ''})`;
+  const names = ['L2D-G' + (memoryLabel ? ` (${memoryLabel})` : ''), ...ms.map((m) => rowsName('L2D-L', m)), ...voteMs.map((m) => rowsName('L2D-V', m))];
+  // The request behind each name (one M each), for the latencies.
+  const requests: DecodeOptions[] = [{ k: MAX_K, strategy: 'global' }, ...ms.map((m) => ({ k: MAX_K, strategy: 'local' as const, m })), ...voteMs.map((m) => ({ k: MAX_K, strategy: 'vote' as const, m }))];
   const counts = decoders[0][1].centroids.counts;
   const cold = samples.flatMap((s, i) => (counts[s.target] === 0 ? [i] : []));
   const rankings = new Map<string, Uint32Array[]>();
@@ -109,13 +115,14 @@ export async function evaluateL2D(
   const ids = (items: { item: number }[]) => Uint32Array.from(items, (x) => x.item);
   // The top-max(M) rows of every query once, batched (exactly the reference's; tools/lib/batched-nearest.ts).
   const nearest: Uint32Array[] = [];
-  if (ms.length) {
+  const allMs = [...ms, ...voteMs];
+  if (allMs.length) {
     const batched = await BatchedNearestRows.create(memory);
     const sbar = new ProgressBar(queries.length, 'row scans');
     try {
       for (let b = 0; b < queries.length; b += 64) {
         const padded = queries.slice(b, b + 64).map((q) => padQuery(q, memory.dim));
-        nearest.push(...(await batched.nearestRows(padded, Math.min(Math.max(...ms), memory.rows))));
+        nearest.push(...(await batched.nearestRows(padded, Math.min(Math.max(...allMs), memory.rows))));
         if (!options.quiet) sbar.update(nearest.length);
       }
     } finally {
@@ -129,6 +136,7 @@ export async function evaluateL2D(
     queries.forEach((q, i) => {
       lists[0].push(ids(decoder.decode(q, { k: MAX_K, strategy: 'global' })));
       if (ms.length) decoder.decodeLocalSweep(q, ms, { k: MAX_K }, nearest[i]).forEach((items, j) => lists[j + 1].push(ids(items)));
+      if (voteMs.length) decoder.decodeLocalSweep(q, voteMs, { k: MAX_K, strategy: 'vote' }, nearest[i]).forEach((items, j) => lists[j + 1 + ms.length].push(ids(items)));
     });
     names.forEach((name, j) => {
       const method = name + suffix;
@@ -137,9 +145,8 @@ export async function evaluateL2D(
       coldRows.push({ method, values: evaluateRankings(cold.map((i) => samples[i]), (_, c) => lists[j][cold[c]]) });
       if (timed.length) {
         // A request decodes one M: timed alone, per query.
-        const request: DecodeOptions = j === 0 ? { k: MAX_K, strategy: 'global' } : { k: MAX_K, strategy: 'local', m: ms[j - 1] };
         const d0 = performance.now();
-        for (const q of queries.slice(0, timed.length)) decoder.decode(q, request);
+        for (const q of queries.slice(0, timed.length)) decoder.decode(q, requests[j]);
         requestMs.set(method, encodeOneMs + (performance.now() - d0) / timed.length);
       }
     });

@@ -7,7 +7,8 @@
  *   npm run evaluate -- --data DIR --method popular              (popular | cooccurrence | all)
  *        [--baselines-from train,valid]   counted from these splits (default train); beside a memory built from them
  *   npm run evaluate -- --data DIR --rankings my-rankings.tsv    (line: sample index <TAB> item ids, best first)
- *   npm run evaluate -- --data DIR --model MODEL --memory SHARD [--dtype q4] [--m 100,1000 | none] [--limit N]   (L2D-G and L2D-L)
+ *   npm run evaluate -- --data DIR --model MODEL --memory SHARD [--dtype q4] [--m 100,1000 | none] [--vote-m 3000] [--limit N]
+ *        (L2D-G, L2D-L at each --m and L2D-V at each --vote-m)
  *   npm run evaluate -- --data DIR --model MODEL [--memory SHARD] --method greedy,beam5 [--limit N]   (language-space decoding;
  *        with --memory also L2D, and per-request latencies side by side)
  *        [--memory-fraction 0.3 [--seed 0]]   L2D on the rows of a full shard that `build-memory --fraction 0.3` keeps (Table 3)
@@ -87,7 +88,7 @@ export function evaluateBaselines(data: LoadedDataset, split: Split, methods: st
 const USAGE = [
   'usage: npm run evaluate -- --data <prepared folder> [--split test|valid|train] [--limit N] [--out DIR]',
   '         baselines: [--method popular|cooccurrence|all] [--baselines-from train|train,valid] | your own: --rankings FILE ...',
-  '         L2D:       --model <model folder> --memory <shard folder> [--m 50,100,1000] [--memory-fraction 0.3] [--seed 0] [--cold-start similar-titles] [--dtype q4]',
+  '         L2D:       --model <model folder> --memory <shard folder> [--m 50,100,1000] [--vote-m 3000] [--memory-fraction 0.3] [--seed 0] [--cold-start similar-titles] [--dtype q4]',
   '         language-space decoding: --model <model folder> --method greedy,beam5',
   '         latency:   --model <model folder> --memory <shard folder> --latency 100',
 ].join('\n');
@@ -104,6 +105,7 @@ async function main(): Promise<void> {
       memory: { type: 'string' },
       dtype: { type: 'string', default: 'q4' },
       m: { type: 'string', default: '1000' },
+      'vote-m': { type: 'string', default: 'none' },
       'memory-fraction': { type: 'string', default: '1' },
       seed: { type: 'string', default: '0' },
       limit: { type: 'string' },
@@ -161,7 +163,8 @@ async function main(): Promise<void> {
     if (!values.model) throw new L2DError('invalid-argument', 'L2D needs both --model <folder> and --memory <shard folder>.');
     const l2d = await evaluateL2D(data, split, values.model, values.memory, {
       dtype: values.dtype,
-      ms: values.m === 'none' ? [] : values.m.split(',').map(Number),
+      ms: mValues(values.m, '--m'),
+      voteMs: mValues(values['vote-m'], '--vote-m'),
       limit,
       coldStart: parseColdStart(values['cold-start']),
       timeRequests: generation.length ? 50 : 0,
@@ -184,6 +187,15 @@ async function main(): Promise<void> {
     for (const [name, ms] of latency) console.log(`| ${name} | ${ms.toFixed(1)} | ${(slowest / ms).toFixed(1)}x |`);
   }
   if (values.out) console.log(`\nRankings and metrics saved in ${values.out}/ (npm run results -- ${values.out}).`);
+}
+
+/** An M list ("100,1000"), or none. */
+function mValues(text: string, option: string): number[] {
+  if (text === 'none') return [];
+  const ms = text.split(',').map(Number);
+  const bad = text.split(',').find((m, i) => !(Number.isInteger(ms[i]) && ms[i] >= 1));
+  if (bad !== undefined) throw new L2DError('invalid-argument', `${option} must be M values (positive whole numbers, comma-separated) or none, got "${bad}" in "${text}".`);
+  return ms;
 }
 
 function parseColdStart(value: string | undefined): ColdStartRule {
