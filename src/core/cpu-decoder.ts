@@ -165,10 +165,15 @@ export class CpuDecoder {
     if (nearestRows && (widest.excluded.size > 0 || nearestRows.length < widest.m)) {
       throw new InvalidArgumentError(`nearestRows must hold the top ${widest.m} rows, with no excluded items (got ${nearestRows.length} rows, ${widest.excluded.size} excluded).`);
     }
-    const nearest = nearestRows ? { indices: nearestRows, distances: Float32Array.from(nearestRows, (r) => squaredL2F16(q, this.memory.vectors, r)) } : this.nearestRows(q, widest, topK);
-    if (strategy === 'vote') return resolved.map((r) => this.rankVotes(q, nearest.indices.subarray(0, r.m), nearest.distances.subarray(0, r.m), r));
+    const selected = nearestRows ? undefined : this.nearestRows(q, widest, topK);
+    const rows = nearestRows ?? selected!.indices;
+    if (strategy === 'vote') {
+      // L2D-V weighs the rows by distance: given rows get theirs here (as the scan computes them).
+      const distances = selected?.distances ?? Float32Array.from(rows, (r) => squaredL2F16(q, this.memory.vectors, r));
+      return resolved.map((r) => this.rankVotes(q, rows.subarray(0, r.m), distances.subarray(0, r.m), r));
+    }
     // Each M's rows are the first M of the widest ranking: as a set, in ascending order.
-    return resolved.map((r) => this.rankLocalGroups(q, nearest.indices.slice(0, r.m).sort(), r));
+    return resolved.map((r) => this.rankLocalGroups(q, rows.slice(0, r.m).sort(), r));
   }
 
   /** The top-M memory rows nearest to the query (rows of excluded items skipped), selected by `select`. */
@@ -192,14 +197,16 @@ export class CpuDecoder {
 
   /** `rows`: the selected rows nearest first, `distances` their squared distances. */
   private rankVotes(query: Float32Array, rows: Uint32Array, distances: Float32Array, options: ResolvedDecodeOptions): DecodedItem[] {
-    const voted = rankByVote(rows, distances, this.memory.labels, options.k);
-    return this.fillUp(query, voted.map(votedItem), new Set(Array.from(rows, (r) => this.memory.labels[r])), options);
+    return this.fillUp(query, rankByVote(rows, distances, this.memory.labels, options.k).map(votedItem), options);
   }
 
-  /** When fewer than k items came from the rows, the other items follow by centroid distance (L2D-L's and L2D-V's fill-up). */
-  private fillUp(query: Float32Array, result: DecodedItem[], ranked: Set<number>, options: ResolvedDecodeOptions): DecodedItem[] {
+  /**
+   * When fewer than k items came from the rows, the other items follow by centroid distance (L2D-L's and L2D-V's
+   * fill-up). Then every item the rows gave is in `result` already: those are the ones to skip.
+   */
+  private fillUp(query: Float32Array, result: DecodedItem[], options: ResolvedDecodeOptions): DecodedItem[] {
     if (result.length >= options.k) return result;
-    const skip = new Set([...options.excluded, ...ranked]);
+    const skip = new Set([...options.excluded, ...result.map((x) => x.item)]);
     result.push(...this.global(query, options, skip, options.k - result.length));
     return result;
   }
@@ -219,7 +226,7 @@ export class CpuDecoder {
     // groupItems is ascending, so the tie rule on group index is the tie rule on item id.
     const top = topK(groupDistances, options.k);
     const result = Array.from(top.indices, (g, j) => decodedItem(groupItems[g], top.distances[j], 'local'));
-    return this.fillUp(query, result, new Set(groupItems), options);
+    return this.fillUp(query, result, options);
   }
 }
 

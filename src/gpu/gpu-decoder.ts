@@ -528,7 +528,7 @@ export class GpuDecoder {
     pass = beginPass('select');
     const global = this.encodeSelect(pass, scratch, itemKeys, items, options.k, Q);
     pass.end();
-    readbacks.push({ source: global.sorted, words: Q * global.want * 2 });
+    const globalReadback = readbacks.push({ source: global.sorted, words: Q * global.want * 2 }) - 1;
     if (querySet) {
       const resolved = scratch.buffer(stages.length * 16, GPUBufferUsage.QUERY_RESOLVE | GPUBufferUsage.COPY_SRC, 'timestamps');
       encoder.resolveQuerySet(querySet, 0, stages.length * 2, resolved, 0);
@@ -572,10 +572,9 @@ export class GpuDecoder {
       });
     }
 
-    const globalAt = offsets[local ? 2 : vote ? 1 : 0];
+    const globalAt = offsets[globalReadback];
     return queries.map((_, q) => {
       const out: DecodedItem[] = [];
-      const taken = new Set<number>();
       if (local) {
         const sortedAt = offsets[0] + q * local.want * 2;
         const labelsAt = offsets[1] + q * local.slots;
@@ -583,16 +582,15 @@ export class GpuDecoder {
           const key = words[sortedAt + 2 * j];
           if (key === SENTINEL) break;
           const item = words[labelsAt + words[sortedAt + 2 * j + 1]];
-          taken.add(item);
           out.push(decodedItem(item, bitsToFloat(key), 'local'));
         }
       }
       if (vote) {
         const { rows, squaredDistances } = selectedRows(words, offsets[0] + q * vote.slots * 2, vote.slots);
-        const { labels } = this.memory;
-        for (const r of rows) taken.add(labels[r]);
-        out.push(...rankByVote(rows, squaredDistances, labels, options.k).map(votedItem));
+        out.push(...rankByVote(rows, squaredDistances, this.memory.labels, options.k).map(votedItem));
       }
+      // The fill-up (fewer than k items from the rows) follows them all, so what it skips is what is already out.
+      const taken = new Set(out.map((x) => x.item));
       const want = global.want;
       for (let j = 0; j < want && out.length < options.k; j++) {
         const key = words[globalAt + q * want * 2 + 2 * j];

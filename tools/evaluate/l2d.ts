@@ -99,13 +99,16 @@ export async function evaluateL2D(
     coldStartItems = extraCentroids.length;
     decoders.push([` + cold start (${options.coldStart})`, new CpuDecoder(memory, { extraCentroids })]);
   }
-  const ms = options.ms ?? [1000];
-  const voteMs = options.voteMs ?? [];
+  // L2D-L's M sweep, then L2D-V's: each M one method, after L2D-G.
+  const sweeps = [['local', options.ms ?? [1000]], ['vote', options.voteMs ?? []]] as const;
   const memoryLabel = describeMemory(loaded.manifest.dataset?.split ?? 'train', (loaded.manifest.dataset?.fraction ?? 1) * fraction);
-  const rowsName = (method: string, m: number) => `${method} (M=${m}${memoryLabel ? `, ${memoryLabel}` : ''})`;
-  const names = ['L2D-G' + (memoryLabel ? ` (${memoryLabel})` : ''), ...ms.map((m) => rowsName('L2D-L', m)), ...voteMs.map((m) => rowsName('L2D-V', m))];
-  // The request behind each name (one M each), for the latencies.
-  const requests: DecodeOptions[] = [{ k: MAX_K, strategy: 'global' }, ...ms.map((m) => ({ k: MAX_K, strategy: 'local' as const, m })), ...voteMs.map((m) => ({ k: MAX_K, strategy: 'vote' as const, m }))];
+  // Each method's name and the request it is (for the latencies).
+  const methods: { name: string; request: DecodeOptions }[] = [
+    { name: 'L2D-G' + (memoryLabel ? ` (${memoryLabel})` : ''), request: { k: MAX_K, strategy: 'global' } },
+    ...sweeps.flatMap(([strategy, ms]) =>
+      ms.map((m) => ({ name: `${strategy === 'local' ? 'L2D-L' : 'L2D-V'} (M=${m}${memoryLabel ? `, ${memoryLabel}` : ''})`, request: { k: MAX_K, strategy, m } })),
+    ),
+  ];
   const counts = decoders[0][1].centroids.counts;
   const cold = samples.flatMap((s, i) => (counts[s.target] === 0 ? [i] : []));
   const rankings = new Map<string, Uint32Array[]>();
@@ -115,7 +118,7 @@ export async function evaluateL2D(
   const ids = (items: { item: number }[]) => Uint32Array.from(items, (x) => x.item);
   // The top-max(M) rows of every query once, batched (exactly the reference's; tools/lib/batched-nearest.ts).
   const nearest: Uint32Array[] = [];
-  const allMs = [...ms, ...voteMs];
+  const allMs = sweeps.flatMap(([, ms]) => ms);
   if (allMs.length) {
     const batched = await BatchedNearestRows.create(memory);
     const sbar = new ProgressBar(queries.length, 'row scans');
@@ -132,13 +135,16 @@ export async function evaluateL2D(
   }
   for (const [suffix, decoder] of decoders) {
     // Every M from the same rows (decodeLocalSweep equals one decode per M).
-    const lists: Uint32Array[][] = names.map(() => []);
+    const lists: Uint32Array[][] = methods.map(() => []);
     queries.forEach((q, i) => {
-      lists[0].push(ids(decoder.decode(q, { k: MAX_K, strategy: 'global' })));
-      if (ms.length) decoder.decodeLocalSweep(q, ms, { k: MAX_K }, nearest[i]).forEach((items, j) => lists[j + 1].push(ids(items)));
-      if (voteMs.length) decoder.decodeLocalSweep(q, voteMs, { k: MAX_K, strategy: 'vote' }, nearest[i]).forEach((items, j) => lists[j + 1 + ms.length].push(ids(items)));
+      lists[0].push(ids(decoder.decode(q, methods[0].request)));
+      let at = 1;
+      for (const [strategy, ms] of sweeps) {
+        if (ms.length) decoder.decodeLocalSweep(q, ms, { k: MAX_K, strategy }, nearest[i]).forEach((items, j) => lists[at + j].push(ids(items)));
+        at += ms.length;
+      }
     });
-    names.forEach((name, j) => {
+    methods.forEach(({ name, request }, j) => {
       const method = name + suffix;
       rankings.set(method, lists[j]);
       rows.push({ method, values: evaluateRankings(samples, (_, i) => lists[j][i]) });
@@ -146,7 +152,7 @@ export async function evaluateL2D(
       if (timed.length) {
         // A request decodes one M: timed alone, per query.
         const d0 = performance.now();
-        for (const q of queries.slice(0, timed.length)) decoder.decode(q, requests[j]);
+        for (const q of queries.slice(0, timed.length)) decoder.decode(q, request);
         requestMs.set(method, encodeOneMs + (performance.now() - d0) / timed.length);
       }
     });
