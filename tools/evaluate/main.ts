@@ -192,8 +192,9 @@ async function main(): Promise<void> {
 /** An M list ("100,1000"), or none. */
 function mValues(text: string, option: string): number[] {
   if (text === 'none') return [];
-  const ms = text.split(',').map(Number);
-  const bad = text.split(',').find((m, i) => !(Number.isInteger(ms[i]) && ms[i] >= 1));
+  const parts = text.split(',');
+  const ms = parts.map(Number);
+  const bad = parts.find((_, i) => !(Number.isInteger(ms[i]) && ms[i] >= 1));
   if (bad !== undefined) throw new L2DError('invalid-argument', `${option} must be M values (positive whole numbers, comma-separated) or none, got "${bad}" in "${text}".`);
   return ms;
 }
