@@ -1,5 +1,5 @@
 /**
- * recommend() (L2D-G, L2D-L, and both from one forward pass) against generate() (greedy, beam 5) of the
+ * recommend() (L2D-G, L2D-L, L2D-V, and L2D-G + L2D-L from one forward pass) against generate() (greedy, beam 5) of the
  * same model in the same worker, interleaved history by history so that
  * every method sees the same load on the machine: the side-by-side speed
  * ratio of docs/RESULTS.md. Used by bench/versus-generation.html (driven by
@@ -30,6 +30,7 @@ export interface VersusResult {
 const METHODS = [
   { method: 'L2D-G', call: (api: Comlink.Remote<WorkerApi>, history: number[], k: number) => api.recommend({ history, k, strategy: 'global' }) },
   { method: 'L2D-L (M=1000)', call: (api: Comlink.Remote<WorkerApi>, history: number[], k: number) => api.recommend({ history, k, strategy: 'local', m: 1000 }) },
+  { method: 'L2D-V (M=3000)', call: (api: Comlink.Remote<WorkerApi>, history: number[], k: number) => api.recommend({ history, k, strategy: 'vote', m: 3000 }) },
   // Both lists from one forward pass (recommend()'s `also`); its hits are L2D-G's list's.
   {
     method: 'L2D-G + L2D-L, one pass',

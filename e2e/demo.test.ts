@@ -184,7 +184,9 @@ it('lists exactly what the CPU reference ranks on the page\'s own h_t, and evalu
     await page.fill('#catalog-search', query);
     await page.click('#catalog-matches li:first-child button');
   }
+  // Each strategy that takes rows has its own M slider.
   await page.fill('#model-form input[name=m]', '200');
+  await page.fill('#model-form input[name=voteM]', '500');
   await page.click('#model-form button');
   await page.waitForFunction(() => document.querySelectorAll('#model-local li').length === 10, undefined, { timeout: 60_000 });
   const shown = {
@@ -205,8 +207,9 @@ it('lists exactly what the CPU reference ranks on the page\'s own h_t, and evalu
   const cpu = new CpuDecoder(memory);
   expect(shown.global).toEqual(cpu.decode(hidden, { k: 10, strategy: 'global', exclude: ids }).map((x) => x.item));
   expect(shown.local).toEqual(cpu.decode(hidden, { k: 10, strategy: 'local', m: 200, exclude: ids }).map((x) => x.item));
-  expect(shown.vote).toEqual(cpu.decode(hidden, { k: 10, strategy: 'vote', m: 200, exclude: ids }).map((x) => x.item));
-  expect(await page.locator('#model-chart > div').count()).toBe(3);
+  expect(shown.vote).toEqual(cpu.decode(hidden, { k: 10, strategy: 'vote', m: 500, exclude: ids }).map((x) => x.item));
+  // Each row of the latency chart names the M its list came from.
+  expect(await page.locator('#model-chart > div > span:first-child').allTextContents()).toEqual(['L2D-L (M=200)', 'L2D-G', 'L2D-V (M=500)']);
   // createRecommender asked for persistent storage and load() reports the origin's quota and usage.
   const storage = await page.evaluate(() => (globalThis as unknown as { l2dDemo: { recommender(): { status(): { storage: { quota: number; usage: number; persisted?: boolean } } } } }).l2dDemo.recommender().status().storage);
   expect(storage.quota).toBeGreaterThan(storage.usage);
@@ -215,11 +218,11 @@ it('lists exactly what the CPU reference ranks on the page\'s own h_t, and evalu
   await page.fill('#eval-form input[name=samples]', '5');
   await page.click('#eval-form button');
   await page.waitForFunction(() => document.querySelectorAll('#eval-rows tr').length === 5, undefined, { timeout: 120_000 });
-  expect(await page.locator('#eval-rows tr td:first-child').allTextContents()).toEqual(['L2D-L (M=200)', 'L2D-G', 'L2D-V (M=200)', 'most-popular', 'item co-occurrence']);
+  expect(await page.locator('#eval-rows tr td:first-child').allTextContents()).toEqual(['L2D-L (M=200)', 'L2D-G', 'L2D-V (M=500)', 'most-popular', 'item co-occurrence']);
   expect(await page.locator('#eval-rows tr td:last-child').allTextContents()).toEqual(['5', '5', '5', '5', '5']);
   // The table scores what recommend() ranks for each strategy alone (the page asks for both from one forward pass).
   const test = parseSamples(readFileSync('models/movielens-demo/eval/test.tsv', 'utf8'), 'test', 3496).slice(0, 5);
-  const separate = await listsAlone([{ strategy: 'local', m: 200 }, { strategy: 'global' }, { strategy: 'vote', m: 200 }], test);
+  const separate = await listsAlone([{ strategy: 'local', m: 200 }, { strategy: 'global' }, { strategy: 'vote', m: 500 }], test);
   // The baselines as `npm run evaluate` counts them: from the train split that prepare-data makes of the source data
   // (in its time order), not from the page's train sequences.
   const prepared = prepareFolder(DEFAULT_SOURCES[1], mkdtempSync(join(tmpdir(), 'l2d-demo-prepared-'))).data;
@@ -232,7 +235,7 @@ it('lists exactly what the CPU reference ranks on the page\'s own h_t, and evalu
   const downloads = await page.locator('#eval-downloads a').evaluateAll((links) =>
     Promise.all(links.map(async (a) => ({ name: (a as HTMLAnchorElement).download, text: await (await fetch((a as HTMLAnchorElement).href)).text() }))),
   );
-  const files = ['movielens-test-l2d-l-m-200.tsv', 'movielens-test-l2d-g.tsv', 'movielens-test-l2d-v-m-200.tsv', 'movielens-test-most-popular.tsv', 'movielens-test-item-co-occurrence.tsv'];
+  const files = ['movielens-test-l2d-l-m-200.tsv', 'movielens-test-l2d-g.tsv', 'movielens-test-l2d-v-m-500.tsv', 'movielens-test-most-popular.tsv', 'movielens-test-item-co-occurrence.tsv'];
   expect(downloads.map((d) => d.name)).toEqual(files);
   expect(await page.textContent('#eval-downloads code')).toBe(`npm run evaluate -- --data data/prepared/movielens-latest-small --split test --limit 5 ${files.map((f) => `--rankings ${f}`).join(' ')}`);
   for (const [j, { name, text }] of downloads.entries()) {
@@ -242,7 +245,7 @@ it('lists exactly what the CPU reference ranks on the page\'s own h_t, and evalu
     expect(tableCells(scored)).toEqual(expectedRows[j]);
   }
   expect(await page.locator('#eval-chart > div').count()).toBe(6);
-  expect(await page.locator('#eval-chart .legend').textContent()).toBe(' L2D-L (M=200) L2D-G L2D-V (M=200) most-popular item co-occurrence');
+  expect(await page.locator('#eval-chart .legend').textContent()).toBe(' L2D-L (M=200) L2D-G L2D-V (M=500) most-popular item co-occurrence');
   expect(await page.locator('#eval-chart > div').first().locator('.bar').evaluateAll((bars) => bars.map((b) => b.className))).toEqual(
     ['bar method-0', 'bar method-1', 'bar method-2', 'bar method-3', 'bar method-4'].filter((_, j) => Number(expectedRows[j][0]) > 0),
   );
@@ -256,7 +259,7 @@ it('lists exactly what the CPU reference ranks on the page\'s own h_t, and evalu
   expect(await page.locator('#eval-sparse-dense-rows tr').evaluateAll((trs) => trs.map((tr) => Array.from(tr.querySelectorAll('td'), (td) => td.textContent!)))).toEqual(
     lists.map((ranked, j) => {
       const [sv, dv] = [metricsOf(ranked, test, sparse), metricsOf(ranked, test, dense)];
-      return [['L2D-L (M=200)', 'L2D-G', 'L2D-V (M=200)', 'most-popular', 'item co-occurrence'][j], ...[sv.recall[20], sv.recall[50], sv.ndcg[50], dv.recall[20], dv.recall[50], dv.ndcg[50]].map((v) => v.toFixed(4))];
+      return [['L2D-L (M=200)', 'L2D-G', 'L2D-V (M=500)', 'most-popular', 'item co-occurrence'][j], ...[sv.recall[20], sv.recall[50], sv.ndcg[50], dv.recall[20], dv.recall[50], dv.ndcg[50]].map((v) => v.toFixed(4))];
     }),
   );
   // Stop: the run ends at once and scores the samples it finished (every method alike).
@@ -285,10 +288,10 @@ it('sweeps M in the evaluation: L2D-L at each M from the same forward pass, as r
   await page.evaluate(() => document.getElementById('eval-rows')!.replaceChildren());
   await page.click('#eval-form button[type=submit]');
   await page.waitForFunction(() => document.querySelectorAll('#eval-rows tr').length === 6, undefined, { timeout: 120_000 });
-  const m = Number(await page.inputValue('#model-form input[name=m]'));
-  expect(await page.locator('#eval-rows tr td:first-child').allTextContents()).toEqual(['L2D-L (M=50)', 'L2D-L (M=2000)', 'L2D-G', `L2D-V (M=${m})`, 'most-popular', 'item co-occurrence']);
+  const voteM = Number(await page.inputValue('#model-form input[name=voteM]'));
+  expect(await page.locator('#eval-rows tr td:first-child').allTextContents()).toEqual(['L2D-L (M=50)', 'L2D-L (M=2000)', 'L2D-G', `L2D-V (M=${voteM})`, 'most-popular', 'item co-occurrence']);
   const test = parseSamples(readFileSync('models/movielens-demo/eval/test.tsv', 'utf8'), 'test', 3496).slice(0, 3);
-  const alone = await listsAlone([{ strategy: 'local', m: 50 }, { strategy: 'local', m: 2000 }, { strategy: 'global' }, { strategy: 'vote', m }], test);
+  const alone = await listsAlone([{ strategy: 'local', m: 50 }, { strategy: 'local', m: 2000 }, { strategy: 'global' }, { strategy: 'vote', m: voteM }], test);
   const expectedRows = alone.map((ranked) => tableCells(metricsOf(ranked, test)));
   const tableRows = await page.locator('#eval-rows tr').evaluateAll((trs) => trs.slice(0, 4).map((tr) => Array.from(tr.querySelectorAll('td'), (td) => td.textContent!).slice(1, 7)));
   expect(tableRows).toEqual(expectedRows);
@@ -296,7 +299,7 @@ it('sweeps M in the evaluation: L2D-L at each M from the same forward pass, as r
     'movielens-test-l2d-l-m-50.tsv',
     'movielens-test-l2d-l-m-2000.tsv',
     'movielens-test-l2d-g.tsv',
-    `movielens-test-l2d-v-m-${m}.tsv`,
+    `movielens-test-l2d-v-m-${voteM}.tsv`,
     'movielens-test-most-popular.tsv',
     'movielens-test-item-co-occurrence.tsv',
   ]);
@@ -333,8 +336,8 @@ it("takes a test user's history and marks where each list ranks the item that us
     expect((await page.locator('#history li').allTextContents()).map((t) => t.replace(/remove$/, ''))).toEqual(history.map((id) => catalog[id]));
     const line = (await targetLine())!;
     expect(line.startsWith(`Test sample ${sampleNumber} of ${test.length} (user ${user}): the item chosen next was "${catalog[target]}". `)).toBe(true);
-    const m = Number(await page.inputValue('#model-form input[name=m]'));
-    for (const [name, selector, strategy] of [['L2D-G', '#model-global li', 'global'], ['L2D-L', '#model-local li', 'local'], ['L2D-V', '#model-vote li', 'vote']]) {
+    const ms = { local: Number(await page.inputValue('#model-form input[name=m]')), vote: Number(await page.inputValue('#model-form input[name=voteM]')) };
+    for (const [name, selector, strategy] of [['L2D-G', '#model-global li', 'global'], ['L2D-L', '#model-local li', 'local'], ['L2D-V', '#model-vote li', 'vote']] as const) {
       const ids = await listIds(selector);
       const rank = ids.indexOf(target);
       if (rank >= 0) {
@@ -343,7 +346,7 @@ it("takes a test user's history and marks where each list ranks the item that us
         // Not in the list: its rank over the whole catalog, as recommend() with K = every item ranks it.
         const all = await page.evaluate(
           async (request) => (await (globalThis as unknown as DemoWindow).l2dDemo.recommender().recommend(request)).items.map((x) => x.id),
-          { history, k: catalog.length, strategy, m, excludeHistory: true },
+          { history, k: catalog.length, strategy, m: strategy === 'global' ? undefined : ms[strategy], excludeHistory: true },
         );
         const full = all.indexOf(target);
         expect(line).toContain(full < 0 ? `${name}: not ranked at all` : `${name}: rank ${full + 1} of ${all.length} (not in its top ${ids.length})`);
@@ -547,8 +550,8 @@ it("evaluates without the baselines while the data set's train split cannot be f
     await page.uncheck('#model-form input[name=compareCoOccurrence]');
     await page.context().unroute(train);
     expect(await evaluate(5)).toMatch(/^2 \/ 2 samples, \d+ ms per sample \(every method\)\.$/);
-    const m = await page.inputValue('#model-form input[name=m]');
-    expect(await page.locator('#eval-rows tr td:first-child').allTextContents()).toEqual([`L2D-L (M=${m})`, 'L2D-G', `L2D-V (M=${m})`, 'most-popular', 'item co-occurrence']);
+    const [m, voteM] = [await page.inputValue('#model-form input[name=m]'), await page.inputValue('#model-form input[name=voteM]')];
+    expect(await page.locator('#eval-rows tr td:first-child').allTextContents()).toEqual([`L2D-L (M=${m})`, 'L2D-G', `L2D-V (M=${voteM})`, 'most-popular', 'item co-occurrence']);
   } finally {
     await page.context().unroute(train);
   }

@@ -171,7 +171,7 @@ describe('the storefront embed from another origin', () => {
       type Handle = { recommend(q: Request): Promise<{ items: Item[] }> };
       const { L2D } = globalThis as unknown as { L2D: { recommender(): Promise<Handle>; track(kind: string, id: number): Promise<unknown>; history(): number[] } };
       const r = await L2D.recommender();
-      // A second widget on the on-device history, L2D-L with M = 200 beside #for-you's default (M = 1000).
+      // A second widget on the on-device history, L2D-L with M = 200 beside #for-you's default (L2D-V, M = 3000).
       const recent = document.createElement('l2d-recommendations');
       recent.setAttribute('strategy', 'local');
       recent.setAttribute('m', '200');
@@ -192,8 +192,8 @@ describe('the storefront embed from another origin', () => {
         await both;
         const history = L2D.history();
         const alone = [
-          // #for-you has no strategy and the script tag no data-strategy: L2D-L with M = 1000 is the default.
-          (await original.call(r, { history, k: 5, strategy: 'local', m: 1000, excludeHistory: true })).items.map((x) => x.id),
+          // #for-you has no strategy and the script tag no data-strategy: L2D-V with M = 3000 is the default.
+          (await original.call(r, { history, k: 5, strategy: 'vote', m: 3000, excludeHistory: true })).items.map((x) => x.id),
           (await original.call(r, { history, k: 4, strategy: 'local', m: 200, excludeHistory: true })).items.map((x) => x.id),
         ];
         return { calls: asked.map((q) => ({ k: q.k, strategy: q.strategy, also: q.also })), shown: [shown(forYou), shown(recent)], alone };
@@ -202,7 +202,7 @@ describe('the storefront embed from another origin', () => {
         recent.remove();
       }
     });
-    expect(outcome.calls).toEqual([{ k: 5, strategy: 'local', also: [{ k: 4, strategy: 'local', m: 200 }] }]);
+    expect(outcome.calls).toEqual([{ k: 5, strategy: 'vote', also: [{ k: 4, strategy: 'local', m: 200 }] }]);
     expect(outcome.shown).toEqual(outcome.alone);
     expect(problems).toEqual([]);
   });
@@ -736,9 +736,9 @@ describe('the storefront embed from another origin', () => {
       await tab.goto(`${store.origin}/own-ids.html`);
       const shown = (selector: string) => tab.evaluate((s) => Array.from(document.querySelector(s)!.shadowRoot!.querySelectorAll('li'), (li) => (li as HTMLElement).dataset.id!), selector);
       const links = (selector: string) => tab.evaluate((s) => Array.from(document.querySelector(s)!.shadowRoot!.querySelectorAll('a'), (a) => new URL(a.href).search), selector);
-      /** The same request in catalog ids (L2D-L, the widgets' default), through the page's recommender: the catalog's keys of its items. */
+      /** The same request in catalog ids (L2D-V, the widgets' default), through the page's recommender: the catalog's keys of its items. */
       const reference = (request: object) =>
-        tab.evaluate(async (r) => (await (await (globalThis as unknown as { L2D: { recommender(): Promise<{ recommend(q: object): Promise<{ items: { sourceId: string }[] }> }> } }).L2D.recommender()).recommend(r)).items.map((i) => i.sourceId), { strategy: 'local', ...request });
+        tab.evaluate(async (r) => (await (await (globalThis as unknown as { L2D: { recommender(): Promise<{ recommend(q: object): Promise<{ items: { sourceId: string }[] }> }> } }).L2D.recommender()).recommend(r)).items.map((i) => i.sourceId), { strategy: 'vote', ...request });
       type L2D = { track(kind: string, id: unknown): Promise<unknown>; history(): unknown[] };
       // history="B00DC7G2W8" is Mario Kart 8, catalog item 267.
       await waitForList('#similar', 3, tab);

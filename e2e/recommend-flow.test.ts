@@ -107,8 +107,8 @@ for (const config of configs) {
       const exclude = history;
       expect(r.value.items.map((x) => x.id)).toEqual(cpu.decode(r.value.hidden, { k: 10, strategy: 'global', exclude }).map((x) => x.item));
       expect(r.value.also.map((list) => list.items.map((x) => x.id))).toEqual(also.map((list) => cpu.decode(r.value.hidden, { ...list, exclude }).map((x) => x.item)));
-      // A list that names no strategy is L2D-L with M = 1000 (the default of recommend(), the embed and the engine).
-      expect(r.value.also[1].items.map((x) => x.id)).toEqual(cpu.decode(r.value.hidden, { k: 5, strategy: 'local', m: 1000, exclude }).map((x) => x.item));
+      // A list that names no strategy is L2D-V with M = 3000 (the default of recommend(), the embed and the engine).
+      expect(r.value.also[1].items.map((x) => x.id)).toEqual(cpu.decode(r.value.hidden, { k: 5, strategy: 'vote', m: 3000, exclude }).map((x) => x.item));
       expect(r.value.also.every((list) => list.timings.decode >= 0)).toBe(true);
       for (const [i, list] of also.entries()) {
         const alone = await call<FlowResult>('recommend', { history, ...list, excludeHistory: true });

@@ -113,16 +113,17 @@ describe('CpuDecoder', () => {
     expect(big.decode(query, { k: 30, strategy: 'vote' })).not.toEqual(big.decode(query, { k: 30, strategy: 'vote', m: 1000 }));
   });
 
-  it('is L2D-L with M = 1000 where the request names no strategy', () => {
+  it('is L2D-V with M = 3000 where the request names no strategy', () => {
     const memory = generateSyntheticMemory({ rows: 5000, dim: 16, items: 300, seed: 8 });
     const big = new CpuDecoder(memory);
     const query = syntheticQuery(memory, 9);
     const unnamed = big.decode(query, { k: 30 });
-    expect(unnamed).toEqual(big.decode(query, { k: 30, strategy: 'local', m: 1000 }));
-    // Neither L2D-G nor another M.
+    expect(unnamed).toEqual(big.decode(query, { k: 30, strategy: 'vote', m: 3000 }));
+    // Neither L2D-L, L2D-G nor another M.
+    expect(unnamed).not.toEqual(big.decode(query, { k: 30, strategy: 'local', m: 3000 }));
     expect(unnamed).not.toEqual(big.decode(query, { k: 30, strategy: 'global' }));
-    expect(unnamed).not.toEqual(big.decode(query, { k: 30, strategy: 'local', m: 500 }));
-    expect(unnamed).not.toEqual(big.decode(query, { k: 30, strategy: 'local', m: 2000 }));
+    expect(unnamed).not.toEqual(big.decode(query, { k: 30, strategy: 'vote', m: 1000 }));
+    expect(unnamed).not.toEqual(big.decode(query, { k: 30, strategy: 'vote', m: 2000 }));
   });
 
   it('gives score = 1 / distance, and at distance 0 the largest finite number (it survives JSON)', () => {

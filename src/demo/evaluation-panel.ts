@@ -1,5 +1,5 @@
 /**
- * The demo's evaluation panel: Recall@K and NDCG@K of L2D-L (at one M or several: an M sweep) and L2D-G over the
+ * The demo's evaluation panel: Recall@K and NDCG@K of L2D-L (at one M or several: an M sweep), L2D-G and L2D-V over the
  * first N samples of the data set's test split, through the page's recommender, every list from one forward pass,
  * beside the classic baselines counted in the page from the train split (most-popular, item co-occurrence:
  * src/core/baselines.ts, as `npm run evaluate` counts them), with a stop button that scores the samples finished so
@@ -33,6 +33,8 @@ export interface EvaluationSource {
   itemCount(): number;
   /** L2D-L's M, the model panel's setting (the evaluation's own M values replace it where given). */
   m(): number;
+  /** L2D-V's M, the model panel's setting. */
+  voteM(): number;
   /** The data set: its id names the rankings files, its prepared folder the command that scores them. */
   dataset(): { id: string; prepared?: string };
   setStatus(element: HTMLElement, text: string, isError?: boolean): void;
@@ -70,8 +72,8 @@ export function startEvaluationPanel(source: EvaluationSource): EvaluationPanel 
     bar.value = 0; // not the last run's
     let done = 0;
     let total = count;
-    // L2D-L first (recommend()'s default strategy), at each M asked for, then L2D-G and L2D-V at the slider's M; a value
-    // that is no M is said before anything runs.
+    // L2D-L first, at each M asked for, then L2D-G and L2D-V (recommend()'s default) at its slider's M; a value that
+    // is no M is said before anything runs.
     let strategies: [string, { strategy: Strategy; m?: number }][] = [];
     let names: string[] = [];
     let metrics: MetricAccumulator[] = [];
@@ -93,7 +95,7 @@ export function startEvaluationPanel(source: EvaluationSource): EvaluationPanel 
       if (!recommender) throw new Error('The model is not loaded.');
       if (!(Number.isInteger(count) && count >= 1)) throw new Error(`Samples must be a whole number of at least 1, got ${count}.`);
       const sweep = parseMValues(mText, source.m()).map((m): [string, { strategy: Strategy; m: number }] => [`L2D-L (M=${m})`, { strategy: 'local', m }]);
-      strategies = [...sweep, ['L2D-G', { strategy: 'global' }], [`L2D-V (M=${source.m()})`, { strategy: 'vote', m: source.m() }]];
+      strategies = [...sweep, ['L2D-G', { strategy: 'global' }], [`L2D-V (M=${source.voteM()})`, { strategy: 'vote', m: source.voteM() }]];
       names = strategies.map(([name]) => name);
       samples = (await source.testSamples()).slice(0, count);
       setStatus(evalStatus, 'Counting the baselines from the train split…');

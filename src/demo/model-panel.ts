@@ -1,7 +1,7 @@
 /**
  * The demo's model panel, on the public API (createRecommender): choose a
  * data set and its model, build a history by searching the catalog, and see
- * L2D-L (the default) and L2D-G side by side with distances and per-stage latency;
+ * L2D-L, L2D-G and L2D-V (the default) side by side with distances and per-stage latency;
  * take a test user's history and see where the item they chose next ranks;
  * evaluate on the test split (src/demo/evaluation-panel.ts). Titles are always set as
  * text, never as HTML. `window.l2dDemo.recommender()` hands researchers (and
@@ -126,6 +126,7 @@ export async function startModelPanel(panel: { onLoaded?: () => void } = {}): Pr
     trainSplit: trainSplit.get,
     itemCount: () => titles.length,
     m: () => Number(new FormData(form).get('m')),
+    voteM: () => Number(new FormData(form).get('voteM')),
     dataset: () => dataset,
     setStatus,
   });
@@ -184,7 +185,7 @@ export async function startModelPanel(panel: { onLoaded?: () => void } = {}): Pr
     );
   });
 
-  for (const name of ['k', 'm'] as const) {
+  for (const name of ['k', 'm', 'voteM'] as const) {
     const input = form.elements.namedItem(name) as HTMLInputElement;
     const out = form.elements.namedItem(`${name}Out`) as HTMLOutputElement;
     input.addEventListener('input', () => (out.value = input.value));
@@ -276,16 +277,16 @@ export async function startModelPanel(panel: { onLoaded?: () => void } = {}): Pr
     const controller = (running = new AbortController());
     const { signal } = controller;
     const data = new FormData(form);
-    const request = { history: [...history], k: Number(data.get('k')), m: Number(data.get('m')), excludeHistory: data.get('excludeHistory') === 'on' };
+    const request = { history: [...history], k: Number(data.get('k')), m: Number(data.get('m')), voteM: Number(data.get('voteM')), excludeHistory: data.get('excludeHistory') === 'on' };
     const compareBeam = data.get('compareBeam') === 'on';
     const compareCoOccurrence = data.get('compareCoOccurrence') === 'on';
     const shown = sample; // the sample this request's history is, if any
     /**
-     * L2D-L's list (recommend()'s default), L2D-G's and L2D-V's from one forward pass (recommend()'s `also`), with K =
+     * L2D-L's list, L2D-G's and L2D-V's (recommend()'s default) from one forward pass (recommend()'s `also`), with K =
      * `k`; each with its own cost as a request of its own (the shared encode, then its decode), and the call's whole time.
      */
     const allLists = async (k: number): Promise<{ lists: [RecommendResult, RecommendResult, RecommendResult]; totalMs: number }> => {
-      const all = await recommender!.recommend({ ...request, k, strategy: 'local', also: [{ k, strategy: 'global' }, { k, strategy: 'vote', m: request.m }], signal });
+      const all = await recommender!.recommend({ ...request, k, strategy: 'local', also: [{ k, strategy: 'global' }, { k, strategy: 'vote', m: request.voteM }], signal });
       const [global, vote] = all.also!;
       const decodes = all.timings.decode + global.timings.decode + vote.timings.decode;
       const own = (decode: number) => all.timings.total - decodes + decode;
@@ -353,7 +354,7 @@ export async function startModelPanel(panel: { onLoaded?: () => void } = {}): Pr
         [
           [`L2D-L (M=${request.m})`, l],
           ['L2D-G', g],
-          [`L2D-V (M=${request.m})`, v],
+          [`L2D-V (M=${request.voteM})`, v],
         ],
         beam,
       );

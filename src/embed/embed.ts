@@ -9,7 +9,7 @@
  *   <script src="https://cdn.example/l2d/l2d-embed.js"
  *           data-model="https://cdn.example/models/movielens-demo"
  *           data-memory="https://cdn.example/models/movielens-demo/memory/train-q4-f0.3"
- *           data-k="5"></script>   (also data-strategy (default "local"), data-m, data-device, data-reuse-prefix, data-ids)
+ *           data-k="5"></script>   (also data-strategy (default "vote"), data-m, data-device, data-reuse-prefix, data-ids)
  *   <l2d-recommendations></l2d-recommendations>
  *   <script> L2D.track('view', 42); </script>   (after the embed ran: a deferred script after it, or DOMContentLoaded)
  *   <script> (window.L2DQueue ||= []).push((L2D) => L2D.track('view', 42)); </script>   (anywhere: also with `async`)
@@ -51,8 +51,8 @@ const config = {
   memory: data.memory,
   ids: setting<PageIdKind>(() => parsePageIdKind(data.ids), 'catalog'),
   k: setting(() => parseCount(data.k, 'data-k'), 5),
-  // L2D-L by default, as recommend()'s: R@50 +28% on the demo's 30% memory, +62% on amazon-games' full one, a few
-  // ms more (docs/RESULTS.md); on a centroid memory it ranks as L2D-G until the shopper's purchases add rows of their own.
+  // L2D-V by default, as recommend()'s (docs/RESULTS.md, "L2D-V"); on a centroid memory it ranks as L2D-G until the
+  // shopper's purchases add rows of their own.
   strategy: setting<Strategy>(() => parseStrategy(data.strategy, 'data-strategy'), DEFAULT_STRATEGY),
   m: setting<number | undefined>(() => parseCount(data.m, 'data-m'), undefined),
   // Checked by load(): a value it does not know is an error naming data-device's choices.

@@ -13,7 +13,7 @@
  *        with --memory also L2D, and per-request latencies side by side)
  *        [--memory-fraction 0.3 [--seed 0]]   L2D on the rows of a full shard that `build-memory --fraction 0.3` keeps (Table 3)
  *   npm run evaluate -- --data DIR --model MODEL --memory SHARD --latency 100 [--out DIR]   per-request latency of L2D-G, L2D-L,
- *        greedy and beam-5, interleaved request by request (saved as DIR/latency.json)
+ *        L2D-V, greedy and beam-5, interleaved request by request (saved as DIR/latency.json)
  *   [--out DIR]   keep each method's rankings (DIR/<method>.tsv) and metrics (DIR/results.json) for `npm run results`
  *        [--cold-start similar-titles]   also with the cold-start rule (src/core/cold-start.ts); a second table scores
  *                                         the samples whose target has no memory row

@@ -1,12 +1,12 @@
 /**
  * recommend: one L2D recommendation from the terminal, offline. The model folder and its memory shard are read
  * from disk and nothing leaves the machine: the history's prompt is encoded once (onnxruntime-node), then ranked
- * by L2D-G or L2D-L with the CPU decoder, the same rules and results as the page's decoders.
+ * by L2D-V (the default), L2D-L or L2D-G with the CPU decoder, the same rules and results as the page's decoders.
  *
  *   npm run recommend -- --model models/movielens-demo --memory models/movielens-demo/memory/train-q4-f0.3 --history 12,40,41
  *   npm run recommend -- --model M --memory S --title "Toy Story (1995)" --title "Heat (1995)" [--k 10]
  *   npm run recommend -- --model models/amazon-games --memory models/amazon-games/memory/train-q4-centroids --source-ids B00JK00S0S,B00KVR4HEC
- *        [--strategy local|global|vote] [--m 1000] [--exclude-history] [--cold-start similar-titles] [--dtype q4] [--json]
+ *        [--strategy vote|local|global] [--m 3000] [--exclude-history] [--cold-start similar-titles] [--dtype q4] [--json]
  *
  * The history is --history's ids (oldest first), then --source-ids' items (the catalog's own keys, items.tsv's
  * source_id: an ASIN, a MovieLens movieId), then the --title items in order; a title must be a catalog title
@@ -66,7 +66,7 @@ function titleId(title: string, catalog: readonly PreparedItem[], grounder: Titl
 
 export async function recommendOffline(request: OfflineRequest): Promise<OfflineRecommendation> {
   const k = request.k ?? 10;
-  const { strategy } = request; // unnamed: the decoders' default (L2D-L)
+  const { strategy } = request; // unnamed: the decoders' default (L2D-V)
   if (strategy !== undefined && !STRATEGIES.includes(strategy)) throw new InvalidArgumentError(`--strategy must be local, global or vote, got "${String(strategy)}".`);
   const coldStart = request.coldStart ?? 'none';
   if (!COLD_START_RULES.includes(coldStart)) throw new InvalidArgumentError(`--cold-start must be one of ${COLD_START_RULES.join(', ')}, got "${String(coldStart)}".`);
@@ -132,7 +132,7 @@ function parseKeys(text: string | undefined): string[] {
 }
 
 const USAGE =
-  'usage: npm run recommend -- --model <model folder> --memory <shard folder> (--history 12,40,41 | --source-ids K1,K2 | --title "A title" ...) [--k 10] [--strategy local|global|vote] [--m 1000] [--exclude-history] [--cold-start similar-titles] [--json]';
+  'usage: npm run recommend -- --model <model folder> --memory <shard folder> (--history 12,40,41 | --source-ids K1,K2 | --title "A title" ...) [--k 10] [--strategy vote|local|global] [--m 3000] [--exclude-history] [--cold-start similar-titles] [--json]';
 
 async function main(): Promise<void> {
   const { values } = parseOptions('recommend', USAGE, {

@@ -36,12 +36,14 @@ describe('npm run recommend (offline, in Node)', () => {
     expect(result.droppedOldest).toBe(0);
   });
 
-  it('--strategy vote ranks with L2D-V (M = 3000 unless --m), as the CPU decoder does', async () => {
-    const result = await recommendOffline({ model: MODEL, memory: MEMORY, history: [0, 1], k: 8, strategy: 'vote' });
+  it('ranks with L2D-V unless --strategy says otherwise (M = 3000 unless --m), as the CPU decoder does', async () => {
+    const result = await recommendOffline({ model: MODEL, memory: MEMORY, history: [0, 1], k: 8 });
     const { memory } = await loadShard(MEMORY);
     const expected = new CpuDecoder(memory).decode(result.hidden, { k: 8, strategy: 'vote', m: 3000 });
     expect(result.items.map((x) => [x.id, x.source, x.distance, x.score])).toEqual(expected.map((x) => [x.item, x.source, x.distance, x.score]));
     expect(result.items.every((x) => x.source === 'vote')).toBe(true);
+    const named = await recommendOffline({ model: MODEL, memory: MEMORY, history: [0, 1], k: 8, strategy: 'vote' });
+    expect(named.items).toEqual(result.items);
   });
 
   it('counts a repeated item once, at its last place, as the page does', async () => {
@@ -92,8 +94,8 @@ describe('npm run recommend (offline, in Node)', () => {
     // Each item also by the catalog's own key (items.tsv's source_id: here the MovieLens movieId).
     const catalog = parseItems(readFileSync(`${MEMORY}/items.tsv`, 'utf8'), 'items.tsv');
     expect(json.items.map((x) => x.sourceId)).toEqual(json.items.map((x) => catalog[x.id].sourceId));
-    expect(run('--source-ids', '1', '--k', '2')).toMatch(/^History \(oldest first\): Toy Story \(1995\) \(0, source id 1\)\n\n\| rank \| id \| source id \| distance \| score \| from \| title \|\n\|---\|---\|---\|---\|---\|---\|---\|\n\| 1 \| \d+ \| \d+ \| \d+\.\d{4} \| [\d.]+ \| local \| .+ \|\n\| 2 \|/); // L2D-L by default
-    expect(run('--source-ids', '1', '--k', '1', '--strategy', 'vote')).toMatch(/\n\| 1 \| \d+ \| \d+ \| \d+\.\d{4} \| [\d.]+ \| vote \| .+ \|\n/);
+    expect(run('--source-ids', '1', '--k', '2')).toMatch(/^History \(oldest first\): Toy Story \(1995\) \(0, source id 1\)\n\n\| rank \| id \| source id \| distance \| score \| from \| title \|\n\|---\|---\|---\|---\|---\|---\|---\|\n\| 1 \| \d+ \| \d+ \| \d+\.\d{4} \| [\d.]+ \| vote \| .+ \|\n\| 2 \|/); // L2D-V by default
+    expect(run('--source-ids', '1', '--k', '1', '--strategy', 'local')).toMatch(/\n\| 1 \| \d+ \| \d+ \| \d+\.\d{4} \| [\d.]+ \| local \| .+ \|\n/);
     let failure: { status: number; stderr: string } | undefined;
     try {
       run('--history', '0,x');
