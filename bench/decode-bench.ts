@@ -1,6 +1,6 @@
 /**
  * The decode engine's benchmark page: for each (N, d) it builds a synthetic
- * memory, then times L2D-G and L2D-L decodes on the GPU decoder (wall clock
+ * memory, then times L2D-G, L2D-L and L2D-V decodes on the GPU decoder (wall clock
  * and per-stage GPU timestamps) and on the CPU decoder (its scans on
  * WebAssembly SIMD, and in plain JS), side by side in the same page. Reports JSON; bench/run-decode-bench.ts drives it.
  */
@@ -26,12 +26,15 @@ export interface BenchRow {
   setupMs: number;
   global: StrategyTimes;
   local: StrategyTimes;
+  /** L2D-V, M = 3000 (absent in results recorded before it was timed). */
+  vote?: StrategyTimes;
   /** The CPU decoder, median of the same queries: its scans on WebAssembly SIMD (the default), and in plain JS. */
   cpuGlobalMs: number;
   cpuLocalMs: number;
   /** Absent in results recorded before the SIMD scans. */
   cpuJsGlobalMs?: number;
   cpuJsLocalMs?: number;
+  cpuVoteMs?: number;
 }
 
 export interface StrategyTimes {
@@ -42,6 +45,8 @@ export interface StrategyTimes {
   aggregateMs?: number;
 }
 
+/** L2D-V at its default M (the default strategy). */
+const VOTE_REQUEST = { k: 50, strategy: 'vote', m: 3000 } as const;
 
 async function timeStrategy(decoder: GpuDecoder, queries: Float32Array[], options: Parameters<GpuDecoder['decode']>[1]): Promise<StrategyTimes> {
   await decoder.decode(queries[0], options); // warm-up: pipelines, caches
@@ -78,6 +83,7 @@ export async function runDecodeBench(configs: BenchConfig[], repeats = 3, log: (
     log(`N=${n} d=${dim}: timing GPU decoder`);
     const global = await timeStrategy(decoder, queries, { k: 50, strategy: 'global' });
     const local = await timeStrategy(decoder, queries, { k: 50, strategy: 'local', m: 1000 });
+    const vote = await timeStrategy(decoder, queries, VOTE_REQUEST);
     const parts = decoder.info.parts;
     decoder.destroy();
     log(`N=${n} d=${dim}: timing the CPU decoder (WebAssembly SIMD and JS, alternating)`);
@@ -100,7 +106,8 @@ export async function runDecodeBench(configs: BenchConfig[], repeats = 3, log: (
     };
     const [cpuGlobalMs, cpuJsGlobalMs] = cpuTimes({ k: 50, strategy: 'global' });
     const [cpuLocalMs, cpuJsLocalMs] = cpuTimes({ k: 50, strategy: 'local', m: 1000 });
-    rows.push({ rows: n, dim, items, memoryMB: (n * rowStride(dim) * 2) / 2 ** 20, parts, setupMs, global, local, cpuGlobalMs, cpuLocalMs, cpuJsGlobalMs, cpuJsLocalMs });
+    const [cpuVoteMs] = cpuTimes(VOTE_REQUEST);
+    rows.push({ rows: n, dim, items, memoryMB: (n * rowStride(dim) * 2) / 2 ** 20, parts, setupMs, global, local, vote, cpuGlobalMs, cpuLocalMs, cpuJsGlobalMs, cpuJsLocalMs, cpuVoteMs });
   }
   device.destroy();
   return { adapter, userAgent: navigator.userAgent, hardwareConcurrency: navigator.hardwareConcurrency, rows };

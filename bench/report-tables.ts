@@ -6,19 +6,19 @@ const f = (x: number | undefined, digits = 1) => (x === undefined ? '-' : x.toFi
 
 export function decodeTable(rows: BenchRow[]): string {
   const lines = [
-    '| N | d | memory MB | parts | L2D-G ms | L2D-L ms (M=1000) | scan ms | scan rows/s | scan GB/s | select ms | aggregate ms | CPU L2D-G ms (SIMD / JS) | CPU L2D-L ms (SIMD / JS) | L2D-L CPU JS/SIMD | L2D-L CPU/GPU |',
-    '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|',
+    '| N | d | memory MB | parts | L2D-G ms | L2D-L ms (M=1000) | L2D-V ms (M=3000) | scan ms | scan rows/s | scan GB/s | select ms | aggregate ms | CPU L2D-G ms (SIMD / JS) | CPU L2D-L ms (SIMD / JS) | CPU L2D-V ms (SIMD) | L2D-L CPU JS/SIMD | L2D-L CPU/GPU |',
+    '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|',
   ];
   for (const r of rows) {
     if (r.error) {
-      lines.push(`| ${r.rows} | ${r.dim} | ${f((r.rows * Math.ceil(r.dim / 8) * 16) / 2 ** 20, 0)} | - | not run: ${r.error} ||||||||||`);
+      lines.push(`| ${r.rows} | ${r.dim} | ${f((r.rows * Math.ceil(r.dim / 8) * 16) / 2 ** 20, 0)} | - | not run: ${r.error} ||||||||||||`);
       continue;
     }
     const scan = r.local.scanMs;
     // What the L2D-L scan reads: float16 rows plus float32 centroids.
     const bytes = r.rows * Math.ceil(r.dim / 8) * 16 + r.items * Math.ceil(r.dim / 8) * 32;
     lines.push(
-      `| ${r.rows} | ${r.dim} | ${f(r.memoryMB, 0)} | ${r.parts} | ${f(r.global.totalMs)} | ${f(r.local.totalMs)} | ${f(scan, scan !== undefined && scan < 1 ? 3 : 1)} | ${scan ? (r.rows / (scan / 1000)).toExponential(2) : '-'} | ${scan ? f(bytes / (scan / 1000) / 1e9, 2) : '-'} | ${f(r.local.selectMs, 2)} | ${f(r.local.aggregateMs, 2)} | ${f(r.cpuGlobalMs)} / ${f(r.cpuJsGlobalMs)} | ${f(r.cpuLocalMs)} / ${f(r.cpuJsLocalMs)} | ${f(r.cpuJsLocalMs === undefined ? undefined : r.cpuJsLocalMs / r.cpuLocalMs, 2)} | ${f(r.cpuLocalMs / r.local.totalMs, 2)} |`,
+      `| ${r.rows} | ${r.dim} | ${f(r.memoryMB, 0)} | ${r.parts} | ${f(r.global.totalMs)} | ${f(r.local.totalMs)} | ${f(r.vote?.totalMs)} | ${f(scan, scan !== undefined && scan < 1 ? 3 : 1)} | ${scan ? (r.rows / (scan / 1000)).toExponential(2) : '-'} | ${scan ? f(bytes / (scan / 1000) / 1e9, 2) : '-'} | ${f(r.local.selectMs, 2)} | ${f(r.local.aggregateMs, 2)} | ${f(r.cpuGlobalMs)} / ${f(r.cpuJsGlobalMs)} | ${f(r.cpuLocalMs)} / ${f(r.cpuJsLocalMs)} | ${f(r.cpuVoteMs)} | ${f(r.cpuJsLocalMs === undefined ? undefined : r.cpuJsLocalMs / r.cpuLocalMs, 2)} | ${f(r.cpuLocalMs / r.local.totalMs, 2)} |`,
     );
   }
   return lines.join('\n');
