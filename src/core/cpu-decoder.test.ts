@@ -145,32 +145,24 @@ describe('CpuDecoder', () => {
     }
   });
 
-  it('an M sweep from one scan equals one decode per M (with excluded items)', () => {
+  // L2D-L is the sweep's own default (no strategy named); each case's pair of M ranks differently, so the sweep is not
+  // trivially constant.
+  it.each([
+    { name: 'An L2D-L', strategy: undefined, exclude: [3, 4], seed: 200, differing: [0, 3] },
+    { name: 'An L2D-V', strategy: 'vote', exclude: [3], seed: 300, differing: [1, 3] },
+  ] as const)('$name M sweep from one scan, or from rows selected elsewhere, equals one decode per M (with excluded items)', ({ strategy, exclude, seed, differing }) => {
     const memory = generateSyntheticMemory({ rows: 2000, dim: 24, items: 120, seed: 5 });
     const decoder = new CpuDecoder(memory);
     const ms = [1, 50, 7, 400, 2000];
     for (let s = 0; s < 3; s++) {
-      const query = syntheticQuery(memory, 200 + s);
-      const sweep = decoder.decodeLocalSweep(query, ms, { k: 30, exclude: [3, 4] });
-      ms.forEach((m, i) => expect(sweep[i]).toEqual(decoder.decode(query, { k: 30, strategy: 'local', m, exclude: [3, 4] })));
-      // The sweep is not trivially constant: small and large M rank differently.
-      expect(sweep[0].map((x) => x.item)).not.toEqual(sweep[3].map((x) => x.item));
-    }
-  });
-
-  it('an L2D-V M sweep from one scan, or from rows selected elsewhere, equals one decode per M', () => {
-    const memory = generateSyntheticMemory({ rows: 2000, dim: 24, items: 120, seed: 5 });
-    const decoder = new CpuDecoder(memory);
-    const ms = [1, 50, 7, 400, 2000];
-    for (let s = 0; s < 3; s++) {
-      const query = syntheticQuery(memory, 300 + s);
-      const sweep = decoder.decodeLocalSweep(query, ms, { k: 30, strategy: 'vote', exclude: [3] });
-      ms.forEach((m, i) => expect(sweep[i]).toEqual(decoder.decode(query, { k: 30, strategy: 'vote', m, exclude: [3] })));
-      expect(sweep[1].map((x) => x.item)).not.toEqual(sweep[3].map((x) => x.item));
-      // The rows given (as evaluate's batched scan gives them): their distances are computed again, to the same lists.
+      const query = syntheticQuery(memory, seed + s);
+      const sweep = decoder.decodeLocalSweep(query, ms, { k: 30, strategy, exclude });
+      ms.forEach((m, i) => expect(sweep[i]).toEqual(decoder.decode(query, { k: 30, strategy: strategy ?? 'local', m, exclude })));
+      expect(sweep[differing[0]].map((x) => x.item)).not.toEqual(sweep[differing[1]].map((x) => x.item));
+      // The rows given (as evaluate's batched scan gives them, with no exclusions): the same lists.
       const padded = padQuery(query, memory.dim);
       const rows = Uint32Array.from({ length: memory.rows }, (_, r) => r).sort((a, b) => squaredL2F16(padded, memory.vectors, a) - squaredL2F16(padded, memory.vectors, b) || a - b);
-      expect(decoder.decodeLocalSweep(query, ms, { k: 30, strategy: 'vote' }, rows)).toEqual(decoder.decodeLocalSweep(query, ms, { k: 30, strategy: 'vote' }));
+      expect(decoder.decodeLocalSweep(query, ms, { k: 30, strategy }, rows)).toEqual(decoder.decodeLocalSweep(query, ms, { k: 30, strategy }));
     }
   });
 
