@@ -5,6 +5,7 @@
  * WebAssembly SIMD, and in plain JS), side by side in the same page. Reports JSON; bench/run-decode-bench.ts drives it.
  */
 import { CpuDecoder } from '../src/core/cpu-decoder.ts';
+import { DEFAULT_VOTE_M } from '../src/core/decode-options.ts';
 import { rowStride } from '../src/core/memory.ts';
 import { generateSyntheticMemory, syntheticQuery } from '../src/core/synthetic-memory.ts';
 import { GpuDecoder, requestDecoderDevice, type GpuDecodeTimings } from '../src/gpu/index.ts';
@@ -26,7 +27,7 @@ export interface BenchRow {
   setupMs: number;
   global: StrategyTimes;
   local: StrategyTimes;
-  /** L2D-V, M = 3000 (absent in results recorded before it was timed). */
+  /** L2D-V at its default M (absent in results recorded before it was timed). */
   vote?: StrategyTimes;
   /** The CPU decoder, median of the same queries: its scans on WebAssembly SIMD (the default), and in plain JS. */
   cpuGlobalMs: number;
@@ -46,7 +47,7 @@ export interface StrategyTimes {
 }
 
 /** L2D-V at its default M (the default strategy). */
-const VOTE_REQUEST = { k: 50, strategy: 'vote', m: 3000 } as const;
+const VOTE_REQUEST = { k: 50, strategy: 'vote', m: DEFAULT_VOTE_M } as const;
 
 async function timeStrategy(decoder: GpuDecoder, queries: Float32Array[], options: Parameters<GpuDecoder['decode']>[1]): Promise<StrategyTimes> {
   await decoder.decode(queries[0], options); // warm-up: pipelines, caches

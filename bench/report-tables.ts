@@ -1,4 +1,5 @@
 /** Markdown tables of benchmark results, shared by the bench runners and bench/gpu-bench-report.ts. */
+import { DEFAULT_VOTE_M } from '../src/core/decode-options.ts';
 import type { BenchRow } from './decode-bench.ts';
 import type { EncoderBenchRow } from './encoder-bench.ts';
 
@@ -6,7 +7,7 @@ const f = (x: number | undefined, digits = 1) => (x === undefined ? '-' : x.toFi
 
 export function decodeTable(rows: BenchRow[]): string {
   const lines = [
-    '| N | d | memory MB | parts | L2D-G ms | L2D-L ms (M=1000) | L2D-V ms (M=3000) | scan ms | scan rows/s | scan GB/s | select ms | aggregate ms | CPU L2D-G ms (SIMD / JS) | CPU L2D-L ms (SIMD / JS) | CPU L2D-V ms (SIMD) | L2D-L CPU JS/SIMD | L2D-L CPU/GPU |',
+    `| N | d | memory MB | parts | L2D-G ms | L2D-L ms (M=1000) | L2D-V ms (M=${DEFAULT_VOTE_M}) | scan ms | scan rows/s | scan GB/s | select ms | aggregate ms | CPU L2D-G ms (SIMD / JS) | CPU L2D-L ms (SIMD / JS) | CPU L2D-V ms (SIMD) | L2D-L CPU JS/SIMD | L2D-L CPU/GPU |`,
     '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|',
   ];
   for (const r of rows) {

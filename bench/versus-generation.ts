@@ -9,6 +9,7 @@ import * as Comlink from 'comlink';
 import { installErrorTransfer } from '../src/comlink-errors.ts';
 import type { LoadOptions, LoadStatus, WorkerApi } from '../src/worker-protocol.ts';
 import { median } from '../src/core/stats.ts';
+import { DEFAULT_VOTE_M } from '../src/core/decode-options.ts';
 
 export interface VersusRow {
   method: string;
@@ -30,7 +31,7 @@ export interface VersusResult {
 const METHODS = [
   { method: 'L2D-G', call: (api: Comlink.Remote<WorkerApi>, history: number[], k: number) => api.recommend({ history, k, strategy: 'global' }) },
   { method: 'L2D-L (M=1000)', call: (api: Comlink.Remote<WorkerApi>, history: number[], k: number) => api.recommend({ history, k, strategy: 'local', m: 1000 }) },
-  { method: 'L2D-V (M=3000)', call: (api: Comlink.Remote<WorkerApi>, history: number[], k: number) => api.recommend({ history, k, strategy: 'vote', m: 3000 }) },
+  { method: `L2D-V (M=${DEFAULT_VOTE_M})`, call: (api: Comlink.Remote<WorkerApi>, history: number[], k: number) => api.recommend({ history, k, strategy: 'vote', m: DEFAULT_VOTE_M }) },
   // Both lists from one forward pass (recommend()'s `also`); its hits are L2D-G's list's.
   {
     method: 'L2D-G + L2D-L, one pass',
