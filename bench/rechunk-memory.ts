@@ -6,7 +6,7 @@
  *   npx tsx bench/rechunk-memory.ts [--from models/movielens-demo/memory/train-q4-f0.3] [--times 4] [--chunk-rows 4096] [--out test-results/rechunked-memory]
  */
 import { copyFileSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
-import { encodeChunk, formatShardManifest, sha256Hex, type ShardChunk } from '../src/core/shard-format.ts';
+import { encodeChunk, formatShardManifest, sha256Hex, shardVersion, type ShardChunk } from '../src/core/shard-format.ts';
 import { chunkFileName } from '../src/core/shard-builder.ts';
 import { rowStride } from '../src/core/memory.ts';
 import { loadShard } from '../tools/lib/shard-files.ts';
@@ -51,5 +51,6 @@ for (let start = 0; start < total; start += chunkRows) {
   chunks.push({ file, rows, bytes: bytes.length, sha256: await sha256Hex(bytes) });
 }
 copyFileSync(`${values.from}/${manifest.catalog.file}`, `${values.out}/${manifest.catalog.file}`);
-writeFileSync(`${values.out}/manifest.json`, formatShardManifest({ ...manifest, rows: total, chunkRows, chunks }));
+// Written as float16 rows whatever the source's were.
+writeFileSync(`${values.out}/manifest.json`, formatShardManifest({ ...manifest, version: shardVersion('float16'), dtype: 'float16', rows: total, chunkRows, chunks }));
 console.log(`${values.out}: ${total} rows in ${chunks.length} chunks, ${(chunks.reduce((s, c) => s + c.bytes, 0) / 2 ** 20).toFixed(1)} MB`);

@@ -324,7 +324,7 @@ describe('a memory built in the page', () => {
       // The chunks pass their checksums and assemble into a memory; rows match Node's encoder, labels are the targets.
       const built = await assembleMemory(manifest, r.value.chunks.map((c) => Uint8Array.from(c)));
       expect(Array.from(built.labels)).toEqual(samples.map((s) => s.target));
-      const reference = await encodeShardChunk(node, samples, (id) => titles[id], 4);
+      const reference = await encodeShardChunk(node, samples, (id) => titles[id], { batch: 4 });
       const referenceMemory = await assembleMemory({ ...manifest, chunkRows: samples.length, chunks: [{ file: 'x', ...reference.chunk }] }, [reference.bytes]);
       const d = node.hiddenSize;
       const stride = built.vectors.length / built.rows;
@@ -338,6 +338,18 @@ describe('a memory built in the page', () => {
       if (!rec.ok) throw new Error(rec.message);
       const expected = new CpuDecoder(built).decode(rec.value.hidden, { k: 5, strategy: 'global' });
       expect(rec.value.items.map((x) => x.id)).toEqual(expected.map((x) => x.item));
+      if (device === 'wasm') {
+        // rows: 'int8': the same rows in half the bytes, each value within half its dimension's step of the float16 build's.
+        const int8 = await call<{ manifest: ShardManifest; chunks: number[][] }>('buildMemory', { samples, items, chunkRows: 8, batch: 3, rows: 'int8' });
+        if (!int8.ok) throw new Error(int8.message);
+        expect([int8.value.manifest.version, int8.value.manifest.dtype]).toEqual([2, 'int8']);
+        expect(int8.value.manifest.chunks.map((c) => c.bytes)).toEqual(manifest.chunks.map((c) => c.rows * (d + 4) + d * 4));
+        const fromInt8 = await assembleMemory(int8.value.manifest, int8.value.chunks.map((c) => Uint8Array.from(c)));
+        expect(fromInt8.labels).toEqual(built.labels);
+        built.vectors.forEach((bits, i) => expect(Math.abs(fromFloat16Bits(bits) - fromFloat16Bits(fromInt8.vectors[i]))).toBeLessThan(0.02));
+        const badRows = await call('buildMemory', { samples, items, rows: 'int4' });
+        expect(!badRows.ok && badRows.message).toBe("rows must be 'float16' or 'int8', got \"int4\" (a string).");
+      }
       expect(harness.problems).toEqual([]);
     });
   }

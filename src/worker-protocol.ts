@@ -103,6 +103,8 @@ export interface BuildMemoryRequest extends Abortable {
   chunkRows?: number;
   /** Histories per forward pass (default 16). */
   batch?: number;
+  /** How the chunks store the rows: 'float16' (the default) or 'int8', half the bytes (as build-memory --rows int8). */
+  rows?: 'float16' | 'int8';
   /** Make the new shard the worker's memory (default false). */
   activate?: boolean;
 }

@@ -27,7 +27,7 @@ import { checkNumBeams } from '../src/core/generative-recommender.ts';
 import { describeValue } from '../src/core/describe-value.ts';
 import { throwIfAbortedBetweenPasses } from '../src/core/abort.ts';
 import { resolveDecodeOptions, type DecodedItem, type DecodeOptions, type Strategy } from '../src/core/decode-options.ts';
-import { assembleMemory, centroidSampleCounts, type ShardManifest } from '../src/core/shard-format.ts';
+import { assembleMemory, centroidSampleCounts, ROW_DTYPES, type RowDtype, type ShardManifest } from '../src/core/shard-format.ts';
 import { lastOfEach } from '../src/core/fit-prompt.ts';
 
 installErrorTransfer();
@@ -289,6 +289,9 @@ function status(loadMs: number): LoadStatus {
 async function buildMemory(request: ToWorker<BuildMemoryRequest>, onProgress?: (rows: number, total: number) => void, signal?: AbortSignal): Promise<BuiltMemory> {
   if (!encoder) throw new L2DError('invalid-argument', 'No model is loaded: call load() first.');
   checkFlag(request.activate, 'activate');
+  if (request.rows !== undefined && !ROW_DTYPES.includes(request.rows as RowDtype)) {
+    throw new InvalidArgumentError(`rows must be ${ROW_DTYPES.map((d) => `'${d}'`).join(' or ')}, got ${describeValue(request.rows)}.`);
+  }
   const t0 = performance.now();
   const items = request.items ?? shard?.items;
   if (!items) throw new InvalidArgumentError('buildMemory needs the catalog (items) when no memory is loaded.');
@@ -300,6 +303,7 @@ async function buildMemory(request: ToWorker<BuildMemoryRequest>, onProgress?: (
       model: { id: encoder.id, file: encoder.backend.memoryFile, sha256: encoder.sha256, dtype: encoder.backend.dtype },
       dataset: { name: request.name ?? 'browser', split: 'custom', fraction: 1, seed: 0, samples: request.samples.length },
       chunkRows: request.chunkRows ?? 16384,
+      dtype: request.rows,
     },
     { batch: request.batch, onProgress, signal },
   );

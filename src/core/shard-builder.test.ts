@@ -1,10 +1,10 @@
 import { expect, it } from 'vitest';
 import { CpuDecoder } from './cpu-decoder.ts';
 import { serializeItems } from './data/prepared-format.ts';
-import { buildCentroidShard, buildShard, encodeShardChunk, shardManifest, type HistoryEncoder } from './shard-builder.ts';
+import { buildCentroidShard, buildShard, convertShardRows, encodeShardChunk, shardManifest, type HistoryEncoder } from './shard-builder.ts';
 import { toFloat16Bits } from './float16.ts';
 import { createMemory } from './memory.ts';
-import { assembleMemory, centroidSampleCounts, chunkBytes, encodeChunk, formatShardManifest, parseShardManifest, sha256Hex } from './shard-format.ts';
+import { assembleMemory, centroidSampleCounts, chunkBytes, encodeChunk, encodeRowsChunk, formatShardManifest, parseShardManifest, sha256Hex } from './shard-format.ts';
 
 /** h = [history length, first title's length]: known rows without a model. */
 const encoder: HistoryEncoder & { calls: number } = {
@@ -21,7 +21,7 @@ const catalog = titles.map((title, id) => ({ id, sourceId: `s${id}`, title }));
 const description = { model: { id: 'm', file: 'f', sha256: '0', dtype: 'q4' }, dataset: { name: 'd', split: 'custom', fraction: 1, seed: 0, samples: 10 }, chunkRows: 16 };
 
 it('encodes every sample into its row, in order, with its label', async () => {
-  const { bytes, chunk } = await encodeShardChunk(encoder, samples, (id) => titles[id], 4);
+  const { bytes, chunk } = await encodeShardChunk(encoder, samples, (id) => titles[id], { batch: 4 });
   expect(chunk.rows).toBe(10);
   const vectors = Uint16Array.from(samples.flatMap((s) => [s.history.length, titles[s.history[0]].length]), toFloat16Bits);
   expect(bytes).toEqual(encodeChunk(vectors, Uint32Array.from(samples, (s) => s.target), 2));
@@ -30,7 +30,7 @@ it('encodes every sample into its row, in order, with its label', async () => {
 it('encodes a history that repeats an item as a query does: once, at its last place', async () => {
   const seen: string[][] = [];
   const recording: HistoryEncoder = { hiddenSize: 2, encode: async (histories) => (seen.push(...histories), encoder.encode(histories)) };
-  await encodeShardChunk(recording, [{ history: [0, 1, 0, 2], target: 3 }], (id) => titles[id], 4);
+  await encodeShardChunk(recording, [{ history: [0, 1, 0, 2], target: 3 }], (id) => titles[id], { batch: 4 });
   expect(seen).toEqual([['bb', 'a', 'ccc']]);
 });
 
@@ -97,4 +97,32 @@ it('refuses sample counts that do not fit the centroid shard, saying what is wro
   const twice = createMemory({ dim: 2, itemCount: 4, vectors: new Float32Array(6), labels: [0, 0, 3] });
   expect(() => centroidSampleCounts(parseShardManifest(withCounts([2, 1, 0, 3])), twice)).toThrow('Centroid row 1 is a second row of item 0: the shard is not one centroid per item.');
   expect(centroidSampleCounts({ ...manifest, centroids: { sampleRows: 6 } }, memory)).toBeUndefined();
+});
+
+it('builds int8 shards (format version 2): from the encoder\'s float32 rows, as centroids, and by converting a float16 shard', async () => {
+  const { bytes } = await encodeShardChunk(encoder, samples, (id) => titles[id], { batch: 4, dtype: 'int8' });
+  const rows = Float32Array.from(samples.flatMap((s) => [s.history.length, titles[s.history[0]].length]));
+  expect(bytes).toEqual(encodeRowsChunk(rows, Uint32Array.from(samples, (s) => s.target), 2, 'int8'));
+
+  const float16 = await buildShard(encoder, samples, catalog, { ...description, chunkRows: 4 });
+  const int8 = await buildShard(encoder, samples, catalog, { ...description, chunkRows: 4, dtype: 'int8' });
+  expect([float16.manifest.version, float16.manifest.dtype, int8.manifest.version, int8.manifest.dtype]).toEqual([1, 'float16', 2, 'int8']);
+  expect(int8.manifest.chunks.map((c) => c.bytes)).toEqual([4, 4, 2].map((n) => chunkBytes(n, 2, 'int8')));
+  const fromFloat16 = await assembleMemory(float16.manifest, float16.chunks);
+  const fromInt8 = await assembleMemory(parseShardManifest(JSON.stringify(int8.manifest)), int8.chunks);
+
+  // Converting the float16 shard quantizes the same values chunk by chunk: the int8 build's bytes exactly.
+  const converted = await convertShardRows(float16.manifest, fromFloat16, float16.catalog, 'int8');
+  expect([converted.manifest, converted.chunks]).toEqual([int8.manifest, int8.chunks]);
+  // And back: float16 rows holding exactly the halves the int8 shard is read as.
+  const back = await convertShardRows(int8.manifest, fromInt8, int8.catalog, 'float16');
+  const withoutChecksums = (m: typeof back.manifest) => ({ ...m, chunks: m.chunks.map(({ sha256: _, ...c }) => c) });
+  expect(withoutChecksums(back.manifest)).toEqual(withoutChecksums(float16.manifest));
+  expect((await assembleMemory(back.manifest, back.chunks)).vectors).toEqual(fromInt8.vectors);
+  await expect(convertShardRows(int8.manifest, fromInt8, int8.catalog, 'int8')).rejects.toThrow("This shard's rows are int8 already.");
+
+  // Centroids of an int8 shard are int8 unless asked otherwise.
+  const centroids = await buildCentroidShard(int8.manifest, fromInt8, int8.catalog);
+  expect([centroids.manifest.version, centroids.manifest.dtype]).toEqual([2, 'int8']);
+  expect((await buildCentroidShard(int8.manifest, fromInt8, int8.catalog, 'float16')).manifest.dtype).toBe('float16');
 });

@@ -1,16 +1,16 @@
 /**
  * Building a memory shard from samples: encode each sample's history with an
  * L2D encoder (onnxruntime-node in tools/build-memory, onnxruntime-web in the
- * worker), store h_t as float16 rows with the target as label, in the chunk
- * layout of shard-format.ts. One implementation for Node and the browser.
+ * worker), store h_t as float16 (or int8) rows with the target as label, in the
+ * chunk layout of shard-format.ts. One implementation for Node and the browser.
  */
 import { throwIfAbortedBetweenPasses } from './abort.ts';
 import { fastCentroids } from './l2-scan-wasm.ts';
 import { rowStride, type L2DMemory } from './memory.ts';
-import { toFloat16Bits } from './float16.ts';
+import { fromFloat16Bits } from './float16.ts';
 import { InvalidArgumentError } from './errors.ts';
 import { lastOfEach } from './fit-prompt.ts';
-import { chunkBytes, encodeChunk, sha256Hex, SHARD_FORMAT, SHARD_VERSION, type ShardChunk, type ShardManifest, type ShardModel } from './shard-format.ts';
+import { encodeRowsChunk, sha256Hex, SHARD_FORMAT, shardVersion, type RowDtype, type ShardChunk, type ShardManifest, type ShardModel } from './shard-format.ts';
 import { serializeItems } from './data/prepared-format.ts';
 import type { PreparedItem } from './data/prepare.ts';
 
@@ -34,18 +34,22 @@ export interface ChunkResult {
   truncated: number;
 }
 
-/** Encodes one chunk's samples in batches of `batch`; onRows reports rows done within the chunk. */
-export async function encodeShardChunk(
-  encoder: HistoryEncoder,
-  samples: ShardSample[],
-  titleOf: (item: number) => string,
-  batch: number,
-  onRows?: (rows: number) => void,
-  signal?: AbortSignal,
-): Promise<ChunkResult> {
+export interface ChunkOptions {
+  /** Histories per forward pass. */
+  batch: number;
+  /** Rows done within the chunk, after each batch. */
+  onRows?: (rows: number) => void;
+  signal?: AbortSignal;
+  /** How the chunk stores its rows (default float16). */
+  dtype?: RowDtype;
+}
+
+/** Encodes one chunk's samples in batches. */
+export async function encodeShardChunk(encoder: HistoryEncoder, samples: ShardSample[], titleOf: (item: number) => string, options: ChunkOptions): Promise<ChunkResult> {
+  const { batch, onRows, signal } = options;
   if (!(Number.isInteger(batch) && batch >= 1)) throw new InvalidArgumentError(`The batch size must be a positive integer, got ${batch}.`);
   const dim = encoder.hiddenSize;
-  const vectors = new Uint16Array(samples.length * dim);
+  const vectors = new Float32Array(samples.length * dim);
   const labels = Uint32Array.from(samples, (s) => s.target);
   let truncated = 0;
   for (let b = 0; b < samples.length; b += batch) {
@@ -53,14 +57,12 @@ export async function encodeShardChunk(
     const part = samples.slice(b, b + batch);
     // A repeated item counts once, at its last place, as in a query (lastOfEach).
     const out = await encoder.encode(part.map((s) => lastOfEach(s.history).map(titleOf)));
-    out.hidden.forEach((h, j) => {
-      for (let k = 0; k < dim; k++) vectors[(b + j) * dim + k] = toFloat16Bits(h[k]);
-    });
+    out.hidden.forEach((h, j) => vectors.set(h.subarray(0, dim), (b + j) * dim));
     truncated += out.dropped.filter((x) => x > 0).length;
     onRows?.(b + part.length);
   }
-  const bytes = encodeChunk(vectors, labels, dim);
-  return { bytes, chunk: { rows: samples.length, bytes: chunkBytes(samples.length, dim), sha256: await sha256Hex(bytes) }, truncated };
+  const bytes = encodeRowsChunk(vectors, labels, dim, options.dtype ?? 'float16');
+  return { bytes, chunk: { rows: samples.length, bytes: bytes.byteLength, sha256: await sha256Hex(bytes) }, truncated };
 }
 
 export function chunkFileName(index: number): string {
@@ -73,17 +75,19 @@ export interface ShardDescription {
   hiddenSize: number;
   itemCount: number;
   chunkRows: number;
+  /** How the chunks store the rows (default float16). */
+  dtype?: RowDtype;
 }
 
 /** The manifest of finished chunks plus the catalog's checksum. */
 export function shardManifest(description: ShardDescription, chunks: ShardChunk[], catalogSha256: string): ShardManifest {
   return {
     format: SHARD_FORMAT,
-    version: SHARD_VERSION,
+    version: shardVersion(description.dtype ?? 'float16'),
     model: description.model,
     dataset: description.dataset,
     hiddenSize: description.hiddenSize,
-    dtype: 'float16',
+    dtype: description.dtype ?? 'float16',
     rows: chunks.reduce((s, c) => s + c.rows, 0),
     itemCount: description.itemCount,
     chunkRows: description.chunkRows,
@@ -130,14 +134,12 @@ export async function buildShard(
   const listed: ShardChunk[] = [];
   let truncated = 0;
   for (let start = 0, index = 0; start < samples.length; start += chunkRows, index++) {
-    const result = await encodeShardChunk(
-      encoder,
-      samples.slice(start, start + chunkRows),
-      (id) => items[id].title,
-      options.batch ?? 16,
-      (rows) => options.onProgress?.(start + rows, samples.length),
-      options.signal,
-    );
+    const result = await encodeShardChunk(encoder, samples.slice(start, start + chunkRows), (id) => items[id].title, {
+      batch: options.batch ?? 16,
+      onRows: (rows) => options.onProgress?.(start + rows, samples.length),
+      signal: options.signal,
+      dtype: description.dtype,
+    });
     chunks.push(result.bytes);
     listed.push({ file: chunkFileName(index), ...result.chunk });
     truncated += result.truncated;
@@ -149,31 +151,57 @@ export async function buildShard(
 
 /**
  * A shard of one row per item: the float32 mean of the item's rows in `memory` (the decoders' own centroid rule),
- * stored as float16, with `source`'s model, data set and catalog. L2D-G needs nothing else, so this is its
- * whole input in a fraction of the bytes (the demo's 30% memory: 21,456 rows, 11.1 MB -> 3,034 rows, 1.6 MB).
- * Items without rows get none, as before: never recommended. Each item's sample count is kept (manifest
- * centroids.itemSamples), so a memory update can weigh a user's row as one sample among them. Deterministic:
- * the same shard, the same bytes.
+ * stored in `dtype` (default: the source's), with `source`'s model, data set and catalog. L2D-G needs nothing else,
+ * so this is its whole input in a fraction of the bytes (the demo's 30% memory: 21,456 rows, 11.1 MB -> 3,034 rows,
+ * 1.6 MB). Items without rows get none, as before: never recommended. Each item's sample count is kept (manifest
+ * centroids.itemSamples), so a memory update can weigh a user's row as one sample among them. Deterministic: the
+ * same shard, the same bytes.
  */
-export async function buildCentroidShard(source: ShardManifest, memory: L2DMemory, catalog: Uint8Array): Promise<BuiltShard> {
+export async function buildCentroidShard(source: ShardManifest, memory: L2DMemory, catalog: Uint8Array, dtype: RowDtype = source.dtype): Promise<BuiltShard> {
   if (source.centroids) throw new InvalidArgumentError('This shard already holds centroids (one row per item); build them from a shard of sample rows.');
   const { vectors: means, counts } = fastCentroids(memory);
-  const dim = memory.dim;
-  const stride = rowStride(dim);
+  const stride = rowStride(memory.dim);
   const items = Array.from(counts.keys()).filter((item) => counts[item] > 0);
-  const chunks: Uint8Array[] = [];
-  const listed: ShardChunk[] = [];
-  for (let start = 0, index = 0; start < items.length; start += source.chunkRows, index++) {
-    const part = items.slice(start, start + source.chunkRows);
-    const vectors = new Uint16Array(part.length * dim);
-    part.forEach((item, r) => {
-      for (let c = 0; c < dim; c++) vectors[r * dim + c] = toFloat16Bits(means[item * stride + c]);
-    });
-    const bytes = encodeChunk(vectors, Uint32Array.from(part), dim);
-    chunks.push(bytes);
-    listed.push({ file: chunkFileName(index), rows: part.length, bytes: bytes.byteLength, sha256: await sha256Hex(bytes) });
-  }
-  const description = { model: source.model, dataset: source.dataset, hiddenSize: source.hiddenSize, itemCount: source.itemCount, chunkRows: source.chunkRows };
+  const { chunks, listed } = await encodeRows(items.length, memory.dim, source.chunkRows, dtype, Uint32Array.from(items), (r, into) =>
+    into.set(means.subarray(items[r] * stride, items[r] * stride + memory.dim)),
+  );
+  const description = { model: source.model, dataset: source.dataset, hiddenSize: source.hiddenSize, itemCount: source.itemCount, chunkRows: source.chunkRows, dtype };
   const manifest: ShardManifest = { ...shardManifest(description, listed, await sha256Hex(catalog)), centroids: { sampleRows: memory.rows, itemSamples: Array.from(counts) } };
   return { manifest, chunks, catalog, truncated: 0 };
+}
+
+/**
+ * `source`'s shard (its rows read as `memory`) with its rows stored in `dtype`: the same rows, labels, chunks and
+ * catalog, float16 rows to int8 (half the bytes) or back. Deterministic.
+ */
+export async function convertShardRows(source: ShardManifest, memory: L2DMemory, catalog: Uint8Array, dtype: RowDtype): Promise<BuiltShard> {
+  if (dtype === source.dtype) throw new InvalidArgumentError(`This shard's rows are ${dtype} already.`);
+  const stride = rowStride(memory.dim);
+  const { chunks, listed } = await encodeRows(memory.rows, memory.dim, source.chunkRows, dtype, memory.labels, (r, into) => {
+    for (let c = 0; c < memory.dim; c++) into[c] = fromFloat16Bits(memory.vectors[r * stride + c]);
+  });
+  const manifest: ShardManifest = { ...source, version: shardVersion(dtype), dtype, chunks: listed };
+  return { manifest, chunks, catalog, truncated: 0 };
+}
+
+/** `count` rows in chunks of `chunkRows`, stored in `dtype`: row r's values written by `row(r, into)`, its label labels[r]. */
+async function encodeRows(
+  count: number,
+  dim: number,
+  chunkRows: number,
+  dtype: RowDtype,
+  labels: Uint32Array,
+  row: (r: number, into: Float32Array) => void,
+): Promise<{ chunks: Uint8Array[]; listed: ShardChunk[] }> {
+  const chunks: Uint8Array[] = [];
+  const listed: ShardChunk[] = [];
+  for (let start = 0, index = 0; start < count; start += chunkRows, index++) {
+    const rows = Math.min(chunkRows, count - start);
+    const values = new Float32Array(rows * dim);
+    for (let r = 0; r < rows; r++) row(start + r, values.subarray(r * dim, (r + 1) * dim));
+    const bytes = encodeRowsChunk(values, labels.slice(start, start + rows), dim, dtype);
+    chunks.push(bytes);
+    listed.push({ file: chunkFileName(index), rows, bytes: bytes.byteLength, sha256: await sha256Hex(bytes) });
+  }
+  return { chunks, listed };
 }

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { toFloat16Bits } from './float16.ts';
 import { rowStride } from './memory.ts';
-import { ChunkChecker, MemoryAssembler, assembleMemory, checkShardModel, encodeChunk, parseShardManifest, sha256Hex, type ShardManifest } from './shard-format.ts';
+import { ChunkChecker, MemoryAssembler, assembleMemory, checkShardModel, chunkBytes, encodeChunk, encodeRowsChunk, parseShardManifest, sha256Hex, type ShardManifest } from './shard-format.ts';
 
 async function shard(rowsPerChunk: number[], dim: number) {
   const chunks: Uint8Array[] = [];
@@ -109,6 +109,71 @@ describe('memory shards', () => {
     // A host's index page in place of a missing manifest is named as such, not as a JSON syntax error.
     expect(() => parseShardManifest('\n  <!doctype html><html></html>', 'm/manifest.json')).toThrow(
       /^m\/manifest.json: the server answered with an HTML page, not this JSON file \(is the file there\?/,
+    );
+  });
+});
+
+describe('int8 rows', () => {
+  // dim 0: largest |x| 4 (scale 4/127); dim 1: 1 (scale 1/127); dim 2: zero in every row (scale 0). No value is a
+  // rounding tie: codes 4 -> 127, -3 -> -95.25 -> -95, 1 -> 31.75 -> 32; -0.6 -> -76, 1 -> 127, 0.25 -> 32.
+  const values = Float32Array.of(4, -0.6, 0, -3, 1, 0, 1, 0.25, 0);
+  const labels = Uint32Array.of(0, 2, 4);
+  const scales = [Math.fround(4 / 127), Math.fround(1 / 127), 0];
+
+  async function int8Shard(bytes: Uint8Array): Promise<ShardManifest> {
+    const { manifest } = await shard([3], 3);
+    return { ...manifest, version: 2, dtype: 'int8', chunks: [{ file: 'chunk-0.bin', rows: 3, bytes: bytes.byteLength, sha256: await sha256Hex(bytes) }] };
+  }
+
+  it('stores a scale per dimension and a byte per value: known codes, read back as the float16 of code x scale', async () => {
+    const bytes = encodeRowsChunk(values, labels, 3, 'int8');
+    const view = new DataView(bytes.buffer);
+    expect([0, 1, 2].map((c) => view.getFloat32(4 * c, true))).toEqual(scales);
+    expect(Array.from(new Int8Array(bytes.buffer, 12, 9))).toEqual([127, -76, 0, -95, 127, 0, 32, 32, 0]);
+    expect([bytes.byteLength, view.getUint32(24, true), view.getUint32(32, true)]).toEqual([3 * 4 + 12 + 3 * 4, 0, 4]); // codes padded to 12 bytes
+    const memory = await assembleMemory(parseShardManifest(JSON.stringify(await int8Shard(bytes))), [bytes]);
+    const stride = rowStride(3);
+    const codes = [127, -76, 0, -95, 127, 0, 32, 32, 0];
+    for (let i = 0; i < 9; i++) {
+      const [r, c] = [Math.floor(i / 3), i % 3];
+      expect(memory.vectors[r * stride + c]).toBe(toFloat16Bits(codes[i] * scales[c]));
+      expect(Math.abs(codes[i] * scales[c] - values[i])).toBeLessThanOrEqual(scales[c] / 2);
+    }
+    expect(Array.from(memory.labels)).toEqual([0, 2, 4]);
+    // The same bytes one byte into a buffer read the same.
+    const odd = new Uint8Array(bytes.byteLength + 1);
+    odd.set(bytes, 1);
+    expect((await assembleMemory(await int8Shard(bytes), [odd.subarray(1)])).vectors).toEqual(memory.vectors);
+  });
+
+  it('takes half the bytes of float16 rows (a full chunk of 16,384 rows x 256: 4,260,864 bytes instead of 8,454,144)', () => {
+    expect([chunkBytes(16384, 256, 'int8'), chunkBytes(16384, 256, 'float16')]).toEqual([4260864, 8454144]);
+  });
+
+  it('refuses a corrupted scale (its checksum matching), and values float16 could not hold, naming them', async () => {
+    for (const scale of [NaN, -1, 600]) {
+      const bytes = encodeRowsChunk(values, labels, 3, 'int8');
+      new DataView(bytes.buffer).setFloat32(4, scale, true);
+      await expect(assembleMemory(await int8Shard(bytes), [bytes])).rejects.toThrow(`Chunk 0's int8 scale of dimension 1 is ${scale}, not a number from 0 to 511.75: the data is corrupted.`);
+    }
+    expect(() => encodeRowsChunk(Float32Array.of(1, 2, 3, 70000, 0, 0), Uint32Array.of(0, 1), 3, 'int8')).toThrow(
+      'Row 1 holds 70000 in dimension 0: int8 rows hold finite values up to 64992.25 in magnitude (they are read as float16).',
+    );
+    expect(() => encodeRowsChunk(Float32Array.of(1, NaN, 3), Uint32Array.of(0), 3, 'int8')).toThrow('Row 0 holds NaN in dimension 1');
+  });
+
+  it('is format version 2; a manifest that says otherwise, or names another dtype, is refused', async () => {
+    const manifest = await int8Shard(encodeRowsChunk(values, labels, 3, 'int8'));
+    expect(parseShardManifest(JSON.stringify(manifest)).dtype).toBe('int8');
+    expect(() => parseShardManifest(JSON.stringify({ ...manifest, version: 1 }))).toThrow('manifest.json: a shard of int8 rows has format version 2, not 1.');
+    expect(() => parseShardManifest(JSON.stringify({ ...manifest, dtype: 'bf16' }))).toThrow('manifest.json: rows of dtype "bf16" are not supported (float16 or int8).');
+    expect(() => parseShardManifest(JSON.stringify({ ...manifest, version: 3 }))).toThrow(
+      'manifest.json: shard format version 3 is not supported (this code reads versions 1 and 2); build the memory again, or load it with the code that built it.',
+    );
+    // A float16 chunk's size under an int8 manifest is named.
+    const { manifest: f16, chunks } = await shard([3], 3);
+    expect(() => parseShardManifest(JSON.stringify({ ...f16, version: 2, dtype: 'int8' }))).toThrow(
+      `manifest.json: chunk 0 is listed with ${chunks[0].byteLength} bytes; 3 rows of 3 int8 dims take 36.`,
     );
   });
 });

@@ -4,7 +4,12 @@
  *   manifest.json  format "l2d-memory-shard", version, model (id, ONNX file,
  *                  its SHA-256, dtype), data set, hidden size, row count,
  *                  item count, chunk list with per-chunk SHA-256
- *   chunk-NNNNN.bin  rows x hiddenSize float16 (row-major, little-endian),
+ *   chunk-NNNNN.bin  dtype "float16" (format version 1): rows x hiddenSize
+ *                  float16 (row-major, little-endian), zero-padded to 4 bytes,
+ *                  then rows uint32 item labels;
+ *                  dtype "int8" (version 2, half the bytes): hiddenSize float32
+ *                  scales (one per dimension, over the chunk's rows), rows x
+ *                  hiddenSize int8 codes (value = code x scale; int8-rows.ts),
  *                  zero-padded to 4 bytes, then rows uint32 item labels
  *
  *   items.tsv      the catalog (prepared-data format: id, source id, title;
@@ -15,13 +20,26 @@
 import { parseItems } from './data/prepared-format.ts';
 import type { PreparedItem } from './data/prepare.ts';
 import { ShardError } from './errors.ts';
-import { firstNonFiniteHalf } from './float16.ts';
+import { firstNonFiniteHalf, toFloat16Bits } from './float16.ts';
+import { firstBadScale, int8HalfTable, INT8_CODE_MAX, INT8_MAX_SCALE, quantizeInt8 } from './int8-rows.ts';
 import { parseJsonText } from './json-text.ts';
 import { rowStride, type L2DMemory } from './memory.ts';
 import { allocateRows } from './row-storage.ts';
 
 export const SHARD_FORMAT = 'l2d-memory-shard';
-export const SHARD_VERSION = 1;
+
+/** How a shard stores its rows' values; either way they are read as float16 rows. */
+export type RowDtype = 'float16' | 'int8';
+export const ROW_DTYPES: readonly RowDtype[] = ['float16', 'int8'];
+
+/**
+ * The format version a shard of these rows is written with: float16 shards stay version 1, byte for byte as before
+ * int8 rows existed, and int8 ones are 2, so code from before them refuses one by its version instead of misreading it.
+ */
+export function shardVersion(dtype: RowDtype): number {
+  return dtype === 'int8' ? 2 : 1;
+}
+const READ_VERSIONS = [1, 2];
 
 export interface ShardModel {
   /** A readable id, e.g. the model folder's name. */
@@ -46,7 +64,8 @@ export interface ShardManifest {
   model: ShardModel;
   dataset: { name: string; split: string; fraction: number; seed: number; samples: number };
   hiddenSize: number;
-  dtype: 'float16';
+  /** How the chunks store the rows' values (ROW_DTYPES). */
+  dtype: RowDtype;
   rows: number;
   itemCount: number;
   chunkRows: number;
@@ -66,11 +85,18 @@ export interface ShardManifest {
 /** Whether this machine stores a Uint16Array little-endian, as shard chunks are written (every browser's does). */
 const LITTLE_ENDIAN = new Uint8Array(Uint16Array.of(1).buffer)[0] === 1;
 
-export function chunkBytes(rows: number, dim: number): number {
-  return Math.ceil((rows * dim * 2) / 4) * 4 + rows * 4;
+const pad4 = (bytes: number) => Math.ceil(bytes / 4) * 4;
+
+/** Where a chunk's labels start: after its values (and, for int8, the scales before them). */
+function labelsOffset(rows: number, dim: number, dtype: RowDtype): number {
+  return dtype === 'int8' ? dim * 4 + pad4(rows * dim) : pad4(rows * dim * 2);
 }
 
-/** One chunk's bytes from unpadded float16 rows and their labels. */
+export function chunkBytes(rows: number, dim: number, dtype: RowDtype = 'float16'): number {
+  return labelsOffset(rows, dim, dtype) + rows * 4;
+}
+
+/** One float16 chunk's bytes from unpadded float16 rows and their labels. */
 export function encodeChunk(vectors: Uint16Array, labels: Uint32Array, dim: number): Uint8Array {
   const rows = labels.length;
   if (vectors.length !== rows * dim) throw new ShardError(`A chunk of ${rows} rows needs ${rows * dim} halves, got ${vectors.length}.`);
@@ -78,9 +104,34 @@ export function encodeChunk(vectors: Uint16Array, labels: Uint32Array, dim: numb
   const view = new DataView(out.buffer);
   if (LITTLE_ENDIAN) new Uint16Array(out.buffer, 0, vectors.length).set(vectors);
   else for (let i = 0; i < vectors.length; i++) view.setUint16(2 * i, vectors[i], true);
-  const labelsAt = Math.ceil((rows * dim * 2) / 4) * 4;
-  for (let r = 0; r < rows; r++) view.setUint32(labelsAt + 4 * r, labels[r], true);
+  writeLabels(view, labelsOffset(rows, dim, 'float16'), labels);
   return out;
+}
+
+/**
+ * One chunk's bytes in `dtype` from unpadded rows of numbers (float32 hidden states, centroids, or a shard's
+ * float16 rows read as numbers) and their labels. int8 rows are quantized over this chunk's rows (int8-rows.ts).
+ */
+export function encodeRowsChunk(values: Float32Array, labels: Uint32Array, dim: number, dtype: RowDtype): Uint8Array {
+  const rows = labels.length;
+  if (values.length !== rows * dim) throw new ShardError(`A chunk of ${rows} rows needs ${rows * dim} values, got ${values.length}.`);
+  if (dtype === 'float16') return encodeChunk(Uint16Array.from(values, toFloat16Bits), labels, dim);
+  const { scales, codes } = quantizeInt8(values, dim);
+  const bad = firstBadScale(scales);
+  if (bad >= 0) {
+    const row = Array.from({ length: rows }, (_, r) => values[r * dim + bad]).findIndex((x) => !(Math.abs(x) <= INT8_MAX_SCALE * INT8_CODE_MAX));
+    throw new ShardError(`Row ${row} holds ${values[row * dim + bad]} in dimension ${bad}: int8 rows hold finite values up to ${INT8_MAX_SCALE * INT8_CODE_MAX} in magnitude (they are read as float16).`);
+  }
+  const out = new Uint8Array(chunkBytes(rows, dim, 'int8'));
+  const view = new DataView(out.buffer);
+  scales.forEach((scale, c) => view.setFloat32(4 * c, scale, true));
+  new Int8Array(out.buffer, dim * 4, codes.length).set(codes);
+  writeLabels(view, labelsOffset(rows, dim, 'int8'), labels);
+  return out;
+}
+
+function writeLabels(view: DataView, at: number, labels: Uint32Array): void {
+  for (let r = 0; r < labels.length; r++) view.setUint32(at + 4 * r, labels[r], true);
 }
 
 export async function sha256Hex(bytes: Uint8Array | ArrayBuffer): Promise<string> {
@@ -91,7 +142,11 @@ export async function sha256Hex(bytes: Uint8Array | ArrayBuffer): Promise<string
 export function parseShardManifest(text: string, where = 'manifest.json'): ShardManifest {
   const m = parseJsonText<ShardManifest>(text, where, (message) => new ShardError(message));
   if (m.format !== SHARD_FORMAT) throw new ShardError(`${where}: not an L2D memory shard (format "${String(m.format)}", expected "${SHARD_FORMAT}").`);
-  if (m.version !== SHARD_VERSION) throw new ShardError(`${where}: shard format version ${String(m.version)} is not supported (this code reads version ${SHARD_VERSION}); build the memory again.`);
+  if (!READ_VERSIONS.includes(m.version)) {
+    throw new ShardError(`${where}: shard format version ${String(m.version)} is not supported (this code reads versions ${READ_VERSIONS.join(' and ')}); build the memory again, or load it with the code that built it.`);
+  }
+  if (!ROW_DTYPES.includes(m.dtype)) throw new ShardError(`${where}: rows of dtype ${JSON.stringify(m.dtype)} are not supported (${ROW_DTYPES.join(' or ')}).`);
+  if (m.version !== shardVersion(m.dtype)) throw new ShardError(`${where}: a shard of ${m.dtype} rows has format version ${shardVersion(m.dtype)}, not ${m.version}.`);
   if (m.centroids !== undefined && !(Number.isInteger(m.centroids?.sampleRows) && m.centroids.sampleRows >= m.rows)) {
     throw new ShardError(`${where}: centroids.sampleRows must be a whole number of sample rows (at least the ${m.rows} centroid rows), got ${JSON.stringify(m.centroids)}.`);
   }
@@ -111,8 +166,8 @@ export function parseShardManifest(text: string, where = 'manifest.json'): Shard
   const total = m.chunks.reduce((s, c) => s + c.rows, 0);
   if (total !== m.rows) throw new ShardError(`${where}: the chunks hold ${total} rows but the manifest says ${m.rows}.`);
   m.chunks.forEach((c, i) => {
-    const expected = chunkBytes(c.rows, m.hiddenSize);
-    if (c.bytes !== expected) throw new ShardError(`${where}: chunk ${i} is listed with ${c.bytes} bytes; ${c.rows} rows of ${m.hiddenSize} dims take ${expected}.`);
+    const expected = chunkBytes(c.rows, m.hiddenSize, m.dtype);
+    if (c.bytes !== expected) throw new ShardError(`${where}: chunk ${i} is listed with ${c.bytes} bytes; ${c.rows} rows of ${m.hiddenSize} ${m.dtype} dims take ${expected}.`);
     if (i < m.chunks.length - 1 && c.rows !== m.chunkRows) throw new ShardError(`${where}: chunk ${i} has ${c.rows} rows; every chunk but the last has ${m.chunkRows}.`);
   });
   return m;
@@ -164,12 +219,18 @@ export class ChunkChecker {
   async check(index: number, chunk: Uint8Array | ArrayBuffer): Promise<void> {
     const bytes = asBytes(chunk);
     await this.verify(index, bytes);
-    const { halves, view, labelsAt, rows } = chunkParts(this.manifest, index, bytes);
+    const { values, view, labelsAt, rows } = chunkParts(this.manifest, index, bytes);
     const dim = this.manifest.hiddenSize;
-    const bad = firstNonFiniteHalf(halves);
-    if (bad >= 0) {
-      const r = Math.floor(bad / dim);
-      throw new ShardError(`Chunk ${index}, row ${r} (memory row ${this.firstRows[index] + r}) holds NaN or Infinity in dimension ${bad - r * dim}.`);
+    if ('halves' in values) {
+      const bad = firstNonFiniteHalf(values.halves);
+      if (bad >= 0) {
+        const r = Math.floor(bad / dim);
+        throw new ShardError(`Chunk ${index}, row ${r} (memory row ${this.firstRows[index] + r}) holds NaN or Infinity in dimension ${bad - r * dim}.`);
+      }
+    } else {
+      // Every code times a scale in [0, INT8_MAX_SCALE] is a finite float16: the scales are the whole check.
+      const bad = firstBadScale(values.scales);
+      if (bad >= 0) throw new ShardError(`Chunk ${index}'s int8 scale of dimension ${bad} is ${values.scales[bad]}, not a number from 0 to ${INT8_MAX_SCALE}: the data is corrupted.`);
     }
     for (let r = 0; r < rows; r++) {
       const label = view.getUint32(labelsAt + 4 * r, true);
@@ -184,17 +245,26 @@ export class ChunkChecker {
 
 const asBytes = (chunk: Uint8Array | ArrayBuffer) => (chunk instanceof Uint8Array ? chunk : new Uint8Array(chunk));
 
-/** A chunk's rows as float16 halves (little-endian, as they are where this machine reads them so), and its labels' place. */
-function chunkParts(manifest: ShardManifest, index: number, bytes: Uint8Array): { halves: Uint16Array; view: DataView; labelsAt: number; rows: number } {
+type ChunkValues = { halves: Uint16Array } | { scales: Float32Array; codes: Int8Array };
+
+/**
+ * A chunk's values as stored: float16 halves (little-endian, as they are where this machine reads them so), or int8
+ * codes and their per-dimension scales; and its labels' place.
+ */
+function chunkParts(manifest: ShardManifest, index: number, bytes: Uint8Array): { values: ChunkValues; view: DataView; labelsAt: number; rows: number } {
   const { rows } = manifest.chunks[index];
-  const dim = manifest.hiddenSize;
+  const { hiddenSize: dim, dtype } = manifest;
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const labelsAt = Math.ceil((rows * dim * 2) / 4) * 4;
+  const labelsAt = labelsOffset(rows, dim, dtype);
+  if (dtype === 'int8') {
+    const scales = Float32Array.from({ length: dim }, (_, c) => view.getFloat32(4 * c, true));
+    return { values: { scales, codes: new Int8Array(bytes.buffer, bytes.byteOffset + dim * 4, rows * dim) }, view, labelsAt, rows };
+  }
   const halves =
     LITTLE_ENDIAN && bytes.byteOffset % 2 === 0
       ? new Uint16Array(bytes.buffer, bytes.byteOffset, rows * dim)
       : Uint16Array.from({ length: rows * dim }, (_, i) => view.getUint16(2 * i, true));
-  return { halves, view, labelsAt, rows };
+  return { values: { halves }, view, labelsAt, rows };
 }
 
 /**
@@ -234,14 +304,21 @@ export class MemoryAssembler implements ChunkSink {
     const bytes = asBytes(chunk);
     const meta = this.manifest.chunks[index];
     if (!meta || bytes.byteLength !== meta.bytes) throw new ShardError(`Chunk ${index} does not fit the shard (${bytes.byteLength} bytes; the manifest says ${meta?.bytes ?? 'no such chunk'}).`);
-    const { halves, view, labelsAt, rows } = chunkParts(this.manifest, index, bytes);
+    const { values, view, labelsAt, rows } = chunkParts(this.manifest, index, bytes);
     const dim = this.manifest.hiddenSize;
     const stride = rowStride(dim);
-    let row = this.checker.firstRow(index);
-    for (let r = 0; r < rows; r++, row++) {
-      this.vectors.set(halves.subarray(r * dim, (r + 1) * dim), row * stride);
-      this.labels[row] = view.getUint32(labelsAt + 4 * r, true);
+    const firstRow = this.checker.firstRow(index);
+    if ('halves' in values) {
+      for (let r = 0; r < rows; r++) this.vectors.set(values.halves.subarray(r * dim, (r + 1) * dim), (firstRow + r) * stride);
+    } else {
+      const table = int8HalfTable(values.scales);
+      const { codes } = values;
+      for (let r = 0; r < rows; r++) {
+        const at = (firstRow + r) * stride;
+        for (let c = 0; c < dim; c++) this.vectors[at + c] = table[c * 256 + codes[r * dim + c] + 128];
+      }
     }
+    for (let r = 0; r < rows; r++) this.labels[firstRow + r] = view.getUint32(labelsAt + 4 * r, true);
     this.done[index] = true;
   }
 

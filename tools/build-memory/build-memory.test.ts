@@ -13,7 +13,8 @@ import { loadPrepared } from '../lib/prepared.ts';
 import { evaluateL2D } from '../evaluate/l2d.ts';
 import { loadNodeEncoder } from '../lib/onnx-encoder.ts';
 import { CpuDecoder } from '../../src/core/cpu-decoder.ts';
-import { buildCentroidMemory, buildMemory, reservoirSample } from './main.ts';
+import { fromFloat16Bits } from '../../src/core/float16.ts';
+import { buildCentroidMemory, buildMemory, convertMemory, parseRowDtype, reservoirSample } from './main.ts';
 import { parseSplits } from '../lib/prepared.ts';
 
 const MODEL = 'models/movielens-demo';
@@ -125,6 +126,31 @@ describe('build-memory', () => {
       const expected = hidden.map((h) => decoder.decode(h, { k: 100, strategy: 'vote', m }).map((x) => x.item));
       expect(run.rankings.get(name)!.map((list) => Array.from(list)), name).toEqual(expected);
     }
+  });
+
+  it('--rows int8: half the bytes, resumed only from an int8 partial build; --convert stores a float16 shard\'s rows in int8', async () => {
+    const int8 = join(dir, 'int8');
+    const manifest = await buildMemory({ model: MODEL, data, out: int8, chunkRows: 16, batch: 5, quiet: true, rows: 'int8' });
+    const float16 = (await loadShard(join(dir, 'a'))).manifest;
+    expect([manifest.version, manifest.dtype, manifest.rows]).toEqual([2, 'int8', 48]);
+    expect(manifest.chunks.map((c) => c.bytes)).toEqual([16 * 256 + 256 * 4 + 16 * 4, 16 * 256 + 256 * 4 + 16 * 4, 16 * 256 + 256 * 4 + 16 * 4]);
+    expect(float16.chunks.map((c) => c.bytes)).toEqual([16 * 512 + 16 * 4, 16 * 512 + 16 * 4, 16 * 512 + 16 * 4]);
+    // A float16 build stopped after one chunk is no start for an int8 one: it starts over, to the same bytes.
+    const resumed = join(dir, 'int8-resumed');
+    await buildMemory({ model: MODEL, data, out: resumed, chunkRows: 16, batch: 5, quiet: true, stopAfterChunks: 1 });
+    await buildMemory({ model: MODEL, data, out: resumed, chunkRows: 16, batch: 5, quiet: true, rows: 'int8' });
+    expect(files(resumed)).toEqual(files(int8));
+    // Converted from the float16 shard: the same rows and labels, each value within half its dimension's step.
+    const converted = join(dir, 'converted');
+    expect(await convertMemory(join(dir, 'a'), converted, 'int8')).toMatchObject({ dtype: 'int8', rows: 48, chunks: manifest.chunks.map(({ file, rows, bytes }) => ({ file, rows, bytes })) });
+    const [source, fromInt8] = [(await loadShard(join(dir, 'a'))).memory, (await loadShard(converted)).memory];
+    expect(fromInt8.labels).toEqual(source.labels);
+    let worst = 0;
+    source.vectors.forEach((bits, i) => (worst = Math.max(worst, Math.abs(fromFloat16Bits(bits) - fromFloat16Bits(fromInt8.vectors[i])))));
+    expect(worst).toBeGreaterThan(0);
+    expect(worst).toBeLessThan(0.02);
+    await expect(convertMemory(join(dir, 'a'), join(dir, 'a'), 'int8')).rejects.toThrow(/--out must be another folder than the shard it reads/);
+    expect(() => parseRowDtype('int4')).toThrow('--rows must be float16 or int8, got "int4".');
   });
 
   it('refuses a shard for another model', async () => {

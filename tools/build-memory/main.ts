@@ -3,7 +3,10 @@
  * file in onnxruntime-node and writes an L2D memory shard (src/core/shard-format.ts).
  *
  *   npm run build-memory -- --model models/movielens-demo --data data/prepared/movielens-latest-small [--out DIR]
- *       [--dtype q4|fp32] [--split train] [--fraction 1] [--seed 0] [--batch 32] [--chunk-rows 16384]
+ *       [--dtype q4|fp32] [--split train] [--fraction 1] [--seed 0] [--batch 32] [--chunk-rows 16384] [--rows float16|int8]
+ *
+ * --dtype is the model file's (which ONNX file encodes); --rows how the shard stores each row's values: float16
+ * (the default), or int8 with a scale per dimension, half the bytes (src/core/int8-rows.ts; docs/MEMORY.md).
  *
  * --split train (the default: the paper's memory, and the one to evaluate on valid or test) takes one split,
  * several joined by commas, or all: a store's memory of every interaction so far, so items bought only lately
@@ -18,14 +21,20 @@
  *   npm run build-memory -- --centroids-of models/movielens-demo/memory/train-q4-f0.3 [--out DIR]
  *
  * writes a shard of one row per item, the centroid of its rows (src/core/shard-builder.ts,
- * buildCentroidShard): L2D-G from a fraction of the bytes (default OUT: the shard's folder + "-centroids").
+ * buildCentroidShard): L2D-G from a fraction of the bytes (default OUT: the shard's folder + "-centroids"),
+ * its rows stored as the shard's are unless --rows says otherwise.
+ *
+ *   npm run build-memory -- --convert models/movielens-demo/memory/train-q4-f0.3 --rows int8 [--out DIR]
+ *
+ * writes the same shard with its rows stored in another dtype (default OUT: the folder + "-int8" / "-float16").
  */
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { L2DError } from '../../src/core/errors.ts';
 import type { Sample, Split } from '../../src/core/data/prepare.ts';
-import { formatShardManifest, sha256Hex, verifiedCatalog, type ShardManifest } from '../../src/core/shard-format.ts';
-import { buildCentroidShard, checkShardSamples, chunkFileName, encodeShardChunk, shardManifest } from '../../src/core/shard-builder.ts';
+import type { L2DMemory } from '../../src/core/memory.ts';
+import { formatShardManifest, ROW_DTYPES, sha256Hex, verifiedCatalog, type RowDtype, type ShardManifest } from '../../src/core/shard-format.ts';
+import { buildCentroidShard, checkShardSamples, chunkFileName, convertShardRows, encodeShardChunk, shardManifest, type BuiltShard } from '../../src/core/shard-builder.ts';
 import { loadShard } from '../lib/shard-files.ts';
 import { parseSplits, splitsLabel } from '../lib/prepared.ts';
 import { xorshift32 } from '../../src/core/synthetic-memory.ts';
@@ -40,6 +49,8 @@ export interface BuildOptions {
   data: string;
   out: string;
   dtype?: string;
+  /** How the shard stores its rows (default float16). */
+  rows?: RowDtype;
   /** One split, several joined by commas, or "all" (parseSplits). Default "train". */
   split?: string;
   fraction?: number;
@@ -69,6 +80,7 @@ export async function buildMemory(options: BuildOptions): Promise<ShardManifest>
   const seed = options.seed ?? 0;
   const batch = options.batch ?? 32;
   const chunkRows = options.chunkRows ?? 16384;
+  const rowDtype = options.rows ?? 'float16';
   if (!(fraction > 0 && fraction <= 1)) throw new L2DError('invalid-argument', `--fraction must be in (0, 1], got ${fraction}.`);
   const data = loadPrepared(options.data);
   const encoder = await loadNodeEncoder(options.model, options.dtype ?? 'q4');
@@ -77,7 +89,8 @@ export async function buildMemory(options: BuildOptions): Promise<ShardManifest>
   checkShardSamples(picked, data.items.length); // a folder prepared before repeats were merged may hold "... X -> X" samples
   const dim = encoder.hiddenSize;
   const partial = `${options.out}.partial`;
-  const settings = { model: encoder.sha256, data: data.manifest.name, split, fraction, seed, chunkRows, dim, rows: picked.length };
+  // A partial build of other rows' dtype is no start for this one; float16 keeps the settings of builds from before int8.
+  const settings = { model: encoder.sha256, data: data.manifest.name, split, fraction, seed, chunkRows, dim, rows: picked.length, ...(rowDtype === 'int8' ? { dtype: rowDtype } : {}) };
   const statePath = join(partial, 'state.json');
   let done: ShardManifest['chunks'] = [];
   if (existsSync(statePath)) {
@@ -100,8 +113,12 @@ export async function buildMemory(options: BuildOptions): Promise<ShardManifest>
   for (let c = done.length; c < chunkCount; c++) {
     if (options.stopAfterChunks !== undefined && c >= options.stopAfterChunks) break;
     const rows = picked.slice(c * chunkRows, (c + 1) * chunkRows);
-    const result = await encodeShardChunk(encoder, rows, titleOf, batch, (n) => {
-      if (!options.quiet) bar.update(c * chunkRows + n);
+    const result = await encodeShardChunk(encoder, rows, titleOf, {
+      batch,
+      onRows: (n) => {
+        if (!options.quiet) bar.update(c * chunkRows + n);
+      },
+      dtype: rowDtype,
     });
     const file = chunkFileName(c);
     writeFileSync(join(partial, file), result.bytes);
@@ -116,6 +133,7 @@ export async function buildMemory(options: BuildOptions): Promise<ShardManifest>
     hiddenSize: dim,
     itemCount: data.items.length,
     chunkRows,
+    dtype: rowDtype,
   };
   if (done.length < chunkCount) return shardManifest(description, done, ''); // stopped early on purpose: the partial build stays resumable
   if (!options.quiet) bar.finish(picked.length);
@@ -130,13 +148,23 @@ export async function buildMemory(options: BuildOptions): Promise<ShardManifest>
   return manifest;
 }
 
-/** The centroid shard of the shard in `source`, written to `out` whole (through OUT.partial, renamed last). */
-export async function buildCentroidMemory(source: string, out: string): Promise<ShardManifest> {
+/** The centroid shard of the shard in `source`, written to `out` whole (through OUT.partial, renamed last); its rows in `rows` (default: the source's). */
+export async function buildCentroidMemory(source: string, out: string, rows?: RowDtype): Promise<ShardManifest> {
+  return writeDerivedShard(source, out, (manifest, memory, catalog) => buildCentroidShard(manifest, memory, catalog, rows ?? manifest.dtype));
+}
+
+/** The shard in `source` with its rows stored in `rows`, written to `out` whole (through OUT.partial, renamed last). */
+export async function convertMemory(source: string, out: string, rows: RowDtype): Promise<ShardManifest> {
+  return writeDerivedShard(source, out, (manifest, memory, catalog) => convertShardRows(manifest, memory, catalog, rows));
+}
+
+/** Reads and checks the shard in `source`, derives another from it, and writes that to `out` whole. */
+async function writeDerivedShard(source: string, out: string, derive: (manifest: ShardManifest, memory: L2DMemory, catalog: Uint8Array) => Promise<BuiltShard>): Promise<ShardManifest> {
   if (resolve(source) === resolve(out)) throw new L2DError('invalid-argument', `--out must be another folder than the shard it reads (${source}).`);
   const { manifest, memory } = await loadShard(source);
   const catalog = new Uint8Array(readFileSync(join(source, manifest.catalog.file)));
   await verifiedCatalog(manifest, catalog, join(source, manifest.catalog.file)); // its checksum and item count, as every reader checks them
-  const built = await buildCentroidShard(manifest, memory, catalog);
+  const built = await derive(manifest, memory, catalog);
   const partial = `${out}.partial`;
   rmSync(partial, { recursive: true, force: true });
   mkdirSync(partial, { recursive: true });
@@ -148,8 +176,15 @@ export async function buildCentroidMemory(source: string, out: string): Promise<
   return built.manifest;
 }
 
+/** --rows' value, checked. */
+export function parseRowDtype(value: string | undefined): RowDtype | undefined {
+  if (value === undefined) return undefined;
+  if (!ROW_DTYPES.includes(value as RowDtype)) throw new L2DError('invalid-argument', `--rows must be ${ROW_DTYPES.join(' or ')}, got "${value}".`);
+  return value as RowDtype;
+}
+
 const USAGE =
-  'usage: npm run build-memory -- --model <model folder> --data <prepared folder> [--out DIR] [--dtype q4|fp32] [--split train|valid|test|train,valid|all] [--fraction 0.3]\n   or: npm run build-memory -- --centroids-of <shard folder> [--out DIR]';
+  'usage: npm run build-memory -- --model <model folder> --data <prepared folder> [--out DIR] [--dtype q4|fp32] [--split train|valid|test|train,valid|all] [--fraction 0.3] [--rows float16|int8]\n   or: npm run build-memory -- --centroids-of <shard folder> [--out DIR] [--rows float16|int8]\n   or: npm run build-memory -- --convert <shard folder> --rows float16|int8 [--out DIR]';
 
 async function main(): Promise<void> {
   const { values } = parseOptions('build-memory', USAGE, {
@@ -164,20 +199,32 @@ async function main(): Promise<void> {
       batch: { type: 'string', default: '32' },
       'chunk-rows': { type: 'string', default: '16384' },
       'centroids-of': { type: 'string' },
+      convert: { type: 'string' },
+      rows: { type: 'string' },
     },
   });
+  const rows = parseRowDtype(values.rows);
   const summary = (out: string, manifest: ShardManifest, t0: number) =>
-    `${out}: ${manifest.rows} rows x ${manifest.hiddenSize} dims, ${(manifest.chunks.reduce((s, c) => s + c.bytes, 0) / 2 ** 20).toFixed(1)} MB in ${manifest.chunks.length} chunks, ${((performance.now() - t0) / 1000).toFixed(1)} s`;
+    `${out}: ${manifest.rows} rows x ${manifest.hiddenSize} dims, ${(manifest.chunks.reduce((s, c) => s + c.bytes, 0) / 1e6).toFixed(1)} MB in ${manifest.chunks.length} chunks, ${((performance.now() - t0) / 1000).toFixed(1)} s`;
   if (values['centroids-of']) {
     const source = values['centroids-of'].replace(/\/+$/, '');
     const out = values.out ?? `${source}-centroids`;
     const t0 = performance.now();
-    const manifest = await buildCentroidMemory(source, out);
+    const manifest = await buildCentroidMemory(source, out, rows);
     console.log(`${summary(out, manifest, t0)} (the centroids of ${manifest.centroids!.sampleRows} sample rows)`);
     return;
   }
+  if (values.convert) {
+    if (!rows) throw new L2DError('invalid-argument', '--convert needs --rows float16|int8: the dtype to store the rows in.');
+    const source = values.convert.replace(/\/+$/, '');
+    const out = values.out ?? `${source}-${rows}`;
+    const t0 = performance.now();
+    const manifest = await convertMemory(source, out, rows);
+    console.log(`${summary(out, manifest, t0)} (${rows} rows)`);
+    return;
+  }
   if (!values.model || !values.data) exitWithUsage(USAGE);
-  const out = values.out ?? join(values.model, 'memory', `${splitsLabel(parseSplits(values.split))}-${values.dtype}${values.fraction === '1' ? '' : `-f${values.fraction}`}`);
+  const out = values.out ?? join(values.model, 'memory', `${splitsLabel(parseSplits(values.split))}-${values.dtype}${values.fraction === '1' ? '' : `-f${values.fraction}`}${rows === 'int8' ? '-int8' : ''}`);
   const t0 = performance.now();
   const manifest = await buildMemory({
     model: values.model,
@@ -189,6 +236,7 @@ async function main(): Promise<void> {
     seed: Number(values.seed),
     batch: Number(values.batch),
     chunkRows: Number(values['chunk-rows']),
+    rows,
   });
   console.log(summary(out, manifest, t0));
 }
