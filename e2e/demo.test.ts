@@ -57,11 +57,13 @@ it('shows the adapter, recommends with L2D-G and L2D-L, and agrees with the CPU 
   await page.waitForFunction(() => document.getElementById('status')?.textContent?.startsWith('Memory ready'), undefined, { timeout: 60_000 });
   expect(await page.textContent('#decoder')).toMatch(/^WebGPU \(/);
   await page.click('#request-form button');
-  await page.waitForFunction(() => document.querySelectorAll('#latency-rows tr').length === 2, undefined, { timeout: 60_000 });
-  expect(await page.locator('#global-list li').count()).toBe(10);
-  expect(await page.locator('#local-list li').count()).toBe(10);
+  await page.waitForFunction(() => document.querySelectorAll('#latency-rows tr').length === 3, undefined, { timeout: 60_000 });
+  for (const list of ['#vote-list', '#local-list', '#global-list']) expect(await page.locator(`${list} li`).count(), list).toBe(10);
+  // Each row names its strategy and M, and its list is the CPU reference's.
+  expect(await page.locator('#latency-rows tr td:first-child').allTextContents()).toEqual(['L2D-V (M=3000)', 'L2D-L (M=1000)', 'L2D-G']);
   const agreement = await page.locator('#latency-rows tr td:last-child').allTextContents();
-  expect(agreement).toEqual(['yes', 'yes']);
+  expect(agreement).toEqual(['yes', 'yes', 'yes']);
+  expect(await page.textContent('#vote-list li:first-child span.distance')).toMatch(/^d = [\d.]+, vote [\d.]+$/);
   for (const region of ['#backend', '#controls', '#results', '#latency']) expect(await page.locator(region).isVisible(), region).toBe(true);
   mkdirSync('test-results', { recursive: true });
   await page.screenshot({ path: 'test-results/demo.png', fullPage: true });
@@ -106,7 +108,7 @@ it('recommends from a history built by searching the catalog, with the demo mode
   const recommended = await page.locator('#model-global li').allTextContents();
   // "exclude history items" is on by default: none of the history's titles comes back.
   for (const h of history) expect(recommended.some((r) => r.startsWith(h.replace(/remove$/, '')))).toBe(false);
-  expect(await page.textContent('#model-timings')).toMatch(/^L2D-L: tokenize .* ms, forward .* ms, decode .* ms, total .* ms\. L2D-G: .*\. L2D-V: .*\. The three lists came from one forward pass: [\d.]+ ms in all\./);
+  expect(await page.textContent('#model-timings')).toMatch(/^L2D-V: tokenize .* ms, forward .* ms, decode .* ms, total .* ms\. L2D-L: .*\. L2D-G: .*\. The three lists came from one forward pass: [\d.]+ ms in all\./);
   expect(await page.isHidden('#model-beam-list')).toBe(true);
   // The researcher's comparison: beam search of the same model beside L2D, with its time.
   await page.check('#model-form input[name=compareBeam]');
@@ -115,8 +117,8 @@ it('recommends from a history built by searching the catalog, with the demo mode
   expect(await page.textContent('#model-generated')).toMatch(/^Generated: ".+"/);
   const beamTitles = await page.locator('#model-beam li').allTextContents();
   for (const h of history) expect(beamTitles).not.toContain(h.replace(/remove$/, ''));
-  expect(await page.textContent('#model-timings')).toMatch(/Beam search \(B = 5\): [\d.]+ ms \([\d.]+x L2D-L(; its first call also loaded the generation graph, \d+ ms)?\)/);
-  expect(await page.locator('#model-chart > div').count()).toBe(4); // L2D-L, L2D-G, L2D-V, beam-5
+  expect(await page.textContent('#model-timings')).toMatch(/Beam search \(B = 5\): [\d.]+ ms \([\d.]+x L2D-V(; its first call also loaded the generation graph, \d+ ms)?\)/);
+  expect(await page.locator('#model-chart > div').count()).toBe(4); // L2D-V, L2D-L, L2D-G, beam-5
   // Two requests in a row: the first is superseded (aborted) and never shown; neither shows an error.
   await page.evaluate(() => {
     document.getElementById('model-timings')!.textContent = '';
@@ -209,7 +211,7 @@ it('lists exactly what the CPU reference ranks on the page\'s own h_t, and evalu
   expect(shown.local).toEqual(cpu.decode(hidden, { k: 10, strategy: 'local', m: 200, exclude: ids }).map((x) => x.item));
   expect(shown.vote).toEqual(cpu.decode(hidden, { k: 10, strategy: 'vote', m: 500, exclude: ids }).map((x) => x.item));
   // Each row of the latency chart names the M its list came from.
-  expect(await page.locator('#model-chart > div > span:first-child').allTextContents()).toEqual(['L2D-L (M=200)', 'L2D-G', 'L2D-V (M=500)']);
+  expect(await page.locator('#model-chart > div > span:first-child').allTextContents()).toEqual(['L2D-V (M=500)', 'L2D-L (M=200)', 'L2D-G']);
   // createRecommender asked for persistent storage and load() reports the origin's quota and usage.
   const storage = await page.evaluate(() => (globalThis as unknown as { l2dDemo: { recommender(): { status(): { storage: { quota: number; usage: number; persisted?: boolean } } } } }).l2dDemo.recommender().status().storage);
   expect(storage.quota).toBeGreaterThan(storage.usage);

@@ -1,11 +1,11 @@
 /**
  * The researchers' demo page: the model panel (src/demo/model-panel.ts: the
  * shipped models, a history, L2D-L and L2D-G, evaluation beside the baselines) and, below it, the
- * decode engine alone on a generated memory (WebGPU, else the CPU), L2D-L and
- * L2D-G side by side with distances and the latency of each stage next to
+ * decode engine alone on a generated memory (WebGPU, else the CPU), L2D-V, L2D-L
+ * and L2D-G side by side with distances and the latency of each stage next to
  * the CPU reference.
  */
-import { DecodeEngine, type DecodedItem } from '../index.ts';
+import { DecodeEngine, type DecodedItem, type Strategy } from '../index.ts';
 import { CpuDecoder } from '../core/cpu-decoder.ts';
 import { generateSyntheticMemory, syntheticQuery } from '../core/synthetic-memory.ts';
 import { defaultGpu, describeAdapter, adapterLabel } from '../gpu/index.ts';
@@ -39,9 +39,10 @@ function renderList(list: HTMLOListElement, items: DecodedItem[]): void {
       li.textContent = `item ${x.item}`;
       const d = document.createElement('span');
       d.className = 'distance';
-      d.textContent = `d = ${x.distance.toFixed(4)}${x.source === 'global' && list.id === 'local-list' ? ' (global fill-up)' : ''}`;
+      const fillUp = x.source === 'global' && list.id !== 'global-list';
+      d.textContent = `d = ${x.distance.toFixed(4)}${x.source === 'vote' ? `, vote ${x.score.toFixed(2)}` : ''}${fillUp ? ' (global fill-up)' : ''}`;
       li.append(d);
-      if (x.source === 'global' && list.id === 'local-list') li.className = 'global-fill';
+      if (fillUp) li.className = 'global-fill';
       return li;
     }),
   );
@@ -100,13 +101,17 @@ async function recommend(form: HTMLFormElement): Promise<void> {
   if (!engine || !memory || !cpu) throw new Error('Build a memory first.');
   const data = new FormData(form);
   const k = Number(data.get('k'));
-  const m = Number(data.get('m'));
   const query = syntheticQuery(memory, Number(data.get('seed')));
   const tbody = $('latency-rows');
   const chart = $('latency-chart');
   tbody.replaceChildren();
   chart.replaceChildren();
-  for (const strategy of ['local', 'global'] as const) {
+  const strategies: { strategy: Strategy; m?: number; name: string }[] = [
+    { strategy: 'vote', m: Number(data.get('voteM')), name: `L2D-V (M=${String(data.get('voteM'))})` },
+    { strategy: 'local', m: Number(data.get('m')), name: `L2D-L (M=${String(data.get('m'))})` },
+    { strategy: 'global', name: 'L2D-G' },
+  ];
+  for (const { strategy, m, name } of strategies) {
     const options = { k, strategy, m };
     const t0 = performance.now();
     const items = await engine.decode(query, options);
@@ -115,8 +120,7 @@ async function recommend(form: HTMLFormElement): Promise<void> {
     const c0 = performance.now();
     const reference = cpu.decode(query, options);
     const cpuMs = performance.now() - c0;
-    renderList($(strategy === 'global' ? 'global-list' : 'local-list'), items);
-    const name = strategy === 'global' ? 'L2D-G' : `L2D-L (M=${m})`;
+    renderList($(`${strategy}-list`), items);
     tbody.append(latencyRow(name, total, gpuTimes, cpuMs, sameRanking(items, reference)));
     chart.append(latencyBar(name, total, gpuTimes));
   }
@@ -131,7 +135,7 @@ function guard(action: (form: HTMLFormElement) => Promise<void>) {
 }
 
 const requestForm = $<HTMLFormElement>('request-form');
-for (const name of ['k', 'm'] as const) {
+for (const name of ['k', 'm', 'voteM'] as const) {
   const input = requestForm.elements.namedItem(name) as HTMLInputElement;
   const out = requestForm.elements.namedItem(`${name}Out`) as HTMLOutputElement;
   input.addEventListener('input', () => (out.value = input.value));

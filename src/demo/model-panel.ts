@@ -1,7 +1,7 @@
 /**
  * The demo's model panel, on the public API (createRecommender): choose a
  * data set and its model, build a history by searching the catalog, and see
- * L2D-L, L2D-G and L2D-V (the default) side by side with distances and per-stage latency;
+ * L2D-V (the default), L2D-L and L2D-G side by side with distances and per-stage latency;
  * take a test user's history and see where the item they chose next ranks;
  * evaluate on the test split (src/demo/evaluation-panel.ts). Titles are always set as
  * text, never as HTML. `window.l2dDemo.recommender()` hands researchers (and
@@ -336,9 +336,9 @@ export async function startModelPanel(panel: { onLoaded?: () => void } = {}): Pr
       if (shown) {
         const ids = (items: readonly { id: number }[]) => items.map((x) => x.id);
         const places = await placesOf(shown.target, [
+          ['L2D-V', ids(v.items), 'L2D-V'],
           ['L2D-L', ids(l.items), 'L2D-L'],
           ['L2D-G', ids(g.items), 'L2D-G'],
-          ['L2D-V', ids(v.items), 'L2D-V'],
           ...(beam ? [['beam-5', ids(beam.items), undefined] satisfies RankedList] : []),
           ...(coOccurrence && !('problem' in coOccurrence) ? [['item co-occurrence', coOccurrence.items, coOccurrence.ranking] satisfies RankedList] : []),
         ]);
@@ -346,15 +346,15 @@ export async function startModelPanel(panel: { onLoaded?: () => void } = {}): Pr
       }
       const t = (r: RecommendResult) => `tokenize ${r.timings.tokenize.toFixed(1)} ms, forward ${r.timings.forward.toFixed(1)} ms, decode ${r.timings.decode.toFixed(1)} ms, total ${r.timings.total.toFixed(1)} ms`;
       const setup = beam && beam.timings.setup > 1 ? `; its first call also loaded the generation graph, ${beam.timings.setup.toFixed(0)} ms` : '';
-      const beamText = beam ? ` Beam search (B = 5): ${beam.timings.total.toFixed(1)} ms (${(beam.timings.total / l.timings.total).toFixed(1)}x L2D-L${setup}).` : '';
+      const beamText = beam ? ` Beam search (B = 5): ${beam.timings.total.toFixed(1)} ms (${(beam.timings.total / v.timings.total).toFixed(1)}x L2D-V${setup}).` : '';
       // The model reads the newest titles of its training window (prompt-template.json's maxHistory) within its context.
       const dropped = l.droppedOldest > 0 ? ` The ${l.droppedOldest} oldest of the history's ${request.history.length} items were left out: the model reads the newest ${request.history.length - l.droppedOldest}, as it was trained.` : '';
-      $('model-timings').textContent = `L2D-L: ${t(l)}. L2D-G: ${t(g)}. L2D-V: ${t(v)}. The three lists came from one forward pass: ${totalMs.toFixed(1)} ms in all.${beamText} Encoder ${l.backend.encoder}; decoder ${l.backend.decoder}.${dropped}`;
+      $('model-timings').textContent = `L2D-V: ${t(v)}. L2D-L: ${t(l)}. L2D-G: ${t(g)}. The three lists came from one forward pass: ${totalMs.toFixed(1)} ms in all.${beamText} Encoder ${l.backend.encoder}; decoder ${l.backend.decoder}.${dropped}`;
       renderStages(
         [
+          [`L2D-V (M=${request.voteM})`, v],
           [`L2D-L (M=${request.m})`, l],
           ['L2D-G', g],
-          [`L2D-V (M=${request.voteM})`, v],
         ],
         beam,
       );
