@@ -4,8 +4,9 @@
  * tree's build beside a baseline commit's, visits alternating in one Chromium, each first visit from empty
  * storage, after one unrecorded round; medians and their ratio. The baseline is built from a git worktree of
  * that commit (test-results/embed-visit/baseline-<sha>). The encoder on wasm (the embed's data-device), on the
- * demo model; `--memory <folder>`: another memory of it (default its 30% memory); `--latency <ms>`: each request
- * delayed (Chromium's network emulation).
+ * demo model; `--memory <folder>`: another memory of it (default its 30% memory); `--latency <ms>`: each response
+ * delayed by the server (tools/lib/network-shape.ts; Chromium's network emulation, used until 2026-12-07, left the
+ * memory worker's own downloads undelayed).
  *
  *   npm run bench:embed-visit -- --baseline <git ref> [--memory <folder>] [--latency <ms>] [--runs 5]
  */
@@ -61,13 +62,10 @@ for (const tree of trees) {
 writeFileSync(`${root}/pages/blank.html`, '<!doctype html><title>blank</title>\n');
 const server = await startStaticServer({
   routes: { '/l2d-this/': trees[0].folder, '/l2d-baseline/': trees[1].folder, '/models/movielens-demo/': 'models/movielens-demo', '/memory/': values.memory, '/': `${root}/pages` },
+  ...(latencyMs > 0 ? { shape: { latencyMs } } : {}),
 });
 const browser = await launchChromium();
 const page = await (await browser.newContext()).newPage();
-if (latencyMs > 0) {
-  const cdp = await page.context().newCDPSession(page);
-  await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: latencyMs, downloadThroughput: -1, uploadThroughput: -1 });
-}
 
 interface Visit extends VisitTimes {
   source: string;
@@ -112,7 +110,7 @@ try {
   await server.close();
   execFileSync('git', ['worktree', 'remove', '--force', baseTree]);
 }
-console.log(`built embed, encoder wasm; demo model (q4), memory ${values.memory}; ${latencyMs > 0 ? `${latencyMs} ms emulated latency` : 'localhost'}\n`);
+console.log(`built embed, encoder wasm; demo model (q4), memory ${values.memory}; ${latencyMs > 0 ? `${latencyMs} ms latency (shaped by the server)` : 'localhost'}\n`);
 console.log('| run | tree | memory stage in | first visit: page load to first recommendation ms | load() ms (model / memory [from ms] / decoder) | second visit memory from | page load to first recommendation ms | load() ms (model / memory [from ms] / decoder) |');
 console.log('|---|---|---|---|---|---|---|---|');
 for (const r of rows) console.log(r);

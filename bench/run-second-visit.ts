@@ -5,18 +5,22 @@
  *
  * With `--baseline <git ref>`, that commit's worker (its src/ and workers/, taken from git into test-results/) runs
  * behind the same page too, visit pairs alternating between the two trees, each from empty storage; medians and
- * their ratio. `--throttle <Mbit/s>` slows the page's and its workers' downloads, `--latency <ms>` (default 20 with
- * --throttle) delays each request (Chromium's network emulation): on localhost the "network" is nearly free.
+ * their ratio. `--throttle <Mbit/s>` slows every download to that speed over one shared link, `--latency <ms>` (default
+ * 20 with --throttle) delays each response (the dev server shapes them: tools/lib/network-shape.ts, which reaches the
+ * memory worker's downloads too, where Chromium's emulation did not): on localhost the "network" is nearly free.
  * `--memory <url>`: another memory of the demo model (default its 30% memory, /models/movielens-demo/memory/train-q4-f0.3).
+ * `--versus-memory <url>`: instead of a baseline commit, this tree's worker on a second memory of the demo model
+ * (e.g. its int8 conversion, built into test-results/), alternating with the first in the same way.
  *
- *   npm run bench:second-visit -- [--device wasm|webgpu] [--decoder cpu|webgpu] [--runs 3] [--baseline <git ref>] [--throttle <Mbit/s>] [--latency <ms>] [--memory <url>]
+ *   npm run bench:second-visit -- [--device wasm|webgpu] [--decoder cpu|webgpu] [--runs 3] [--baseline <git ref> | --versus-memory <url>] [--throttle <Mbit/s>] [--latency <ms>] [--memory <url>]
  */
 import { parseOptions } from '../tools/lib/cli.ts';
 import { archivedTree, baselineCommit, optionFailure, wholeNumber } from './bench-options.ts';
 import { clearOriginStorage, mediansTable, stagesText, visitRounds, type TreeVisits, type VisitTimes } from './visit-report.ts';
 import { openHarness } from '../e2e/browser.ts';
+import { describeShape, networkShape } from '../tools/lib/network-shape.ts';
 
-const USAGE = 'usage: npm run bench:second-visit -- [--device wasm|webgpu] [--decoder cpu|webgpu] [--runs 3] [--baseline <git ref>] [--throttle <Mbit/s>] [--latency <ms>] [--memory <url>]';
+const USAGE = 'usage: npm run bench:second-visit -- [--device wasm|webgpu] [--decoder cpu|webgpu] [--runs 3] [--baseline <git ref> | --versus-memory <url>] [--throttle <Mbit/s>] [--latency <ms>] [--memory <url>]';
 const { values } = parseOptions('second-visit', USAGE, {
   options: {
     device: { type: 'string', default: 'wasm' },
@@ -26,6 +30,7 @@ const { values } = parseOptions('second-visit', USAGE, {
     throttle: { type: 'string' },
     latency: { type: 'string' },
     memory: { type: 'string', default: '/models/movielens-demo/memory/train-q4-f0.3' },
+    'versus-memory': { type: 'string' },
   },
 });
 const fail = optionFailure('second-visit', USAGE);
@@ -34,10 +39,13 @@ const throttleMbit = values.throttle === undefined ? undefined : Number(values.t
 if (throttleMbit !== undefined && !(throttleMbit > 0)) fail(`--throttle must be a download speed in Mbit/s above 0, got "${values.throttle}".`);
 const latencyMs = values.latency === undefined ? (throttleMbit !== undefined ? 20 : undefined) : Number(values.latency);
 if (latencyMs !== undefined && !(latencyMs >= 0)) fail(`--latency must be a delay in ms, 0 or more, got "${values.latency}".`);
-const emulated = throttleMbit !== undefined || latencyMs !== undefined;
+const shape = networkShape(throttleMbit, latencyMs);
 
-/** The trees compared: this one, and the baseline's worker where one is given. */
-const trees: { name: string; worker?: string }[] = [{ name: 'this tree' }];
+/** The trees compared: this one, and the baseline's worker where one is given, or this one on another memory. */
+const trees: { name: string; worker?: string; memory?: string }[] = [{ name: 'this tree' }];
+if (values.baseline && values['versus-memory']) fail('--baseline and --versus-memory compare different things: give one of them.');
+// The memory compared first, so the medians' ratio reads as its speed-up over --memory's.
+if (values['versus-memory']) trees.splice(0, 1, { name: values['versus-memory'], memory: values['versus-memory'] }, { name: values.memory });
 if (values.baseline) {
   const commit = baselineCommit(values.baseline, fail);
   archivedTree(commit, ['src', 'workers'], `visit-baseline-${commit}`);
@@ -57,17 +65,11 @@ interface Visit extends VisitTimes {
   source: string;
 }
 
-const harness = await openHarness('e2e/harness/recommend.html');
+const harness = await openHarness('e2e/harness/recommend.html', { shape });
 const { page } = harness;
-if (emulated) {
-  const cdp = await page.context().newCDPSession(page);
-  // -1: no limit.
-  const bytesPerSecond = throttleMbit !== undefined ? (throttleMbit * 1e6) / 8 : -1;
-  await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: latencyMs ?? 0, downloadThroughput: bytesPerSecond, uploadThroughput: bytesPerSecond });
-}
 
 /** Navigation start to the first recommendation, as the page measures it. */
-async function visit(worker: string | undefined): Promise<Visit> {
+async function visit({ worker, memory }: (typeof trees)[number]): Promise<Visit> {
   await page.goto(`${harness.baseUrl}/e2e/harness/recommend.html${worker ? `?worker=${encodeURIComponent(worker)}` : ''}`);
   await page.waitForSelector('body[data-ready="true"]', { state: 'attached' });
   return page.evaluate(async ([o, r]) => {
@@ -77,8 +79,16 @@ async function visit(worker: string | undefined): Promise<Visit> {
     const recommended = await flow.recommend(r);
     if (!recommended.ok) throw new Error(recommended.message);
     return { ms: performance.now(), source: loaded.value.memorySource, loadMs: loaded.value.loadMs, stageMs: loaded.value.stageMs };
-  }, [options, request] as const);
+  }, [{ ...options, memoryUrl: memory ?? options.memoryUrl }, request] as const);
 }
+/** The second visit has none of the model's or the memories' files from the network. */
+const offlinePaths = ['**/models/**', ...trees.flatMap((t) => (t.memory && !t.memory.startsWith('/models/') ? [`**${t.memory}/**`] : []))];
+const setOffline = async (offline: boolean) => {
+  for (const path of offlinePaths) {
+    if (offline) await page.context().route(path, (route) => route.abort('internetdisconnected'));
+    else await page.context().unroute(path);
+  }
+};
 const clearStorage = () => clearOriginStorage(page);
 
 const rows: string[] = [];
@@ -88,27 +98,27 @@ try {
     trees,
     runs,
     {
-      warmUp: async (tree) => (await clearStorage(), visit(tree.worker)),
+      warmUp: async (tree) => (await clearStorage(), visit(tree)),
       pair: async (tree) => {
-        await page.context().unroute('**/models/**');
+        await setOffline(false);
         await clearStorage();
-        const first = await visit(tree.worker);
-        await page.context().route('**/models/**', (route) => route.abort('internetdisconnected'));
-        return { first, second: await visit(tree.worker) };
+        const first = await visit(tree);
+        await setOffline(true);
+        return { first, second: await visit(tree) };
       },
     },
     (run, tree, first, second) =>
       rows.push(`| ${run + 1} | ${tree.name} | ${first.source} | ${first.ms.toFixed(0)} | ${stagesText(first)} | ${second.source} | ${second.ms.toFixed(0)} | ${stagesText(second)} | ${(first.ms / second.ms).toFixed(2)} |`),
   );
 } finally {
-  await page.context().unroute('**/models/**');
+  await setOffline(false);
   await harness.close();
 }
-console.log(`encoder ${values.device}, decoder ${values.decoder}; demo model (q4, 6.7 MB), memory ${values.memory}${emulated ? `; network emulated: ${throttleMbit !== undefined ? `${throttleMbit} Mbit/s` : 'no bandwidth limit'}, ${latencyMs} ms latency` : '; localhost'}\n`);
+console.log(`encoder ${values.device}, decoder ${values.decoder}; demo model (q4, 6.7 MB), memory ${trees.map((t) => t.memory ?? values.memory).filter((m, i, all) => all.indexOf(m) === i).join(' vs ')}${shape ? `; ${describeShape(shape)}` : '; localhost'}\n`);
 console.log('| run | tree | first visit memory from | navigation to first recommendation ms | load() ms (model / memory [from ms] / decoder) | second visit memory from | navigation to first recommendation ms | load() ms (model / memory [from ms] / decoder) | first / second |');
 console.log('|---|---|---|---|---|---|---|---|---|');
 for (const r of rows) console.log(r);
 if (trees.length === 2) {
   const [ours, base] = trees.map((t) => visits.get(t.name)!);
-  console.log(`\n${mediansTable(ours, base, trees[1].name, 'navigation to first recommendation').join('\n')}`);
+  console.log(`\n${mediansTable(ours, base, trees[1].name, 'navigation to first recommendation', trees[0].name).join('\n')}`);
 }

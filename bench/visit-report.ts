@@ -2,12 +2,17 @@
 import type { Page } from 'playwright-core';
 import { median } from '../src/core/stats.ts';
 
-/** Deletes the page's origin's IndexedDB databases and Cache API caches: the next visit is a first one. */
+/** Deletes the page's origin's IndexedDB databases and Cache API caches, and the browser's HTTP cache: the next visit is a first one. */
 export async function clearOriginStorage(page: Page): Promise<void> {
   await page.evaluate(async () => {
     for (const db of await indexedDB.databases()) if (db.name) indexedDB.deleteDatabase(db.name);
     for (const name of await caches.keys()) await caches.delete(name);
   });
+  // And the HTTP cache: the servers send files with no-cache and an ETag, so without this a "first visit" gets every
+  // file it fetched before from the cache after a 304 (no body crosses the network, emulated or not).
+  const cdp = await page.context().newCDPSession(page);
+  await cdp.send('Network.clearBrowserCache');
+  await cdp.detach();
 }
 
 /** One page load to its first recommendation, as the page measures it. */
@@ -52,9 +57,9 @@ export function stagesText(v: VisitTimes): string {
   return `${v.loadMs.toFixed(0)} (${model.toFixed(0)} / ${memory.toFixed(0)}${memoryStart !== undefined ? ` from ${memoryStart.toFixed(0)}` : ''} / ${decoder.toFixed(0)})`;
 }
 
-/** The medians of this tree's and the baseline's visits and their ratio (above 1: this tree is faster), as markdown lines. */
-export function mediansTable(ours: TreeVisits, base: TreeVisits, baseline: string, pageMeasure: string): string[] {
-  const lines = [`medians, ${baseline} / this tree (above 1: this tree is faster)`, '', '| visit | measure | this tree ms | baseline ms | ratio |', '|---|---|---|---|---|'];
+/** The medians of this tree's (`oursName`) and the baseline's visits and their ratio (above 1: ours is faster), as markdown lines. */
+export function mediansTable(ours: TreeVisits, base: TreeVisits, baseline: string, pageMeasure: string, oursName = 'this tree'): string[] {
+  const lines = [`medians, ${baseline} / ${oursName} (above 1: ${oursName} is faster)`, '', `| visit | measure | ${oursName} ms | ${baseline} ms | ratio |`, '|---|---|---|---|---|'];
   for (const which of ['first', 'second'] as const) {
     for (const [measure, of] of [[pageMeasure, (v: VisitTimes) => v.ms], ['load()', (v: VisitTimes) => v.loadMs]] as const) {
       const a = median(ours[which].map(of));

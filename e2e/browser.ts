@@ -8,6 +8,7 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { createServer, type ViteDevServer } from 'vite';
 import { fileURLToPath } from 'node:url';
 import { freePort } from '../tools/lib/static-server.ts';
+import { shapeMiddleware, type NetworkShape } from '../tools/lib/network-shape.ts';
 
 export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
@@ -41,15 +42,18 @@ export interface HarnessPage {
   close(): Promise<void>;
 }
 
-/** Starts Vite on the project root and opens `path` in a fresh Chromium. */
-export async function openHarness(path: string): Promise<HarnessPage> {
+/** Starts Vite on the project root and opens `path` in a fresh Chromium; with `shape`, Vite answers over that slow network. */
+export async function openHarness(path: string, options: { shape?: NetworkShape } = {}): Promise<HarnessPage> {
   const root = fileURLToPath(new URL('..', import.meta.url));
   const port = await freePort();
+  const { shape } = options;
   const server: ViteDevServer = await createServer({
     root,
     configFile: `${root}/vite.config.ts`,
     logLevel: 'error',
     server: { host: '127.0.0.1', port, strictPort: true, hmr: false },
+    // Added in configureServer, the shaping runs before Vite's own middlewares: every response goes through it.
+    plugins: shape ? [{ name: 'l2d-network-shape', configureServer: (vite) => void vite.middlewares.use(shapeMiddleware(shape)) }] : [],
   });
   await server.listen();
   return openPage(`http://127.0.0.1:${port}`, path, () => server.close());

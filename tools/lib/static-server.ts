@@ -6,6 +6,7 @@ import { createReadStream, existsSync, readFileSync, statSync } from 'node:fs';
 import { createServer as createNetServer } from 'node:net';
 import { createServer, type Server } from 'node:http';
 import { extname, join, normalize, resolve } from 'node:path';
+import { shapeMiddleware, type NetworkShape } from './network-shape.ts';
 
 /** A TCP port free on 127.0.0.1 now. */
 export async function freePort(): Promise<number> {
@@ -44,13 +45,17 @@ export interface StaticServerOptions {
   rewriteHtml?: (text: string) => string;
   /** The port (default: a free one). */
   port?: number;
+  /** A slow network for every response (network-shape.ts); default none. */
+  shape?: NetworkShape;
 }
 
 export async function startStaticServer(options: StaticServerOptions): Promise<StaticServer> {
   const port = options.port ?? (await freePort());
   const routes = Object.entries(options.routes).sort((a, b) => b[0].length - a[0].length);
   const served: string[] = [];
+  const shaped = options.shape ? shapeMiddleware(options.shape) : undefined;
   const server: Server = createServer((request, response) => {
+    shaped?.(request, response, () => undefined);
     const path = decodeURIComponent(new URL(request.url ?? '/', 'http://x').pathname);
     const route = routes.find(([prefix]) => path.startsWith(prefix));
     const root = route ? resolve(route[1]) : undefined;
