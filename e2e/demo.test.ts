@@ -36,7 +36,7 @@ afterAll(async () => {
   await harness?.close();
 });
 
-it('shows the adapter, recommends with L2D-G and L2D-L, and agrees with the CPU reference', async () => {
+it('shows the adapter, recommends with L2D-V, L2D-L and L2D-G, and agrees with the CPU reference', async () => {
   const { page } = harness;
   await expect.poll(() => page.textContent('#adapter')).toMatch(/swiftshader|nvidia|amd|intel|apple/i);
   // This static server sends no cross-origin isolation headers: the first visit waited for the service worker to
@@ -518,6 +518,36 @@ it.each([
   );
   const { memory } = await loadShard(shard);
   expect(global).toEqual(new CpuDecoder(memory).decode(hidden, { k: 10, strategy: 'global', exclude: history }).map((x) => x.item));
+  expect(harness.problems).toEqual([]);
+});
+
+it("offers amazon-games' 30% memory in int8 rows: each strategy's list as the CPU reference ranks on the shard", async () => {
+  const { page } = harness;
+  const shard = 'models/amazon-games/memory/train-q4-f0.3-int8';
+  const { manifest, memory } = await loadShard(shard);
+  expect([manifest.dtype, manifest.dataset.fraction]).toEqual(['int8', 0.3]);
+  await page.selectOption('#dataset', 'amazon-games-int8');
+  await page.waitForFunction((ready) => document.getElementById('model-status')?.textContent?.startsWith(ready), `Ready: 11642 items, memory of ${manifest.rows} rows`, { timeout: 90_000 });
+  await page.waitForFunction(() => !(document.querySelector('#sample-form button') as HTMLButtonElement).disabled, undefined, { timeout: 30_000 });
+  await page.evaluate(() => document.getElementById('model-vote')!.replaceChildren());
+  await page.fill('#sample-form input[name=sample]', '1');
+  await page.click('#sample-form button[type=submit]');
+  await page.waitForFunction(() => document.querySelectorAll('#model-vote li').length === 10, undefined, { timeout: 60_000 });
+  const ids = (selector: string) => page.locator(selector).evaluateAll((lis) => lis.map((li) => Number((li as HTMLElement).dataset.id)));
+  const { history } = parseSamples(readFileSync('models/amazon-games/eval/test.tsv', 'utf8'), 'test', 11642)[0];
+  const hidden = await page.evaluate(
+    async (history) => Array.from((await (globalThis as unknown as DemoWindow).l2dDemo.recommender().recommend({ history, k: 10, returnHidden: true })).hidden!),
+    history,
+  );
+  const [m, voteM] = [Number(await page.inputValue('#model-form input[name=m]')), Number(await page.inputValue('#model-form input[name=voteM]'))];
+  const cpu = new CpuDecoder(memory);
+  const lists = { vote: await ids('#model-vote li'), local: await ids('#model-local li'), global: await ids('#model-global li') };
+  expect(lists).toEqual({
+    vote: cpu.decode(hidden, { k: 10, strategy: 'vote', m: voteM, exclude: history }).map((x) => x.item),
+    local: cpu.decode(hidden, { k: 10, strategy: 'local', m, exclude: history }).map((x) => x.item),
+    global: cpu.decode(hidden, { k: 10, strategy: 'global', exclude: history }).map((x) => x.item),
+  });
+  expect(lists.vote).not.toEqual(lists.global); // sample rows: L2D-V is no longer L2D-G, as on the centroids
   expect(harness.problems).toEqual([]);
 });
 

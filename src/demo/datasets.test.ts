@@ -1,5 +1,26 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { datasetFromAddress } from './datasets.ts';
+import { sha256Hex } from '../core/shard-format.ts';
+import { loadShard } from '../../tools/lib/shard-files.ts';
+import { DATASETS, datasetFromAddress } from './datasets.ts';
+
+describe("the demo's shipped data sets", () => {
+  it.each(DATASETS.filter((d) => !d.buildCommand).map((d) => [d.id, d] as const))(
+    '%s: its memory is whole (every chunk checked) and bound to its model\'s file',
+    async (_, dataset) => {
+      const header = JSON.parse(readFileSync(`${dataset.memory}/manifest.json`, 'utf8')) as { model: { file: string } };
+      const sha256 = await sha256Hex(readFileSync(`${dataset.model}/${header.model.file}`));
+      const hiddenSize = (JSON.parse(readFileSync(`${dataset.model}/config.json`, 'utf8')) as { hidden_size: number }).hidden_size;
+      const { memory } = await loadShard(dataset.memory, { sha256, hiddenSize });
+      expect(memory.rows).toBeGreaterThan(0);
+    },
+  );
+
+  it("amazon-games' int8 memory is what its build command says: a seeded 30% of the train split's samples, int8 rows", () => {
+    const manifest = JSON.parse(readFileSync('models/amazon-games/memory/train-q4-f0.3-int8/manifest.json', 'utf8'));
+    expect(manifest).toMatchObject({ version: 2, dtype: 'int8', rows: 59528, dataset: { name: 'amazon-games', split: 'train', fraction: 0.3, seed: 0, samples: 198427 } });
+  });
+});
 
 describe("the demo's data set from the page's address", () => {
   it('is none without model and memory', () => {

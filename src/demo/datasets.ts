@@ -33,6 +33,15 @@ export const DATASETS: readonly DemoDataset[] = [
     prepared: 'data/prepared/movielens-latest-small',
   },
   {
+    id: 'amazon-games-int8',
+    label: 'Amazon video games (models/amazon-games), 30% memory in int8 rows (15.5 MB instead of 30.7 MB as float16; shipped)',
+    model: 'models/amazon-games',
+    memory: 'models/amazon-games/memory/train-q4-f0.3-int8',
+    test: 'models/amazon-games/eval/test.tsv',
+    train: 'models/amazon-games/eval/train-sequences.tsv',
+    prepared: 'data/prepared/amazon-games',
+  },
+  {
     id: 'amazon-games',
     label: 'Amazon video games (models/amazon-games), the full memory as centroids (5.8 MB instead of 102.4 MB; L2D-L ranks as L2D-G; shipped)',
     model: 'models/amazon-games',
