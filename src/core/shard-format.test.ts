@@ -157,9 +157,9 @@ describe('int8 rows', () => {
       await expect(assembleMemory(await int8Shard(bytes), [bytes])).rejects.toThrow(`Chunk 0's int8 scale of dimension 1 is ${scale}, not a number from 0 to 511.75: the data is corrupted.`);
     }
     expect(() => encodeRowsChunk(Float32Array.of(1, 2, 3, 70000, 0, 0), Uint32Array.of(0, 1), 3, 'int8')).toThrow(
-      'Row 1 holds 70000 in dimension 0: int8 rows hold finite values up to 64992.25 in magnitude (they are read as float16).',
+      'Row 1 of the chunk holds 70000 in dimension 0: int8 rows hold finite values up to 64992.25 in magnitude (they are read as float16).',
     );
-    expect(() => encodeRowsChunk(Float32Array.of(1, NaN, 3), Uint32Array.of(0), 3, 'int8')).toThrow('Row 0 holds NaN in dimension 1');
+    expect(() => encodeRowsChunk(Float32Array.of(1, NaN, 3), Uint32Array.of(0), 3, 'int8')).toThrow('Row 0 of the chunk holds NaN in dimension 1');
   });
 
   it('is format version 2; a manifest that says otherwise, or names another dtype, is refused', async () => {

@@ -120,7 +120,7 @@ export function encodeRowsChunk(values: Float32Array, labels: Uint32Array, dim: 
   const bad = firstBadScale(scales);
   if (bad >= 0) {
     const row = Array.from({ length: rows }, (_, r) => values[r * dim + bad]).findIndex((x) => !(Math.abs(x) <= INT8_MAX_SCALE * INT8_CODE_MAX));
-    throw new ShardError(`Row ${row} holds ${values[row * dim + bad]} in dimension ${bad}: int8 rows hold finite values up to ${INT8_MAX_SCALE * INT8_CODE_MAX} in magnitude (they are read as float16).`);
+    throw new ShardError(`Row ${row} of the chunk holds ${values[row * dim + bad]} in dimension ${bad}: int8 rows hold finite values up to ${INT8_MAX_SCALE * INT8_CODE_MAX} in magnitude (they are read as float16).`);
   }
   const out = new Uint8Array(chunkBytes(rows, dim, 'int8'));
   const view = new DataView(out.buffer);
