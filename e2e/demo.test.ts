@@ -143,6 +143,30 @@ it('refuses out-of-range inputs in the form and explains a request made too earl
   expect(await page.textContent('#status')).toBe('Error: Build a memory first.');
 });
 
+/** The item ids of a rendered list (its `li` elements' data-id), in order. */
+const listIds = (selector: string) => harness.page.locator(selector).evaluateAll((lis) => lis.map((li) => Number((li as HTMLElement).dataset.id)));
+
+/**
+ * Loads data set `id` (until its status line starts with `ready`) and takes test sample 1 through the picker, waiting
+ * for `list` to fill anew (the lists come at once); returns that sample's history and its h_t as recommend() gives it.
+ */
+async function showFirstTestSample(id: string, ready: string, testFile: string, itemCount: number, list: string): Promise<{ history: number[]; hidden: number[] }> {
+  const { page } = harness;
+  await page.selectOption('#dataset', id);
+  await page.waitForFunction((ready) => document.getElementById('model-status')?.textContent?.startsWith(ready), ready, { timeout: 90_000 });
+  await page.waitForFunction(() => !(document.querySelector('#sample-form button') as HTMLButtonElement).disabled, undefined, { timeout: 30_000 });
+  await page.evaluate((list) => document.querySelector(list)!.replaceChildren(), list);
+  await page.fill('#sample-form input[name=sample]', '1');
+  await page.click('#sample-form button[type=submit]');
+  await page.waitForFunction((list) => document.querySelectorAll(`${list} li`).length === 10, list, { timeout: 60_000 });
+  const { history } = parseSamples(readFileSync(testFile, 'utf8'), 'test', itemCount)[0];
+  const hidden = await page.evaluate(
+    async (history) => Array.from((await (globalThis as unknown as DemoWindow).l2dDemo.recommender().recommend({ history, k: 10, returnHidden: true })).hidden!),
+    history,
+  );
+  return { history, hidden };
+}
+
 /** Each sample's list (k = 100, as the evaluation asks) from recommend() alone, with each of `options` in turn. */
 const listsAlone = (options: { strategy: 'local' | 'global' | 'vote'; m?: number }[], samples: readonly { history: number[] }[]) =>
   harness.page.evaluate(
@@ -191,11 +215,7 @@ it('lists exactly what the CPU reference ranks on the page\'s own h_t, and evalu
   await page.fill('#model-form input[name=voteM]', '500');
   await page.click('#model-form button');
   await page.waitForFunction(() => document.querySelectorAll('#model-local li').length === 10, undefined, { timeout: 60_000 });
-  const shown = {
-    global: await page.locator('#model-global li').evaluateAll((lis) => lis.map((li) => Number((li as HTMLElement).dataset.id))),
-    local: await page.locator('#model-local li').evaluateAll((lis) => lis.map((li) => Number((li as HTMLElement).dataset.id))),
-    vote: await page.locator('#model-vote li').evaluateAll((lis) => lis.map((li) => Number((li as HTMLElement).dataset.id))),
-  };
+  const shown = { global: await listIds('#model-global li'), local: await listIds('#model-local li'), vote: await listIds('#model-vote li') };
   const { hidden, ids } = await page.evaluate(async () => {
     const titles = Array.from(document.querySelectorAll('#history li'), (li) => li.firstChild!.textContent!);
     const r = (globalThis as unknown as DemoWindow).l2dDemo.recommender();
@@ -331,7 +351,6 @@ it("takes a test user's history and marks where each list ranks the item that us
   expect(await page.textContent('#sample-form output')).toBe(`of ${test.length}`);
   const catalog = await page.evaluate(() => (globalThis as unknown as DemoWindow).l2dDemo.recommender().catalog());
   const targetLine = () => page.textContent('#sample-target');
-  const listIds = (selector: string) => page.locator(selector).evaluateAll((lis) => lis.map((li) => Number((li as HTMLElement).dataset.id)));
   /** The line's claim for each list, held against the list itself and its one marked item. */
   async function expectMarked(sampleNumber: number): Promise<string> {
     const { history, target, user } = test[sampleNumber - 1];
@@ -353,7 +372,7 @@ it("takes a test user's history and marks where each list ranks the item that us
         const full = all.indexOf(target);
         expect(line).toContain(full < 0 ? `${name}: not ranked at all` : `${name}: rank ${full + 1} of ${all.length} (not in its top ${ids.length})`);
       }
-      const marked = await page.locator(`${selector}.target`).evaluateAll((lis) => lis.map((li) => Number((li as HTMLElement).dataset.id)));
+      const marked = await listIds(`${selector}.target`);
       expect(marked).toEqual(rank < 0 ? [] : [target]);
       if (rank >= 0) expect(await page.textContent(`${selector}.target span.chosen`)).toBe('chosen next'); // not by colour alone
     }
@@ -499,23 +518,9 @@ it.each([
   { id: 'movielens-centroids', shard: `${MEMORY}-centroids`, test: 'models/movielens-demo/eval/test.tsv', items: 3496, rows: 3034 },
   { id: 'amazon-games', shard: 'models/amazon-games/memory/train-q4-centroids', test: 'models/amazon-games/eval/test.tsv', items: 11642, rows: 11216 },
 ])('offers $id as centroids ($rows rows): L2D-G as the CPU reference ranks on them, L2D-L the same list', async ({ id, shard, test, items, rows }) => {
-  const { page } = harness;
-  await page.selectOption('#dataset', id);
-  await page.waitForFunction((ready) => document.getElementById('model-status')?.textContent?.startsWith(ready), `Ready: ${items} items, memory of ${rows} rows`, { timeout: 90_000 });
-  await page.waitForFunction(() => !(document.querySelector('#sample-form button') as HTMLButtonElement).disabled, undefined, { timeout: 30_000 });
-  // Test sample 1's history, through the picker (the lists come at once).
-  await page.evaluate(() => document.getElementById('model-local')!.replaceChildren());
-  await page.fill('#sample-form input[name=sample]', '1');
-  await page.click('#sample-form button[type=submit]');
-  await page.waitForFunction(() => document.querySelectorAll('#model-local li').length === 10, undefined, { timeout: 60_000 });
-  const ids = (selector: string) => page.locator(selector).evaluateAll((lis) => lis.map((li) => Number((li as HTMLElement).dataset.id)));
-  const [global, local] = [await ids('#model-global li'), await ids('#model-local li')];
+  const { history, hidden } = await showFirstTestSample(id, `Ready: ${items} items, memory of ${rows} rows`, test, items, '#model-local');
+  const [global, local] = [await listIds('#model-global li'), await listIds('#model-local li')];
   expect(local).toEqual(global);
-  const { history } = parseSamples(readFileSync(test, 'utf8'), 'test', items)[0];
-  const hidden = await page.evaluate(
-    async (history) => Array.from((await (globalThis as unknown as DemoWindow).l2dDemo.recommender().recommend({ history, k: 10, returnHidden: true })).hidden!),
-    history,
-  );
   const { memory } = await loadShard(shard);
   expect(global).toEqual(new CpuDecoder(memory).decode(hidden, { k: 10, strategy: 'global', exclude: history }).map((x) => x.item));
   expect(harness.problems).toEqual([]);
@@ -523,25 +528,12 @@ it.each([
 
 it("offers amazon-games' 30% memory in int8 rows: each strategy's list as the CPU reference ranks on the shard", async () => {
   const { page } = harness;
-  const shard = 'models/amazon-games/memory/train-q4-f0.3-int8';
-  const { manifest, memory } = await loadShard(shard);
+  const { manifest, memory } = await loadShard('models/amazon-games/memory/train-q4-f0.3-int8');
   expect([manifest.dtype, manifest.dataset.fraction]).toEqual(['int8', 0.3]);
-  await page.selectOption('#dataset', 'amazon-games-int8');
-  await page.waitForFunction((ready) => document.getElementById('model-status')?.textContent?.startsWith(ready), `Ready: 11642 items, memory of ${manifest.rows} rows`, { timeout: 90_000 });
-  await page.waitForFunction(() => !(document.querySelector('#sample-form button') as HTMLButtonElement).disabled, undefined, { timeout: 30_000 });
-  await page.evaluate(() => document.getElementById('model-vote')!.replaceChildren());
-  await page.fill('#sample-form input[name=sample]', '1');
-  await page.click('#sample-form button[type=submit]');
-  await page.waitForFunction(() => document.querySelectorAll('#model-vote li').length === 10, undefined, { timeout: 60_000 });
-  const ids = (selector: string) => page.locator(selector).evaluateAll((lis) => lis.map((li) => Number((li as HTMLElement).dataset.id)));
-  const { history } = parseSamples(readFileSync('models/amazon-games/eval/test.tsv', 'utf8'), 'test', 11642)[0];
-  const hidden = await page.evaluate(
-    async (history) => Array.from((await (globalThis as unknown as DemoWindow).l2dDemo.recommender().recommend({ history, k: 10, returnHidden: true })).hidden!),
-    history,
-  );
+  const { history, hidden } = await showFirstTestSample('amazon-games-int8', `Ready: 11642 items, memory of ${manifest.rows} rows`, 'models/amazon-games/eval/test.tsv', 11642, '#model-vote');
   const [m, voteM] = [Number(await page.inputValue('#model-form input[name=m]')), Number(await page.inputValue('#model-form input[name=voteM]'))];
   const cpu = new CpuDecoder(memory);
-  const lists = { vote: await ids('#model-vote li'), local: await ids('#model-local li'), global: await ids('#model-global li') };
+  const lists = { vote: await listIds('#model-vote li'), local: await listIds('#model-local li'), global: await listIds('#model-global li') };
   expect(lists).toEqual({
     vote: cpu.decode(hidden, { k: 10, strategy: 'vote', m: voteM, exclude: history }).map((x) => x.item),
     local: cpu.decode(hidden, { k: 10, strategy: 'local', m, exclude: history }).map((x) => x.item),
