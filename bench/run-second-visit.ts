@@ -44,6 +44,7 @@ const shape = networkShape(throttleMbit, latencyMs);
 /** The trees compared: this one, and the baseline's worker where one is given, or this one on another memory. */
 const trees: { name: string; worker?: string; memory?: string }[] = [{ name: 'this tree' }];
 if (values.baseline && values['versus-memory']) fail('--baseline and --versus-memory compare different things: give one of them.');
+if (values['versus-memory'] === values.memory) fail(`--versus-memory names the memory compared against (--memory, ${values.memory}): give another.`);
 // The memory compared first, so the medians' ratio reads as its speed-up over --memory's.
 if (values['versus-memory']) trees.splice(0, 1, { name: values['versus-memory'], memory: values['versus-memory'] }, { name: values.memory });
 if (values.baseline) {

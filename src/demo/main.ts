@@ -107,11 +107,12 @@ async function recommend(form: HTMLFormElement): Promise<void> {
   tbody.replaceChildren();
   chart.replaceChildren();
   const strategies: { strategy: Strategy; m?: number; name: string }[] = [
-    { strategy: 'vote', m: Number(data.get('voteM')), name: `L2D-V (M=${String(data.get('voteM'))})` },
-    { strategy: 'local', m: Number(data.get('m')), name: `L2D-L (M=${String(data.get('m'))})` },
+    { strategy: 'vote', m: Number(data.get('voteM')), name: 'L2D-V' },
+    { strategy: 'local', m: Number(data.get('m')), name: 'L2D-L' },
     { strategy: 'global', name: 'L2D-G' },
   ];
-  for (const { strategy, m, name } of strategies) {
+  for (const { strategy, m, name: method } of strategies) {
+    const name = m === undefined ? method : `${method} (M=${m})`;
     const options = { k, strategy, m };
     const t0 = performance.now();
     const items = await engine.decode(query, options);
