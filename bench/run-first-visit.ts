@@ -3,7 +3,7 @@
  * the model, the memory, the demo's test split), raw and gzip -6 (what a host that compresses
  * sends): the built demo on its default data set, a storefront product page whose lazy widget is
  * never scrolled near (what the tag costs every page), and the example storefront
- * with the built embed, on the shipped memory and on its centroids, and the
+ * with the built embed, on the shipped memory (int8 rows, then float16) and on its centroids, and the
  * game shop (own-ids.html) on amazon-games' centroids. Each in a
  * fresh browser context (nothing cached), on this machine's adapter (no
  * hardware GPU here: the encoder on wasm, the wasm-only onnxruntime-web build).
@@ -65,7 +65,7 @@ try {
     await page.waitForSelector('body[data-model-ready="true"]', { state: 'attached', timeout: 120_000 });
     const encoder = await page.evaluate(() => (globalThis as unknown as { l2dDemo: { recommender(): { status(): { encoder: { device: string; runtime: string; file: string } } } } }).l2dDemo.recommender().status().encoder);
     console.error(`demo: encoder ${encoder.device}, ${encoder.runtime}, ${encoder.file}`);
-    row('demo (`npm run build`), its default data set: the 30% memory', tally(demo, (p) => join('dist', p === '/' ? 'index.html' : p)));
+    row('demo (`npm run build`), its default data set: the 30% memory in int8 rows', tally(demo, (p) => join('dist', p === '/' ? 'index.html' : p)));
   } finally {
     await demo.close();
   }
@@ -86,12 +86,13 @@ try {
     }
   }
   for (const [label, storePage, memory] of [
-    ['storefront embed (`npm run build:embed`), the 30% memory', 'index.html', 'train-q4-f0.3'],
+    ['storefront embed (`npm run build:embed`), the 30% memory in int8 rows (the example\'s)', 'index.html', 'train-q4-f0.3-int8'],
+    ['storefront embed, the same memory in float16 rows', 'index.html', 'train-q4-f0.3'],
     ['storefront embed, the same memory as centroids', 'index.html', 'train-q4-f0.3-centroids'],
     ['game shop (own-ids.html), amazon-games\' centroids', 'own-ids.html', 'train-q4-centroids'],
   ] as const) {
     // The example storefront as `npm run example:storefront` serves it, its pages naming this row's memory.
-    const { store, cdn } = await startExampleStorefront({ rewriteHtml: (html) => html.replace('/memory/train-q4-f0.3"', `/memory/${memory}"`) });
+    const { store, cdn } = await startExampleStorefront({ rewriteHtml: (html) => html.replace('/memory/train-q4-f0.3-int8"', `/memory/${memory}"`) });
     try {
       const page = await (await browser.newContext()).newPage();
       await page.goto(`${store.origin}/${storePage}`);

@@ -18,7 +18,8 @@ import { centroidShardWithoutCounts } from './model-copy.ts';
 import { startStaticServer, type StaticServer } from '../tools/lib/static-server.ts';
 import { startExampleStorefront } from '../tools/example-storefront/main.ts';
 
-const MEMORY = 'models/movielens-demo/memory/train-q4-f0.3';
+/** The example storefront's memory: the demo's 30% memory in int8 rows. */
+const MEMORY = 'models/movielens-demo/memory/train-q4-f0.3-int8';
 
 let cdn: StaticServer;
 let store: StaticServer;
@@ -654,7 +655,7 @@ describe('the storefront embed from another origin', () => {
   });
   it('on a centroid memory (data-memory may name one) a purchase updates the memory; on one without sample counts it stays in the history only, and no error', async () => {
     const folder = 'test-results/embed-centroids';
-    await buildCentroidMemory(MEMORY, folder);
+    await buildCentroidMemory('models/movielens-demo/memory/train-q4-f0.3', folder);
     // The same shard as built before sample counts were stored.
     const legacy = centroidShardWithoutCounts(folder, 'test-results/embed-centroids-legacy');
     const purchase = (memory: string, item: number) =>

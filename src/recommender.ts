@@ -3,7 +3,7 @@
  * worker. Everything runs on the user's device: the worker holds the model
  * (onnxruntime-web) and the memory (IndexedDB, WebGPU or the CPU).
  *
- *   const recommender = await createRecommender({ model: '/models/movielens-demo', memory: '/models/movielens-demo/memory/train-q4-f0.3' });
+ *   const recommender = await createRecommender({ model: '/models/movielens-demo', memory: '/models/movielens-demo/memory/train-q4-f0.3-int8' });
  *   const { items } = await recommender.recommend({ history: [12, 40, 41], k: 10 });
  */
 import * as Comlink from 'comlink';

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { convertShardRows } from '../core/shard-builder.ts';
 import { sha256Hex } from '../core/shard-format.ts';
 import { loadShard } from '../../tools/lib/shard-files.ts';
 import { DATASETS, datasetFromAddress } from './datasets.ts';
@@ -15,6 +16,15 @@ describe("the demo's shipped data sets", () => {
       expect(memory.rows).toBeGreaterThan(0);
     },
   );
+
+  it("movielens' int8 memory (the demo's default) is its float16 memory's rows converted, chunk for chunk", async () => {
+    const source = 'models/movielens-demo/memory/train-q4-f0.3';
+    const { manifest, memory } = await loadShard(source);
+    const converted = await convertShardRows(manifest, memory, readFileSync(`${source}/items.tsv`), 'int8');
+    const shipped = JSON.parse(readFileSync('models/movielens-demo/memory/train-q4-f0.3-int8/manifest.json', 'utf8'));
+    expect(shipped).toEqual(converted.manifest);
+    expect(shipped).toMatchObject({ version: 2, dtype: 'int8', rows: 21456 });
+  });
 
   it("amazon-games' int8 memory is what its build command says: a seeded 30% of the train split's samples, int8 rows", () => {
     const manifest = JSON.parse(readFileSync('models/amazon-games/memory/train-q4-f0.3-int8/manifest.json', 'utf8'));

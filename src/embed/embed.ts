@@ -8,7 +8,7 @@
  *
  *   <script src="https://cdn.example/l2d/l2d-embed.js"
  *           data-model="https://cdn.example/models/movielens-demo"
- *           data-memory="https://cdn.example/models/movielens-demo/memory/train-q4-f0.3"
+ *           data-memory="https://cdn.example/models/movielens-demo/memory/train-q4-f0.3-int8"
  *           data-k="5"></script>   (also data-strategy (default "vote"), data-m, data-device, data-reuse-prefix, data-ids)
  *   <l2d-recommendations></l2d-recommendations>
  *   <script> L2D.track('view', 42); </script>   (after the embed ran: a deferred script after it, or DOMContentLoaded)
