@@ -25,7 +25,7 @@ CHROMIUM_PARTS=${CHROMIUM_PARTS:-/opt/chromium-parts} # where .gpu-chromium/run/
 CALL_LIMIT=$((64 * 1024 * 1024))
 BIG=1000000 # tracked files from this size on travel in the pieces, not in the tree
 # Big tracked files the GPU page never reads: out of the tree like the others, but they stay here (no call carries them).
-STAYS_HERE='^models/amazon-games/memory/train-q4-f0\.3-int8/'
+STAYS_HERE='^models/(amazon-games|movielens-demo)/memory/train-q4-f0\.3-int8/'
 PIECE=$((4 * 1024 * 1024))
 SPEED_MODEL=models/dev/llama-1b-shaped
 TORCH_MODELS="models/movielens-demo models/amazon-games $SPEED_MODEL"

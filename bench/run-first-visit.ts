@@ -80,6 +80,7 @@ try {
       await page.waitForFunction(() => customElements.get('l2d-recommendations') !== undefined);
       await page.waitForTimeout(3000); // anything the embed would fetch on its own by now
       row('storefront product page, its lazy widget never scrolled near (`product.html`)', tally(cdn, cdnFile));
+      console.error('storefront product page: counted');
     } finally {
       await cdn.close();
       await store.close();
@@ -100,6 +101,7 @@ try {
       const memories = new Set(cdn.served.filter((p) => p.includes('/memory/')).map((p) => p.split('/')[4]));
       if (memories.size !== 1 || !memories.has(memory)) throw new Error(`the storefront loaded ${[...memories].join(', ')}, not ${memory}`);
       row(label, tally(cdn, cdnFile));
+      console.error(`${label}: counted`);
     } finally {
       await cdn.close();
       await store.close();

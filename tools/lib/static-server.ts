@@ -77,5 +77,11 @@ export async function startStaticServer(options: StaticServerOptions): Promise<S
     server.once('error', fail); // a port in use
     server.listen(port, '127.0.0.1', done);
   });
-  return { origin: `http://127.0.0.1:${port}`, served, close: () => new Promise((done) => server.close(() => done())) };
+  const close = () =>
+    new Promise<void>((done) => {
+      server.close(() => done());
+      // A page still open keeps its connections (a body it stopped reading, keep-alive): closing does not wait for it.
+      server.closeAllConnections();
+    });
+  return { origin: `http://127.0.0.1:${port}`, served, close };
 }
