@@ -458,8 +458,8 @@ export class GpuDecoder {
     };
     const readbacks: { source: GPUBuffer; words: number }[] = [];
 
-    let local: { sorted: GPUBuffer; want: number; orderedLabels: GPUBuffer; slots: number } | undefined;
-    let vote: { sorted: GPUBuffer; slots: number } | undefined;
+    let local: { pairs: GPUBuffer; want: number; orderedLabels: GPUBuffer; slots: number } | undefined;
+    let vote: { pairs: GPUBuffer; slots: number } | undefined;
     if (takesRows(options.strategy)) {
       const N = memory.rows;
       const rowKeys = scratch.storage(Q * N * 4, 'row keys');
@@ -473,21 +473,23 @@ export class GpuDecoder {
       }
       pass.end();
       pass = beginPass('select');
-      const nearest = this.encodeSelect(pass, scratch, rowKeys, N, options.m, Q);
+      // L2D-V votes nearest first, so its rows come in order; L2D-L's grouping orders them by (item, row) itself,
+      // so its M rows skip the O(M^2) rank sort.
+      const nearest = this.encodeSelect(pass, scratch, rowKeys, N, options.m, Q, options.strategy === 'vote');
       pass.end();
       const slots = nearest.want;
       if (options.strategy === 'vote') {
         // L2D-V's vote is O(M) over the rows' (distance, item): the top M come back and vote on the CPU through
         // rankByVote, the CPU decoder's own function, so the two decoders rank alike by construction.
-        vote = { sorted: nearest.sorted, slots };
-        readbacks.push({ source: nearest.sorted, words: Q * slots * 2 });
+        vote = { pairs: nearest.pairs, slots };
+        readbacks.push({ source: nearest.pairs, words: Q * slots * 2 });
       } else {
         const orderedLabels = scratch.storage(Q * slots * 4, 'ordered labels');
         const orderedRows = scratch.storage(Q * slots * 4, 'ordered rows');
         const groupSums = scratch.storage(Q * slots * stride * 4, 'group sums');
         const groupLabels = scratch.storage(Q * slots * 4, 'group labels');
         const localBind = (params: GPUBuffer, rows: GPUBuffer) =>
-          bind(device, pipelines.layouts.local, [params, nearest.sorted, this.labels, orderedLabels, orderedRows, rows, groupSums, groupLabels]);
+          bind(device, pipelines.layouts.local, [params, nearest.pairs, this.labels, orderedLabels, orderedRows, rows, groupSums, groupLabels]);
         const baseParams = scratch.uniform([slots, strideVec4, 0, 0], 'local params');
         pass = beginPass('aggregate');
         pass.setPipeline(pipelines.local.order);
@@ -512,8 +514,8 @@ export class GpuDecoder {
         pass = beginPass('select');
         const groups = this.encodeSelect(pass, scratch, groupKeys, slots, options.k, Q);
         pass.end();
-        local = { sorted: groups.sorted, want: groups.want, orderedLabels, slots };
-        readbacks.push({ source: groups.sorted, words: Q * groups.want * 2 }, { source: orderedLabels, words: Q * slots });
+        local = { pairs: groups.pairs, want: groups.want, orderedLabels, slots };
+        readbacks.push({ source: groups.pairs, words: Q * groups.want * 2 }, { source: orderedLabels, words: Q * slots });
       }
     }
     // Global ranking: L2D-G itself, and L2D-L's and L2D-V's fill-up when fewer than k items come from the rows.
@@ -528,7 +530,7 @@ export class GpuDecoder {
     pass = beginPass('select');
     const global = this.encodeSelect(pass, scratch, itemKeys, items, options.k, Q);
     pass.end();
-    const globalReadback = readbacks.push({ source: global.sorted, words: Q * global.want * 2 }) - 1;
+    const globalReadback = readbacks.push({ source: global.pairs, words: Q * global.want * 2 }) - 1;
     if (querySet) {
       const resolved = scratch.buffer(stages.length * 16, GPUBufferUsage.QUERY_RESOLVE | GPUBufferUsage.COPY_SRC, 'timestamps');
       encoder.resolveQuerySet(querySet, 0, stages.length * 2, resolved, 0);
@@ -603,8 +605,11 @@ export class GpuDecoder {
     });
   }
 
-  /** Encodes a radix select of the k smallest keys of each query's `count` keys into `pass`. */
-  private encodeSelect(pass: GPUComputePassEncoder, scratch: Scratch, keys: GPUBuffer, count: number, k: number, queries: number) {
+  /**
+   * Encodes a radix select of the k smallest keys of each query's `count` keys into `pass`: `pairs` holds each
+   * query's `want` (key, index) pairs, in (key, index) order when `ordered`, else in no set order.
+   */
+  private encodeSelect(pass: GPUComputePassEncoder, scratch: Scratch, keys: GPUBuffer, count: number, k: number, queries: number, ordered = true) {
     const { device, pipelines } = this;
     const want = Math.min(k, count);
     const params = scratch.uniform([count, k, want, 0], 'select params');
@@ -625,9 +630,10 @@ export class GpuDecoder {
     }
     pass.setPipeline(s.compact);
     pass.dispatchWorkgroups(work, queries);
+    if (!ordered) return { pairs: selected, want };
     pass.setPipeline(s.rankSort);
     pass.dispatchWorkgroups(Math.ceil(want / WORKGROUP), queries);
-    return { sorted, want };
+    return { pairs: sorted, want };
   }
 }
 

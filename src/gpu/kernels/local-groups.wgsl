@@ -1,5 +1,6 @@
 // L2D-L's local aggregation on the GPU. Input: each query's top-M rows as
-// (key, row) pairs from radix-select. `order` sorts them by (item, row) so
+// (key, row) pairs from radix-select, in any order (its compaction's, not
+// rank-sorted: nothing here depends on it). `order` sorts them by (item, row) so
 // each item's rows form a run; `accumulate` (once per memory part, parts in
 // row order) sums each run in ascending row order; `finalize` divides by
 // the run length and labels the run's first slot with its item (other
