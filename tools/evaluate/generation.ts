@@ -3,7 +3,7 @@ import type { Split } from '../../src/core/data/prepare.ts';
 import { L2DError } from '../../src/core/errors.ts';
 import { evaluateRankings } from '../../src/core/evaluate.ts';
 import { CpuDecoder } from '../../src/core/cpu-decoder.ts';
-import { DEFAULT_VOTE_M, type DecodeOptions } from '../../src/core/decode-options.ts';
+import { DEFAULT_LOCAL_M, DEFAULT_VOTE_M, type DecodeOptions } from '../../src/core/decode-options.ts';
 import { loadGenerator } from '../lib/generate.ts';
 import { loadNodeEncoder } from '../lib/onnx-encoder.ts';
 import { ProgressBar } from '../lib/progress.ts';
@@ -48,7 +48,7 @@ export async function evaluateGeneration(
 
 /**
  * Per-request latency side by side: for each of the first `n` samples, one
- * request of every method in turn (L2D-G, L2D-L with M = 1000, L2D-V with its
+ * request of every method in turn (L2D-G, L2D-L and L2D-V with their
  * default M: one encode + one decode with the CPU decoder; greedy; beam-5), so
  * that all methods see the same machine load. Mean and median ms per method.
  */
@@ -72,7 +72,7 @@ export async function measureLatency(
   const l2d = (request: DecodeOptions) => async (history: string[]) => decoder.decode((await encoder.encode([history])).hidden[0], request);
   const methods: [string, (history: string[]) => Promise<unknown>][] = [
     ['L2D-G', l2d({ k: MAX_K, strategy: 'global' })],
-    ['L2D-L (M=1000)', l2d({ k: MAX_K, strategy: 'local', m: 1000 })],
+    [`L2D-L (M=${DEFAULT_LOCAL_M})`, l2d({ k: MAX_K, strategy: 'local', m: DEFAULT_LOCAL_M })],
     [`L2D-V (M=${DEFAULT_VOTE_M})`, l2d({ k: MAX_K, strategy: 'vote', m: DEFAULT_VOTE_M })],
     ['greedy', generate(1)],
     ['beam-5', generate(5)],
