@@ -128,6 +128,28 @@ describe('build-memory', () => {
     }
   });
 
+  it('evaluate --exclude-history: every L2D list is the decoder\'s own with the sample\'s history excluded, named so', async () => {
+    const prepared = loadPrepared(data);
+    const run = await evaluateL2D(prepared, 'test', MODEL, join(dir, 'a'), { quiet: true, ms: [4], voteMs: [12], excludeHistory: true });
+    expect(run.rows.map((r) => r.method)).toEqual(['L2D-G (history excluded)', 'L2D-L (M=4, history excluded)', 'L2D-V (M=12, history excluded)']);
+    const encoder = await loadNodeEncoder(MODEL);
+    const { memory } = await loadShard(join(dir, 'a'));
+    const samples = prepared.split('test');
+    expect(samples[0].history.length).toBeGreaterThan(1);
+    const { hidden } = await encoder.encode(samples.map((x) => x.history.map((i) => prepared.items[i].title)));
+    await encoder.release();
+    const decoder = new CpuDecoder(memory);
+    const requests = [{ k: 100, strategy: 'global' }, { k: 100, strategy: 'local', m: 4 }, { k: 100, strategy: 'vote', m: 12 }] as const;
+    run.rows.forEach(({ method }, j) => {
+      const lists = run.rankings.get(method)!.map((list) => Array.from(list));
+      expect(lists, method).toEqual(hidden.map((h, i) => decoder.decode(h, { ...requests[j], exclude: samples[i].history }).map((x) => x.item)));
+      lists.forEach((list, i) => expect(list.some((id) => samples[i].history.includes(id)), method).toBe(false));
+    });
+    // Without it the history items are ranked (the paper's protocol): some list holds one.
+    const ranked = await evaluateL2D(prepared, 'test', MODEL, join(dir, 'a'), { quiet: true, ms: [4], voteMs: [12] });
+    expect([...ranked.rankings.values()].some((lists) => lists.some((list, i) => Array.from(list).some((id) => samples[i].history.includes(id))))).toBe(true);
+  });
+
   it('--rows int8: half the bytes, resumed only from an int8 partial build; --convert stores a float16 shard\'s rows in int8', async () => {
     const int8 = join(dir, 'int8');
     const manifest = await buildMemory({ model: MODEL, data, out: int8, chunkRows: 16, batch: 5, quiet: true, rows: 'int8' });

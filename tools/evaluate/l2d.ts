@@ -14,7 +14,7 @@ import { loadNodeEncoder } from '../lib/onnx-encoder.ts';
 import { ProgressBar } from '../lib/progress.ts';
 import { loadShard } from '../lib/shard-files.ts';
 import { parseSplits, splitsLabel, type LoadedDataset } from '../lib/prepared.ts';
-import { MAX_K } from './method-run.ts';
+import { HISTORY_EXCLUDED, MAX_K } from './method-run.ts';
 
 export interface L2DEvaluation {
   rows: { method: string; values: MetricValues }[];
@@ -52,6 +52,8 @@ export async function evaluateL2D(
     /** Keep only this share of the (full) shard's rows: the rows `build-memory --fraction` would have built. */
     memoryFraction?: number;
     seed?: number;
+    /** Each sample's history items never ranked (recommend()'s excludeHistory): excluded before the top M rows are taken. */
+    excludeHistory?: boolean;
   } = {},
 ): Promise<L2DEvaluation> {
   const encoder = await loadNodeEncoder(modelFolder, options.dtype ?? 'q4');
@@ -102,13 +104,15 @@ export async function evaluateL2D(
   // L2D-L's M sweep, then L2D-V's: each M one method, after L2D-G.
   const sweeps = [['local', options.ms ?? [1000]], ['vote', options.voteMs ?? []]] as const;
   const memoryLabel = describeMemory(loaded.manifest.dataset?.split ?? 'train', (loaded.manifest.dataset?.fraction ?? 1) * fraction);
-  // Each method's name and the request it is (for the latencies).
+  const label = [memoryLabel, options.excludeHistory ? HISTORY_EXCLUDED : ''].filter(Boolean).join(', ');
+  // Each method's name and the request it is (for the latencies; a sample's own exclusions are added per sample).
   const methods: { name: string; request: DecodeOptions }[] = [
-    { name: 'L2D-G' + (memoryLabel ? ` (${memoryLabel})` : ''), request: { k: MAX_K, strategy: 'global' } },
+    { name: 'L2D-G' + (label ? ` (${label})` : ''), request: { k: MAX_K, strategy: 'global' } },
     ...sweeps.flatMap(([strategy, ms]) =>
-      ms.map((m) => ({ name: `${strategy === 'local' ? 'L2D-L' : 'L2D-V'} (M=${m}${memoryLabel ? `, ${memoryLabel}` : ''})`, request: { k: MAX_K, strategy, m } })),
+      ms.map((m) => ({ name: `${strategy === 'local' ? 'L2D-L' : 'L2D-V'} (M=${m}${label ? `, ${label}` : ''})`, request: { k: MAX_K, strategy, m } })),
     ),
   ];
+  const excludeOf = (i: number) => (options.excludeHistory ? { exclude: [...new Set(samples[i].history)] } : {});
   const counts = decoders[0][1].centroids.counts;
   const cold = samples.flatMap((s, i) => (counts[s.target] === 0 ? [i] : []));
   const rankings = new Map<string, Uint32Array[]>();
@@ -119,7 +123,8 @@ export async function evaluateL2D(
   // The top-max(M) rows of every query once, batched (exactly the reference's; tools/lib/batched-nearest.ts).
   const nearest: Uint32Array[] = [];
   const allMs = sweeps.flatMap(([, ms]) => ms);
-  if (allMs.length) {
+  // Excluded items' rows are skipped before the top M are taken, so each sample selects its own (in decodeLocalSweep).
+  if (allMs.length && !options.excludeHistory) {
     const batched = await BatchedNearestRows.create(memory);
     const sbar = new ProgressBar(queries.length, 'row scans');
     try {
@@ -136,14 +141,18 @@ export async function evaluateL2D(
   for (const [suffix, decoder] of decoders) {
     // Every M from the same rows (decodeLocalSweep equals one decode per M).
     const lists: Uint32Array[][] = methods.map(() => []);
+    // Without the batched scan above, each sample's decode scans the rows itself: minutes on a large memory.
+    const dbar = allMs.length && options.excludeHistory && !options.quiet ? new ProgressBar(queries.length, 'row scans') : undefined;
     queries.forEach((q, i) => {
-      lists[0].push(ids(decoder.decode(q, methods[0].request)));
+      if (i % 256 === 0) dbar?.update(i);
+      lists[0].push(ids(decoder.decode(q, { ...methods[0].request, ...excludeOf(i) })));
       let at = 1;
       for (const [strategy, ms] of sweeps) {
-        if (ms.length) decoder.decodeLocalSweep(q, ms, { k: MAX_K, strategy }, nearest[i]).forEach((items, j) => lists[at + j].push(ids(items)));
+        if (ms.length) decoder.decodeLocalSweep(q, ms, { k: MAX_K, strategy, ...excludeOf(i) }, nearest[i]).forEach((items, j) => lists[at + j].push(ids(items)));
         at += ms.length;
       }
     });
+    dbar?.finish(queries.length);
     methods.forEach(({ name, request }, j) => {
       const method = name + suffix;
       rankings.set(method, lists[j]);
@@ -152,7 +161,7 @@ export async function evaluateL2D(
       if (timed.length) {
         // A request decodes one M: timed alone, per query.
         const d0 = performance.now();
-        for (const q of queries.slice(0, timed.length)) decoder.decode(q, request);
+        queries.slice(0, timed.length).forEach((q, i) => decoder.decode(q, { ...request, ...excludeOf(i) }));
         requestMs.set(method, encodeOneMs + (performance.now() - d0) / timed.length);
       }
     });

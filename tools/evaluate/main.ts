@@ -14,6 +14,8 @@
  *        [--memory-fraction 0.3 [--seed 0]]   L2D on the rows of a full shard that `build-memory --fraction 0.3` keeps (Table 3)
  *   npm run evaluate -- --data DIR --model MODEL --memory SHARD --latency 100 [--out DIR]   per-request latency of L2D-G, L2D-L,
  *        L2D-V, greedy and beam-5, interleaved request by request (saved as DIR/latency.json)
+ *   [--exclude-history]   each sample's history items never ranked (as recommend()'s excludeHistory), for L2D and
+ *        the baselines; the paper's protocol (the default) ranks them
  *   [--out DIR]   keep each method's rankings (DIR/<method>.tsv) and metrics (DIR/results.json) for `npm run results`
  *        [--cold-start similar-titles]   also with the cold-start rule (src/core/cold-start.ts); a second table scores
  *                                         the samples whose target has no memory row
@@ -29,7 +31,7 @@ import { loadPrepared, parseSplits, splitsLabel, type LoadedDataset } from '../l
 import { saveLatency, saveMethodRun } from '../lib/run-record.ts';
 import { evaluateGeneration, measureLatency } from './generation.ts';
 import { evaluateL2D } from './l2d.ts';
-import { MAX_K, type MethodRun } from './method-run.ts';
+import { HISTORY_EXCLUDED, MAX_K, type MethodRun } from './method-run.ts';
 import { exitWithUsage, isEntryPoint, parseOptions, runCli } from '../lib/cli.ts';
 
 export { evaluateGeneration, evaluateL2D, measureLatency, type MethodRun };
@@ -70,23 +72,36 @@ export function baseline(name: string, data: LoadedDataset, fitSplits: readonly 
 
 /**
  * The baselines on a split. Counted from other splits than train (`--baselines-from train,valid`, to stand beside
- * a memory built from the same splits), a method's name says which: "item co-occurrence (train+valid)".
+ * a memory built from the same splits), a method's name says which: "item co-occurrence (train+valid)"; so does
+ * `excludeHistory` (each sample's history items never ranked, the rest moving up): "most-popular (history excluded)".
  */
-export function evaluateBaselines(data: LoadedDataset, split: Split, methods: string[], limit = Infinity, fitSplits: readonly Split[] = ['train']): MethodRun[] {
+export function evaluateBaselines(
+  data: LoadedDataset,
+  split: Split,
+  methods: string[],
+  options: { limit?: number; fitSplits?: readonly Split[]; excludeHistory?: boolean } = {},
+): MethodRun[] {
+  const { limit = Infinity, fitSplits = ['train'], excludeHistory = false } = options;
   if (fitSplits.includes(split)) {
     throw new L2DError('invalid-argument', `--baselines-from ${fitSplits.join(',')} counts the ${split} split, the one being evaluated: every ${split} sample's answer would be counted. Leave ${split} out.`);
   }
   const samples = data.split(split).slice(0, limit);
-  const label = fitSplits.join(',') === 'train' ? '' : ` (${splitsLabel(fitSplits)})`;
+  const notes = [fitSplits.join(',') === 'train' ? '' : splitsLabel(fitSplits), excludeHistory ? HISTORY_EXCLUDED : ''].filter(Boolean);
+  const label = notes.length ? ` (${notes.join(', ')})` : '';
+  const rank = (recommender: Recommender, history: readonly number[]) => {
+    if (!excludeHistory) return recommender.recommend(history, MAX_K);
+    const excluded = new Set(history);
+    return recommender.recommend(history, MAX_K + excluded.size).filter((id) => !excluded.has(id)).slice(0, MAX_K);
+  };
   return methods.map((m) => {
     const recommender = baseline(m, data, fitSplits);
-    const lists = samples.map((s) => recommender.recommend(s.history, MAX_K));
+    const lists = samples.map((s) => rank(recommender, s.history));
     return { method: recommender.name + label, values: evaluateRankings(samples, (_, i) => lists[i]), lists };
   });
 }
 
 const USAGE = [
-  'usage: npm run evaluate -- --data <prepared folder> [--split test|valid|train] [--limit N] [--out DIR]',
+  'usage: npm run evaluate -- --data <prepared folder> [--split test|valid|train] [--limit N] [--exclude-history] [--out DIR]',
   '         baselines: [--method popular|cooccurrence|all] [--baselines-from train|train,valid] | your own: --rankings FILE ...',
   '         L2D:       --model <model folder> --memory <shard folder> [--m 50,100,1000] [--vote-m 3000] [--memory-fraction 0.3] [--seed 0] [--cold-start similar-titles] [--dtype q4]',
   '         language-space decoding: --model <model folder> --method greedy,beam5',
@@ -112,6 +127,7 @@ async function main(): Promise<void> {
       'cold-start': { type: 'string', default: 'none' },
       out: { type: 'string' },
       latency: { type: 'string' },
+      'exclude-history': { type: 'boolean', default: false },
     },
   });
   if (!values.data) exitWithUsage(USAGE);
@@ -146,7 +162,11 @@ async function main(): Promise<void> {
   const generation = methods.filter((m) => m === 'greedy' || m.startsWith('beam'));
   const baselines = methods.filter((m) => !generation.includes(m));
   const baselinesFrom = parseSplits(values['baselines-from'], '--baselines-from');
-  if (baselines.length) done(...evaluateBaselines(data, split, baselines, limit, baselinesFrom));
+  const excludeHistory = values['exclude-history'];
+  if (excludeHistory && (generation.length || values.rankings)) {
+    throw new L2DError('invalid-argument', `--exclude-history applies to L2D and the baselines (popular, cooccurrence), which rank every item; not to ${generation.length ? generation.join(', ') : '--rankings files'}, whose lists would come out shorter than K.`);
+  }
+  if (baselines.length) done(...evaluateBaselines(data, split, baselines, { limit, fitSplits: baselinesFrom, excludeHistory }));
   const latency: [string, number][] = [];
   for (const file of values.rankings ?? []) {
     // With --limit N the file needs (and is scored on) the first N samples only: the demo's downloads rank those.
@@ -170,6 +190,7 @@ async function main(): Promise<void> {
       timeRequests: generation.length ? 50 : 0,
       memoryFraction: Number(values['memory-fraction']),
       seed: Number(values.seed),
+      excludeHistory,
     });
     done(...l2d.rows.map((row) => ({ ...row, lists: l2d.rankings.get(row.method)!, requestMs: l2d.requestMs.get(row.method) })));
     for (const [name, ms] of l2d.requestMs) latency.unshift([name, ms]);
