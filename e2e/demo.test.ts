@@ -17,7 +17,7 @@ import { MetricAccumulator, METRIC_KS, sparseDenseSplit, type MetricValues } fro
 import { evaluateRankings } from '../src/core/evaluate.ts';
 import { readRankings } from '../tools/evaluate/main.ts';
 import { DEFAULT_SOURCES, prepareFolder } from '../tools/prepare-data/main.ts';
-import { CoOccurrence, MostPopular, targetCounts } from '../src/core/baselines.ts';
+import { CoOccurrence, MostPopular, recommendWithoutHistory, targetCounts } from '../src/core/baselines.ts';
 import { parseTrainSequences, trainingPairs } from '../src/core/data/train-sequences.ts';
 import { openPage, type HarnessPage } from './browser.ts';
 import { startStaticServer, type StaticServer } from '../tools/lib/static-server.ts';
@@ -169,7 +169,7 @@ async function showFirstTestSample(id: string, ready: string, testFile: string, 
 }
 
 /** Each sample's list (k = 100, as the evaluation asks) from recommend() alone, with each of `options` in turn. */
-const listsAlone = (options: { strategy: 'local' | 'global' | 'vote'; m?: number }[], samples: readonly { history: number[] }[]) =>
+const listsAlone = (options: { strategy: 'local' | 'global' | 'vote'; m?: number; excludeHistory?: boolean }[], samples: readonly { history: number[] }[]) =>
   harness.page.evaluate(
     async ([options, samples]) => {
       const r = (globalThis as unknown as DemoWindow).l2dDemo.recommender();
@@ -340,6 +340,38 @@ it('sweeps M in the evaluation: L2D-L at each M from the same forward pass, as r
   expect(await page.textContent('#eval-sparse-dense-note')).toMatch(/\(the median over this sample; 1 sample\), dense = more \(0\)\.$/);
   const dense = await page.locator('#eval-sparse-dense-rows tr').evaluateAll((trs) => trs.map((tr) => Array.from(tr.querySelectorAll('td'), (td) => td.textContent).slice(4)));
   expect(dense).toEqual(Array(5).fill(['-', '-', '-']));
+  expect(harness.problems).toEqual([]);
+});
+
+it('evaluates with history items excluded: each list as recommend() ranks it with excludeHistory and each baseline without the history, named so', async () => {
+  const { page } = harness;
+  await page.waitForSelector('body[data-model-ready="true"]', { state: 'attached', timeout: 90_000 });
+  await page.fill('#eval-form input[name=samples]', '4');
+  await page.fill('#eval-form input[name=ms]', '');
+  await page.check('#eval-form input[name=excludeHistory]');
+  await page.evaluate(() => document.getElementById('eval-rows')!.replaceChildren());
+  await page.click('#eval-form button[type=submit]');
+  await page.waitForFunction(() => document.querySelectorAll('#eval-rows tr').length === 5, undefined, { timeout: 120_000 });
+  const m = Number(await page.inputValue('#model-form input[name=m]'));
+  const voteM = Number(await page.inputValue('#model-form input[name=voteM]'));
+  expect(await page.locator('#eval-rows tr td:first-child').allTextContents()).toEqual([
+    `L2D-L (M=${m}, history excluded)`,
+    'L2D-G (history excluded)',
+    `L2D-V (M=${voteM}, history excluded)`,
+    'most-popular (history excluded)',
+    'item co-occurrence (history excluded)',
+  ]);
+  const test = parseSamples(readFileSync('models/movielens-demo/eval/test.tsv', 'utf8'), 'test', 3496).slice(0, 4);
+  const alone = await listsAlone([{ strategy: 'local', m, excludeHistory: true }, { strategy: 'global', excludeHistory: true }, { strategy: 'vote', m: voteM, excludeHistory: true }], test);
+  // The baselines as `npm run evaluate -- --exclude-history` ranks them, from the train split prepare-data makes.
+  const prepared = prepareFolder(DEFAULT_SOURCES[1], mkdtempSync(join(tmpdir(), 'l2d-demo-prepared-'))).data;
+  const baselines = [new MostPopular(prepared.samples.train, 3496), new CoOccurrence(prepared.samples.train, 3496)].map((b) => test.map((sample) => recommendWithoutHistory(b, sample.history, 100)));
+  const lists = [...alone, ...baselines];
+  for (const ranked of lists) ranked.forEach((list, i) => expect([list.length, list.some((id) => test[i].history.includes(id))]).toEqual([100, false]));
+  const tableRows = await page.locator('#eval-rows tr').evaluateAll((trs) => trs.map((tr) => Array.from(tr.querySelectorAll('td'), (td) => td.textContent!).slice(1, 7)));
+  expect(tableRows).toEqual(lists.map((ranked) => tableCells(metricsOf(ranked, test))));
+  expect(await page.locator('#eval-downloads a').evaluateAll((links) => links.map((a) => (a as HTMLAnchorElement).download))).toContain('movielens-test-most-popular-history-excluded.tsv');
+  await page.uncheck('#eval-form input[name=excludeHistory]');
   expect(harness.problems).toEqual([]);
 });
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { CoOccurrence, MostPopular } from './baselines.ts';
+import { CoOccurrence, MostPopular, recommendWithoutHistory } from './baselines.ts';
 import type { Sample } from './data/prepare.ts';
 
 const s = (history: number[], target: number): Sample => ({ user: 0, history, target, time: 0, split: 'train' });
@@ -41,5 +41,19 @@ describe('CoOccurrence counted in any order', () => {
     for (const order of [[...toItem1, ...toItem2], [...toItem1].reverse().concat(toItem2), [...toItem2, ...toItem1].reverse()]) {
       expect(new CoOccurrence(order, 10).recommend([0], 2)).toEqual([2, 1]);
     }
+  });
+});
+
+describe('recommendWithoutHistory', () => {
+  it("is the baseline's list without the history's items, the next ones moved up to k", () => {
+    const popular = new MostPopular(train, 5);
+    expect(recommendWithoutHistory(popular, [1, 3], 3)).toEqual([0, 2, 4]);
+    expect(recommendWithoutHistory(popular, [3, 3, 1], 2)).toEqual([0, 2]); // a repeated item counts once
+    // Fewer items than k outside the history: all of them.
+    expect(recommendWithoutHistory(popular, [0, 1, 2], 5)).toEqual([3, 4]);
+    const model = new CoOccurrence(train, 5);
+    expect(model.recommend([2], 3)).toEqual([3, 1, 0]);
+    expect(recommendWithoutHistory(model, [2], 3)).toEqual([3, 1, 0]);
+    expect(recommendWithoutHistory(model, [2, 1], 3)).toEqual(model.recommend([2, 1], 5).filter((id) => id !== 2 && id !== 1).slice(0, 3));
   });
 });

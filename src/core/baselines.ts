@@ -98,3 +98,12 @@ function exactUnit(n: number): number {
   for (let j = 2; j <= n; j++) unit = (unit / gcd(unit, j)) * j;
   return unit <= 2 ** 32 ? unit : 1;
 }
+
+/**
+ * A baseline's top k without the history's items (recommend()'s excludeHistory for the baselines: the items after
+ * them move up), so it ranks as L2D does with the history excluded.
+ */
+export function recommendWithoutHistory(recommender: Recommender, history: readonly number[], k: number): number[] {
+  const excluded = new Set(history);
+  return recommender.recommend(history, k + excluded.size).filter((id) => !excluded.has(id)).slice(0, k);
+}

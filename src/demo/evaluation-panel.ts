@@ -6,7 +6,7 @@
  * far; and every method on sparse and dense targets (the paper's Figure 4, as `npm run results` splits them).
  */
 import type { Recommender } from '../recommender.ts';
-import type { Recommender as Baseline } from '../core/baselines.ts';
+import { recommendWithoutHistory, type Recommender as Baseline } from '../core/baselines.ts';
 import type { Sample } from '../core/data/prepare.ts';
 import type { Strategy } from '../core/decode-options.ts';
 import { evaluateRankings } from '../core/evaluate.ts';
@@ -55,10 +55,11 @@ export function startEvaluationPanel(source: EvaluationSource): EvaluationPanel 
   evalForm.addEventListener('submit', (event) => {
     event.preventDefault();
     const form = new FormData(evalForm);
-    void evaluate(Number(form.get('samples')), String(form.get('ms') ?? ''));
+    void evaluate(Number(form.get('samples')), String(form.get('ms') ?? ''), form.get('excludeHistory') === 'on');
   });
 
-  async function evaluate(count: number, mText: string): Promise<void> {
+  /** `excludeHistory`: every method's list leaves each sample's history out, as the lists above may (the paper's protocol ranks it). */
+  async function evaluate(count: number, mText: string, excludeHistory: boolean): Promise<void> {
     const evalStatus = $('eval-status');
     const bar = $<HTMLProgressElement>('eval-progress');
     const button = evalForm.querySelector('button') as HTMLButtonElement;
@@ -94,8 +95,10 @@ export function startEvaluationPanel(source: EvaluationSource): EvaluationPanel 
     try {
       if (!recommender) throw new Error('The model is not loaded.');
       if (!(Number.isInteger(count) && count >= 1)) throw new Error(`Samples must be a whole number of at least 1, got ${count}.`);
-      const sweep = parseMValues(mText, source.m()).map((m): [string, { strategy: Strategy; m: number }] => [`L2D-L (M=${m})`, { strategy: 'local', m }]);
-      strategies = [...sweep, ['L2D-G', { strategy: 'global' }], [`L2D-V (M=${source.voteM()})`, { strategy: 'vote', m: source.voteM() }]];
+      // Named as `npm run evaluate -- --exclude-history` names them.
+      const note = excludeHistory ? ', history excluded' : '';
+      const sweep = parseMValues(mText, source.m()).map((m): [string, { strategy: Strategy; m: number }] => [`L2D-L (M=${m}${note})`, { strategy: 'local', m }]);
+      strategies = [...sweep, [excludeHistory ? 'L2D-G (history excluded)' : 'L2D-G', { strategy: 'global' }], [`L2D-V (M=${source.voteM()}${note})`, { strategy: 'vote', m: source.voteM() }]];
       names = strategies.map(([name]) => name);
       samples = (await source.testSamples()).slice(0, count);
       setStatus(evalStatus, 'Counting the baselines from the train split…');
@@ -107,7 +110,7 @@ export function startEvaluationPanel(source: EvaluationSource): EvaluationPanel 
       });
       const baselines = train?.baselines ?? [];
       counts = train?.targetCounts;
-      names = [...names, ...baselines.map((b) => b.name)];
+      names = [...names, ...baselines.map((b) => (excludeHistory ? `${b.name} (history excluded)` : b.name))];
       metrics = names.map(() => new MetricAccumulator(METRIC_KS));
       ranked = names.map(() => []);
       const k = Math.min(Math.max(...METRIC_KS), source.itemCount());
@@ -117,9 +120,9 @@ export function startEvaluationPanel(source: EvaluationSource): EvaluationPanel 
       for (const [i, sample] of samples.entries()) {
         // Both strategies from one forward pass; every method or none: a stopped run scores the same samples for each.
         const [[, first], ...rest] = strategies;
-        const r = await recommender.recommend({ history: sample.history, k, ...first, also: rest.map(([, options]) => ({ k, ...options })), signal: controller.signal });
+        const r = await recommender.recommend({ history: sample.history, k, ...first, also: rest.map(([, options]) => ({ k, ...options })), excludeHistory, signal: controller.signal });
         const lists = [r.items, ...r.also!.map((list) => list.items)].map((items) => items.map((x) => x.id));
-        for (const baseline of baselines) lists.push(baseline.recommend(sample.history, k));
+        for (const baseline of baselines) lists.push(excludeHistory ? recommendWithoutHistory(baseline, sample.history, k) : baseline.recommend(sample.history, k));
         lists.forEach((list, j) => {
           metrics[j].add(list, sample.target);
           ranked[j].push(list);

@@ -20,7 +20,7 @@
  *        [--cold-start similar-titles]   also with the cold-start rule (src/core/cold-start.ts); a second table scores
  *                                         the samples whose target has no memory row
  */
-import { CoOccurrence, MostPopular, type Recommender } from '../../src/core/baselines.ts';
+import { CoOccurrence, MostPopular, recommendWithoutHistory, type Recommender } from '../../src/core/baselines.ts';
 import { SPLITS, type Sample, type Split } from '../../src/core/data/prepare.ts';
 import { DataFormatError, L2DError } from '../../src/core/errors.ts';
 import { evaluateRankings } from '../../src/core/evaluate.ts';
@@ -88,11 +88,8 @@ export function evaluateBaselines(
   const samples = data.split(split).slice(0, limit);
   const notes = [fitSplits.join(',') === 'train' ? '' : splitsLabel(fitSplits), excludeHistory ? HISTORY_EXCLUDED : ''].filter(Boolean);
   const label = notes.length ? ` (${notes.join(', ')})` : '';
-  const rank = (recommender: Recommender, history: readonly number[]) => {
-    if (!excludeHistory) return recommender.recommend(history, MAX_K);
-    const excluded = new Set(history);
-    return recommender.recommend(history, MAX_K + excluded.size).filter((id) => !excluded.has(id)).slice(0, MAX_K);
-  };
+  const rank = (recommender: Recommender, history: readonly number[]) =>
+    excludeHistory ? recommendWithoutHistory(recommender, history, MAX_K) : recommender.recommend(history, MAX_K);
   return methods.map((m) => {
     const recommender = baseline(m, data, fitSplits);
     const lists = samples.map((s) => rank(recommender, s.history));
