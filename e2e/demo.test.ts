@@ -85,7 +85,7 @@ it('recommends from a history built by searching the catalog, with the demo mode
   // Nothing of the other builds: the service worker precaches none, and stores the one the encoder imports.
   const build = runtime === 'onnxruntime-web/wasm' ? 'wasm' : 'webgpu';
   expect(server.served.filter((path) => /\/ort\.\w+\.bundle/.test(path)).map((path) => path.split('/').pop()!.split('.bundle')[0])).toEqual([`ort.${build}`]);
-  expect(await page.textContent('#model-status')).toMatch(/^Ready: 3496 items, memory of 21456 rows \(d = 256\) from (network|indexeddb|mixed); encoder (webgpu|wasm) \(q4, (fused|encoder|full) graph(, \d+ threads?)?, reads the newest 10 titles of a history\), decoder (webgpu|cpu)/);
+  expect(await page.textContent('#model-status')).toMatch(/^Ready: 3496 items, memory of 21456 rows \(d = 256, int8\) from (network|indexeddb|mixed); encoder (webgpu|wasm) \(q4, (fused|encoder|full) graph(, \d+ threads?)?, reads the newest 10 titles of a history\), decoder (webgpu|cpu)/);
   // On the CPU (here: SwiftShader is a software adapter) the decoder's scans run on WebAssembly SIMD in the worker.
   expect(await page.textContent('#decoder')).toMatch(/^(WebGPU \(.+\)|CPU \(WebAssembly SIMD\) — the WebGPU adapter \(.+\) is a software fallback; the CPU decoder is faster)$/);
   for (const query of ['toy story', 'jumanji', 'toy story', 'heat (1995)']) {
@@ -645,7 +645,7 @@ it('ranks, with the cold-start rule, a test user\'s item that has no memory row,
   });
   expect(before).toContain('L2D-G: not ranked at all (the item has no row in this memory; the cold-start rule would give it one)');
   const after = await lineAfter(() => page.check('#cold-start'));
-  expect(await page.textContent('#model-status')).toMatch(new RegExp(`^Ready: 11642 items, memory of 11216 rows \\(d = 256\\) from \\w+, cold-start rule: ${withoutRows} items without rows given centroids;`));
+  expect(await page.textContent('#model-status')).toMatch(new RegExp(`^Ready: 11642 items, memory of 11216 rows \\(d = 256, float16\\) from \\w+, cold-start rule: ${withoutRows} items without rows given centroids;`));
   // The same history (the sample's), now ranked through its cold-start centroid, as recommend() ranks it.
   expect((await page.locator('#history li').allTextContents()).length).toBe(test[cold].history.length);
   const all = await page.evaluate(

@@ -17,6 +17,7 @@ const FOLDER = 'test-results/int8-memory';
 interface Status {
   memorySource: string;
   rows: number;
+  rowDtype: string;
   decoder: { decoder: string };
 }
 interface Result {
@@ -41,7 +42,7 @@ it('loads an int8 shard (half the bytes) from the network and from IndexedDB; bo
   const sources: string[] = [];
   for (const decoder of ['webgpu', 'cpu'] as const) {
     const loaded = value(await call<Status>('load', { modelUrl: MODEL, memoryUrl: `/${FOLDER}`, device: 'wasm', decoder, wasmPaths: WASM }));
-    expect([loaded.rows, loaded.decoder.decoder]).toEqual([21456, decoder]);
+    expect([loaded.rows, loaded.rowDtype, loaded.decoder.decoder]).toEqual([21456, 'int8', decoder]);
     sources.push(loaded.memorySource);
     for (const request of requests) {
       const result = value(await call<Result>('recommend', { history, ...request, returnHidden: true }));

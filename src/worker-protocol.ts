@@ -131,6 +131,8 @@ export interface LoadStatus {
   rows: number;
   items: number;
   hiddenSize: number;
+  /** How the memory's rows are stored (shard format): int8 rows are read back as float16 (docs/MEMORY.md); none loaded, undefined. */
+  rowDtype?: import('./core/shard-format.ts').RowDtype;
   loadMs: number;
   /**
    * load()'s stages: the model (files + session + warm-up), the memory (download or IndexedDB, verified), the

@@ -274,6 +274,7 @@ function status(loadMs: number): LoadStatus {
     rows: shard?.memory.rows ?? 0,
     items: shard?.items.length ?? 0,
     hiddenSize: encoder!.hiddenSize,
+    ...(shard ? { rowDtype: shard.manifest.dtype } : {}),
     loadMs,
     stageMs,
     ...(engine ? { overlay: overlayStatus() } : {}),

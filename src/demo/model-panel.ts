@@ -405,7 +405,7 @@ export async function startModelPanel(panel: { onLoaded?: () => void } = {}): Pr
       titles = await recommender.catalog();
       setStatus(
         status,
-        `Ready: ${loaded.items} items, memory of ${loaded.rows} rows (d = ${loaded.hiddenSize}) from ${loaded.memorySource ?? 'the network'}${
+        `Ready: ${loaded.items} items, memory of ${loaded.rows} rows (d = ${loaded.hiddenSize}, ${loaded.rowDtype}) from ${loaded.memorySource ?? 'the network'}${
           loaded.coldStartItems !== undefined ? `, cold-start rule: ${loaded.coldStartItems} items without rows given centroids` : ''
         }; encoder ${loaded.encoder.device} (${loaded.encoder.dtype}, ${loaded.encoder.graph} graph${threadsText(loaded.encoder.wasmThreads)}${loaded.encoder.maxHistory ? `, reads the newest ${loaded.encoder.maxHistory} titles of a history` : ''}), decoder ${loaded.decoder?.decoder ?? 'none'}${loaded.hiddenOnGpu ? ' (h_t stays on the GPU)' : ''}; loaded in ${(loaded.loadMs / 1000).toFixed(1)} s.${
           loaded.encoder.fallbackReason ? ` (Encoder: ${loaded.encoder.fallbackReason}.)` : ''
