@@ -95,10 +95,11 @@ export function startEvaluationPanel(source: EvaluationSource): EvaluationPanel 
     try {
       if (!recommender) throw new Error('The model is not loaded.');
       if (!(Number.isInteger(count) && count >= 1)) throw new Error(`Samples must be a whole number of at least 1, got ${count}.`);
-      // Named as `npm run evaluate -- --exclude-history` names them.
-      const note = excludeHistory ? ', history excluded' : '';
-      const sweep = parseMValues(mText, source.m()).map((m): [string, { strategy: Strategy; m: number }] => [`L2D-L (M=${m}${note})`, { strategy: 'local', m }]);
-      strategies = [...sweep, [excludeHistory ? 'L2D-G (history excluded)' : 'L2D-G', { strategy: 'global' }], [`L2D-V (M=${source.voteM()}${note})`, { strategy: 'vote', m: source.voteM() }]];
+      // Named as `npm run evaluate` names them: "L2D-L (M=200)", "L2D-G (history excluded)".
+      const excluded = excludeHistory ? ['history excluded'] : [];
+      const named = (method: string, notes: string[]) => (notes.length ? `${method} (${notes.join(', ')})` : method);
+      const sweep = parseMValues(mText, source.m()).map((m): [string, { strategy: Strategy; m: number }] => [named('L2D-L', [`M=${m}`, ...excluded]), { strategy: 'local', m }]);
+      strategies = [...sweep, [named('L2D-G', excluded), { strategy: 'global' }], [named('L2D-V', [`M=${source.voteM()}`, ...excluded]), { strategy: 'vote', m: source.voteM() }]];
       names = strategies.map(([name]) => name);
       samples = (await source.testSamples()).slice(0, count);
       setStatus(evalStatus, 'Counting the baselines from the train split…');
@@ -110,7 +111,7 @@ export function startEvaluationPanel(source: EvaluationSource): EvaluationPanel 
       });
       const baselines = train?.baselines ?? [];
       counts = train?.targetCounts;
-      names = [...names, ...baselines.map((b) => (excludeHistory ? `${b.name} (history excluded)` : b.name))];
+      names = [...names, ...baselines.map((b) => named(b.name, excluded))];
       metrics = names.map(() => new MetricAccumulator(METRIC_KS));
       ranked = names.map(() => []);
       const k = Math.min(Math.max(...METRIC_KS), source.itemCount());
