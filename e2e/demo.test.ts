@@ -168,6 +168,10 @@ async function showFirstTestSample(id: string, ready: string, testFile: string, 
   return { history, hidden };
 }
 
+let movielens: ReturnType<typeof prepareFolder>['data'] | undefined;
+/** movielens as prepare-data makes it from the source data (its train split in time order), prepared once per file. */
+const preparedMovielens = () => (movielens ??= prepareFolder(DEFAULT_SOURCES[1], mkdtempSync(join(tmpdir(), 'l2d-demo-prepared-'))).data);
+
 /** Each sample's list (k = 100, as the evaluation asks) from recommend() alone, with each of `options` in turn. */
 const listsAlone = (options: { strategy: 'local' | 'global' | 'vote'; m?: number; excludeHistory?: boolean }[], samples: readonly { history: number[] }[]) =>
   harness.page.evaluate(
@@ -248,7 +252,7 @@ it('lists exactly what the CPU reference ranks on the page\'s own h_t, and evalu
   const separate = await listsAlone([{ strategy: 'local', m: 200 }, { strategy: 'global' }, { strategy: 'vote', m: 500 }], test);
   // The baselines as `npm run evaluate` counts them: from the train split that prepare-data makes of the source data
   // (in its time order), not from the page's train sequences.
-  const prepared = prepareFolder(DEFAULT_SOURCES[1], mkdtempSync(join(tmpdir(), 'l2d-demo-prepared-'))).data;
+  const prepared = preparedMovielens();
   const baselineLists = [new MostPopular(prepared.samples.train, 3496), new CoOccurrence(prepared.samples.train, 3496)].map((b) => test.map((sample) => b.recommend(sample.history, 100)));
   const lists = [...separate, ...baselineLists];
   const expectedRows = lists.map((ranked) => tableCells(metricsOf(ranked, test)));
@@ -364,7 +368,7 @@ it('evaluates with history items excluded: each list as recommend() ranks it wit
   const test = parseSamples(readFileSync('models/movielens-demo/eval/test.tsv', 'utf8'), 'test', 3496).slice(0, 4);
   const alone = await listsAlone([{ strategy: 'local', m, excludeHistory: true }, { strategy: 'global', excludeHistory: true }, { strategy: 'vote', m: voteM, excludeHistory: true }], test);
   // The baselines as `npm run evaluate -- --exclude-history` ranks them, from the train split prepare-data makes.
-  const prepared = prepareFolder(DEFAULT_SOURCES[1], mkdtempSync(join(tmpdir(), 'l2d-demo-prepared-'))).data;
+  const prepared = preparedMovielens();
   const baselines = [new MostPopular(prepared.samples.train, 3496), new CoOccurrence(prepared.samples.train, 3496)].map((b) => test.map((sample) => recommendWithoutHistory(b, sample.history, 100)));
   const lists = [...alone, ...baselines];
   for (const ranked of lists) ranked.forEach((list, i) => expect([list.length, list.some((id) => test[i].history.includes(id))]).toEqual([100, false]));

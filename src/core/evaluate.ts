@@ -21,3 +21,15 @@ export function evaluateRankings(samples: readonly Sample[], rank: RankingFuncti
   options.onProgress?.(samples.length, samples.length);
   return metrics.values();
 }
+
+/** What a method's name says where each sample's history items were never ranked (recommend()'s excludeHistory). */
+export const HISTORY_EXCLUDED = 'history excluded';
+
+/**
+ * A method's name with what sets its run apart, as `npm run evaluate` and the demo's evaluation both write it (the
+ * demo's rankings files are scored by the CLI): "L2D-L (M=200, 30% memory, history excluded)"; empty notes are left out.
+ */
+export function methodName(method: string, notes: readonly string[]): string {
+  const given = notes.filter((note) => note !== '');
+  return given.length ? `${method} (${given.join(', ')})` : method;
+}

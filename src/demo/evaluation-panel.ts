@@ -9,7 +9,7 @@ import type { Recommender } from '../recommender.ts';
 import { recommendWithoutHistory, type Recommender as Baseline } from '../core/baselines.ts';
 import type { Sample } from '../core/data/prepare.ts';
 import type { Strategy } from '../core/decode-options.ts';
-import { evaluateRankings } from '../core/evaluate.ts';
+import { evaluateRankings, HISTORY_EXCLUDED, methodName } from '../core/evaluate.ts';
 import { MetricAccumulator, METRIC_KS, sparseDenseSplit, type MetricValues } from '../core/metrics.ts';
 import { barRow } from './charts.ts';
 import { parseMValues } from './m-values.ts';
@@ -96,10 +96,9 @@ export function startEvaluationPanel(source: EvaluationSource): EvaluationPanel 
       if (!recommender) throw new Error('The model is not loaded.');
       if (!(Number.isInteger(count) && count >= 1)) throw new Error(`Samples must be a whole number of at least 1, got ${count}.`);
       // Named as `npm run evaluate` names them: "L2D-L (M=200)", "L2D-G (history excluded)".
-      const excluded = excludeHistory ? ['history excluded'] : [];
-      const named = (method: string, notes: string[]) => (notes.length ? `${method} (${notes.join(', ')})` : method);
-      const sweep = parseMValues(mText, source.m()).map((m): [string, { strategy: Strategy; m: number }] => [named('L2D-L', [`M=${m}`, ...excluded]), { strategy: 'local', m }]);
-      strategies = [...sweep, [named('L2D-G', excluded), { strategy: 'global' }], [named('L2D-V', [`M=${source.voteM()}`, ...excluded]), { strategy: 'vote', m: source.voteM() }]];
+      const excluded = excludeHistory ? [HISTORY_EXCLUDED] : [];
+      const sweep = parseMValues(mText, source.m()).map((m): [string, { strategy: Strategy; m: number }] => [methodName('L2D-L', [`M=${m}`, ...excluded]), { strategy: 'local', m }]);
+      strategies = [...sweep, [methodName('L2D-G', excluded), { strategy: 'global' }], [methodName('L2D-V', [`M=${source.voteM()}`, ...excluded]), { strategy: 'vote', m: source.voteM() }]];
       names = strategies.map(([name]) => name);
       samples = (await source.testSamples()).slice(0, count);
       setStatus(evalStatus, 'Counting the baselines from the train split…');
@@ -111,7 +110,7 @@ export function startEvaluationPanel(source: EvaluationSource): EvaluationPanel 
       });
       const baselines = train?.baselines ?? [];
       counts = train?.targetCounts;
-      names = [...names, ...baselines.map((b) => named(b.name, excluded))];
+      names = [...names, ...baselines.map((b) => methodName(b.name, excluded))];
       metrics = names.map(() => new MetricAccumulator(METRIC_KS));
       ranked = names.map(() => []);
       const k = Math.min(Math.max(...METRIC_KS), source.itemCount());

@@ -1,7 +1,7 @@
 /** L2D on a split, for `npm run evaluate`: L2D-G, an L2D-L M sweep and an L2D-V one over a memory shard. */
 import type { Split } from '../../src/core/data/prepare.ts';
 import { L2DError } from '../../src/core/errors.ts';
-import { evaluateRankings } from '../../src/core/evaluate.ts';
+import { evaluateRankings, HISTORY_EXCLUDED, methodName } from '../../src/core/evaluate.ts';
 import type { MetricValues } from '../../src/core/metrics.ts';
 import { CpuDecoder } from '../../src/core/cpu-decoder.ts';
 import { coldStartCentroids, type ColdStartRule } from '../../src/core/cold-start.ts';
@@ -14,7 +14,7 @@ import { loadNodeEncoder } from '../lib/onnx-encoder.ts';
 import { ProgressBar } from '../lib/progress.ts';
 import { loadShard } from '../lib/shard-files.ts';
 import { parseSplits, splitsLabel, type LoadedDataset } from '../lib/prepared.ts';
-import { HISTORY_EXCLUDED, MAX_K } from './method-run.ts';
+import { MAX_K } from './method-run.ts';
 
 export interface L2DEvaluation {
   rows: { method: string; values: MetricValues }[];
@@ -104,15 +104,14 @@ export async function evaluateL2D(
   // L2D-L's M sweep, then L2D-V's: each M one method, after L2D-G.
   const sweeps = [['local', options.ms ?? [1000]], ['vote', options.voteMs ?? []]] as const;
   const memoryLabel = describeMemory(loaded.manifest.dataset?.split ?? 'train', (loaded.manifest.dataset?.fraction ?? 1) * fraction);
-  const label = [memoryLabel, options.excludeHistory ? HISTORY_EXCLUDED : ''].filter(Boolean).join(', ');
+  const notes = [memoryLabel, options.excludeHistory ? HISTORY_EXCLUDED : ''];
   // Each method's name and the request it is (for the latencies; a sample's own exclusions are added per sample).
   const methods: { name: string; request: DecodeOptions }[] = [
-    { name: 'L2D-G' + (label ? ` (${label})` : ''), request: { k: MAX_K, strategy: 'global' } },
-    ...sweeps.flatMap(([strategy, ms]) =>
-      ms.map((m) => ({ name: `${strategy === 'local' ? 'L2D-L' : 'L2D-V'} (M=${m}${label ? `, ${label}` : ''})`, request: { k: MAX_K, strategy, m } })),
-    ),
+    { name: methodName('L2D-G', notes), request: { k: MAX_K, strategy: 'global' } },
+    ...sweeps.flatMap(([strategy, ms]) => ms.map((m) => ({ name: methodName(strategy === 'local' ? 'L2D-L' : 'L2D-V', [`M=${m}`, ...notes]), request: { k: MAX_K, strategy, m } }))),
   ];
-  const excludeOf = (i: number) => (options.excludeHistory ? { exclude: [...new Set(samples[i].history)] } : {});
+  // Each sample's exclusions, once (every method of a sample takes the same).
+  const excluded = samples.map((s) => (options.excludeHistory ? { exclude: [...new Set(s.history)] } : {}));
   const counts = decoders[0][1].centroids.counts;
   const cold = samples.flatMap((s, i) => (counts[s.target] === 0 ? [i] : []));
   const rankings = new Map<string, Uint32Array[]>();
@@ -145,10 +144,10 @@ export async function evaluateL2D(
     const dbar = allMs.length && options.excludeHistory && !options.quiet ? new ProgressBar(queries.length, 'row scans') : undefined;
     queries.forEach((q, i) => {
       if (i % 256 === 0) dbar?.update(i);
-      lists[0].push(ids(decoder.decode(q, { ...methods[0].request, ...excludeOf(i) })));
+      lists[0].push(ids(decoder.decode(q, { ...methods[0].request, ...excluded[i] })));
       let at = 1;
       for (const [strategy, ms] of sweeps) {
-        if (ms.length) decoder.decodeLocalSweep(q, ms, { k: MAX_K, strategy, ...excludeOf(i) }, nearest[i]).forEach((items, j) => lists[at + j].push(ids(items)));
+        if (ms.length) decoder.decodeLocalSweep(q, ms, { k: MAX_K, strategy, ...excluded[i] }, nearest[i]).forEach((items, j) => lists[at + j].push(ids(items)));
         at += ms.length;
       }
     });
@@ -161,7 +160,7 @@ export async function evaluateL2D(
       if (timed.length) {
         // A request decodes one M: timed alone, per query.
         const d0 = performance.now();
-        queries.slice(0, timed.length).forEach((q, i) => decoder.decode(q, { ...request, ...excludeOf(i) }));
+        queries.slice(0, timed.length).forEach((q, i) => decoder.decode(q, { ...request, ...excluded[i] }));
         requestMs.set(method, encodeOneMs + (performance.now() - d0) / timed.length);
       }
     });

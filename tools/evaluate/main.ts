@@ -23,7 +23,7 @@
 import { CoOccurrence, MostPopular, recommendWithoutHistory, type Recommender } from '../../src/core/baselines.ts';
 import { SPLITS, type Sample, type Split } from '../../src/core/data/prepare.ts';
 import { DataFormatError, L2DError } from '../../src/core/errors.ts';
-import { evaluateRankings } from '../../src/core/evaluate.ts';
+import { evaluateRankings, HISTORY_EXCLUDED, methodName } from '../../src/core/evaluate.ts';
 import { metricsTable } from '../../src/core/metrics.ts';
 import { COLD_START_RULES, type ColdStartRule } from '../../src/core/cold-start.ts';
 import { readText } from '../lib/files.ts';
@@ -31,7 +31,7 @@ import { loadPrepared, parseSplits, splitsLabel, type LoadedDataset } from '../l
 import { saveLatency, saveMethodRun } from '../lib/run-record.ts';
 import { evaluateGeneration, measureLatency } from './generation.ts';
 import { evaluateL2D } from './l2d.ts';
-import { HISTORY_EXCLUDED, MAX_K, type MethodRun } from './method-run.ts';
+import { MAX_K, type MethodRun } from './method-run.ts';
 import { exitWithUsage, isEntryPoint, parseOptions, runCli } from '../lib/cli.ts';
 
 export { evaluateGeneration, evaluateL2D, measureLatency, type MethodRun };
@@ -86,14 +86,13 @@ export function evaluateBaselines(
     throw new L2DError('invalid-argument', `--baselines-from ${fitSplits.join(',')} counts the ${split} split, the one being evaluated: every ${split} sample's answer would be counted. Leave ${split} out.`);
   }
   const samples = data.split(split).slice(0, limit);
-  const notes = [fitSplits.join(',') === 'train' ? '' : splitsLabel(fitSplits), excludeHistory ? HISTORY_EXCLUDED : ''].filter(Boolean);
-  const label = notes.length ? ` (${notes.join(', ')})` : '';
+  const notes = [fitSplits.join(',') === 'train' ? '' : splitsLabel(fitSplits), excludeHistory ? HISTORY_EXCLUDED : ''];
   const rank = (recommender: Recommender, history: readonly number[]) =>
     excludeHistory ? recommendWithoutHistory(recommender, history, MAX_K) : recommender.recommend(history, MAX_K);
   return methods.map((m) => {
     const recommender = baseline(m, data, fitSplits);
     const lists = samples.map((s) => rank(recommender, s.history));
-    return { method: recommender.name + label, values: evaluateRankings(samples, (_, i) => lists[i]), lists };
+    return { method: methodName(recommender.name, notes), values: evaluateRankings(samples, (_, i) => lists[i]), lists };
   });
 }
 

@@ -1,9 +1,6 @@
 /** What every evaluation of a method returns (tools/evaluate). */
 import { METRIC_KS, type MetricValues } from '../../src/core/metrics.ts';
 
-/** What a method's name says where each sample's history items were never ranked (evaluate --exclude-history). */
-export const HISTORY_EXCLUDED = 'history excluded';
-
 /** The longest list scored: the metrics' largest K. */
 export const MAX_K = Math.max(...METRIC_KS);
 
