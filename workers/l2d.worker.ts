@@ -26,7 +26,7 @@ import { buildShard } from '../src/core/shard-builder.ts';
 import { checkNumBeams } from '../src/core/generative-recommender.ts';
 import { describeValue } from '../src/core/describe-value.ts';
 import { throwIfAbortedBetweenPasses } from '../src/core/abort.ts';
-import { resolveDecodeOptions, type DecodedItem, type DecodeOptions, type Strategy } from '../src/core/decode-options.ts';
+import { checkK, resolveDecodeOptions, type DecodedItem, type DecodeOptions, type Strategy } from '../src/core/decode-options.ts';
 import { assembleMemory, centroidSampleCounts, ROW_DTYPES, type RowDtype, type ShardManifest } from '../src/core/shard-format.ts';
 import { lastOfEach } from '../src/core/fit-prompt.ts';
 
@@ -482,12 +482,6 @@ function checked(request: unknown, call: string, shape: string): true {
 }
 
 /** A list's k: a whole number of items the catalog has (`name` says which k it is). */
-function checkK(k: unknown, itemCount: number, name: string): asserts k is number {
-  if (!Number.isInteger(k) || (k as number) < 1 || (k as number) > itemCount) {
-    throw new InvalidArgumentError(`${name} must be an integer in 1..${itemCount} (the catalog's size), got ${describeValue(k)}.`);
-  }
-}
-
 /** The GPU decoder's stage times, where timestamp queries gave them. */
 function gpuStages(t: { scan?: number; select?: number; aggregate?: number }): { scan?: number; select?: number; aggregate?: number } {
   return Object.fromEntries((['scan', 'select', 'aggregate'] as const).filter((k) => t[k] !== undefined).map((k) => [k, t[k]]));

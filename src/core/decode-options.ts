@@ -72,6 +72,16 @@ export interface DecodedItem {
   source: DecodedSource;
 }
 
+/**
+ * A request's list length against the catalog: recommend() and generate() in the worker, and the recommend CLI, refuse
+ * a k past the catalog's size rather than answer a shorter list than asked (the decoders alone return all items then).
+ */
+export function checkK(k: unknown, itemCount: number, name: string): asserts k is number {
+  if (!Number.isInteger(k) || (k as number) < 1 || (k as number) > itemCount) {
+    throw new InvalidArgumentError(`${name} must be an integer in 1..${itemCount} (the catalog's size), got ${describeValue(k)}.`);
+  }
+}
+
 export interface ResolvedDecodeOptions {
   k: number;
   strategy: Strategy;

@@ -17,7 +17,7 @@ import { join } from 'node:path';
 import { fastCentroids } from '../../src/core/l2-scan-wasm.ts';
 import { COLD_START_RULES, coldStartCentroids, type ColdStartRule } from '../../src/core/cold-start.ts';
 import { CpuDecoder } from '../../src/core/cpu-decoder.ts';
-import { STRATEGIES, type DecodedSource, type Strategy } from '../../src/core/decode-options.ts';
+import { checkK, STRATEGIES, type DecodedSource, type Strategy } from '../../src/core/decode-options.ts';
 import { rowStride } from '../../src/core/memory.ts';
 import type { PreparedItem } from '../../src/core/data/prepare.ts';
 import { InvalidArgumentError } from '../../src/core/errors.ts';
@@ -75,6 +75,7 @@ export async function recommendOffline(request: OfflineRequest): Promise<Offline
   try {
     const { manifest, memory } = await loadShard(request.memory, { sha256: encoder.sha256, hiddenSize: encoder.hiddenSize });
     const catalog = await verifiedCatalog(manifest, readFileSync(join(request.memory, manifest.catalog.file)), join(request.memory, manifest.catalog.file));
+    checkK(k, catalog.length, '--k');
     for (const id of request.history ?? []) {
       if (!(Number.isInteger(id) && id >= 0 && id < catalog.length)) throw new InvalidArgumentError(`History item ${id} is not a catalog id (0..${catalog.length - 1}).`);
     }

@@ -73,7 +73,7 @@ describe('npm run recommend (offline, in Node)', () => {
     expect(cosine(result.hidden, usable!.hidden.q4!)).toBeGreaterThan(0.999);
   });
 
-  it('names what is wrong: an unknown id, a title not in the catalog (with the nearest), an empty history, a bad strategy', async () => {
+  it('names what is wrong: an unknown id, a title not in the catalog (with the nearest), an empty history, a k past the catalog, a bad strategy', async () => {
     const fails = (request: Parameters<typeof recommendOffline>[0]) => recommendOffline(request).then(() => 'no error', (e: Error) => `${e.name}: ${e.message}`);
     expect(await fails({ model: MODEL, memory: MEMORY, history: [99999] })).toBe('InvalidArgumentError: History item 99999 is not a catalog id (0..3495).');
     expect(await fails({ model: MODEL, memory: MEMORY, titles: ['Toy Stroy'] })).toBe(
@@ -82,6 +82,8 @@ describe('npm run recommend (offline, in Node)', () => {
     expect(await fails({ model: MODEL, memory: MEMORY })).toBe('InvalidArgumentError: The history is empty: give --history ids, --source-ids keys or --title titles, oldest first.');
     expect(await fails({ model: MODEL, memory: MEMORY, sourceIds: ['B00JK00S0S'] })).toBe(`InvalidArgumentError: "B00JK00S0S" is not a source_id of this catalog (${MEMORY}/items.tsv, its second column).`);
     expect(await fails({ model: MODEL, memory: MEMORY, history: [0], strategy: 'nearest' as 'local' })).toBe('InvalidArgumentError: --strategy must be local, global or vote, got "nearest".');
+    // As recommend() in the worker: a list longer than the catalog is refused, not cut short.
+    expect(await fails({ model: MODEL, memory: MEMORY, history: [0], k: 3497 })).toBe('InvalidArgumentError: --k must be an integer in 1..3496 (the catalog\'s size), got 3497.');
     expect(await fails({ model: MODEL, memory: MEMORY, history: [0], coldStart: 'magic' as 'none' })).toBe('InvalidArgumentError: --cold-start must be one of none, similar-titles, got "magic".');
     expect(await fails({ model: MODEL, memory: 'models/movielens-demo/onnx', history: [0] })).toMatch(/^ShardError: models\/movielens-demo\/onnx: no manifest.json/);
   });
