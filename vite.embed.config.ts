@@ -6,15 +6,10 @@
  *
  *   npm run build:embed
  */
-import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vite';
 import { inlineWorkerBlobOnly } from './tools/vite/inline-worker-blob-only.ts';
-
-// onnxruntime-web's "extern wasm" build: it imports its glue (.mjs) and wasm from
-// env.wasm.wasmPaths at run time, instead of a bundled asset a Blob worker would inline (70 MB).
-// Both builds (src/encoder/ort-runtime.ts): a shopper's browser fetches only the one its encoder runs in.
-const ORT_FILES = ['ort-wasm-simd-threaded.asyncify.mjs', 'ort-wasm-simd-threaded.asyncify.wasm', 'ort-wasm-simd-threaded.mjs', 'ort-wasm-simd-threaded.wasm'];
+import { ortWasmFiles } from './tools/vite/ort-wasm-files.ts';
 
 export default defineConfig({
   base: './',
@@ -36,12 +31,6 @@ export default defineConfig({
     emptyOutDir: true,
     lib: { entry: 'src/embed/embed.ts', formats: ['iife'], name: 'L2DEmbed', fileName: () => 'l2d-embed.js' },
   },
-  plugins: [
-    {
-      name: 'l2d-ort-wasm',
-      generateBundle() {
-        for (const file of ORT_FILES) this.emitFile({ type: 'asset', fileName: file, source: readFileSync(`node_modules/onnxruntime-web/dist/${file}`) });
-      },
-    },
-  ],
+  // onnxruntime-web's "extern wasm" build, its files beside the embed: a Blob worker would inline a bundled one (70 MB).
+  plugins: [ortWasmFiles()],
 });

@@ -829,7 +829,7 @@ describe('the storefront embed from another origin', () => {
         const l2d = (globalThis as unknown as { L2D: { recommender(): Promise<{ load(o: unknown): Promise<unknown> }> } }).L2D;
         return (await l2d.recommender()).load({ model, device: 'webgpu', runtime: 'jspi' }).then(() => 'loaded', (e: Error) => `${e.name}: ${e.message}`);
       }, { model: `${cdn.origin}/models/movielens-demo` });
-      expect(message).toBe("InvalidArgumentError: The L2D embed ships no JSPI build of onnxruntime-web: load with runtime 'auto' (the default).");
+      expect(message).toBe("InvalidArgumentError: This build of L2D (the embed, dist-lib) ships no JSPI build of onnxruntime-web: load with runtime 'auto' (the default).");
     } finally {
       await fresh.close();
     }

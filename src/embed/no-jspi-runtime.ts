@@ -1,8 +1,8 @@
 /**
- * Stands for `onnxruntime-web/jspi` in the embed's build (vite.embed.config.ts): the embed ships the asyncify
- * and wasm-only builds only, so every storefront visitor's script does not carry a third build's JavaScript.
- * `runtime: 'jspi'` through the embed fails with this message instead.
+ * Stands for `onnxruntime-web/jspi` in the embed's and the library's builds (vite.embed.config.ts,
+ * vite.lib.config.ts): they ship the asyncify and wasm-only builds only, so a visitor's worker does not carry a
+ * third build's JavaScript. `runtime: 'jspi'` through them fails with this message instead.
  */
 import { InvalidArgumentError } from '../core/errors.ts';
 
-throw new InvalidArgumentError("The L2D embed ships no JSPI build of onnxruntime-web: load with runtime 'auto' (the default).");
+throw new InvalidArgumentError("This build of L2D (the embed, dist-lib) ships no JSPI build of onnxruntime-web: load with runtime 'auto' (the default).");

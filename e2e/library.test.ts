@@ -1,0 +1,111 @@
+/**
+ * The library BUILT (vite.lib.config.ts + tsconfig.lib.json -> dist-lib/) as a site without a bundler uses it:
+ * examples/esm/index.html imports ./l2d/l2d.js from a plain static server, its worker and onnxruntime-web's files
+ * come from l2d/, and a TypeScript app type-checks against l2d.d.ts beside it.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import { viteBuild } from '../tools/lib/vite-build.ts';
+import { startStaticServer, type StaticServer } from '../tools/lib/static-server.ts';
+import { CpuDecoder } from '../src/core/cpu-decoder.ts';
+import { loadShard } from '../tools/lib/shard-files.ts';
+import { launchChromium } from './browser.ts';
+
+const MEMORY = 'models/movielens-demo/memory/train-q4-f0.3-int8';
+const TSC = resolve('node_modules/.bin/tsc');
+
+let site: StaticServer;
+let browser: Browser;
+let page: Page;
+const problems: string[] = [];
+
+beforeAll(async () => {
+  rmSync('dist-lib', { recursive: true, force: true });
+  await viteBuild('vite.lib.config.ts');
+  execFileSync(TSC, ['-p', 'tsconfig.lib.json']); // as npm run build:lib
+  // A site's own folder layout, no COOP/COEP headers (onnxruntime-web then runs on one thread).
+  site = await startStaticServer({ routes: { '/l2d/': 'dist-lib', '/models/': 'models', '/': 'examples/esm' } });
+  browser = await launchChromium();
+  page = await browser.newPage();
+  page.on('console', (m) => {
+    if (m.type() === 'error') problems.push(m.text());
+  });
+  page.on('pageerror', (e) => problems.push(e.message));
+}, 180_000);
+afterAll(async () => {
+  await browser?.close();
+  await site?.close();
+});
+
+describe('dist-lib/l2d.js on a static site', () => {
+  it('recommends through createRecommender(), the same lists as the CPU reference on the page\'s h_t', async () => {
+    await page.goto(`${site.origin}/index.html`);
+    await page.waitForSelector('body[data-done="true"]', { state: 'attached', timeout: 120_000 });
+    const titles = await page.locator('#list li').allTextContents();
+    expect(await page.textContent('#status')).toMatch(/^wasm \(q4, (fused|encoder|full) graph\) \+ cpu: \d+ ms$/);
+    expect(titles).toHaveLength(10);
+    const api = await page.evaluate(async () => {
+      type Result = { items: { id: number; title: string }[]; hidden: Float32Array };
+      const r = (globalThis as unknown as { l2dExample: { recommend(q: unknown): Promise<Result>; catalog(): Promise<string[]> } }).l2dExample;
+      const catalog = await r.catalog();
+      const history = ['Toy Story (1995)', 'Jumanji (1995)'].map((title) => catalog.indexOf(title));
+      const out = await r.recommend({ history, k: 10, excludeHistory: true, returnHidden: true });
+      return { history, titles: out.items.map((i) => i.title), ids: out.items.map((i) => i.id), hidden: Array.from(out.hidden) };
+    });
+    expect(api.titles).toEqual(titles);
+    const manifest = JSON.parse(readFileSync(`${MEMORY}/manifest.json`, 'utf8'));
+    const { memory } = await loadShard(MEMORY, { sha256: manifest.model.sha256, hiddenSize: manifest.hiddenSize });
+    expect(api.ids).toEqual(new CpuDecoder(memory).decode(api.hidden, { k: 10, exclude: api.history }).map((x) => x.item));
+    // The module worker and onnxruntime-web's wasm-only build from l2d/, found beside the worker; nothing else of it.
+    expect(site.served.filter((p) => p.startsWith('/l2d/')).sort()).toEqual(['/l2d/l2d-worker.js', '/l2d/l2d.js', '/l2d/ort-wasm-simd-threaded.mjs', '/l2d/ort-wasm-simd-threaded.wasm']);
+    expect(problems).toEqual([]);
+  });
+
+  it('says what is wrong through the typed errors, across the worker', async () => {
+    const failure = await page.evaluate(async () => {
+      const { createRecommender } = await (new Function('u', 'return import(u)') as (u: string) => Promise<typeof import('../src/index.ts')>)('./l2d/l2d.js');
+      return createRecommender({ model: 'models/movielens-demo', memory: 'models/amazon-games/memory/train-q4-centroids', cache: 'none' }).then(
+        () => null,
+        (e: Error & { code?: string }) => ({ name: e.name, code: e.code, message: e.message }),
+      );
+    });
+    expect(failure).toMatchObject({ name: 'ShardError', code: 'shard-invalid' });
+    expect(failure!.message).toMatch(/built with model "amazon-games"/);
+  });
+});
+
+describe('dist-lib/l2d.d.ts', () => {
+  it('types an app that imports ./l2d/l2d.js (strict, library files checked), and refuses a wrong call', () => {
+    const app = resolve('test-results/library-types-app');
+    rmSync(app, { recursive: true, force: true });
+    mkdirSync(app, { recursive: true });
+    writeFileSync(
+      `${app}/main.ts`,
+      [
+        `import { createRecommender, InvalidArgumentError, type RecommendResult } from '${resolve('dist-lib/l2d.js')}';`,
+        "const recommender = await createRecommender({ model: 'models/m', memory: 'models/m/memory', device: 'auto' });",
+        'const result: RecommendResult = await recommender.recommend({ history: [1, 2], k: 10 });',
+        'const first: string = result.items[0].title;',
+        'export const seen = [first, InvalidArgumentError.name];',
+        'await recommender.recommend({ history: [1], k: 3, strategy: NEAREST });',
+      ].join('\n'),
+    );
+    const config = (strategy: string) => {
+      writeFileSync(`${app}/main.ts`, readFileSync(`${app}/main.ts`, 'utf8').replace(/strategy: [^ ]+ \}/, `strategy: ${strategy} }`));
+      writeFileSync(`${app}/tsconfig.json`, JSON.stringify({
+        compilerOptions: { target: 'ES2022', module: 'ESNext', moduleResolution: 'bundler', strict: true, lib: ['ES2022', 'DOM'], noEmit: true, skipLibCheck: false, types: [] },
+        files: ['main.ts'],
+      }));
+      return spawnSync(TSC, ['-p', app], { encoding: 'utf8' });
+    };
+    const good = config("'local'");
+    expect(good.stdout + good.stderr).toBe('');
+    expect(good.status).toBe(0);
+    const bad = config("'nearest'");
+    expect(bad.status).toBe(2);
+    expect(bad.stdout).toMatch(/main\.ts\(6,\d+\): error TS2322: Type '"nearest"' is not assignable to type 'Strategy \| undefined'\.$/m);
+  });
+});
