@@ -1,11 +1,11 @@
 /**
  * The library BUILT (vite.lib.config.ts + tsconfig.lib.json -> dist-lib/) as a site without a bundler uses it:
  * examples/esm/index.html imports ./l2d/l2d.js from a plain static server, its worker and onnxruntime-web's files
- * come from l2d/, and a TypeScript app type-checks against l2d.d.ts beside it.
+ * come from l2d/ (or from a CDN's origin), and a TypeScript app type-checks against l2d.d.ts beside it.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { viteBuild } from '../tools/lib/vite-build.ts';
@@ -74,6 +74,61 @@ describe('dist-lib/l2d.js on a static site', () => {
     });
     expect(failure).toMatchObject({ name: 'ShardError', code: 'shard-invalid' });
     expect(failure!.message).toMatch(/built with model "amazon-games"/);
+  });
+});
+
+describe('dist-lib/l2d.js from another origin (a CDN)', () => {
+  it('runs its worker from a Blob, onnxruntime-web from the CDN\'s folder: the same list as from the site itself', async () => {
+    const cdn = await startStaticServer({ routes: { '/l2d/': 'dist-lib', '/models/': 'models' }, headers: { 'access-control-allow-origin': '*' } });
+    const store = await startStaticServer({
+      routes: { '/': 'examples/esm' },
+      rewriteHtml: (html) => html.replace("'./l2d/l2d.js'", `'${cdn.origin}/l2d/l2d.js'`).replaceAll("'models/", `'${cdn.origin}/models/`),
+    });
+    const tab = await browser.newPage();
+    const tabProblems: string[] = [];
+    tab.on('console', (m) => m.type() === 'error' && tabProblems.push(m.text()));
+    tab.on('pageerror', (e) => tabProblems.push(e.message));
+    try {
+      await tab.goto(`${store.origin}/index.html`);
+      await tab.waitForSelector('body[data-done="true"]', { state: 'attached', timeout: 120_000 });
+      // A page may not start a worker from another origin: before, this was "SecurityError: Failed to construct 'Worker'".
+      expect(await tab.textContent('#status')).toMatch(/^wasm \(q4, (fused|encoder|full) graph\) \+ cpu: \d+ ms$/);
+      expect(await tab.locator('#list li').allTextContents()).toEqual(await page.locator('#list li').allTextContents());
+      expect(cdn.served.filter((p) => p.startsWith('/l2d/')).sort()).toEqual(['/l2d/l2d-worker.js', '/l2d/l2d.js', '/l2d/ort-wasm-simd-threaded.mjs', '/l2d/ort-wasm-simd-threaded.wasm']);
+      expect(store.served).toEqual(['/index.html']);
+      expect(tabProblems).toEqual([]);
+    } finally {
+      await tab.close();
+      await cdn.close();
+      await store.close();
+    }
+  });
+
+  it('names the worker file when the CDN lacks it', async () => {
+    rmSync('test-results/library-no-worker', { recursive: true, force: true });
+    cpSync('dist-lib', 'test-results/library-no-worker', { recursive: true });
+    rmSync('test-results/library-no-worker/l2d-worker.js');
+    const cdn = await startStaticServer({ routes: { '/l2d/': 'test-results/library-no-worker' }, headers: { 'access-control-allow-origin': '*' } });
+    const tab = await browser.newPage();
+    try {
+      await tab.goto(`${site.origin}/index.html`); // any page of another origin
+      await tab.waitForSelector('body[data-done="true"]', { state: 'attached', timeout: 120_000 });
+      const failure = await tab.evaluate(async (url) => {
+        const { createRecommender } = await (new Function('u', 'return import(u)') as (u: string) => Promise<typeof import('../src/index.ts')>)(url);
+        return createRecommender({ model: 'models/movielens-demo', memory: 'models/movielens-demo/memory/train-q4-f0.3-int8' }).then(
+          () => null,
+          (e: Error & { code?: string }) => ({ name: e.name, code: e.code, message: e.message }),
+        );
+      }, `${cdn.origin}/l2d/l2d.js`);
+      expect(failure).toEqual({
+        name: 'NetworkUnavailableError',
+        code: 'network-unavailable',
+        message: `The recommender's worker (${cdn.origin}/l2d/l2d-worker.js) could not be fetched (HTTP 404): serve l2d-worker.js beside l2d.js (npm run build:lib writes both), with CORS where they are on another origin than the page.`,
+      });
+    } finally {
+      await tab.close();
+      await cdn.close();
+    }
   });
 });
 

@@ -1,8 +1,26 @@
 /**
- * The recommender's worker when a page passes none: a module worker that Vite bundles from
- * workers/l2d.worker.ts. A file of its own so that the storefront embed's build, which always passes its Blob
- * worker, swaps it for src/embed/no-default-worker.ts and ships no second copy of the worker.
+ * The recommender's worker when a page passes none: the module worker Vite bundles from workers/l2d.worker.ts. A file
+ * of its own so that the storefront embed's build, which always passes its Blob worker, swaps it for
+ * src/embed/no-default-worker.ts and ships no second copy of the worker.
  */
-export function defaultWorker(): Worker {
-  return new Worker(new URL('../workers/l2d.worker.ts', import.meta.url), { type: 'module', name: 'l2d-recommender' });
+import workerUrl from '../workers/l2d.worker.ts?worker&url';
+import { blobModuleWorker } from './blob-worker.ts';
+
+export interface DefaultWorker {
+  worker: Worker;
+  /** Where onnxruntime-web's files are, for a worker that cannot find them beside itself (one run from a Blob). */
+  wasmPaths?: string;
+}
+
+/**
+ * The worker from the bundle's folder. Where that folder is on another origin than the page (the built library,
+ * dist-lib/l2d.js, imported from a CDN), a page may not start it: it runs from a Blob, onnxruntime-web pointed back at
+ * that folder.
+ */
+export async function defaultWorker(): Promise<DefaultWorker> {
+  const url = new URL(workerUrl, import.meta.url);
+  if (url.origin === globalThis.location?.origin) return { worker: new Worker(url, { type: 'module', name: 'l2d-recommender' }) };
+  const worker = await blobModuleWorker(url.href, 'l2d-recommender', (reason) =>
+    `The recommender's worker (${url.href}) could not be fetched (${reason}): serve l2d-worker.js beside l2d.js (npm run build:lib writes both), with CORS where they are on another origin than the page.`);
+  return { worker, wasmPaths: new URL('.', url).href };
 }

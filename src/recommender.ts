@@ -104,7 +104,13 @@ export async function createRecommender(options: RecommenderOptions): Promise<Re
   const signal = liveSignal(options.signal, 'createRecommender()');
   // The memory is worth keeping under storage pressure; only a page may ask (workers lack persist()).
   if ((options.cache ?? 'indexeddb') === 'indexeddb') void requestPersistence();
-  const worker = options.worker ?? defaultWorker();
+  const { worker, wasmPaths } = options.worker ? { worker: options.worker } : await defaultWorker();
+  // A worker run from a Blob (the library from another origin) finds onnxruntime-web's files where it came from.
+  if (wasmPaths && !first.wasmPaths) first.wasmPaths = wasmPaths;
+  if (signal?.aborted) {
+    worker.terminate();
+    throw new AbortError('createRecommender()');
+  }
   const api = Comlink.wrap<WorkerApi>(worker);
   let disposed = false;
   let current: LoadStatus;

@@ -1,7 +1,7 @@
 /**
  * The storefront embed: one script tag, built as one IIFE file
- * (`npm run build:embed` -> dist-embed/l2d-embed.js, 44 KB) that works from another
- * origin (a CDN). The worker (l2d-worker.js beside it, 275 KB) is fetched when a
+ * (`npm run build:embed` -> dist-embed/l2d-embed.js, 48 KB) that works from another
+ * origin (a CDN). The worker (l2d-worker.js beside it, 316 KB) is fetched when a
  * widget first needs it and run from a Blob; onnxruntime-web's wasm is fetched
  * from the script's own folder too, and the model and memory URLs are
  * absolute or relative to the page.
@@ -19,7 +19,8 @@
  */
 import workerUrl from '../../workers/l2d.worker.ts?worker&url';
 import { DEFAULT_STRATEGY, type Strategy } from '../core/decode-options.ts';
-import { InvalidArgumentError, NetworkUnavailableError } from '../core/errors.ts';
+import { InvalidArgumentError } from '../core/errors.ts';
+import { blobModuleWorker } from '../blob-worker.ts';
 import { createRecommender, type Recommender } from '../recommender.ts';
 import type { OverlayStatus } from '../worker-protocol.ts';
 import { ShardStore } from '../store/shard-store.ts';
@@ -29,6 +30,7 @@ import { LocalHistory, type HistoryEventKind } from './local-history.ts';
 import { PageIds, parsePageIdKind, type PageId, type PageIdKind } from './page-ids.ts';
 import { defineRecommendationsElement } from './recommendations-element.ts';
 import { SharedForwardPass } from './shared-forward-pass.ts';
+
 
 const script = document.currentScript as HTMLScriptElement | null;
 const data = script?.dataset ?? {};
@@ -88,22 +90,12 @@ function recommender(): Promise<Recommender> {
 
 /**
  * The recommender's worker, l2d-worker.js from the embed's folder: fetched only when a widget (or a purchase)
- * first needs it, so a page whose widgets never start downloads 44 KB of embed, not 320. A page may not start a
+ * first needs it, so a page whose widgets never start downloads 48 KB of embed, not 360. A page may not start a
  * worker from another origin: it runs from a Blob (CSP: worker-src blob:), which it revokes once running.
  */
 async function embedWorker(): Promise<Worker> {
-  let source: Blob;
-  try {
-    const response = await fetch(workerUrl);
-    if (!response.ok) throw new Error(`HTTP ${response.status}`);
-    source = await response.blob();
-  } catch (error) {
-    throw new NetworkUnavailableError(
-      `The L2D embed's worker (${workerUrl}) could not be fetched (${(error as Error).message}): serve l2d-worker.js beside l2d-embed.js (npm run build:embed writes both).`,
-    );
-  }
-  const blob = new Blob(['URL.revokeObjectURL(import.meta.url);\n', source], { type: 'text/javascript' });
-  return new Worker(URL.createObjectURL(blob), { type: 'module', name: 'l2d' });
+  return blobModuleWorker(workerUrl, 'l2d', (reason) =>
+    `The L2D embed's worker (${workerUrl}) could not be fetched (${reason}): serve l2d-worker.js beside l2d-embed.js (npm run build:embed writes both).`);
 }
 
 /** The translation of the page's ids, for the memory loaded now (a load() of another one gets its own). */

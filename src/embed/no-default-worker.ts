@@ -4,7 +4,8 @@
  * worker) stays off the storefront's CDN.
  */
 import { InvalidArgumentError } from '../core/errors.ts';
+import type { DefaultWorker } from '../default-worker.ts';
 
-export function defaultWorker(): Worker {
+export async function defaultWorker(): Promise<DefaultWorker> {
   throw new InvalidArgumentError('The L2D embed creates its recommender with its own worker: use L2D.recommender(), or pass `worker` to createRecommender().');
 }
