@@ -4,7 +4,7 @@
  * sends): the built demo on its default data set, a storefront product page whose lazy widget is
  * never scrolled near (what the tag costs every page), and the example storefront
  * with the built embed, on the shipped memory (int8 rows, then float16) and on its centroids, and the
- * game shop (own-ids.html) on amazon-games' centroids. Each in a
+ * game shop (own-ids.html) on amazon-games' centroids, and the built library on a static site (examples/esm). Each in a
  * fresh browser context (nothing cached), on this machine's adapter (no
  * hardware GPU here: the encoder on wasm, the wasm-only onnxruntime-web build).
  *
@@ -105,6 +105,26 @@ try {
     } finally {
       await cdn.close();
       await store.close();
+    }
+  }
+
+  await viteBuild('vite.lib.config.ts');
+  {
+    // examples/esm on a static site: the library (`npm run build:lib`) as l2d/, the model and its int8 memory beside.
+    const routes = { '/l2d/': 'dist-lib', '/models/': 'models', '/': 'examples/esm' };
+    const site = await startStaticServer({ routes });
+    try {
+      const page = await (await browser.newContext()).newPage();
+      await page.goto(`${site.origin}/index.html`);
+      await page.waitForSelector('body[data-done="true"]', { state: 'attached', timeout: 120_000 });
+      const label = 'the library (`npm run build:lib`) on a static site, the 30% memory in int8 rows (`examples/esm`)';
+      row(label, tally(site, (path) => {
+        const [prefix, dir] = Object.entries(routes).find(([r]) => path.startsWith(r))!;
+        return join(dir, path.slice(prefix.length));
+      }));
+      console.error(`${label}: counted`);
+    } finally {
+      await site.close();
     }
   }
 } finally {
