@@ -17,6 +17,7 @@ import { viteBuild } from '../tools/lib/vite-build.ts';
 import { launchChromium } from '../e2e/browser.ts';
 import { startStaticServer, type StaticServer } from '../tools/lib/static-server.ts';
 import { EXAMPLE_CDN_ROUTES, startExampleStorefront } from '../tools/example-storefront/main.ts';
+import { EXAMPLE_ESM_ROUTES, startExampleEsm } from '../tools/example-esm/main.ts';
 
 type Kind = 'app' | 'onnxruntime-web' | 'model' | 'memory' | 'test split';
 const KINDS: Kind[] = ['app', 'onnxruntime-web', 'model', 'memory', 'test split'];
@@ -110,16 +111,15 @@ try {
 
   await viteBuild('vite.lib.config.ts');
   {
-    // examples/esm on a static site: the library (`npm run build:lib`) as l2d/, the model and its int8 memory beside.
-    const routes = { '/l2d/': 'dist-lib', '/models/': 'models', '/': 'examples/esm' };
-    const site = await startStaticServer({ routes });
+    // examples/esm as `npm run example:esm` serves it: the library as l2d/, the model and its int8 memory beside.
+    const site = await startExampleEsm();
     try {
       const page = await (await browser.newContext()).newPage();
       await page.goto(`${site.origin}/index.html`);
       await page.waitForSelector('body[data-done="true"]', { state: 'attached', timeout: 120_000 });
       const label = 'the library (`npm run build:lib`) on a static site, the 30% memory in int8 rows (`examples/esm`)';
       row(label, tally(site, (path) => {
-        const [prefix, dir] = Object.entries(routes).find(([r]) => path.startsWith(r))!;
+        const [prefix, dir] = Object.entries(EXAMPLE_ESM_ROUTES).find(([r]) => path.startsWith(r))!;
         return join(dir, path.slice(prefix.length));
       }));
       console.error(`${label}: counted`);

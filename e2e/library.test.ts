@@ -13,6 +13,7 @@ import { startStaticServer, type StaticServer } from '../tools/lib/static-server
 import { CpuDecoder } from '../src/core/cpu-decoder.ts';
 import { loadShard } from '../tools/lib/shard-files.ts';
 import { launchChromium } from './browser.ts';
+import { startExampleEsm } from '../tools/example-esm/main.ts';
 
 const MEMORY = 'models/movielens-demo/memory/train-q4-f0.3-int8';
 const TSC = resolve('node_modules/.bin/tsc');
@@ -26,8 +27,8 @@ beforeAll(async () => {
   rmSync('dist-lib', { recursive: true, force: true });
   await viteBuild('vite.lib.config.ts');
   execFileSync(TSC, ['-p', 'tsconfig.lib.json']); // as npm run build:lib
-  // A site's own folder layout, no COOP/COEP headers (onnxruntime-web then runs on one thread).
-  site = await startStaticServer({ routes: { '/l2d/': 'dist-lib', '/models/': 'models', '/': 'examples/esm' } });
+  // As `npm run example:esm` serves it: a site's own folder layout, no COOP/COEP headers (onnxruntime-web on one thread).
+  site = await startExampleEsm();
   browser = await launchChromium();
   page = await browser.newPage();
   page.on('console', (m) => {

@@ -1,0 +1,30 @@
+import { execFile } from 'node:child_process';
+import { createServer } from 'node:net';
+import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
+import { freePort } from '../lib/static-server.ts';
+
+const run = async (...args: string[]) =>
+  promisify(execFile)(process.execPath, ['--import', 'tsx', 'tools/example-esm/main.ts', ...args], { encoding: 'utf8' }).then(
+    ({ stdout }) => ({ code: 0, stdout, stderr: '' }),
+    (error: { code: number; stdout: string; stderr: string }) => error,
+  );
+
+// Its serving is e2e/library.test.ts's (startExampleEsm); here, what it says to bad input, before any build.
+describe('npm run example:esm, bad input', () => {
+  it('refuses a port that is not one', async () => {
+    const { code, stderr } = await run('--port', 'http');
+    expect([code, stderr.trim()]).toEqual([1, 'example:esm: --port must be a port number (1-65535), got "http".']);
+  });
+
+  it('says the port is in use, at once', async () => {
+    const port = await freePort();
+    const taken = createServer().listen(port, '127.0.0.1');
+    try {
+      const { code, stderr } = await run('--port', String(port));
+      expect([code, stderr.trim()]).toEqual([1, `example:esm: Port ${port} is in use (another server?); choose another with --port N.`]);
+    } finally {
+      taken.close();
+    }
+  }, 30_000);
+});
