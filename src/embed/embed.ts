@@ -31,7 +31,6 @@ import { PageIds, parsePageIdKind, type PageId, type PageIdKind } from './page-i
 import { defineRecommendationsElement } from './recommendations-element.ts';
 import { SharedForwardPass } from './shared-forward-pass.ts';
 
-
 const script = document.currentScript as HTMLScriptElement | null;
 const data = script?.dataset ?? {};
 // The folder the embed was served from: onnxruntime-web's .wasm sits beside it.
