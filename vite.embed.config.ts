@@ -11,6 +11,33 @@ import { defineConfig } from 'vite';
 import { inlineWorkerBlobOnly } from './tools/vite/inline-worker-blob-only.ts';
 import { ortWasmFiles } from './tools/vite/ort-wasm-files.ts';
 
+/** The globals the embed's script defines, typed from its code (src/embed/embed.ts, recommendations-element.ts). */
+const EMBED_GLOBALS = `/// <reference types="@webgpu/types" />
+import type { L2DEmbed, QueuedCall } from './types/embed/embed.ts';
+import type { L2DErrorDetail, L2DRecommendationsElement, L2DRenderDetail, L2DSelectDetail } from './types/embed/recommendations-element.ts';
+
+interface L2DEvents {
+  'l2d-select': CustomEvent<L2DSelectDetail>;
+  'l2d-render': CustomEvent<L2DRenderDetail>;
+  'l2d-error': CustomEvent<L2DErrorDetail>;
+}
+
+declare global {
+  /** The embed's API, once its script ran. */
+  var L2D: L2DEmbed;
+  /** Calls queued before an \`async\` embed ran: \`(window.L2DQueue ||= []).push((L2D) => L2D.track('view', 12))\`. */
+  var L2DQueue: QueuedCall[] | { push(...calls: QueuedCall[]): number } | undefined;
+  interface HTMLElementTagNameMap {
+    'l2d-recommendations': L2DRecommendationsElement;
+  }
+  // The events bubble out of the widget's shadow root to the document.
+  interface HTMLElementEventMap extends L2DEvents {}
+  interface DocumentEventMap extends L2DEvents {}
+}
+
+export type { L2DEmbed, QueuedCall, L2DErrorDetail, L2DRecommendationsElement, L2DRenderDetail, L2DSelectDetail };
+`;
+
 export default defineConfig({
   base: './',
   publicDir: false,
@@ -32,5 +59,14 @@ export default defineConfig({
     lib: { entry: 'src/embed/embed.ts', formats: ['iife'], name: 'L2DEmbed', fileName: () => 'l2d-embed.js' },
   },
   // onnxruntime-web's "extern wasm" build, its files beside the embed: a Blob worker would inline a bundled one (70 MB).
-  plugins: [ortWasmFiles()],
+  plugins: [
+    ortWasmFiles(),
+    {
+      name: 'l2d-embed-types',
+      generateBundle() {
+        // A store's TypeScript references this file (tsc writes the types/ it imports after this build).
+        this.emitFile({ type: 'asset', fileName: 'l2d-embed.d.ts', source: EMBED_GLOBALS });
+      },
+    },
+  ],
 });

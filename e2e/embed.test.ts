@@ -7,6 +7,8 @@
  * second visit requests nothing from the model or memory.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { execFileSync } from 'node:child_process';
+import { resolve } from 'node:path';
 import { copyFileSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { viteBuild } from '../tools/lib/vite-build.ts';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
@@ -14,6 +16,7 @@ import { CpuDecoder } from '../src/core/cpu-decoder.ts';
 import { loadShard } from '../tools/lib/shard-files.ts';
 import { buildCentroidMemory } from '../tools/build-memory/main.ts';
 import { launchChromium } from './browser.ts';
+import { typeCheckApp } from './type-check-app.ts';
 import { centroidShardWithoutCounts } from './model-copy.ts';
 import { startStaticServer, type StaticServer } from '../tools/lib/static-server.ts';
 import { startExampleStorefront } from '../tools/example-storefront/main.ts';
@@ -31,6 +34,7 @@ const problems: string[] = [];
 
 beforeAll(async () => {
   await viteBuild('vite.embed.config.ts');
+  execFileSync(resolve('node_modules/.bin/tsc'), ['-p', 'tsconfig.embed.json']); // as npm run build:embed: the declarations
   // As `npm run example:storefront` serves it, with the tests' own files beside: /t/ pages a test writes
   // (test-results/embed-pages), e.g. a script tag with a bad setting.
   ({ store, cdn } = await startExampleStorefront({
@@ -799,14 +803,16 @@ describe('the storefront embed from another origin', () => {
     }
   });
 
-  it('ships its script, its worker beside it and the two onnxruntime-web builds, nothing else (one copy of the worker)', () => {
-    expect(readdirSync('dist-embed', { recursive: true }).sort()).toEqual([
+  it('ships its script, its worker beside it, the two onnxruntime-web builds and its declarations, nothing else (one copy of the worker)', () => {
+    expect(readdirSync('dist-embed', { recursive: true }).map(String).filter((f) => !f.startsWith('types/')).sort()).toEqual([
+      'l2d-embed.d.ts',
       'l2d-embed.js',
       'l2d-worker.js',
       'ort-wasm-simd-threaded.asyncify.mjs',
       'ort-wasm-simd-threaded.asyncify.wasm',
       'ort-wasm-simd-threaded.mjs',
       'ort-wasm-simd-threaded.wasm',
+      'types',
     ]);
     // The page's script carries none of the worker (a message only the worker writes), so it stays small.
     const script = readFileSync('dist-embed/l2d-embed.js', 'utf8');
@@ -833,5 +839,27 @@ describe('the storefront embed from another origin', () => {
     } finally {
       await fresh.close();
     }
+  });
+
+  it("l2d-embed.d.ts types a store's TypeScript: window.L2D, L2DQueue, the element and its events; a wrong call is refused", () => {
+    const store = (kind: string, field = 'rank') => [
+      `/// <reference path="${resolve('dist-embed/l2d-embed.d.ts')}" />`,
+      `import type { L2DSelectDetail } from '${resolve('dist-embed/l2d-embed.js')}';`,
+      "(window.L2DQueue ||= []).push((L2D) => void L2D.track('view', 12));",
+      `export const tracked = window.L2D.track(${kind}, 'B00JK00S0S');`,
+      "const widget = document.querySelector('l2d-recommendations');",
+      'if (widget) widget.history = [12, 40];',
+      'export const refreshed: Promise<{ id: number; title: string }[]> | undefined = widget?.refresh();',
+      `document.addEventListener('l2d-select', (event) => console.log(event.detail.id, event.detail.title, event.detail.${field}));`,
+      "widget?.addEventListener('l2d-error', (event) => console.log(event.detail.message));",
+      'export const chosen = (detail: L2DSelectDetail) => detail.sourceId;',
+    ].join('\n');
+    expect(typeCheckApp('embed-types-store', { 'store.ts': store("'purchase'") })).toEqual({ status: 0, output: '' });
+    const bad = typeCheckApp('embed-types-store', { 'store.ts': store("'like'") });
+    expect(bad.status).toBe(2);
+    expect(bad.output).toMatch(/store\.ts\(4,\d+\): error TS2345: Argument of type '"like"' is not assignable to parameter of type 'HistoryEventKind'\.$/m);
+    // The events' details are typed, not any.
+    const badEvent = typeCheckApp('embed-types-store', { 'store.ts': store("'view'", 'score') });
+    expect(badEvent.output).toMatch(/store\.ts\(8,\d+\): error TS2339: Property 'score' does not exist on type 'L2DSelectDetail'\.$/m);
   });
 });

@@ -4,8 +4,8 @@
  * come from l2d/ (or from a CDN's origin), and a TypeScript app type-checks against l2d.d.ts beside it.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { execFileSync, spawnSync } from 'node:child_process';
-import { cpSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { cpSync, readFileSync, rmSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { viteBuild } from '../tools/lib/vite-build.ts';
@@ -13,6 +13,7 @@ import { startStaticServer, type StaticServer } from '../tools/lib/static-server
 import { CpuDecoder } from '../src/core/cpu-decoder.ts';
 import { loadShard } from '../tools/lib/shard-files.ts';
 import { launchChromium } from './browser.ts';
+import { typeCheckApp } from './type-check-app.ts';
 import { startExampleEsm } from '../tools/example-esm/main.ts';
 
 const MEMORY = 'models/movielens-demo/memory/train-q4-f0.3-int8';
@@ -135,33 +136,17 @@ describe('dist-lib/l2d.js from another origin (a CDN)', () => {
 
 describe('dist-lib/l2d.d.ts', () => {
   it('types an app that imports ./l2d/l2d.js (strict, library files checked), and refuses a wrong call', () => {
-    const app = resolve('test-results/library-types-app');
-    rmSync(app, { recursive: true, force: true });
-    mkdirSync(app, { recursive: true });
-    writeFileSync(
-      `${app}/main.ts`,
-      [
-        `import { createRecommender, InvalidArgumentError, type RecommendResult } from '${resolve('dist-lib/l2d.js')}';`,
-        "const recommender = await createRecommender({ model: 'models/m', memory: 'models/m/memory', device: 'auto' });",
-        'const result: RecommendResult = await recommender.recommend({ history: [1, 2], k: 10 });',
-        'const first: string = result.items[0].title;',
-        'export const seen = [first, InvalidArgumentError.name];',
-        'await recommender.recommend({ history: [1], k: 3, strategy: NEAREST });',
-      ].join('\n'),
-    );
-    const config = (strategy: string) => {
-      writeFileSync(`${app}/main.ts`, readFileSync(`${app}/main.ts`, 'utf8').replace(/strategy: [^ ]+ \}/, `strategy: ${strategy} }`));
-      writeFileSync(`${app}/tsconfig.json`, JSON.stringify({
-        compilerOptions: { target: 'ES2022', module: 'ESNext', moduleResolution: 'bundler', strict: true, lib: ['ES2022', 'DOM'], noEmit: true, skipLibCheck: false, types: [] },
-        files: ['main.ts'],
-      }));
-      return spawnSync(TSC, ['-p', app], { encoding: 'utf8' });
-    };
-    const good = config("'local'");
-    expect(good.stdout + good.stderr).toBe('');
-    expect(good.status).toBe(0);
-    const bad = config("'nearest'");
+    const app = (strategy: string) => [
+      `import { createRecommender, InvalidArgumentError, type RecommendResult } from '${resolve('dist-lib/l2d.js')}';`,
+      "const recommender = await createRecommender({ model: 'models/m', memory: 'models/m/memory', device: 'auto' });",
+      'const result: RecommendResult = await recommender.recommend({ history: [1, 2], k: 10 });',
+      'const first: string = result.items[0].title;',
+      'export const seen = [first, InvalidArgumentError.name];',
+      `await recommender.recommend({ history: [1], k: 3, strategy: ${strategy} });`,
+    ].join('\n');
+    expect(typeCheckApp('library-types-app', { 'main.ts': app("'local'") })).toEqual({ status: 0, output: '' });
+    const bad = typeCheckApp('library-types-app', { 'main.ts': app("'nearest'") });
     expect(bad.status).toBe(2);
-    expect(bad.stdout).toMatch(/main\.ts\(6,\d+\): error TS2322: Type '"nearest"' is not assignable to type 'Strategy \| undefined'\.$/m);
+    expect(bad.output).toMatch(/main\.ts\(6,\d+\): error TS2322: Type '"nearest"' is not assignable to type 'Strategy \| undefined'\.$/m);
   });
 });

@@ -203,7 +203,10 @@ async function recordPurchase(handle: Recommender, context: PageId[], item: Page
 }
 runQueuedCalls();
 
-type QueuedCall = (l2d: typeof api) => unknown;
+/** window.L2D's type, for a store's TypeScript (dist-embed/l2d-embed.d.ts declares the globals with it). */
+export type L2DEmbed = typeof api;
+/** A call queued in window.L2DQueue before the embed ran (an `async` script tag). */
+export type QueuedCall = (l2d: L2DEmbed) => unknown;
 
 /**
  * With an `async` script tag the store's code may run before the embed: it queues functions,

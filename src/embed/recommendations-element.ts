@@ -26,6 +26,30 @@ import { parseCount, parseStrategy } from './list-attributes.ts';
 import type { WidgetRequest } from './shared-forward-pass.ts';
 import { parsePageIds, type PageId, type PageIdKind, type PageIds } from './page-ids.ts';
 
+/** `l2d-select`'s detail: the chosen item, `id` in the page's ids (data-ids), `rank` from 0. */
+export interface L2DSelectDetail {
+  id: PageId;
+  sourceId: string;
+  title: string;
+  rank: number;
+}
+/** `l2d-render`'s detail: the list shown, as recommend() returns it (`id` the catalog's, `sourceId` the store's key). */
+export interface L2DRenderDetail {
+  items: RecommendedItem[];
+}
+/** `l2d-error`'s detail: the error the widget shows a message for. */
+export interface L2DErrorDetail {
+  name: string;
+  message: string;
+}
+/** What a page may use of an <l2d-recommendations> element beyond its attributes. */
+export interface L2DRecommendationsElement extends HTMLElement {
+  /** The history to recommend for (the page's ids); without one set, the attribute's, else the on-device history. */
+  history: PageId[];
+  /** Runs recommend() again; a refresh still under way is aborted and resolves to []. */
+  refresh(): Promise<RecommendedItem[]>;
+}
+
 export interface ElementHost {
   /** The element's list (several widgets' lists for one history may share a forward pass: shared-forward-pass.ts). */
   recommend(request: WidgetRequest): Promise<RecommendedItem[]>;
@@ -62,7 +86,7 @@ function sheet(): CSSStyleSheet {
 
 export function defineRecommendationsElement(host: ElementHost, name = 'l2d-recommendations'): void {
   if (customElements.get(name)) return;
-  class RecommendationsElement extends HTMLElement {
+  class RecommendationsElement extends HTMLElement implements L2DRecommendationsElement {
     static observedAttributes = ['k', 'strategy', 'm', 'history', 'exclude-history', 'loading', 'item-href'];
     private historyValue: PageId[] | undefined;
     private readonly root: ShadowRoot;
@@ -152,7 +176,7 @@ export function defineRecommendationsElement(host: ElementHost, name = 'l2d-reco
         const items = await host.recommend({ history: ids.toCatalog(history), k, strategy, ...(m !== undefined ? { m } : {}), excludeHistory: this.hasAttribute('exclude-history'), signal: controller.signal });
         if (controller.signal.aborted) return items; // a newer refresh is under way, or the element left the page
         this.show(this.list(items, hrefTemplate, ids));
-        this.dispatchEvent(new CustomEvent('l2d-render', { detail: { items }, bubbles: true, composed: true }));
+        this.dispatchEvent(new CustomEvent<L2DRenderDetail>('l2d-render', { detail: { items }, bubbles: true, composed: true }));
         return items;
       } catch (error) {
         // Aborted: superseded by a newer refresh (or removed), which shows its own list.
@@ -194,7 +218,7 @@ export function defineRecommendationsElement(host: ElementHost, name = 'l2d-reco
     private showError(e: Error): void {
       const own = this.getAttribute('error-text');
       this.show(this.message(own ?? `${DEFAULT_TEXTS['error-text']}: ${e.message}`, true));
-      this.dispatchEvent(new CustomEvent('l2d-error', { detail: { name: e.name, message: e.message }, bubbles: true, composed: true }));
+      this.dispatchEvent(new CustomEvent<L2DErrorDetail>('l2d-error', { detail: { name: e.name, message: e.message }, bubbles: true, composed: true }));
     }
 
     /** The items as buttons, or as links where the page gave an item-href template. */
@@ -217,7 +241,7 @@ export function defineRecommendationsElement(host: ElementHost, name = 'l2d-reco
         choice.setAttribute('part', hrefTemplate === null ? 'button' : 'link');
         choice.textContent = item.title;
         choice.addEventListener('click', (event) => {
-          const select = new CustomEvent('l2d-select', { detail: { id, sourceId: item.sourceId, title: item.title, rank }, bubbles: true, composed: true, cancelable: true });
+          const select = new CustomEvent<L2DSelectDetail>('l2d-select', { detail: { id, sourceId: item.sourceId, title: item.title, rank }, bubbles: true, composed: true, cancelable: true });
           if (!this.dispatchEvent(select)) event.preventDefault();
         });
         li.append(choice);
