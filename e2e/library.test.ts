@@ -6,6 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
 import { cpSync, readFileSync, rmSync } from 'node:fs';
+import { cpus } from 'node:os';
 import { resolve } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { viteBuild } from '../tools/lib/vite-build.ts';
@@ -79,13 +80,23 @@ describe('dist-lib/l2d.js on a static site', () => {
   });
 });
 
+/** examples/esm on one origin importing the library and the model from a second (a CDN, with CORS); `isolated`: COOP/COEP. */
+async function exampleFromCdn(isolated = false): Promise<{ cdn: StaticServer; store: StaticServer }> {
+  const cdn = await startStaticServer({
+    routes: { '/l2d/': 'dist-lib', '/models/': 'models' },
+    headers: { 'access-control-allow-origin': '*', ...(isolated ? { 'cross-origin-resource-policy': 'cross-origin' } : {}) },
+  });
+  const store = await startStaticServer({
+    routes: { '/': 'examples/esm' },
+    ...(isolated ? { headers: { 'cross-origin-opener-policy': 'same-origin', 'cross-origin-embedder-policy': 'require-corp' } } : {}),
+    rewriteHtml: (html) => html.replace("'./l2d/l2d.js'", `'${cdn.origin}/l2d/l2d.js'`).replaceAll("'models/", `'${cdn.origin}/models/`),
+  });
+  return { cdn, store };
+}
+
 describe('dist-lib/l2d.js from another origin (a CDN)', () => {
   it('runs its worker from a Blob, onnxruntime-web from the CDN\'s folder: the same list as from the site itself', async () => {
-    const cdn = await startStaticServer({ routes: { '/l2d/': 'dist-lib', '/models/': 'models' }, headers: { 'access-control-allow-origin': '*' } });
-    const store = await startStaticServer({
-      routes: { '/': 'examples/esm' },
-      rewriteHtml: (html) => html.replace("'./l2d/l2d.js'", `'${cdn.origin}/l2d/l2d.js'`).replaceAll("'models/", `'${cdn.origin}/models/`),
-    });
+    const { cdn, store } = await exampleFromCdn();
     const tab = await browser.newPage();
     const tabProblems: string[] = [];
     tab.on('console', (m) => m.type() === 'error' && tabProblems.push(m.text()));
@@ -99,6 +110,23 @@ describe('dist-lib/l2d.js from another origin (a CDN)', () => {
       expect(cdn.served.filter((p) => p.startsWith('/l2d/')).sort()).toEqual(['/l2d/l2d-worker.js', '/l2d/l2d.js', '/l2d/ort-wasm-simd-threaded.mjs', '/l2d/ort-wasm-simd-threaded.wasm']);
       expect(store.served).toEqual(['/index.html']);
       expect(tabProblems).toEqual([]);
+    } finally {
+      await tab.close();
+      await cdn.close();
+      await store.close();
+    }
+  });
+
+  it('in a cross-origin isolated page, onnxruntime-web runs its threads from the CDN\'s files too', async () => {
+    const { cdn, store } = await exampleFromCdn(true);
+    const tab = await browser.newPage();
+    try {
+      await tab.goto(`${store.origin}/index.html`);
+      await tab.waitForSelector('body[data-done="true"]', { state: 'attached', timeout: 120_000 });
+      expect(await tab.textContent('#status')).toMatch(/^wasm \(q4, (fused|encoder|full) graph\) \+ cpu: \d+ ms$/);
+      const threads = await tab.evaluate(() => (globalThis as unknown as { l2dExample: { status(): { encoder: { wasmThreads: number } } } }).l2dExample.status().encoder.wasmThreads);
+      expect(threads).toBe(Math.min(4, cpus().length));
+      expect(await tab.locator('#list li').allTextContents()).toEqual(await page.locator('#list li').allTextContents());
     } finally {
       await tab.close();
       await cdn.close();
