@@ -8,8 +8,7 @@
  */
 import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vite';
-import { inlineWorkerBlobOnly } from './tools/vite/inline-worker-blob-only.ts';
-import { ortWasmFiles } from './tools/vite/ort-wasm-files.ts';
+import { EXTERN_ORT_CONDITIONS, NO_JSPI_ALIAS, ortWasmFiles, SHIPPED_WORKER } from './tools/vite/shipped-worker.ts';
 
 /** The globals the embed's script defines, typed from its code (src/embed/embed.ts, recommendations-element.ts). */
 const EMBED_GLOBALS = `/// <reference types="@webgpu/types" />
@@ -41,13 +40,12 @@ export type { L2DEmbed, QueuedCall, L2DErrorDetail, L2DRecommendationsElement, L
 export default defineConfig({
   base: './',
   publicDir: false,
-  // One worker file under a fixed name (a Blob has no folder to load chunks from): both onnxruntime-web builds' JavaScript inlined.
-  worker: { format: 'es', plugins: () => [inlineWorkerBlobOnly()], rolldownOptions: { output: { codeSplitting: false, entryFileNames: 'l2d-worker.js' } } },
+  // One worker file, fetched and run from a Blob; onnxruntime-web's asyncify and wasm-only builds beside it (shipped-worker.ts).
+  worker: SHIPPED_WORKER,
   resolve: {
-    conditions: ['onnxruntime-web-use-extern-wasm', 'module', 'browser', 'production'],
+    conditions: EXTERN_ORT_CONDITIONS,
     alias: [
-      // Not shipped: the JSPI build's JavaScript would weigh on every visitor's script (src/embed/no-jspi-runtime.ts).
-      { find: /^onnxruntime-web\/jspi$/, replacement: fileURLToPath(new URL('src/embed/no-jspi-runtime.ts', import.meta.url)) },
+      NO_JSPI_ALIAS,
       // The embed passes its Blob worker: createRecommender()'s default module worker would be a second, unused copy.
       { find: /^\.\/default-worker\.ts$/, replacement: fileURLToPath(new URL('src/embed/no-default-worker.ts', import.meta.url)) },
     ],
@@ -58,7 +56,6 @@ export default defineConfig({
     emptyOutDir: true,
     lib: { entry: 'src/embed/embed.ts', formats: ['iife'], name: 'L2DEmbed', fileName: () => 'l2d-embed.js' },
   },
-  // onnxruntime-web's "extern wasm" build, its files beside the embed: a Blob worker would inline a bundled one (70 MB).
   plugins: [
     ortWasmFiles(),
     {

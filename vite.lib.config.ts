@@ -5,20 +5,15 @@
  *
  *   npm run build:lib
  */
-import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vite';
-import { inlineWorkerBlobOnly } from './tools/vite/inline-worker-blob-only.ts';
-import { ortWasmFiles } from './tools/vite/ort-wasm-files.ts';
+import { EXTERN_ORT_CONDITIONS, NO_JSPI_ALIAS, ortWasmFiles, SHIPPED_WORKER } from './tools/vite/shipped-worker.ts';
 
 export default defineConfig({
   base: './',
   publicDir: false,
-  worker: { format: 'es', plugins: () => [inlineWorkerBlobOnly()], rolldownOptions: { output: { codeSplitting: false, entryFileNames: 'l2d-worker.js' } } },
-  resolve: {
-    conditions: ['onnxruntime-web-use-extern-wasm', 'module', 'browser', 'production'],
-    // As the embed: the asyncify and wasm-only builds only (src/embed/no-jspi-runtime.ts says so for runtime 'jspi').
-    alias: [{ find: /^onnxruntime-web\/jspi$/, replacement: fileURLToPath(new URL('src/embed/no-jspi-runtime.ts', import.meta.url)) }],
-  },
+  // As the embed's: one worker file, onnxruntime-web's asyncify and wasm-only builds beside it (shipped-worker.ts).
+  worker: SHIPPED_WORKER,
+  resolve: { conditions: EXTERN_ORT_CONDITIONS, alias: [NO_JSPI_ALIAS] },
   build: {
     target: 'es2022',
     outDir: 'dist-lib',

@@ -30,6 +30,16 @@ export async function launchChromium(options: { backForwardCache?: boolean } = {
   return chromium.launch({ executablePath: CHROMIUM_PATH, headless: true, args: CHROMIUM_ARGS, ...(options.backForwardCache ? { ignoreDefaultArgs: ['--disable-back-forward-cache'] } : {}) });
 }
 
+/** The console errors and uncaught exceptions `page` shows from now on: a test expects none, or the ones it caused. */
+export function pageErrors(page: Page): string[] {
+  const errors: string[] = [];
+  page.on('console', (m) => {
+    if (m.type() === 'error') errors.push(m.text());
+  });
+  page.on('pageerror', (e) => errors.push(e.message));
+  return errors;
+}
+
 export interface HarnessPage {
   page: Page;
   baseUrl: string;

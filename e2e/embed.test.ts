@@ -15,7 +15,7 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { CpuDecoder } from '../src/core/cpu-decoder.ts';
 import { loadShard } from '../tools/lib/shard-files.ts';
 import { buildCentroidMemory } from '../tools/build-memory/main.ts';
-import { launchChromium } from './browser.ts';
+import { launchChromium, pageErrors } from './browser.ts';
 import { typeCheckApp } from './type-check-app.ts';
 import { centroidShardWithoutCounts } from './model-copy.ts';
 import { startStaticServer, type StaticServer } from '../tools/lib/static-server.ts';
@@ -30,7 +30,7 @@ let browser: Browser;
 let context: BrowserContext;
 let page: Page;
 const requests: string[] = [];
-const problems: string[] = [];
+let problems: string[] = [];
 
 beforeAll(async () => {
   await viteBuild('vite.embed.config.ts');
@@ -45,10 +45,7 @@ beforeAll(async () => {
   context = await browser.newContext();
   context.on('request', (r) => requests.push(r.url()));
   page = await context.newPage();
-  page.on('console', (m) => {
-    if (m.type() === 'error') problems.push(m.text());
-  });
-  page.on('pageerror', (e) => problems.push(e.message));
+  problems = pageErrors(page);
 }, 180_000);
 afterAll(async () => {
   await browser?.close();
@@ -606,11 +603,7 @@ describe('the storefront embed from another origin', () => {
       const seen: string[] = [];
       fresh.on('request', (r) => seen.push(r.url()));
       const lazyPage = await fresh.newPage();
-      const lazyProblems: string[] = [];
-      lazyPage.on('console', (m) => {
-        if (m.type() === 'error') lazyProblems.push(m.text());
-      });
-      lazyPage.on('pageerror', (e) => lazyProblems.push(e.message));
+      const lazyProblems = pageErrors(lazyPage);
       // The embed's worker is a Worker like any other: counting constructions tells whether loading began.
       await lazyPage.addInitScript(() => {
         const Original = globalThis.Worker;
@@ -735,9 +728,7 @@ describe('the storefront embed from another origin', () => {
     const fresh = await browser.newContext(); // its own localStorage: the other pages' history is in catalog ids
     try {
       const tab = await fresh.newPage();
-      const seen: string[] = [];
-      tab.on('console', (m) => m.type() === 'error' && seen.push(m.text()));
-      tab.on('pageerror', (e) => seen.push(e.message));
+      const seen = pageErrors(tab);
       await tab.goto(`${store.origin}/own-ids.html`);
       const shown = (selector: string) => tab.evaluate((s) => Array.from(document.querySelector(s)!.shadowRoot!.querySelectorAll('li'), (li) => (li as HTMLElement).dataset.id!), selector);
       const links = (selector: string) => tab.evaluate((s) => Array.from(document.querySelector(s)!.shadowRoot!.querySelectorAll('a'), (a) => new URL(a.href).search), selector);

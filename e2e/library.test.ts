@@ -13,7 +13,7 @@ import { viteBuild } from '../tools/lib/vite-build.ts';
 import { startStaticServer, type StaticServer } from '../tools/lib/static-server.ts';
 import { CpuDecoder } from '../src/core/cpu-decoder.ts';
 import { loadShard } from '../tools/lib/shard-files.ts';
-import { launchChromium } from './browser.ts';
+import { launchChromium, pageErrors } from './browser.ts';
 import { typeCheckApp } from './type-check-app.ts';
 import { startExampleEsm } from '../tools/example-esm/main.ts';
 
@@ -23,7 +23,7 @@ const TSC = resolve('node_modules/.bin/tsc');
 let site: StaticServer;
 let browser: Browser;
 let page: Page;
-const problems: string[] = [];
+let problems: string[] = [];
 
 beforeAll(async () => {
   rmSync('dist-lib', { recursive: true, force: true });
@@ -33,10 +33,7 @@ beforeAll(async () => {
   site = await startExampleEsm();
   browser = await launchChromium();
   page = await browser.newPage();
-  page.on('console', (m) => {
-    if (m.type() === 'error') problems.push(m.text());
-  });
-  page.on('pageerror', (e) => problems.push(e.message));
+  problems = pageErrors(page);
 }, 180_000);
 afterAll(async () => {
   await browser?.close();
@@ -98,9 +95,7 @@ describe('dist-lib/l2d.js from another origin (a CDN)', () => {
   it('runs its worker from a Blob, onnxruntime-web from the CDN\'s folder: the same list as from the site itself', async () => {
     const { cdn, store } = await exampleFromCdn();
     const tab = await browser.newPage();
-    const tabProblems: string[] = [];
-    tab.on('console', (m) => m.type() === 'error' && tabProblems.push(m.text()));
-    tab.on('pageerror', (e) => tabProblems.push(e.message));
+    const tabProblems = pageErrors(tab);
     try {
       await tab.goto(`${store.origin}/index.html`);
       await tab.waitForSelector('body[data-done="true"]', { state: 'attached', timeout: 120_000 });
