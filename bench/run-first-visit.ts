@@ -11,11 +11,10 @@
  *   npm run bench:first-visit
  */
 import { readFileSync, statSync } from 'node:fs';
-import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { viteBuild } from '../tools/lib/vite-build.ts';
 import { launchChromium } from '../e2e/browser.ts';
-import { startStaticServer, type StaticServer } from '../tools/lib/static-server.ts';
+import { routeFile, startStaticServer, type StaticServer } from '../tools/lib/static-server.ts';
 import { EXAMPLE_CDN_ROUTES, startExampleStorefront } from '../tools/example-storefront/main.ts';
 import { EXAMPLE_ESM_ROUTES, startExampleEsm } from '../tools/example-esm/main.ts';
 
@@ -51,22 +50,20 @@ function row(label: string, sums: Record<Kind, { raw: number; gzip: number }>) {
 }
 
 /** The file the example storefront's CDN served for a path. */
-function cdnFile(path: string): string {
-  const [prefix, dir] = Object.entries(EXAMPLE_CDN_ROUTES).find(([r]) => path.startsWith(r))!;
-  return join(dir, path.slice(prefix.length));
-}
+const cdnFile = (path: string) => routeFile(EXAMPLE_CDN_ROUTES, path)!;
 
 const browser = await launchChromium();
 try {
   await viteBuild('vite.config.ts');
-  const demo = await startStaticServer({ routes: { '/': 'dist' } });
+  const demoRoutes = { '/': 'dist' };
+  const demo = await startStaticServer({ routes: demoRoutes });
   try {
     const page = await (await browser.newContext()).newPage();
     await page.goto(`${demo.origin}/index.html`);
     await page.waitForSelector('body[data-model-ready="true"]', { state: 'attached', timeout: 120_000 });
     const encoder = await page.evaluate(() => (globalThis as unknown as { l2dDemo: { recommender(): { status(): { encoder: { device: string; runtime: string; file: string } } } } }).l2dDemo.recommender().status().encoder);
     console.error(`demo: encoder ${encoder.device}, ${encoder.runtime}, ${encoder.file}`);
-    row('demo (`npm run build`), its default data set: the 30% memory in int8 rows', tally(demo, (p) => join('dist', p === '/' ? 'index.html' : p)));
+    row('demo (`npm run build`), its default data set: the 30% memory in int8 rows', tally(demo, (p) => routeFile(demoRoutes, p)!));
   } finally {
     await demo.close();
   }
@@ -118,10 +115,7 @@ try {
       await page.goto(`${site.origin}/index.html`);
       await page.waitForSelector('body[data-done="true"]', { state: 'attached', timeout: 120_000 });
       const label = 'the library (`npm run build:lib`) on a static site, the 30% memory in int8 rows (`examples/esm`)';
-      row(label, tally(site, (path) => {
-        const [prefix, dir] = Object.entries(EXAMPLE_ESM_ROUTES).find(([r]) => path.startsWith(r))!;
-        return join(dir, path.slice(prefix.length));
-      }));
+      row(label, tally(site, (path) => routeFile(EXAMPLE_ESM_ROUTES, path)!));
       console.error(`${label}: counted`);
     } finally {
       await site.close();

@@ -481,7 +481,6 @@ function checked(request: unknown, call: string, shape: string): true {
   return true;
 }
 
-/** A list's k: a whole number of items the catalog has (`name` says which k it is). */
 /** The GPU decoder's stage times, where timestamp queries gave them. */
 function gpuStages(t: { scan?: number; select?: number; aggregate?: number }): { scan?: number; select?: number; aggregate?: number } {
   return Object.fromEntries((['scan', 'select', 'aggregate'] as const).filter((k) => t[k] !== undefined).map((k) => [k, t[k]]));

@@ -1,9 +1,9 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { request, type IncomingMessage } from 'node:http';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { afterAll, expect, it } from 'vitest';
-import { startStaticServer } from './static-server.ts';
+import { routeFile, startStaticServer } from './static-server.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'l2d-static-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -21,3 +21,12 @@ it('closes while a client holds a response it stopped reading (a page left open)
   expect(await ended).toBe(false); // cut off, not served whole
   expect(server.served).toEqual(['/big.bin']);
 }, 20_000);
+
+it('answers a path from the longest matching prefix, a folder with its index.html, and nothing outside the folders', () => {
+  const routes = { '/': 'examples/esm', '/l2d/': 'dist-lib', '/models/': 'models' };
+  expect(routeFile(routes, '/')).toBe(resolve('examples/esm/index.html'));
+  expect(routeFile(routes, '/l2d/l2d.js')).toBe(resolve('dist-lib/l2d.js'));
+  expect(routeFile(routes, '/models/movielens-demo/config.json')).toBe(resolve('models/movielens-demo/config.json'));
+  expect(routeFile(routes, '/l2d/../../package.json')).toBeUndefined(); // out of dist-lib and of the project
+  expect(routeFile({ '/l2d/': 'dist-lib' }, '/index.html')).toBeUndefined();
+});

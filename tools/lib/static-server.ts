@@ -49,18 +49,27 @@ export interface StaticServerOptions {
   shape?: NetworkShape;
 }
 
+/**
+ * The file `routes` (URL prefix -> folder) serve for a URL path, as startStaticServer answers it: the longest prefix,
+ * a folder's index.html; undefined outside every folder. Whether the file exists is the caller's question.
+ */
+export function routeFile(routes: Readonly<Record<string, string>>, path: string): string | undefined {
+  const route = Object.entries(routes).sort((a, b) => b[0].length - a[0].length).find(([prefix]) => path.startsWith(prefix));
+  if (!route) return undefined;
+  const root = resolve(route[1]);
+  const file = normalize(join(root, path.slice(route[0].length) || 'index.html'));
+  return file.startsWith(root) ? file : undefined;
+}
+
 export async function startStaticServer(options: StaticServerOptions): Promise<StaticServer> {
   const port = options.port ?? (await freePort());
-  const routes = Object.entries(options.routes).sort((a, b) => b[0].length - a[0].length);
   const served: string[] = [];
   const shaped = options.shape ? shapeMiddleware(options.shape) : undefined;
   const server: Server = createServer((request, response) => {
     shaped?.(request, response, () => undefined);
     const path = decodeURIComponent(new URL(request.url ?? '/', 'http://x').pathname);
-    const route = routes.find(([prefix]) => path.startsWith(prefix));
-    const root = route ? resolve(route[1]) : undefined;
-    const file = root ? normalize(join(root, path.slice(route![0].length) || 'index.html')) : undefined;
-    if (!file || !root || !file.startsWith(root) || !existsSync(file) || !statSync(file).isFile()) {
+    const file = routeFile(options.routes, path);
+    if (!file || !existsSync(file) || !statSync(file).isFile()) {
       response.writeHead(404, options.headers).end('not found');
       return;
     }
