@@ -7,7 +7,6 @@
  * second visit requests nothing from the model or memory.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { execFileSync } from 'node:child_process';
 import { resolve } from 'node:path';
 import { copyFileSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { viteBuild } from '../tools/lib/vite-build.ts';
@@ -16,7 +15,7 @@ import { CpuDecoder } from '../src/core/cpu-decoder.ts';
 import { loadShard } from '../tools/lib/shard-files.ts';
 import { buildCentroidMemory } from '../tools/build-memory/main.ts';
 import { launchChromium, pageErrors } from './browser.ts';
-import { typeCheckApp } from './type-check-app.ts';
+import { emitDeclarations, typeCheckApp } from './type-check-app.ts';
 import { centroidShardWithoutCounts } from './model-copy.ts';
 import { startStaticServer, type StaticServer } from '../tools/lib/static-server.ts';
 import { startExampleStorefront } from '../tools/example-storefront/main.ts';
@@ -34,7 +33,7 @@ let problems: string[] = [];
 
 beforeAll(async () => {
   await viteBuild('vite.embed.config.ts');
-  execFileSync(resolve('node_modules/.bin/tsc'), ['-p', 'tsconfig.embed.json']); // as npm run build:embed: the declarations
+  emitDeclarations('tsconfig.embed.json'); // as npm run build:embed: the declarations
   // As `npm run example:storefront` serves it, with the tests' own files beside: /t/ pages a test writes
   // (test-results/embed-pages), e.g. a script tag with a bad setting.
   ({ store, cdn } = await startExampleStorefront({

@@ -4,7 +4,6 @@
  * come from l2d/ (or from a CDN's origin), and a TypeScript app type-checks against l2d.d.ts beside it.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { execFileSync } from 'node:child_process';
 import { cpSync, readFileSync, rmSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { resolve } from 'node:path';
@@ -14,11 +13,10 @@ import { startStaticServer, type StaticServer } from '../tools/lib/static-server
 import { CpuDecoder } from '../src/core/cpu-decoder.ts';
 import { loadShard } from '../tools/lib/shard-files.ts';
 import { launchChromium, pageErrors } from './browser.ts';
-import { typeCheckApp } from './type-check-app.ts';
+import { emitDeclarations, typeCheckApp } from './type-check-app.ts';
 import { startExampleEsm } from '../tools/example-esm/main.ts';
 
 const MEMORY = 'models/movielens-demo/memory/train-q4-f0.3-int8';
-const TSC = resolve('node_modules/.bin/tsc');
 
 let site: StaticServer;
 let browser: Browser;
@@ -28,7 +26,7 @@ let problems: string[] = [];
 beforeAll(async () => {
   rmSync('dist-lib', { recursive: true, force: true });
   await viteBuild('vite.lib.config.ts');
-  execFileSync(TSC, ['-p', 'tsconfig.lib.json']); // as npm run build:lib
+  emitDeclarations('tsconfig.lib.json'); // as npm run build:lib
   // As `npm run example:esm` serves it: a site's own folder layout, no COOP/COEP headers (onnxruntime-web on one thread).
   site = await startExampleEsm();
   browser = await launchChromium();
