@@ -29,4 +29,5 @@ it('answers a path from the longest matching prefix, a folder with its index.htm
   expect(routeFile(routes, '/models/movielens-demo/config.json')).toBe(resolve('models/movielens-demo/config.json'));
   expect(routeFile(routes, '/l2d/../../package.json')).toBeUndefined(); // out of dist-lib and of the project
   expect(routeFile({ '/l2d/': 'dist-lib' }, '/index.html')).toBeUndefined();
+  expect(routeFile(routes, '/l2d/../dist-lib2/l2d.js')).toBeUndefined(); // a sibling folder whose name starts the same
 });

@@ -5,7 +5,7 @@
 import { createReadStream, existsSync, readFileSync, statSync } from 'node:fs';
 import { createServer as createNetServer } from 'node:net';
 import { createServer, type Server } from 'node:http';
-import { extname, join, normalize, resolve } from 'node:path';
+import { extname, join, normalize, resolve, sep } from 'node:path';
 import { shapeMiddleware, type NetworkShape } from './network-shape.ts';
 
 /** A TCP port free on 127.0.0.1 now. */
@@ -58,7 +58,8 @@ export function routeFile(routes: Readonly<Record<string, string>>, path: string
   if (!route) return undefined;
   const root = resolve(route[1]);
   const file = normalize(join(root, path.slice(route[0].length) || 'index.html'));
-  return file.startsWith(root) ? file : undefined;
+  // Inside the folder itself, not merely a path that starts the same (dist-lib2 beside dist-lib).
+  return file === root || file.startsWith(root + sep) ? file : undefined;
 }
 
 export async function startStaticServer(options: StaticServerOptions): Promise<StaticServer> {
