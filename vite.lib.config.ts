@@ -1,12 +1,31 @@
 /**
  * The library as an ES module for pages and apps outside this repository: dist-lib/l2d.js (src/index.ts, the public
  * API), its worker dist-lib/l2d-worker.js (createRecommender()'s default module worker, the memory worker inlined), and
- * onnxruntime-web's two builds beside them, which the worker finds beside itself. Types: dist-lib/types (tsc).
+ * onnxruntime-web's two builds beside them, whose URLs l2d.js passes to the worker. Types: dist-lib/types (tsc). The
+ * folder is also an npm package (package.json, README.md from docs/PACKAGE.md): `npm pack ./dist-lib`.
  *
  *   npm run build:lib
  */
+import { readFileSync } from 'node:fs';
 import { defineConfig } from 'vite';
-import { EXTERN_ORT_CONDITIONS, NO_JSPI_ALIAS, ortWasmFiles, SHIPPED_WORKER } from './tools/vite/shipped-worker.ts';
+import { EXTERN_ORT_CONDITIONS, NO_JSPI_ALIAS, ortFileUrls, ortWasmFiles, SHIPPED_WORKER } from './tools/vite/shipped-worker.ts';
+
+/** dist-lib/package.json: this project's name, version and licence; the built module and its types as its one entry. */
+function libraryPackage(): Record<string, unknown> {
+  const root = JSON.parse(readFileSync('package.json', 'utf8'));
+  return {
+    name: root.name,
+    version: root.version,
+    description: root.description,
+    license: root.license,
+    type: 'module',
+    exports: { '.': { types: './l2d.d.ts', default: './l2d.js' }, './package.json': './package.json' },
+    types: './l2d.d.ts',
+    // The declarations name WebGPU's types (GPUDevice): the version they are checked against.
+    dependencies: { '@webgpu/types': root.devDependencies['@webgpu/types'] },
+    keywords: ['recommender', 'webgpu', 'onnxruntime-web', 'llm', 'on-device'],
+  };
+}
 
 export default defineConfig({
   base: './',
@@ -22,12 +41,22 @@ export default defineConfig({
   },
   plugins: [
     ortWasmFiles(),
+    ortFileUrls(),
     {
       name: 'l2d-lib-types',
       generateBundle() {
         // Beside l2d.js, so TypeScript finds the types of `import ... from './l2d/l2d.js'` (tsc writes types/ after this
         // build); some options and results name WebGPU's types (GPUDevice), which @webgpu/types declares.
-        this.emitFile({ type: 'asset', fileName: 'l2d.d.ts', source: '/// <reference types="@webgpu/types" />\nexport * from \'./types/index.ts\';\n' });
+        this.emitFile({ type: 'asset', fileName: 'l2d.d.ts', source: '/// <reference types="@webgpu/types" />\nexport * from \'./types/index.js\';\n' });
+      },
+    },
+    {
+      name: 'l2d-lib-package',
+      generateBundle() {
+        // The folder is an npm package as it is (`npm pack ./dist-lib`): an app installs it and its bundler copies the
+        // worker and onnxruntime-web's files from it (src/ort-files-beside-bundle.ts).
+        this.emitFile({ type: 'asset', fileName: 'package.json', source: `${JSON.stringify(libraryPackage(), null, 2)}\n` });
+        this.emitFile({ type: 'asset', fileName: 'README.md', source: readFileSync('docs/PACKAGE.md', 'utf8') });
       },
     },
   ],

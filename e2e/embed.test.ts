@@ -9,13 +9,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resolve } from 'node:path';
 import { copyFileSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { viteBuild } from '../tools/lib/vite-build.ts';
+import { emitDeclarations, viteBuild } from '../tools/lib/vite-build.ts';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { CpuDecoder } from '../src/core/cpu-decoder.ts';
 import { loadShard } from '../tools/lib/shard-files.ts';
 import { buildCentroidMemory } from '../tools/build-memory/main.ts';
 import { launchChromium, pageErrors } from './browser.ts';
-import { emitDeclarations, typeCheckApp } from './type-check-app.ts';
+import { typeCheckApp } from './type-check-app.ts';
 import { centroidShardWithoutCounts } from './model-copy.ts';
 import { startStaticServer, type StaticServer } from '../tools/lib/static-server.ts';
 import { startExampleStorefront } from '../tools/example-storefront/main.ts';
@@ -704,7 +704,7 @@ describe('the storefront embed from another origin', () => {
     const deployed = await partialDeployment(['l2d-embed.js', 'l2d-worker.js', 'ort-wasm-simd-threaded.asyncify.mjs', 'ort-wasm-simd-threaded.asyncify.wasm'], 60_000);
     try {
       expect(await deployed.message()).toBe(
-        `Recommendations are unavailable: onnxruntime-web (its wasm-only build) could not start on wasm (no available backend found. ERR: [wasm] TypeError: Failed to fetch dynamically imported module: ${cdn.origin}/l2d-partial/ort-wasm-simd-threaded.mjs). Serve its files ort-wasm-simd-threaded.{mjs,wasm} at wasmPaths (${cdn.origin}/l2d-partial/): npm run build:embed writes both builds' files beside l2d-embed.js.`,
+        `Recommendations are unavailable: onnxruntime-web (its wasm-only build) could not start on wasm (no available backend found. ERR: [wasm] TypeError: Failed to fetch dynamically imported module: ${cdn.origin}/l2d-partial/ort-wasm-simd-threaded.mjs). Serve its files ort-wasm-simd-threaded.mjs and ort-wasm-simd-threaded.wasm in ${cdn.origin}/l2d-partial/: the embed's build (npm run build:embed) and the library's (npm run build:lib) write both builds' files beside their scripts.`,
       );
       expect(deployed.served().filter((path) => path.endsWith('.onnx'))).toEqual(['/models/movielens-demo/onnx/encoder_q4_fused_plain.onnx']);
     } finally {

@@ -8,12 +8,12 @@ import { cpSync, readFileSync, rmSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { resolve } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
-import { viteBuild } from '../tools/lib/vite-build.ts';
+import { emitDeclarations, viteBuild } from '../tools/lib/vite-build.ts';
 import { startStaticServer, type StaticServer } from '../tools/lib/static-server.ts';
 import { CpuDecoder } from '../src/core/cpu-decoder.ts';
 import { loadShard } from '../tools/lib/shard-files.ts';
 import { launchChromium, pageErrors } from './browser.ts';
-import { emitDeclarations, typeCheckApp } from './type-check-app.ts';
+import { typeCheckApp } from './type-check-app.ts';
 import { startExampleEsm } from '../tools/example-esm/main.ts';
 
 const MEMORY = 'models/movielens-demo/memory/train-q4-f0.3-int8';

@@ -5,11 +5,16 @@
  */
 import workerUrl from '../workers/l2d.worker.ts?worker&url';
 import { blobModuleWorker } from './blob-worker.ts';
+import type { WasmPaths } from './encoder/ort-runtime.ts';
+import { ORT_FILES_BESIDE_BUNDLE } from './ort-files-beside-bundle.ts';
 
 export interface DefaultWorker {
   worker: Worker;
-  /** Where onnxruntime-web's files are, for a worker that cannot find them beside itself (one run from a Blob). */
-  wasmPaths?: string;
+  /**
+   * Where onnxruntime-web's files are, for a worker that cannot find them beside itself by their names: the built
+   * library's (its files' URLs, which an app's bundler may have renamed), or one run from a Blob (its folder).
+   */
+  wasmPaths?: WasmPaths;
 }
 
 /**
@@ -19,8 +24,9 @@ export interface DefaultWorker {
  */
 export async function defaultWorker(): Promise<DefaultWorker> {
   const url = new URL(workerUrl, import.meta.url);
-  if (url.origin === globalThis.location?.origin) return { worker: new Worker(url, { type: 'module', name: 'l2d-recommender' }) };
+  const files = ORT_FILES_BESIDE_BUNDLE;
+  if (url.origin === globalThis.location?.origin) return { worker: new Worker(url, { type: 'module', name: 'l2d-recommender' }), ...(files ? { wasmPaths: files } : {}) };
   const worker = await blobModuleWorker(url.href, 'l2d-recommender', (reason) =>
     `The recommender's worker (${url.href}) could not be fetched (${reason}): serve l2d-worker.js beside l2d.js (npm run build:lib writes both), with CORS where they are on another origin than the page.`);
-  return { worker, wasmPaths: new URL('.', url).href };
+  return { worker, wasmPaths: files ?? new URL('.', url).href };
 }

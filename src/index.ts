@@ -35,4 +35,4 @@ export type {
 } from './worker-protocol.ts';
 export type { ColdStartRule } from './core/cold-start.ts';
 export type { EncoderBackend, EncoderDevice, EncoderDtype, EncoderGraph } from './encoder/browser-encoder.ts';
-export type { OrtBuild, OrtRuntimeChoice } from './encoder/ort-runtime.ts';
+export type { OrtBuild, OrtFileName, OrtRuntimeChoice, WasmPaths } from './encoder/ort-runtime.ts';

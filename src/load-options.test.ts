@@ -11,6 +11,8 @@ describe('checkLoadOptions', () => {
       { device: 'auto', dtype: 'q4', graph: 'auto', decoder: 'auto', runtime: 'auto', cache: 'indexeddb', coldStart: 'none', reusePrefix: 'auto' },
       { device: 'webgpu', dtype: 'q4f16', graph: 'fused', decoder: 'webgpu', runtime: 'jspi', cache: 'none', coldStart: 'similar-titles', reusePrefix: true, overlayCap: 0 },
       { device: 'wasm', dtype: 'fp32', graph: 'full', decoder: 'cpu', reusePrefix: false, keepHiddenOnGpu: false, revalidate: true, overlayCap: 5000, memoryUrl: '/m/memory' },
+      { wasmPaths: '/ort/' },
+      { wasmPaths: { 'ort-wasm-simd-threaded.mjs': '/assets/glue-1a2b.mjs', 'ort-wasm-simd-threaded.wasm': '/assets/ort-3c4d.wasm' } },
     ]) {
       expect(fails(extra)).not.toThrow();
     }
@@ -30,6 +32,12 @@ describe('checkLoadOptions', () => {
     expect(fails({ overlayCap: 2.5 })).toThrow(/got 2\.5\.$/);
     expect(fails({ memoryUrl: '' })).toThrow('memory must be the URL of a memory shard folder, got "".');
     expect(fails({ modelUrl: undefined })).toThrow('load() needs modelUrl: the URL of a model folder.');
+    const paths = /^wasmPaths must be the URL of the folder holding onnxruntime-web's files, or an object giving each file's URL by its name \(ort-wasm-simd-threaded\.asyncify\.mjs, .*ort-wasm-simd-threaded\.jspi\.wasm\); got /;
+    expect(fails({ wasmPaths: 42 })).toThrow(new RegExp(`${paths.source}42\\.$`));
+    expect(fails({ wasmPaths: '' })).toThrow(new RegExp(`${paths.source}""\\.$`));
+    expect(fails({ wasmPaths: ['/ort/'] })).toThrow(new RegExp(`${paths.source}\\[object Array\\]\\.$`));
+    expect(fails({ wasmPaths: { 'ort-wasm-simd-threaded.mjs': '/a.mjs', 'ort.wasm': '/b.wasm' } })).toThrow(new RegExp(`${paths.source}a file named "ort\\.wasm"\\.$`));
+    expect(fails({ wasmPaths: { 'ort-wasm-simd-threaded.wasm': 7 } })).toThrow('wasmPaths["ort-wasm-simd-threaded.wasm"] must be the file\'s URL, got 7.');
     expect(fails({ device: { name: 'webgpu' } })).toThrow('device must be one of "auto", "webgpu", "wasm"; got [object Object].');
   });
 });

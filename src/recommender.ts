@@ -93,9 +93,12 @@ function liveSignal(signal: unknown, what: string): AbortSignal | undefined {
 function loadOptions(options: RecommenderOptions): LoadOptions {
   if (typeof options?.model !== 'string' || options.model === '') throw new InvalidArgumentError('createRecommender needs `model`: the URL of a model folder.');
   const { model, memory, onProgress: _p, worker: _w, signal: _s, onInteractionsChange: _i, ...rest } = options;
-  // Absolute URLs: the worker may live at another base (a Blob worker has none).
-  const absolute = (url: string) => new URL(url, globalThis.location?.href).href;
-  return { ...rest, modelUrl: absolute(model), ...(memory ? { memoryUrl: absolute(memory) } : {}), ...(rest.wasmPaths ? { wasmPaths: absolute(rest.wasmPaths) } : {}) };
+  // Absolute URLs: the worker may live at another base (a Blob worker has none). Other values go on as they are, for
+  // the worker's check to name (checkLoadOptions).
+  const absolute = <T>(url: T) => (typeof url === 'string' && url !== '' ? new URL(url, globalThis.location?.href).href : url);
+  const { wasmPaths } = rest;
+  const files = typeof wasmPaths === 'object' && wasmPaths !== null && !Array.isArray(wasmPaths) ? Object.fromEntries(Object.entries(wasmPaths).map(([name, url]) => [name, absolute(url)])) : absolute(wasmPaths);
+  return { ...rest, modelUrl: absolute(model), ...(memory ? { memoryUrl: absolute(memory) } : {}), ...(wasmPaths !== undefined ? { wasmPaths: files } : {}) };
 }
 
 export async function createRecommender(options: RecommenderOptions): Promise<Recommender> {

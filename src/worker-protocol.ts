@@ -2,7 +2,7 @@
 import type { DecodedSource, Strategy } from './core/decode-options.ts';
 import type { DecoderBackend } from './decode-engine.ts';
 import type { EncoderBackend, EncoderDevice, EncoderDtype, EncoderGraph } from './encoder/browser-encoder.ts';
-import type { OrtRuntimeChoice } from './encoder/ort-runtime.ts';
+import type { OrtRuntimeChoice, WasmPaths } from './encoder/ort-runtime.ts';
 
 /**
  * Calls that can take a while take an AbortSignal: it stops the call (AbortError) before it starts, or
@@ -34,8 +34,11 @@ export interface LoadOptions {
   graph?: EncoderGraph;
   /** Decoder: 'auto' (default) = WebGPU, else the CPU reference. */
   decoder?: 'auto' | 'webgpu' | 'cpu';
-  /** URL of the folder serving onnxruntime-web's .wasm files. */
-  wasmPaths?: string;
+  /**
+   * Where onnxruntime-web's files are (default: beside the worker's script): the URL of their folder, or each file's
+   * URL by its name, as a bundler renames them (WasmPaths).
+   */
+  wasmPaths?: WasmPaths;
   /**
    * The onnxruntime-web build for a WebGPU encoder: 'auto' (default: the asyncify build, whose speed the GPU
    * benchmarks measured) or 'jspi' (the JSPI build, 10 MB smaller, where the browser has JSPI; unmeasured on a

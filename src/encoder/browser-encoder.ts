@@ -21,7 +21,7 @@ import { gpuKvCacheOps, type GpuKvCache } from './gpu-kv-cache.ts';
 import { lastHiddenAfter, onnxStepModel, type KvCache } from '../core/onnx-step-model.ts';
 import { kvCacheOps, PromptPrefixCache } from '../core/prefix-cache.ts';
 import { isSoftwareAdapter, type GpuQuery } from '../gpu/index.ts';
-import { configureOrt, ORT_WASM_FILES, ortBuildFor, ortRuntime, startOrtWasm, type Ort, type OrtBuild, type OrtRuntimeChoice } from './ort-runtime.ts';
+import { configureOrt, ortBuildFor, ortRuntime, startOrtWasm, whereOrtFilesGo, type Ort, type OrtBuild, type OrtRuntimeChoice, type WasmPaths } from './ort-runtime.ts';
 
 export type EncoderDevice = 'webgpu' | 'wasm' | 'auto';
 export type EncoderDtype = 'q4' | 'q4f16' | 'fp32';
@@ -58,8 +58,8 @@ export interface BrowserEncoderOptions {
   modelUrl: string;
   device?: EncoderDevice;
   dtype?: EncoderDtype;
-  /** URL of the folder serving onnxruntime-web's .wasm files. */
-  wasmPaths?: string;
+  /** Where onnxruntime-web's files are (WasmPaths): their folder's URL, or each file's URL by its name. */
+  wasmPaths?: WasmPaths;
   /**
    * Run onnxruntime-web's WebGPU execution provider on this device (the decode
    * engine's), so h_t can stay on the GPU (encodeOnGpu).
@@ -295,7 +295,7 @@ export class BrowserEncoder {
     planned
       .then(async ({ build }) => {
         const ort = await ortRuntime(build);
-        configureOrt(ort, options.wasmPaths);
+        configureOrt(ort, build, options.wasmPaths);
         await startOrtWasm(build, ort);
       })
       .catch(() => undefined);
@@ -338,7 +338,7 @@ export class BrowserEncoder {
     const firstCandidate = candidatesOn(providers[0])[0];
     if (firstCandidate) graphBytes(firstCandidate).catch(() => undefined); // its error is met when it is tried
     const ort = await ortRuntime(runtime);
-    configureOrt(ort, options.wasmPaths);
+    configureOrt(ort, runtime, options.wasmPaths);
     // onnxruntime-web refuses to start its wasm while a start runs: the first session waits for the early one.
     await startOrtWasm(runtime, ort);
     const unavailable: L2DError[] = [];
@@ -398,8 +398,7 @@ export class BrowserEncoder {
           // unusable here): no other graph would start it either. WebGPU goes on to wasm where 'auto' allows.
           if (message.includes('no available backend found')) {
             if (provider === 'wasm') {
-              const files = ORT_WASM_FILES[runtime].replace(/\.wasm$/, '.{mjs,wasm}');
-              throw new InvalidArgumentError(`onnxruntime-web (${{ wasm: 'its wasm-only build', webgpu: 'its WebGPU build', jspi: 'its JSPI WebGPU build' }[runtime]}) could not start on wasm (${message}). Serve its files ${files} ${options.wasmPaths ? `at wasmPaths (${options.wasmPaths})` : 'beside the bundle'}: npm run build:embed writes both builds' files beside l2d-embed.js.`);
+              throw new InvalidArgumentError(`onnxruntime-web (${{ wasm: 'its wasm-only build', webgpu: 'its WebGPU build', jspi: 'its JSPI WebGPU build' }[runtime]}) could not start on wasm (${message}). ${whereOrtFilesGo(runtime, options.wasmPaths)}`);
             }
             reasons.push(`onnxruntime-web could not start ${provider} (${message})`);
             continue providers;

@@ -29,6 +29,42 @@ export const ORT_WASM_FILES: Record<OrtBuild, string> = {
   jspi: 'ort-wasm-simd-threaded.jspi.wasm',
 };
 
+/** Every file of the three builds: each build's glue (.mjs) and its wasm binary. */
+export const ORT_FILE_NAMES = [
+  'ort-wasm-simd-threaded.asyncify.mjs',
+  'ort-wasm-simd-threaded.asyncify.wasm',
+  'ort-wasm-simd-threaded.mjs',
+  'ort-wasm-simd-threaded.wasm',
+  'ort-wasm-simd-threaded.jspi.mjs',
+  'ort-wasm-simd-threaded.jspi.wasm',
+] as const;
+export type OrtFileName = (typeof ORT_FILE_NAMES)[number];
+
+/**
+ * Where onnxruntime-web's files are: the URL of the folder that holds them under their own names, or each file's own
+ * URL by its name (as an app's bundler renames them: the built library passes so). A build whose two files are not
+ * both named loads them from beside its script.
+ */
+export type WasmPaths = string | Partial<Record<OrtFileName, string>>;
+
+/** What env.wasm.wasmPaths is set to for `build`: the folder, or that build's two files' URLs. */
+export function ortWasmPaths(wasmPaths: WasmPaths | undefined, build: OrtBuild): string | { mjs: string; wasm: string } | undefined {
+  if (typeof wasmPaths !== 'object') return wasmPaths || undefined;
+  const wasm = ORT_WASM_FILES[build];
+  const files = { mjs: wasmPaths[wasm.replace(/\.wasm$/, '.mjs') as OrtFileName], wasm: wasmPaths[wasm as OrtFileName] };
+  return files.mjs && files.wasm ? { mjs: files.mjs, wasm: files.wasm } : undefined;
+}
+
+/** What to serve where, for a build whose files could not be loaded from `wasmPaths`. */
+export function whereOrtFilesGo(build: OrtBuild, wasmPaths: WasmPaths | undefined): string {
+  const wasm = ORT_WASM_FILES[build];
+  const glue = wasm.replace(/\.wasm$/, '.mjs');
+  const paths = ortWasmPaths(wasmPaths, build);
+  const where =
+    typeof paths === 'object' ? `at ${paths.mjs} and ${paths.wasm}` : paths ? `in ${paths}` : 'beside the script that loads them';
+  return `Serve its files ${glue} and ${wasm} ${where}: the embed's build (npm run build:embed) and the library's (npm run build:lib) write both builds' files beside their scripts.`;
+}
+
 /** Whether this realm's WebAssembly has JavaScript Promise Integration, which the jspi build needs. */
 export function hasJspi(): boolean {
   return typeof (WebAssembly as unknown as { Suspending?: unknown }).Suspending === 'function';
@@ -56,8 +92,9 @@ export function ortRuntime(build: OrtBuild): Promise<Ort> {
  * the cores allow up to 4 where the page is cross-origin isolated, else 1). A later load in this realm keeps the
  * first count.
  */
-export function configureOrt(ort: Ort, wasmPaths: string | undefined): void {
-  if (wasmPaths) ort.env.wasm.wasmPaths = wasmPaths;
+export function configureOrt(ort: Ort, build: OrtBuild, wasmPaths: WasmPaths | undefined): void {
+  const paths = ortWasmPaths(wasmPaths, build);
+  if (paths) ort.env.wasm.wasmPaths = paths;
   ort.env.wasm.numThreads = typeof crossOriginIsolated !== 'undefined' && crossOriginIsolated ? Math.min(4, navigator.hardwareConcurrency) : 1;
   ort.env.logLevel = 'error';
 }

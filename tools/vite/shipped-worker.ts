@@ -10,6 +10,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { Plugin, UserConfig } from 'vite';
 import { inlineWorkerBlobOnly } from './inline-worker-blob-only.ts';
+import { ORT_FILES_MARKER } from '../../src/ort-files-beside-bundle.ts';
 
 const ORT_FILES = ['ort-wasm-simd-threaded.asyncify.mjs', 'ort-wasm-simd-threaded.asyncify.wasm', 'ort-wasm-simd-threaded.mjs', 'ort-wasm-simd-threaded.wasm'];
 
@@ -32,6 +33,26 @@ export function ortWasmFiles(): Plugin {
     name: 'l2d-ort-wasm',
     generateBundle() {
       for (const file of ORT_FILES) this.emitFile({ type: 'asset', fileName: file, source: readFileSync(`node_modules/onnxruntime-web/dist/${file}`) });
+    },
+  };
+}
+
+/**
+ * The library's bundle names the onnxruntime-web files copied beside it, each as `new URL('<file>', import.meta.url)`
+ * (src/ort-files-beside-bundle.ts's marker replaced): an app bundling the library then copies them into its build as
+ * it does the worker, and the worker is given their URLs. After Vite's own transforms ('post'), so the library's build
+ * leaves the URLs as they are instead of inlining the files.
+ */
+export function ortFileUrls(): Plugin {
+  const marker = new RegExp(`(["'])${ORT_FILES_MARKER}\\1`);
+  return {
+    name: 'l2d-ort-file-urls',
+    enforce: 'post',
+    transform(code, id) {
+      if (!id.endsWith('/src/ort-files-beside-bundle.ts')) return null;
+      if (!marker.test(code)) this.error(`${ORT_FILES_MARKER} not found in ${id}`);
+      const urls = ORT_FILES.map((file) => `${JSON.stringify(file)}: new URL(${JSON.stringify(file)}, import.meta.url).href`);
+      return { code: code.replace(marker, `{ ${urls.join(', ')} }`), map: null };
     },
   };
 }

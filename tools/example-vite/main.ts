@@ -1,0 +1,102 @@
+/**
+ * example:vite: examples/vite-app, an app with a bundler (Vite, no configuration of its own), using the library as the
+ * npm package an app's developer installs: the library built and packed (`npm pack ./dist-lib`), the tarball installed
+ * into examples/vite-app/node_modules (not saved in its package.json: the package is not on the npm registry), then
+ * the app in Vite's dev server, or with --build built by Vite and its dist/ served as plain files. The repository's
+ * models/ are served at /models/ beside it. e2e/vite-app.test.ts runs it the same way.
+ *
+ *   npm run example:vite [-- --port 5183] [--build]
+ *
+ * Prints the page's address; Ctrl-C stops.
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { relative, resolve } from 'node:path';
+import { createServer } from 'vite';
+import { InvalidArgumentError } from '../../src/core/errors.ts';
+import { isEntryPoint, parseOptions, runCli } from '../lib/cli.ts';
+import { startStaticServer } from '../lib/static-server.ts';
+import { emitDeclarations, viteBuild } from '../lib/vite-build.ts';
+
+export const EXAMPLE_VITE_APP = 'examples/vite-app';
+const NPM = process.platform === 'win32' ? 'npm.cmd' : 'npm';
+
+/** The library built as `npm run build:lib` builds it (Vite, then tsc's declarations) and packed; the tarball's path. */
+export async function packLibrary(destination: string): Promise<string> {
+  await viteBuild('vite.lib.config.ts');
+  emitDeclarations('tsconfig.lib.json');
+  mkdirSync(destination, { recursive: true });
+  const [packed] = JSON.parse(execFileSync(NPM, ['pack', './dist-lib', '--json', '--pack-destination', destination], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }));
+  return resolve(destination, packed.filename);
+}
+
+/**
+ * `tarball` installed into the example app as `npm install` would (its dependency @webgpu/types too; no devDependencies:
+ * this repository's Vite and TypeScript run it). Vite's cache of pre-bundled packages is cleared: it would keep the
+ * last install's library.
+ */
+export function installLibrary(tarball: string): void {
+  const app = resolve(EXAMPLE_VITE_APP);
+  rmSync(`${app}/node_modules`, { recursive: true, force: true });
+  execFileSync(NPM, ['install', '--no-save', '--omit=dev', '--prefer-offline', '--no-audit', '--no-fund', '--loglevel=error', tarball], { cwd: app, stdio: ['ignore', 'ignore', 'inherit'] });
+}
+
+export interface ExampleVite {
+  origin: string;
+  /** URL paths the built app's server answered (--build only: the dev server's requests are Vite's own). */
+  served?: string[];
+  close(): Promise<void>;
+}
+
+/** The installed app in Vite's dev server, or (`build`) built into examples/vite-app/dist and served as files. */
+export async function startExampleVite(options: { port?: number; build?: boolean } = {}): Promise<ExampleVite> {
+  const root = resolve(EXAMPLE_VITE_APP);
+  if (options.build) {
+    await viteBuild({ root, configFile: false, build: { outDir: 'dist', emptyOutDir: true } });
+    return startStaticServer({ routes: { '/models/': 'models', '/': `${EXAMPLE_VITE_APP}/dist` }, port: options.port }).catch((error: NodeJS.ErrnoException) => {
+      throw error.code === 'EADDRINUSE' ? portInUse(options.port) : error;
+    });
+  }
+  const models = await startStaticServer({ routes: { '/models/': 'models' } });
+  const server = await createServer({
+    root,
+    configFile: false,
+    logLevel: 'warn',
+    server: { host: '127.0.0.1', port: options.port ?? 5183, strictPort: true, proxy: { '/models/': models.origin } },
+  }).catch(async (error) => {
+    await models.close();
+    throw error;
+  });
+  await server.listen().catch(async (error: NodeJS.ErrnoException) => {
+    await Promise.all([server.close(), models.close()]);
+    throw String(error.message).includes('in use') ? portInUse(options.port ?? 5183) : error;
+  });
+  return {
+    origin: `http://127.0.0.1:${server.config.server.port}`,
+    close: async () => {
+      await server.close();
+      await models.close();
+    },
+  };
+}
+
+function portInUse(port: number | undefined): InvalidArgumentError {
+  return new InvalidArgumentError(`Port ${port} is in use (another server?); choose another with --port N.`);
+}
+
+const USAGE = 'usage: npm run example:vite [-- --port 5183] [--build]';
+
+async function main(): Promise<void> {
+  const { values } = parseOptions('example:vite', USAGE, { options: { port: { type: 'string', default: '5183' }, build: { type: 'boolean', default: false } } });
+  const port = Number(values.port);
+  if (!(Number.isInteger(port) && port >= 1 && port <= 65535)) throw new InvalidArgumentError(`--port must be a port number (1-65535), got "${values.port}".`);
+  console.log('Building and packing the library (vite.lib.config.ts -> dist-lib/ -> npm pack)…');
+  const tarball = await packLibrary('test-results/example-vite');
+  const { version } = JSON.parse(readFileSync('dist-lib/package.json', 'utf8'));
+  console.log(`Installing ${relative(process.cwd(), tarball)} (l2d-recommender ${version}) into ${EXAMPLE_VITE_APP}/node_modules…`);
+  installLibrary(tarball);
+  const site = await startExampleVite({ port, build: values.build });
+  console.log([`${EXAMPLE_VITE_APP} ${values.build ? 'built by Vite (dist/)' : "in Vite's dev server"}: ${site.origin}/`, 'Ctrl-C stops.'].join('\n'));
+}
+
+if (isEntryPoint(import.meta.url)) runCli('example:vite', main);
