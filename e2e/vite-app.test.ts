@@ -7,6 +7,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readdirSync, readFileSync } from 'node:fs';
+import { cpus } from 'node:os';
 import { resolve } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { CpuDecoder } from '../src/core/cpu-decoder.ts';
@@ -37,6 +38,8 @@ interface AppRun {
   ids: number[];
   history: number[];
   hidden: number[];
+  /** onnxruntime-web's wasm threads (1 unless the page is cross-origin isolated). */
+  wasmThreads: number;
   problems: string[];
   /** The URL paths of the page's and its workers' requests, as the browser made them. */
   requested: string[];
@@ -54,11 +57,11 @@ async function runApp(site: ExampleVite): Promise<AppRun> {
     await page.waitForSelector('body[data-done="true"]', { state: 'attached', timeout: 120_000 });
     const api = await page.evaluate(async () => {
       type Result = { items: { id: number }[]; hidden: Float32Array };
-      const r = (globalThis as unknown as { l2dExample: { recommend(q: unknown): Promise<Result>; catalog(): Promise<string[]> } }).l2dExample;
+      const r = (globalThis as unknown as { l2dExample: { recommend(q: unknown): Promise<Result>; catalog(): Promise<string[]>; status(): { encoder: { wasmThreads: number } } } }).l2dExample;
       const catalog = await r.catalog();
       const history = ['Toy Story (1995)', 'Jumanji (1995)'].map((title) => catalog.indexOf(title));
       const out = await r.recommend({ history, k: 10, excludeHistory: true, returnHidden: true });
-      return { history, ids: out.items.map((i) => i.id), hidden: Array.from(out.hidden) };
+      return { history, ids: out.items.map((i) => i.id), hidden: Array.from(out.hidden), wasmThreads: r.status().encoder.wasmThreads };
     });
     return { titles: await page.locator('#list li').allTextContents(), status: await page.textContent('#status'), ...api, problems, requested };
   } finally {
@@ -113,6 +116,18 @@ describe('examples/vite-app with the package installed', () => {
       // The page, its bundle, the worker and the wasm-only build (no WebGPU adapter here), from the app's own assets.
       const fromAssets = site.served!.filter((p) => p.startsWith('/assets/')).map(unhashed);
       expect(fromAssets.sort()).toEqual(['/assets/index.js', '/assets/l2d-worker.js', '/assets/ort-wasm-simd-threaded.mjs', '/assets/ort-wasm-simd-threaded.wasm']);
+      expect(run.problems).toEqual([]);
+    } finally {
+      await site.close();
+    }
+  });
+
+  it('built and cross-origin isolated (COOP/COEP): onnxruntime-web runs its threads from the renamed files', async () => {
+    const site = await startExampleVite({ build: true, headers: { 'cross-origin-opener-policy': 'same-origin', 'cross-origin-embedder-policy': 'require-corp' } });
+    try {
+      const run = await runApp(site);
+      expect(run.wasmThreads).toBe(Math.min(4, cpus().length));
+      expect(run.ids).toEqual(await cpuReference(run));
       expect(run.problems).toEqual([]);
     } finally {
       await site.close();

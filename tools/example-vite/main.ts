@@ -48,12 +48,12 @@ export interface ExampleVite {
   close(): Promise<void>;
 }
 
-/** The installed app in Vite's dev server, or (`build`) built into examples/vite-app/dist and served as files. */
-export async function startExampleVite(options: { port?: number; build?: boolean } = {}): Promise<ExampleVite> {
+/** The installed app in Vite's dev server, or (`build`) built into examples/vite-app/dist and served as files; `headers` on every response. */
+export async function startExampleVite(options: { port?: number; build?: boolean; headers?: Record<string, string> } = {}): Promise<ExampleVite> {
   const root = resolve(EXAMPLE_VITE_APP);
   if (options.build) {
     await viteBuild({ root, configFile: false, build: { outDir: 'dist', emptyOutDir: true } });
-    return startStaticServer({ routes: { '/models/': 'models', '/': `${EXAMPLE_VITE_APP}/dist` }, port: options.port }).catch((error: NodeJS.ErrnoException) => {
+    return startStaticServer({ routes: { '/models/': 'models', '/': `${EXAMPLE_VITE_APP}/dist` }, port: options.port, headers: options.headers }).catch((error: NodeJS.ErrnoException) => {
       throw error.code === 'EADDRINUSE' ? portInUse(options.port) : error;
     });
   }
@@ -62,7 +62,7 @@ export async function startExampleVite(options: { port?: number; build?: boolean
     root,
     configFile: false,
     logLevel: 'warn',
-    server: { host: '127.0.0.1', port: options.port ?? 5183, strictPort: true, proxy: { '/models/': models.origin } },
+    server: { host: '127.0.0.1', port: options.port ?? 5183, strictPort: true, proxy: { '/models/': models.origin }, headers: options.headers },
   }).catch(async (error) => {
     await models.close();
     throw error;
