@@ -23,7 +23,10 @@ export interface DefaultWorker {
  * that folder.
  */
 export async function defaultWorker(): Promise<DefaultWorker> {
-  const url = new URL(workerUrl, import.meta.url);
+  // Resolved against this module's URL through a variable: webpack reads `new URL(<variable>, import.meta.url)` as a
+  // request for a module context, which throws "Cannot find module" at run time.
+  const moduleUrl = import.meta.url;
+  const url = new URL(workerUrl, moduleUrl);
   const files = ORT_FILES_BESIDE_BUNDLE;
   if (url.origin === globalThis.location?.origin) return { worker: new Worker(url, { type: 'module', name: 'l2d-recommender' }), ...(files ? { wasmPaths: files } : {}) };
   const worker = await blobModuleWorker(url.href, 'l2d-recommender', (reason) =>

@@ -3,43 +3,22 @@
  * npm package an app's developer installs: the library built and packed (`npm pack ./dist-lib`), the tarball installed
  * into examples/vite-app/node_modules (not saved in its package.json: the package is not on the npm registry), then
  * the app in Vite's dev server, or with --build built by Vite and its dist/ served as plain files. The repository's
- * models/ are served at /models/ beside it. e2e/vite-app.test.ts runs it the same way.
+ * models/ are served at /models/ beside it. e2e/library-package.test.ts runs it the same way.
  *
  *   npm run example:vite [-- --port 5183] [--build]
  *
  * Prints the page's address; Ctrl-C stops.
  */
-import { execFileSync } from 'node:child_process';
-import { mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { relative, resolve } from 'node:path';
 import { createServer } from 'vite';
 import { InvalidArgumentError } from '../../src/core/errors.ts';
 import { isEntryPoint, parseOptions, runCli } from '../lib/cli.ts';
 import { startStaticServer } from '../lib/static-server.ts';
-import { emitDeclarations, viteBuild } from '../lib/vite-build.ts';
+import { installLibrary, packLibrary } from '../lib/library-package.ts';
+import { viteBuild } from '../lib/vite-build.ts';
 
 export const EXAMPLE_VITE_APP = 'examples/vite-app';
-const NPM = process.platform === 'win32' ? 'npm.cmd' : 'npm';
-
-/** The library built as `npm run build:lib` builds it (Vite, then tsc's declarations) and packed; the tarball's path. */
-export async function packLibrary(destination: string): Promise<string> {
-  await viteBuild('vite.lib.config.ts');
-  emitDeclarations('tsconfig.lib.json');
-  mkdirSync(destination, { recursive: true });
-  const [packed] = JSON.parse(execFileSync(NPM, ['pack', './dist-lib', '--json', '--pack-destination', destination], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }));
-  return resolve(destination, packed.filename);
-}
-
-/**
- * `tarball` installed into the example app as `npm install` would (its dependency @webgpu/types too; no devDependencies:
- * this repository's Vite and TypeScript run it). Vite's cache of pre-bundled packages is cleared: it would keep the
- * last install's library.
- */
-export function installLibrary(tarball: string): void {
-  const app = resolve(EXAMPLE_VITE_APP);
-  rmSync(`${app}/node_modules`, { recursive: true, force: true });
-  execFileSync(NPM, ['install', '--no-save', '--omit=dev', '--prefer-offline', '--no-audit', '--no-fund', '--loglevel=error', tarball], { cwd: app, stdio: ['ignore', 'ignore', 'inherit'] });
-}
 
 export interface ExampleVite {
   origin: string;
@@ -94,7 +73,7 @@ async function main(): Promise<void> {
   const tarball = await packLibrary('test-results/example-vite');
   const { version } = JSON.parse(readFileSync('dist-lib/package.json', 'utf8'));
   console.log(`Installing ${relative(process.cwd(), tarball)} (l2d-recommender ${version}) into ${EXAMPLE_VITE_APP}/node_modules…`);
-  installLibrary(tarball);
+  installLibrary(EXAMPLE_VITE_APP, tarball);
   const site = await startExampleVite({ port, build: values.build });
   console.log([`${EXAMPLE_VITE_APP} ${values.build ? 'built by Vite (dist/)' : "in Vite's dev server"}: ${site.origin}/`, 'Ctrl-C stops.'].join('\n'));
 }

@@ -1,9 +1,10 @@
 /**
- * The library as an npm package in an app with a bundler: dist-lib packed (`npm pack`), installed into
- * examples/vite-app, and the app run in Vite's dev server and built by Vite with no configuration: the package's worker
- * and onnxruntime-web's files reach the app's build under the names Vite gives them (before, the built app's worker
- * looked for ort-wasm-simd-threaded.mjs beside itself in assets/ and failed), and the app type-checks against the
- * installed package's declarations.
+ * The library as an npm package in apps with a bundler: dist-lib packed (`npm pack`), installed into
+ * examples/vite-app and examples/webpack-app, and each app built by its bundler with no configuration for the library
+ * (Vite also in its dev server): the package's worker and onnxruntime-web's files reach the app's build under the
+ * names the bundler gives them (before, a Vite-built app's worker looked for ort-wasm-simd-threaded.mjs beside itself
+ * in assets/ and failed, and webpack's build threw "Cannot find module" for the worker), and the Vite app type-checks
+ * against the installed package's declarations.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readdirSync, readFileSync } from 'node:fs';
@@ -12,7 +13,9 @@ import { resolve } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { CpuDecoder } from '../src/core/cpu-decoder.ts';
 import { loadShard } from '../tools/lib/shard-files.ts';
-import { EXAMPLE_VITE_APP, installLibrary, packLibrary, startExampleVite, type ExampleVite } from '../tools/example-vite/main.ts';
+import { EXAMPLE_VITE_APP, startExampleVite, type ExampleVite } from '../tools/example-vite/main.ts';
+import { buildExampleWebpack, EXAMPLE_WEBPACK_APP, startExampleWebpack } from '../tools/example-webpack/main.ts';
+import { installLibrary, packLibrary } from '../tools/lib/library-package.ts';
 import { launchChromium, pageErrors } from './browser.ts';
 import { typeCheckProject } from './type-check-app.ts';
 import { freePort } from '../tools/lib/static-server.ts';
@@ -24,8 +27,9 @@ let tarball: string;
 let browser: Browser;
 
 beforeAll(async () => {
-  tarball = await packLibrary('test-results/vite-app-package');
-  installLibrary(tarball);
+  tarball = await packLibrary('test-results/library-package');
+  installLibrary(EXAMPLE_VITE_APP, tarball);
+  installLibrary(EXAMPLE_WEBPACK_APP, tarball);
   browser = await launchChromium();
 }, 240_000);
 afterAll(async () => {
@@ -55,6 +59,8 @@ async function runApp(site: ExampleVite): Promise<AppRun> {
   try {
     await page.goto(`${site.origin}/`);
     await page.waitForSelector('body[data-done="true"]', { state: 'attached', timeout: 120_000 });
+    const status = await page.textContent('#status');
+    if (!(await page.evaluate(() => 'l2dExample' in globalThis))) throw new Error(`The app did not start: ${status}`);
     const api = await page.evaluate(async () => {
       type Result = { items: { id: number }[]; hidden: Float32Array };
       const r = (globalThis as unknown as { l2dExample: { recommend(q: unknown): Promise<Result>; catalog(): Promise<string[]>; status(): { encoder: { wasmThreads: number } } } }).l2dExample;
@@ -63,7 +69,7 @@ async function runApp(site: ExampleVite): Promise<AppRun> {
       const out = await r.recommend({ history, k: 10, excludeHistory: true, returnHidden: true });
       return { history, ids: out.items.map((i) => i.id), hidden: Array.from(out.hidden), wasmThreads: r.status().encoder.wasmThreads };
     });
-    return { titles: await page.locator('#list li').allTextContents(), status: await page.textContent('#status'), ...api, problems, requested };
+    return { titles: await page.locator('#list li').allTextContents(), status, ...api, problems, requested };
   } finally {
     await context.close();
   }
@@ -134,20 +140,37 @@ describe('examples/vite-app with the package installed', () => {
     }
   });
 
-  it('in Vite\'s dev server (the package pre-bundled): the same list', async () => {
-    const built = await startExampleVite({ build: true });
-    let builtRun: AppRun;
-    try {
-      builtRun = await runApp(built);
-    } finally {
-      await built.close();
-    }
+  it('in Vite\'s dev server (the package pre-bundled): the same list as the CPU reference', async () => {
     const site = await startExampleVite({ port: await freePort() });
     try {
       const run = await runApp(site);
-      expect(run.titles).toEqual(builtRun.titles);
+      expect(run.titles).toHaveLength(10);
       expect(run.ids).toEqual(await cpuReference(run));
       expect(run.requested).toContain('/node_modules/l2d-recommender/ort-wasm-simd-threaded.wasm');
+      expect(run.problems).toEqual([]);
+    } finally {
+      await site.close();
+    }
+  });
+});
+
+describe('examples/webpack-app with the package installed', () => {
+  it('built by webpack 5 (its defaults): the worker and onnxruntime-web\'s files in dist/, the same list as the CPU reference', async () => {
+    await buildExampleWebpack();
+    // webpack names each copied file by its hash alone: two .mjs and two .wasm, onnxruntime-web's, and the worker.
+    const dist = readdirSync(resolve(EXAMPLE_WEBPACK_APP, 'dist'));
+    expect(dist.map((f) => f.replace(/^[0-9a-f]{20}\./, '<hash>.')).sort()).toEqual(['<hash>.js', '<hash>.js.LICENSE.txt', '<hash>.mjs', '<hash>.mjs', '<hash>.wasm', '<hash>.wasm', 'main.js']);
+    const site = await startExampleWebpack();
+    try {
+      const run = await runApp(site);
+      expect(run.status).toMatch(/^wasm \(q4, (fused|encoder|full) graph\) \+ cpu: \d+ ms$/);
+      expect(run.titles).toHaveLength(10);
+      expect(run.ids).toEqual(await cpuReference(run));
+      // The page, its bundle, the worker and the wasm-only build (14.2 MB: the smaller .wasm), from dist/.
+      const fromDist = site.served.filter((p) => p.startsWith('/dist/'));
+      expect(fromDist.map((p) => p.replace(/[0-9a-f]{20}/, '<hash>'))).toEqual(['/dist/main.js', '/dist/<hash>.js', '/dist/<hash>.mjs', '/dist/<hash>.wasm']);
+      const wasm = fromDist.find((p) => p.endsWith('.wasm'))!;
+      expect(readFileSync(resolve(EXAMPLE_WEBPACK_APP, wasm.slice(1))).length).toBe(readFileSync('dist-lib/ort-wasm-simd-threaded.wasm').length);
       expect(run.problems).toEqual([]);
     } finally {
       await site.close();
