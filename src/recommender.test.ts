@@ -152,3 +152,21 @@ it("keeps status().overlay current: its own calls' answers, and another tab's ch
   await recommender.dispose();
   expect(worker.watches).toEqual(['watch after 0 calls', 'unwatch']);
 });
+
+it('says it runs in a web page where there is no Worker (a server rendering the page), before anything else', async () => {
+  expect(typeof Worker).toBe('undefined'); // Node: as a server-side render sees it
+  await expect(createRecommender({ model: 'https://store.example/model' })).rejects.toMatchObject({
+    name: 'UnsupportedBrowserError',
+    code: 'unsupported-browser',
+    message: 'createRecommender() runs in a web page: it starts a Web Worker, and this environment has none (a server rendering the page? call it in the browser, once the page is there).',
+  });
+});
+
+it('names a relative URL it cannot resolve where there is no page address', async () => {
+  const worker = standIn();
+  await expect(createRecommender({ model: 'models/movielens-demo', cache: 'none', worker: worker.worker })).rejects.toMatchObject({
+    name: 'InvalidArgumentError',
+    message: '"models/movielens-demo" is not a URL, and there is no page address here to resolve it against: give absolute URLs.',
+  });
+  expect(worker.calls).toEqual([]);
+});

@@ -8,7 +8,7 @@
  */
 import * as Comlink from 'comlink';
 import { installErrorTransfer } from './comlink-errors.ts';
-import { AbortError, InvalidArgumentError, L2DError } from './core/errors.ts';
+import { AbortError, InvalidArgumentError, L2DError, UnsupportedBrowserError } from './core/errors.ts';
 import { requestPersistence } from './store/shard-store.ts';
 import { defaultWorker } from './default-worker.ts';
 import type {
@@ -95,13 +95,26 @@ function loadOptions(options: RecommenderOptions): LoadOptions {
   const { model, memory, onProgress: _p, worker: _w, signal: _s, onInteractionsChange: _i, ...rest } = options;
   // Absolute URLs: the worker may live at another base (a Blob worker has none). Other values go on as they are, for
   // the worker's check to name (checkLoadOptions).
-  const absolute = <T>(url: T) => (typeof url === 'string' && url !== '' ? new URL(url, globalThis.location?.href).href : url);
+  const absolute = <T>(url: T) => {
+    if (typeof url !== 'string' || url === '') return url;
+    try {
+      return new URL(url, globalThis.location?.href).href;
+    } catch {
+      throw new InvalidArgumentError(`"${url}" is not a URL${globalThis.location ? '' : ', and there is no page address here to resolve it against: give absolute URLs'}.`);
+    }
+  };
   const { wasmPaths } = rest;
   const files = typeof wasmPaths === 'object' && wasmPaths !== null && !Array.isArray(wasmPaths) ? Object.fromEntries(Object.entries(wasmPaths).map(([name, url]) => [name, absolute(url)])) : absolute(wasmPaths);
   return { ...rest, modelUrl: absolute(model), ...(memory ? { memoryUrl: absolute(memory) } : {}), ...(wasmPaths !== undefined ? { wasmPaths: files } : {}) };
 }
 
 export async function createRecommender(options: RecommenderOptions): Promise<Recommender> {
+  // Server-side rendering imports the library in Node (importing has no effects): its call must say where it belongs.
+  if (!options?.worker && typeof Worker === 'undefined') {
+    throw new UnsupportedBrowserError(
+      `createRecommender() runs in a web page: it starts a Web Worker, and this environment has none${typeof document === 'undefined' ? ' (a server rendering the page? call it in the browser, once the page is there)' : ''}.`,
+    );
+  }
   installErrorTransfer();
   const first = loadOptions(options);
   const signal = liveSignal(options.signal, 'createRecommender()');
