@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readdirSync, readFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import type { Browser, Page } from 'playwright-core';
 import { CpuDecoder } from '../src/core/cpu-decoder.ts';
 import { loadShard } from '../tools/lib/shard-files.ts';
@@ -101,6 +102,12 @@ describe('the packed library (npm pack ./dist-lib)', () => {
     expect(JSON.parse(readFileSync(`${EXAMPLE_VITE_APP}/package.json`, 'utf8')).dependencies).toEqual({ 'l2d-recommender': `^${root.version}` });
     expect(readdirSync(installed).sort()).toEqual(['README.md', 'l2d-worker.js', 'l2d.d.ts', 'l2d.js', ...ORT_FILES, 'package.json', 'types'].sort());
     expect(readdirSync(resolve(EXAMPLE_VITE_APP, 'node_modules/@webgpu'))).toEqual(['types']);
+  });
+
+  it('imports on a server (Node, as server-side rendering does) and says there to call createRecommender() in the browser', async () => {
+    const installed = resolve(EXAMPLE_VITE_APP, 'node_modules/l2d-recommender/l2d.js');
+    const { createRecommender } = (await import(pathToFileURL(installed).href)) as typeof import('../src/index.ts');
+    await expect(createRecommender({ model: '/models/movielens-demo' })).rejects.toMatchObject({ name: 'UnsupportedBrowserError', message: expect.stringMatching(/call it in the browser/) });
   });
 
   it('type-checks the app against the installed declarations (strict, the package\'s own files checked)', () => {
