@@ -15,6 +15,7 @@ import { loadShard } from '../tools/lib/shard-files.ts';
 import { launchChromium, pageErrors } from './browser.ts';
 import { typeCheckApp } from './type-check-app.ts';
 import { startExampleEsm } from '../tools/example-esm/main.ts';
+import { deploy } from '../tools/deploy/main.ts';
 
 const MEMORY = 'models/movielens-demo/memory/train-q4-f0.3-int8';
 
@@ -72,6 +73,35 @@ describe('dist-lib/l2d.js on a static site', () => {
     });
     expect(failure).toMatchObject({ name: 'ShardError', code: 'shard-invalid' });
     expect(failure!.message).toMatch(/built with model "amazon-games"/);
+  });
+});
+
+describe('dist-lib/l2d.js with a deployed model folder (npm run deploy)', () => {
+  it('needs nothing else: the fused graph, no other fallback reason, the same list as from the whole model folder', async () => {
+    await deploy({ model: 'models/movielens-demo', memories: [MEMORY], out: 'test-results/library-deployed/movielens-demo' });
+    const deployed = await startStaticServer({ routes: { '/l2d/': 'dist-lib', '/models/': 'test-results/library-deployed', '/': 'examples/esm' } });
+    const tab = await browser.newPage();
+    const whole = await browser.newPage(); // the same page on the repository's whole model folder
+    try {
+      for (const [p, origin] of [[tab, deployed.origin], [whole, site.origin]] as const) {
+        await p.goto(`${origin}/index.html`);
+        await p.waitForSelector('body[data-done="true"]', { state: 'attached', timeout: 120_000 });
+      }
+      expect(await tab.textContent('#status')).toMatch(/^wasm \(q4, fused graph\) \+ cpu: \d+ ms$/);
+      // No graph missing on the way (the only reason given is the adapter's, as from the whole folder).
+      const reason = () => (globalThis as unknown as { l2dExample: { status(): { encoder: { fallbackReason?: string } } } }).l2dExample.status().encoder.fallbackReason;
+      expect(await tab.evaluate(reason)).toBe(await whole.evaluate(reason));
+      expect(await tab.locator('#list li').allTextContents()).toEqual(await whole.locator('#list li').allTextContents());
+      const record = JSON.parse(readFileSync('test-results/library-deployed/movielens-demo/l2d-deploy.json', 'utf8')) as { files: { path: string }[] };
+      const files = record.files.map((f) => `/models/movielens-demo/${f.path}`);
+      const fetched = deployed.served.filter((p) => p.startsWith('/models/'));
+      expect(fetched.filter((p) => !files.includes(p))).toEqual([]);
+      expect(fetched).toContain('/models/movielens-demo/onnx/encoder_q4_fused_plain.onnx');
+    } finally {
+      await tab.close();
+      await whole.close();
+      await deployed.close();
+    }
   });
 });
 
