@@ -1,7 +1,7 @@
 // An app with a bundler (Vite, no configuration) using the library as an npm package. The package's worker and
 // onnxruntime-web's files are copied into the app's build by Vite itself; the model folder and its memory are the
-// app's to serve (here under public/models/, or wherever its site puts them: `npm run example:vite` serves the
-// repository's models/ at /models/).
+// app's to serve (here under public/models/, which the project's `npm run deploy -- --model ... --memory ... --out
+// public/models/<name>` fills with only what a page fetches; `npm run example:vite` serves the repository's models/).
 import { createRecommender, L2DError, type Recommender } from 'l2d-recommender';
 
 const status = document.querySelector<HTMLParagraphElement>('#status')!;

@@ -1,6 +1,6 @@
 // An app bundled by webpack 5 using the library as an npm package (`npm run build`, then serve this folder). The model
-// folder and its memory are the app's to serve beside index.html (`npm run example:webpack` serves the repository's
-// models/ at /models/).
+// folder and its memory are the app's to serve beside index.html (the project's `npm run deploy` writes one with only
+// what a page fetches; `npm run example:webpack` serves the repository's models/ at /models/).
 import { createRecommender, L2DError } from 'l2d-recommender';
 
 const status = document.querySelector('#status');
