@@ -36,6 +36,7 @@ it('gives onnxruntime-web a folder as it is, or the build\'s own two files from 
   expect(ortWasmPaths(renamed, 'jspi')).toBeUndefined();
   expect(ortWasmPaths({ 'ort-wasm-simd-threaded.wasm': renamed['ort-wasm-simd-threaded.wasm'] }, 'wasm')).toBeUndefined();
   expect(ortWasmPaths('https://cdn.test/l2d/', 'webgpu')).toBe('https://cdn.test/l2d/');
+  expect(ortWasmPaths('https://cdn.test/l2d', 'wasm')).toBe('https://cdn.test/l2d/'); // a folder, as the option says
   expect(ortWasmPaths(undefined, 'wasm')).toBeUndefined();
 
   const tail = ": the embed's build (npm run build:embed) and the library's (npm run build:lib) write both builds' files beside their scripts.";

@@ -47,9 +47,12 @@ export type OrtFileName = (typeof ORT_FILE_NAMES)[number];
  */
 export type WasmPaths = string | Partial<Record<OrtFileName, string>>;
 
-/** What env.wasm.wasmPaths is set to for `build`: the folder, or that build's two files' URLs. */
+/**
+ * What env.wasm.wasmPaths is set to for `build`: the folder (with its closing slash: onnxruntime-web appends the file
+ * name to it), or that build's two files' URLs.
+ */
 export function ortWasmPaths(wasmPaths: WasmPaths | undefined, build: OrtBuild): string | { mjs: string; wasm: string } | undefined {
-  if (typeof wasmPaths !== 'object') return wasmPaths || undefined;
+  if (typeof wasmPaths !== 'object') return wasmPaths ? wasmPaths.replace(/\/?$/, '/') : undefined;
   const wasm = ORT_WASM_FILES[build];
   const files = { mjs: wasmPaths[wasm.replace(/\.wasm$/, '.mjs') as OrtFileName], wasm: wasmPaths[wasm as OrtFileName] };
   return files.mjs && files.wasm ? { mjs: files.mjs, wasm: files.wasm } : undefined;

@@ -11,8 +11,10 @@ import { fileURLToPath } from 'node:url';
 import type { Plugin, UserConfig } from 'vite';
 import { inlineWorkerBlobOnly } from './inline-worker-blob-only.ts';
 import { ORT_FILES_MARKER } from '../../src/ort-files-beside-bundle.ts';
+import { ORT_FILE_NAMES } from '../../src/encoder/ort-runtime.ts';
 
-const ORT_FILES = ['ort-wasm-simd-threaded.asyncify.mjs', 'ort-wasm-simd-threaded.asyncify.wasm', 'ort-wasm-simd-threaded.mjs', 'ort-wasm-simd-threaded.wasm'];
+/** The asyncify and wasm-only builds' files (not the JSPI build's: NO_JSPI_ALIAS). */
+const ORT_FILES = ORT_FILE_NAMES.filter((file) => !file.includes('.jspi.'));
 
 /** The worker bundle: one file under a fixed name (a Blob has no folder to load chunks from). */
 export const SHIPPED_WORKER: UserConfig['worker'] = {
