@@ -27,6 +27,22 @@ function libraryPackage(): Record<string, unknown> {
   };
 }
 
+/**
+ * dist-lib/README.md: docs/PACKAGE.md with createRecommender()'s options table as README.md has it (one source) in
+ * place of its marker line, the table's links to the project's files turned into their names (a package has no docs/).
+ */
+export function packageReadme(): string {
+  const lines = readFileSync('README.md', 'utf8').split('\n');
+  const start = lines.indexOf('| option | default | meaning |');
+  if (start < 0) throw new Error("README.md lost createRecommender()'s options table (| option | default | meaning |)");
+  const end = lines.indexOf('', start);
+  const table = lines.slice(start, end).join('\n').replace(/\[([^\]]+)\]\((?!https?:)[^)]+\)/g, "the project's $1");
+  const text = readFileSync('docs/PACKAGE.md', 'utf8');
+  const marker = /^<!-- The library build .* -->$/m;
+  if (!marker.test(text)) throw new Error('docs/PACKAGE.md lost the line where the options table goes (<!-- The library build ... -->)');
+  return text.replace(marker, `## Every option of createRecommender()\n\n${table}`);
+}
+
 export default defineConfig({
   base: './',
   publicDir: false,
@@ -56,7 +72,7 @@ export default defineConfig({
         // The folder is an npm package as it is (`npm pack ./dist-lib`): an app installs it and its bundler copies the
         // worker and onnxruntime-web's files from it (src/ort-files-beside-bundle.ts).
         this.emitFile({ type: 'asset', fileName: 'package.json', source: `${JSON.stringify(libraryPackage(), null, 2)}\n` });
-        this.emitFile({ type: 'asset', fileName: 'README.md', source: readFileSync('docs/PACKAGE.md', 'utf8') });
+        this.emitFile({ type: 'asset', fileName: 'README.md', source: packageReadme() });
       },
     },
   ],

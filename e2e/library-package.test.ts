@@ -104,6 +104,16 @@ describe('the packed library (npm pack ./dist-lib)', () => {
     expect(readdirSync(resolve(EXAMPLE_VITE_APP, 'node_modules/@webgpu'))).toEqual(['types']);
   });
 
+  it('has README.md: docs/PACKAGE.md with every option row of the project README\'s table, no link into the project', () => {
+    const readme = readFileSync(resolve(EXAMPLE_VITE_APP, 'node_modules/l2d-recommender/README.md'), 'utf8');
+    const optionRows = (text: string) => text.split('\n').filter((line) => /^\| `\w+`/.test(line)).map((line) => line.split(' | ')[0]);
+    expect(optionRows(readme)).toEqual(optionRows(readFileSync('README.md', 'utf8').split('| option | default | meaning |')[1].split('\n\n')[0]));
+    expect(optionRows(readme)).toContain('| `wasmPaths`');
+    expect(readme).toContain('## Every option of createRecommender()');
+    expect(readme).not.toMatch(/\]\((?!https?:)[^)]*\.md\)/);
+    expect(readme).not.toContain('<!--');
+  });
+
   it('imports on a server (Node, as server-side rendering does) and says there to call createRecommender() in the browser', async () => {
     const installed = resolve(EXAMPLE_VITE_APP, 'node_modules/l2d-recommender/l2d.js');
     const { createRecommender } = (await import(pathToFileURL(installed).href)) as typeof import('../src/index.ts');
