@@ -111,6 +111,11 @@ describe('deploy', () => {
       message: `${other} exists and is not a deploy (it has no ${DEPLOY_RECORD}): choose another --out, or empty it first; nothing was written.`,
     });
     expect(tree(other)).toEqual(['index.html']);
+    expect(await errorOf(deploy({ model: MODEL, memories: [INT8], out: `${other}/index.html` }))).toEqual({
+      name: 'InvalidArgumentError',
+      message: `${other}/index.html is a file, not a folder: choose another --out; nothing was written.`,
+    });
+    expect(readFileSync(`${other}/index.html`, 'utf8')).toBe('<p>the store</p>');
   });
 
   it('runs from the command line: the files and what a first visit downloads; usage and exit 2 without --out', () => {

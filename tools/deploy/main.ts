@@ -136,6 +136,7 @@ export async function deploy(options: DeployOptions): Promise<Deployed> {
   const { files, encoderJson } = modelFiles(model, dtypes);
 
   // Nothing is written until every input is checked; OUT is replaced only when it is an earlier deploy.
+  if (existsSync(out) && !statSync(out).isDirectory()) throw new InvalidArgumentError(`${options.out} is a file, not a folder: choose another --out; nothing was written.`);
   if (existsSync(out) && readdirSync(out).length > 0 && !existsSync(join(out, DEPLOY_RECORD))) {
     throw new InvalidArgumentError(`${options.out} exists and is not a deploy (it has no ${DEPLOY_RECORD}): choose another --out, or empty it first; nothing was written.`);
   }
