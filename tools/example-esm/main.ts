@@ -7,8 +7,7 @@
  *
  * Prints the page's address; Ctrl-C stops.
  */
-import { InvalidArgumentError } from '../../src/core/errors.ts';
-import { isEntryPoint, parseOptions, runCli } from '../lib/cli.ts';
+import { isEntryPoint, parseOptions, parsePort, portInUse, runCli } from '../lib/cli.ts';
 import { startStaticServer, type StaticServer } from '../lib/static-server.ts';
 import { viteBuild } from '../lib/vite-build.ts';
 
@@ -24,12 +23,11 @@ const USAGE = 'usage: npm run example:esm [-- --port 5182]';
 
 async function main(): Promise<void> {
   const { values } = parseOptions('example:esm', USAGE, { options: { port: { type: 'string', default: '5182' } } });
-  const port = Number(values.port);
-  if (!(Number.isInteger(port) && port >= 1 && port <= 65535)) throw new InvalidArgumentError(`--port must be a port number (1-65535), got "${values.port}".`);
+  const port = parsePort(values.port);
   // The port first: a taken one is said at once, not after the build.
   const site = await startExampleEsm(port).catch((error: NodeJS.ErrnoException) => {
     if (error.code !== 'EADDRINUSE') throw error;
-    throw new InvalidArgumentError(`Port ${port} is in use (another server?); choose another with --port N.`);
+    throw portInUse(port);
   });
   console.log('Building the library (vite.lib.config.ts -> dist-lib/)…');
   await viteBuild('vite.lib.config.ts');

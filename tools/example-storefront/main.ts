@@ -8,7 +8,7 @@
  * Prints the pages' addresses; Ctrl-C stops.
  */
 import { InvalidArgumentError } from '../../src/core/errors.ts';
-import { isEntryPoint, parseOptions, runCli } from '../lib/cli.ts';
+import { isEntryPoint, parseOptions, parsePort, runCli } from '../lib/cli.ts';
 import { startStaticServer, type StaticServer } from '../lib/static-server.ts';
 import { viteBuild } from '../lib/vite-build.ts';
 
@@ -55,8 +55,7 @@ const USAGE = 'usage: npm run example:storefront [-- --port 5180]   (the CDN tak
 
 async function main(): Promise<void> {
   const { values } = parseOptions('example:storefront', USAGE, { options: { port: { type: 'string', default: '5180' } } });
-  const port = Number(values.port);
-  if (!(Number.isInteger(port) && port >= 1 && port < 65535)) throw new InvalidArgumentError(`--port must be a port number (1-65534; the CDN takes the next), got "${values.port}".`);
+  const port = parsePort(values.port, 65534, '; the CDN takes the next');
   // The ports first: a taken one is said at once, not after the build.
   const { store, cdn } = await startExampleStorefront({ storePort: port, cdnPort: port + 1 }).catch((error: NodeJS.ErrnoException) => {
     if (error.code !== 'EADDRINUSE') throw error;

@@ -12,8 +12,7 @@
 import { readFileSync } from 'node:fs';
 import { relative, resolve } from 'node:path';
 import { createServer } from 'vite';
-import { InvalidArgumentError } from '../../src/core/errors.ts';
-import { isEntryPoint, parseOptions, runCli } from '../lib/cli.ts';
+import { isEntryPoint, parseOptions, parsePort, portInUse, runCli } from '../lib/cli.ts';
 import { startStaticServer } from '../lib/static-server.ts';
 import { installLibrary, packLibrary } from '../lib/library-package.ts';
 import { viteBuild } from '../lib/vite-build.ts';
@@ -33,7 +32,7 @@ export async function startExampleVite(options: { port?: number; build?: boolean
   if (options.build) {
     await viteBuild({ root, configFile: false, build: { outDir: 'dist', emptyOutDir: true } });
     return startStaticServer({ routes: { '/models/': 'models', '/': `${EXAMPLE_VITE_APP}/dist` }, port: options.port, headers: options.headers }).catch((error: NodeJS.ErrnoException) => {
-      throw error.code === 'EADDRINUSE' ? portInUse(options.port) : error;
+      throw error.code === 'EADDRINUSE' ? portInUse(options.port ?? 0) : error;
     });
   }
   const models = await startStaticServer({ routes: { '/models/': 'models' } });
@@ -59,16 +58,11 @@ export async function startExampleVite(options: { port?: number; build?: boolean
   };
 }
 
-function portInUse(port: number | undefined): InvalidArgumentError {
-  return new InvalidArgumentError(`Port ${port} is in use (another server?); choose another with --port N.`);
-}
-
 const USAGE = 'usage: npm run example:vite [-- --port 5183] [--build]';
 
 async function main(): Promise<void> {
   const { values } = parseOptions('example:vite', USAGE, { options: { port: { type: 'string', default: '5183' }, build: { type: 'boolean', default: false } } });
-  const port = Number(values.port);
-  if (!(Number.isInteger(port) && port >= 1 && port <= 65535)) throw new InvalidArgumentError(`--port must be a port number (1-65535), got "${values.port}".`);
+  const port = parsePort(values.port);
   console.log('Building and packing the library (vite.lib.config.ts -> dist-lib/ -> npm pack)…');
   const tarball = await packLibrary('test-results/example-vite');
   const { version } = JSON.parse(readFileSync('dist-lib/package.json', 'utf8'));

@@ -12,8 +12,7 @@ import { readFileSync } from 'node:fs';
 import { relative, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import webpack, { type Configuration } from 'webpack';
-import { InvalidArgumentError } from '../../src/core/errors.ts';
-import { isEntryPoint, parseOptions, runCli } from '../lib/cli.ts';
+import { isEntryPoint, parseOptions, parsePort, portInUse, runCli } from '../lib/cli.ts';
 import { installLibrary, packLibrary } from '../lib/library-package.ts';
 import { startStaticServer, type StaticServer } from '../lib/static-server.ts';
 
@@ -40,12 +39,11 @@ const USAGE = 'usage: npm run example:webpack [-- --port 5184]';
 
 async function main(): Promise<void> {
   const { values } = parseOptions('example:webpack', USAGE, { options: { port: { type: 'string', default: '5184' } } });
-  const port = Number(values.port);
-  if (!(Number.isInteger(port) && port >= 1 && port <= 65535)) throw new InvalidArgumentError(`--port must be a port number (1-65535), got "${values.port}".`);
+  const port = parsePort(values.port);
   // The port first: a taken one is said at once, not after the build.
   const site = await startExampleWebpack({ port }).catch((error: NodeJS.ErrnoException) => {
     if (error.code !== 'EADDRINUSE') throw error;
-    throw new InvalidArgumentError(`Port ${port} is in use (another server?); choose another with --port N.`);
+    throw portInUse(port);
   });
   console.log('Building and packing the library (vite.lib.config.ts -> dist-lib/ -> npm pack)…');
   const tarball = await packLibrary('test-results/example-webpack');

@@ -2,7 +2,7 @@
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { L2DError } from '../../src/core/errors.ts';
+import { InvalidArgumentError, L2DError } from '../../src/core/errors.ts';
 
 /** Whether the module at `moduleUrl` is the script node was started with (and not imported, by a test say). */
 export function isEntryPoint(moduleUrl: string): boolean {
@@ -48,4 +48,19 @@ export function parseOptions<T extends ParseArgsConfig>(name: string, usage: str
     console.error(`${name}: ${error.message}\n${usage}`);
     process.exit(2);
   }
+}
+
+/**
+ * An example server's --port: a port number up to `max` (a tool whose second server takes the next port passes 65534
+ * and says so in `note`), else an error naming what was given.
+ */
+export function parsePort(text: string | undefined, max = 65535, note = ''): number {
+  const port = Number(text);
+  if (!(Number.isInteger(port) && port >= 1 && port <= max)) throw new InvalidArgumentError(`--port must be a port number (1-${max}${note}), got "${text}".`);
+  return port;
+}
+
+/** The error for a port another server holds. */
+export function portInUse(port: number): InvalidArgumentError {
+  return new InvalidArgumentError(`Port ${port} is in use (another server?); choose another with --port N.`);
 }
