@@ -56,7 +56,7 @@ describe('deploy', () => {
     const record = JSON.parse(readFileSync(join(OUT, DEPLOY_RECORD), 'utf8'));
     expect(record).toMatchObject({ model: 'movielens-demo', dtypes: ['q4'], memories: [{ path: 'memory/train-q4-f0.3-int8', rows: 21456, rowDtype: 'int8' }, { path: 'memory/train-q4-f0.3-centroids' }] });
     expect(record.files.map((f: { path: string }) => f.path).sort()).toEqual(tree(OUT).filter((f) => f !== DEPLOY_RECORD));
-    expect(existsSync(`${OUT}.partial`)).toBe(false);
+    expect(readdirSync(`${ROOT}/site/models`)).toEqual(['movielens-demo']); // nothing left beside it
   });
 
   it('adds the q4f16 graphs when asked', async () => {
@@ -102,6 +102,7 @@ describe('deploy', () => {
     await deploy({ model: MODEL, memories: [INT8, CENTROIDS], out: OUT });
     await deploy({ model: MODEL, memories: [CENTROIDS], out: OUT });
     expect(readdirSync(`${OUT}/memory`)).toEqual(['train-q4-f0.3-centroids']);
+    expect(readdirSync(`${ROOT}/site/models`)).toEqual(['movielens-demo']); // the earlier one gone, nothing beside
 
     const other = `${ROOT}/site/shop`;
     mkdirSync(other, { recursive: true });

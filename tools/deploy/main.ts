@@ -13,7 +13,7 @@
  * memory is checked first (built with this model's generation graph of that dtype, every chunk's and the catalog's
  * SHA-256 as its manifest says): a wrong one is refused and nothing is written. --dtypes defaults to the memories'.
  *
- * OUT appears whole (written beside it, then renamed), and replaces only an earlier deploy (OUT/l2d-deploy.json
+ * OUT appears whole (written beside it as OUT.l2d-deploy-partial, then renamed), and replaces only an earlier deploy (OUT/l2d-deploy.json
  * says it is one): a folder of anything else is refused, never overwritten.
  */
 import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -140,7 +140,8 @@ export async function deploy(options: DeployOptions): Promise<Deployed> {
   if (existsSync(out) && readdirSync(out).length > 0 && !existsSync(join(out, DEPLOY_RECORD))) {
     throw new InvalidArgumentError(`${options.out} exists and is not a deploy (it has no ${DEPLOY_RECORD}): choose another --out, or empty it first; nothing was written.`);
   }
-  const partial = `${out}.partial`;
+  // Beside OUT under names of this tool's own, so no folder of the user's is ever in the way.
+  const partial = `${out}.l2d-deploy-partial`;
   rmSync(partial, { recursive: true, force: true });
   const deployed: DeployedFile[] = [];
   const copy = (from: string, to: string) => {
@@ -164,7 +165,7 @@ export async function deploy(options: DeployOptions): Promise<Deployed> {
   };
   writeFileSync(join(partial, DEPLOY_RECORD), `${JSON.stringify(record, null, 2)}\n`);
   if (existsSync(out)) {
-    const previous = `${out}.previous`;
+    const previous = `${out}.l2d-deploy-previous`;
     rmSync(previous, { recursive: true, force: true });
     renameSync(out, previous);
     try {
