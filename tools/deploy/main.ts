@@ -13,8 +13,8 @@
  * memory is checked first (built with this model's generation graph of that dtype, every chunk's and the catalog's
  * SHA-256 as its manifest says): a wrong one is refused and nothing is written. --dtypes defaults to the memories'.
  *
- * OUT appears whole (written beside it as OUT.l2d-deploy-partial, then renamed), and replaces only an earlier deploy (OUT/l2d-deploy.json
- * says it is one): a folder of anything else is refused, never overwritten.
+ * OUT appears whole (written beside it as OUT.l2d-deploy-partial, then renamed), and replaces only an earlier
+ * deploy (OUT/l2d-deploy.json says it is one): a folder of anything else is refused, never overwritten.
  */
 import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, relative, resolve } from 'node:path';
