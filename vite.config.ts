@@ -3,6 +3,7 @@ import { dirname, join } from 'node:path';
 import { defineConfig, type Plugin } from 'vitest/config';
 import { DATASETS } from './src/demo/datasets.ts';
 import { inlineWorkerBlobOnly } from './tools/vite/inline-worker-blob-only.ts';
+import { VERSION_DEFINE } from './tools/vite/version.ts';
 
 // The built demo is self-contained: every shipped data set (src/demo/datasets.ts) with its model's q4/q4f16 files
 // and encoder graphs, its memory, test split and train sequences. A memory built by command is the researcher's to copy.
@@ -52,6 +53,7 @@ function demoFiles(): Plugin {
 }
 
 export default defineConfig({
+  define: VERSION_DEFINE,
   // Relative asset URLs so the built demo works from any folder or origin.
   base: './',
   // Pages are files (index.html, examples/*/, bench/*): a missing file is a 404, never the demo's page in its

@@ -8,6 +8,7 @@
  */
 import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vite';
+import { VERSION_DEFINE } from './tools/vite/version.ts';
 import { EXTERN_ORT_CONDITIONS, NO_JSPI_ALIAS, ortWasmFiles, SHIPPED_WORKER } from './tools/vite/shipped-worker.ts';
 
 /** The globals the embed's script defines, typed from its code (src/embed/embed.ts, recommendations-element.ts). */
@@ -38,6 +39,7 @@ export type { L2DEmbed, QueuedCall, L2DErrorDetail, L2DRecommendationsElement, L
 `;
 
 export default defineConfig({
+  define: VERSION_DEFINE,
   base: './',
   publicDir: false,
   // One worker file, fetched and run from a Blob; onnxruntime-web's asyncify and wasm-only builds beside it (shipped-worker.ts).

@@ -8,6 +8,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { defineConfig } from 'vite';
+import { VERSION_DEFINE } from './tools/vite/version.ts';
 import { EXTERN_ORT_CONDITIONS, NO_JSPI_ALIAS, ortFileUrls, ortWasmFiles, SHIPPED_WORKER } from './tools/vite/shipped-worker.ts';
 
 /** dist-lib/package.json: this project's name, version and licence; the built module and its types as its one entry. */
@@ -44,6 +45,7 @@ export function packageReadme(): string {
 }
 
 export default defineConfig({
+  define: VERSION_DEFINE,
   base: './',
   publicDir: false,
   // As the embed's: one worker file, onnxruntime-web's asyncify and wasm-only builds beside it (shipped-worker.ts).

@@ -134,6 +134,11 @@ describe('the storefront embed from another origin', () => {
     expect(problems).toEqual([]);
   });
 
+  it('says which version it is (L2D.version: package.json\'s when built)', async () => {
+    const version = await page.evaluate(() => (globalThis as unknown as { L2D: { version: string } }).L2D.version);
+    expect(version).toBe(JSON.parse(readFileSync('package.json', 'utf8')).version);
+  });
+
   it('a purchase updates the memory from what came before it: an item viewed, then bought, is not in its own sample\'s history', async () => {
     const outcome = await page.evaluate(async () => {
       type Interaction = { history: number[]; item: number };

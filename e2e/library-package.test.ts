@@ -116,7 +116,8 @@ describe('the packed library (npm pack ./dist-lib)', () => {
 
   it('imports on a server (Node, as server-side rendering does) and says there to call createRecommender() in the browser', async () => {
     const installed = resolve(EXAMPLE_VITE_APP, 'node_modules/l2d-recommender/l2d.js');
-    const { createRecommender } = (await import(pathToFileURL(installed).href)) as typeof import('../src/index.ts');
+    const { createRecommender, VERSION } = (await import(pathToFileURL(installed).href)) as typeof import('../src/index.ts');
+    expect(VERSION).toBe(JSON.parse(readFileSync('package.json', 'utf8')).version);
     await expect(createRecommender({ model: '/models/movielens-demo' })).rejects.toMatchObject({ name: 'UnsupportedBrowserError', message: expect.stringMatching(/call it in the browser/) });
   });
 

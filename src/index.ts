@@ -18,6 +18,7 @@ export { GpuDecoder, requestDecoderDevice, adapterLabel, type AdapterDescription
 export { MAX_BEAMS } from './core/generative-recommender.ts';
 export { generateSyntheticMemory, syntheticQuery } from './core/synthetic-memory.ts';
 export { createRecommender, type Recommender, type RecommenderOptions } from './recommender.ts';
+export { VERSION } from './version.ts';
 export { storedData, deleteStoredData, type StoredData, type DeleteStoredDataRequest, type DeletedData } from './store/stored-data.ts';
 export type {
   BuildMemoryRequest,

@@ -30,6 +30,7 @@ import { LocalHistory, type HistoryEventKind } from './local-history.ts';
 import { PageIds, parsePageIdKind, type PageId, type PageIdKind } from './page-ids.ts';
 import { defineRecommendationsElement } from './recommendations-element.ts';
 import { SharedForwardPass } from './shared-forward-pass.ts';
+import { VERSION } from '../version.ts';
 
 const script = document.currentScript as HTMLScriptElement | null;
 const data = script?.dataset ?? {};
@@ -122,6 +123,8 @@ function refreshElements(memoryChanged: boolean): void {
 
 /** The page's API: window.L2D. */
 const api = {
+  /** The embed's version (package.json's when it was built). */
+  version: VERSION,
   config,
   recommender,
   /**
