@@ -66,6 +66,7 @@ it('shows the adapter, recommends with L2D-V, L2D-L and L2D-G, and agrees with t
   expect(agreement).toEqual(['yes', 'yes', 'yes']);
   expect(await page.textContent('#vote-list li:first-child span.distance')).toMatch(/^d = [\d.]+, vote [\d.]+$/);
   for (const region of ['#backend', '#controls', '#results', '#latency']) expect(await page.locator(region).isVisible(), region).toBe(true);
+  expect(await page.textContent('#version')).toBe(`l2d-recommender ${JSON.parse(readFileSync('package.json', 'utf8')).version}`);
   mkdirSync('test-results', { recursive: true });
   await page.screenshot({ path: 'test-results/demo.png', fullPage: true });
   expect(harness.problems).toEqual([]);
@@ -302,6 +303,7 @@ it('lists exactly what the CPU reference ranks on the page\'s own h_t, and evalu
   expect(await page.locator('#eval-rows tr td:last-child').allTextContents()).toEqual(Array(5).fill(String(stopped)));
   expect([await page.locator('#eval-stop').isVisible(), await page.locator('#eval-form button[type=submit]').isEnabled()]).toEqual([false, true]);
   for (const region of ['#backend', '#model', '#evaluate', '#controls', '#results', '#latency']) expect(await page.locator(region).isVisible(), region).toBe(true);
+  expect(await page.textContent('#version')).toBe(`l2d-recommender ${JSON.parse(readFileSync('package.json', 'utf8')).version}`);
   mkdirSync('test-results', { recursive: true });
   await page.screenshot({ path: 'test-results/demo-built.png', fullPage: true });
   expect(harness.problems).toEqual([]);

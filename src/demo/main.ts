@@ -5,7 +5,7 @@
  * and L2D-G side by side with distances and the latency of each stage next to
  * the CPU reference.
  */
-import { DecodeEngine, type DecodedItem, type Strategy } from '../index.ts';
+import { DecodeEngine, VERSION, type DecodedItem, type Strategy } from '../index.ts';
 import { CpuDecoder } from '../core/cpu-decoder.ts';
 import { generateSyntheticMemory, syntheticQuery } from '../core/synthetic-memory.ts';
 import { defaultGpu, describeAdapter, adapterLabel } from '../gpu/index.ts';
@@ -23,6 +23,9 @@ function setStatus(text: string, isError = false): void {
   status.textContent = text;
   status.classList.toggle('error', isError);
 }
+
+// For a researcher's report: which build this page is.
+$('version').textContent = `l2d-recommender ${VERSION}`;
 
 async function showAdapter(): Promise<void> {
   const gpu = defaultGpu();
