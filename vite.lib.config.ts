@@ -32,7 +32,7 @@ function libraryPackage(): Record<string, unknown> {
  * dist-lib/README.md: docs/PACKAGE.md with createRecommender()'s options table as README.md has it (one source) in
  * place of its marker line, the table's links to the project's files turned into their names (a package has no docs/).
  */
-export function packageReadme(): string {
+function packageReadme(): string {
   const lines = readFileSync('README.md', 'utf8').split('\n');
   const start = lines.indexOf('| option | default | meaning |');
   if (start < 0) throw new Error("README.md lost createRecommender()'s options table (| option | default | meaning |)");

@@ -16,7 +16,7 @@ import { CpuDecoder } from '../src/core/cpu-decoder.ts';
 import { loadShard } from '../tools/lib/shard-files.ts';
 import { EXAMPLE_VITE_APP, startExampleVite, type ExampleVite } from '../tools/example-vite/main.ts';
 import { buildExampleWebpack, EXAMPLE_WEBPACK_APP, startExampleWebpack } from '../tools/example-webpack/main.ts';
-import { installLibrary, packLibrary } from '../tools/lib/library-package.ts';
+import { packAndInstall } from '../tools/lib/library-package.ts';
 import { launchChromium, pageErrors } from './browser.ts';
 import { typeCheckProject } from './type-check-app.ts';
 import { freePort } from '../tools/lib/static-server.ts';
@@ -24,13 +24,10 @@ import { freePort } from '../tools/lib/static-server.ts';
 const MEMORY = 'models/movielens-demo/memory/train-q4-f0.3-int8';
 const ORT_FILES = ['ort-wasm-simd-threaded.asyncify.mjs', 'ort-wasm-simd-threaded.asyncify.wasm', 'ort-wasm-simd-threaded.mjs', 'ort-wasm-simd-threaded.wasm'];
 
-let tarball: string;
 let browser: Browser;
 
 beforeAll(async () => {
-  tarball = await packLibrary('test-results/library-package');
-  installLibrary(EXAMPLE_VITE_APP, tarball);
-  installLibrary(EXAMPLE_WEBPACK_APP, tarball);
+  await packAndInstall([EXAMPLE_VITE_APP, EXAMPLE_WEBPACK_APP]);
   browser = await launchChromium();
 }, 240_000);
 afterAll(async () => {

@@ -9,12 +9,11 @@
  *
  * Prints the page's address; Ctrl-C stops.
  */
-import { readFileSync } from 'node:fs';
-import { relative, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { createServer } from 'vite';
 import { isEntryPoint, parseOptions, parsePort, portInUse, runCli } from '../lib/cli.ts';
 import { startStaticServer } from '../lib/static-server.ts';
-import { installLibrary, packLibrary } from '../lib/library-package.ts';
+import { packAndInstall } from '../lib/library-package.ts';
 import { viteBuild } from '../lib/vite-build.ts';
 
 export const EXAMPLE_VITE_APP = 'examples/vite-app';
@@ -63,11 +62,7 @@ const USAGE = 'usage: npm run example:vite [-- --port 5183] [--build]';
 async function main(): Promise<void> {
   const { values } = parseOptions('example:vite', USAGE, { options: { port: { type: 'string', default: '5183' }, build: { type: 'boolean', default: false } } });
   const port = parsePort(values.port);
-  console.log('Building and packing the library (vite.lib.config.ts -> dist-lib/ -> npm pack)…');
-  const tarball = await packLibrary('test-results/example-vite');
-  const { version } = JSON.parse(readFileSync('dist-lib/package.json', 'utf8'));
-  console.log(`Installing ${relative(process.cwd(), tarball)} (l2d-recommender ${version}) into ${EXAMPLE_VITE_APP}/node_modules…`);
-  installLibrary(EXAMPLE_VITE_APP, tarball);
+  await packAndInstall([EXAMPLE_VITE_APP], console.log);
   const site = await startExampleVite({ port, build: values.build });
   console.log([`${EXAMPLE_VITE_APP} ${values.build ? 'built by Vite (dist/)' : "in Vite's dev server"}: ${site.origin}/`, 'Ctrl-C stops.'].join('\n'));
 }

@@ -8,12 +8,11 @@
  *
  * Prints the page's address; Ctrl-C stops.
  */
-import { readFileSync } from 'node:fs';
-import { relative, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import webpack, { type Configuration } from 'webpack';
 import { isEntryPoint, parseOptions, parsePort, portInUse, runCli } from '../lib/cli.ts';
-import { installLibrary, packLibrary } from '../lib/library-package.ts';
+import { packAndInstall } from '../lib/library-package.ts';
 import { startStaticServer, type StaticServer } from '../lib/static-server.ts';
 
 export const EXAMPLE_WEBPACK_APP = 'examples/webpack-app';
@@ -45,11 +44,7 @@ async function main(): Promise<void> {
     if (error.code !== 'EADDRINUSE') throw error;
     throw portInUse(port);
   });
-  console.log('Building and packing the library (vite.lib.config.ts -> dist-lib/ -> npm pack)…');
-  const tarball = await packLibrary('test-results/example-webpack');
-  const { version } = JSON.parse(readFileSync('dist-lib/package.json', 'utf8'));
-  console.log(`Installing ${relative(process.cwd(), tarball)} (l2d-recommender ${version}) into ${EXAMPLE_WEBPACK_APP}/node_modules…`);
-  installLibrary(EXAMPLE_WEBPACK_APP, tarball);
+  await packAndInstall([EXAMPLE_WEBPACK_APP], console.log);
   console.log('Building the app with webpack…');
   await buildExampleWebpack();
   console.log([`${EXAMPLE_WEBPACK_APP} built by webpack (dist/): ${site.origin}/`, 'Ctrl-C stops.'].join('\n'));
