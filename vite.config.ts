@@ -2,18 +2,16 @@ import { cpSync, existsSync, mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { defineConfig, type Plugin } from 'vitest/config';
 import { DATASETS } from './src/demo/datasets.ts';
+import { GENERATION_GRAPHS, MODEL_TEXT_FILES } from './src/core/model-files.ts';
 import { inlineWorkerBlobOnly } from './tools/vite/inline-worker-blob-only.ts';
 import { VERSION_DEFINE } from './tools/vite/version.ts';
 
 // The built demo is self-contained: every shipped data set (src/demo/datasets.ts) with its model's q4/q4f16 files
 // and encoder graphs, its memory, test split and train sequences. A memory built by command is the researcher's to copy.
 const MODEL_FILES = [
-  'config.json',
-  'prompt-template.json',
-  'tokenizer.json',
-  'tokenizer_config.json',
-  'onnx/model_q4.onnx',
-  'onnx/model_q4f16.onnx',
+  ...MODEL_TEXT_FILES,
+  GENERATION_GRAPHS.q4,
+  GENERATION_GRAPHS.q4f16,
   'onnx/encoder.json',
   'onnx/encoder_q4.onnx',
   'onnx/encoder_q4_fused.onnx',

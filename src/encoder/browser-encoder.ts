@@ -21,6 +21,7 @@ import { gpuKvCacheOps, type GpuKvCache } from './gpu-kv-cache.ts';
 import { lastHiddenAfter, onnxStepModel, type KvCache } from '../core/onnx-step-model.ts';
 import { kvCacheOps, PromptPrefixCache } from '../core/prefix-cache.ts';
 import { isSoftwareAdapter, type GpuQuery } from '../gpu/index.ts';
+import { GENERATION_GRAPHS, MODEL_TEXT_FILES } from '../core/model-files.ts';
 import { configureOrt, ortBuildFor, ortRuntime, startOrtWasm, whereOrtFilesGo, type Ort, type OrtBuild, type OrtRuntimeChoice, type WasmPaths } from './ort-runtime.ts';
 
 export type EncoderDevice = 'webgpu' | 'wasm' | 'auto';
@@ -101,8 +102,6 @@ export interface EncodeResult {
   tokenizeMs: number;
   forwardMs: number;
 }
-
-const FILES: Record<EncoderDtype, string> = { fp32: 'onnx/model.onnx', q4: 'onnx/model_q4.onnx', q4f16: 'onnx/model_q4f16.onnx' };
 
 /**
  * onnx/encoder.json (src/core/encoder-manifest.ts), if the folder has one. A folder without it (404: exported
@@ -285,7 +284,7 @@ export class BrowserEncoder {
     const fetchFn = options.fetch ?? ((url: string) => fetch(url));
     const wantGraph = options.graph ?? 'auto';
     // The model's small files, onnx/encoder.json and the adapter side by side: one round trip instead of five.
-    const smallFiles = ['config.json', 'prompt-template.json', 'tokenizer_config.json', 'tokenizer.json'].map((file) => fetchJson(`${base}/${file}`, fetchFn));
+    const smallFiles = MODEL_TEXT_FILES.map((file) => fetchJson(`${base}/${file}`, fetchFn));
     const manifestRead = wantGraph === 'full' ? Promise.resolve({ manifest: { graphs: {} } as EncoderManifest, problem: undefined }) : encoderManifest(base, fetchFn);
     const adapter = typeof navigator !== 'undefined' && 'gpu' in navigator ? navigator.gpu.requestAdapter() : Promise.resolve(null);
     const planned = adapter.then((gpu) => encoderPlan(options, gpu));
@@ -307,7 +306,7 @@ export class BrowserEncoder {
 
     const { device, dtype, providers, build: runtime, runtimeFallback, reasons } = await planned;
 
-    const generationFile = FILES[dtype];
+    const generationFile = GENERATION_GRAPHS[dtype];
     const { manifest, problem: manifestProblem } = await manifestRead;
     // Read wrongly, not absent: 'auto' says why it runs the generation graph.
     if (manifestProblem) reasons.push(`no encoder graph: ${manifestProblem}`);
@@ -649,7 +648,7 @@ export class BrowserEncoder {
   private generationGraph(): Promise<InferenceSession> {
     if (this.backend.graph === 'full') return Promise.resolve(this.session);
     this.generationSession ??= (async () => {
-      const url = `${this.source.base}/${FILES[this.backend.dtype]}`;
+      const url = `${this.source.base}/${GENERATION_GRAPHS[this.backend.dtype]}`;
       const response = await this.source.fetch(url).catch((error: Error) => {
         throw new NetworkUnavailableError(`${url} could not be fetched (${error.message}) and no cached copy is stored on this device.`);
       });

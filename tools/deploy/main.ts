@@ -22,14 +22,11 @@ import { DataFormatError, InvalidArgumentError, ShardError } from '../../src/cor
 import { pickEncoderGraph, type EncoderManifest, type GraphRuntime } from '../../src/core/encoder-manifest.ts';
 import { checkShardModel, parseShardManifest, sha256Hex, type ShardManifest } from '../../src/core/shard-format.ts';
 import { exitWithUsage, isEntryPoint, parseOptions, runCli } from '../lib/cli.ts';
-import { MODEL_FILES } from '../lib/onnx-encoder.ts';
+import { GENERATION_GRAPHS, MODEL_TEXT_FILES } from '../../src/core/model-files.ts';
 
 /** The dtypes a page runs (fp32 is the export's reference, for measuring). */
 const SERVED_DTYPES = ['q4', 'q4f16'] as const;
 type ServedDtype = (typeof SERVED_DTYPES)[number];
-
-/** The model folder's small files the browser reads before any graph. */
-const MODEL_TEXT_FILES = ['config.json', 'tokenizer.json', 'tokenizer_config.json', 'prompt-template.json'];
 
 /** OUT/l2d-deploy.json: what this deploy holds (the folder is one of this tool's, for the next deploy to replace). */
 export const DEPLOY_RECORD = 'l2d-deploy.json';
@@ -100,14 +97,14 @@ function modelFiles(model: string, dtypes: readonly ServedDtype[]): { files: str
     files.push(file);
   }
   for (const dtype of dtypes) {
-    const file = MODEL_FILES[dtype];
+    const file = GENERATION_GRAPHS[dtype];
     if (!existsSync(join(model, file))) throw new DataFormatError(`${shown(model)} has no ${file} (its ${dtype} graph): export it (npm run export-model -- ${shown(model)}).`);
     files.push(file);
   }
   const listing = join(model, 'onnx/encoder.json');
   if (!existsSync(listing)) return { files };
   const manifest = readJson<EncoderManifest>(listing, `${shown(model)}'s encoder graphs`);
-  const generation = new Set(dtypes.map((d) => basename(MODEL_FILES[d])));
+  const generation = new Set(dtypes.map((d) => basename(GENERATION_GRAPHS[d])));
   const graphs = Object.fromEntries(Object.entries(manifest.graphs ?? {}).filter(([, entry]) => generation.has(entry.memoriesOf)));
   for (const file of Object.keys(graphs)) {
     if (!existsSync(join(model, 'onnx', file))) throw new DataFormatError(`${shown(listing)} lists ${file}, which ${shown(model)}/onnx lacks: export the model again (npm run export-model -- ${shown(model)}).`);
@@ -183,7 +180,7 @@ export async function deploy(options: DeployOptions): Promise<Deployed> {
   const bytesOf = (path: string) => deployed.find((f) => f.path === path)?.bytes ?? 0;
   const small = [...MODEL_TEXT_FILES, 'onnx/encoder.json'].reduce((sum, f) => sum + bytesOf(f), 0);
   const visit = (runtime: GraphRuntime) => {
-    const generation = MODEL_FILES[dtypes.includes('q4') ? 'q4' : dtypes[0]];
+    const generation = GENERATION_GRAPHS[dtypes.includes('q4') ? 'q4' : dtypes[0]];
     const [first] = encoderJson ? pickEncoderGraph(encoderJson, basename(generation), 'auto', runtime) : [];
     const graph = first ? `onnx/${first.file}` : generation;
     return { graph, bytes: small + bytesOf(graph) };

@@ -10,11 +10,13 @@ import * as ort from 'onnxruntime-node';
 import { graphFeeds, graphSignature, HIDDEN_OUTPUT, lastTokenRows, modelShape, type ModelShape } from '../../src/core/encoder-feeds.ts';
 import { pickEncoderGraph, type EncoderManifest } from '../../src/core/encoder-manifest.ts';
 import { DataFormatError } from '../../src/core/errors.ts';
+import { GENERATION_GRAPHS, MODEL_TEXT_FILES } from '../../src/core/model-files.ts';
 import { fitPrompt } from '../../src/core/fit-prompt.ts';
 import { parsePromptTemplate, type PromptTemplate } from '../../src/core/prompt.ts';
 import { createTokenizer, tokenIds, type Tokenizer } from '../../src/encoder/tokenizer.ts';
 
-export const MODEL_FILES: Record<string, string> = { fp32: 'onnx/model.onnx', q4: 'onnx/model_q4.onnx', q4f16: 'onnx/model_q4f16.onnx' };
+/** Each dtype's generation graph, by a dtype the command line names (unchecked: callers say which are known). */
+export const MODEL_FILES: Readonly<Record<string, string>> = GENERATION_GRAPHS;
 
 export interface NodeEncoder {
   id: string;
@@ -48,7 +50,7 @@ export async function lastHiddenStates(session: ort.InferenceSession, rows: numb
 
 /** What a model folder's text files give (config, template, tokenizer), checked present; `file` is the ONNX file to be used. */
 export async function loadModelText(folder: string, file: string): Promise<{ config: Record<string, unknown>; shape: ModelShape; template: PromptTemplate; maxPromptTokens: number; tokenizer: Tokenizer }> {
-  for (const needed of ['config.json', 'tokenizer.json', 'tokenizer_config.json', 'prompt-template.json', file]) {
+  for (const needed of [...MODEL_TEXT_FILES, file]) {
     if (!existsSync(join(folder, needed))) throw new DataFormatError(`${folder}: ${needed} is missing (export the model with tools/export/export.py).`);
   }
   const config = JSON.parse(readFileSync(join(folder, 'config.json'), 'utf8')) as Record<string, unknown>;
