@@ -64,8 +64,11 @@ const readJson = <T>(file: string, what: string): T => {
   }
 };
 
-/** A memory's manifest, its files checked against it, and that it was built with `model`'s generation graph. */
-async function checkedMemory(folder: string, model: string): Promise<{ manifest: ShardManifest; files: string[] }> {
+/**
+ * A memory's manifest, its files checked against it, and that it was built with `model`'s generation graph
+ * (`graphSha256` hashes a graph file once for all the memories).
+ */
+async function checkedMemory(folder: string, model: string, graphSha256: (file: string) => Promise<string>): Promise<{ manifest: ShardManifest; files: string[] }> {
   const manifestFile = join(folder, 'manifest.json');
   if (!existsSync(manifestFile)) throw new ShardError(`${shown(folder)} is not a memory shard: it has no manifest.json.`);
   const manifest = parseShardManifest(readFileSync(manifestFile, 'utf8'), shown(manifestFile));
@@ -76,7 +79,7 @@ async function checkedMemory(folder: string, model: string): Promise<{ manifest:
   const graph = join(model, manifest.model.file);
   if (!existsSync(graph)) throw new ShardError(`${shown(folder)} was built with ${manifest.model.file}, which ${shown(model)} lacks: export it (npm run export-model -- ${shown(model)}).`);
   try {
-    checkShardModel(manifest, { sha256: await sha256Hex(readFileSync(graph)) });
+    checkShardModel(manifest, { sha256: await graphSha256(graph) });
   } catch (error) {
     throw new ShardError(`${shown(folder)}: ${(error as Error).message.replace('the model in use', shown(graph))}`);
   }
@@ -123,8 +126,10 @@ export async function deploy(options: DeployOptions): Promise<Deployed> {
   const twice = names.find((name, i) => names.indexOf(name) !== i);
   if (twice) throw new InvalidArgumentError(`Two memories are named ${twice}: each is served as memory/<its folder's name>.`);
 
+  const hashes = new Map<string, Promise<string>>();
+  const graphSha256 = (file: string) => hashes.get(file) ?? hashes.set(file, sha256Hex(readFileSync(file))).get(file)!;
   const memories = [];
-  for (const folder of options.memories) memories.push({ folder: resolve(folder), name: basename(resolve(folder)), ...(await checkedMemory(resolve(folder), model)) });
+  for (const folder of options.memories) memories.push({ folder: resolve(folder), name: basename(resolve(folder)), ...(await checkedMemory(resolve(folder), model, graphSha256)) });
   const dtypes = (options.dtypes ?? [...new Set(memories.map((m) => m.manifest.model.dtype))]) as ServedDtype[];
   const unknown = dtypes.find((d) => !(SERVED_DTYPES as readonly string[]).includes(d));
   if (unknown !== undefined) throw new InvalidArgumentError(`--dtypes takes ${SERVED_DTYPES.join(', ')} (what a page runs), got "${unknown}".`);
