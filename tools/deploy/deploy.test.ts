@@ -2,10 +2,10 @@
  * `npm run deploy` on the shipped demo model: exactly the files a page fetches, byte for byte; every wrong input
  * named before anything is written; an earlier deploy replaced whole, any other folder never touched.
  */
-import { execFileSync, spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
+import { runTool } from '../lib/run-tool.ts';
 import { deploy, DEPLOY_RECORD } from './main.ts';
 
 const MODEL = 'models/movielens-demo';
@@ -119,12 +119,13 @@ describe('deploy', () => {
     expect(readFileSync(`${other}/index.html`, 'utf8')).toBe('<p>the store</p>');
   });
 
-  it('runs from the command line: the files and what a first visit downloads; usage and exit 2 without --out', () => {
-    const printed = execFileSync('npx', ['tsx', 'tools/deploy/main.ts', '--model', MODEL, '--memory', INT8, '--out', OUT], { encoding: 'utf8' });
+  it('runs from the command line: the files and what a first visit downloads; usage and exit 2 without --out', async () => {
+    const { code, stdout: printed } = await runTool('tools/deploy/main.ts', '--model', MODEL, '--memory', INT8, '--out', OUT);
+    expect(code).toBe(0);
     expect(printed).toMatch(/^test-results\/deploy-test\/site\/models\/movielens-demo\/: 13 files, \d+\.\d MB$/m);
     expect(printed).toMatch(/^A first visit downloads the model's \d+\.\d MB on WebGPU \(onnx\/encoder_q4_fused\.onnx\) or \d+\.\d MB on wasm \(onnx\/encoder_q4_fused_plain\.onnx\), and its memory \(memory\/train-q4-f0\.3-int8 5\.7 MB\)/m);
-    const bare = spawnSync('npx', ['tsx', 'tools/deploy/main.ts', '--model', MODEL, '--memory', INT8], { encoding: 'utf8' });
-    expect(bare.status).toBe(2);
+    const bare = await runTool('tools/deploy/main.ts', '--model', MODEL, '--memory', INT8);
+    expect(bare.code).toBe(2);
     expect(bare.stderr).toMatch(/^usage: npm run deploy -- --model <model folder> --memory <shard folder>/m);
   });
 });

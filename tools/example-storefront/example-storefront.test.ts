@@ -1,14 +1,9 @@
-import { execFile } from 'node:child_process';
 import { createServer } from 'node:net';
-import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
+import { runTool } from '../lib/run-tool.ts';
 import { freePort } from '../lib/static-server.ts';
 
-const run = async (...args: string[]) =>
-  promisify(execFile)(process.execPath, ['--import', 'tsx', 'tools/example-storefront/main.ts', ...args], { encoding: 'utf8' }).then(
-    ({ stdout }) => ({ code: 0, stdout, stderr: '' }),
-    (error: { code: number; stdout: string; stderr: string }) => error,
-  );
+const run = (...args: string[]) => runTool('tools/example-storefront/main.ts', ...args);
 
 // Its serving is e2e/embed.test.ts's (startExampleStorefront); here, what it says to bad input, before any build.
 describe('npm run example:storefront, bad input', () => {
