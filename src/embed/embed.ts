@@ -1,7 +1,7 @@
 /**
  * The storefront embed: one script tag, built as one IIFE file
  * (`npm run build:embed` -> dist-embed/l2d-embed.js, 48 KB) that works from another
- * origin (a CDN). The worker (l2d-worker.js beside it, 316 KB) is fetched when a
+ * origin (a CDN). The worker (l2d-worker.js beside it, 317 KB) is fetched when a
  * widget first needs it and run from a Blob; onnxruntime-web's wasm is fetched
  * from the script's own folder too, and the model and memory URLs are
  * absolute or relative to the page.
