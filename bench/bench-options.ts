@@ -5,6 +5,7 @@
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, rmSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { parseWholeNumber } from '../src/core/setting-text.ts';
 
 /** A bench's option error: the message, then its usage, on stderr; exit 2. */
 export function optionFailure(bench: string, usage: string): (message: string) => never {
@@ -14,11 +15,13 @@ export function optionFailure(bench: string, usage: string): (message: string) =
   };
 }
 
-/** An option that must be a whole number of at least `least`. */
+/** An option that must be a whole number of at least `least` (the tools' rule: src/core/setting-text.ts). */
 export function wholeNumber(option: string, text: string | undefined, fail: (message: string) => never, least = 1): number {
-  const value = Number(text);
-  if (!(Number.isInteger(value) && value >= least)) fail(`${option} must be a whole number of at least ${least}, got "${text}".`);
-  return value;
+  try {
+    return parseWholeNumber(text, option, least);
+  } catch (error) {
+    return fail((error as Error).message);
+  }
 }
 
 /** A --baseline git ref as its short commit id; fails naming it where it names no commit of this repository. */

@@ -15,6 +15,7 @@ import { rowStride } from '../src/core/memory.ts';
 import { topK } from '../src/core/top-k.ts';
 import type { Split } from '../src/core/data/prepare.ts';
 import { parseOptions } from '../tools/lib/cli.ts';
+import { optionFailure, wholeNumber } from './bench-options.ts';
 import { loadNodeEncoder } from '../tools/lib/onnx-encoder.ts';
 import { loadPrepared } from '../tools/lib/prepared.ts';
 import { loadShard } from '../tools/lib/shard-files.ts';
@@ -66,7 +67,7 @@ const squaredDistances = (query: Float32Array, vectors: Float32Array) => {
 const percentile = (sorted: Float64Array, p: number) => sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))];
 
 const data = loadPrepared(values.data);
-const samples = data.split(values.split as Split).slice(0, Number(values.queries));
+const samples = data.split(values.split as Split).slice(0, wholeNumber('--queries', values.queries, optionFailure('int8-probe', USAGE)));
 const encoder = await loadNodeEncoder(values.model);
 const queries: Float32Array[] = [];
 for (let b = 0; b < samples.length; b += 32) {

@@ -12,15 +12,17 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { parseOptions } from '../tools/lib/cli.ts';
+import { optionFailure, wholeNumber } from './bench-options.ts';
 import * as ort from 'onnxruntime-node';
 import { cosine, graphFeeds, graphSignature, HIDDEN_OUTPUT, modelShape } from '../src/core/encoder-feeds.ts';
 import { median } from '../src/core/stats.ts';
 import { syntheticIds } from './forward-timing.ts';
 
-const { values, positionals } = parseOptions('bench:node-graphs', 'usage: npm run bench:node-graphs -- models/movielens-demo [--tokens 128] [--reference]', { allowPositionals: true, options: { tokens: { type: 'string', default: '128' }, reference: { type: 'boolean', default: false } } });
+const USAGE = 'usage: npm run bench:node-graphs -- models/movielens-demo [--tokens 128] [--reference]';
+const { values, positionals } = parseOptions('bench:node-graphs', USAGE, { allowPositionals: true, options: { tokens: { type: 'string', default: '128' }, reference: { type: 'boolean', default: false } } });
 const folder = positionals[0];
 if (!folder) throw new Error('usage: npm run bench:node-graphs -- <model folder> [--tokens 128] [--reference]');
-const tokens = Number(values.tokens);
+const tokens = wholeNumber('--tokens', values.tokens, optionFailure('bench:node-graphs', USAGE));
 const config = JSON.parse(readFileSync(`${folder}/config.json`, 'utf8')) as Record<string, unknown>;
 const shape = modelShape(config);
 const ids = syntheticIds(Number(config.vocab_size), tokens);

@@ -11,6 +11,7 @@ import { chunkFileName } from '../src/core/shard-builder.ts';
 import { rowStride } from '../src/core/memory.ts';
 import { loadShard } from '../tools/lib/shard-files.ts';
 import { parseOptions } from '../tools/lib/cli.ts';
+import { optionFailure, wholeNumber } from './bench-options.ts';
 
 const USAGE = 'usage: npx tsx bench/rechunk-memory.ts [--from <shard folder>] [--times 4] [--chunk-rows 4096] [--out test-results/rechunked-memory]';
 const { values } = parseOptions('rechunk-memory', USAGE, {
@@ -21,14 +22,9 @@ const { values } = parseOptions('rechunk-memory', USAGE, {
     out: { type: 'string', default: 'test-results/rechunked-memory' },
   },
 });
-const times = Number(values.times);
-const chunkRows = Number(values['chunk-rows']);
-for (const [name, value] of [['--times', times], ['--chunk-rows', chunkRows]] as const) {
-  if (!(Number.isInteger(value) && value >= 1)) {
-    console.error(`rechunk-memory: ${name} must be a positive whole number, got "${name === '--times' ? values.times : values['chunk-rows']}".\n${USAGE}`);
-    process.exit(2);
-  }
-}
+const fail = optionFailure('rechunk-memory', USAGE);
+const times = wholeNumber('--times', values.times, fail);
+const chunkRows = wholeNumber('--chunk-rows', values['chunk-rows'], fail);
 const { manifest, memory } = await loadShard(values.from);
 rmSync(values.out, { recursive: true, force: true });
 mkdirSync(values.out, { recursive: true });

@@ -11,6 +11,7 @@
 import { createHash } from 'node:crypto';
 import { copyFileSync, cpSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { parseOptions } from '../tools/lib/cli.ts';
+import { optionFailure, wholeNumber } from './bench-options.ts';
 import { loadNodeEncoder } from '../tools/lib/onnx-encoder.ts';
 import { loadPrepared } from '../tools/lib/prepared.ts';
 import { openHarness } from '../e2e/browser.ts';
@@ -20,10 +21,11 @@ import { averageRuns, encoderTable } from './report-tables.ts';
 
 const MODEL = 'models/movielens-demo';
 const data = loadPrepared('data/prepared/movielens-latest-small');
-const args = parseOptions('bench:encoder', 'usage: npm run bench:encoder [-- --variant NAME=FILE] [--device wasm|webgpu] [--histories 64]', { options: { variant: { type: 'string', multiple: true }, device: { type: 'string', multiple: true }, histories: { type: 'string', default: '64' } } }).values;
+const USAGE = 'usage: npm run bench:encoder [-- --variant NAME=FILE] [--device wasm|webgpu] [--histories 64]';
+const args = parseOptions('bench:encoder', USAGE, { options: { variant: { type: 'string', multiple: true }, device: { type: 'string', multiple: true }, histories: { type: 'string', default: '64' } } }).values;
 const variants = args.variant ?? [];
 const devices = args.device ?? ['webgpu', 'wasm'];
-const histories = data.split('valid').slice(0, Number(args.histories)).map((s) => s.history.map((i) => data.items[i].title));
+const histories = data.split('valid').slice(0, wholeNumber('--histories', args.histories, optionFailure('bench:encoder', USAGE))).map((s) => s.history.map((i) => data.items[i].title));
 
 const node = await loadNodeEncoder(MODEL, 'q4');
 await node.encode([histories[0]]);

@@ -13,11 +13,13 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
 import { parseOptions } from '../tools/lib/cli.ts';
+import { optionFailure, wholeNumber } from './bench-options.ts';
 import { openHarness } from '../e2e/browser.ts';
 import { kernelTable, type KernelProfile } from './kernel-profile.ts';
 import { forwardTable, type ForwardTiming } from './forward-timing.ts';
 
-const args = parseOptions('bench:graphs', 'usage: npm run bench:graphs [-- --model models/movielens-demo] [--device wasm] [--batches 1,64] [--tokens 128] [--runs 5] [--torch]', {
+const USAGE = 'usage: npm run bench:graphs [-- --model models/movielens-demo] [--device wasm] [--batches 1,64] [--tokens 128] [--runs 5] [--torch]';
+const args = parseOptions('bench:graphs', USAGE, {
   options: {
     model: { type: 'string', multiple: true },
     device: { type: 'string', multiple: true },
@@ -30,7 +32,9 @@ const args = parseOptions('bench:graphs', 'usage: npm run bench:graphs [-- --mod
 const models = args.model ?? ['models/movielens-demo'];
 const devices = (args.device ?? ['webgpu', 'wasm']) as ('webgpu' | 'wasm')[];
 const batches = args.batches.split(',').map(Number);
-const tokens = Number(args.tokens);
+const fail = optionFailure('bench:graphs', USAGE);
+const tokens = wholeNumber('--tokens', args.tokens, fail);
+const runsPerBatch = wholeNumber('--runs', args.runs, fail);
 const GRAPHS = ['model_q4.onnx', 'encoder_q4.onnx', 'encoder_q4_fused.onnx', 'encoder_q4_fused_plain.onnx'];
 
 type PageCall = (...a: unknown[]) => Promise<unknown>;
@@ -52,7 +56,7 @@ try {
         profiles.push((await harness.page.evaluate(([m, f, e, t]) => (globalThis as unknown as { l2dGraphBench: Record<string, PageCall> }).l2dGraphBench.profileKernels(m, f, e, t), [`/${model}`, file, ep, tokens] as const)) as KernelProfile);
         for (const batch of batches) {
           // A software adapter takes seconds per pass: fewer runs there.
-          const runs = ep === 'webgpu' && software ? 2 : Number(args.runs);
+          const runs = ep === 'webgpu' && software ? 2 : runsPerBatch;
           timings.push((await harness.page.evaluate(([m, f, e, b, t, r]) => (globalThis as unknown as { l2dGraphBench: Record<string, PageCall> }).l2dGraphBench.timeForward(m, f, e, b, t, r), [`/${model}`, file, ep, batch, tokens, runs] as const)) as ForwardTiming);
         }
       }

@@ -9,14 +9,17 @@
  *   npm run bench:ort-builds [-- --trials 4 --queries 20]
  */
 import { parseOptions } from '../tools/lib/cli.ts';
+import { optionFailure, wholeNumber } from './bench-options.ts';
 import { openHarness } from '../e2e/browser.ts';
 import { median } from '../src/core/stats.ts';
 import type { OrtBuildTrial } from './ort-builds.ts';
 import type { OrtBuild } from '../src/encoder/ort-runtime.ts';
 
-const args = parseOptions('bench:ort-builds', 'usage: npm run bench:ort-builds [-- --trials 4 --queries 20]', { options: { trials: { type: 'string', default: '4' }, queries: { type: 'string', default: '20' } } }).values;
-const trials = Number(args.trials);
-const queries = Number(args.queries);
+const USAGE = 'usage: npm run bench:ort-builds [-- --trials 4 --queries 20]';
+const args = parseOptions('bench:ort-builds', USAGE, { options: { trials: { type: 'string', default: '4' }, queries: { type: 'string', default: '20' } } }).values;
+const fail = optionFailure('bench:ort-builds', USAGE);
+const trials = wholeNumber('--trials', args.trials, fail);
+const queries = wholeNumber('--queries', args.queries, fail);
 if (!(Number.isInteger(trials) && trials >= 1) || !(Number.isInteger(queries) && queries >= 1)) throw new Error(`--trials and --queries must be whole numbers of at least 1, got ${args.trials} and ${args.queries}.`);
 
 const harness = await openHarness('bench/ort-builds.html');

@@ -14,16 +14,18 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { parseOptions } from '../tools/lib/cli.ts';
+import { optionFailure, wholeNumber } from './bench-options.ts';
 import { openHarness } from '../e2e/browser.ts';
 import { loadPrepared } from '../tools/lib/prepared.ts';
 import { machineDescription } from '../tools/lib/run-record.ts';
 import { PREFIX_BENCH_MODES, prefixTable, type PrefixBenchRow } from './prefix-reuse.ts';
 
-const { values } = parseOptions('bench:prefix', 'usage: npm run bench:prefix -- [--device wasm|webgpu] [--decoder cpu|webgpu] [--users 16]', { options: { device: { type: 'string', default: 'wasm' }, decoder: { type: 'string', default: 'cpu' }, users: { type: 'string', default: '16' } } });
+const USAGE = 'usage: npm run bench:prefix -- [--device wasm|webgpu] [--decoder cpu|webgpu] [--users 16]';
+const { values } = parseOptions('bench:prefix', USAGE, { options: { device: { type: 'string', default: 'wasm' }, decoder: { type: 'string', default: 'cpu' }, users: { type: 'string', default: '16' } } });
 const MODEL = 'models/movielens-demo';
 const data = loadPrepared('data/prepared/movielens-latest-small');
 // Test samples with 10 history items (the data sets keep at most 10), grown from 5.
-const sessions = data.split('test').filter((s) => s.history.length >= 10).slice(0, Number(values.users)).map((s) => s.history.slice(0, 10));
+const sessions = data.split('test').filter((s) => s.history.length >= 10).slice(0, wholeNumber('--users', values.users, optionFailure('bench:prefix', USAGE))).map((s) => s.history.slice(0, 10));
 const harness = await openHarness('bench/prefix-reuse.html');
 try {
   const load = { modelUrl: `/${MODEL}`, memoryUrl: `/${MODEL}/memory/train-q4-f0.3`, device: values.device, decoder: values.decoder, wasmPaths: '/node_modules/onnxruntime-web/dist/', cache: 'none' };

@@ -10,12 +10,14 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { parseOptions } from '../tools/lib/cli.ts';
+import { optionFailure, wholeNumber } from './bench-options.ts';
 import { openHarness } from '../e2e/browser.ts';
 import { loadPrepared } from '../tools/lib/prepared.ts';
 import { machineDescription } from '../tools/lib/run-record.ts';
 import { versusTable, type VersusResult } from './versus-generation.ts';
 
-const { values } = parseOptions('bench:versus', 'usage: npm run bench:versus -- [--model models/movielens-demo] [--memory SHARD] [--data data/prepared/movielens-latest-small] [--device wasm|webgpu] [--decoder cpu|webgpu] [--histories 32]', {
+const USAGE = 'usage: npm run bench:versus -- [--model models/movielens-demo] [--memory SHARD] [--data data/prepared/movielens-latest-small] [--device wasm|webgpu] [--decoder cpu|webgpu] [--histories 32]';
+const { values } = parseOptions('bench:versus', USAGE, {
   options: {
     model: { type: 'string', default: 'models/movielens-demo' },
     memory: { type: 'string' },
@@ -27,7 +29,7 @@ const { values } = parseOptions('bench:versus', 'usage: npm run bench:versus -- 
 });
 const memory = values.memory ?? `${values.model}/memory/train-q4-f0.3`;
 const data = loadPrepared(values.data!);
-const histories = data.split('test').slice(0, Number(values.histories)).map((s) => ({ ids: s.history, target: s.target }));
+const histories = data.split('test').slice(0, wholeNumber('--histories', values.histories, optionFailure('bench:versus', USAGE))).map((s) => ({ ids: s.history, target: s.target }));
 const harness = await openHarness('bench/versus-generation.html');
 try {
   const load = { modelUrl: `/${values.model}`, memoryUrl: `/${memory}`, device: values.device, decoder: values.decoder, wasmPaths: '/node_modules/onnxruntime-web/dist/', cache: 'none' };

@@ -25,7 +25,7 @@ import { createRecommender, type Recommender } from '../recommender.ts';
 import type { OverlayStatus } from '../worker-protocol.ts';
 import { ShardStore } from '../store/shard-store.ts';
 import { checkDeleteRequest, deleteStoredData, storedData, type DeletedData, type DeleteStoredDataRequest, type StoredData } from '../store/stored-data.ts';
-import { parseCount, parseStrategy } from './list-attributes.ts';
+import { parseCount, parseStrategy } from '../core/setting-text.ts';
 import { LocalHistory, type HistoryEventKind } from './local-history.ts';
 import { PageIds, parsePageIdKind, type PageId, type PageIdKind } from './page-ids.ts';
 import { defineRecommendationsElement } from './recommendations-element.ts';

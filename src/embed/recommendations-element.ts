@@ -22,7 +22,7 @@
 import { InvalidArgumentError } from '../core/errors.ts';
 import type { Strategy } from '../core/decode-options.ts';
 import type { RecommendedItem } from '../worker-protocol.ts';
-import { parseCount, parseStrategy } from './list-attributes.ts';
+import { parseCount, parseStrategy } from '../core/setting-text.ts';
 import type { WidgetRequest } from './shared-forward-pass.ts';
 import { parsePageIds, type PageId, type PageIdKind, type PageIds } from './page-ids.ts';
 

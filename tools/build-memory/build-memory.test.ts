@@ -16,6 +16,7 @@ import { CpuDecoder } from '../../src/core/cpu-decoder.ts';
 import { fromFloat16Bits } from '../../src/core/float16.ts';
 import { buildCentroidMemory, buildMemory, convertMemory, parseRowDtype, reservoirSample } from './main.ts';
 import { parseSplits } from '../lib/prepared.ts';
+import { runTool } from '../lib/run-tool.ts';
 
 const MODEL = 'models/movielens-demo';
 let dir: string;
@@ -173,6 +174,34 @@ describe('build-memory', () => {
     expect(worst).toBeLessThan(0.02);
     await expect(convertMemory(join(dir, 'a'), join(dir, 'a'), 'int8')).rejects.toThrow(/--out must be another folder than the shard it reads/);
     expect(() => parseRowDtype('int4')).toThrow('--rows must be float16 or int8, got "int4".');
+  });
+
+  it('every tool refuses a number it cannot use before it loads anything, naming the option and what was given; a partial build survives it', async () => {
+    const out = join(dir, 'typo');
+    mkdirSync(`${out}.partial`);
+    writeFileSync(`${out}.partial/state.json`, '{"settings":{},"chunks":[]}');
+    const refusals: [string, string[], string][] = [
+      ['build-memory', ['--model', MODEL, '--data', data, '--out', out, '--chunk-rows', '1.5'], '--chunk-rows must be a positive whole number, got "1.5".'],
+      ['build-memory', ['--model', MODEL, '--data', data, '--out', out, '--seed', 'x'], '--seed must be a whole number from 0 to 4294967295, got "x".'],
+      ['build-memory', ['--model', MODEL, '--data', data, '--out', out, '--fraction', 'abc'], '--fraction must be a fraction in (0, 1], such as 0.3, got "abc".'],
+      ['build-memory', ['--model', MODEL, '--data', data, '--out', out, '--batch', '0'], '--batch must be a positive whole number, got "0".'],
+      // Before the data set is read: this folder does not exist.
+      ['evaluate', ['--data', join(dir, 'none'), '--model', MODEL, '--memory', join(dir, 'a'), '--m', '100,20000'], '--m must be whole numbers from 1 to 16384, separated by commas; "20000" is not one.'],
+      ['evaluate', ['--data', join(dir, 'none'), '--vote-m', ''], '--vote-m takes M values separated by commas, or none; got "".'],
+      ['evaluate', ['--data', join(dir, 'none'), '--seed=-1'], '--seed must be a whole number from 0 to 4294967295, got "-1".'],
+      ['evaluate', ['--data', join(dir, 'none'), '--memory-fraction', '30%'], '--memory-fraction must be a fraction in (0, 1], such as 0.3, got "30%".'],
+      ['evaluate', ['--data', join(dir, 'none'), '--limit', '1.5'], '--limit must be a positive whole number, got "1.5".'],
+      ['prepare-data', [join(dir, 'none'), '--out', join(dir, 'p'), '--k-core', 'five'], '--k-core must be a positive whole number, got "five".'],
+      ['recommend', ['--model', MODEL, '--memory', join(dir, 'a'), '--history', '0', '--k', '2.5'], '--k must be a positive whole number, got "2.5".'],
+    ];
+    const runs = await Promise.all(refusals.map(([tool, args]) => runTool(`tools/${tool}/main.ts`, ...args)));
+    expect(runs.map(({ code, stderr }) => [code, stderr.trim()])).toEqual(refusals.map(([tool, , message]) => [1, `${tool}: ${message}`]));
+    expect(readdirSync(`${out}.partial`)).toEqual(['state.json']);
+    // The function as the tools' callers use it checks the same before a partial build of other settings is dropped.
+    for (const [option, bad] of [['seed', Number.NaN], ['chunkRows', 1.5], ['batch', -1]] as const) {
+      await expect(buildMemory({ model: MODEL, data, out, [option]: bad })).rejects.toThrow(/must be a (positive )?whole number/);
+    }
+    expect(readdirSync(`${out}.partial`)).toEqual(['state.json']);
   });
 
   it('refuses a shard for another model', async () => {

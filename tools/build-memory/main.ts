@@ -31,6 +31,7 @@
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { L2DError } from '../../src/core/errors.ts';
+import { parseFraction, parseWholeNumber } from '../../src/core/setting-text.ts';
 import type { Sample, Split } from '../../src/core/data/prepare.ts';
 import type { L2DMemory } from '../../src/core/memory.ts';
 import { formatShardManifest, ROW_DTYPES, sha256Hex, verifiedCatalog, type RowDtype, type ShardManifest } from '../../src/core/shard-format.ts';
@@ -62,6 +63,9 @@ export interface BuildOptions {
   stopAfterChunks?: number;
 }
 
+/** The largest --seed: seeds are 32-bit (xorshift32). */
+export const MAX_SEED = 2 ** 32 - 1;
+
 /** Indices of a seeded reservoir sample of k out of n, in ascending order (Algorithm R). */
 export function reservoirSample(n: number, k: number, seed: number): number[] {
   const next = xorshift32(seed + 1);
@@ -81,7 +85,11 @@ export async function buildMemory(options: BuildOptions): Promise<ShardManifest>
   const batch = options.batch ?? 32;
   const chunkRows = options.chunkRows ?? 16384;
   const rowDtype = options.rows ?? 'float16';
+  // Checked before anything loads, and before a partial build of other settings is discarded.
   if (!(fraction > 0 && fraction <= 1)) throw new L2DError('invalid-argument', `--fraction must be in (0, 1], got ${fraction}.`);
+  if (!(Number.isInteger(seed) && seed >= 0 && seed <= MAX_SEED)) throw new L2DError('invalid-argument', `--seed must be a whole number from 0 to ${MAX_SEED}, got ${seed}.`);
+  if (!(Number.isInteger(batch) && batch >= 1)) throw new L2DError('invalid-argument', `--batch must be a positive whole number, got ${batch}.`);
+  if (!(Number.isInteger(chunkRows) && chunkRows >= 1)) throw new L2DError('invalid-argument', `--chunk-rows must be a positive whole number, got ${chunkRows}.`);
   const data = loadPrepared(options.data);
   const encoder = await loadNodeEncoder(options.model, options.dtype ?? 'q4');
   const all = splits.flatMap((name) => data.split(name));
@@ -224,7 +232,8 @@ async function main(): Promise<void> {
     return;
   }
   if (!values.model || !values.data) exitWithUsage(USAGE);
-  const out = values.out ?? join(values.model, 'memory', `${splitsLabel(parseSplits(values.split))}-${values.dtype}${values.fraction === '1' ? '' : `-f${values.fraction}`}${rows === 'int8' ? '-int8' : ''}`);
+  const fraction = parseFraction(values.fraction, '--fraction');
+  const out = values.out ?? join(values.model, 'memory', `${splitsLabel(parseSplits(values.split))}-${values.dtype}${fraction === 1 ? '' : `-f${values.fraction.trim()}`}${rows === 'int8' ? '-int8' : ''}`);
   const t0 = performance.now();
   const manifest = await buildMemory({
     model: values.model,
@@ -232,10 +241,10 @@ async function main(): Promise<void> {
     out,
     dtype: values.dtype,
     split: values.split,
-    fraction: Number(values.fraction),
-    seed: Number(values.seed),
-    batch: Number(values.batch),
-    chunkRows: Number(values['chunk-rows']),
+    fraction,
+    seed: parseWholeNumber(values.seed, '--seed', 0, MAX_SEED),
+    batch: parseWholeNumber(values.batch, '--batch'),
+    chunkRows: parseWholeNumber(values['chunk-rows'], '--chunk-rows'),
     rows,
   });
   console.log(summary(out, manifest, t0));

@@ -27,6 +27,8 @@ import { evaluateRankings, HISTORY_EXCLUDED, methodName } from '../../src/core/e
 import { metricsTable } from '../../src/core/metrics.ts';
 import { COLD_START_RULES, type ColdStartRule } from '../../src/core/cold-start.ts';
 import { readText } from '../lib/files.ts';
+import { parseFraction, parseMList, parseWholeNumber } from '../../src/core/setting-text.ts';
+import { MAX_SEED } from '../build-memory/main.ts';
 import { loadPrepared, parseSplits, splitsLabel, type LoadedDataset } from '../lib/prepared.ts';
 import { saveLatency, saveMethodRun } from '../lib/run-record.ts';
 import { evaluateGeneration, measureLatency } from './generation.ts';
@@ -129,14 +131,18 @@ async function main(): Promise<void> {
   if (!values.data) exitWithUsage(USAGE);
   const split = values.split as Split;
   if (!SPLITS.includes(split)) throw new L2DError('invalid-argument', `--split must be train, valid or test, got "${split}".`);
-  const limit = values.limit === undefined ? Infinity : Number(values.limit);
-  if (!(limit >= 1)) throw new L2DError('invalid-argument', `--limit must be a positive number of samples, got "${values.limit}".`);
+  // Every number is checked before anything loads: a typo never costs a run.
+  const limit = values.limit === undefined ? Infinity : parseWholeNumber(values.limit, '--limit');
+  const latencyRequests = values.latency === undefined ? undefined : parseWholeNumber(values.latency, '--latency');
+  const ms = mValues(values.m, '--m');
+  const voteMs = mValues(values['vote-m'], '--vote-m');
+  const memoryFraction = parseFraction(values['memory-fraction'], '--memory-fraction');
+  const seed = parseWholeNumber(values.seed, '--seed', 0, MAX_SEED);
   const data = loadPrepared(values.data);
   const samples = data.split(split).slice(0, limit);
   const header = { dataset: data.manifest.name, split, samples: samples.length, items: data.items.length };
-  if (values.latency !== undefined) {
-    const n = Number(values.latency);
-    if (!(Number.isInteger(n) && n >= 1)) throw new L2DError('invalid-argument', `--latency must be a positive number of requests, got "${values.latency}".`);
+  if (latencyRequests !== undefined) {
+    const n = latencyRequests;
     if (!values.model || !values.memory) throw new L2DError('invalid-argument', '--latency needs --model <folder> and --memory <shard folder>.');
     const ms = await measureLatency(data, split, values.model, values.memory, n, { dtype: values.dtype });
     const beam5 = ms['beam-5'].median;
@@ -179,13 +185,13 @@ async function main(): Promise<void> {
     if (!values.model) throw new L2DError('invalid-argument', 'L2D needs both --model <folder> and --memory <shard folder>.');
     const l2d = await evaluateL2D(data, split, values.model, values.memory, {
       dtype: values.dtype,
-      ms: mValues(values.m, '--m'),
-      voteMs: mValues(values['vote-m'], '--vote-m'),
+      ms,
+      voteMs,
       limit,
       coldStart: parseColdStart(values['cold-start']),
       timeRequests: generation.length ? 50 : 0,
-      memoryFraction: Number(values['memory-fraction']),
-      seed: Number(values.seed),
+      memoryFraction,
+      seed,
       excludeHistory,
     });
     done(...l2d.rows.map((row) => ({ ...row, lists: l2d.rankings.get(row.method)!, requestMs: l2d.requestMs.get(row.method) })));
@@ -209,10 +215,8 @@ async function main(): Promise<void> {
 /** An M list ("100,1000"), or none. */
 function mValues(text: string, option: string): number[] {
   if (text === 'none') return [];
-  const parts = text.split(',');
-  const ms = parts.map(Number);
-  const bad = parts.find((_, i) => !(Number.isInteger(ms[i]) && ms[i] >= 1));
-  if (bad !== undefined) throw new L2DError('invalid-argument', `${option} must be M values (positive whole numbers, comma-separated) or none, got "${bad}" in "${text}".`);
+  const ms = parseMList(text, option);
+  if (ms.length === 0) throw new L2DError('invalid-argument', `${option} takes M values separated by commas, or none; got "${text}".`);
   return ms;
 }
 

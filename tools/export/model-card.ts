@@ -14,6 +14,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { metricsTable } from '../../src/core/metrics.ts';
+import { parseWholeNumber } from '../../src/core/setting-text.ts';
 import { buildMemory } from '../build-memory/main.ts';
 import { evaluateL2D } from '../evaluate/main.ts';
 import { loadPrepared } from '../lib/prepared.ts';
@@ -28,7 +29,14 @@ if (!folder || !values.data) {
   console.error('usage: npx tsx tools/export/model-card.ts <model folder> --data <prepared folder> [--local-limit 1000]');
   process.exit(2);
 }
-const localLimit = Number(values['local-limit']);
+const localLimit = (() => {
+  try {
+    return parseWholeNumber(values['local-limit'], '--local-limit');
+  } catch (error) {
+    console.error(`model-card: ${(error as Error).message}`);
+    process.exit(2);
+  }
+})();
 const data = loadPrepared(values.data);
 const training = JSON.parse(readFileSync(join(folder, 'training.json'), 'utf8'));
 const exportInfo = JSON.parse(readFileSync(join(folder, 'onnx', 'export.json'), 'utf8'));

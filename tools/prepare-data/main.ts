@@ -13,6 +13,7 @@
 import { basename, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { InvalidArgumentError } from '../../src/core/errors.ts';
+import { parseWholeNumber } from '../../src/core/setting-text.ts';
 import { datasetStats, prepareDataset, statsTable, SPLITS, type PreparedDataset, type SkippedEvents } from '../../src/core/data/prepare.ts';
 import { PREPARED_FORMAT, PREPARED_VERSION, serializeItems, serializeSamples, type PreparedManifest } from '../../src/core/data/prepared-format.ts';
 import { serializeTrainSequences, TRAIN_SEQUENCES_FILE } from '../../src/core/data/train-sequences.ts';
@@ -94,8 +95,8 @@ function main(): void {
   const sources = values.all ? DEFAULT_SOURCES : positionals;
   if (sources.length === 0) exitWithUsage(USAGE);
   if (values.out && sources.length > 1) throw new InvalidArgumentError('--out names one output folder; give one source folder with it.');
-  const kCore = values['k-core'] === undefined ? undefined : Number(values['k-core']);
-  const maxHistory = values['max-history'] === undefined ? undefined : Number(values['max-history']);
+  const kCore = values['k-core'] === undefined ? undefined : parseWholeNumber(values['k-core'], '--k-core');
+  const maxHistory = values['max-history'] === undefined ? undefined : parseWholeNumber(values['max-history'], '--max-history');
   for (const source of sources) {
     const out = values.out ?? join(DEFAULT_OUT, basename(resolve(source)));
     const t0 = performance.now();

@@ -17,7 +17,8 @@ import { join } from 'node:path';
 import { fastCentroids } from '../../src/core/l2-scan-wasm.ts';
 import { COLD_START_RULES, coldStartCentroids, type ColdStartRule } from '../../src/core/cold-start.ts';
 import { CpuDecoder } from '../../src/core/cpu-decoder.ts';
-import { checkK, STRATEGIES, type DecodedSource, type Strategy } from '../../src/core/decode-options.ts';
+import { checkK, type DecodedSource, type Strategy } from '../../src/core/decode-options.ts';
+import { parseCount, parseStrategy } from '../../src/core/setting-text.ts';
 import { rowStride } from '../../src/core/memory.ts';
 import type { PreparedItem } from '../../src/core/data/prepare.ts';
 import { InvalidArgumentError } from '../../src/core/errors.ts';
@@ -66,8 +67,7 @@ function titleId(title: string, catalog: readonly PreparedItem[], grounder: Titl
 
 export async function recommendOffline(request: OfflineRequest): Promise<OfflineRecommendation> {
   const k = request.k ?? 10;
-  const { strategy } = request; // unnamed: the decoders' default (L2D-V)
-  if (strategy !== undefined && !STRATEGIES.includes(strategy)) throw new InvalidArgumentError(`--strategy must be local, global or vote, got "${String(strategy)}".`);
+  const strategy = parseStrategy(request.strategy, '--strategy'); // unnamed: the decoders' default (L2D-V)
   const coldStart = request.coldStart ?? 'none';
   if (!COLD_START_RULES.includes(coldStart)) throw new InvalidArgumentError(`--cold-start must be one of ${COLD_START_RULES.join(', ')}, got "${String(coldStart)}".`);
   const t0 = performance.now();
@@ -107,13 +107,6 @@ export async function recommendOffline(request: OfflineRequest): Promise<Offline
   } finally {
     await encoder.release();
   }
-}
-
-function positiveInt(text: string | undefined, name: string): number | undefined {
-  if (text === undefined) return undefined;
-  const n = Number(text);
-  if (!(Number.isInteger(n) && n >= 1)) throw new InvalidArgumentError(`--${name} must be a positive whole number, got "${text}".`);
-  return n;
 }
 
 function parseIds(text: string | undefined): number[] {
@@ -159,9 +152,9 @@ async function main(): Promise<void> {
     history: parseIds(values.history),
     sourceIds: parseKeys(values['source-ids']),
     titles: values.title,
-    k: positiveInt(values.k, 'k'),
-    strategy: values.strategy as OfflineRequest['strategy'],
-    m: positiveInt(values.m, 'm'),
+    k: parseCount(values.k, '--k'),
+    strategy: parseStrategy(values.strategy, '--strategy'),
+    m: parseCount(values.m, '--m'),
     excludeHistory: values['exclude-history'],
     coldStart: values['cold-start'] as ColdStartRule | undefined,
     dtype: values.dtype,

@@ -81,7 +81,7 @@ describe('npm run recommend (offline, in Node)', () => {
     );
     expect(await fails({ model: MODEL, memory: MEMORY })).toBe('InvalidArgumentError: The history is empty: give --history ids, --source-ids keys or --title titles, oldest first.');
     expect(await fails({ model: MODEL, memory: MEMORY, sourceIds: ['B00JK00S0S'] })).toBe(`InvalidArgumentError: "B00JK00S0S" is not a source_id of this catalog (${MEMORY}/items.tsv, its second column).`);
-    expect(await fails({ model: MODEL, memory: MEMORY, history: [0], strategy: 'nearest' as 'local' })).toBe('InvalidArgumentError: --strategy must be local, global or vote, got "nearest".');
+    expect(await fails({ model: MODEL, memory: MEMORY, history: [0], strategy: 'nearest' as 'local' })).toBe('InvalidArgumentError: --strategy must be "local" (L2D-L), "global" (L2D-G) or "vote" (L2D-V), got "nearest".');
     // As recommend() in the worker: a list longer than the catalog is refused, not cut short.
     expect(await fails({ model: MODEL, memory: MEMORY, history: [0], k: 3497 })).toBe('InvalidArgumentError: --k must be an integer in 1..3496 (the catalog\'s size), got 3497.');
     expect(await fails({ model: MODEL, memory: MEMORY, history: [0], coldStart: 'magic' as 'none' })).toBe('InvalidArgumentError: --cold-start must be one of none, similar-titles, got "magic".');
