@@ -24,6 +24,13 @@ describe('CoOccurrence', () => {
     // scores: 3 = 1*0.5 + 1 = 1.5; 1 = 0.5*0.5 + 1 = 1.25; 0 = 1.
     expect(model.recommend([2, 1], 3)).toEqual([3, 1, 0]);
   });
+  it("takes MostPopular's counts (one count per data set in the demo) and ranks the same; refuses counts of another catalog", () => {
+    const popular = new MostPopular(train, 5);
+    expect(Array.from(popular.counts)).toEqual([1, 2, 1, 3, 0]);
+    const shared = new CoOccurrence(train, 5, popular.counts);
+    for (const history of [[0], [1], [2, 1], [4], [3]]) expect(shared.recommend(history, 5)).toEqual(model.recommend(history, 5));
+    expect(() => new CoOccurrence(train, 5, new Uint32Array(4))).toThrow('counts has 4 items; the catalog 5.');
+  });
   it('fills up with popular items and leaves no state behind', () => {
     expect(model.recommend([4], 3)).toEqual([3, 1, 0]);
     expect(model.recommend([3], 5)).toEqual([2, 3, 1, 0, 4]);

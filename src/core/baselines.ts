@@ -25,9 +25,12 @@ function popularityOrder(counts: Uint32Array): Uint32Array {
 
 export class MostPopular implements Recommender {
   readonly name = 'most-popular';
+  /** Training-target counts per item (targetCounts), for a caller that needs them too. */
+  readonly counts: Uint32Array;
   private readonly order: Uint32Array;
   constructor(train: readonly TrainingPair[], itemCount: number) {
-    this.order = popularityOrder(targetCounts(train, itemCount));
+    this.counts = targetCounts(train, itemCount);
+    this.order = popularityOrder(this.counts);
   }
   recommend(_history: readonly number[], k: number): number[] {
     return Array.from(this.order.subarray(0, k));
@@ -53,8 +56,10 @@ export class CoOccurrence implements Recommender {
   private readonly order: Uint32Array;
   private readonly scores: Float64Array;
 
-  constructor(train: readonly TrainingPair[], private readonly itemCount: number) {
-    this.counts = targetCounts(train, itemCount);
+  /** `counts`: the training split's targetCounts where the caller has them already. */
+  constructor(train: readonly TrainingPair[], private readonly itemCount: number, counts = targetCounts(train, itemCount)) {
+    if (counts.length !== itemCount) throw new RangeError(`counts has ${counts.length} items; the catalog ${itemCount}.`);
+    this.counts = counts;
     this.order = popularityOrder(this.counts);
     this.scores = new Float64Array(itemCount);
     const unit = exactUnit(train.reduce((n, s) => Math.max(n, s.history.length), 0));

@@ -11,7 +11,7 @@ import { createRecommender, type Recommender } from '../recommender.ts';
 import { parseSamples } from '../core/data/prepared-format.ts';
 import type { Sample } from '../core/data/prepare.ts';
 import { parseTrainSequences, trainingPairs } from '../core/data/train-sequences.ts';
-import { CoOccurrence, MostPopular, targetCounts } from '../core/baselines.ts';
+import { CoOccurrence, MostPopular } from '../core/baselines.ts';
 import type { DecoderBackend } from '../decode-engine.ts';
 import { MAX_SELECTION } from '../core/decode-options.ts';
 import type { LoadProgress, LoadStatus, RecommendResult, GenerateResult } from '../worker-protocol.ts';
@@ -118,7 +118,8 @@ export async function startModelPanel(panel: { onLoaded?: () => void } = {}): Pr
     const window = recommender?.status().encoder.maxHistory;
     if (window === undefined) throw new Error("the model's prompt template names no history window (maxHistory), and the baselines count the train split with it.");
     const pairs = trainingPairs(parseTrainSequences(await fetchText(train, 'train split'), itemCount, train), window);
-    return { baselines: [new MostPopular(pairs, itemCount), new CoOccurrence(pairs, itemCount)], targetCounts: targetCounts(pairs, itemCount) };
+    const popular = new MostPopular(pairs, itemCount);
+    return { baselines: [popular, new CoOccurrence(pairs, itemCount, popular.counts)], targetCounts: popular.counts };
   });
   const evaluation = startEvaluationPanel({
     recommender: () => recommender,
