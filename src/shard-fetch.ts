@@ -6,7 +6,7 @@
 import type { PreparedItem } from './core/data/prepare.ts';
 import { ShardError } from './core/errors.ts';
 import type { L2DMemory } from './core/memory.ts';
-import { MemoryAssembler, checkShardModel, parseShardManifest, verifiedCatalog, type ChunkSink, type ShardManifest } from './core/shard-format.ts';
+import { PendingMemory, checkShardModel, parseShardManifest, verifiedCatalog, type ChunkSink, type ShardManifest } from './core/shard-format.ts';
 
 export interface LoadedShard {
   manifest: ShardManifest;
@@ -47,9 +47,9 @@ export function fetchAhead<T>(count: number, ahead: number, wanted: (index: numb
 export const CHUNKS_AHEAD = 1;
 
 export async function fetchShard(url: string, model?: { sha256: string; hiddenSize: number }, onProgress?: ByteProgress): Promise<LoadedShard> {
-  let assembler: MemoryAssembler | undefined;
-  const streamed = await streamShard(url, (manifest) => (assembler = new MemoryAssembler(manifest)), model, onProgress);
-  return { ...streamed, memory: assembler!.finish() };
+  const pending = new PendingMemory();
+  const streamed = await streamShard(url, pending.sinkFor, model, onProgress);
+  return { ...streamed, memory: pending.finish() };
 }
 
 /** A shard whose chunks went to a ChunkSink: its manifest and verified catalog. */

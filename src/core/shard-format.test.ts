@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { toFloat16Bits } from './float16.ts';
 import { rowStride } from './memory.ts';
-import { ChunkChecker, MemoryAssembler, assembleMemory, checkShardModel, chunkBytes, encodeChunk, encodeRowsChunk, parseShardManifest, sha256Hex, type ShardManifest } from './shard-format.ts';
+import { ChunkChecker, MemoryAssembler, PendingMemory, assembleMemory, checkShardModel, chunkBytes, encodeChunk, encodeRowsChunk, parseShardManifest, sha256Hex, type ShardManifest } from './shard-format.ts';
 
 async function shard(rowsPerChunk: number[], dim: number) {
   const chunks: Uint8Array[] = [];
@@ -35,6 +35,19 @@ describe('memory shards', () => {
     const stride = rowStride(3);
     expect(memory.vectors[7 * stride + 2]).toBe(toFloat16Bits(((7 * 3 + 2) % 17) / 4 - 2));
     expect(memory.vectors[7 * stride + 3]).toBe(0);
+  });
+
+  it("PendingMemory: the assembler a stream makes from the manifest, and a clear error where no manifest came", async () => {
+    const { manifest, chunks } = await shard([4, 4, 3], 3);
+    const early = new PendingMemory();
+    expect(() => early.finish()).toThrow("The shard's manifest was not read: there is no memory to assemble yet.");
+    const pending = new PendingMemory(2);
+    const sink = pending.sinkFor(manifest);
+    for (const [i, bytes] of chunks.entries()) await sink.add(i, bytes);
+    expect(pending.sink).toBe(sink);
+    const memory = pending.finish();
+    expect([memory.vectors, memory.labels]).toEqual([(await assembleMemory(manifest, chunks)).vectors, (await assembleMemory(manifest, chunks)).labels]);
+    expect(memory.labels.buffer.byteLength).toBe((11 + 2) * 4); // the spare rows after the shard's
   });
 
   it('reads a chunk wherever its bytes lie (an odd offset is read half by half), and names a NaN or Infinity row by row', async () => {

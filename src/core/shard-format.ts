@@ -331,6 +331,27 @@ export class MemoryAssembler implements ChunkSink {
   }
 }
 
+/**
+ * The MemoryAssembler of a shard whose manifest is not read yet: a stream's `sinkFor` makes it once the manifest is
+ * read, and `finish()` is the memory after the stream.
+ */
+export class PendingMemory {
+  private assembler?: MemoryAssembler;
+  constructor(private readonly spareRows = 0) {}
+
+  readonly sinkFor = (manifest: ShardManifest): MemoryAssembler => (this.assembler = new MemoryAssembler(manifest, this.spareRows));
+
+  /** The assembler, once the manifest was read. */
+  get sink(): MemoryAssembler {
+    if (!this.assembler) throw new ShardError("The shard's manifest was not read: there is no memory to assemble yet.");
+    return this.assembler;
+  }
+
+  finish(): L2DMemory {
+    return this.sink.finish();
+  }
+}
+
 /** Assembles a memory from all its chunks at once (see MemoryAssembler). */
 export async function assembleMemory(manifest: ShardManifest, chunks: (Uint8Array | ArrayBuffer)[]): Promise<L2DMemory> {
   if (chunks.length !== manifest.chunks.length) throw new ShardError(`The shard has ${manifest.chunks.length} chunks; ${chunks.length} were given.`);

@@ -9,7 +9,7 @@
 import * as Comlink from 'comlink';
 import MemoryWorker from '../../workers/memory.worker.ts?worker&inline';
 import type { MemoryEvents, MemoryWorkerApi } from '../../workers/memory.worker.ts';
-import { MemoryAssembler, type ShardManifest } from '../core/shard-format.ts';
+import { PendingMemory } from '../core/shard-format.ts';
 import type { LoadedShard } from '../shard-fetch.ts';
 import type { LoadStatus } from '../worker-protocol.ts';
 import { streamMemory, type MemoryProgress, type MemoryStageOptions, type MemoryModel, type StreamedMemory } from './memory-stage.ts';
@@ -81,21 +81,20 @@ export interface LoadedMemory extends Omit<StreamedMemory, 'manifest' | 'items'>
 export async function loadMemoryStage(options: MemoryStageOptions, model: MemoryModel, spareRows: number, onProgress?: (p: MemoryProgress) => void): Promise<LoadedMemory> {
   startMemoryThread();
   const worker = await started!;
-  let assembler: MemoryAssembler | undefined;
-  const assemble = (manifest: ShardManifest) => (assembler = new MemoryAssembler(manifest, spareRows));
+  const pending = new PendingMemory(spareRows);
   let streamed: StreamedMemory;
   if (typeof worker === 'string') {
-    streamed = await streamMemory(options, model, assemble, onProgress);
+    streamed = await streamMemory(options, model, pending.sinkFor, onProgress);
   } else {
     const events: MemoryEvents = {
-      manifest: assemble,
-      chunk: (index, bytes) => assembler!.take(index, bytes), // checked in the memory worker
+      manifest: pending.sinkFor,
+      chunk: (index, bytes) => pending.sink.take(index, bytes), // checked in the memory worker
       progress: (p) => onProgress?.(p),
     };
     streamed = await Promise.race([worker.api.stream({ ...options, resolvedUrl: resolved(options.memoryUrl) }, model, Comlink.proxy(events)), worker.died]);
   }
   const { manifest, items, ...rest } = streamed;
-  return { ...rest, loaded: { manifest, items, memory: assembler!.finish() }, thread: typeof worker === 'string' ? `encoder worker: ${worker}` : 'memory worker' };
+  return { ...rest, loaded: { manifest, items, memory: pending.finish() }, thread: typeof worker === 'string' ? `encoder worker: ${worker}` : 'memory worker' };
 }
 
 /** `url` resolved against this worker's location; as it is where it does not resolve (it then fails as it would here). */

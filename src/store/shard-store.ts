@@ -14,7 +14,7 @@
  */
 import { openDB, type DBSchema, type IDBPDatabase } from 'idb';
 import { NetworkUnavailableError, ShardError, StorageQuotaError } from '../core/errors.ts';
-import { MemoryAssembler, checkShardModel, parseShardManifest, sha256Hex, verifiedCatalog, type ChunkSink, type ShardManifest } from '../core/shard-format.ts';
+import { PendingMemory, checkShardModel, parseShardManifest, sha256Hex, verifiedCatalog, type ChunkSink, type ShardManifest } from '../core/shard-format.ts';
 import { CHUNKS_AHEAD, fetchAhead, type LoadedShard, type StreamedShard } from '../shard-fetch.ts';
 import { announceOverlayChange } from './overlay-changes.ts';
 
@@ -183,9 +183,9 @@ export class ShardStore {
    * cannot be fetched (offline), the newest complete stored version is used.
    */
   async load(url: string, options: StoreLoadOptions): Promise<StoredShard> {
-    let assembler: MemoryAssembler | undefined;
-    const stored = await this.stream(url, options, (manifest) => (assembler = new MemoryAssembler(manifest, options.spareRows ?? 0)));
-    return { ...stored, memory: assembler!.finish() };
+    const pending = new PendingMemory(options.spareRows ?? 0);
+    const stored = await this.stream(url, options, pending.sinkFor);
+    return { ...stored, memory: pending.finish() };
   }
 
   /**
