@@ -31,3 +31,16 @@ it('answers a path from the longest matching prefix, a folder with its index.htm
   expect(routeFile({ '/l2d/': 'dist-lib' }, '/index.html')).toBeUndefined();
   expect(routeFile(routes, '/l2d/../dist-lib2/l2d.js')).toBeUndefined(); // a sibling folder whose name starts the same
 });
+
+it('answers a URL path that does not decode with 400, and goes on serving', async () => {
+  writeFileSync(join(dir, 'a.json'), '{}');
+  const server = await startStaticServer({ routes: { '/': dir } });
+  try {
+    const bad = await fetch(`${server.origin}/%E0%A4%A`);
+    expect([bad.status, await bad.text()]).toEqual([400, 'bad request: the URL path does not decode']);
+    expect((await fetch(`${server.origin}/a.json`)).status).toBe(200);
+    expect(server.served).toEqual(['/a.json']);
+  } finally {
+    await server.close();
+  }
+});

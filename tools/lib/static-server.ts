@@ -62,13 +62,27 @@ export function routeFile(routes: Readonly<Record<string, string>>, path: string
   return file === root || file.startsWith(root + sep) ? file : undefined;
 }
 
+/** A request's URL path, decoded; undefined where it does not decode. */
+function urlPath(url: string | undefined): string | undefined {
+  try {
+    return decodeURIComponent(new URL(url ?? '/', 'http://x').pathname);
+  } catch {
+    return undefined;
+  }
+}
+
 export async function startStaticServer(options: StaticServerOptions): Promise<StaticServer> {
   const port = options.port ?? (await freePort());
   const served: string[] = [];
   const shaped = options.shape ? shapeMiddleware(options.shape) : undefined;
   const server: Server = createServer((request, response) => {
     shaped?.(request, response, () => undefined);
-    const path = decodeURIComponent(new URL(request.url ?? '/', 'http://x').pathname);
+    const path = urlPath(request.url);
+    if (path === undefined) {
+      // A path that does not decode (a stray "%"): the client's mistake, not the end of the server.
+      response.writeHead(400, options.headers).end('bad request: the URL path does not decode');
+      return;
+    }
     const file = routeFile(options.routes, path);
     if (!file || !existsSync(file) || !statSync(file).isFile()) {
       response.writeHead(404, options.headers).end('not found');
