@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { parseManifest } from '../../src/core/data/prepared-format.ts';
 import { parseTrainSequences, trainingPairs, TRAIN_SEQUENCES_FILE } from '../../src/core/data/train-sequences.ts';
 import { DEFAULT_SOURCES, prepareFolder, skippedReport } from './main.ts';
-import { parseCsvLine } from './readers.ts';
+import { csvRecords } from './readers.ts';
 
 let dir: string;
 beforeEach(() => {
@@ -69,6 +69,16 @@ describe("prepare-data on a store's own export (items.csv + events.csv)", () => 
       ...[1, 2, 3, 4, 5].map((j) => [5, (5 + j) % 6]),
     ]);
     expect(readFileSync(join(out, 'items.tsv'), 'utf8').split('\n')[3]).toBe('2\tSKU-3\tLamp, brass & glass');
+  });
+
+  it('reads a product export whose quoted fields hold line breaks (a description column; a title across lines is one line)', () => {
+    const skus = ['SKU-1', 'SKU-2', 'SKU-3', 'SKU-4', 'SKU-5', 'SKU-6'];
+    const described = `item_id,description,title\r\n${skus.map((sku, i) => `${sku},"Line one, with a comma.\r\n\r\n""Quoted"" line three.",${i === 1 ? '"Desk\nlamp"' : `Product ${i + 1}`}`).join('\r\n')}\r\n`;
+    const { data } = prepareFolder(store({ 'items.csv': described }), join(dir, 'described'));
+    expect(data.items.map((item) => [item.sourceId, item.title])).toEqual(skus.map((sku, i) => [sku, i === 1 ? 'Desk lamp' : `Product ${i + 1}`]));
+    // Errors name the line a record starts on, past records of several lines.
+    expect(() => prepareFolder(store({ 'items.csv': `${described}SKU-1,"x\ny",Again\n` }), join(dir, 'twice'))).toThrow(/items.csv:21: item_id SKU-1 appears twice/);
+    expect(() => prepareFolder(store({ 'items.csv': `${described}SKU-7,"never closed,Lamp\n` }), join(dir, 'open'))).toThrow(/items.csv:21: unterminated quoted field \(its closing quote is missing\)/);
   });
 
   it('with --skip-unknown-items leaves out the events of products items.csv lacks, counts them, and prepares the rest as without them', () => {
@@ -168,9 +178,23 @@ describe('prepare-data bad input: clear errors naming file and line, no half-wri
     expect(() => prepareFolder(dir, join(dir, 'out'))).toThrow(/expected items.tsv \+ sequential_\{train,valid,test\}.txt \(Amazon\) or movies.csv \+ ratings.csv \(MovieLens\), or a store's own items.csv \+ events.csv/);
   });
 
-  it('parses quoted CSV fields and rejects unterminated ones', () => {
-    expect(parseCsvLine('11,"American President, The (1995)",Comedy', 'm.csv', 2)).toEqual(['11', 'American President, The (1995)', 'Comedy']);
-    expect(parseCsvLine('1,"Say ""hi""",x', 'm.csv', 2)).toEqual(['1', 'Say "hi"', 'x']);
-    expect(() => parseCsvLine('1,"open', 'm.csv', 7)).toThrow(/m.csv:7: unterminated quoted field/);
+  it('parses CSV records: quoted commas, doubled quotes and line breaks, each record with the line it starts on', () => {
+    const fields = (text: string) => csvRecords(text, 'm.csv').map((r) => [r.line, r.fields]);
+    expect(fields('11,"American President, The (1995)",Comedy\n1,"Say ""hi""",x\n')).toEqual([
+      [1, ['11', 'American President, The (1995)', 'Comedy']],
+      [2, ['1', 'Say "hi"', 'x']],
+    ]);
+    expect(fields('a,"two\nlines",b\n\nc,,\nd')).toEqual([
+      [1, ['a', 'two\nlines', 'b']],
+      [3, ['']], // an empty line is a record of one empty field
+      [4, ['c', '', '']],
+      [5, ['d']], // no line break after the last record
+    ]);
+    expect(fields('"",""""\n"a"b,c')).toEqual([
+      [1, ['', '"']],
+      [2, ['ab', 'c']], // text after the closing quote joins the field
+    ]);
+    expect(fields('')).toEqual([]);
+    expect(() => csvRecords('1,x\n2,"open\n3,y\n', 'm.csv')).toThrow('m.csv:2: unterminated quoted field (its closing quote is missing).');
   });
 });

@@ -2,7 +2,8 @@
  * Readers of the source formats: the two in ../shared/data (see its README),
  * the AtSpeed/BIGRec Amazon layout and GroupLens MovieLens CSVs, and a
  * store's own export (items.csv + events.csv, docs/DATA.md). Every
- * malformed line is a DataFormatError naming the file and line.
+ * malformed line is a DataFormatError naming the file and line (where a CSV
+ * record runs over several lines, the line it starts on).
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -74,28 +75,55 @@ export function readAmazon(dir: string, name: string): RawDataset {
   return { name, items, users: [...users.values()] };
 }
 
-/** Splits one CSV line (RFC 4180 quoting). */
-export function parseCsvLine(line: string, file: string, lineNumber: number): string[] {
-  const out: string[] = [];
-  let field = '';
-  let quoted = false;
-  for (let i = 0; i < line.length; i++) {
-    const c = line[i];
-    if (quoted) {
-      if (c === '"' && line[i + 1] === '"') {
-        field += '"';
-        i++;
-      } else if (c === '"') quoted = false;
-      else field += c;
-    } else if (c === '"' && field === '') quoted = true;
-    else if (c === ',') {
-      out.push(field);
-      field = '';
-    } else field += c;
+/** One CSV record: its fields, and the line it starts on (a quoted field may hold line breaks). */
+export interface CsvRecord {
+  fields: string[];
+  line: number;
+}
+
+/**
+ * A CSV file's records, RFC 4180: a field in double quotes may hold commas, doubled quotes and line breaks (a
+ * product export's description column often does); text after a closing quote joins the field. The file's last
+ * line break ends the last record; an empty line is a record of one empty field.
+ */
+export function csvRecords(text: string, file: string): CsvRecord[] {
+  const records: CsvRecord[] = [];
+  const delimiter = /[,\n]/g;
+  // The end of the unquoted text from `at`: the next comma or line break, or the end of the file.
+  const unquotedEnd = (at: number) => {
+    delimiter.lastIndex = at;
+    return delimiter.exec(text)?.index ?? text.length;
+  };
+  let at = 0;
+  let line = 1;
+  while (at < text.length) {
+    const record: CsvRecord = { fields: [], line };
+    for (;;) {
+      let field = '';
+      if (text[at] === '"') {
+        const opened = line;
+        at++;
+        for (;;) {
+          const close = text.indexOf('"', at);
+          if (close < 0) throw new DataFormatError(`${file}:${opened}: unterminated quoted field (its closing quote is missing).`);
+          const part = text.slice(at, close);
+          field += part;
+          for (let n = part.indexOf('\n'); n >= 0; n = part.indexOf('\n', n + 1)) line++;
+          at = close + 1;
+          if (text[at] !== '"') break;
+          field += '"';
+          at++;
+        }
+      }
+      const end = unquotedEnd(at);
+      record.fields.push(field + text.slice(at, end));
+      at = end + 1;
+      if (end === text.length || text[end] === '\n') break;
+    }
+    records.push(record);
+    line++;
   }
-  if (quoted) throw new DataFormatError(`${file}:${lineNumber}: unterminated quoted field.`);
-  out.push(field);
-  return out;
+  return records;
 }
 
 /** MovieLens: movies.csv (movieId,title,genres) and ratings.csv (userId,movieId,rating,timestamp); every rating is an interaction. */
@@ -104,17 +132,16 @@ export function readMovielens(dir: string, name: string): RawDataset {
   const ratingsFile = join(dir, 'ratings.csv');
   const items: RawItem[] = [];
   const index = new Map<string, number>();
-  dataLines(moviesFile).forEach((line, i) => {
-    const fields = parseCsvLine(line, moviesFile, i + 1);
+  csvRecords(readText(moviesFile), moviesFile).forEach(({ fields, line }, i) => {
     if (i === 0) {
       if (fields[0] !== 'movieId' || fields[1] !== 'title') throw new DataFormatError(`${moviesFile}:1: expected the header "movieId,title,genres".`);
       return;
     }
-    if (fields.length < 2) throw new DataFormatError(`${moviesFile}:${i + 1}: expected movieId,title,genres, found ${fields.length} field(s).`);
-    if (!/^\d+$/.test(fields[0])) throw new DataFormatError(`${moviesFile}:${i + 1}: movieId "${fields[0]}" is not an integer.`);
-    if (index.has(fields[0])) throw new DataFormatError(`${moviesFile}:${i + 1}: movieId ${fields[0]} appears twice.`);
+    if (fields.length < 2) throw new DataFormatError(`${moviesFile}:${line}: expected movieId,title,genres, found ${fields.length} field(s).`);
+    if (!/^\d+$/.test(fields[0])) throw new DataFormatError(`${moviesFile}:${line}: movieId "${fields[0]}" is not an integer.`);
+    if (index.has(fields[0])) throw new DataFormatError(`${moviesFile}:${line}: movieId ${fields[0]} appears twice.`);
     index.set(fields[0], items.length);
-    items.push({ sourceId: fields[0], title: titleOf(fields[1], moviesFile, i + 1, fields[0]) });
+    items.push({ sourceId: fields[0], title: titleOf(fields[1], moviesFile, line, fields[0]) });
   });
   const users = new Map<string, RawUser>();
   dataLines(ratingsFile).forEach((line, i) => {
@@ -173,42 +200,40 @@ export function readStore(dir: string, name: string, options: StoreReadOptions =
   const items: RawItem[] = [];
   const index = new Map<string, number>();
   let itemColumns: Record<'item_id' | 'title', number> | undefined;
-  dataLines(itemsFile).forEach((line, i) => {
-    const fields = parseCsvLine(line, itemsFile, i + 1);
+  csvRecords(readText(itemsFile), itemsFile).forEach(({ fields, line }, i) => {
     if (i === 0) {
       itemColumns = columns(fields, ['item_id', 'title'] as const, itemsFile);
       return;
     }
     const id = fields[itemColumns!.item_id];
     const title = fields[itemColumns!.title];
-    if (id === undefined || title === undefined) throw new DataFormatError(`${itemsFile}:${i + 1}: expected the fields item_id, title, found ${fields.length} field(s).`);
-    if (id.trim() === '' || /[\t\r\n]/.test(id)) throw new DataFormatError(`${itemsFile}:${i + 1}: item_id "${id}" is empty or holds a tab or line break.`);
-    if (index.has(id)) throw new DataFormatError(`${itemsFile}:${i + 1}: item_id ${id} appears twice.`);
+    if (id === undefined || title === undefined) throw new DataFormatError(`${itemsFile}:${line}: expected the fields item_id, title, found ${fields.length} field(s).`);
+    if (id.trim() === '' || /[\t\r\n]/.test(id)) throw new DataFormatError(`${itemsFile}:${line}: item_id "${id}" is empty or holds a tab or line break.`);
+    if (index.has(id)) throw new DataFormatError(`${itemsFile}:${line}: item_id ${id} appears twice.`);
     index.set(id, items.length);
-    items.push({ sourceId: id, title: titleOf(title, itemsFile, i + 1, id) });
+    items.push({ sourceId: id, title: titleOf(title, itemsFile, line, id) });
   });
   if (!itemColumns) throw new DataFormatError(`${itemsFile}: empty (expected a header line "item_id,title").`);
   const users = new Map<string, RawUser>();
   const skipped: SkippedEvents = { unknownItem: 0, examples: [] };
   let eventColumns: Record<'user_id' | 'item_id' | 'timestamp', number> | undefined;
-  dataLines(eventsFile).forEach((line, i) => {
-    const fields = parseCsvLine(line, eventsFile, i + 1);
+  csvRecords(readText(eventsFile), eventsFile).forEach(({ fields, line }, i) => {
     if (i === 0) {
       eventColumns = columns(fields, ['user_id', 'item_id', 'timestamp'] as const, eventsFile);
       return;
     }
     const [userId, itemId, timestamp] = [fields[eventColumns!.user_id], fields[eventColumns!.item_id], fields[eventColumns!.timestamp]];
-    if (userId === undefined || itemId === undefined || timestamp === undefined) throw new DataFormatError(`${eventsFile}:${i + 1}: expected the fields user_id, item_id, timestamp, found ${fields.length} field(s).`);
-    if (userId.trim() === '') throw new DataFormatError(`${eventsFile}:${i + 1}: empty user_id.`);
+    if (userId === undefined || itemId === undefined || timestamp === undefined) throw new DataFormatError(`${eventsFile}:${line}: expected the fields user_id, item_id, timestamp, found ${fields.length} field(s).`);
+    if (userId.trim() === '') throw new DataFormatError(`${eventsFile}:${line}: empty user_id.`);
     const item = index.get(itemId);
     if (item === undefined) {
-      if (!options.skipUnknownItems) throw new DataFormatError(`${eventsFile}:${i + 1}: item_id ${itemId} is not in items.csv (events of products no longer listed are left out with --skip-unknown-items).`);
-      if (skipped.unknownItem++ < SKIPPED_EXAMPLES) skipped.examples.push(`${eventsFile}:${i + 1} ${itemId}`);
+      if (!options.skipUnknownItems) throw new DataFormatError(`${eventsFile}:${line}: item_id ${itemId} is not in items.csv (events of products no longer listed are left out with --skip-unknown-items).`);
+      if (skipped.unknownItem++ < SKIPPED_EXAMPLES) skipped.examples.push(`${eventsFile}:${line} ${itemId}`);
       return;
     }
     let user = users.get(userId);
     if (!user) users.set(userId, (user = { userId, events: [] }));
-    user.events.push({ item, time: eventTime(timestamp, eventsFile, i + 1) });
+    user.events.push({ item, time: eventTime(timestamp, eventsFile, line) });
   });
   if (!eventColumns) throw new DataFormatError(`${eventsFile}: empty (expected a header line "user_id,item_id,timestamp").`);
   if (skipped.unknownItem > 0 && users.size === 0) {
