@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { parseManifest } from '../../src/core/data/prepared-format.ts';
 import { parseTrainSequences, trainingPairs, TRAIN_SEQUENCES_FILE } from '../../src/core/data/train-sequences.ts';
 import { DEFAULT_SOURCES, prepareFolder, skippedReport } from './main.ts';
-import { csvRecords } from './readers.ts';
+import { csvRecords, eventTime } from './readers.ts';
 
 let dir: string;
 beforeEach(() => {
@@ -69,6 +69,22 @@ describe("prepare-data on a store's own export (items.csv + events.csv)", () => 
       ...[1, 2, 3, 4, 5].map((j) => [5, (5 + j) % 6]),
     ]);
     expect(readFileSync(join(out, 'items.tsv'), 'utf8').split('\n')[3]).toBe('2\tSKU-3\tLamp, brass & glass');
+  });
+
+  it('reads a date and time without an offset as UTC, whatever the machine\'s time zone; refuses a day the month lacks', () => {
+    const zone = process.env.TZ;
+    try {
+      for (const tz of ['UTC', 'America/New_York', 'Asia/Kolkata']) {
+        process.env.TZ = tz;
+        expect(['2026-01-01', '2026-01-01T12:00:00', '2026-01-01 12:00', '2026-01-01T12:00:00Z', '2026-01-01T14:00:00+02:00', '2026-01-01T14:00+0200', '1767268800', '1767268800000'].map((v) => eventTime(v, 'e.csv', 2))).toEqual([
+          1767225600, 1767268800, 1767268800, 1767268800, 1767268800, 1767268800, 1767268800, 1767268800,
+        ]);
+      }
+    } finally {
+      process.env.TZ = zone;
+      if (zone === undefined) delete process.env.TZ;
+    }
+    for (const bad of ['2026-02-30', '2026-13-01', '2026-01-01 noon', '01/02/2026']) expect(() => eventTime(bad, 'e.csv', 7)).toThrow(`e.csv:7: timestamp "${bad}" is neither Unix time nor an ISO 8601 date.`);
   });
 
   it('reads a product export whose quoted fields hold line breaks (a description column; a title across lines is one line)', () => {

@@ -172,16 +172,26 @@ function columns<T extends string>(header: string[], wanted: readonly T[], file:
   return at;
 }
 
+/** An ISO 8601 date, or date and time (a space for the T, as databases export it), with or without its offset. */
+const ISO_DATE = /^(\d{4}-\d{2}-\d{2})(?:[T ](\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?)\s*(Z|[+-]\d{2}(?::?\d{2})?)?)?$/i;
+
 /**
  * Unix time in seconds or milliseconds, or an ISO 8601 date, all taken as Unix seconds, so a file may mix them: a
  * number from 10^11 up is milliseconds (as seconds it would be past the year 5000; as milliseconds it is after 1973).
+ * A date and time without an offset is UTC, as a date alone is: JavaScript would read it in the machine's time
+ * zone, and the same export would split differently on another machine.
  */
-function eventTime(value: string, file: string, line: number): number {
+export function eventTime(value: string, file: string, line: number): number {
   if (/^\d+(\.\d+)?$/.test(value)) {
     const time = Number(value);
     return time >= MILLISECONDS_FROM ? time / 1000 : time;
   }
-  const parsed = /^\d{4}-\d{2}-\d{2}/.test(value) ? Date.parse(value) : NaN;
+  const iso = ISO_DATE.exec(value.trim());
+  const [, date, time, offset] = iso ?? [];
+  const zone = offset === undefined || /^z$/i.test(offset) ? 'Z' : offset.length === 3 ? `${offset}:00` : offset.replace(/^([+-]\d{2})(\d{2})$/, '$1:$2');
+  // A day the month does not have (2026-02-30) is refused, not rolled over into the next month.
+  const realDay = iso !== null && new Date(Date.parse(`${date}T00:00Z`) || 0).toISOString().startsWith(date);
+  const parsed = realDay ? Date.parse(time === undefined ? `${date}T00:00Z` : `${date}T${time}${zone}`) : NaN;
   if (Number.isNaN(parsed)) throw new DataFormatError(`${file}:${line}: timestamp "${value}" is neither Unix time nor an ISO 8601 date.`);
   return parsed / 1000;
 }
