@@ -4,7 +4,7 @@
  * --fraction keeps a seeded reservoir sample, and the shard is bound to its model.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { prepareFolder } from '../prepare-data/main.ts';
@@ -55,6 +55,29 @@ describe('build-memory', () => {
     expect(files(b)).toEqual(files(a));
     const { memory } = await loadShard(a);
     expect(memory.rows).toBe(48);
+  });
+
+  it("encodes with the fused L2D encoder graph by default (--graph full: the generation graph), the same rows; a partial build of the other graph is no start", async () => {
+    const auto = join(dir, 'graph-auto');
+    const full = join(dir, 'graph-full');
+    await buildMemory({ model: MODEL, data, out: auto, chunkRows: 16, batch: 5, quiet: true, stopAfterChunks: 1 });
+    expect(JSON.parse(readFileSync(`${auto}.partial/state.json`, 'utf8')).settings.graph).toBe('onnx/encoder_q4_fused.onnx');
+    // The generation graph's build does not take that chunk: it starts over (its settings name no graph, as before --graph).
+    rmSync(full, { recursive: true, force: true });
+    renameSync(`${auto}.partial`, `${full}.partial`);
+    await buildMemory({ model: MODEL, data, out: full, chunkRows: 16, batch: 5, quiet: true, graph: 'full', stopAfterChunks: 1 });
+    expect(JSON.parse(readFileSync(`${full}.partial/state.json`, 'utf8')).settings.graph).toBeUndefined();
+    const [fused, generation] = await Promise.all([
+      buildMemory({ model: MODEL, data, out: auto, chunkRows: 16, batch: 5, quiet: true }).then(() => loadShard(auto)),
+      buildMemory({ model: MODEL, data, out: full, chunkRows: 16, batch: 5, quiet: true, graph: 'full' }).then(() => loadShard(full)),
+    ]);
+    // Bound to the same model file, with the same labels and (float16) rows within rounding.
+    expect(fused.manifest.model).toEqual(generation.manifest.model);
+    expect(fused.memory.labels).toEqual(generation.memory.labels);
+    const halves = (m: typeof fused.memory) => Array.from(m.vectors, fromFloat16Bits);
+    const [a, b] = [halves(fused.memory), halves(generation.memory)];
+    expect(Math.max(...a.map((x, i) => Math.abs(x - b[i])))).toBeLessThan(0.02);
+    expect(a).not.toEqual(b); // two graphs, not one run twice
   });
 
   it('keeps a seeded reservoir sample with --fraction', async () => {
@@ -117,7 +140,7 @@ describe('build-memory', () => {
     const prepared = loadPrepared(data);
     const run = await evaluateL2D(prepared, 'test', MODEL, join(dir, 'a'), { quiet: true, ms: [4], voteMs: [4, 12] });
     expect(run.rows.map((r) => r.method)).toEqual(['L2D-G', 'L2D-L (M=4)', 'L2D-V (M=4)', 'L2D-V (M=12)']);
-    const encoder = await loadNodeEncoder(MODEL);
+    const encoder = await loadNodeEncoder(MODEL, 'q4', 'auto'); // the graph evaluate encodes with
     const { memory } = await loadShard(join(dir, 'a'));
     const samples = prepared.split('test');
     const { hidden } = await encoder.encode(samples.map((x) => x.history.map((i) => prepared.items[i].title)));
@@ -133,7 +156,7 @@ describe('build-memory', () => {
     const prepared = loadPrepared(data);
     const run = await evaluateL2D(prepared, 'test', MODEL, join(dir, 'a'), { quiet: true, ms: [4], voteMs: [12], excludeHistory: true });
     expect(run.rows.map((r) => r.method)).toEqual(['L2D-G (history excluded)', 'L2D-L (M=4, history excluded)', 'L2D-V (M=12, history excluded)']);
-    const encoder = await loadNodeEncoder(MODEL);
+    const encoder = await loadNodeEncoder(MODEL, 'q4', 'auto'); // the graph evaluate encodes with
     const { memory } = await loadShard(join(dir, 'a'));
     const samples = prepared.split('test');
     expect(samples[0].history.length).toBeGreaterThan(1);
@@ -185,6 +208,7 @@ describe('build-memory', () => {
       ['build-memory', ['--model', MODEL, '--data', data, '--out', out, '--seed', 'x'], '--seed must be a whole number from 0 to 4294967295, got "x".'],
       ['build-memory', ['--model', MODEL, '--data', data, '--out', out, '--fraction', 'abc'], '--fraction must be a fraction in (0, 1], such as 0.3, got "abc".'],
       ['build-memory', ['--model', MODEL, '--data', data, '--out', out, '--batch', '0'], '--batch must be a positive whole number, got "0".'],
+      ['build-memory', ['--model', MODEL, '--data', data, '--out', out, '--graph', 'fast'], '--graph must be auto (the fused L2D encoder graph where the model has one), fused, encoder (the traced one) or full (the generation graph), got "fast".'],
       // Before the data set is read: this folder does not exist.
       ['evaluate', ['--data', join(dir, 'none'), '--model', MODEL, '--memory', join(dir, 'a'), '--m', '100,20000'], '--m must be whole numbers from 1 to 16384, separated by commas; "20000" is not one.'],
       ['evaluate', ['--data', join(dir, 'none'), '--vote-m', ''], '--vote-m takes M values separated by commas, or none; got "".'],

@@ -10,7 +10,7 @@ import type { DecodeOptions } from '../../src/core/decode-options.ts';
 import { padQuery } from '../../src/core/l2-scan.ts';
 import { reservoirSample } from '../build-memory/main.ts';
 import { BatchedNearestRows } from '../lib/batched-nearest.ts';
-import { loadNodeEncoder } from '../lib/onnx-encoder.ts';
+import { loadNodeEncoder, type NodeEncoderGraph } from '../lib/onnx-encoder.ts';
 import { ProgressBar } from '../lib/progress.ts';
 import { loadShard } from '../lib/shard-files.ts';
 import { parseSplits, splitsLabel, type LoadedDataset } from '../lib/prepared.ts';
@@ -42,6 +42,8 @@ export async function evaluateL2D(
   memoryFolder: string,
   options: {
     dtype?: string;
+    /** Which of the dtype's graphs encodes the queries (default 'auto', as in the page: loadNodeEncoder). */
+    graph?: NodeEncoderGraph;
     ms?: number[];
     /** M values of L2D-V (none by default). */
     voteMs?: number[];
@@ -56,7 +58,7 @@ export async function evaluateL2D(
     excludeHistory?: boolean;
   } = {},
 ): Promise<L2DEvaluation> {
-  const encoder = await loadNodeEncoder(modelFolder, options.dtype ?? 'q4');
+  const encoder = await loadNodeEncoder(modelFolder, options.dtype ?? 'q4', options.graph ?? 'auto');
   const loaded = await loadShard(memoryFolder, { sha256: encoder.sha256, hiddenSize: encoder.hiddenSize });
   checkHeldOut(loaded.manifest.dataset, data.manifest.name, split, memoryFolder);
   const fraction = options.memoryFraction ?? 1;

@@ -9,6 +9,7 @@
  *   npm run evaluate -- --data DIR --rankings my-rankings.tsv    (line: sample index <TAB> item ids, best first)
  *   npm run evaluate -- --data DIR --model MODEL --memory SHARD [--dtype q4] [--m 100,1000 | none] [--vote-m 3000] [--limit N]
  *        (L2D-G, L2D-L at each --m and L2D-V at each --vote-m)
+ *        [--graph auto|full]   the queries' graph: the fused L2D encoder graph where the model has one (as the page), or the generation graph
  *   npm run evaluate -- --data DIR --model MODEL [--memory SHARD] --method greedy,beam5 [--limit N]   (language-space decoding;
  *        with --memory also L2D, and per-request latencies side by side)
  *        [--memory-fraction 0.3 [--seed 0]]   L2D on the rows of a full shard that `build-memory --fraction 0.3` keeps (Table 3)
@@ -29,6 +30,7 @@ import { COLD_START_RULES, type ColdStartRule } from '../../src/core/cold-start.
 import { readText } from '../lib/files.ts';
 import { parseFraction, parseMList, parseWholeNumber } from '../../src/core/setting-text.ts';
 import { MAX_SEED } from '../build-memory/main.ts';
+import { parseNodeEncoderGraph } from '../lib/onnx-encoder.ts';
 import { loadPrepared, parseSplits, splitsLabel, type LoadedDataset } from '../lib/prepared.ts';
 import { saveLatency, saveMethodRun } from '../lib/run-record.ts';
 import { evaluateGeneration, measureLatency } from './generation.ts';
@@ -101,7 +103,7 @@ export function evaluateBaselines(
 const USAGE = [
   'usage: npm run evaluate -- --data <prepared folder> [--split test|valid|train] [--limit N] [--exclude-history] [--out DIR]',
   '         baselines: [--method popular|cooccurrence|all] [--baselines-from train|train,valid] | your own: --rankings FILE ...',
-  '         L2D:       --model <model folder> --memory <shard folder> [--m 50,100,1000] [--vote-m 3000] [--memory-fraction 0.3] [--seed 0] [--cold-start similar-titles] [--dtype q4]',
+  '         L2D:       --model <model folder> --memory <shard folder> [--m 50,100,1000] [--vote-m 3000] [--memory-fraction 0.3] [--seed 0] [--cold-start similar-titles] [--dtype q4] [--graph auto|full]',
   '         language-space decoding: --model <model folder> --method greedy,beam5',
   '         latency:   --model <model folder> --memory <shard folder> --latency 100',
 ].join('\n');
@@ -117,6 +119,7 @@ async function main(): Promise<void> {
       model: { type: 'string' },
       memory: { type: 'string' },
       dtype: { type: 'string', default: 'q4' },
+      graph: { type: 'string' },
       m: { type: 'string', default: '1000' },
       'vote-m': { type: 'string', default: 'none' },
       'memory-fraction': { type: 'string', default: '1' },
@@ -138,6 +141,7 @@ async function main(): Promise<void> {
   const voteMs = mValues(values['vote-m'], '--vote-m');
   const memoryFraction = parseFraction(values['memory-fraction'], '--memory-fraction');
   const seed = parseWholeNumber(values.seed, '--seed', 0, MAX_SEED);
+  const graph = parseNodeEncoderGraph(values.graph);
   const data = loadPrepared(values.data);
   const samples = data.split(split).slice(0, limit);
   const header = { dataset: data.manifest.name, split, samples: samples.length, items: data.items.length };
@@ -185,6 +189,7 @@ async function main(): Promise<void> {
     if (!values.model) throw new L2DError('invalid-argument', 'L2D needs both --model <folder> and --memory <shard folder>.');
     const l2d = await evaluateL2D(data, split, values.model, values.memory, {
       dtype: values.dtype,
+      graph,
       ms,
       voteMs,
       limit,

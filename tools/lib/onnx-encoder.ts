@@ -9,7 +9,7 @@ import { basename, join, resolve } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { graphFeeds, graphSignature, HIDDEN_OUTPUT, lastTokenRows, modelShape, type ModelShape } from '../../src/core/encoder-feeds.ts';
 import { pickEncoderGraph, type EncoderManifest } from '../../src/core/encoder-manifest.ts';
-import { DataFormatError } from '../../src/core/errors.ts';
+import { DataFormatError, InvalidArgumentError } from '../../src/core/errors.ts';
 import { GENERATION_GRAPHS, MODEL_TEXT_FILES } from '../../src/core/model-files.ts';
 import { fitPrompt } from '../../src/core/fit-prompt.ts';
 import { parsePromptTemplate, type PromptTemplate } from '../../src/core/prompt.ts';
@@ -68,7 +68,17 @@ export async function loadModelText(folder: string, file: string): Promise<{ con
  * encoder graphs give the same hidden states without the LM head and read
  * the generation graph's memories (sha256 and file are the generation graph's).
  */
-export type NodeEncoderGraph = 'auto' | 'fused' | 'encoder' | 'full';
+export const NODE_ENCODER_GRAPHS = ['auto', 'fused', 'encoder', 'full'] as const;
+export type NodeEncoderGraph = (typeof NODE_ENCODER_GRAPHS)[number];
+
+/** A tool's --graph: which of the model's graphs encodes (the tools' default 'auto'). */
+export function parseNodeEncoderGraph(text: string | undefined, option = '--graph'): NodeEncoderGraph {
+  if (text === undefined) return 'auto';
+  if (!(NODE_ENCODER_GRAPHS as readonly string[]).includes(text)) {
+    throw new InvalidArgumentError(`${option} must be auto (the fused L2D encoder graph where the model has one), fused, encoder (the traced one) or full (the generation graph), got "${text}".`);
+  }
+  return text as NodeEncoderGraph;
+}
 
 export async function loadNodeEncoder(folder: string, dtype = 'q4', graph: NodeEncoderGraph = 'full'): Promise<NodeEncoder> {
   const file = MODEL_FILES[dtype];

@@ -71,7 +71,7 @@ export async function recommendOffline(request: OfflineRequest): Promise<Offline
   const coldStart = request.coldStart ?? 'none';
   if (!COLD_START_RULES.includes(coldStart)) throw new InvalidArgumentError(`--cold-start must be one of ${COLD_START_RULES.join(', ')}, got "${String(coldStart)}".`);
   const t0 = performance.now();
-  const encoder = await loadNodeEncoder(request.model, request.dtype ?? 'q4');
+  const encoder = await loadNodeEncoder(request.model, request.dtype ?? 'q4', 'auto'); // the graph a page runs
   try {
     const { manifest, memory } = await loadShard(request.memory, { sha256: encoder.sha256, hiddenSize: encoder.hiddenSize });
     const catalog = await verifiedCatalog(manifest, readFileSync(join(request.memory, manifest.catalog.file)), join(request.memory, manifest.catalog.file));
