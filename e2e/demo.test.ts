@@ -336,7 +336,7 @@ it('sweeps M in the evaluation: L2D-L at each M from the same forward pass, as r
   await page.fill('#eval-form input[name=ms]', '100, lots');
   await page.click('#eval-form button[type=submit]');
   await page.waitForFunction(() => document.getElementById('eval-status')?.classList.contains('error'), undefined, { timeout: 30_000 });
-  expect(await page.textContent('#eval-status')).toBe('Error: M values must be whole numbers from 1 to 16384, separated by commas; "lots" is not one.');
+  expect(await page.textContent('#eval-status')).toBe('InvalidArgumentError: M values must be whole numbers from 1 to 16384, separated by commas; "lots" is not one.');
   expect(await page.isHidden('#eval-downloads')).toBe(true);
   await page.fill('#eval-form input[name=ms]', '');
   // One sample: its target is the median, so every target is sparse and the dense part has no figures.
