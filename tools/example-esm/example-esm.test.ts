@@ -1,7 +1,5 @@
-import { createServer } from 'node:net';
 import { describe, expect, it } from 'vitest';
-import { runTool } from '../lib/run-tool.ts';
-import { freePort } from '../lib/static-server.ts';
+import { holdPort, runTool } from '../lib/run-tool.ts';
 
 const run = (...args: string[]) => runTool('tools/example-esm/main.ts', ...args);
 
@@ -13,13 +11,12 @@ describe('npm run example:esm, bad input', () => {
   });
 
   it('says the port is in use, at once', async () => {
-    const port = await freePort();
-    const taken = createServer().listen(port, '127.0.0.1');
+    const { port, release } = await holdPort();
     try {
       const { code, stderr } = await run('--port', String(port));
       expect([code, stderr.trim()]).toEqual([1, `example:esm: Port ${port} is in use (another server?); choose another with --port N.`]);
     } finally {
-      taken.close();
+      await release();
     }
   }, 30_000);
 });

@@ -1,7 +1,5 @@
-import { createServer } from 'node:net';
 import { describe, expect, it } from 'vitest';
-import { runTool } from '../lib/run-tool.ts';
-import { freePort } from '../lib/static-server.ts';
+import { holdPort, runTool } from '../lib/run-tool.ts';
 
 const run = (...args: string[]) => runTool('tools/example-storefront/main.ts', ...args);
 
@@ -13,13 +11,14 @@ describe('npm run example:storefront, bad input', () => {
   });
 
   it('says which ports are in use, at once', async () => {
-    const port = await freePort();
-    const taken = createServer().listen(port + 1, '127.0.0.1');
+    // The CDN's port (--port + 1) is held: the message names both, whichever of them is taken.
+    const { port: cdnPort, release } = await holdPort();
+    const port = cdnPort - 1;
     try {
       const { code, stderr } = await run('--port', String(port));
       expect([code, stderr.trim()]).toEqual([1, `example:storefront: Port ${port} or ${port + 1} is in use (another server?); choose others with --port N (the CDN takes N + 1).`]);
     } finally {
-      taken.close();
+      await release();
     }
   }, 30_000);
 });
