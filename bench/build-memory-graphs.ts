@@ -1,55 +1,69 @@
 /**
- * `npm run bench:build-memory`: what build-memory's encoding costs per row with each graph of a model's dtype, side
- * by side in one Node process (onnxruntime-node, all cores): the same training prompts, in build-memory's batches,
- * batch by batch alternating between the generation graph (`--graph full`) and the graph `--graph auto` picks (the
- * fused L2D encoder graph where onnx/encoder.json lists one); ms per row of each and their ratio. The two must give
- * the same hidden states (the smallest cosine is printed; below 0.9999 it exits 1): a speed-up that changed a memory
- * is no speed-up.
+ * `npm run bench:build-memory`: what build-memory's encoding costs per row, side by side in one Node process
+ * (onnxruntime-node on all cores), on the same training prompts in build-memory's batches:
+ * - the generation graph (`--graph full`) with the samples in their order (build-memory before 2026-12-07),
+ * - the graph `--graph auto` picks (the fused L2D encoder graph where onnx/encoder.json lists one), same order,
+ * - that graph with the samples in lengthOrder (batches of like length: what build-memory does now).
+ * Each configuration encodes every batch once per round, the configurations taking turns, for --rounds rounds
+ * after a warm-up batch each; the median round's ms per row of each, and the ratios. All three must give the
+ * same hidden states (the smallest cosine is printed; below 0.9999 it exits 1): a speed-up that changed a
+ * memory is no speed-up.
  */
 import { cosine } from '../src/core/encoder-feeds.ts';
 import { lastOfEach } from '../src/core/fit-prompt.ts';
+import { lengthOrder } from '../src/core/shard-builder.ts';
 import { median } from '../src/core/stats.ts';
 import { parseOptions } from '../tools/lib/cli.ts';
-import { loadNodeEncoder } from '../tools/lib/onnx-encoder.ts';
+import { loadNodeEncoder, type NodeEncoder } from '../tools/lib/onnx-encoder.ts';
 import { loadPrepared } from '../tools/lib/prepared.ts';
 import { optionFailure, wholeNumber } from './bench-options.ts';
 
-const USAGE = 'usage: npm run bench:build-memory -- [--model models/movielens-demo] [--data data/prepared/movielens-latest-small] [--rows 1024] [--batch 32]';
+const USAGE = 'usage: npm run bench:build-memory -- [--model models/movielens-demo] [--data data/prepared/movielens-latest-small] [--rows 1024] [--batch 32] [--rounds 3]';
 const { values } = parseOptions('bench:build-memory', USAGE, {
   options: {
     model: { type: 'string', default: 'models/movielens-demo' },
     data: { type: 'string', default: 'data/prepared/movielens-latest-small' },
     rows: { type: 'string', default: '1024' },
     batch: { type: 'string', default: '32' },
+    rounds: { type: 'string', default: '3' },
   },
 });
 const fail = optionFailure('bench:build-memory', USAGE);
 const rows = wholeNumber('--rows', values.rows, fail);
 const batch = wholeNumber('--batch', values.batch, fail);
+const rounds = wholeNumber('--rounds', values.rounds, fail);
 const data = loadPrepared(values.data);
 // As build-memory encodes them: the training split's first rows, a repeated item once, at its last place.
 const histories = data.split('train').slice(0, rows).map((s) => lastOfEach(s.history).map((i) => data.items[i].title));
-const encoders = [await loadNodeEncoder(values.model, 'q4', 'full'), await loadNodeEncoder(values.model, 'q4', 'auto')];
-const ms: number[][] = encoders.map(() => []);
-let smallest = 1;
-for (let b = 0; b < histories.length; b += batch) {
-  const part = histories.slice(b, b + batch);
-  // The first batch warms each session and is not timed.
-  const outs: { hidden: Float32Array[] }[] = [];
-  for (const [e, encoder] of encoders.entries()) {
+const [full, auto] = [await loadNodeEncoder(values.model, 'q4', 'full'), await loadNodeEncoder(values.model, 'q4', 'auto')];
+const inOrder = histories.map((_, i) => i);
+const configs: { name: string; encoder: NodeEncoder; order: number[] }[] = [
+  { name: `${full.graphFile}, samples in order`, encoder: full, order: inOrder },
+  { name: `${auto.graphFile}, samples in order`, encoder: auto, order: inOrder },
+  { name: `${auto.graphFile}, batches of like length`, encoder: auto, order: lengthOrder(histories, auto.maxHistory) },
+];
+const msPerRow: number[][] = configs.map(() => []);
+const hidden: Float32Array[][] = configs.map(() => new Array<Float32Array>(histories.length));
+for (const { encoder } of configs) await encoder.encode(histories.slice(0, batch)); // warm-up
+for (let round = 0; round < rounds; round++) {
+  for (const [c, { encoder, order }] of configs.entries()) {
     const t0 = performance.now();
-    outs.push(await encoder.encode(part));
-    if (b > 0) ms[e].push((performance.now() - t0) / part.length);
+    for (let b = 0; b < order.length; b += batch) {
+      const part = order.slice(b, b + batch);
+      (await encoder.encode(part.map((i) => histories[i]))).hidden.forEach((h, j) => (hidden[c][part[j]] = h));
+    }
+    msPerRow[c].push((performance.now() - t0) / histories.length);
   }
-  outs[0].hidden.forEach((h, i) => (smallest = Math.min(smallest, cosine(h, outs[1].hidden[i]))));
 }
-await Promise.all(encoders.map((e) => e.release()));
-const [full, auto] = ms.map(median);
-console.log(`${values.model}, ${histories.length} training prompts of ${data.manifest.name}, batches of ${batch}, alternating (median ms per row over ${ms[0].length} batches):\n`);
-console.log('| graph | ms per row | rows per s |\n|---|---|---|');
-encoders.forEach((e, i) => console.log(`| ${e.graphFile} | ${[full, auto][i].toFixed(2)} | ${(1000 / [full, auto][i]).toFixed(0)} |`));
-console.log(`\n${encoders[1].graphFile} is ${(full / auto).toFixed(2)}x the generation graph's speed; smallest cosine between their hidden states ${smallest.toFixed(6)}.`);
+await Promise.all([full.release(), auto.release()]);
+let smallest = 1;
+for (const other of hidden.slice(1)) other.forEach((h, i) => (smallest = Math.min(smallest, cosine(h, hidden[0][i]))));
+const ms = msPerRow.map(median);
+console.log(`${values.model}, ${histories.length} training prompts of ${data.manifest.name}, batches of ${batch}, ${rounds} rounds taking turns (median round):\n`);
+console.log('| encoding | ms per row | rows per s | speed vs the first |\n|---|---|---|---|');
+configs.forEach((c, i) => console.log(`| ${c.name} | ${ms[i].toFixed(2)} | ${(1000 / ms[i]).toFixed(0)} | ${(ms[0] / ms[i]).toFixed(2)}x |`));
+console.log(`\nSmallest cosine between their hidden states: ${smallest.toFixed(6)}.`);
 if (smallest < 0.9999) {
-  console.error('The graphs disagree (cosine below 0.9999): not a like-for-like comparison.');
+  console.error('The configurations disagree (cosine below 0.9999): not a like-for-like comparison.');
   process.exit(1);
 }

@@ -1,7 +1,7 @@
 import { expect, it } from 'vitest';
 import { CpuDecoder } from './cpu-decoder.ts';
 import { serializeItems } from './data/prepared-format.ts';
-import { buildCentroidShard, buildShard, convertShardRows, encodeShardChunk, shardManifest, type HistoryEncoder } from './shard-builder.ts';
+import { buildCentroidShard, buildShard, convertShardRows, encodeShardChunk, lengthOrder, shardManifest, type HistoryEncoder } from './shard-builder.ts';
 import { toFloat16Bits } from './float16.ts';
 import { createMemory } from './memory.ts';
 import { assembleMemory, centroidSampleCounts, chunkBytes, encodeChunk, encodeRowsChunk, formatShardManifest, parseShardManifest, sha256Hex } from './shard-format.ts';
@@ -25,6 +25,22 @@ it('encodes every sample into its row, in order, with its label', async () => {
   expect(chunk.rows).toBe(10);
   const vectors = Uint16Array.from(samples.flatMap((s) => [s.history.length, titles[s.history[0]].length]), toFloat16Bits);
   expect(bytes).toEqual(encodeChunk(vectors, Uint32Array.from(samples, (s) => s.target), 2));
+});
+
+it('encodes in batches of like length (a batch is padded to its longest prompt), each row at its sample\'s place', async () => {
+  const batches: string[][][] = [];
+  const recording: HistoryEncoder = { hiddenSize: 2, encode: async (histories) => (batches.push(histories), encoder.encode(histories)) };
+  const { bytes } = await encodeShardChunk(recording, samples, (id) => titles[id], { batch: 4 });
+  // By the titles' characters: the three one-title histories of 'a' or 'bb' first, ..., ties in sample order.
+  const length = (h: string[]) => h.reduce((n, t) => n + t.length + 4, 0);
+  const lengths = batches.map((batch) => batch.map(length));
+  expect(lengths.flat()).toEqual([...lengths.flat()].sort((a, b) => a - b));
+  expect(batches.map((b) => b.length)).toEqual([4, 4, 2]);
+  const vectors = Uint16Array.from(samples.flatMap((s) => [s.history.length, titles[s.history[0]].length]), toFloat16Bits);
+  expect(bytes).toEqual(encodeChunk(vectors, Uint32Array.from(samples, (s) => s.target), 2));
+  // Only the newest `maxHistory` titles make a prompt: the order goes by those.
+  expect(lengthOrder([['a', 'dddddddd'], ['bbbbbbbbbbbb', 'a', 'c'], ['cc', 'dd']], 2)).toEqual([1, 2, 0]);
+  expect(lengthOrder([['a', 'dddddddd'], ['bbbbbbbbbbbb', 'a', 'c'], ['cc', 'dd']])).toEqual([2, 0, 1]);
 });
 
 it('encodes a history that repeats an item as a query does: once, at its last place', async () => {

@@ -17,7 +17,20 @@ import type { PreparedItem } from './data/prepare.ts';
 /** What a shard needs from an encoder: h_t for a batch of histories (titles, oldest first). */
 export interface HistoryEncoder {
   hiddenSize: number;
+  /** The model's history window (prompt-template.json's maxHistory), where it has one: a prompt holds the newest this many titles. */
+  maxHistory?: number;
   encode(histories: string[][]): Promise<{ hidden: Float32Array[]; dropped: number[] }>;
+}
+
+/**
+ * The order in which to encode `histories` so that each batch holds prompts of like length: a batch is padded to
+ * its longest prompt, so mixed lengths spend much of a pass on padding (19% of movielens' training tokens in
+ * batches of 32, 47% of amazon-games'). By the characters of the titles a prompt holds (the newest `window`),
+ * a close stand-in for its tokens; ties in the given order.
+ */
+export function lengthOrder(histories: readonly (readonly string[])[], window = Infinity): number[] {
+  const length = histories.map((titles) => titles.slice(Math.max(0, titles.length - window)).reduce((n, title) => n + title.length + 4, 0));
+  return histories.map((_, i) => i).sort((a, b) => length[a] - length[b] || a - b);
 }
 
 export interface ShardSample {
@@ -52,12 +65,15 @@ export async function encodeShardChunk(encoder: HistoryEncoder, samples: ShardSa
   const vectors = new Float32Array(samples.length * dim);
   const labels = Uint32Array.from(samples, (s) => s.target);
   let truncated = 0;
+  // A repeated item counts once, at its last place, as in a query (lastOfEach).
+  const histories = samples.map((s) => lastOfEach(s.history).map(titleOf));
+  // Batches of like length (lengthOrder); each row is written at its sample's place.
+  const order = lengthOrder(histories, encoder.maxHistory);
   for (let b = 0; b < samples.length; b += batch) {
     await throwIfAbortedBetweenPasses(signal); // an aborted build stops within one batch
-    const part = samples.slice(b, b + batch);
-    // A repeated item counts once, at its last place, as in a query (lastOfEach).
-    const out = await encoder.encode(part.map((s) => lastOfEach(s.history).map(titleOf)));
-    out.hidden.forEach((h, j) => vectors.set(h.subarray(0, dim), (b + j) * dim));
+    const part = order.slice(b, b + batch);
+    const out = await encoder.encode(part.map((i) => histories[i]));
+    out.hidden.forEach((h, j) => vectors.set(h.subarray(0, dim), part[j] * dim));
     truncated += out.dropped.filter((x) => x > 0).length;
     onRows?.(b + part.length);
   }

@@ -272,6 +272,11 @@ export class BrowserEncoder {
     private readonly probe: EncoderProbe,
   ) {}
 
+  /** The model's history window (prompt-template.json's maxHistory), where it has one. */
+  get maxHistory(): number | undefined {
+    return this.template.maxHistory;
+  }
+
   static async create(options: BrowserEncoderOptions): Promise<BrowserEncoder> {
     // onnxruntime-web's WebAssembly (under its WebGPU backend too) starts its threads' Workers at init even for one
     // thread; without Worker it fails later with a bare ReferenceError, after the downloads.

@@ -6,7 +6,7 @@
  *       [--dtype q4|fp32] [--graph auto|full] [--split train] [--fraction 1] [--seed 0] [--batch 32] [--chunk-rows 16384] [--rows float16|int8]
  *
  * --dtype is the model file's (which ONNX file encodes: by default, --graph auto, the fused L2D encoder graph that
- * onnx/encoder.json lists for it, the same hidden states 1.55x faster; --graph full the file itself); --rows how
+ * onnx/encoder.json lists for it, the same hidden states faster; --graph full the file itself); --rows how
  * the shard stores each row's values: float16 (the default), or int8 with a scale per dimension, half the bytes
  * (src/core/int8-rows.ts; docs/MEMORY.md).
  *
@@ -53,8 +53,8 @@ export interface BuildOptions {
   out: string;
   dtype?: string;
   /**
-   * Which of the dtype's graphs encodes (default 'auto': the fused L2D encoder graph where the model has one, 1.55x
-   * faster than the generation graph at the same hidden states; 'full' reproduces memories built before it).
+   * Which of the dtype's graphs encodes (default 'auto': the fused L2D encoder graph where the model has one, 1.8-2.2x
+   * the generation graph's speed at the same hidden states; 'full': the generation graph itself).
    */
   graph?: NodeEncoderGraph;
   /** How the shard stores its rows (default float16). */

@@ -28,6 +28,8 @@ export interface NodeEncoder {
   sha256: string;
   hiddenSize: number;
   maxPromptTokens: number;
+  /** The model's history window (the template's maxHistory), where it has one. */
+  maxHistory?: number;
   template: PromptTemplate;
   /** Hidden states of a batch of histories (titles, oldest first), and how many titles were dropped to fit. */
   encode(histories: string[][]): Promise<{ hidden: Float32Array[]; dropped: number[] }>;
@@ -98,6 +100,7 @@ export async function loadNodeEncoder(folder: string, dtype = 'q4', graph: NodeE
     sha256,
     hiddenSize: Number(config.hidden_size),
     maxPromptTokens,
+    maxHistory: template.maxHistory,
     template,
     tokenize,
     async encode(histories) {
