@@ -8,6 +8,7 @@ import { coldStartCentroids, type ColdStartRule } from '../../src/core/cold-star
 import { rowStride, selectRows } from '../../src/core/memory.ts';
 import type { DecodeOptions } from '../../src/core/decode-options.ts';
 import { padQuery } from '../../src/core/l2-scan.ts';
+import { lengthOrder } from '../../src/core/shard-builder.ts';
 import { reservoirSample } from '../build-memory/main.ts';
 import { BatchedNearestRows } from '../lib/batched-nearest.ts';
 import { loadNodeEncoder, type NodeEncoderGraph } from '../lib/onnx-encoder.ts';
@@ -74,12 +75,15 @@ export async function evaluateL2D(
   }
   const samples = data.split(split).slice(0, options.limit ?? Infinity);
   const t0 = performance.now();
-  const queries: Float32Array[] = [];
+  const histories = samples.map((s) => s.history.map((i) => data.items[i].title));
+  const queries = new Array<Float32Array>(samples.length);
   const bar = new ProgressBar(samples.length, 'prompts');
-  for (let b = 0; b < samples.length; b += 32) {
-    const part = samples.slice(b, b + 32);
-    queries.push(...(await encoder.encode(part.map((s) => s.history.map((i) => data.items[i].title)))).hidden);
-    if (!options.quiet) bar.update(queries.length);
+  // In batches of like length, as build-memory encodes (lengthOrder: a batch is padded to its longest prompt).
+  const order = lengthOrder(histories, encoder.maxHistory);
+  for (let b = 0; b < order.length; b += 32) {
+    const part = order.slice(b, b + 32);
+    (await encoder.encode(part.map((i) => histories[i]))).hidden.forEach((h, j) => (queries[part[j]] = h));
+    if (!options.quiet) bar.update(b + part.length);
   }
   if (!options.quiet) bar.finish(queries.length);
   const encodeMs = performance.now() - t0;
