@@ -6,7 +6,7 @@
  * (`<method>.json`: metrics, latency, the command, the machine), and the
  * side-by-side latency run (`latency.json`).
  */
-import { mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { DataFormatError } from '../../src/core/errors.ts';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
@@ -94,10 +94,16 @@ export function saveLatency(dir: string, header: RunHeader, requests: number, ms
 
 /** Everything a run folder holds; every record must be of the same data set and split (runs with --limit score its first samples). */
 export function readRunRecords(dir: string): RunRecords {
+  if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new DataFormatError(`${dir}: no such folder (npm run evaluate -- ... --out ${dir} writes one).`);
   const files = readdirSync(dir).filter((f) => f.endsWith('.json')).sort();
   let records: RunRecords | undefined;
   for (const file of files) {
-    const value = JSON.parse(readFileSync(join(dir, file), 'utf8')) as RunHeader & Partial<MethodRecord> & Partial<LatencyRecord>;
+    let value: RunHeader & Partial<MethodRecord> & Partial<LatencyRecord>;
+    try {
+      value = JSON.parse(readFileSync(join(dir, file), 'utf8'));
+    } catch (error) {
+      throw new DataFormatError(`${join(dir, file)} is not a run record (${(error as Error).message}); evaluate --out writes each record whole, so this file came from elsewhere or was cut short.`);
+    }
     records ??= { dataset: value.dataset, split: value.split, samples: value.samples, items: value.items, methods: {} };
     if (file === 'latency.json') {
       records.latency = value as LatencyRecord;

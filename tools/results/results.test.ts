@@ -4,7 +4,7 @@
  * the training frequencies, and mixed run folders are refused.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { evaluateRankings } from '../../src/core/evaluate.ts';
@@ -102,5 +102,15 @@ describe('results', () => {
     saveMethodRun(runs, { dataset: 'tiny', split: 'valid', samples: 2, items: 3 }, { method: 'b', lists, values });
     expect(() => readRunRecords(runs)).toThrow(/is of tiny\/valid, the folder's other runs of tiny\/test/);
     expect(() => readRunRecords(join(dir, 'prepared'))).toThrow(/no results/);
+  });
+
+  it('names a folder that is not there and a record that is not JSON, as a data error, not a stack', () => {
+    const missing = join(dir, 'no-such-run');
+    expect(() => readRunRecords(missing)).toThrow(`${missing}: no such folder (npm run evaluate -- ... --out ${missing} writes one).`);
+    const runs = join(dir, 'cut-short');
+    mkdirSync(runs);
+    writeFileSync(join(runs, 'l2d-g.json'), '{"dataset": "tiny", "spl');
+    expect(() => readRunRecords(runs)).toThrow(new RegExp(`^${join(runs, 'l2d-g.json')} is not a run record \\(.*\\); evaluate --out writes each record whole, so this file came from elsewhere or was cut short\\.$`));
+    expect(() => readRunRecords(join(runs, 'l2d-g.json'))).toThrow(/: no such folder/);
   });
 });
