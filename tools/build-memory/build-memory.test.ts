@@ -4,7 +4,7 @@
  * --fraction keeps a seeded reservoir sample, and the shard is bound to its model.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { prepareFolder } from '../prepare-data/main.ts';
@@ -78,6 +78,23 @@ describe('build-memory', () => {
     const [a, b] = [halves(fused.memory), halves(generation.memory)];
     expect(Math.max(...a.map((x, i) => Math.abs(x - b[i])))).toBeLessThan(0.02);
     expect(a).not.toEqual(b); // two graphs, not one run twice
+  });
+
+  it('starts a partial build over where its state.json was cut short; names a model file that is not JSON', async () => {
+    const whole = join(dir, 'cut-whole');
+    const cut = join(dir, 'cut');
+    await buildMemory({ model: MODEL, data, out: whole, chunkRows: 16, batch: 5, quiet: true });
+    await buildMemory({ model: MODEL, data, out: cut, chunkRows: 16, batch: 5, quiet: true, stopAfterChunks: 1 });
+    const state = readFileSync(`${cut}.partial/state.json`, 'utf8');
+    writeFileSync(`${cut}.partial/state.json`, state.slice(0, state.length / 2));
+    writeFileSync(`${cut}.partial/state.json.tmp`, state.slice(0, 10)); // a stop during the write
+    await buildMemory({ model: MODEL, data, out: cut, chunkRows: 16, batch: 5, quiet: true });
+    expect(files(cut)).toEqual(files(whole));
+    // A model folder whose config.json is not JSON: named, not a stack.
+    const copy = join(dir, 'broken-model');
+    cpSync(MODEL, copy, { recursive: true, filter: (path) => !path.includes('/memory') && !path.includes('/eval') });
+    writeFileSync(join(copy, 'config.json'), '{"hidden_size": 256,');
+    await expect(buildMemory({ model: copy, data, out: join(dir, 'never'), quiet: true })).rejects.toThrow(`${join(copy, 'config.json')} could not be read as JSON: `);
   });
 
   it('keeps a seeded reservoir sample with --fraction', async () => {

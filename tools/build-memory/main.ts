@@ -39,6 +39,7 @@ import type { L2DMemory } from '../../src/core/memory.ts';
 import { formatShardManifest, ROW_DTYPES, sha256Hex, verifiedCatalog, type RowDtype, type ShardManifest } from '../../src/core/shard-format.ts';
 import { buildCentroidShard, checkShardSamples, chunkFileName, convertShardRows, encodeShardChunk, shardManifest, type BuiltShard } from '../../src/core/shard-builder.ts';
 import { loadShard } from '../lib/shard-files.ts';
+import { writeFileAtomically } from '../lib/files.ts';
 import { parseSplits, splitsLabel } from '../lib/prepared.ts';
 import { xorshift32 } from '../../src/core/synthetic-memory.ts';
 import { serializeItems } from '../../src/core/data/prepared-format.ts';
@@ -122,8 +123,14 @@ export async function buildMemory(options: BuildOptions): Promise<ShardManifest>
   const statePath = join(partial, 'state.json');
   let done: ShardManifest['chunks'] = [];
   if (existsSync(statePath)) {
-    const state = JSON.parse(readFileSync(statePath, 'utf8')) as { settings: typeof settings; chunks: ShardManifest['chunks'] };
-    if (JSON.stringify(state.settings) === JSON.stringify(settings)) {
+    // Written whole (writeFileAtomically); one from before that, cut short by a stop, is no start either.
+    let state: { settings: typeof settings; chunks: ShardManifest['chunks'] } | undefined;
+    try {
+      state = JSON.parse(readFileSync(statePath, 'utf8'));
+    } catch {
+      if (!options.quiet) console.log(`${statePath} is unreadable: the partial build starts over.`);
+    }
+    if (state && Array.isArray(state.chunks) && JSON.stringify(state.settings) === JSON.stringify(settings)) {
       // Keep only chunks whose bytes still match their recorded checksum.
       for (const c of state.chunks) {
         const path = join(partial, c.file);
@@ -152,7 +159,7 @@ export async function buildMemory(options: BuildOptions): Promise<ShardManifest>
     writeFileSync(join(partial, file), result.bytes);
     done.push({ file, ...result.chunk });
     truncated += result.truncated;
-    writeFileSync(statePath, JSON.stringify({ settings, chunks: done }));
+    writeFileAtomically(statePath, JSON.stringify({ settings, chunks: done }));
   }
   await encoder.release();
   const description = {
@@ -171,6 +178,7 @@ export async function buildMemory(options: BuildOptions): Promise<ShardManifest>
   const manifest = shardManifest(description, done, await sha256Hex(catalog));
   writeFileSync(join(partial, 'manifest.json'), formatShardManifest(manifest));
   rmSync(statePath);
+  rmSync(`${statePath}.tmp`, { force: true }); // a write a stop cut short
   rmSync(options.out, { recursive: true, force: true });
   renameSync(partial, options.out);
   return manifest;

@@ -22,6 +22,7 @@ import { DataFormatError, InvalidArgumentError, ShardError } from '../../src/cor
 import { pickEncoderGraph, type EncoderManifest, type GraphRuntime } from '../../src/core/encoder-manifest.ts';
 import { checkShardModel, parseShardManifest, sha256Hex, type ShardManifest } from '../../src/core/shard-format.ts';
 import { exitWithUsage, isEntryPoint, parseOptions, runCli } from '../lib/cli.ts';
+import { readJson } from '../lib/files.ts';
 import { GENERATION_GRAPHS, MODEL_TEXT_FILES } from '../../src/core/model-files.ts';
 
 /** The dtypes a page runs (fp32 is the export's reference, for measuring). */
@@ -56,13 +57,6 @@ export interface Deployed {
 /** A path as the messages show it: from the working folder, as it was typed. */
 const shown = (path: string) => relative(process.cwd(), path) || '.';
 
-const readJson = <T>(file: string, what: string): T => {
-  try {
-    return JSON.parse(readFileSync(file, 'utf8')) as T;
-  } catch (error) {
-    throw new DataFormatError(`${what} (${shown(file)}) could not be read as JSON: ${(error as Error).message}`);
-  }
-};
 
 /**
  * A memory's manifest, its files checked against it, and that it was built with `model`'s generation graph
@@ -106,7 +100,7 @@ function modelFiles(model: string, dtypes: readonly ServedDtype[]): { files: str
   }
   const listing = join(model, 'onnx/encoder.json');
   if (!existsSync(listing)) return { files };
-  const manifest = readJson<EncoderManifest>(listing, `${shown(model)}'s encoder graphs`);
+  const manifest = readJson<EncoderManifest>(listing, `${shown(model)}'s encoder graphs (${shown(listing)})`);
   const generation = new Set(dtypes.map((d) => basename(GENERATION_GRAPHS[d])));
   const graphs = Object.fromEntries(Object.entries(manifest.graphs ?? {}).filter(([, entry]) => generation.has(entry.memoriesOf)));
   for (const file of Object.keys(graphs)) {

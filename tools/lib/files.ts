@@ -1,4 +1,4 @@
-/** File helpers of the command-line tools: strict UTF-8 reading with line numbers, atomic folder output. */
+/** File helpers of the command-line tools: strict UTF-8 reading with line numbers, JSON read with the file named, atomic output. */
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { DataFormatError } from '../../src/core/errors.ts';
@@ -27,6 +27,22 @@ export function readText(path: string): string {
     }
     throw new DataFormatError(`${path}: invalid UTF-8.`);
   }
+}
+
+/** A JSON file (`what` names it in the message, default its path); missing or unreadable, a DataFormatError naming it. */
+export function readJson<T>(path: string, what = path): T {
+  const text = readText(path);
+  try {
+    return JSON.parse(text) as T;
+  } catch (error) {
+    throw new DataFormatError(`${what} could not be read as JSON: ${(error as Error).message}`);
+  }
+}
+
+/** Writes a file whole or not at all (a temporary sibling renamed over it): a process stopped mid-write leaves the old one. */
+export function writeFileAtomically(path: string, text: string): void {
+  writeFileSync(`${path}.tmp`, text);
+  renameSync(`${path}.tmp`, path);
 }
 
 /**

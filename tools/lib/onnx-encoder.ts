@@ -14,6 +14,7 @@ import { GENERATION_GRAPHS, MODEL_TEXT_FILES } from '../../src/core/model-files.
 import { fitPrompt } from '../../src/core/fit-prompt.ts';
 import { parsePromptTemplate, type PromptTemplate } from '../../src/core/prompt.ts';
 import { createTokenizer, tokenIds, type Tokenizer } from '../../src/encoder/tokenizer.ts';
+import { readJson } from './files.ts';
 
 /** Each dtype's generation graph, by a dtype the command line names (unchecked: callers say which are known). */
 export const MODEL_FILES: Readonly<Record<string, string>> = GENERATION_GRAPHS;
@@ -38,8 +39,7 @@ export interface NodeEncoder {
 }
 
 export async function loadTokenizer(folder: string): Promise<Tokenizer> {
-  const read = (file: string) => JSON.parse(readFileSync(join(folder, file), 'utf8')) as unknown;
-  return createTokenizer(read('tokenizer.json'), read('tokenizer_config.json'));
+  return createTokenizer(readJson(join(folder, 'tokenizer.json')), readJson(join(folder, 'tokenizer_config.json')));
 }
 
 /** Last real token's final-norm hidden state of each row, in one forward pass of any of a model folder's graphs. */
@@ -55,9 +55,9 @@ export async function loadModelText(folder: string, file: string): Promise<{ con
   for (const needed of [...MODEL_TEXT_FILES, file]) {
     if (!existsSync(join(folder, needed))) throw new DataFormatError(`${folder}: ${needed} is missing (export the model with tools/export/export.py).`);
   }
-  const config = JSON.parse(readFileSync(join(folder, 'config.json'), 'utf8')) as Record<string, unknown>;
-  const template = parsePromptTemplate(JSON.parse(readFileSync(join(folder, 'prompt-template.json'), 'utf8')), join(folder, 'prompt-template.json'));
-  const tokenizerConfig = JSON.parse(readFileSync(join(folder, 'tokenizer_config.json'), 'utf8')) as { model_max_length?: number };
+  const config = readJson<Record<string, unknown>>(join(folder, 'config.json'));
+  const template = parsePromptTemplate(readJson(join(folder, 'prompt-template.json')), join(folder, 'prompt-template.json'));
+  const tokenizerConfig = readJson<{ model_max_length?: number }>(join(folder, 'tokenizer_config.json'));
   const maxPromptTokens = Math.min(Number(tokenizerConfig.model_max_length ?? Infinity), Number(config.max_position_embeddings ?? Infinity));
   return { config, shape: modelShape(config), template, maxPromptTokens, tokenizer: await loadTokenizer(folder) };
 }
@@ -119,7 +119,7 @@ export async function loadNodeEncoder(folder: string, dtype = 'q4', graph: NodeE
  */
 function encoderGraphFile(folder: string, file: string, sha256: string, want: Exclude<NodeEncoderGraph, 'full'>): string | undefined {
   const manifestPath = join(folder, 'onnx/encoder.json');
-  const manifest = existsSync(manifestPath) ? (JSON.parse(readFileSync(manifestPath, 'utf8')) as EncoderManifest) : { graphs: {} };
+  const manifest = existsSync(manifestPath) ? readJson<EncoderManifest>(manifestPath) : { graphs: {} };
   const [entry] = pickEncoderGraph(manifest, file.replace(/^onnx\//, ''), want, 'node-cpu');
   if (!entry) {
     if (want === 'auto') return undefined;
