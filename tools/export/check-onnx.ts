@@ -17,6 +17,7 @@ import * as ort from 'onnxruntime-node';
 import { AutoTokenizer, env } from '@huggingface/transformers';
 import { cosine, modelShape } from '../../src/core/encoder-feeds.ts';
 import { lastHiddenStates, loadTokenizer } from '../lib/onnx-encoder.ts';
+import { readJson } from '../lib/files.ts';
 import { tokenIds } from '../../src/encoder/tokenizer.ts';
 import { probeCosine, probeRows, PROBE_MIN_COSINE, type EncoderManifest } from '../../src/core/encoder-manifest.ts';
 
@@ -53,12 +54,12 @@ export function referenceHidden(fixtureCase: HiddenStateFixture['cases'][number]
 }
 
 export function readFixture(folder: string, name = 'hidden-states.json'): HiddenStateFixture {
-  return JSON.parse(readFileSync(join(folder, 'fixtures', name), 'utf8')) as HiddenStateFixture;
+  return readJson<HiddenStateFixture>(join(folder, 'fixtures', name));
 }
 
 export async function checkModel(folder: string, fixtureName?: string): Promise<{ tokenizerMatches: boolean; checks: DtypeCheck[] }> {
   const fixture = readFixture(folder, fixtureName);
-  const shape = modelShape(JSON.parse(readFileSync(join(folder, 'config.json'), 'utf8')) as Record<string, unknown>);
+  const shape = modelShape(readJson<Record<string, unknown>>(join(folder, 'config.json')));
   const tokenizer = await loadTokenizer(folder);
   const ids = fixture.cases.map((c) => tokenIds(tokenizer, c.prompt));
   // The runtime tokenizer (@huggingface/tokenizers) against the Python tokenizer's ids in the fixture,
@@ -72,7 +73,7 @@ export async function checkModel(folder: string, fixtureName?: string): Promise<
   );
   const checks: DtypeCheck[] = [];
   const manifestPath = join(folder, 'onnx', 'encoder.json');
-  const manifest: EncoderManifest = existsSync(manifestPath) ? JSON.parse(readFileSync(manifestPath, 'utf8')) : { graphs: {} };
+  const manifest: EncoderManifest = existsSync(manifestPath) ? readJson<EncoderManifest>(manifestPath) : { graphs: {} };
   for (const file of readdirSync(join(folder, 'onnx')).filter((f) => /^(model|encoder).*\.onnx$/.test(f)).sort()) {
     const path = join(folder, 'onnx', file);
     const session = await ort.InferenceSession.create(path);

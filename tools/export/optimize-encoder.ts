@@ -21,6 +21,7 @@ import { DataFormatError, L2DError } from '../../src/core/errors.ts';
 import { graphOps, kernelCount } from '../lib/onnx-proto.ts';
 import type { EncoderManifest, EncoderManifestEntry } from '../../src/core/encoder-manifest.ts';
 import { exitWithUsage, isEntryPoint, runCli } from '../lib/cli.ts';
+import { readJson } from '../lib/files.ts';
 
 /** Fusions whose output op the WebGPU execution provider lacks (com.microsoft FusedMatMul). */
 export const DISABLED_FUSIONS = ['MatMulScaleFusion', 'MatmulTransposeFusion'];
@@ -48,8 +49,8 @@ async function hiddenStates(file: string, rows: number[][], config: Record<strin
 export async function optimizeEncoders(folder: string, options: { quiet?: boolean } = {}): Promise<Record<string, EncoderManifestEntry>> {
   const manifestPath = join(folder, 'onnx', 'encoder.json');
   if (!existsSync(manifestPath)) throw new DataFormatError(`${manifestPath} not found: export the encoder first (npm run export-model -- ${folder} --encoder-only).`);
-  const manifest = JSON.parse(readFileSync(manifestPath, 'utf8')) as EncoderManifest;
-  const config = JSON.parse(readFileSync(join(folder, 'config.json'), 'utf8')) as Record<string, unknown>;
+  const manifest = readJson<EncoderManifest>(manifestPath);
+  const config = readJson<Record<string, unknown>>(join(folder, 'config.json'));
   const vocab = Number(config.vocab_size);
   // Token rows of different lengths (so padding is exercised), ids spread over the vocabulary.
   const rows = [17, 60, 123].map((length, r) => Array.from({ length }, (_, i) => 2 + ((i * 7919 + r * 104729) % (vocab - 2))));
