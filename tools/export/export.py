@@ -50,6 +50,15 @@ def fail(message):
     raise SystemExit(f"export: {message}")
 
 
+def read_json(path):
+    """A JSON file of the model folder; one that is not JSON fails naming it."""
+    try:
+        with open(path, encoding="utf-8") as f:
+            return json.load(f)
+    except ValueError as error:
+        fail(f"{path} could not be read as JSON: {error}")
+
+
 def remove_onnx(path):
     """onnx appends external data to an existing file: a re-export must start from no file at all."""
     for f in (path, path + "_data"):
@@ -62,10 +71,10 @@ def load_model(folder):
         if not os.path.exists(os.path.join(folder, required)):
             fail(f"{folder}: {required} is missing; a model folder needs config.json, tokenizer.json and weights")
     try:
-        config = Config.from_hf(json.load(open(os.path.join(folder, "config.json"))), os.path.join(folder, "config.json"))
+        config = Config.from_hf(read_json(os.path.join(folder, "config.json")), os.path.join(folder, "config.json"))
     except ValueError as error:
         fail(str(error))
-    tok = json.load(open(os.path.join(folder, "tokenizer.json"), encoding="utf-8"))
+    tok = read_json(os.path.join(folder, "tokenizer.json"))
     tok_size = max(list(tok["model"]["vocab"].values()) + [t["id"] for t in tok.get("added_tokens", [])]) + 1
     if tok_size > config.vocab_size:
         fail(f"{folder}: tokenizer.json has {tok_size} tokens but config.json's vocab_size is {config.vocab_size}: the tokenizer does not match the model")
@@ -194,7 +203,7 @@ def export_q4f16(fp32_path, dst, embedding="float"):
 def max_prompt_tokens(folder, config):
     """The longest prompt the runtime sends: the smaller of the context and the tokenizer's model_max_length."""
     path = os.path.join(folder, "tokenizer_config.json")
-    limit = json.load(open(path)).get("model_max_length") if os.path.exists(path) else None
+    limit = read_json(path).get("model_max_length") if os.path.exists(path) else None
     return min(config.max_position_embeddings, int(limit)) if isinstance(limit, (int, float)) else config.max_position_embeddings
 
 
@@ -297,7 +306,7 @@ def write_encoder_manifest(onnx_dir, pairs, fused, probes):
     reads, the probe its warm-up is checked on, and for fused graphs their op counts (src/core/encoder-manifest.ts)."""
     path = os.path.join(onnx_dir, "encoder.json")
     # Graphs of another kind exported earlier (--encoder-kinds) stay listed while their files are there.
-    kept = json.load(open(path)).get("graphs", {}) if os.path.exists(path) else {}
+    kept = read_json(path).get("graphs", {}) if os.path.exists(path) else {}
     entries = {name: entry for name, entry in kept.items() if name not in pairs and os.path.exists(os.path.join(onnx_dir, name))}
     # A probe depends on the weights and the dtype, not on the graph's kind: graphs kept from an earlier export get today's.
     for entry in entries.values():

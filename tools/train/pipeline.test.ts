@@ -137,4 +137,19 @@ describe('clear errors on bad model folders', () => {
     const t = python(['tools/train/train.py', '--data', join(dir, 'nowhere'), '--out', join(dir, 'x')]);
     expect(t.out).toMatch(/has no manifest.json; prepare it first/);
   });
+  it('a config.json that is not JSON, named', () => {
+    const r = broken('cut-config', (f) => writeFileSync(join(f, 'config.json'), '{"hidden_size": 64,'));
+    expect([r.status, r.out.trim()]).toEqual([1, `export: ${join(dir, 'cut-config', 'config.json')} could not be read as JSON: Expecting property name enclosed in double quotes: line 1 column 20 (char 19)`]);
+  });
+  it("train refuses a count that is none (--epochs 0 trained the preset's epochs), before reading anything", () => {
+    for (const [option, value, message] of [
+      ['--epochs', '0', "argument --epochs: must be a whole number above 0, got '0'"],
+      ['--max-steps', '-5', "argument --max-steps: must be a whole number above 0, got '-5'"],
+      ['--vocab-size', '2.5', "argument --vocab-size: must be a whole number above 0, got '2.5'"],
+      ['--max-minutes', 'soon', "argument --max-minutes: must be a number above 0, got 'soon'"],
+    ]) {
+      const r = python(['tools/train/train.py', '--data', join(dir, 'nowhere'), '--out', join(dir, 'x'), `${option}=${value}`]);
+      expect([r.status, r.out.trim().split('\n').at(-1)]).toEqual([2, `train.py: error: ${message}`]);
+    }
+  });
 });

@@ -179,25 +179,38 @@ def greedy_hit_rate(model, encoder, samples, titles, device, max_new_tokens=40, 
     return hits / max(len(samples), 1)
 
 
+def at_least_one(kind):
+    """An argparse type: a number of `kind` (int, float) above 0, else the option's error naming what was given."""
+    def parse(text):
+        try:
+            value = kind(text)
+        except ValueError:
+            value = None
+        if value is None or not value > 0:
+            raise argparse.ArgumentTypeError(f"must be {'a whole number' if kind is int else 'a number'} above 0, got {text!r}")
+        return value
+    return parse
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--data", required=True, help="prepared data set folder")
     ap.add_argument("--out", required=True, help="model folder to write")
     ap.add_argument("--preset", choices=sorted(PRESETS), default="gpu" if torch.cuda.is_available() else "cpu")
-    ap.add_argument("--epochs", type=int)
-    ap.add_argument("--vocab-size", type=int, help="the tokenizer's vocabulary (default: the preset's)")
+    ap.add_argument("--epochs", type=at_least_one(int), help="passes over the training split (default: the preset's)")
+    ap.add_argument("--vocab-size", type=at_least_one(int), help="the tokenizer's vocabulary (default: the preset's)")
     ap.add_argument("--save-dtype", choices=sorted(SAVE_DTYPES), default="float32",
                     help="dtype of model.safetensors (float16 halves the file; the exporter reads it back as float32)")
-    ap.add_argument("--max-minutes", type=float, default=None, help="stop training after this long (the best checkpoint is kept)")
-    ap.add_argument("--max-steps", type=int, default=None, help="stop training after this many optimizer steps")
-    ap.add_argument("--max-prompt-tokens", type=int, default=384)
-    ap.add_argument("--valid-samples", type=int, default=2000, help="validation samples for the loss (and 500 for the greedy hit rate)")
+    ap.add_argument("--max-minutes", type=at_least_one(float), default=None, help="stop training after this long (the best checkpoint is kept)")
+    ap.add_argument("--max-steps", type=at_least_one(int), default=None, help="stop training after this many optimizer steps")
+    ap.add_argument("--max-prompt-tokens", type=at_least_one(int), default=384)
+    ap.add_argument("--valid-samples", type=at_least_one(int), default=2000, help="validation samples for the loss (and 500 for the greedy hit rate)")
     ap.add_argument("--seed", type=int, default=0)
     args = ap.parse_args()
     preset = dict(PRESETS[args.preset])
-    if args.epochs:
+    if args.epochs is not None:
         preset["epochs"] = args.epochs
-    if args.vocab_size:
+    if args.vocab_size is not None:
         preset["vocab_size"] = args.vocab_size
     device = "cuda" if torch.cuda.is_available() else "cpu"
     torch.manual_seed(args.seed)
