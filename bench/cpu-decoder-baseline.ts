@@ -60,6 +60,8 @@ const memories: [string, () => Promise<L2DMemory>][] = [
 ];
 // A request row is one or more lists from the same h_t, in turn (as recommend() with `also` decodes them).
 const requests: [string, DecodeOptions[]][] = [
+  ['L2D-V M=3000 (the default)', [{ k: 50, strategy: 'vote', m: 3000 }]],
+  ['L2D-V M=1000', [{ k: 50, strategy: 'vote', m: 1000 }]],
   ['L2D-L M=1000', [{ k: 50, strategy: 'local', m: 1000 }]],
   ['L2D-L M=200', [{ k: 50, strategy: 'local', m: 200 }]],
   ['L2D-G', [{ k: 50, strategy: 'global' }]],

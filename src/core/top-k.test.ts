@@ -44,6 +44,24 @@ describe('topK', () => {
       expect(Array.from(top.distances), `case ${t}`).toEqual(expected.map((p) => p[0]));
     }
   });
+
+  it('ranks a large share of float32 entries through quickselect and packed keys exactly as the heap does: signs, zeros, infinities, ties', () => {
+    let seed = 5;
+    const rand = () => ((seed = (seed * 1103515245 + 12345) >>> 0) >>> 8) / 16777216;
+    const specials = [0, -0, Infinity, -Infinity, -1.5, 1.5, 3.4e38, -3.4e38, 1e-45, -1e-45];
+    for (let t = 0; t < 200; t++) {
+      const n = 50 + Math.floor(rand() * 3000);
+      const levels = [2, 30, 1e6][t % 3];
+      const values = Array.from({ length: n }, () => (rand() < 0.1 ? specials[Math.floor(rand() * specials.length)] : Math.fround(Math.floor(rand() * levels) / 7 - 2)));
+      const k = Math.max(1, Math.floor(n * (0.1 + 0.9 * rand())));
+      const eligible = t % 2 === 0 ? (i: number) => i % 5 !== 3 : undefined;
+      // A plain array takes the heap; its Float32Array copy, at this share of k, the keyed path.
+      const heap = topK(values, k, eligible);
+      const keyed = topK(Float32Array.from(values), k, eligible);
+      expect(Array.from(keyed.indices), `case ${t}`).toEqual(Array.from(heap.indices));
+      expect(Array.from(keyed.distances), `case ${t}`).toEqual(Array.from(heap.distances));
+    }
+  });
 });
 
 describe('topKSet', () => {

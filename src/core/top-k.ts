@@ -20,11 +20,58 @@ function before(da: number, ia: number, db: number, ib: number): boolean {
 /**
  * The k entries of `distances` that rank first, in rank order. Entries for
  * which `eligible` returns false are never selected; fewer than k entries
- * come back when fewer are eligible. O(n log k) with a bounded max-heap.
+ * come back when fewer are eligible. O(n log k) with a bounded max-heap; where k is a sizeable share of float32
+ * entries (L2D-V's M = 3000 rows of the demo's 21,456), topKSet's quickselect and a native sort of the selected
+ * entries' packed (distance, index) keys, the same entries in the same order (bench/README.md).
  * No eligible distance may be NaN (a NaN has no rank; the decoders mark items without rows NaN and rule them
  * out through `eligible`).
  */
 export function topK(distances: ArrayLike<number>, k: number, eligible?: (index: number) => boolean): TopK {
+  if (distances instanceof Float32Array && prefersQuickselect(distances.length, k) && k <= MAX_KEYED) return rankSelected(distances, topKSet(distances, k, eligible));
+  return heapTopK(distances, k, eligible);
+}
+
+/**
+ * Whether quickselect (a few passes over all n entries) beats the bounded heap (about one comparison per entry plus
+ * log k per insertion, of which there are about k (1 + ln(n / k))): where k is a sizeable share of n. (Quickselect
+ * alone was slower on 100k rows with k = 200.)
+ */
+function prefersQuickselect(n: number, k: number): boolean {
+  const share = Math.max(1, Math.min(k, n));
+  return share * Math.log2(share + 1) * (1 + Math.log(n / share)) > n;
+}
+
+/** Entries a packed key can rank: its position among the selected takes the key's low 21 bits. */
+const MAX_KEYED = 1 << 21;
+
+/**
+ * `selected` (indices into `distances`, ascending) in rank order. Each entry's key is its distance's float32 bits
+ * made to sort as the numbers do (sign flipped, negatives inverted; -0 read as 0, which ranks as 0), times 2^21,
+ * plus its position in `selected`: under 2^53, so a float64 holds it exactly, and equal distances keep ascending
+ * index order. A native sort of numbers: a comparator sort of the same entries was no faster than the heap.
+ */
+function rankSelected(distances: Float32Array, selected: Uint32Array): TopK {
+  const keys = new Float64Array(selected.length);
+  const value = new Float32Array(1);
+  const bits = new Uint32Array(value.buffer);
+  for (let j = 0; j < selected.length; j++) {
+    value[0] = distances[selected[j]] || 0;
+    const u = bits[0];
+    keys[j] = (u & 0x80000000 ? ~u >>> 0 : (u | 0x80000000) >>> 0) * MAX_KEYED + j;
+  }
+  keys.sort();
+  const indices = new Uint32Array(selected.length);
+  const ranked = new Float32Array(selected.length);
+  for (let r = 0; r < keys.length; r++) {
+    const i = selected[keys[r] % MAX_KEYED];
+    indices[r] = i;
+    ranked[r] = distances[i];
+  }
+  return { indices, distances: ranked };
+}
+
+/** topK by a bounded max-heap: O(n log k). */
+function heapTopK(distances: ArrayLike<number>, k: number, eligible?: (index: number) => boolean): TopK {
   const n = distances.length;
   const cap = Math.max(0, Math.min(k, n));
   // Max-heap of the best `cap` seen so far; the root is the worst of them. Entries move into a hole rather than
@@ -107,10 +154,7 @@ export function topKSet(
   maxRounds?: number,
 ): Uint32Array {
   const n = distances.length;
-  // The heap costs about one comparison per entry plus log k per insertion, of which there are about
-  // k (1 + ln(n / k)); quickselect a few passes over all n entries (it alone was slower on 100k rows with k = 200).
-  const share = Math.max(1, Math.min(k, n));
-  if (share * Math.log2(share + 1) * (1 + Math.log(n / share)) <= n) return topK(distances, k, eligible).indices.sort();
+  if (!prefersQuickselect(n, k)) return heapTopK(distances, k, eligible).indices.sort();
   // The distances' own precision, so that the threshold is one of them exactly.
   const values = distances instanceof Float32Array ? new Float32Array(n) : new Float64Array(n);
   let count = 0;
@@ -123,7 +167,7 @@ export function topKSet(
     return pick;
   }
   const threshold = kthSmallest(values.subarray(0, count), cap - 1, maxRounds);
-  if (threshold === undefined) return topK(distances, k, eligible).indices.sort();
+  if (threshold === undefined) return heapTopK(distances, k, eligible).indices.sort();
   // Entries below the threshold all rank before the k-th; the rest of the k are ties at it, smaller indices first.
   let below = 0;
   for (let j = 0; j < count; j++) if (values[j] < threshold) below++;
