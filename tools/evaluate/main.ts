@@ -137,7 +137,7 @@ async function main(): Promise<void> {
   // Every number is checked before anything loads: a typo never costs a run.
   const limit = values.limit === undefined ? Infinity : parseWholeNumber(values.limit, '--limit');
   const latencyRequests = values.latency === undefined ? undefined : parseWholeNumber(values.latency, '--latency');
-  const ms = mValues(values.m, '--m');
+  const localMs = mValues(values.m, '--m');
   const voteMs = mValues(values['vote-m'], '--vote-m');
   const memoryFraction = parseFraction(values['memory-fraction'], '--memory-fraction');
   const seed = parseWholeNumber(values.seed, '--seed', 0, MAX_SEED);
@@ -190,7 +190,7 @@ async function main(): Promise<void> {
     const l2d = await evaluateL2D(data, split, values.model, values.memory, {
       dtype: values.dtype,
       graph,
-      ms,
+      ms: localMs,
       voteMs,
       limit,
       coldStart: parseColdStart(values['cold-start']),
