@@ -111,7 +111,7 @@ describe("prepare-data on a store's own export (items.csv + events.csv)", () => 
     expect(parseManifest(readFileSync(join(out, 'manifest.json'), 'utf8')).skipped).toEqual(manifest.skipped);
     expect(skippedReport(manifest.skipped!)).toBe(`Left out 7 event(s) of products items.csv does not list: ${manifest.skipped!.examples.join(', ')}, and 2 more.`);
     // Without the flag the first of them stops it, naming the flag.
-    expect(() => prepareFolder(join(dir, 'store'), join(dir, 'strict'))).toThrow(`${events}:3: item_id OLD-1 is not in items.csv (events of products no longer listed are left out with --skip-unknown-items).`);
+    expect(() => prepareFolder(join(dir, 'store'), join(dir, 'strict'))).toThrow(`${events}:3: item_id "OLD-1" is not in items.csv (events of products no longer listed are left out with --skip-unknown-items).`);
   });
 
   it('with --skip-unknown-items still refuses an export none of whose events names a listed product (other ids?), and other layouts', () => {
@@ -128,7 +128,9 @@ describe("prepare-data on a store's own export (items.csv + events.csv)", () => 
     ['a product listed twice', { 'items.csv': 'item_id,title\nA,One\nA,Two\n' }, /items.csv:3: item_id A appears twice/],
     ['a product id with a tab', { 'items.csv': 'item_id,title\n"A\tB",One\n' }, /items.csv:2: item_id "A\tB" is empty or holds a tab or line break/],
     ['an empty title', { 'items.csv': 'item_id,title\nA, \n' }, /items.csv:2: item A has an empty title/],
-    ['an event of an unknown product', { 'events.csv': 'user_id,item_id,timestamp\nu,SKU-9,1\n' }, /events.csv:2: item_id SKU-9 is not in items.csv \(events of products no longer listed are left out with --skip-unknown-items\)/],
+    // Quoted: an id with a stray space (" SKU-1", another id than items.csv's "SKU-1") shows it.
+    ['an event of an unknown product', { 'events.csv': 'user_id,item_id,timestamp\nu,SKU-9,1\n' }, /events.csv:2: item_id "SKU-9" is not in items.csv \(events of products no longer listed are left out with --skip-unknown-items\)/],
+    ['a product id with a stray space', { 'events.csv': 'user_id,item_id,timestamp\nu, SKU-1,1\n' }, /events.csv:2: item_id " SKU-1" is not in items.csv/],
     ['a bad timestamp', { 'events.csv': 'user_id,item_id,timestamp\nu,SKU-1,yesterday\n' }, /events.csv:2: timestamp "yesterday" is neither Unix time nor an ISO 8601 date/],
     ['a short event line', { 'events.csv': 'user_id,item_id,timestamp\nu,SKU-1\n' }, /events.csv:2: expected the fields user_id, item_id, timestamp, found 2 field\(s\)/],
     ['a missing events file', { 'events.csv': undefined }, /events.csv: file not found/],

@@ -237,7 +237,7 @@ export function readStore(dir: string, name: string, options: StoreReadOptions =
     if (userId.trim() === '') throw new DataFormatError(`${eventsFile}:${line}: empty user_id.`);
     const item = index.get(itemId);
     if (item === undefined) {
-      if (!options.skipUnknownItems) throw new DataFormatError(`${eventsFile}:${line}: item_id ${itemId} is not in items.csv (events of products no longer listed are left out with --skip-unknown-items).`);
+      if (!options.skipUnknownItems) throw new DataFormatError(`${eventsFile}:${line}: item_id "${itemId}" is not in items.csv (events of products no longer listed are left out with --skip-unknown-items).`);
       if (skipped.unknownItem++ < SKIPPED_EXAMPLES) skipped.examples.push(`${eventsFile}:${line} ${itemId}`);
       return;
     }
