@@ -96,7 +96,7 @@ async function buildMemory(form: HTMLFormElement): Promise<void> {
   const t0 = performance.now();
   engine = await DecodeEngine.create(memory, { device });
   const b = engine.backend;
-  $('decoder').textContent = decoderLabel(b);
+  $('engine-decoder').textContent = decoderLabel(b); // its own row: the model's decoder has the other
   setStatus(`Memory ready: ${rows} rows, d = ${dim}, ${items} items; decoder set up in ${(performance.now() - t0).toFixed(0)} ms.`);
 }
 
