@@ -11,7 +11,7 @@
  */
 import { cosine } from '../src/core/encoder-feeds.ts';
 import { lastOfEach } from '../src/core/fit-prompt.ts';
-import { lengthOrder } from '../src/core/shard-builder.ts';
+import { encodeInOrder, lengthOrder } from '../src/core/shard-builder.ts';
 import { median } from '../src/core/stats.ts';
 import { parseOptions } from '../tools/lib/cli.ts';
 import { loadNodeEncoder, type NodeEncoder } from '../tools/lib/onnx-encoder.ts';
@@ -48,10 +48,7 @@ for (const { encoder } of configs) await encoder.encode(histories.slice(0, batch
 for (let round = 0; round < rounds; round++) {
   for (const [c, { encoder, order }] of configs.entries()) {
     const t0 = performance.now();
-    for (let b = 0; b < order.length; b += batch) {
-      const part = order.slice(b, b + batch);
-      (await encoder.encode(part.map((i) => histories[i]))).hidden.forEach((h, j) => (hidden[c][part[j]] = h));
-    }
+    await encodeInOrder(encoder, histories, order, batch, (i, h) => (hidden[c][i] = h));
     msPerRow[c].push((performance.now() - t0) / histories.length);
   }
 }

@@ -33,6 +33,28 @@ export function lengthOrder(histories: readonly (readonly string[])[], window = 
   return histories.map((_, i) => i).sort((a, b) => length[a] - length[b] || a - b);
 }
 
+/**
+ * Encodes `histories` in batches of `batch`, taken in `order` (lengthOrder's: like lengths together), and hands each
+ * history's h_t and its count of dropped titles to `take` with the history's index; an aborted `signal` stops it
+ * between batches, and `onRows` hears the rows done after each.
+ */
+export async function encodeInOrder(
+  encoder: HistoryEncoder,
+  histories: string[][],
+  order: readonly number[],
+  batch: number,
+  take: (index: number, hidden: Float32Array, dropped: number) => void,
+  options: { signal?: AbortSignal; onRows?: (rows: number) => void } = {},
+): Promise<void> {
+  for (let b = 0; b < order.length; b += batch) {
+    await throwIfAbortedBetweenPasses(options.signal); // an aborted build stops within one batch
+    const part = order.slice(b, b + batch);
+    const out = await encoder.encode(part.map((i) => histories[i]));
+    out.hidden.forEach((h, j) => take(part[j], h, out.dropped[j]));
+    options.onRows?.(b + part.length);
+  }
+}
+
 export interface ShardSample {
   /** Item ids, oldest first. */
   history: number[];
@@ -68,15 +90,17 @@ export async function encodeShardChunk(encoder: HistoryEncoder, samples: ShardSa
   // A repeated item counts once, at its last place, as in a query (lastOfEach).
   const histories = samples.map((s) => lastOfEach(s.history).map(titleOf));
   // Batches of like length (lengthOrder); each row is written at its sample's place.
-  const order = lengthOrder(histories, encoder.maxHistory);
-  for (let b = 0; b < samples.length; b += batch) {
-    await throwIfAbortedBetweenPasses(signal); // an aborted build stops within one batch
-    const part = order.slice(b, b + batch);
-    const out = await encoder.encode(part.map((i) => histories[i]));
-    out.hidden.forEach((h, j) => vectors.set(h.subarray(0, dim), part[j] * dim));
-    truncated += out.dropped.filter((x) => x > 0).length;
-    onRows?.(b + part.length);
-  }
+  await encodeInOrder(
+    encoder,
+    histories,
+    lengthOrder(histories, encoder.maxHistory),
+    batch,
+    (i, h, dropped) => {
+      vectors.set(h.subarray(0, dim), i * dim);
+      if (dropped > 0) truncated++;
+    },
+    { signal, onRows },
+  );
   const bytes = encodeRowsChunk(vectors, labels, dim, options.dtype ?? 'float16');
   return { bytes, chunk: { rows: samples.length, bytes: bytes.byteLength, sha256: await sha256Hex(bytes) }, truncated };
 }

@@ -8,7 +8,7 @@ import { coldStartCentroids, type ColdStartRule } from '../../src/core/cold-star
 import { rowStride, selectRows } from '../../src/core/memory.ts';
 import type { DecodeOptions } from '../../src/core/decode-options.ts';
 import { padQuery } from '../../src/core/l2-scan.ts';
-import { lengthOrder } from '../../src/core/shard-builder.ts';
+import { encodeInOrder, lengthOrder } from '../../src/core/shard-builder.ts';
 import { reservoirSample } from '../build-memory/main.ts';
 import { BatchedNearestRows } from '../lib/batched-nearest.ts';
 import { loadNodeEncoder, type NodeEncoderGraph } from '../lib/onnx-encoder.ts';
@@ -79,12 +79,7 @@ export async function evaluateL2D(
   const queries = new Array<Float32Array>(samples.length);
   const bar = new ProgressBar(samples.length, 'prompts');
   // In batches of like length, as build-memory encodes (lengthOrder: a batch is padded to its longest prompt).
-  const order = lengthOrder(histories, encoder.maxHistory);
-  for (let b = 0; b < order.length; b += 32) {
-    const part = order.slice(b, b + 32);
-    (await encoder.encode(part.map((i) => histories[i]))).hidden.forEach((h, j) => (queries[part[j]] = h));
-    if (!options.quiet) bar.update(b + part.length);
-  }
+  await encodeInOrder(encoder, histories, lengthOrder(histories, encoder.maxHistory), 32, (i, h) => (queries[i] = h), { onRows: (rows) => options.quiet || bar.update(rows) });
   if (!options.quiet) bar.finish(queries.length);
   const encodeMs = performance.now() - t0;
   // One request at a time, as a page makes them: the encoder's share of each request's latency.
