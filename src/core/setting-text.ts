@@ -41,10 +41,9 @@ export function parseStrategy(text: string | null | undefined, where: string): S
 export function parseMList(text: string, where: string): number[] {
   const values: number[] = [];
   for (const part of text.split(/[\s,]+/).filter((p) => p !== '')) {
-    if (!(WHOLE_NUMBER.test(part) && Number(part) >= 1 && Number(part) <= MAX_SELECTION)) {
-      throw new InvalidArgumentError(`${where} must be whole numbers from 1 to ${MAX_SELECTION}, separated by commas; "${part}" is not one.`);
-    }
-    if (!values.includes(Number(part))) values.push(Number(part));
+    const m = WHOLE_NUMBER.test(part) ? Number(part) : NaN;
+    if (!(m >= 1 && m <= MAX_SELECTION)) throw new InvalidArgumentError(`${where} must be whole numbers from 1 to ${MAX_SELECTION}, separated by commas; "${part}" is not one.`);
+    if (!values.includes(m)) values.push(m);
   }
   return values;
 }

@@ -57,7 +57,6 @@ export interface Deployed {
 /** A path as the messages show it: from the working folder, as it was typed. */
 const shown = (path: string) => relative(process.cwd(), path) || '.';
 
-
 /**
  * A memory's manifest, its files checked against it, and that it was built with `model`'s generation graph
  * (`graphSha256` hashes a graph file once for all the memories).
@@ -202,7 +201,7 @@ async function main(): Promise<void> {
   if (!values.model || !values.memory || !values.out) exitWithUsage(USAGE);
   const result = await deploy({ model: values.model, memories: values.memory, out: values.out, dtypes: values.dtypes?.split(',') });
   const total = result.files.reduce((sum, f) => sum + f.bytes, 0);
-  const out = relative(process.cwd(), resolve(values.out)) || '.';
+  const out = shown(values.out);
   console.log(`${out}/: ${result.files.length} files, ${mb(total)}`);
   for (const file of result.files) console.log(`  ${file.path.padEnd(48)} ${mb(file.bytes).padStart(9)}`);
   const { webgpu, wasm } = result.firstVisit;

@@ -6,8 +6,9 @@
  * (`<method>.json`: metrics, latency, the command, the machine), and the
  * side-by-side latency run (`latency.json`).
  */
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { DataFormatError } from '../../src/core/errors.ts';
+import { writeFileAtomically } from './files.ts';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import type { MetricValues } from '../../src/core/metrics.ts';
@@ -62,8 +63,7 @@ export function methodFileStem(method: string): string {
 }
 
 function writeJsonAtomic(file: string, value: unknown): void {
-  writeFileSync(`${file}.tmp`, `${JSON.stringify(value, null, 1)}\n`);
-  renameSync(`${file}.tmp`, file);
+  writeFileAtomically(file, `${JSON.stringify(value, null, 1)}\n`);
 }
 
 /**

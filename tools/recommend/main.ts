@@ -153,7 +153,7 @@ async function main(): Promise<void> {
     sourceIds: parseKeys(values['source-ids']),
     titles: values.title,
     k: parseCount(values.k, '--k'),
-    strategy: parseStrategy(values.strategy, '--strategy'),
+    strategy: values.strategy as OfflineRequest['strategy'], // recommendOffline checks it, naming --strategy
     m: parseCount(values.m, '--m'),
     excludeHistory: values['exclude-history'],
     coldStart: values['cold-start'] as ColdStartRule | undefined,
