@@ -4,13 +4,14 @@
  * - the generation graph (`--graph full`) with the samples in their order (build-memory before 2026-12-07),
  * - the graph `--graph auto` picks (the fused L2D encoder graph where onnx/encoder.json lists one), same order,
  * - that graph with the samples in lengthOrder (batches of like length: what build-memory does now).
+ * It also prints the share of each order's tokens that are padding (a batch is padded to its longest prompt).
  * Each configuration encodes every batch once per round, the configurations taking turns, for --rounds rounds
  * after a warm-up batch each; the median round's ms per row of each, and the ratios. All three must give the
  * same hidden states (the smallest cosine is printed; below 0.9999 it exits 1): a speed-up that changed a
  * memory is no speed-up.
  */
 import { cosine } from '../src/core/encoder-feeds.ts';
-import { lastOfEach } from '../src/core/fit-prompt.ts';
+import { fitPrompt, lastOfEach } from '../src/core/fit-prompt.ts';
 import { encodeInOrder, lengthOrder } from '../src/core/shard-builder.ts';
 import { median } from '../src/core/stats.ts';
 import { parseOptions } from '../tools/lib/cli.ts';
@@ -42,6 +43,16 @@ const configs: { name: string; encoder: NodeEncoder; order: number[] }[] = [
   { name: `${auto.graphFile}, samples in order`, encoder: auto, order: inOrder },
   { name: `${auto.graphFile}, batches of like length`, encoder: auto, order: lengthOrder(histories, auto.maxHistory) },
 ];
+// The tokens each order's batches run: every prompt padded to its batch's longest.
+const promptTokens = histories.map((titles) => fitPrompt(titles, auto.tokenize, auto.maxPromptTokens, auto.template).ids.length);
+const paddingShare = (order: number[]) => {
+  let padded = 0;
+  for (let b = 0; b < order.length; b += batch) {
+    const part = order.slice(b, b + batch);
+    padded += part.length * Math.max(...part.map((i) => promptTokens[i]));
+  }
+  return 1 - promptTokens.reduce((sum, n) => sum + n, 0) / padded;
+};
 const msPerRow: number[][] = configs.map(() => []);
 const hidden: Float32Array[][] = configs.map(() => new Array<Float32Array>(histories.length));
 for (const { encoder } of configs) await encoder.encode(histories.slice(0, batch)); // warm-up
@@ -59,7 +70,8 @@ const ms = msPerRow.map(median);
 console.log(`${values.model}, ${histories.length} training prompts of ${data.manifest.name}, batches of ${batch}, ${rounds} rounds taking turns (median round):\n`);
 console.log('| encoding | ms per row | rows per s | speed vs the first |\n|---|---|---|---|');
 configs.forEach((c, i) => console.log(`| ${c.name} | ${ms[i].toFixed(2)} | ${(1000 / ms[i]).toFixed(0)} | ${(ms[0] / ms[i]).toFixed(2)}x |`));
-console.log(`\nSmallest cosine between their hidden states: ${smallest.toFixed(6)}.`);
+console.log(`\nPadding: ${(100 * paddingShare(inOrder)).toFixed(1)}% of the tokens in sample order, ${(100 * paddingShare(configs[2].order)).toFixed(1)}% in batches of like length.`);
+console.log(`Smallest cosine between their hidden states: ${smallest.toFixed(6)}.`);
 if (smallest < 0.9999) {
   console.error('The configurations disagree (cosine below 0.9999): not a like-for-like comparison.');
   process.exit(1);

@@ -54,7 +54,7 @@ export interface BuildOptions {
   out: string;
   dtype?: string;
   /**
-   * Which of the dtype's graphs encodes (default 'auto': the fused L2D encoder graph where the model has one, 1.8-2.2x
+   * Which of the dtype's graphs encodes (default 'auto': the fused L2D encoder graph where the model has one, 1.7-2.2x
    * the generation graph's speed at the same hidden states; 'full': the generation graph itself).
    */
   graph?: NodeEncoderGraph;
