@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { prepareFolder } from '../prepare-data/main.ts';
@@ -106,6 +106,26 @@ describe.each(['q4', 'q8'] as const)('--embedding %s: the token embedding table 
     expect(refused.status).not.toBe(0);
     expect(refused.out).toMatch(new RegExp(`--embedding float: the generation graphs in .* hold the embedding table as ${kind}, and encoder graphs must match them to read their memories`));
     expect(fusedBytes().equals(before)).toBe(true); // nothing overwritten
+  });
+});
+
+describe('train never mixes a new model into an old folder', () => {
+  it('refuses an --out that holds files, before reading the data, and leaves them as they were', () => {
+    const before = readFileSync(join(model, 'model.safetensors'));
+    const r = python(['tools/train/train.py', '--data', join(dir, 'nowhere'), '--out', model, '--preset', 'tiny']);
+    expect([r.status, r.out.trim()]).toEqual([1, `train: --out ${model} already holds files (config.json, fixtures/, generation_config.json, model.safetensors, onnx/, prompt-template.json, ...); training there would leave its ONNX files and memories answering for the old weights. Choose a new folder, or pass --overwrite to replace the whole folder once training has finished`]);
+    expect(readFileSync(join(model, 'model.safetensors')).equals(before)).toBe(true);
+    writeFileSync(join(dir, 'a-file'), 'x');
+    expect(python(['tools/train/train.py', '--data', data, '--out', join(dir, 'a-file')]).out.trim()).toBe(`train: --out ${join(dir, 'a-file')} is a file, not a folder`);
+  });
+  it('--overwrite replaces the whole folder once trained: the old ONNX files go with the old weights', () => {
+    const folder = join(dir, 'overwritten');
+    cpSync(model, folder, { recursive: true });
+    const r = python(['tools/train/train.py', '--data', data, '--out', folder, '--preset', 'tiny', '--max-steps', '1', '--valid-samples', '8', '--seed', '1', '--overwrite']);
+    expect(r.status, r.out).toBe(0);
+    expect(readdirSync(folder).sort()).toEqual(['config.json', 'generation_config.json', 'model.safetensors', 'prompt-template.json', 'tokenizer.json', 'tokenizer_config.json', 'training.json']);
+    expect(readFileSync(join(folder, 'model.safetensors')).equals(readFileSync(join(model, 'model.safetensors')))).toBe(false);
+    expect(readdirSync(dir).filter((name) => name.includes('.writing-'))).toEqual([]); // nothing left beside it
   });
 });
 

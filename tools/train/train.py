@@ -16,6 +16,7 @@ import json
 import os
 import platform
 import random
+import shutil
 import sys
 import time
 
@@ -192,10 +193,43 @@ def at_least_one(kind):
     return parse
 
 
+def check_out_folder(out, overwrite):
+    """Refuses, before any training, an --out that already holds files: new weights and a new tokenizer there would
+    leave the folder's ONNX files and memories, built from the old ones, looking valid while answering for another model."""
+    if os.path.exists(out) and not os.path.isdir(out):
+        raise SystemExit(f"train: --out {out} is a file, not a folder")
+    held = sorted(os.listdir(out)) if os.path.isdir(out) else []
+    if held and not overwrite:
+        shown = ", ".join(name + ("/" if os.path.isdir(os.path.join(out, name)) else "") for name in held[:6]) + (", ..." if len(held) > 6 else "")
+        raise SystemExit(f"train: --out {out} already holds files ({shown}); training there would leave its ONNX files and "
+                         f"memories answering for the old weights. Choose a new folder, or pass --overwrite to replace the "
+                         f"whole folder once training has finished")
+
+
+def write_folder_in_place_of(out, write):
+    """Writes the model folder beside `out` and then swaps it in, so that a run stopped while writing, or one that
+    replaces a folder (--overwrite), never leaves a mix of old and new files."""
+    parent = os.path.dirname(os.path.abspath(out))
+    os.makedirs(parent, exist_ok=True)
+    fresh = os.path.join(parent, f".{os.path.basename(os.path.abspath(out))}.writing-{os.getpid()}")
+    shutil.rmtree(fresh, ignore_errors=True)
+    os.makedirs(fresh)
+    write(fresh)
+    if os.path.isdir(out):
+        retired = fresh + ".old"
+        os.rename(out, retired)
+        os.rename(fresh, out)
+        shutil.rmtree(retired)
+    else:
+        os.rename(fresh, out)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--data", required=True, help="prepared data set folder")
-    ap.add_argument("--out", required=True, help="model folder to write")
+    ap.add_argument("--out", required=True, help="model folder to write (a new or empty one, unless --overwrite)")
+    ap.add_argument("--overwrite", action="store_true",
+                    help="replace --out as a whole when it already holds files (its ONNX files and memories go too: they were built from the old weights)")
     ap.add_argument("--preset", choices=sorted(PRESETS), default="gpu" if torch.cuda.is_available() else "cpu")
     ap.add_argument("--epochs", type=at_least_one(int), help="passes over the training split (default: the preset's)")
     ap.add_argument("--vocab-size", type=at_least_one(int), help="the tokenizer's vocabulary (default: the preset's)")
@@ -218,6 +252,7 @@ def main():
     torch.set_num_threads(os.cpu_count() or 1)
     started = time.time()
 
+    check_out_folder(args.out, args.overwrite)
     if not os.path.exists(os.path.join(args.data, "manifest.json")):
         raise SystemExit(f"train: {args.data} has no manifest.json; prepare it first (npm run prepare-data)")
     manifest, titles, split = load_prepared(args.data)
@@ -283,28 +318,29 @@ def main():
     hit_rate = greedy_hit_rate(model, encoder, valid_pick[: min(500, args.valid_samples)], titles, device)
     print(f"best validation loss {best:.4f}; greedy exact-title hit rate on 500 validation samples {hit_rate:.4f}", flush=True)
 
-    os.makedirs(args.out, exist_ok=True)
     state = {k: v for k, v in model.state_dict().items() if not (k == "lm_head.weight" and config.tie_word_embeddings)}
-    write_safetensors(os.path.join(args.out, "model.safetensors"), state, SAVE_DTYPES[args.save_dtype])
-    stale = os.path.join(args.out, "pytorch_model.bin")  # an older save format would shadow nothing but confuse readers
-    if os.path.exists(stale):
-        os.remove(stale)
-    with open(os.path.join(args.out, "config.json"), "w") as f:
-        json.dump(config.to_hf(), f, indent=2)
-    with open(os.path.join(args.out, "generation_config.json"), "w") as f:
-        json.dump({"eos_token_id": tokenizer.eos_id, "pad_token_id": tokenizer.pad_id, "max_new_tokens": 48, "do_sample": False}, f, indent=2)
-    tokenizer.save(args.out, args.max_prompt_tokens)
-    with open(os.path.join(args.out, "prompt-template.json"), "w", encoding="utf-8") as f:
-        f.write(json.dumps(template, indent=2, ensure_ascii=False) + "\n")
-    with open(os.path.join(args.out, "training.json"), "w") as f:
-        json.dump({
-            "data": manifest["name"], "data_stats": manifest["stats"], "preset": args.preset, "settings": preset,
-            "max_prompt_tokens": args.max_prompt_tokens, "parameters": params, "device": device,
-            "hardware": f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores" + (f", {torch.cuda.get_device_name()}" if device == "cuda" else ""),
-            "torch": torch.__version__, "train_seconds": round(train_seconds, 1), "epochs": history, "stopped": stopped,
-            "best_valid_loss": best, "greedy_hit_rate_valid500": hit_rate, "truncated_histories": encoder.truncated,
-            "command": " ".join(["/usr/bin/python3"] + sys.argv),
-        }, f, indent=2)
+    check_out_folder(args.out, args.overwrite)  # again: another run may have written there while this one trained
+
+    def write(out):
+        write_safetensors(os.path.join(out, "model.safetensors"), state, SAVE_DTYPES[args.save_dtype])
+        with open(os.path.join(out, "config.json"), "w") as f:
+            json.dump(config.to_hf(), f, indent=2)
+        with open(os.path.join(out, "generation_config.json"), "w") as f:
+            json.dump({"eos_token_id": tokenizer.eos_id, "pad_token_id": tokenizer.pad_id, "max_new_tokens": 48, "do_sample": False}, f, indent=2)
+        tokenizer.save(out, args.max_prompt_tokens)
+        with open(os.path.join(out, "prompt-template.json"), "w", encoding="utf-8") as f:
+            f.write(json.dumps(template, indent=2, ensure_ascii=False) + "\n")
+        with open(os.path.join(out, "training.json"), "w") as f:
+            json.dump({
+                "data": manifest["name"], "data_stats": manifest["stats"], "preset": args.preset, "settings": preset,
+                "max_prompt_tokens": args.max_prompt_tokens, "parameters": params, "device": device,
+                "hardware": f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores" + (f", {torch.cuda.get_device_name()}" if device == "cuda" else ""),
+                "torch": torch.__version__, "train_seconds": round(train_seconds, 1), "epochs": history, "stopped": stopped,
+                "best_valid_loss": best, "greedy_hit_rate_valid500": hit_rate, "truncated_histories": encoder.truncated,
+                "command": " ".join(["/usr/bin/python3"] + sys.argv),
+            }, f, indent=2)
+
+    write_folder_in_place_of(args.out, write)
     print(f"wrote {args.out}", flush=True)
 
 
