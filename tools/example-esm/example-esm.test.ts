@@ -6,8 +6,10 @@ const run = (...args: string[]) => runTool('tools/example-esm/main.ts', ...args)
 // Its serving is e2e/library.test.ts's (startExampleEsm); here, what it says to bad input, before any build.
 describe('npm run example:esm, bad input', () => {
   it('refuses a port that is not one', async () => {
-    const { code, stderr } = await run('--port', 'http');
-    expect([code, stderr.trim()]).toEqual([1, 'example:esm: --port must be a port number (1-65535), got "http".']);
+    for (const text of ['http', '0x1F90', '8e3']) {
+      const { code, stderr } = await run('--port', text);
+      expect([code, stderr.trim()]).toEqual([1, `example:esm: --port must be a port number (1-65535), got "${text}".`]);
+    }
   });
 
   it('says the port is in use, at once', async () => {

@@ -55,7 +55,7 @@ export function parseOptions<T extends ParseArgsConfig>(name: string, usage: str
  * and says so in `note`), else an error naming what was given.
  */
 export function parsePort(text: string | undefined, max = 65535, note = ''): number {
-  const port = Number(text);
+  const port = text !== undefined && /^\d+$/.test(text) ? Number(text) : NaN; // digits only: Number() took "0x50", "8e3" and " 80"
   if (!(Number.isInteger(port) && port >= 1 && port <= max)) throw new InvalidArgumentError(`--port must be a port number (1-${max}${note}), got "${text}".`);
   return port;
 }
