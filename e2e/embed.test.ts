@@ -83,6 +83,39 @@ describe('the storefront embed from another origin', () => {
     expect(problems).toEqual([]);
   });
 
+  it("exclude and only: a widget leaves out a sold-out product and shows a category's alone, as recommend() ranks them; bad ids named", async () => {
+    type Api = { L2D: { recommender(): Promise<{ recommend(q: object): Promise<{ items: { id: number }[] }> }> } };
+    const reference = (request: object) => page.evaluate(async (r) => (await (await (globalThis as unknown as Api).L2D.recommender()).recommend(r)).items.map((i) => i.id), request);
+    const similar = { history: [100], k: 3, strategy: 'local', m: 200 };
+    const unfiltered = await listIds('#similar');
+    const setAttributes = (attributes: Record<string, string | null>) =>
+      page.evaluate((a) => {
+        const element = document.querySelector('#similar')!;
+        for (const [name, value] of Object.entries(a)) value === null ? element.removeAttribute(name) : element.setAttribute(name, value);
+      }, attributes);
+    // The first item sold out: the list moves up one.
+    await setAttributes({ exclude: String(unfiltered[0]) });
+    await expect.poll(() => listIds('#similar')).toEqual(await reference({ ...similar, exclude: [unfiltered[0]] }));
+    expect(await listIds('#similar')).toEqual([...unfiltered.slice(1), expect.any(Number)]);
+    // A category of five, one of them sold out: four left, of which the three it ranks first.
+    const category = [7, 12, 300, 901, 2000];
+    await setAttributes({ exclude: '300', only: category.join(', ') });
+    const expected = await reference({ ...similar, exclude: [300], only: category });
+    expect(expected).toHaveLength(3);
+    expect(expected.every((id) => [7, 12, 901, 2000].includes(id))).toBe(true);
+    await expect.poll(() => listIds('#similar')).toEqual(expected);
+    // Every item of the category excluded: an empty list, no error.
+    await setAttributes({ exclude: JSON.stringify(category) });
+    await expect.poll(() => listIds('#similar')).toEqual([]);
+    expect(await messageOf('#similar')).toBe('');
+    // An id that is no catalog id is a typo in the page: named in the widget.
+    await setAttributes({ exclude: null, only: '7, twelve' });
+    await expect.poll(() => messageOf('#similar')).toBe('Recommendations are unavailable: only="7, twelve": "twelve" is not a catalog item id (a non-negative integer; data-ids="source" takes the store\'s own ids).');
+    await setAttributes({ only: null });
+    await expect.poll(() => listIds('#similar')).toEqual(unfiltered);
+    expect(problems).toEqual([]);
+  });
+
   it('follows the on-device history: views refresh the list, a click emits l2d-select, a purchase updates the memory', async () => {
     expect(await messageOf('#for-you')).toMatch(/Browse a few items/);
     await page.click('button[data-id="12"][data-action="view"]');
@@ -640,6 +673,8 @@ describe('the storefront embed from another origin', () => {
         return { href: a.getAttribute('href'), decoration: getComputedStyle(a).textDecorationLine, id: (a.parentElement as HTMLElement).dataset.id };
       });
       expect(link).toEqual({ href: `product.html?id=${link.id}`, decoration: 'underline', id: expect.stringMatching(/^\d+$/) });
+      // Never the page's own product (exclude="100").
+      expect(await listIds('#also-like', lazyPage)).not.toContain(100);
       expect(await lazyPage.evaluate(() => (globalThis as unknown as { workersStarted: number }).workersStarted)).toBeGreaterThanOrEqual(1);
       expect(seen.filter((u) => u.endsWith('/l2d/l2d-worker.js'))).toEqual([`${cdn.origin}/l2d/l2d-worker.js`]);
       expect(seen.filter((u) => u.includes('/models/')).length).toBeGreaterThan(0);
@@ -773,6 +808,12 @@ describe('the storefront embed from another origin', () => {
       await tab.waitForFunction(() => (document.querySelector('#similar') as HTMLElement & { history: unknown[] }).history.length === 3);
       await tab.evaluate(() => (document.querySelector('#similar') as HTMLElement & { refresh(): Promise<unknown> }).refresh());
       expect(await shown('#similar')).toEqual(await reference({ history: [279, 1023], k: 3 }));
+      // only in the store's ids: one the catalog lacks is skipped (a product the model never saw); none known, an empty list.
+      await tab.evaluate(() => document.querySelector('#similar')!.setAttribute('only', 'B00KVR4HEC, new-sku-1, B00JK00S0S'));
+      await expect.poll(() => shown('#similar')).toEqual(await reference({ history: [279, 1023], k: 3, only: [1023, 279] }));
+      await tab.evaluate(() => document.querySelector('#similar')!.setAttribute('only', 'new-sku-1'));
+      await expect.poll(() => shown('#similar')).toEqual([]);
+      await tab.evaluate(() => document.querySelector('#similar')!.removeAttribute('only'));
       // A history none of whose ids the catalog has: a readable message naming them.
       await tab.evaluate(() => document.querySelector('#similar')!.setAttribute('history', 'nope, nada'));
       await tab.waitForFunction(() => document.querySelector('#similar')!.shadowRoot!.querySelector('p.error'), undefined, { timeout: 30_000 });

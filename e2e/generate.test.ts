@@ -59,6 +59,10 @@ describe('generation in the worker (wasm)', () => {
     expect(r.items.filter((x) => history.includes(x.id))).toEqual([]);
     // The generation session was made by an earlier call: no setup now.
     expect(r.timings.setup).toBeLessThan(5);
+    // only: the grounded titles are those items' alone (five of them, so five).
+    const only = [5, 50, 500, 1000, 3000];
+    const within = outcomeValue(await call<GenerateResult>('generate', { history, k: 10, only }));
+    expect(within.items.map((x) => x.id).sort((a, b) => a - b)).toEqual(only);
   });
 
   it('grounds to the catalog of a memory built in the page, not the one loaded before', async () => {
@@ -82,6 +86,8 @@ describe('generation in the worker (wasm)', () => {
     expect(!empty.ok && empty.message).toMatch(/The history is empty/);
     const exclude = await call('generate', { history: [1, 2], k: 5, exclude: 3 });
     expect(!exclude.ok && exclude.message).toBe('exclude must be an array of item ids, got 3.');
+    const only = await call('generate', { history: [1, 2], k: 5, only: [] });
+    expect(!only.ok && only.message).toBe('only is empty: it names the items a list may hold, so no item could be recommended.');
     // The model was loaded again just before: the bad calls were refused before making its generation session.
     expect(outcomeValue(await call<GenerateResult>('generate', { history: [1, 2], k: 5 })).timings.setup).toBeGreaterThan(5);
     expect(harness.problems).toEqual([]);

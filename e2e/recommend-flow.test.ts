@@ -117,6 +117,20 @@ for (const config of configs) {
       expect(harness.problems).toEqual([]);
     });
 
+    it("only: a category's items, less exclude and the history, ranked as the CPU reference ranks them on the one h_t (also's lists too)", async () => {
+      const cpu = new CpuDecoder(memory);
+      const history = histories[1];
+      const only = [3, 12, 40, 77, 120, 500, 901, 1500, 2000];
+      const r = await call<FlowResult & { also: { items: { id: number }[] }[] }>('recommend', { history, k: 20, only, exclude: [77], excludeHistory: true, returnHidden: true, also: [{ k: 3, strategy: 'local', m: 50 }] });
+      if (!r.ok) throw new Error(r.message);
+      const filter = { only, exclude: [77, ...history] };
+      // 3, 12 and 40 are history items: five remain, so the list of 20 holds five.
+      expect(r.value.items.map((x) => x.id).sort((a, b) => a - b)).toEqual([120, 500, 901, 1500, 2000]);
+      expect(r.value.items.map((x) => x.id)).toEqual(cpu.decode(r.value.hidden, { k: 20, ...filter }).map((x) => x.item));
+      expect(r.value.also[0].items.map((x) => x.id)).toEqual(cpu.decode(r.value.hidden, { k: 3, strategy: 'local', m: 50, ...filter }).map((x) => x.item));
+      expect(harness.problems).toEqual([]);
+    });
+
     it('a recommend() cancelled while it runs ends before its decode, in AbortError from the worker itself; the next call is answered', async () => {
       const cancelled = await call('recommendCancelled', { history: histories[1], k: 20, strategy: 'local', m: 200 });
       expect(!cancelled.ok && [cancelled.name, cancelled.code, cancelled.message]).toEqual(['AbortError', 'aborted', 'recommend() was aborted by its signal.']);
@@ -406,6 +420,9 @@ describe('bad input through the worker', () => {
       [{ history: '3,4' }, 'The history must be an array of item ids (oldest first), got "3,4" (a string).'],
       [{ exclude: 5 }, 'exclude must be an array of item ids, got 5.'],
       [{ exclude: ['5'] }, `exclude holds "5" (a string), which is not an item of this memory (0..${titles.length - 1}).`],
+      [{ only: 5 }, 'only must be an array of item ids, got 5.'],
+      [{ only: [] }, 'only is empty: it names the items a list may hold, so no item could be recommended.'],
+      [{ only: [4, titles.length] }, `only holds ${titles.length}, which is not an item of this memory (0..${titles.length - 1}).`],
       [{ k: '5' }, `k must be an integer in 1..${titles.length} (the catalog's size), got "5" (a string).`],
       // A string is truthy: "no" excluded the history.
       [{ excludeHistory: 'no' }, 'excludeHistory must be true or false, got "no" (a string).'],
@@ -416,8 +433,8 @@ describe('bad input through the worker', () => {
     }
     // A request that is no object at all (null failed inside with a TypeError).
     for (const [method, message] of [
-      ['recommend', 'recommend() takes { history, k, strategy?, m?, exclude?, excludeHistory?, also?, returnHidden?, signal? }, got null.'],
-      ['generate', 'generate() takes { history, k, numBeams?, exclude?, excludeHistory?, signal? }, got null.'],
+      ['recommend', 'recommend() takes { history, k, strategy?, m?, exclude?, only?, excludeHistory?, also?, returnHidden?, signal? }, got null.'],
+      ['generate', 'generate() takes { history, k, numBeams?, exclude?, only?, excludeHistory?, signal? }, got null.'],
       ['recordInteraction', 'recordInteraction() takes { history, item }, got null.'],
     ] as const) {
       const bad = await call(method, null);

@@ -175,15 +175,20 @@ export interface RecommendRequest extends Abortable {
   k: number;
   strategy?: Strategy;
   m?: number;
-  /** Items never to return. */
+  /** Items never to return (a store's sold-out products, the product on the page). */
   exclude?: number[];
+  /**
+   * The only items the lists may hold (a category page's products), less the excluded ones; a list is shorter than k
+   * when fewer remain. An empty array is refused.
+   */
+  only?: number[];
   /** Also exclude the history's own items (default false, as in the paper's protocol). */
   excludeHistory?: boolean;
   /** Return h_t too (research, tests). */
   returnHidden?: boolean;
   /**
    * More lists from the same forward pass (up to 8), e.g. L2D-L beside L2D-G: each decodes the one h_t with its own
-   * k, strategy and m, and the request's exclusions; they come back in `also`, in order. One encode, several lists.
+   * k, strategy and m, and the request's exclude, only and excludeHistory; they come back in `also`, in order. One encode, several lists.
    */
   also?: ListRequest[];
 }
@@ -253,6 +258,8 @@ export interface GenerateRequest extends Abortable {
   /** 1 (greedy, default) to 10. */
   numBeams?: number;
   exclude?: number[];
+  /** As recommend()'s: generated titles are grounded to these items only. */
+  only?: number[];
   excludeHistory?: boolean;
 }
 

@@ -26,7 +26,7 @@ import { buildShard } from '../src/core/shard-builder.ts';
 import { checkNumBeams } from '../src/core/generative-recommender.ts';
 import { describeValue } from '../src/core/describe-value.ts';
 import { throwIfAbortedBetweenPasses } from '../src/core/abort.ts';
-import { checkK, resolveDecodeOptions, type DecodedItem, type DecodeOptions, type Strategy } from '../src/core/decode-options.ts';
+import { checkK, excludedItems, resolveDecodeOptions, type DecodedItem, type DecodeOptions, type Strategy } from '../src/core/decode-options.ts';
 import { assembleMemory, centroidSampleCounts, ROW_DTYPES, type RowDtype, type ShardManifest } from '../src/core/shard-format.ts';
 import { lastOfEach } from '../src/core/fit-prompt.ts';
 
@@ -335,11 +335,11 @@ async function recommend(request: ToWorker<RecommendRequest>, signal?: AbortSign
   const { history, unknownItems } = knownHistory(request.history, items);
   checkK(request.k, items.length, 'k');
   const titles = history.map((id) => items[id].title);
-  const exclude = excludedItems(request, history);
-  const options = { k: request.k, strategy: request.strategy, m: request.m, exclude } as const;
+  const filter = listFilter(request, history);
+  const options = { k: request.k, strategy: request.strategy, m: request.m, ...filter } as const;
   // Every list is checked before the forward pass, not after it.
   resolveDecodeOptions(options, shard.memory);
-  const also = alsoLists(request.also, exclude);
+  const also = alsoLists(request.also, filter);
   checkFlag(request.returnHidden, 'returnHidden');
   // 'auto': only where the encoder graph has its own cache (nothing else to fetch).
   const reuse = reusePrefix === true || (reusePrefix === 'auto' && (await encoder.ownPrefixCache()));
@@ -416,7 +416,7 @@ async function generate(request: ToWorker<GenerateRequest>, signal?: AbortSignal
   const numBeams = request.numBeams ?? 1;
   // Before the generation session is made (a second model session: seconds on a first call).
   checkNumBeams(numBeams);
-  const exclude = excludedItems(request, history);
+  const exclude = excludedItems(listFilter(request, history), items.length);
   const s0 = performance.now();
   const generator = await encoder.createGenerator(items.map((item) => item.title));
   const setup = performance.now() - s0;
@@ -449,9 +449,9 @@ const MAX_ALSO_LISTS = 8;
 
 /**
  * recommend()'s `also`: more lists from the same forward pass, each checked before that pass runs, with the
- * request's exclusions.
+ * request's exclude and only.
  */
-function alsoLists(also: unknown, exclude: number[]): DecodeOptions[] | undefined {
+function alsoLists(also: unknown, filter: ListFilter): DecodeOptions[] | undefined {
   const { itemCount } = shard!.memory;
   if (also === undefined) return undefined;
   if (!Array.isArray(also) || also.length > MAX_ALSO_LISTS) {
@@ -460,7 +460,7 @@ function alsoLists(also: unknown, exclude: number[]): DecodeOptions[] | undefine
   return also.map((list: { k?: unknown; strategy?: unknown; m?: unknown } | null, i) => {
     if (typeof list !== 'object' || list === null) throw new InvalidArgumentError(`also[${i}] must be a list request { k, strategy?, m? }, got ${String(list)}.`);
     checkK(list.k, itemCount, `also[${i}].k`);
-    const options = { k: list.k, strategy: list.strategy as Strategy | undefined, m: list.m as number | undefined, exclude };
+    const options = { k: list.k, strategy: list.strategy as Strategy | undefined, m: list.m as number | undefined, ...filter };
     try {
       resolveDecodeOptions(options, shard!.memory);
     } catch (error) {
@@ -518,12 +518,22 @@ function knownHistory(history: unknown, items: LoadedShard['items']): { history:
   return { history: lastOfEach(known), unknownItems };
 }
 
-/** The items a request keeps out of its lists: `exclude`'s catalog ids and, with excludeHistory, the history's. */
-function excludedItems(request: { exclude?: unknown; excludeHistory?: unknown }, history: number[]): number[] {
-  const { exclude } = request;
-  if (exclude !== undefined && !Array.isArray(exclude)) throw new InvalidArgumentError(`exclude must be an array of item ids, got ${describeValue(exclude)}.`);
+type ListFilter = Pick<DecodeOptions, 'exclude' | 'only'>;
+
+/**
+ * What a request's lists may hold: not `exclude`'s catalog ids nor, with excludeHistory, the history's; with `only`,
+ * none but its ids (each checked by resolveDecodeOptions / excludedItems, naming the option).
+ */
+function listFilter(request: { exclude?: unknown; only?: unknown; excludeHistory?: unknown }, history: number[]): ListFilter {
+  const { exclude, only } = request;
+  for (const [name, value] of [['exclude', exclude], ['only', only]] as const) {
+    if (value !== undefined && !Array.isArray(value)) throw new InvalidArgumentError(`${name} must be an array of item ids, got ${describeValue(value)}.`);
+  }
   checkFlag(request.excludeHistory, 'excludeHistory');
-  return [...((exclude as number[] | undefined) ?? []), ...(request.excludeHistory ? history : [])];
+  return {
+    exclude: [...((exclude as number[] | undefined) ?? []), ...(request.excludeHistory ? history : [])],
+    ...(only !== undefined ? { only: only as number[] } : {}),
+  };
 }
 
 async function recordInteraction(event: InteractionEvent): Promise<OverlayStatus> {
@@ -646,7 +656,7 @@ const api: WorkerApi = {
   load: (options, onProgress) => serial(() => load(options, onProgress)),
   // One forward pass, which runs to its end once begun: an aborted recommend() stops before it or after it (no decode).
   recommend: (request) =>
-    checked(request, 'recommend()', '{ history, k, strategy?, m?, exclude?, excludeHistory?, also?, returnHidden?, signal? }') &&
+    checked(request, 'recommend()', '{ history, k, strategy?, m?, exclude?, only?, excludeHistory?, also?, returnHidden?, signal? }') &&
     serialAbortable(request.operation, 'recommend()', async (signal) => {
       const { value, recovered } = await afterDeviceLoss(() => recommend(request, signal));
       // Set in place: the result may be registered for transfer (returnHidden).
@@ -654,7 +664,7 @@ const api: WorkerApi = {
       return value;
     }),
   generate: (request) =>
-    checked(request, 'generate()', '{ history, k, numBeams?, exclude?, excludeHistory?, signal? }') &&
+    checked(request, 'generate()', '{ history, k, numBeams?, exclude?, only?, excludeHistory?, signal? }') &&
     serialAbortable(request.operation, 'generate()', async (signal) => (await afterDeviceLoss(() => generate(request, signal))).value),
   buildMemory: (request, onProgress) =>
     checked(request, 'buildMemory()', '{ samples, items?, activate?, signal? }') &&

@@ -87,6 +87,16 @@ export const CASES: CaseSpec[] = [
     requests: [{ k: 15, strategy: 'global', exclude: [0, 1, 2, 3, 150] }, { k: 15, strategy: 'local', m: 200, exclude: [0, 1, 2, 3, 150] }, { k: 15, strategy: 'vote', m: 200, exclude: [0, 1, 2, 3, 150] }],
   },
   {
+    // A category's items: every other item excluded, so the M nearest allowed rows lie far down the scan; k past them.
+    name: 'only list (with exclude)',
+    rows: 4000, dim: 32, items: 200, seed: 9, querySeeds: [12, 13],
+    requests: [
+      { k: 15, strategy: 'global', only: [7, 30, 31, 64, 99, 150, 151, 152, 198], exclude: [150] },
+      { k: 15, strategy: 'local', m: 60, only: [7, 30, 31, 64, 99, 150, 151, 152, 198], exclude: [150] },
+      { k: 15, strategy: 'vote', m: 60, only: [7, 30, 31, 64, 99, 150, 151, 152, 198], exclude: [150] },
+    ],
+  },
+  {
     name: 'memory split across several buffers (forced 64 KiB bindings)',
     rows: 9000, dim: 40, items: 400, seed: 10, querySeeds: [14, 15], maxBindingSize: 64 * 1024,
     requests: [{ k: 30, strategy: 'global' }, { k: 30, strategy: 'local', m: 500 }, { k: 30, strategy: 'vote', m: 500 }],

@@ -6,7 +6,9 @@ const id = param === null ? 100 : Number(param);
 if (Number.isInteger(id) && id >= 0) {
   if (id !== 100) {
     document.querySelector('h1').textContent = `Item ${id}`;
-    document.getElementById('also-like').setAttribute('history', String(id));
+    const alsoLike = document.getElementById('also-like');
+    alsoLike.setAttribute('history', String(id));
+    alsoLike.setAttribute('exclude', String(id));
   }
   (window.L2DQueue ||= []).push((L2D) => L2D.track('view', id));
 }

@@ -81,6 +81,17 @@ describe('CpuDecoder', () => {
     ]);
   });
 
+  it('only: the list holds none but its items, their rows taken before the top M; shorter than k when fewer remain', () => {
+    expect(decoder.decode(q, { k: 3, strategy: 'global', only: [2, 1] }).map((x) => x.item)).toEqual([1, 2]);
+    // As excluding item 0: the 2 nearest allowed rows are r2 (item 1) and r4 (item 2).
+    for (const strategy of ['local', 'vote'] as const) {
+      expect(decoder.decode(q, { k: 3, strategy, m: 2, only: [1, 2] })).toEqual(decoder.decode(q, { k: 3, strategy, m: 2, exclude: [0] }));
+    }
+    // With exclude, what only allows less what exclude names.
+    expect(decoder.decode(q, { k: 3, strategy: 'vote', m: 2, only: [1, 2], exclude: [1] }).map((x) => [x.item, x.source])).toEqual([[2, 'vote']]);
+    expect(decoder.decode(q, { k: 3, strategy: 'local', m: 2, only: [0], exclude: [0] })).toEqual([]);
+  });
+
   it('L2D-V: the top-M rows vote for their items, nearer rows weigh more, and the rest fills up by centroid', () => {
     // m = 3 from (0, 0.5): r0 (d 0.5) and r1 (d sqrt(4.25)) vote for item 0, r2 (d 2.5) for item 1; item 2 follows by centroid.
     const voted = decoder.decode(q, { k: 3, strategy: 'vote', m: 3 });
@@ -259,6 +270,10 @@ describe('bad input', () => {
     expect(() => decoder.decode([0, 0], { k: 1, strategy: 'nearest' as 'global' })).toThrow("strategy must be 'local' (L2D-L), 'global' (L2D-G) or 'vote' (L2D-V), got 'nearest'.");
     expect(() => decoder.decode([0, 0], { k: 1, strategy: 'local', m: 0 })).toThrow(/m must be a positive integer/);
     expect(() => decoder.decode([0, 0], { k: 1, exclude: [9] })).toThrow(/exclude holds 9, which is not an item/);
+    expect(() => decoder.decode([0, 0], { k: 1, only: [0, 4] })).toThrow('only holds 4, which is not an item of this memory (0..3).');
+    expect(() => decoder.decode([0, 0], { k: 1, only: [] })).toThrow('only is empty: it names the items a list may hold, so no item could be recommended.');
+    expect(() => decoder.decode([0, 0], { k: 1, only: 2 as never })).toThrow('only must be an array of item ids, got 2.');
+    expect(() => decoder.decode([0, 0], { k: 1, exclude: 'ab' as never })).toThrow('exclude must be an array of item ids, got "ab" (a string).');
   });
   it('rejects an M sweep without an M, or with one that is no M, naming it', () => {
     const decoder = new CpuDecoder(handMemory());
@@ -295,7 +310,7 @@ describe('bad input', () => {
     expect(() => decoder.decode('ab' as never, { k: 1 })).toThrow('The query must be a hidden state: 2 numbers (a Float32Array or an array), got "ab" (a string).');
     expect(() => decoder.decode(undefined as never, { k: 1 })).toThrow('The query must be a hidden state: 2 numbers (a Float32Array or an array), got undefined.');
     expect(() => decoder.decode([0, '1'] as never, { k: 1 })).toThrow('The query holds "1" (a string) in dimension 1, not a number.');
-    expect(() => decoder.decode([0, 0], undefined as never)).toThrow('The decode options must be { k, strategy?, m?, exclude? }, got undefined.');
+    expect(() => decoder.decode([0, 0], undefined as never)).toThrow('The decode options must be { k, strategy?, m?, exclude?, only? }, got undefined.');
     expect(() => decoder.decode([0, 0], { k: '2' as never })).toThrow('k must be a positive integer, got "2" (a string).');
     expect(() => decoder.decode([0, 0], { k: 1, strategy: 'local', m: '50' as never })).toThrow('m must be a positive integer, got "50" (a string).');
   });

@@ -49,8 +49,13 @@ export interface DecodeOptions {
   strategy?: Strategy;
   /** M of L2D-L and L2D-V: memory rows taken nearest to the query (default 1000 for L2D-L, 3000 for L2D-V). */
   m?: number;
-  /** Items never to return, e.g. those already in the user's history. */
+  /** Items never to return, e.g. those already in the user's history, or a store's sold-out products. */
   exclude?: ArrayLike<number> | Iterable<number>;
+  /**
+   * The only items that may be returned (a category page's products), less `exclude`'s: the rows of other items are
+   * skipped before the M nearest are taken, as excluded ones are. A list is shorter than k when fewer items remain.
+   */
+  only?: ArrayLike<number> | Iterable<number>;
 }
 
 export type DecodedSource = 'local' | 'global' | 'vote';
@@ -89,8 +94,34 @@ export interface ResolvedDecodeOptions {
   excluded: Set<number>;
 }
 
+/**
+ * The items a list may not return: `exclude`'s, and with `only` every item it does not name. Each id is checked
+ * against the catalog (0..itemCount-1), in the option's name; an empty `only` is refused, as it would allow nothing.
+ */
+export function excludedItems(filter: Pick<DecodeOptions, 'exclude' | 'only'>, itemCount: number): Set<number> {
+  const ids = (name: 'exclude' | 'only'): number[] => {
+    const value = filter[name];
+    if (value === undefined) return [];
+    if (typeof value !== 'object' || value === null) throw new InvalidArgumentError(`${name} must be an array of item ids, got ${describeValue(value)}.`);
+    const list = Array.from(value);
+    for (const item of list) {
+      if (!Number.isInteger(item) || item < 0 || item >= itemCount) {
+        throw new InvalidArgumentError(`${name} holds ${describeValue(item)}, which is not an item of this memory (0..${itemCount - 1}).`);
+      }
+    }
+    return list;
+  };
+  const excluded = new Set(ids('exclude'));
+  if (filter.only !== undefined) {
+    const allowed = new Set(ids('only'));
+    if (allowed.size === 0) throw new InvalidArgumentError('only is empty: it names the items a list may hold, so no item could be recommended.');
+    for (let item = 0; item < itemCount; item++) if (!allowed.has(item)) excluded.add(item);
+  }
+  return excluded;
+}
+
 export function resolveDecodeOptions(options: DecodeOptions, memory: L2DMemory): ResolvedDecodeOptions {
-  if (typeof options !== 'object' || options === null) throw new InvalidArgumentError(`The decode options must be { k, strategy?, m?, exclude? }, got ${describeValue(options)}.`);
+  if (typeof options !== 'object' || options === null) throw new InvalidArgumentError(`The decode options must be { k, strategy?, m?, exclude?, only? }, got ${describeValue(options)}.`);
   const { k } = options;
   if (typeof k !== 'number' || !Number.isInteger(k) || k <= 0) {
     throw new InvalidArgumentError(`k must be a positive integer, got ${describeValue(k)}.`);
@@ -103,13 +134,7 @@ export function resolveDecodeOptions(options: DecodeOptions, memory: L2DMemory):
   if (typeof m !== 'number' || !Number.isInteger(m) || m <= 0) {
     throw new InvalidArgumentError(`m must be a positive integer, got ${describeValue(m)}.`);
   }
-  const excluded = new Set<number>();
-  for (const item of Array.from(options.exclude ?? [])) {
-    if (!Number.isInteger(item) || item < 0 || item >= memory.itemCount) {
-      throw new InvalidArgumentError(`exclude holds ${describeValue(item)}, which is not an item of this memory (0..${memory.itemCount - 1}).`);
-    }
-    excluded.add(item);
-  }
+  const excluded = excludedItems(options, memory.itemCount);
   const clippedM = Math.min(m, memory.rows);
   if (takesRows(strategy) && clippedM > MAX_SELECTION) {
     throw new InvalidArgumentError(

@@ -24,6 +24,9 @@ describe('the page\'s item ids (data-ids)', () => {
     expect(() => parsePageIds('catalog', '["3"]')).toThrow(/^history='\["3"\]', entry 0: An item id is a non-negative integer .* got "3"\.$/);
     expect(() => parsePageIds('source', '["a", ""]')).toThrow(/^history='\["a", ""\]', entry 1: .*a non-empty string, got ""\.$/);
     expect(() => parsePageIds('source', '["a",')).toThrow(/^history='\["a",': not a JSON array of ids \(/);
+    // exclude and only take the same forms, and their errors name them.
+    expect(() => parsePageIds('catalog', '3, x5', 'exclude')).toThrow(/^exclude="3, x5": "x5" is not a catalog item id/);
+    expect(() => parsePageIds('catalog', '[1,', 'only')).toThrow(/^only='\[1,': not a JSON array of ids/);
   });
 
   it('checks one id for its kind', () => {

@@ -39,36 +39,36 @@ export function pageId(kind: PageIdKind, value: unknown): PageId {
 }
 
 /**
- * The history attribute's ids, in the page's kind: comma-separated (an empty entry is skipped), or a JSON array
- * (`history='["SKU,1","SKU,2"]'`) for keys that hold commas. A catalog id that is not a whole number is an error
- * naming it, not an unknown id to skip: it is a typo in the page, not an item the model never saw.
+ * An id list attribute's ids (history, exclude, only), in the page's kind: comma-separated (an empty entry is
+ * skipped), or a JSON array (`history='["SKU,1","SKU,2"]'`) for keys that hold commas. A catalog id that is not a
+ * whole number is an error naming it, not an unknown id to skip: it is a typo in the page, not an item the model never saw.
  */
-export function parsePageIds(kind: PageIdKind, text: string): PageId[] {
-  if (text.trim().startsWith('[')) return parseJsonIds(kind, text);
+export function parsePageIds(kind: PageIdKind, text: string, attribute = 'history'): PageId[] {
+  if (text.trim().startsWith('[')) return parseJsonIds(kind, text, attribute);
   const parts = text
     .split(',')
     .map((t) => t.trim())
     .filter((t) => t !== '');
   if (kind === 'source') return parts;
   return parts.map((part) => {
-    if (!/^\d+$/.test(part)) throw new InvalidArgumentError(`history="${text}": "${part}" is not a catalog item id (a non-negative integer; data-ids="source" takes the store's own ids).`);
+    if (!/^\d+$/.test(part)) throw new InvalidArgumentError(`${attribute}="${text}": "${part}" is not a catalog item id (a non-negative integer; data-ids="source" takes the store's own ids).`);
     return Number(part);
   });
 }
 
-function parseJsonIds(kind: PageIdKind, text: string): PageId[] {
+function parseJsonIds(kind: PageIdKind, text: string, attribute: string): PageId[] {
   let value: unknown;
   try {
     value = JSON.parse(text);
   } catch (error) {
-    throw new InvalidArgumentError(`history='${text}': not a JSON array of ids (${(error as Error).message}).`);
+    throw new InvalidArgumentError(`${attribute}='${text}': not a JSON array of ids (${(error as Error).message}).`);
   }
-  if (!Array.isArray(value)) throw new InvalidArgumentError(`history='${text}': not a JSON array of ids.`);
+  if (!Array.isArray(value)) throw new InvalidArgumentError(`${attribute}='${text}': not a JSON array of ids.`);
   return value.map((id, i) => {
     try {
       return pageId(kind, id);
     } catch (error) {
-      throw new InvalidArgumentError(`history='${text}', entry ${i}: ${(error as Error).message}`);
+      throw new InvalidArgumentError(`${attribute}='${text}', entry ${i}: ${(error as Error).message}`);
     }
   });
 }

@@ -3,7 +3,9 @@
  *
  * Attributes: k (default 5), strategy ("local" | "global" | "vote"), m (L2D-L's and L2D-V's M),
  * history (comma-separated ids, or a JSON array of them, in the page's kind (src/embed/page-ids.ts); without it,
- * the embed's on-device history), exclude-history (leave the history's own items out), loading
+ * the embed's on-device history), exclude-history (leave the history's own items out), exclude (ids never to show:
+ * sold-out products, the product on the page), only (the only ids it may show: a category's products; a list is
+ * shorter than k, or empty, when fewer of them remain; ids the catalog lacks are skipped in both), loading
  * ("eager", the default, or "lazy": as <img loading="lazy">, nothing is
  * loaded or computed until the element is within a viewport's height of
  * being seen, so a widget below the fold costs a shopper who never scrolls
@@ -87,7 +89,7 @@ function sheet(): CSSStyleSheet {
 export function defineRecommendationsElement(host: ElementHost, name = 'l2d-recommendations'): void {
   if (customElements.get(name)) return;
   class RecommendationsElement extends HTMLElement implements L2DRecommendationsElement {
-    static observedAttributes = ['k', 'strategy', 'm', 'history', 'exclude-history', 'loading', 'item-href'];
+    static observedAttributes = ['k', 'strategy', 'm', 'history', 'exclude-history', 'exclude', 'only', 'loading', 'item-href'];
     private historyValue: PageId[] | undefined;
     private readonly root: ShadowRoot;
     /** The refresh under way: a newer one (or leaving the page) aborts it, so a stale request still queued never runs. */
@@ -149,10 +151,14 @@ export function defineRecommendationsElement(host: ElementHost, name = 'l2d-reco
       this.takeDeferred()?.([]);
       const controller = (this.pending = new AbortController());
       let history: PageId[];
+      let exclude: PageId[];
+      let only: PageId[] | undefined;
       try {
         history = this.history;
+        exclude = this.idsAttribute('exclude') ?? [];
+        only = this.idsAttribute('only');
       } catch (error) {
-        this.showError(error as Error); // a malformed history attribute
+        this.showError(error as Error); // a malformed history, exclude or only attribute
         return [];
       }
       if (history.length === 0) {
@@ -172,8 +178,21 @@ export function defineRecommendationsElement(host: ElementHost, name = 'l2d-reco
         const strategy = parseStrategy(this.getAttribute('strategy'), 'The strategy attribute') ?? host.defaults.strategy;
         const k = parseCount(this.getAttribute('k'), 'The k attribute') ?? host.defaults.k;
         const m = parseCount(this.getAttribute('m'), 'The m attribute') ?? host.defaults.m;
+        const allowed = only && ids.known(only);
         this.setAttribute('aria-busy', 'true'); // a shown list stays until the new one replaces it
-        const items = await host.recommend({ history: ids.toCatalog(history), k, strategy, ...(m !== undefined ? { m } : {}), excludeHistory: this.hasAttribute('exclude-history'), signal: controller.signal });
+        const items =
+          allowed?.length === 0
+            ? [] // none of the only ids is in the catalog: nothing it may show
+            : await host.recommend({
+                history: ids.toCatalog(history),
+                k,
+                strategy,
+                ...(m !== undefined ? { m } : {}),
+                excludeHistory: this.hasAttribute('exclude-history'),
+                exclude: ids.known(exclude),
+                ...(allowed ? { only: allowed } : {}),
+                signal: controller.signal,
+              });
         if (controller.signal.aborted) return items; // a newer refresh is under way, or the element left the page
         this.show(this.list(items, hrefTemplate, ids));
         this.dispatchEvent(new CustomEvent<L2DRenderDetail>('l2d-render', { detail: { items }, bubbles: true, composed: true }));
@@ -183,6 +202,12 @@ export function defineRecommendationsElement(host: ElementHost, name = 'l2d-reco
         if (!controller.signal.aborted) this.showError(error as Error);
         return [];
       }
+    }
+
+    /** An id list attribute (exclude, only) in the page's kind, or undefined where the element has none. */
+    private idsAttribute(name: 'exclude' | 'only'): PageId[] | undefined {
+      const text = this.getAttribute(name);
+      return text === null ? undefined : parsePageIds(host.defaults.ids, text, name);
     }
 
     /** A refresh that waits for the element to come within a viewport's height of the visible area. */

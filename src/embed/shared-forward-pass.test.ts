@@ -22,7 +22,7 @@ function fakeRecommender() {
   return { calls, shared: new SharedForwardPass(async () => recommender) };
 }
 
-const request = (extra: Partial<WidgetRequest> = {}): WidgetRequest => ({ history: [1, 2], excludeHistory: false, k: 5, strategy: 'global', signal: new AbortController().signal, ...extra });
+const request = (extra: Partial<WidgetRequest> = {}): WidgetRequest => ({ history: [1, 2], excludeHistory: false, exclude: [], k: 5, strategy: 'global', signal: new AbortController().signal, ...extra });
 const ids = (items: { id: number }[]) => items.map((x) => x.id);
 
 describe('SharedForwardPass', () => {
@@ -34,9 +34,20 @@ describe('SharedForwardPass', () => {
       { history: [1, 2], excludeHistory: false, k: 5, strategy: 'global', also: [{ k: 3, strategy: 'local', m: 200 }] },
       { history: [7], excludeHistory: false, k: 5, strategy: 'global' },
     ]);
-    // excludeHistory changes the lists: not shared.
-    await Promise.all([shared.recommend(request()), shared.recommend(request({ excludeHistory: true }))]);
-    expect(calls.slice(2).map((c) => c.also)).toEqual([undefined, undefined]);
+    // excludeHistory, exclude and only change the lists: not shared; each call carries its own.
+    await Promise.all([
+      shared.recommend(request()),
+      shared.recommend(request({ excludeHistory: true })),
+      shared.recommend(request({ exclude: [9] })),
+      shared.recommend(request({ only: [3, 4] })),
+      shared.recommend(request({ only: [3, 4], k: 2 })),
+    ]);
+    expect(calls.slice(2).map(({ signal: _signal, ...rest }) => rest)).toEqual([
+      { history: [1, 2], excludeHistory: false, k: 5, strategy: 'global' },
+      { history: [1, 2], excludeHistory: true, k: 5, strategy: 'global' },
+      { history: [1, 2], excludeHistory: false, exclude: [9], k: 5, strategy: 'global' },
+      { history: [1, 2], excludeHistory: false, only: [3, 4], k: 5, strategy: 'global', also: [{ k: 2, strategy: 'global' }] },
+    ]);
   });
 
   it('never sends a list aborted before the call; one aborted after answers AbortError while the others get theirs', async () => {

@@ -8,10 +8,13 @@ import type { Strategy } from '../core/decode-options.ts';
 import type { Recommender } from '../recommender.ts';
 import type { RecommendedItem } from '../worker-protocol.ts';
 
-/** One widget's list: its history (catalog ids), its k, strategy and m, and its signal. */
+/** One widget's list: its history, exclusions and allowed items (catalog ids), its k, strategy and m, and its signal. */
 export interface WidgetRequest {
   history: number[];
   excludeHistory: boolean;
+  exclude: number[];
+  /** The only items the list may hold (a non-empty list), or undefined: any. */
+  only?: number[];
   k: number;
   strategy: Strategy;
   m?: number;
@@ -36,7 +39,8 @@ export class SharedForwardPass {
   /** The widget's items; AbortError once its signal fired (a call shared with other widgets runs on for them). */
   recommend(request: WidgetRequest): Promise<RecommendedItem[]> {
     return new Promise((resolve, reject) => {
-      const key = JSON.stringify([request.history, request.excludeHistory]);
+      // A call's lists share its exclusions: widgets that exclude or allow other items are asked for apart.
+      const key = JSON.stringify([request.history, request.excludeHistory, request.exclude, request.only ?? null]);
       this.groups.set(key, [...(this.groups.get(key) ?? []), { request, resolve, reject }]);
       if (this.scheduled) return;
       this.scheduled = true;
@@ -66,6 +70,8 @@ export class SharedForwardPass {
       const r = await (await this.recommender()).recommend({
         history: first.history,
         excludeHistory: first.excludeHistory,
+        ...(first.exclude.length > 0 ? { exclude: first.exclude } : {}),
+        ...(first.only !== undefined ? { only: first.only } : {}),
         k: first.k,
         strategy: first.strategy,
         ...(first.m !== undefined ? { m: first.m } : {}),

@@ -6,7 +6,7 @@
  *   npm run recommend -- --model models/movielens-demo --memory models/movielens-demo/memory/train-q4-f0.3 --history 12,40,41
  *   npm run recommend -- --model M --memory S --title "Toy Story (1995)" --title "Heat (1995)" [--k 10]
  *   npm run recommend -- --model models/amazon-games --memory models/amazon-games/memory/train-q4-centroids --source-ids B00JK00S0S,B00KVR4HEC
- *        [--strategy vote|local|global] [--m 3000] [--exclude-history] [--cold-start similar-titles] [--dtype q4] [--json]
+ *        [--strategy vote|local|global] [--m 3000] [--exclude-history] [--exclude 7,8] [--only 1,2,3] [--cold-start similar-titles] [--dtype q4] [--json]
  *
  * The history is --history's ids (oldest first), then --source-ids' items (the catalog's own keys, items.tsv's
  * source_id: an ASIN, a MovieLens movieId), then the --title items in order; a title must be a catalog title
@@ -42,6 +42,9 @@ export interface OfflineRequest {
   strategy?: Strategy;
   m?: number;
   excludeHistory?: boolean;
+  /** Catalog ids never to return, and the only ones to return (as recommend()'s exclude and only). */
+  exclude?: number[];
+  only?: number[];
   /** 'similar-titles': items that never were a training target get a centroid (src/core/cold-start.ts), as load()'s coldStart. */
   coldStart?: ColdStartRule;
   dtype?: string;
@@ -95,7 +98,13 @@ export async function recommendOffline(request: OfflineRequest): Promise<Offline
     // The rule reads the memory's centroids; the decoder takes them over (not computed twice).
     const centroids = coldStart === 'similar-titles' ? fastCentroids(memory) : undefined;
     const extraCentroids = centroids && coldStartCentroids(catalog.map((item) => item.title), centroids, rowStride(memory.dim));
-    const decoded = new CpuDecoder(memory, { extraCentroids, centroids }).decode(hidden[0], { k, strategy, m: request.m, exclude: request.excludeHistory ? ids : [] });
+    const decoded = new CpuDecoder(memory, { extraCentroids, centroids }).decode(hidden[0], {
+      k,
+      strategy,
+      m: request.m,
+      exclude: [...(request.exclude ?? []), ...(request.excludeHistory ? ids : [])],
+      ...(request.only !== undefined ? { only: request.only } : {}),
+    });
     const t3 = performance.now();
     return {
       history: ids.map((id) => ({ id, sourceId: catalog[id].sourceId, title: catalog[id].title })),
@@ -109,12 +118,11 @@ export async function recommendOffline(request: OfflineRequest): Promise<Offline
   }
 }
 
-function parseIds(text: string | undefined): number[] {
+function parseIds(text: string | undefined, option: string): number[] {
   if (text === undefined) return [];
   return text.split(',').map((token) => {
-    const id = Number(token.trim());
-    if (token.trim() === '' || !Number.isInteger(id)) throw new InvalidArgumentError(`--history takes catalog ids separated by commas, got "${text}".`);
-    return id;
+    if (!/^\s*\d+\s*$/.test(token)) throw new InvalidArgumentError(`${option} takes catalog ids separated by commas, got "${text}".`);
+    return Number(token);
   });
 }
 
@@ -126,7 +134,7 @@ function parseKeys(text: string | undefined): string[] {
 }
 
 const USAGE =
-  'usage: npm run recommend -- --model <model folder> --memory <shard folder> (--history 12,40,41 | --source-ids K1,K2 | --title "A title" ...) [--k 10] [--strategy vote|local|global] [--m 3000] [--exclude-history] [--cold-start similar-titles] [--json]';
+  'usage: npm run recommend -- --model <model folder> --memory <shard folder> (--history 12,40,41 | --source-ids K1,K2 | --title "A title" ...) [--k 10] [--strategy vote|local|global] [--m 3000] [--exclude-history] [--exclude 7,8] [--only 1,2,3] [--cold-start similar-titles] [--json]';
 
 async function main(): Promise<void> {
   const { values } = parseOptions('recommend', USAGE, {
@@ -140,6 +148,8 @@ async function main(): Promise<void> {
       strategy: { type: 'string' },
       m: { type: 'string' },
       'exclude-history': { type: 'boolean', default: false },
+      exclude: { type: 'string' },
+      only: { type: 'string' },
       'cold-start': { type: 'string' },
       dtype: { type: 'string' },
       json: { type: 'boolean', default: false },
@@ -149,13 +159,15 @@ async function main(): Promise<void> {
   const result = await recommendOffline({
     model: values.model,
     memory: values.memory,
-    history: parseIds(values.history),
+    history: parseIds(values.history, '--history'),
     sourceIds: parseKeys(values['source-ids']),
     titles: values.title,
     k: parseCount(values.k, '--k'),
     strategy: values.strategy as OfflineRequest['strategy'], // recommendOffline checks it, naming --strategy
     m: parseCount(values.m, '--m'),
     excludeHistory: values['exclude-history'],
+    exclude: parseIds(values.exclude, '--exclude'),
+    ...(values.only !== undefined ? { only: parseIds(values.only, '--only') } : {}),
     coldStart: values['cold-start'] as ColdStartRule | undefined,
     dtype: values.dtype,
   });

@@ -46,6 +46,13 @@ describe('npm run recommend (offline, in Node)', () => {
     expect(named.items).toEqual(result.items);
   });
 
+  it('--exclude and --only filter the list as recommend() does: none of the excluded, none but the allowed', async () => {
+    const result = await recommendOffline({ model: MODEL, memory: MEMORY, history: [0, 1], k: 5, exclude: [2], only: [2, 3, 4, 10, 20, 30] });
+    const { memory } = await loadShard(MEMORY);
+    expect(result.items.map((x) => x.id)).toEqual(new CpuDecoder(memory).decode(result.hidden, { k: 5, exclude: [2], only: [2, 3, 4, 10, 20, 30] }).map((x) => x.item));
+    expect(result.items.map((x) => x.id).sort((a, b) => a - b)).toEqual([3, 4, 10, 20, 30]);
+  });
+
   it('counts a repeated item once, at its last place, as the page does', async () => {
     const repeated = await recommendOffline({ model: MODEL, memory: MEMORY, history: [0, 5], sourceIds: ['1'], k: 5, strategy: 'global' });
     expect(repeated.history.map((h) => h.id)).toEqual([5, 0]);
@@ -84,6 +91,7 @@ describe('npm run recommend (offline, in Node)', () => {
     expect(await fails({ model: MODEL, memory: MEMORY, history: [0], strategy: 'nearest' as 'local' })).toBe('InvalidArgumentError: --strategy must be "local" (L2D-L), "global" (L2D-G) or "vote" (L2D-V), got "nearest".');
     // As recommend() in the worker: a list longer than the catalog is refused, not cut short.
     expect(await fails({ model: MODEL, memory: MEMORY, history: [0], k: 3497 })).toBe('InvalidArgumentError: --k must be an integer in 1..3496 (the catalog\'s size), got 3497.');
+    expect(await fails({ model: MODEL, memory: MEMORY, history: [0], only: [3, 99999] })).toBe('InvalidArgumentError: only holds 99999, which is not an item of this memory (0..3495).');
     expect(await fails({ model: MODEL, memory: MEMORY, history: [0], coldStart: 'magic' as 'none' })).toBe('InvalidArgumentError: --cold-start must be one of none, similar-titles, got "magic".');
     expect(await fails({ model: MODEL, memory: 'models/movielens-demo/onnx', history: [0] })).toMatch(/^ShardError: models\/movielens-demo\/onnx: no manifest.json/);
   });
@@ -106,6 +114,13 @@ describe('npm run recommend (offline, in Node)', () => {
     }
     expect(failure?.status).toBe(1);
     expect(failure?.stderr).toContain('recommend: --history takes catalog ids separated by commas, got "0,x".');
+    try {
+      run('--history', '0', '--only', '3,4,-5');
+    } catch (error) {
+      failure = error as { status: number; stderr: string };
+    }
+    expect(failure?.stderr).toContain('recommend: --only takes catalog ids separated by commas, got "3,4,-5".');
+    expect((JSON.parse(run('--history', '0', '--k', '3', '--exclude', '4', '--only', '3,4', '--json')) as { items: { id: number }[] }).items.map((x) => x.id)).toEqual([3]);
     // An option node's parseArgs refuses: one line and the usage, exit 2, no stack.
     for (const [args, line] of [
       [['--title'], "recommend: Option '--title <value>' argument missing"],
