@@ -245,6 +245,26 @@ describe('build-memory', () => {
     expect(readdirSync(`${out}.partial`)).toEqual(['state.json']);
   });
 
+  it('never replaces a folder that is not a memory shard: --out naming the model folder by mistake deleted it', async () => {
+    const model = join(dir, 'model-copy');
+    mkdirSync(join(model, 'onnx'), { recursive: true });
+    writeFileSync(join(model, 'config.json'), '{}');
+    const message = `--out ${model} holds files and is not a memory shard (it has no manifest.json of one), and the output would replace the whole folder: choose another --out, or empty it first; nothing was written.`;
+    await expect(buildMemory({ model: MODEL, data, out: model, fraction: 0.2 })).rejects.toThrow(message);
+    await expect(buildCentroidMemory(join(dir, 'a'), model)).rejects.toThrow(message);
+    await expect(convertMemory(join(dir, 'a'), model, 'int8')).rejects.toThrow(message);
+    expect(readdirSync(model).sort()).toEqual(['config.json', 'onnx']);
+    expect(readdirSync(dir).filter((name) => name.startsWith('model-copy.'))).toEqual([]); // no partial build begun
+    writeFileSync(join(dir, 'a-file'), 'x');
+    await expect(convertMemory(join(dir, 'a'), join(dir, 'a-file'), 'int8')).rejects.toThrow(`--out ${join(dir, 'a-file')} is a file, not a folder: choose another --out; nothing was written.`);
+    // An empty folder, and a shard (a rebuild), are replaced.
+    const empty = join(dir, 'empty-out');
+    mkdirSync(empty);
+    await convertMemory(join(dir, 'a'), empty, 'int8');
+    await buildCentroidMemory(join(dir, 'a'), empty);
+    expect(JSON.parse(readFileSync(join(empty, 'manifest.json'), 'utf8'))).toMatchObject({ dtype: 'float16', centroids: { sampleRows: 48 } });
+  });
+
   it('refuses a shard for another model', async () => {
     await expect(loadShard(join(dir, 'a'), { sha256: '0'.repeat(64), hiddenSize: 128 })).rejects.toThrow(/built with model "movielens-demo"/);
     await expect(buildMemory({ model: MODEL, data, out: join(dir, 'x'), fraction: 0 })).rejects.toThrow(/--fraction must be in \(0, 1\]/);

@@ -36,10 +36,10 @@ import { L2DError } from '../../src/core/errors.ts';
 import { parseFraction, parseWholeNumber } from '../../src/core/setting-text.ts';
 import type { Sample, Split } from '../../src/core/data/prepare.ts';
 import type { L2DMemory } from '../../src/core/memory.ts';
-import { formatShardManifest, ROW_DTYPES, sha256Hex, verifiedCatalog, type RowDtype, type ShardManifest } from '../../src/core/shard-format.ts';
+import { formatShardManifest, ROW_DTYPES, SHARD_FORMAT, sha256Hex, verifiedCatalog, type RowDtype, type ShardManifest } from '../../src/core/shard-format.ts';
 import { buildCentroidShard, checkShardSamples, chunkFileName, convertShardRows, encodeShardChunk, shardManifest, type BuiltShard } from '../../src/core/shard-builder.ts';
 import { loadShard } from '../lib/shard-files.ts';
-import { writeFileAtomically } from '../lib/files.ts';
+import { checkReplaceableFolder, writeFileAtomically } from '../lib/files.ts';
 import { parseSplits, splitsLabel } from '../lib/prepared.ts';
 import { xorshift32 } from '../../src/core/synthetic-memory.ts';
 import { serializeItems } from '../../src/core/data/prepared-format.ts';
@@ -98,6 +98,7 @@ export async function buildMemory(options: BuildOptions): Promise<ShardManifest>
   if (!(Number.isInteger(seed) && seed >= 0 && seed <= MAX_SEED)) throw new L2DError('invalid-argument', `--seed must be a whole number from 0 to ${MAX_SEED}, got ${seed}.`);
   if (!(Number.isInteger(batch) && batch >= 1)) throw new L2DError('invalid-argument', `--batch must be a positive whole number, got ${batch}.`);
   if (!(Number.isInteger(chunkRows) && chunkRows >= 1)) throw new L2DError('invalid-argument', `--chunk-rows must be a positive whole number, got ${chunkRows}.`);
+  checkReplaceable(options.out);
   const data = loadPrepared(options.data);
   const encoder = await loadNodeEncoder(options.model, options.dtype ?? 'q4', options.graph ?? 'auto');
   if (!options.quiet && encoder.graphFile !== encoder.file) console.log(`Encoding with ${encoder.graphFile} (the L2D encoder graph of ${encoder.file}; --graph full runs ${encoder.file} itself).`);
@@ -179,9 +180,15 @@ export async function buildMemory(options: BuildOptions): Promise<ShardManifest>
   writeFileSync(join(partial, 'manifest.json'), formatShardManifest(manifest));
   rmSync(statePath);
   rmSync(`${statePath}.tmp`, { force: true }); // a write a stop cut short
+  checkReplaceable(options.out); // again: the folder may have been made while the build ran
   rmSync(options.out, { recursive: true, force: true });
   renameSync(partial, options.out);
   return manifest;
+}
+
+/** --out must be absent, empty or a memory shard (a rebuild): it is replaced as a whole. */
+function checkReplaceable(out: string): void {
+  checkReplaceableFolder(out, SHARD_FORMAT, 'a memory shard');
 }
 
 /** The centroid shard of the shard in `source`, written to `out` whole (through OUT.partial, renamed last); its rows in `rows` (default: the source's). */
@@ -197,6 +204,7 @@ export async function convertMemory(source: string, out: string, rows: RowDtype)
 /** Reads and checks the shard in `source`, derives another from it, and writes that to `out` whole. */
 async function writeDerivedShard(source: string, out: string, derive: (manifest: ShardManifest, memory: L2DMemory, catalog: Uint8Array) => Promise<BuiltShard>): Promise<ShardManifest> {
   if (resolve(source) === resolve(out)) throw new L2DError('invalid-argument', `--out must be another folder than the shard it reads (${source}).`);
+  checkReplaceable(out);
   const { manifest, memory } = await loadShard(source);
   const catalog = new Uint8Array(readFileSync(join(source, manifest.catalog.file)));
   await verifiedCatalog(manifest, catalog, join(source, manifest.catalog.file)); // its checksum and item count, as every reader checks them
@@ -207,6 +215,7 @@ async function writeDerivedShard(source: string, out: string, derive: (manifest:
   built.manifest.chunks.forEach((chunk, i) => writeFileSync(join(partial, chunk.file), built.chunks[i]));
   writeFileSync(join(partial, built.manifest.catalog.file), built.catalog);
   writeFileSync(join(partial, 'manifest.json'), formatShardManifest(built.manifest));
+  checkReplaceable(out);
   rmSync(out, { recursive: true, force: true });
   renameSync(partial, out);
   return built.manifest;

@@ -1,7 +1,7 @@
 /** File helpers of the command-line tools: strict UTF-8 reading with line numbers, JSON read with the file named, atomic output. */
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { DataFormatError } from '../../src/core/errors.ts';
+import { DataFormatError, InvalidArgumentError } from '../../src/core/errors.ts';
 
 const strict = new TextDecoder('utf-8', { fatal: true });
 
@@ -43,6 +43,26 @@ export function readJson<T>(path: string, what = path): T {
 export function writeFileAtomically(path: string, text: string): void {
   writeFileSync(`${path}.tmp`, text);
   renameSync(`${path}.tmp`, path);
+}
+
+/**
+ * A tool's --out, which it replaces as a whole, must be absent, empty, or one of that tool's own outputs (a
+ * manifest.json of `format`, as `what` names it): a typo naming the model folder, the data or the project would
+ * otherwise be deleted. Tools check it before any work, and again just before replacing.
+ */
+export function checkReplaceableFolder(out: string, format: string, what: string): void {
+  if (!existsSync(out)) return;
+  if (!statSync(out).isDirectory()) throw new InvalidArgumentError(`--out ${out} is a file, not a folder: choose another --out; nothing was written.`);
+  if (readdirSync(out).length === 0) return;
+  let found: unknown;
+  try {
+    found = JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8')).format;
+  } catch {
+    found = undefined;
+  }
+  if (found !== format) {
+    throw new InvalidArgumentError(`--out ${out} holds files and is not ${what} (it has no manifest.json of one), and the output would replace the whole folder: choose another --out, or empty it first; nothing was written.`);
+  }
 }
 
 /**

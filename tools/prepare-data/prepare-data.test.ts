@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseManifest } from '../../src/core/data/prepared-format.ts';
@@ -47,6 +47,13 @@ function store(files: Partial<Record<'items.csv' | 'events.csv', string>> = {}):
   };
   for (const [name, content] of Object.entries({ ...defaults, ...files })) if (content !== undefined) writeFileSync(join(src, name), content);
   return src;
+}
+
+/** A prepared data set's folder, as a run before left it (only its manifest's format matters here). */
+function previousOutput(out: string): void {
+  mkdirSync(out);
+  writeFileSync(join(out, 'manifest.json'), JSON.stringify({ format: 'l2d-prepared-dataset' }));
+  writeFileSync(join(out, 'keep.txt'), 'previous output');
 }
 
 describe("prepare-data on a store's own export (items.csv + events.csv)", () => {
@@ -143,8 +150,7 @@ describe("prepare-data on a store's own export (items.csv + events.csv)", () => 
   for (const [name, files, message] of cases) {
     it(`names ${name}, leaving the previous output as it was`, () => {
       const out = join(dir, 'out');
-      mkdirSync(out);
-      writeFileSync(join(out, 'keep.txt'), 'previous output');
+      previousOutput(out);
       expect(() => prepareFolder(store(files), out)).toThrow(message);
       expect(readFileSync(join(out, 'keep.txt'), 'utf8')).toBe('previous output');
     });
@@ -183,14 +189,29 @@ describe('prepare-data bad input: clear errors naming file and line, no half-wri
   for (const [name, files, message] of cases) {
     it(name, () => {
       const out = join(dir, 'out');
-      mkdirSync(out);
-      writeFileSync(join(out, 'keep.txt'), 'previous output');
+      previousOutput(out);
       expect(() => prepareFolder(amazon(files), out)).toThrow(message);
       // The previous output is untouched and no temporary folder is left.
       expect(readFileSync(join(out, 'keep.txt'), 'utf8')).toBe('previous output');
       expect(existsSync(join(dir, `.out.tmp-${process.pid}`))).toBe(false);
     });
   }
+
+  it('never replaces a folder that is not a prepared data set (a mistyped --out naming the model folder was deleted)', () => {
+    const out = join(dir, 'model');
+    mkdirSync(join(out, 'onnx'), { recursive: true });
+    writeFileSync(join(out, 'config.json'), '{}');
+    expect(() => prepareFolder(store(), out)).toThrow(
+      `--out ${out} holds files and is not a prepared data set (it has no manifest.json of one), and the output would replace the whole folder: choose another --out, or empty it first; nothing was written.`,
+    );
+    expect(readdirSync(out).sort()).toEqual(['config.json', 'onnx']);
+    // An empty folder, and a prepared data set (prepared again), are replaced.
+    rmSync(out, { recursive: true });
+    mkdirSync(out);
+    prepareFolder(store(), out);
+    expect(prepareFolder(store(), out, { kCore: 2 }).manifest.kCore).toBe(2);
+    expect(JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8')).kCore).toBe(2);
+  });
 
   it('an unknown layout names the files it expected', () => {
     expect(() => prepareFolder(dir, join(dir, 'out'))).toThrow(/expected items.tsv \+ sequential_\{train,valid,test\}.txt \(Amazon\) or movies.csv \+ ratings.csv \(MovieLens\), or a store's own items.csv \+ events.csv/);
