@@ -8,7 +8,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resolve } from 'node:path';
-import { copyFileSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, cpSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { emitDeclarations, viteBuild } from '../tools/lib/vite-build.ts';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { CpuDecoder } from '../src/core/cpu-decoder.ts';
@@ -287,6 +287,7 @@ describe('the storefront embed from another origin', () => {
     ['data-k', 'ten', 'data-k must be a positive whole number, got "ten".'],
     ['data-strategy', 'nearest', 'data-strategy must be "local" (L2D-L), "global" (L2D-G) or "vote" (L2D-V), got "nearest".'],
     ['data-device', 'gpu', 'device must be one of "auto", "webgpu", "wasm"; got "gpu".'],
+    ['data-revalidate', 'yes', 'data-revalidate must be "true" or "false", got "yes".'],
   ])('a script tag with a bad %s: every widget says so', async (name, value, message) => {
     const tab = await context.newPage();
     try {
@@ -402,6 +403,47 @@ describe('the storefront embed from another origin', () => {
     await waitForList('#for-you', 5);
     expect(requests.filter((u) => u.includes('/models/'))).toEqual([]);
     expect(problems).toEqual([]);
+  });
+
+  it('data-revalidate="true": a memory rebuilt at the same URL is used on the next visit; without it, the stored one stays', async () => {
+    const served = 'test-results/embed-revalidate-memory';
+    const serve = (source: string) => {
+      rmSync(served, { recursive: true, force: true });
+      cpSync(source, served, { recursive: true });
+    };
+    mkdirSync('test-results/embed-pages', { recursive: true });
+    for (const revalidate of ['', 'data-revalidate="true"']) {
+      writeFileSync(
+        `test-results/embed-pages/revalidate-${revalidate ? 'true' : 'default'}.html`,
+        `<!doctype html><link rel="icon" href="data:,"><script src="EMBED_ORIGIN/l2d/l2d-embed.js" data-model="EMBED_ORIGIN/models/movielens-demo" data-memory="EMBED_ORIGIN/${served}" ${revalidate}></script><l2d-recommendations history="3"></l2d-recommendations>`,
+      );
+    }
+    serve(MEMORY);
+    const fresh = await browser.newContext();
+    try {
+      const tab = await fresh.newPage();
+      const seen = pageErrors(tab);
+      const visit = async (which: 'default' | 'true') => {
+        await tab.goto(`${store.origin}/t/revalidate-${which}.html`);
+        await waitForList('l2d-recommendations', 5, tab);
+        return tab.evaluate(async () => (await (globalThis as unknown as { L2D: { recommender(): Promise<{ status(): { rows: number } }> } }).L2D.recommender()).status().rows);
+      };
+      const rows = (folder: string) => JSON.parse(readFileSync(`${folder}/manifest.json`, 'utf8')).rows as number;
+      expect(await visit('default')).toBe(rows(MEMORY));
+      // The store rebuilds its memory at the same URL (here: the demo's centroids).
+      const rebuilt = 'models/movielens-demo/memory/train-q4-f0.3-centroids';
+      serve(rebuilt);
+      expect(rows(rebuilt)).not.toBe(rows(MEMORY));
+      expect(await visit('default')).toBe(rows(MEMORY)); // stored: no request for it
+      // The CDN's max-age=3600 still holds the old chunks under the same names: they are fetched again past it.
+      expect(await visit('true')).toBe(rows(rebuilt));
+      // The old copy is gone from IndexedDB; a visit without revalidation now has the rebuilt one.
+      expect(await visit('default')).toBe(rows(rebuilt));
+      expect(seen).toEqual([]);
+    } finally {
+      await fresh.close();
+      rmSync(served, { recursive: true, force: true });
+    }
   });
 
   it('runs the calls a page queued in L2DQueue before an async embed arrived, later pushes at once, and names bad entries', async () => {

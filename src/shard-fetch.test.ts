@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { fetchAhead } from './shard-fetch.ts';
+import { ShardError } from './core/errors.ts';
+import { checkedOrReloaded, fetchAhead } from './shard-fetch.ts';
 
 describe('fetchAhead', () => {
   it('starts the asked-for download, then the next wanted ones up to `ahead`, each once and in order', async () => {
@@ -39,5 +40,35 @@ describe('fetchAhead', () => {
     expect(await get(0)).toBe(0);
     await new Promise((r) => setTimeout(r, 10)); // chunk 1's rejection settles unobserved meanwhile
     await expect(get(1)).rejects.toThrow('chunk 1: HTTP 503');
+  });
+});
+
+describe('checkedOrReloaded', () => {
+  const bytes = (n: number) => new Uint8Array([n]).buffer;
+  const wants = (n: number) => async (b: ArrayBuffer) => {
+    if (new Uint8Array(b)[0] !== n) throw new ShardError(`holds ${new Uint8Array(b)[0]}, the manifest says ${n}`);
+    return `checked ${n}`;
+  };
+
+  it('keeps bytes that pass, fetching nothing more', async () => {
+    let reloads = 0;
+    const r = await checkedOrReloaded(bytes(2), wants(2), async () => (reloads++, bytes(2)));
+    expect([new Uint8Array(r.bytes)[0], r.checked, reloads]).toEqual([2, 'checked 2', 0]);
+  });
+
+  it('fetches an old copy (a rebuilt shard\'s file under the same name, from the HTTP cache) once more, past the cache', async () => {
+    let reloads = 0;
+    const r = await checkedOrReloaded(bytes(1), wants(2), async () => (reloads++, bytes(2)));
+    expect([new Uint8Array(r.bytes)[0], r.checked, reloads]).toEqual([2, 'checked 2', 1]);
+  });
+
+  it('fails with the check\'s error when the fresh copy is wrong too, and never retries other errors', async () => {
+    await expect(checkedOrReloaded(bytes(1), wants(2), async () => bytes(3))).rejects.toThrow('holds 3, the manifest says 2');
+    let reloads = 0;
+    const broken = async () => {
+      throw new TypeError('a bug, not a stale file');
+    };
+    await expect(checkedOrReloaded(bytes(1), broken, async () => (reloads++, bytes(1)))).rejects.toThrow('a bug, not a stale file');
+    expect(reloads).toBe(0);
   });
 });

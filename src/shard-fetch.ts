@@ -16,11 +16,29 @@ export interface LoadedShard {
 
 export type ByteProgress = (loaded: number, total: number) => void;
 
-async function get(url: string): Promise<Response> {
-  const response = await fetch(url);
+async function get(url: string, init?: RequestInit): Promise<Response> {
+  const response = await fetch(url, init);
   if (!response.ok) throw new ShardError(`${url}: HTTP ${response.status}; is the memory URL right?`);
   return response;
 }
+
+/**
+ * Downloaded bytes through `check`; bytes it refuses with a ShardError are fetched once more past the HTTP cache
+ * (`reload`) and checked again. A shard rebuilt at the same URL has files of the same names, and a cache (a CDN's
+ * max-age) may still answer with the old ones: the manifest, asked for with no-cache, is the new one.
+ */
+export async function checkedOrReloaded<T>(bytes: ArrayBuffer, check: (bytes: ArrayBuffer) => Promise<T>, reload: () => Promise<ArrayBuffer>): Promise<{ bytes: ArrayBuffer; checked: T }> {
+  try {
+    return { bytes, checked: await check(bytes) };
+  } catch (error) {
+    if (!(error instanceof ShardError)) throw error;
+    const fresh = await reload();
+    return { bytes: fresh, checked: await check(fresh) };
+  }
+}
+
+/** The fetch options of a file fetched past the HTTP cache (which then keeps the fresh copy). */
+export const RELOAD: RequestInit = { cache: 'reload' };
 
 /**
  * Item `index`'s download, with the next `ahead` wanted ones started behind it: a chunk downloads while the one
@@ -61,7 +79,8 @@ export type StreamedShard = Omit<LoadedShard, 'memory'>;
  */
 export async function streamShard(url: string, sinkFor: (manifest: ShardManifest) => ChunkSink, model?: { sha256: string; hiddenSize: number }, onProgress?: ByteProgress): Promise<StreamedShard> {
   const base = url.replace(/\/$/, '');
-  const manifest = parseShardManifest(await (await get(`${base}/manifest.json`)).text(), `${base}/manifest.json`);
+  // no-cache: a rebuilt shard's manifest, never an old copy the HTTP cache still holds (its chunks follow it).
+  const manifest = parseShardManifest(await (await get(`${base}/manifest.json`, { cache: 'no-cache' })).text(), `${base}/manifest.json`);
   if (model) checkShardModel(manifest, model);
   const total = manifest.chunks.reduce((s, c) => s + c.bytes, 0);
   let loaded = 0;
@@ -70,14 +89,14 @@ export async function streamShard(url: string, sinkFor: (manifest: ShardManifest
   const download = fetchAhead(urls.length, CHUNKS_AHEAD, () => true, (i) => get(urls[i]).then((response) => response.arrayBuffer()));
   // Each chunk goes to the sink as it arrives: the shard is never held whole twice.
   const sink = sinkFor(manifest);
+  const reload = (i: number) => () => get(urls[i], RELOAD).then((response) => response.arrayBuffer());
   for (const [i, c] of manifest.chunks.entries()) {
-    const bytes = await download(i);
-    await sink.check(i, bytes);
+    const { bytes } = await checkedOrReloaded(await download(i), (chunk) => sink.check(i, chunk), reload(i));
     sink.take(i, bytes);
     loaded += c.bytes;
     onProgress?.(loaded, total);
   }
   const catalogIndex = manifest.chunks.length;
-  const items = await verifiedCatalog(manifest, await download(catalogIndex), urls[catalogIndex]);
+  const { checked: items } = await checkedOrReloaded(await download(catalogIndex), (bytes) => verifiedCatalog(manifest, bytes, urls[catalogIndex]), reload(catalogIndex));
   return { manifest, items };
 }

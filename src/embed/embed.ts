@@ -9,7 +9,8 @@
  *   <script src="https://cdn.example/l2d/l2d-embed.js"
  *           data-model="https://cdn.example/models/movielens-demo"
  *           data-memory="https://cdn.example/models/movielens-demo/memory/train-q4-f0.3-int8"
- *           data-k="5"></script>   (also data-strategy (default "vote"), data-m, data-device, data-reuse-prefix, data-ids)
+ *           data-k="5"></script>   (also data-strategy (default "vote"), data-m, data-device, data-reuse-prefix, data-ids,
+ *           data-revalidate)
  *   <l2d-recommendations></l2d-recommendations>
  *   <script> L2D.track('view', 42); </script>   (after the embed ran: a deferred script after it, or DOMContentLoaded)
  *   <script> (window.L2DQueue ||= []).push((L2D) => L2D.track('view', 42)); </script>   (anywhere: also with `async`)
@@ -61,6 +62,8 @@ const config = {
   device: (data.device ?? 'auto') as 'auto' | 'webgpu' | 'wasm',
   // A shopper's history grows one view at a time: reuse the previous prompt's cache where that costs no download.
   reusePrefix: data.reusePrefix ?? 'auto',
+  // A store that rebuilds its memory (or model) at the same URL: each visit asks for it first (see recommender()).
+  revalidate: setting(() => parseFlag(data.revalidate, 'data-revalidate'), false),
 };
 const history = new LocalHistory(undefined, undefined, config.ids);
 let pending: Promise<Recommender> | undefined;
@@ -72,6 +75,13 @@ function parseReusePrefix(value: string): boolean | 'auto' {
   throw new InvalidArgumentError(`data-reuse-prefix must be "auto", "true" or "false", got "${value}".`);
 }
 
+/** data-revalidate: "true" or "false" (default). */
+function parseFlag(value: string | undefined, name: string): boolean | undefined {
+  if (value === undefined) return undefined;
+  if (value === 'true' || value === 'false') return value === 'true';
+  throw new InvalidArgumentError(`${name} must be "true" or "false", got "${value}".`);
+}
+
 function recommender(): Promise<Recommender> {
   pending ??= (async () => {
     if (settingErrors.length > 0) throw settingErrors[0];
@@ -81,7 +91,17 @@ function recommender(): Promise<Recommender> {
     const reusePrefix = parseReusePrefix(config.reusePrefix);
     // Another tab's purchase or forget() changes this tab's lists too.
     const onInteractionsChange = () => refreshElements(true);
-    return createRecommender({ model: config.model, memory: config.memory, device: config.device, reusePrefix, wasmPaths: embedBase, worker: await embedWorker(), onInteractionsChange });
+    return createRecommender({
+      model: config.model,
+      memory: config.memory,
+      device: config.device,
+      reusePrefix,
+      // Without it a later visit asks nothing: the stored memory and model are used as they are.
+      revalidate: config.revalidate,
+      wasmPaths: embedBase,
+      worker: await embedWorker(),
+      onInteractionsChange,
+    });
   })();
   // A failed start may be retried (e.g. after the network came back).
   pending.catch(() => (pending = undefined));

@@ -32,7 +32,9 @@ export async function cachedFetch(input: string, options: { revalidate?: boolean
     if (cached) return cached;
   }
   try {
-    const response = await fetch(input);
+    // Revalidating: a conditional request (no-cache), so a model rebuilt at the same URL is never an old copy
+    // from the HTTP cache (a CDN's max-age), and an unchanged one costs a 304.
+    const response = await fetch(input, options.revalidate ? { cache: 'no-cache' } : undefined);
     if (response.ok && cache) {
       // A full copy for the cache; a quota error here costs only the offline copy.
       await cache.put(input, response.clone()).catch(() => undefined);

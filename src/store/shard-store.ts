@@ -15,7 +15,7 @@
 import { openDB, type DBSchema, type IDBPDatabase } from 'idb';
 import { NetworkUnavailableError, ShardError, StorageQuotaError } from '../core/errors.ts';
 import { PendingMemory, checkShardModel, parseShardManifest, sha256Hex, verifiedCatalog, type ChunkSink, type ShardManifest } from '../core/shard-format.ts';
-import { CHUNKS_AHEAD, fetchAhead, type LoadedShard, type StreamedShard } from '../shard-fetch.ts';
+import { CHUNKS_AHEAD, RELOAD, checkedOrReloaded, fetchAhead, type LoadedShard, type StreamedShard } from '../shard-fetch.ts';
 import { announceOverlayChange } from './overlay-changes.ts';
 
 export const STORE_DB_NAME = 'l2d-memory';
@@ -304,10 +304,10 @@ export class ShardStore {
     let loaded = 0;
     let fromStore = 0;
     const refetched: number[] = [];
-    const fetchBytes = async (file: string): Promise<ArrayBuffer> => {
+    const fetchBytes = async (file: string, init?: RequestInit): Promise<ArrayBuffer> => {
       let response: Response;
       try {
-        response = await fetchFn(`${base}/${file}`);
+        response = await fetchFn(`${base}/${file}`, init);
       } catch (error) {
         throw new NetworkUnavailableError(`${base}/${file} could not be fetched (${(error as Error).message}); the chunks stored so far are kept and the next load resumes from them.`);
       }
@@ -342,19 +342,24 @@ export class ShardStore {
         throw new ShardError(`Chunk ${index} of the stored memory is missing and cannot be fetched while offline.`);
       }
       // A chunk the store held (its read taken above) is fetched anew; one it lacked may be downloading already.
-      const bytes = fromStoreAt(index) ? await fetchBytes(meta.file) : (await bytesOf(index))!;
-      await sink.check(index, bytes); // verified before it is stored
+      const downloaded = fromStoreAt(index) ? await fetchBytes(meta.file) : (await bytesOf(index))!;
+      // Verified before it is stored; an old copy from the HTTP cache is fetched again past it.
+      const { bytes } = await checkedOrReloaded(downloaded, (chunk) => sink.check(index, chunk), () => fetchBytes(meta.file, RELOAD));
       await this.write(record, () => this.db.put('chunks', bytes, [...key, index]));
       sink.take(index, bytes);
       loaded += meta.bytes;
       options.onProgress?.({ loaded, total, fromStore });
     }
     let catalog = record.catalog;
+    let items;
     if (!catalog || (await sha256Hex(catalog)) !== manifest.catalog.sha256) {
       if (!online) throw new ShardError('The stored catalog of this memory is corrupted and cannot be fetched again while offline.');
-      catalog = (await bytesOf(catalogIndex))!;
+      const verified = await checkedOrReloaded((await bytesOf(catalogIndex))!, (bytes) => verifiedCatalog(manifest, bytes, `${base}/${manifest.catalog.file}`), () => fetchBytes(manifest.catalog.file, RELOAD));
+      catalog = verified.bytes;
+      items = verified.checked;
+    } else {
+      items = await verifiedCatalog(manifest, catalog, `${base}/${manifest.catalog.file}`);
     }
-    const items = await verifiedCatalog(manifest, catalog, `${base}/${manifest.catalog.file}`);
     if (record.state !== 'complete' || record.catalog !== catalog) {
       const complete: ShardRecord = { ...record, catalog, state: 'complete', savedAt: Date.now() };
       await this.write(record, () => this.db.put('shards', complete));
