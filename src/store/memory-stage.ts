@@ -1,9 +1,10 @@
 /**
  * load()'s memory stage, wherever it runs (workers/memory.worker.ts, else the encoder's worker): the shard from
  * IndexedDB or the network, each checked chunk handed to a sink as it comes, with what the store holds for it
- * (the user's memory updates, the origin's storage). A browser that blocks site data still gets the memory, from
- * the network.
+ * (the user's memory updates, the origin's storage). A browser that blocks site data, or has no room left for the
+ * shard, still gets the memory, from the network.
  */
+import { StorageQuotaError } from '../core/errors.ts';
 import type { ChunkSink, ShardManifest } from '../core/shard-format.ts';
 import { streamShard, type StreamedShard } from '../shard-fetch.ts';
 import { ShardStore, storageReport, type OverlayRecord, type StorageReport } from './shard-store.ts';
@@ -56,10 +57,19 @@ export async function streamMemory(options: MemoryStageOptions, model: MemoryMod
     return { ...streamed, source: 'network', stored: false, ...(storageUnavailable ? { storageUnavailable } : {}) };
   }
   try {
-    const { manifest, items, source } = await store.stream(url, { model, shardId: memoryUrl.replace(/\/$/, ''), prefer: revalidate ? 'network' : 'store', onProgress }, sinkFor);
+    let streamed: StreamedShard & { source: StreamedMemory['source'] };
+    try {
+      streamed = await store.stream(url, { model, shardId: memoryUrl.replace(/\/$/, ''), prefer: revalidate ? 'network' : 'store', onProgress }, sinkFor);
+    } catch (error) {
+      // No room to keep it (the store kept nothing partial): this visit's memory from the network, as without IndexedDB.
+      if (!(error instanceof StorageQuotaError)) throw error;
+      storageUnavailable = `${error.message.replace(/ Free some space.*$/, '')} It comes from the network on this visit; memory updates are still kept where there is room.`;
+      streamed = { ...(await streamShard(url, sinkFor, model, (loaded, total) => onProgress?.({ loaded, total }))), source: 'network' };
+    }
     const overlay = await store.getOverlay(model.sha256, memoryUrl);
     const storage = await storageReport();
-    return { manifest, items, source, stored: true, ...(overlay ? { overlay } : {}), storage };
+    const { manifest, items, source } = streamed;
+    return { manifest, items, source, stored: true, ...(overlay ? { overlay } : {}), storage, ...(storageUnavailable ? { storageUnavailable } : {}) };
   } finally {
     store.close();
   }
