@@ -179,6 +179,24 @@ describe('the IndexedDB shard store', () => {
     expect(after[0].state).toBe('complete');
   });
 
+  it("deletes another memory's copy once no load has used it for 30 days (a store's earlier deploy at another URL), never the one in use", async () => {
+    await call('reset', 'unused');
+    const centroids = `${harness.baseUrl}/models/movielens-demo/memory/train-q4-f0.3-centroids`;
+    const shards = async () => (await call<(Stored & { shard: string })[]>('inspect', 'unused')).map((r) => r.shard.split('/').pop()).sort();
+    loaded(await load('unused'));
+    await call('backdate', 'unused', 29);
+    loaded(await load('unused', { url: centroids }));
+    expect(await shards()).toEqual(['train-q4-f0.3', 'train-q4-f0.3-centroids']); // 29 days: kept
+    await call('backdate', 'unused', 2);
+    // The centroids, used 2 days ago, are loaded again (from the store): the other memory, 31 days unused, goes.
+    expect(loaded(await load('unused', { url: centroids })).source).toBe('indexeddb');
+    expect(await shards()).toEqual(['train-q4-f0.3-centroids']);
+    // Used now: backdated 31 days, still not deleted by a load of itself.
+    await call('backdate', 'unused', 31);
+    loaded(await load('unused', { url: centroids, prefer: 'store' }));
+    expect(await shards()).toEqual(['train-q4-f0.3-centroids']);
+  });
+
   it('ends with one correct shard when two tabs load it at the same time', async () => {
     await call('reset', 'tabs');
     const tab = await harness.openTab('e2e/harness/store.html');

@@ -99,10 +99,24 @@ async function corruptChunk(db: string, index: number) {
   }
 }
 
+/** Moves every stored version's last use (and save) `days` into the past, as if no load had used it since. */
+async function backdate(db: string, days: number) {
+  const store = await ShardStore.open(db);
+  try {
+    const shift = days * 24 * 60 * 60 * 1000;
+    for (const record of await store.db.getAll('shards')) {
+      await store.db.put('shards', { ...record, savedAt: record.savedAt - shift, usedAt: (record.usedAt ?? record.savedAt) - shift });
+    }
+  } finally {
+    store.close();
+  }
+}
+
 (globalThis as unknown as { l2dStore: unknown }).l2dStore = {
   load,
   inspect,
   corruptChunk,
+  backdate,
   reset: (db: string) => deleteDB(db),
   storage: storageReport,
 };

@@ -37,6 +37,8 @@ export interface ShardRecord {
   catalog?: ArrayBuffer;
   bytes: number;
   savedAt: number;
+  /** When a load last used it (records from before 2026-12-07 have none: savedAt stands in). */
+  usedAt?: number;
 }
 
 export interface OverlayRecord {
@@ -134,6 +136,16 @@ async function withLock<T>(name: string, work: () => Promise<T>): Promise<T> {
   return locks ? (locks.request(name, work) as Promise<T>) : work();
 }
 
+/** As withLock, but not at all while another holds the lock. */
+async function ifUnlocked(name: string, work: () => Promise<void>): Promise<void> {
+  const locks = typeof navigator !== 'undefined' ? navigator.locks : undefined;
+  if (!locks) return work();
+  await locks.request(name, { ifAvailable: true }, (lock) => (lock ? work() : undefined));
+}
+
+/** How long a stored shard no load has used is kept (see ShardStore's used()). */
+export const UNUSED_SHARD_MS = 30 * 24 * 60 * 60 * 1000;
+
 export class ShardStore {
   private constructor(readonly db: IDBPDatabase<StoreSchema>) {}
 
@@ -199,7 +211,7 @@ export class ShardStore {
     const fetchFn = options.fetch ?? fetch.bind(globalThis);
     if (options.prefer === 'store') {
       const stored = await this.newestComplete(options.model.sha256, shard);
-      if (stored) return withLock(lockName(stored.model, shard), () => this.fill(base, stored, options, fetchFn, true, sinkFor));
+      if (stored) return this.used(await withLock(lockName(stored.model, shard), () => this.fill(base, stored, options, fetchFn, true, sinkFor)), stored);
     }
     let manifestText: string;
     try {
@@ -217,22 +229,50 @@ export class ShardStore {
           `${base}/manifest.json could not be fetched (${(error as Error).message}) and no complete copy of this memory is stored on this device yet.`,
         );
       }
-      return withLock(lockName(stored.model, shard), () => this.fill(base, stored, options, fetchFn, false, sinkFor));
+      return this.used(await withLock(lockName(stored.model, shard), () => this.fill(base, stored, options, fetchFn, false, sinkFor)), stored);
     }
     const manifest = parseShardManifest(manifestText, `${base}/manifest.json`);
     checkShardModel(manifest, options.model);
     const version = (await sha256Hex(new TextEncoder().encode(manifestText))).slice(0, 16);
-    return withLock(lockName(options.model.sha256, shard), async () => {
+    let used: ShardRecord | undefined;
+    const loaded = await withLock(lockName(options.model.sha256, shard), async () => {
       let record = await this.db.get('shards', [options.model.sha256, shard, version]);
       if (!record) {
         const bytes = manifest.chunks.reduce((s, c) => s + c.bytes, 0);
         record = { model: options.model.sha256, shard, version, state: 'partial', manifest, bytes, savedAt: Date.now() };
         await this.write(record, () => this.db.put('shards', record!));
       }
-      const loaded = await this.fill(base, record, options, fetchFn, true, sinkFor);
+      const filled = await this.fill(base, record, options, fetchFn, true, sinkFor);
       await this.deleteOtherVersions(record);
-      return loaded;
+      used = record;
+      return filled;
     });
+    return this.used(loaded, used!);
+  }
+
+  /**
+   * After a load: the version it used is marked used now, and every other shard's versions not used for
+   * UNUSED_SHARD_MS are deleted (a memory the site no longer names, e.g. an earlier deploy's at another URL, would
+   * otherwise stay for good). They are downloadable copies; the user's memory updates (overlays) are never touched.
+   * Best effort: a failure here never fails the load.
+   */
+  private async used(loaded: StoredChunks, record: Pick<ShardRecord, 'model' | 'shard' | 'version'>): Promise<StoredChunks> {
+    try {
+      const now = Date.now();
+      const current = await this.db.get('shards', [record.model, record.shard, record.version]);
+      if (current) await this.db.put('shards', { ...current, usedAt: now });
+      for (const other of await this.list()) {
+        if ((other.model === record.model && other.shard === record.shard) || (other.usedAt ?? other.savedAt) > now - UNUSED_SHARD_MS) continue;
+        // Skipped while another tab loads it (holding its lock); looked at again under the lock.
+        await ifUnlocked(lockName(other.model, other.shard), async () => {
+          const again = await this.db.get('shards', [other.model, other.shard, other.version]);
+          if (again && (again.usedAt ?? again.savedAt) <= now - UNUSED_SHARD_MS) await this.deleteVersion(again);
+        });
+      }
+    } catch {
+      // The next load tries again.
+    }
+    return loaded;
   }
 
   async getOverlay(model: string, shard: string): Promise<OverlayRecord | undefined> {
