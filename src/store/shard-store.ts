@@ -259,8 +259,11 @@ export class ShardStore {
   private async used(loaded: StoredChunks, record: Pick<ShardRecord, 'model' | 'shard' | 'version'>): Promise<StoredChunks> {
     try {
       const now = Date.now();
-      const current = await this.db.get('shards', [record.model, record.shard, record.version]);
-      if (current) await this.db.put('shards', { ...current, usedAt: now });
+      // Read and written in one transaction: another tab's write of the record in between is not undone.
+      const tx = this.db.transaction('shards', 'readwrite');
+      const current = await tx.store.get([record.model, record.shard, record.version]);
+      if (current) await tx.store.put({ ...current, usedAt: now });
+      await tx.done;
       for (const other of await this.list()) {
         if ((other.model === record.model && other.shard === record.shard) || (other.usedAt ?? other.savedAt) > now - UNUSED_SHARD_MS) continue;
         // Skipped while another tab loads it (holding its lock); looked at again under the lock.
