@@ -6,13 +6,14 @@
  * the original top-K exactly.
  */
 import { describe, expect, it } from 'vitest';
+import { cpSync, rmSync } from 'node:fs';
 import { CpuDecoder } from '../src/core/cpu-decoder.ts';
 import { toFloat16Bits } from '../src/core/float16.ts';
 import { centroidSampleCounts } from '../src/core/shard-format.ts';
 import { buildCentroidMemory } from '../tools/build-memory/main.ts';
 import { loadShard } from '../tools/lib/shard-files.ts';
 import { outcomeValue, useFlowPage } from './flow-client.ts';
-import { centroidShardWithoutCounts } from './model-copy.ts';
+import { centroidShardWithoutCounts, renumberedShard } from './model-copy.ts';
 
 const MODEL = '/models/movielens-demo';
 const MEMORY = `${MODEL}/memory/train-q4-f0.3`;
@@ -184,6 +185,38 @@ describe('memory updates', () => {
     expect((await load('cpu')).overlay).toEqual({ rows: 1, cap: 1024, seen: 2, persisted: true });
     value(await call<Overlay>('recordInteraction', { history, item: 8 }));
     expect(await stored(null)).toEqual([7, 8]);
+    value(await call('clearInteractions'));
+  });
+
+  it('a memory rebuilt at the same URL with its items numbered otherwise: the stored updates follow their items by key', async () => {
+    const a = 'test-results/renumber-a';
+    await buildCentroidMemory(MEMORY.slice(1), a);
+    const b = renumberedShard(a, 'test-results/renumber-b');
+    const served = 'test-results/renumber-served';
+    const serve = (folder: string) => {
+      rmSync(served, { recursive: true, force: true });
+      cpSync(folder, served, { recursive: true });
+    };
+    const loadServed = async () => value(await call<{ overlay: Overlay; items: number }>('load', { modelUrl: MODEL, memoryUrl: `/${served}`, device: 'wasm', decoder: 'cpu', wasmPaths: WASM, revalidate: true }));
+    const listed = async (ids: number[]) => value(await call<{ items: Item[] }>('recommend', { history: ids, k: 300, strategy: 'global' })).items.map((i) => [i.sourceId, i.distance]);
+    serve(a);
+    await loadServed();
+    value(await call('clearInteractions'));
+    const plain = await listed(history);
+    const chosen = value(await call<{ items: Item[] }>('recommend', { history, k: 300, strategy: 'global' })).items[250].id;
+    for (let i = 0; i < 2; i++) value(await call<Overlay>('recordInteraction', { history, item: chosen }));
+    const updated = await listed(history);
+    expect(updated).not.toEqual(plain);
+    // The store rebuilds: the same items, numbered backwards. The same history by its new ids gives the same list,
+    // the updates on the same item (before: on whichever item took its old id).
+    serve(b);
+    const reloaded = await loadServed();
+    expect(reloaded.overlay).toMatchObject({ rows: 2, seen: 2 });
+    const last = reloaded.items - 1;
+    expect(await listed(history.map((id) => last - id))).toEqual(updated);
+    // Recorded again under the new numbering: the stored rows are all in it now.
+    value(await call<Overlay>('recordInteraction', { history: history.map((id) => last - id), item: last - chosen }));
+    expect((await loadServed()).overlay).toMatchObject({ rows: 3 });
     value(await call('clearInteractions'));
   });
 

@@ -4,8 +4,11 @@
  * shard as built before it stored its items' sample counts.
  */
 import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { copyFileSync, cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { parseItems, serializeItems } from '../src/core/data/prepared-format.ts';
 import type { EncoderManifest } from '../src/core/encoder-manifest.ts';
+import type { ShardManifest } from '../src/core/shard-format.ts';
 
 /**
  * A copy of `model` at test-results/<name> (without its memory, evaluation data and the graphs these tests
@@ -44,5 +47,35 @@ export function centroidShardWithoutCounts(folder: string, out: string): string 
   cpSync(folder, out, { recursive: true });
   const manifest = JSON.parse(readFileSync(`${folder}/manifest.json`, 'utf8'));
   writeFileSync(`${out}/manifest.json`, JSON.stringify({ ...manifest, centroids: { sampleRows: manifest.centroids.sampleRows } }));
+  return out;
+}
+
+/**
+ * A copy of shard `folder` at `out` with its items numbered backwards (id -> itemCount - 1 - id): each row's label,
+ * the catalog and the items' sample counts renumbered, checksums written anew. The same memory as a rebuild whose
+ * prepare-data numbered the items otherwise.
+ */
+export function renumberedShard(folder: string, out: string): string {
+  rmSync(out, { recursive: true, force: true });
+  mkdirSync(out, { recursive: true });
+  const manifest = JSON.parse(readFileSync(`${folder}/manifest.json`, 'utf8')) as ShardManifest;
+  const last = manifest.itemCount - 1;
+  const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
+  for (const chunk of manifest.chunks) {
+    const bytes = new Uint8Array(readFileSync(`${folder}/${chunk.file}`));
+    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    const labels = bytes.byteLength - chunk.rows * 4; // a chunk ends with its rows' labels (uint32, little-endian)
+    for (let r = 0; r < chunk.rows; r++) view.setUint32(labels + 4 * r, last - view.getUint32(labels + 4 * r, true), true);
+    writeFileSync(`${out}/${chunk.file}`, bytes);
+    chunk.sha256 = sha256(bytes);
+  }
+  const items = parseItems(readFileSync(`${folder}/${manifest.catalog.file}`, 'utf8'))
+    .reverse()
+    .map((item, id) => ({ ...item, id }));
+  const catalog = new TextEncoder().encode(serializeItems(items));
+  writeFileSync(`${out}/${manifest.catalog.file}`, catalog);
+  manifest.catalog.sha256 = sha256(catalog);
+  if (manifest.centroids?.itemSamples) manifest.centroids.itemSamples.reverse();
+  writeFileSync(`${out}/manifest.json`, JSON.stringify(manifest, null, 2));
   return out;
 }

@@ -11,6 +11,7 @@ import { BrowserEncoder } from '../src/encoder/browser-encoder.ts';
 import { readFloats, requestDecoderDevice, type DecoderDevice } from '../src/gpu/index.ts';
 import type { LoadedShard } from '../src/shard-fetch.ts';
 import { ShardStore, type OverlayRecord, type StorageReport } from '../src/store/shard-store.ts';
+import { overlayForCatalog } from '../src/store/overlay-catalog.ts';
 import { loadMemoryStage, startMemoryThread, type LoadedMemory, type MemoryThread } from '../src/store/memory-thread.ts';
 import type { MemoryModel } from '../src/store/memory-stage.ts';
 import { onOverlayChange, touches, type OverlayChange } from '../src/store/overlay-changes.ts';
@@ -220,7 +221,7 @@ async function load(options: LoadOptions, onProgress?: (p: LoadProgress) => void
     // A stored overlay is left alone on a memory that takes no updates.
     if (!takesUpdates(loaded.manifest)) overlayCap = 0;
     await useShard(loaded);
-    overlay = fittingOverlay(overlay, loaded.items.length);
+    overlay = fittingOverlay(overlay, loaded);
     if (overlay.rows.length > 0) await engine!.setOverlay(overlayRows());
     onProgress?.({ stage: 'decoder', loaded: 1, total: 1 });
     stageMs.decoder = performance.now() - t1;
@@ -556,12 +557,13 @@ async function recordInteraction(event: InteractionEvent): Promise<OverlayStatus
   const encoded = await encoder.encode([history.map((id) => items[id].title)]);
   const hidden = Uint16Array.from(encoded.hidden[0], toFloat16Bits);
   if (hidden.some(isNonFiniteFloat16)) throw new NonFiniteValueError('The encoded interaction');
-  const row = { item: event.item, history, hidden, at: Date.now() };
-  // As load() takes a stored overlay: the rows it takes, the newest that fit the cap.
-  const usable = (rows: OverlayRecord['rows']) => rows.filter((r) => takesRow(r, items.length));
+  const keyOf = (id: number) => items[id].sourceId;
+  const row = { item: event.item, history, hidden, at: Date.now(), key: keyOf(event.item), historyKeys: history.map(keyOf) };
   // Reservoir sampling once full: every interaction seen has the same chance to stay.
-  const withRow = (base: OverlayRecord): OverlayRecord => {
-    const rows = usable(base.rows).slice(-overlayCap);
+  const withRow = (stored: OverlayRecord): OverlayRecord => {
+    // As load() takes a stored overlay: in this catalog's ids, the rows it takes, the newest that fit the cap.
+    const base = fittingOverlay(stored, shard!);
+    const rows = base.rows;
     const seen = Math.max(base.seen, rows.length) + 1;
     if (rows.length < overlayCap) rows.push(row);
     else {
@@ -579,9 +581,13 @@ async function recordInteraction(event: InteractionEvent): Promise<OverlayStatus
   return overlayStatus();
 }
 
-/** A stored overlay as this memory takes it: it may predate a smaller cap or a rebuilt catalog; its newest rows that fit. */
-function fittingOverlay(record: OverlayRecord, itemCount: number): OverlayRecord {
-  return { ...record, rows: overlayCap === 0 ? [] : record.rows.filter((r) => takesRow(r, itemCount)).slice(-overlayCap) };
+/**
+ * A stored overlay as this memory takes it: in its catalog's ids (a memory rebuilt at the same URL may number its
+ * items otherwise: overlay-catalog.ts), and it may predate a smaller cap; its newest rows that fit.
+ */
+function fittingOverlay(record: OverlayRecord, loaded: LoadedShard): OverlayRecord {
+  const inCatalog = overlayForCatalog(record, { sha256: loaded.manifest.catalog.sha256, keys: loaded.items.map((item) => item.sourceId) });
+  return { ...inCatalog, rows: overlayCap === 0 ? [] : inCatalog.rows.filter((r) => takesRow(r, loaded.items.length)).slice(-overlayCap) };
 }
 
 /**
@@ -605,7 +611,7 @@ async function takeStoredOverlay(change: OverlayChange): Promise<void> {
   const { model, shard: url } = overlay;
   try {
     const stored = await withStore((store) => store.getOverlay(model, url));
-    overlay = fittingOverlay(stored ?? { model, shard: url, rows: [], seen: 0 }, shard.items.length);
+    overlay = fittingOverlay(stored ?? { model, shard: url, rows: [], seen: 0 }, shard);
     await engine.setOverlay(overlayRows());
   } catch (error) {
     // The stored record stays as it is; this tab's next record or load reads it again.

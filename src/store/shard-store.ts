@@ -44,8 +44,13 @@ export interface ShardRecord {
 export interface OverlayRecord {
   model: string;
   shard: string;
-  /** The user's own samples, oldest first, encoded (float16 bits, unpadded). */
-  rows: { item: number; history: number[]; hidden: Uint16Array; at: number }[];
+  /** SHA-256 of the catalog (items.tsv) whose ids the rows use (records from before 2026-12-07 have none). */
+  catalog?: string;
+  /**
+   * The user's own samples, oldest first, encoded (float16 bits, unpadded); `key` and `historyKeys` name the item
+   * and the history by the catalog's keys (source ids), so a rebuilt catalog's ids are found again (overlay-catalog.ts).
+   */
+  rows: { item: number; history: number[]; hidden: Uint16Array; at: number; key?: string; historyKeys?: string[] }[];
   /** Samples seen, for the reservoir policy once the cap is reached. */
   seen: number;
 }
