@@ -11,7 +11,8 @@
  * being seen, so a widget below the fold costs a shopper who never scrolls
  * there no download), item-href (a URL template, "/item/{id}": the items
  * become links, {id} and {title} filled in and URL-encoded).
- * Property: history (the page's ids), taking precedence over the attribute.
+ * Property: history (the page's ids), taking precedence over the attribute. With data-ids="source", a history of
+ * none but products the catalog lacks (new since the memory was built) shows empty-text, as no history does.
  * Events: "l2d-select" (detail { id, sourceId, title, rank }, id in the page's kind; cancelable: with item-href,
  * canceling it keeps the page from following the link) when an item is chosen,
  * "l2d-render" (detail { items }) after each list, "l2d-error" (detail { name, message }).
@@ -175,6 +176,14 @@ export function defineRecommendationsElement(host: ElementHost, name = 'l2d-reco
       try {
         if (hrefTemplate !== null) checkHrefTemplate(hrefTemplate);
         const ids = await host.pageIds();
+        if (ids.kind === 'source' && ids.known(history).length === 0) {
+          // Only products the memory does not know yet (new since it was built): for the shopper as with no history
+          // yet; the ids go to the developer's console.
+          const shown = history.slice(0, 5).map((id) => JSON.stringify(String(id))).join(', ');
+          console.warn(`l2d: none of the history's items (${shown}${history.length > 5 ? ', …' : ''}) is in the memory's catalog (items.tsv's source_id), so the widget shows its empty-text.`);
+          this.show(this.message(this.text('empty-text')));
+          return [];
+        }
         const strategy = parseStrategy(this.getAttribute('strategy'), 'The strategy attribute') ?? host.defaults.strategy;
         const k = parseCount(this.getAttribute('k'), 'The k attribute') ?? host.defaults.k;
         const m = parseCount(this.getAttribute('m'), 'The m attribute') ?? host.defaults.m;
