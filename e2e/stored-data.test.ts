@@ -70,6 +70,35 @@ describe('stored data', () => {
     expect(await stored()).toMatchObject({ models: before.models, memories: before.memories });
   });
 
+  it("a load deletes the cached files of another model folder no load used for 30 days (a store's model moved to a new URL); never the one in use", async () => {
+    value(await call('deleteStoredData', { everything: true }));
+    const folder = (name: string) => `${harness.baseUrl}/models/${name}`;
+    // Other folders as earlier visits left them: last used 31 days ago, 29 days ago, and before markers existed.
+    await harness.page.evaluate(
+      async ([old, recent, legacy]) => {
+        const cache = await caches.open('l2d-models-v2');
+        const day = 24 * 60 * 60 * 1000;
+        for (const url of [old, recent, legacy]) {
+          await cache.put(`${url}/config.json`, new Response('{}'));
+          await cache.put(`${url}/onnx/model_q4.onnx`, new Response('graph'));
+        }
+        await cache.put(`${old}/.l2d-used`, new Response(String(Date.now() - 31 * day)));
+        await cache.put(`${recent}/.l2d-used`, new Response(String(Date.now() - 29 * day)));
+      },
+      [folder('old-model'), folder('recent-model'), folder('legacy-model')],
+    );
+    await load();
+    const urls = async () => (await stored()).models.map((m) => m.url).sort();
+    expect(await urls()).toEqual([folder('legacy-model'), folder('movielens-demo'), folder('recent-model')]);
+    // The folder in use is marked now: a load of it never deletes it, whatever was there before.
+    expect(await harness.page.evaluate(async (url) => Number(await (await (await caches.open('l2d-models-v2')).match(`${url}/.l2d-used`))!.text()), folder('movielens-demo'))).toBeGreaterThan(Date.now() - 60_000);
+    await load();
+    expect(await urls()).toEqual([folder('legacy-model'), folder('movielens-demo'), folder('recent-model')]);
+    // Deleting the model counts its files, not its marker.
+    expect(value(await call<{ modelFiles: number }>('deleteStoredData', { model: '/models/legacy-model' })).modelFiles).toBe(2);
+    expect(harness.problems).toEqual([]);
+  });
+
   it('model files an earlier version cached (l2d-models-v1) move to l2d-models-v2, less the prompt template, fetched again with its history window', async () => {
     value(await call('deleteStoredData', { everything: true }));
     const model = `${harness.baseUrl}${MODEL}`;

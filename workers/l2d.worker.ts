@@ -21,7 +21,7 @@ import { checkLoadOptions } from '../src/load-options.ts';
 import { fastCentroids } from '../src/core/l2-scan-wasm.ts';
 import { rowStride } from '../src/core/memory.ts';
 import { isNonFiniteFloat16, toFloat16Bits } from '../src/core/float16.ts';
-import { cachedFetch } from '../src/store/model-cache.ts';
+import { ageCachedModels, cachedFetch } from '../src/store/model-cache.ts';
 import type { BuildMemoryRequest, BuiltMemory, InteractionEvent, OverlayStatus, LoadOptions, LoadProgress, LoadStatus, RecommendRequest, RecommendResult, ToWorker, WorkerApi, GenerateRequest, GenerateResult } from '../src/worker-protocol.ts';
 import { buildShard } from '../src/core/shard-builder.ts';
 import { checkNumBeams } from '../src/core/generative-recommender.ts';
@@ -113,6 +113,15 @@ async function createEncoder(options: LoadOptions, onMemoryModel?: (model: Memor
   const gpu = share ? await workerDevice() : undefined;
   const { stored, revalidate } = cachePolicy(options);
   return BrowserEncoder.create({ ...options, gpuDevice: gpu?.device, fetch: stored ? (url) => cachedFetch(url, { revalidate }) : undefined, onMemoryModel });
+}
+
+/** After a load: this model's cached files marked used, other models' unused for 30 days deleted (model-cache.ts). */
+async function ageModels(modelUrl: string): Promise<void> {
+  try {
+    await ageCachedModels(new URL(modelUrl, self.location.href).href);
+  } catch {
+    // A URL a Blob worker cannot resolve, or a cache that refuses: nothing is aged this time.
+  }
 }
 
 /** Runs calls one after another, in the order they arrived. */
@@ -226,6 +235,7 @@ async function load(options: LoadOptions, onProgress?: (p: LoadProgress) => void
     onProgress?.({ stage: 'decoder', loaded: 1, total: 1 });
     stageMs.decoder = performance.now() - t1;
   }
+  if (cachePolicy(options).stored) await ageModels(options.modelUrl);
   return status(performance.now() - t0);
 }
 

@@ -62,12 +62,45 @@ async function modelCache(): Promise<Cache | undefined> {
   return caches.open(MODEL_CACHE_NAME).catch(() => undefined);
 }
 
+/** A model file's folder: the URL without its file name, and without onnx/ for the ONNX files. */
+export function modelFolder(fileUrl: string): string {
+  return fileUrl.replace(/\/(onnx\/)?[^/]+$/, '');
+}
+
+/** An entry beside a model folder's files that holds when a load last used it (Date.now(), as text). */
+const USED_MARKER = '.l2d-used';
+const isMarker = (url: string) => url.endsWith(`/${USED_MARKER}`);
+
+/** How long the cached files of a model folder no load has used are kept (see ageCachedModels). */
+export const UNUSED_MODEL_MS = 30 * 24 * 60 * 60 * 1000;
+
+/**
+ * After a load of the model in `folderUrl` (absolute): marks it used now, and deletes the cached files of every other
+ * model folder no load used for UNUSED_MODEL_MS (a store that moved its model to a new URL would otherwise leave the
+ * old one's megabytes for good). A folder cached before markers existed is marked now. Best effort; the URLs deleted.
+ */
+export async function ageCachedModels(folderUrl: string, now = Date.now()): Promise<string[]> {
+  const cache = await modelCache();
+  if (!cache) return [];
+  const marker = (folder: string) => `${folder}/${USED_MARKER}`;
+  await cache.put(marker(folderUrl.replace(/\/$/, '')), new Response(String(now)));
+  const folders = new Set((await cache.keys()).map((request) => request.url).filter((url) => !isMarker(url)).map(modelFolder));
+  const deleted: string[] = [];
+  for (const folder of folders) {
+    const used = await cache.match(marker(folder));
+    if (!used) await cache.put(marker(folder), new Response(String(now)));
+    else if (Number(await used.text()) < now - UNUSED_MODEL_MS) deleted.push(...(await deleteCachedModels(folder)));
+  }
+  return deleted;
+}
+
 /** Every model file kept in the Cache API: its URL and size in bytes. */
 export async function cachedModelFiles(): Promise<{ url: string; bytes: number }[]> {
   const cache = await modelCache();
   if (!cache) return [];
   const files = [];
   for (const request of await cache.keys()) {
+    if (isMarker(request.url)) continue;
     const response = await cache.match(request);
     const length = Number(response?.headers.get('content-length'));
     // Without a length header, the stored body's size (a Blob: its bytes are not read).
@@ -83,7 +116,7 @@ export async function deleteCachedModels(folderUrl?: string): Promise<string[]> 
   const prefix = folderUrl === undefined ? '' : `${folderUrl.replace(/\/$/, '')}/`;
   const deleted: string[] = [];
   for (const request of await cache.keys()) {
-    if (request.url.startsWith(prefix) && (await cache.delete(request))) deleted.push(request.url);
+    if (request.url.startsWith(prefix) && (await cache.delete(request)) && !isMarker(request.url)) deleted.push(request.url);
   }
   return deleted;
 }

@@ -5,7 +5,7 @@
  * page or a worker, with no recommender started.
  */
 import { InvalidArgumentError } from '../core/errors.ts';
-import { cachedModelFiles, deleteCachedModels } from './model-cache.ts';
+import { cachedModelFiles, deleteCachedModels, modelFolder } from './model-cache.ts';
 import { ShardStore, storageReport, type StorageReport } from './shard-store.ts';
 
 export interface StoredData {
@@ -32,11 +32,6 @@ export interface DeletedData {
   modelFiles: number;
   memoryVersions: number;
   interactions: number;
-}
-
-/** A model file's folder: the URL without its file name, and without onnx/ for the ONNX files. */
-function modelFolder(fileUrl: string): string {
-  return fileUrl.replace(/\/(onnx\/)?[^/]+$/, '');
 }
 
 /** What the recommender keeps on this device. */
