@@ -121,10 +121,10 @@ async function embedWorker(): Promise<Worker> {
 /** The translation of the page's ids, for the memory loaded now (a load() of another one gets its own). */
 let translation: { status: unknown; ids: Promise<PageIds> } | undefined;
 async function pageIds(): Promise<PageIds> {
-  if (config.ids === 'catalog') return new PageIds('catalog');
   const handle = await recommender();
   if (translation?.status !== handle.status()) {
-    const next = { status: handle.status(), ids: handle.sourceIds().then((keys) => new PageIds('source', keys)) };
+    // Catalog ids need the keys too: their count is the catalog's size, past which exclude's and only's ids are skipped.
+    const next = { status: handle.status(), ids: handle.sourceIds().then((keys) => new PageIds(config.ids, keys)) };
     next.ids.catch(() => translation === next && (translation = undefined));
     translation = next;
   }

@@ -35,9 +35,10 @@ describe('the page\'s item ids (data-ids)', () => {
     expect(() => pageId('source', null)).toThrow(/a non-empty string, got null\.$/);
   });
 
-  it('catalog ids pass through unchanged', () => {
+  it('catalog ids pass through unchanged; known() skips those past the catalog where its size is known', () => {
     const ids = new PageIds('catalog');
-    expect([ids.toCatalog([2, 0]), ids.toPage(2), ids.catalogId(1)]).toEqual([[2, 0], 2, 1]);
+    expect([ids.toCatalog([2, 0]), ids.toPage(2), ids.catalogId(1), ids.known([9, 1])]).toEqual([[2, 0], 2, 1, [9, 1]]);
+    expect(new PageIds('catalog', KEYS).known([9, 1, KEYS.length - 1, KEYS.length])).toEqual([1, KEYS.length - 1]);
   });
 
   it('maps the catalog\'s keys to catalog ids and back, skipping keys it does not have', () => {

@@ -77,7 +77,10 @@ function parseJsonIds(kind: PageIdKind, text: string, attribute: string): PageId
 export class PageIds {
   private readonly byKey: Map<string, number> | undefined;
 
-  /** `sourceIds`: the catalog's keys by catalog id (Recommender.sourceIds()); needed for kind "source" only. */
+  /**
+   * `sourceIds`: the catalog's keys by catalog id (Recommender.sourceIds()); needed for kind "source", and for kind
+   * "catalog" they tell the catalog's size, so that known() skips ids past it (without them it takes every id).
+   */
   constructor(
     readonly kind: PageIdKind,
     private readonly sourceIds: readonly string[] = [],
@@ -99,9 +102,10 @@ export class PageIds {
     return known;
   }
 
-  /** Catalog ids of those of the page's ids that the catalog has, in order. */
+  /** Catalog ids of those of the page's ids that the catalog has, in order (exclude, only: ids it lacks are skipped). */
   known(ids: readonly PageId[]): number[] {
-    return ids.map((id) => this.catalogId(id)).filter((id): id is number => id !== undefined);
+    const inCatalog = this.kind === 'catalog' && this.sourceIds.length > 0 ? (id: number) => id < this.sourceIds.length : () => true;
+    return ids.map((id) => this.catalogId(id)).filter((id): id is number => id !== undefined && inCatalog(id));
   }
 
   /** The catalog id of one page id, if the catalog has it. */
