@@ -99,6 +99,37 @@ describe('stored data', () => {
     expect(harness.problems).toEqual([]);
   });
 
+  it('revalidate: an unchanged model file is used as stored, not written again; a changed one replaces it', async () => {
+    await load();
+    const config = `${harness.baseUrl}${MODEL}/config.json`;
+    // The stored copy marked (same body and validators), then an older version's copy under another validator.
+    const mark = (stale: boolean) =>
+      harness.page.evaluate(
+        async ([url, stale]) => {
+          const cache = await caches.open('l2d-models-v2');
+          const stored = (await cache.match(url))!;
+          const headers = new Headers(stored.headers);
+          headers.set('x-l2d-test', 'the stored copy');
+          if (stale) {
+            headers.set('etag', '"an-older-version"');
+            headers.delete('last-modified');
+          }
+          await cache.put(url, new Response(await stored.text(), { headers }));
+        },
+        [config, stale] as const,
+      );
+    const marked = () => harness.page.evaluate(async (url) => (await (await caches.open('l2d-models-v2')).match(url))!.headers.get('x-l2d-test'), config);
+    const revalidating = async () =>
+      value(await call('load', { modelUrl: `${harness.baseUrl}${MODEL}`, memoryUrl: `${harness.baseUrl}${MEMORY}`, device: 'wasm', decoder: 'cpu', wasmPaths: WASM, revalidate: true }));
+    await mark(false);
+    await revalidating();
+    expect(await marked()).toBe('the stored copy');
+    await mark(true);
+    await revalidating();
+    expect(await marked()).toBeNull();
+    expect(harness.problems).toEqual([]);
+  });
+
   it('model files an earlier version cached (l2d-models-v1) move to l2d-models-v2, less the prompt template, fetched again with its history window', async () => {
     value(await call('deleteStoredData', { everything: true }));
     const model = `${harness.baseUrl}${MODEL}`;

@@ -35,6 +35,14 @@ export async function cachedFetch(input: string, options: { revalidate?: boolean
     // Revalidating: a conditional request (no-cache), so a model rebuilt at the same URL is never an old copy
     // from the HTTP cache (a CDN's max-age), and an unchanged one costs a 304.
     const response = await fetch(input, options.revalidate ? { cache: 'no-cache' } : undefined);
+    if (options.revalidate && response.ok && cache) {
+      // Unchanged (the same validator as the stored copy): the stored copy, not megabytes written again each visit.
+      const stored = await cache.match(input);
+      if (stored && sameVersion(stored, response)) {
+        void response.body?.cancel().catch(() => undefined);
+        return stored;
+      }
+    }
     if (response.ok && cache) {
       // A full copy for the cache; a quota error here costs only the offline copy.
       await cache.put(input, response.clone()).catch(() => undefined);
@@ -46,6 +54,15 @@ export async function cachedFetch(input: string, options: { revalidate?: boolean
     if (cached) return cached;
     throw error;
   }
+}
+
+/** Whether two responses for one URL are one version of the file: the same ETag, else the same Last-Modified and length. */
+function sameVersion(a: Response, b: Response): boolean {
+  const header = (r: Response, name: string) => r.headers.get(name);
+  const etag = header(a, 'etag');
+  if (etag !== null || header(b, 'etag') !== null) return etag === header(b, 'etag');
+  const modified = header(a, 'last-modified');
+  return modified !== null && modified === header(b, 'last-modified') && header(a, 'content-length') === header(b, 'content-length');
 }
 
 /** The move under way: a load fetches its files in parallel, and one move serves them all. */
