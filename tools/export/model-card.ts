@@ -127,7 +127,7 @@ ${
 
 ## Reproduce
     npm run prepare-data -- --all
-    ${training.command.replace('/usr/bin/python3 ', 'npm run train -- ').replace(/tools\/train\/train.py /, '')}
+    ${training.command.replace('/usr/bin/python3 ', 'npm run train -- ').replace(/tools\/train\/train.py /, '').replace(/( --overwrite)?$/, ' --overwrite')}   # replaces the folder, this card included (git restores it)
     npm run export-model -- ${folder} --data ${values.data} --dtypes fp32,q4,q4f16   # q4f16 where onnxruntime's Python package is installed
     npm run build-memory -- --model ${folder} --data ${values.data}
     npx tsx tools/export/model-card.ts ${folder} --data ${values.data} --dtypes ${values.dtypes}
