@@ -52,10 +52,8 @@ export async function streamMemory(options: MemoryStageOptions, model: MemoryMod
       storageUnavailable = `IndexedDB refused (${name}: ${message}); the memory comes from the network and memory updates last for this page only`;
     }
   }
-  if (!store) {
-    const streamed = await streamShard(url, sinkFor, model, (loaded, total) => onProgress?.({ loaded, total }));
-    return { ...streamed, source: 'network', stored: false, ...(storageUnavailable ? { storageUnavailable } : {}) };
-  }
+  const fromNetwork = async () => ({ ...(await streamShard(url, sinkFor, model, (loaded, total) => onProgress?.({ loaded, total }))), source: 'network' as const });
+  if (!store) return { ...(await fromNetwork()), stored: false, ...(storageUnavailable ? { storageUnavailable } : {}) };
   try {
     let streamed: StreamedShard & { source: StreamedMemory['source'] };
     try {
@@ -64,7 +62,7 @@ export async function streamMemory(options: MemoryStageOptions, model: MemoryMod
       // No room to keep it (the store kept nothing partial): this visit's memory from the network, as without IndexedDB.
       if (!(error instanceof StorageQuotaError)) throw error;
       storageUnavailable = `${error.message.replace(/ Free some space.*$/, '')} It comes from the network on this visit; memory updates are still kept where there is room.`;
-      streamed = { ...(await streamShard(url, sinkFor, model, (loaded, total) => onProgress?.({ loaded, total }))), source: 'network' };
+      streamed = await fromNetwork();
     }
     const overlay = await store.getOverlay(model.sha256, memoryUrl);
     const storage = await storageReport();
