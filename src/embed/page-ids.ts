@@ -90,16 +90,10 @@ export class PageIds {
 
   /**
    * Catalog ids of the page's ids. Keys the catalog does not have are skipped (a store sells items the model
-   * never saw), as the recommender skips unknown catalog ids; none known is an error that names them.
+   * never saw), as the recommender skips unknown catalog ids; catalog ids pass unchanged, for the recommender to check.
    */
   toCatalog(ids: readonly PageId[]): number[] {
-    if (!this.byKey) return ids as number[];
-    const known = this.known(ids);
-    if (known.length === 0 && ids.length > 0) {
-      const shown = ids.slice(0, 5).map((key) => JSON.stringify(String(key))).join(', ');
-      throw new InvalidArgumentError(`None of the history's items (${shown}${ids.length > 5 ? ', …' : ''}) is in the catalog: with data-ids="source" they are items.tsv's source_id values.`);
-    }
-    return known;
+    return this.byKey ? this.known(ids) : (ids as number[]);
   }
 
   /** Catalog ids of those of the page's ids that the catalog has, in order (exclude, only: ids it lacks are skipped). */

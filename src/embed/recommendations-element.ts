@@ -176,7 +176,8 @@ export function defineRecommendationsElement(host: ElementHost, name = 'l2d-reco
       try {
         if (hrefTemplate !== null) checkHrefTemplate(hrefTemplate);
         const ids = await host.pageIds();
-        if (ids.kind === 'source' && ids.known(history).length === 0) {
+        const catalogHistory = ids.toCatalog(history);
+        if (catalogHistory.length === 0) {
           // Only products the memory does not know yet (new since it was built): for the shopper as with no history
           // yet; the ids go to the developer's console.
           const shown = history.slice(0, 5).map((id) => JSON.stringify(String(id))).join(', ');
@@ -193,7 +194,7 @@ export function defineRecommendationsElement(host: ElementHost, name = 'l2d-reco
           allowed?.length === 0
             ? [] // none of the only ids is in the catalog: nothing it may show
             : await host.recommend({
-                history: ids.toCatalog(history),
+                history: catalogHistory,
                 k,
                 strategy,
                 ...(m !== undefined ? { m } : {}),

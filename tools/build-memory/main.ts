@@ -39,7 +39,7 @@ import type { L2DMemory } from '../../src/core/memory.ts';
 import { formatShardManifest, ROW_DTYPES, SHARD_FORMAT, sha256Hex, verifiedCatalog, type RowDtype, type ShardManifest } from '../../src/core/shard-format.ts';
 import { buildCentroidShard, checkShardSamples, chunkFileName, convertShardRows, encodeShardChunk, shardManifest, type BuiltShard } from '../../src/core/shard-builder.ts';
 import { loadShard } from '../lib/shard-files.ts';
-import { checkReplaceableFolder, writeFileAtomically } from '../lib/files.ts';
+import { checkReplaceableFolder, manifestOutput, writeFileAtomically } from '../lib/files.ts';
 import { parseSplits, splitsLabel } from '../lib/prepared.ts';
 import { xorshift32 } from '../../src/core/synthetic-memory.ts';
 import { serializeItems } from '../../src/core/data/prepared-format.ts';
@@ -188,7 +188,7 @@ export async function buildMemory(options: BuildOptions): Promise<ShardManifest>
 
 /** --out must be absent, empty or a memory shard (a rebuild): it is replaced as a whole. */
 function checkReplaceable(out: string): void {
-  checkReplaceableFolder(out, SHARD_FORMAT, 'a memory shard');
+  checkReplaceableFolder(out, manifestOutput(SHARD_FORMAT, 'a memory shard'));
 }
 
 /** The centroid shard of the shard in `source`, written to `out` whole (through OUT.partial, renamed last); its rows in `rows` (default: the source's). */

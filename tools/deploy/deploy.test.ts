@@ -109,12 +109,12 @@ describe('deploy', () => {
     writeFileSync(`${other}/index.html`, '<p>the store</p>');
     expect(await errorOf(deploy({ model: MODEL, memories: [INT8], out: other }))).toEqual({
       name: 'InvalidArgumentError',
-      message: `${other} exists and is not a deploy (it has no ${DEPLOY_RECORD}): choose another --out, or empty it first; nothing was written.`,
+      message: `--out ${other} holds files and is not a deploy (it has no ${DEPLOY_RECORD}), and the output would replace the whole folder: choose another --out, or empty it first; nothing was written.`,
     });
     expect(tree(other)).toEqual(['index.html']);
     expect(await errorOf(deploy({ model: MODEL, memories: [INT8], out: `${other}/index.html` }))).toEqual({
       name: 'InvalidArgumentError',
-      message: `${other}/index.html is a file, not a folder: choose another --out; nothing was written.`,
+      message: `--out ${other}/index.html is a file, not a folder: choose another --out; nothing was written.`,
     });
     expect(readFileSync(`${other}/index.html`, 'utf8')).toBe('<p>the store</p>');
   });

@@ -22,7 +22,7 @@ import { DataFormatError, InvalidArgumentError, ShardError } from '../../src/cor
 import { pickEncoderGraph, type EncoderManifest, type GraphRuntime } from '../../src/core/encoder-manifest.ts';
 import { checkShardModel, parseShardManifest, sha256Hex, type ShardManifest } from '../../src/core/shard-format.ts';
 import { exitWithUsage, isEntryPoint, parseOptions, runCli } from '../lib/cli.ts';
-import { readJson } from '../lib/files.ts';
+import { checkReplaceableFolder, readJson, type OwnOutput } from '../lib/files.ts';
 import { GENERATION_GRAPHS, MODEL_TEXT_FILES } from '../../src/core/model-files.ts';
 
 /** The dtypes a page runs (fp32 is the export's reference, for measuring). */
@@ -31,6 +31,7 @@ type ServedDtype = (typeof SERVED_DTYPES)[number];
 
 /** OUT/l2d-deploy.json: what this deploy holds (the folder is one of this tool's, for the next deploy to replace). */
 export const DEPLOY_RECORD = 'l2d-deploy.json';
+const DEPLOY_OUTPUT: OwnOutput = { what: 'a deploy', marker: DEPLOY_RECORD, is: (folder) => existsSync(join(folder, DEPLOY_RECORD)) };
 
 export interface DeployOptions {
   model: string;
@@ -131,10 +132,7 @@ export async function deploy(options: DeployOptions): Promise<Deployed> {
   const { files, encoderJson } = modelFiles(model, dtypes);
 
   // Nothing is written until every input is checked; OUT is replaced only when it is an earlier deploy.
-  if (existsSync(out) && !statSync(out).isDirectory()) throw new InvalidArgumentError(`${options.out} is a file, not a folder: choose another --out; nothing was written.`);
-  if (existsSync(out) && readdirSync(out).length > 0 && !existsSync(join(out, DEPLOY_RECORD))) {
-    throw new InvalidArgumentError(`${options.out} exists and is not a deploy (it has no ${DEPLOY_RECORD}): choose another --out, or empty it first; nothing was written.`);
-  }
+  checkReplaceableFolder(options.out, DEPLOY_OUTPUT);
   // Beside OUT under names of this tool's own, so no folder of the user's is ever in the way.
   const partial = `${out}.l2d-deploy-partial`;
   rmSync(partial, { recursive: true, force: true });

@@ -45,24 +45,41 @@ export function writeFileAtomically(path: string, text: string): void {
   renameSync(`${path}.tmp`, path);
 }
 
+/** What marks a folder as a tool's own output, which that tool may replace as a whole. */
+export interface OwnOutput {
+  /** What the output is, for the message: "a memory shard". */
+  what: string;
+  /** The file that marks it, for the message: "manifest.json of one". */
+  marker: string;
+  /** Whether the non-empty folder is one. */
+  is(folder: string): boolean;
+}
+
+/** The outputs whose manifest.json names `format` (prepared data sets, memory shards). */
+export function manifestOutput(format: string, what: string): OwnOutput {
+  return {
+    what,
+    marker: 'manifest.json of one',
+    is(folder) {
+      try {
+        return JSON.parse(readFileSync(join(folder, 'manifest.json'), 'utf8')).format === format;
+      } catch {
+        return false;
+      }
+    },
+  };
+}
+
 /**
- * A tool's --out, which it replaces as a whole, must be absent, empty, or one of that tool's own outputs (a
- * manifest.json of `format`, as `what` names it): a typo naming the model folder, the data or the project would
- * otherwise be deleted. Tools check it before any work, and again just before replacing.
+ * A tool's --out, which it replaces as a whole, must be absent, empty, or one of that tool's own outputs: a typo
+ * naming the model folder, the data or the project would otherwise be deleted. Tools check it before any work,
+ * and again just before replacing.
  */
-export function checkReplaceableFolder(out: string, format: string, what: string): void {
+export function checkReplaceableFolder(out: string, own: OwnOutput): void {
   if (!existsSync(out)) return;
   if (!statSync(out).isDirectory()) throw new InvalidArgumentError(`--out ${out} is a file, not a folder: choose another --out; nothing was written.`);
-  if (readdirSync(out).length === 0) return;
-  let found: unknown;
-  try {
-    found = JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8')).format;
-  } catch {
-    found = undefined;
-  }
-  if (found !== format) {
-    throw new InvalidArgumentError(`--out ${out} holds files and is not ${what} (it has no manifest.json of one), and the output would replace the whole folder: choose another --out, or empty it first; nothing was written.`);
-  }
+  if (readdirSync(out).length === 0 || own.is(out)) return;
+  throw new InvalidArgumentError(`--out ${out} holds files and is not ${own.what} (it has no ${own.marker}), and the output would replace the whole folder: choose another --out, or empty it first; nothing was written.`);
 }
 
 /**

@@ -17,9 +17,11 @@ import { parseWholeNumber } from '../../src/core/setting-text.ts';
 import { datasetStats, prepareDataset, statsTable, SPLITS, type PreparedDataset, type SkippedEvents } from '../../src/core/data/prepare.ts';
 import { PREPARED_FORMAT, PREPARED_VERSION, serializeItems, serializeSamples, type PreparedManifest } from '../../src/core/data/prepared-format.ts';
 import { serializeTrainSequences, TRAIN_SEQUENCES_FILE } from '../../src/core/data/train-sequences.ts';
-import { checkReplaceableFolder, writeFolderAtomically } from '../lib/files.ts';
+import { checkReplaceableFolder, manifestOutput, writeFolderAtomically } from '../lib/files.ts';
 import { detectFormat, readAmazon, readMovielens, readStore } from './readers.ts';
 import { exitWithUsage, isEntryPoint, parseOptions, runCli } from '../lib/cli.ts';
+
+const PREPARED_OUTPUT = manifestOutput(PREPARED_FORMAT, 'a prepared data set');
 
 const projectRoot = fileURLToPath(new URL('../..', import.meta.url));
 export const SHARED_DATA = resolve(projectRoot, '../shared/data');
@@ -42,7 +44,7 @@ export interface PrepareResult {
 }
 
 export function prepareFolder(source: string, out: string, options: { kCore?: number; maxHistory?: number; skipUnknownItems?: boolean } = {}): PrepareResult {
-  checkReplaceableFolder(out, PREPARED_FORMAT, 'a prepared data set'); // before reading: a mistyped --out was deleted
+  checkReplaceableFolder(out, PREPARED_OUTPUT); // before reading: a mistyped --out was deleted
   const format = detectFormat(source);
   const name = basename(resolve(source));
   if (options.skipUnknownItems && format !== 'store') {
@@ -67,7 +69,7 @@ export function prepareFolder(source: string, out: string, options: { kCore?: nu
     ...(raw.skipped ? { skipped: raw.skipped } : {}),
     ...(data.repeatsMerged > 0 ? { repeatsMerged: data.repeatsMerged } : {}),
   };
-  checkReplaceableFolder(out, PREPARED_FORMAT, 'a prepared data set');
+  checkReplaceableFolder(out, PREPARED_OUTPUT);
   writeFolderAtomically(out, {
     'items.tsv': serializeItems(data.items),
     'train.tsv': serializeSamples(data.samples.train),
