@@ -597,7 +597,9 @@ describe('the storefront embed from another origin', () => {
       const before = await listIds('#for-you', tab);
       // Another page of the store: views only (localStorage), then back.
       await tab.goto(`${store.origin}/product.html?id=3`);
-      await tab.waitForFunction(() => JSON.parse(localStorage.getItem('l2d-embed-history') ?? '[]').includes(3));
+      // Polled with evaluate: waitForFunction right after this navigation had Chromium 156 evict the page just put
+      // in the back/forward cache (CDP's reason: "JavaScriptExecution"), every run; with evaluate it is kept.
+      await expect.poll(() => tab.evaluate(() => JSON.parse(localStorage.getItem('l2d-embed-history') ?? '[]').includes(3))).toBe(true);
       await tab.evaluate(() => (globalThis as unknown as { L2D: L2D }).L2D.track('view', 41));
       await tab.goBack({ waitUntil: 'commit' }); // a restored page fires no load event
       await tab.waitForFunction(() => typeof (globalThis as unknown as { L2D?: unknown }).L2D === 'object');
