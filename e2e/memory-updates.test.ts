@@ -6,7 +6,7 @@
  * the original top-K exactly.
  */
 import { describe, expect, it } from 'vitest';
-import { cpSync, rmSync } from 'node:fs';
+import { cpSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { CpuDecoder } from '../src/core/cpu-decoder.ts';
 import { toFloat16Bits } from '../src/core/float16.ts';
 import { centroidSampleCounts } from '../src/core/shard-format.ts';
@@ -218,6 +218,52 @@ describe('memory updates', () => {
     value(await call<Overlay>('recordInteraction', { history: history.map((id) => last - id), item: last - chosen }));
     expect((await loadServed()).overlay).toMatchObject({ rows: 3 });
     value(await call('clearInteractions'));
+  });
+
+  it("revalidate: 'background': the stored memory at once, a rebuild downloaded behind it for the next load; a memory of another model makes the next load ask the network first", async () => {
+    const a = 'test-results/background-a';
+    await buildCentroidMemory(MEMORY.slice(1), a);
+    const b = renumberedShard(a, 'test-results/background-b');
+    const served = 'test-results/background-served';
+    const serve = (folder: string) => {
+      rmSync(served, { recursive: true, force: true });
+      cpSync(folder, served, { recursive: true });
+    };
+    type Loaded = { memorySource: string; items: number; revalidation?: { state: string; version?: string; model?: string } };
+    const loadServed = async () => value(await call<Loaded>('load', { modelUrl: MODEL, memoryUrl: `/${served}`, device: 'wasm', decoder: 'cpu', wasmPaths: WASM, revalidate: 'background' }));
+    const revalidated = async () => value(await call<Loaded['revalidation']>('revalidated'));
+    const firstId = async () => value(await call<{ items: Item[] }>('recommend', { history: [0], k: 1, strategy: 'global' })).items[0].sourceId;
+    serve(a);
+    // Nothing stored yet: from the network, so nothing to revalidate.
+    expect(await loadServed()).toMatchObject({ memorySource: 'network' });
+    expect(await revalidated()).toBeUndefined();
+    const second = await loadServed();
+    expect([second.memorySource, second.revalidation]).toEqual(['indexeddb', { state: 'checking' }]); // started as load() returned
+    expect(await revalidated()).toEqual({ state: 'current', version: expect.stringMatching(/^[0-9a-f]{16}$/) });
+    const first = await firstId(); // catalog id 0 is a's first item
+
+    // The store rebuilds at the same URL (items numbered backwards): this load keeps a's memory, the next has b's.
+    serve(b);
+    expect((await loadServed()).memorySource).toBe('indexeddb');
+    expect(await firstId()).toBe(first);
+    expect(await revalidated()).toMatchObject({ state: 'stored' });
+    const rebuilt = await loadServed();
+    expect(rebuilt.memorySource).toBe('indexeddb');
+    expect(await firstId()).not.toBe(first); // id 0 is b's first item now: a's last
+    expect(await revalidated()).toMatchObject({ state: 'current' });
+
+    // Rebuilt with another model: nothing downloaded; the next load asks the network first (here the server's memory
+    // does not match the model at MODEL, so it fails naming it), until a load succeeds.
+    const manifest = JSON.parse(readFileSync(`${served}/manifest.json`, 'utf8'));
+    writeFileSync(`${served}/manifest.json`, JSON.stringify({ ...manifest, model: { ...manifest.model, sha256: 'f'.repeat(64) } }));
+    expect((await loadServed()).memorySource).toBe('indexeddb');
+    expect(await revalidated()).toEqual({ state: 'model-changed', model: 'f'.repeat(64) });
+    const refused = await call('load', { modelUrl: MODEL, memoryUrl: `/${served}`, device: 'wasm', decoder: 'cpu', wasmPaths: WASM, revalidate: 'background' });
+    expect(refused).toMatchObject({ ok: false, name: 'ShardError', message: expect.stringMatching(/sha256 ffffffffffff…\), not with the model in use/) });
+    serve(a);
+    expect((await loadServed()).memorySource).toBe('network'); // asked first: a's version again
+    expect((await loadServed()).memorySource).toBe('indexeddb'); // the mark cleared: from the store again
+    expect(await revalidated()).toMatchObject({ state: 'current' });
   });
 
   it('keeps at most overlayCap samples (a reservoir of all recorded)', async () => {

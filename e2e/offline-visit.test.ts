@@ -60,4 +60,12 @@ it('a second visit with the model and memory blocked on the network recommends e
   expect(blocked.slice(tried).some((u) => u.endsWith('encoder_q4_fused_plain.onnx'))).toBe(true);
   expect(blocked.slice(tried).some((u) => u.endsWith('manifest.json'))).toBe(true);
   expect(value(await call<Result>('recommend', request)).items).toEqual(online.items);
+
+  // In the background: the stored copies at once, no model file asked for; the manifest's request fails behind the load.
+  const before = blocked.length;
+  const background = value(await call<Status>('load', { ...options, revalidate: 'background' }));
+  expect(background.memorySource).toBe('indexeddb');
+  expect(value(await call<Result>('recommend', request)).items).toEqual(online.items);
+  expect(value(await call('revalidated'))).toEqual({ state: 'failed', reason: expect.stringMatching(/^NetworkUnavailableError: .*manifest\.json could not be fetched .*the stored memory stays in use\.$/) });
+  expect(blocked.slice(before).map((u) => u.split('/').pop())).toEqual(['manifest.json']);
 });

@@ -179,6 +179,41 @@ describe('the IndexedDB shard store', () => {
     expect(after[0].state).toBe('complete');
   });
 
+  it('revalidates in the background: one request where nothing changed; a rebuilt version stored for the next load (resumed when cut), the old deleted only then; offline or another model stores nothing', async () => {
+    type Refreshed = { ok: true; found: { state: string; version?: string; model?: string }; requests: string[] } | { ok: false; name: string; message: string; requests: string[] };
+    const refresh = (extra: Record<string, unknown> = {}) => call<Refreshed>('refresh', { db: 'background', url, model, ...extra });
+    const versions = async () => (await call<Stored[]>('inspect', 'background')).map((r) => [r.version, r.state, r.chunks]);
+    await call('reset', 'background');
+    loaded(await load('background'));
+    const [[v1]] = await versions();
+    expect(await refresh()).toEqual({ ok: true, found: { state: 'current', version: v1 }, requests: ['manifest.json'] });
+
+    // Rebuilt on the server (another manifest), the download cut after one chunk: v1 stays, v2 partial.
+    const cut = await refresh({ manifestSuffix: '\n', failAfterChunks: 1 });
+    expect(cut).toMatchObject({ ok: false, name: 'NetworkUnavailableError', message: expect.stringMatching(/chunk-00001\.bin could not be fetched .*the next load resumes/) });
+    const partial = await versions();
+    expect(partial).toHaveLength(2);
+    const v2 = partial.find(([v]) => v !== v1)![0];
+    expect(partial).toEqual(expect.arrayContaining([[v1, 'complete', [0, 1]], [v2, 'partial', [0]]]));
+    // Meanwhile a load from the store is v1, untouched, with no request.
+    const meanwhile = loaded(await load('background', { prefer: 'store' }));
+    expect([meanwhile.source, meanwhile.digest, meanwhile.requests]).toEqual(['indexeddb', digest, []]);
+
+    const offline = await refresh({ manifestSuffix: '\n', offline: true });
+    expect(offline).toMatchObject({ ok: false, name: 'NetworkUnavailableError', message: expect.stringMatching(/manifest\.json could not be fetched .*the stored memory stays in use\.$/) });
+    // Resumed: only the missing chunk (and the catalog) downloaded, each verified; v1 deleted once v2 is complete.
+    const stored = await refresh({ manifestSuffix: '\n' });
+    expect(stored).toEqual({ ok: true, found: { state: 'stored', version: v2 }, requests: ['manifest.json', 'chunk-00001.bin', 'items.tsv'] });
+    expect(await versions()).toEqual([[v2, 'complete', [0, 1]]]);
+    const next = loaded(await load('background', { prefer: 'store' }));
+    expect([next.source, next.digest, next.requests]).toEqual(['indexeddb', digest, []]);
+
+    // A memory the server rebuilt with another model: nothing downloaded, the model named.
+    const otherModel = await refresh({ model: { ...model, sha256: 'f'.repeat(64) } });
+    expect(otherModel).toEqual({ ok: true, found: { state: 'model-changed', model: model.sha256 }, requests: ['manifest.json'] });
+    expect(await versions()).toEqual([[v2, 'complete', [0, 1]]]);
+  });
+
   it("deletes another memory's copy once no load has used it for 30 days (a store's earlier deploy at another URL), never the one in use", async () => {
     await call('reset', 'unused');
     const centroids = `${harness.baseUrl}/models/movielens-demo/memory/train-q4-f0.3-centroids`;

@@ -29,6 +29,7 @@ export type {
   ListRequest,
   LoadProgress,
   LoadStatus,
+  MemoryRevalidation,
   OverlayStatus,
   RecommendRequest,
   RecommendResult,

@@ -11,6 +11,7 @@ describe('checkLoadOptions', () => {
       { device: 'auto', dtype: 'q4', graph: 'auto', decoder: 'auto', runtime: 'auto', cache: 'indexeddb', coldStart: 'none', reusePrefix: 'auto' },
       { device: 'webgpu', dtype: 'q4f16', graph: 'fused', decoder: 'webgpu', runtime: 'jspi', cache: 'none', coldStart: 'similar-titles', reusePrefix: true, overlayCap: 0 },
       { device: 'wasm', dtype: 'fp32', graph: 'full', decoder: 'cpu', reusePrefix: false, keepHiddenOnGpu: false, revalidate: true, overlayCap: 5000, memoryUrl: '/m/memory' },
+      { revalidate: 'background' },
       { wasmPaths: '/ort/' },
       { wasmPaths: { 'ort-wasm-simd-threaded.mjs': '/assets/glue-1a2b.mjs', 'ort-wasm-simd-threaded.wasm': '/assets/ort-3c4d.wasm' } },
     ]) {
@@ -27,6 +28,7 @@ describe('checkLoadOptions', () => {
     expect(fails({ coldStart: 'magic' })).toThrow('coldStart must be one of "none", "similar-titles"; got "magic".');
     expect(fails({ reusePrefix: 'yes' })).toThrow('reusePrefix must be one of true, false, "auto"; got "yes".');
     expect(fails({ keepHiddenOnGpu: 'no' })).toThrow('keepHiddenOnGpu must be one of true, false; got "no".');
+    expect(fails({ revalidate: 'yes' })).toThrow('revalidate must be one of true, false, "background"; got "yes".');
     expect(fails({ runtime: 'asyncify' })).toThrow('runtime must be one of "auto", "jspi"; got "asyncify".');
     expect(fails({ overlayCap: -1 })).toThrow('overlayCap must be a whole number of interactions (0 turns memory updates off), got -1.');
     expect(fails({ overlayCap: 2.5 })).toThrow(/got 2\.5\.$/);

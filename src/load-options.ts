@@ -18,7 +18,7 @@ const CHOICES = {
   coldStart: COLD_START_RULES,
   reusePrefix: [true, false, 'auto'],
   keepHiddenOnGpu: [true, false],
-  revalidate: [true, false],
+  revalidate: [true, false, 'background'],
 } as const satisfies Partial<Record<keyof LoadOptions, readonly unknown[]>>;
 
 const shown = (value: unknown) => (typeof value === 'string' ? `"${value}"` : typeof value === 'object' && value !== null ? Object.prototype.toString.call(value) : String(value));

@@ -6,7 +6,7 @@
 import * as Comlink from 'comlink';
 import { afterEach, expect, it } from 'vitest';
 import { createRecommender, type Recommender } from './recommender.ts';
-import type { LoadStatus, OverlayStatus, RecommendResult, ToWorker, RecommendRequest, WorkerApi } from './worker-protocol.ts';
+import type { LoadStatus, MemoryRevalidation, OverlayStatus, RecommendResult, ToWorker, RecommendRequest, WorkerApi } from './worker-protocol.ts';
 
 interface StandIn {
   worker: Worker;
@@ -26,7 +26,7 @@ afterEach(async () => {
   for (const recommender of opened.splice(0)) await recommender.dispose();
 });
 
-function standIn(options: { loadNeverEnds?: boolean } = {}): StandIn {
+function standIn(options: { loadNeverEnds?: boolean; revalidation?: MemoryRevalidation } = {}): StandIn {
   const calls: string[] = [];
   const held: (() => void)[] = [];
   let terminated = false;
@@ -37,8 +37,10 @@ function standIn(options: { loadNeverEnds?: boolean } = {}): StandIn {
     load: async () => {
       calls.push('load');
       if (options.loadNeverEnds) await new Promise(() => undefined);
-      return { items: 3, overlay: { rows: 0, cap: 4, seen: 0, persisted: true } } as unknown as LoadStatus;
+      const revalidation = options.revalidation && { revalidation: { state: 'checking' } };
+      return { items: 3, overlay: { rows: 0, cap: 4, seen: 0, persisted: true }, ...revalidation } as unknown as LoadStatus;
     },
+    revalidated: async () => options.revalidation,
     recordInteraction: async () => ({ rows: 1, cap: 4, seen: 1, persisted: true }),
     watchInteractions: (given) => {
       watches.push(given ? `watch after ${calls.length} calls` : 'unwatch');
@@ -151,6 +153,19 @@ it("keeps status().overlay current: its own calls' answers, and another tab's ch
   expect(heard).toEqual(['first 3', 'second 0']);
   await recommender.dispose();
   expect(worker.watches).toEqual(['watch after 0 calls', 'unwatch']);
+});
+
+it("revalidated() waits for the load's background revalidation, and status() then says what it found, in place", async () => {
+  const found: MemoryRevalidation = { state: 'stored', version: '0123456789abcdef' };
+  const recommender = await open(standIn({ revalidation: found }));
+  const status = recommender.status();
+  expect(status.revalidation).toEqual({ state: 'checking' });
+  expect(await recommender.revalidated()).toEqual(found);
+  expect(recommender.status()).toBe(status);
+  expect(status.revalidation).toEqual(found);
+  // A load that started none: undefined, and status() has no revalidation.
+  const plain = await open(standIn());
+  expect([await plain.revalidated(), plain.status().revalidation]).toEqual([undefined, undefined]);
 });
 
 it('says it runs in a web page where there is no Worker (a server rendering the page), before anything else', async () => {

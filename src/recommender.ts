@@ -21,6 +21,7 @@ import type {
   LoadOptions,
   LoadProgress,
   LoadStatus,
+  MemoryRevalidation,
   OverlayStatus,
   RecommendRequest,
   RecommendResult,
@@ -66,6 +67,11 @@ export interface Recommender {
   generate(request: GenerateRequest): Promise<GenerateResult>;
   /** What was loaded and where it runs. */
   status(): LoadStatus;
+  /**
+   * With `revalidate: 'background'`: the revalidation the last load started behind it, once it ended (status()'s
+   * `revalidation` then says the same); undefined where it started none (the memory came from the network).
+   */
+  revalidated(): Promise<MemoryRevalidation | undefined>;
   /** Loads another model and/or memory into the same worker. */
   load(options: RecommenderOptions): Promise<LoadStatus>;
   /** The memory's catalog: titles by item id. */
@@ -192,6 +198,12 @@ export async function createRecommender(options: RecommenderOptions): Promise<Re
     recommend: async (request) => abortable(request, 'recommend()', (sent) => live().recommend(sent)),
     generate: async (request) => abortable(request, 'generate()', (sent) => live().generate(sent)),
     status: () => current,
+    revalidated: async () => {
+      const loaded = current;
+      const outcome = await live().revalidated();
+      if (outcome && loaded === current && current.revalidation) current.revalidation = outcome; // in place, as the overlay
+      return outcome;
+    },
     load: async (next) => {
       if (next?.signal !== undefined) throw new InvalidArgumentError('load() takes no signal: a load it stopped would leave the worker with nothing loaded; abort createRecommender(), or dispose() and create another.');
       if ('onInteractionsChange' in (next ?? {})) onInteractionsChange = next.onInteractionsChange;

@@ -57,12 +57,16 @@ export interface LoadOptions {
    */
   cache?: 'indexeddb' | 'none';
   /**
-   * With the cache: ask the network first for the model files and the
+   * With the cache: true asks the network first for the model files and the
    * memory's manifest (picks up a model or memory rebuilt at the same URL).
+   * 'background': loads from the stored copies at once, then asks for the
+   * memory's manifest and downloads a rebuilt memory into the store for the
+   * next load (status().revalidation, revalidated()); a memory rebuilt with
+   * another model makes the next load ask the network first, as true does.
    * Default false: stored copies are used as they are and a later visit makes
    * no request at all.
    */
-  revalidate?: boolean;
+  revalidate?: boolean | 'background';
   /**
    * Cold-start items (never a training target, so without memory rows):
    * 'similar-titles' gives them the centroid of the items with the most
@@ -167,7 +171,21 @@ export interface LoadStatus {
   storage?: import('./store/shard-store.ts').StorageReport;
   /** Why the memory was not kept on this device although `cache` asked for it (IndexedDB refused here). */
   storageUnavailable?: string;
+  /** With `revalidate: 'background'` after a load from the stored memory: the revalidation behind it. */
+  revalidation?: MemoryRevalidation;
 }
+
+/**
+ * A background revalidation of the stored memory (`revalidate: 'background'`): 'checking' while it runs; 'current':
+ * the server's memory is the stored one; 'stored': the server's rebuilt memory is stored, and the next load uses it
+ * (this one keeps the memory it loaded); 'model-changed': the server's memory was built with another model, so the
+ * next load asks the network first for the model and the memory; 'failed': why (offline, no room), the stored memory kept.
+ */
+export type MemoryRevalidation =
+  | { state: 'checking' }
+  | { state: 'current' | 'stored'; version: string }
+  | { state: 'model-changed'; model: string }
+  | { state: 'failed'; reason: string };
 
 export interface RecommendRequest extends Abortable {
   /** Item ids of the user's history, oldest first. */
@@ -316,5 +334,7 @@ export interface WorkerApi {
    * deleted for the memory in use (its own calls' results say theirs); undefined stops it.
    */
   watchInteractions(listener: ((overlay: OverlayStatus) => void) | undefined): void;
+  /** The last load's background revalidation once it ended; undefined where it started none. */
+  revalidated(): Promise<MemoryRevalidation | undefined>;
   dispose(): Promise<void>;
 }

@@ -12,7 +12,7 @@ import { readFloats, requestDecoderDevice, type DecoderDevice } from '../src/gpu
 import type { LoadedShard } from '../src/shard-fetch.ts';
 import { ShardStore, type OverlayRecord, type StorageReport } from '../src/store/shard-store.ts';
 import { overlayForCatalog } from '../src/store/overlay-catalog.ts';
-import { loadMemoryStage, startMemoryThread, type LoadedMemory, type MemoryThread } from '../src/store/memory-thread.ts';
+import { loadMemoryStage, refreshMemoryStage, startMemoryThread, type LoadedMemory, type MemoryThread } from '../src/store/memory-thread.ts';
 import type { MemoryModel } from '../src/store/memory-stage.ts';
 import { onOverlayChange, touches, type OverlayChange } from '../src/store/overlay-changes.ts';
 import type { OverlayRows } from '../src/core/overlay.ts';
@@ -21,8 +21,8 @@ import { checkLoadOptions } from '../src/load-options.ts';
 import { fastCentroids } from '../src/core/l2-scan-wasm.ts';
 import { rowStride } from '../src/core/memory.ts';
 import { isNonFiniteFloat16, toFloat16Bits } from '../src/core/float16.ts';
-import { ageCachedModels, cachedFetch } from '../src/store/model-cache.ts';
-import type { BuildMemoryRequest, BuiltMemory, InteractionEvent, OverlayStatus, LoadOptions, LoadProgress, LoadStatus, RecommendRequest, RecommendResult, ToWorker, WorkerApi, GenerateRequest, GenerateResult } from '../src/worker-protocol.ts';
+import { ageCachedModels, cachedFetch, clearModelStale, isModelStale, markModelStale } from '../src/store/model-cache.ts';
+import type { BuildMemoryRequest, BuiltMemory, InteractionEvent, MemoryRevalidation, OverlayStatus, LoadOptions, LoadProgress, LoadStatus, RecommendRequest, RecommendResult, ToWorker, WorkerApi, GenerateRequest, GenerateResult } from '../src/worker-protocol.ts';
 import { buildShard } from '../src/core/shard-builder.ts';
 import { checkNumBeams } from '../src/core/generative-recommender.ts';
 import { describeValue } from '../src/core/describe-value.ts';
@@ -100,7 +100,7 @@ async function afterDeviceLoss<T>(work: () => Promise<T>): Promise<{ value: T; r
 }
 
 /** Whether load() keeps the model and memory on the device (IndexedDB, Cache API), and asks the network first. */
-function cachePolicy(options: LoadOptions): { stored: boolean; revalidate: boolean } {
+function cachePolicy(options: LoadOptions): { stored: boolean; revalidate: boolean | 'background' } {
   return { stored: (options.cache ?? 'indexeddb') === 'indexeddb' && typeof indexedDB !== 'undefined', revalidate: options.revalidate ?? false };
 }
 
@@ -112,16 +112,55 @@ async function createEncoder(options: LoadOptions, onMemoryModel?: (model: Memor
   const share = options.keepHiddenOnGpu !== false && options.device !== 'wasm' && (options.decoder ?? 'auto') !== 'cpu';
   const gpu = share ? await workerDevice() : undefined;
   const { stored, revalidate } = cachePolicy(options);
-  return BrowserEncoder.create({ ...options, gpuDevice: gpu?.device, fetch: stored ? (url) => cachedFetch(url, { revalidate }) : undefined, onMemoryModel });
+  return BrowserEncoder.create({ ...options, gpuDevice: gpu?.device, fetch: stored ? (url) => cachedFetch(url, { revalidate: revalidate === true }) : undefined, onMemoryModel });
 }
 
 /** After a load: this model's cached files marked used, other models' unused for 30 days deleted (model-cache.ts). */
 async function ageModels(modelUrl: string): Promise<void> {
   try {
-    await ageCachedModels(new URL(modelUrl, self.location.href).href);
+    await ageCachedModels(modelFolderUrl(modelUrl));
   } catch {
     // A URL a Blob worker cannot resolve, or a cache that refuses: nothing is aged this time.
   }
+}
+
+/** The model folder's absolute URL (the key of its cached files); throws where a Blob worker cannot resolve it. */
+function modelFolderUrl(modelUrl: string): string {
+  return new URL(modelUrl, self.location.href).href;
+}
+
+/**
+ * `revalidate: 'background'` where an earlier load's background revalidation found the server's memory built with
+ * another model (model-cache.ts, markModelStale): this load asks the network first, as `revalidate: true` does.
+ */
+async function revalidatingStaleModel(options: LoadOptions): Promise<boolean> {
+  if (options.revalidate !== 'background' || !cachePolicy(options).stored) return false;
+  try {
+    return await isModelStale(modelFolderUrl(options.modelUrl));
+  } catch {
+    return false;
+  }
+}
+
+/** The last load's background revalidation (revalidate: 'background'), and what it found once it ended. */
+let revalidating: Promise<MemoryRevalidation> | undefined;
+let revalidation: MemoryRevalidation | undefined;
+let loadCount = 0;
+
+/** Starts the background revalidation of the memory this load read from the store (ShardStore.refresh). */
+function revalidateInBackground(options: LoadOptions & { memoryUrl: string }, model: MemoryModel): void {
+  const load = loadCount;
+  revalidation = { state: 'checking' };
+  revalidating = refreshMemoryStage({ memoryUrl: options.memoryUrl, ...cachePolicy(options) }, model)
+    .then(async (found): Promise<MemoryRevalidation> => {
+      if (found.state === 'model-changed') await markModelStale(modelFolderUrl(options.modelUrl));
+      return found;
+    })
+    .catch((error: Error): MemoryRevalidation => ({ state: 'failed', reason: `${error.name}: ${error.message}` }))
+    .then((outcome) => {
+      if (load === loadCount) revalidation = outcome; // a later load has its own
+      return outcome;
+    });
 }
 
 /** Runs calls one after another, in the order they arrived. */
@@ -173,6 +212,12 @@ async function load(options: LoadOptions, onProgress?: (p: LoadProgress) => void
   const t0 = performance.now();
   checkLoadOptions(options);
   await dispose();
+  loadCount++;
+  revalidating = undefined;
+  revalidation = undefined;
+  const staleModel = await revalidatingStaleModel(options);
+  let revalidateAfter = false;
+  if (staleModel) options = { ...options, revalidate: true };
   onProgress?.({ stage: 'model', loaded: 0, total: 1 });
   lostDevice = undefined;
   const spareRows = options.overlayCap ?? DEFAULT_OVERLAY_CAP;
@@ -223,6 +268,8 @@ async function load(options: LoadOptions, onProgress?: (p: LoadProgress) => void
       overlay = stage.overlay ?? overlay;
       overlayPersisted = true;
     }
+    // Read from the store, not asked of the network: a rebuild on the server is looked for once this load is done.
+    revalidateAfter = options.revalidate === 'background' && stage.stored && stage.source !== 'network';
     stageMs.memory = stage.endMs - stage.startMs;
     stageMs.memoryStart = stage.startMs - t0;
     const t1 = performance.now();
@@ -236,6 +283,8 @@ async function load(options: LoadOptions, onProgress?: (p: LoadProgress) => void
     stageMs.decoder = performance.now() - t1;
   }
   if (cachePolicy(options).stored) await ageModels(options.modelUrl);
+  if (staleModel) await clearModelStale(modelFolderUrl(options.modelUrl)).catch(() => undefined);
+  if (revalidateAfter && memoryOptions) revalidateInBackground(memoryOptions, { sha256: encoder.sha256, hiddenSize: encoder.hiddenSize });
   return status(performance.now() - t0);
 }
 
@@ -295,6 +344,7 @@ function status(loadMs: number): LoadStatus {
     ...(memoryThread ? { memoryThread } : {}),
     ...(storage ? { storage } : {}),
     ...(storageUnavailable ? { storageUnavailable } : {}),
+    ...(revalidation ? { revalidation } : {}),
   };
 }
 
@@ -702,6 +752,7 @@ const api: WorkerApi = {
   watchInteractions: (listener) => {
     interactionsListener = listener;
   },
+  revalidated: () => revalidating ?? Promise.resolve(undefined),
   dispose: () => serial(dispose),
 };
 Comlink.expose(api);

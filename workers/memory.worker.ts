@@ -7,7 +7,8 @@
 import * as Comlink from 'comlink';
 import { installErrorTransfer } from '../src/comlink-errors.ts';
 import { ChunkChecker, type ShardManifest } from '../src/core/shard-format.ts';
-import { streamMemory, type MemoryProgress, type MemoryStageOptions, type MemoryModel, type StreamedMemory } from '../src/store/memory-stage.ts';
+import type { ShardRefresh } from '../src/store/shard-store.ts';
+import { refreshStoredMemory, streamMemory, type MemoryProgress, type MemoryStageOptions, type MemoryModel, type StreamedMemory } from '../src/store/memory-stage.ts';
 
 installErrorTransfer();
 
@@ -20,6 +21,7 @@ export interface MemoryEvents {
 
 export interface MemoryWorkerApi {
   stream(options: MemoryStageOptions, model: MemoryModel, events: MemoryEvents): Promise<StreamedMemory>;
+  refresh(options: MemoryStageOptions, model: MemoryModel): Promise<ShardRefresh>;
 }
 
 /** Bytes posted and not yet copied by the encoder's worker: past this the stage waits (its thread may be busy for seconds). */
@@ -34,6 +36,7 @@ const api: MemoryWorkerApi = {
       remote[Comlink.releaseProxy](); // after the messages above it: the encoder's worker closes its end
     }
   },
+  refresh: refreshStoredMemory,
 };
 
 async function streamAndPost(options: MemoryStageOptions, model: MemoryModel, remote: Comlink.Remote<MemoryEvents>): Promise<StreamedMemory> {

@@ -39,6 +39,7 @@ async function report<T>(
 
 (globalThis as unknown as { l2dFlow: unknown }).l2dFlow = {
   load: (options: LoadOptions) => report(() => worker.load(options)),
+  revalidated: () => report(async () => await worker.revalidated()),
   recommend: (request: RecommendRequest) =>
     report(async () => {
       const r = await worker.recommend(request);

@@ -27,10 +27,10 @@ async function memoryDigest(vectors: Uint16Array, labels: Uint32Array): Promise<
   return sha256Hex(bytes);
 }
 
-async function load(c: LoadCase) {
-  const requests: string[] = [];
+/** The case's fetch: it records each request's file name, and fails or rewrites answers as the case asks. */
+function caseFetch(c: LoadCase, requests: string[]): typeof fetch {
   let chunkFetches = 0;
-  const fakeFetch = (async (input: RequestInfo | URL, init?: RequestInit) => {
+  return (async (input: RequestInfo | URL, init?: RequestInit) => {
     const url = String(input);
     if (c.offline) throw new TypeError('Failed to fetch');
     if (/chunk-\d+\.bin$/.test(url) && c.failAfterChunks !== undefined && chunkFetches++ >= c.failAfterChunks) throw new TypeError('Failed to fetch');
@@ -40,6 +40,11 @@ async function load(c: LoadCase) {
     if (c.manifestSuffix && url.endsWith('manifest.json')) return new Response((await response.text()) + c.manifestSuffix);
     return response;
   }) as typeof fetch;
+}
+
+async function load(c: LoadCase) {
+  const requests: string[] = [];
+  const fakeFetch = caseFetch(c, requests);
   const store = await ShardStore.open(c.db);
   try {
     const progress: number[] = [];
@@ -70,6 +75,20 @@ async function load(c: LoadCase) {
   } catch (error) {
     const e = error as L2DError;
     return { ok: false as const, name: e.name, code: e.code, message: e.message, isL2DError: e instanceof L2DError, requests };
+  } finally {
+    store.close();
+  }
+}
+
+/** ShardStore.refresh (a background revalidation) as the case sets it up: what it found, or its error, and its requests. */
+async function refresh(c: LoadCase) {
+  const requests: string[] = [];
+  const store = await ShardStore.open(c.db);
+  try {
+    return { ok: true as const, found: await store.refresh(c.url, { model: c.model, fetch: caseFetch(c, requests) }), requests };
+  } catch (error) {
+    const e = error as L2DError;
+    return { ok: false as const, name: e.name, message: e.message, requests };
   } finally {
     store.close();
   }
@@ -114,6 +133,7 @@ async function backdate(db: string, days: number) {
 
 (globalThis as unknown as { l2dStore: unknown }).l2dStore = {
   load,
+  refresh,
   inspect,
   corruptChunk,
   backdate,

@@ -62,8 +62,8 @@ const config = {
   device: (data.device ?? 'auto') as 'auto' | 'webgpu' | 'wasm',
   // A shopper's history grows one view at a time: reuse the previous prompt's cache where that costs no download.
   reusePrefix: data.reusePrefix ?? 'auto',
-  // A store that rebuilds its memory (or model) at the same URL: each visit asks for it first (see recommender()).
-  revalidate: setting(() => parseFlag(data.revalidate, 'data-revalidate'), false),
+  // A store that rebuilds its memory (or model) at the same URL: each visit asks for it first, or behind the load.
+  revalidate: setting(() => parseRevalidate(data.revalidate), false),
 };
 const history = new LocalHistory(undefined, undefined, config.ids);
 let pending: Promise<Recommender> | undefined;
@@ -75,11 +75,11 @@ function parseReusePrefix(value: string): boolean | 'auto' {
   throw new InvalidArgumentError(`data-reuse-prefix must be "auto", "true" or "false", got "${value}".`);
 }
 
-/** data-revalidate: "true" or "false" (default). */
-function parseFlag(value: string | undefined, name: string): boolean | undefined {
-  if (value === undefined) return undefined;
+/** data-revalidate: "true", "background" or "false" (default). */
+function parseRevalidate(value: string | undefined): boolean | 'background' | undefined {
+  if (value === undefined || value === 'background') return value;
   if (value === 'true' || value === 'false') return value === 'true';
-  throw new InvalidArgumentError(`${name} must be "true" or "false", got "${value}".`);
+  throw new InvalidArgumentError(`data-revalidate must be "true", "background" or "false", got "${value}".`);
 }
 
 function recommender(): Promise<Recommender> {

@@ -7,7 +7,7 @@
 import { StorageQuotaError } from '../core/errors.ts';
 import type { ChunkSink, ShardManifest } from '../core/shard-format.ts';
 import { streamShard, type StreamedShard } from '../shard-fetch.ts';
-import { ShardStore, storageReport, type OverlayRecord, type StorageReport } from './shard-store.ts';
+import { ShardStore, storageReport, type OverlayRecord, type ShardRefresh, type StorageReport } from './shard-store.ts';
 
 export interface MemoryStageOptions {
   /** The shard's URL as load() was given it: it names the shard in the store and the user's memory updates. */
@@ -16,8 +16,11 @@ export interface MemoryStageOptions {
   resolvedUrl?: string;
   /** Keep the memory in IndexedDB (and read it from there). */
   stored: boolean;
-  /** Ask the network for the manifest first, even with a complete stored copy. */
-  revalidate: boolean;
+  /**
+   * true: ask the network for the manifest first, even with a complete stored copy; 'background': use the stored
+   * copy, and refreshStoredMemory() afterwards; false: the stored copy, no request.
+   */
+  revalidate: boolean | 'background';
 }
 
 /**
@@ -57,7 +60,7 @@ export async function streamMemory(options: MemoryStageOptions, model: MemoryMod
   try {
     let streamed: StreamedShard & { source: StreamedMemory['source'] };
     try {
-      streamed = await store.stream(url, { model, shardId: memoryUrl.replace(/\/$/, ''), prefer: revalidate ? 'network' : 'store', onProgress }, sinkFor);
+      streamed = await store.stream(url, { model, shardId: memoryUrl.replace(/\/$/, ''), prefer: revalidate === true ? 'network' : 'store', onProgress }, sinkFor);
     } catch (error) {
       // No room to keep it (the store kept nothing partial): this visit's memory from the network, as without IndexedDB.
       if (!(error instanceof StorageQuotaError)) throw error;
@@ -68,6 +71,19 @@ export async function streamMemory(options: MemoryStageOptions, model: MemoryMod
     const storage = await storageReport();
     const { manifest, items, source } = streamed;
     return { manifest, items, source, stored: true, ...(overlay ? { overlay } : {}), storage, ...(storageUnavailable ? { storageUnavailable } : {}) };
+  } finally {
+    store.close();
+  }
+}
+
+/**
+ * After a load from the stored copy with `revalidate: 'background'`: the server's version of the memory downloaded
+ * into the store for the next load, where it differs (ShardStore.refresh).
+ */
+export async function refreshStoredMemory(options: Pick<MemoryStageOptions, 'memoryUrl' | 'resolvedUrl'>, model: MemoryModel): Promise<ShardRefresh> {
+  const store = await ShardStore.open();
+  try {
+    return await store.refresh(options.resolvedUrl ?? options.memoryUrl, { model, shardId: options.memoryUrl.replace(/\/$/, '') });
   } finally {
     store.close();
   }

@@ -12,7 +12,8 @@ import type { MemoryEvents, MemoryWorkerApi } from '../../workers/memory.worker.
 import { PendingMemory } from '../core/shard-format.ts';
 import type { LoadedShard } from '../shard-fetch.ts';
 import type { LoadStatus } from '../worker-protocol.ts';
-import { streamMemory, type MemoryProgress, type MemoryStageOptions, type MemoryModel, type StreamedMemory } from './memory-stage.ts';
+import { refreshStoredMemory, streamMemory, type MemoryProgress, type MemoryStageOptions, type MemoryModel, type StreamedMemory } from './memory-stage.ts';
+import type { ShardRefresh } from './shard-store.ts';
 
 export type MemoryThread = NonNullable<LoadStatus['memoryThread']>;
 
@@ -95,6 +96,14 @@ export async function loadMemoryStage(options: MemoryStageOptions, model: Memory
   }
   const { manifest, items, ...rest } = streamed;
   return { ...rest, loaded: { manifest, items, memory: pending.finish() }, thread: typeof worker === 'string' ? `encoder worker: ${worker}` : 'memory worker' };
+}
+
+/** refreshStoredMemory (a background revalidation) where the memory stage runs: the memory worker, else here. */
+export async function refreshMemoryStage(options: MemoryStageOptions, model: MemoryModel): Promise<ShardRefresh> {
+  startMemoryThread();
+  const worker = await started!;
+  if (typeof worker === 'string') return refreshStoredMemory(options, model);
+  return Promise.race([worker.api.refresh({ ...options, resolvedUrl: resolved(options.memoryUrl) }, model), worker.died]);
 }
 
 /** `url` resolved against this worker's location; as it is where it does not resolve (it then fails as it would here). */

@@ -86,7 +86,28 @@ export function modelFolder(fileUrl: string): string {
 
 /** An entry beside a model folder's files that holds when a load last used it (Date.now(), as text). */
 const USED_MARKER = '.l2d-used';
-const isMarker = (url: string) => url.endsWith(`/${USED_MARKER}`);
+/** An entry beside a model folder's files: the server's memory was built with another model (markModelStale). */
+const STALE_MARKER = '.l2d-stale';
+const isMarker = (url: string) => url.endsWith(`/${USED_MARKER}`) || url.endsWith(`/${STALE_MARKER}`);
+const markerOf = (folderUrl: string, marker: string) => `${folderUrl.replace(/\/$/, '')}/${marker}`;
+
+/**
+ * Marks the cached model in `folderUrl` (absolute) as rebuilt on the server: a background revalidation found its
+ * memory built with another model. The next load with `revalidate: 'background'` then asks the network first for
+ * the model's files and the memory (as `revalidate: true` does), and clears the mark once it loaded.
+ */
+export async function markModelStale(folderUrl: string): Promise<void> {
+  await (await modelCache())?.put(markerOf(folderUrl, STALE_MARKER), new Response(String(Date.now())));
+}
+
+/** Whether markModelStale marked the model in `folderUrl`. */
+export async function isModelStale(folderUrl: string): Promise<boolean> {
+  return (await (await modelCache())?.match(markerOf(folderUrl, STALE_MARKER))) !== undefined;
+}
+
+export async function clearModelStale(folderUrl: string): Promise<void> {
+  await (await modelCache())?.delete(markerOf(folderUrl, STALE_MARKER));
+}
 
 /** How long the cached files of a model folder no load has used are kept (see ageCachedModels). */
 export const UNUSED_MODEL_MS = 30 * 24 * 60 * 60 * 1000;
@@ -99,8 +120,8 @@ export const UNUSED_MODEL_MS = 30 * 24 * 60 * 60 * 1000;
 export async function ageCachedModels(folderUrl: string, now = Date.now()): Promise<string[]> {
   const cache = await modelCache();
   if (!cache) return [];
-  const marker = (folder: string) => `${folder}/${USED_MARKER}`;
-  await cache.put(marker(folderUrl.replace(/\/$/, '')), new Response(String(now)));
+  const marker = (folder: string) => markerOf(folder, USED_MARKER);
+  await cache.put(marker(folderUrl), new Response(String(now)));
   const folders = new Set((await cache.keys()).map((request) => request.url).filter((url) => !isMarker(url)).map(modelFolder));
   const deleted: string[] = [];
   for (const folder of folders) {

@@ -14,7 +14,7 @@
  */
 import { openDB, type DBSchema, type IDBPDatabase } from 'idb';
 import { NetworkUnavailableError, ShardError, StorageQuotaError } from '../core/errors.ts';
-import { PendingMemory, checkShardModel, parseShardManifest, sha256Hex, verifiedCatalog, type ChunkSink, type ShardManifest } from '../core/shard-format.ts';
+import { ChunkChecker, PendingMemory, checkShardModel, parseShardManifest, sha256Hex, verifiedCatalog, type ChunkSink, type ShardManifest } from '../core/shard-format.ts';
 import { CHUNKS_AHEAD, RELOAD, checkedOrReloaded, fetchAhead, type LoadedShard, type StreamedShard } from '../shard-fetch.ts';
 import { announceOverlayChange } from './overlay-changes.ts';
 
@@ -107,6 +107,13 @@ export interface StoredChunks extends StreamedShard {
 }
 
 export interface StoredShard extends StoredChunks, LoadedShard {}
+
+/**
+ * What a background revalidation (ShardStore.refresh) found: the stored version is the server's ('current'), the
+ * server's new version is now stored for the next load ('stored'), or the server's memory was built with another
+ * model (its SHA-256), whose files the next load must fetch first ('model-changed').
+ */
+export type ShardRefresh = { state: 'current' | 'stored'; version: string } | { state: 'model-changed'; model: string };
 
 /** A manifest request the server answered with an error status (told apart from a request that never got an answer). */
 class HttpStatus extends Error {
@@ -220,9 +227,7 @@ export class ShardStore {
     }
     let manifestText: string;
     try {
-      const response = await fetchFn(`${base}/manifest.json`, { cache: 'no-cache' });
-      if (!response.ok) throw new HttpStatus(response.status);
-      manifestText = await response.text();
+      manifestText = await fetchManifestText(base, fetchFn);
     } catch (error) {
       const stored = await this.newestComplete(options.model.sha256, shard);
       if (!stored) {
@@ -238,21 +243,58 @@ export class ShardStore {
     }
     const manifest = parseShardManifest(manifestText, `${base}/manifest.json`);
     checkShardModel(manifest, options.model);
-    const version = (await sha256Hex(new TextEncoder().encode(manifestText))).slice(0, 16);
+    const version = await manifestVersion(manifestText);
     let used: ShardRecord | undefined;
     const loaded = await withLock(lockName(options.model.sha256, shard), async () => {
-      let record = await this.db.get('shards', [options.model.sha256, shard, version]);
-      if (!record) {
-        const bytes = manifest.chunks.reduce((s, c) => s + c.bytes, 0);
-        record = { model: options.model.sha256, shard, version, state: 'partial', manifest, bytes, savedAt: Date.now() };
-        await this.write(record, () => this.db.put('shards', record!));
-      }
+      const record = await this.versionRecord(options.model.sha256, shard, version, manifest);
       const filled = await this.fill(base, record, options, fetchFn, true, sinkFor);
       await this.deleteOtherVersions(record);
       used = record;
       return filled;
     });
     return this.used(loaded, used!);
+  }
+
+  /**
+   * Revalidation in the background (load()'s `revalidate: 'background'`, after a load from the stored copy): asks
+   * the network for the shard's manifest and, where it names a version not stored complete, downloads that version
+   * (resuming a partial one), verifying each chunk as a load does, for the next load to use; the version in use now
+   * stays in memory and is deleted from the store once the new one is complete. A manifest of a memory built with
+   * another model downloads nothing: the model itself was rebuilt ('model-changed'). Failures throw as a load's do;
+   * the stored versions are kept.
+   */
+  async refresh(url: string, options: StoreStreamOptions): Promise<ShardRefresh> {
+    const base = url.replace(/\/$/, '');
+    const shard = options.shardId ?? base;
+    const fetchFn = options.fetch ?? fetch.bind(globalThis);
+    const manifestText = await fetchManifestText(base, fetchFn).catch((error: Error) => {
+      throw error instanceof HttpStatus
+        ? new ShardError(`${base}/manifest.json: HTTP ${error.status}; the stored memory stays in use.`)
+        : new NetworkUnavailableError(`${base}/manifest.json could not be fetched (${error.message}); the stored memory stays in use.`);
+    });
+    const manifest = parseShardManifest(manifestText, `${base}/manifest.json`);
+    if (manifest.model.sha256 !== options.model.sha256) return { state: 'model-changed', model: manifest.model.sha256 };
+    checkShardModel(manifest, options.model);
+    const version = await manifestVersion(manifestText);
+    return withLock(lockName(options.model.sha256, shard), async () => {
+      const stored = await this.db.get('shards', [options.model.sha256, shard, version]);
+      if (stored?.state === 'complete') return { state: 'current', version };
+      const record = await this.versionRecord(options.model.sha256, shard, version, manifest);
+      const checker = new ChunkChecker(manifest);
+      await this.fill(base, record, options, fetchFn, true, () => ({ check: (index, chunk) => checker.check(index, chunk), take: () => undefined }));
+      await this.deleteOtherVersions(record);
+      return { state: 'stored', version };
+    });
+  }
+
+  /** The stored record of a shard version, or a new 'partial' one for it (call under the shard's lock). */
+  private async versionRecord(model: string, shard: string, version: string, manifest: ShardManifest): Promise<ShardRecord> {
+    const stored = await this.db.get('shards', [model, shard, version]);
+    if (stored) return stored;
+    const bytes = manifest.chunks.reduce((s, c) => s + c.bytes, 0);
+    const record: ShardRecord = { model, shard, version, state: 'partial', manifest, bytes, savedAt: Date.now() };
+    await this.write(record, () => this.db.put('shards', record));
+    return record;
   }
 
   /**
@@ -449,6 +491,18 @@ export class ShardStore {
       if (record.version !== keep.version) await this.deleteVersion(record);
     }
   }
+}
+
+/** The shard's manifest.json as text: a conditional request, so a rebuild behind an HTTP cache is seen. */
+async function fetchManifestText(base: string, fetchFn: typeof fetch): Promise<string> {
+  const response = await fetchFn(`${base}/manifest.json`, { cache: 'no-cache' });
+  if (!response.ok) throw new HttpStatus(response.status);
+  return response.text();
+}
+
+/** A stored version's name: the first 16 hex digits of its manifest's SHA-256 (a rebuilt shard is a new version). */
+async function manifestVersion(manifestText: string): Promise<string> {
+  return (await sha256Hex(new TextEncoder().encode(manifestText))).slice(0, 16);
 }
 
 function lockName(model: string, shard: string): string {
