@@ -208,10 +208,26 @@ describe('the IndexedDB shard store', () => {
     const next = loaded(await load('background', { prefer: 'store' }));
     expect([next.source, next.digest, next.requests]).toEqual(['indexeddb', digest, []]);
 
+    // A load from the store in another tab, begun while a revalidation downloads a rebuild: it waits for the shard's
+    // lock, and then reads the version the revalidation completed (the one it first saw is deleted by then).
+    const tab = await harness.openTab('e2e/harness/store.html');
+    let v3: string;
+    try {
+      const rebuilding = refresh({ manifestSuffix: '\n\n', chunkDelayMs: 1500 });
+      await new Promise((resolve) => setTimeout(resolve, 500)); // the revalidation holds the lock by now
+      const [rebuilt, waited] = await Promise.all([rebuilding, storeCall<Loaded | Failed>(tab, 'load', { db: 'background', url, model, prefer: 'store' })]);
+      expect(rebuilt).toMatchObject({ ok: true, found: { state: 'stored' } });
+      expect([loaded(waited).source, loaded(waited).digest, loaded(waited).requests]).toEqual(['indexeddb', digest, []]);
+      v3 = (rebuilt as { found: { version: string } }).found.version;
+      expect(await versions()).toEqual([[v3, 'complete', [0, 1]]]);
+    } finally {
+      await tab.close();
+    }
+
     // A memory the server rebuilt with another model: nothing downloaded, the model named.
     const otherModel = await refresh({ model: { ...model, sha256: 'f'.repeat(64) } });
     expect(otherModel).toEqual({ ok: true, found: { state: 'model-changed', model: model.sha256 }, requests: ['manifest.json'] });
-    expect(await versions()).toEqual([[v2, 'complete', [0, 1]]]);
+    expect(await versions()).toEqual([[v3, 'complete', [0, 1]]]);
   });
 
   it("deletes another memory's copy once no load has used it for 30 days (a store's earlier deploy at another URL), never the one in use", async () => {
@@ -235,6 +251,7 @@ describe('the IndexedDB shard store', () => {
   it('ends with one correct shard when two tabs load it at the same time', async () => {
     await call('reset', 'tabs');
     const tab = await harness.openTab('e2e/harness/store.html');
+    let v3: string;
     try {
       const [a, b] = await Promise.all([load('tabs'), storeCall<Loaded | Failed>(tab, 'load', { db: 'tabs', url, model })]);
       expect([loaded(a).digest, loaded(b).digest]).toEqual([digest, digest]);

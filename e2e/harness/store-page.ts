@@ -18,6 +18,8 @@ interface LoadCase {
   /** The manifest's whole answer instead (a host's index page in its place). */
   manifestAnswer?: string;
   prefer?: 'network' | 'store';
+  /** Each chunk's answer held this long (a slow download). */
+  chunkDelayMs?: number;
 }
 
 async function memoryDigest(vectors: Uint16Array, labels: Uint32Array): Promise<string> {
@@ -35,6 +37,7 @@ function caseFetch(c: LoadCase, requests: string[]): typeof fetch {
     if (c.offline) throw new TypeError('Failed to fetch');
     if (/chunk-\d+\.bin$/.test(url) && c.failAfterChunks !== undefined && chunkFetches++ >= c.failAfterChunks) throw new TypeError('Failed to fetch');
     requests.push(url.split('/').pop()!);
+    if (c.chunkDelayMs && /chunk-\d+\.bin$/.test(url)) await new Promise((resolve) => setTimeout(resolve, c.chunkDelayMs));
     const response = await fetch(input, init);
     if (c.manifestAnswer !== undefined && url.endsWith('manifest.json')) return new Response(c.manifestAnswer, { headers: { 'Content-Type': 'text/html' } });
     if (c.manifestSuffix && url.endsWith('manifest.json')) return new Response((await response.text()) + c.manifestSuffix);

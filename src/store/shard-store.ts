@@ -222,24 +222,22 @@ export class ShardStore {
     const shard = options.shardId ?? base;
     const fetchFn = options.fetch ?? fetch.bind(globalThis);
     if (options.prefer === 'store') {
-      const stored = await this.newestComplete(options.model.sha256, shard);
-      if (stored) return this.used(await withLock(lockName(stored.model, shard), () => this.fill(base, stored, options, fetchFn, true, sinkFor)), stored);
+      const stored = await this.fillNewestComplete(base, shard, options, fetchFn, true, sinkFor);
+      if (stored) return stored;
     }
     let manifestText: string;
     try {
       manifestText = await fetchManifestText(base, fetchFn);
     } catch (error) {
-      const stored = await this.newestComplete(options.model.sha256, shard);
-      if (!stored) {
-        // A server that answers, but not with the manifest, is a wrong URL (or an unbuilt memory), not an offline device.
-        if (error instanceof HttpStatus) {
-          throw new ShardError(`${base}/manifest.json: HTTP ${error.status}, and no copy of this memory is stored on this device; is the memory URL right (is the memory built)?`);
-        }
-        throw new NetworkUnavailableError(
-          `${base}/manifest.json could not be fetched (${(error as Error).message}) and no complete copy of this memory is stored on this device yet.`,
-        );
+      const stored = await this.fillNewestComplete(base, shard, options, fetchFn, false, sinkFor);
+      if (stored) return stored;
+      // A server that answers, but not with the manifest, is a wrong URL (or an unbuilt memory), not an offline device.
+      if (error instanceof HttpStatus) {
+        throw new ShardError(`${base}/manifest.json: HTTP ${error.status}, and no copy of this memory is stored on this device; is the memory URL right (is the memory built)?`);
       }
-      return this.used(await withLock(lockName(stored.model, shard), () => this.fill(base, stored, options, fetchFn, false, sinkFor)), stored);
+      throw new NetworkUnavailableError(
+        `${base}/manifest.json could not be fetched (${(error as Error).message}) and no complete copy of this memory is stored on this device yet.`,
+      );
     }
     const manifest = parseShardManifest(manifestText, `${base}/manifest.json`);
     checkShardModel(manifest, options.model);
@@ -253,6 +251,22 @@ export class ShardStore {
       return filled;
     });
     return this.used(loaded, used!);
+  }
+
+  /**
+   * The newest complete stored version, read (and filled where `online`) under the shard's lock; undefined where none
+   * is stored. Looked up again under the lock: another tab may have replaced it while this one waited (a
+   * revalidation completing a rebuilt version deletes the old one).
+   */
+  private async fillNewestComplete(base: string, shard: string, options: StoreStreamOptions, fetchFn: typeof fetch, online: boolean, sinkFor: (manifest: ShardManifest) => ChunkSink): Promise<StoredChunks | undefined> {
+    const model = options.model.sha256;
+    if (!(await this.newestComplete(model, shard))) return undefined;
+    let used: ShardRecord | undefined;
+    const loaded = await withLock(lockName(model, shard), async () => {
+      used = await this.newestComplete(model, shard);
+      return used && this.fill(base, used, options, fetchFn, online, sinkFor);
+    });
+    return loaded && this.used(loaded, used!);
   }
 
   /**
