@@ -131,6 +131,26 @@ it('recommends from a history built by searching the catalog, with the demo mode
   });
   await page.waitForFunction(() => document.getElementById('model-timings')?.textContent?.includes('Beam search'), undefined, { timeout: 60_000 });
   expect(await page.textContent('#model-status')).toMatch(/^Ready: /); // not "AbortError: ..." from the first
+  // recommend()'s only, as a category page uses it: the titles of 1995 alone, in every list.
+  const request = async () => {
+    await page.evaluate(() => (document.getElementById('model-timings')!.textContent = ''));
+    await page.click('#model-form button');
+    await page.waitForFunction(() => document.getElementById('model-timings')?.textContent !== '', undefined, { timeout: 60_000 });
+    return page.textContent('#model-timings');
+  };
+  await page.fill('#model-form input[name=only]', '(1995)');
+  const only1995 = Number(/Only the (\d+) items whose title contains "\(1995\)" could be listed\.$/.exec((await request()) ?? '')?.[1]);
+  const catalog = await page.evaluate(() => (globalThis as unknown as DemoWindow).l2dDemo.recommender().catalog());
+  expect(only1995).toBe(catalog.filter((title) => title.includes('(1995)')).length);
+  for (const list of ['#model-vote', '#model-local', '#model-global', '#model-beam']) {
+    const titles = await page.locator(`${list} li`).allTextContents();
+    expect(titles.length).toBeGreaterThan(list === '#model-beam' ? 0 : 9);
+    for (const title of titles) expect(title).toContain('(1995)');
+  }
+  await page.fill('#model-form input[name=only]', 'no such title');
+  expect(await request()).toBe('No title contains "no such title": no item may be recommended. Change or clear "only titles containing".');
+  expect([await page.locator('#model-vote li').count(), await page.isHidden('#model-beam-list'), await page.locator('#model-chart > div').count()]).toEqual([0, true, 0]);
+  await page.fill('#model-form input[name=only]', '');
   await page.screenshot({ path: 'test-results/demo-model.png', fullPage: true });
   expect(harness.problems).toEqual([]);
 });

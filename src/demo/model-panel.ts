@@ -243,12 +243,19 @@ export async function startModelPanel(panel: { onLoaded?: () => void } = {}): Pr
    * Item co-occurrence's answer to a request (no model: counted in the page from the train split, as the
    * evaluation's), its whole ranking for the target's place, or why there is none (this data set has no train split).
    */
-  const coOccurrenceFor = async (request: { history: number[]; k: number; excludeHistory: boolean }): Promise<CoOccurrenceAnswer> => {
+  /** The catalog ids whose title contains `text`, any case (the demo's "only titles containing"). */
+  const titlesContaining = (text: string): number[] => {
+    const wanted = text.toLowerCase();
+    return titles.flatMap((title, id) => (title.toLowerCase().includes(wanted) ? [id] : []));
+  };
+
+  const coOccurrenceFor = async (request: { history: number[]; k: number; excludeHistory: boolean; only?: number[] }): Promise<CoOccurrenceAnswer> => {
     try {
       const coOccurrence = (await trainSplit.get()).baselines.find((b) => b instanceof CoOccurrence)!;
       const started = performance.now();
       const excluded = new Set(request.excludeHistory ? request.history : []);
-      const ranking = coOccurrence.recommend(request.history, titles.length).filter((id) => !excluded.has(id));
+      const allowed = request.only && new Set(request.only);
+      const ranking = coOccurrence.recommend(request.history, titles.length).filter((id) => !excluded.has(id) && (!allowed || allowed.has(id)));
       return { ranking, items: ranking.slice(0, request.k), ms: performance.now() - started };
     } catch (error) {
       return { problem: (error as Error).message };
@@ -278,7 +285,9 @@ export async function startModelPanel(panel: { onLoaded?: () => void } = {}): Pr
     const controller = (running = new AbortController());
     const { signal } = controller;
     const data = new FormData(form);
-    const request = { history: [...history], k: Number(data.get('k')), m: Number(data.get('m')), voteM: Number(data.get('voteM')), excludeHistory: data.get('excludeHistory') === 'on' };
+    const onlyText = String(data.get('only') ?? '').trim();
+    const only = onlyText ? titlesContaining(onlyText) : undefined;
+    const request = { history: [...history], k: Number(data.get('k')), m: Number(data.get('m')), voteM: Number(data.get('voteM')), excludeHistory: data.get('excludeHistory') === 'on', ...(only ? { only } : {}) };
     const compareBeam = data.get('compareBeam') === 'on';
     const compareCoOccurrence = data.get('compareCoOccurrence') === 'on';
     const shown = sample; // the sample this request's history is, if any
@@ -306,13 +315,15 @@ export async function startModelPanel(panel: { onLoaded?: () => void } = {}): Pr
       const all = Math.min(titles.length, MAX_SELECTION);
       const missing = lists.some(([, items, whole]) => typeof whole === 'string' && !items.includes(target));
       const excluded = request.excludeHistory && request.history.includes(target);
-      const full = missing && !excluded ? (await allLists(all)).lists.map((r) => r.items.map((x) => x.id)) : undefined;
+      const leftOut = only !== undefined && !only.includes(target);
+      const full = missing && !excluded && !leftOut ? (await allLists(all)).lists.map((r) => r.items.map((x) => x.id)) : undefined;
       return lists.map(([name, items, whole]) => {
         const rank = items.indexOf(target);
         if (rank >= 0) return `${name}: rank ${rank + 1}`;
         const top = `not in its top ${items.length}`;
         if (!whole) return `${name}: ${top}`;
         if (excluded) return `${name}: ${top} (excluded: it is in the history)`;
+        if (leftOut) return `${name}: ${top} (left out: its title does not contain "${onlyText}")`;
         const ranked = whole === 'L2D-L' ? full![0] : whole === 'L2D-G' ? full![1] : whole === 'L2D-V' ? full![2] : whole;
         const place = ranked.indexOf(target);
         if (place >= 0) return `${name}: rank ${place + 1} of ${ranked.length} (${top})`;
@@ -322,11 +333,20 @@ export async function startModelPanel(panel: { onLoaded?: () => void } = {}): Pr
     };
     (async () => {
       if (!recommender) throw new Error('The model is not loaded.');
+      if (only?.length === 0) {
+        // recommend() refuses an empty only (no item could be listed): said here in the researcher's terms.
+        for (const list of ['model-local', 'model-global', 'model-vote', 'model-chart']) $(list).replaceChildren();
+        renderGenerated(undefined, undefined);
+        renderCoOccurrence(undefined, undefined);
+        if (shown === sample) showTarget();
+        $('model-timings').textContent = `No title contains "${onlyText}": no item may be recommended. Change or clear "only titles containing".`;
+        return;
+      }
       const {
         lists: [l, g, v],
         totalMs,
       } = await allLists(request.k);
-      const beam = compareBeam ? await recommender.generate({ history: request.history, k: request.k, numBeams: 5, excludeHistory: request.excludeHistory, signal }) : undefined;
+      const beam = compareBeam ? await recommender.generate({ history: request.history, k: request.k, numBeams: 5, excludeHistory: request.excludeHistory, ...(only ? { only } : {}), signal }) : undefined;
       const coOccurrence = compareCoOccurrence ? await coOccurrenceFor(request) : undefined;
       if (signal.aborted) return;
       renderList($('model-local'), l, shown?.target);
@@ -350,7 +370,8 @@ export async function startModelPanel(panel: { onLoaded?: () => void } = {}): Pr
       const beamText = beam ? ` Beam search (B = 5): ${beam.timings.total.toFixed(1)} ms (${(beam.timings.total / v.timings.total).toFixed(1)}x L2D-V${setup}).` : '';
       // The model reads the newest titles of its training window (prompt-template.json's maxHistory) within its context.
       const dropped = l.droppedOldest > 0 ? ` The ${l.droppedOldest} oldest of the history's ${request.history.length} items were left out: the model reads the newest ${request.history.length - l.droppedOldest}, as it was trained.` : '';
-      $('model-timings').textContent = `L2D-V: ${t(v)}. L2D-L: ${t(l)}. L2D-G: ${t(g)}. The three lists came from one forward pass: ${totalMs.toFixed(1)} ms in all.${beamText} Encoder ${l.backend.encoder}; decoder ${l.backend.decoder}.${dropped}`;
+      const onlyNote = only ? ` Only the ${only.length} items whose title contains "${onlyText}" could be listed.` : '';
+      $('model-timings').textContent = `L2D-V: ${t(v)}. L2D-L: ${t(l)}. L2D-G: ${t(g)}. The three lists came from one forward pass: ${totalMs.toFixed(1)} ms in all.${beamText} Encoder ${l.backend.encoder}; decoder ${l.backend.decoder}.${dropped}${onlyNote}`;
       renderStages(
         [
           [`L2D-V (M=${request.voteM})`, v],
