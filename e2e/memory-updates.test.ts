@@ -44,6 +44,22 @@ const both = async () => ({
   local: value(await call<{ items: Item[] }>('recommend', { history, k: 30, strategy: 'local', m: 200 })).items,
 });
 
+/**
+ * A centroid memory (a), the same rebuilt with its items numbered backwards (b), and the folder the page loads them
+ * from (served), which serve() fills with either: a store rebuilding its memory at the same URL.
+ */
+async function rebuiltMemories(name: string) {
+  const a = `test-results/${name}-a`;
+  await buildCentroidMemory(MEMORY.slice(1), a);
+  const b = renumberedShard(a, `test-results/${name}-b`);
+  const served = `test-results/${name}-served`;
+  const serve = (folder: string) => {
+    rmSync(served, { recursive: true, force: true });
+    cpSync(folder, served, { recursive: true });
+  };
+  return { a, b, served, serve };
+}
+
 describe('memory updates', () => {
   it('adds the user\'s samples incrementally on the GPU, equal to the CPU reference, kept across visits, and removed exactly', async () => {
     const gpuLoad = await load('webgpu');
@@ -189,14 +205,7 @@ describe('memory updates', () => {
   });
 
   it('a memory rebuilt at the same URL with its items numbered otherwise: the stored updates follow their items by key', async () => {
-    const a = 'test-results/renumber-a';
-    await buildCentroidMemory(MEMORY.slice(1), a);
-    const b = renumberedShard(a, 'test-results/renumber-b');
-    const served = 'test-results/renumber-served';
-    const serve = (folder: string) => {
-      rmSync(served, { recursive: true, force: true });
-      cpSync(folder, served, { recursive: true });
-    };
+    const { a, b, served, serve } = await rebuiltMemories('renumber');
     const loadServed = async () => value(await call<{ overlay: Overlay; items: number }>('load', { modelUrl: MODEL, memoryUrl: `/${served}`, device: 'wasm', decoder: 'cpu', wasmPaths: WASM, revalidate: true }));
     const listed = async (ids: number[]) => value(await call<{ items: Item[] }>('recommend', { history: ids, k: 300, strategy: 'global' })).items.map((i) => [i.sourceId, i.distance]);
     serve(a);
@@ -221,14 +230,7 @@ describe('memory updates', () => {
   });
 
   it("revalidate: 'background': the stored memory at once, a rebuild downloaded behind it for the next load; a memory of another model makes the next load ask the network first", async () => {
-    const a = 'test-results/background-a';
-    await buildCentroidMemory(MEMORY.slice(1), a);
-    const b = renumberedShard(a, 'test-results/background-b');
-    const served = 'test-results/background-served';
-    const serve = (folder: string) => {
-      rmSync(served, { recursive: true, force: true });
-      cpSync(folder, served, { recursive: true });
-    };
+    const { a, b, served, serve } = await rebuiltMemories('background');
     type Loaded = { memorySource: string; items: number; revalidation?: { state: string; version?: string; model?: string } };
     const loadServed = async () => value(await call<Loaded>('load', { modelUrl: MODEL, memoryUrl: `/${served}`, device: 'wasm', decoder: 'cpu', wasmPaths: WASM, revalidate: 'background' }));
     const revalidated = async () => value(await call<Loaded['revalidation']>('revalidated'));
