@@ -151,7 +151,7 @@ let loadCount = 0;
 function revalidateInBackground(options: LoadOptions & { memoryUrl: string }, model: MemoryModel): void {
   const load = loadCount;
   revalidation = { state: 'checking' };
-  revalidating = refreshMemoryStage({ memoryUrl: options.memoryUrl, ...cachePolicy(options) }, model)
+  revalidating = refreshMemoryStage({ memoryUrl: options.memoryUrl }, model)
     .then(async (found): Promise<MemoryRevalidation> => {
       if (found.state === 'model-changed') await markModelStale(modelFolderUrl(options.modelUrl));
       return found;

@@ -8,7 +8,7 @@ import * as Comlink from 'comlink';
 import { installErrorTransfer } from '../src/comlink-errors.ts';
 import { ChunkChecker, type ShardManifest } from '../src/core/shard-format.ts';
 import type { ShardRefresh } from '../src/store/shard-store.ts';
-import { refreshStoredMemory, streamMemory, type MemoryProgress, type MemoryStageOptions, type MemoryModel, type StreamedMemory } from '../src/store/memory-stage.ts';
+import { refreshStoredMemory, streamMemory, type MemoryProgress, type MemoryRefreshOptions, type MemoryStageOptions, type MemoryModel, type StreamedMemory } from '../src/store/memory-stage.ts';
 
 installErrorTransfer();
 
@@ -21,7 +21,7 @@ export interface MemoryEvents {
 
 export interface MemoryWorkerApi {
   stream(options: MemoryStageOptions, model: MemoryModel, events: MemoryEvents): Promise<StreamedMemory>;
-  refresh(options: MemoryStageOptions, model: MemoryModel): Promise<ShardRefresh>;
+  refresh(options: MemoryRefreshOptions, model: MemoryModel): Promise<ShardRefresh>;
 }
 
 /** Bytes posted and not yet copied by the encoder's worker: past this the stage waits (its thread may be busy for seconds). */

@@ -23,6 +23,14 @@ export interface MemoryStageOptions {
   revalidate: boolean | 'background';
 }
 
+/** What a background revalidation needs of the stage's options: which shard (it runs only where the store is used). */
+export type MemoryRefreshOptions = Pick<MemoryStageOptions, 'memoryUrl' | 'resolvedUrl'>;
+
+/** The shard's name in the store and in the user's memory updates: load()'s memory URL, without a trailing slash. */
+function shardIdOf(memoryUrl: string): string {
+  return memoryUrl.replace(/\/$/, '');
+}
+
 /**
  * The model a memory shard must have been built with: its generation graph's SHA-256, and h_t's size (not the
  * manifest's model entry, shard-format's ShardModel).
@@ -60,7 +68,7 @@ export async function streamMemory(options: MemoryStageOptions, model: MemoryMod
   try {
     let streamed: StreamedShard & { source: StreamedMemory['source'] };
     try {
-      streamed = await store.stream(url, { model, shardId: memoryUrl.replace(/\/$/, ''), prefer: revalidate === true ? 'network' : 'store', onProgress }, sinkFor);
+      streamed = await store.stream(url, { model, shardId: shardIdOf(memoryUrl), prefer: revalidate === true ? 'network' : 'store', onProgress }, sinkFor);
     } catch (error) {
       // No room to keep it (the store kept nothing partial): this visit's memory from the network, as without IndexedDB.
       if (!(error instanceof StorageQuotaError)) throw error;
@@ -80,10 +88,10 @@ export async function streamMemory(options: MemoryStageOptions, model: MemoryMod
  * After a load from the stored copy with `revalidate: 'background'`: the server's version of the memory downloaded
  * into the store for the next load, where it differs (ShardStore.refresh).
  */
-export async function refreshStoredMemory(options: Pick<MemoryStageOptions, 'memoryUrl' | 'resolvedUrl'>, model: MemoryModel): Promise<ShardRefresh> {
+export async function refreshStoredMemory(options: MemoryRefreshOptions, model: MemoryModel): Promise<ShardRefresh> {
   const store = await ShardStore.open();
   try {
-    return await store.refresh(options.resolvedUrl ?? options.memoryUrl, { model, shardId: options.memoryUrl.replace(/\/$/, '') });
+    return await store.refresh(options.resolvedUrl ?? options.memoryUrl, { model, shardId: shardIdOf(options.memoryUrl) });
   } finally {
     store.close();
   }

@@ -12,7 +12,7 @@ import type { MemoryEvents, MemoryWorkerApi } from '../../workers/memory.worker.
 import { PendingMemory } from '../core/shard-format.ts';
 import type { LoadedShard } from '../shard-fetch.ts';
 import type { LoadStatus } from '../worker-protocol.ts';
-import { refreshStoredMemory, streamMemory, type MemoryProgress, type MemoryStageOptions, type MemoryModel, type StreamedMemory } from './memory-stage.ts';
+import { refreshStoredMemory, streamMemory, type MemoryProgress, type MemoryRefreshOptions, type MemoryStageOptions, type MemoryModel, type StreamedMemory } from './memory-stage.ts';
 import type { ShardRefresh } from './shard-store.ts';
 
 export type MemoryThread = NonNullable<LoadStatus['memoryThread']>;
@@ -99,7 +99,7 @@ export async function loadMemoryStage(options: MemoryStageOptions, model: Memory
 }
 
 /** refreshStoredMemory (a background revalidation) where the memory stage runs: the memory worker, else here. */
-export async function refreshMemoryStage(options: MemoryStageOptions, model: MemoryModel): Promise<ShardRefresh> {
+export async function refreshMemoryStage(options: MemoryRefreshOptions, model: MemoryModel): Promise<ShardRefresh> {
   startMemoryThread();
   const worker = await started!;
   if (typeof worker === 'string') return refreshStoredMemory(options, model);
