@@ -16,7 +16,7 @@
  * OUT appears whole (written beside it as OUT.l2d-deploy-partial, then renamed), and replaces only an earlier
  * deploy (OUT/l2d-deploy.json says it is one): a folder of anything else is refused, never overwritten.
  */
-import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import { DataFormatError, InvalidArgumentError, ShardError } from '../../src/core/errors.ts';
 import { pickEncoderGraph, type EncoderManifest, type GraphRuntime } from '../../src/core/encoder-manifest.ts';
@@ -116,6 +116,8 @@ export async function deploy(options: DeployOptions): Promise<Deployed> {
   if (options.memories.length === 0) throw new InvalidArgumentError('deploy needs at least one --memory: a model alone recommends nothing.');
   if (!existsSync(join(model, 'config.json'))) throw new DataFormatError(`${options.model} is not a model folder (it has no config.json).`);
   if (out === model || model.startsWith(out + '/')) throw new InvalidArgumentError(`--out ${options.out} would hold the model folder it is made from: choose another folder.`);
+  // OUT is replaced only when it is an earlier deploy: checked before the memories are read and hashed, as the other tools check theirs.
+  checkReplaceableFolder(options.out, DEPLOY_OUTPUT);
   const names = options.memories.map((m) => basename(resolve(m)));
   const twice = names.find((name, i) => names.indexOf(name) !== i);
   if (twice) throw new InvalidArgumentError(`Two memories are named ${twice}: each is served as memory/<its folder's name>.`);
@@ -131,8 +133,7 @@ export async function deploy(options: DeployOptions): Promise<Deployed> {
   if (unserved) throw new InvalidArgumentError(`${unserved.name} was built with the ${unserved.manifest.model.dtype} graph, which --dtypes ${dtypes.join(',')} leaves out: a page could not read it.`);
   const { files, encoderJson } = modelFiles(model, dtypes);
 
-  // Nothing is written until every input is checked; OUT is replaced only when it is an earlier deploy.
-  checkReplaceableFolder(options.out, DEPLOY_OUTPUT);
+  // Nothing is written until every input is checked.
   // Beside OUT under names of this tool's own, so no folder of the user's is ever in the way.
   const partial = `${out}.l2d-deploy-partial`;
   rmSync(partial, { recursive: true, force: true });
