@@ -605,12 +605,18 @@ describe('the storefront embed from another origin', () => {
       });
       await expect.poll(async () => (await listIds('#for-you', tab)).length, { timeout: 120_000 }).toBe(5);
       const before = await listIds('#for-you', tab);
-      // Another page of the store: views only (localStorage), then back.
+      // Another page of the store (its view of 3 in localStorage), and a view of 41 in another tab, then back.
+      // Nothing is evaluated in this tab meanwhile: Playwright's evaluate or waitForFunction on the page after a
+      // navigation had Chromium 156 evict the page just put in the back/forward cache (CDP's reason:
+      // "JavaScriptExecution"), at times or every run; without them it is restored every time.
       await tab.goto(`${store.origin}/product.html?id=3`);
-      // Polled with evaluate: waitForFunction right after this navigation had Chromium 156 evict the page just put
-      // in the back/forward cache (CDP's reason: "JavaScriptExecution"), every run; with evaluate it is kept.
-      await expect.poll(() => tab.evaluate(() => JSON.parse(localStorage.getItem('l2d-embed-history') ?? '[]').includes(3))).toBe(true);
-      await tab.evaluate(() => (globalThis as unknown as { L2D: L2D }).L2D.track('view', 41));
+      const other = await tab.context().newPage();
+      const viewed = () => other.evaluate(() => JSON.parse(localStorage.getItem('l2d-embed-history') ?? '[]') as number[]);
+      await other.goto(`${store.origin}/privacy.html`);
+      await expect.poll(viewed).toContain(3);
+      await other.goto(`${store.origin}/product.html?id=41`);
+      await expect.poll(viewed).toEqual([12, 40, 3, 41]);
+      await other.close();
       await tab.goBack({ waitUntil: 'commit' }); // a restored page fires no load event
       await tab.waitForFunction(() => typeof (globalThis as unknown as { L2D?: unknown }).L2D === 'object');
       expect(await tab.evaluate(() => (globalThis as unknown as { visit?: number }).visit)).toBe(1);
