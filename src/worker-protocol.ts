@@ -178,12 +178,15 @@ export interface LoadStatus {
 /**
  * A background revalidation of the stored memory (`revalidate: 'background'`): 'checking' while it runs; 'current':
  * the server's memory is the stored one; 'stored': the server's rebuilt memory is stored, and the next load uses it
- * (this one keeps the memory it loaded); 'model-changed': the server's memory was built with another model, so the
- * next load asks the network first for the model and the memory; 'failed': why (offline, no room), the stored memory kept.
+ * (this one keeps the memory it loaded); 'model-stored': the server's model was rebuilt too, and its files and its
+ * memory are stored for the next load (`model`: the SHA-256 its memories are built with); 'model-changed': the
+ * server's memory was built with a model other than the files at the model URL (a deploy half done), so the next
+ * load asks the network first for both; 'failed': why (offline, no room), the stored copies kept.
  */
 export type MemoryRevalidation =
   | { state: 'checking' }
   | { state: 'current' | 'stored'; version: string }
+  | { state: 'model-stored'; model: string; version: string }
   | { state: 'model-changed'; model: string }
   | { state: 'failed'; reason: string };
 

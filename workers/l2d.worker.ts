@@ -22,6 +22,7 @@ import { fastCentroids } from '../src/core/l2-scan-wasm.ts';
 import { rowStride } from '../src/core/memory.ts';
 import { isNonFiniteFloat16, toFloat16Bits } from '../src/core/float16.ts';
 import { ageCachedModels, cachedFetch, clearModelStale, isModelStale, markModelStale } from '../src/store/model-cache.ts';
+import { prefetchRebuiltModel } from '../src/store/rebuilt-model.ts';
 import type { BuildMemoryRequest, BuiltMemory, InteractionEvent, MemoryRevalidation, OverlayStatus, LoadOptions, LoadProgress, LoadStatus, RecommendRequest, RecommendResult, ToWorker, WorkerApi, GenerateRequest, GenerateResult } from '../src/worker-protocol.ts';
 import { buildShard } from '../src/core/shard-builder.ts';
 import { checkNumBeams } from '../src/core/generative-recommender.ts';
@@ -152,15 +153,29 @@ function revalidateInBackground(options: LoadOptions & { memoryUrl: string }, mo
   const load = loadCount;
   revalidation = { state: 'checking' };
   revalidating = refreshMemoryStage({ memoryUrl: options.memoryUrl }, model)
-    .then(async (found): Promise<MemoryRevalidation> => {
-      if (found.state === 'model-changed') await markModelStale(modelFolderUrl(options.modelUrl));
-      return found;
-    })
+    .then((found): Promise<MemoryRevalidation> | MemoryRevalidation => (found.state === 'model-changed' ? prefetchRebuild(options, found) : found))
     .catch((error: Error): MemoryRevalidation => ({ state: 'failed', reason: `${error.name}: ${error.message}` }))
     .then((outcome) => {
       if (load === loadCount) revalidation = outcome; // a later load has its own
       return outcome;
     });
+}
+
+/**
+ * The server's memory was built with another model: the model is marked stale first (a page closed midway leaves
+ * the next load asking the network first, as before), then the server's model files and that memory are stored
+ * behind the page, where the files are that model (prefetchRebuiltModel), and the mark cleared: the next load reads
+ * both with no request ('model-stored'). Files of another model leave the mark ('model-changed').
+ */
+async function prefetchRebuild(options: LoadOptions & { memoryUrl: string }, found: { state: 'model-changed'; model: string }): Promise<MemoryRevalidation> {
+  const folder = modelFolderUrl(options.modelUrl);
+  await markModelStale(folder);
+  const model = await prefetchRebuiltModel(folder, found.model);
+  if (!model) return found;
+  const memory = await refreshMemoryStage({ memoryUrl: options.memoryUrl }, model);
+  if (memory.state === 'model-changed') return memory; // the server's memory changed model again meanwhile
+  await clearModelStale(folder);
+  return { state: 'model-stored', model: model.sha256, version: memory.version };
 }
 
 /** Runs calls one after another, in the order they arrived. */

@@ -4,6 +4,8 @@ import { L2DError } from '../../src/core/errors.ts';
 import { rowStride } from '../../src/core/memory.ts';
 import { sha256Hex } from '../../src/core/shard-format.ts';
 import { ShardStore, storageReport } from '../../src/store/shard-store.ts';
+import { cachedFetch } from '../../src/store/model-cache.ts';
+import { prefetchRebuiltModel } from '../../src/store/rebuilt-model.ts';
 
 interface LoadCase {
   db: string;
@@ -134,6 +136,26 @@ async function backdate(db: string, days: number) {
   }
 }
 
+/** The model cache's side (src/store/model-cache.ts, rebuilt-model.ts), outcomes as plain values. */
+const modelCache = {
+  /** Each file's text as a load reads it (cache first, stored on the way). */
+  read: (urls: string[]) => Promise.all(urls.map(async (url) => (await cachedFetch(url)).text())),
+  prefetchRebuiltModel: async (folderUrl: string, memoryModel: string) => {
+    try {
+      return { ok: true, model: (await prefetchRebuiltModel(folderUrl, memoryModel)) ?? null };
+    } catch (error) {
+      const { name, message } = error as Error;
+      return { ok: false, name, message, isL2DError: error instanceof L2DError };
+    }
+  },
+  stagingCaches: async () => (await caches.keys()).filter((name) => name.startsWith('l2d-models-staging-')),
+  openCache: async (name: string) => void (await caches.open(name)),
+  reset: async () => {
+    for (const name of await caches.keys()) await caches.delete(name);
+  },
+};
+
+(globalThis as unknown as { l2dModelCache: unknown }).l2dModelCache = modelCache;
 (globalThis as unknown as { l2dStore: unknown }).l2dStore = {
   load,
   refresh,

@@ -4,6 +4,8 @@
  * later visit makes no request at all; `revalidate` asks the network first
  * and falls back to the cache when it does not answer.
  */
+import { L2DError, NetworkUnavailableError } from '../core/errors.ts';
+
 export const MODEL_CACHE_NAME = 'l2d-models-v2';
 
 /**
@@ -109,6 +111,71 @@ export async function clearModelStale(folderUrl: string): Promise<void> {
   await (await modelCache())?.delete(markerOf(folderUrl, STALE_MARKER));
 }
 
+/** Caches refreshCachedModel stages a model's new files in, one per refresh: this prefix and Date.now(). */
+const STAGING_PREFIX = 'l2d-models-staging-';
+/** A staging cache this old is a refresh whose page closed before it ended: the next refresh deletes it. */
+const ABANDONED_STAGING_MS = 60 * 60 * 1000;
+
+/** A model's files as refreshCachedModel fetched them again, for its `accept` to judge before any is kept. */
+export interface RefreshedModelFiles {
+  /** The files of the model cached on this device, relative to its folder (config.json, onnx/encoder.json, ...). */
+  files: string[];
+  /** A file's server copy (the stored one where the server's is the same version); undefined for a file not among them. */
+  read(file: string): Promise<Response | undefined>;
+}
+
+/**
+ * Fetches every cached file of the model in `folderUrl` (absolute) again, with conditional requests, into a
+ * staging cache, and, where `accept` takes them, puts the changed ones in the model cache in place of the old:
+ * the next load then reads the server's model with no request. Any failed request, or `accept` returning false,
+ * leaves the cached model as it was (nothing fetched is kept). Whether the new files were kept.
+ */
+export async function refreshCachedModel(folderUrl: string, accept: (model: RefreshedModelFiles) => Promise<boolean>): Promise<boolean> {
+  const cache = await modelCache();
+  if (!cache) return false;
+  await deleteAbandonedStaging();
+  const prefix = `${folderUrl.replace(/\/$/, '')}/`;
+  const urls = (await cache.keys()).map((request) => request.url).filter((url) => url.startsWith(prefix) && !isMarker(url));
+  const stagingName = `${STAGING_PREFIX}${Date.now()}`;
+  const staging = await caches.open(stagingName);
+  try {
+    const changed = new Set<string>();
+    for (const url of urls) {
+      const response = await fetch(url, { cache: 'no-cache' }).catch((error: Error) => {
+        throw new NetworkUnavailableError(`${url} could not be fetched (${error.message}); the stored model stays in use.`);
+      });
+      if (!response.ok) {
+        void response.body?.cancel().catch(() => undefined);
+        throw new L2DError('invalid-argument', `${url}: HTTP ${response.status}; the stored model stays in use.`);
+      }
+      const stored = await cache.match(url);
+      if (stored && sameVersion(stored, response)) {
+        void response.body?.cancel().catch(() => undefined);
+        continue;
+      }
+      await staging.put(url, response);
+      changed.add(url);
+    }
+    const read = async (file: string) => {
+      const url = prefix + file;
+      if (!urls.includes(url)) return undefined;
+      return changed.has(url) ? staging.match(url) : cache.match(url);
+    };
+    if (!(await accept({ files: urls.map((url) => url.slice(prefix.length)), read }))) return false;
+    for (const url of changed) await cache.put(url, (await staging.match(url))!);
+    return true;
+  } finally {
+    await caches.delete(stagingName).catch(() => false);
+  }
+}
+
+/** Deletes staging caches left by refreshes whose page closed (another tab's refresh under way is younger); every one with `now` Infinity. */
+async function deleteAbandonedStaging(now = Date.now()): Promise<void> {
+  for (const name of await caches.keys()) {
+    if (name.startsWith(STAGING_PREFIX) && Number(name.slice(STAGING_PREFIX.length)) < now - ABANDONED_STAGING_MS) await caches.delete(name);
+  }
+}
+
 /** How long the cached files of a model folder no load has used are kept (see ageCachedModels). */
 export const UNUSED_MODEL_MS = 30 * 24 * 60 * 60 * 1000;
 
@@ -152,6 +219,7 @@ export async function deleteCachedModels(folderUrl?: string): Promise<string[]> 
   const cache = await modelCache();
   if (!cache) return [];
   const prefix = folderUrl === undefined ? '' : `${folderUrl.replace(/\/$/, '')}/`;
+  if (folderUrl === undefined) await deleteAbandonedStaging(Infinity);
   const deleted: string[] = [];
   for (const request of await cache.keys()) {
     if (request.url.startsWith(prefix) && (await cache.delete(request)) && !isMarker(request.url)) deleted.push(request.url);

@@ -1,0 +1,102 @@
+/**
+ * A store retrains its model and rebuilds the memory with it, both at the same URLs, with the embed's
+ * `revalidate: 'background'`: the shopper's visit that finds it keeps the model it loaded and stores the new model's
+ * files and memory behind the page; the next visit reads both with no request and recommends exactly what a load of
+ * the new model gives. A refresh that cannot fetch every file keeps nothing of it, and the next visit asks the
+ * network first. The two bundled models stand for the old and the retrained one.
+ */
+import { expect, it } from 'vitest';
+import { cpSync, readFileSync, rmSync } from 'node:fs';
+import { outcomeValue, useFlowPage } from './flow-client.ts';
+
+const WASM = '/node_modules/onnxruntime-web/dist/';
+const SERVED_MODEL = 'test-results/rebuilt-model';
+const SERVED_MEMORY = 'test-results/rebuilt-model-memory';
+const MODELS = {
+  movielens: { folder: 'models/movielens-demo', memory: 'models/movielens-demo/memory/train-q4-f0.3-centroids' },
+  games: { folder: 'models/amazon-games', memory: 'models/amazon-games/memory/train-q4-centroids' },
+};
+
+interface Loaded {
+  memorySource: string;
+  items: number;
+  revalidation?: { state: string };
+}
+interface Listed {
+  items: { sourceId: string; distance: number }[];
+}
+
+const { harness, call } = useFlowPage();
+const value = outcomeValue;
+const options = { modelUrl: `/${SERVED_MODEL}`, memoryUrl: `/${SERVED_MEMORY}`, device: 'wasm', decoder: 'cpu', wasmPaths: WASM, revalidate: 'background' };
+const loadServed = async (extra: Record<string, unknown> = {}) => value(await call<Loaded>('load', { ...options, ...extra }));
+const revalidated = async () => value(await call<Record<string, unknown> | undefined>('revalidated'));
+const listed = async () => value(await call<Listed>('recommend', { history: [0, 1, 2], k: 20, strategy: 'global' })).items.map((i) => [i.sourceId, i.distance]);
+const itemCount = (model: keyof typeof MODELS) => readFileSync(`${MODELS[model].memory}/items.tsv`, 'utf8').trim().split('\n').length - 1;
+const memoryModel = (model: keyof typeof MODELS) => JSON.parse(readFileSync(`${MODELS[model].memory}/manifest.json`, 'utf8')).model.sha256 as string;
+
+/** The server's model and memory folders filled with `model`'s (a deploy of a retrained model at the same URLs). */
+function serve(model: keyof typeof MODELS): void {
+  for (const folder of [SERVED_MODEL, SERVED_MEMORY]) rmSync(folder, { recursive: true, force: true });
+  cpSync(MODELS[model].folder, SERVED_MODEL, { recursive: true, filter: (src) => !/\/(memory|eval|fixtures)(\/|$)|\.safetensors$/.test(src) });
+  cpSync(MODELS[model].memory, SERVED_MEMORY, { recursive: true });
+}
+
+/** Requests for the served folders made while `work` runs, refused as offline; their file names. */
+async function offline<T>(work: () => Promise<T>): Promise<{ result: T; asked: string[] }> {
+  const asked: string[] = [];
+  const pattern = '**/test-results/rebuilt-model*/**';
+  await harness.page.context().route(pattern, (route) => {
+    asked.push(route.request().url().split('/').pop()!);
+    return route.abort('internetdisconnected');
+  });
+  try {
+    return { result: await work(), asked };
+  } finally {
+    await harness.page.context().unroute(pattern);
+  }
+}
+
+it("a retrained model and its memory at the same URLs: stored behind the visit that finds them, the next visit reads both with no request; a cut refresh keeps nothing", async () => {
+  serve('movielens');
+  expect((await loadServed()).memorySource).toBe('network');
+  const movielensLists = await listed();
+  expect(await loadServed()).toMatchObject({ memorySource: 'indexeddb', items: itemCount('movielens') });
+  expect(await revalidated()).toMatchObject({ state: 'current' });
+
+  // Retrained: a refresh that cannot fetch the encoder graph keeps none of the new files (a cache-first load still
+  // reads the old model whole) and leaves the next background load asking the network first.
+  serve('games');
+  const graph = '**/rebuilt-model/onnx/encoder_q4_fused_plain.onnx';
+  await harness.page.context().route(graph, (route) => route.abort('internetdisconnected'));
+  try {
+    expect(await loadServed()).toMatchObject({ memorySource: 'indexeddb', items: itemCount('movielens') });
+    expect(await revalidated()).toEqual({ state: 'failed', reason: expect.stringMatching(/^NetworkUnavailableError: .*\/rebuilt-model\/onnx\/encoder_q4_fused_plain\.onnx could not be fetched .*the stored model stays in use\.$/) });
+  } finally {
+    await harness.page.context().unroute(graph);
+  }
+  expect(await loadServed({ revalidate: false })).toMatchObject({ memorySource: 'indexeddb', items: itemCount('movielens') });
+  expect(await listed()).toEqual(movielensLists);
+  expect(await loadServed()).toMatchObject({ memorySource: 'network', items: itemCount('games') });
+  const gamesLists = await listed();
+  expect(gamesLists).not.toEqual(movielensLists);
+  expect(await revalidated()).toBeUndefined(); // from the network: nothing to revalidate
+
+  // Retrained back: this visit keeps the games model; the movielens model and memory are stored behind it.
+  serve('movielens');
+  const finding = await loadServed();
+  expect(finding).toMatchObject({ memorySource: 'indexeddb', items: itemCount('games') });
+  expect(await listed()).toEqual(gamesLists);
+  expect(await revalidated()).toEqual({ state: 'model-stored', model: memoryModel('movielens'), version: expect.stringMatching(/^[0-9a-f]{16}$/) });
+  expect(await listed()).toEqual(gamesLists); // the page keeps what it loaded
+
+  // The next visit: the new model and memory from the device; the only request is the background manifest check.
+  const { result: next, asked } = await offline(async () => {
+    const loaded = await loadServed();
+    return { loaded, lists: await listed(), revalidation: await revalidated() };
+  });
+  expect(next.loaded).toMatchObject({ memorySource: 'indexeddb', items: itemCount('movielens') });
+  expect(next.lists).toEqual(movielensLists);
+  expect(next.revalidation).toMatchObject({ state: 'failed' });
+  expect(asked).toEqual(['manifest.json']);
+});
