@@ -119,7 +119,14 @@ export class ShardError extends L2DError {
 
 /** The browser refused to store more (IndexedDB quota): nothing half-written is left visible. */
 export class StorageQuotaError extends L2DError {
-  constructor(message: string) {
+  /**
+   * `situation`: what had no room, without the advice that follows it in the message (for a caller that goes on
+   * without storing, and says so instead).
+   */
+  constructor(
+    message: string,
+    readonly situation = message,
+  ) {
     super('storage-quota', message);
   }
 }

@@ -72,7 +72,7 @@ export async function streamMemory(options: MemoryStageOptions, model: MemoryMod
     } catch (error) {
       // No room to keep it (the store kept nothing partial): this visit's memory from the network, as without IndexedDB.
       if (!(error instanceof StorageQuotaError)) throw error;
-      storageUnavailable = `${error.message.replace(/ Free some space.*$/, '')} It comes from the network on this visit; memory updates are still kept where there is room.`;
+      storageUnavailable = `${error.situation} It comes from the network on this visit; memory updates are still kept where there is room.`;
       streamed = await fromNetwork();
     }
     const overlay = await store.getOverlay(model.sha256, memoryUrl);

@@ -485,9 +485,8 @@ export class ShardStore {
       const current = await this.db.get('shards', [record.model, record.shard, record.version]);
       if (current?.state !== 'complete') await this.deleteVersion(record).catch(() => undefined);
       const { usage, quota } = await storageReport();
-      throw new StorageQuotaError(
-        `The browser has no room to store this memory: it needs ${mb(record.bytes)} MB, this site may use ${mb(quota)} MB and ${mb(usage)} MB are in use. Free some space (or allow more storage for this site) and load again; nothing partial was kept.`,
-      );
+      const situation = `The browser has no room to store this memory: it needs ${mb(record.bytes)} MB, this site may use ${mb(quota)} MB and ${mb(usage)} MB are in use.`;
+      throw new StorageQuotaError(`${situation} Free some space (or allow more storage for this site) and load again; nothing partial was kept.`, situation);
     }
   }
 
