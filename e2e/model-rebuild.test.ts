@@ -3,7 +3,8 @@
  * `revalidate: 'background'`: the shopper's visit that finds it keeps the model it loaded and stores the new model's
  * files and memory behind the page; the next visit reads both with no request and recommends exactly what a load of
  * the new model gives. A refresh that cannot fetch every file keeps nothing of it, and the next visit asks the
- * network first. The two bundled models stand for the old and the retrained one.
+ * network first; stored model files left of two versions are asked of the network again instead of failing every
+ * later load. The two bundled models stand for the old and the retrained one.
  */
 import { expect, it } from 'vitest';
 import { cpSync, readFileSync, rmSync } from 'node:fs';
@@ -40,6 +41,14 @@ function serve(model: keyof typeof MODELS): void {
   for (const folder of [SERVED_MODEL, SERVED_MEMORY]) rmSync(folder, { recursive: true, force: true });
   cpSync(MODELS[model].folder, SERVED_MODEL, { recursive: true, filter: (src) => !/\/(memory|eval|fixtures)(\/|$)|\.safetensors$/.test(src) });
   cpSync(MODELS[model].memory, SERVED_MEMORY, { recursive: true });
+}
+
+/** The server's copy of a file of the served model put among the device's stored model files (model-cache.ts). */
+async function storeFromServer(file: string): Promise<void> {
+  await harness.page.evaluate(async (url) => {
+    const cache = await caches.open('l2d-models-v2');
+    await cache.put(url, await fetch(url, { cache: 'no-cache' }));
+  }, `${harness.baseUrl}/${SERVED_MODEL}/${file}`);
 }
 
 /** Requests for the served folders made while `work` runs, refused as offline; their file names. */
@@ -99,4 +108,29 @@ it("a retrained model and its memory at the same URLs: stored behind the visit t
   expect(next.lists).toEqual(movielensLists);
   expect(next.revalidation).toMatchObject({ state: 'failed' });
   expect(asked).toEqual(['manifest.json']);
+});
+
+it('stored model files of two versions (a revalidation cut between them): the load asks the network again and loads the server\'s model; a server whose own files disagree still fails, naming the file', async () => {
+  value(await call('deleteStoredData', { everything: true }));
+  serve('movielens');
+  const cacheFirst = { revalidate: false };
+  expect(await loadServed(cacheFirst)).toMatchObject({ memorySource: 'network', items: itemCount('movielens') });
+  // The retrained model on the server; only its onnx/encoder.json reached the device's stored copies.
+  serve('games');
+  await storeFromServer('onnx/encoder.json');
+  // (Its memory, named by the new encoder.json, was downloaded beside the first try and is read from the store.)
+  expect(await loadServed(cacheFirst)).toMatchObject({ memorySource: 'indexeddb', items: itemCount('games') });
+  expect(await listed()).toEqual(await (async () => {
+    const direct = value(await call<Loaded>('load', { ...options, modelUrl: `/${MODELS.games.folder}`, memoryUrl: `/${MODELS.games.memory}`, revalidate: false }));
+    expect(direct.items).toBe(itemCount('games'));
+    return listed();
+  })());
+  // From the stored copies again, now of one version.
+  expect(await loadServed(cacheFirst)).toMatchObject({ memorySource: 'indexeddb', items: itemCount('games') });
+
+  // The server's own encoder.json is another model's, and so is the stored one now: asked again, the load still fails.
+  cpSync(`${MODELS.movielens.folder}/onnx/encoder.json`, `${SERVED_MODEL}/onnx/encoder.json`);
+  await storeFromServer('onnx/encoder.json');
+  const failed = await call('load', { ...options, revalidate: false });
+  expect(failed).toMatchObject({ ok: false, name: 'InvalidArgumentError', message: expect.stringMatching(/rebuilt-model\/onnx\/encoder_q4_fused_plain\.onnx is not the file onnx\/encoder\.json describes .*export the encoder again\.$/) });
 });

@@ -7,7 +7,7 @@ import * as Comlink from 'comlink';
 import { installErrorTransfer } from '../src/comlink-errors.ts';
 import { AbortError, InvalidArgumentError, L2DError, NonFiniteValueError } from '../src/core/errors.ts';
 import { DecodeEngine } from '../src/decode-engine.ts';
-import { BrowserEncoder } from '../src/encoder/browser-encoder.ts';
+import { BrowserEncoder, isMixedModelFiles } from '../src/encoder/browser-encoder.ts';
 import { readFloats, requestDecoderDevice, type DecoderDevice } from '../src/gpu/index.ts';
 import type { LoadedShard } from '../src/shard-fetch.ts';
 import { ShardStore, type OverlayRecord, type StorageReport } from '../src/store/shard-store.ts';
@@ -114,6 +114,12 @@ async function createEncoder(options: LoadOptions, onMemoryModel?: (model: Memor
   const gpu = share ? await workerDevice() : undefined;
   const { stored, revalidate } = cachePolicy(options);
   return BrowserEncoder.create({ ...options, gpuDevice: gpu?.device, fetch: stored ? (url) => cachedFetch(url, { revalidate: revalidate === true }) : undefined, onMemoryModel });
+}
+
+/** Whether a failed encoder read stored model files of two versions, which the network may set right. */
+function readsMixedCache(error: unknown, options: LoadOptions): boolean {
+  const { stored, revalidate } = cachePolicy(options);
+  return stored && revalidate !== true && isMixedModelFiles(error);
 }
 
 /** After a load: this model's cached files marked used, other models' unused for 30 days deleted (model-cache.ts). */
@@ -250,7 +256,17 @@ async function load(options: LoadOptions, onProgress?: (p: LoadProgress) => void
     encoder = await createEncoder(options, startMemory);
   } catch (error) {
     await early?.stage.catch(() => undefined); // its store closed before anything else opens it
-    throw error;
+    if (!readsMixedCache(error, options)) throw error;
+    // The stored model files are of two versions (a revalidation cut between them): asked of the network again,
+    // model and memory, as `revalidate: true` does; a server whose own files disagree fails as before.
+    early = undefined;
+    options = { ...options, revalidate: true };
+    try {
+      encoder = await createEncoder(options, startMemory);
+    } catch (again) {
+      await (early as { stage: Promise<MemoryStage> } | undefined)?.stage.catch(() => undefined);
+      throw again;
+    }
   }
   loadedWith = options;
   const gpu = encoder.outputDevice ? await workerDevice() : undefined;

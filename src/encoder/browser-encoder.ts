@@ -190,6 +190,11 @@ interface GraphCandidate {
   entry?: EncoderManifestEntry;
 }
 
+/** Whether `error` is fetchGraph's: a graph that is not the one onnx/encoder.json describes, as read through the given fetch. */
+export function isMixedModelFiles(error: unknown): boolean {
+  return error instanceof InvalidArgumentError && typeof (error as { mixedModelFile?: unknown }).mixedModelFile === 'string';
+}
+
 type FetchedGraph = { bytes: Uint8Array; sha256: string } | { unavailable: L2DError };
 
 /**
@@ -208,7 +213,11 @@ async function fetchGraph(base: string, candidate: GraphCandidate, dtype: Encode
   if (!response.ok) return { unavailable: new L2DError('invalid-argument', `${url}: HTTP ${response.status}; the model folder has no ${dtype} file ${candidate.file}.`) };
   const bytes = new Uint8Array(await response.arrayBuffer());
   const sha256 = await sha256Hex(bytes);
-  if (candidate.entry && sha256 !== candidate.entry.sha256) throw new InvalidArgumentError(`${url} is not the file onnx/encoder.json describes (SHA-256 ${sha256.slice(0, 12)}…, expected ${candidate.entry.sha256.slice(0, 12)}…): export the encoder again.`);
+  if (candidate.entry && sha256 !== candidate.entry.sha256) {
+    const error = new InvalidArgumentError(`${url} is not the file onnx/encoder.json describes (SHA-256 ${sha256.slice(0, 12)}…, expected ${candidate.entry.sha256.slice(0, 12)}…): export the encoder again.`);
+    // Marked for a caller whose fetch reads stored copies: they may be of two versions (isMixedModelFiles).
+    throw Object.assign(error, { mixedModelFile: url });
+  }
   return { bytes, sha256 };
 }
 
