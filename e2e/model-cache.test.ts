@@ -76,3 +76,17 @@ it("with onnx/encoder.json: a cached encoder graph's memoriesOfSha256 names the 
   expect(await call<Outcome>('prefetchRebuiltModel', base, 'f'.repeat(64))).toEqual({ ok: true, model: { sha256: 'f'.repeat(64), hiddenSize: 64 } });
   expect(await call<string[]>('read', [`${base}/onnx/encoder_q4.onnx`])).toEqual(['encoder B']);
 });
+
+it("the model's files deleted while a refresh stages new ones (deleteStoredData): the refresh puts nothing back", async () => {
+  await call('reset');
+  const old = serve('graph bytes A', 64);
+  expect(await cached()).toEqual(old);
+  serve('graph bytes B', 64);
+  await call('refreshHeld', base); // the new files staged, waiting to be accepted
+  expect(await call<number>('deleteModel', base)).toBe(files.length);
+  expect(await call<boolean>('release')).toBe(false);
+  expect(await call<string[]>('stagingCaches')).toEqual([]);
+  // Nothing stored: a load reads the server's files, as on a first visit.
+  expect(await call<string[]>('read', [`${base}/config.json`])).toEqual([JSON.stringify({ hidden_size: 64 })]);
+  expect(await call<number>('deleteModel', base)).toBe(1);
+});

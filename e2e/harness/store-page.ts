@@ -4,7 +4,7 @@ import { L2DError } from '../../src/core/errors.ts';
 import { rowStride } from '../../src/core/memory.ts';
 import { sha256Hex } from '../../src/core/shard-format.ts';
 import { ShardStore, storageReport } from '../../src/store/shard-store.ts';
-import { cachedFetch } from '../../src/store/model-cache.ts';
+import { cachedFetch, deleteCachedModels, refreshCachedModel } from '../../src/store/model-cache.ts';
 import { prefetchRebuiltModel } from '../../src/store/rebuilt-model.ts';
 
 interface LoadCase {
@@ -136,6 +136,8 @@ async function backdate(db: string, days: number) {
   }
 }
 
+let heldRefresh: { open: () => void; outcome: Promise<boolean> } | undefined;
+
 /** The model cache's side (src/store/model-cache.ts, rebuilt-model.ts), outcomes as plain values. */
 const modelCache = {
   /** Each file's text as a load reads it (cache first, stored on the way). */
@@ -148,6 +150,21 @@ const modelCache = {
       return { ok: false, name, message, isL2DError: error instanceof L2DError };
     }
   },
+  /** A refresh of `folderUrl` that accepts the new files once released (release()); its outcome is release()'s. */
+  refreshHeld: async (folderUrl: string) => {
+    let open!: () => void;
+    const held = new Promise<void>((resolve) => (open = resolve));
+    let accepted!: () => void;
+    const reached = new Promise<void>((resolve) => (accepted = resolve));
+    const outcome = refreshCachedModel(folderUrl, async () => (accepted(), await held, true));
+    heldRefresh = { open, outcome };
+    await reached;
+  },
+  release: async () => {
+    heldRefresh!.open();
+    return heldRefresh!.outcome;
+  },
+  deleteModel: async (folderUrl: string) => (await deleteCachedModels(folderUrl)).length,
   stagingCaches: async () => (await caches.keys()).filter((name) => name.startsWith('l2d-models-staging-')),
   openCache: async (name: string) => void (await caches.open(name)),
   reset: async () => {

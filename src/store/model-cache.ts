@@ -5,6 +5,7 @@
  * and falls back to the cache when it does not answer.
  */
 import { L2DError, NetworkUnavailableError } from '../core/errors.ts';
+import { withLock } from './web-locks.ts';
 
 export const MODEL_CACHE_NAME = 'l2d-models-v2';
 
@@ -111,6 +112,9 @@ export async function clearModelStale(folderUrl: string): Promise<void> {
   await (await modelCache())?.delete(markerOf(folderUrl, STALE_MARKER));
 }
 
+/** Held while a refresh puts a model's new files in place, and while model files are deleted: the two never interleave. */
+const MODEL_FILES_LOCK = 'l2d-model-files';
+
 /** Caches refreshCachedModel stages a model's new files in, one per refresh: this prefix and Date.now(). */
 const STAGING_PREFIX = 'l2d-models-staging-';
 /** A staging cache this old is a refresh whose page closed before it ended: the next refresh deletes it. */
@@ -127,8 +131,9 @@ export interface RefreshedModelFiles {
 /**
  * Fetches every cached file of the model in `folderUrl` (absolute) again, with conditional requests, into a
  * staging cache, and, where `accept` takes them, puts the changed ones in the model cache in place of the old:
- * the next load then reads the server's model with no request. Any failed request, or `accept` returning false,
- * leaves the cached model as it was (nothing fetched is kept). Whether the new files were kept.
+ * the next load then reads the server's model with no request. Any failed request, `accept` returning false, or
+ * the model's files deleted meanwhile (deleteStoredData) leaves the cache as it was: nothing fetched is kept.
+ * Whether the new files were kept.
  */
 export async function refreshCachedModel(folderUrl: string, accept: (model: RefreshedModelFiles) => Promise<boolean>): Promise<boolean> {
   const cache = await modelCache();
@@ -162,8 +167,12 @@ export async function refreshCachedModel(folderUrl: string, accept: (model: Refr
       return changed.has(url) ? staging.match(url) : cache.match(url);
     };
     if (!(await accept({ files: urls.map((url) => url.slice(prefix.length)), read }))) return false;
-    for (const url of changed) await cache.put(url, (await staging.match(url))!);
-    return true;
+    return await withLock(MODEL_FILES_LOCK, async () => {
+      // Deleted meanwhile (deleteStoredData): nothing is put back.
+      for (const url of urls) if (!(await cache.match(url))) return false;
+      for (const url of changed) await cache.put(url, (await staging.match(url))!);
+      return true;
+    });
   } finally {
     await caches.delete(stagingName).catch(() => false);
   }
@@ -220,9 +229,12 @@ export async function deleteCachedModels(folderUrl?: string): Promise<string[]> 
   if (!cache) return [];
   const prefix = folderUrl === undefined ? '' : `${folderUrl.replace(/\/$/, '')}/`;
   if (folderUrl === undefined) await deleteAbandonedStaging(Infinity);
-  const deleted: string[] = [];
-  for (const request of await cache.keys()) {
-    if (request.url.startsWith(prefix) && (await cache.delete(request)) && !isMarker(request.url)) deleted.push(request.url);
-  }
-  return deleted;
+  // Not in the middle of a refresh's copy (refreshCachedModel), which would leave part of the folder.
+  return withLock(MODEL_FILES_LOCK, async () => {
+    const deleted: string[] = [];
+    for (const request of await cache.keys()) {
+      if (request.url.startsWith(prefix) && (await cache.delete(request)) && !isMarker(request.url)) deleted.push(request.url);
+    }
+    return deleted;
+  });
 }

@@ -17,6 +17,7 @@ import { NetworkUnavailableError, ShardError, StorageQuotaError } from '../core/
 import { ChunkChecker, PendingMemory, checkShardModel, parseShardManifest, sha256Hex, verifiedCatalog, type ChunkSink, type ShardManifest } from '../core/shard-format.ts';
 import { CHUNKS_AHEAD, RELOAD, checkedOrReloaded, fetchAhead, type LoadedShard, type StreamedShard } from '../shard-fetch.ts';
 import { announceOverlayChange } from './overlay-changes.ts';
+import { ifUnlocked, withLock } from './web-locks.ts';
 
 export const STORE_DB_NAME = 'l2d-memory';
 const DB_VERSION = 1;
@@ -140,19 +141,6 @@ export async function storageReport(): Promise<StorageReport> {
 export async function requestPersistence(): Promise<boolean | undefined> {
   const storage = typeof navigator !== 'undefined' ? navigator.storage : undefined;
   return typeof storage?.persist === 'function' ? storage.persist().catch(() => undefined) : undefined;
-}
-
-/** Runs `work` holding a Web Lock by that name (one holder across tabs and workers), or at once where locks are missing. */
-async function withLock<T>(name: string, work: () => Promise<T>): Promise<T> {
-  const locks = typeof navigator !== 'undefined' ? navigator.locks : undefined;
-  return locks ? (locks.request(name, work) as Promise<T>) : work();
-}
-
-/** As withLock, but not at all while another holds the lock. */
-async function ifUnlocked(name: string, work: () => Promise<void>): Promise<void> {
-  const locks = typeof navigator !== 'undefined' ? navigator.locks : undefined;
-  if (!locks) return work();
-  await locks.request(name, { ifAvailable: true }, (lock) => (lock ? work() : undefined));
 }
 
 /** How long a stored shard no load has used is kept (see ShardStore's used()). */
