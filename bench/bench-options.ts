@@ -6,6 +6,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, rmSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseWholeNumber } from '../src/core/setting-text.ts';
+import { networkShape, type NetworkShape } from '../tools/lib/network-shape.ts';
 
 /** A bench's option error: the message, then its usage, on stderr; exit 2. */
 export function optionFailure(bench: string, usage: string): (message: string) => never {
@@ -41,4 +42,16 @@ export function archivedTree(commit: string, paths: readonly string[], name: str
   mkdirSync(folder, { recursive: true });
   execFileSync('sh', ['-c', `git archive ${commit} ${paths.join(' ')} | tar -x -C "${folder}"`]);
   return folder;
+}
+
+/**
+ * The visit benches' network: --throttle <Mbit/s> (above 0) and --latency <ms> (0 or more; 20 by default with
+ * --throttle), shaped by the server (tools/lib/network-shape.ts); none without either (localhost).
+ */
+export function networkOptions(values: { throttle?: string; latency?: string }, fail: (message: string) => never): NetworkShape | undefined {
+  const throttleMbit = values.throttle === undefined ? undefined : Number(values.throttle);
+  if (throttleMbit !== undefined && !(throttleMbit > 0)) fail(`--throttle must be a download speed in Mbit/s above 0, got "${values.throttle}".`);
+  const latencyMs = values.latency === undefined ? (throttleMbit !== undefined ? 20 : undefined) : Number(values.latency);
+  if (latencyMs !== undefined && !(latencyMs >= 0)) fail(`--latency must be a delay in ms, 0 or more, got "${values.latency}".`);
+  return networkShape(throttleMbit, latencyMs);
 }

@@ -12,11 +12,11 @@
 import { cpSync, rmSync } from 'node:fs';
 import { parseOptions } from '../tools/lib/cli.ts';
 import { median } from '../src/core/stats.ts';
-import { optionFailure, wholeNumber } from './bench-options.ts';
+import { networkOptions, optionFailure, wholeNumber } from './bench-options.ts';
 import { clearOriginStorage, visitRounds, type VisitTimes } from './visit-report.ts';
 import { openHarness } from '../e2e/browser.ts';
 import { renumberedShard } from '../e2e/model-copy.ts';
-import { describeShape, networkShape } from '../tools/lib/network-shape.ts';
+import { describeShape } from '../tools/lib/network-shape.ts';
 
 const USAGE = 'usage: npm run bench:background-revalidation -- [--device wasm|webgpu] [--decoder cpu|webgpu] [--runs 3] [--calls 20] [--throttle <Mbit/s>] [--latency <ms>]';
 const { values } = parseOptions('background-revalidation', USAGE, {
@@ -32,11 +32,7 @@ const { values } = parseOptions('background-revalidation', USAGE, {
 const fail = optionFailure('background-revalidation', USAGE);
 const runs = wholeNumber('--runs', values.runs, fail);
 const calls = wholeNumber('--calls', values.calls, fail);
-const throttleMbit = values.throttle === undefined ? undefined : Number(values.throttle);
-if (throttleMbit !== undefined && !(throttleMbit > 0)) fail(`--throttle must be a download speed in Mbit/s above 0, got "${values.throttle}".`);
-const latencyMs = values.latency === undefined ? (throttleMbit !== undefined ? 20 : undefined) : Number(values.latency);
-if (latencyMs !== undefined && !(latencyMs >= 0)) fail(`--latency must be a delay in ms, 0 or more, got "${values.latency}".`);
-const shape = networkShape(throttleMbit, latencyMs);
+const shape = networkOptions(values, fail);
 
 // The memory a first visit stores (a) and its rebuild (b), served in turn at one URL.
 const SOURCE = 'models/movielens-demo/memory/train-q4-f0.3';

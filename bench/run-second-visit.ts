@@ -15,10 +15,10 @@
  *   npm run bench:second-visit -- [--device wasm|webgpu] [--decoder cpu|webgpu] [--runs 3] [--baseline <git ref> | --versus-memory <url>] [--throttle <Mbit/s>] [--latency <ms>] [--memory <url>]
  */
 import { parseOptions } from '../tools/lib/cli.ts';
-import { archivedTree, baselineCommit, optionFailure, wholeNumber } from './bench-options.ts';
+import { archivedTree, baselineCommit, networkOptions, optionFailure, wholeNumber } from './bench-options.ts';
 import { clearOriginStorage, mediansTable, stagesText, visitRounds, type TreeVisits, type VisitTimes } from './visit-report.ts';
 import { openHarness } from '../e2e/browser.ts';
-import { describeShape, networkShape } from '../tools/lib/network-shape.ts';
+import { describeShape } from '../tools/lib/network-shape.ts';
 
 const USAGE = 'usage: npm run bench:second-visit -- [--device wasm|webgpu] [--decoder cpu|webgpu] [--runs 3] [--baseline <git ref> | --versus-memory <url>] [--throttle <Mbit/s>] [--latency <ms>] [--memory <url>]';
 const { values } = parseOptions('second-visit', USAGE, {
@@ -35,11 +35,7 @@ const { values } = parseOptions('second-visit', USAGE, {
 });
 const fail = optionFailure('second-visit', USAGE);
 const runs = wholeNumber('--runs', values.runs, fail);
-const throttleMbit = values.throttle === undefined ? undefined : Number(values.throttle);
-if (throttleMbit !== undefined && !(throttleMbit > 0)) fail(`--throttle must be a download speed in Mbit/s above 0, got "${values.throttle}".`);
-const latencyMs = values.latency === undefined ? (throttleMbit !== undefined ? 20 : undefined) : Number(values.latency);
-if (latencyMs !== undefined && !(latencyMs >= 0)) fail(`--latency must be a delay in ms, 0 or more, got "${values.latency}".`);
-const shape = networkShape(throttleMbit, latencyMs);
+const shape = networkOptions(values, fail);
 
 /** The trees compared: this one, and the baseline's worker where one is given, or this one on another memory. */
 const trees: { name: string; worker?: string; memory?: string }[] = [{ name: 'this tree' }];
