@@ -64,7 +64,7 @@ it("the server's files replace the cached model only where they make memories of
   expect(await call<string[]>('stagingCaches')).toEqual([young]);
 });
 
-it("with onnx/encoder.json: a cached encoder graph's memoriesOfSha256 names the memory's model (a graph this device never fetched does not)", async () => {
+it("with onnx/encoder.json: a cached encoder graph's memoriesOfSha256 names the memory's model (a graph this device never fetched does not); a graph the server dropped is deleted", async () => {
   await call('reset');
   const manifest = (graph: string, memoriesOfSha256: string) => JSON.stringify({ graphs: { [graph]: { sha256: 'x', memoriesOf: 'model_q4.onnx', memoriesOfSha256 } } });
   serve('A', 64, { 'onnx/encoder.json': manifest('encoder_q4.onnx', sha('A')), 'onnx/encoder_q4.onnx': 'encoder A' });
@@ -75,6 +75,14 @@ it("with onnx/encoder.json: a cached encoder graph's memoriesOfSha256 names the 
   serve('B', 64, { 'onnx/encoder.json': manifest('encoder_q4.onnx', 'f'.repeat(64)), 'onnx/encoder_q4.onnx': 'encoder B' });
   expect(await call<Outcome>('prefetchRebuiltModel', base, 'f'.repeat(64))).toEqual({ ok: true, model: { sha256: 'f'.repeat(64), hiddenSize: 64 } });
   expect(await call<string[]>('read', [`${base}/onnx/encoder_q4.onnx`])).toEqual(['encoder B']);
+
+  // Retrained again, exported without the encoder graph this device used: its generation graph makes the memory's
+  // model, and the graph the server no longer has is deleted from the stored copies.
+  await call('read', [`${base}/onnx/model_q4.onnx`]);
+  serve('C', 64, { 'onnx/encoder.json': '{"graphs":{}}' });
+  expect(await call<Outcome>('prefetchRebuiltModel', base, sha('C'))).toEqual({ ok: true, model: { sha256: sha('C'), hiddenSize: 64 } });
+  expect((await call<string[]>('cachedFiles')).map((url) => url.slice(base.length + 1)).sort()).toEqual(['config.json', 'onnx/encoder.json', 'onnx/model_q4.onnx']);
+  expect(await call<string[]>('read', [`${base}/onnx/model_q4.onnx`])).toEqual(['C']);
 });
 
 it("the model's files deleted while a refresh stages new ones (deleteStoredData): the refresh puts nothing back", async () => {

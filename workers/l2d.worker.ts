@@ -257,8 +257,9 @@ async function load(options: LoadOptions, onProgress?: (p: LoadProgress) => void
   } catch (error) {
     await early?.stage.catch(() => undefined); // its store closed before anything else opens it
     if (!readsMixedCache(error, options)) throw error;
-    // The stored model files are of two versions (a revalidation cut between them): asked of the network again,
-    // model and memory, as `revalidate: true` does; a server whose own files disagree fails as before.
+    // The stored model files are of two versions (a revalidation cut between them): the model's files are asked
+    // of the network again, as `revalidate: true` does (the memory stays as asked: it is stored per model); a
+    // server whose own files disagree fails as before.
     early = undefined;
     options = { ...options, revalidate: true };
     try {

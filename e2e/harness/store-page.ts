@@ -4,7 +4,7 @@ import { L2DError } from '../../src/core/errors.ts';
 import { rowStride } from '../../src/core/memory.ts';
 import { sha256Hex } from '../../src/core/shard-format.ts';
 import { ShardStore, storageReport } from '../../src/store/shard-store.ts';
-import { cachedFetch, deleteCachedModels, refreshCachedModel } from '../../src/store/model-cache.ts';
+import { cachedFetch, cachedModelFiles, deleteCachedModels, refreshCachedModel } from '../../src/store/model-cache.ts';
 import { prefetchRebuiltModel } from '../../src/store/rebuilt-model.ts';
 
 interface LoadCase {
@@ -165,6 +165,7 @@ const modelCache = {
     return heldRefresh!.outcome;
   },
   deleteModel: async (folderUrl: string) => (await deleteCachedModels(folderUrl)).length,
+  cachedFiles: async () => (await cachedModelFiles()).map((file) => file.url),
   stagingCaches: async () => (await caches.keys()).filter((name) => name.startsWith('l2d-models-staging-')),
   openCache: async (name: string) => void (await caches.open(name)),
   reset: async () => {

@@ -122,7 +122,7 @@ const ABANDONED_STAGING_MS = 60 * 60 * 1000;
 
 /** A model's files as refreshCachedModel fetched them again, for its `accept` to judge before any is kept. */
 export interface RefreshedModelFiles {
-  /** The files of the model cached on this device, relative to its folder (config.json, onnx/encoder.json, ...). */
+  /** The files of the model cached on this device (less graphs the server no longer has), relative to its folder (config.json, onnx/encoder.json, ...). */
   files: string[];
   /** A file's server copy (the stored one where the server's is the same version); undefined for a file not among them. */
   read(file: string): Promise<Response | undefined>;
@@ -131,7 +131,8 @@ export interface RefreshedModelFiles {
 /**
  * Fetches every cached file of the model in `folderUrl` (absolute) again, with conditional requests, into a
  * staging cache, and, where `accept` takes them, puts the changed ones in the model cache in place of the old:
- * the next load then reads the server's model with no request. Any failed request, `accept` returning false, or
+ * the next load then reads the server's model with no request; a cached ONNX graph the server no longer has (404,
+ * 410) is deleted with them. Any other failed request, `accept` returning false, or
  * the model's files deleted meanwhile (deleteStoredData) leaves the cache as it was: nothing fetched is kept.
  * Whether the new files were kept.
  */
@@ -145,10 +146,17 @@ export async function refreshCachedModel(folderUrl: string, accept: (model: Refr
   const staging = await caches.open(stagingName);
   try {
     const changed = new Set<string>();
+    const gone = new Set<string>();
     for (const url of urls) {
       const response = await fetch(url, { cache: 'no-cache' }).catch((error: Error) => {
         throw new NetworkUnavailableError(`${url} could not be fetched (${error.message}); the stored model stays in use.`);
       });
+      if ((response.status === 404 || response.status === 410) && /\.onnx(_data)?$/.test(url)) {
+        // A graph the new model's export left out: deleted with the old files once accepted.
+        void response.body?.cancel().catch(() => undefined);
+        gone.add(url);
+        continue;
+      }
       if (!response.ok) {
         void response.body?.cancel().catch(() => undefined);
         throw new L2DError('invalid-argument', `${url}: HTTP ${response.status}; the stored model stays in use.`);
@@ -161,16 +169,18 @@ export async function refreshCachedModel(folderUrl: string, accept: (model: Refr
       await staging.put(url, response);
       changed.add(url);
     }
+    const kept = urls.filter((url) => !gone.has(url));
     const read = async (file: string) => {
       const url = prefix + file;
-      if (!urls.includes(url)) return undefined;
+      if (!kept.includes(url)) return undefined;
       return changed.has(url) ? staging.match(url) : cache.match(url);
     };
-    if (!(await accept({ files: urls.map((url) => url.slice(prefix.length)), read }))) return false;
+    if (!(await accept({ files: kept.map((url) => url.slice(prefix.length)), read }))) return false;
     return await withLock(MODEL_FILES_LOCK, async () => {
       // Deleted meanwhile (deleteStoredData): nothing is put back.
       for (const url of urls) if (!(await cache.match(url))) return false;
       for (const url of changed) await cache.put(url, (await staging.match(url))!);
+      for (const url of gone) await cache.delete(url);
       return true;
     });
   } finally {
