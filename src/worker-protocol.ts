@@ -62,7 +62,9 @@ export interface LoadOptions {
    * 'background': loads from the stored copies at once, then asks for the
    * memory's manifest and downloads a rebuilt memory into the store for the
    * next load (status().revalidation, revalidated()); a memory rebuilt with
-   * another model makes the next load ask the network first, as true does.
+   * a retrained model has the model's files fetched behind the load too, and
+   * both stored for the next load where they are that model (else the next
+   * load asks the network first, as true does).
    * Default false: stored copies are used as they are and a later visit makes
    * no request at all.
    */
