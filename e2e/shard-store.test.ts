@@ -162,6 +162,18 @@ describe('the IndexedDB shard store', () => {
     expect(await call<Stored[]>('inspect', 'other-model')).toEqual([]);
   });
 
+  it("a server whose memory is another model's (a deploy half done): the stored copy of this model's stands in, with no chunk asked for; with none stored, refused", async () => {
+    await call('reset', 'half-deployed');
+    loaded(await load('half-deployed'));
+    const manifest = JSON.parse((await import('node:fs')).readFileSync(`${MEMORY}/manifest.json`, 'utf8'));
+    const otherModel = JSON.stringify({ ...manifest, model: { ...manifest.model, sha256: 'f'.repeat(64) } });
+    const stood = loaded(await load('half-deployed', { manifestAnswer: otherModel }));
+    expect([stood.source, stood.requests, stood.digest]).toEqual(['indexeddb', ['manifest.json'], digest]);
+    await call('reset', 'half-deployed');
+    const refused = failed(await load('half-deployed', { manifestAnswer: otherModel }));
+    expect([refused.name, refused.message]).toEqual(['ShardError', expect.stringMatching(/sha256 ffffffffffff…\), not with the model in use/)]);
+  });
+
   it('keeps the old version until a new version of the shard is complete', async () => {
     await call('reset', 'versions');
     loaded(await load('versions'));

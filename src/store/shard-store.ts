@@ -192,7 +192,8 @@ export class ShardStore {
   /**
    * Loads a shard: chunks already stored (and verified) come from IndexedDB,
    * the rest from the network, each stored as it arrives. When the manifest
-   * cannot be fetched (offline), the newest complete stored version is used.
+   * cannot be fetched (offline), or names another model than the one in use
+   * (a deploy half done), the newest complete stored version is used.
    */
   async load(url: string, options: StoreLoadOptions): Promise<StoredShard> {
     const pending = new PendingMemory(options.spareRows ?? 0);
@@ -228,6 +229,13 @@ export class ShardStore {
       );
     }
     const manifest = parseShardManifest(manifestText, `${base}/manifest.json`);
+    if (manifest.model.sha256 !== options.model.sha256) {
+      // The server's memory is another model's (a deploy half done: the memory there before its model): this
+      // model's stored copy stands in, as when the network does not answer; offline, since the server's chunk
+      // files are that other memory's now.
+      const stored = await this.fillNewestComplete(base, shard, options, fetchFn, false, sinkFor);
+      if (stored) return stored;
+    }
     checkShardModel(manifest, options.model);
     const version = await manifestVersion(manifestText);
     let used: ShardRecord | undefined;
