@@ -55,8 +55,9 @@ it('a second visit with the model and memory blocked on the network recommends e
   expect(blocked.slice(tried)).toEqual([]);
 
   // revalidate asks the network first and falls back to the stored copies when it does not answer.
-  const revalidated = value(await call<Status>('load', { ...options, revalidate: true }));
+  const revalidated = value(await call<Status & { storedInstead?: string }>('load', { ...options, revalidate: true }));
   expect(revalidated.memorySource).toBe('indexeddb');
+  expect(revalidated.storedInstead).toMatch(/\/memory\/train-q4-f0\.3\/manifest\.json could not be fetched \(.+\); the stored copy was used\.$/);
   expect(blocked.slice(tried).some((u) => u.endsWith('encoder_q4_fused_plain.onnx'))).toBe(true);
   expect(blocked.slice(tried).some((u) => u.endsWith('manifest.json'))).toBe(true);
   expect(value(await call<Result>('recommend', request)).items).toEqual(online.items);

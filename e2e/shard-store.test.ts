@@ -24,6 +24,7 @@ interface Loaded {
   requests: string[];
   requestsAtProgress: number[];
   progress: number[];
+  storedInstead?: string;
 }
 type Failed = { ok: false; name: string; code: string; message: string; isL2DError: boolean; requests: string[] };
 interface Stored {
@@ -101,6 +102,7 @@ describe('the IndexedDB shard store', () => {
     expect(second.source).toBe('indexeddb');
     expect(second.requests).toEqual([]);
     expect(second.digest).toBe(digest);
+    expect(second.storedInstead).toBe(`${url}/manifest.json could not be fetched (Failed to fetch); the stored copy was used.`);
 
     // Online again: only the manifest is fetched, or nothing at all when the store is preferred.
     const third = loaded(await load('visits'));
@@ -169,6 +171,7 @@ describe('the IndexedDB shard store', () => {
     const otherModel = JSON.stringify({ ...manifest, model: { ...manifest.model, sha256: 'f'.repeat(64) } });
     const stood = loaded(await load('half-deployed', { manifestAnswer: otherModel }));
     expect([stood.source, stood.requests, stood.digest]).toEqual(['indexeddb', ['manifest.json'], digest]);
+    expect(stood.storedInstead).toBe(`The server's memory (${url}/manifest.json) was built with another model (sha256 ffffffffffff…) than the one in use; this model's stored copy was used.`);
     await call('reset', 'half-deployed');
     const refused = failed(await load('half-deployed', { manifestAnswer: otherModel }));
     expect([refused.name, refused.message]).toEqual(['ShardError', expect.stringMatching(/sha256 ffffffffffff…\), not with the model in use/)]);

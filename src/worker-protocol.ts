@@ -173,6 +173,11 @@ export interface LoadStatus {
   storage?: import('./store/shard-store.ts').StorageReport;
   /** Why the memory was not kept on this device although `cache` asked for it (IndexedDB refused here). */
   storageUnavailable?: string;
+  /**
+   * Why, with `revalidate: true` (or a load it stands for), the stored memory was used although the network was
+   * asked first: offline, or the server's memory built with another model (a deploy half done).
+   */
+  storedInstead?: string;
   /** With `revalidate: 'background'` after a load from the stored memory: the revalidation behind it. */
   revalidation?: MemoryRevalidation;
 }

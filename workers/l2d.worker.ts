@@ -278,6 +278,7 @@ async function load(options: LoadOptions, onProgress?: (p: LoadProgress) => void
   memoryThread = undefined;
   storage = undefined;
   storageUnavailable = undefined;
+  storedInstead = undefined;
   overlayCap = spareRows;
   reusePrefix = options.reusePrefix ?? false;
   overlay = { model: encoder.sha256, shard: options.memoryUrl ?? 'page-built', rows: [], seen: 0 };
@@ -296,6 +297,7 @@ async function load(options: LoadOptions, onProgress?: (p: LoadProgress) => void
     memoryThread = stage.thread;
     storage = stage.storage;
     storageUnavailable = stage.storageUnavailable;
+    storedInstead = stage.storedInstead;
     if (stage.stored) {
       overlay = stage.overlay ?? overlay;
       overlayPersisted = true;
@@ -329,6 +331,7 @@ let memoryThread: MemoryThread | undefined;
 let stageMs: LoadStatus['stageMs'] = { model: 0 };
 let storage: StorageReport | undefined;
 let storageUnavailable: string | undefined;
+let storedInstead: string | undefined;
 let decoderChoice: { decoder: 'auto' | 'webgpu' | 'cpu'; software: boolean; coldStart: ColdStartRule } = { decoder: 'auto', software: false, coldStart: 'none' };
 let coldStartItems: number | undefined;
 
@@ -376,6 +379,7 @@ function status(loadMs: number): LoadStatus {
     ...(memoryThread ? { memoryThread } : {}),
     ...(storage ? { storage } : {}),
     ...(storageUnavailable ? { storageUnavailable } : {}),
+    ...(storedInstead ? { storedInstead } : {}),
     ...(revalidation ? { revalidation } : {}),
   };
 }

@@ -69,6 +69,7 @@ async function load(c: LoadCase) {
       ok: true as const,
       source: shard.source,
       refetched: shard.refetched,
+      ...(shard.storedInstead ? { storedInstead: shard.storedInstead } : {}),
       rows: memory.rows,
       stride: rowStride(memory.dim),
       items: shard.items.length,

@@ -46,6 +46,8 @@ export interface StreamedMemory extends StreamedShard {
   storage?: StorageReport;
   /** Why the memory was not kept on this device although it was asked to be. */
   storageUnavailable?: string;
+  /** Why the stored copy was used although the network was asked first (ShardStore's storedInstead). */
+  storedInstead?: string;
 }
 
 export type MemoryProgress = { loaded: number; total: number; fromStore?: number };
@@ -66,7 +68,7 @@ export async function streamMemory(options: MemoryStageOptions, model: MemoryMod
   const fromNetwork = async () => ({ ...(await streamShard(url, sinkFor, model, (loaded, total) => onProgress?.({ loaded, total }))), source: 'network' as const });
   if (!store) return { ...(await fromNetwork()), stored: false, ...(storageUnavailable ? { storageUnavailable } : {}) };
   try {
-    let streamed: StreamedShard & { source: StreamedMemory['source'] };
+    let streamed: StreamedShard & Pick<StreamedMemory, 'source' | 'storedInstead'>;
     try {
       streamed = await store.stream(url, { model, shardId: shardIdOf(memoryUrl), prefer: revalidate === true ? 'network' : 'store', onProgress }, sinkFor);
     } catch (error) {
@@ -77,8 +79,8 @@ export async function streamMemory(options: MemoryStageOptions, model: MemoryMod
     }
     const overlay = await store.getOverlay(model.sha256, memoryUrl);
     const storage = await storageReport();
-    const { manifest, items, source } = streamed;
-    return { manifest, items, source, stored: true, ...(overlay ? { overlay } : {}), storage, ...(storageUnavailable ? { storageUnavailable } : {}) };
+    const { manifest, items, source, storedInstead } = streamed;
+    return { manifest, items, source, stored: true, ...(overlay ? { overlay } : {}), storage, ...(storageUnavailable ? { storageUnavailable } : {}), ...(storedInstead ? { storedInstead } : {}) };
   } finally {
     store.close();
   }

@@ -105,6 +105,8 @@ export interface StoredChunks extends StreamedShard {
   version: string;
   /** Chunks found corrupted in IndexedDB and fetched again. */
   refetched: number[];
+  /** Why the stored copy was used although the network was asked first (offline; the server's memory of another model). */
+  storedInstead?: string;
 }
 
 export interface StoredShard extends StoredChunks, LoadedShard {}
@@ -219,7 +221,7 @@ export class ShardStore {
       manifestText = await fetchManifestText(base, fetchFn);
     } catch (error) {
       const stored = await this.fillNewestComplete(base, shard, options, fetchFn, false, sinkFor);
-      if (stored) return stored;
+      if (stored) return { ...stored, storedInstead: `${base}/manifest.json could not be fetched (${(error as Error).message}); the stored copy was used.` };
       // A server that answers, but not with the manifest, is a wrong URL (or an unbuilt memory), not an offline device.
       if (error instanceof HttpStatus) {
         throw new ShardError(`${base}/manifest.json: HTTP ${error.status}, and no copy of this memory is stored on this device; is the memory URL right (is the memory built)?`);
@@ -234,7 +236,7 @@ export class ShardStore {
       // model's stored copy stands in, as when the network does not answer; offline, since the server's chunk
       // files are that other memory's now.
       const stored = await this.fillNewestComplete(base, shard, options, fetchFn, false, sinkFor);
-      if (stored) return stored;
+      if (stored) return { ...stored, storedInstead: `The server's memory (${base}/manifest.json) was built with another model (sha256 ${manifest.model.sha256.slice(0, 12)}…) than the one in use; this model's stored copy was used.` };
     }
     checkShardModel(manifest, options.model);
     const version = await manifestVersion(manifestText);
