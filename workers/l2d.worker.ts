@@ -252,22 +252,24 @@ async function load(options: LoadOptions, onProgress?: (p: LoadProgress) => void
         early.stage.catch(() => undefined); // awaited below, or its failure is for another model
       }
     : undefined;
+  const encoderFor = async (asked: LoadOptions) => {
+    try {
+      return await createEncoder(asked, startMemory);
+    } catch (error) {
+      await early?.stage.catch(() => undefined); // its store closed before anything else opens it
+      early = undefined;
+      throw error;
+    }
+  };
   try {
-    encoder = await createEncoder(options, startMemory);
+    encoder = await encoderFor(options);
   } catch (error) {
-    await early?.stage.catch(() => undefined); // its store closed before anything else opens it
     if (!readsMixedCache(error, options)) throw error;
     // The stored model files are of two versions (a revalidation cut between them): the model's files are asked
     // of the network again, as `revalidate: true` does (the memory stays as asked: it is stored per model); a
     // server whose own files disagree fails as before.
-    early = undefined;
     options = { ...options, revalidate: true };
-    try {
-      encoder = await createEncoder(options, startMemory);
-    } catch (again) {
-      await (early as { stage: Promise<MemoryStage> } | undefined)?.stage.catch(() => undefined);
-      throw again;
-    }
+    encoder = await encoderFor(options);
   }
   loadedWith = options;
   const gpu = encoder.outputDevice ? await workerDevice() : undefined;
