@@ -289,9 +289,8 @@ export class ShardStore {
     checkShardModel(manifest, options.model);
     const version = await manifestVersion(manifestText);
     return withLock(lockName(options.model.sha256, shard), async () => {
-      const stored = await this.db.get('shards', [options.model.sha256, shard, version]);
-      if (stored?.state === 'complete') return { state: 'current', version };
       const record = await this.versionRecord(options.model.sha256, shard, version, manifest);
+      if (record.state === 'complete') return { state: 'current', version };
       const checker = new ChunkChecker(manifest);
       await this.fill(base, record, options, fetchFn, true, () => ({ check: (index, chunk) => checker.check(index, chunk), take: () => undefined }));
       await this.deleteOtherVersions(record);
