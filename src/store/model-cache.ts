@@ -42,7 +42,7 @@ export async function cachedFetch(input: string, options: { revalidate?: boolean
       // Unchanged (the same validator as the stored copy): the stored copy, not megabytes written again each visit.
       const stored = await cache.match(input);
       if (stored && sameVersion(stored, response)) {
-        void response.body?.cancel().catch(() => undefined);
+        discard(response);
         return stored;
       }
     }
@@ -57,6 +57,11 @@ export async function cachedFetch(input: string, options: { revalidate?: boolean
     if (cached) return cached;
     throw error;
   }
+}
+
+/** Lets go of a response whose body is not wanted (the stored copy serves, or the request failed). */
+function discard(response: Response): void {
+  void response.body?.cancel().catch(() => undefined);
 }
 
 /** Whether two responses for one URL are one version of the file: the same ETag, else the same Last-Modified and length. */
@@ -153,17 +158,17 @@ export async function refreshCachedModel(folderUrl: string, accept: (model: Refr
       });
       if ((response.status === 404 || response.status === 410) && /\.onnx(_data)?$/.test(url)) {
         // A graph the new model's export left out: deleted with the old files once accepted.
-        void response.body?.cancel().catch(() => undefined);
+        discard(response);
         gone.add(url);
         continue;
       }
       if (!response.ok) {
-        void response.body?.cancel().catch(() => undefined);
+        discard(response);
         throw new L2DError('invalid-argument', `${url}: HTTP ${response.status}; the stored model stays in use.`);
       }
       const stored = await cache.match(url);
       if (stored && sameVersion(stored, response)) {
-        void response.body?.cancel().catch(() => undefined);
+        discard(response);
         continue;
       }
       await staging.put(url, response);
