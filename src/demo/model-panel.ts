@@ -239,16 +239,16 @@ export async function startModelPanel(panel: { onLoaded?: () => void } = {}): Pr
     $('model-chart').replaceChildren(...rows);
   };
 
-  /**
-   * Item co-occurrence's answer to a request (no model: counted in the page from the train split, as the
-   * evaluation's), its whole ranking for the target's place, or why there is none (this data set has no train split).
-   */
   /** The catalog ids whose title contains `text`, any case (the demo's "only titles containing"). */
   const titlesContaining = (text: string): number[] => {
     const wanted = text.toLowerCase();
     return titles.flatMap((title, id) => (title.toLowerCase().includes(wanted) ? [id] : []));
   };
 
+  /**
+   * Item co-occurrence's answer to a request (no model: counted in the page from the train split, as the
+   * evaluation's), its whole ranking for the target's place, or why there is none (this data set has no train split).
+   */
   const coOccurrenceFor = async (request: { history: number[]; k: number; excludeHistory: boolean; only?: number[] }): Promise<CoOccurrenceAnswer> => {
     try {
       const coOccurrence = (await trainSplit.get()).baselines.find((b) => b instanceof CoOccurrence)!;
