@@ -194,6 +194,36 @@ describe('the IndexedDB shard store', () => {
     expect(after[0].state).toBe('complete');
   });
 
+  it("deletes the old model's copy once a memory rebuilt at its URL with a retrained model is complete, unless a load of it is under way", async () => {
+    await call('reset', 'retrained');
+    const versions = async () => (await call<(Stored & { model: string })[]>('inspect', 'retrained')).map((r) => [r.model === model.sha256 ? 'old' : 'new', r.state]).sort();
+    const manifest = JSON.parse((await import('node:fs')).readFileSync(`${MEMORY}/manifest.json`, 'utf8'));
+    const retrained = { ...model, sha256: 'f'.repeat(64) };
+    const rebuilt = { model: retrained, manifestAnswer: JSON.stringify({ ...manifest, model: { ...manifest.model, sha256: retrained.sha256 } }) };
+    loaded(await load('retrained'));
+    // Cut: the new model's version is partial, the old model's copy stays.
+    failed(await load('retrained', { ...rebuilt, failAfterChunks: 1 }));
+    expect(await versions()).toEqual([['new', 'partial'], ['old', 'complete']]);
+    loaded(await load('retrained', rebuilt));
+    expect(await versions()).toEqual([['new', 'complete']]);
+
+    // Back to the old model, while another tab holds the retrained model's shard lock (a load of it under way): kept.
+    const tab = await harness.openTab('e2e/harness/store.html');
+    try {
+      await tab.evaluate((name) => {
+        void navigator.locks.request(name, () => new Promise((release) => Object.assign(globalThis, { releaseShard: release })));
+      }, `l2d-shard ${retrained.sha256} ${url}`);
+      loaded(await load('retrained'));
+      expect(await versions()).toEqual([['new', 'complete'], ['old', 'complete']]);
+      await tab.evaluate(() => (globalThis as unknown as { releaseShard: () => void }).releaseShard());
+    } finally {
+      await tab.close();
+    }
+    // The next completion of this model's version takes it (a rebuild of the same model, as another version).
+    loaded(await load('retrained', { manifestSuffix: '\n' }));
+    expect(await versions()).toEqual([['old', 'complete']]);
+  });
+
   it('revalidates in the background: one request where nothing changed; a rebuilt version stored for the next load (resumed when cut), the old deleted only then; offline or another model stores nothing', async () => {
     type Refreshed = { ok: true; found: { state: string; version?: string; model?: string }; requests: string[] } | { ok: false; name: string; message: string; requests: string[] };
     const refresh = (extra: Record<string, unknown> = {}) => call<Refreshed>('refresh', { db: 'background', url, model, ...extra });

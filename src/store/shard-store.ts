@@ -496,10 +496,19 @@ export class ShardStore {
     ]);
   }
 
+  /**
+   * Once `keep` is complete: the shard's other versions are deleted, this model's and other models' (a memory the
+   * store rebuilt with a retrained model replaces the old model's, which would otherwise stay until the 30-day
+   * aging); another model's version is skipped while a load of it holds its lock (the next completion or the aging
+   * takes it).
+   */
   private async deleteOtherVersions(keep: ShardRecord): Promise<void> {
     for (const record of await this.db.getAllFromIndex('shards', 'byShard', [keep.model, keep.shard])) {
       if (record.version !== keep.version) await this.deleteVersion(record);
     }
+    // Keys only: the records hold catalogs of up to megabytes.
+    const otherModels = (await this.db.getAllKeys('shards')).filter(([model, shard]) => shard === keep.shard && model !== keep.model);
+    for (const [model, shard, version] of otherModels) await ifUnlocked(lockName(model, shard), () => this.deleteVersion({ model, shard, version }));
   }
 }
 
