@@ -8,12 +8,12 @@
 import { describe, expect, it } from 'vitest';
 import { cpSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { CpuDecoder } from '../src/core/cpu-decoder.ts';
-import { toFloat16Bits } from '../src/core/float16.ts';
+import { fromFloat16Bits, toFloat16Bits } from '../src/core/float16.ts';
 import { centroidSampleCounts } from '../src/core/shard-format.ts';
 import { buildCentroidMemory } from '../tools/build-memory/main.ts';
 import { loadShard } from '../tools/lib/shard-files.ts';
 import { outcomeValue, useFlowPage } from './flow-client.ts';
-import { centroidShardWithoutCounts, renumberedShard } from './model-copy.ts';
+import { centroidShardWithoutCounts, renumberedShard, retrainedCopy, shardForModel } from './model-copy.ts';
 
 const MODEL = '/models/movielens-demo';
 const MEMORY = `${MODEL}/memory/train-q4-f0.3`;
@@ -272,6 +272,64 @@ describe('memory updates', () => {
     expect((await loadServed()).memorySource).toBe('indexeddb');
     expect(await firstId()).toBe(first);
     expect(await revalidated()).toMatchObject({ state: 'current' });
+  });
+
+  it("a retrained model at the same memory URL: the user's updates encoded again with it behind its first load, the old model's record gone; a forget forgets every model's", async () => {
+    const { a, served, serve } = await rebuiltMemories('retrained');
+    const retrained = retrainedCopy('models/movielens-demo', 'retrained-model');
+    type Reencoded = { state: string; fromModels: string[]; rows: number; dropped?: number; ms?: number };
+    type Loaded = { overlay: Overlay & { reencoded?: Reencoded } };
+    const loadWith = async (modelUrl: string) => value(await call<Loaded>('load', { modelUrl, memoryUrl: `/${served}`, device: 'wasm', decoder: 'cpu', wasmPaths: WASM, revalidate: true }));
+    const storedRecords = (add?: { model: string; shard: string }) =>
+      harness.page.evaluate(async (add) => {
+        const db = await new Promise<IDBDatabase>((resolve, reject) => Object.assign(indexedDB.open('l2d-memory'), { onsuccess(this: IDBOpenDBRequest) { resolve(this.result); }, onerror: reject }));
+        const store = db.transaction('overlays', 'readwrite').objectStore('overlays');
+        if (add) store.put({ ...add, rows: [{ item: 1, history: [2], hidden: new Uint16Array(256), at: 1 }], seen: 1 });
+        const all = await new Promise<{ model: string; shard: string; rows: { item: number; hidden: Uint16Array }[] }[]>((resolve) => Object.assign(store.getAll(), { onsuccess(this: IDBRequest) { resolve(this.result); } }));
+        db.close();
+        return all.filter((r) => r.shard.endsWith('-served')).map((r) => ({ model: r.model, shard: r.shard, items: r.rows.map((row) => row.item), hidden: r.rows.map((row) => Array.from(row.hidden)) }));
+      }, add);
+    const hiddenOf = async () => value(await call<{ hidden: number[] }>('recommend', { history, k: 1, returnHidden: true })).hidden;
+
+    serve(a);
+    await loadWith(MODEL);
+    value(await call('clearInteractions'));
+    const chosen = value(await call<{ items: Item[] }>('recommend', { history, k: 300, strategy: 'global' })).items[250].id;
+    for (let i = 0; i < 3; i++) value(await call<Overlay>('recordInteraction', { history, item: chosen }));
+    const [before] = await storedRecords();
+    const oldHidden = await hiddenOf();
+    value(await call('heardInteractions')); // none expected before the retrained model's load
+
+    // Retrained: the memory at the same URL is now built with the new model, which loads from its own folder. The
+    // load returns before the rows are encoded again; a recommend() meanwhile is answered.
+    serve(shardForModel(a, retrained, `test-results/retrained-b`));
+    const loaded = await loadWith(`/${retrained}`);
+    expect(loaded.overlay).toEqual({ rows: 0, cap: 1024, seen: 0, persisted: true, reencoded: { state: 'encoding', fromModels: [before.model], rows: 3 } });
+    const newHidden = await hiddenOf();
+    let heard: (Overlay & { reencoded?: Reencoded })[] = [];
+    for (let tries = 0; heard.length === 0 && tries < 100; tries++) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      heard = value(await call<typeof heard>('heardInteractions'));
+    }
+    expect(heard).toEqual([{ rows: 3, cap: 1024, seen: 3, persisted: true, reencoded: { state: 'stored', fromModels: [before.model], rows: 3, dropped: 0, ms: expect.any(Number) } }]);
+    const [after, ...none] = await storedRecords();
+    expect(none).toEqual([]);
+    expect(after.model).not.toBe(before.model);
+    expect(after.items).toEqual([chosen, chosen, chosen]);
+    // Each row is the new model's h_t of that history (float16), not the old model's.
+    const maxDiff = (bits: number[], h: number[]) => Math.max(...bits.map((b, i) => Math.abs(fromFloat16Bits(b) - h[i])));
+    expect(maxDiff(after.hidden[0], newHidden)).toBeLessThan(2e-3);
+    expect(maxDiff(before.hidden[0], oldHidden)).toBeLessThan(2e-3);
+    expect(maxDiff(after.hidden[0], oldHidden)).toBeGreaterThan(0.05);
+    // Those rows are the nearest to that h_t again: the item leads L2D-L.
+    expect(value(await call<{ items: Item[] }>('recommend', { history, k: 5, strategy: 'local', m: 200 })).items[0]).toMatchObject({ id: chosen, source: 'local' });
+
+    // The next load finds nothing to take over; the rows stay.
+    expect((await loadWith(`/${retrained}`)).overlay).toEqual({ rows: 3, cap: 1024, seen: 3, persisted: true });
+    // A forget forgets every model's record of this memory: an earlier model's would otherwise come back at the next load.
+    await storedRecords({ model: before.model, shard: after.shard });
+    value(await call('clearInteractions'));
+    expect(await storedRecords()).toEqual([]);
   });
 
   it('keeps at most overlayCap samples (a reservoir of all recorded)', async () => {

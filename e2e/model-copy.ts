@@ -41,6 +41,44 @@ export function exportedCopy(model: string, name: string, exportArgs: string[]):
   return folder;
 }
 
+/**
+ * `model` "retrained": its weights each moved by noise of a tenth of their tensor's spread (seeded), with the same
+ * tokenizer and config, exported into test-results/<name> as exportedCopy does (q4 and its fused encoder graphs).
+ * Its hidden states differ from `model`'s; its memories are bound to its own model_q4.onnx.
+ */
+export function retrainedCopy(model: string, name: string): string {
+  const source = `test-results/${name}-checkpoint`;
+  rmSync(source, { recursive: true, force: true });
+  mkdirSync(source, { recursive: true });
+  for (const file of MODEL_SOURCES) if (existsSync(`${model}/${file}`)) copyFileSync(`${model}/${file}`, `${source}/${file}`);
+  const perturb = [
+    'import sys, torch',
+    "sys.path.insert(0, 'tools/train')",
+    'from safetensors_io import read_safetensors, write_safetensors',
+    'torch.manual_seed(1)',
+    'path = sys.argv[1]',
+    'weights = read_safetensors(path, sys.exit)',
+    'write_safetensors(path, {k: v + 0.1 * v.std().clamp(min=1e-3) * torch.randn_like(v) for k, v in weights.items()}, torch.float32)',
+  ].join('\n');
+  const python = process.env.L2D_PYTHON ?? '/usr/bin/python3';
+  const r = spawnSync(python, ['-c', perturb, `${source}/model.safetensors`], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`perturbing ${source}/model.safetensors failed: ${r.stdout}${r.stderr}`);
+  return exportedCopy(source, name, ['--dtypes', 'q4', '--encoder-kinds', 'fused']);
+}
+
+/**
+ * A copy of shard `folder` at `out` declared built with `modelFolder`'s model_q4.onnx (its rows stay the ones
+ * built with another model: a stand-in for a rebuild with a retrained model, whose rows a test does not read).
+ */
+export function shardForModel(folder: string, modelFolder: string, out: string): string {
+  rmSync(out, { recursive: true, force: true });
+  cpSync(folder, out, { recursive: true });
+  const manifest = JSON.parse(readFileSync(`${folder}/manifest.json`, 'utf8')) as ShardManifest;
+  manifest.model.sha256 = createHash('sha256').update(readFileSync(`${modelFolder}/onnx/model_q4.onnx`)).digest('hex');
+  writeFileSync(`${out}/manifest.json`, JSON.stringify(manifest, null, 2));
+  return out;
+}
+
 /** A copy of centroid shard `folder` at `out` whose manifest lacks centroids.itemSamples, as shards built before them. */
 export function centroidShardWithoutCounts(folder: string, out: string): string {
   rmSync(out, { recursive: true, force: true });

@@ -36,5 +36,6 @@ export type {
   RecommendedItem,
 } from './worker-protocol.ts';
 export type { ColdStartRule } from './core/cold-start.ts';
+export type { OverlayReencoded } from './store/reencoded-overlay.ts';
 export type { EncoderBackend, EncoderDevice, EncoderDtype, EncoderGraph } from './encoder/browser-encoder.ts';
 export type { OrtBuild, OrtFileName, OrtRuntimeChoice, WasmPaths } from './encoder/ort-runtime.ts';

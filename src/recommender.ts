@@ -38,8 +38,10 @@ export interface RecommenderOptions extends Omit<LoadOptions, 'modelUrl' | 'memo
   onProgress?: (progress: LoadProgress) => void;
   /**
    * Called when another tab of this site recorded or forgot interactions of the memory in use and this
-   * recommender took them in (its next recommend() answers with them; status().overlay says so too): a page
-   * shows fresh lists. The page's own recordInteraction() and clearInteractions() answer for themselves.
+   * recommender took them in, or when the user's memory updates of an earlier model were encoded again with this
+   * one behind the load (`overlay.reencoded`): its next recommend() answers with them, status().overlay says so
+   * too, and a page shows fresh lists. The page's own recordInteraction() and clearInteractions() answer for
+   * themselves.
    */
   onInteractionsChange?: (overlay: OverlayStatus) => void;
   /** A worker running workers/l2d.worker.ts (the embed passes one made from a Blob); by default one is created. */

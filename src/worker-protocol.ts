@@ -320,6 +320,12 @@ export interface OverlayStatus {
   seen: number;
   /** Kept in IndexedDB for later visits. */
   persisted: boolean;
+  /**
+   * Memory updates recorded with other models of this memory URL (before the store retrained its model), found by
+   * the last load: 'encoding' with this model behind the load, then 'stored' (they are among `rows` now, and
+   * watchInteractions / onInteractionsChange hears it) or 'failed' with why (kept for the next load).
+   */
+  reencoded?: import('./store/reencoded-overlay.ts').OverlayReencoded;
 }
 
 export interface WorkerApi {

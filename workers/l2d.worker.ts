@@ -11,6 +11,7 @@ import { BrowserEncoder, isMixedModelFiles } from '../src/encoder/browser-encode
 import { readFloats, requestDecoderDevice, type DecoderDevice } from '../src/gpu/index.ts';
 import type { LoadedShard } from '../src/shard-fetch.ts';
 import { ShardStore, type OverlayRecord, type StorageReport } from '../src/store/shard-store.ts';
+import { reencodeOverlays, rowsToReencode, type OverlayReencoded } from '../src/store/reencoded-overlay.ts';
 import { overlayForCatalog } from '../src/store/overlay-catalog.ts';
 import { loadMemoryStage, refreshMemoryStage, startMemoryThread, type LoadedMemory, type MemoryThread } from '../src/store/memory-thread.ts';
 import type { MemoryModel } from '../src/store/memory-stage.ts';
@@ -186,9 +187,25 @@ async function prefetchRebuild(options: LoadOptions & { memoryUrl: string }, fou
 
 /** Runs calls one after another, in the order they arrived. */
 function serial<T>(work: () => Promise<T>): Promise<T> {
-  const run = queue.then(work);
+  pendingCalls++;
+  const run = queue.then(work).finally(() => {
+    if (--pendingCalls === 0) idleSince = performance.now();
+  });
   queue = run.catch(() => undefined);
   return run;
+}
+
+/** Calls queued or running (serial), and since when there have been none. */
+let pendingCalls = 0;
+let idleSince = 0;
+
+/** Resolves once no call has been queued or running for `ms`: work behind the page waits for the page's calls. */
+async function whenIdle(ms: number): Promise<void> {
+  for (;;) {
+    const idleFor = pendingCalls === 0 ? performance.now() - idleSince : 0;
+    if (idleFor >= ms) return;
+    await new Promise((resolve) => setTimeout(resolve, ms - idleFor));
+  }
 }
 
 /** Queued or running calls a page-side AbortSignal may stop: operation number -> its controller and its name. */
@@ -281,6 +298,7 @@ async function load(options: LoadOptions, onProgress?: (p: LoadProgress) => void
   storage = undefined;
   storageUnavailable = undefined;
   storedInstead = undefined;
+  overlayReencoded = undefined;
   overlayCap = spareRows;
   reusePrefix = options.reusePrefix ?? false;
   overlay = { model: encoder.sha256, shard: options.memoryUrl ?? 'page-built', rows: [], seen: 0 };
@@ -314,6 +332,7 @@ async function load(options: LoadOptions, onProgress?: (p: LoadProgress) => void
     if (!takesUpdates(loaded.manifest)) overlayCap = 0;
     await useShard(loaded);
     overlay = fittingOverlay(overlay, loaded);
+    if (stage.otherModelsOverlays && overlayCap > 0 && takesUpdates(loaded.manifest)) reencodeBehindLoad(stage.otherModelsOverlays, loaded);
     if (overlay.rows.length > 0) await engine!.setOverlay(overlayRows());
     onProgress?.({ stage: 'decoder', loaded: 1, total: 1 });
     stageMs.decoder = performance.now() - t1;
@@ -334,6 +353,7 @@ let stageMs: LoadStatus['stageMs'] = { model: 0 };
 let storage: StorageReport | undefined;
 let storageUnavailable: string | undefined;
 let storedInstead: string | undefined;
+let overlayReencoded: OverlayReencoded | undefined;
 let decoderChoice: { decoder: 'auto' | 'webgpu' | 'cpu'; software: boolean; coldStart: ColdStartRule } = { decoder: 'auto', software: false, coldStart: 'none' };
 let coldStartItems: number | undefined;
 
@@ -593,7 +613,7 @@ function overlayRows(): OverlayRows {
 }
 
 function overlayStatus(): OverlayStatus {
-  return { rows: overlay.rows.length, cap: overlayCap, seen: overlay.seen, persisted: overlayPersisted };
+  return { rows: overlay.rows.length, cap: overlayCap, seen: overlay.seen, persisted: overlayPersisted, ...(overlayReencoded ? { reencoded: overlayReencoded } : {}) };
 }
 
 /**
@@ -679,6 +699,54 @@ async function recordInteraction(event: InteractionEvent): Promise<OverlayStatus
   return overlayStatus();
 }
 
+/** How long the worker must have had no call before each batch of memory updates is encoded again behind a load. */
+const REENCODE_IDLE_MS = 50;
+
+/**
+ * Memory updates recorded with other models of this memory URL (the store retrained its model): encoded again with
+ * this one behind the load (reencoded-overlay.ts), a batch at a time whenever the page's calls leave the worker
+ * idle (a recommend() waits for one batch at most, not for all: 1,024 rows take ~20 s on wasm), then stored as its
+ * own and taken into the memory, and the page told (watchInteractions), as for another tab's updates. A failure
+ * fails nothing: the records stay as they were for the next load, and the overlay status says why.
+ */
+function reencodeBehindLoad(records: OverlayRecord[], loaded: LoadedShard): void {
+  const load = loadCount;
+  const current = () => load === loadCount && encoder !== undefined;
+  const { model, shard: url } = overlay;
+  const catalog = { sha256: loaded.manifest.catalog.sha256, keys: loaded.items.map((item) => item.sourceId), titles: loaded.items.map((item) => item.title) };
+  const fromModels = records.map((record) => record.model);
+  overlayReencoded = { state: 'encoding', fromModels, rows: rowsToReencode(records, catalog).rows.length };
+  const outcome = reencodeOverlays(records, {
+    store: { takeOverOverlays: (...args) => withStore((store) => store.takeOverOverlays(...args)) },
+    model,
+    shard: url,
+    catalog,
+    cap: overlayCap,
+    encode: async (histories) => {
+      // Each batch once the page's calls are answered (those that came during the last batch, while a wasm run held
+      // this thread, too): the page's first recommend() after the load does not wait for this.
+      await whenIdle(REENCODE_IDLE_MS);
+      return serial(async () => {
+        if (!current()) throw new Error('a later load() or dispose() replaced the model');
+        return (await encoder!.encode(histories)).hidden;
+      });
+    },
+  });
+  outcome
+    .then((reencoded) => {
+      if (!current()) return;
+      overlayReencoded = reencoded;
+      // The stored record (the rows taken over, or another tab's), in the memory; the page hears it.
+      return serial(() => takeStoredOverlay({ model, shard: url }));
+    })
+    .catch((error: Error) => {
+      if (!current()) return;
+      overlayReencoded = { state: 'failed', fromModels, reason: `${error.name}: ${error.message}` };
+      console.warn(`l2d: memory updates recorded with an earlier model were not taken over (${error.name}: ${error.message}); they stay stored, and the next load tries again.`);
+      Promise.resolve(interactionsListener?.(overlayStatus())).catch(() => undefined);
+    });
+}
+
 /**
  * A stored overlay as this memory takes it: in its catalog's ids (a memory rebuilt at the same URL may number its
  * items otherwise: overlay-catalog.ts), and it may predate a smaller cap; its newest rows that fit.
@@ -697,12 +765,13 @@ function takesRow(row: OverlayRecord['rows'][number], itemCount: number): boolea
   return row.item < itemCount && !row.history.includes(row.item);
 }
 
-/** The page's listener for memory updates taken in from another tab (watchInteractions). */
+/** The page's listener for memory updates taken in from another tab, or encoded again behind a load (watchInteractions). */
 let interactionsListener: ((overlay: OverlayStatus) => void) | undefined;
 
 /**
- * Another tab of this site recorded or forgot interactions of the memory in use: the stored record again, in the
- * decoder too, and the page told. Runs in turn with the calls, so a recommend() after it answers with it.
+ * Another tab of this site recorded or forgot interactions of the memory in use (or this load's re-encoding stored
+ * them): the stored record again, in the decoder too, and the page told. Runs in turn with the calls, so a
+ * recommend() after it answers with it.
  */
 async function takeStoredOverlay(change: OverlayChange): Promise<void> {
   if (!overlayPersisted || !engine || !shard || !touches(change, overlay.model, overlay.shard)) return;
@@ -713,7 +782,7 @@ async function takeStoredOverlay(change: OverlayChange): Promise<void> {
     await engine.setOverlay(overlayRows());
   } catch (error) {
     // The stored record stays as it is; this tab's next record or load reads it again.
-    console.warn(`l2d: could not take in another tab's memory updates: ${(error as Error).message}`);
+    console.warn(`l2d: could not take in the stored memory updates: ${(error as Error).message}`);
     return;
   }
   Promise.resolve(interactionsListener?.(overlayStatus())).catch(() => undefined);
@@ -721,7 +790,8 @@ async function takeStoredOverlay(change: OverlayChange): Promise<void> {
 onOverlayChange((change) => void serial(() => takeStoredOverlay(change)));
 
 async function clearInteractions(): Promise<OverlayStatus> {
-  if (overlayPersisted) await withStore((store) => store.deleteOverlay(overlay.model, overlay.shard));
+  // Every model's record of this memory: an earlier model's, not yet taken over, would come back at the next load.
+  if (overlayPersisted) await withStore((store) => store.deleteOverlaysOf(overlay.shard));
   overlay = { ...overlay, rows: [], seen: 0 };
   await engine?.setOverlay(overlayRows());
   return overlayStatus();

@@ -43,6 +43,8 @@ export interface StreamedMemory extends StreamedShard {
   stored: boolean;
   /** The user's memory updates stored for this shard and model. */
   overlay?: OverlayRecord;
+  /** Memory updates stored for this shard with other models (recorded before a retrained model): reencoded-overlay.ts. */
+  otherModelsOverlays?: OverlayRecord[];
   storage?: StorageReport;
   /** Why the memory was not kept on this device although it was asked to be. */
   storageUnavailable?: string;
@@ -78,9 +80,10 @@ export async function streamMemory(options: MemoryStageOptions, model: MemoryMod
       streamed = await fromNetwork();
     }
     const overlay = await store.getOverlay(model.sha256, memoryUrl);
+    const otherModelsOverlays = await store.otherModelsOverlays(model.sha256, memoryUrl);
     const storage = await storageReport();
     const { manifest, items, source, storedInstead } = streamed;
-    return { manifest, items, source, stored: true, ...(overlay ? { overlay } : {}), storage, ...(storageUnavailable ? { storageUnavailable } : {}), ...(storedInstead ? { storedInstead } : {}) };
+    return { manifest, items, source, stored: true, ...(overlay ? { overlay } : {}), ...(otherModelsOverlays.length > 0 ? { otherModelsOverlays } : {}), storage, ...(storageUnavailable ? { storageUnavailable } : {}), ...(storedInstead ? { storedInstead } : {}) };
   } finally {
     store.close();
   }

@@ -360,9 +360,39 @@ export class ShardStore {
     }
   }
 
-  async deleteOverlay(model: string, shard: string): Promise<void> {
-    await this.db.delete('overlays', [model, shard]);
-    announceOverlayChange({ model, shard });
+  /**
+   * The stored overlays of `shard` whose model is not `model`, with rows: memory updates recorded with an earlier
+   * model at this memory URL (reencoded-overlay.ts). Keys are read first: other shards' records are not read.
+   */
+  async otherModelsOverlays(model: string, shard: string): Promise<OverlayRecord[]> {
+    const keys = (await this.db.getAllKeys('overlays')).filter(([m, s]) => s === shard && m !== model);
+    const records = await Promise.all(keys.map((key) => this.db.get('overlays', key)));
+    return records.filter((record): record is OverlayRecord => record !== undefined && record.rows.length > 0);
+  }
+
+  /**
+   * Takes other models' overlays of a shard over as `model`'s, in one transaction: where every record of `taken`
+   * is still stored as it was read, `next` gets `model`'s record as stored now and returns the one to store, and the
+   * taken records are deleted; else (another tab took them over, or recorded into one meanwhile) nothing changes
+   * and undefined is returned. `next` must not await (the transaction would end).
+   */
+  async takeOverOverlays(model: string, shard: string, taken: OverlayRecord[], next: (stored: OverlayRecord | undefined) => OverlayRecord): Promise<OverlayRecord | undefined> {
+    let written: OverlayRecord | undefined;
+    try {
+      const tx = this.db.transaction('overlays', 'readwrite');
+      const now = await Promise.all(taken.map((record) => tx.store.get([record.model, shard])));
+      if (now.every((record, i) => record !== undefined && sameOverlay(record, taken[i]))) {
+        written = next(await tx.store.get([model, shard]));
+        await Promise.all([tx.store.put(written), ...taken.map((record) => tx.store.delete([record.model, shard]))]);
+      }
+      await tx.done;
+    } catch (error) {
+      if (!isQuotaError(error)) throw error;
+      const { usage, quota } = await storageReport();
+      throw new StorageQuotaError(`The browser has no room to store your interactions for this model (this site may use ${mb(quota)} MB, ${mb(usage)} MB are in use); they stay stored for the model they were recorded with.`);
+    }
+    if (written) for (const changed of [model, ...taken.map((record) => record.model)]) announceOverlayChange({ model: changed, shard });
+    return written;
   }
 
   /** Deletes the user's overlays of a shard URL, whatever model they were made with; how many there were. */
@@ -510,6 +540,11 @@ export class ShardStore {
     const otherModels = (await this.db.getAllKeys('shards')).filter(([model, shard]) => shard === keep.shard && model !== keep.model);
     for (const [model, shard, version] of otherModels) await ifUnlocked(lockName(model, shard), () => this.deleteVersion({ model, shard, version }));
   }
+}
+
+/** Whether an overlay record is still the one read earlier: a record or a forget changes its count or its newest row. */
+function sameOverlay(a: OverlayRecord, b: OverlayRecord): boolean {
+  return a.seen === b.seen && a.rows.length === b.rows.length && a.rows.at(-1)?.at === b.rows.at(-1)?.at;
 }
 
 /** The shard's manifest.json as text: a conditional request, so a rebuild behind an HTTP cache is seen. */

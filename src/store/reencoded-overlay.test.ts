@@ -1,0 +1,98 @@
+import { describe, expect, it } from 'vitest';
+import { toFloat16Bits } from '../core/float16.ts';
+import { REENCODE_BATCH, mergedOverlay, reencodeOverlays, rowsToReencode } from './reencoded-overlay.ts';
+import type { OverlayRecord } from './shard-store.ts';
+
+const old = new Uint16Array([1, 2]);
+type Row = OverlayRecord['rows'][number];
+const row = (item: number, history: number[], at: number, keys: string[]): Row => ({ item, history, hidden: old, at, key: keys[item], historyKeys: history.map((id) => keys[id]) });
+
+// The old model's catalog, and the retrained model's memory: D gone, E new, the rest numbered otherwise.
+const oldKeys = ['A', 'B', 'C', 'D'];
+const catalog = { sha256: 'new', keys: ['C', 'E', 'A', 'B'], titles: ['Title C', 'Title E', 'Title A', 'Title B'] };
+
+describe('rowsToReencode', () => {
+  it("takes every record's rows in the catalog's ids, oldest first; rows whose item or a history item it lacks are left out", () => {
+    const m1: OverlayRecord = { model: 'm1', shard: 's', catalog: 'old', seen: 3, rows: [row(1, [0], 30, oldKeys), row(3, [0], 10, oldKeys), row(0, [3], 20, oldKeys)] };
+    const m0: OverlayRecord = { model: 'm0', shard: 's', catalog: 'old', seen: 1, rows: [row(2, [0, 1], 5, oldKeys)] };
+    const { rows, dropped } = rowsToReencode([m1, m0], catalog);
+    // D's row goes (its item); A's row loses its only history item (D), so it has no history left to encode.
+    expect(dropped).toBe(2);
+    expect(rows.map((r) => [r.key, r.history, r.historyKeys, r.at])).toEqual([
+      ['C', [2, 3], ['A', 'B'], 5],
+      ['B', [2], ['A'], 30],
+    ]);
+    expect(rows.map((r) => r.item)).toEqual([0, 3]);
+  });
+
+  it('leaves out a record from before catalogs were recorded where its ids are past this catalog, or a history holds its item', () => {
+    const legacy: OverlayRecord = { model: 'm1', shard: 's', seen: 3, rows: [{ item: 1, history: [7], hidden: old, at: 1 }, { item: 1, history: [1], hidden: old, at: 2 }, { item: 2, history: [0], hidden: old, at: 3 }] };
+    const { rows, dropped } = rowsToReencode([legacy], catalog);
+    expect([rows.map((r) => [r.item, r.history, r.key]), dropped]).toEqual([[[2, [0], 'A']], 2]);
+  });
+});
+
+describe('mergedOverlay', () => {
+  it("puts the rows encoded again among the model's own by time, keeps the newest that fit the cap, and counts every sample seen", () => {
+    const own: OverlayRecord = { model: 'm2', shard: 's', catalog: 'new', seen: 5, rows: [row(1, [0], 40, catalog.keys), row(2, [0], 15, catalog.keys)] };
+    const taken = [row(3, [2], 10, catalog.keys), row(0, [2], 20, catalog.keys)];
+    const merged = mergedOverlay(own, { model: 'm2', shard: 's' }, catalog, taken, 4, 3);
+    expect(merged.rows.map((r) => r.at)).toEqual([15, 20, 40]);
+    expect([merged.seen, merged.catalog, merged.model]).toEqual([9, 'new', 'm2']);
+    expect(mergedOverlay(undefined, { model: 'm2', shard: 's' }, catalog, taken, 2, 10)).toEqual({ model: 'm2', shard: 's', catalog: 'new', rows: taken, seen: 2 });
+  });
+});
+
+describe('reencodeOverlays', () => {
+  const m1: OverlayRecord = { model: 'm1', shard: 's', catalog: 'old', seen: 40, rows: Array.from({ length: 20 }, (_, i) => row(i % 2, [2], i, oldKeys)) };
+  /** Records as stored, taken over as ShardStore.takeOverOverlays does, or found changed meanwhile (another tab). */
+  function fakeStore(records: OverlayRecord[], changedMeanwhile = false) {
+    const stored = new Map(records.map((r) => [r.model, r]));
+    const store = {
+      async takeOverOverlays(model: string, _shard: string, taken: OverlayRecord[], next: (s: OverlayRecord | undefined) => OverlayRecord) {
+        if (changedMeanwhile) return undefined;
+        const written = next(stored.get(model));
+        stored.set(model, written);
+        for (const r of taken) stored.delete(r.model);
+        return written;
+      },
+    };
+    return { store, stored };
+  }
+  // A stand-in encoder: h_t = [number of titles, length of the last title], so each row's new hidden state is known.
+  const encode = async (histories: string[][]) => histories.map((titles) => Float32Array.of(titles.length, titles.at(-1)!.length));
+  const options = (store: ReturnType<typeof fakeStore>['store'], extra = {}) => ({ store, model: 'm2', shard: 's', catalog, cap: 1024, encode, ...extra });
+
+  it("encodes each row again in batches, stores them as the model's own, and the old record is gone", async () => {
+    const { store, stored } = fakeStore([m1]);
+    const batches: number[] = [];
+    const reencoded = await reencodeOverlays([m1], options(store, { encode: async (h: string[][]) => (batches.push(h.length), encode(h)) }));
+    expect(batches).toEqual(Array.from({ length: Math.ceil(20 / REENCODE_BATCH) }, (_, i) => Math.min(REENCODE_BATCH, 20 - i * REENCODE_BATCH)));
+    expect(reencoded).toEqual({ state: 'stored', fromModels: ['m1'], rows: 20, dropped: 0, ms: expect.any(Number) });
+    const overlay = stored.get('m2')!;
+    expect(overlay.rows.map((r) => [...r.hidden])).toEqual(Array(20).fill([toFloat16Bits(1), toFloat16Bits('Title A'.length)]));
+    // In the new catalog's ids: old A (0) is 2, old B (1) is 3.
+    expect(overlay.rows.slice(0, 2).map((r) => [r.item, r.history])).toEqual([[2, [0]], [3, [0]]]);
+    expect([...stored.keys()]).toEqual(['m2']);
+    expect(overlay.seen).toBe(40);
+  });
+
+  it('past the cap, the newest rows are kept and the others counted as left out', async () => {
+    const { store, stored } = fakeStore([m1]);
+    expect(await reencodeOverlays([m1], options(store, { cap: 5 }))).toMatchObject({ state: 'stored', rows: 5, dropped: 15 });
+    expect(stored.get('m2')!.rows.map((r) => r.at)).toEqual([15, 16, 17, 18, 19]);
+  });
+
+  it('stores nothing where another tab changed the records meanwhile, and says so', async () => {
+    const { store, stored } = fakeStore([m1], true);
+    expect(await reencodeOverlays([m1], options(store))).toEqual({ state: 'failed', fromModels: ['m1'], reason: expect.stringMatching(/^another tab took these memory updates over, or recorded into them, meanwhile/) });
+    expect([...stored.keys()]).toEqual(['m1']);
+  });
+
+  it('a hidden state that is not finite fails it, naming the item, before anything is stored', async () => {
+    const { store, stored } = fakeStore([m1]);
+    const broken = async (histories: string[][]) => histories.map(() => Float32Array.of(NaN, 1));
+    await expect(reencodeOverlays([m1], options(store, { encode: broken }))).rejects.toThrow(/The memory update of item A encoded again/);
+    expect(stored.get('m1')).toBe(m1);
+  });
+});
