@@ -155,6 +155,35 @@ it('recommends from a history built by searching the catalog, with the demo mode
   expect(harness.problems).toEqual([]);
 });
 
+it('records "chose it" beside a listed item as a memory update: the item leads L2D-V for that history, the stored line counts it, and forgetting restores every list exactly', async () => {
+  const { page } = harness;
+  await page.uncheck('#model-form input[name=compareBeam]');
+  /** `action`, then the lists it asks for again (the timings line is written last). */
+  const relisted = async (action: () => Promise<void>) => {
+    await page.evaluate(() => (document.getElementById('model-timings')!.textContent = ''));
+    await action();
+    await page.waitForFunction(() => document.getElementById('model-timings')?.textContent !== '', undefined, { timeout: 60_000 });
+  };
+  const lists = () => Promise.all(['#model-vote', '#model-local', '#model-global'].map((list) => page.locator(`${list} li`).evaluateAll((items) => items.map((li) => (li as HTMLElement).dataset.id))));
+  await relisted(() => page.click('#model-form button'));
+  expect(await page.textContent('#memory-updates span')).toMatch(/^Your choices: none yet\. "chose it" beside an L2D item records/);
+  expect(await page.isHidden('#forget-choices')).toBe(true);
+  const before = await lists();
+  const chosen = Number(await page.locator('#model-vote li').last().getAttribute('data-id'));
+  const catalog = await page.evaluate(() => (globalThis as unknown as DemoWindow).l2dDemo.recommender().catalog());
+  for (let i = 0; i < 3; i++) await relisted(() => page.getByRole('button', { name: `Record that ${catalog[chosen]} was chosen after this history` }).first().click());
+  expect(await page.textContent('#memory-updates span')).toBe("Your choices: 3 memory updates, kept on this device (of 3 recorded, at most 1024). They move every list, the evaluation's too.");
+  // Three rows at this very history's h_t: the nearest rows by far, so the item leads L2D-V with their three votes.
+  expect(Number(await page.locator('#model-vote li').first().getAttribute('data-id'))).toBe(chosen);
+  expect(await page.locator('#model-vote li span.distance').first().textContent()).toMatch(/, vote 3\.00$/);
+  await expect.poll(() => page.textContent('#stored span'), { timeout: 30_000 }).toMatch(/, 3 memory updates$/);
+  await relisted(() => page.click('#forget-choices'));
+  expect(await lists()).toEqual(before);
+  expect([await page.textContent('#memory-updates span'), await page.isHidden('#forget-choices')]).toEqual([expect.stringMatching(/^Your choices: none yet\./), true]);
+  await expect.poll(() => page.textContent('#stored span'), { timeout: 30_000 }).toMatch(/, 0 memory updates$/);
+  expect(harness.problems).toEqual([]);
+});
+
 it('refuses out-of-range inputs in the form and explains a request made too early', async () => {
   const { page } = harness;
   await page.fill('#memory-form input[name=rows]', '0');

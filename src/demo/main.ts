@@ -192,5 +192,5 @@ if (!(await registerServiceWorker())) {
   await showAdapter();
   document.body.dataset.ready = 'true';
   const stored = startStoredDataPanel();
-  void startModelPanel({ onLoaded: () => void stored.refresh() });
+  void startModelPanel({ onLoaded: () => void stored.refresh(), onStoredChange: () => void stored.refresh() });
 }

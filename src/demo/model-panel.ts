@@ -14,7 +14,7 @@ import { parseTrainSequences, trainingPairs } from '../core/data/train-sequences
 import { CoOccurrence, MostPopular } from '../core/baselines.ts';
 import type { DecoderBackend } from '../decode-engine.ts';
 import { MAX_SELECTION } from '../core/decode-options.ts';
-import type { LoadProgress, LoadStatus, RecommendResult, GenerateResult } from '../worker-protocol.ts';
+import type { LoadProgress, LoadStatus, OverlayStatus, RecommendResult, GenerateResult } from '../worker-protocol.ts';
 import { barRow } from './charts.ts';
 import { DATASETS, datasetFromAddress, type DemoDataset } from './datasets.ts';
 import { startEvaluationPanel, type TrainSplitCounts } from './evaluation-panel.ts';
@@ -57,8 +57,8 @@ export function decoderLabel(backend: DecoderBackend): string {
   return `CPU (${scan})${backend.fallbackReason ? ` — ${backend.fallbackReason}` : ''}`;
 }
 
-/** `onLoaded`: after each model and memory load (what is stored on the device may have changed). */
-export async function startModelPanel(panel: { onLoaded?: () => void } = {}): Promise<void> {
+/** `onLoaded`: after each model and memory load; `onStoredChange`: after a memory update (what is stored on the device may have changed). */
+export async function startModelPanel(panel: { onLoaded?: () => void; onStoredChange?: () => void } = {}): Promise<void> {
   const status = $('model-status');
   const progress = $<HTMLProgressElement>('model-progress');
   const search = $<HTMLInputElement>('catalog-search');
@@ -71,6 +71,8 @@ export async function startModelPanel(panel: { onLoaded?: () => void } = {}): Pr
   const sampleInput = sampleForm.elements.namedItem('sample') as HTMLInputElement;
   const sampleCount = sampleForm.elements.namedItem('sampleCount') as HTMLOutputElement;
   const sampleTarget = $('sample-target');
+  const updatesText = $('memory-updates').querySelector('span')!;
+  const forgetChoices = $<HTMLButtonElement>('forget-choices');
   const history: number[] = [];
   let titles: string[] = [];
   let recommender: Recommender | undefined;
@@ -94,6 +96,39 @@ export async function startModelPanel(panel: { onLoaded?: () => void } = {}): Pr
     if (!on) for (const button of sampleForm.querySelectorAll('button')) button.disabled = true;
     document.body.dataset.modelReady = String(on);
   };
+
+  /** The researcher's own memory updates ("chose it"), as recordInteraction() and a purchase in the embed make them. */
+  const showUpdates = (overlay: OverlayStatus | undefined) => {
+    const rows = overlay?.rows ?? 0;
+    forgetChoices.hidden = rows === 0;
+    if (!overlay || overlay.cap === 0) {
+      updatesText.textContent = overlay ? 'This memory takes no memory updates.' : '';
+      return;
+    }
+    updatesText.textContent =
+      rows === 0
+        ? 'Your choices: none yet. "chose it" beside an L2D item records that it was chosen after this history (a memory update, as a storefront records a purchase), kept on this device only.'
+        : `Your choices: ${rows} memory update${rows === 1 ? '' : 's'}${overlay.persisted ? ', kept on this device' : ''} (of ${overlay.seen} recorded, at most ${overlay.cap}). They move every list, the evaluation's too.`;
+  };
+  /** "chose it": `item` recorded as chosen after `chosenAfter`, then the lists asked for again. */
+  const choose = async (item: number, chosenAfter: number[]) => {
+    try {
+      showUpdates(await recommender!.recordInteraction({ history: chosenAfter, item }));
+      panel.onStoredChange?.();
+      form.requestSubmit();
+    } catch (error) {
+      fail(error as Error);
+    }
+  };
+  forgetChoices.addEventListener('click', async () => {
+    try {
+      showUpdates(await recommender!.clearInteractions());
+      panel.onStoredChange?.();
+      if (history.length > 0) form.requestSubmit();
+    } catch (error) {
+      fail(error as Error);
+    }
+  });
 
   /** A file of the data set's, as text. */
   const fetchText = async (path: string, what: string): Promise<string> => {
@@ -207,14 +242,21 @@ export async function startModelPanel(panel: { onLoaded?: () => void } = {}): Pr
     return li;
   };
 
-  const renderList = (list: HTMLOListElement, result: RecommendResult, target: number | undefined) =>
+  /** An L2D list of the history `listedFor`, each item with its distance and a "chose it" button. */
+  const renderList = (list: HTMLOListElement, result: RecommendResult, target: number | undefined, listedFor: number[]) =>
     list.replaceChildren(
       ...result.items.map((x) => {
         const li = itemEntry(x.id, x.title, target);
         const d = document.createElement('span');
         d.className = 'distance';
         d.textContent = `d = ${x.distance.toFixed(3)}${x.source === 'vote' ? `, vote ${x.score.toFixed(2)}` : ''}${x.source === 'global' && list.id !== 'model-global' ? ' (global fill-up)' : ''}`;
-        li.append(d);
+        const chose = document.createElement('button');
+        chose.type = 'button';
+        chose.className = 'choose';
+        chose.textContent = 'chose it';
+        chose.setAttribute('aria-label', `Record that ${x.title} was chosen after this history`);
+        chose.addEventListener('click', () => void choose(x.id, listedFor));
+        li.append(d, chose);
         return li;
       }),
     );
@@ -349,9 +391,9 @@ export async function startModelPanel(panel: { onLoaded?: () => void } = {}): Pr
       const beam = compareBeam ? await recommender.generate({ history: request.history, k: request.k, numBeams: 5, excludeHistory: request.excludeHistory, ...(only ? { only } : {}), signal }) : undefined;
       const coOccurrence = compareCoOccurrence ? await coOccurrenceFor(request) : undefined;
       if (signal.aborted) return;
-      renderList($('model-local'), l, shown?.target);
-      renderList($('model-global'), g, shown?.target);
-      renderList($('model-vote'), v, shown?.target);
+      renderList($('model-local'), l, shown?.target, request.history);
+      renderList($('model-global'), g, shown?.target, request.history);
+      renderList($('model-vote'), v, shown?.target, request.history);
       renderGenerated(beam, shown?.target);
       renderCoOccurrence(coOccurrence, shown?.target);
       if (shown) {
@@ -407,6 +449,8 @@ export async function startModelPanel(panel: { onLoaded?: () => void } = {}): Pr
       model: absolute(next.model),
       memory: absolute(next.memory),
       coldStart: coldStart.checked ? ('similar-titles' as const) : ('none' as const),
+      // Another tab's choices (or an earlier model's, encoded again behind the load) taken in.
+      onInteractionsChange: showUpdates,
       onProgress: (p: LoadProgress) => {
         latest[p.stage] = p;
         const { model, memory, decoder } = latest;
@@ -436,6 +480,7 @@ export async function startModelPanel(panel: { onLoaded?: () => void } = {}): Pr
         }${loaded.encoder.wasmThreads === 1 && !crossOriginIsolated && import.meta.env.PROD ? ' One wasm thread: this host sends no cross-origin isolation headers; the page\'s service worker adds them from the next visit on.' : ''}`,
       );
       if (loaded.decoder) $('decoder').textContent = decoderLabel(loaded.decoder);
+      showUpdates(loaded.overlay);
       progress.value = progress.max;
       ready(true);
       panel.onLoaded?.();
