@@ -42,6 +42,7 @@ const history = [12, 40, 41, 42, 100];
 const both = async () => ({
   global: value(await call<{ items: Item[] }>('recommend', { history, k: 30, strategy: 'global' })).items,
   local: value(await call<{ items: Item[] }>('recommend', { history, k: 30, strategy: 'local', m: 200 })).items,
+  vote: value(await call<{ items: Item[] }>('recommend', { history, k: 30, strategy: 'vote', m: 500 })).items,
 });
 
 /**
@@ -73,8 +74,13 @@ describe('memory updates', () => {
     for (let i = 0; i < 3; i++) overlay = value(await call<Overlay>('recordInteraction', { history, item: chosen }));
     expect(overlay).toEqual({ rows: 3, cap: 1024, seen: 3, persisted: true });
     const afterGpu = await both();
-    // The three new rows are this very prompt's h_t: the nearest rows, so the item leads L2D-L.
+    // The three new rows are this very prompt's h_t: the nearest rows, so the item leads L2D-L, and L2D-V, where each
+    // weighs ~e^2 of the memory's nearest row (scaled by the memory's own rows: theirs vote after it as before).
     expect(afterGpu.local[0]).toMatchObject({ id: chosen, source: 'local' });
+    expect(afterGpu.vote[0]).toMatchObject({ id: chosen, source: 'vote' });
+    expect(afterGpu.vote[0].score).toBeGreaterThan(3 * Math.exp(1.9));
+    // (The three rows take three of the M selected: the far end of the list may lose a row's vote.)
+    expect(afterGpu.vote.slice(1, 21).map((i) => [i.id, i.score])).toEqual(before.vote.filter((i) => i.id !== chosen).slice(0, 20).map((i) => [i.id, i.score]));
     // Its centroid moved towards this h_t.
     const distanceOf = async () => value(await call<{ items: Item[] }>('recommend', { history, k: 300, strategy: 'global' })).items.find((i) => i.id === chosen)?.distance ?? Infinity;
     expect(await distanceOf()).toBeLessThan(before250);
@@ -147,6 +153,7 @@ describe('memory updates', () => {
       const tabBoth = async () => ({
         global: (await tabCall<{ items: Item[] }>('recommend', { history, k: 30, strategy: 'global' })).value.items,
         local: (await tabCall<{ items: Item[] }>('recommend', { history, k: 30, strategy: 'local', m: 200 })).value.items,
+        vote: (await tabCall<{ items: Item[] }>('recommend', { history, k: 30, strategy: 'vote', m: 500 })).value.items,
       });
       // What each tab heard of the other's changes (its worker took them in, then told its page), since last asked.
       const heardByTab = async () => (await tabCall<Overlay[]>('heardInteractions')).value;

@@ -197,7 +197,7 @@ export class CpuDecoder {
 
   /** `rows`: the selected rows nearest first, `distances` their squared distances. */
   private rankVotes(query: Float32Array, rows: Uint32Array, distances: Float32Array, options: ResolvedDecodeOptions): DecodedItem[] {
-    return this.fillUp(query, rankByVote(rows, distances, this.memory.labels, options.k).map(votedItem), options);
+    return this.fillUp(query, rankByVote(rows, distances, this.memory.labels, options.k, this.base.rows).map(votedItem), options);
   }
 
   /**

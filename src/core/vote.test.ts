@@ -52,6 +52,20 @@ describe('rankByVote', () => {
     ]);
   });
 
+  it("scales by the memory's own nearest row: a user's row at h_t weighs e^2, the memory's rows as without it", () => {
+    // Rows 0-3 are the memory's own, 4 and 5 a user's (memory updates, item 3), at d = 0 and 0.5; the memory's nearest at 1.
+    const own = rankByVote([3, 1, 0], [1, 1.44, 4], labels, 3);
+    const voted = rankByVote([4, 5, 3, 1, 0], [0, 0.25, 1, 1.44, 4], labels, 3, 4);
+    expect(voted.map((v) => v.item)).toEqual([3, 5, 7]);
+    expect(voted[0].vote).toBeCloseTo(Math.exp(2) + Math.exp(1) + own.find((v) => v.item === 3)!.vote, 12);
+    expect(voted.slice(1)).toEqual(own.filter((v) => v.item !== 3));
+    // Scaled by the rows of all (the rule without ownRows: the nearest positive distance, 0.5), the memory's nearest
+    // row would weigh e^-4 beside it.
+    expect(rankByVote([4, 5, 3, 1, 0], [0, 0.25, 1, 1.44, 4], labels, 3)[1]).toMatchObject({ item: 5, vote: Math.exp(-4) });
+    // Only a user's rows selected: scaled by them, as before.
+    expect(rankByVote([4, 5], [0.25, 1], labels, 1, 4)).toEqual(rankByVote([4, 5], [0.25, 1], labels, 1));
+  });
+
   it('returns at most k items, and none for no rows', () => {
     expect(rankByVote([3, 1, 4, 5, 0], [1, 1.44, 1.44, 1.69, 9], labels, 2)).toHaveLength(2);
     expect(rankByVote([], [], labels, 5)).toEqual([]);

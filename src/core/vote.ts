@@ -10,6 +10,9 @@
  * and how near. VOTE_SCALE and L2D-V's default M were chosen on movielens'
  * validation split and scored on its test split (docs/RESULTS.md, "L2D-V").
  *
+ * A user's memory updates (rows after the memory's own) are weighed on the memory's own rows' scale (ownRows):
+ * one recorded after this very history, at h_t, would otherwise leave every other row a weight of ~0.
+ *
  * Both decoders select the rows (the CPU's top-K, the GPU's radix select:
  * the same rows in the same order) and call this one function on them, so
  * their rankings agree exactly. It is O(M) over scalars: no row vectors.
@@ -31,14 +34,20 @@ export interface VotedItem {
 /**
  * `rows` and `squaredDistances`: the selected rows, nearest first (the decoders' tie rule: distance, then row id).
  * `labels[row]` is a row's item. Returns up to k items, the highest vote first.
+ *
+ * `ownRows`: rows below it are the memory's own, those from it a user's memory updates (appended after them). The
+ * weights are scaled by the memory's own nearest row, so a user's row at (or next to) this very h_t (a choice
+ * recorded after the same history) weighs up to e^2 ≈ 7.4 of them instead of making every other row's weight ~0;
+ * without such rows (or none of the memory's own among the selected) the rule is the one above.
  */
-export function rankByVote(rows: ArrayLike<number>, squaredDistances: ArrayLike<number>, labels: ArrayLike<number>, k: number): VotedItem[] {
+export function rankByVote(rows: ArrayLike<number>, squaredDistances: ArrayLike<number>, labels: ArrayLike<number>, k: number, ownRows = Infinity): VotedItem[] {
   if (rows.length !== squaredDistances.length) {
     throw new InvalidArgumentError(`rankByVote needs one distance per row (${rows.length} rows, ${squaredDistances.length} distances).`);
   }
   if (rows.length === 0) return [];
-  const scale = VOTE_SCALE * voteScale(squaredDistances);
-  const nearest = Math.sqrt(squaredDistances[0]);
+  const own = ownRowDistances(rows, squaredDistances, ownRows);
+  const scale = VOTE_SCALE * voteScale(own);
+  const nearest = Math.sqrt(own[0]);
   // Items in the order of their nearest row (first seen): the tie rule is this order.
   const slotOf = new Map<number, number>();
   const items: VotedItem[] = [];
@@ -55,6 +64,14 @@ export function rankByVote(rows: ArrayLike<number>, squaredDistances: ArrayLike<
   // Highest vote first, equal votes in first-seen order: topK's (value, index) order on the negated votes.
   const top = topK(Float64Array.from(items, (x) => -x.vote), k);
   return Array.from(top.indices, (slot) => items[slot]);
+}
+
+/** The squared distances of the memory's own selected rows (all of them where none is the memory's own). */
+function ownRowDistances(rows: ArrayLike<number>, squaredDistances: ArrayLike<number>, ownRows: number): ArrayLike<number> {
+  if (ownRows === Infinity) return squaredDistances;
+  const own: number[] = [];
+  for (let j = 0; j < rows.length; j++) if (rows[j] < ownRows) own.push(squaredDistances[j]);
+  return own.length > 0 ? own : squaredDistances;
 }
 
 /**

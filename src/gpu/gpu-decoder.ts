@@ -589,7 +589,7 @@ export class GpuDecoder {
       }
       if (vote) {
         const { rows, squaredDistances } = selectedRows(words, offsets[0] + q * vote.slots * 2, vote.slots);
-        out.push(...rankByVote(rows, squaredDistances, this.memory.labels, options.k).map(votedItem));
+        out.push(...rankByVote(rows, squaredDistances, this.memory.labels, options.k, this.baseRows).map(votedItem));
       }
       // The fill-up (fewer than k items from the rows) follows them all, so what it skips is what is already out.
       const taken = new Set(out.map((x) => x.item));
