@@ -705,7 +705,7 @@ const REENCODE_IDLE_MS = 50;
 /**
  * Memory updates recorded with other models of this memory URL (the store retrained its model): encoded again with
  * this one behind the load (reencoded-overlay.ts), a batch at a time whenever the page's calls leave the worker
- * idle (a recommend() waits for one batch at most, not for all: 1,024 rows take ~20 s on wasm), then stored as its
+ * idle (a recommend() waits for one batch at most, not for all: 1,024 rows take ~27 s on wasm), then stored as its
  * own and taken into the memory, and the page told (watchInteractions), as for another tab's updates. A failure
  * fails nothing: the records stay as they were for the next load, and the overlay status says why.
  */
