@@ -45,9 +45,12 @@ export function rankByVote(rows: ArrayLike<number>, squaredDistances: ArrayLike<
     throw new InvalidArgumentError(`rankByVote needs one distance per row (${rows.length} rows, ${squaredDistances.length} distances).`);
   }
   if (rows.length === 0) return [];
-  const own = ownRowDistances(rows, squaredDistances, ownRows);
-  const scale = VOTE_SCALE * voteScale(own);
-  const nearest = Math.sqrt(own[0]);
+  // The rows the weights are scaled on: the memory's own, or every row where none of them is selected.
+  const scaledOn = rows[0] < ownRows || !someBelow(rows, ownRows) ? Infinity : ownRows;
+  let first = 0;
+  while (rows[first] >= scaledOn) first++;
+  const scale = VOTE_SCALE * voteScale(rows, squaredDistances, scaledOn);
+  const nearest = Math.sqrt(squaredDistances[first]);
   // Items in the order of their nearest row (first seen): the tie rule is this order.
   const slotOf = new Map<number, number>();
   const items: VotedItem[] = [];
@@ -66,19 +69,17 @@ export function rankByVote(rows: ArrayLike<number>, squaredDistances: ArrayLike<
   return Array.from(top.indices, (slot) => items[slot]);
 }
 
-/** The squared distances of the memory's own selected rows (all of them where none is the memory's own). */
-function ownRowDistances(rows: ArrayLike<number>, squaredDistances: ArrayLike<number>, ownRows: number): ArrayLike<number> {
-  if (ownRows === Infinity) return squaredDistances;
-  const own: number[] = [];
-  for (let j = 0; j < rows.length; j++) if (rows[j] < ownRows) own.push(squaredDistances[j]);
-  return own.length > 0 ? own : squaredDistances;
+/** Whether some row is below `ownRows` (one of the memory's own). */
+function someBelow(rows: ArrayLike<number>, ownRows: number): boolean {
+  for (let j = 0; j < rows.length; j++) if (rows[j] < ownRows) return true;
+  return false;
 }
 
 /**
- * The distance the weights are scaled by: the nearest row's. A query equal to a memory row (d1 = 0) takes the nearest
- * positive distance instead, so the other rows still vote; if every selected row is at 0, 1.
+ * The distance the weights are scaled by: the nearest row's (of those below `scaledOn`). A query equal to a memory
+ * row (d1 = 0) takes the nearest positive distance instead, so the other rows still vote; if every such row is at 0, 1.
  */
-function voteScale(squaredDistances: ArrayLike<number>): number {
-  for (let j = 0; j < squaredDistances.length; j++) if (squaredDistances[j] > 0) return Math.sqrt(squaredDistances[j]);
+function voteScale(rows: ArrayLike<number>, squaredDistances: ArrayLike<number>, scaledOn: number): number {
+  for (let j = 0; j < squaredDistances.length; j++) if (rows[j] < scaledOn && squaredDistances[j] > 0) return Math.sqrt(squaredDistances[j]);
   return 1;
 }
