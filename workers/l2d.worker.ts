@@ -332,7 +332,7 @@ async function load(options: LoadOptions, onProgress?: (p: LoadProgress) => void
     if (!takesUpdates(loaded.manifest)) overlayCap = 0;
     await useShard(loaded);
     overlay = fittingOverlay(overlay, loaded);
-    if (stage.otherModelsOverlays && overlayCap > 0 && takesUpdates(loaded.manifest)) reencodeBehindLoad(stage.otherModelsOverlays, loaded);
+    if (stage.otherModelsOverlays && overlayCap > 0) reencodeBehindLoad(stage.otherModelsOverlays, loaded);
     if (overlay.rows.length > 0) await engine!.setOverlay(overlayRows());
     onProgress?.({ stage: 'decoder', loaded: 1, total: 1 });
     stageMs.decoder = performance.now() - t1;
@@ -715,8 +715,9 @@ function reencodeBehindLoad(records: OverlayRecord[], loaded: LoadedShard): void
   const { model, shard: url } = overlay;
   const catalog = { sha256: loaded.manifest.catalog.sha256, keys: loaded.items.map((item) => item.sourceId), titles: loaded.items.map((item) => item.title) };
   const fromModels = records.map((record) => record.model);
-  overlayReencoded = { state: 'encoding', fromModels, rows: rowsToReencode(records, catalog).rows.length };
-  const outcome = reencodeOverlays(records, {
+  const toEncode = rowsToReencode(records, catalog);
+  overlayReencoded = { state: 'encoding', fromModels, rows: toEncode.rows.length };
+  const outcome = reencodeOverlays(records, toEncode, {
     store: { takeOverOverlays: (...args) => withStore((store) => store.takeOverOverlays(...args)) },
     model,
     shard: url,

@@ -66,7 +66,7 @@ describe('reencodeOverlays', () => {
   it("encodes each row again in batches, stores them as the model's own, and the old record is gone", async () => {
     const { store, stored } = fakeStore([m1]);
     const batches: number[] = [];
-    const reencoded = await reencodeOverlays([m1], options(store, { encode: async (h: string[][]) => (batches.push(h.length), encode(h)) }));
+    const reencoded = await reencodeOverlays([m1], rowsToReencode([m1], catalog), options(store, { encode: async (h: string[][]) => (batches.push(h.length), encode(h)) }));
     expect(batches).toEqual(Array.from({ length: Math.ceil(20 / REENCODE_BATCH) }, (_, i) => Math.min(REENCODE_BATCH, 20 - i * REENCODE_BATCH)));
     expect(reencoded).toEqual({ state: 'stored', fromModels: ['m1'], rows: 20, dropped: 0, ms: expect.any(Number) });
     const overlay = stored.get('m2')!;
@@ -79,20 +79,20 @@ describe('reencodeOverlays', () => {
 
   it('past the cap, the newest rows are kept and the others counted as left out', async () => {
     const { store, stored } = fakeStore([m1]);
-    expect(await reencodeOverlays([m1], options(store, { cap: 5 }))).toMatchObject({ state: 'stored', rows: 5, dropped: 15 });
+    expect(await reencodeOverlays([m1], rowsToReencode([m1], catalog), options(store, { cap: 5 }))).toMatchObject({ state: 'stored', rows: 5, dropped: 15 });
     expect(stored.get('m2')!.rows.map((r) => r.at)).toEqual([15, 16, 17, 18, 19]);
   });
 
   it('stores nothing where another tab changed the records meanwhile, and says so', async () => {
     const { store, stored } = fakeStore([m1], true);
-    expect(await reencodeOverlays([m1], options(store))).toEqual({ state: 'failed', fromModels: ['m1'], reason: expect.stringMatching(/^another tab took these memory updates over, or recorded into them, meanwhile/) });
+    expect(await reencodeOverlays([m1], rowsToReencode([m1], catalog), options(store))).toEqual({ state: 'failed', fromModels: ['m1'], reason: expect.stringMatching(/^another tab took these memory updates over, or recorded into them, meanwhile/) });
     expect([...stored.keys()]).toEqual(['m1']);
   });
 
   it('a hidden state that is not finite fails it, naming the item, before anything is stored', async () => {
     const { store, stored } = fakeStore([m1]);
     const broken = async (histories: string[][]) => histories.map(() => Float32Array.of(NaN, 1));
-    await expect(reencodeOverlays([m1], options(store, { encode: broken }))).rejects.toThrow(/The memory update of item A encoded again/);
+    await expect(reencodeOverlays([m1], rowsToReencode([m1], catalog), options(store, { encode: broken }))).rejects.toThrow(/The memory update of item A encoded again/);
     expect(stored.get('m1')).toBe(m1);
   });
 });

@@ -67,14 +67,15 @@ export interface ReencodeOptions {
 export const REENCODE_BATCH = 8;
 
 /**
- * Encodes the rows of `records` (other models' overlays of the shard) again and stores them with `model`'s own;
- * what was done. Throws (nothing stored) where an encoding fails or is not finite, or the store refuses.
+ * Encodes the rows of `records` (other models' overlays of the shard), as rowsToReencode gave them (`toEncode`), again
+ * and stores them with `model`'s own; what was done. Throws (nothing stored) where an encoding fails or is not
+ * finite, or the store refuses.
  */
-export async function reencodeOverlays(records: OverlayRecord[], options: ReencodeOptions): Promise<OverlayReencoded> {
+export async function reencodeOverlays(records: OverlayRecord[], toEncode: ReturnType<typeof rowsToReencode>, options: ReencodeOptions): Promise<OverlayReencoded> {
   const t0 = performance.now();
   const { store, model, shard, catalog, cap } = options;
   const fromModels = records.map((record) => record.model);
-  const { rows, dropped } = rowsToReencode(records, catalog);
+  const { rows, dropped } = toEncode;
   const encoded: OverlayRow[] = [];
   for (let start = 0; start < rows.length; start += REENCODE_BATCH) {
     const batch = rows.slice(start, start + REENCODE_BATCH);
