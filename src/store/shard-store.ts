@@ -365,7 +365,7 @@ export class ShardStore {
    * model at this memory URL (reencoded-overlay.ts). Keys are read first: other shards' records are not read.
    */
   async otherModelsOverlays(model: string, shard: string): Promise<OverlayRecord[]> {
-    const keys = (await this.db.getAllKeys('overlays')).filter(([m, s]) => s === shard && m !== model);
+    const keys = (await this.keysAt('overlays', shard)).filter(([m]) => m !== model);
     const records = await Promise.all(keys.map((key) => this.db.get('overlays', key)));
     return records.filter((record): record is OverlayRecord => record !== undefined && record.rows.length > 0);
   }
@@ -397,7 +397,7 @@ export class ShardStore {
 
   /** Deletes the user's overlays of a shard URL, whatever model they were made with; how many there were. */
   async deleteOverlaysOf(shard: string): Promise<number> {
-    const keys = (await this.db.getAllKeys('overlays')).filter((key) => key[1] === shard);
+    const keys = await this.keysAt('overlays', shard);
     const tx = this.db.transaction('overlays', 'readwrite');
     await Promise.all([...keys.map((key) => tx.store.delete(key)), tx.done]);
     if (keys.length > 0) announceOverlayChange({ shard });
@@ -410,8 +410,7 @@ export class ShardStore {
    * RAM). The user's memory updates are not touched (deleteOverlaysOf). Returns how many versions were deleted.
    */
   async deleteShardsAt(shard: string): Promise<number> {
-    // Keys only: the records hold catalogs of up to megabytes.
-    const versions = (await this.db.getAllKeys('shards')).filter((key) => key[1] === shard);
+    const versions = await this.keysAt('shards', shard);
     for (const [model, , version] of versions) await withLock(lockName(model, shard), () => this.deleteVersion({ model, shard, version }));
     return versions.length;
   }
@@ -533,12 +532,18 @@ export class ShardStore {
    * takes it).
    */
   private async deleteOtherVersions(keep: ShardRecord): Promise<void> {
-    for (const record of await this.db.getAllFromIndex('shards', 'byShard', [keep.model, keep.shard])) {
-      if (record.version !== keep.version) await this.deleteVersion(record);
+    for (const [model, shard, version] of await this.keysAt('shards', keep.shard)) {
+      if (model === keep.model) {
+        if (version !== keep.version) await this.deleteVersion({ model, shard, version }); // under this lock already
+      } else {
+        await ifUnlocked(lockName(model, shard), () => this.deleteVersion({ model, shard, version }));
+      }
     }
-    // Keys only: the records hold catalogs of up to megabytes.
-    const otherModels = (await this.db.getAllKeys('shards')).filter(([model, shard]) => shard === keep.shard && model !== keep.model);
-    for (const [model, shard, version] of otherModels) await ifUnlocked(lockName(model, shard), () => this.deleteVersion({ model, shard, version }));
+  }
+
+  /** The keys of a store's records of `shard`, whatever model: keys only (shard records hold catalogs of megabytes). */
+  private async keysAt<S extends 'shards' | 'overlays'>(storeName: S, shard: string): Promise<StoreSchema[S]['key'][]> {
+    return (await this.db.getAllKeys(storeName)).filter((key) => key[1] === shard);
   }
 }
 
