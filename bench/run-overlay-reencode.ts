@@ -8,7 +8,10 @@
  * written into IndexedDB as a purchase stores them (histories of 10 catalog items, the demo model's window), so N
  * can be the whole default cap without N purchases. Rounds alternate the order.
  *
- *   npm run bench:overlay-reencode -- [--rows 20,1024] [--runs 3] [--device wasm|webgpu]
+ * With `--baseline <git ref>`, that commit's worker (its src/ and workers/, taken from git into test-results/) does
+ * the same loads in the same rounds, alternating with this tree's: the ratios of the two, side by side.
+ *
+ *   npm run bench:overlay-reencode -- [--rows 20,1024] [--runs 3] [--device wasm|webgpu] [--baseline <git ref>]
  */
 import { createHash } from 'node:crypto';
 import { cpSync, readFileSync, rmSync } from 'node:fs';
@@ -16,23 +19,31 @@ import { parseItems } from '../src/core/data/prepared-format.ts';
 import { median } from '../src/core/stats.ts';
 import type { ShardManifest } from '../src/core/shard-format.ts';
 import { parseOptions } from '../tools/lib/cli.ts';
-import { optionFailure, wholeNumber } from './bench-options.ts';
+import { archivedTree, baselineCommit, optionFailure, wholeNumber } from './bench-options.ts';
 import { clearOriginStorage } from './visit-report.ts';
 import { openHarness } from '../e2e/browser.ts';
 import { retrainedCopy, shardForModel } from '../e2e/model-copy.ts';
 
-const USAGE = 'usage: npm run bench:overlay-reencode -- [--rows 20,1024] [--runs 3] [--device wasm|webgpu]';
+const USAGE = 'usage: npm run bench:overlay-reencode -- [--rows 20,1024] [--runs 3] [--device wasm|webgpu] [--baseline <git ref>]';
 const { values } = parseOptions('overlay-reencode', USAGE, {
   options: {
     rows: { type: 'string', default: '20,1024' },
     runs: { type: 'string', default: '3' },
     device: { type: 'string', default: 'wasm' },
+    baseline: { type: 'string' },
   },
 });
 const fail = optionFailure('overlay-reencode', USAGE);
 const runs = wholeNumber('--runs', values.runs, fail);
 const rowCounts = values.rows!.split(',').map((text) => wholeNumber('--rows', text, fail));
 if (values.device !== 'wasm' && values.device !== 'webgpu') fail(`--device must be wasm or webgpu, got "${values.device}".`);
+/** The workers compared: this tree's, and the baseline commit's where one is given. */
+const trees: { name: string; worker?: string }[] = [{ name: 'this tree' }];
+if (values.baseline !== undefined) {
+  const commit = baselineCommit(values.baseline, fail);
+  archivedTree(commit, ['src', 'workers'], `overlay-reencode-baseline-${commit}`);
+  trees.push({ name: commit, worker: `/test-results/overlay-reencode-baseline-${commit}/workers/l2d.worker.ts` });
+}
 
 const MODEL = 'models/movielens-demo';
 const SOURCE = `${MODEL}/memory/train-q4-f0.3-centroids`;
@@ -80,10 +91,10 @@ interface Measured {
 const harness = await openHarness('e2e/harness/recommend.html');
 const { page } = harness;
 
-/** From empty storage: the old model's load, `count` of its rows stored, then the retrained model's first load. */
-async function measure(count: number): Promise<Measured> {
+/** From empty storage: the old model's load, `count` of its rows stored, then the retrained model's first load (by `worker`'s code). */
+async function measure(count: number, worker?: string): Promise<Measured> {
   await clearOriginStorage(page);
-  await page.goto(`${harness.baseUrl}/e2e/harness/recommend.html`);
+  await page.goto(`${harness.baseUrl}/e2e/harness/recommend.html${worker ? `?worker=${encodeURIComponent(worker)}` : ''}`);
   await page.waitForSelector('body[data-ready="true"]', { state: 'attached' });
   serve(oldMemory);
   return page.evaluate(
@@ -137,16 +148,20 @@ async function measure(count: number): Promise<Measured> {
 await page.exposeFunction('serveNew', () => serve(newMemory));
 
 const settings = [0, ...rowCounts];
-const results = new Map<number, Measured[]>(settings.map((count) => [count, []]));
+const results = new Map(trees.map((tree) => [tree.name, new Map<number, Measured[]>(settings.map((count) => [count, []]))]));
 const lines: string[] = [];
 try {
   await measure(0); // unrecorded: Chromium's and the server's first requests are slower than any later run's
   for (let run = 0; run < runs; run++) {
-    for (const count of run % 2 === 0 ? settings : [...settings].reverse()) {
-      const m = await measure(count);
-      if (count > 0 && (m.reencoded?.state !== 'stored' || m.reencoded.rows !== count)) throw new Error(`${count} rows stored, but the load took over ${JSON.stringify(m.reencoded)}`);
-      results.get(count)!.push(m);
-      lines.push(`| ${run + 1} | ${count} | ${m.loadMs.toFixed(0)} | ${m.firstMs.toFixed(0)} | ${m.laterMs.length ? `${median(m.laterMs).toFixed(0)} (${m.laterMs.length})` : '–'} | ${m.rowsInMs === undefined ? '–' : m.rowsInMs.toFixed(0)} |`);
+    const order = run % 2 === 0 ? settings : [...settings].reverse();
+    for (const count of order) {
+      for (const tree of run % 2 === 0 ? trees : [...trees].reverse()) {
+        const m = await measure(count, tree.worker);
+        if (count > 0 && (m.reencoded?.state !== 'stored' || m.reencoded.rows !== count)) throw new Error(`${tree.name}: ${count} rows stored, but the load took over ${JSON.stringify(m.reencoded)}`);
+        results.get(tree.name)!.get(count)!.push(m);
+        const treeCell = trees.length > 1 ? ` ${tree.name} |` : '';
+        lines.push(`| ${run + 1} |${treeCell} ${count} | ${m.loadMs.toFixed(0)} | ${m.firstMs.toFixed(0)} | ${m.laterMs.length ? `${median(m.laterMs).toFixed(0)} (${m.laterMs.length})` : '–'} | ${m.rowsInMs === undefined ? '–' : m.rowsInMs.toFixed(0)} |`);
+      }
     }
   }
 } finally {
@@ -154,27 +169,50 @@ try {
 }
 const modelSha = createHash('sha256').update(readFileSync(`${retrained}/onnx/model_q4.onnx`)).digest('hex').slice(0, 12);
 console.log(`encoder ${values.device}, decoder cpu; the demo model retrained (its weights moved by noise, ${retrained}, model_q4 ${modelSha}…), memory ${SOURCE} rebuilt for it; histories of ${HISTORY} items\n`);
-console.log("| run | old model's rows stored | retrained model's first load() ms | first recommend() after it ms | later recommend() ms, median (calls) | rows in, ms after load() |");
-console.log('|---|---|---|---|---|---|');
+const treeHeader = trees.length > 1 ? [' worker |', '---|'] : ['', ''];
+console.log(`| run |${treeHeader[0]} old model's rows stored | retrained model's first load() ms | first recommend() after it ms | later recommend() ms, median (calls) | rows in, ms after load() |`);
+console.log(`|---|${treeHeader[1]}---|---|---|---|---|`);
 for (const line of lines) console.log(line);
-const medianOf = (count: number, pick: (m: Measured) => number) => median(results.get(count)!.map(pick));
-const later = (count: number) => median(results.get(count)!.flatMap((m) => m.laterMs));
-const [baseLoad, baseFirst, baseLater] = [medianOf(0, (m) => m.loadMs), medianOf(0, (m) => m.firstMs), later(0)];
-console.log('\nmedians (ratios: with the rows / with none)\n');
-console.log('| rows | load() ms | ratio | first recommend() ms | ratio | later recommend() ms, while encoding | ratio | rows in, ms after load() | per row ms |');
-console.log('|---|---|---|---|---|---|---|---|---|');
-for (const count of rowCounts) {
-  const [load, first, rowsIn] = [medianOf(count, (m) => m.loadMs), medianOf(count, (m) => m.firstMs), medianOf(count, (m) => m.rowsInMs!)];
-  const during = results.get(count)!.some((m) => m.laterMs.length > 0) ? later(count) : undefined;
-  const cells = [
-    `${load.toFixed(0)} / ${baseLoad.toFixed(0)}`,
-    (load / baseLoad).toFixed(2),
-    `${first.toFixed(0)} / ${baseFirst.toFixed(0)}`,
-    (first / baseFirst).toFixed(2),
-    during === undefined ? '– (in before the next call)' : `${during.toFixed(0)} / ${baseLater.toFixed(0)}`,
-    during === undefined ? '–' : (during / baseLater).toFixed(2),
-    rowsIn.toFixed(0),
-    (rowsIn / count).toFixed(1),
-  ];
-  console.log(`| ${count} | ${cells.join(' | ')} |`);
+
+/** A tree's medians for `count` rows: load(), the first recommend(), the later ones while encoding, rows in. */
+function medians(tree: string, count: number) {
+  const measured = results.get(tree)!.get(count)!;
+  const later = measured.flatMap((m) => m.laterMs);
+  return {
+    load: median(measured.map((m) => m.loadMs)),
+    first: median(measured.map((m) => m.firstMs)),
+    later: later.length > 0 ? median(later) : undefined,
+    rowsIn: count > 0 ? median(measured.map((m) => m.rowsInMs!)) : undefined,
+  };
+}
+for (const tree of trees) {
+  const base = medians(tree.name, 0);
+  console.log(`\nmedians${trees.length > 1 ? `, ${tree.name}` : ''} (ratios: with the rows / with none)\n`);
+  console.log('| rows | load() ms | ratio | first recommend() ms | ratio | later recommend() ms, while encoding | ratio | rows in, ms after load() | per row ms |');
+  console.log('|---|---|---|---|---|---|---|---|---|');
+  for (const count of rowCounts) {
+    const m = medians(tree.name, count);
+    const cells = [
+      `${m.load.toFixed(0)} / ${base.load.toFixed(0)}`,
+      (m.load / base.load).toFixed(2),
+      `${m.first.toFixed(0)} / ${base.first.toFixed(0)}`,
+      (m.first / base.first).toFixed(2),
+      m.later === undefined ? '– (in before the next call)' : `${m.later.toFixed(0)} / ${base.later!.toFixed(0)}`,
+      m.later === undefined ? '–' : (m.later / base.later!).toFixed(2),
+      m.rowsIn!.toFixed(0),
+      (m.rowsIn! / count).toFixed(1),
+    ];
+    console.log(`| ${count} | ${cells.join(' | ')} |`);
+  }
+}
+if (trees.length > 1) {
+  const [own, baseline] = trees.map((tree) => tree.name);
+  console.log(`\nthis tree / ${baseline}, medians of the same rounds\n`);
+  console.log('| rows | load() | first recommend() | later recommend(), while encoding | rows in |');
+  console.log('|---|---|---|---|---|');
+  for (const count of settings) {
+    const [a, b] = [medians(own, count), medians(baseline, count)];
+    const ratio = (x?: number, y?: number) => (x === undefined || y === undefined ? '–' : `${(x / y).toFixed(2)} (${x.toFixed(0)} / ${y.toFixed(0)} ms)`);
+    console.log(`| ${count} | ${ratio(a.load, b.load)} | ${ratio(a.first, b.first)} | ${ratio(a.later, b.later)} | ${ratio(a.rowsIn, b.rowsIn)} |`);
+  }
 }

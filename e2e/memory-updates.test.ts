@@ -61,6 +61,23 @@ async function rebuiltMemories(name: string) {
   return { a, b, served, serve };
 }
 
+/**
+ * The stored overlay records of the memories served from test-results/*-served, read from the page's IndexedDB
+ * after `put` stores one there (rows in the catalog's ids, as an embed from before catalogs were recorded left
+ * them, with hidden states of zeros).
+ */
+const servedOverlays = (put?: { model: string; shard: string; rows: { item: number; history: number[]; at: number }[] }) =>
+  harness.page.evaluate(async (put) => {
+    const db = await new Promise<IDBDatabase>((resolve, reject) => Object.assign(indexedDB.open('l2d-memory'), { onsuccess(this: IDBOpenDBRequest) { resolve(this.result); }, onerror: reject }));
+    const store = db.transaction('overlays', 'readwrite').objectStore('overlays');
+    if (put) store.put({ ...put, rows: put.rows.map((row) => ({ ...row, hidden: new Uint16Array(256) })), seen: put.rows.length });
+    const all = await new Promise<{ model: string; shard: string; seen: number; rows: { item: number; at: number; hidden: Uint16Array }[] }[]>((resolve) => Object.assign(store.getAll(), { onsuccess(this: IDBRequest) { resolve(this.result); } }));
+    db.close();
+    return all
+      .filter((r) => r.shard.endsWith('-served'))
+      .map((r) => ({ model: r.model, shard: r.shard, seen: r.seen, items: r.rows.map((row) => row.item), at: r.rows.map((row) => row.at), hidden: r.rows.map((row) => Array.from(row.hidden)) }));
+  }, put);
+
 describe('memory updates', () => {
   it('adds the user\'s samples incrementally on the GPU, equal to the CPU reference, kept across visits, and removed exactly', async () => {
     const gpuLoad = await load('webgpu');
@@ -287,15 +304,7 @@ describe('memory updates', () => {
     type Reencoded = { state: string; fromModels: string[]; rows: number; dropped?: number; ms?: number };
     type Loaded = { overlay: Overlay & { reencoded?: Reencoded } };
     const loadWith = async (modelUrl: string) => value(await call<Loaded>('load', { modelUrl, memoryUrl: `/${served}`, device: 'wasm', decoder: 'cpu', wasmPaths: WASM, revalidate: true }));
-    const storedRecords = (add?: { model: string; shard: string }) =>
-      harness.page.evaluate(async (add) => {
-        const db = await new Promise<IDBDatabase>((resolve, reject) => Object.assign(indexedDB.open('l2d-memory'), { onsuccess(this: IDBOpenDBRequest) { resolve(this.result); }, onerror: reject }));
-        const store = db.transaction('overlays', 'readwrite').objectStore('overlays');
-        if (add) store.put({ ...add, rows: [{ item: 1, history: [2], hidden: new Uint16Array(256), at: 1 }], seen: 1 });
-        const all = await new Promise<{ model: string; shard: string; rows: { item: number; hidden: Uint16Array }[] }[]>((resolve) => Object.assign(store.getAll(), { onsuccess(this: IDBRequest) { resolve(this.result); } }));
-        db.close();
-        return all.filter((r) => r.shard.endsWith('-served')).map((r) => ({ model: r.model, shard: r.shard, items: r.rows.map((row) => row.item), hidden: r.rows.map((row) => Array.from(row.hidden)) }));
-      }, add);
+    const storedRecords = (add?: { model: string; shard: string }) => servedOverlays(add && { ...add, rows: [{ item: 1, history: [2], at: 1 }] });
     const hiddenOf = async () => value(await call<{ hidden: number[] }>('recommend', { history, k: 1, returnHidden: true })).hidden;
 
     serve(a);
@@ -311,7 +320,7 @@ describe('memory updates', () => {
     // load returns before the rows are encoded again; a recommend() meanwhile is answered.
     serve(shardForModel(a, retrained, `test-results/retrained-b`));
     const loaded = await loadWith(`/${retrained}`);
-    expect(loaded.overlay).toEqual({ rows: 0, cap: 1024, seen: 0, persisted: true, reencoded: { state: 'encoding', fromModels: [before.model], rows: 3 } });
+    expect(loaded.overlay).toEqual({ rows: 0, cap: 1024, seen: 0, persisted: true, reencoded: { state: 'encoding', fromModels: [before.model], rows: 3, stored: 0 } });
     const newHidden = await hiddenOf();
     let heard: (Overlay & { reencoded?: Reencoded })[] = [];
     for (let tries = 0; heard.length === 0 && tries < 100; tries++) {
@@ -337,6 +346,49 @@ describe('memory updates', () => {
     await storedRecords({ model: before.model, shard: after.shard });
     value(await call('clearInteractions'));
     expect(await storedRecords()).toEqual([]);
+  });
+
+  it("re-encoding stores a part at a time: a later load() goes on with the rows not yet stored, none lost or stored twice", async () => {
+    const { a, served, serve } = await rebuiltMemories('reencode-parts');
+    type Loaded = { overlay: Overlay & { reencoded?: { state: string; rows: number; stored?: number } } };
+    const loadServed = async () => value(await call<Loaded>('load', { modelUrl: MODEL, memoryUrl: `/${served}`, device: 'wasm', decoder: 'cpu', wasmPaths: WASM, revalidate: true }));
+    serve(a);
+    await loadServed();
+    value(await call('clearInteractions'));
+    value(await call<Overlay>('recordInteraction', { history, item: 7 }));
+    const [{ model, shard }] = await servedOverlays();
+    value(await call('clearInteractions'));
+    // 160 purchases recorded with an earlier model of this memory URL (hidden states of zeros): ~4 s to encode on wasm.
+    const earlier = 'an-earlier-model';
+    const rows = Array.from({ length: 160 }, (_, i) => ({ item: 200 + i, history: [i + 1, i + 2, i + 3], at: 1000 + i }));
+    await servedOverlays({ model: earlier, shard, rows });
+
+    expect((await loadServed()).overlay.reencoded).toEqual({ state: 'encoding', fromModels: [earlier], rows: 160, stored: 0 });
+    // Wait for the first part stored (the model's record holds rows, the earlier one the rest), then load again.
+    let part: Awaited<ReturnType<typeof servedOverlays>> = [];
+    for (let tries = 0; tries < 400; tries++) {
+      part = await servedOverlays();
+      if (part.length !== 1 || part[0].model !== earlier) break;
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    expect(part.map((r) => r.model).sort(), 'a part is stored before the whole run ends').toEqual([earlier, model].sort());
+    const reloaded = await loadServed();
+    const [partEarlier, partOwn] = [part.find((r) => r.model === earlier)!, part.find((r) => r.model === model)!];
+    // Newest first: the part holds the newest rows, the earlier record exactly the others.
+    expect([...partOwn.at, ...partEarlier.at].sort((x, y) => x - y)).toEqual(rows.map((r) => r.at));
+    expect(Math.min(...partOwn.at)).toBeGreaterThan(Math.max(...partEarlier.at));
+    expect(partOwn.seen + partEarlier.seen).toBe(160);
+    // The later load uses the stored part at once and encodes only the rest (that run may have stored more meanwhile).
+    expect(reloaded.overlay.rows).toBeGreaterThanOrEqual(partOwn.items.length);
+    expect(reloaded.overlay.reencoded).toEqual({ state: 'encoding', fromModels: [earlier], rows: 160 - reloaded.overlay.rows, stored: 0 });
+
+    await expect.poll(async () => (await servedOverlays()).map((r) => r.model), { timeout: 30_000 }).toEqual([model]);
+    const [done] = await servedOverlays();
+    expect(done.items).toEqual(rows.map((r) => r.item));
+    expect(done.seen).toBe(160);
+    // Every row encoded again by this model (none kept its zeros).
+    expect(done.hidden.filter((h) => h.every((bits) => bits === 0))).toEqual([]);
+    value(await call('clearInteractions'));
   });
 
   it('keeps at most overlayCap samples (a reservoir of all recorded)', async () => {

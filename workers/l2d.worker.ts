@@ -705,9 +705,10 @@ const REENCODE_IDLE_MS = 50;
 /**
  * Memory updates recorded with other models of this memory URL (the store retrained its model): encoded again with
  * this one behind the load (reencoded-overlay.ts), a batch at a time whenever the page's calls leave the worker
- * idle (a recommend() waits for one batch at most, not for all: 1,024 rows take ~27 s on wasm), then stored as its
- * own and taken into the memory, and the page told (watchInteractions), as for another tab's updates. A failure
- * fails nothing: the records stay as they were for the next load, and the overlay status says why.
+ * idle (a recommend() waits for one batch at most, not for all: 1,024 rows take ~27 s on wasm), stored as its own a
+ * part at a time (a later load goes on from there), then taken into the memory, and the page told
+ * (watchInteractions), as for another tab's updates. A failure fails nothing: the rows not yet stored stay in their
+ * records for the next load, and the overlay status says why.
  */
 function reencodeBehindLoad(records: OverlayRecord[], loaded: LoadedShard): void {
   const load = loadCount;
@@ -716,9 +717,18 @@ function reencodeBehindLoad(records: OverlayRecord[], loaded: LoadedShard): void
   const catalog = { sha256: loaded.manifest.catalog.sha256, keys: loaded.items.map((item) => item.sourceId), titles: loaded.items.map((item) => item.title) };
   const fromModels = records.map((record) => record.model);
   const toEncode = rowsToReencode(records, catalog);
-  overlayReencoded = { state: 'encoding', fromModels, rows: toEncode.rows.length };
+  const encoding = { state: 'encoding' as const, fromModels, rows: Math.min(toEncode.rows.length, overlayCap) };
+  overlayReencoded = { ...encoding, stored: 0 };
   const outcome = reencodeOverlays(records, toEncode, {
-    store: { takeOverOverlays: (...args) => withStore((store) => store.takeOverOverlays(...args)) },
+    store: {
+      // Checked where the transaction starts, with no await between: a later load's read of the records (after its
+      // loadCount++) then sees every part this run stored, or this run stores no more.
+      takeOverOverlays: (...args) =>
+        withStore((store) => {
+          if (!current()) throw new Error('a later load() or dispose() replaced the model');
+          return store.takeOverOverlays(...args);
+        }),
+    },
     model,
     shard: url,
     catalog,
@@ -732,19 +742,21 @@ function reencodeBehindLoad(records: OverlayRecord[], loaded: LoadedShard): void
         return (await encoder!.encode(histories)).hidden;
       });
     },
+    onStored: (stored) => {
+      if (current()) overlayReencoded = { ...encoding, stored };
+    },
   });
   outcome
+    .catch((error: Error): OverlayReencoded => {
+      if (current()) console.warn(`l2d: memory updates recorded with an earlier model were not all taken over (${error.name}: ${error.message}); the others stay stored, and the next load goes on with them.`);
+      return { state: 'failed', fromModels, reason: `${error.name}: ${error.message}` };
+    })
     .then((reencoded) => {
       if (!current()) return;
       overlayReencoded = reencoded;
-      // The stored record (the rows taken over, or another tab's), in the memory; the page hears it.
+      // The stored record (the rows taken over, those of a part stored before a failure, or another tab's), in the
+      // memory; the page hears it.
       return serial(() => takeStoredOverlay({ model, shard: url }));
-    })
-    .catch((error: Error) => {
-      if (!current()) return;
-      overlayReencoded = { state: 'failed', fromModels, reason: `${error.name}: ${error.message}` };
-      console.warn(`l2d: memory updates recorded with an earlier model were not taken over (${error.name}: ${error.message}); they stay stored, and the next load tries again.`);
-      Promise.resolve(interactionsListener?.(overlayStatus())).catch(() => undefined);
     });
 }
 

@@ -19,18 +19,30 @@ export interface CatalogIdentity {
  */
 export function overlayForCatalog(record: OverlayRecord, catalog: CatalogIdentity): OverlayRecord {
   if (record.catalog === catalog.sha256) return record;
-  if (record.catalog === undefined) {
-    const keyOf = (id: number) => catalog.keys[id];
-    const rows = record.rows.map((row) => ({ ...row, key: row.key ?? keyOf(row.item), historyKeys: row.historyKeys ?? row.history.map(keyOf) }));
-    return { ...record, catalog: catalog.sha256, rows };
-  }
-  const byKey = new Map(catalog.keys.map((key, id) => [key, id]));
+  const inCatalog = rowInCatalog(record, catalog);
   const rows: OverlayRecord['rows'] = [];
   for (const row of record.rows) {
-    const item = row.key === undefined ? undefined : byKey.get(row.key);
-    if (item === undefined) continue;
-    const historyKeys = (row.historyKeys ?? []).filter((key) => byKey.has(key));
-    rows.push({ ...row, item, history: historyKeys.map((key) => byKey.get(key)!), historyKeys });
+    const mapped = inCatalog(row);
+    if (mapped) rows.push(mapped);
   }
   return { ...record, catalog: catalog.sha256, rows };
+}
+
+/**
+ * One row of `record` in the ids of `catalog`, as overlayForCatalog maps it (undefined: its item is not in the
+ * catalog); for callers that must know which stored row each mapped row came from.
+ */
+export function rowInCatalog(record: OverlayRecord, catalog: CatalogIdentity): (row: OverlayRecord['rows'][number]) => OverlayRecord['rows'][number] | undefined {
+  if (record.catalog === catalog.sha256) return (row) => row;
+  if (record.catalog === undefined) {
+    const keyOf = (id: number) => catalog.keys[id];
+    return (row) => ({ ...row, key: row.key ?? keyOf(row.item), historyKeys: row.historyKeys ?? row.history.map(keyOf) });
+  }
+  const byKey = new Map(catalog.keys.map((key, id) => [key, id]));
+  return (row) => {
+    const item = row.key === undefined ? undefined : byKey.get(row.key);
+    if (item === undefined) return undefined;
+    const historyKeys = (row.historyKeys ?? []).filter((key) => byKey.has(key));
+    return { ...row, item, history: historyKeys.map((key) => byKey.get(key)!), historyKeys };
+  };
 }

@@ -15,7 +15,11 @@ describe('rowsToReencode', () => {
   it("takes every record's rows in the catalog's ids, oldest first; rows whose item or a history item it lacks are left out", () => {
     const m1: OverlayRecord = { model: 'm1', shard: 's', catalog: 'old', seen: 3, rows: [row(1, [0], 30, oldKeys), row(3, [0], 10, oldKeys), row(0, [3], 20, oldKeys)] };
     const m0: OverlayRecord = { model: 'm0', shard: 's', catalog: 'old', seen: 1, rows: [row(2, [0, 1], 5, oldKeys)] };
-    const { rows, dropped } = rowsToReencode([m1, m0], catalog);
+    const { rows, sources, dropped } = rowsToReencode([m1, m0], catalog);
+    // Each row's stored row, itself (the run takes those out of their records as it stores each part).
+    expect(sources.length).toBe(2);
+    expect(sources[0]).toBe(m0.rows[0]);
+    expect(sources[1]).toBe(m1.rows[0]);
     // D's row goes (its item); A's row loses its only history item (D), so it has no history left to encode.
     expect(dropped).toBe(2);
     expect(rows.map((r) => [r.key, r.history, r.historyKeys, r.at])).toEqual([
@@ -48,16 +52,18 @@ describe('reencodeOverlays', () => {
   /** Records as stored, taken over as ShardStore.takeOverOverlays does, or found changed meanwhile (another tab). */
   function fakeStore(records: OverlayRecord[], changedMeanwhile = false) {
     const stored = new Map(records.map((r) => [r.model, r]));
+    const announced: (readonly string[])[] = [];
     const store = {
-      async takeOverOverlays(model: string, _shard: string, taken: OverlayRecord[], next: (s: OverlayRecord | undefined) => OverlayRecord) {
-        if (changedMeanwhile) return undefined;
+      async takeOverOverlays(model: string, _shard: string, taken: OverlayRecord[], next: (s: OverlayRecord | undefined) => OverlayRecord, { left = [], announce }: { left?: (OverlayRecord | undefined)[]; announce?: readonly string[] } = {}) {
+        if (changedMeanwhile || taken.some((r) => stored.get(r.model) !== r)) return undefined;
         const written = next(stored.get(model));
         stored.set(model, written);
-        for (const r of taken) stored.delete(r.model);
+        taken.forEach((r, i) => (left[i] ? stored.set(r.model, left[i]!) : stored.delete(r.model)));
+        announced.push(announce ?? [model, ...taken.map((r) => r.model)]);
         return written;
       },
     };
-    return { store, stored };
+    return { store, stored, announced };
   }
   // A stand-in encoder: h_t = [number of titles, length of the last title], so each row's new hidden state is known.
   const encode = async (histories: string[][]) => histories.map((titles) => Float32Array.of(titles.length, titles.at(-1)!.length));
@@ -79,8 +85,12 @@ describe('reencodeOverlays', () => {
 
   it('past the cap, the newest rows are kept and the others counted as left out', async () => {
     const { store, stored } = fakeStore([m1]);
-    expect(await reencodeOverlays([m1], rowsToReencode([m1], catalog), options(store, { cap: 5 }))).toMatchObject({ state: 'stored', rows: 5, dropped: 15 });
+    const histories: number[] = [];
+    const counting = async (h: string[][]) => (histories.push(h.length), encode(h));
+    expect(await reencodeOverlays([m1], rowsToReencode([m1], catalog), options(store, { cap: 5, encode: counting }))).toMatchObject({ state: 'stored', rows: 5, dropped: 15 });
     expect(stored.get('m2')!.rows.map((r) => r.at)).toEqual([15, 16, 17, 18, 19]);
+    // Rows older than the cap's newest are not encoded at all.
+    expect(histories).toEqual([5]);
   });
 
   it('stores nothing where another tab changed the records meanwhile, and says so', async () => {
@@ -89,10 +99,55 @@ describe('reencodeOverlays', () => {
     expect([...stored.keys()]).toEqual(['m1']);
   });
 
+  it('stores a part at a time, newest first: a run cut short keeps what it stored, the rest stays in the old record, and the next run goes on from there', async () => {
+    // m1 plus a row whose item the new catalog lacks (D): it leaves with the first part.
+    const withD: OverlayRecord = { ...m1, rows: [...m1.rows, row(3, [2], 100, oldKeys)] };
+    const { store, stored, announced } = fakeStore([withD]);
+    const progress: number[] = [];
+    let calls = 0;
+    const cutAfterOne = async (h: string[][]) => {
+      if (++calls > 1) throw new Error('a later load() replaced the model');
+      return encode(h);
+    };
+    const first = reencodeOverlays([withD], rowsToReencode([withD], catalog), options(store, { storeEveryMs: 0, encode: cutAfterOne, onStored: (n: number) => progress.push(n) }));
+    await expect(first).rejects.toThrow(/a later load\(\) replaced the model/);
+    expect(progress).toEqual([REENCODE_BATCH]);
+    const part = stored.get('m2')!;
+    const left = stored.get('m1')!;
+    // The newest rows are stored with the new model; the others, and only they, are still in the old record.
+    expect(part.rows.map((r) => r.at)).toEqual([12, 13, 14, 15, 16, 17, 18, 19]);
+    expect(left.rows).toEqual(m1.rows.slice(0, 12));
+    expect(part.seen + left.seen).toBe(withD.seen);
+    expect(announced).toEqual([[]]); // a part is stored silently; the last one tells every tab
+
+    const again = await reencodeOverlays([left], rowsToReencode([left], catalog), options(store, { storeEveryMs: 0, onStored: (n: number) => progress.push(n) }));
+    expect(again).toEqual({ state: 'stored', fromModels: ['m1'], rows: 12, dropped: 0, ms: expect.any(Number) });
+    expect(progress).toEqual([REENCODE_BATCH, REENCODE_BATCH, 12]);
+    expect(announced.slice(1)).toEqual([[], ['m2', 'm1']]);
+    // The same record as one uncut run stores.
+    const whole = fakeStore([withD]);
+    await reencodeOverlays([withD], rowsToReencode([withD], catalog), options(whole.store));
+    expect([...stored.keys()]).toEqual(['m2']);
+    expect(stored.get('m2')).toEqual(whole.stored.get('m2'));
+  });
+
+  it('a part found changed by another tab stops the run; the parts stored before stay, and it says how many', async () => {
+    const { store, stored } = fakeStore([m1]);
+    let calls = 0;
+    const otherTabRecords = async (h: string[][]) => {
+      // After the first part: another tab still on the old model records into its record.
+      if (++calls === 2) stored.set('m1', { ...stored.get('m1')!, rows: [...stored.get('m1')!.rows, row(0, [2], 50, oldKeys)] });
+      return encode(h);
+    };
+    const reencoded = await reencodeOverlays([m1], rowsToReencode([m1], catalog), options(store, { storeEveryMs: 0, encode: otherTabRecords }));
+    expect(reencoded).toEqual({ state: 'failed', fromModels: ['m1'], reason: expect.stringMatching(/meanwhile; the ones stored now are in use \(8 of them were stored with this model before\)$/) });
+    expect([stored.get('m2')!.rows.length, stored.get('m1')!.rows.length]).toEqual([8, 13]);
+  });
+
   it('a hidden state that is not finite fails it, naming the item, before anything is stored', async () => {
     const { store, stored } = fakeStore([m1]);
     const broken = async (histories: string[][]) => histories.map(() => Float32Array.of(NaN, 1));
-    await expect(reencodeOverlays([m1], rowsToReencode([m1], catalog), options(store, { encode: broken }))).rejects.toThrow(/The memory update of item A encoded again/);
+    await expect(reencodeOverlays([m1], rowsToReencode([m1], catalog), options(store, { encode: broken }))).rejects.toThrow(/The memory update of item B encoded again/);
     expect(stored.get('m1')).toBe(m1);
   });
 });

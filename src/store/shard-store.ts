@@ -372,18 +372,26 @@ export class ShardStore {
 
   /**
    * Takes other models' overlays of a shard over as `model`'s, in one transaction: where every record of `taken`
-   * is still stored as it was read, `next` gets `model`'s record as stored now and returns the one to store, and the
-   * taken records are deleted; else (another tab took them over, or recorded into one meanwhile) nothing changes
-   * and undefined is returned. `next` must not await (the transaction would end).
+   * is still stored as it was read, `next` gets `model`'s record as stored now and returns the one to store, and each
+   * taken record is replaced by its `left` (the rows still to take over) or deleted; else (another tab took them over,
+   * or recorded into one meanwhile) nothing changes and undefined is returned. `announce`: the models whose tabs are
+   * told (default: every one changed). `next` must not await (the transaction would end). The transaction starts at
+   * the call, before any await: a condition checked just before holds for it (the worker's `current()`).
    */
-  async takeOverOverlays(model: string, shard: string, taken: OverlayRecord[], next: (stored: OverlayRecord | undefined) => OverlayRecord): Promise<OverlayRecord | undefined> {
+  async takeOverOverlays(
+    model: string,
+    shard: string,
+    taken: OverlayRecord[],
+    next: (stored: OverlayRecord | undefined) => OverlayRecord,
+    { left = [], announce = [model, ...taken.map((record) => record.model)] }: { left?: (OverlayRecord | undefined)[]; announce?: readonly string[] } = {},
+  ): Promise<OverlayRecord | undefined> {
     let written: OverlayRecord | undefined;
     try {
       const tx = this.db.transaction('overlays', 'readwrite');
       const now = await Promise.all(taken.map((record) => tx.store.get([record.model, shard])));
       if (now.every((record, i) => record !== undefined && sameOverlay(record, taken[i]))) {
         written = next(await tx.store.get([model, shard]));
-        await Promise.all([tx.store.put(written), ...taken.map((record) => tx.store.delete([record.model, shard]))]);
+        await Promise.all([tx.store.put(written), ...taken.map((record, i) => (left[i] ? tx.store.put(left[i]!) : tx.store.delete([record.model, shard])))]);
       }
       await tx.done;
     } catch (error) {
@@ -391,7 +399,7 @@ export class ShardStore {
       const { usage, quota } = await storageReport();
       throw new StorageQuotaError(`The browser has no room to store your interactions for this model (this site may use ${mb(quota)} MB, ${mb(usage)} MB are in use); they stay stored for the model they were recorded with.`);
     }
-    if (written) for (const changed of [model, ...taken.map((record) => record.model)]) announceOverlayChange({ model: changed, shard });
+    if (written) for (const changed of announce) announceOverlayChange({ model: changed, shard });
     return written;
   }
 
