@@ -24,6 +24,7 @@ import { rowStride } from '../src/core/memory.ts';
 import { isNonFiniteFloat16, toFloat16Bits } from '../src/core/float16.ts';
 import { ageCachedModels, cachedFetch, clearModelStale, isModelStale, markModelStale } from '../src/store/model-cache.ts';
 import { prefetchRebuiltModel } from '../src/store/rebuilt-model.ts';
+import { BACKGROUND_REFRESH_LOCK, withLock } from '../src/store/web-locks.ts';
 import type { BuildMemoryRequest, BuiltMemory, InteractionEvent, MemoryRevalidation, OverlayStatus, LoadOptions, LoadProgress, LoadStatus, RecommendRequest, RecommendResult, ToWorker, WorkerApi, GenerateRequest, GenerateResult } from '../src/worker-protocol.ts';
 import { buildShard } from '../src/core/shard-builder.ts';
 import { checkNumBeams } from '../src/core/generative-recommender.ts';
@@ -159,8 +160,9 @@ let loadCount = 0;
 function revalidateInBackground(options: LoadOptions & { memoryUrl: string }, model: MemoryModel): void {
   const load = loadCount;
   revalidation = { state: 'checking' };
-  revalidating = refreshMemoryStage({ memoryUrl: options.memoryUrl }, model)
-    .then((found): Promise<MemoryRevalidation> | MemoryRevalidation => (found.state === 'model-changed' ? prefetchRebuild(options, found) : found))
+  revalidating = withLock(BACKGROUND_REFRESH_LOCK, () =>
+    refreshMemoryStage({ memoryUrl: options.memoryUrl }, model).then((found): Promise<MemoryRevalidation> | MemoryRevalidation => (found.state === 'model-changed' ? prefetchRebuild(options, found) : found)),
+  )
     .catch((error: Error): MemoryRevalidation => ({ state: 'failed', reason: `${error.name}: ${error.message}` }))
     .then((outcome) => {
       if (load === loadCount) revalidation = outcome; // a later load has its own

@@ -7,6 +7,7 @@
 import { InvalidArgumentError } from '../core/errors.ts';
 import { cachedModelFiles, deleteCachedModels, modelFolder } from './model-cache.ts';
 import { ShardStore, storageReport, type StorageReport } from './shard-store.ts';
+import { BACKGROUND_REFRESH_LOCK, withLock } from './web-locks.ts';
 
 export interface StoredData {
   /** Model folders with files in the Cache API. */
@@ -69,9 +70,14 @@ export function checkDeleteRequest(request: DeleteStoredDataRequest): void {
   if (!request.model && !request.memory && !request.everything) throw new InvalidArgumentError('deleteStoredData: say what to delete: a model URL, a memory URL, or everything: true.');
 }
 
-/** Deletes what `request` names; how much of each kind was deleted. */
+/** Deletes what `request` names (once a refresh behind a load under way has ended); how much of each kind was deleted. */
 export async function deleteStoredData(request: DeleteStoredDataRequest): Promise<DeletedData> {
   checkDeleteRequest(request);
+  // After a refresh under way behind a load, which would otherwise store its files or memory after these are gone.
+  return withLock(BACKGROUND_REFRESH_LOCK, () => deleteNow(request));
+}
+
+async function deleteNow(request: DeleteStoredDataRequest): Promise<DeletedData> {
   // The URLs as the worker keys them: absolute, without a trailing slash.
   const absolute = (url: string) => new URL(url, globalThis.location?.href).href.replace(/\/$/, '');
   const deleted: DeletedData = { modelFiles: 0, memoryVersions: 0, interactions: 0 };
