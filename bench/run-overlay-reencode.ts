@@ -16,7 +16,7 @@
 import { createHash } from 'node:crypto';
 import { cpSync, readFileSync, rmSync } from 'node:fs';
 import { parseItems } from '../src/core/data/prepared-format.ts';
-import { median } from '../src/core/stats.ts';
+import { median, quantile } from '../src/core/stats.ts';
 import type { ShardManifest } from '../src/core/shard-format.ts';
 import { parseOptions } from '../tools/lib/cli.ts';
 import { archivedTree, baselineCommit, optionFailure, wholeNumber } from './bench-options.ts';
@@ -81,7 +81,7 @@ interface Measured {
   loadMs: number;
   /** The first recommend() after load() returned. */
   firstMs: number;
-  /** recommend() calls 250 ms apart after it, while the rows are encoded again (with none: as many as 20 rows take). */
+  /** recommend() calls 150-350 ms apart after it, while the rows are encoded again (with none: LATER_CALLS). */
   laterMs: number[];
   /** load()'s end to the page hearing the rows are in; with none, absent. */
   rowsInMs?: number;
@@ -121,11 +121,14 @@ async function measure(count: number, worker?: string): Promise<Measured> {
       if (!first.ok) throw new Error(first.message);
       const firstMs = performance.now() - loadEnd;
       const { loadMs, overlay } = loaded.value as { loadMs: number; overlay: { reencoded?: Measured['reencoded'] } };
-      // Then a shopper's pace: a recommend() every 250 ms, timed, until the rows are in (or `later` of them, with none).
+      // Then a shopper's pace: a recommend() every 150-350 ms (seeded: a fixed pace could keep in step with the
+      // batches, every call landing between two or in one), timed, until the rows are in (or `later` of them, with none).
       const laterMs: number[] = [];
       let done: { reencoded?: Measured['reencoded'] } | undefined;
+      let seed = 7;
       while (overlay.reencoded ? !done : laterMs.length < later) {
-        await new Promise((resolve) => setTimeout(resolve, 250));
+        seed = (seed * 1103515245 + 12345) % 2 ** 31;
+        await new Promise((resolve) => setTimeout(resolve, 150 + (200 * seed) / 2 ** 31));
         const heard = (await flow.heardInteractions()).value as { reencoded?: Measured['reencoded'] }[];
         done = heard.find((o) => o.reencoded && o.reencoded.state !== 'encoding');
         if (done) break;
@@ -182,14 +185,15 @@ function medians(tree: string, count: number) {
     load: median(measured.map((m) => m.loadMs)),
     first: median(measured.map((m) => m.firstMs)),
     later: later.length > 0 ? median(later) : undefined,
+    later90: later.length > 0 ? quantile(later, 0.9) : undefined,
     rowsIn: count > 0 ? median(measured.map((m) => m.rowsInMs!)) : undefined,
   };
 }
 for (const tree of trees) {
   const base = medians(tree.name, 0);
   console.log(`\nmedians${trees.length > 1 ? `, ${tree.name}` : ''} (ratios: with the rows / with none)\n`);
-  console.log('| rows | load() ms | ratio | first recommend() ms | ratio | later recommend() ms, while encoding | ratio | rows in, ms after load() | per row ms |');
-  console.log('|---|---|---|---|---|---|---|---|---|');
+  console.log('| rows | load() ms | ratio | first recommend() ms | ratio | later recommend() ms, while encoding | ratio | its 90th percentile | rows in, ms after load() | per row ms |');
+  console.log('|---|---|---|---|---|---|---|---|---|---|');
   for (const count of rowCounts) {
     const m = medians(tree.name, count);
     const cells = [
@@ -199,6 +203,7 @@ for (const tree of trees) {
       (m.first / base.first).toFixed(2),
       m.later === undefined ? '– (in before the next call)' : `${m.later.toFixed(0)} / ${base.later!.toFixed(0)}`,
       m.later === undefined ? '–' : (m.later / base.later!).toFixed(2),
+      m.later90 === undefined ? '–' : `${m.later90.toFixed(0)} / ${base.later90!.toFixed(0)}`,
       m.rowsIn!.toFixed(0),
       (m.rowsIn! / count).toFixed(1),
     ];
@@ -208,11 +213,11 @@ for (const tree of trees) {
 if (trees.length > 1) {
   const [own, baseline] = trees.map((tree) => tree.name);
   console.log(`\nthis tree / ${baseline}, medians of the same rounds\n`);
-  console.log('| rows | load() | first recommend() | later recommend(), while encoding | rows in |');
-  console.log('|---|---|---|---|---|');
+  console.log('| rows | load() | first recommend() | later recommend(), while encoding | its 90th percentile | rows in |');
+  console.log('|---|---|---|---|---|---|');
   for (const count of settings) {
     const [a, b] = [medians(own, count), medians(baseline, count)];
     const ratio = (x?: number, y?: number) => (x === undefined || y === undefined ? '–' : `${(x / y).toFixed(2)} (${x.toFixed(0)} / ${y.toFixed(0)} ms)`);
-    console.log(`| ${count} | ${ratio(a.load, b.load)} | ${ratio(a.first, b.first)} | ${ratio(a.later, b.later)} | ${ratio(a.rowsIn, b.rowsIn)} |`);
+    console.log(`| ${count} | ${ratio(a.load, b.load)} | ${ratio(a.first, b.first)} | ${ratio(a.later, b.later)} | ${ratio(a.later90, b.later90)} | ${ratio(a.rowsIn, b.rowsIn)} |`);
   }
 }

@@ -187,22 +187,35 @@ async function prefetchRebuild(options: LoadOptions & { memoryUrl: string }, fou
   return { state: 'model-stored', model: model.sha256, version: memory.version };
 }
 
-/** Runs calls one after another, in the order they arrived. */
-function serial<T>(work: () => Promise<T>): Promise<T> {
-  pendingCalls++;
-  const run = queue.then(work).finally(() => {
+/**
+ * Runs calls one after another, in the order they arrived. `behind`: work behind the page's calls (the re-encoding's
+ * batches), which whenIdle does not count: its next batch waits for the page's calls, not for its own last one.
+ */
+function serial<T>(work: () => Promise<T>, behind = false): Promise<T> {
+  if (!behind) pendingCalls++;
+  const run = queue.then(work);
+  queue = run.catch(() => undefined);
+  if (behind) return run;
+  return run.finally(() => {
     if (--pendingCalls === 0) idleSince = performance.now();
   });
-  queue = run.catch(() => undefined);
-  return run;
 }
 
-/** Calls queued or running (serial), and since when there have been none. */
+/** How long whenIdle first yields, so that messages that came during a wasm run are read before it checks. */
+const MESSAGES_FIRST_MS = 4;
+
+/** The page's calls queued or running (serial), and since when there have been none. */
 let pendingCalls = 0;
 let idleSince = 0;
 
-/** Resolves once no call has been queued or running for `ms`: work behind the page waits for the page's calls. */
+/**
+ * Resolves once no call has been queued or running for `ms`: work behind the page waits for the page's calls. It
+ * first lets this thread take its messages (a wasm run holds it, so a page's call that came meanwhile is not even
+ * read yet: checked at once, it would find none, and work behind the page would go on in microtasks past it; a
+ * timer, a few ms after that message was queued, comes after it).
+ */
 async function whenIdle(ms: number): Promise<void> {
+  await new Promise((resolve) => setTimeout(resolve, MESSAGES_FIRST_MS));
   for (;;) {
     const idleFor = pendingCalls === 0 ? performance.now() - idleSince : 0;
     if (idleFor >= ms) return;
@@ -707,7 +720,7 @@ const REENCODE_IDLE_MS = 50;
 /**
  * Memory updates recorded with other models of this memory URL (the store retrained its model): encoded again with
  * this one behind the load (reencoded-overlay.ts), a batch at a time whenever the page's calls leave the worker
- * idle (a recommend() waits for one batch at most, not for all: 1,024 rows take ~27 s on wasm), stored as its own a
+ * idle (a recommend() waits for one batch at most, ~50 ms, not for all: 1,024 rows take ~30 s on wasm), stored as its own a
  * part at a time (a later load goes on from there), then taken into the memory, and the page told
  * (watchInteractions), as for another tab's updates. A failure fails nothing: the rows not yet stored stay in their
  * records for the next load, and the overlay status says why.
@@ -735,15 +748,14 @@ function reencodeBehindLoad(records: OverlayRecord[], loaded: LoadedShard): void
     shard: url,
     catalog,
     cap: overlayCap,
-    encode: async (histories) => {
-      // Each batch once the page's calls are answered (those that came during the last batch, while a wasm run held
-      // this thread, too): the page's first recommend() after the load does not wait for this.
-      await whenIdle(REENCODE_IDLE_MS);
-      return serial(async () => {
+    // Each batch once the page's calls are answered (those that came during the last batch, while a wasm run held
+    // this thread, too): the page's first recommend() after the load does not wait for this.
+    turn: () => whenIdle(REENCODE_IDLE_MS),
+    encode: (histories) =>
+      serial(async () => {
         if (!current()) throw new Error('a later load() or dispose() replaced the model');
         return (await encoder!.encode(histories)).hidden;
-      });
-    },
+      }, true),
     onStored: (stored) => {
       if (current()) overlayReencoded = { ...encoding, stored };
     },

@@ -1,6 +1,6 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { toFloat16Bits } from '../core/float16.ts';
-import { REENCODE_BATCH, mergedOverlay, reencodeOverlays, rowsToReencode } from './reencoded-overlay.ts';
+import { REENCODE_BATCH_MAX, mergedOverlay, nextBatchSize, reencodeOverlays, rowsToReencode } from './reencoded-overlay.ts';
 import type { OverlayRecord } from './shard-store.ts';
 
 const old = new Uint16Array([1, 2]);
@@ -47,7 +47,17 @@ describe('mergedOverlay', () => {
   });
 });
 
+describe('nextBatchSize', () => {
+  it('fits the next batch to about 50 ms at the last one\'s time per row: at least one history, at most the cap', () => {
+    expect([25, 24, 7, 50, 60, 1, 0.5].map(nextBatchSize)).toEqual([2, 2, 7, 1, 1, 32, 32]);
+    expect(nextBatchSize(0)).toBe(REENCODE_BATCH_MAX);
+  });
+});
+
 describe('reencodeOverlays', () => {
+  // The clock moves only where a stand-in encoder says how long it took: batch sizes are then known.
+  beforeEach(() => vi.useFakeTimers({ toFake: ['performance'] }));
+  afterEach(() => vi.useRealTimers());
   const m1: OverlayRecord = { model: 'm1', shard: 's', catalog: 'old', seen: 40, rows: Array.from({ length: 20 }, (_, i) => row(i % 2, [2], i, oldKeys)) };
   /** Records as stored, taken over as ShardStore.takeOverOverlays does, or found changed meanwhile (another tab). */
   function fakeStore(records: OverlayRecord[], changedMeanwhile = false) {
@@ -69,11 +79,13 @@ describe('reencodeOverlays', () => {
   const encode = async (histories: string[][]) => histories.map((titles) => Float32Array.of(titles.length, titles.at(-1)!.length));
   const options = (store: ReturnType<typeof fakeStore>['store'], extra = {}) => ({ store, model: 'm2', shard: 's', catalog, cap: 1024, encode, ...extra });
 
-  it("encodes each row again in batches, stores them as the model's own, and the old record is gone", async () => {
+  it("encodes each row again in batches of ~50 ms, stores them as the model's own, and the old record is gone", async () => {
     const { store, stored } = fakeStore([m1]);
     const batches: number[] = [];
-    const reencoded = await reencodeOverlays([m1], rowsToReencode([m1], catalog), options(store, { encode: async (h: string[][]) => (batches.push(h.length), encode(h)) }));
-    expect(batches).toEqual(Array.from({ length: Math.ceil(20 / REENCODE_BATCH) }, (_, i) => Math.min(REENCODE_BATCH, 20 - i * REENCODE_BATCH)));
+    // 20 ms a history: one first, then two at a time (40 ms).
+    const timed = async (h: string[][]) => (batches.push(h.length), vi.advanceTimersByTime(20 * h.length), encode(h));
+    const reencoded = await reencodeOverlays([m1], rowsToReencode([m1], catalog), options(store, { encode: timed }));
+    expect(batches).toEqual([1, ...Array(9).fill(2), 1]);
     expect(reencoded).toEqual({ state: 'stored', fromModels: ['m1'], rows: 20, dropped: 0, ms: expect.any(Number) });
     const overlay = stored.get('m2')!;
     expect(overlay.rows.map((r) => [...r.hidden])).toEqual(Array(20).fill([toFloat16Bits(1), toFloat16Bits('Title A'.length)]));
@@ -89,8 +101,8 @@ describe('reencodeOverlays', () => {
     const counting = async (h: string[][]) => (histories.push(h.length), encode(h));
     expect(await reencodeOverlays([m1], rowsToReencode([m1], catalog), options(store, { cap: 5, encode: counting }))).toMatchObject({ state: 'stored', rows: 5, dropped: 15 });
     expect(stored.get('m2')!.rows.map((r) => r.at)).toEqual([15, 16, 17, 18, 19]);
-    // Rows older than the cap's newest are not encoded at all.
-    expect(histories).toEqual([5]);
+    // Rows older than the cap's newest are not encoded at all: 5 histories (one, then the most that fits).
+    expect(histories).toEqual([1, 4]);
   });
 
   it('stores nothing where another tab changed the records meanwhile, and says so', async () => {
@@ -111,18 +123,19 @@ describe('reencodeOverlays', () => {
     };
     const first = reencodeOverlays([withD], rowsToReencode([withD], catalog), options(store, { storeEveryMs: 0, encode: cutAfterOne, onStored: (n: number) => progress.push(n) }));
     await expect(first).rejects.toThrow(/a later load\(\) replaced the model/);
-    expect(progress).toEqual([REENCODE_BATCH]);
+    expect(progress).toEqual([1]);
     const part = stored.get('m2')!;
     const left = stored.get('m1')!;
-    // The newest rows are stored with the new model; the others, and only they, are still in the old record.
-    expect(part.rows.map((r) => r.at)).toEqual([12, 13, 14, 15, 16, 17, 18, 19]);
-    expect(left.rows).toEqual(m1.rows.slice(0, 12));
+    // The newest row is stored with the new model; the others, and only they, are still in the old record.
+    expect(part.rows.map((r) => r.at)).toEqual([19]);
+    expect(left.rows).toEqual(m1.rows.slice(0, 19));
     expect(part.seen + left.seen).toBe(withD.seen);
     expect(announced).toEqual([[]]); // a part is stored silently; the last one tells every tab
 
     const again = await reencodeOverlays([left], rowsToReencode([left], catalog), options(store, { storeEveryMs: 0, onStored: (n: number) => progress.push(n) }));
-    expect(again).toEqual({ state: 'stored', fromModels: ['m1'], rows: 12, dropped: 0, ms: expect.any(Number) });
-    expect(progress).toEqual([REENCODE_BATCH, REENCODE_BATCH, 12]);
+    expect(again).toEqual({ state: 'stored', fromModels: ['m1'], rows: 19, dropped: 0, ms: expect.any(Number) });
+    // Batches of 1 and 18 (the stand-in takes no time: the most that fits), a part after each.
+    expect(progress).toEqual([1, 1, 19]);
     expect(announced.slice(1)).toEqual([[], ['m2', 'm1']]);
     // The same record as one uncut run stores.
     const whole = fakeStore([withD]);
@@ -140,8 +153,8 @@ describe('reencodeOverlays', () => {
       return encode(h);
     };
     const reencoded = await reencodeOverlays([m1], rowsToReencode([m1], catalog), options(store, { storeEveryMs: 0, encode: otherTabRecords }));
-    expect(reencoded).toEqual({ state: 'failed', fromModels: ['m1'], reason: expect.stringMatching(/meanwhile; the ones stored now are in use \(8 of them were stored with this model before\)$/) });
-    expect([stored.get('m2')!.rows.length, stored.get('m1')!.rows.length]).toEqual([8, 13]);
+    expect(reencoded).toEqual({ state: 'failed', fromModels: ['m1'], reason: expect.stringMatching(/meanwhile; the ones stored now are in use \(1 of them were stored with this model before\)$/) });
+    expect([stored.get('m2')!.rows.length, stored.get('m1')!.rows.length]).toEqual([1, 20]);
   });
 
   it('a hidden state that is not finite fails it, naming the item, before anything is stored', async () => {

@@ -66,18 +66,31 @@ export interface ReencodeOptions {
   cap: number;
   /** The encoder: each history's titles (oldest first) to its h_t. */
   encode: (histories: string[][]) => Promise<Float32Array[]>;
+  /** Awaited before each batch, outside its timing (the worker's: until the page's calls leave it idle). */
+  turn?: () => Promise<void>;
   /** How long to encode before storing the rows done so far (REENCODE_STORE_EVERY_MS); 0 stores every batch. */
   storeEveryMs?: number;
   /** After each part is stored: how many rows are stored with this model so far. */
   onStored?: (rows: number) => void;
 }
 
-/** Histories per encoder call: batched as memory building batches them; small, so a call waiting for the encoder waits little. */
-export const REENCODE_BATCH = 8;
+/**
+ * How long one encoder call of the re-encoding should take: a page's call that comes meanwhile waits for it. The first
+ * batch is one history; each next one as many as the last one's time per row fits (wasm: 2 of ~25 ms; a GPU: more,
+ * where batching pays), at most REENCODE_BATCH_MAX.
+ */
+export const REENCODE_BATCH_MS = 50;
+export const REENCODE_BATCH_MAX = 32;
+
+/** Histories in the next batch, from the last one's time per row. */
+export function nextBatchSize(msPerRow: number): number {
+  if (!(msPerRow > 0)) return REENCODE_BATCH_MAX;
+  return Math.max(1, Math.min(REENCODE_BATCH_MAX, Math.floor(REENCODE_BATCH_MS / msPerRow)));
+}
 
 /**
  * How often the rows encoded so far are stored (each part one transaction, moving them from the old records): a
- * shopper's next page view starts a new load, which ends this one's work, and 1,024 rows take ~27 s on wasm; the next
+ * shopper's next page view starts a new load, which ends this one's work, and 1,024 rows take ~30 s on wasm; the next
  * load goes on with the rows not yet stored instead of starting over.
  */
 export const REENCODE_STORE_EVERY_MS = 1000;
@@ -138,9 +151,14 @@ export async function reencodeOverlays(records: OverlayRecord[], toEncode: Retur
   });
 
   let partStart = performance.now();
-  for (let start = 0; start < order.length; start += REENCODE_BATCH) {
-    const batch = order.slice(start, start + REENCODE_BATCH);
+  let size = 1;
+  for (let start = 0; start < order.length; ) {
+    await options.turn?.();
+    const batch = order.slice(start, start + size);
+    start += batch.length;
+    const t = performance.now();
     const hidden = await options.encode(batch.map((i) => toEncode.rows[i].history.map((id) => catalog.titles[id])));
+    const msPerRow = (performance.now() - t) / batch.length;
     batch.forEach((i, j) => {
       const row = toEncode.rows[i];
       const bits = Uint16Array.from(hidden[j], toFloat16Bits);
@@ -148,11 +166,12 @@ export async function reencodeOverlays(records: OverlayRecord[], toEncode: Retur
       encoded.push({ ...row, hidden: bits });
       pending.delete(toEncode.sources[i]);
     });
-    const more = start + REENCODE_BATCH < order.length;
+    const more = start < order.length;
     if (more && performance.now() - partStart >= storeEveryMs) {
       if (!(await storePart(false))) return changedMeanwhile();
       partStart = performance.now();
     }
+    size = nextBatchSize(msPerRow);
   }
   if (!(await storePart(true))) return changedMeanwhile();
   return { state: 'stored', fromModels, rows: stored, dropped, ms: performance.now() - t0 };
