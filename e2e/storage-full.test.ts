@@ -29,7 +29,7 @@ it('loads the memory from the network when it cannot be stored, says so, and sto
     const full = outcomeValue(await call<Loaded>('load', options));
     expect(full).toMatchObject({ rows, memorySource: 'network', overlay: { persisted: true } });
     expect(full.storageUnavailable).toMatch(
-      /^The browser has no room to store this memory: it needs 10\.\d MB, this site may use [\d.]+ MB and [\d.]+ MB are in use\. It comes from the network on this visit; memory updates are still kept where there is room\.$/,
+      /^The browser has no room to store this memory: it needs 10\.\d MB, this site may use [\d.]+ MB, [\d.]+ MB are in use\. It comes from the network on this visit; memory updates are still kept where there is room\.$/,
     );
     const request = { history: [12, 40, 41], k: 5, strategy: 'local', m: 200 };
     expect(outcomeValue(await call<{ items: unknown[] }>('recommend', request)).items).toHaveLength(5);

@@ -127,6 +127,12 @@ class HttpStatus extends Error {
 
 const mb = (bytes: number | undefined) => (bytes === undefined ? '?' : (bytes / 2 ** 20).toFixed(1));
 
+/** How full this origin is, for a StorageQuotaError: "this site may use Q MB, U MB are in use". */
+async function roomReport(): Promise<string> {
+  const { usage, quota } = await storageReport();
+  return `this site may use ${mb(quota)} MB, ${mb(usage)} MB are in use`;
+}
+
 function isQuotaError(error: unknown): boolean {
   const e = error as { name?: string; inner?: { name?: string } } | undefined;
   return e?.name === 'QuotaExceededError' || (e?.name === 'AbortError' && e.inner?.name === 'QuotaExceededError');
@@ -355,8 +361,7 @@ export class ShardStore {
       return next;
     } catch (error) {
       if (!isQuotaError(error)) throw error;
-      const { usage, quota } = await storageReport();
-      throw new StorageQuotaError(`The browser has no room to store your interactions (this site may use ${mb(quota)} MB, ${mb(usage)} MB are in use); the previous ones are kept.`);
+      throw new StorageQuotaError(`The browser has no room to store your interactions (${await roomReport()}); the previous ones are kept.`);
     }
   }
 
@@ -396,8 +401,7 @@ export class ShardStore {
       await tx.done;
     } catch (error) {
       if (!isQuotaError(error)) throw error;
-      const { usage, quota } = await storageReport();
-      throw new StorageQuotaError(`The browser has no room to store your interactions for this model (this site may use ${mb(quota)} MB, ${mb(usage)} MB are in use); they stay stored for the model they were recorded with.`);
+      throw new StorageQuotaError(`The browser has no room to store your interactions for this model (${await roomReport()}); they stay stored for the model they were recorded with.`);
     }
     if (written) for (const changed of announce) announceOverlayChange({ model: changed, shard });
     return written;
@@ -518,8 +522,7 @@ export class ShardStore {
       if (!isQuotaError(error)) throw error;
       const current = await this.db.get('shards', [record.model, record.shard, record.version]);
       if (current?.state !== 'complete') await this.deleteVersion(record).catch(() => undefined);
-      const { usage, quota } = await storageReport();
-      const situation = `The browser has no room to store this memory: it needs ${mb(record.bytes)} MB, this site may use ${mb(quota)} MB and ${mb(usage)} MB are in use.`;
+      const situation = `The browser has no room to store this memory: it needs ${mb(record.bytes)} MB, ${await roomReport()}.`;
       throw new StorageQuotaError(`${situation} Free some space (or allow more storage for this site) and load again; nothing partial was kept.`, situation);
     }
   }
