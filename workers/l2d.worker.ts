@@ -25,6 +25,7 @@ import { isNonFiniteFloat16, toFloat16Bits } from '../src/core/float16.ts';
 import { ageCachedModels, cachedFetch, clearModelStale, isModelStale, markModelStale } from '../src/store/model-cache.ts';
 import { prefetchRebuiltModel } from '../src/store/rebuilt-model.ts';
 import { BACKGROUND_REFRESH_LOCK, withLock } from '../src/store/web-locks.ts';
+import { stoppedByDeletion } from '../src/store/deletion-signal.ts';
 import type { BuildMemoryRequest, BuiltMemory, InteractionEvent, MemoryRevalidation, OverlayStatus, LoadOptions, LoadProgress, LoadStatus, RecommendRequest, RecommendResult, ToWorker, WorkerApi, GenerateRequest, GenerateResult } from '../src/worker-protocol.ts';
 import { buildShard } from '../src/core/shard-builder.ts';
 import { checkNumBeams } from '../src/core/generative-recommender.ts';
@@ -161,7 +162,10 @@ function revalidateInBackground(options: LoadOptions & { memoryUrl: string }, mo
   const load = loadCount;
   revalidation = { state: 'checking' };
   revalidating = withLock(BACKGROUND_REFRESH_LOCK, () =>
-    refreshMemoryStage({ memoryUrl: options.memoryUrl }, model).then((found): Promise<MemoryRevalidation> | MemoryRevalidation => (found.state === 'model-changed' ? prefetchRebuild(options, found) : found)),
+    stoppedByDeletion(async (signal): Promise<MemoryRevalidation> => {
+      const found = await refreshMemoryStage({ memoryUrl: options.memoryUrl }, model);
+      return found.state === 'model-changed' ? prefetchRebuild(options, found, signal) : found;
+    }),
   )
     .catch((error: Error): MemoryRevalidation => ({ state: 'failed', reason: `${error.name}: ${error.message}` }))
     .then((outcome) => {
@@ -176,11 +180,12 @@ function revalidateInBackground(options: LoadOptions & { memoryUrl: string }, mo
  * behind the page, where the files are that model (prefetchRebuiltModel), and the mark cleared: the next load reads
  * both with no request ('model-stored'). Files of another model leave the mark ('model-changed').
  */
-async function prefetchRebuild(options: LoadOptions & { memoryUrl: string }, found: { state: 'model-changed'; model: string }): Promise<MemoryRevalidation> {
+async function prefetchRebuild(options: LoadOptions & { memoryUrl: string }, found: { state: 'model-changed'; model: string }, signal: AbortSignal): Promise<MemoryRevalidation> {
   const folder = modelFolderUrl(options.modelUrl);
   await markModelStale(folder);
-  const model = await prefetchRebuiltModel(folder, found.model);
+  const model = await prefetchRebuiltModel(folder, found.model, signal);
   if (!model) return found;
+  signal.throwIfAborted(); // a deletion (deleteStoredData) came after the model's files: not its memory
   const memory = await refreshMemoryStage({ memoryUrl: options.memoryUrl }, model);
   if (memory.state === 'model-changed') return memory; // the server's memory changed model again meanwhile
   await clearModelStale(folder);

@@ -8,6 +8,7 @@ import { StorageQuotaError } from '../core/errors.ts';
 import type { ChunkSink, ShardManifest } from '../core/shard-format.ts';
 import { streamShard, type StreamedShard } from '../shard-fetch.ts';
 import { ShardStore, storageReport, type OverlayRecord, type ShardRefresh, type StorageReport } from './shard-store.ts';
+import { stoppedByDeletion } from './deletion-signal.ts';
 
 export interface MemoryStageOptions {
   /** The shard's URL as load() was given it: it names the shard in the store and the user's memory updates. */
@@ -96,7 +97,8 @@ export async function streamMemory(options: MemoryStageOptions, model: MemoryMod
 export async function refreshStoredMemory(options: MemoryRefreshOptions, model: MemoryModel): Promise<ShardRefresh> {
   const store = await ShardStore.open();
   try {
-    return await store.refresh(options.resolvedUrl ?? options.memoryUrl, { model, shardId: shardIdOf(options.memoryUrl) });
+    // Its requests stop where deleteStoredData() is called meanwhile (deletion-signal.ts).
+    return await stoppedByDeletion((signal) => store.refresh(options.resolvedUrl ?? options.memoryUrl, { model, shardId: shardIdOf(options.memoryUrl), fetch: (url, init) => fetch(url, { ...init, signal }) }));
   } finally {
     store.close();
   }

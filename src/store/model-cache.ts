@@ -141,7 +141,7 @@ export interface RefreshedModelFiles {
  * the model's files deleted meanwhile (deleteStoredData) leaves the cache as it was: nothing fetched is kept.
  * Whether the new files were kept.
  */
-export async function refreshCachedModel(folderUrl: string, accept: (model: RefreshedModelFiles) => Promise<boolean>): Promise<boolean> {
+export async function refreshCachedModel(folderUrl: string, accept: (model: RefreshedModelFiles) => Promise<boolean>, signal?: AbortSignal): Promise<boolean> {
   const cache = await modelCache();
   if (!cache) return false;
   await deleteAbandonedStaging();
@@ -153,7 +153,7 @@ export async function refreshCachedModel(folderUrl: string, accept: (model: Refr
     const changed = new Set<string>();
     const gone = new Set<string>();
     for (const url of urls) {
-      const response = await fetch(url, { cache: 'no-cache' }).catch((error: Error) => {
+      const response = await fetch(url, { cache: 'no-cache', signal }).catch((error: Error) => {
         throw new NetworkUnavailableError(`${url} could not be fetched (${error.message}); the stored model stays in use.`);
       });
       if ((response.status === 404 || response.status === 410) && /\.onnx(_data)?$/.test(url)) {

@@ -13,14 +13,14 @@ import { refreshCachedModel, type RefreshedModelFiles } from './model-cache.ts';
  * (a SHA-256 from the memory's manifest); that model, or undefined where the server's files are not that model
  * (nothing is kept then). Throws where a file could not be fetched.
  */
-export async function prefetchRebuiltModel(folderUrl: string, memoryModel: string): Promise<MemoryModel | undefined> {
+export async function prefetchRebuiltModel(folderUrl: string, memoryModel: string, signal?: AbortSignal): Promise<MemoryModel | undefined> {
   let model: MemoryModel | undefined;
   const kept = await refreshCachedModel(folderUrl, async (files) => {
     const hiddenSize = Number((await jsonOf(files.read('config.json')))?.hidden_size);
     if (!Number.isInteger(hiddenSize) || hiddenSize <= 0 || !(await makesMemoriesOf(files, memoryModel))) return false;
     model = { sha256: memoryModel, hiddenSize };
     return true;
-  });
+  }, signal);
   return kept ? model : undefined;
 }
 

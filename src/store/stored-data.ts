@@ -7,6 +7,7 @@
 import { InvalidArgumentError } from '../core/errors.ts';
 import { cachedModelFiles, deleteCachedModels, modelFolder } from './model-cache.ts';
 import { ShardStore, storageReport, type StorageReport } from './shard-store.ts';
+import { announceDeletion } from './deletion-signal.ts';
 import { BACKGROUND_REFRESH_LOCK, withLock } from './web-locks.ts';
 
 export interface StoredData {
@@ -73,7 +74,9 @@ export function checkDeleteRequest(request: DeleteStoredDataRequest): void {
 /** Deletes what `request` names (once a refresh behind a load under way has ended); how much of each kind was deleted. */
 export async function deleteStoredData(request: DeleteStoredDataRequest): Promise<DeletedData> {
   checkDeleteRequest(request);
-  // After a refresh under way behind a load, which would otherwise store its files or memory after these are gone.
+  // After a refresh under way behind a load, which would otherwise store its files or memory after these are gone;
+  // told first to stop its downloads, so that this need not wait for them.
+  announceDeletion();
   return withLock(BACKGROUND_REFRESH_LOCK, () => deleteNow(request));
 }
 
