@@ -45,10 +45,12 @@ export function rankByVote(rows: ArrayLike<number>, squaredDistances: ArrayLike<
     throw new InvalidArgumentError(`rankByVote needs one distance per row (${rows.length} rows, ${squaredDistances.length} distances).`);
   }
   if (rows.length === 0) return [];
-  // The rows the weights are scaled on: the memory's own, or every row where none of them is selected.
-  const scaledOn = rows[0] < ownRows || !someBelow(rows, ownRows) ? Infinity : ownRows;
+  // The rows the weights are scaled on: the memory's own from its nearest selected one, or every row where that is
+  // the nearest of all or none of them is selected.
   let first = 0;
-  while (rows[first] >= scaledOn) first++;
+  while (first < rows.length && rows[first] >= ownRows) first++;
+  if (first === rows.length) first = 0;
+  const scaledOn = first === 0 ? Infinity : ownRows;
   const scale = VOTE_SCALE * voteScale(rows, squaredDistances, scaledOn);
   const nearest = Math.sqrt(squaredDistances[first]);
   // Items in the order of their nearest row (first seen): the tie rule is this order.
@@ -67,12 +69,6 @@ export function rankByVote(rows: ArrayLike<number>, squaredDistances: ArrayLike<
   // Highest vote first, equal votes in first-seen order: topK's (value, index) order on the negated votes.
   const top = topK(Float64Array.from(items, (x) => -x.vote), k);
   return Array.from(top.indices, (slot) => items[slot]);
-}
-
-/** Whether some row is below `ownRows` (one of the memory's own). */
-function someBelow(rows: ArrayLike<number>, ownRows: number): boolean {
-  for (let j = 0; j < rows.length; j++) if (rows[j] < ownRows) return true;
-  return false;
 }
 
 /**
