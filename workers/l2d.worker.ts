@@ -733,6 +733,9 @@ const REENCODE_IDLE_MS = 50;
 function reencodeBehindLoad(records: OverlayRecord[], loaded: LoadedShard): void {
   const load = loadCount;
   const current = () => load === loadCount && encoder !== undefined;
+  const ensureCurrent = () => {
+    if (!current()) throw new Error('a later load() or dispose() replaced the model');
+  };
   const { model, shard: url } = overlay;
   const catalog = { sha256: loaded.manifest.catalog.sha256, keys: loaded.items.map((item) => item.sourceId), titles: loaded.items.map((item) => item.title) };
   const fromModels = records.map((record) => record.model);
@@ -745,7 +748,7 @@ function reencodeBehindLoad(records: OverlayRecord[], loaded: LoadedShard): void
       // loadCount++) then sees every part this run stored, or this run stores no more.
       takeOverOverlays: (...args) =>
         withStore((store) => {
-          if (!current()) throw new Error('a later load() or dispose() replaced the model');
+          ensureCurrent();
           return store.takeOverOverlays(...args);
         }),
     },
@@ -758,7 +761,7 @@ function reencodeBehindLoad(records: OverlayRecord[], loaded: LoadedShard): void
     turn: () => whenIdle(REENCODE_IDLE_MS),
     encode: (histories) =>
       serial(async () => {
-        if (!current()) throw new Error('a later load() or dispose() replaced the model');
+        ensureCurrent();
         return (await encoder!.encode(histories)).hidden;
       }, true),
     onStored: (stored) => {
