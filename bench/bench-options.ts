@@ -35,6 +35,17 @@ export function baselineCommit(ref: string | undefined, fail: (message: string) 
   }
 }
 
+/**
+ * `ref`'s recommender worker (its src/ and workers/, from git into test-results/<bench>-baseline-<commit>), for a
+ * page to run beside this tree's: its commit and the worker's URL on the dev server.
+ */
+export function baselineWorker(ref: string | undefined, bench: string, fail: (message: string) => never): { name: string; worker: string } {
+  const commit = baselineCommit(ref, fail);
+  const folder = `${bench}-baseline-${commit}`;
+  archivedTree(commit, ['src', 'workers'], folder);
+  return { name: commit, worker: `/test-results/${folder}/workers/l2d.worker.ts` };
+}
+
 /** The commit's `paths` (git archive) in test-results/<name>, emptied first; its absolute path. */
 export function archivedTree(commit: string, paths: readonly string[], name: string): string {
   const folder = resolve('test-results', name);

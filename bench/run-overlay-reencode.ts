@@ -19,7 +19,7 @@ import { parseItems } from '../src/core/data/prepared-format.ts';
 import { median, quantile } from '../src/core/stats.ts';
 import type { ShardManifest } from '../src/core/shard-format.ts';
 import { parseOptions } from '../tools/lib/cli.ts';
-import { archivedTree, baselineCommit, optionFailure, wholeNumber } from './bench-options.ts';
+import { baselineWorker, optionFailure, wholeNumber } from './bench-options.ts';
 import { clearOriginStorage } from './visit-report.ts';
 import { openHarness } from '../e2e/browser.ts';
 import { retrainedCopy, shardForModel } from '../e2e/model-copy.ts';
@@ -39,11 +39,7 @@ const rowCounts = values.rows!.split(',').map((text) => wholeNumber('--rows', te
 if (values.device !== 'wasm' && values.device !== 'webgpu') fail(`--device must be wasm or webgpu, got "${values.device}".`);
 /** The workers compared: this tree's, and the baseline commit's where one is given. */
 const trees: { name: string; worker?: string }[] = [{ name: 'this tree' }];
-if (values.baseline !== undefined) {
-  const commit = baselineCommit(values.baseline, fail);
-  archivedTree(commit, ['src', 'workers'], `overlay-reencode-baseline-${commit}`);
-  trees.push({ name: commit, worker: `/test-results/overlay-reencode-baseline-${commit}/workers/l2d.worker.ts` });
-}
+if (values.baseline !== undefined) trees.push(baselineWorker(values.baseline, 'overlay-reencode', fail));
 
 const MODEL = 'models/movielens-demo';
 const SOURCE = `${MODEL}/memory/train-q4-f0.3-centroids`;

@@ -15,7 +15,7 @@
  *   npm run bench:second-visit -- [--device wasm|webgpu] [--decoder cpu|webgpu] [--runs 3] [--baseline <git ref> | --versus-memory <url>] [--throttle <Mbit/s>] [--latency <ms>] [--memory <url>]
  */
 import { parseOptions } from '../tools/lib/cli.ts';
-import { archivedTree, baselineCommit, networkOptions, optionFailure, wholeNumber } from './bench-options.ts';
+import { baselineWorker, networkOptions, optionFailure, wholeNumber } from './bench-options.ts';
 import { clearOriginStorage, mediansTable, stagesText, visitRounds, type TreeVisits, type VisitTimes } from './visit-report.ts';
 import { openHarness } from '../e2e/browser.ts';
 import { describeShape } from '../tools/lib/network-shape.ts';
@@ -43,11 +43,7 @@ if (values.baseline && values['versus-memory']) fail('--baseline and --versus-me
 if (values['versus-memory'] === values.memory) fail(`--versus-memory names the memory compared against (--memory, ${values.memory}): give another.`);
 // The memory compared first, so the medians' ratio reads as its speed-up over --memory's.
 if (values['versus-memory']) trees.splice(0, 1, { name: values['versus-memory'], memory: values['versus-memory'] }, { name: values.memory });
-if (values.baseline) {
-  const commit = baselineCommit(values.baseline, fail);
-  archivedTree(commit, ['src', 'workers'], `visit-baseline-${commit}`);
-  trees.push({ name: commit, worker: `/test-results/visit-baseline-${commit}/workers/l2d.worker.ts` });
-}
+if (values.baseline) trees.push(baselineWorker(values.baseline, 'visit', fail));
 
 const options = {
   modelUrl: '/models/movielens-demo',
