@@ -31,9 +31,9 @@ import { buildShard } from '../src/core/shard-builder.ts';
 import { checkNumBeams } from '../src/core/generative-recommender.ts';
 import { describeValue } from '../src/core/describe-value.ts';
 import { throwIfAbortedBetweenPasses } from '../src/core/abort.ts';
-import { checkK, excludedItems, resolveDecodeOptions, type DecodedItem, type DecodeOptions, type Strategy } from '../src/core/decode-options.ts';
+import { checkK, excludedItems, resolveDecodeOptions, type DecodedItem, type DecodeOptions } from '../src/core/decode-options.ts';
 import { assembleMemory, centroidSampleCounts, ROW_DTYPES, type RowDtype, type ShardManifest } from '../src/core/shard-format.ts';
-import { lastOfEach } from '../src/core/fit-prompt.ts';
+import { alsoLists, checkFlag, checkRequestObject, knownHistory, listFilter } from '../src/request-checks.ts';
 
 installErrorTransfer();
 
@@ -471,14 +471,14 @@ async function recommend(request: ToWorker<RecommendRequest>, signal?: AbortSign
   if (!engine || !shard) throw new L2DError('invalid-argument', 'No memory is loaded: give load() a memoryUrl, or build one with buildMemory({ activate: true }).');
   const t0 = performance.now();
   const { items } = shard;
-  const { history, unknownItems } = knownHistory(request.history, items);
+  const { history, unknownItems } = historyIn(request.history, items);
   checkK(request.k, items.length, 'k');
   const titles = history.map((id) => items[id].title);
   const filter = listFilter(request, history);
   const options = { k: request.k, strategy: request.strategy, m: request.m, ...filter } as const;
   // Every list is checked before the forward pass, not after it.
   resolveDecodeOptions(options, shard.memory);
-  const also = alsoLists(request.also, filter);
+  const also = alsoLists(request.also, filter, shard.memory);
   checkFlag(request.returnHidden, 'returnHidden');
   // 'auto': only where the encoder graph has its own cache (nothing else to fetch).
   const reuse = reusePrefix === true || (reusePrefix === 'auto' && (await encoder.ownPrefixCache()));
@@ -550,7 +550,7 @@ async function generate(request: ToWorker<GenerateRequest>, signal?: AbortSignal
   if (!shard) throw new L2DError('invalid-argument', 'No memory is loaded: generation grounds titles to the memory\'s catalog; give load() a memoryUrl.');
   const t0 = performance.now();
   const { items } = shard;
-  const { history, unknownItems } = knownHistory(request.history, items);
+  const { history, unknownItems } = historyIn(request.history, items);
   checkK(request.k, items.length, 'k');
   const numBeams = request.numBeams ?? 1;
   // Before the generation session is made (a second model session: seconds on a first call).
@@ -584,42 +584,6 @@ async function decodeList(query: Parameters<DecodeEngine['decode']>[0], options:
   return { items, ms: performance.now() - t0, stages: gpuStages(engine!.lastTimings) };
 }
 
-const MAX_ALSO_LISTS = 8;
-
-/**
- * recommend()'s `also`: more lists from the same forward pass, each checked before that pass runs, with the
- * request's exclude and only.
- */
-function alsoLists(also: unknown, filter: ListFilter): DecodeOptions[] | undefined {
-  const { itemCount } = shard!.memory;
-  if (also === undefined) return undefined;
-  if (!Array.isArray(also) || also.length > MAX_ALSO_LISTS) {
-    throw new InvalidArgumentError(`also must be an array of at most ${MAX_ALSO_LISTS} lists ({ k, strategy?, m? }), got ${Array.isArray(also) ? `${also.length} lists` : typeof also}.`);
-  }
-  return also.map((list: { k?: unknown; strategy?: unknown; m?: unknown } | null, i) => {
-    if (typeof list !== 'object' || list === null) throw new InvalidArgumentError(`also[${i}] must be a list request { k, strategy?, m? }, got ${String(list)}.`);
-    checkK(list.k, itemCount, `also[${i}].k`);
-    const options = { k: list.k, strategy: list.strategy as Strategy | undefined, m: list.m as number | undefined, ...filter };
-    try {
-      resolveDecodeOptions(options, shard!.memory);
-    } catch (error) {
-      throw new InvalidArgumentError(`also[${i}]: ${(error as Error).message}`);
-    }
-    return options;
-  });
-}
-
-/** A yes/no option: true, false or left out ("no" is truthy: it would have done the opposite of what it says). */
-function checkFlag(value: unknown, name: string): void {
-  if (value !== undefined && typeof value !== 'boolean') throw new InvalidArgumentError(`${name} must be true or false, got ${describeValue(value)}.`);
-}
-
-/** A request is an object of options (null failed inside with a TypeError): true, else an error naming the shape. */
-function checked(request: unknown, call: string, shape: string): true {
-  if (typeof request !== 'object' || request === null || Array.isArray(request)) throw new InvalidArgumentError(`${call} takes ${shape}, got ${describeValue(request)}.`);
-  return true;
-}
-
 /** The GPU decoder's stage times, where timestamp queries gave them. */
 function gpuStages(t: { scan?: number; select?: number; aggregate?: number }): { scan?: number; select?: number; aggregate?: number } {
   return Object.fromEntries((['scan', 'select', 'aggregate'] as const).filter((k) => t[k] !== undefined).map((k) => [k, t[k]]));
@@ -636,43 +600,11 @@ function overlayStatus(): OverlayStatus {
   return { rows: overlay.rows.length, cap: overlayCap, seen: overlay.seen, persisted: overlayPersisted, ...(overlayReencoded ? { reencoded: overlayReencoded } : {}) };
 }
 
-/**
- * Checks a history of catalog ids: ids the catalog lacks are dropped with a warning, none left is an error; an
- * entry that is no id at all (a product key as a string, a fraction) is an error naming it. A repeated id counts
- * once, at its last place, as in the training data (lastOfEach).
- */
-function knownHistory(history: unknown, items: LoadedShard['items']): { history: number[]; unknownItems: number[] } {
-  if (history !== undefined && !Array.isArray(history)) throw new InvalidArgumentError(`The history must be an array of item ids (oldest first), got ${describeValue(history)}.`);
-  if (!history || history.length === 0) throw new InvalidArgumentError('The history is empty: give at least one item id.');
-  const notId = history.findIndex((id) => !Number.isInteger(id));
-  if (notId >= 0) {
-    throw new InvalidArgumentError(
-      `history[${notId}] is ${describeValue(history[notId])}, not an item id: ids are integers 0..${items.length - 1}, an item's index in catalog() (a store's own keys map to them through sourceIds()).`,
-    );
-  }
-  const unknownItems = history.filter((id) => !(Number.isInteger(id) && id >= 0 && id < items.length));
-  const known = history.filter((id) => !unknownItems.includes(id)) as number[];
-  if (known.length === 0) throw new InvalidArgumentError(`None of the history's items is in the catalog (unknown: ${unknownItems.slice(0, 10).join(', ')}).`);
-  if (unknownItems.length > 0) console.warn(`l2d: skipped history items not in the catalog: ${unknownItems.join(', ')}`);
-  return { history: lastOfEach(known), unknownItems };
-}
-
-type ListFilter = Pick<DecodeOptions, 'exclude' | 'only'>;
-
-/**
- * What a request's lists may hold: not `exclude`'s catalog ids nor, with excludeHistory, the history's; with `only`,
- * none but its ids (each checked by resolveDecodeOptions / excludedItems, naming the option).
- */
-function listFilter(request: { exclude?: unknown; only?: unknown; excludeHistory?: unknown }, history: number[]): ListFilter {
-  const { exclude, only } = request;
-  for (const [name, value] of [['exclude', exclude], ['only', only]] as const) {
-    if (value !== undefined && !Array.isArray(value)) throw new InvalidArgumentError(`${name} must be an array of item ids, got ${describeValue(value)}.`);
-  }
-  checkFlag(request.excludeHistory, 'excludeHistory');
-  return {
-    exclude: [...((exclude as number[] | undefined) ?? []), ...(request.excludeHistory ? history : [])],
-    ...(only !== undefined ? { only: only as number[] } : {}),
-  };
+/** A request's history (request-checks.ts), with a warning for the ids the catalog lacks (left out). */
+function historyIn(history: unknown, items: LoadedShard['items']): { history: number[]; unknownItems: number[] } {
+  const checked = knownHistory(history, items.length);
+  if (checked.unknownItems.length > 0) console.warn(`l2d: skipped history items not in the catalog: ${checked.unknownItems.join(', ')}`);
+  return checked;
 }
 
 async function recordInteraction(event: InteractionEvent): Promise<OverlayStatus> {
@@ -685,7 +617,7 @@ async function recordInteraction(event: InteractionEvent): Promise<OverlayStatus
     throw new InvalidArgumentError('This memory holds one centroid per item without its items\' sample counts (built before they were stored): build it again with build-memory --centroids-of for memory updates. Nothing was recorded.');
   }
   if (overlayCap === 0) throw new InvalidArgumentError('Memory updates are off (overlayCap 0).');
-  const { history } = knownHistory(event.history, items);
+  const { history } = historyIn(event.history, items);
   if (history.includes(event.item)) {
     // No training sample holds its own target; a row of "... X -> X" would rank X first for the next history like it.
     throw new InvalidArgumentError(
@@ -865,7 +797,7 @@ const api: WorkerApi = {
   load: (options, onProgress) => serial(() => load(options, onProgress)),
   // One forward pass, which runs to its end once begun: an aborted recommend() stops before it or after it (no decode).
   recommend: (request) =>
-    checked(request, 'recommend()', '{ history, k, strategy?, m?, exclude?, only?, excludeHistory?, also?, returnHidden?, signal? }') &&
+    checkRequestObject(request, 'recommend()', '{ history, k, strategy?, m?, exclude?, only?, excludeHistory?, also?, returnHidden?, signal? }') &&
     serialAbortable(request.operation, 'recommend()', async (signal) => {
       const { value, recovered } = await afterDeviceLoss(() => recommend(request, signal));
       // Set in place: the result may be registered for transfer (returnHidden).
@@ -873,10 +805,10 @@ const api: WorkerApi = {
       return value;
     }),
   generate: (request) =>
-    checked(request, 'generate()', '{ history, k, numBeams?, exclude?, only?, excludeHistory?, signal? }') &&
+    checkRequestObject(request, 'generate()', '{ history, k, numBeams?, exclude?, only?, excludeHistory?, signal? }') &&
     serialAbortable(request.operation, 'generate()', async (signal) => (await afterDeviceLoss(() => generate(request, signal))).value),
   buildMemory: (request, onProgress) =>
-    checked(request, 'buildMemory()', '{ samples, items?, activate?, signal? }') &&
+    checkRequestObject(request, 'buildMemory()', '{ samples, items?, activate?, signal? }') &&
     serialAbortable(request.operation, 'buildMemory()', async (signal) => (await afterDeviceLoss(() => buildMemory(request, onProgress, signal))).value),
   cancel: (operation) => {
     const running = operations.get(operation);
@@ -886,7 +818,7 @@ const api: WorkerApi = {
   sourceIds: () => serial(async () => loadedItems().map((item) => item.sourceId)),
   // Rebuilt before, never run twice: a recorded interaction is stored before the decoder takes it.
   recordInteraction: (event) =>
-    checked(event, 'recordInteraction()', '{ history, item }') &&
+    checkRequestObject(event, 'recordInteraction()', '{ history, item }') &&
     serial(async () => {
       await recoverFromDeviceLoss();
       return recordInteraction(event);
