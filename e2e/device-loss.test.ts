@@ -2,10 +2,12 @@
  * The worker's WebGPU device lost between calls and in the middle of one (a
  * GPU reset, a driver update): the next call rebuilds the encoder and the
  * decoder from the memory the worker holds, says so, and answers exactly as
- * before — the user's recorded interactions included.
+ * before — the user's recorded interactions included; work behind the calls
+ * (a retrained model's memory updates encoded again) goes on after it.
  */
 import { expect, it } from 'vitest';
 import { outcomeValue, useFlowPage } from './flow-client.ts';
+import { overlayRecords, type OverlayRecordToPut } from './overlay-records.ts';
 
 const MODEL = 'models/movielens-demo';
 const MEMORY = `${MODEL}/memory/train-q4-f0.3`;
@@ -62,5 +64,38 @@ it('with reusePrefix on the fused graph (its cache in GPU buffers): the lost cac
   expect(after.items.map((x) => x.id)).toEqual(before.items.map((x) => x.id));
   // And the rebuilt cache is used again.
   expect((await ask(4)).prefix!.reusedTokens).toBeGreaterThan(0);
+  expect(harness.problems).toEqual([]);
+});
+
+it("a device lost while a retrained model's memory updates are encoded again behind the load: rebuilt, the run goes on to the end, and the next call says so", async () => {
+  type Loaded = { hiddenOnGpu: boolean; overlay: { rows: number; reencoded?: { state: string; rows?: number; stored?: number } } };
+  // In the store this time (the re-encoding takes over records kept in IndexedDB), all on one WebGPU device.
+  const loadStored = async () => outcomeValue(await call<Loaded>('load', { modelUrl: `/${MODEL}`, memoryUrl: `/${MEMORY}`, device: 'webgpu', decoder: 'webgpu', wasmPaths: '/node_modules/onnxruntime-web/dist/' }));
+  const records = (put?: OverlayRecordToPut) => overlayRecords(harness.page, MEMORY, put);
+  await loadStored();
+  outcomeValue(await call('recordInteraction', { history: [12, 40], item: 7 }));
+  const [{ model, shard }] = await records();
+  outcomeValue(await call('clearInteractions'));
+  // 32 purchases recorded with an earlier model of this memory (hidden states of zeros): ~20 s of batches on SwiftShader.
+  const earlier = 'an-earlier-model';
+  const rows = Array.from({ length: 32 }, (_, i) => ({ item: 200 + i, history: [i + 1, i + 2, i + 3], at: 1000 + i }));
+  await records({ model: earlier, shard, rows });
+
+  const loaded = await loadStored();
+  expect(loaded.hiddenOnGpu).toBe(true);
+  expect(loaded.overlay.reencoded).toMatchObject({ state: 'encoding', rows: 32 });
+  // Once a part is stored (the run is under way), the device goes.
+  await expect.poll(async () => (await records()).map((r) => r.model).sort(), { timeout: 60_000, interval: 20 }).toEqual([earlier, model].sort());
+  await call('loseDevice');
+
+  await expect.poll(async () => (await records()).map((r) => r.model), { timeout: 60_000, interval: 200 }).toEqual([model]);
+  const [done] = await records();
+  expect(done.items).toEqual(rows.map((r) => r.item));
+  expect(done.hidden.filter((h) => h.every((bits) => bits === 0))).toEqual([]);
+  // The rebuild happened behind the page's calls: the next call reports it, once.
+  const request = { history: [12, 40, 41, 42], k: 20 };
+  expect(outcomeValue(await call<Result>('recommend', request)).backend.recovered).toMatch(/^the WebGPU device was lost \(destroyed.*\); the encoder and decoder were rebuilt$/);
+  expect(outcomeValue(await call<Result>('recommend', request)).backend.recovered).toBeUndefined();
+  expect(outcomeValue(await call('clearInteractions'))).toMatchObject({ rows: 0, reencoded: { state: 'stored' } });
   expect(harness.problems).toEqual([]);
 });

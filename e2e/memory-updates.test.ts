@@ -13,6 +13,7 @@ import { centroidSampleCounts } from '../src/core/shard-format.ts';
 import { buildCentroidMemory } from '../tools/build-memory/main.ts';
 import { loadShard } from '../tools/lib/shard-files.ts';
 import { outcomeValue, useFlowPage } from './flow-client.ts';
+import { overlayRecords, type OverlayRecordToPut } from './overlay-records.ts';
 import { centroidShardWithoutCounts, renumberedShard, retrainedCopy, shardForModel } from './model-copy.ts';
 
 const MODEL = '/models/movielens-demo';
@@ -61,22 +62,8 @@ async function rebuiltMemories(name: string) {
   return { a, b, served, serve };
 }
 
-/**
- * The stored overlay records of the memories served from test-results/*-served, read from the page's IndexedDB
- * after `put` stores one there (rows in the catalog's ids, as an embed from before catalogs were recorded left
- * them, with hidden states of zeros).
- */
-const servedOverlays = (put?: { model: string; shard: string; rows: { item: number; history: number[]; at: number }[] }) =>
-  harness.page.evaluate(async (put) => {
-    const db = await new Promise<IDBDatabase>((resolve, reject) => Object.assign(indexedDB.open('l2d-memory'), { onsuccess(this: IDBOpenDBRequest) { resolve(this.result); }, onerror: reject }));
-    const store = db.transaction('overlays', 'readwrite').objectStore('overlays');
-    if (put) store.put({ ...put, rows: put.rows.map((row) => ({ ...row, hidden: new Uint16Array(256) })), seen: put.rows.length });
-    const all = await new Promise<{ model: string; shard: string; seen: number; rows: { item: number; at: number; hidden: Uint16Array }[] }[]>((resolve) => Object.assign(store.getAll(), { onsuccess(this: IDBRequest) { resolve(this.result); } }));
-    db.close();
-    return all
-      .filter((r) => r.shard.endsWith('-served'))
-      .map((r) => ({ model: r.model, shard: r.shard, seen: r.seen, items: r.rows.map((row) => row.item), at: r.rows.map((row) => row.at), hidden: r.rows.map((row) => Array.from(row.hidden)) }));
-  }, put);
+/** The stored overlay records of the memories served from test-results/*-served, after `put` stores one there. */
+const servedOverlays = (put?: OverlayRecordToPut) => overlayRecords(harness.page, '-served', put);
 
 describe('memory updates', () => {
   it('adds the user\'s samples incrementally on the GPU, equal to the CPU reference, kept across visits, and removed exactly', async () => {

@@ -84,23 +84,37 @@ async function recoverFromDeviceLoss(): Promise<string | undefined> {
   return note;
 }
 
+/** A rebuild after a device loss that work behind the page's calls did (re-encoding): the next call reports it. */
+let recoveryUnreported: string | undefined;
+
 /**
  * Runs a call that uses the encoder or the decoder; when the worker's device
  * was lost before or during it, rebuilds (recoverFromDeviceLoss) and runs it
- * once more. Returns the result and the recovery note, if there was one.
+ * once more. Returns the result and the recovery note, if there was one
+ * (`behind`: work no page call waits for, whose note the next call returns).
  */
-async function afterDeviceLoss<T>(work: () => Promise<T>): Promise<{ value: T; recovered?: string }> {
+async function afterDeviceLoss<T>(work: () => Promise<T>, behind = false): Promise<{ value: T; recovered?: string }> {
   const before = await recoverFromDeviceLoss();
+  let value: T;
+  let during: string | undefined;
   try {
-    return { value: await work(), ...(before ? { recovered: before } : {}) };
+    value = await work();
   } catch (error) {
     if (error instanceof L2DError && error.code === 'aborted') throw error; // the caller's abort, not the device
     // The lost promise settles a moment after the failure it caused.
     if (lostDevice === undefined && encoder?.outputDevice) await Promise.race([encoder.outputDevice.lost, new Promise((r) => setTimeout(r, 50))]);
-    const during = await recoverFromDeviceLoss();
+    during = await recoverFromDeviceLoss();
     if (!during) throw error;
-    return { value: await work(), recovered: during };
+    value = await work();
   }
+  const recovered = during ?? before;
+  if (behind) {
+    recoveryUnreported = recovered ?? recoveryUnreported;
+    return { value };
+  }
+  const note = recovered ?? recoveryUnreported;
+  recoveryUnreported = undefined;
+  return { value, ...(note ? { recovered: note } : {}) };
 }
 
 /** Whether load() keeps the model and memory on the device (IndexedDB, Cache API), and asks the network first. */
@@ -278,6 +292,7 @@ async function load(options: LoadOptions, onProgress?: (p: LoadProgress) => void
   if (staleModel) options = { ...options, revalidate: true };
   onProgress?.({ stage: 'model', loaded: 0, total: 1 });
   lostDevice = undefined;
+  recoveryUnreported = undefined;
   const spareRows = options.overlayCap ?? DEFAULT_OVERLAY_CAP;
   const memoryOptions = options.memoryUrl ? { ...options, memoryUrl: options.memoryUrl } : undefined;
   // Its worker starts while the model's files download: running by the time the model it must match is known.
@@ -691,10 +706,11 @@ function reencodeBehindLoad(records: OverlayRecord[], loaded: LoadedShard): void
     // Each batch once the page's calls are answered (those that came during the last batch, while a wasm run held
     // this thread, too): the page's first recommend() after the load does not wait for this.
     turn: () => whenIdle(REENCODE_IDLE_MS),
+    // A device lost meanwhile (a GPU reset) is rebuilt and the batch encoded again, as for a page's call.
     encode: (histories) =>
       serial(async () => {
         ensureCurrent();
-        return (await encoder!.encode(histories)).hidden;
+        return (await afterDeviceLoss(() => encoder!.encode(histories), true)).value.hidden;
       }, true),
     onStored: (stored) => {
       if (current()) overlayReencoded = { ...encoding, stored };
