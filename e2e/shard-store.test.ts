@@ -293,6 +293,21 @@ describe('the IndexedDB shard store', () => {
     expect(await shards()).toEqual(['train-q4-f0.3-centroids']);
   });
 
+  it("reads a memory's stored updates in one go: the model's record, and other models' that hold rows, none of another memory", async () => {
+    const put = [
+      { model: 'm-now', shard: '/mem', rows: 2 },
+      { model: 'm-earlier', shard: '/mem', rows: 3 },
+      { model: 'm-older', shard: '/mem', rows: 1 },
+      { model: 'm-forgotten', shard: '/mem', rows: 0 },
+      { model: 'm-now', shard: '/other-mem', rows: 4 },
+      { model: 'm-earlier', shard: '/other-mem', rows: 5 },
+    ];
+    expect(await call('overlays', 'overlays-of', 'm-now', '/mem', put)).toEqual({ own: 'm-now@/mem:2', others: ['m-earlier@/mem:3', 'm-older@/mem:1'] });
+    expect(await call('overlays', 'overlays-of', 'm-new', '/other-mem', [])).toEqual({ others: ['m-earlier@/other-mem:5', 'm-now@/other-mem:4'] });
+    expect(await call('overlays', 'overlays-of', 'm-now', '/no-such-mem', [])).toEqual({ others: [] });
+    await call('reset', 'overlays-of');
+  });
+
   it('ends with one correct shard when two tabs load it at the same time', async () => {
     await call('reset', 'tabs');
     const tab = await harness.openTab('e2e/harness/store.html');

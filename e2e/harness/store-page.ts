@@ -175,8 +175,25 @@ const modelCache = {
 };
 
 (globalThis as unknown as { l2dModelCache: unknown }).l2dModelCache = modelCache;
+/** Stores overlay records (rows of one zero hidden state each, `rows` of them), then reads `shard`'s back as `model`'s (overlaysOf). */
+async function overlays(db: string, model: string, shard: string, put: { model: string; shard: string; rows: number }[]) {
+  const store = await ShardStore.open(db);
+  try {
+    for (const record of put) {
+      const rows = Array.from({ length: record.rows }, (_, i) => ({ item: i, history: [i + 1], hidden: new Uint16Array(4), at: i }));
+      await store.updateOverlay(record.model, record.shard, () => ({ model: record.model, shard: record.shard, rows, seen: record.rows }));
+    }
+    const { own, others } = await store.overlaysOf(model, shard);
+    const named = (r: { model: string; shard: string; rows: unknown[] }) => `${r.model}@${r.shard}:${r.rows.length}`;
+    return { own: own && named(own), others: others.map(named).sort() };
+  } finally {
+    store.close();
+  }
+}
+
 (globalThis as unknown as { l2dStore: unknown }).l2dStore = {
   load,
+  overlays,
   refresh,
   inspect,
   corruptChunk,

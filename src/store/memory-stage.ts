@@ -80,8 +80,7 @@ export async function streamMemory(options: MemoryStageOptions, model: MemoryMod
       storageUnavailable = `${error.situation} It comes from the network on this visit; memory updates are still kept where there is room.`;
       streamed = await fromNetwork();
     }
-    const overlay = await store.getOverlay(model.sha256, memoryUrl);
-    const otherModelsOverlays = await store.otherModelsOverlays(model.sha256, memoryUrl);
+    const { own: overlay, others: otherModelsOverlays } = await store.overlaysOf(model.sha256, memoryUrl);
     const storage = await storageReport();
     const { manifest, items, source, storedInstead } = streamed;
     return { manifest, items, source, stored: true, ...(overlay ? { overlay } : {}), ...(otherModelsOverlays.length > 0 ? { otherModelsOverlays } : {}), storage, ...(storageUnavailable ? { storageUnavailable } : {}), ...(storedInstead ? { storedInstead } : {}) };

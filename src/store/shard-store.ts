@@ -366,13 +366,19 @@ export class ShardStore {
   }
 
   /**
-   * The stored overlays of `shard` whose model is not `model`, with rows: memory updates recorded with an earlier
-   * model at this memory URL (reencoded-overlay.ts). Keys are read first: other shards' records are not read.
+   * The user's memory updates stored for `shard`, read in one transaction: `model`'s record, and the other models'
+   * that hold rows (recorded with an earlier model at this memory URL: reencoded-overlay.ts). One transaction, so a
+   * takeover committed by another tab meanwhile is seen whole or not at all, never its rows in neither record. Keys
+   * are read first: other shards' records are not read.
    */
-  async otherModelsOverlays(model: string, shard: string): Promise<OverlayRecord[]> {
-    const keys = (await this.keysAt('overlays', shard)).filter(([m]) => m !== model);
-    const records = await Promise.all(keys.map((key) => this.db.get('overlays', key)));
-    return records.filter((record): record is OverlayRecord => record !== undefined && record.rows.length > 0);
+  async overlaysOf(model: string, shard: string): Promise<{ own?: OverlayRecord; others: OverlayRecord[] }> {
+    const tx = this.db.transaction('overlays', 'readonly');
+    const keys = (await tx.store.getAllKeys()).filter((key) => key[1] === shard);
+    const records = await Promise.all(keys.map((key) => tx.store.get(key)));
+    await tx.done;
+    const own = records.find((record) => record?.model === model);
+    const others = records.filter((record): record is OverlayRecord => record !== undefined && record.model !== model && record.rows.length > 0);
+    return { ...(own ? { own } : {}), others };
   }
 
   /**
